@@ -1,0 +1,1 @@
+"""The graph: data model, tie registry and the store interface with its two backends."""

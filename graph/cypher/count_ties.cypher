@@ -1,0 +1,2 @@
+MATCH ()-[tie:__TYPE__]->()
+RETURN count(tie) AS count

@@ -1,0 +1,2 @@
+MATCH (n:__LABEL__ {id: $id})
+RETURN labels(n) AS labels, properties(n) AS properties

@@ -1,0 +1,3 @@
+UNWIND $rows AS row
+MERGE (n:__LABEL__ {id: row.id})
+SET n += row.properties

@@ -1,0 +1,73 @@
+"""The one exception tree of crm-graph.
+
+    CrmGraphError                      root: catch this to catch everything we raise
+    ├── ConfigurationError             settings or a mapping file are wrong
+    ├── StoreError                     the store cannot do what was asked
+    │   ├── StoreUnavailable           the store cannot be reached (or timed out)
+    │   └── InvalidBatch               a batch was refused whole; nothing of it was written
+    │       ├── UnknownLabel           a node label outside the schema
+    │       ├── UnknownTieType         a relationship type outside the schema
+    │       ├── UnsupportedProperty    a property value of a type the stores cannot hold
+    │       └── MissingEndpoint        a tie whose end node does not exist
+    ├── NotFound                       the customer, node or query asked for does not exist
+    ├── InvalidRequest                 a query parameter is out of its allowed range
+    └── SourceError                    a source file cannot be read at all (loaders)
+
+Messages name the offending row or parameter but never carry personal data or Cypher text,
+so the API can pass ``str(error)`` to a client unchanged.
+"""
+
+from __future__ import annotations
+
+
+class CrmGraphError(Exception):
+    """Root of every error crm-graph raises on purpose."""
+
+
+class ConfigurationError(CrmGraphError):
+    """Settings, a mapping file or a registry override is invalid."""
+
+
+class StoreError(CrmGraphError):
+    """The store could not carry out an operation."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached, or it did not answer in time."""
+
+
+class InvalidBatch(StoreError):
+    """A write batch was refused; the store is as it was before the batch."""
+
+    def __init__(self, message: str, *, row: int | None = None, kind: str = "node") -> None:
+        self.row = row
+        self.kind = kind
+        super().__init__(f"{kind} row {row}: {message}" if row is not None else message)
+
+
+class UnknownLabel(InvalidBatch):
+    """A node label that the schema does not define."""
+
+
+class UnknownTieType(InvalidBatch):
+    """A relationship type that the schema does not define."""
+
+
+class UnsupportedProperty(InvalidBatch):
+    """A property value the stores cannot hold (nested maps, mixed lists, objects)."""
+
+
+class MissingEndpoint(InvalidBatch):
+    """A tie that points at a node which does not exist."""
+
+
+class NotFound(CrmGraphError):
+    """The thing asked for does not exist."""
+
+
+class InvalidRequest(CrmGraphError):
+    """A request parameter is outside what is allowed; the message says what is."""
+
+
+class SourceError(CrmGraphError):
+    """A source file cannot be read at all."""

@@ -1,0 +1,231 @@
+"""The Neo4j backend: the official driver, managed transactions, ``UNWIND`` batches.
+
+Reads run in ``execute_read`` and writes in ``execute_write``, so the driver retries transient errors.
+A batch is one write transaction: a bad row raises inside it, which rolls the whole batch back.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+import neo4j
+from neo4j import GraphDatabase, ManagedTransaction, unit_of_work
+from neo4j import exceptions as driver_errors
+
+from graph.batch import Batch, NodeInput, TieInput, prepare_batch
+from graph.cypher import render
+from graph.errors import MissingEndpoint, NotFound, StoreError, StoreUnavailable
+from graph.model import PRIMARY_LABELS, GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
+from graph.query import NamedQuery
+from graph.settings import Backend, Settings
+from graph.store import GraphStore, Neighbourhood, WriteResult, check_limit
+from graph.ties import TieRegistry, spec
+
+_KINDS = (NodeLabel.PERSON, NodeLabel.COMPANY)
+
+
+class Neo4jStore(GraphStore):
+    """A store on a Neo4j 5 server."""
+
+    backend: ClassVar[Backend] = Backend.NEO4J
+
+    def __init__(
+        self,
+        uri: str,
+        auth: tuple[str, str] | None = None,
+        *,
+        database: str = "neo4j",
+        timeout_seconds: float = 30.0,
+        registry: TieRegistry | None = None,
+    ) -> None:
+        super().__init__(registry)
+        self.database = database
+        self.timeout_seconds = timeout_seconds
+        self._driver = GraphDatabase.driver(
+            uri,
+            auth=auth,
+            connection_timeout=min(timeout_seconds, 15.0),
+            max_transaction_retry_time=timeout_seconds,
+        )
+        try:
+            self._driver.verify_connectivity()
+            self._create_constraints()
+        except Exception:
+            self._driver.close()
+            raise
+
+    @classmethod
+    def from_settings(cls, settings: Settings, registry: TieRegistry | None = None) -> Neo4jStore:
+        password = settings.neo4j_password.get_secret_value()
+        return cls(
+            settings.neo4j_uri,
+            (settings.neo4j_user, password) if password else None,
+            database=settings.neo4j_database,
+            timeout_seconds=settings.neo4j_timeout_seconds,
+            registry=registry,
+        )
+
+    def _create_constraints(self) -> None:
+        with self._session() as session:
+            for label in PRIMARY_LABELS:
+                session.run(render("create_constraint", label=label)).consume()
+            session.run("CALL db.awaitIndexes(300)").consume()
+
+    def _session(self) -> neo4j.Session:
+        return self._driver.session(database=self.database)
+
+    def _read(self, text: Any, **params: Any) -> list[dict[str, Any]]:
+        @unit_of_work(timeout=self.timeout_seconds)
+        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
+            return [record.data() for record in tx.run(text, params)]
+
+        with _translated_errors(), self._session() as session:
+            return session.execute_read(work)
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def write(self, nodes: Iterable[NodeInput] = (), ties: Iterable[TieInput] = ()) -> WriteResult:
+        batch = prepare_batch(nodes, ties)
+        if not batch.empty:
+            with _translated_errors(), self._session() as session:
+                session.execute_write(unit_of_work(timeout=self.timeout_seconds)(self._write_batch), batch)
+        return WriteResult(nodes=len(batch.nodes), ties=len(batch.ties))
+
+    def _write_batch(self, tx: ManagedTransaction, batch: Batch) -> None:
+        by_label: dict[NodeLabel, list[dict[str, Any]]] = defaultdict(list)
+        for row in batch.nodes:
+            by_label[row.label].append({"id": row.id, "properties": row.properties})
+        for label, rows in by_label.items():
+            if label in _KINDS:
+                other = _KINDS[1 - _KINDS.index(label)]
+                statement = render("merge_customers", kind=label, other=other)
+            else:
+                statement = render("merge_nodes", label=label)
+            tx.run(statement, rows=rows).consume()
+
+        by_type: dict[TieType, list[dict[str, Any]]] = defaultdict(list)
+        for number, tie in zip(batch.tie_numbers, batch.ties, strict=True):
+            by_type[tie.type].append(
+                {"number": number, "source": tie.source, "target": tie.target, "properties": tie.properties}
+            )
+        missing: list[tuple[int, TieType, bool, dict[str, Any]]] = []
+        for tie_type, rows in by_type.items():
+            ends = {"source": spec(tie_type).source, "target": spec(tie_type).target}
+            found = tx.run(render("find_missing_endpoints", **ends), rows=rows).single()
+            if found is not None:
+                bad = next(row for row in rows if row["number"] == found["number"])
+                missing.append((found["number"], tie_type, found["source_missing"], bad))
+        if missing:
+            number, tie_type, source_missing, bad = min(missing, key=lambda item: item[0])
+            end = "source" if source_missing else "target"
+            label = spec(tie_type).source if source_missing else spec(tie_type).target
+            raise MissingEndpoint(f"{tie_type} {end} {label} {bad[end]!r} does not exist", row=number, kind="tie")
+        for tie_type, rows in by_type.items():
+            statement = render("merge_ties", source=spec(tie_type).source, target=spec(tie_type).target, type=tie_type)
+            tx.run(statement, rows=rows).consume()
+
+    def clear(self) -> None:
+        with _translated_errors(), self._session() as session:
+            session.run(render("delete_all")).consume()
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def get_node(self, label: NodeLabel, node_id: str) -> NodeRecord | None:
+        label = NodeLabel(label)
+        rows = self._read(render("get_node", label=label), id=node_id)
+        if not rows:
+            return None
+        record = NodeRecord(label=_kind(rows[0]["labels"]), id=node_id, properties=_without_id(rows[0]["properties"]))
+        if label is not label.primary and record.label is not label:
+            return None
+        return record
+
+    def neighbourhood(
+        self, label: NodeLabel, node_id: str, types: Sequence[TieType] = (), limit: int = 100
+    ) -> Neighbourhood:
+        check_limit(limit)
+        label = NodeLabel(label)
+        center = self.get_node(label, node_id)
+        if center is None:
+            raise NotFound(f"no {label} with id {node_id!r}")
+        rows = self._read(
+            render("get_neighbourhood", label=label.primary),
+            id=node_id,
+            types=[TieType(tie_type).value for tie_type in types],
+            limit=limit,
+        )
+        total, kept = (rows[0]["total"], rows[0]["kept"]) if rows else (0, [])
+        neighbours: dict[tuple[str, str], NodeRecord] = {}
+        ties = []
+        for item in kept:
+            kind = _kind(item["labels"])
+            neighbours.setdefault(
+                (kind.primary.value, item["id"]),
+                NodeRecord(label=kind, id=item["id"], properties=_without_id(item["properties"])),
+            )
+            ties.append(
+                TieRecord(
+                    type=TieType(item["type"]),
+                    source=item["source"],
+                    target=item["target"],
+                    properties=item["tie_properties"],
+                )
+            )
+        return Neighbourhood(center=center, neighbours=list(neighbours.values()), ties=ties, omitted=total - len(kept))
+
+    def nodes(self, label: NodeLabel) -> Iterator[NodeRecord]:
+        for row in self._read(render("list_nodes", label=NodeLabel(label))):
+            yield NodeRecord(label=_kind(row["labels"]), id=row["id"], properties=_without_id(row["properties"]))
+
+    def ties(self, types: Sequence[TieType] = ()) -> Iterator[TieRecord]:
+        wanted = sorted({TieType(tie_type) for tie_type in types} or set(TieType), key=lambda t: t.value)
+        for tie_type in wanted:
+            for row in self._read(render("list_ties", type=tie_type)):
+                yield TieRecord(type=tie_type, source=row["source"], target=row["target"], properties=row["properties"])
+
+    def run(self, query: NamedQuery, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        return self._read(query.cypher, **(params or {}))
+
+    def counts(self) -> GraphCounts:
+        nodes = {label.value: self._read(render("count_nodes", label=label))[0]["count"] for label in NodeLabel}
+        ties = {tie_type.value: self._read(render("count_ties", type=tie_type))[0]["count"] for tie_type in TieType}
+        return GraphCounts(
+            nodes={name: count for name, count in sorted(nodes.items()) if count},
+            ties={name: count for name, count in sorted(ties.items()) if count},
+        )
+
+    def ping(self) -> None:
+        with _translated_errors():
+            self._driver.verify_connectivity()
+
+    def close(self) -> None:
+        self._driver.close()
+
+
+def _kind(labels: list[str]) -> NodeLabel:
+    """The most specific label: Person or Company for customers, else the only label."""
+    specific = [label for label in labels if label != NodeLabel.CUSTOMER.value]
+    return NodeLabel(specific[0]) if specific else NodeLabel.CUSTOMER
+
+
+def _without_id(properties: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in properties.items() if name != "id"}
+
+
+class _translated_errors:
+    """Turn the driver's connection and timeout errors into ours, so callers see one exception tree."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
+        if error is None or not isinstance(error, driver_errors.Neo4jError | driver_errors.DriverError):
+            return
+        if isinstance(error, driver_errors.ServiceUnavailable | driver_errors.SessionExpired):
+            raise StoreUnavailable("Neo4j cannot be reached") from error
+        code = getattr(error, "code", "") or ""
+        if "TransactionTimedOut" in code or "Timeout" in code:
+            raise StoreUnavailable("Neo4j did not answer in time") from error
+        raise StoreError(f"Neo4j refused the operation ({code or type(error).__name__})") from error

@@ -1,0 +1,133 @@
+"""The one store interface. Loaders, queries, analytics and the API see only this.
+
+Two backends implement it: :class:`graph.embedded.EmbeddedStore` (networkx in memory, SQLite on disk;
+the default) and :class:`graph.neo4j_store.Neo4jStore`. The contract tests in ``tests/graph`` run every
+operation against both and compare the results.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict
+
+from graph.batch import NodeInput, TieInput
+from graph.model import GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
+from graph.query import NamedQuery
+from graph.settings import Backend
+from graph.ties import TieRegistry
+
+MAX_NEIGHBOURS = 1000
+
+
+class WriteResult(BaseModel):
+    """What one committed batch held, after duplicates within it were merged."""
+
+    model_config = ConfigDict(frozen=True)
+
+    nodes: int
+    ties: int
+
+
+class Neighbourhood(BaseModel):
+    """A node, the ties touching it and the nodes at their other ends."""
+
+    model_config = ConfigDict(frozen=True)
+
+    center: NodeRecord
+    neighbours: list[NodeRecord]
+    ties: list[TieRecord]
+    omitted: int
+    """Ties left out because of ``limit``."""
+
+
+class GraphStore(ABC):
+    """A graph of customers and their ties that can be written in atomic batches and queried."""
+
+    backend: ClassVar[Backend]
+
+    def __init__(self, registry: TieRegistry | None = None) -> None:
+        self.registry = registry or TieRegistry()
+
+    @abstractmethod
+    def write(self, nodes: Iterable[NodeInput] = (), ties: Iterable[TieInput] = ()) -> WriteResult:
+        """Upsert nodes, then ties, as one transaction: all of it is committed or none.
+
+        Nodes are matched on (primary label, id) and ties on (type, source, target); properties are
+        merged (a ``None`` value removes one), so writing the same batch twice changes nothing.
+        A bad row raises an ``InvalidBatch`` subclass naming it, and the store stays as it was.
+        """
+
+    def upsert_nodes(self, rows: Iterable[NodeInput]) -> WriteResult:
+        """Upsert one batch of nodes (see :meth:`write`)."""
+        return self.write(nodes=rows)
+
+    def upsert_ties(self, rows: Iterable[TieInput]) -> WriteResult:
+        """Upsert one batch of ties between existing nodes (see :meth:`write`)."""
+        return self.write(ties=rows)
+
+    @abstractmethod
+    def get_node(self, label: NodeLabel, node_id: str) -> NodeRecord | None:
+        """The node with this id under ``label``'s primary label, or None."""
+
+    @abstractmethod
+    def neighbourhood(
+        self,
+        label: NodeLabel,
+        node_id: str,
+        types: Sequence[TieType] = (),
+        limit: int = 100,
+    ) -> Neighbourhood:
+        """Ties of any direction touching the node, filtered by type (all when empty), at most ``limit``.
+
+        Ties come ordered by (type name, other end's primary label, other end's id, source id);
+        raises ``NotFound`` when the node does not exist.
+        """
+
+    @abstractmethod
+    def nodes(self, label: NodeLabel) -> Iterator[NodeRecord]:
+        """Every node carrying ``label``, ordered by id."""
+
+    @abstractmethod
+    def ties(self, types: Sequence[TieType] = ()) -> Iterator[TieRecord]:
+        """Every tie of the given types (all when empty), ordered by (type name, source, target)."""
+
+    @abstractmethod
+    def run(self, query: NamedQuery, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a named query from ``queries/`` and return its rows."""
+
+    @abstractmethod
+    def counts(self) -> GraphCounts:
+        """Nodes by label and ties by type."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Delete every node and tie."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Return when the store answers; raise ``StoreUnavailable`` otherwise."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections and files."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def check_limit(limit: int, maximum: int = MAX_NEIGHBOURS) -> int:
+    """Refuse unbounded or absurd limits with a message saying what is allowed."""
+    from graph.errors import InvalidRequest
+
+    if not 1 <= limit <= maximum:
+        raise InvalidRequest(f"limit must be between 1 and {maximum}, got {limit}")
+    return limit

@@ -1,0 +1,1 @@
+"""Loaders: reading source files into checked, normalised rows for the graph store."""
