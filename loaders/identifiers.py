@@ -16,6 +16,8 @@ import re
 from datetime import date
 from enum import StrEnum
 
+from graph.errors import CrmGraphError
+
 __all__ = [
     "CREDIT_CODE_ALPHABET",
     "PROVINCE_CODES",
@@ -51,7 +53,7 @@ class Reason(StrEnum):
     BAD_PREFIX = "bad_prefix"
 
 
-class InvalidIdentifier(ValueError):
+class InvalidIdentifier(CrmGraphError, ValueError):
     """An identifier failed validation. ``reason`` is a :class:`Reason`; the message omits the value."""
 
     def __init__(self, reason: Reason, message: str) -> None:

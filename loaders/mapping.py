@@ -1,0 +1,181 @@
+"""The declarative mapping file: which source file feeds which nodes or ties, and how columns become properties.
+
+A mapping is YAML (or TOML) validated by :class:`Mapping`. Nothing about a particular bank lives in
+Python: a new bank is a new mapping file. Example::
+
+    version: 1
+    name: demo-bank
+    sources:
+      - name: core_customers            # unique; used in reports and quarantine
+        system: core                    # the source system; lineage and key space
+        path: core/customers.csv        # relative to the mapping file; globs allowed
+        format: csv                     # csv | tsv | xlsx | parquet | jsonl
+        encoding: gbk                   # utf-8 | gbk | gb18030; strict decoding
+        node: Person                    # this source feeds nodes of this label ...
+        key: [cust_no]                  # columns whose values make the record key
+        columns:
+          name: {from: cust_name}
+          resident_id: {from: id_no, type: resident_id}    # validated; stored hashed + masked
+          birth_date: {from: birth, type: date, format: "YYMMDD"}
+          segment: {from: seg_cd, map: {"01": retail, "02": private}}
+      - name: core_family
+        system: core
+        path: core/family.csv
+        tie: {type_from: rel_cd, map: {"10": SPOUSE_OF, "20": PARENT_OF}}   # ... or ties
+        source: {from: cust_a, system: core}
+        target: {from: cust_b, system: core}
+
+Loading order follows dependencies: customers, then other nodes, then ties (see ``loaders.plan``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from graph.model import NodeLabel, TieType
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class SourceFormat(StrEnum):
+    CSV = "csv"
+    TSV = "tsv"
+    XLSX = "xlsx"
+    PARQUET = "parquet"
+    JSONL = "jsonl"
+
+
+class Encoding(StrEnum):
+    UTF8 = "utf-8"
+    UTF8_SIG = "utf-8-sig"
+    GBK = "gbk"
+    GB18030 = "gb18030"
+
+
+class ValueType(StrEnum):
+    """How a column's text is parsed and checked. Personal identifiers are never stored in clear."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    NUMBER = "number"  # thousands separators and full-width digits accepted
+    AMOUNT = "amount"  # a number of money, two decimals
+    BOOLEAN = "boolean"
+    DATE = "date"  # ``format`` gives the pattern, e.g. YYMMDD or %Y-%m-%d
+    DATETIME = "datetime"
+    RESIDENT_ID = "resident_id"  # GB 11643; stored as <name>_hash and <name>_masked
+    CREDIT_CODE = "credit_code"  # GB 32100 unified social credit code; public, stored in clear
+    CARD_NUMBER = "card_number"  # Luhn; stored as <name>_hash and <name>_masked
+    MOBILE = "mobile"  # mainland mobile; stored as <name>_hash and <name>_masked
+    FLOAT_LIST = "float_list"  # separated numbers, e.g. month-end balances "1.0;2.5"
+
+
+PERSONAL_TYPES = frozenset({ValueType.RESIDENT_ID, ValueType.CARD_NUMBER, ValueType.MOBILE})
+
+
+class Column(Strict):
+    """One property, taken from one source column."""
+
+    from_: str = Field(alias="from")
+    type: ValueType = ValueType.TEXT
+    format: str | None = None  # date pattern, or list separator for float_list
+    map: dict[str, Any] | None = None  # code -> value; unknown codes are quarantined
+    default: Any = None  # used when the cell is empty
+    required: bool = False  # an empty cell quarantines the row
+    half_width: bool = False  # full-width to half-width before parsing (identifiers always are)
+    trim: bool = True
+
+
+class EndRef(Strict):
+    """One end of a tie: a column holding the other record's key in a source system."""
+
+    from_: str = Field(alias="from")
+    system: str | None = None  # key space of customers; default is this source's system
+    prefix: str = ""  # for non-customer ends: the id_prefix of the source that made those nodes
+
+
+class TieSpec(Strict):
+    """Which tie type a row makes: fixed, or read from a column through a code map."""
+
+    type: TieType | None = None
+    type_from: str | None = None
+    map: dict[str, TieType] | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> TieSpec:
+        if (self.type is None) == (self.type_from is None):
+            raise ValueError("give either type or type_from")
+        if self.type_from is not None and not self.map:
+            raise ValueError("type_from needs a map from codes to tie types")
+        return self
+
+
+class Source(Strict):
+    """One source: a file (or glob) feeding one kind of node or tie."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    system: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    path: str
+    format: SourceFormat = SourceFormat.CSV
+    encoding: Encoding = Encoding.UTF8
+    delimiter: str | None = None  # default: "," for csv, tab for tsv
+    quotechar: str = '"'
+    sheet: str | int = 0  # xlsx only
+    node: NodeLabel | None = None
+    kind_from: str | None = None  # column saying person or company, for node: Customer
+    kind_map: dict[str, Literal["Person", "Company"]] | None = None
+    key: list[str] = Field(default_factory=list)
+    id_prefix: str = ""
+    tie: TieSpec | None = None
+    source: EndRef | None = None
+    target: EndRef | None = None
+    columns: dict[str, Column] = Field(default_factory=dict)
+    refuse_columns: list[str] = Field(default_factory=list)  # extra names of authentication columns
+
+    @model_validator(mode="after")
+    def _node_or_tie(self) -> Source:
+        if (self.node is None) == (self.tie is None):
+            raise ValueError(f"source {self.name!r}: give either node or tie")
+        if self.node is not None and not self.key:
+            raise ValueError(f"source {self.name!r}: a node source needs key columns")
+        if self.tie is not None and (self.source is None or self.target is None):
+            raise ValueError(f"source {self.name!r}: a tie source needs source and target")
+        if self.node is NodeLabel.CUSTOMER and not self.kind_from:
+            raise ValueError(f"source {self.name!r}: node Customer needs kind_from (or use Person / Company)")
+        return self
+
+    @property
+    def separator(self) -> str:
+        if self.delimiter is not None:
+            return self.delimiter
+        return "\t" if self.format is SourceFormat.TSV else ","
+
+
+class Resolution(Strict):
+    """Entity resolution thresholds for customers without a usable ID number (match probabilities)."""
+
+    merge_above: float = Field(default=0.95, gt=0, le=1)
+    review_above: float = Field(default=0.70, gt=0, le=1)
+
+
+class Mapping(Strict):
+    """A whole mapping file."""
+
+    version: Literal[1] = 1
+    name: str
+    sources: Annotated[list[Source], Field(min_length=1)]
+    resolution: Resolution = Resolution()
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Mapping:
+        names = [source.name for source in self.sources]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"source names must be unique; repeated: {', '.join(duplicates)}")
+        return self
