@@ -12,6 +12,7 @@
     ├── NotFound                       the customer, node or query asked for does not exist
     ├── InvalidRequest                 a query parameter is out of its allowed range
     └── SourceError                    a source file cannot be read at all (loaders)
+        └── AuthenticationData         a source holds passwords, PINs, CVVs or card track data; refused
 
 Messages name the offending row or parameter but never carry personal data or Cypher text,
 so the API can pass ``str(error)`` to a client unchanged.
@@ -71,3 +72,7 @@ class InvalidRequest(CrmGraphError):
 
 class SourceError(CrmGraphError):
     """A source file cannot be read at all."""
+
+
+class AuthenticationData(SourceError):
+    """A source has a column of authentication data; the load stops before anything is written."""

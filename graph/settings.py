@@ -30,6 +30,18 @@ class Settings(BaseSettings):
     neo4j_database: str = "neo4j"
     neo4j_timeout_seconds: float = Field(default=30.0, gt=0)
     batch_size: int = Field(default=5000, ge=1, le=100_000)
+    pii_hash_key: SecretStr = Field(
+        default=SecretStr("crm-graph-development-key-not-for-production"),
+        description=(
+            "Key of the keyed hashes (HMAC) that replace resident ids, phones and card numbers. The default is for "
+            "development only: production MUST set CRM_GRAPH_PII_HASH_KEY to a long random secret, keep it out of "
+            "the repository, and never change it after a load (customer ids and matching derive from these hashes)."
+        ),
+    )
+    review_path: Path = Field(
+        default=Path("data/review.json"),
+        description="Entity-resolution pairs waiting for a person to merge or separate them (crm-graph review).",
+    )
     tie_weights_path: Path | None = Field(
         default=None,
         description="Optional YAML file overriding the default influence weight of tie types.",

@@ -1,0 +1,95 @@
+"""The embedded store keeps what it committed, and only that, across restarts and crashes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from graph.embedded import EmbeddedStore
+from graph.errors import StoreError, StoreUnavailable
+from graph.model import NodeLabel
+from tests.samples import family_nodes, family_ties, snapshot
+
+
+def test_reopening_gives_back_the_same_graph(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    with EmbeddedStore(path) as store:
+        store.write(family_nodes(), family_ties())
+        store.write([{"label": "Person", "id": "p1", "properties": {"score": None}}])
+        before = snapshot(store)
+    with EmbeddedStore(path) as reopened:
+        assert snapshot(reopened) == before
+
+
+def test_a_second_writer_is_refused_but_readers_are_served(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    with EmbeddedStore(path) as store:
+        store.write(family_nodes(), family_ties())
+        with pytest.raises(StoreUnavailable, match="open for writing in another process"):
+            EmbeddedStore(path)
+        with EmbeddedStore(path, read_only=True) as reader:
+            assert reader.counts() == store.counts()
+            with pytest.raises(StoreError, match="read-only"):
+                reader.write([{"label": "Person", "id": "x"}])
+
+
+def test_read_only_open_of_a_missing_store_says_so(tmp_path: Path) -> None:
+    with pytest.raises(StoreUnavailable, match="no embedded store"):
+        EmbeddedStore(tmp_path / "absent.sqlite", read_only=True)
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from graph.embedded import EmbeddedStore
+
+    store = EmbeddedStore(Path(sys.argv[1]))
+    store.write([{"label": "Person", "id": f"first-{i}", "properties": {"n": i}} for i in range(100)])
+    print("committed", flush=True)
+    rows = [{"label": "Person", "id": f"second-{i}", "properties": {"n": i, "pad": "x" * 200}} for i in range(400_000)]
+    store.write(rows)
+    print("second committed", flush=True)
+    """
+)
+
+
+@pytest.mark.slow
+def test_killing_the_process_mid_batch_keeps_the_previous_state(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    wal = path.with_name(path.name + "-wal")
+    repo = Path(__file__).resolve().parents[2]
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "committed"
+    size_after_first = wal.stat().st_size
+    # The second batch's pages spill into the WAL while its transaction is open: once the WAL has
+    # grown by several megabytes, the process is inside the transaction, not before or after it.
+    deadline = time.monotonic() + 120
+    while wal.stat().st_size < size_after_first + 8_000_000:
+        assert child.poll() is None, "the child finished before it could be killed mid-batch"
+        assert time.monotonic() < deadline, "the second batch never started writing"
+        time.sleep(0.005)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    rest = child.stdout.read()
+    child.stdout.close()
+    assert rest == "", "the second batch committed before the kill"
+
+    with EmbeddedStore(path) as reopened:
+        assert reopened.counts().nodes == {"Customer": 100, "Person": 100}
+        assert reopened.get_node(NodeLabel.PERSON, "first-99") is not None
+        assert reopened.get_node(NodeLabel.PERSON, "second-0") is None

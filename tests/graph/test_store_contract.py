@@ -1,0 +1,194 @@
+"""The store contract: every operation, on both backends, with the same expected results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from graph.errors import (
+    InvalidBatch,
+    InvalidRequest,
+    MissingEndpoint,
+    NotFound,
+    UnknownLabel,
+    UnknownTieType,
+    UnsupportedProperty,
+)
+from graph.model import NodeLabel, TieType
+from graph.store import GraphStore
+from queries.accounts import LIST_CUSTOMER_ACCOUNTS
+from tests.samples import BIG_ID, family_nodes, family_ties, snapshot
+
+
+@pytest.fixture
+def family(store: GraphStore) -> GraphStore:
+    store.write(family_nodes(), family_ties())
+    return store
+
+
+def test_write_reports_what_was_written(store: GraphStore) -> None:
+    result = store.write(family_nodes(), family_ties())
+    assert (result.nodes, result.ties) == (9, 11)
+
+
+def test_counts_by_label_and_type(family: GraphStore) -> None:
+    counts = family.counts()
+    assert counts.nodes == {
+        "Account": 2,
+        "Branch": 1,
+        "Company": 1,
+        "Customer": 4,
+        "Manager": 1,
+        "Person": 3,
+        "Product": 1,
+    }
+    assert counts.ties == {
+        "EMPLOYED_BY": 1,
+        "LEGAL_REP_OF": 1,
+        "MANAGES": 1,
+        "OF_PRODUCT": 1,
+        "OWNS": 3,
+        "PARENT_OF": 1,
+        "SHAREHOLDER_OF": 1,
+        "SPOUSE_OF": 1,
+        "WORKS_AT": 1,
+    }
+
+
+def test_get_node_returns_kind_and_exact_values(family: GraphStore) -> None:
+    person = family.get_node(NodeLabel.CUSTOMER, "p1")
+    assert person is not None
+    assert person.label is NodeLabel.PERSON
+    assert person.properties == {"name": "王伟", "birth_year": 1980, "score": 0.5}
+    assert type(person.properties["birth_year"]) is int
+    account = family.get_node(NodeLabel.ACCOUNT, "a2")
+    assert account is not None and account.properties["balances"] == [1.0, 2.5]
+    assert all(type(value) is float for value in account.properties["balances"])
+
+
+def test_get_node_respects_kind_and_absence(family: GraphStore) -> None:
+    assert family.get_node(NodeLabel.COMPANY, "p1") is None
+    assert family.get_node(NodeLabel.PERSON, "p1") is not None
+    assert family.get_node(NodeLabel.CUSTOMER, "nobody") is None
+    assert family.get_node(NodeLabel.ACCOUNT, "p1") is None
+
+
+def test_ids_above_two_to_the_53_stay_exact(family: GraphStore) -> None:
+    record = family.get_node(NodeLabel.PERSON, BIG_ID)
+    assert record is not None and record.id == BIG_ID
+    assert any(tie.target == BIG_ID for tie in family.ties([TieType.PARENT_OF]))
+
+
+def test_same_batch_twice_changes_nothing(family: GraphStore) -> None:
+    before = snapshot(family)
+    family.write(family_nodes(), family_ties())
+    assert snapshot(family) == before
+
+
+def test_properties_merge_and_none_removes(family: GraphStore) -> None:
+    family.write([{"label": "Person", "id": "p1", "properties": {"score": None, "city": "杭州"}}])
+    person = family.get_node(NodeLabel.PERSON, "p1")
+    assert person is not None
+    assert person.properties == {"name": "王伟", "birth_year": 1980, "city": "杭州"}
+
+
+def test_customer_label_updates_without_changing_kind(family: GraphStore) -> None:
+    family.write([{"label": "Customer", "id": "c1", "properties": {"tier": "gold"}}])
+    company = family.get_node(NodeLabel.CUSTOMER, "c1")
+    assert company is not None and company.label is NodeLabel.COMPANY and company.properties["tier"] == "gold"
+
+
+def test_symmetric_ties_are_stored_once(family: GraphStore) -> None:
+    family.write(ties=[{"type": "SPOUSE_OF", "source": "p1", "target": "p2", "properties": {"since": "2006-01-01"}}])
+    spouses = list(family.ties([TieType.SPOUSE_OF]))
+    assert [(tie.source, tie.target, tie.properties) for tie in spouses] == [("p1", "p2", {"since": "2006-01-01"})]
+
+
+def test_duplicates_within_a_batch_are_merged(store: GraphStore) -> None:
+    result = store.write(
+        [
+            {"label": "Person", "id": "x", "properties": {"a": 1}},
+            {"label": "Person", "id": "x", "properties": {"b": 2}},
+            {"label": "Person", "id": "y"},
+        ],
+        [
+            {"type": "REFERRED", "source": "x", "target": "y", "properties": {"at": "2024-01-01"}},
+            {"type": "REFERRED", "source": "x", "target": "y", "properties": {"channel": "app"}},
+        ],
+    )
+    assert (result.nodes, result.ties) == (2, 1)
+    assert store.get_node(NodeLabel.PERSON, "x").properties == {"a": 1, "b": 2}  # type: ignore[union-attr]
+    assert [tie.properties for tie in store.ties([TieType.REFERRED])] == [{"at": "2024-01-01", "channel": "app"}]
+
+
+def test_neighbourhood_in_both_directions_ordered(family: GraphStore) -> None:
+    around = family.neighbourhood(NodeLabel.PERSON, "p1")
+    assert around.center.id == "p1"
+    assert [(tie.type.value, tie.source, tie.target) for tie in around.ties] == [
+        ("LEGAL_REP_OF", "p1", "c1"),
+        ("MANAGES", "m1", "p1"),
+        ("OWNS", "p1", "a1"),
+        ("OWNS", "p1", "a2"),
+        ("PARENT_OF", "p1", BIG_ID),
+        ("SHAREHOLDER_OF", "p1", "c1"),
+        ("SPOUSE_OF", "p1", "p2"),
+    ]
+    assert [node.id for node in around.neighbours] == ["c1", "m1", "a1", "a2", BIG_ID, "p2"]
+    assert around.omitted == 0
+
+
+def test_neighbourhood_filters_and_limits(family: GraphStore) -> None:
+    around = family.neighbourhood(NodeLabel.PERSON, "p1", types=[TieType.OWNS, TieType.SPOUSE_OF], limit=2)
+    assert [(tie.type.value, tie.target) for tie in around.ties] == [("OWNS", "a1"), ("OWNS", "a2")]
+    assert around.omitted == 1
+
+
+def test_neighbourhood_refuses_unbounded_limits_and_missing_nodes(family: GraphStore) -> None:
+    with pytest.raises(InvalidRequest, match="between 1 and"):
+        family.neighbourhood(NodeLabel.PERSON, "p1", limit=0)
+    with pytest.raises(NotFound):
+        family.neighbourhood(NodeLabel.PERSON, "ghost")
+
+
+def test_nodes_are_listed_by_label_in_id_order(family: GraphStore) -> None:
+    assert [node.id for node in family.nodes(NodeLabel.PERSON)] == sorted(["p1", "p2", BIG_ID])
+    assert [node.id for node in family.nodes(NodeLabel.CUSTOMER)] == sorted(["p1", "p2", BIG_ID, "c1"])
+    assert [node.id for node in family.nodes(NodeLabel.COMPANY)] == ["c1"]
+
+
+def test_named_query_runs(family: GraphStore) -> None:
+    rows = family.run(LIST_CUSTOMER_ACCOUNTS, {"customer_id": "p1"})
+    assert rows == [
+        {"account_id": "a1", "role": "owner", "product_id": "TD01", "status": "open"},
+        {"account_id": "a2", "role": "owner", "product_id": None, "status": "closed"},
+    ]
+    assert family.run(LIST_CUSTOMER_ACCOUNTS, {"customer_id": "nobody"}) == []
+
+
+@pytest.mark.parametrize(
+    ("nodes", "ties", "error", "message"),
+    [
+        ([{"label": "Planet", "id": "x"}], [], UnknownLabel, "node row 2: unknown label 'Planet'"),
+        ([], [{"type": "LOVES", "source": "p1", "target": "p2"}], UnknownTieType, "tie row 2: unknown relationship"),
+        ([{"label": "Person", "id": "z", "properties": {"tags": {"a": 1}}}], [], UnsupportedProperty, "node row 2"),
+        ([{"label": "Person", "id": "z", "properties": {"mixed": [1, "a"]}}], [], UnsupportedProperty, "'mixed'"),
+        ([], [{"type": "OWNS", "source": "p1", "target": "a-missing"}], MissingEndpoint, "tie row 2: OWNS target"),
+        ([], [{"type": "SPOUSE_OF", "source": "p1", "target": "p1"}], InvalidBatch, "tie row 2: SPOUSE_OF from 'p1'"),
+    ],
+)
+def test_bad_rows_are_refused_whole_and_named(
+    family: GraphStore, nodes: list[Any], ties: list[Any], error: type[Exception], message: str
+) -> None:
+    before = snapshot(family)
+    good_node = {"label": "Person", "id": "new-person", "properties": {"name": "新客户"}}
+    good_tie = {"type": "SPOUSE_OF", "source": "new-person", "target": "p2"}
+    with pytest.raises(error, match=message):
+        family.write([good_node, *nodes], [good_tie, *ties])
+    assert snapshot(family) == before
+
+
+def test_clear_empties_the_store(family: GraphStore) -> None:
+    family.clear()
+    assert family.counts().nodes == {} and family.counts().ties == {}
+    family.ping()
