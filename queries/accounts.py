@@ -18,12 +18,14 @@ def _list_customer_accounts(view: GraphView, params: Mapping[str, Any]) -> Rows:
     for _, account, owns in view.out_ties(customer, [TieType.OWNS]):
         products = [product for _, product, _ in view.out_ties(account, [TieType.OF_PRODUCT])] or [None]
         for product in products:
-            rows.append({
-                "account_id": account[1],
-                "role": owns.get("role"),
-                "product_id": product[1] if product else None,
-                "status": view.props(account).get("status"),
-            })
+            rows.append(
+                {
+                    "account_id": account[1],
+                    "role": owns.get("role"),
+                    "product_id": product[1] if product else None,
+                    "status": view.props(account).get("status"),
+                }
+            )
     rows.sort(key=lambda row: (row["account_id"], row["product_id"] or ""))
     return rows
 
