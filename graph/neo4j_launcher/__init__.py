@@ -152,7 +152,8 @@ def _run_maven(output_file: Path) -> None:
             if line.removeprefix("[INFO] ").startswith("Downloaded from"):
                 downloads += 1
                 if downloads % 25 == 0:
-                    artifact = line.split("/")[-1].split(" ")[0]
+                    url = line.partition(": ")[2].split(" ")[0]
+                    artifact = url.rsplit("/", 1)[-1]
                     print(
                         f"neo4j-launcher: maven downloaded {downloads} files ({artifact})", file=sys.stderr, flush=True
                     )
