@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import TaskID
 from rich.table import Table
 
 from graph.errors import CrmGraphError
@@ -59,3 +62,144 @@ def stats(
         for name, count in values.items():
             table.add_row(name, f"{count:,}")
         out.print(table)
+
+
+@app.command()
+def load(
+    mapping: Annotated[Path, typer.Argument(help="The mapping file (YAML or TOML) naming the source files.")],
+    backend: BackendOption = None,
+    report_dir: Annotated[
+        Path | None, typer.Option("--report-dir", help="Where report.json and quarantine.csv go.")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Folder the mapping's paths are relative to (default: its own).")
+    ] = None,
+) -> None:
+    """Load the source files a mapping names: validate, resolve customers, write, report, quarantine."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from loaders.load import load_mapping
+    from loaders.report import render
+
+    settings = settings_for(backend)
+    report_dir = report_dir or Path("reports") / f"load-{datetime.now():%Y%m%d-%H%M%S}"
+    bars = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def progress(source: str, done: int, total: int) -> None:
+        if source not in tasks:
+            tasks[source] = bars.add_task(source, total=total)
+        bars.update(tasks[source], completed=done, total=total)
+
+    try:
+        with open_store(settings) as store, bars:
+            report = load_mapping(
+                store,
+                mapping,
+                report_dir,
+                progress,
+                settings=settings,
+                data_dir=data_dir,
+                review_path=settings.review_path,
+            )
+    except CrmGraphError as error:
+        raise fail(error) from None
+    render(report, Console())
+    console.print(f"report: {report_dir / 'report.json'}")
+
+
+@app.command()
+def review(
+    backend: BackendOption = None,
+    merge: Annotated[str | None, typer.Option("--merge", help="Merge the two customers of this pair.")] = None,
+    separate: Annotated[
+        str | None, typer.Option("--separate", help="Keep the two customers of this pair apart.")
+    ] = None,
+) -> None:
+    """List customer pairs entity resolution was unsure about, or record a decision on one."""
+    from loaders import review as reviews
+
+    settings = settings_for(backend)
+    try:
+        if merge and separate:
+            raise typer.BadParameter("give --merge or --separate, not both")
+        if separate:
+            pair = reviews.separate(settings.review_path, separate)
+            Console().print(f"pair {pair.id}: {pair.left_customer} and {pair.right_customer} kept apart")
+            return
+        if merge:
+            with open_store(settings) as store:
+                pair = reviews.merge(store, settings.review_path, merge)
+            Console().print(f"pair {pair.id}: {pair.right_customer} merged into {pair.left_customer}")
+            return
+        pending = reviews.ReviewList.read(settings.review_path).pending()
+    except CrmGraphError as error:
+        raise fail(error) from None
+    table = Table(title=f"Pairs to review ({len(pending)}) — {settings.review_path}")
+    table.add_column("id", no_wrap=True, min_width=12)
+    for header in ("probability", "left customer", "right customer", "left records", "right records"):
+        table.add_column(header, overflow="fold")
+    for pair in pending:
+        table.add_row(
+            pair.id,
+            f"{pair.probability:.3f}",
+            pair.left_customer,
+            pair.right_customer,
+            ", ".join(pair.left_records),
+            ", ".join(pair.right_records),
+        )
+    Console().print(table)
+
+
+token_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("issue")
+def token_issue(
+    role: Annotated[str, typer.Option("--role", help="manager, marketing, risk, admin or service.")],
+    manager: Annotated[str | None, typer.Option("--manager", help="Manager id the token acts as.")] = None,
+    unmask: Annotated[bool, typer.Option("--unmask", help="Grant pii:unmask (admin and risk only).")] = False,
+    name: Annotated[str | None, typer.Option("--name", help="Who holds the token; shown in the audit log.")] = None,
+    permission: Annotated[
+        list[str] | None, typer.Option("--permission", help="Extra permission (service role); repeatable.")
+    ] = None,
+) -> None:
+    """Issue an API token and print it once; only its SHA-256 hash is kept."""
+    from api.access import Permission, Role
+    from api.tokens import TokenRegistry
+
+    try:
+        chosen = Role(role)
+        grants = {Permission(p) for p in permission or []}
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    if unmask:
+        grants.add(Permission.UNMASK)
+    registry = TokenRegistry(Settings().api_tokens_path)
+    try:
+        token, info = registry.issue(
+            chosen, name=name or f"{chosen}-{manager or 'token'}", manager_id=manager, grants=grants
+        )
+    except CrmGraphError as error:
+        raise fail(error) from None
+    finally:
+        registry.close()
+    console.print(f"token {info.id} for {info.name} ({info.role}): {' '.join(info.permissions) or 'no permissions'}")
+    typer.echo(token)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    backend: BackendOption = None,
+) -> None:
+    """Serve the HTTP API over the configured store."""
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(settings_for(backend)), host=host, port=port, log_level="info")

@@ -25,7 +25,7 @@ Python: a new bank is a new mapping file. Example::
         source: {from: cust_a, system: core}
         target: {from: cust_b, system: core}
 
-Loading order follows dependencies: customers, then other nodes, then ties (see ``loaders.plan``).
+Loading order follows dependencies: customers, then other nodes, then ties (see ``loaders.load``).
 """
 
 from __future__ import annotations
@@ -100,11 +100,24 @@ class EndRef(Strict):
 
 
 class TieSpec(Strict):
-    """Which tie type a row makes: fixed, or read from a column through a code map."""
+    """Which tie type a row makes: fixed, or read from a column through a code map.
+
+    A code may map to a list of types: the row then makes one tie of each (e.g. a guarantee between
+    siblings is both ``GUARANTEES`` and ``SIBLING_OF``).
+    """
 
     type: TieType | None = None
     type_from: str | None = None
-    map: dict[str, TieType] | None = None
+    map: dict[str, TieType | list[TieType]] | None = None
+
+    def types_for(self, code: str | None) -> list[TieType] | None:
+        """The tie types a row with this code makes; None when the code is not in the map."""
+        if self.type is not None:
+            return [self.type]
+        found = (self.map or {}).get(code or "")
+        if found is None:
+            return None
+        return list(found) if isinstance(found, list) else [found]
 
     @model_validator(mode="after")
     def _one_way(self) -> TieSpec:
@@ -113,6 +126,44 @@ class TieSpec(Strict):
         if self.type_from is not None and not self.map:
             raise ValueError("type_from needs a map from codes to tie types")
         return self
+
+
+class Link(Strict):
+    """A tie made by every row of a node source, from or to the row's node.
+
+    The other end is a key read from a column (``from``) or a constant (``value``); customers are
+    looked up in ``system``'s key space, other nodes get ``prefix`` + key as id. The direction comes
+    from the tie type: on an ``Account`` source, ``OWNS`` points from the other end (the customer) to
+    the account. A row whose required link end does not exist is quarantined as ``orphan`` and its
+    node is not written. With ``create``, a missing non-customer end is created (``name`` = the key).
+    """
+
+    type: TieType
+    from_: str | None = Field(default=None, alias="from")
+    value: str | None = None
+    system: str | None = None
+    prefix: str = ""
+    create: bool = False
+    required: bool = True
+
+    @model_validator(mode="after")
+    def _one_end(self) -> Link:
+        if (self.from_ is None) == (self.value is None):
+            raise ValueError("a link needs either from (a column) or value (a constant key)")
+        return self
+
+
+class ResolveMode(StrEnum):
+    """How records of a customer source become customers.
+
+    ``auto``: the same resident ID / credit code joins records into one customer; records without a
+    usable ID are matched by the scored comparison of ``loaders.resolve``. ``key_only``: every record
+    is its own customer, with id ``id_prefix`` + key (for synthetic or already-mastered data, where
+    equal names must not merge).
+    """
+
+    AUTO = "auto"
+    KEY_ONLY = "key_only"
 
 
 class Source(Strict):
@@ -136,6 +187,8 @@ class Source(Strict):
     target: EndRef | None = None
     columns: dict[str, Column] = Field(default_factory=dict)
     refuse_columns: list[str] = Field(default_factory=list)  # extra names of authentication columns
+    resolve: ResolveMode = ResolveMode.AUTO  # customer sources only
+    links: list[Link] = Field(default_factory=list)  # node sources only: ties made with each row's node
 
     @model_validator(mode="after")
     def _node_or_tie(self) -> Source:
@@ -147,7 +200,13 @@ class Source(Strict):
             raise ValueError(f"source {self.name!r}: a tie source needs source and target")
         if self.node is NodeLabel.CUSTOMER and not self.kind_from:
             raise ValueError(f"source {self.name!r}: node Customer needs kind_from (or use Person / Company)")
+        if self.links and self.node is None:
+            raise ValueError(f"source {self.name!r}: links belong to node sources")
         return self
+
+    @property
+    def feeds_customers(self) -> bool:
+        return self.node is not None and self.node.primary is NodeLabel.CUSTOMER
 
     @property
     def separator(self) -> str:
@@ -171,6 +230,31 @@ class Mapping(Strict):
     sources: Annotated[list[Source], Field(min_length=1)]
     resolution: Resolution = Resolution()
     base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @classmethod
+    def from_file(cls, path: Path, *, data_dir: Path | None = None) -> Mapping:
+        """Read and validate a mapping file (YAML, or TOML by suffix); paths resolve against ``data_dir``
+        when given, else against the mapping file's folder. Raises ``ConfigurationError``."""
+        import tomllib
+
+        import yaml
+        from pydantic import ValidationError
+
+        from graph.errors import ConfigurationError
+
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+            raw = tomllib.loads(text) if Path(path).suffix == ".toml" else yaml.safe_load(text)
+        except (OSError, yaml.YAMLError, tomllib.TOMLDecodeError) as error:
+            raise ConfigurationError(f"cannot read mapping {path}: {error}") from error
+        if not isinstance(raw, dict):
+            raise ConfigurationError(f"mapping {path} must be a mapping of keys to values")
+        try:
+            mapping = cls.model_validate(raw)
+        except ValidationError as error:
+            raise ConfigurationError(f"mapping {path} is invalid: {error}") from None
+        base = Path(data_dir) if data_dir is not None else Path(path).resolve().parent
+        return mapping.model_copy(update={"base_dir": base})
 
     @model_validator(mode="after")
     def _unique_names(self) -> Mapping:

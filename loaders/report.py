@@ -1,0 +1,97 @@
+"""The load report: per source, rows read = loaded + merged + quarantined, and where the refused rows went."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from rich.console import Console
+from rich.table import Table
+
+from graph.model import GraphCounts
+
+
+class SourceReport(BaseModel):
+    """What happened to one source's rows.
+
+    ``loaded``: the row made or updated its node or ties. ``merged``: the row's node or ties were
+    already made by an earlier row of this load (another record of the same customer, a repeated tie).
+    ``quarantined``: refused, see ``reasons`` and the quarantine file.
+    """
+
+    name: str
+    system: str
+    role: str  # customers | nodes | ties
+    files: list[str]
+    rows_read: int = 0
+    loaded: int = 0
+    merged: int = 0
+    quarantined: int = 0
+    reasons: dict[str, int] = Field(default_factory=dict)
+    nodes_written: int = 0
+    ties_written: int = 0
+    seconds: float = 0.0
+
+    def count_reason(self, reason: str) -> None:
+        self.quarantined += 1
+        counts = Counter(self.reasons)
+        counts[reason] += 1
+        self.reasons = dict(sorted(counts.items()))
+
+    def check_accounting(self) -> None:
+        """Every row read is accounted for exactly once."""
+        accounted = self.loaded + self.merged + self.quarantined
+        assert self.rows_read == accounted, (
+            f"source {self.name}: {self.rows_read} rows read but {accounted} accounted for "
+            f"({self.loaded} loaded + {self.merged} merged + {self.quarantined} quarantined)"
+        )
+
+
+class LoadReport(BaseModel):
+    mapping: str
+    mapping_path: str
+    seconds: float
+    sources: list[SourceReport]
+    counts: GraphCounts
+    quarantine_path: str
+    review_path: str
+    review_pending: int
+    merged_by_score: int
+
+    @property
+    def rows_read(self) -> int:
+        return sum(source.rows_read for source in self.sources)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(source.quarantined for source in self.sources)
+
+    def write(self, report_dir: Path) -> Path:
+        path = report_dir / "report.json"
+        path.write_text(self.model_dump_json(indent=2), encoding="utf-8")
+        return path
+
+
+def render(report: LoadReport, console: Console) -> None:
+    """A readable summary: one line per source, then the totals and where to look next."""
+    table = Table(title=f"Load of {report.mapping} ({report.seconds:.1f} s)")
+    for header in ("source", "role", "read", "loaded", "merged", "quarantined", "reasons"):
+        table.add_column(header, justify="left" if header in ("source", "role", "reasons") else "right")
+    for source in report.sources:
+        reasons = ", ".join(f"{name} {count}" for name, count in source.reasons.items())
+        table.add_row(
+            source.name,
+            source.role,
+            f"{source.rows_read:,}",
+            f"{source.loaded:,}",
+            f"{source.merged:,}",
+            f"[red]{source.quarantined:,}[/red]" if source.quarantined else "0",
+            reasons,
+        )
+    console.print(table)
+    rate = report.rows_read / report.seconds if report.seconds else 0.0
+    console.print(
+        f"{report.rows_read:,} rows read ({rate:,.0f} rows/s), {report.quarantined:,} quarantined -> "
+        f"{report.quarantine_path}; {report.review_pending} pairs to review (crm-graph review)."
+    )

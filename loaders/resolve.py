@@ -1,0 +1,314 @@
+"""Entity resolution: which source records are the same customer.
+
+1. Records with the same resident ID (persons) or unified social credit code (companies) are one
+   customer, whatever system they come from. Its id is derived from the keyed hash of that ID
+   (``P…`` / ``C…``), so a reload or a load in another order gives the same id.
+2. Records without a usable ID are compared with a small Fellegi-Sunter scorer on name, birth date,
+   phone hash and address. Candidate pairs come from blocking on (kind, birth date), (kind, phone
+   hash) and (kind, name); pairs scoring at least ``merge_above`` merge, pairs from ``review_above``
+   go to the review list (``loaders.review``), the rest stay apart. Two records with different valid
+   IDs never merge, whatever their score.
+3. Sources with ``resolve: key_only`` skip both steps: every record is its own customer ``id_prefix`` + key.
+
+Why not splink: it was the first choice (it is the reference implementation of this method), but it
+estimates m and u probabilities per run (EM and random sampling), so the same files loaded twice or
+together with a newer export could score pairs differently, and reload stability is a requirement here;
+it also brings DuckDB and a training step into every load. The comparisons needed are four, so fixed,
+documented m/u values below give deterministic scores with no dependency. A bank that wants trained
+weights can estimate them with splink offline and put them in ``FIELD_WEIGHTS``.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from typing import Any
+
+from graph.model import NodeLabel
+from loaders.identifiers import keyed_hash
+from loaders.mapping import ResolveMode, ValueType
+
+PRIOR_MATCH = 1e-4
+"""Prior probability that two records in the same block are one customer."""
+
+BLOCK_LIMIT = 500
+"""Blocks larger than this (e.g. a default birth date) are not compared pairwise: too common to tell anyone apart."""
+
+
+@dataclass(frozen=True)
+class Level:
+    m: float  # probability of this agreement level when the records are the same customer
+    u: float  # ... when they are not
+
+    @property
+    def weight(self) -> float:
+        return math.log2(self.m / self.u)
+
+
+FIELD_WEIGHTS: dict[str, dict[str, Level]] = {
+    "name": {"exact": Level(0.90, 0.001), "similar": Level(0.08, 0.01), "different": Level(0.02, 0.989)},
+    "birth_date": {"exact": Level(0.95, 1 / 3650), "different": Level(0.05, 1 - 1 / 3650)},
+    "phone": {"exact": Level(0.90, 1e-4), "different": Level(0.10, 1 - 1e-4)},
+    "address": {"exact": Level(0.70, 0.001), "similar": Level(0.20, 0.02), "different": Level(0.10, 0.979)},
+}
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    """One source record of a customer, as entity resolution sees it."""
+
+    source: str
+    system: str
+    key: str
+    line: int
+    kind: NodeLabel  # PERSON or COMPANY
+    properties: dict[str, Any]
+    identifiers: dict[ValueType, str] = field(default_factory=dict)
+    mode: ResolveMode = ResolveMode.AUTO
+    id_prefix: str = ""
+
+    @property
+    def ref(self) -> str:
+        """The record's id as a SourceRecord node: ``<system>:<key>``."""
+        return f"{self.system}:{self.key}"
+
+    @property
+    def national_id(self) -> str | None:
+        """The keyed hash of the resident id, or the credit code: what makes records one customer."""
+        wanted = ValueType.RESIDENT_ID if self.kind is NodeLabel.PERSON else ValueType.CREDIT_CODE
+        return self.identifiers.get(wanted)
+
+    @property
+    def phone_hash(self) -> str | None:
+        return self.identifiers.get(ValueType.MOBILE)
+
+
+@dataclass(frozen=True)
+class ScoredPair:
+    left: int  # record indices, left < right
+    right: int
+    probability: float
+
+
+@dataclass(frozen=True)
+class ReviewCandidate:
+    """A pair of customers that may be one; a person decides (``crm-graph review``)."""
+
+    left_customer: str
+    right_customer: str
+    left_records: tuple[str, ...]
+    right_records: tuple[str, ...]
+    probability: float
+
+    @property
+    def pair_key(self) -> str:
+        """Stable identity of the question, from the records' refs (customer ids may change)."""
+        return "|".join(sorted((min(self.left_records), min(self.right_records))))
+
+
+@dataclass
+class Resolved:
+    customer_ids: list[str]  # per record
+    review: list[ReviewCandidate]
+    merges_by_score: int = 0
+
+
+def normalise_text(text: Any) -> str:
+    if not isinstance(text, str):
+        return ""
+    return "".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+def edit_distance(left: str, right: str, limit: int = 2) -> int:
+    """Levenshtein distance, stopping early once it exceeds ``limit``."""
+    if abs(len(left) - len(right)) > limit:
+        return limit + 1
+    previous = list(range(len(right) + 1))
+    for i, char_left in enumerate(left, start=1):
+        current = [i]
+        for j, char_right in enumerate(right, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_left != char_right)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def _text_level(left: str, right: str) -> str | None:
+    if not left or not right:
+        return None
+    if left == right:
+        return "exact"
+    if edit_distance(left, right, 1) <= 1 or SequenceMatcher(None, left, right).ratio() >= 0.8:
+        return "similar"
+    return "different"
+
+
+def _equal_level(left: str | None, right: str | None) -> str | None:
+    if not left or not right:
+        return None
+    return "exact" if left == right else "different"
+
+
+def comparison_levels(left: CustomerRecord, right: CustomerRecord) -> dict[str, str | None]:
+    """The agreement level of each compared field (None when either side lacks it)."""
+    return {
+        "name": _text_level(normalise_text(left.properties.get("name")), normalise_text(right.properties.get("name"))),
+        "birth_date": _equal_level(left.properties.get("birth_date"), right.properties.get("birth_date")),
+        "phone": _equal_level(left.phone_hash, right.phone_hash),
+        "address": _text_level(
+            normalise_text(left.properties.get("address")), normalise_text(right.properties.get("address"))
+        ),
+    }
+
+
+def match_probability(left: CustomerRecord, right: CustomerRecord) -> float:
+    """Fellegi-Sunter match probability of two records (prior odds times the fields' likelihood ratios)."""
+    weight = math.log2(PRIOR_MATCH / (1 - PRIOR_MATCH))
+    for name, level in comparison_levels(left, right).items():
+        if level is not None:
+            weight += FIELD_WEIGHTS[name][level].weight
+    return 1 / (1 + 2 ** (-weight))
+
+
+def candidate_pairs(records: list[CustomerRecord]) -> list[tuple[int, int]]:
+    """Pairs sharing a block, with at least one side lacking a usable ID; sorted, without repeats."""
+    blocks: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for index, record in enumerate(records):
+        if record.mode is not ResolveMode.AUTO:
+            continue
+        kind = record.kind.value
+        if birth := record.properties.get("birth_date"):
+            blocks[(kind, "birth", str(birth))].append(index)
+        if record.phone_hash:
+            blocks[(kind, "phone", record.phone_hash)].append(index)
+        if name := normalise_text(record.properties.get("name")):
+            blocks[(kind, "name", name)].append(index)
+    pairs: set[tuple[int, int]] = set()
+    for members in blocks.values():
+        if len(members) > BLOCK_LIMIT:
+            continue
+        for position, left in enumerate(members):
+            for right in members[position + 1 :]:
+                if records[left].national_id and records[right].national_id:
+                    continue
+                pairs.add((min(left, right), max(left, right)))
+    return sorted(pairs)
+
+
+class _Clusters:
+    def __init__(self, size: int, national_ids: list[str | None]) -> None:
+        self.parent = list(range(size))
+        self.national_id = list(national_ids)
+
+    def find(self, item: int) -> int:
+        while self.parent[item] != item:
+            self.parent[item] = self.parent[self.parent[item]]
+            item = self.parent[item]
+        return item
+
+    def can_join(self, left: int, right: int) -> bool:
+        a, b = self.national_id[self.find(left)], self.national_id[self.find(right)]
+        return a is None or b is None or a == b
+
+    def join(self, left: int, right: int) -> None:
+        a, b = self.find(left), self.find(right)
+        if a == b:
+            return
+        low, high = min(a, b), max(a, b)
+        self.parent[high] = low
+        self.national_id[low] = self.national_id[low] or self.national_id[high]
+
+
+def resolve(
+    records: list[CustomerRecord],
+    *,
+    merge_above: float,
+    review_above: float,
+    hash_key: bytes,
+    existing: Mapping[str, str] | None = None,
+    forced_merges: Iterable[tuple[str, str]] = (),
+    separated: Iterable[str] = (),
+) -> Resolved:
+    """Assign a customer id to every record and list the pairs a person should look at.
+
+    ``existing`` maps record refs to the customer ids they already have in the store (kept for
+    records without an ID, so reloads are stable); ``forced_merges`` are record-ref pairs a reviewer
+    merged; ``separated`` are review pair keys a reviewer kept apart.
+    """
+    existing = existing or {}
+    clusters = _Clusters(len(records), [record.national_id for record in records])
+    by_id: dict[tuple[str, str], int] = {}
+    for index, record in enumerate(records):
+        if record.mode is ResolveMode.AUTO and record.national_id:
+            first = by_id.setdefault((record.kind.value, record.national_id), index)
+            clusters.join(first, index)
+    index_of_ref = {record.ref: index for index, record in enumerate(records)}
+    for left_ref, right_ref in forced_merges:
+        if left_ref in index_of_ref and right_ref in index_of_ref:
+            left, right = index_of_ref[left_ref], index_of_ref[right_ref]
+            if clusters.can_join(left, right):
+                clusters.join(left, right)
+
+    scored = [
+        ScoredPair(left, right, match_probability(records[left], records[right]))
+        for left, right in candidate_pairs(records)
+    ]
+    scored = [pair for pair in scored if pair.probability >= review_above]
+    scored.sort(key=lambda pair: (-pair.probability, pair.left, pair.right))
+    merges = 0
+    maybe: list[ScoredPair] = []
+    for pair in scored:
+        if clusters.find(pair.left) == clusters.find(pair.right):
+            continue
+        if pair.probability >= merge_above and clusters.can_join(pair.left, pair.right):
+            clusters.join(pair.left, pair.right)
+            merges += 1
+        else:
+            maybe.append(pair)
+
+    members: dict[int, list[int]] = defaultdict(list)
+    for index in range(len(records)):
+        members[clusters.find(index)].append(index)
+    cluster_ids = {
+        root: _customer_id(root, [records[i] for i in group], hash_key, existing, clusters)
+        for root, group in members.items()
+    }
+    customer_ids = [cluster_ids[clusters.find(index)] for index in range(len(records))]
+
+    separated_keys = set(separated)
+    review: dict[str, ReviewCandidate] = {}
+    for pair in maybe:
+        left_root, right_root = clusters.find(pair.left), clusters.find(pair.right)
+        if left_root == right_root:
+            continue
+        candidate = ReviewCandidate(
+            cluster_ids[left_root],
+            cluster_ids[right_root],
+            tuple(sorted(records[i].ref for i in members[left_root])),
+            tuple(sorted(records[i].ref for i in members[right_root])),
+            round(pair.probability, 6),
+        )
+        if candidate.pair_key not in separated_keys:
+            review.setdefault(candidate.pair_key, candidate)
+    return Resolved(customer_ids, list(review.values()), merges)
+
+
+def _customer_id(
+    root: int, group: list[CustomerRecord], hash_key: bytes, existing: Mapping[str, str], clusters: _Clusters
+) -> str:
+    first = min(group, key=lambda record: record.ref)
+    if first.mode is ResolveMode.KEY_ONLY:
+        return first.id_prefix + first.key
+    letter = "P" if first.kind is NodeLabel.PERSON else "C"
+    national_id = clusters.national_id[root]
+    if national_id:
+        return first.id_prefix + letter + keyed_hash(national_id, hash_key, purpose=f"customer-{letter}")[:20]
+    known = sorted(existing[record.ref] for record in group if record.ref in existing)
+    if known:
+        return known[0]
+    return first.id_prefix + letter + keyed_hash(first.ref, hash_key, purpose=f"record-{letter}")[:20]

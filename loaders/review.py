@@ -1,0 +1,140 @@
+"""The review list: pairs of customers entity resolution was unsure about, and a person's decisions.
+
+Kept as a JSON file (``settings.review_path``). A pair is identified by its record refs, so a decision
+survives reloads: a separated pair is not asked again, a merged pair is merged again by the resolver.
+
+Merging in the store: the store interface only upserts, so the dropped customer cannot be deleted.
+Instead its lineage (FROM_SOURCE) and every other tie are re-pointed to the kept customer, its
+properties fill gaps in the kept one, and the dropped node is marked ``merged_into`` with every tie
+of its own left in place (queries should skip ``merged_into`` nodes); the crosswalk of later loads
+ignores them. A ``delete`` on the store interface would let the merge remove the dropped node outright.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from graph.errors import NotFound
+from graph.model import NodeLabel, TieRow
+from graph.store import GraphStore
+from graph.ties import spec
+from loaders.resolve import ReviewCandidate
+
+
+class ReviewPair(BaseModel):
+    id: str
+    pair_key: str
+    left_customer: str
+    right_customer: str
+    left_records: list[str]
+    right_records: list[str]
+    probability: float
+    status: Literal["pending", "merged", "separated"] = "pending"
+    decided_at: str | None = None
+
+
+class ReviewList(BaseModel):
+    pairs: list[ReviewPair] = []
+
+    @classmethod
+    def read(cls, path: Path) -> ReviewList:
+        if not path.exists():
+            return cls()
+        return cls.model_validate_json(path.read_text(encoding="utf-8"))
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.model_dump_json(indent=2), encoding="utf-8")
+
+    def pending(self) -> list[ReviewPair]:
+        return [pair for pair in self.pairs if pair.status == "pending"]
+
+    def separated_keys(self) -> set[str]:
+        return {pair.pair_key for pair in self.pairs if pair.status == "separated"}
+
+    def forced_merges(self) -> list[tuple[str, str]]:
+        return [(pair.left_records[0], pair.right_records[0]) for pair in self.pairs if pair.status == "merged"]
+
+    def retired_customers(self) -> set[str]:
+        """Customers merged into another by a decision (the right side of each merged pair)."""
+        return {pair.right_customer for pair in self.pairs if pair.status == "merged"}
+
+    def update(self, candidates: list[ReviewCandidate]) -> None:
+        """Replace pending pairs with this load's candidates; decided pairs stay as they are."""
+        decided = {pair.pair_key for pair in self.pairs if pair.status != "pending"}
+        kept = [pair for pair in self.pairs if pair.status != "pending"]
+        for candidate in candidates:
+            if candidate.pair_key in decided:
+                continue
+            kept.append(
+                ReviewPair(
+                    id=hashlib.sha256(candidate.pair_key.encode()).hexdigest()[:12],
+                    pair_key=candidate.pair_key,
+                    left_customer=candidate.left_customer,
+                    right_customer=candidate.right_customer,
+                    left_records=list(candidate.left_records),
+                    right_records=list(candidate.right_records),
+                    probability=candidate.probability,
+                )
+            )
+        self.pairs = kept
+
+    def find(self, pair_id: str) -> ReviewPair:
+        for pair in self.pairs:
+            if pair.id == pair_id:
+                return pair
+        raise NotFound(f"no review pair with id {pair_id!r}")
+
+
+def separate(path: Path, pair_id: str) -> ReviewPair:
+    """Record that the two customers of a pending pair are different people."""
+    review = ReviewList.read(path)
+    pair = review.find(pair_id)
+    pair.status, pair.decided_at = "separated", _now()
+    review.write(path)
+    return pair
+
+
+def merge(store: GraphStore, path: Path, pair_id: str) -> ReviewPair:
+    """Merge the right customer of a pair into the left one in the store, and record the decision."""
+    review = ReviewList.read(path)
+    pair = review.find(pair_id)
+    kept, dropped = pair.left_customer, pair.right_customer
+    kept_node = store.get_node(NodeLabel.CUSTOMER, kept)
+    dropped_node = store.get_node(NodeLabel.CUSTOMER, dropped)
+    if kept_node is None or dropped_node is None:
+        raise NotFound(f"review pair {pair_id}: a customer of the pair is no longer in the store")
+    ties: list[TieRow] = []
+    for tie in store.ties():
+        if dropped not in (tie.source, tie.target):
+            continue
+        tie_spec = spec(tie.type)
+        source = kept if tie.source == dropped and tie_spec.source is NodeLabel.CUSTOMER else tie.source
+        target = kept if tie.target == dropped and tie_spec.target is NodeLabel.CUSTOMER else tie.target
+        if source == target and tie_spec.source is tie_spec.target:
+            continue
+        ties.append(TieRow(type=tie.type, source=source, target=target, properties=tie.properties))
+    filled = {name: value for name, value in dropped_node.properties.items() if name not in kept_node.properties}
+    nodes = [
+        {"label": kept_node.label, "id": kept, "properties": filled},
+        {"label": dropped_node.label, "id": dropped, "properties": {"merged_into": kept}},
+    ]
+    store.write(nodes, ties)
+    pair.status, pair.decided_at = "merged", _now()
+    review.write(path)
+    return pair
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def describe(pairs: list[ReviewPair]) -> list[dict[str, object]]:
+    """Rows for printing: no personal data, only ids, record refs and the score."""
+    return [json.loads(pair.model_dump_json()) for pair in pairs]

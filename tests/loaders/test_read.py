@@ -1,0 +1,105 @@
+"""Readers: physical line numbers, strict decoding, exact ids, every format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from graph.errors import SourceError
+from loaders.mapping import Source
+from loaders.quarantine import QuarantineReason
+from loaders.read import decode_lines, parse_csv, parse_jsonl, read_source
+
+BIG_ID = "4614219293217785425"  # > 2^53: a float would change it
+
+
+def numbered(text: str) -> list[tuple[int, str | None]]:
+    return list(enumerate(text.split("\n"), start=1))
+
+
+def test_parse_csv_keeps_physical_line_numbers_and_text() -> None:
+    header, records = parse_csv(numbered('id,name\n1,a\n\n2,"multi\nline"\n3,c'))
+    assert header == ["id", "name"]
+    assert [(r.line, r.values.get("id")) for r in records] == [(2, "1"), (4, "2"), (6, "3")]
+    assert records[1].values["name"] == "multi\nline"
+    assert records[1].text == '2,"multi\nline"'
+
+
+def test_parse_csv_flags_wrong_field_count_and_undecodable_lines() -> None:
+    _, records = parse_csv([(1, "id,name"), (2, "1,a,extra"), (3, None), (4, "4,d")])
+    assert [(r.line, r.problem) for r in records] == [
+        (2, QuarantineReason.MALFORMED_LINE),
+        (3, QuarantineReason.BAD_ENCODING),
+        (4, None),
+    ]
+
+
+def test_parse_csv_refuses_an_empty_file() -> None:
+    with pytest.raises(SourceError):
+        parse_csv([])
+
+
+def test_decode_lines_is_strict_per_line() -> None:
+    data = "id,name\n1,张三\n".encode("gbk") + b"2,\xff\xff\n" + "3,李四\n".encode("gbk")
+    assert list(decode_lines(data, "gbk")) == [(1, "id,name"), (2, "1,张三"), (3, None), (4, "3,李四")]
+
+
+def test_read_gbk_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_bytes("编号,姓名\n1,张三\n2,王五\n".encode("gbk"))
+    source = Source(name="s", system="core", path="c.csv", encoding="gbk", node="Person", key=["编号"])
+    raw = read_source(source, path)
+    assert raw.columns == ["编号", "姓名"]
+    assert [r.values["姓名"] for r in raw.records] == ["张三", "王五"]
+
+
+def test_read_utf8_file_as_gbk_quarantines_lines_not_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_bytes("id,name\n1,ab\n2,张三丰\n".encode())
+    source = Source(name="s", system="core", path="c.csv", encoding="gbk", node="Person", key=["id"])
+    records = read_source(source, path).records
+    assert records[0].problem is None
+    assert records[1].problem is QuarantineReason.BAD_ENCODING and records[1].line == 3
+
+
+def test_unreadable_file_raises_source_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "c.xlsx"
+    path.write_text("not a workbook")
+    source = Source(name="s", system="core", path="c.xlsx", format="xlsx", node="Person", key=["id"])
+    with pytest.raises(SourceError, match=r"c\.xlsx"):
+        read_source(source, path)
+
+
+def test_jsonl_keeps_big_ids_exact() -> None:
+    columns, records = parse_jsonl([(1, json.dumps({"id": int(BIG_ID), "x": 1.5})), (2, "{bad"), (3, "[1]")])
+    assert columns == ["id", "x"]
+    assert records[0].values == {"id": BIG_ID, "x": "1.5"}
+    assert [r.problem for r in records[1:]] == [QuarantineReason.MALFORMED_LINE] * 2
+
+
+def test_parquet_rows_are_numbered_from_two_and_ids_stay_exact(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "a.parquet"
+    pq.write_table(pa.table({"id": pa.array([int(BIG_ID), 7], pa.int64()), "name": ["a", None]}), path)
+    source = Source(name="s", system="core", path="a.parquet", format="parquet", node="Account", key=["id"])
+    records = read_source(source, path).records
+    assert [(r.line, r.values["id"], r.values["name"]) for r in records] == [(2, BIG_ID, "a"), (3, "7", "")]
+
+
+def test_xlsx_rows_are_sheet_rows(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (["id", "name"], [BIG_ID, "a"], [None, None], ["9", "b"]):
+        sheet.append(row)
+    path = tmp_path / "a.xlsx"
+    book.save(path)
+    source = Source(name="s", system="core", path="a.xlsx", format="xlsx", node="Account", key=["id"])
+    records = read_source(source, path).records
+    assert [(r.line, r.values["id"]) for r in records] == [(2, BIG_ID), (4, "9")]

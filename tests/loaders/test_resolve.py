@@ -1,0 +1,182 @@
+"""Entity resolution across systems, the scored matcher, and review decisions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from graph.embedded import EmbeddedStore
+from graph.model import NodeLabel, TieType
+from loaders import review as reviews
+from loaders.load import load_mapping
+from loaders.mapping import ResolveMode
+from loaders.resolve import CustomerRecord, match_probability, resolve
+from tests.loaders.conftest import RID_ZHANG, TODAY, write_bank
+
+KEY = b"k"
+PHONE = "13812345678"
+
+# 张三 with an ID in core; a card-system record without ID, name typo'd (张叁), same birth date and phone.
+CORE = f"cust_no,cust_name,id_no,birth,mobile,seg_cd\nC1,张三,{RID_ZHANG},19900307,{PHONE},01\n"
+NO_TIES, NO_ACCOUNTS = "cust_a,cust_b,rel_cd\n", "acct_no,cust_no,bal\n"
+TYPO = "holder_id,holder_name,cert_no,birth,mobile,card_no\nH9,张叁,,1990-03-07,{phone},\n"
+
+
+def lineage(store: EmbeddedStore) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for tie in store.ties([TieType.FROM_SOURCE]):
+        found.setdefault(tie.source, set()).add(tie.target)
+    return found
+
+
+def test_same_id_in_two_systems_is_one_customer_with_two_lineage_ties(bank: Path, tmp_path: Path) -> None:
+    with EmbeddedStore(tmp_path / "s.sqlite") as store:
+        load_mapping(store, bank, tmp_path / "r", today=TODAY)
+        (zhang,) = [c for c, refs in lineage(store).items() if "core:C1" in refs]
+        assert lineage(store)[zhang] == {"core:C1", "card:H1"}
+        assert zhang.startswith("P")
+        record = store.get_node(NodeLabel.SOURCE_RECORD, "card:H1")
+        assert record is not None and record.properties == {"system": "card", "source": "card_customers", "line": 2}
+
+
+def test_typo_with_same_birth_date_and_phone_merges(tmp_path: Path) -> None:
+    mapping = write_bank(
+        tmp_path / "bank",
+        customers=CORE,
+        holders=TYPO.format(phone=PHONE),
+        family="cust_a,cust_b,rel_cd\n",
+        accounts="acct_no,cust_no,bal\n",
+    )
+    with EmbeddedStore(tmp_path / "s.sqlite") as store:
+        report = load_mapping(store, mapping, tmp_path / "r", today=TODAY)
+        assert report.merged_by_score == 1 and report.review_pending == 0
+        assert list(lineage(store).values()) == [{"core:C1", "card:H9"}]
+
+
+def test_same_pair_goes_to_review_under_a_stricter_threshold_then_merge(tmp_path: Path) -> None:
+    mapping = write_bank(
+        tmp_path / "bank",
+        customers=CORE,
+        holders=TYPO.format(phone=PHONE),
+        merge_above=0.99999,
+        family="cust_a,cust_b,rel_cd\n",
+        accounts="acct_no,cust_no,bal\n",
+    )
+    review_path = tmp_path / "review.json"
+    with EmbeddedStore(tmp_path / "s.sqlite") as store:
+        report = load_mapping(store, mapping, tmp_path / "r", today=TODAY, review_path=review_path)
+        assert report.review_pending == 1 and store.counts().nodes["Person"] == 2
+        (pair,) = reviews.ReviewList.read(review_path).pending()
+        assert 0.99 < pair.probability < 0.99999
+        reviews.merge(store, review_path, pair.id)
+        assert lineage(store)[pair.left_customer] == {"core:C1", "card:H9"}
+        dropped = store.get_node(NodeLabel.CUSTOMER, pair.right_customer)
+        assert dropped is not None and dropped.properties["merged_into"] == pair.left_customer
+        assert reviews.ReviewList.read(review_path).pending() == []
+        # A reload honours the decision: both records stay with the kept customer, nothing is asked again.
+        report = load_mapping(store, mapping, tmp_path / "r2", today=TODAY, review_path=review_path)
+        assert report.review_pending == 0
+        assert lineage(store)[pair.left_customer] == {"core:C1", "card:H9"}
+
+
+def test_separated_pair_is_not_asked_again(tmp_path: Path) -> None:
+    mapping = write_bank(
+        tmp_path / "bank",
+        customers=CORE,
+        holders=TYPO.format(phone=PHONE),
+        merge_above=0.99999,
+        family="cust_a,cust_b,rel_cd\n",
+        accounts="acct_no,cust_no,bal\n",
+    )
+    review_path = tmp_path / "review.json"
+    with EmbeddedStore(tmp_path / "s.sqlite") as store:
+        load_mapping(store, mapping, tmp_path / "r", today=TODAY, review_path=review_path)
+        (pair,) = reviews.ReviewList.read(review_path).pending()
+        reviews.separate(review_path, pair.id)
+        report = load_mapping(store, mapping, tmp_path / "r2", today=TODAY, review_path=review_path)
+        assert report.review_pending == 0 and store.counts().nodes["Person"] == 2
+
+
+def test_typo_with_a_different_phone_stays_apart(tmp_path: Path) -> None:
+    mapping = write_bank(
+        tmp_path / "bank",
+        customers=CORE,
+        holders=TYPO.format(phone="13900001111"),
+        family="cust_a,cust_b,rel_cd\n",
+        accounts="acct_no,cust_no,bal\n",
+    )
+    with EmbeddedStore(tmp_path / "s.sqlite") as store:
+        report = load_mapping(store, mapping, tmp_path / "r", today=TODAY)
+        assert report.merged_by_score == 0 and store.counts().nodes["Person"] == 2
+
+
+def person(system: str, key: str, name: str, *, mode: ResolveMode = ResolveMode.AUTO, **ids: str) -> CustomerRecord:
+    from loaders.mapping import ValueType
+
+    identifiers = {ValueType(kind): value for kind, value in ids.items()}
+    return CustomerRecord(
+        system,
+        system,
+        key,
+        2,
+        NodeLabel.PERSON,
+        {"name": name, "birth_date": "1990-03-07"},
+        identifiers,
+        mode,
+        "fb-p-" if mode is ResolveMode.KEY_ONLY else "",
+    )
+
+
+def test_key_only_sources_never_merge_on_equal_names() -> None:
+    records = [
+        person("fb", "1", "Neale", mode=ResolveMode.KEY_ONLY),
+        person("fb", "2", "Neale", mode=ResolveMode.KEY_ONLY),
+    ]
+    resolved = resolve(records, merge_above=0.9, review_above=0.5, hash_key=KEY)
+    assert resolved.customer_ids == ["fb-p-1", "fb-p-2"] and resolved.review == []
+
+
+def test_different_valid_ids_never_merge_even_through_a_bridge_record() -> None:
+    records = [
+        person("a", "1", "张三", resident_id="h1", mobile="m"),
+        person("b", "2", "张三", resident_id="h2", mobile="m"),
+        person("c", "3", "张三", mobile="m"),
+    ]
+    resolved = resolve(records, merge_above=0.9, review_above=0.5, hash_key=KEY)
+    assert resolved.customer_ids[0] != resolved.customer_ids[1]
+    assert resolved.customer_ids[2] in resolved.customer_ids[:2]
+    assert len(resolved.review) == 1
+
+
+def test_scores_are_deterministic_and_ordered() -> None:
+    exact = match_probability(person("a", "1", "张三", mobile="m"), person("b", "2", "张三", mobile="m"))
+    typo = match_probability(person("a", "1", "张三", mobile="m"), person("b", "2", "张叁", mobile="m"))
+    stranger = match_probability(person("a", "1", "张三", mobile="m"), person("b", "2", "李四", mobile="x"))
+    assert exact > typo > 0.99 > 0.01 > stranger
+    ids = resolve([person("a", "1", "x"), person("b", "2", "y")], merge_above=0.9, review_above=0.5, hash_key=KEY)
+    again = resolve([person("a", "1", "x"), person("b", "2", "y")], merge_above=0.9, review_above=0.5, hash_key=KEY)
+    assert ids.customer_ids == again.customer_ids
+
+
+def test_cli_review_lists_and_decides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mapping = write_bank(
+        tmp_path / "bank",
+        customers=CORE,
+        holders=TYPO.format(phone=PHONE),
+        merge_above=0.99999,
+        family=NO_TIES,
+        accounts=NO_ACCOUNTS,
+    )
+    monkeypatch.setenv("CRM_GRAPH_EMBEDDED_PATH", str(tmp_path / "cli.sqlite"))
+    monkeypatch.setenv("CRM_GRAPH_REVIEW_PATH", str(tmp_path / "review.json"))
+    runner = CliRunner()
+    assert runner.invoke(app, ["load", str(mapping), "--report-dir", str(tmp_path / "rep")]).exit_code == 0
+    (pair,) = reviews.ReviewList.read(tmp_path / "review.json").pending()
+    listed = runner.invoke(app, ["review"])
+    assert listed.exit_code == 0 and pair.id in listed.output
+    assert runner.invoke(app, ["review", "--merge", pair.id]).exit_code == 0
+    assert reviews.ReviewList.read(tmp_path / "review.json").pending() == []
+    assert runner.invoke(app, ["review", "--separate", "nope"]).exit_code == 1
