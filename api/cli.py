@@ -203,3 +203,7 @@ def serve(
     from api.app import create_app
 
     uvicorn.run(create_app(settings_for(backend)), host=host, port=port, log_level="info")
+
+
+if __name__ == "__main__":
+    app()
