@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from graph.embedded.view import GraphView
+from graph.embedded.view import GraphView, NodeKey
 from graph.model import NodeLabel, TieType
 from graph.query import NamedQuery, Rows
 
@@ -16,8 +16,8 @@ def _list_customer_accounts(view: GraphView, params: Mapping[str, Any]) -> Rows:
         return []
     rows = []
     for _, account, owns in view.out_ties(customer, [TieType.OWNS]):
-        products = [product for _, product, _ in view.out_ties(account, [TieType.OF_PRODUCT])] or [None]
-        for product in products:
+        products: list[NodeKey | None] = [product for _, product, _ in view.out_ties(account, [TieType.OF_PRODUCT])]
+        for product in products or [None]:
             rows.append(
                 {
                     "account_id": account[1],

@@ -1,0 +1,8 @@
+// The short description of each listed customer that exists.
+UNWIND $customer_ids AS wanted_id
+MATCH (customer:Customer {id: wanted_id})
+RETURN customer.id AS customer_id,
+       CASE WHEN customer:Company THEN 'Company' WHEN customer:Person THEN 'Person' ELSE 'Customer' END AS kind,
+       customer.name AS name, customer.segment AS segment, customer.city AS city, customer.status AS status,
+       customer.tier AS tier, customer.lifecycle_stage AS lifecycle_stage, customer.churn_risk AS churn_risk
+ORDER BY customer_id

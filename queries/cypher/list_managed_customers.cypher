@@ -1,0 +1,7 @@
+// The short description of every customer the manager looks after.
+MATCH (:Manager {id: $manager_id})-[:MANAGES]->(customer:Customer)
+RETURN customer.id AS customer_id,
+       CASE WHEN customer:Company THEN 'Company' WHEN customer:Person THEN 'Person' ELSE 'Customer' END AS kind,
+       customer.name AS name, customer.segment AS segment, customer.city AS city, customer.status AS status,
+       customer.tier AS tier, customer.lifecycle_stage AS lifecycle_stage, customer.churn_risk AS churn_risk
+ORDER BY customer_id

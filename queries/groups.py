@@ -1,0 +1,349 @@
+"""Groups of customers that belong together: households, corporate groups and guarantee circles.
+
+A group is the connected component of the anchor customer over some tie types (either direction),
+found by the bounded breadth-first search of :mod:`queries.network`. Its rollup sums, with every
+amount rounded to cents:
+
+* ``deposits``: latest balances of accounts of category ``deposit``;
+* ``assets_under_management``: categories ``deposit``, ``investment`` and ``insurance``;
+* ``loans``: categories ``loan`` and ``credit``;
+* each account counted once for the group even when several members hold it jointly; only accounts
+  that are not closed and held as ``owner`` or ``joint`` count (``authorized`` users do not own them);
+  balances are summed as stored, without currency conversion;
+* ``guarantees_given``: amounts of GUARANTEES from a member to a customer outside the group;
+  ``guarantees_received``: from outside to a member; ``guarantees_internal``: between two members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from graph.embedded.view import GraphView, NodeKey
+from graph.errors import InvalidRequest
+from graph.model import NodeLabel, TieType
+from graph.query import NamedQuery, Rows
+from graph.store import GraphStore
+from graph.ties import TieCategory
+from queries.customers import (
+    LIST_CUSTOMER_HOLDINGS,
+    AccountHolding,
+    counts_towards_holdings,
+    customer_summaries,
+    money,
+    require_customer,
+    to_holdings,
+)
+from queries.network import LIST_CUSTOMER_TIES, TIES_PER_FETCH, check_range, traverse
+
+MAX_GROUP_SIZE = 2000
+DEFAULT_GROUP_SIZE = 500
+MAX_CIRCLE_LENGTH = 6
+"""Longest guarantee circle searched; ``find_guarantee_circles.cypher`` has the same bound in its pattern."""
+MAX_CIRCLES = 1000
+CONTROL_TIES = (TieType.SHAREHOLDER_OF, TieType.LEGAL_REP_OF, TieType.SUBSIDIARY_OF)
+DEPOSIT_CATEGORIES = frozenset({"deposit"})
+AUM_CATEGORIES = frozenset({"deposit", "investment", "insurance"})
+LOAN_CATEGORIES = frozenset({"loan", "credit"})
+
+# -- results ----------------------------------------------------------------------------------------
+
+
+class GroupMember(BaseModel):
+    """A member with its own totals (a joint account counts for each of its holders here)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: NodeLabel
+    name: str | None
+    segment: str | None
+    tier: str | None
+    churn_risk: float | None
+    deposits: float
+    assets_under_management: float
+    loans: float
+
+
+class GroupTie(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    type: TieType
+    source: str
+    target: str
+    properties: dict[str, Any]
+
+
+class ProductCoverage(BaseModel):
+    """A product held by at least one member, and the share of members holding it (4 decimals)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    product_id: str
+    name: str | None
+    category: str | None
+    holders: int
+    share: float
+
+
+class GroupRollup(BaseModel):
+    """Totals over the group's members; see the module docstring for what each sum includes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    members: int
+    deposits: float
+    assets_under_management: float
+    loans: float
+    guarantees_given: float
+    guarantees_received: float
+    guarantees_internal: float
+    products: list[ProductCoverage]
+
+
+class CustomerGroup(BaseModel):
+    """A household or corporate group around ``anchor_id``: members by id, the ties joining them, a rollup."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["household", "corporate_group"]
+    anchor_id: str
+    members: list[GroupMember]
+    ties: list[GroupTie]
+    truncated: bool
+    """True when the group had more than ``max_members`` members (or a member more ties than are read)."""
+    rollup: GroupRollup
+
+
+class GuaranteeTie(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    target: str
+    amount: float
+
+
+class GuaranteeCircle(BaseModel):
+    """Customers guaranteeing each other in a ring, from the smallest id in the guarantees' direction."""
+
+    model_config = ConfigDict(frozen=True)
+
+    members: list[str]
+    ties: list[GuaranteeTie]
+    total_exposure: float
+
+
+class GuaranteeCircles(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    max_length: int
+    circles: list[GuaranteeCircle]
+    """Ordered by length, then by members."""
+    total: int
+    """Circles found; more than ``len(circles)`` when ``limit`` cut the list."""
+
+
+# -- guarantee circles, on both backends ------------------------------------------------------------
+
+
+def _find_guarantee_circles(view: GraphView, params: Mapping[str, Any]) -> Rows:
+    max_length = params["max_length"]
+    rows: Rows = []
+
+    def walk(start: NodeKey, path: list[NodeKey], amounts: list[Any]) -> None:
+        for _, target, props in view.out_ties(path[-1], [TieType.GUARANTEES]):
+            if target == start and len(path) >= 2:
+                rows.append({"members": [key[1] for key in path], "amounts": [*amounts, props.get("amount")]})
+            elif target[1] > start[1] and target not in path and len(path) < max_length:
+                walk(start, [*path, target], [*amounts, props.get("amount")])
+
+    for start in view.keys(NodeLabel.CUSTOMER):
+        walk(start, [start], [])
+    rows.sort(key=lambda row: row["members"])
+    return rows
+
+
+FIND_GUARANTEE_CIRCLES = NamedQuery("find_guarantee_circles", "queries.cypher", _find_guarantee_circles)
+
+
+# -- shared pure post-processing -------------------------------------------------------------------
+
+
+def _amount(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def to_circles(rows: Iterable[Mapping[str, Any]], max_length: int, limit: int) -> GuaranteeCircles:
+    """Raw cycle rows (members, amounts in ring order) to circles ordered by (length, members)."""
+    circles = []
+    for row in rows:
+        members = list(row["members"])
+        ties = [
+            GuaranteeTie(source=members[index], target=members[(index + 1) % len(members)], amount=money([amount]))
+            for index, amount in enumerate(_amount(value) for value in row["amounts"])
+        ]
+        circles.append(GuaranteeCircle(members=members, ties=ties, total_exposure=money(tie.amount for tie in ties)))
+    circles.sort(key=lambda circle: (len(circle.members), circle.members))
+    return GuaranteeCircles(max_length=max_length, circles=circles[:limit], total=len(circles))
+
+
+def rollup(
+    members: list[str],
+    holdings: Mapping[str, list[AccountHolding]],
+    guarantees: Iterable[tuple[str, str, float]],
+) -> tuple[dict[str, tuple[float, float, float]], GroupRollup]:
+    """Per-member (deposits, aum, loans) and the group rollup, from members' holdings and guarantee ties."""
+    member_set = set(members)
+    per_member: dict[str, tuple[float, float, float]] = {}
+    group_accounts: dict[str, AccountHolding] = {}
+    holders: dict[str, set[str]] = {}
+    product_info: dict[str, AccountHolding] = {}
+    for member in members:
+        counted = [holding for holding in holdings.get(member, []) if counts_towards_holdings(holding)]
+        per_member[member] = _totals(counted)
+        for holding in counted:
+            group_accounts.setdefault(holding.account_id, holding)
+            if holding.product_id is not None:
+                holders.setdefault(holding.product_id, set()).add(member)
+                product_info.setdefault(holding.product_id, holding)
+    deposits, aum, loans = _totals(group_accounts.values())
+    given, received, internal = [], [], []
+    for source, target, amount in guarantees:
+        if source in member_set and target in member_set:
+            internal.append(amount)
+        elif source in member_set:
+            given.append(amount)
+        elif target in member_set:
+            received.append(amount)
+    products = [
+        ProductCoverage(
+            product_id=product_id,
+            name=product_info[product_id].product_name,
+            category=product_info[product_id].category,
+            holders=len(ids),
+            share=round(len(ids) / len(members), 4),
+        )
+        for product_id, ids in sorted(holders.items())
+    ]
+    return per_member, GroupRollup(
+        members=len(members),
+        deposits=deposits,
+        assets_under_management=aum,
+        loans=loans,
+        guarantees_given=money(given),
+        guarantees_received=money(received),
+        guarantees_internal=money(internal),
+        products=products,
+    )
+
+
+def _totals(accounts: Iterable[AccountHolding]) -> tuple[float, float, float]:
+    accounts = list(accounts)
+
+    def total(categories: frozenset[str]) -> float:
+        return money(a.latest_balance or 0.0 for a in accounts if a.category in categories)
+
+    return total(DEPOSIT_CATEGORIES), total(AUM_CATEGORIES), total(LOAN_CATEGORIES)
+
+
+# -- public questions -------------------------------------------------------------------------------
+
+
+def _group(
+    store: GraphStore,
+    kind: Literal["household", "corporate_group"],
+    customer_id: str,
+    types: list[TieType],
+    max_members: int,
+    min_share_ratio: float | None = None,
+) -> CustomerGroup:
+    check_range("max_members", max_members, 1, MAX_GROUP_SIZE)
+    require_customer(store, customer_id)
+    found = traverse(
+        store,
+        customer_id,
+        types,
+        max_depth=max_members,  # a component of n members is at most n - 1 ties deep
+        limit_per_node=TIES_PER_FETCH,
+        max_nodes=max_members,
+        min_share_ratio=min_share_ratio,
+    )
+    members = sorted(found.order)
+    member_set = set(members)
+    truncated = found.truncated or any(count > 0 for count in found.omitted_neighbours.values())
+    summaries = customer_summaries(store, members)
+    holdings: dict[str, list[AccountHolding]] = {}
+    for row in store.run(LIST_CUSTOMER_HOLDINGS, {"customer_ids": members}):
+        holdings.setdefault(row["customer_id"], []).extend(to_holdings([row]))
+    guarantee_rows = store.run(
+        LIST_CUSTOMER_TIES,
+        {
+            "customer_ids": members,
+            "types": [TieType.GUARANTEES.value],
+            "min_share_ratio": None,
+            "limit": TIES_PER_FETCH,
+        },
+    )
+    guarantees = {
+        (tie["source"], tie["target"]): _amount(tie["properties"].get("amount"))
+        for row in guarantee_rows
+        for tie in row["kept"]
+    }
+    truncated = truncated or any(row["total"] > len(row["kept"]) for row in guarantee_rows)
+    per_member, group_rollup = rollup(
+        members, holdings, [(source, target, amount) for (source, target), amount in sorted(guarantees.items())]
+    )
+    return CustomerGroup(
+        kind=kind,
+        anchor_id=customer_id,
+        members=[
+            GroupMember(
+                id=member,
+                kind=summaries[member].kind,
+                name=summaries[member].name,
+                segment=summaries[member].segment,
+                tier=summaries[member].tier,
+                churn_risk=summaries[member].churn_risk,
+                deposits=per_member[member][0],
+                assets_under_management=per_member[member][1],
+                loans=per_member[member][2],
+            )
+            for member in members
+        ],
+        ties=[
+            GroupTie(type=TieType(tie_type), source=source, target=target, properties=properties)
+            for (tie_type, source, target), properties in sorted(found.ties.items())
+            if source in member_set and target in member_set
+        ],
+        truncated=truncated,
+        rollup=group_rollup,
+    )
+
+
+def household(store: GraphStore, customer_id: str, max_members: int = DEFAULT_GROUP_SIZE) -> CustomerGroup:
+    """The customers joined to this one by family ties (registry category ``family``), with a rollup."""
+    family = [spec.type for spec in store.registry.customer_ties(TieCategory.FAMILY)]
+    return _group(store, "household", customer_id, family, max_members)
+
+
+def corporate_group(
+    store: GraphStore,
+    customer_id: str,
+    control_threshold: float = 0.5,
+    max_members: int = DEFAULT_GROUP_SIZE,
+) -> CustomerGroup:
+    """Customers joined by control: SHAREHOLDER_OF with ratio >= ``control_threshold``, LEGAL_REP_OF, SUBSIDIARY_OF."""
+    if isinstance(control_threshold, bool) or not isinstance(control_threshold, int | float):
+        raise InvalidRequest("control_threshold must be a number in (0, 1]")
+    if not 0.0 < control_threshold <= 1.0:
+        raise InvalidRequest(f"control_threshold must be in (0, 1], got {control_threshold}")
+    return _group(store, "corporate_group", customer_id, list(CONTROL_TIES), max_members, float(control_threshold))
+
+
+def guarantee_circles(store: GraphStore, max_length: int = MAX_CIRCLE_LENGTH, limit: int = 100) -> GuaranteeCircles:
+    """Rings of customers guaranteeing each other (2 to ``max_length`` ties), each listed once."""
+    check_range("max_length", max_length, 2, MAX_CIRCLE_LENGTH)
+    check_range("limit", limit, 1, MAX_CIRCLES)
+    return to_circles(store.run(FIND_GUARANTEE_CIRCLES, {"max_length": max_length}), max_length, limit)
