@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -46,3 +47,98 @@ class Settings(BaseSettings):
         default=None,
         description="Optional YAML file overriding the default influence weight of tie types.",
     )
+    analytics: AnalyticsSettings = Field(
+        default_factory=lambda: AnalyticsSettings(),
+        description="Thresholds, margins and weights of crm-graph analyze (JSON in CRM_GRAPH_ANALYTICS).",
+    )
+    api_tokens_path: Path = Field(
+        default=Path("data/api-tokens.sqlite"),
+        description="Registry of API bearer tokens (only SHA-256 hashes of the tokens are kept).",
+    )
+    api_audit_path: Path = Field(
+        default=Path("data/api-audit.sqlite"),
+        description="Append-only audit log of every read of customer data through the API.",
+    )
+    api_rate_per_second: float = Field(default=20.0, gt=0, description="Requests per second a token may sustain.")
+    api_rate_burst: int = Field(default=40, ge=1, description="Requests a token may send at once before throttling.")
+    api_max_body_bytes: int = Field(default=1_048_576, ge=1, description="Largest request body accepted (413 above).")
+    api_max_page_size: int = Field(default=200, ge=1, le=200, description="Largest page a list endpoint returns.")
+    api_store_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="A store call taking longer than this answers 503."
+    )
+
+
+def _default_tiers() -> dict[str, float]:
+    return {
+        "private_banking": 6_000_000.0,
+        "diamond": 1_000_000.0,
+        "platinum": 500_000.0,
+        "gold": 100_000.0,
+        "silver": 50_000.0,
+    }
+
+
+def _default_margins() -> dict[str, float]:
+    # Annual contribution per CNY of month-end balance, by product category: net interest margin on deposits
+    # and loans, fee yield on investment, insurance and card products. A bank replaces these with its own.
+    return {
+        "deposit": 0.012,
+        "investment": 0.008,
+        "insurance": 0.015,
+        "loan": 0.022,
+        "credit": 0.030,
+        "payroll": 0.004,
+        "fx": 0.005,
+    }
+
+
+class AnalyticsSettings(BaseModel):
+    """Every tunable number of ``crm-graph analyze`` and of the request-time recommendations."""
+
+    as_of: date | None = Field(
+        default=None, description="Analysis date; default: the latest date found in the data (never after today)."
+    )
+    tier_thresholds: dict[str, float] = Field(
+        default_factory=_default_tiers,
+        description="Minimum aum (CNY) of each tier; customers below every threshold are 'standard'.",
+    )
+    margins: dict[str, float] = Field(default_factory=_default_margins)
+    discount_rate: float = Field(default=0.08, ge=0, le=1, description="Annual discount rate of potential value.")
+    expected_tenure_years: float = Field(default=12.0, gt=0, description="Expected total tenure of a customer.")
+    max_growth: float = Field(default=0.2, ge=0, description="Cap on the annual growth used for potential value.")
+    acquisition_months: int = Field(default=12, ge=0, description="Tenure below which a customer is acquired.")
+    trend_months: int = Field(default=12, ge=2, le=24, description="Months of balances the trend is fitted on.")
+    growth_trend: float = Field(default=0.15, description="Relative change over the trend window meaning growth.")
+    decline_trend: float = Field(default=-0.15, description="Relative change over the trend window meaning decline.")
+    own_weights: dict[str, float] = Field(
+        default_factory=lambda: {"decline": 0.55, "closed": 0.25, "inactivity": 0.05, "stage": 0.15},
+        description="Weights of the own churn signals (each in [0, 1]); their sum is clipped to 1.",
+    )
+    inactivity_days: int = Field(default=365, ge=1, description="Days without contact meaning inactive.")
+    network_method: str = Field(
+        default="spreading", pattern="^(spreading|relational_neighbour)$", description="How churn spreads over ties."
+    )
+    spreading_factor: float = Field(default=0.8, gt=0, le=1, description="Share of energy a node passes on.")
+    spreading_threshold: float = Field(default=0.01, gt=0, description="Energy below which spreading stops.")
+    spreading_max_steps: int = Field(default=10, ge=1)
+    leaving_risk: float = Field(
+        default=0.6, ge=0, le=1, description="Own risk from which a still-active customer also spreads churn energy."
+    )
+    network_weight: float = Field(default=0.6, ge=0, le=1, description="Weight of the network score in churn_risk.")
+    cross_sell_weights: dict[str, float] = Field(default_factory=lambda: {"network": 0.6, "similar": 0.4})
+    hop_decay: float = Field(default=0.5, ge=0, le=1, description="Factor on second-hop evidence in cross-selling.")
+    cluster_seed: int = 42
+    cluster_resolution: float = Field(default=1.0, gt=0)
+    cluster_match_jaccard: float = Field(default=0.5, ge=0, le=1, description="Overlap that keeps a cluster id.")
+    pagerank_damping: float = Field(default=0.85, gt=0, lt=1)
+
+    @field_validator("tier_thresholds")
+    @classmethod
+    def _known_tiers(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = set(value) - set(_default_tiers())
+        if unknown:
+            raise ValueError(f"unknown tiers {sorted(unknown)}; known: {', '.join(_default_tiers())}")
+        return value
+
+
+Settings.model_rebuild()  # the analytics field refers to AnalyticsSettings, defined after Settings

@@ -1,0 +1,211 @@
+"""``crm-graph analyze``: read the graph once, compute every analytic in arrays, write results back in batches.
+
+Per-customer results land on Customer nodes (property names in ``docs/data-model.md``); co-holding counts for
+request-time cross-selling land on Product nodes (``holders``, ``holder_share``, ``co_held_products``,
+``co_held_counts``). Every customer row carries ``analytics_version`` and ``analytics_at``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+from scipy import sparse
+
+from graph.model import NodeLabel
+from graph.settings import AnalyticsSettings, Settings
+from graph.store import GraphStore
+from graph.ties import TieRegistry
+from queries.analytics.churn import ChurnScores, churn_scores
+from queries.analytics.community import pagerank, referral_communities, stable_cluster_ids
+from queries.analytics.frames import FloatArray, GraphFrames, read_frames
+from queries.analytics.value import CustomerValue, customer_value
+
+ANALYTICS_VERSION = "1"
+Progress = Callable[[str, int, int], None]
+STEPS = ("read", "value", "churn", "pagerank", "clusters", "co-holdings", "write")
+
+
+class AnalyzeReport(BaseModel):
+    """What one run computed and how long each step took."""
+
+    model_config = ConfigDict(frozen=True)
+
+    analytics_version: str
+    analytics_at: str
+    as_of: date
+    customers: int
+    accounts: int
+    ties: int
+    clusters: int
+    tiers: dict[str, int]
+    stages: dict[str, int]
+    seconds: dict[str, float]
+
+
+@dataclass(frozen=True)
+class AnalyticsResult:
+    """Every per-customer analytic, aligned with ``frames.customers``."""
+
+    frames: GraphFrames
+    value: CustomerValue
+    churn: ChurnScores
+    pagerank: FloatArray
+    cluster_ids: list[str | None]
+    clusters: int
+
+
+def compute(
+    frames: GraphFrames, settings: AnalyticsSettings, registry: TieRegistry, step: Callable[[str], None] | None = None
+) -> AnalyticsResult:
+    """All analytics from arrays, no I/O (``crm-graph eval`` runs this on a rewound graph)."""
+    mark = step or (lambda _name: None)
+    mark("value")
+    value = customer_value(frames, settings)
+    mark("churn")
+    churn = churn_scores(frames, value, settings)
+    mark("pagerank")
+    rank = pagerank(frames, settings.pagerank_damping)
+    mark("clusters")
+    communities = referral_communities(frames, registry, settings)
+    previous = [cluster_id if isinstance(cluster_id, str) else None for cluster_id in frames.customers["cluster_id"]]
+    ids = stable_cluster_ids(communities, previous, settings.cluster_match_jaccard)
+    cluster_ids: list[str | None] = [None] * frames.size
+    for cluster_id, members in zip(ids, communities, strict=True):
+        for member in members:
+            cluster_ids[member] = cluster_id
+    return AnalyticsResult(frames, value, churn, rank, cluster_ids, len(communities))
+
+
+def co_holdings(frames: GraphFrames) -> list[dict[str, Any]]:
+    """Product node rows: holders, holder share, and per other product how many customers hold both."""
+    product_ids = list(frames.products.index)
+    column = {product_id: number for number, product_id in enumerate(product_ids)}
+    closed = frames.accounts["closed"].to_numpy(dtype=bool)
+    account_product = frames.accounts["product_id"].map(column).fillna(-1).to_numpy(dtype=np.int64)
+    keep = ~closed[frames.owner_account] & (account_product[frames.owner_account] >= 0)
+    rows, cols = frames.owner_customer[keep], account_product[frames.owner_account[keep]]
+    holds = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(frames.size, len(product_ids)))
+    holds.data[:] = 1.0  # several accounts of one product are one holding
+    holds.sum_duplicates()
+    holds.data[:] = 1.0
+    together = (holds.T @ holds).toarray().astype(np.int64)
+    found = []
+    for number, product_id in enumerate(product_ids):
+        others = [other for other in range(len(product_ids)) if other != number and together[number, other] > 0]
+        found.append(
+            {
+                "label": NodeLabel.PRODUCT,
+                "id": product_id,
+                "properties": {
+                    "holders": int(together[number, number]),
+                    "holder_share": round(float(together[number, number]) / max(frames.size, 1), 6),
+                    "co_held_products": [product_ids[other] for other in others],
+                    "co_held_counts": [int(together[number, other]) for other in others],
+                },
+            }
+        )
+    return found
+
+
+def customer_rows(result: AnalyticsResult, analytics_at: str) -> Iterator[dict[str, Any]]:
+    """One Customer row per customer with every written-back property."""
+    value, churn = result.value, result.churn
+    for number, customer_id in enumerate(result.frames.customers["id"]):
+        yield {
+            "label": NodeLabel.CUSTOMER,
+            "id": customer_id,
+            "properties": {
+                "aum": round(float(value.aum[number]), 2),
+                "deposits": round(float(value.deposits[number]), 2),
+                "loans": round(float(value.loans[number]), 2),
+                "tier": value.tier[number],
+                "lifecycle_stage": value.stage[number],
+                "ltv_historical": round(float(value.ltv_historical[number]), 2),
+                "ltv_current": round(float(value.ltv_current[number]), 2),
+                "ltv_potential": round(float(value.ltv_potential[number]), 2),
+                "churn_risk": round(float(churn.risk[number]), 6),
+                "churn_risk_own": round(float(churn.own[number]), 6),
+                "churn_risk_network": round(float(churn.network[number]), 6),
+                "churn_contributors": churn.contributors[number],
+                "churn_contributor_ties": churn.contributor_ties[number],
+                "churn_contributions": churn.contributions[number],
+                "cluster_id": result.cluster_ids[number],
+                "pagerank": round(float(result.pagerank[number]), 12),
+                "analytics_version": ANALYTICS_VERSION,
+                "analytics_at": analytics_at,
+            },
+        }
+
+
+def analyze(
+    store: GraphStore,
+    settings: AnalyticsSettings | Settings,
+    progress: Progress | None = None,
+    *,
+    batch_size: int = 5000,
+    now: datetime | None = None,
+) -> AnalyzeReport:
+    """Compute every analytic over the whole graph and write the results back to Customer and Product nodes."""
+    analytics = settings.analytics if isinstance(settings, Settings) else settings
+    if isinstance(settings, Settings):
+        batch_size = settings.batch_size
+    report_progress = progress or (lambda _step, _done, _total: None)
+    seconds: dict[str, float] = {}
+    clock = {"": time.perf_counter()}
+
+    def step(name: str) -> None:
+        # Each step reports (name, 0, 1) when it starts and (name, 1, 1) when it ends; "write" counts rows.
+        now_clock = time.perf_counter()
+        finished, began = next(iter(clock.items()))
+        if finished:
+            seconds[finished] = round(now_clock - began, 3)
+            if finished != "write":
+                report_progress(finished, 1, 1)
+        clock.clear()
+        clock[name] = now_clock
+        if name in STEPS and name != "write":
+            report_progress(name, 0, 1)
+
+    step("read")
+    frames = read_frames(store, analytics.as_of)
+    result = compute(frames, analytics, store.registry, step)
+    step("co-holdings")
+    product_rows = co_holdings(frames)
+    step("write")
+    report_progress("write", 0, frames.size)
+    analytics_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    if product_rows:
+        store.write(nodes=product_rows)
+    batch: list[dict[str, Any]] = []
+    written = 0
+    for row in customer_rows(result, analytics_at):
+        batch.append(row)
+        if len(batch) >= batch_size:
+            store.write(nodes=batch)
+            written += len(batch)
+            batch = []
+            report_progress("write", written, frames.size)
+    if batch:
+        store.write(nodes=batch)
+        written += len(batch)
+    report_progress("write", written, frames.size)
+    step("done")
+    return AnalyzeReport(
+        analytics_version=ANALYTICS_VERSION,
+        analytics_at=analytics_at,
+        as_of=frames.as_of,
+        customers=frames.size,
+        accounts=len(frames.accounts),
+        ties=len(frames.tie_source),
+        clusters=result.clusters,
+        tiers=dict(sorted(Counter(result.value.tier).items())),
+        stages=dict(sorted(Counter(result.value.stage).items())),
+        seconds=seconds,
+    )

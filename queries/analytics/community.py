@@ -1,0 +1,180 @@
+"""Key persons (PageRank) and referral clusters (Louvain) over customer-to-customer ties.
+
+PageRank runs on all customer ties, both directions, weighted by the tie registry, as a scipy power iteration
+(the same fixed point as ``networkx.pagerank``; a test compares them). Referral clusters are Louvain
+communities (networkx, fixed seed) over REFERRED and family ties. Connected components of at most
+``SMALL_COMPONENT`` customers are taken whole, which is what Louvain returns for them in practice and keeps a
+million customers tractable; customers with no such tie belong to no cluster.
+
+Cluster ids survive reruns: each new cluster takes the id of the previous cluster it overlaps most, when their
+Jaccard similarity reaches ``cluster_match_jaccard``; otherwise it gets a fresh id.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import networkx as nx
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from graph.errors import NotFound
+from graph.settings import AnalyticsSettings
+from graph.store import GraphStore
+from graph.ties import TieCategory, TieRegistry
+from queries.analytics.fetch import LIST_CLUSTER_MEMBERS
+from queries.analytics.frames import FloatArray, GraphFrames, weighted_sum
+
+SMALL_COMPONENT = 12
+CENTRAL_MEMBERS = 5
+ID_PREFIX = "K"
+
+
+def pagerank(frames: GraphFrames, damping: float = 0.85, tolerance: float = 1e-10, max_steps: int = 200) -> FloatArray:
+    """Weighted PageRank of every customer over customer ties taken both ways; sums to 1."""
+    n = frames.size
+    if n == 0:
+        return np.zeros(0)
+    source = np.concatenate([frames.tie_source, frames.tie_target])
+    target = np.concatenate([frames.tie_target, frames.tie_source])
+    weight = np.concatenate([frames.tie_weight, frames.tie_weight])
+    out_weight = weighted_sum(source, weight, n)
+    keep = weight > 0
+    transition = sparse.csr_matrix(
+        (weight[keep] / out_weight[source[keep]], (target[keep], source[keep])), shape=(n, n)
+    )
+    dangling = out_weight <= 0
+    rank = np.full(n, 1.0 / n)
+    for _ in range(max_steps):
+        previous = rank
+        rank = damping * (transition @ rank + rank[dangling].sum() / n) + (1.0 - damping) / n
+        if np.abs(rank - previous).sum() < n * tolerance:
+            break
+    return rank / rank.sum()
+
+
+def referral_communities(frames: GraphFrames, registry: TieRegistry, settings: AnalyticsSettings) -> list[list[int]]:
+    """Communities (customer numbers, sorted) over referral and family ties; singletons left out."""
+    n = frames.size
+    types = {s.type.value for s in registry.customer_ties() if s.category in (TieCategory.REFERRAL, TieCategory.FAMILY)}
+    chosen = np.isin(frames.tie_type, list(types))
+    source, target = frames.tie_source[chosen], frames.tie_target[chosen]
+    weight = np.maximum(frames.tie_weight[chosen], 1e-6)
+    adjacency = sparse.coo_matrix((weight, (source, target)), shape=(n, n)).tocsr()
+    adjacency = adjacency + adjacency.T
+    count, labels = csgraph.connected_components(adjacency, directed=False)
+    sizes = np.bincount(labels, minlength=count)
+    order = np.argsort(labels, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    communities: list[list[int]] = []
+    for component in range(count):
+        members = order[bounds[component] : bounds[component + 1]]
+        if len(members) < 2:
+            continue
+        if len(members) <= SMALL_COMPONENT:
+            communities.append(sorted(members.tolist()))
+            continue
+        sub = adjacency[members][:, members].tocoo()
+        graph = nx.Graph()
+        graph.add_nodes_from(range(len(members)))
+        graph.add_weighted_edges_from(
+            (int(a), int(b), float(w)) for a, b, w in zip(sub.row, sub.col, sub.data, strict=True) if a < b
+        )
+        found = nx.community.louvain_communities(
+            graph, weight="weight", resolution=settings.cluster_resolution, seed=settings.cluster_seed
+        )
+        communities.extend(sorted(int(members[i]) for i in group) for group in found)
+    communities.sort(key=lambda group: group[0])
+    return communities
+
+
+def stable_cluster_ids(communities: list[list[int]], previous: list[str | None], threshold: float) -> list[str]:
+    """An id for each community: the previous cluster id it overlaps most (Jaccard >= threshold), else new."""
+    previous_sizes = Counter(cluster_id for cluster_id in previous if cluster_id)
+    candidates: list[tuple[float, int, str]] = []
+    for number, members in enumerate(communities):
+        overlaps = Counter(cluster_id for member in members if (cluster_id := previous[member]))
+        for cluster_id, overlap in overlaps.items():
+            jaccard = overlap / (len(members) + previous_sizes[cluster_id] - overlap)
+            if jaccard >= threshold:
+                candidates.append((jaccard, number, cluster_id))
+    candidates.sort(key=lambda item: (-item[0], item[1], item[2]))
+    assigned: dict[int, str] = {}
+    taken: set[str] = set()
+    for _, number, cluster_id in candidates:
+        if number not in assigned and cluster_id not in taken:
+            assigned[number] = cluster_id
+            taken.add(cluster_id)
+    next_number = 1 + max((_id_number(cluster_id) for cluster_id in previous_sizes), default=0)
+    ids = []
+    for number in range(len(communities)):
+        if number not in assigned:
+            assigned[number] = f"{ID_PREFIX}{next_number:06d}"
+            next_number += 1
+        ids.append(assigned[number])
+    return ids
+
+
+def _id_number(cluster_id: str) -> int:
+    digits = cluster_id.removeprefix(ID_PREFIX)
+    return int(digits) if digits.isdigit() else 0
+
+
+class ClusterSummary(BaseModel):
+    """A referral cluster: how big, how rich, who is central, what it holds and how referrals fared."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cluster_id: str
+    size: int
+    total_aum: float
+    central_members: list[str]
+    """Up to five members with the highest PageRank, highest first (ties by id)."""
+    product_penetration: dict[str, float]
+    """Share of members holding each product held by anyone in the cluster."""
+    referrals_per_member: float
+    referred_active_share: float
+    """Of the members who were referred, the share still active."""
+
+
+def summarise(rows: list[dict]) -> list[ClusterSummary]:
+    """Cluster summaries from ``list_cluster_members`` rows (pure)."""
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(row["cluster_id"], []).append(row)
+    summaries = []
+    for cluster_id, members in sorted(groups.items()):
+        size = len(members)
+        central = sorted(members, key=lambda row: (-(row["pagerank"] or 0.0), row["customer_id"]))[:CENTRAL_MEMBERS]
+        holding = Counter(product for row in members for product in row["products"] or [])
+        referred = [row for row in members if row["referred"]]
+        active = sum(1 for row in referred if (row["status"] or "active") != "churned")
+        summaries.append(
+            ClusterSummary(
+                cluster_id=cluster_id,
+                size=size,
+                total_aum=round(sum(float(row["aum"] or 0.0) for row in members), 2),
+                central_members=[row["customer_id"] for row in central],
+                product_penetration={product: round(count / size, 6) for product, count in sorted(holding.items())},
+                referrals_per_member=round(sum(row["referrals_made"] for row in members) / size, 6),
+                referred_active_share=round(active / len(referred), 6) if referred else 0.0,
+            )
+        )
+    return summaries
+
+
+def clusters(store: GraphStore, limit: int = 100) -> list[ClusterSummary]:
+    """The largest referral clusters (ties by id), as ``crm-graph analyze`` last drew them."""
+    found = summarise(store.run(LIST_CLUSTER_MEMBERS, {"cluster_id": None}))
+    found.sort(key=lambda summary: (-summary.size, summary.cluster_id))
+    return found[:limit]
+
+
+def cluster(store: GraphStore, cluster_id: str) -> ClusterSummary:
+    """One referral cluster; ``NotFound`` when no customer carries the id."""
+    found = summarise(store.run(LIST_CLUSTER_MEMBERS, {"cluster_id": cluster_id}))
+    if not found:
+        raise NotFound(f"no cluster with id {cluster_id!r}")
+    return found[0]

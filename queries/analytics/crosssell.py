@@ -1,0 +1,311 @@
+"""Cross-selling, answered at request time from a customer's neighbourhood and precomputed co-holdings.
+
+score = network_weight x network + similar_weight x similar, over eligible products the customer does not hold.
+
+* network: noisy-or over evidence paths. A tied customer holding the product gives the tie weight (from the
+  registry); through a tied customer ``via``, the share of via's other ties that hold it gives
+  w(first) x w(second) x ``hop_decay`` x holders / fanout, so a large employer counts by share, not headcount.
+* similar: the highest confidence P(product | held product) over the customer's products, from co-holding
+  counts ``crm-graph analyze`` stores on Product nodes; the product's holder share for a customer holding none.
+* eligibility: a hard filter, reported as 1.0: the customer's segment among the product's ``segments`` (when
+  listed), age from ``birth_date`` at least ``min_age`` (persons), no held product ``exclusive_with`` it
+  either way. Without ``consent_marketing`` true there are no personalised recommendations at all.
+
+Scores are rounded to 6 decimals and ties broken by product id, so both backends rank identically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from graph.errors import NotFound
+from graph.settings import AnalyticsSettings
+from graph.store import GraphStore, check_limit
+from graph.ties import TieRegistry
+from queries.analytics.fetch import (
+    LIST_CUSTOMER_PROFILES,
+    LIST_NEIGHBOUR_HOLDINGS,
+    LIST_PRODUCT_PROSPECTS,
+    LIST_PRODUCTS,
+    LIST_SECOND_HOP_HOLDINGS,
+)
+
+MAX_EVIDENCE = 5
+DECIMALS = 6
+
+
+class EvidencePath(BaseModel):
+    """A path from the customer to someone holding the product: node ids and the tie types between them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    nodes: list[str]
+    ties: list[str]
+    contribution: float
+
+
+class Recommendation(BaseModel):
+    """A product to offer, its score and the parts it is made of, with the paths that support it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    product_id: str
+    score: float
+    parts: dict[str, float]
+    evidence: list[EvidencePath]
+
+
+class Prospect(BaseModel):
+    """A customer to approach in a campaign for one product."""
+
+    model_config = ConfigDict(frozen=True)
+
+    customer_id: str
+    score: float
+    parts: dict[str, float]
+    evidence: list[EvidencePath]
+
+
+@dataclass(frozen=True)
+class Profile:
+    customer_id: str
+    kind: str
+    segment: str | None
+    birth_date: str | None
+    consent: bool
+    products: frozenset[str]
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Profile:
+        return cls(
+            customer_id=row["customer_id"],
+            kind=row["kind"],
+            segment=row["segment"],
+            birth_date=row["birth_date"],
+            consent=row["consent_marketing"] is True,
+            products=frozenset(row["products"] or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Products with their eligibility rules and co-holding counts."""
+
+    products: dict[str, dict[str, Any]]
+
+    @classmethod
+    def from_rows(cls, rows: list[dict[str, Any]]) -> Catalogue:
+        return cls({row["product_id"]: row for row in rows})
+
+    def confidence(self, held: str, candidate: str) -> float:
+        """P(candidate | held) among customers holding ``held``."""
+        row = self.products.get(held) or {}
+        holders = row.get("holders") or 0
+        if not holders:
+            return 0.0
+        counts = dict(zip(row.get("co_held_products") or [], row.get("co_held_counts") or [], strict=False))
+        return float(counts.get(candidate, 0)) / float(holders)
+
+
+def as_list(value: Any) -> list[str]:
+    """A list property; a pipe-separated string (as some loaders write lists) is split."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part for part in value.split("|") if part]
+    return [str(item) for item in value]
+
+
+def age_on(birth_date: str | None, today: date) -> int | None:
+    if not birth_date:
+        return None
+    try:
+        born = date.fromisoformat(birth_date[:10])
+    except ValueError:
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def eligible(profile: Profile, product: Mapping[str, Any], today: date) -> bool:
+    """Segment, minimum age (persons) and exclusivity both ways."""
+    segments = as_list(product.get("segments"))
+    if segments and profile.segment not in segments:
+        return False
+    min_age = product.get("min_age")
+    if min_age is not None and profile.kind == "Person":
+        age = age_on(profile.birth_date, today)
+        if age is None or age < int(min_age):
+            return False
+    return not set(as_list(product.get("exclusive_with"))) & profile.products
+
+
+def similar_score(profile: Profile, product_id: str, catalogue: Catalogue) -> float:
+    if not profile.products:
+        return float(catalogue.products[product_id].get("holder_share") or 0.0)
+    return max(catalogue.confidence(held, product_id) for held in profile.products)
+
+
+def noisy_or(values: list[float]) -> float:
+    remaining = 1.0
+    for value in values:
+        remaining *= 1.0 - min(max(value, 0.0), 1.0)
+    return 1.0 - remaining
+
+
+def score_product(
+    profile: Profile,
+    catalogue: Catalogue,
+    product_id: str,
+    paths: list[EvidencePath],
+    settings: AnalyticsSettings,
+    today: date,
+) -> Recommendation | None:
+    """One product scored for one customer, or None when it is held or not allowed (pure)."""
+    product = catalogue.products[product_id]
+    if product_id in profile.products or not eligible(profile, product, today):
+        return None
+    if any(
+        product_id in as_list((catalogue.products.get(held) or {}).get("exclusive_with")) for held in profile.products
+    ):
+        return None
+    evidence = sorted(paths, key=lambda path: (-path.contribution, path.nodes, path.ties))
+    network = noisy_or([path.contribution for path in evidence])
+    similar = similar_score(profile, product_id, catalogue)
+    weights = settings.cross_sell_weights
+    parts = {"network": round(network, DECIMALS), "similar": round(similar, DECIMALS), "eligibility": 1.0}
+    score = round(weights.get("network", 0.0) * network + weights.get("similar", 0.0) * similar, DECIMALS)
+    return Recommendation(product_id=product_id, score=score, parts=parts, evidence=evidence[:MAX_EVIDENCE])
+
+
+def score_products(
+    profile: Profile,
+    catalogue: Catalogue,
+    paths: dict[str, list[EvidencePath]],
+    settings: AnalyticsSettings,
+    today: date,
+) -> list[Recommendation]:
+    """Every eligible product the customer does not hold, scored and ranked (pure; both backends share it)."""
+    found = [
+        scored
+        for product_id in sorted(catalogue.products)
+        if (scored := score_product(profile, catalogue, product_id, paths.get(product_id, []), settings, today))
+    ]
+    found.sort(key=lambda item: (-item.score, item.product_id))
+    return found
+
+
+def network_paths(
+    customer_id: str,
+    neighbours: list[dict[str, Any]],
+    second_hop: list[dict[str, Any]],
+    registry: TieRegistry,
+    hop_decay: float,
+) -> dict[str, list[EvidencePath]]:
+    """Evidence paths per product from the two fetches' raw rows (pure)."""
+    weights = registry.weights()
+    paths: dict[str, list[EvidencePath]] = {}
+    for row in neighbours:
+        weight = weights.get(row["tie_type"], 0.0)
+        for product_id in row["products"] or []:
+            paths.setdefault(product_id, []).append(
+                EvidencePath(
+                    nodes=[customer_id, row["neighbour"]],
+                    ties=[row["tie_type"]],
+                    contribution=round(weight, DECIMALS),
+                )
+            )
+    for row in second_hop:
+        share = row["holders"] / max(row["fanout"], 1)
+        contribution = weights.get(row["first_type"], 0.0) * weights.get(row["second_type"], 0.0) * hop_decay * share
+        paths.setdefault(row["product_id"], []).append(
+            EvidencePath(
+                nodes=[customer_id, row["via"], row["example"]],
+                ties=[row["first_type"], row["second_type"]],
+                contribution=round(contribution, DECIMALS),
+            )
+        )
+    return paths
+
+
+def cross_sell(
+    store: GraphStore,
+    customer_id: str,
+    limit: int = 10,
+    *,
+    settings: AnalyticsSettings | None = None,
+    today: date | None = None,
+) -> list[Recommendation]:
+    """Products to offer a customer, best first; empty when the customer has not consented to marketing."""
+    check_limit(limit, 100)
+    return recommend(store, customer_id, settings or AnalyticsSettings(), today or date.today())[:limit]
+
+
+def recommend(
+    store: GraphStore,
+    customer_id: str,
+    settings: AnalyticsSettings,
+    today: date,
+    *,
+    catalogue: Catalogue | None = None,
+    ignore_consent: bool = False,
+) -> list[Recommendation]:
+    """Every recommendation for a customer, ranked. ``ignore_consent`` is for offline evaluation only."""
+    profiles = store.run(LIST_CUSTOMER_PROFILES, {"customer_ids": [customer_id]})
+    if not profiles:
+        raise NotFound(f"no customer with id {customer_id!r}")
+    profile = Profile.from_row(profiles[0])
+    if not profile.consent and not ignore_consent:
+        return []
+    catalogue = catalogue or Catalogue.from_rows(store.run(LIST_PRODUCTS))
+    neighbours = store.run(LIST_NEIGHBOUR_HOLDINGS, {"customer_id": customer_id})
+    second_hop = store.run(LIST_SECOND_HOP_HOLDINGS, {"customer_id": customer_id})
+    paths = network_paths(customer_id, neighbours, second_hop, store.registry, settings.hop_decay)
+    return score_products(profile, catalogue, paths, settings, today)
+
+
+def prospects(
+    store: GraphStore,
+    product_id: str,
+    limit: int = 100,
+    *,
+    settings: AnalyticsSettings | None = None,
+    today: date | None = None,
+) -> list[Prospect]:
+    """Customers to approach for a product: consenting, active, eligible, not holding it, tied to a holder.
+
+    Ranked like :func:`cross_sell` (network part from direct ties to holders only), ties broken by id.
+    """
+    check_limit(limit, 10_000)
+    settings = settings or AnalyticsSettings()
+    catalogue = Catalogue.from_rows(store.run(LIST_PRODUCTS))
+    if product_id not in catalogue.products:
+        raise NotFound(f"no product with id {product_id!r}")
+    weights = store.registry.weights()
+    by_candidate: dict[str, list[EvidencePath]] = {}
+    for row in store.run(LIST_PRODUCT_PROSPECTS, {"product_id": product_id}):
+        by_candidate.setdefault(row["candidate"], []).append(
+            EvidencePath(
+                nodes=[row["candidate"], row["holder"]],
+                ties=[row["tie_type"]],
+                contribution=round(weights.get(row["tie_type"], 0.0), DECIMALS),
+            )
+        )
+    profiles = store.run(LIST_CUSTOMER_PROFILES, {"customer_ids": sorted(by_candidate)})
+    found = []
+    for row in profiles:
+        profile = Profile.from_row(row)
+        paths = by_candidate[profile.customer_id]
+        scored = score_product(profile, catalogue, product_id, paths, settings, today or date.today())
+        if scored is not None and profile.consent:
+            found.append(
+                Prospect(
+                    customer_id=profile.customer_id, score=scored.score, parts=scored.parts, evidence=scored.evidence
+                )
+            )
+    found.sort(key=lambda item: (-item.score, item.customer_id))
+    return found[:limit]

@@ -1,0 +1,188 @@
+"""Request-time graph fetches of the analytics: each a Cypher file plus the same rows computed in Python.
+
+Rows are raw (ids, tie types, product ids, counts); scoring happens in shared pure Python, so both backends
+give identical recommendations. A product counts as held through an open account the customer owns as owner
+or joint holder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from graph.embedded.view import GraphView, NodeKey
+from graph.model import NodeLabel, TieType
+from graph.query import NamedQuery, Rows
+from graph.ties import DEFAULT_REGISTRY
+
+PACKAGE = "queries.analytics.cypher"
+CUSTOMER_TIES: tuple[TieType, ...] = tuple(s.type for s in DEFAULT_REGISTRY.values() if s.between_customers)
+"""The tie types the Cypher files name literally (a test keeps them in step)."""
+
+
+def held_products(view: GraphView, customer: NodeKey) -> list[str]:
+    """Sorted ids of products held through open accounts owned as owner or joint holder."""
+    found: set[str] = set()
+    for _, account, owns in view.out_ties(customer, [TieType.OWNS]):
+        if (owns.get("role") or "owner") not in ("owner", "joint"):
+            continue
+        if (view.props(account).get("status") or "open") == "closed":
+            continue
+        found.update(product[1] for _, product, _ in view.out_ties(account, [TieType.OF_PRODUCT]))
+    return sorted(found)
+
+
+def customer_neighbours(view: GraphView, key: NodeKey) -> Iterator[tuple[str, NodeKey]]:
+    """(tie type, other customer) of each customer tie touching ``key``, in either direction."""
+    for tie_type, other, _ in view.out_ties(key, CUSTOMER_TIES):
+        yield tie_type.value, other
+    for tie_type, other, _ in view.in_ties(key, CUSTOMER_TIES):
+        yield tie_type.value, other
+
+
+def _list_customer_profiles(view: GraphView, params: Mapping[str, Any]) -> Rows:
+    rows = []
+    for customer_id in sorted(set(params["customer_ids"])):
+        key = (NodeLabel.CUSTOMER, customer_id)
+        if key not in view.graph:
+            continue
+        props = view.props(key)
+        rows.append(
+            {
+                "customer_id": customer_id,
+                "kind": "Company" if view.kind(key) is NodeLabel.COMPANY else "Person",
+                "segment": props.get("segment"),
+                "birth_date": props.get("birth_date"),
+                "consent_marketing": props.get("consent_marketing"),
+                "status": props.get("status"),
+                "products": held_products(view, key),
+            }
+        )
+    return rows
+
+
+def _list_neighbour_holdings(view: GraphView, params: Mapping[str, Any]) -> Rows:
+    key = (NodeLabel.CUSTOMER, params["customer_id"])
+    if key not in view.graph:
+        return []
+    rows = [
+        {"neighbour": other[1], "tie_type": tie_type, "products": held_products(view, other)}
+        for tie_type, other in customer_neighbours(view, key)
+        if other != key
+    ]
+    rows.sort(key=lambda row: (row["neighbour"], row["tie_type"]))
+    return rows
+
+
+def _list_second_hop_holdings(view: GraphView, params: Mapping[str, Any]) -> Rows:
+    key = (NodeLabel.CUSTOMER, params["customer_id"])
+    if key not in view.graph:
+        return []
+    holdings: dict[NodeKey, list[str]] = {}
+    rows = []
+    seen: set[tuple[str, NodeKey]] = set()
+    for first_type, via in customer_neighbours(view, key):
+        # Cypher groups by (via, first type): two ties of one type both ways count once, as there.
+        if via == key or (first_type, via) in seen:
+            continue
+        seen.add((first_type, via))
+        second = [(tie_type, other) for tie_type, other in customer_neighbours(view, via) if other != key]
+        holders: dict[tuple[str, str], set[str]] = {}
+        for second_type, holder in second:
+            if holder not in holdings:
+                holdings[holder] = held_products(view, holder)
+            for product_id in holdings[holder]:
+                holders.setdefault((second_type, product_id), set()).add(holder[1])
+        for (second_type, product_id), ids in holders.items():
+            rows.append(
+                {
+                    "via": via[1],
+                    "first_type": first_type,
+                    "second_type": second_type,
+                    "product_id": product_id,
+                    "fanout": len(second),
+                    "holders": len(ids),
+                    "example": min(ids),
+                }
+            )
+    rows.sort(key=lambda row: (row["via"], row["first_type"], row["second_type"], row["product_id"]))
+    return rows
+
+
+PRODUCT_FIELDS = (
+    "category",
+    "min_age",
+    "segments",
+    "exclusive_with",
+    "holders",
+    "holder_share",
+    "co_held_products",
+    "co_held_counts",
+)
+
+
+def _list_products(view: GraphView, params: Mapping[str, Any]) -> Rows:
+    return [
+        {"product_id": key[1], **{name: view.props(key).get(name) for name in PRODUCT_FIELDS}}
+        for key in view.keys(NodeLabel.PRODUCT)
+    ]
+
+
+def _list_product_prospects(view: GraphView, params: Mapping[str, Any]) -> Rows:
+    product = (NodeLabel.PRODUCT, params["product_id"])
+    if product not in view.graph:
+        return []
+    holders: set[NodeKey] = set()
+    for _, account, _ in view.in_ties(product, [TieType.OF_PRODUCT]):
+        if (view.props(account).get("status") or "open") == "closed":
+            continue
+        for _, holder, owns in view.in_ties(account, [TieType.OWNS]):
+            if (owns.get("role") or "owner") in ("owner", "joint"):
+                holders.add(holder)
+    rows = []
+    holding: dict[NodeKey, bool] = {}
+    for holder in holders:
+        for tie_type, candidate in customer_neighbours(view, holder):
+            props = view.props(candidate)
+            if candidate == holder or props.get("consent_marketing") is not True:
+                continue
+            if (props.get("status") or "active") == "churned":
+                continue
+            if candidate not in holding:
+                holding[candidate] = product[1] in held_products(view, candidate)
+            if not holding[candidate]:
+                rows.append({"candidate": candidate[1], "holder": holder[1], "tie_type": tie_type})
+    rows.sort(key=lambda row: (row["candidate"], row["holder"], row["tie_type"]))
+    return rows
+
+
+def _list_cluster_members(view: GraphView, params: Mapping[str, Any]) -> Rows:
+    wanted = params.get("cluster_id")
+    rows = []
+    for key in view.keys(NodeLabel.CUSTOMER):
+        props = view.props(key)
+        cluster_id = props.get("cluster_id")
+        if cluster_id is None or (wanted is not None and cluster_id != wanted):
+            continue
+        rows.append(
+            {
+                "cluster_id": cluster_id,
+                "customer_id": key[1],
+                "aum": props.get("aum"),
+                "pagerank": props.get("pagerank"),
+                "status": props.get("status"),
+                "products": held_products(view, key),
+                "referrals_made": sum(1 for _ in view.out_ties(key, [TieType.REFERRED])),
+                "referred": any(True for _ in view.in_ties(key, [TieType.REFERRED])),
+            }
+        )
+    rows.sort(key=lambda row: (row["cluster_id"], row["customer_id"]))
+    return rows
+
+
+LIST_CUSTOMER_PROFILES = NamedQuery("list_customer_profiles", PACKAGE, _list_customer_profiles)
+LIST_NEIGHBOUR_HOLDINGS = NamedQuery("list_neighbour_holdings", PACKAGE, _list_neighbour_holdings)
+LIST_SECOND_HOP_HOLDINGS = NamedQuery("list_second_hop_holdings", PACKAGE, _list_second_hop_holdings)
+LIST_PRODUCTS = NamedQuery("list_products", PACKAGE, _list_products)
+LIST_PRODUCT_PROSPECTS = NamedQuery("list_product_prospects", PACKAGE, _list_product_prospects)
+LIST_CLUSTER_MEMBERS = NamedQuery("list_cluster_members", PACKAGE, _list_cluster_members)

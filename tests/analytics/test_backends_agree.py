@@ -1,0 +1,43 @@
+"""The analytics give exactly the same answers on both backends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from graph.embedded import EmbeddedStore
+from graph.model import NodeLabel
+from graph.neo4j_store import Neo4jStore
+from queries.analytics import analyze, churn_risk, cluster, clusters, cross_sell, prospects
+from tests.analytics.bank import SETTINGS, TODAY, small_bank
+
+NOW = datetime(2025, 1, 2, tzinfo=UTC)
+
+
+@pytest.mark.neo4j
+def test_analytics_agree_across_backends(embedded_store: EmbeddedStore, neo4j_store: Neo4jStore) -> None:
+    answers = []
+    for store in (embedded_store, neo4j_store):
+        small_bank().write(store)
+        report = analyze(store, SETTINGS, now=NOW)
+        customers = [record.id for record in store.nodes(NodeLabel.CUSTOMER)]
+        answers.append(
+            {
+                "report": report.model_dump(exclude={"seconds"}),
+                "cross_sell": {
+                    c: [r.model_dump() for r in cross_sell(store, c, settings=SETTINGS, today=TODAY)] for c in customers
+                },
+                "prospects": {
+                    p: [r.model_dump() for r in prospects(store, p, settings=SETTINGS, today=TODAY)]
+                    for p in ("C501", "W301", "F302", "D101")
+                },
+                "churn": {c: churn_risk(store, c).model_dump() for c in customers},
+                "clusters": [c.model_dump() for c in clusters(store)],
+                "cluster": cluster(store, clusters(store)[0].cluster_id).model_dump(),
+            }
+        )
+    embedded, neo4j = answers
+    for key in embedded:
+        assert embedded[key] == neo4j[key], key
+    assert any(embedded["cross_sell"].values())
