@@ -71,6 +71,8 @@ class Neo4jStore(GraphStore):
         with self._session() as session:
             for label in PRIMARY_LABELS:
                 session.run(render("create_constraint", label=label)).consume()
+            # Marketing reads referral clusters by id; without this index that is a scan of every customer.
+            session.run(render("create_cluster_index")).consume()
             session.run("CALL db.awaitIndexes(300)").consume()
 
     def _session(self) -> neo4j.Session:
