@@ -1,0 +1,89 @@
+"""The HTTP API: ``create_app(settings)`` builds it; the store opens in the lifespan.
+
+All routes live under ``/api/v1``. Middleware, outermost first: metrics (counts every answer, 413s and
+429s included), then the body-size cap (refuses before anything parses the body). Errors become
+RFC 9457 problems in :mod:`api.problems`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import problems
+from api.audit import AuditLog
+from api.deps import Services
+from api.limits import BodyLimit, TokenBuckets
+from api.metrics import Metrics, MetricsMiddleware
+from api.pagination import Cursors
+from api.routes import customers, managers, marketing, system
+from api.tokens import TokenRegistry
+from graph.factory import open_store
+from graph.settings import Settings
+from graph.store import GraphStore
+from loaders.identifiers import keyed_hash
+
+PREFIX = "/api/v1"
+
+DESCRIPTION = """
+The bank's customer relationship graph over HTTP.
+
+* **Authentication**: `Authorization: Bearer <token>`; tokens come from `crm-graph token issue`.
+* **Who sees what**: see `api/access.py` — a manager sees his own book in full; other customers reached
+  through a tie appear as masked stubs, and asked for directly they do not exist (404).
+* **Masking**: personal fields are masked by default. `?unmask=true&reason=...` needs the `pii:unmask`
+  permission and is audited.
+* **Errors**: RFC 9457 `application/problem+json`.
+* **Lists**: `page_size` (at most 200) and an opaque `cursor` taken from `next_cursor`.
+"""
+
+
+def _derived_key(settings: Settings, purpose: str) -> bytes:
+    # Keys for opaque ids and cursors derive from the PII key, each under its own purpose.
+    return keyed_hash("api", settings.pii_hash_key.get_secret_value().encode(), purpose=purpose).encode()
+
+
+def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
+    """The API over ``store`` (left open at shutdown) or over the store ``settings`` names (opened here)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = store is None
+        opened = open_store(settings) if store is None else store
+        tokens = TokenRegistry(settings.api_tokens_path)
+        audit = AuditLog(settings.api_audit_path)
+        app.state.services = Services(
+            settings=settings,
+            store=opened,
+            tokens=tokens,
+            audit=audit,
+            buckets=TokenBuckets(settings.api_rate_per_second, settings.api_rate_burst),
+            cursors=Cursors(_derived_key(settings, "api-cursor")),
+            mask_key=_derived_key(settings, "api-stub"),
+        )
+        try:
+            yield
+        finally:
+            tokens.close()
+            audit.close()
+            if owned:
+                opened.close()
+
+    app = FastAPI(
+        title="crm-graph",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.metrics = Metrics()
+    problems.install(app)
+    for router in (system.router, customers.router, marketing.router, managers.router):
+        app.include_router(router, prefix=PREFIX)
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    return app

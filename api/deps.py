@@ -1,0 +1,229 @@
+"""FastAPI dependencies and their ``Annotated`` aliases: settings, store, caller, view, request context.
+
+A :class:`RequestContext` carries what one request needs (store, caller, audit log, masking key) and
+answers "may this caller see that customer" the one way the access matrix says.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypeVar
+
+import anyio
+import anyio.to_thread
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.access import Permission, Principal, Scope
+from api.audit import AuditLog
+from api.errors import NotAuthenticated, PermissionDenied
+from api.limits import TokenBuckets
+from api.masking import public_customer, stub
+from api.models import CustomerPublic, RelatedCustomerPublic
+from api.pagination import Cursors
+from api.tokens import TokenRegistry
+from graph.errors import InvalidRequest, NotFound, StoreUnavailable
+from graph.model import NodeLabel, NodeRecord, TieType
+from graph.settings import Settings
+from graph.store import GraphStore
+
+T = TypeVar("T")
+
+bearer = HTTPBearer(auto_error=False, description="An API token issued with `crm-graph token issue`.")
+
+
+@dataclass
+class Services:
+    """What the app holds for its lifetime (created in the lifespan)."""
+
+    settings: Settings
+    store: GraphStore
+    tokens: TokenRegistry
+    audit: AuditLog
+    buckets: TokenBuckets
+    cursors: Cursors
+    mask_key: bytes
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_settings(services: ServicesDep) -> Settings:
+    return services.settings
+
+
+def get_store(services: ServicesDep) -> GraphStore:
+    return services.store
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[GraphStore, Depends(get_store)]
+
+
+def get_principal(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The verified caller; spends one request of its rate budget."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated("a bearer token is required")
+    principal = services.tokens.verify(credentials.credentials)
+    if principal is None:
+        raise NotAuthenticated("the bearer token is not valid")
+    services.buckets.take(principal.token_id)
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def allow(endpoint: str) -> Callable[[Principal], Principal]:
+    """A dependency admitting callers whose permissions allow ``endpoint`` (see ``api.access.ENDPOINTS``)."""
+
+    def admitted(principal: PrincipalDep) -> Principal:
+        if not principal.may_call(endpoint):
+            raise PermissionDenied(f"role {principal.role} may not call {endpoint}")
+        return principal
+
+    admitted.__name__ = f"allow_{endpoint}"
+    return admitted
+
+
+@dataclass(frozen=True)
+class View:
+    """Whether this response may show personal fields, and the reason given."""
+
+    unmask: bool
+    reason: str | None
+
+
+def _looks_personal(text: str) -> bool:
+    run = 0
+    for char in text:
+        run = run + 1 if char.isdigit() else 0
+        if run >= 11:
+            return True
+    return False
+
+
+def get_view(
+    principal: PrincipalDep,
+    unmask: Annotated[bool, Query(description="Show personal fields in clear; needs pii:unmask and a reason.")] = False,
+    reason: Annotated[
+        str | None,
+        Query(min_length=5, max_length=200, description="Why personal fields are needed; written to the audit log."),
+    ] = None,
+) -> View:
+    if reason is not None and _looks_personal(reason):
+        raise InvalidRequest("reason must not contain identification or phone numbers")
+    if unmask:
+        if not principal.has(Permission.UNMASK):
+            raise PermissionDenied("unmasking needs the pii:unmask permission")
+        if not reason:
+            raise InvalidRequest("unmask=true needs a reason")
+    return View(unmask=unmask, reason=reason)
+
+
+ViewDep = Annotated[View, Depends(get_view)]
+
+
+@dataclass
+class RequestContext:
+    """One request's store, caller and view, and the customer-visibility rules applied to them."""
+
+    services: Services
+    principal: Principal
+    view: View = field(default_factory=lambda: View(False, None))
+    _book: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def store(self) -> GraphStore:
+        return self.services.store
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """Run blocking store work in a worker thread, bounded by the store timeout (503 past it)."""
+        timeout = self.services.settings.api_store_timeout_seconds
+        try:
+            with anyio.fail_after(timeout):
+                return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+        except TimeoutError:
+            raise StoreUnavailable(f"the store did not answer within {timeout:g} s") from None
+
+    def sees(self, customer_id: str) -> bool:
+        """Whether the caller may see this customer in full."""
+        scope = self.principal.customer_scope
+        if scope is Scope.ALL:
+            return True
+        if scope is Scope.NONE:
+            return False
+        if customer_id not in self._book:
+            try:
+                around = self.store.neighbourhood(NodeLabel.CUSTOMER, customer_id, [TieType.MANAGES])
+            except NotFound:
+                self._book[customer_id] = False
+            else:
+                self._book[customer_id] = any(
+                    tie.source == self.principal.manager_id for tie in around.ties if tie.type is TieType.MANAGES
+                )
+        return self._book[customer_id]
+
+    def customer(self, customer_id: str) -> NodeRecord:
+        """The customer, or NotFound when it does not exist or the caller may not see it (the same answer)."""
+        record = self.store.get_node(NodeLabel.CUSTOMER, customer_id)
+        if record is None or not self.sees(customer_id):
+            raise NotFound(f"customer {customer_id!r} not found")
+        return record
+
+    def public(self, fields: dict[str, Any]) -> CustomerPublic:
+        return public_customer(fields, unmask=self.view.unmask)
+
+    def related(self, fields: dict[str, Any], tie_type: str | None, depth: int | None = None) -> RelatedCustomerPublic:
+        """A related customer: in full when visible, else a stub."""
+        customer_id = str(fields.get("id") or fields.get("customer_id") or "")
+        if customer_id and self.sees(customer_id):
+            return RelatedCustomerPublic(tie_type=tie_type, depth=depth, customer=self.public(fields))
+        return RelatedCustomerPublic(
+            tie_type=tie_type, depth=depth, stub=stub(fields, self.services.mask_key, tie_type)
+        )
+
+    def audit(self, endpoint: str, customer_ids: list[str]) -> None:
+        """Record that this request read these customers."""
+        self.services.audit.append(
+            self.principal,
+            endpoint,
+            customer_ids,
+            purpose=self.view.reason,
+            unmasked=self.view.unmask,
+        )
+
+    def page_size(self, requested: int | None) -> int:
+        maximum = self.services.settings.api_max_page_size
+        size = requested if requested is not None else min(50, maximum)
+        if not 1 <= size <= maximum:
+            raise InvalidRequest(f"page_size must be between 1 and {maximum}")
+        return size
+
+
+def context_for(endpoint: str) -> Callable[..., RequestContext]:
+    """A dependency giving the request context of a caller admitted to ``endpoint``."""
+    admitted = allow(endpoint)
+
+    def build(
+        services: ServicesDep,
+        principal: Annotated[Principal, Depends(admitted)],
+        view: ViewDep,
+    ) -> RequestContext:
+        return RequestContext(services, principal, view)
+
+    build.__name__ = f"context_{endpoint}"
+    return build
+
+
+PageSize = Annotated[
+    int | None, Query(ge=1, le=200, description="Items per page, at most 200 (or the server's lower maximum).")
+]
+Cursor = Annotated[str | None, Query(max_length=512, description="The next_cursor of the previous page.")]

@@ -1,0 +1,44 @@
+"""Errors only the HTTP API raises. They extend the one tree of :mod:`graph.errors`:
+
+    CrmGraphError
+    └── ApiError                     a request the API refuses before any store work
+        ├── NotAuthenticated         no bearer token, or one the registry does not know (401)
+        ├── PermissionDenied         the token's role or grants do not allow the endpoint (403)
+        ├── PayloadTooLarge          the request body is larger than allowed (413)
+        ├── RateLimited              the token spent its request budget (429, Retry-After)
+        └── NotWired                 the query or analytics function behind an endpoint does not exist yet (501)
+
+:mod:`api.problems` maps the whole tree to RFC 9457 problems in one table.
+"""
+
+from __future__ import annotations
+
+from graph.errors import CrmGraphError
+
+
+class ApiError(CrmGraphError):
+    """A request the API refuses on its own account."""
+
+
+class NotAuthenticated(ApiError):
+    """No bearer token, or an unknown or malformed one."""
+
+
+class PermissionDenied(ApiError):
+    """The token may not call this endpoint."""
+
+
+class PayloadTooLarge(ApiError):
+    """The request body exceeds the configured maximum."""
+
+
+class RateLimited(ApiError):
+    """The token's request budget is spent; retry after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"too many requests; retry after {retry_after} s")
+
+
+class NotWired(ApiError):
+    """The function an endpoint delegates to is not in the code base yet."""

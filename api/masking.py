@@ -1,0 +1,91 @@
+"""Turning store fields into what a caller may see: masked by default, stubs for customers out of sight.
+
+Pure functions over flat field mappings (see :func:`api.wiring.flatten`). What is personal: a person's
+name (masked with :func:`loaders.identifiers.mask_name`), birth date (only the year shown), address
+(hidden). Phones and resident ids are stored only masked and hashed: the masked form is shown, the
+hashes never. Company names and credit codes are public registry data and are shown as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from api.models import CustomerPublic, CustomerStub
+from loaders.identifiers import keyed_hash, mask_name
+
+STUB_PURPOSE = "api-opaque-id"
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def is_person(fields: Mapping[str, Any]) -> bool:
+    kind = str(fields.get("label") or fields.get("kind") or "Person")
+    return kind != "Company"
+
+
+def display_name(fields: Mapping[str, Any], *, unmask: bool) -> str | None:
+    name = fields.get("name")
+    if not isinstance(name, str):
+        return None
+    return name if unmask or not is_person(fields) else mask_name(name)
+
+
+def public_customer(fields: Mapping[str, Any], *, unmask: bool) -> CustomerPublic:
+    """The caller's view of a customer they may see."""
+    birth_date = _text(fields.get("birth_date"))
+    birth_year = fields.get("birth_year")
+    if birth_year is None and birth_date and birth_date[:4].isdigit():
+        birth_year = int(birth_date[:4])
+    person = is_person(fields)
+    return CustomerPublic(
+        id=str(fields.get("id") or fields.get("customer_id")),
+        kind="Person" if person else "Company",
+        name=display_name(fields, unmask=unmask),
+        masked=person and not unmask,
+        gender=_text(fields.get("gender")),
+        birth_year=birth_year if isinstance(birth_year, int) and not isinstance(birth_year, bool) else None,
+        birth_date=birth_date if unmask else None,
+        city=_text(fields.get("city")),
+        address=_text(fields.get("address")) if unmask or not person else None,
+        segment=_text(fields.get("segment")),
+        status=_text(fields.get("status")),
+        customer_since=_text(fields.get("customer_since")),
+        consent_marketing=fields.get("consent_marketing")
+        if isinstance(fields.get("consent_marketing"), bool)
+        else None,
+        phone_masked=_text(fields.get("phone_masked")),
+        resident_id_masked=_text(fields.get("resident_id_masked")),
+        industry=_text(fields.get("industry")),
+        credit_code=None if person else _text(fields.get("credit_code")),
+        tier=_text(fields.get("tier")),
+        aum=_number(fields.get("aum", fields.get("assets_under_management"))),
+        deposits=_number(fields.get("deposits")),
+        loans=_number(fields.get("loans")),
+        lifecycle_stage=_text(fields.get("lifecycle_stage")),
+        churn_risk=_number(fields.get("churn_risk")),
+        cluster_id=_text(fields.get("cluster_id")),
+    )
+
+
+def opaque_id(customer_id: str, key: bytes) -> str:
+    """A stable stand-in for a customer id that cannot be turned back into it without the key."""
+    return "x-" + keyed_hash(customer_id, key, purpose=STUB_PURPOSE)[:16]
+
+
+def stub(fields: Mapping[str, Any], key: bytes, tie_type: str | None = None) -> CustomerStub:
+    """A customer out of the caller's sight: opaque id, masked name, the tie that reached it."""
+    name = fields.get("name")
+    return CustomerStub(
+        opaque_id=opaque_id(str(fields.get("id") or fields.get("customer_id")), key),
+        name=mask_name(name) if isinstance(name, str) and name.strip() else "***",
+        tie_type=tie_type,
+    )

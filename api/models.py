@@ -1,0 +1,319 @@
+"""Request and response bodies of the API: ``XCreate`` in (``extra="forbid"``), ``XPublic`` out.
+
+Response models list their fields explicitly, so nothing the store holds (hashes, clear addresses)
+can leak by being added to a node. Personal fields arrive here already masked by :mod:`api.masking`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.audit import AuditRecord
+from graph.ties import TieRegistry
+
+_OUT = ConfigDict(extra="ignore")
+
+
+class CustomerStub(BaseModel):
+    """A customer the caller may not see, reached through a tie: no id, balances or contact data."""
+
+    model_config = _OUT
+
+    opaque_id: str = Field(
+        description="Stable within this server, not reversible to the customer id.", examples=["x-5f1c0a9e2b7d4c18"]
+    )
+    name: str = Field(description="Always masked.", examples=["李*"])
+    tie_type: str | None = Field(default=None, examples=["SPOUSE_OF"])
+
+
+class CustomerPublic(BaseModel):
+    """A customer as shown to a caller who may see it. Names are masked unless unmasking was granted."""
+
+    model_config = _OUT
+
+    id: str = Field(examples=["p1"])
+    kind: str = Field(description="Person or Company.", examples=["Person"])
+    name: str | None = Field(default=None, examples=["王*"])
+    masked: bool = Field(default=True, description="Whether personal fields are masked in this body.")
+    gender: str | None = Field(default=None, examples=["M"])
+    birth_year: int | None = Field(default=None, examples=[1980])
+    birth_date: str | None = Field(default=None, description="Only when unmasked.", examples=[None])
+    city: str | None = Field(default=None, examples=["杭州"])
+    address: str | None = Field(default=None, description="Only when unmasked.", examples=[None])
+    segment: str | None = Field(default=None, examples=["retail"])
+    status: str | None = Field(default=None, examples=["active"])
+    customer_since: str | None = Field(default=None, examples=["2015-06-01"])
+    consent_marketing: bool | None = Field(default=None, examples=[True])
+    phone_masked: str | None = Field(default=None, examples=["138****5678"])
+    resident_id_masked: str | None = Field(default=None, examples=["330106********123X"])
+    industry: str | None = Field(default=None, examples=[None])
+    credit_code: str | None = Field(default=None, description="Companies only; public.", examples=[None])
+    tier: str | None = Field(default=None, examples=["gold"])
+    aum: float | None = Field(default=None, examples=[523000.0])
+    deposits: float | None = Field(default=None, examples=[300000.0])
+    loans: float | None = Field(default=None, examples=[0.0])
+    lifecycle_stage: str | None = Field(default=None, examples=["maturity"])
+    churn_risk: float | None = Field(default=None, examples=[0.12])
+    cluster_id: str | None = Field(default=None, examples=["c-17"])
+
+
+class RelatedCustomerPublic(BaseModel):
+    """A customer reached from another: in full when the caller may see it, else as a stub."""
+
+    model_config = _OUT
+
+    tie_type: str | None = Field(default=None, examples=["SPOUSE_OF"])
+    depth: int | None = Field(default=None, examples=[1])
+    customer: CustomerPublic | None = None
+    stub: CustomerStub | None = None
+
+
+class AccountPublic(BaseModel):
+    model_config = _OUT
+
+    id: str = Field(examples=["a1"])
+    role: str | None = Field(default=None, examples=["owner"])
+    product_id: str | None = Field(default=None, examples=["TD01"])
+    status: str | None = Field(default=None, examples=["open"])
+    balance: float | None = Field(default=None, description="Latest month-end balance.", examples=[300.0])
+    card_number_masked: str | None = Field(default=None, examples=["622202******1234"])
+
+
+class Customer360Public(BaseModel):
+    """A customer with accounts, managers and relationships."""
+
+    model_config = _OUT
+
+    customer: CustomerPublic
+    accounts: list[AccountPublic] = Field(default_factory=list)
+    manager_ids: list[str] = Field(default_factory=list, examples=[["m1"]])
+    related: list[RelatedCustomerPublic] = Field(default_factory=list)
+    tie_counts: dict[str, int] = Field(default_factory=dict, examples=[{"SPOUSE_OF": 1}])
+
+
+class CustomerPage(BaseModel):
+    items: list[CustomerPublic]
+    next_cursor: str | None = Field(default=None, description="Pass as ?cursor= for the next page.")
+
+
+class NetworkPublic(BaseModel):
+    center_id: str = Field(examples=["p1"])
+    depth: int = Field(examples=[2])
+    related: list[RelatedCustomerPublic]
+
+
+class MembersPublic(BaseModel):
+    """A household or a corporate group around a customer."""
+
+    anchor_id: str = Field(examples=["p1"])
+    members: list[RelatedCustomerPublic]
+    total_aum: float | None = Field(
+        default=None, description="Only when the caller may see every member.", examples=[1250000.0]
+    )
+
+
+class RecommendationPublic(BaseModel):
+    model_config = _OUT
+
+    product_code: str = Field(examples=["FUND01"])
+    product_name: str | None = Field(default=None, examples=["稳健理财"])
+    score: float | None = Field(default=None, examples=[0.73])
+    why: str | None = Field(default=None, examples=["spouse holds it"])
+
+
+class RecommendationsPublic(BaseModel):
+    customer_id: str = Field(examples=["p1"])
+    recommendations: list[RecommendationPublic]
+    reason: str | None = Field(
+        default=None, description="Why the list is empty, when it is.", examples=["customer refused marketing"]
+    )
+
+
+class ChurnContributorPublic(BaseModel):
+    tie_type: str | None = Field(default=None, examples=["SPOUSE_OF"])
+    share: float | None = Field(default=None, examples=[0.4])
+    customer: CustomerPublic | None = None
+    stub: CustomerStub | None = None
+
+
+class ChurnRiskPublic(BaseModel):
+    customer_id: str = Field(examples=["p1"])
+    churn_risk: float = Field(examples=[0.31])
+    churn_risk_own: float | None = Field(default=None, examples=[0.2])
+    churn_risk_network: float | None = Field(default=None, examples=[0.11])
+    contributors: list[ChurnContributorPublic] = Field(default_factory=list)
+    analytics_at: str | None = Field(default=None, examples=["2025-03-01T02:00:00"])
+
+
+class ClusterPublic(BaseModel):
+    model_config = _OUT
+
+    id: str = Field(examples=["c-17"])
+    size: int | None = Field(default=None, examples=[12])
+    label: str | None = Field(default=None, examples=["Xihu referral circle"])
+
+
+class ClusterPage(BaseModel):
+    items: list[ClusterPublic]
+    next_cursor: str | None = None
+
+
+class ClusterDetailPublic(BaseModel):
+    cluster: ClusterPublic
+    members: list[CustomerStub]
+    next_cursor: str | None = None
+
+
+class ProspectPublic(BaseModel):
+    customer_id: str = Field(examples=["p2"])
+    name: str = Field(description="Masked.", examples=["李*"])
+    segment: str | None = Field(default=None, examples=["retail"])
+    city: str | None = Field(default=None, examples=["杭州"])
+    tier: str | None = Field(default=None, examples=["gold"])
+    score: float | None = Field(default=None, examples=[0.81])
+
+
+class ProspectPage(BaseModel):
+    product_code: str = Field(examples=["FUND01"])
+    items: list[ProspectPublic]
+    next_cursor: str | None = None
+
+
+class ManagerPublic(BaseModel):
+    model_config = _OUT
+
+    id: str = Field(examples=["m1"])
+    name: str | None = Field(default=None, examples=["赵经理"])
+    employee_no: str | None = Field(default=None, examples=["E1001"])
+    branch_id: str | None = Field(default=None, examples=["b1"])
+    customers: int | None = Field(default=None, examples=[120])
+
+
+class ManagerPage(BaseModel):
+    items: list[ManagerPublic]
+    next_cursor: str | None = None
+
+
+class FollowUpPublic(BaseModel):
+    """An overdue follow-up; the note itself stays in the CRM, only its kind and dates are shown."""
+
+    interaction_id: str = Field(examples=["int-4f1d2c"])
+    customer_id: str = Field(examples=["p1"])
+    customer_name: str | None = Field(default=None, examples=["王*"])
+    channel: str | None = Field(default=None, examples=["phone"])
+    due: str = Field(examples=["2025-02-20"])
+    days_overdue: int = Field(examples=[9])
+
+
+class PortfolioPublic(BaseModel):
+    """A manager's book: sizes by tier and stage, the customers most at risk, overdue follow-ups."""
+
+    manager: ManagerPublic
+    customers: int = Field(examples=[120])
+    by_tier: dict[str, int] = Field(examples=[{"gold": 12, "standard": 100}])
+    by_lifecycle_stage: dict[str, int] = Field(examples=[{"maturity": 80}])
+    risk_threshold: float = Field(examples=[0.6])
+    at_risk: list[CustomerPublic]
+    at_risk_total: int = Field(examples=[3])
+    overdue_follow_ups: list[FollowUpPublic]
+    overdue_total: int = Field(examples=[1])
+
+
+class GuaranteeCirclePublic(BaseModel):
+    members: list[RelatedCustomerPublic]
+
+
+class GuaranteeCirclePage(BaseModel):
+    items: list[GuaranteeCirclePublic]
+    next_cursor: str | None = None
+
+
+class CustomerTieType(StrEnum):
+    """Tie types between two customers: the ones a network query may follow."""
+
+    SPOUSE_OF = "SPOUSE_OF"
+    PARENT_OF = "PARENT_OF"
+    SIBLING_OF = "SIBLING_OF"
+    RELATIVE_OF = "RELATIVE_OF"
+    SHAREHOLDER_OF = "SHAREHOLDER_OF"
+    LEGAL_REP_OF = "LEGAL_REP_OF"
+    DIRECTOR_OF = "DIRECTOR_OF"
+    EMPLOYED_BY = "EMPLOYED_BY"
+    SUBSIDIARY_OF = "SUBSIDIARY_OF"
+    SUPPLIES = "SUPPLIES"
+    GUARANTEES = "GUARANTEES"
+    REFERRED = "REFERRED"
+
+
+assert {t.value for t in CustomerTieType} == {s.type.value for s in TieRegistry().customer_ties()}, (
+    "CustomerTieType must list exactly the registry's customer-to-customer ties"
+)
+
+
+class Channel(StrEnum):
+    BRANCH = "branch"
+    PHONE = "phone"
+    VISIT = "visit"
+    WECHAT = "wechat"
+    EMAIL = "email"
+    APP = "app"
+
+
+class Outcome(StrEnum):
+    INTERESTED = "interested"
+    NOT_INTERESTED = "not_interested"
+    PURCHASED = "purchased"
+    FOLLOW_UP = "follow_up"
+    COMPLAINT = "complaint"
+    NO_CONTACT = "no_contact"
+
+
+class InteractionCreate(BaseModel):
+    """A contact with a customer, logged by the calling manager."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "channel": "phone",
+                    "summary": "讨论定期存款到期续存",
+                    "outcome": "interested",
+                    "follow_up": "2025-04-01",
+                }
+            ]
+        },
+    )
+
+    channel: Channel
+    summary: str = Field(min_length=1, max_length=2000)
+    outcome: Outcome | None = None
+    follow_up: date | None = Field(default=None, description="Date to contact the customer again.")
+
+
+class InteractionPublic(BaseModel):
+    id: str = Field(examples=["int-4f1d2c"])
+    customer_id: str = Field(examples=["p1"])
+    manager_id: str = Field(examples=["m1"])
+    channel: Channel
+    summary: str
+    outcome: Outcome | None = None
+    follow_up: date | None = None
+    at: str = Field(examples=["2025-03-01T09:30:00+00:00"])
+
+
+class AuditPage(BaseModel):
+    items: list[AuditRecord]
+    next_cursor: str | None = None
+
+
+class HealthPublic(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
+class ReadyPublic(BaseModel):
+    status: str = Field(examples=["ready"])
+    backend: str = Field(examples=["embedded"])

@@ -1,0 +1,280 @@
+"""Customer endpoints: search, 360 view, network, household, group, recommendations, churn risk, interactions."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, status
+
+from api import wiring
+from api.deps import Cursor, PageSize, RequestContext, context_for
+from api.models import (
+    ChurnContributorPublic,
+    ChurnRiskPublic,
+    Customer360Public,
+    CustomerPage,
+    CustomerTieType,
+    InteractionCreate,
+    InteractionPublic,
+    MembersPublic,
+    NetworkPublic,
+    RecommendationPublic,
+    RecommendationsPublic,
+)
+from api.problems import problem_responses
+from api.shaping import account, customer_fields, ids_of, items_of, number, plain, related_items
+from api.wiring import flatten
+from graph.errors import InvalidRequest, NotFound
+from graph.model import NodeLabel, TieType
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+
+CustomerId = Annotated[str, Path(min_length=1, max_length=64, description="The customer's id.", examples=["p1"])]
+SEARCH_LIMIT = 100  # the most search_customers returns
+
+_COMMON = problem_responses(401, 403, 404, 422, 429, 503)
+
+
+def _ctx(endpoint: str) -> Any:
+    return Depends(context_for(endpoint))
+
+
+@router.get("", summary="Search customers", responses=problem_responses(401, 403, 422, 429, 503))
+async def search_customers(
+    ctx: Annotated[RequestContext, _ctx("search_customers")],
+    q: Annotated[str, Query(min_length=1, max_length=100, description="Name, id or masked phone fragment.")],
+    page_size: PageSize = None,
+    cursor: Cursor = None,
+) -> CustomerPage:
+    """Customers matching ``q`` that the caller may see, one page at a time."""
+    size = ctx.page_size(page_size)
+    binding = f"search:{q}:{ctx.principal.token_id}"
+    offset = ctx.services.cursors.decode(cursor, binding)
+
+    def work() -> CustomerPage:
+        found = wiring.call("search_customers", ctx.store, q, limit=SEARCH_LIMIT)
+        visible = [fields for fields in map(customer_fields, items_of(found, "customers", "items", "results"))]
+        visible = [fields for fields in visible if ctx.sees(str(fields.get("id")))]
+        chunk, following = ctx.services.cursors.page(visible, offset, size, binding)
+        ctx.audit("search_customers", [str(fields["id"]) for fields in chunk])
+        return CustomerPage(items=[ctx.public(fields) for fields in chunk], next_cursor=following)
+
+    return await ctx.run(work)
+
+
+@router.get("/{customer_id}", summary="Customer 360", responses=_COMMON)
+async def get_customer(
+    ctx: Annotated[RequestContext, _ctx("get_customer")],
+    customer_id: CustomerId,
+) -> Customer360Public:
+    """Everything about one customer: profile, accounts, managers and relationships."""
+
+    def work() -> Customer360Public:
+        record = ctx.customer(customer_id)
+        result = plain(wiring.call("customer_360", ctx.store, customer_id))
+        if not isinstance(result, dict):
+            result = {}
+        profile = result.get("customer") or result.get("profile")
+        fields = {**record.properties, "label": record.label.value, "id": record.id}
+        if isinstance(profile, dict):
+            fields.update(flatten(profile))
+        related = [ctx.related(item, tie, depth) for item, tie, depth in related_items(result, ctx.store)]
+        body = Customer360Public(
+            customer=ctx.public(fields),
+            accounts=[account(item) for item in items_of(result, "accounts")],
+            manager_ids=ids_of(result, "managers", "manager_ids") + ids_of({"m": [result.get("manager")]}, "m"),
+            related=related,
+            tie_counts={str(k): int(v) for k, v in (result.get("tie_counts") or {}).items()},
+        )
+        shown = [customer_id] + [item.customer.id for item in related if item.customer]
+        ctx.audit("get_customer", shown)
+        return body
+
+    return await ctx.run(work)
+
+
+@router.get("/{customer_id}/network", summary="Related customers", responses=_COMMON)
+async def get_network(
+    ctx: Annotated[RequestContext, _ctx("get_network")],
+    customer_id: CustomerId,
+    depth: Annotated[int, Query(ge=1, le=3, description="Ties to follow outward, 1 to 3.")] = 1,
+    types: Annotated[
+        list[CustomerTieType] | None, Query(description="Tie types between customers to follow; all when absent.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Most related customers returned.")] = 50,
+) -> NetworkPublic:
+    """Customers reached from this one through ties; those the caller may not see appear as stubs."""
+    wanted = list(dict.fromkeys(types or []))
+
+    def work() -> NetworkPublic:
+        ctx.customer(customer_id)
+        result = wiring.call(
+            "related_customers",
+            ctx.store,
+            customer_id,
+            depth=depth,
+            types=[t.value for t in wanted],
+            max_nodes=limit + 1,
+        )
+        found = [entry for entry in related_items(result, ctx.store) if entry[0].get("id") != customer_id]
+        related = [ctx.related(item, tie, hops) for item, tie, hops in found[:limit]]
+        ctx.audit("get_network", [customer_id] + [item.customer.id for item in related if item.customer])
+        return NetworkPublic(center_id=customer_id, depth=depth, related=related)
+
+    return await ctx.run(work)
+
+
+def _members(ctx: RequestContext, endpoint: str, function: str, customer_id: str) -> MembersPublic:
+    ctx.customer(customer_id)
+    result = plain(wiring.call(function, ctx.store, customer_id))
+    found = [entry for entry in related_items(result, ctx.store) if entry[0].get("id") != customer_id]
+    members = [ctx.related(item, tie, hops) for item, tie, hops in found]
+    total = None
+    if all(member.customer for member in members) and isinstance(result, dict):
+        nested = result.get("rollup")
+        rollup: dict[str, Any] = nested if isinstance(nested, dict) else result
+        total = number(rollup.get("assets_under_management", rollup.get("total_aum")))
+    ctx.audit(endpoint, [customer_id] + [member.customer.id for member in members if member.customer])
+    return MembersPublic(anchor_id=customer_id, members=members, total_aum=total)
+
+
+@router.get("/{customer_id}/household", summary="Household", responses=_COMMON)
+async def get_household(
+    ctx: Annotated[RequestContext, _ctx("get_household")], customer_id: CustomerId
+) -> MembersPublic:
+    """The customer's household (family ties); members out of the caller's sight appear as stubs."""
+    return await ctx.run(lambda: _members(ctx, "get_household", "household", customer_id))
+
+
+@router.get("/{customer_id}/group", summary="Corporate group", responses=_COMMON)
+async def get_group(ctx: Annotated[RequestContext, _ctx("get_group")], customer_id: CustomerId) -> MembersPublic:
+    """The corporate group the customer belongs to (shareholding, control, legal representation)."""
+    return await ctx.run(lambda: _members(ctx, "get_group", "corporate_group", customer_id))
+
+
+@router.get("/{customer_id}/recommendations", summary="Cross-sell recommendations", responses=_COMMON)
+async def get_recommendations(
+    ctx: Annotated[RequestContext, _ctx("get_recommendations")],
+    customer_id: CustomerId,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> RecommendationsPublic:
+    """Products to offer. A customer who refused marketing gets none, and the reason says so."""
+
+    def work() -> RecommendationsPublic:
+        record = ctx.customer(customer_id)
+        ctx.audit("get_recommendations", [customer_id])
+        if record.properties.get("consent_marketing") is not True:
+            return RecommendationsPublic(
+                customer_id=customer_id, recommendations=[], reason="customer has not consented to marketing"
+            )
+        result = wiring.call("cross_sell", ctx.store, customer_id, limit=limit)
+        recommendations = []
+        for item in items_of(result, "recommendations", "products", "items"):
+            fields = flatten(item) if isinstance(item, dict) else {"product_code": str(item)}
+            code = fields.get("product_code") or fields.get("product_id") or fields.get("id")
+            recommendations.append(
+                RecommendationPublic(
+                    product_code=str(code),
+                    product_name=fields.get("product_name") or fields.get("name"),
+                    score=number(fields.get("score")),
+                    why=_why(fields),
+                )
+            )
+        reason = None if recommendations else "no product fits this customer now"
+        return RecommendationsPublic(customer_id=customer_id, recommendations=recommendations[:limit], reason=reason)
+
+    return await ctx.run(work)
+
+
+def _why(fields: dict[str, Any]) -> str | None:
+    # Evidence paths name neighbours by id; only the kinds of tie they came through are shown.
+    ties = sorted({str(tie) for path in fields.get("evidence") or [] for tie in (path.get("ties") or [])})
+    parts = fields.get("parts") or {}
+    if ties:
+        return "held by customers tied by " + ", ".join(ties)
+    if isinstance(parts, dict) and parts:
+        return "strongest signal: " + max(parts, key=lambda name: parts[name] or 0)
+    return None
+
+
+@router.get("/{customer_id}/churn-risk", summary="Churn risk", responses=_COMMON)
+async def get_churn_risk(
+    ctx: Annotated[RequestContext, _ctx("get_churn_risk")], customer_id: CustomerId
+) -> ChurnRiskPublic:
+    """The churn score written back by ``crm-graph analyze``, split into own and network parts, with the
+    neighbours that contribute most (stubs when out of the caller's sight)."""
+
+    def work() -> ChurnRiskPublic:
+        ctx.customer(customer_id)
+        result = plain(wiring.call("churn_risk", ctx.store, customer_id))
+        score = number(result.get("churn_risk"))
+        if score is None:
+            raise NotFound(f"no churn score for customer {customer_id!r} yet; run crm-graph analyze")
+        contributors = []
+        for item in items_of(result, "contributors"):
+            tie = item.get("tie_type")
+            share = number(item.get("share"))
+            related = ctx.related(customer_fields(str(item.get("customer_id")), ctx.store), tie)
+            contributors.append(
+                ChurnContributorPublic(tie_type=tie, share=share, customer=related.customer, stub=related.stub)
+            )
+        ctx.audit("get_churn_risk", [customer_id] + [c.customer.id for c in contributors if c.customer])
+        return ChurnRiskPublic(
+            customer_id=customer_id,
+            churn_risk=score,
+            churn_risk_own=number(result.get("churn_risk_own")),
+            churn_risk_network=number(result.get("churn_risk_network")),
+            contributors=contributors,
+            analytics_at=result.get("analytics_at"),
+        )
+
+    return await ctx.run(work)
+
+
+@router.post(
+    "/{customer_id}/interactions",
+    summary="Log an interaction",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 403, 404, 413, 422, 429, 503),
+)
+async def log_interaction(
+    ctx: Annotated[RequestContext, _ctx("log_interaction")],
+    customer_id: CustomerId,
+    interaction: InteractionCreate,
+) -> InteractionPublic:
+    """Record a contact with a customer of the caller's book, logged by the caller's manager."""
+    manager_id = ctx.principal.manager_id
+    if not manager_id:  # the matrix grants interactions:write only with a manager; keep the store honest anyway
+        raise InvalidRequest("only a token acting as a manager may log interactions")
+
+    def work() -> InteractionPublic:
+        ctx.customer(customer_id)
+        at = datetime.now(UTC).isoformat(timespec="seconds")
+        interaction_id = f"int-{secrets.token_hex(8)}"
+        properties: dict[str, Any] = {"channel": interaction.channel.value, "summary": interaction.summary, "at": at}
+        if interaction.outcome is not None:
+            properties["outcome"] = interaction.outcome.value
+        if interaction.follow_up is not None:
+            properties["due"] = interaction.follow_up.isoformat()
+        ctx.store.write(
+            nodes=[{"label": NodeLabel.INTERACTION, "id": interaction_id, "properties": properties}],
+            ties=[
+                {"type": TieType.WITH, "source": interaction_id, "target": customer_id},
+                {"type": TieType.LOGGED_BY, "source": interaction_id, "target": manager_id},
+            ],
+        )
+        ctx.audit("log_interaction", [customer_id])
+        return InteractionPublic(
+            id=interaction_id,
+            customer_id=customer_id,
+            manager_id=manager_id,
+            channel=interaction.channel,
+            summary=interaction.summary,
+            outcome=interaction.outcome,
+            follow_up=interaction.follow_up,
+            at=at,
+        )
+
+    return await ctx.run(work)

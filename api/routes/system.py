@@ -1,0 +1,70 @@
+"""Health, readiness, metrics and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from api.deps import Cursor, PageSize, RequestContext, ServicesDep, context_for
+from api.models import AuditPage, HealthPublic, ReadyPublic
+from api.problems import problem_responses
+from graph.errors import StoreUnavailable
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/health", summary="Liveness")
+async def health() -> HealthPublic:
+    """The process answers. Says nothing about the store (see /ready)."""
+    return HealthPublic(status="ok")
+
+
+@router.get("/ready", summary="Readiness", responses=problem_responses(503))
+async def ready(services: ServicesDep) -> ReadyPublic:
+    """The store answers within the store timeout."""
+    import anyio
+    import anyio.to_thread
+
+    timeout = services.settings.api_store_timeout_seconds
+    try:
+        with anyio.fail_after(timeout):
+            await anyio.to_thread.run_sync(services.store.ping, abandon_on_cancel=True)
+    except TimeoutError:
+        raise StoreUnavailable(f"the store did not answer within {timeout:g} s") from None
+    return ReadyPublic(status="ready", backend=services.store.backend.value)
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Prometheus text"}},
+)
+async def metrics(request: Request) -> Response:
+    """Request counts and latency by route template and status, in the Prometheus text format."""
+    return Response(request.app.state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+@router.get("/audit", summary="Audit log", responses=problem_responses(401, 403, 422, 429, 503))
+async def list_audit(
+    ctx: Annotated[RequestContext, Depends(context_for("list_audit"))],
+    customer_id: Annotated[str | None, Query(max_length=64, description="Only reads of this customer.")] = None,
+    actor: Annotated[
+        str | None, Query(max_length=100, description="Token name, token id or manager id of the reader.")
+    ] = None,
+    since: Annotated[datetime | None, Query(description="Only records at or after this time (ISO 8601).")] = None,
+    page_size: PageSize = None,
+    cursor: Cursor = None,
+) -> AuditPage:
+    """Audited reads of customer data, oldest first. Admin only; the log itself cannot be changed."""
+    size = ctx.page_size(page_size)
+    binding = f"audit:{customer_id}:{actor}:{since}"
+    after = ctx.services.cursors.decode(cursor, binding)
+    records = ctx.services.audit.query(
+        customer_id=customer_id, actor=actor, since=since, after_seq=after, limit=size + 1
+    )
+    following = ctx.services.cursors.encode(records[size - 1].seq, binding) if len(records) > size else None
+    return AuditPage(items=records[:size], next_cursor=following)

@@ -1,0 +1,114 @@
+"""The API on a real uvicorn server on a loopback port, and schemathesis against its OpenAPI schema."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from api.app import create_app
+from graph.embedded import EmbeddedStore
+from tests.api.conftest import api_settings_for, bank_nodes, bank_ties, clear_identifiers, issue_tokens
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    import schemathesis
+    from hypothesis import HealthCheck, settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Served:
+    def __init__(self, base_url: str, tokens: dict[str, str], openapi: dict) -> None:
+        self.base_url = base_url
+        self.tokens = tokens
+        self.openapi = openapi
+
+
+def _serve(directory: Path) -> Iterator[Served]:
+    settings = api_settings_for(directory, api_rate_burst=100_000, api_rate_per_second=10_000.0)
+    tokens = issue_tokens(settings)
+    with EmbeddedStore(directory / "store.sqlite") as store:
+        store.write(nodes=bank_nodes(), ties=bank_ties())
+        app = create_app(settings, store)
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        try:
+            yield Served(f"http://127.0.0.1:{port}", tokens, app.openapi())
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    yield from _serve(tmp_path_factory.mktemp("served"))
+
+
+def test_real_server_answers_and_refuses_streamed_large_bodies(served: Served) -> None:
+    headers = {"Authorization": f"Bearer {served.tokens['manager']}"}
+    with httpx.Client(base_url=served.base_url, timeout=10) as client:
+        assert client.get("/api/v1/health").json() == {"status": "ok"}
+        customer = client.get("/api/v1/customers/p1", headers=headers)
+        assert customer.status_code == 200 and customer.json()["customer"]["name"] == "王*"
+        assert not clear_identifiers(customer.text)
+
+        def chunks() -> Iterator[bytes]:
+            yield b'{"channel": "phone", "summary": "'
+            for _ in range(20):
+                yield b"x" * 65536
+            yield b'"}'
+
+        streamed = client.post(
+            "/api/v1/customers/p1/interactions",
+            headers={**headers, "Content-Type": "application/json"},
+            content=chunks(),
+        )
+        assert streamed.status_code == 413
+        assert streamed.headers["content-type"].startswith("application/problem+json")
+
+
+def _schema() -> schemathesis.schemas.BaseSchema:
+    # The schema is the app's own; building the app needs no store.
+    from graph.settings import Settings
+
+    return schemathesis.openapi.from_dict(create_app(Settings(_env_file=None)).openapi())  # type: ignore[call-arg]
+
+
+schema = _schema()
+
+
+@schema.parametrize()
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+def test_openapi_conformance(case: schemathesis.Case, served: Served) -> None:
+    """As admin: no 5xx, and every answer matches the documented schema."""
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    response = case.call(base_url=served.base_url, headers={"Authorization": f"Bearer {served.tokens['admin']}"})
+    case.validate_response(
+        response,
+        checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],
+    )
+    assert not clear_identifiers(response.text)
