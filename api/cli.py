@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import TaskID
 from rich.table import Table
 
+from api.progress import stage_bars
 from graph.errors import CrmGraphError
 from graph.factory import open_store
 from graph.settings import Backend, Settings
@@ -76,25 +76,13 @@ def load(
     ] = None,
 ) -> None:
     """Load the source files a mapping names: validate, resolve customers, write, report, quarantine."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from loaders.load import load_mapping
     from loaders.report import render
 
     settings = settings_for(backend)
     report_dir = report_dir or Path("reports") / f"load-{datetime.now():%Y%m%d-%H%M%S}"
-    bars = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    )
-    tasks: dict[str, TaskID] = {}
-
-    def progress(source: str, done: int, total: int) -> None:
-        if source not in tasks:
-            tasks[source] = bars.add_task(source, total=total)
-        bars.update(tasks[source], completed=done, total=total)
-
     try:
-        with open_store(settings) as store, bars:
+        with open_store(settings) as store, stage_bars(console) as progress:
             report = load_mapping(
                 store,
                 mapping,
@@ -245,23 +233,11 @@ def generate(
 @app.command()
 def analyze(backend: BackendOption = None) -> None:
     """Compute balances, tiers, lifecycle, lifetime value, churn risk, clusters and PageRank; write them back."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from queries.analytics import analyze as run_analytics
 
     settings = settings_for(backend)
-    bars = Progress(
-        TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    )
-    tasks: dict[str, TaskID] = {}
-
-    def progress(step: str, done: int, total: int) -> None:
-        if step not in tasks:
-            tasks[step] = bars.add_task(step, total=total)
-        bars.update(tasks[step], completed=done, total=total)
-
     try:
-        with open_store(settings) as store, bars:
+        with open_store(settings) as store, stage_bars(console) as progress:
             report = run_analytics(store, settings, progress)
     except CrmGraphError as error:
         raise fail(error) from None
@@ -309,6 +285,36 @@ def evaluate(
     for name, hit in report.cross_sell["hit_at_5"].items():
         table.add_row(f"cross-sell hit@5 — {name}", f"{hit:.3f}")
     Console().print(table)
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option("--customers", min=200, help="Customers in the generated bank.")] = 20_000,
+    seed: Annotated[int, typer.Option("--seed", help="Generator seed.")] = 1,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    folder: Annotated[Path, typer.Option("--dir", help="Folder of the demo's store, exports and tokens.")] = Path(
+        "data/demo"
+    ),
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Generate and load a new bank even if one is there.")
+    ] = False,
+) -> None:
+    """Generate a bank, load it into the embedded store, analyse it, print tokens and serve the API and explorer."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.demo import build_demo_store, check_port_free, demo_settings, issue_demo_tokens, print_welcome
+
+    settings = demo_settings(Settings(), folder)
+    try:
+        check_port_free(host, port)
+        store = build_demo_store(settings, customers, seed, console, rebuild=rebuild)
+    except CrmGraphError as error:
+        raise fail(error) from None
+    with store:
+        print_welcome(Console(), issue_demo_tokens(settings, store), f"http://{host}:{port}")
+        uvicorn.run(create_app(settings, store), host=host, port=port, log_level="warning")
 
 
 if __name__ == "__main__":
