@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import problems
+from api import explorer, problems
 from api.audit import AuditLog
 from api.deps import Services
 from api.limits import BodyLimit, TokenBuckets
@@ -84,6 +84,7 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
     problems.install(app)
     for router in (system.router, customers.router, marketing.router, managers.router):
         app.include_router(router, prefix=PREFIX)
+    explorer.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app

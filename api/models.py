@@ -310,6 +310,15 @@ class AuditPage(BaseModel):
     next_cursor: str | None = None
 
 
+class MePublic(BaseModel):
+    """The caller's own token: who it is, its role and what it may do (pages use it to choose their views)."""
+
+    name: str = Field(examples=["manager-m1"])
+    role: str = Field(examples=["manager"])
+    manager_id: str | None = Field(default=None, examples=["m1"])
+    permissions: list[str] = Field(examples=[["customers:read:book", "network:read"]])
+
+
 class HealthPublic(BaseModel):
     status: str = Field(examples=["ok"])
 

@@ -117,6 +117,9 @@ def install(app: FastAPI) -> None:
 
     async def on_http(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
+        if error.status_code == 400:
+            # FastAPI's answer to a body that is not JSON: as invalid as any other bad input, so 422 like the rest.
+            return problem_response(422, "the request body is not valid JSON")
         detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
         return problem_response(error.status_code, detail, dict(error.headers or {}))
 

@@ -126,7 +126,7 @@ async def list_prospects(
     code: Annotated[
         str,
         Path(
-            min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$", description="Product code.", examples=["FUND01"]
+            min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$", description="Product code.", examples=["FUND01"]
         ),
     ],
     page_size: PageSize = None,

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from api.deps import Cursor, PageSize, RequestContext, ServicesDep, context_for
-from api.models import AuditPage, HealthPublic, ReadyPublic
+from api.deps import Cursor, PageSize, PrincipalDep, RequestContext, ServicesDep, context_for
+from api.models import AuditPage, HealthPublic, MePublic, ReadyPublic
 from api.problems import problem_responses
 from graph.errors import StoreUnavailable
 
@@ -35,6 +35,17 @@ async def ready(services: ServicesDep) -> ReadyPublic:
     except TimeoutError:
         raise StoreUnavailable(f"the store did not answer within {timeout:g} s") from None
     return ReadyPublic(status="ready", backend=services.store.backend.value)
+
+
+@router.get("/me", summary="The caller's token", responses=problem_responses(401, 429))
+async def me(principal: PrincipalDep) -> MePublic:
+    """The role, manager and permissions of the token making the request."""
+    return MePublic(
+        name=principal.name,
+        role=principal.role.value,
+        manager_id=principal.manager_id,
+        permissions=sorted(p.value for p in principal.permissions),
+    )
 
 
 @router.get(

@@ -1,0 +1,65 @@
+// The page's only way to the server: /api/v1 with the signed-in bearer token (kept in sessionStorage).
+
+const TOKEN_KEY = "crm-graph.token";
+const PREFIX = "/api/v1";
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+export const session = {
+  get token() {
+    return sessionStorage.getItem(TOKEN_KEY);
+  },
+  set token(value) {
+    if (value) sessionStorage.setItem(TOKEN_KEY, value);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  },
+  me: null,
+  may(permission) {
+    return Boolean(this.me?.permissions.includes(permission));
+  },
+};
+
+export function url(path, params = {}) {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value === null || value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) query.append(name, item);
+  }
+  const text = query.toString();
+  return `${PREFIX}${path}${text ? `?${text}` : ""}`;
+}
+
+async function send(path, params, accept) {
+  const response = await fetch(url(path, params), {
+    headers: { Authorization: `Bearer ${session.token}`, Accept: accept },
+  });
+  if (!response.ok) {
+    let problem = null;
+    try {
+      problem = await response.json();
+    } catch {
+      problem = null;
+    }
+    throw new ApiError(response.status, problem);
+  }
+  return response;
+}
+
+export async function get(path, params = {}) {
+  return (await send(path, params, "application/json")).json();
+}
+
+export async function getCsv(path, params = {}) {
+  const response = await send(path, { ...params, format: "csv" }, "text/csv");
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const filename = /filename="([^"]+)"/.exec(disposition)?.[1] || "export.csv";
+  return { blob: await response.blob(), filename };
+}
+
+export const enc = encodeURIComponent;

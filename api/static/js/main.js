@@ -1,0 +1,92 @@
+// Sign in, choose the views the token allows, switch views and language.
+
+import { ApiError, get, session } from "./api.js";
+import { $ } from "./dom.js";
+import { graph, initExplorer, showNetwork } from "./explorer.js";
+import { applyTranslations, lang, onLanguageChange, setLanguage, t } from "./i18n.js";
+import { initMarketing, openMarketing } from "./marketing.js";
+import { openPortfolio } from "./portfolio.js";
+import { drawnCircle, openCircles } from "./circles.js";
+import { report } from "./status.js";
+
+const VIEWS = {
+  explorer: { allowed: () => session.may("customers:read:book") || session.may("customers:read:all"), open: async () => {} },
+  portfolio: {
+    allowed: () => session.may("portfolio:read:own") || session.may("portfolio:read:all"),
+    open: () => openPortfolio(session, openFromPortfolio),
+  },
+  marketing: { allowed: () => session.may("clusters:read") || session.may("prospects:read"), open: () => openMarketing(session) },
+  circles: { allowed: () => session.may("guarantee-circles:read"), open: () => openCircles() },
+};
+
+function showOnly(id) {
+  for (const view of document.querySelectorAll(".view")) view.hidden = view.id !== id;
+}
+
+async function openView(name) {
+  showOnly(`view-${name}`);
+  for (const button of document.querySelectorAll("#tabs button")) button.classList.toggle("active", button.dataset.view === name);
+  report(null);
+  try {
+    await VIEWS[name].open();
+  } catch (error) {
+    report(error);
+  }
+}
+
+async function openFromPortfolio(customer) {
+  await openView("explorer");
+  await showNetwork(customer);
+}
+
+async function start() {
+  try {
+    session.me = await get("/me");
+  } catch (error) {
+    session.token = null;
+    showOnly("view-sign-in");
+    if (error instanceof ApiError && error.status === 401) $("#sign-in-error").textContent = t("signin.invalid");
+    else report(error);
+    return;
+  }
+  $("#who").textContent = `${session.me.name} · ${session.me.role}`;
+  $("#sign-out").hidden = false;
+  const allowed = Object.keys(VIEWS).filter((name) => VIEWS[name].allowed());
+  for (const button of document.querySelectorAll("#tabs button")) button.hidden = !allowed.includes(button.dataset.view);
+  $("#tabs").hidden = false;
+  if (allowed.length) await openView(allowed[0]);
+}
+
+function init() {
+  applyTranslations();
+  $("#lang-toggle").textContent = t("lang.other");
+  $("#lang-toggle").addEventListener("click", () => setLanguage(lang === "zh" ? "en" : "zh"));
+  onLanguageChange(() => {
+    $("#lang-toggle").textContent = t("lang.other");
+  });
+  $("#sign-in-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    $("#sign-in-error").textContent = "";
+    session.token = $("#token-input").value.trim();
+    $("#token-input").value = "";
+    start();
+  });
+  $("#sign-out").addEventListener("click", () => {
+    session.token = null;
+    location.reload();
+  });
+  for (const button of document.querySelectorAll("#tabs button")) button.addEventListener("click", () => openView(button.dataset.view));
+  initExplorer();
+  initMarketing();
+  if (session.token) start();
+  else showOnly("view-sign-in");
+}
+
+// Read-only handle for the browser tests and the console: the drawn graph's elements.
+window.crmGraph = {
+  cy: () => graph().cy,
+  nodes: () => graph().cy.nodes().map((node) => node.data()),
+  circleEdges: () => drawnCircle()?.cy.edges().length ?? 0,
+};
+
+init();

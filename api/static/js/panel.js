@@ -1,0 +1,231 @@
+// The side panel: customer 360, recommendations and churn-risk contributors (each highlighted on the
+// graph when hovered or clicked), and the household and corporate-group rollups.
+
+import { enc, get, session } from "./api.js";
+import { $, clear, h, money, percent, riskBar } from "./dom.js";
+import { edgeId, nodeOf, TIE_COLOURS } from "./graph.js";
+import { graph } from "./explorer.js";
+import { onLanguageChange, stageName, t, tieName, tierName } from "./i18n.js";
+import { report } from "./status.js";
+
+const TIE_TYPES = Object.keys(TIE_COLOURS);
+let last = null; // what the panel shows, to redraw it in another language
+
+function facts(customer) {
+  const rows = [
+    ["field.segment", customer.segment],
+    ["field.city", customer.city],
+    ["field.status", customer.status],
+    ["field.stage", customer.lifecycle_stage && stageName(customer.lifecycle_stage)],
+    ["field.aum", customer.aum !== null ? money(customer.aum) : null],
+    ["field.deposits", customer.deposits !== null ? money(customer.deposits) : null],
+    ["field.loans", customer.loans !== null ? money(customer.loans) : null],
+    ["field.phone", customer.phone_masked],
+    ["field.birth_year", customer.birth_year],
+    ["field.since", customer.customer_since],
+    ["field.industry", customer.industry],
+    ["field.credit_code", customer.credit_code],
+  ].filter(([, value]) => value !== null && value !== undefined);
+  return h("dl", { class: "facts" }, rows.map(([key, value]) => [h("dt", {}, t(key)), h("dd", {}, value)]));
+}
+
+/** Hover previews a highlight; click pins it (click again to release). */
+function evidenceItem(content, light) {
+  const item = h("li", {}, content);
+  item.addEventListener("mouseenter", light);
+  item.addEventListener("mouseleave", () => {
+    if (!item.classList.contains("selected")) graph().clearHighlight();
+    else light();
+  });
+  item.addEventListener("click", () => {
+    const pinned = !item.classList.contains("selected");
+    for (const other of item.parentElement.children) other.classList.remove("selected");
+    item.classList.toggle("selected", pinned);
+    if (pinned) light();
+    else graph().clearHighlight();
+  });
+  return item;
+}
+
+/** The API's English "why" in the page's language. */
+function explain(why, types) {
+  if (!why) return "";
+  if (types.length) return t("why.tied", { ties: types.map(tieName).join(", ") });
+  const signal = /^strongest signal: (.+)$/.exec(why);
+  return signal ? t("why.signal", { signal: signal[1] }) : why;
+}
+
+function recommendations(customerId, body) {
+  const section = [h("h3", {}, t("panel.recommendations"))];
+  if (!body.recommendations.length) {
+    section.push(h("p", { class: "muted", id: "no-recommendations" }, t(body.reason ?? "panel.no_recommendations")));
+    return section;
+  }
+  const list = h("ol", { class: "evidence", id: "recommendations" });
+  for (const item of body.recommendations) {
+    // The API names only the kinds of tie the evidence came through; light those ties of this customer.
+    const types = TIE_TYPES.filter((type) => item.why?.includes(type));
+    const why = explain(item.why, types);
+    const light = () => {
+      const edges = graph().edgesOf(customerId, types);
+      graph().highlight([customerId], edges.map((edge) => edge.id()));
+    };
+    list.append(
+      evidenceItem(
+        [
+          h("span", { class: "score", dataset: { score: item.score } }, item.score?.toFixed(3) ?? "–"),
+          h("strong", { class: "product", dataset: { product: item.product_code } }, item.product_code),
+          item.product_name ? ` ${item.product_name}` : "",
+          h("span", { class: "why" }, why),
+        ],
+        light,
+      ),
+    );
+    list.lastChild.dataset.ties = types.join(" ");
+  }
+  section.push(list);
+  return section;
+}
+
+function churn(customerId, body) {
+  const section = [
+    h("h3", {}, t("panel.churn"), " ", percent(body.churn_risk), riskBar(body.churn_risk)),
+    h(
+      "p",
+      {},
+      `${t("panel.churn_own")} ${percent(body.churn_risk_own)} · ${t("panel.churn_network")} ${percent(body.churn_risk_network)}`,
+    ),
+  ];
+  if (!body.contributors.length) return section;
+  section.push(h("h4", {}, t("panel.contributors")));
+  const list = h("ul", { class: "evidence", id: "churn-contributors" });
+  for (const contributor of body.contributors) {
+    const node = nodeOf(contributor);
+    const light = () => {
+      const g = graph();
+      g.addNode(node);
+      g.addEdge(customerId, node.id, contributor.tie_type);
+      g.highlight([customerId, node.id], [edgeId(customerId, node.id, contributor.tie_type)]);
+    };
+    list.append(
+      evidenceItem(
+        [
+          h("span", { class: "score" }, percent(contributor.share)),
+          node.name ?? "",
+          " · ",
+          tieName(contributor.tie_type),
+        ],
+        light,
+      ),
+    );
+  }
+  section.push(list);
+  return section;
+}
+
+async function members(customerId, kind) {
+  const panel = $("#side-panel");
+  const old = panel.querySelector(".members");
+  old?.remove();
+  const body = await get(`/customers/${enc(customerId)}/${kind}`);
+  const g = graph();
+  const ids = [customerId];
+  const rows = body.members.map((member) => {
+    const node = nodeOf(member);
+    const before = g.cy.nodes().length;
+    g.addNode(node);
+    g.addEdge(customerId, node.id, member.tie_type ?? "MEMBER");
+    if (g.cy.nodes().length !== before) g.layoutPending = true;
+    ids.push(node.id);
+    return h(
+      "tr",
+      {},
+      h("td", {}, node.name ?? ""),
+      h("td", {}, member.customer ? tierName(member.customer.tier) : "–"),
+      h("td", { class: "num" }, member.customer ? money(member.customer.aum) : "–"),
+    );
+  });
+  if (g.layoutPending) {
+    g.layout();
+    g.layoutPending = false;
+  }
+  g.highlight(ids);
+  const total =
+    body.total_aum === null
+      ? h("p", { class: "muted" }, t("panel.total_hidden"))
+      : h("p", {}, `${t("panel.total_aum")}: `, h("strong", { class: "total-aum" }, money(body.total_aum)));
+  panel.append(
+    h(
+      "div",
+      { class: "members", id: `${kind}-view` },
+      h("h3", {}, t(kind === "household" ? "panel.household_title" : "panel.group_title"), ` (${body.members.length + 1})`),
+      total,
+      h("table", { class: "table" }, h("tbody", {}, rows)),
+    ),
+  );
+}
+
+/** Show one customer (or a stub) in the panel; ``actions`` holds the graph's expand and recenter. */
+export async function showCustomer(customerId, actions) {
+  last = [customerId, actions];
+  const panel = clear($("#side-panel"));
+  if (!customerId) {
+    panel.append(h("h2", {}, actions.stub?.name ?? ""), h("p", { class: "muted" }, t("panel.stub")));
+    return;
+  }
+  panel.append(h("p", {}, t("loading")));
+  try {
+    const [profile, recos, risk] = await Promise.all([
+      get(`/customers/${enc(customerId)}`),
+      session.may("recommendations:read") ? get(`/customers/${enc(customerId)}/recommendations`) : null,
+      session.may("churn:read") ? get(`/customers/${enc(customerId)}/churn-risk`).catch(() => null) : null,
+    ]);
+    if (last[0] !== customerId) return; // another customer was chosen meanwhile
+    const c = profile.customer;
+    clear(panel).dataset.customerId = customerId;
+    panel.append(
+      h("h2", { id: "panel-name" }, c.name ?? c.id),
+      h(
+        "p",
+        {},
+        h("span", { class: "badge" }, t(`kind.${c.kind}`)),
+        c.tier ? h("span", { class: "badge" }, tierName(c.tier)) : null,
+        h("span", { class: "badge" }, c.id),
+      ),
+      facts(c),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", onclick: () => actions.expand(customerId) }, t("panel.expand")),
+        h("button", { type: "button", onclick: () => actions.recenter(customerId) }, t("panel.center")),
+        h("button", { type: "button", id: "show-household", onclick: () => members(customerId, "household").catch(report) }, t("panel.household")),
+        h("button", { type: "button", id: "show-group", onclick: () => members(customerId, "group").catch(report) }, t("panel.group")),
+      ),
+    );
+    if (risk) panel.append(...churn(customerId, risk));
+    if (recos) panel.append(...recommendations(customerId, recos));
+    if (profile.accounts.length) {
+      panel.append(
+        h("h3", {}, t("panel.accounts")),
+        h(
+          "table",
+          { class: "table" },
+          h(
+            "tbody",
+            {},
+            profile.accounts.map((account) =>
+              h("tr", {}, h("td", {}, account.product_id ?? ""), h("td", {}, account.status ?? ""), h("td", { class: "num" }, money(account.balance))),
+            ),
+          ),
+        ),
+      );
+    }
+  } catch (error) {
+    clear(panel);
+    report(error);
+  }
+}
+
+onLanguageChange(() => {
+  if (last) showCustomer(...last);
+});

@@ -1,0 +1,105 @@
+// The manager's dashboard: book size, customers by tier and lifecycle stage, the most at-risk customers
+// and overdue follow-ups. Managers see their own book; a token with portfolio:read:all picks a manager.
+
+import { enc, get } from "./api.js";
+import { $, clear, h, riskBar, percent } from "./dom.js";
+import { barChart } from "./charts.js";
+import { onLanguageChange, stageName, t, tierName } from "./i18n.js";
+import { report } from "./status.js";
+
+const TIER_ORDER = ["private_banking", "diamond", "platinum", "gold", "silver", "standard"];
+const STAGE_ORDER = ["acquisition", "growth", "maturity", "decline", "churned"];
+let body = null;
+let openCustomer = null;
+
+function ordered(counts, order) {
+  const keys = [...order.filter((key) => key in counts), ...Object.keys(counts).filter((key) => !order.includes(key))];
+  return keys.map((key) => [key, counts[key]]);
+}
+
+function card(title, ...content) {
+  return h("div", { class: "card" }, h("h3", {}, title), ...content);
+}
+
+function render() {
+  const board = clear($("#portfolio"));
+  if (!body) return;
+  board.append(
+    card(t("portfolio.customers"), h("div", { class: "big-number", id: "book-size" }, body.customers), h("p", {}, body.manager.name ?? body.manager.id)),
+    card(
+      t("portfolio.by_tier"),
+      barChart(ordered(body.by_tier, TIER_ORDER).map(([tier, count]) => ({ label: tierName(tier), value: count })), { colour: "#c9a227" }),
+    ),
+    card(
+      t("portfolio.by_stage"),
+      barChart(ordered(body.by_lifecycle_stage, STAGE_ORDER).map(([stage, count]) => ({ label: stageName(stage), value: count })), { colour: "#00897b" }),
+    ),
+    card(
+      `${t("portfolio.at_risk", { t: percent(body.risk_threshold) })} · ${body.at_risk_total}`,
+      h(
+        "table",
+        { class: "table", id: "at-risk" },
+        h(
+          "tbody",
+          {},
+          body.at_risk.map((customer) =>
+            h(
+              "tr",
+              { class: "clickable", dataset: { customerId: customer.id }, onclick: () => openCustomer?.(customer) },
+              h("td", {}, customer.name ?? customer.id),
+              h("td", {}, tierName(customer.tier)),
+              h("td", { class: "num" }, percent(customer.churn_risk), riskBar(customer.churn_risk)),
+            ),
+          ),
+        ),
+      ),
+    ),
+    card(
+      `${t("portfolio.overdue")} · ${body.overdue_total}`,
+      body.overdue_follow_ups.length
+        ? h(
+            "table",
+            { class: "table", id: "overdue" },
+            h("thead", {}, h("tr", {}, ["field.customer", "field.channel", "field.due"].map((key) => h("th", {}, t(key))), h("th", { class: "num" }, t("field.overdue")))),
+            h(
+              "tbody",
+              {},
+              body.overdue_follow_ups.map((item) =>
+                h("tr", {}, h("td", {}, item.customer_name ?? item.customer_id), h("td", {}, item.channel ?? ""), h("td", {}, item.due), h("td", { class: "num" }, item.days_overdue)),
+              ),
+            ),
+          )
+        : h("p", {}, t("portfolio.none")),
+    ),
+  );
+}
+
+async function load(managerId) {
+  try {
+    body = await get(`/managers/${enc(managerId)}/portfolio`, { top: 15 });
+  } catch (error) {
+    body = null;
+    report(error);
+  }
+  render();
+}
+
+export async function openPortfolio(session, onCustomer) {
+  openCustomer = onCustomer;
+  if (session.me.manager_id) {
+    $("#manager-pick").hidden = true;
+    if (!body) await load(session.me.manager_id);
+    return;
+  }
+  if (!session.may("managers:read")) return;
+  const select = $("#manager-select");
+  if (!select.options.length) {
+    const managers = (await get("/managers", { page_size: 200 })).items;
+    for (const manager of managers) select.append(h("option", { value: manager.id }, `${manager.name ?? manager.id} (${manager.customers ?? 0})`));
+    select.addEventListener("change", () => load(select.value));
+    $("#manager-pick").hidden = false;
+    if (managers.length) await load(managers[0].id);
+  }
+}
+
+onLanguageChange(render);
