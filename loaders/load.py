@@ -162,6 +162,66 @@ class _CustomerRow:
     file: Path
 
 
+@dataclass
+class CustomerBatch:
+    """One atomic write of customer rows, all from one source, with that source's accounting."""
+
+    source: str
+    pending: _Pending
+    loaded: int = 0
+    merged: int = 0
+
+    @property
+    def rows(self) -> int:
+        return self.pending.rows
+
+
+def customer_batches(records: list[CustomerRecord], customer_ids: list[str], batch_size: int) -> list[CustomerBatch]:
+    """The writes of resolved customer records, in the order they must be made. Pure.
+
+    A customer made of several records gets their properties combined (later records filling in or
+    overriding earlier ones) and is written once, in the batch of its first record; every record adds
+    its SourceRecord node and a FROM_SOURCE tie. Batches follow the records' order and hold one source
+    each, so a customer node is always written in the same or an earlier batch than any lineage tie
+    pointing at it. (Keeping one open batch per source and flushing them as each filled up let a
+    second source's full batch be written before the first source's last partial one, which held
+    the customer: ``MissingEndpoint`` on large loads.)
+    """
+    combined: dict[str, dict[str, Any]] = {}
+    kinds: dict[str, NodeLabel] = {}
+    for record, customer_id in zip(records, customer_ids, strict=True):
+        properties = combined.setdefault(customer_id, {})
+        for name, value in record.properties.items():
+            if value is not None or name not in properties:
+                properties[name] = value
+        kinds.setdefault(customer_id, record.kind)
+
+    batches: list[CustomerBatch] = []
+    written: set[str] = set()
+    for record, customer_id in zip(records, customer_ids, strict=True):
+        if not batches or batches[-1].source != record.source or batches[-1].rows >= batch_size:
+            batches.append(CustomerBatch(record.source, _Pending()))
+        batch = batches[-1]
+        if customer_id in written:
+            batch.merged += 1
+        else:
+            batch.loaded += 1
+            written.add(customer_id)
+            batch.pending.nodes.append(
+                NodeRow(label=kinds[customer_id], id=customer_id, properties=combined[customer_id])
+            )
+        batch.pending.nodes.append(
+            NodeRow(
+                label=NodeLabel.SOURCE_RECORD,
+                id=record.ref,
+                properties={"system": record.system, "source": record.source, "line": record.line},
+            )
+        )
+        batch.pending.ties.append(TieRow(type=TieType.FROM_SOURCE, source=customer_id, target=record.ref))
+        batch.pending.rows += 1
+    return batches
+
+
 class _Loader:
     def __init__(
         self, store: GraphStore, mapping: Mapping, settings: Settings, progress: Progress | None, today: date | None
@@ -255,48 +315,22 @@ class _Loader:
         self.review_candidates = resolved.review
         self.merged_by_score = resolved.merges_by_score
 
-        # A customer made of several records gets their properties combined, later records filling in
-        # or overriding earlier ones, and is written once, with its first record.
-        combined: dict[str, dict[str, Any]] = {}
-        kinds: dict[str, NodeLabel] = {}
-        for row, customer_id in zip(rows, resolved.customer_ids, strict=True):
-            properties = combined.setdefault(customer_id, {})
-            for name, value in row.record.properties.items():
-                if value is not None or name not in properties:
-                    properties[name] = value
-            kinds.setdefault(customer_id, row.record.kind)
-
         by_report = {report.name: report for report in reports}
-        written: set[str] = set()
         known = self.known(NodeLabel.CUSTOMER)
-        pending: dict[str, _Pending] = {report.name: _Pending() for report in reports}
         done: dict[str, int] = dict.fromkeys(by_report, 0)
-        for row, customer_id in zip(rows, resolved.customer_ids, strict=True):
-            record = row.record
-            report = by_report[record.source]
-            batch = pending[record.source]
-            if customer_id in written:
-                report.merged += 1
-            else:
-                report.loaded += 1
-                written.add(customer_id)
-                batch.nodes.append(NodeRow(label=kinds[customer_id], id=customer_id, properties=combined[customer_id]))
-            batch.nodes.append(
-                NodeRow(
-                    label=NodeLabel.SOURCE_RECORD,
-                    id=record.ref,
-                    properties={"system": record.system, "source": record.source, "line": record.line},
-                )
-            )
-            batch.ties.append(TieRow(type=TieType.FROM_SOURCE, source=customer_id, target=record.ref))
+        records = [row.record for row in rows]
+        for batch in customer_batches(records, resolved.customer_ids, self.batch_size):
+            report = by_report[batch.source]
+            report.loaded += batch.loaded
+            report.merged += batch.merged
+            done[batch.source] += batch.rows
+            self.flush(report, batch.pending, done[batch.source], report.rows_read)
+        for record, customer_id in zip(records, resolved.customer_ids, strict=True):
             self._crosswalk[record.ref] = customer_id
             known.add(customer_id)
-            batch.rows += 1
-            done[record.source] += 1
-            if batch.rows >= self.batch_size:
-                self.flush(report, batch, done[record.source], report.rows_read)
-        for name, batch in pending.items():
-            self.flush(by_report[name], batch, by_report[name].rows_read, by_report[name].rows_read)
+        if self.progress is not None:
+            for report in reports:
+                self.progress(report.name, report.rows_read, report.rows_read)
         # Lineage nodes of this load are known too (for ties reading them, none today).
         self.known(NodeLabel.SOURCE_RECORD).update(row.record.ref for row in rows)
 

@@ -73,6 +73,7 @@ class ValueType(StrEnum):
     CARD_NUMBER = "card_number"  # Luhn; stored as <name>_hash and <name>_masked
     MOBILE = "mobile"  # mainland mobile; stored as <name>_hash and <name>_masked
     FLOAT_LIST = "float_list"  # separated numbers, e.g. month-end balances "1.0;2.5"
+    TEXT_LIST = "text_list"  # separated texts, e.g. segments "retail|private"; ``format`` = separator, default |
 
 
 PERSONAL_TYPES = frozenset({ValueType.RESIDENT_ID, ValueType.CARD_NUMBER, ValueType.MOBILE})
@@ -83,12 +84,19 @@ class Column(Strict):
 
     from_: str = Field(alias="from")
     type: ValueType = ValueType.TEXT
-    format: str | None = None  # date pattern, or list separator for float_list
+    format: str | None = None  # date pattern, or list separator for float_list / text_list
     map: dict[str, Any] | None = None  # code -> value; unknown codes are quarantined
     default: Any = None  # used when the cell is empty
     required: bool = False  # an empty cell quarantines the row
     half_width: bool = False  # full-width to half-width before parsing (identifiers always are)
     trim: bool = True
+    prefix: str = ""  # text / text_list: put before the value (each item), e.g. the id_prefix of referenced nodes
+
+    @model_validator(mode="after")
+    def _prefix_on_text(self) -> Column:
+        if self.prefix and self.type not in (ValueType.TEXT, ValueType.TEXT_LIST):
+            raise ValueError("prefix applies to text and text_list columns only")
+        return self
 
 
 class EndRef(Strict):

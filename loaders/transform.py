@@ -122,6 +122,11 @@ def parse_float_list(text: str, separator: str | None) -> list[float]:
     return [float(parse_number(part)) for part in parts]
 
 
+def parse_text_list(text: str, separator: str | None) -> list[str]:
+    """Separated texts, each trimmed; empty items dropped."""
+    return [part.strip() for part in text.split(separator or "|") if part.strip()]
+
+
 def transform_value(column: Column, raw: str | None, *, today: date | None = None) -> Any:
     """The typed value of one non-personal cell; None for an empty cell. Raises :class:`RowProblem`."""
     text = raw if raw is not None else ""
@@ -141,7 +146,7 @@ def transform_value(column: Column, raw: str | None, *, today: date | None = Non
         return column.map[text]
     kind = column.type
     if kind is ValueType.TEXT:
-        return text
+        return column.prefix + text
     if kind is ValueType.INTEGER:
         return parse_number(text, integer=True)
     if kind is ValueType.NUMBER:
@@ -156,6 +161,8 @@ def transform_value(column: Column, raw: str | None, *, today: date | None = Non
         return parse_datetime(text, column.format, today=today).isoformat()
     if kind is ValueType.FLOAT_LIST:
         return parse_float_list(text, column.format)
+    if kind is ValueType.TEXT_LIST:
+        return [column.prefix + item for item in parse_text_list(text, column.format)]
     if kind is ValueType.CREDIT_CODE:
         return _identifier(normalize_credit_code, text)
     raise RowProblem(QuarantineReason.MALFORMED_LINE, f"type {kind} needs transform_row")  # personal types

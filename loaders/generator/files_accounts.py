@@ -32,6 +32,7 @@ CATEGORY_CODES = {
     "payroll": "06",
     "fx": "07",
 }
+PRODUCT_ID_PREFIX = "product:"  # Product node ids; OF_PRODUCT ends and exclusive_with items use it
 ISO_NUMERIC = ("156", "840", "978", "344", "392")
 _LUHN_DOUBLE = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9])
 
@@ -61,14 +62,14 @@ def products() -> SourceFile:
         "encoding": "gbk",
         "node": "Product",
         "key": ["prod_cd"],
-        "id_prefix": "product:",
+        "id_prefix": PRODUCT_ID_PREFIX,
         "columns": {
             "code": col("prod_cd"),
             "name": col("prod_nm", required=True),
             "category": col("prod_cat_cd", map={code: name for name, code in CATEGORY_CODES.items()}),
             "min_age": col("min_age", type="integer"),
-            "segments": col("apl_cust_seg"),
-            "exclusive_with": col("excl_prod_cd"),
+            "segments": col("apl_cust_seg", type="text_list", format="|"),
+            "exclusive_with": col("excl_prod_cd", type="text_list", format="|", prefix=PRODUCT_ID_PREFIX),
         },
     }
     return SourceFile("core/products.csv", header, rows, len(rows), [mapping], "csv", "gbk")
@@ -360,7 +361,7 @@ def _mapping(layout: Layout) -> list[dict[str, Any]]:
             **common,
             "tie": {"type": "OF_PRODUCT"},
             "source": account_end,
-            "target": {"from": "prod_cd", "prefix": "product:"},
+            "target": {"from": "prod_cd", "prefix": PRODUCT_ID_PREFIX},
         },
     ]
 

@@ -12,10 +12,12 @@ from api.cli import app
 from graph.embedded import EmbeddedStore
 from graph.errors import AuthenticationData, SourceError
 from graph.model import NodeLabel, TieType
+from graph.settings import Settings
 from graph.store import GraphStore
-from loaders.load import load_mapping, refused_columns
+from loaders.load import customer_batches, load_mapping, refused_columns
 from loaders.quarantine import read_quarantine
 from loaders.report import LoadReport
+from loaders.resolve import CustomerRecord
 from tests.loaders.conftest import CARD, RID_LI, RID_ZHANG, TODAY, write_bank
 
 
@@ -216,3 +218,46 @@ def test_quarantine_file_is_plain_csv(tmp_path: Path) -> None:
         header = next(csv.reader(handle))
     assert header == ["source", "file", "line", "reason", "message", "original_line"]
     assert TieType.OWNS.value in read_quarantine(tmp_path / "report" / "quarantine.csv")[0]["message"]
+
+
+def test_customer_batches_write_each_customer_before_its_lineage() -> None:
+    """Regression: a second source's full batch was written before the first source's last partial one."""
+    records = [
+        CustomerRecord("core", "core", key, line, NodeLabel.PERSON, {"name": key, "city": None})
+        for line, key in enumerate(["a", "b", "c"], start=2)
+    ] + [
+        CustomerRecord("card", "card", key, line, NodeLabel.PERSON, {"name": key, "city": "杭州"})
+        for line, key in enumerate(["c", "d"], start=2)
+    ]
+    customer_ids = ["A", "B", "C", "C", "D"]
+    batches = customer_batches(records, customer_ids, batch_size=2)
+    assert [(b.source, b.rows, b.loaded, b.merged) for b in batches] == [
+        ("core", 2, 2, 0),
+        ("core", 1, 1, 0),
+        ("card", 2, 1, 1),
+    ]
+    written: set[str] = set()
+    for batch in batches:
+        written.update(node.id for node in batch.pending.nodes)
+        assert all(tie.source in written for tie in batch.pending.ties)
+    (customer_c,) = [n for b in batches for n in b.pending.nodes if n.id == "C"]
+    assert customer_c.properties == {"name": "c", "city": "杭州"}  # the later record fills in
+
+
+def test_lineage_of_a_second_system_survives_batch_boundaries(tmp_path: Path) -> None:
+    customers = (
+        "cust_no,cust_name,id_no,birth,mobile,seg_cd\n"
+        "C1,王五,,19700101,,01\n"
+        "C2,赵六,,19800101,,01\n"
+        f"C3,张三,{RID_ZHANG},19900307,,01\n"
+    )
+    holders = (
+        "holder_id,holder_name,cert_no,birth,mobile,card_no\n"
+        f"H1,李四,{RID_LI},1985-05-12,,\n"
+        f"H2,张三,{RID_ZHANG},1990-03-07,,\n"
+    )
+    mapping = write_bank(tmp_path / "bank", customers=customers, holders=holders, accounts="acct_no,cust_no,bal\n")
+    with EmbeddedStore(tmp_path / "s.sqlite") as store:
+        report = load_mapping(store, mapping, tmp_path / "report", settings=Settings(batch_size=2), today=TODAY)
+        assert report.counts.ties["FROM_SOURCE"] == 5
+        assert report.counts.nodes["Person"] == 4

@@ -46,6 +46,10 @@ def column(**spec: object) -> Column:
         ({"type": "datetime", "format": "YYYY/MM/DD HH:mm:ss"}, "2020/01/01 11:00:58", "2020-01-01T11:00:58"),
         ({"type": "float_list"}, "1.0;2,500.5;", [1.0, 2500.5]),
         ({"type": "float_list", "format": "|"}, "1|2", [1.0, 2.0]),
+        ({"type": "text_list"}, "retail| private||", ["retail", "private"]),
+        ({"type": "text_list", "format": ";"}, "a;b|c", ["a", "b|c"]),
+        ({"type": "text_list", "prefix": "product:"}, "L602|L603", ["product:L602", "product:L603"]),
+        ({"type": "text", "prefix": "product:"}, "L602", "product:L602"),
         ({"map": {"01": "retail", "02": "private"}}, "02", "private"),
         ({"type": "credit_code"}, "９１３５０１００Ｍ０００１００Ｙ４３", "91350100M000100Y43"),
         ({}, "", None),
@@ -128,3 +132,8 @@ def test_empty_personal_value_removes_stored_one_unless_required() -> None:
     with pytest.raises(RowProblem) as caught:
         transform_row({"phone": column(type="mobile", required=True)}, {"c": ""}, KEY)
     assert caught.value.reason is QuarantineReason.MISSING_VALUE
+
+
+def test_prefix_is_for_text_columns_only() -> None:
+    with pytest.raises(ValueError, match="prefix"):
+        Column.model_validate({"from": "x", "type": "integer", "prefix": "p:"})
