@@ -9,11 +9,12 @@ role               permissions it always has                            may also
 =================  ===================================================  ===========================
 manager            customers:read:book, network:read,                    --
                    recommendations:read, churn:read,
-                   portfolio:read:own, interactions:write
-marketing          clusters:read, prospects:read                         --
+                   portfolio:read:own, interactions:write,
+                   products:read
+marketing          clusters:read, prospects:read, products:read          --
 risk               customers:read:all, network:read, churn:read,         pii:unmask
                    clusters:read, managers:read, portfolio:read:all,
-                   guarantee-circles:read
+                   guarantee-circles:read, products:read
 admin              every permission but pii:unmask,                      pii:unmask
                    interactions:write and the :book/:own scopes
 service            none                                                  any but audit:read,
@@ -53,6 +54,7 @@ class Permission(StrEnum):
     PORTFOLIO_ALL = "portfolio:read:all"
     INTERACTIONS_WRITE = "interactions:write"
     GUARANTEE_CIRCLES = "guarantee-circles:read"
+    PRODUCTS = "products:read"
     AUDIT = "audit:read"
     UNMASK = "pii:unmask"
 
@@ -61,11 +63,20 @@ P = Permission
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.MANAGER: frozenset(
-        {P.CUSTOMERS_BOOK, P.NETWORK, P.RECOMMENDATIONS, P.CHURN, P.PORTFOLIO_OWN, P.INTERACTIONS_WRITE}
+        {P.CUSTOMERS_BOOK, P.NETWORK, P.RECOMMENDATIONS, P.CHURN, P.PORTFOLIO_OWN, P.INTERACTIONS_WRITE, P.PRODUCTS}
     ),
-    Role.MARKETING: frozenset({P.CLUSTERS, P.PROSPECTS}),
+    Role.MARKETING: frozenset({P.CLUSTERS, P.PROSPECTS, P.PRODUCTS}),
     Role.RISK: frozenset(
-        {P.CUSTOMERS_ALL, P.NETWORK, P.CHURN, P.CLUSTERS, P.MANAGERS, P.PORTFOLIO_ALL, P.GUARANTEE_CIRCLES}
+        {
+            P.CUSTOMERS_ALL,
+            P.NETWORK,
+            P.CHURN,
+            P.CLUSTERS,
+            P.MANAGERS,
+            P.PORTFOLIO_ALL,
+            P.GUARANTEE_CIRCLES,
+            P.PRODUCTS,
+        }
     ),
     Role.ADMIN: frozenset(set(Permission) - {P.UNMASK, P.INTERACTIONS_WRITE, P.CUSTOMERS_BOOK, P.PORTFOLIO_OWN}),
     Role.SERVICE: frozenset(),
@@ -101,6 +112,7 @@ ENDPOINTS: dict[str, frozenset[Permission]] = {
     "list_clusters": frozenset({P.CLUSTERS}),
     "get_cluster": frozenset({P.CLUSTERS}),
     "list_prospects": frozenset({P.PROSPECTS}),
+    "list_products": frozenset({P.PRODUCTS}),
     "list_managers": frozenset({P.MANAGERS}),
     "get_portfolio": frozenset(),
     "list_guarantee_circles": frozenset({P.GUARANTEE_CIRCLES}),

@@ -317,5 +317,50 @@ def demo(
         uvicorn.run(create_app(settings, store), host=host, port=port, log_level="warning")
 
 
+@app.command()
+def bench(
+    customers: Annotated[int, typer.Option("--customers", min=100, help="Customers in the generated bank.")] = 100_000,
+    queries: Annotated[
+        int, typer.Option("--queries", min=10, help="Sampled customers each query is timed on.")
+    ] = 1_000,
+    as_json: Annotated[bool, typer.Option("--json", help="Also print the JSON report to stdout.")] = False,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the JSON and markdown results.")] = Path(
+        "bench/results"
+    ),
+    skip_neo4j: Annotated[bool, typer.Option("--skip-neo4j", help="Measure the embedded store only.")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Generator and sampling seed.")] = 7,
+) -> None:
+    """Benchmark load, queries, analytics and the API on the embedded store and Neo4j, side by side.
+
+    Neo4j is started locally for the run unless CRM_GRAPH_BENCH_NEO4J_URI names an empty server.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+    from bench.harness import BenchConfig, run_bench, write_results
+    from bench.report import render_markdown
+
+    bars = Progress(
+        TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bars.add_task(stage, total=total or None)
+        bars.update(tasks[stage], completed=done, total=total or None)
+
+    config = BenchConfig(customers=customers, queries=queries, seed=seed, skip_neo4j=skip_neo4j)
+    try:
+        with bars:
+            report = run_bench(config, progress)
+    except CrmGraphError as error:
+        raise fail(error) from None
+    json_path, markdown_path = write_results(report, out)
+    console.print(render_markdown(report))
+    console.print(f"results: {json_path} and {markdown_path}")
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+
+
 if __name__ == "__main__":
     app()

@@ -17,8 +17,8 @@ from api.access import Permission, Principal, Scope
 from api.audit import AuditLog
 from api.errors import NotAuthenticated, PermissionDenied
 from api.limits import TokenBuckets
-from api.masking import public_customer, stub
-from api.models import CustomerPublic, RelatedCustomerPublic
+from api.masking import display_name, is_person, public_customer, stub
+from api.models import CustomerPublic, NodeRefPublic, RelatedCustomerPublic
 from api.pagination import Cursors
 from api.tokens import TokenRegistry
 from graph.errors import InvalidRequest, NotFound, StoreUnavailable
@@ -139,6 +139,7 @@ class RequestContext:
     principal: Principal
     view: View = field(default_factory=lambda: View(False, None))
     _book: dict[str, bool] = field(default_factory=dict)
+    _refs: dict[str, NodeRefPublic] = field(default_factory=dict)
 
     @property
     def store(self) -> GraphStore:
@@ -189,6 +190,24 @@ class RequestContext:
         return RelatedCustomerPublic(
             tie_type=tie_type, depth=depth, stub=stub(fields, self.services.mask_key, tie_type)
         )
+
+    def node_ref(self, customer_id: str) -> NodeRefPublic:
+        """A customer as the graph draws it: real id when visible, else the network's stub id and a masked name."""
+        if customer_id not in self._refs:
+            record = self.store.get_node(NodeLabel.CUSTOMER, customer_id)
+            fields: dict[str, Any] = {"id": customer_id}
+            if record is not None:
+                fields = {**record.properties, "label": record.label.value, "id": customer_id}
+            if record is not None and self.sees(customer_id):
+                self._refs[customer_id] = NodeRefPublic(
+                    id=customer_id,
+                    name=display_name(fields, unmask=self.view.unmask),
+                    kind="Person" if is_person(fields) else "Company",
+                )
+            else:
+                hidden = stub(fields, self.services.mask_key)
+                self._refs[customer_id] = NodeRefPublic(id=hidden.opaque_id, stub=True, name=hidden.name)
+        return self._refs[customer_id]
 
     def audit(self, endpoint: str, customer_ids: list[str]) -> None:
         """Record that this request read these customers."""

@@ -29,6 +29,18 @@ class CustomerStub(BaseModel):
     tie_type: str | None = Field(default=None, examples=["SPOUSE_OF"])
 
 
+class NodeRefPublic(BaseModel):
+    """A customer on a path or in a list, as the graph draws it: the real id when the caller may see the
+    customer, else the same opaque id the network endpoint gives its stub (and a masked name)."""
+
+    model_config = _OUT
+
+    id: str = Field(description="The customer id, or the stub's opaque id when ``stub``.", examples=["p1"])
+    stub: bool = Field(default=False, examples=[False])
+    name: str | None = Field(default=None, description="Masked for persons.", examples=["王*"])
+    kind: str | None = Field(default=None, description="Person or Company; absent for stubs.", examples=["Person"])
+
+
 class CustomerPublic(BaseModel):
     """A customer as shown to a caller who may see it. Names are masked unless unmasking was granted."""
 
@@ -69,6 +81,12 @@ class RelatedCustomerPublic(BaseModel):
     depth: int | None = Field(default=None, examples=[1])
     customer: CustomerPublic | None = None
     stub: CustomerStub | None = None
+    omitted_neighbours: int | None = Field(
+        default=None,
+        description="Neighbours of this customer left out by the per-customer cap (network only; "
+        "absent for stubs and for customers that were not expanded).",
+        examples=[None],
+    )
 
 
 class AccountPublic(BaseModel):
@@ -103,6 +121,12 @@ class NetworkPublic(BaseModel):
     center_id: str = Field(examples=["p1"])
     depth: int = Field(examples=[2])
     related: list[RelatedCustomerPublic]
+    omitted_neighbours: int = Field(
+        default=0,
+        description='Neighbours of the centre left out by the cap (`limit`): the graph\'s "N more".',
+        examples=[3],
+    )
+    truncated: bool = Field(default=False, description="Whether `limit` stopped the search early.")
 
 
 class MembersPublic(BaseModel):
@@ -115,6 +139,14 @@ class MembersPublic(BaseModel):
     )
 
 
+class EvidencePathPublic(BaseModel):
+    """A path from the customer to someone holding the product; ``ties[i]`` joins ``nodes[i]`` and ``nodes[i+1]``."""
+
+    nodes: list[NodeRefPublic]
+    ties: list[str] = Field(examples=[["SPOUSE_OF"]])
+    contribution: float | None = Field(default=None, examples=[0.9])
+
+
 class RecommendationPublic(BaseModel):
     model_config = _OUT
 
@@ -122,6 +154,7 @@ class RecommendationPublic(BaseModel):
     product_name: str | None = Field(default=None, examples=["稳健理财"])
     score: float | None = Field(default=None, examples=[0.73])
     why: str | None = Field(default=None, examples=["spouse holds it"])
+    evidence: list[EvidencePathPublic] = Field(default_factory=list)
 
 
 class RecommendationsPublic(BaseModel):
@@ -137,6 +170,7 @@ class ChurnContributorPublic(BaseModel):
     share: float | None = Field(default=None, examples=[0.4])
     customer: CustomerPublic | None = None
     stub: CustomerStub | None = None
+    node: NodeRefPublic | None = Field(default=None, description="The contributor as the graph draws it.")
 
 
 class ChurnRiskPublic(BaseModel):
@@ -148,12 +182,31 @@ class ChurnRiskPublic(BaseModel):
     analytics_at: str | None = Field(default=None, examples=["2025-03-01T02:00:00"])
 
 
+class ProductSharePublic(BaseModel):
+    product_code: str = Field(examples=["FUND01"])
+    product_name: str | None = Field(default=None, examples=["稳健理财"])
+    share: float = Field(description="Share of the cluster's members holding the product.", examples=[0.42])
+
+
 class ClusterPublic(BaseModel):
+    """A referral cluster in summary, for marketing: no member is identified (central members are stubs)."""
+
     model_config = _OUT
 
     id: str = Field(examples=["c-17"])
     size: int | None = Field(default=None, examples=[12])
     label: str | None = Field(default=None, examples=["Xihu referral circle"])
+    total_aum: float | None = Field(default=None, examples=[3250000.0])
+    central_members: list[CustomerStub] = Field(
+        default_factory=list, description="The most central members (PageRank), as masked stubs."
+    )
+    product_penetration: list[ProductSharePublic] = Field(
+        default_factory=list, description="The most held products, highest share first (at most five)."
+    )
+    referrals_per_member: float | None = Field(default=None, examples=[0.8])
+    referred_active_share: float | None = Field(
+        default=None, description="Of the members who were referred, the share still active.", examples=[0.9]
+    )
 
 
 class ClusterPage(BaseModel):
@@ -161,9 +214,20 @@ class ClusterPage(BaseModel):
     next_cursor: str | None = None
 
 
+class ClusterTiePublic(BaseModel):
+    """A tie between two members of a cluster, by their stubs' opaque ids, in its stored direction."""
+
+    type: str = Field(examples=["REFERRED"])
+    source: str = Field(examples=["x-5f1c0a9e2b7d4c18"])
+    target: str = Field(examples=["x-0b9c7d1e2f3a4b5c"])
+
+
 class ClusterDetailPublic(BaseModel):
     cluster: ClusterPublic
-    members: list[CustomerStub]
+    members: list[CustomerStub] = Field(description="The most central members first; paged.")
+    ties: list[ClusterTiePublic] = Field(
+        default_factory=list, description="Referral and family ties among the members of this page (bounded)."
+    )
     next_cursor: str | None = None
 
 
@@ -208,8 +272,20 @@ class FollowUpPublic(BaseModel):
     days_overdue: int = Field(examples=[9])
 
 
+class OpportunityPublic(BaseModel):
+    """A product to offer a customer of the book."""
+
+    customer_id: str = Field(examples=["p1"])
+    customer_name: str | None = Field(default=None, description="Masked for persons.", examples=["王*"])
+    product_code: str = Field(examples=["FUND01"])
+    product_name: str | None = Field(default=None, examples=["稳健理财"])
+    score: float = Field(examples=[0.73])
+    why: str | None = Field(default=None, examples=["held by customers tied by SPOUSE_OF"])
+
+
 class PortfolioPublic(BaseModel):
-    """A manager's book: sizes by tier and stage, the customers most at risk, overdue follow-ups."""
+    """A manager's book: sizes by tier and stage, the customers most at risk, overdue follow-ups and the
+    best open cross-sell opportunities."""
 
     manager: ManagerPublic
     customers: int = Field(examples=[120])
@@ -220,6 +296,21 @@ class PortfolioPublic(BaseModel):
     at_risk_total: int = Field(examples=[3])
     overdue_follow_ups: list[FollowUpPublic]
     overdue_total: int = Field(examples=[1])
+    opportunities: list[OpportunityPublic] = Field(
+        default_factory=list,
+        description="The best cross-sell recommendations over the book's 50 consenting customers with the highest "
+        "potential lifetime value; by score, then customer and product.",
+    )
+
+
+class ProductPublic(BaseModel):
+    id: str = Field(examples=["FUND01"])
+    name: str | None = Field(default=None, examples=["稳健理财"])
+    category: str | None = Field(default=None, examples=["investment"])
+
+
+class ProductList(BaseModel):
+    items: list[ProductPublic]
 
 
 class GuaranteeCirclePublic(BaseModel):

@@ -95,3 +95,13 @@ def number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
+
+
+def product_names(store: GraphStore, product_ids: list[str]) -> dict[str, str | None]:
+    """The catalogue name of each product (None when the product or its name is missing)."""
+    names: dict[str, str | None] = {}
+    for product_id in dict.fromkeys(product_ids):
+        record = store.get_node(NodeLabel.PRODUCT, product_id)
+        name = record.properties.get("name") if record is not None else None
+        names[product_id] = name if isinstance(name, str) else None
+    return names

@@ -22,6 +22,8 @@ churn_risk          ``churn_risk(store, customer_id)`` -> score and contributors
 clusters            ``clusters(store)`` -> clusters
 cluster             ``cluster(store, cluster_id)`` -> one cluster and its members
 prospects           ``prospects(store, product_code, limit=)`` -> customers likely to take the product
+product_catalogue   ``product_catalogue(store)`` -> products (id, name, category)
+cluster_graph       ``cluster_graph(store, cluster_id, limit=)`` -> a cluster's central members and their ties
 ==================  ===========================================================================
 """
 
@@ -37,7 +39,14 @@ from pydantic import BaseModel
 
 from api.errors import NotWired
 
-RELATIONSHIP_MODULES = ("queries.customers", "queries.network", "queries.groups", "queries.portfolio", "queries")
+RELATIONSHIP_MODULES = (
+    "queries.customers",
+    "queries.network",
+    "queries.groups",
+    "queries.portfolio",
+    "queries.accounts",
+    "queries",
+)
 ANALYTICS_MODULES = ("queries.analytics",)
 
 SOURCES: dict[str, tuple[str, ...]] = {
@@ -54,6 +63,8 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "clusters": ANALYTICS_MODULES,
     "cluster": ANALYTICS_MODULES,
     "prospects": ANALYTICS_MODULES,
+    "product_catalogue": RELATIONSHIP_MODULES,
+    "cluster_graph": ANALYTICS_MODULES,
 }
 """Where each function may live: a module of the list, or a submodule of it named like the function."""
 

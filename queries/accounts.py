@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from graph.embedded.view import GraphView, NodeKey
 from graph.model import NodeLabel, TieType
 from graph.query import NamedQuery, Rows
+from graph.store import GraphStore
+
+MAX_PRODUCTS = 1000
 
 
 def _list_customer_accounts(view: GraphView, params: Mapping[str, Any]) -> Rows:
@@ -32,3 +37,30 @@ def _list_customer_accounts(view: GraphView, params: Mapping[str, Any]) -> Rows:
 
 LIST_CUSTOMER_ACCOUNTS = NamedQuery("list_customer_accounts", "queries.cypher", _list_customer_accounts)
 """Accounts a customer owns, with the owner's role, the product and the account status."""
+
+
+class ProductSummary(BaseModel):
+    """A product of the catalogue: what pickers and reports show."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str | None
+    category: str | None
+
+
+def product_catalogue(store: GraphStore, limit: int = MAX_PRODUCTS) -> list[ProductSummary]:
+    """The bank's products by id (a catalogue is small; at most ``limit`` are read)."""
+    found: list[ProductSummary] = []
+    for record in store.nodes(NodeLabel.PRODUCT):
+        if len(found) >= limit:
+            break
+        name, category = record.properties.get("name"), record.properties.get("category")
+        found.append(
+            ProductSummary(
+                id=record.id,
+                name=None if name is None else str(name),
+                category=None if category is None else str(category),
+            )
+        )
+    return found

@@ -1,5 +1,10 @@
 """A relationship manager's book: customers by tier and stage, who is at risk, which follow-ups are late.
 
+The best open opportunities are cross-sell recommendations computed at request time over a bounded part of
+the book: the ``OPPORTUNITY_POOL`` consenting customers with the highest ``ltv_potential`` (then by id), each
+scored by :func:`queries.analytics.crosssell.recommend`, the best ``opportunities`` kept by score, then by
+(customer id, product id).
+
 An overdue follow-up is an Interaction WITH one of the manager's customers whose ``due`` date is before
 ``today`` and that has no ``outcome`` yet, whoever logged it: the customer's manager answers for every
 promise made to the customer, even one a colleague logged (``logged_by`` says who did).
@@ -18,13 +23,18 @@ from graph.embedded.view import GraphView
 from graph.errors import InvalidRequest, NotFound
 from graph.model import NodeLabel, TieType
 from graph.query import NamedQuery, Rows
+from graph.settings import AnalyticsSettings
 from graph.store import GraphStore
+from queries.analytics import fetch as analytics_fetch
+from queries.analytics.crosssell import Catalogue, EvidencePath, recommend
 from queries.customers import CustomerSummary, summary_row, to_summary
 from queries.network import check_range
 
 UNASSIGNED = "unassigned"
 """The key counting customers that analytics has not given a tier or a stage yet."""
 MAX_LIST = 1000
+OPPORTUNITY_POOL = 50
+"""How many of the book's consenting customers (highest ``ltv_potential`` first) are scored for opportunities."""
 
 # -- results ----------------------------------------------------------------------------------------
 
@@ -56,6 +66,19 @@ class OverdueFollowUp(BaseModel):
     logged_by: str | None
 
 
+class Opportunity(BaseModel):
+    """A product to offer one customer of the book: a cross-sell recommendation with its customer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    customer_id: str
+    customer_name: str | None
+    product_id: str
+    score: float
+    parts: dict[str, float]
+    evidence: list[EvidencePath]
+
+
 class ManagerPortfolio(BaseModel):
     """The manager's book on ``today``."""
 
@@ -74,6 +97,8 @@ class ManagerPortfolio(BaseModel):
     overdue_follow_ups: list[OverdueFollowUp]
     """Oldest due date first, then by interaction id; at most ``limit``."""
     overdue_total: int
+    opportunities: list[Opportunity]
+    """The best cross-sell recommendations over the book's top ``OPPORTUNITY_POOL`` consenting customers."""
 
 
 # -- embedded answers -------------------------------------------------------------------------------
@@ -143,7 +168,31 @@ def _list_overdue_follow_ups(view: GraphView, params: Mapping[str, Any]) -> Rows
 
 LIST_MANAGERS = NamedQuery("list_managers", "queries.cypher", _list_managers)
 LIST_MANAGED_CUSTOMERS = NamedQuery("list_managed_customers", "queries.cypher", _list_managed_customers)
+
+
+def _list_opportunity_candidates(view: GraphView, params: Mapping[str, Any]) -> Rows:
+    manager = (NodeLabel.MANAGER, params["manager_id"])
+    if manager not in view.graph:
+        return []
+    rows: list[dict[str, Any]] = []
+    for _, customer, _ in view.out_ties(manager, [TieType.MANAGES]):
+        props = view.props(customer)
+        if customer[0] is not NodeLabel.CUSTOMER or props.get("consent_marketing") is not True:
+            continue
+        potential = props.get("ltv_potential")
+        rows.append(
+            {
+                "customer_id": customer[1],
+                "name": props.get("name"),
+                "ltv_potential": 0.0 if potential is None else float(potential),
+            }
+        )
+    rows.sort(key=lambda row: (-float(row["ltv_potential"]), str(row["customer_id"])))
+    return rows[: params["limit"]]
+
+
 LIST_OVERDUE_FOLLOW_UPS = NamedQuery("list_overdue_follow_ups", "queries.cypher", _list_overdue_follow_ups)
+LIST_OPPORTUNITY_CANDIDATES = NamedQuery("list_opportunity_candidates", "queries.cypher", _list_opportunity_candidates)
 
 
 # -- shared pure post-processing -------------------------------------------------------------------
@@ -185,6 +234,35 @@ def summarise_book(
     return dict(sorted(by_tier.items())), dict(sorted(by_stage.items())), at_risk[:top], len(at_risk)
 
 
+def best_opportunities(
+    store: GraphStore,
+    manager_id: str,
+    today: date,
+    settings: AnalyticsSettings,
+    top: int,
+    pool: int = OPPORTUNITY_POOL,
+) -> list[Opportunity]:
+    """The ``top`` cross-sell recommendations over the ``pool`` most promising consenting customers of the book."""
+    candidates = store.run(LIST_OPPORTUNITY_CANDIDATES, {"manager_id": manager_id, "limit": pool})
+    if not candidates:
+        return []
+    catalogue = Catalogue.from_rows(store.run(analytics_fetch.LIST_PRODUCTS))
+    found = [
+        Opportunity(
+            customer_id=row["customer_id"],
+            customer_name=row["name"],
+            product_id=item.product_id,
+            score=item.score,
+            parts=item.parts,
+            evidence=item.evidence,
+        )
+        for row in candidates
+        for item in recommend(store, row["customer_id"], settings, today, catalogue=catalogue)[:top]
+    ]
+    found.sort(key=lambda item: (-item.score, item.customer_id, item.product_id))
+    return found[:top]
+
+
 # -- public questions -------------------------------------------------------------------------------
 
 
@@ -200,14 +278,19 @@ def manager_portfolio(
     risk_threshold: float = 0.6,
     top: int = 10,
     limit: int = 100,
+    opportunities: int = 10,
+    *,
+    settings: AnalyticsSettings | None = None,
 ) -> ManagerPortfolio:
-    """The manager's customers by tier and stage, the ``top`` most at risk, and overdue follow-ups."""
+    """The manager's customers by tier and stage, the ``top`` most at risk, overdue follow-ups, and the best
+    ``opportunities`` (cross-sell recommendations; see the module docstring)."""
     if isinstance(risk_threshold, bool) or not isinstance(risk_threshold, int | float):
         raise InvalidRequest("risk_threshold must be a number in [0, 1]")
     if not 0.0 <= risk_threshold <= 1.0:
         raise InvalidRequest(f"risk_threshold must be in [0, 1], got {risk_threshold}")
     check_range("top", top, 1, MAX_LIST)
     check_range("limit", limit, 1, MAX_LIST)
+    check_range("opportunities", opportunities, 0, 100)
     if not isinstance(today, date):
         raise InvalidRequest("today must be a date")
     if isinstance(today, datetime):
@@ -229,4 +312,7 @@ def manager_portfolio(
         at_risk_total=at_risk_total,
         overdue_follow_ups=[to_follow_up(row, today) for row in overdue[:limit]],
         overdue_total=len(overdue),
+        opportunities=best_opportunities(store, manager_id, today, settings or AnalyticsSettings(), opportunities)
+        if opportunities
+        else [],
     )

@@ -16,6 +16,7 @@ from api.models import (
     Customer360Public,
     CustomerPage,
     CustomerTieType,
+    EvidencePathPublic,
     InteractionCreate,
     InteractionPublic,
     MembersPublic,
@@ -24,7 +25,16 @@ from api.models import (
     RecommendationsPublic,
 )
 from api.problems import problem_responses
-from api.shaping import account, customer_fields, ids_of, items_of, number, plain, related_items
+from api.shaping import (
+    account,
+    customer_fields,
+    ids_of,
+    items_of,
+    number,
+    plain,
+    product_names,
+    related_items,
+)
 from api.wiring import flatten
 from graph.errors import InvalidRequest, NotFound
 from graph.model import NodeLabel, TieType
@@ -116,12 +126,28 @@ async def get_network(
             customer_id,
             depth=depth,
             types=[t.value for t in wanted],
+            limit_per_node=limit,
             max_nodes=limit + 1,
         )
-        found = [entry for entry in related_items(result, ctx.store) if entry[0].get("id") != customer_id]
-        related = [ctx.related(item, tie, hops) for item, tie, hops in found[:limit]]
+        entries = related_items(result, ctx.store)
+        centre = next((fields for fields, _, _ in entries if fields.get("id") == customer_id), {})
+        found = [entry for entry in entries if entry[0].get("id") != customer_id]
+        related = []
+        for item, tie, hops in found[:limit]:
+            shown = ctx.related(item, tie, hops)
+            omitted = item.get("omitted_neighbours")
+            if shown.customer is not None and isinstance(omitted, int):
+                shown.omitted_neighbours = omitted
+            related.append(shown)
+        truncated = bool(plain(result).get("truncated")) if isinstance(plain(result), dict) else False
         ctx.audit("get_network", [customer_id] + [item.customer.id for item in related if item.customer])
-        return NetworkPublic(center_id=customer_id, depth=depth, related=related)
+        return NetworkPublic(
+            center_id=customer_id,
+            depth=depth,
+            related=related,
+            omitted_neighbours=int(centre.get("omitted_neighbours") or 0),
+            truncated=truncated or len(found) > limit,
+        )
 
     return await ctx.run(work)
 
@@ -164,32 +190,47 @@ async def get_recommendations(
 
     def work() -> RecommendationsPublic:
         record = ctx.customer(customer_id)
-        ctx.audit("get_recommendations", [customer_id])
         if record.properties.get("consent_marketing") is not True:
+            ctx.audit("get_recommendations", [customer_id])
             return RecommendationsPublic(
                 customer_id=customer_id, recommendations=[], reason="customer has not consented to marketing"
             )
         result = wiring.call("cross_sell", ctx.store, customer_id, limit=limit)
-        recommendations = []
-        for item in items_of(result, "recommendations", "products", "items"):
-            fields = flatten(item) if isinstance(item, dict) else {"product_code": str(item)}
-            code = fields.get("product_code") or fields.get("product_id") or fields.get("id")
-            recommendations.append(
-                RecommendationPublic(
-                    product_code=str(code),
-                    product_name=fields.get("product_name") or fields.get("name"),
-                    score=number(fields.get("score")),
-                    why=_why(fields),
-                )
+        items = [
+            flatten(item) if isinstance(item, dict) else {"product_code": str(item)}
+            for item in items_of(result, "recommendations", "products", "items")
+        ]
+        codes = [str(f.get("product_code") or f.get("product_id") or f.get("id")) for f in items]
+        names = product_names(ctx.store, codes)
+        recommendations = [
+            RecommendationPublic(
+                product_code=code,
+                product_name=fields.get("product_name") or names.get(code),
+                score=number(fields.get("score")),
+                why=why(fields),
+                evidence=[evidence_path(ctx, path) for path in fields.get("evidence") or [] if isinstance(path, dict)],
             )
+            for code, fields in zip(codes, items, strict=True)
+        ]
+        shown = {node.id for item in recommendations for path in item.evidence for node in path.nodes if not node.stub}
+        ctx.audit("get_recommendations", [customer_id, *sorted(shown - {customer_id})])
         reason = None if recommendations else "no product fits this customer now"
         return RecommendationsPublic(customer_id=customer_id, recommendations=recommendations[:limit], reason=reason)
 
     return await ctx.run(work)
 
 
-def _why(fields: dict[str, Any]) -> str | None:
-    # Evidence paths name neighbours by id; only the kinds of tie they came through are shown.
+def evidence_path(ctx: RequestContext, path: dict[str, Any]) -> EvidencePathPublic:
+    """An evidence path with each customer as the caller may see it (real id in sight, stub id otherwise)."""
+    return EvidencePathPublic(
+        nodes=[ctx.node_ref(str(node)) for node in path.get("nodes") or []],
+        ties=[str(tie) for tie in path.get("ties") or []],
+        contribution=number(path.get("contribution")),
+    )
+
+
+def why(fields: dict[str, Any]) -> str | None:
+    """A one-line reason in English: the kinds of tie the evidence came through, or the strongest part."""
     ties = sorted({str(tie) for path in fields.get("evidence") or [] for tie in (path.get("ties") or [])})
     parts = fields.get("parts") or {}
     if ties:
@@ -216,9 +257,12 @@ async def get_churn_risk(
         for item in items_of(result, "contributors"):
             tie = item.get("tie_type")
             share = number(item.get("share"))
-            related = ctx.related(customer_fields(str(item.get("customer_id")), ctx.store), tie)
+            other = str(item.get("customer_id"))
+            related = ctx.related(customer_fields(other, ctx.store), tie)
             contributors.append(
-                ChurnContributorPublic(tie_type=tie, share=share, customer=related.customer, stub=related.stub)
+                ChurnContributorPublic(
+                    tie_type=tie, share=share, customer=related.customer, stub=related.stub, node=ctx.node_ref(other)
+                )
             )
         ctx.audit("get_churn_risk", [customer_id] + [c.customer.id for c in contributors if c.customer])
         return ChurnRiskPublic(

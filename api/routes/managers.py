@@ -17,10 +17,12 @@ from api.models import (
     GuaranteeCirclePublic,
     ManagerPage,
     ManagerPublic,
+    OpportunityPublic,
     PortfolioPublic,
 )
 from api.problems import problem_responses
-from api.shaping import customer_fields
+from api.routes.customers import why
+from api.shaping import customer_fields, product_names
 from api.wiring import flatten, items_of, plain
 from graph.errors import NotFound
 from graph.model import NodeLabel
@@ -94,7 +96,28 @@ async def get_portfolio(
             )
             for item in items_of(result, "overdue_follow_ups")
         ]
-        ctx.audit("get_portfolio", [str(f.get("id")) for f in at_risk] + [f.customer_id for f in follow_ups])
+        found = items_of(result, "opportunities")
+        names = product_names(ctx.store, [str(item.get("product_id")) for item in found])
+        opportunities = [
+            OpportunityPublic(
+                customer_id=str(item.get("customer_id")),
+                customer_name=display_name(
+                    {**customer_fields(str(item.get("customer_id")), ctx.store), "name": item.get("customer_name")},
+                    unmask=ctx.view.unmask,
+                ),
+                product_code=str(item.get("product_id")),
+                product_name=names.get(str(item.get("product_id"))),
+                score=float(item.get("score") or 0.0),
+                why=why(item),
+            )
+            for item in found
+        ]
+        ctx.audit(
+            "get_portfolio",
+            [str(f.get("id")) for f in at_risk]
+            + [f.customer_id for f in follow_ups]
+            + [o.customer_id for o in opportunities],
+        )
         return PortfolioPublic(
             manager=_manager(result.get("manager") or {"id": manager_id}),
             customers=int(result.get("customers") or 0),
@@ -105,6 +128,7 @@ async def get_portfolio(
             at_risk_total=int(result.get("at_risk_total") or 0),
             overdue_follow_ups=follow_ups,
             overdue_total=int(result.get("overdue_total") or 0),
+            opportunities=opportunities,
         )
 
     return await ctx.run(work)

@@ -1,4 +1,4 @@
-"""Marketing endpoints: referral clusters and prospect lists (masked personal data only)."""
+"""Marketing endpoints: referral clusters, the product catalogue and prospect lists (masked personal data only)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,23 @@ from fastapi.responses import Response
 from api import wiring
 from api.deps import Cursor, PageSize, RequestContext, context_for
 from api.masking import stub
-from api.models import ClusterDetailPublic, ClusterPage, ClusterPublic, ProspectPage, ProspectPublic
+from api.models import (
+    ClusterDetailPublic,
+    ClusterPage,
+    ClusterPublic,
+    ClusterTiePublic,
+    CustomerStub,
+    ProductList,
+    ProductPublic,
+    ProductSharePublic,
+    ProspectPage,
+    ProspectPublic,
+)
 from api.problems import problem_responses
-from api.shaping import customer_fields, number
+from api.shaping import customer_fields, number, product_names
 from api.wiring import flatten, items_of, plain
 from graph.errors import NotFound
+from graph.store import GraphStore
 from loaders.identifiers import mask_name
 
 router = APIRouter(tags=["marketing"])
@@ -24,16 +36,35 @@ router = APIRouter(tags=["marketing"])
 PROSPECT_COLUMNS = ("customer_id", "name", "segment", "city", "tier", "score")
 
 
-def _cluster(item: Any) -> ClusterPublic:
+PENETRATION_SHOWN = 5  # the most held products listed per cluster
+
+
+def _cluster(item: Any, store: GraphStore, mask_key: bytes) -> ClusterPublic:
+    """A cluster summary of ``queries.analytics.community`` as marketing may see it: central members as stubs."""
     value = plain(item)
     fields = flatten(value) if isinstance(value, dict) else {"id": str(value)}
     size = fields.get("size")
     if size is None and isinstance(fields.get("members"), list):
         size = len(fields["members"])
+    central: list[CustomerStub] = [
+        stub(customer_fields(member, store), mask_key) for member in fields.get("central_members") or []
+    ]
+    penetration = fields.get("product_penetration")
+    penetration = penetration if isinstance(penetration, dict) else {}
+    top = sorted(penetration.items(), key=lambda item: (-float(item[1] or 0.0), item[0]))[:PENETRATION_SHOWN]
+    names = product_names(store, [code for code, _ in top])
     return ClusterPublic(
         id=str(fields.get("id") or fields.get("cluster_id")),
         size=size if isinstance(size, int) and not isinstance(size, bool) else None,
         label=fields.get("label") or fields.get("name"),
+        total_aum=number(fields.get("total_aum")),
+        central_members=central,
+        product_penetration=[
+            ProductSharePublic(product_code=code, product_name=names.get(code), share=float(share or 0.0))
+            for code, share in top
+        ],
+        referrals_per_member=number(fields.get("referrals_per_member")),
+        referred_active_share=number(fields.get("referred_active_share")),
     )
 
 
@@ -43,14 +74,18 @@ async def list_clusters(
     page_size: PageSize = None,
     cursor: Cursor = None,
 ) -> ClusterPage:
-    """Clusters found by ``crm-graph analyze``, largest first as the analytics order them."""
+    """Clusters found by ``crm-graph analyze``, largest first: size, assets, the most central members (masked
+    stubs), the most held products and how referrals fared."""
     size = ctx.page_size(page_size)
     offset = ctx.services.cursors.decode(cursor, "clusters")
 
     def work() -> ClusterPage:
-        clusters = [_cluster(item) for item in items_of(wiring.call("clusters", ctx.store), "clusters", "items")]
-        chunk, following = ctx.services.cursors.page(clusters, offset, size, "clusters")
-        return ClusterPage(items=chunk, next_cursor=following)
+        found = items_of(wiring.call("clusters", ctx.store), "clusters", "items")
+        chunk, following = ctx.services.cursors.page(found, offset, size, "clusters")
+        items = [_cluster(item, ctx.store, ctx.services.mask_key) for item in chunk]
+        central = [str(member) for item in chunk for member in (plain(item).get("central_members") or [])]
+        ctx.audit("list_clusters", central)
+        return ClusterPage(items=items, next_cursor=following)
 
     return await ctx.run(work)
 
@@ -62,7 +97,8 @@ async def get_cluster(
     page_size: PageSize = None,
     cursor: Cursor = None,
 ) -> ClusterDetailPublic:
-    """A cluster and its members, as masked stubs."""
+    """A cluster's summary, its most central members (masked stubs, paged; at most 200 in all) and the referral
+    and family ties among the members of the page, so that the cluster can be drawn as a graph."""
     size = ctx.page_size(page_size)
     binding = f"cluster:{cluster_id}"
     offset = ctx.services.cursors.decode(cursor, binding)
@@ -71,18 +107,40 @@ async def get_cluster(
         result = plain(wiring.call("cluster", ctx.store, cluster_id))
         if not result:
             raise NotFound(f"cluster {cluster_id!r} not found")
-        members = [
-            customer_fields(item, ctx.store)
-            for item in items_of(result, "members", "central_members", "customers", "items")
+        drawn = plain(wiring.call("cluster_graph", ctx.store, cluster_id))
+        chunk, following = ctx.services.cursors.page(list(drawn.get("members") or []), offset, size, binding)
+        members = {str(member): customer_fields(str(member), ctx.store) for member in chunk}
+        stubs = {member: stub(fields, ctx.services.mask_key) for member, fields in members.items()}
+        ties = [
+            ClusterTiePublic(
+                type=str(tie["type"]), source=stubs[tie["source"]].opaque_id, target=stubs[tie["target"]].opaque_id
+            )
+            for tie in drawn.get("ties") or []
+            if tie["source"] in stubs and tie["target"] in stubs
         ]
-        chunk, following = ctx.services.cursors.page(members, offset, size, binding)
-        ctx.audit("get_cluster", [str(fields.get("id")) for fields in chunk])
+        ctx.audit("get_cluster", list(members))
         info = result.get("cluster", result) if isinstance(result, dict) else {"id": cluster_id}
-        cluster = _cluster({"size": len(members), **(info if isinstance(info, dict) else {}), "id": cluster_id})
-        return ClusterDetailPublic(
-            cluster=cluster,
-            members=[stub(fields, ctx.services.mask_key) for fields in chunk],
-            next_cursor=following,
+        cluster = _cluster(
+            {"size": len(members), **(info if isinstance(info, dict) else {}), "id": cluster_id},
+            ctx.store,
+            ctx.services.mask_key,
+        )
+        return ClusterDetailPublic(cluster=cluster, members=list(stubs.values()), ties=ties, next_cursor=following)
+
+    return await ctx.run(work)
+
+
+@router.get("/products", summary="Product catalogue", responses=problem_responses(401, 403, 422, 429, 503))
+async def list_products(ctx: Annotated[RequestContext, Depends(context_for("list_products"))]) -> ProductList:
+    """Every product of the bank (id, name, category), by id: what a product picker offers."""
+
+    def work() -> ProductList:
+        found = items_of(wiring.call("product_catalogue", ctx.store), "products", "items")
+        return ProductList(
+            items=[
+                ProductPublic(id=str(item.get("id")), name=item.get("name"), category=item.get("category"))
+                for item in found
+            ]
         )
 
     return await ctx.run(work)

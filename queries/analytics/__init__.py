@@ -3,13 +3,14 @@
 
 from queries.analytics.analyze import ANALYTICS_VERSION, AnalyzeReport, analyze
 from queries.analytics.churn import ChurnRisk, Contributor, churn_risk
-from queries.analytics.community import ClusterSummary, cluster, clusters
+from queries.analytics.community import ClusterGraph, ClusterSummary, cluster, cluster_graph, clusters
 from queries.analytics.crosssell import EvidencePath, Prospect, Recommendation, cross_sell, prospects
 
 __all__ = [
     "ANALYTICS_VERSION",
     "AnalyzeReport",
     "ChurnRisk",
+    "ClusterGraph",
     "ClusterSummary",
     "Contributor",
     "EvidencePath",
@@ -18,6 +19,7 @@ __all__ = [
     "analyze",
     "churn_risk",
     "cluster",
+    "cluster_graph",
     "clusters",
     "cross_sell",
     "prospects",

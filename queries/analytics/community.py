@@ -26,9 +26,12 @@ from graph.store import GraphStore
 from graph.ties import TieCategory, TieRegistry
 from queries.analytics.fetch import LIST_CLUSTER_MEMBERS
 from queries.analytics.frames import FloatArray, GraphFrames, weighted_sum
+from queries.network import LIST_CUSTOMER_TIES
 
 SMALL_COMPONENT = 12
 CENTRAL_MEMBERS = 5
+MAX_DRAWN_MEMBERS = 200
+MAX_DRAWN_TIES = 1000
 ID_PREFIX = "K"
 
 
@@ -178,3 +181,56 @@ def cluster(store: GraphStore, cluster_id: str) -> ClusterSummary:
     if not found:
         raise NotFound(f"no cluster with id {cluster_id!r}")
     return found[0]
+
+
+class ClusterTie(BaseModel):
+    """A referral or family tie between two members of a cluster, in its stored direction."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str
+    source: str
+    target: str
+
+
+class ClusterGraph(BaseModel):
+    """A cluster drawn as a graph: its most central members and the ties among them (both bounded)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cluster_id: str
+    members: list[str]
+    """Highest PageRank first (ties by id), at most ``limit``."""
+    ties: list[ClusterTie]
+    """Referral and family ties whose both ends are in ``members``, by (type, source, target), at most ``max_ties``."""
+    truncated: bool
+    """True when members or ties were left out by the bounds."""
+
+
+def cluster_graph(
+    store: GraphStore, cluster_id: str, limit: int = MAX_DRAWN_MEMBERS, max_ties: int = MAX_DRAWN_TIES
+) -> ClusterGraph:
+    """The cluster's ``limit`` most central members and the ties among them; ``NotFound`` for an unknown id."""
+    rows = store.run(LIST_CLUSTER_MEMBERS, {"cluster_id": cluster_id})
+    if not rows:
+        raise NotFound(f"no cluster with id {cluster_id!r}")
+    ranked = sorted(rows, key=lambda row: (-(row["pagerank"] or 0.0), row["customer_id"]))
+    members = [row["customer_id"] for row in ranked[:limit]]
+    types = [
+        s.type.value for s in store.registry.customer_ties() if s.category in (TieCategory.REFERRAL, TieCategory.FAMILY)
+    ]
+    params = {"customer_ids": members, "types": types, "min_share_ratio": None, "limit": max_ties}
+    inside = set(members)
+    found = {
+        (tie["type"], tie["source"], tie["target"])
+        for row in store.run(LIST_CUSTOMER_TIES, params)
+        for tie in row["kept"]
+        if tie["source"] in inside and tie["target"] in inside
+    }
+    ties = [ClusterTie(type=t, source=a, target=b) for t, a, b in sorted(found)]
+    return ClusterGraph(
+        cluster_id=cluster_id,
+        members=members,
+        ties=ties[:max_ties],
+        truncated=len(rows) > len(members) or len(ties) > max_ties,
+    )

@@ -9,7 +9,8 @@ import pytest
 from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel
 from graph.neo4j_store import Neo4jStore
-from queries.analytics import analyze, churn_risk, cluster, clusters, cross_sell, prospects
+from queries.analytics import analyze, churn_risk, cluster, cluster_graph, clusters, cross_sell, prospects
+from queries.portfolio import manager_portfolio
 from tests.analytics.bank import SETTINGS, TODAY, small_bank
 
 NOW = datetime(2025, 1, 2, tzinfo=UTC)
@@ -22,6 +23,9 @@ def test_analytics_agree_across_backends(embedded_store: EmbeddedStore, neo4j_st
         small_bank().write(store)
         report = analyze(store, SETTINGS, now=NOW)
         customers = [record.id for record in store.nodes(NodeLabel.CUSTOMER)]
+        managers = [{"label": "Manager", "id": m, "properties": {"name": m}} for m in ("m1", "m2")]
+        books = [{"type": "MANAGES", "source": f"m{1 + i % 2}", "target": c} for i, c in enumerate(customers)]
+        store.write(nodes=managers, ties=books)
         answers.append(
             {
                 "report": report.model_dump(exclude={"seconds"}),
@@ -35,9 +39,18 @@ def test_analytics_agree_across_backends(embedded_store: EmbeddedStore, neo4j_st
                 "churn": {c: churn_risk(store, c).model_dump() for c in customers},
                 "clusters": [c.model_dump() for c in clusters(store)],
                 "cluster": cluster(store, clusters(store)[0].cluster_id).model_dump(),
+                "cluster_graph": [cluster_graph(store, c.cluster_id).model_dump() for c in clusters(store)],
+                "opportunities": {
+                    m: [
+                        o.model_dump()
+                        for o in manager_portfolio(store, m, TODAY, settings=SETTINGS, opportunities=5).opportunities
+                    ]
+                    for m in ("m1", "m2")
+                },
             }
         )
     embedded, neo4j = answers
     for key in embedded:
         assert embedded[key] == neo4j[key], key
     assert any(embedded["cross_sell"].values())
+    assert all(embedded["opportunities"].values()) and any(graph["ties"] for graph in embedded["cluster_graph"])

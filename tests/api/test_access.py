@@ -23,6 +23,7 @@ CALLS: dict[str, tuple[str, str]] = {
     "list_clusters": ("GET", "/clusters"),
     "get_cluster": ("GET", "/clusters/k1"),
     "list_prospects": ("GET", "/products/FUND01/prospects"),
+    "list_products": ("GET", "/products"),
     "list_managers": ("GET", "/managers"),
     "get_portfolio": ("GET", "/managers/{m}/portfolio"),
     "list_guarantee_circles": ("GET", "/guarantee-circles"),
@@ -41,6 +42,7 @@ ALLOWED: dict[str, set[str]] = {
     "list_clusters": {"marketing", "risk", "risk_unmask", "admin", "admin_unmask"},
     "get_cluster": {"marketing", "risk", "risk_unmask", "admin", "admin_unmask"},
     "list_prospects": {"marketing", "admin", "admin_unmask"},
+    "list_products": {"manager", "marketing", "risk", "risk_unmask", "admin", "admin_unmask"},
     "list_managers": {"risk", "risk_unmask", "admin", "admin_unmask"},
     "get_portfolio": {"manager", "risk", "risk_unmask", "admin", "admin_unmask"},
     "list_guarantee_circles": {"risk", "risk_unmask", "admin", "admin_unmask"},
@@ -57,7 +59,7 @@ def expected_status(endpoint: str, token: str, book: str) -> int:
         return success
     if endpoint == "get_portfolio":
         return 403  # another manager's portfolio: the manager knows managers exist; nothing leaks
-    if endpoint in {"search_customers", "list_clusters", "get_cluster", "list_prospects"}:
+    if endpoint in {"search_customers", "list_clusters", "get_cluster", "list_prospects", "list_products"}:
         return success
     return 404
 

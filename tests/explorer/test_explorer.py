@@ -49,9 +49,10 @@ def test_sign_in_search_and_expand(page: Any, bank: Bank) -> None:
     with bank.api("manager") as api:
         profile = api.get(f"/customers/{bank.dense_customer}").json()
         network = api.get(f"/customers/{bank.dense_customer}/network", params={"limit": 25}).json()
-    # The dense customer draws 25 neighbours and "N more" for the rest, counted from the API's tie counts.
+    # The dense customer draws 25 neighbours and "N more" for the rest, as the API counts them.
     more = [node for node in nodes if node.get("more")]
-    assert more and more[0]["more"] == sum(profile["tie_counts"].values()) - 25
+    assert network["omitted_neighbours"] > 0
+    assert more and more[0]["more"] == network["omitted_neighbours"]
     drawn = {node["id"] for node in nodes}
     expected = {r["customer"]["id"] if r["customer"] else r["stub"]["opaque_id"] for r in network["related"]}
     assert expected <= drawn
@@ -90,18 +91,27 @@ def test_stubs_are_grey_and_dashed_for_customers_outside_the_book(page: Any, ban
 
 
 def _consenting_with_recommendations(bank: Bank) -> str:
+    """A customer of the book with an evidence path through a stub, best one of two hops."""
+    found = []
     with bank.api("manager") as api:
         for customer_id in sorted(bank.book(MANAGER)):
             body = api.get(f"/customers/{customer_id}/recommendations").json()
-            if any("tied by" in (item["why"] or "") for item in body["recommendations"]):
-                return customer_id
-    raise AssertionError("no customer of the book has network-backed recommendations")
+            paths = [path for item in body["recommendations"] for path in item["evidence"]]
+            if any(node["stub"] for path in paths for node in path["nodes"]):
+                found.append((-max(len(path["nodes"]) for path in paths), customer_id))
+    assert found, "no customer of the book has network-backed recommendations through a stub"
+    return min(found)[1]
+
+
+def _edge_id(a: str, b: str, tie: str) -> str:
+    return "~".join(sorted([a, b])) + f"~{tie}"
 
 
 def test_recommendations_match_the_api_and_light_their_evidence(page: Any, bank: Bank) -> None:
     customer_id = _consenting_with_recommendations(bank)
     with bank.api("manager") as api:
         expected = api.get(f"/customers/{customer_id}/recommendations").json()["recommendations"]
+        churn = api.get(f"/customers/{customer_id}/churn-risk").json()
     sign_in(page, bank.tokens["manager"])
     open_customer(page, customer_id)
     items = page.locator("#recommendations li")
@@ -112,17 +122,29 @@ def test_recommendations_match_the_api_and_light_their_evidence(page: Any, bank:
         shown.append((items.nth(i).locator(".product").inner_text(), float(score)))
     assert shown == [(item["product_code"], item["score"]) for item in expected]
 
-    evidence = next(i for i, item in enumerate(expected) if "tied by" in (item["why"] or ""))
+    # Clicking a recommendation lights exactly the nodes and edges of its evidence paths, stubs included.
+    evidence = next(i for i, item in enumerate(expected) if item["evidence"])
     items.nth(evidence).click()
-    lit = page.evaluate("window.crmGraph.cy().edges('.highlight').map(e => e.data('type'))")
-    ties = items.nth(evidence).get_attribute("data-ties").split()
-    assert lit and set(lit) <= set(ties)
+    paths = expected[evidence]["evidence"]
+    lit = page.evaluate("window.crmGraph.highlighted()")
+    assert set(lit["nodes"]) == {node["id"] for path in paths for node in path["nodes"]}
+    assert set(lit["edges"]) == {
+        _edge_id(path["nodes"][i]["id"], path["nodes"][i + 1]["id"], tie)
+        for path in paths
+        for i, tie in enumerate(path["ties"])
+    }
+    assert any(node["stub"] for path in paths for node in path["nodes"])
+    _scan_for_other_books(page, bank)
     shot(page, "recommendation-evidence")
 
     contributors = page.locator("#churn-contributors li")
-    if contributors.count():
+    assert contributors.count() == len(churn["contributors"])
+    if churn["contributors"]:
         contributors.first.hover()
-        assert page.evaluate("window.crmGraph.cy().nodes('.highlight').length") >= 2
+        lit = page.evaluate("window.crmGraph.highlighted()")
+        node = churn["contributors"][0]["node"]
+        assert set(lit["nodes"]) == {customer_id, node["id"]}
+        assert lit["edges"] == [_edge_id(customer_id, node["id"], churn["contributors"][0]["tie_type"])]
         shot(page, "churn-contributor")
 
 
@@ -204,11 +226,27 @@ def test_marketing_clusters_and_prospect_export(page: Any, bank: Bank) -> None:
     rows = page.locator("#cluster-table tbody tr")
     assert [rows.nth(i).get_attribute("data-cluster-id") for i in range(rows.count())] == [c["id"] for c in clusters]
     assert page.locator("#cluster-chart svg rect").count() == min(12, len(clusters))
-    rows.first.click()
-    page.wait_for_function("() => document.querySelector('#cluster-title').textContent.length > 0")
+    assert page.locator("#cluster-assets-chart svg rect").count() == min(12, len(clusters))
+    # The cluster with the most ties among its members is drawn as a graph: its members and those ties.
+    with bank.api("marketing") as api:
+        details = {c["id"]: api.get(f"/clusters/{c['id']}", params={"page_size": 200}).json() for c in clusters[:10]}
+    chosen = max(details, key=lambda cluster_id: (len(details[cluster_id]["ties"]), cluster_id))
+    detail = details[chosen]
+    assert detail["ties"]
+    page.click(f"#cluster-table tbody tr[data-cluster-id='{chosen}']")
+    page.wait_for_function("n => window.crmGraph.cluster().nodes.length === n", arg=len(detail["members"]))
+    drawn = page.evaluate("window.crmGraph.cluster()")
+    assert set(drawn["nodes"]) == {member["opaque_id"] for member in detail["members"]}
+    assert sorted(map(tuple, drawn["edges"])) == sorted((t["type"], t["source"], t["target"]) for t in detail["ties"])
+    assert page.locator("#cluster-penetration-chart svg rect").count() == len(detail["cluster"]["product_penetration"])
     shot(page, "marketing-clusters")
 
-    page.fill("#product-code", code)
+    # The product picker offers the catalogue.
+    with bank.api("marketing") as api:
+        catalogue = api.get("/products").json()["items"]
+    options = page.locator("#product-code option:not([disabled])")
+    assert [options.nth(i).get_attribute("value") for i in range(options.count())] == [p["id"] for p in catalogue]
+    page.select_option("#product-code", code)
     page.click("#prospects-form button")
     page.wait_for_selector("#prospects-table tbody tr")
     shown = page.locator("#prospects-table tbody tr")
@@ -242,6 +280,16 @@ def test_portfolio_dashboard(page: Any, bank: Bank) -> None:
         c["id"] for c in body["at_risk"]
     ]
     assert page.locator("#portfolio svg").count() == 2
+    assert body["opportunities"], "the demo book has open opportunities"
+    rows = page.locator("#opportunities tbody tr")
+    assert [
+        (rows.nth(i).get_attribute("data-customer-id"), rows.nth(i).get_attribute("data-product"))
+        for i in range(rows.count())
+    ] == [(o["customer_id"], o["product_code"]) for o in body["opportunities"]]
+    assert [float(rows.nth(i).get_attribute("data-score")) for i in range(rows.count())] == [
+        o["score"] for o in body["opportunities"]
+    ]
+    assert set(o["customer_id"] for o in body["opportunities"]) <= bank.book(MANAGER)
     shot(page, "portfolio")
     if body["at_risk"]:
         at_risk.first.click()

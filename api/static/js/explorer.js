@@ -28,15 +28,8 @@ function depth() {
 /** Fetch one customer's related customers, merge them into the graph, and return them. */
 export async function expand(customerId) {
   const body = await get(`/customers/${enc(customerId)}/network`, { depth: 1, types: selectedTypes(), limit: LIMIT });
-  let omitted = 0;
-  if (body.related.length >= LIMIT) {
-    const profile = await get(`/customers/${enc(customerId)}`);
-    const total = Object.entries(profile.tie_counts)
-      .filter(([type]) => state.selectedTypes.has(type))
-      .reduce((sum, [, count]) => sum + count, 0);
-    omitted = Math.max(total - body.related.length, 0);
-  }
-  state.graph.mergeNeighbours(customerId, body.related, omitted);
+  // The API counts the neighbours its cap left out: the "N more" marker.
+  state.graph.mergeNeighbours(customerId, body.related, body.omitted_neighbours ?? 0);
   return body.related;
 }
 

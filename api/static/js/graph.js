@@ -153,6 +153,35 @@ export class NetworkGraph {
     this.cy.fit(undefined, 30);
   }
 
+  /** Add a node of an evidence path (a NodeRefPublic) next to ``near`` when it is not drawn yet. */
+  addRef(ref, near = null) {
+    if (this.cy.getElementById(ref.id).nonempty()) return this.cy.getElementById(ref.id);
+    const anchor = near ? this.cy.getElementById(near) : this.cy.collection();
+    const base = anchor.nonempty() ? anchor.position() : { x: 0, y: 0 };
+    const angle = Math.random() * 2 * Math.PI;
+    const node = this.addNode({ id: ref.id, name: ref.name, kind: ref.kind ?? undefined, stub: ref.stub || undefined });
+    node.position({ x: base.x + 80 * Math.cos(angle), y: base.y + 80 * Math.sin(angle) });
+    return node;
+  }
+
+  /** Draw the paths (lists of NodeRefPublic with the tie types between them); return their node and edge ids. */
+  addPaths(paths) {
+    const nodes = new Set();
+    const edges = new Set();
+    for (const path of paths) {
+      path.nodes.forEach((ref, index) => {
+        this.addRef(ref, index ? path.nodes[index - 1].id : null);
+        nodes.add(ref.id);
+        if (index) {
+          const type = path.ties[index - 1];
+          this.addEdge(path.nodes[index - 1].id, ref.id, type);
+          edges.add(edgeId(path.nodes[index - 1].id, ref.id, type));
+        }
+      });
+    }
+    return { nodes: [...nodes], edges: [...edges] };
+  }
+
   /** Emphasise these nodes and the edges among them (or the given edges); fade the rest. */
   highlight(nodeIds, edgeIds = null) {
     this.clearHighlight();

@@ -98,6 +98,18 @@ const zh = {
   // Reasons the API gives in English for an empty recommendation list.
   "customer has not consented to marketing": "客户未同意接受营销",
   "no product fits this customer now": "目前没有适合该客户的产品",
+  "clusters.assets_chart": "客群金融资产合计",
+  "clusters.penetration_chart": "产品渗透率（持有成员占比）",
+  "clusters.central": "核心成员",
+  "clusters.referrals": "人均转介绍",
+  "clusters.referred_active": "被转介绍者留存",
+  "clusters.truncated": "仅显示最核心的 {n} 名成员",
+  "portfolio.opportunities": "最佳营销机会",
+  "portfolio.no_opportunities": "暂无营销机会",
+  "prospects.pick": "选择产品",
+  segment: { retail: "零售", private: "私行", sme: "小微企业", corporate: "公司" },
+  status: { active: "正常", churned: "已流失", open: "正常", closed: "已销户" },
+  category: { deposit: "存款", investment: "理财", insurance: "保险", credit: "信用卡", loan: "贷款", payroll: "代发", fx: "外汇" },
   tier: {
     private_banking: "私人银行",
     diamond: "钻石",
@@ -216,6 +228,18 @@ const en = {
   loading: "Loading…",
   "why.tied": "held by customers tied by {ties}",
   "why.signal": "strongest signal: {signal}",
+  "clusters.assets_chart": "Cluster assets (total)",
+  "clusters.penetration_chart": "Product penetration (share of members)",
+  "clusters.central": "Most central",
+  "clusters.referrals": "Referrals per member",
+  "clusters.referred_active": "Referred still active",
+  "clusters.truncated": "Only the {n} most central members are drawn",
+  "portfolio.opportunities": "Best open opportunities",
+  "portfolio.no_opportunities": "No open opportunities",
+  "prospects.pick": "Choose a product",
+  segment: { retail: "retail", private: "private", sme: "SME", corporate: "corporate" },
+  status: { active: "active", churned: "churned", open: "open", closed: "closed" },
+  category: { deposit: "deposit", investment: "investment", insurance: "insurance", credit: "credit card", loan: "loan", payroll: "payroll", fx: "FX" },
   tier: {
     private_banking: "private banking",
     diamond: "diamond",
@@ -261,6 +285,9 @@ function named(group, value) {
 export const tieName = (type) => named("tie", type);
 export const tierName = (tier) => named("tier", tier);
 export const stageName = (stage) => named("stage", stage);
+export const segmentName = (segment) => named("segment", segment);
+export const statusName = (status) => named("status", status);
+export const categoryName = (category) => named("category", category);
 
 export function applyTranslations(root = document) {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";

@@ -4,7 +4,7 @@ import { ApiError, get, session } from "./api.js";
 import { $ } from "./dom.js";
 import { graph, initExplorer, showNetwork } from "./explorer.js";
 import { applyTranslations, lang, onLanguageChange, setLanguage, t } from "./i18n.js";
-import { initMarketing, openMarketing } from "./marketing.js";
+import { drawnCluster, initMarketing, openMarketing } from "./marketing.js";
 import { openPortfolio } from "./portfolio.js";
 import { drawnCircle, openCircles } from "./circles.js";
 import { report } from "./status.js";
@@ -87,6 +87,14 @@ window.crmGraph = {
   cy: () => graph().cy,
   nodes: () => graph().cy.nodes().map((node) => node.data()),
   circleEdges: () => drawnCircle()?.cy.edges().length ?? 0,
+  cluster: () => ({
+    nodes: drawnCluster()?.cy.nodes().map((node) => node.id()) ?? [],
+    edges: drawnCluster()?.cy.edges().map((edge) => [edge.data("type"), edge.source().id(), edge.target().id()]) ?? [],
+  }),
+  highlighted: () => ({
+    nodes: graph().cy.nodes(".highlight").map((node) => node.id()),
+    edges: graph().cy.edges(".highlight").map((edge) => edge.id()),
+  }),
 };
 
 init();

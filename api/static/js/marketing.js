@@ -1,28 +1,53 @@
-// Marketing: referral clusters (chart, list, one cluster drawn) and a product's prospects with CSV export.
+// Marketing: referral clusters (charts of size, assets and product penetration, a table, one cluster drawn
+// with the ties among its members) and a product's prospects, picked from the catalogue, with CSV export.
 
 import { enc, get, getCsv } from "./api.js";
-import { $, clear, downloadBlob, h } from "./dom.js";
+import { $, clear, downloadBlob, h, money, percent } from "./dom.js";
 import { barChart } from "./charts.js";
 import { NetworkGraph } from "./graph.js";
-import { onLanguageChange, t, tierName } from "./i18n.js";
+import { categoryName, onLanguageChange, segmentName, t, tierName } from "./i18n.js";
 import { report } from "./status.js";
 
+const CHARTED = 12; // clusters in the size and assets charts
 let clusters = [];
 let clusterGraph = null;
-let shownCluster = null;
+let shownCluster = null; // the body of GET /clusters/{id}
 let prospects = null;
+let products = [];
+
+export function drawnCluster() {
+  return clusterGraph;
+}
 
 function renderClusters() {
-  const chart = clear($("#cluster-chart"));
-  chart.append(
+  const charted = clusters.slice(0, CHARTED);
+  clear($("#cluster-chart")).append(
     barChart(
-      clusters.slice(0, 12).map((cluster) => ({ label: cluster.label ?? cluster.id, value: cluster.size ?? 0, colour: "#fb8c00" })),
+      charted.map((cluster) => ({ label: cluster.label ?? cluster.id, value: cluster.size ?? 0, colour: "#fb8c00" })),
       { title: t("clusters.chart") },
+    ),
+  );
+  clear($("#cluster-assets-chart")).append(
+    barChart(
+      charted.map((cluster) => ({ label: cluster.label ?? cluster.id, value: cluster.total_aum ?? 0, colour: "#1d5fa7" })),
+      { title: t("clusters.assets_chart"), format: money },
     ),
   );
   const table = clear($("#cluster-table"));
   table.append(
-    h("thead", {}, h("tr", {}, h("th", {}, t("field.id")), h("th", { class: "num" }, t("field.size")))),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", {}, t("field.id")),
+        h("th", { class: "num" }, t("field.size")),
+        h("th", { class: "num" }, t("field.aum")),
+        h("th", { class: "num" }, t("clusters.referrals")),
+        h("th", {}, t("clusters.central")),
+      ),
+    ),
     h(
       "tbody",
       {},
@@ -32,25 +57,46 @@ function renderClusters() {
           { class: "clickable", dataset: { clusterId: cluster.id }, onclick: () => showCluster(cluster.id).catch(report) },
           h("td", {}, cluster.label ?? cluster.id),
           h("td", { class: "num" }, cluster.size ?? "–"),
+          h("td", { class: "num" }, money(cluster.total_aum)),
+          h("td", { class: "num" }, cluster.referrals_per_member?.toFixed(2) ?? "–"),
+          h("td", {}, cluster.central_members.map((member) => member.name).join("、")),
         ),
       ),
     ),
   );
 }
 
-/** A cluster's members (masked stubs; the API does not give ties among them) around the cluster. */
+function renderCluster() {
+  const body = shownCluster;
+  if (!body) return;
+  const c = body.cluster;
+  $("#cluster-title").textContent = t("clusters.members", { id: c.id });
+  const facts = clear($("#cluster-facts"));
+  facts.append(
+    ...[
+    h("span", { class: "badge" }, `${t("field.size")} ${c.size ?? "–"}`),
+    h("span", { class: "badge" }, `${t("field.aum")} ${money(c.total_aum)}`),
+    h("span", { class: "badge" }, `${t("clusters.referrals")} ${c.referrals_per_member?.toFixed(2) ?? "–"}`),
+    h("span", { class: "badge" }, `${t("clusters.referred_active")} ${percent(c.referred_active_share)}`),
+    c.size > body.members.length ? h("span", { class: "muted" }, t("clusters.truncated", { n: body.members.length })) : null,
+    ].filter(Boolean),
+  );
+  clear($("#cluster-penetration-chart")).append(
+    barChart(
+      c.product_penetration.map((item) => ({ label: item.product_name ?? item.product_code, value: item.share, colour: "#00897b" })),
+      { title: t("clusters.penetration_chart"), format: percent },
+    ),
+  );
+}
+
+/** A cluster drawn as a graph: its most central members (masked stubs) and the ties among them. */
 async function showCluster(clusterId) {
-  shownCluster = clusterId;
-  const body = await get(`/clusters/${enc(clusterId)}`, { page_size: 200 });
-  $("#cluster-title").textContent = t("clusters.members", { id: clusterId });
+  shownCluster = await get(`/clusters/${enc(clusterId)}`, { page_size: 200 });
+  renderCluster();
   clusterGraph ??= new NetworkGraph($("#cluster-graph"));
   clusterGraph.clear();
-  const hub = `cluster:${clusterId}`;
-  clusterGraph.addNode({ id: hub, name: clusterId, hub: true });
-  for (const member of body.members) {
-    clusterGraph.addNode({ id: member.opaque_id, name: member.name, stub: true });
-    clusterGraph.addEdge(hub, member.opaque_id, "REFERRED");
-  }
+  for (const member of shownCluster.members) clusterGraph.addNode({ id: member.opaque_id, name: member.name, stub: true });
+  for (const tie of shownCluster.ties) clusterGraph.addEdge(tie.source, tie.target, tie.type, { directed: tie.type === "REFERRED" });
   clusterGraph.layout();
 }
 
@@ -65,7 +111,7 @@ function renderProspects() {
   const columns = [
     ["field.id", (p) => p.customer_id],
     ["field.name", (p) => p.name],
-    ["field.segment", (p) => p.segment ?? ""],
+    ["field.segment", (p) => (p.segment ? segmentName(p.segment) : "")],
     ["field.city", (p) => p.city ?? ""],
     ["field.tier", (p) => tierName(p.tier)],
   ];
@@ -89,7 +135,7 @@ function renderProspects() {
 async function findProspects(event) {
   event.preventDefault();
   try {
-    prospects = await get(`/products/${enc($("#product-code").value.trim())}/prospects`, { page_size: 100 });
+    prospects = await get(`/products/${enc($("#product-code").value)}/prospects`, { page_size: 100 });
     renderProspects();
   } catch (error) {
     prospects = null;
@@ -107,12 +153,31 @@ async function exportProspects() {
   }
 }
 
+function renderProducts() {
+  const select = $("#product-code");
+  const chosen = select.value;
+  clear(select).append(
+    h("option", { value: "", disabled: true, selected: !chosen }, t("prospects.pick")),
+    ...products.map((product) =>
+      h(
+        "option",
+        { value: product.id, selected: product.id === chosen },
+        `${product.name ?? product.id} · ${categoryName(product.category)} (${product.id})`,
+      ),
+    ),
+  );
+}
+
 export async function openMarketing(session) {
   $("#clusters-section").hidden = !session.may("clusters:read");
   $("#prospects-section").hidden = !session.may("prospects:read");
   if (session.may("clusters:read") && !clusters.length) {
     clusters = (await get("/clusters", { page_size: 50 })).items;
     renderClusters();
+  }
+  if (session.may("prospects:read") && session.may("products:read") && !products.length) {
+    products = (await get("/products")).items;
+    renderProducts();
   }
 }
 
@@ -121,7 +186,8 @@ export function initMarketing() {
   $("#prospects-export").addEventListener("click", exportProspects);
   onLanguageChange(() => {
     if (clusters.length) renderClusters();
-    if (shownCluster) $("#cluster-title").textContent = t("clusters.members", { id: shownCluster });
+    renderCluster();
     renderProspects();
+    if (products.length) renderProducts();
   });
 }

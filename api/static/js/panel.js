@@ -3,9 +3,9 @@
 
 import { enc, get, session } from "./api.js";
 import { $, clear, h, money, percent, riskBar } from "./dom.js";
-import { edgeId, nodeOf, TIE_COLOURS } from "./graph.js";
+import { nodeOf, TIE_COLOURS } from "./graph.js";
 import { graph } from "./explorer.js";
-import { onLanguageChange, stageName, t, tieName, tierName } from "./i18n.js";
+import { onLanguageChange, segmentName, stageName, statusName, t, tieName, tierName } from "./i18n.js";
 import { report } from "./status.js";
 
 const TIE_TYPES = Object.keys(TIE_COLOURS);
@@ -13,9 +13,9 @@ let last = null; // what the panel shows, to redraw it in another language
 
 function facts(customer) {
   const rows = [
-    ["field.segment", customer.segment],
+    ["field.segment", customer.segment && segmentName(customer.segment)],
     ["field.city", customer.city],
-    ["field.status", customer.status],
+    ["field.status", customer.status && statusName(customer.status)],
     ["field.stage", customer.lifecycle_stage && stageName(customer.lifecycle_stage)],
     ["field.aum", customer.aum !== null ? money(customer.aum) : null],
     ["field.deposits", customer.deposits !== null ? money(customer.deposits) : null],
@@ -63,25 +63,26 @@ function recommendations(customerId, body) {
   }
   const list = h("ol", { class: "evidence", id: "recommendations" });
   for (const item of body.recommendations) {
-    // The API names only the kinds of tie the evidence came through; light those ties of this customer.
-    const types = TIE_TYPES.filter((type) => item.why?.includes(type));
+    const types = [...new Set(item.evidence.flatMap((path) => path.ties))].filter((type) => TIE_TYPES.includes(type));
     const why = explain(item.why, types);
+    // The evidence paths name each customer as the graph draws it (real id or stub id): light exactly those.
     const light = () => {
-      const edges = graph().edgesOf(customerId, types);
-      graph().highlight([customerId], edges.map((edge) => edge.id()));
+      const g = graph();
+      const drawn = g.addPaths(item.evidence);
+      g.highlight(drawn.nodes.length ? drawn.nodes : [customerId], drawn.edges);
     };
-    list.append(
-      evidenceItem(
-        [
-          h("span", { class: "score", dataset: { score: item.score } }, item.score?.toFixed(3) ?? "–"),
-          h("strong", { class: "product", dataset: { product: item.product_code } }, item.product_code),
-          item.product_name ? ` ${item.product_name}` : "",
-          h("span", { class: "why" }, why),
-        ],
-        light,
-      ),
+    const entry = evidenceItem(
+      [
+        h("span", { class: "score", dataset: { score: item.score } }, item.score?.toFixed(3) ?? "–"),
+        h("strong", { class: "product", dataset: { product: item.product_code } }, item.product_code),
+        item.product_name ? ` ${item.product_name}` : "",
+        h("span", { class: "why" }, why),
+      ],
+      light,
     );
-    list.lastChild.dataset.ties = types.join(" ");
+    entry.dataset.ties = types.join(" ");
+    entry.dataset.paths = String(item.evidence.length);
+    list.append(entry);
   }
   section.push(list);
   return section;
@@ -100,24 +101,17 @@ function churn(customerId, body) {
   section.push(h("h4", {}, t("panel.contributors")));
   const list = h("ul", { class: "evidence", id: "churn-contributors" });
   for (const contributor of body.contributors) {
-    const node = nodeOf(contributor);
+    const ref = contributor.node ?? { id: contributor.stub?.opaque_id ?? contributor.customer?.id, name: contributor.stub?.name, stub: true };
     const light = () => {
-      const g = graph();
-      g.addNode(node);
-      g.addEdge(customerId, node.id, contributor.tie_type);
-      g.highlight([customerId, node.id], [edgeId(customerId, node.id, contributor.tie_type)]);
+      const drawn = graph().addPaths([{ nodes: [{ id: customerId }, ref], ties: [contributor.tie_type ?? "MEMBER"] }]);
+      graph().highlight(drawn.nodes, drawn.edges);
     };
-    list.append(
-      evidenceItem(
-        [
-          h("span", { class: "score" }, percent(contributor.share)),
-          node.name ?? "",
-          " · ",
-          tieName(contributor.tie_type),
-        ],
-        light,
-      ),
+    const entry = evidenceItem(
+      [h("span", { class: "score" }, percent(contributor.share)), ref.name ?? "", " · ", tieName(contributor.tie_type)],
+      light,
     );
+    entry.dataset.node = ref.id;
+    list.append(entry);
   }
   section.push(list);
   return section;
@@ -214,7 +208,7 @@ export async function showCustomer(customerId, actions) {
             "tbody",
             {},
             profile.accounts.map((account) =>
-              h("tr", {}, h("td", {}, account.product_id ?? ""), h("td", {}, account.status ?? ""), h("td", { class: "num" }, money(account.balance))),
+              h("tr", {}, h("td", {}, account.product_id ?? ""), h("td", {}, account.status ? statusName(account.status) : ""), h("td", { class: "num" }, money(account.balance))),
             ),
           ),
         ),

@@ -1,11 +1,13 @@
 // The manager's dashboard: book size, customers by tier and lifecycle stage, the most at-risk customers
-// and overdue follow-ups. Managers see their own book; a token with portfolio:read:all picks a manager.
+// overdue follow-ups and the best open cross-sell opportunities. Managers see their own book; a token with portfolio:read:all picks a manager.
 
 import { enc, get } from "./api.js";
 import { $, clear, h, riskBar, percent } from "./dom.js";
 import { barChart } from "./charts.js";
-import { onLanguageChange, stageName, t, tierName } from "./i18n.js";
+import { onLanguageChange, stageName, t, tieName, tierName } from "./i18n.js";
 import { report } from "./status.js";
+
+const TIE_WORD = /\b[A-Z]+(?:_[A-Z]+)+\b|\bREFERRED\b|\bGUARANTEES\b|\bSUPPLIES\b/g;
 
 const TIER_ORDER = ["private_banking", "diamond", "platinum", "gold", "silver", "standard"];
 const STAGE_ORDER = ["acquisition", "growth", "maturity", "decline", "churned"];
@@ -19,6 +21,42 @@ function ordered(counts, order) {
 
 function card(title, ...content) {
   return h("div", { class: "card" }, h("h3", {}, title), ...content);
+}
+
+async function openById(customerId) {
+  try {
+    const profile = await get(`/customers/${enc(customerId)}`);
+    await openCustomer?.(profile.customer);
+  } catch (error) {
+    report(error);
+  }
+}
+
+function opportunities() {
+  if (!body.opportunities.length) return h("p", { id: "no-opportunities" }, t("portfolio.no_opportunities"));
+  return h(
+    "table",
+    { class: "table", id: "opportunities" },
+    h("thead", {}, h("tr", {}, ["field.customer", "field.product"].map((key) => h("th", {}, t(key))), h("th", { class: "num" }, t("field.score")))),
+    h(
+      "tbody",
+      {},
+      body.opportunities.map((item) =>
+        h(
+          "tr",
+          {
+            class: "clickable",
+            dataset: { customerId: item.customer_id, product: item.product_code, score: item.score },
+            title: (item.why ?? "").replace(TIE_WORD, (type) => tieName(type)),
+            onclick: () => openById(item.customer_id),
+          },
+          h("td", {}, item.customer_name ?? item.customer_id),
+          h("td", {}, item.product_name ? `${item.product_name} (${item.product_code})` : item.product_code),
+          h("td", { class: "num" }, item.score.toFixed(3)),
+        ),
+      ),
+    ),
+  );
 }
 
 function render() {
@@ -54,6 +92,7 @@ function render() {
         ),
       ),
     ),
+    card(`${t("portfolio.opportunities")} · ${body.opportunities.length}`, opportunities()),
     card(
       `${t("portfolio.overdue")} · ${body.overdue_total}`,
       body.overdue_follow_ups.length

@@ -1,0 +1,100 @@
+"""What the explorer draws from: "N more" counts, evidence paths and churn contributors as graph nodes (real id
+in the book, the network's stub id outside it), cluster summaries and graphs, portfolio opportunities, products."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.conftest import CheckedClient, auth
+
+V1 = "/api/v1"
+
+
+def _get(client: CheckedClient, token: str, path: str, **params: Any) -> Any:
+    response = client.get(V1 + path, params=params, headers=auth(token))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _stub_ids(client: CheckedClient, token: str) -> dict[str, str]:
+    """Masked name -> opaque id of the stubs the network endpoint gives around p1 (depth 2)."""
+    related = _get(client, token, "/customers/p1/network", depth=2)["related"]
+    return {item["stub"]["name"]: item["stub"]["opaque_id"] for item in related if item["stub"]}
+
+
+def test_network_counts_the_neighbours_left_out(client: CheckedClient, tokens: dict[str, str]) -> None:
+    capped = _get(client, tokens["manager"], "/customers/p1/network", limit=1)
+    assert len(capped["related"]) == 1 and capped["omitted_neighbours"] == 2  # p1 has p2, p3 and c1
+    full = _get(client, tokens["manager"], "/customers/p1/network", depth=2)
+    assert full["omitted_neighbours"] == 0 and full["truncated"] is False
+    by_kind = {(item["customer"] or {}).get("id") or "stub": item for item in full["related"]}
+    assert by_kind["p3"]["omitted_neighbours"] == 0 and by_kind["c1"]["omitted_neighbours"] == 0
+    assert all(item["omitted_neighbours"] is None for item in full["related"] if item["stub"])
+
+
+def test_evidence_paths_name_nodes_as_the_graph_draws_them(client: CheckedClient, tokens: dict[str, str]) -> None:
+    body = _get(client, tokens["manager"], "/customers/p1/recommendations")
+    deposit = next(item for item in body["recommendations"] if item["product_code"] == "TD01")
+    assert deposit["product_name"] == "定期存款"
+    path = deposit["evidence"][0]
+    assert path["ties"] == ["SPOUSE_OF"]
+    centre, spouse = path["nodes"]
+    assert centre == {"id": "p1", "stub": False, "name": "王*", "kind": "Person"}
+    assert spouse["stub"] is True and spouse["name"] == "李*" and spouse["kind"] is None
+    assert spouse["id"] == _stub_ids(client, tokens["manager"])["李*"]  # the same node the network draws
+    assert '"p2"' not in client.bodies[-2]
+
+    admin = _get(client, tokens["admin"], "/customers/p1/recommendations")
+    nodes = next(i for i in admin["recommendations"] if i["product_code"] == "TD01")["evidence"][0]["nodes"]
+    assert [node["id"] for node in nodes] == ["p1", "p2"] and not any(node["stub"] for node in nodes)
+
+
+def test_churn_contributors_are_graph_nodes(client: CheckedClient, tokens: dict[str, str]) -> None:
+    body = _get(client, tokens["manager"], "/customers/p1/churn-risk")
+    node = body["contributors"][0]["node"]
+    assert node["stub"] is True and node["id"] == body["contributors"][0]["stub"]["opaque_id"]
+    assert node["id"] == _stub_ids(client, tokens["manager"])["李*"]
+    risk = _get(client, tokens["risk"], "/customers/p1/churn-risk")
+    assert risk["contributors"][0]["node"] == {"id": "p2", "stub": False, "name": "李*", "kind": "Person"}
+
+
+def test_cluster_summaries_for_marketing(client: CheckedClient, tokens: dict[str, str]) -> None:
+    (cluster,) = _get(client, tokens["marketing"], "/clusters")["items"]
+    assert cluster["id"] == "k1" and cluster["size"] == 2 and cluster["total_aum"] == 500000.0
+    assert sorted(member["name"] for member in cluster["central_members"]) == ["李*", "王*"]
+    assert all(member["opaque_id"].startswith("x-") for member in cluster["central_members"])
+    assert cluster["product_penetration"] == [
+        {"product_code": "FUND01", "product_name": "稳健理财", "share": 0.5},
+        {"product_code": "TD01", "product_name": "定期存款", "share": 0.5},
+    ]
+    assert cluster["referrals_per_member"] == 0.0 and cluster["referred_active_share"] == 0.0
+
+
+def test_cluster_detail_draws_members_and_their_ties(client: CheckedClient, tokens: dict[str, str]) -> None:
+    body = _get(client, tokens["marketing"], "/clusters/k1")
+    ids = {member["opaque_id"] for member in body["members"]}
+    assert len(ids) == 2 and all(member.startswith("x-") for member in ids)
+    assert [(tie["type"], {tie["source"], tie["target"]}) for tie in body["ties"]] == [("SPOUSE_OF", ids)]
+    assert body["cluster"]["size"] == 2 and '"p1"' not in client.bodies[-1]
+    assert client.get(f"{V1}/clusters/nope", headers=auth(tokens["marketing"])).status_code == 404
+
+
+def test_portfolio_lists_the_best_opportunities(client: CheckedClient, tokens: dict[str, str]) -> None:
+    body = _get(client, tokens["manager"], "/managers/m1/portfolio")
+    recommendations = _get(client, tokens["manager"], "/customers/p1/recommendations")["recommendations"]
+    # m1's book: p1 consents, p3 refused, c1 never said; so every opportunity is p1's.
+    assert [(o["customer_id"], o["product_code"], o["score"]) for o in body["opportunities"]] == [
+        ("p1", r["product_code"], r["score"]) for r in recommendations
+    ]
+    first = body["opportunities"][0]
+    assert first["customer_name"] == "王*" and first["product_name"] == "定期存款" and "SPOUSE_OF" in first["why"]
+    assert _get(client, tokens["risk"], "/managers/m2/portfolio")["opportunities"][0]["customer_id"] in {"p2", "p4"}
+
+
+def test_product_catalogue(client: CheckedClient, tokens: dict[str, str]) -> None:
+    for token in ("manager", "marketing", "risk", "admin"):
+        assert _get(client, tokens[token], "/products")["items"] == [
+            {"id": "FUND01", "name": "稳健理财", "category": "investment"},
+            {"id": "TD01", "name": "定期存款", "category": "deposit"},
+        ]
+    assert client.get(f"{V1}/products", headers=auth(tokens["service_none"])).status_code == 403
