@@ -195,7 +195,9 @@ async def get_recommendations(
             return RecommendationsPublic(
                 customer_id=customer_id, recommendations=[], reason="customer has not consented to marketing"
             )
-        result = wiring.call("cross_sell", ctx.store, customer_id, limit=limit)
+        result = wiring.call(
+            "cross_sell", ctx.store, customer_id, limit=limit, settings=ctx.services.settings.analytics
+        )
         items = [
             flatten(item) if isinstance(item, dict) else {"product_code": str(item)}
             for item in items_of(result, "recommendations", "products", "items")

@@ -83,7 +83,16 @@ async def get_portfolio(
     def work() -> PortfolioPublic:
         if ctx.store.get_node(NodeLabel.MANAGER, manager_id) is None:
             raise NotFound(f"manager {manager_id!r} not found")
-        result = plain(wiring.call("manager_portfolio", ctx.store, manager_id, today=date.today(), top=top))
+        result = plain(
+            wiring.call(
+                "manager_portfolio",
+                ctx.store,
+                manager_id,
+                today=date.today(),
+                top=top,
+                settings=ctx.services.settings.analytics,
+            )
+        )
         at_risk = [customer_fields(item) for item in items_of(result, "at_risk")]
         follow_ups = [
             FollowUpPublic(

@@ -197,7 +197,13 @@ async def list_prospects(
     offset = ctx.services.cursors.decode(cursor, binding)
 
     def work() -> ProspectPage:
-        result = wiring.call("prospects", ctx.store, code, limit=min(10_000, offset + size + 1000))
+        result = wiring.call(
+            "prospects",
+            ctx.store,
+            code,
+            limit=min(10_000, offset + size + 1000),
+            settings=ctx.services.settings.analytics,
+        )
         prospects = []
         for item in items_of(result, "prospects", "customers", "items"):
             fields = customer_fields(item)
