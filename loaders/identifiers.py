@@ -10,7 +10,6 @@ offending value, because it is personal data and messages end up in logs and qua
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from datetime import date
@@ -344,5 +343,5 @@ def keyed_hash(value: str, key: bytes, *, purpose: str) -> str:
     # A colon in the purpose would make "a:b" + "c" collide with "a" + "b:c".
     if not purpose or ":" in purpose:
         raise ValueError("keyed_hash: the purpose must be non-empty and contain no ':'")
-    digest = hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
-    return digest[:32]
+    # hmac.digest is the one-shot C path: the same HMAC as hmac.new(...).hexdigest(), a few times faster.
+    return hmac.digest(key, f"{purpose}:{value}".encode(), "sha256").hex()[:32]

@@ -48,6 +48,18 @@ def decode_lines(data: bytes, encoding: str) -> Iterator[tuple[int, str | None]]
     """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        pass
+    else:
+        # The whole file decodes (the usual case): its lines are the lines decoded one by one, as the
+        # newline byte never sits inside a character, so decode once instead of once per line.
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        yield from enumerate((line.rstrip("\r") for line in lines), start=1)
+        return
     chunks = data.split(b"\n")
     if chunks and chunks[-1] == b"":
         chunks.pop()
@@ -75,8 +87,20 @@ def parse_csv(
                 raise SourceError("the header line does not decode with the source's encoding")
             records.append(RawRecord(number, "", problem=QuarantineReason.BAD_ENCODING, message="line does not decode"))
             continue
-        if not pending and not text.strip():
-            continue
+        if not pending:
+            if not text.strip():
+                continue
+            if quotechar not in text and "\r" not in text:
+                # No quote and no carriage return: the csv module would split on the delimiter, and
+                # nothing can continue on the next line. Most lines take this path.
+                cells = text.split(delimiter)
+                if header is None:
+                    header = [name.strip() for name in cells]
+                elif len(cells) != len(header):
+                    records.append(_malformed(number, text, len(cells), len(header)))
+                else:
+                    records.append(RawRecord(number, text, dict(zip(header, cells, strict=True))))
+                continue
         pending.append((number, text))
         joined = "\n".join(part for _, part in pending)
         fields = _split_complete(joined, delimiter, quotechar)
@@ -88,14 +112,7 @@ def parse_csv(
             header = [name.strip() for name in fields]
             continue
         if len(fields) != len(header):
-            records.append(
-                RawRecord(
-                    first_line,
-                    joined,
-                    problem=QuarantineReason.MALFORMED_LINE,
-                    message=f"{len(fields)} fields where the header has {len(header)}",
-                )
-            )
+            records.append(_malformed(first_line, joined, len(fields), len(header)))
             continue
         records.append(RawRecord(first_line, joined, dict(zip(header, fields, strict=True))))
     if pending:
@@ -106,6 +123,12 @@ def parse_csv(
     if header is None:
         raise SourceError("the file is empty: no header line")
     return header, records
+
+
+def _malformed(line: int, text: str, fields: int, expected: int) -> RawRecord:
+    return RawRecord(
+        line, text, problem=QuarantineReason.MALFORMED_LINE, message=f"{fields} fields where the header has {expected}"
+    )
 
 
 def _split_complete(text: str, delimiter: str, quotechar: str) -> list[str] | None:

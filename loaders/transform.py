@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from loaders.identifiers import (
     InvalidIdentifier,
@@ -74,21 +75,42 @@ def parse_datetime(text: str, pattern: str | None = None, *, today: date | None 
     A two-digit year that would put the date in the future is taken to be in the previous century,
     which is what a birth date ``YYMMDD`` means.
     """
-    text = to_half_width(text).strip()
-    try:
-        if pattern is None:
-            return datetime.fromisoformat(text)
-        directive = strftime_pattern(pattern)
-        parsed = datetime.strptime(text, directive)
-    except ValueError:
-        raise RowProblem(QuarantineReason.BAD_DATE, "not a date in the expected format") from None
-    if "%y" in directive and parsed.date() > (today or date.today()):
-        parsed = parsed.replace(year=parsed.year - 100)
-    return parsed
+    return datetime_parser(pattern, today=today)(text)
+
+
+def datetime_parser(pattern: str | None, *, today: date | None = None) -> Callable[[str], datetime]:
+    """:func:`parse_datetime` for one pattern, with the pattern translated once."""
+    directive = strftime_pattern(pattern) if pattern is not None else None
+    two_digit_year = directive is not None and "%y" in directive
+
+    def parse(text: str) -> datetime:
+        text = to_half_width(text).strip()
+        try:
+            if directive is None:
+                return datetime.fromisoformat(text)
+            parsed = datetime.strptime(text, directive)
+        except ValueError:
+            raise RowProblem(QuarantineReason.BAD_DATE, "not a date in the expected format") from None
+        if two_digit_year and parsed.date() > (today or date.today()):
+            parsed = parsed.replace(year=parsed.year - 100)
+        return parsed
+
+    return parse
+
+
+_PLAIN_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_PLAIN_FLOAT = re.compile(_PLAIN_NUMBER)
+_INFINITIES = (float("inf"), float("-inf"))
 
 
 def parse_number(text: str, *, integer: bool = False) -> int | float:
     """A number with optional thousands separators, full-width digits, currency marks and (negative) brackets."""
+    if not integer and _PLAIN_FLOAT.fullmatch(text):
+        # Plain digits (most cells): nothing below would change the text before float().
+        number = float(text)
+        if number in _INFINITIES:
+            raise RowProblem(QuarantineReason.BAD_NUMBER, "not a number")
+        return number
     value = to_half_width(text).strip().replace(",", "").replace("_", "").replace(" ", "")
     value = _CURRENCY.sub("", value)
     negative = value.startswith("(") and value.endswith(")")
@@ -98,10 +120,10 @@ def parse_number(text: str, *, integer: bool = False) -> int | float:
         if integer:
             if not re.fullmatch(r"[+-]?\d+", value):
                 raise ValueError(value)
-            number: int | float = int(value)
+            number = int(value)
         else:
             number = float(value)
-            if number != number or number in (float("inf"), float("-inf")):
+            if number != number or number in _INFINITIES:
                 raise ValueError(value)
     except ValueError:
         raise RowProblem(QuarantineReason.BAD_NUMBER, "not a number") from None
@@ -118,8 +140,23 @@ def parse_boolean(text: str) -> bool:
 
 
 def parse_float_list(text: str, separator: str | None) -> list[float]:
-    parts = [part for part in re.split(f"[{re.escape(separator or ';')}]", to_half_width(text)) if part.strip()]
-    return [float(parse_number(part)) for part in parts]
+    return _float_list_parser(separator)(text)
+
+
+def _float_list_parser(separator: str | None) -> Callable[[str], list[float]]:
+    separators = re.escape(separator or ";")
+    split = re.compile(f"[{separators}]").split
+    plain = re.compile(f"{_PLAIN_NUMBER}(?:[{separators}]{_PLAIN_NUMBER})*")
+
+    def parse(text: str) -> list[float]:
+        if plain.fullmatch(text):
+            # Only plain numbers and separators (most cells): parse_number would change none of them.
+            numbers = [float(part) for part in split(text)]
+            if not any(number in _INFINITIES for number in numbers):
+                return numbers
+        return [float(parse_number(part)) for part in split(to_half_width(text)) if part.strip()]
+
+    return parse
 
 
 def parse_text_list(text: str, separator: str | None) -> list[str]:
@@ -129,43 +166,75 @@ def parse_text_list(text: str, separator: str | None) -> list[str]:
 
 def transform_value(column: Column, raw: str | None, *, today: date | None = None) -> Any:
     """The typed value of one non-personal cell; None for an empty cell. Raises :class:`RowProblem`."""
-    text = raw if raw is not None else ""
-    if column.trim:
-        text = text.strip()
-    if column.half_width:
-        text = to_half_width(text)
-    if text == "":
-        if column.default is not None:
-            return column.default
-        if column.required:
-            raise RowProblem(QuarantineReason.MISSING_VALUE, "required value is empty")
-        return None
+    return cell_transform(column, today=today)(raw)
+
+
+_DISTINCT_VALUES = 1 << 16
+"""Per column, how many distinct cells of a few-valued type (dates, yes/no) keep their parsed value."""
+
+
+def cell_transform(column: Column, *, today: date | None = None) -> Callable[[str | None], Any]:
+    """:func:`transform_value` for one column, with its options read once: call it once per cell."""
+    parse = _value_parser(column, today)
+    trim, half_width, default, required = column.trim, column.half_width, column.default, column.required
+
+    def transform(raw: str | None) -> Any:
+        text = raw if raw is not None else ""
+        if trim:
+            text = text.strip()
+        if half_width:
+            text = to_half_width(text)
+        if text == "":
+            if default is not None:
+                return default
+            if required:
+                raise RowProblem(QuarantineReason.MISSING_VALUE, "required value is empty")
+            return None
+        return parse(text)
+
+    return transform
+
+
+def _value_parser(column: Column, today: date | None) -> Callable[[str], Any]:
+    """The parse of a non-empty cell of ``column``."""
     if column.map is not None:
-        if text not in column.map:
-            raise RowProblem(QuarantineReason.UNKNOWN_CODE, "code is not in the column's map")
-        return column.map[text]
-    kind = column.type
+        codes = column.map
+
+        def mapped(text: str) -> Any:
+            if text not in codes:
+                raise RowProblem(QuarantineReason.UNKNOWN_CODE, "code is not in the column's map")
+            return codes[text]
+
+        return mapped
+    kind, prefix = column.type, column.prefix
     if kind is ValueType.TEXT:
-        return column.prefix + text
+        return lambda text: prefix + text
     if kind is ValueType.INTEGER:
-        return parse_number(text, integer=True)
+        return lambda text: parse_number(text, integer=True)
     if kind is ValueType.NUMBER:
-        return float(parse_number(text))
+        return lambda text: float(parse_number(text))
     if kind is ValueType.AMOUNT:
-        return round(float(parse_number(text)), 2)
+        return lambda text: round(float(parse_number(text)), 2)
     if kind is ValueType.BOOLEAN:
-        return parse_boolean(text)
-    if kind is ValueType.DATE:
-        return parse_datetime(text, column.format, today=today).date().isoformat()
-    if kind is ValueType.DATETIME:
-        return parse_datetime(text, column.format, today=today).isoformat()
+        return lru_cache(maxsize=_DISTINCT_VALUES)(parse_boolean)
+    if kind is ValueType.DATE or kind is ValueType.DATETIME:
+        parse = datetime_parser(column.format, today=today)
+        # Few distinct values (birth dates, opening dates) and strptime is slow: parse each once.
+        if kind is ValueType.DATE:
+            return lru_cache(maxsize=_DISTINCT_VALUES)(lambda text: parse(text).date().isoformat())
+        return lru_cache(maxsize=_DISTINCT_VALUES)(lambda text: parse(text).isoformat())
     if kind is ValueType.FLOAT_LIST:
-        return parse_float_list(text, column.format)
+        return _float_list_parser(column.format)
     if kind is ValueType.TEXT_LIST:
-        return [column.prefix + item for item in parse_text_list(text, column.format)]
+        separator = column.format
+        return lambda text: [prefix + item for item in parse_text_list(text, separator)]
     if kind is ValueType.CREDIT_CODE:
-        return _identifier(normalize_credit_code, text)
-    raise RowProblem(QuarantineReason.MALFORMED_LINE, f"type {kind} needs transform_row")  # personal types
+        return lambda text: _identifier(normalize_credit_code, text)
+
+    def personal(text: str) -> Any:
+        raise RowProblem(QuarantineReason.MALFORMED_LINE, f"type {kind} needs transform_row")
+
+    return personal
 
 
 _NORMALISE: dict[ValueType, Callable[[str], str]] = {
@@ -200,28 +269,60 @@ def transform_row(
 ) -> TypedRow:
     """Properties of one record; raises :class:`RowProblem` (message prefixed with the property) on the
     first value that cannot be used. Empty optional cells become None, which removes a stored value."""
-    properties: dict[str, Any] = {}
-    identifiers: dict[ValueType, str] = {}
-    for name, column in columns.items():
-        raw = values.get(column.from_)
-        try:
+    return RowTransform(columns, hash_key, today=today)(values)
+
+
+class _Step(NamedTuple):
+    name: str
+    from_: str
+    personal: ValueType | None  # a personal identifier type: stored as ``<name>_hash`` and ``<name>_masked``
+    required: bool
+    transform: Callable[[str | None], Any] | None  # the cell's transform, for other types
+    credit_code: bool
+
+
+class RowTransform:
+    """:func:`transform_row` for one source's columns, prepared once; call it once per record.
+
+    A loader makes one per source, so that per cell there is only the work its value needs.
+    """
+
+    def __init__(self, columns: Mapping[str, Column], hash_key: bytes, *, today: date | None = None) -> None:
+        self.hash_key = hash_key
+        self.today = today
+        self._steps: list[_Step] = []
+        for name, column in columns.items():
             if column.type in PERSONAL_TYPES and column.map is None:
-                text = to_half_width(raw or "").strip()
-                if not text:
-                    if column.required:
-                        raise RowProblem(QuarantineReason.MISSING_VALUE, "required value is empty")
-                    properties[f"{name}_hash"] = properties[f"{name}_masked"] = None
-                    continue
-                hashed, masked = personal_values(column.type, text, hash_key, today=today)
-                properties[f"{name}_hash"], properties[f"{name}_masked"] = hashed, masked
-                identifiers.setdefault(column.type, hashed)
+                self._steps.append(_Step(name, column.from_, column.type, column.required, None, False))
                 continue
-            if column.type is ValueType.CREDIT_CODE:
+            credit_code = column.type is ValueType.CREDIT_CODE
+            if credit_code:
                 column = column.model_copy(update={"half_width": True})
-            value = transform_value(column, raw, today=today)
-        except RowProblem as problem:
-            raise RowProblem(problem.reason, f"{name} (column {column.from_}): {problem.message}") from None
-        properties[name] = value
-        if column.type is ValueType.CREDIT_CODE and value is not None:
-            identifiers.setdefault(ValueType.CREDIT_CODE, value)
-    return TypedRow(properties, identifiers)
+            transform = cell_transform(column, today=today)
+            self._steps.append(_Step(name, column.from_, None, column.required, transform, credit_code))
+
+    def __call__(self, values: Mapping[str, str]) -> TypedRow:
+        properties: dict[str, Any] = {}
+        identifiers: dict[ValueType, str] = {}
+        for name, from_, personal, required, transform, credit_code in self._steps:
+            raw = values.get(from_)
+            try:
+                if transform is None:
+                    assert personal is not None
+                    text = to_half_width(raw or "").strip()
+                    if not text:
+                        if required:
+                            raise RowProblem(QuarantineReason.MISSING_VALUE, "required value is empty")
+                        properties[f"{name}_hash"] = properties[f"{name}_masked"] = None
+                        continue
+                    hashed, masked = personal_values(personal, text, self.hash_key, today=self.today)
+                    properties[f"{name}_hash"], properties[f"{name}_masked"] = hashed, masked
+                    identifiers.setdefault(personal, hashed)
+                    continue
+                value = transform(raw)
+            except RowProblem as problem:
+                raise RowProblem(problem.reason, f"{name} (column {from_}): {problem.message}") from None
+            properties[name] = value
+            if credit_code and value is not None:
+                identifiers.setdefault(ValueType.CREDIT_CODE, value)
+        return TypedRow(properties, identifiers)

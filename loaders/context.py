@@ -1,0 +1,176 @@
+"""What the loading of one mapping shares across its sources: the store, ids made so far, quarantine, reports.
+
+``loaders.load`` drives a load; ``loaders.customers``, ``loaders.nodes`` and ``loaders.ties`` load one
+kind of source each through a :class:`LoadContext`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from graph.model import NodeLabel, NodeRow, TieRow, TieType
+from graph.settings import Settings
+from graph.store import GraphStore
+from loaders.identifiers import to_half_width
+from loaders.mapping import Mapping, Source, SourceFormat
+from loaders.quarantine import QuarantinedRow, QuarantineFile, QuarantineReason
+from loaders.read import RawRecord, RawSource, read_columns, read_source
+from loaders.report import SourceReport
+from loaders.transform import RowProblem, RowTransform
+
+Progress = Callable[[str, int, int], None]
+"""Called with (source name, rows done, rows total) when a source starts and after each batch."""
+
+READ_IN_FULL_FOR_COLUMNS = frozenset({SourceFormat.XLSX, SourceFormat.JSONL})
+"""Formats whose column names are known only by reading the whole file."""
+
+
+@dataclass
+class Pending:
+    """Rows waiting for the next atomic write."""
+
+    nodes: list[NodeRow] = field(default_factory=list)
+    ties: list[TieRow] = field(default_factory=list)
+    rows: int = 0
+
+
+def node_row(label: NodeLabel, node_id: str, properties: dict[str, Any]) -> NodeRow:
+    """A node row to write; pydantic copies ``properties``, so rows never share a dict."""
+    return NodeRow(label=label, id=node_id, properties=properties)
+
+
+def tie_row(tie_type: TieType, source: str, target: str, properties: dict[str, Any] | None = None) -> TieRow:
+    """A tie row to write (see :func:`node_row`)."""
+    return TieRow(type=tie_type, source=source, target=target, properties=properties or {})
+
+
+class SourceReads:
+    """Reads the files of a load, each file whose columns needed a full read only once.
+
+    An xlsx sheet or a JSON lines file is read in full to check its columns before anything is written,
+    and several sources often read one sheet; the read is kept until its last source has taken it.
+    Delimited files are not kept: parsing them again costs less than holding them through a load.
+    """
+
+    def __init__(self, reads: Iterable[tuple[Source, Path]]) -> None:
+        self._readers: Counter[tuple[Any, ...]] = Counter(
+            _read_key(source, path) for source, path in reads if source.format in READ_IN_FULL_FOR_COLUMNS
+        )
+        self._kept: dict[tuple[Any, ...], RawSource] = {}
+
+    def columns(self, source: Source, path: Path) -> list[str]:
+        """The file's column names, for the checks made before a load."""
+        if source.format not in READ_IN_FULL_FOR_COLUMNS:
+            return read_columns(source, path)
+        key = _read_key(source, path)
+        if key not in self._kept:
+            self._kept[key] = read_source(source, path)
+        return self._kept[key].columns
+
+    def read(self, source: Source, path: Path) -> RawSource:
+        """The whole file, as ``read_source`` gives it."""
+        key = _read_key(source, path)
+        if key not in self._readers:
+            return read_source(source, path)
+        raw = self._kept.get(key) or read_source(source, path)
+        self._readers[key] -= 1
+        if self._readers[key] > 0:
+            self._kept[key] = raw
+        else:
+            self._kept.pop(key, None)
+        return raw
+
+
+def _read_key(source: Source, path: Path) -> tuple[Any, ...]:
+    # Everything read_source looks at: two sources with the same key get the same records.
+    return (path, source.format, source.encoding, source.separator, source.quotechar, source.sheet)
+
+
+class LoadContext:
+    """State shared by the sources of one load."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        mapping: Mapping,
+        settings: Settings,
+        progress: Progress | None,
+        today: date | None,
+        reads: SourceReads,
+    ) -> None:
+        self.store = store
+        self.mapping = mapping
+        self.batch_size = settings.batch_size
+        self.hash_key = settings.pii_hash_key.get_secret_value().encode()
+        self.progress = progress
+        self.today = today or date.today()
+        self.reads = reads
+        self.quarantine: QuarantineFile | None = None
+        self.reports: list[SourceReport] = []
+        self.review_candidates: list[Any] = []
+        self.merged_by_score = 0
+        self.retired: set[str] = set()
+        self.ties_seen: set[tuple[TieType, str, str]] = set()
+        self._known: dict[NodeLabel, set[str]] = {}
+        self._crosswalk: dict[str, str] = {}
+        self._crosswalk_read = False
+
+    def known(self, label: NodeLabel) -> set[str]:
+        """Ids of existing nodes under a primary label: the store's, read once, plus this load's."""
+        primary = label.primary
+        if primary not in self._known:
+            self._known[primary] = {record.id for record in self.store.nodes(primary)}
+        return self._known[primary]
+
+    def crosswalk(self) -> dict[str, str]:
+        """Record ref (``system:key``) -> customer id, from the store's lineage; this load's are added later."""
+        if not self._crosswalk_read:
+            self._crosswalk_read = True
+            for tie in self.store.ties([TieType.FROM_SOURCE]):
+                if tie.source not in self.retired:
+                    self._crosswalk.setdefault(tie.target, tie.source)
+        return self._crosswalk
+
+    def add_lineage(self, refs: Iterable[str], customer_ids: Iterable[str]) -> None:
+        """This load's record refs and the customers they became, for ties and links that name them."""
+        self._crosswalk.update(zip(refs, customer_ids, strict=True))
+
+    def row_transform(self, source: Source) -> RowTransform:
+        """The source's column transforms, prepared once for all its rows."""
+        return RowTransform(source.columns, self.hash_key, today=self.today)
+
+    def refuse(self, report: SourceReport, file: Path, raw: RawRecord, reason: QuarantineReason, message: str) -> None:
+        assert self.quarantine is not None
+        self.quarantine.add(QuarantinedRow(report.name, file.name, raw.line, raw.text, reason, message))
+        report.count_reason(reason.value)
+
+    def flush(self, report: SourceReport, pending: Pending, done: int, total: int) -> None:
+        if pending.nodes or pending.ties:
+            result = self.store.write(pending.nodes, pending.ties)
+            report.nodes_written += result.nodes
+            report.ties_written += result.ties
+        pending.nodes, pending.ties, pending.rows = [], [], 0
+        if self.progress is not None:
+            self.progress(report.name, done, total)
+
+    def read(self, source: Source, files: list[Path], role: str) -> tuple[SourceReport, list[RawSource]]:
+        report = SourceReport(name=source.name, system=source.system, role=role, files=[str(p) for p in files])
+        raws = [self.reads.read(source, path) for path in files]
+        report.rows_read = sum(len(raw.records) for raw in raws)
+        self.reports.append(report)
+        if self.progress is not None:
+            self.progress(source.name, 0, report.rows_read)
+        return report, raws
+
+
+def row_key(source: Source, values: dict[str, str]) -> str:
+    """The record key: the key columns' values, half-width and trimmed, joined by ``|``."""
+    parts = [to_half_width(values.get(column, "")).strip() for column in source.key]
+    if any(not part for part in parts):
+        raise RowProblem(QuarantineReason.MISSING_VALUE, f"key column(s) {', '.join(source.key)} empty")
+    return "|".join(parts)

@@ -1,0 +1,95 @@
+"""Loading a source of other nodes (accounts, products, managers ...), with the ties its links make."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from graph.model import NodeLabel, NodeRow, TieRow
+from graph.ties import spec
+from loaders.context import LoadContext, Pending, node_row, row_key, tie_row
+from loaders.identifiers import to_half_width
+from loaders.mapping import Link, Source
+from loaders.quarantine import QuarantineReason
+from loaders.transform import RowProblem
+
+
+def load_nodes(context: LoadContext, source: Source, files: list[Path]) -> None:
+    """Write a node per row, and a tie per link; a link to a missing node is an orphan (or makes it)."""
+    assert source.node is not None
+    started = time.perf_counter()
+    report, raws = context.read(source, files, "nodes")
+    transform = context.row_transform(source)
+    label = source.node
+    known = context.known(label)
+    seen: set[str] = set()
+    written: set[str] = set()
+    batch = Pending()
+    done = 0
+    for raw_source in raws:
+        for raw in raw_source.records:
+            done += 1
+            if raw.problem is not None:
+                context.refuse(report, raw_source.path, raw, raw.problem, raw.message)
+                continue
+            try:
+                key = row_key(source, raw.values)
+                typed = transform(raw.values)
+                node_id = source.id_prefix + key
+                if key in seen:
+                    raise RowProblem(QuarantineReason.DUPLICATE_KEY, f"key {', '.join(source.key)} repeated")
+                links = [_link(context, label, node_id, link, raw.values) for link in source.links]
+            except RowProblem as problem:
+                context.refuse(report, raw_source.path, raw, problem.reason, problem.message)
+                continue
+            seen.add(key)
+            if node_id in written:
+                report.merged += 1
+            else:
+                report.loaded += 1
+                written.add(node_id)
+            batch.nodes.append(node_row(label, node_id, typed.properties))
+            known.add(node_id)
+            for made in links:
+                if made is None:
+                    continue
+                created, tie = made
+                if created is not None:
+                    batch.nodes.append(created)
+                    context.known(created.label).add(created.id)
+                batch.ties.append(tie)
+            batch.rows += 1
+            if batch.rows >= context.batch_size:
+                context.flush(report, batch, done, report.rows_read)
+    context.flush(report, batch, report.rows_read, report.rows_read)
+    report.seconds = round(time.perf_counter() - started, 3)
+
+
+def _link(
+    context: LoadContext, label: NodeLabel, node_id: str, link: Link, values: dict[str, str]
+) -> tuple[NodeRow | None, TieRow] | None:
+    tie_spec = spec(link.type)
+    node_is_source = tie_spec.source is label.primary
+    other_label = tie_spec.target if node_is_source else tie_spec.source
+    raw_key = link.value if link.value is not None else values.get(link.from_ or "", "")
+    key = to_half_width(raw_key).strip()
+    if not key:
+        if link.required:
+            raise RowProblem(QuarantineReason.MISSING_VALUE, f"{link.type} link column {link.from_} empty")
+        return None
+    created: NodeRow | None = None
+    if other_label is NodeLabel.CUSTOMER:
+        other_id = context.crosswalk().get(f"{link.system or ''}:{key}")
+    else:
+        other_id = link.prefix + key
+        if other_id not in context.known(other_label):
+            if link.create:
+                created = node_row(other_label, other_id, {"name": key})
+            else:
+                other_id = None
+    if other_id is None:
+        if link.required:
+            raise RowProblem(QuarantineReason.ORPHAN, f"{link.type} link: no {other_label} for column {link.from_}")
+        return None
+    source, target = (node_id, other_id) if node_is_source else (other_id, node_id)
+    return created, tie_row(link.type, source, target)
