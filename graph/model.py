@@ -78,8 +78,29 @@ def check_properties(props: Mapping[str, Any], *, row: int | None = None, kind: 
     Nested maps and mixed lists are refused because Neo4j cannot store them; a list mixing ints and
     floats becomes all floats, as Neo4j would not keep it either.
     """
+    return checked_properties(props, row=row, kind=kind)[0]
+
+
+def checked_properties(
+    props: Mapping[str, Any], *, row: int | None = None, kind: str = "node"
+) -> tuple[Properties, bool]:
+    """:func:`check_properties`, and whether ``props`` itself could be kept: only immutable scalars, unchanged."""
     checked: Properties = {}
+    same = True
     for key, value in props.items():
+        value_type = type(value)
+        # Fast path for exact builtin types (most rows of a large load); everything else takes the full checks.
+        if value_type in _PLAIN_SCALARS and type(key) is str and key and key != "id":
+            if value_type is not float or value == value:
+                checked[key] = value
+                continue
+        elif value_type is list and type(key) is str and key and key != "id":
+            item_types = {type(item) for item in value}
+            if len(item_types) <= 1 and item_types <= _PLAIN_ITEMS:
+                checked[key] = list(value)
+                same = False  # the copy keeps the store's list apart from the caller's
+                continue
+        same = False
         if not isinstance(key, str) or not key or key == "id":
             raise UnsupportedProperty(f"property name {key!r} is not allowed", row=row, kind=kind)
         if isinstance(value, float) and value != value:
@@ -96,7 +117,11 @@ def check_properties(props: Mapping[str, Any], *, row: int | None = None, kind: 
                 checked[key] = [float(item) for item in value]
                 continue
         raise UnsupportedProperty(f"property {key!r} has unsupported type {type(value).__name__}", row=row, kind=kind)
-    return checked
+    return checked, same
+
+
+_PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
+_PLAIN_ITEMS = frozenset({str, int, float, bool})
 
 
 def _scalar_kind(value: Any) -> type | None:

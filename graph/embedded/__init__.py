@@ -188,6 +188,8 @@ class EmbeddedStore(GraphStore):
 
 
 def _merged(current: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    if not current:
+        return {name: value for name, value in update.items() if value is not None}
     merged = {**current, **update}
     return {name: value for name, value in merged.items() if value is not None}
 

@@ -32,8 +32,12 @@ NodeRowOnDisk = tuple[str, str, str, str]
 TieRowOnDisk = tuple[str, str, str, str]
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""One encoder for every row: ``json.dumps`` with options builds a new encoder per call."""
+
+
 def encode(props: dict[str, Any]) -> str:
-    return json.dumps(props, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(props) if props else "{}"
 
 
 class Disk:

@@ -1,0 +1,556 @@
+"""The benchmark run: generate a bank, then load, analyse, query and serve it on each backend in turn.
+
+Each backend is measured the same way (:func:`measure_backend`); the baselines (row-by-row MERGE on
+Neo4j, the plain-Python churn spreading) and the embedded-versus-Neo4j ratios come from the same run.
+Nothing here asserts a time: the numbers go to the report, the targets are compared and shown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import math
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.measure import TimedStore, latency, process_peak_mib, reset_peak
+from bench.report import (
+    LOAD_KINDS,
+    QUERY_NAMES,
+    AnalyzeResult,
+    ApiResult,
+    BackendResult,
+    Baselines,
+    BenchMeta,
+    BenchReport,
+    ChurnPropagation,
+    LoadPhase,
+    LoadResult,
+    MemoryResult,
+    RowByRow,
+    Target,
+    render_markdown,
+)
+from graph.cypher import render
+from graph.embedded import EmbeddedStore
+from graph.errors import CrmGraphError, StoreError
+from graph.model import NodeLabel, NodeRecord
+from graph.settings import Settings
+from graph.store import GraphStore
+from loaders.generator import generate
+from loaders.load import load_mapping
+from queries.analytics import analyze, churn_risk, cross_sell
+from queries.analytics.churn import DirectedTies, initial_energy, own_risk, spread_energy, spread_energy_loop
+from queries.analytics.frames import read_frames
+from queries.analytics.value import customer_value
+from queries.customers import customer_360
+from queries.groups import household
+from queries.network import related_customers
+
+Progress = Callable[[str, int, int], None]
+"""Called with (stage, done, total); total 0 when unknown."""
+
+NEO4J_URI_VARIABLE = "CRM_GRAPH_BENCH_NEO4J_URI"
+WARMUP_QUERIES = 10
+ROLE_KINDS = {"customers": "customer_nodes", "nodes": "other_nodes", "ties": "ties"}
+
+Question = Callable[[GraphStore, str], object]
+QUESTIONS: dict[str, Question] = {
+    "customer_360": customer_360,
+    "network_2hop": lambda store, customer_id: related_customers(store, customer_id, depth=2),
+    "household": household,
+    "cross_sell": cross_sell,
+    "churn_risk": churn_risk,
+}
+API_PATHS = (
+    "/api/v1/customers/{id}",
+    "/api/v1/customers/{id}/network?depth=2",
+    "/api/v1/customers/{id}/household",
+    "/api/v1/customers/{id}/recommendations",
+    "/api/v1/customers/{id}/churn-risk",
+)
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """What to run. ``neo4j_uri`` None starts a local Neo4j (``graph.neo4j_launcher``) for the run."""
+
+    customers: int = 100_000
+    queries: int = 1_000
+    seed: int = 7
+    skip_neo4j: bool = False
+    neo4j_uri: str | None = None
+    neo4j_heap: str = "2g"
+    neo4j_pagecache: str = "2g"
+    row_by_row_rows: int = 5_000
+    api_concurrency: int = 16
+    api_max_requests: int = 5_000
+    api_max_seconds: float = 20.0
+    work_dir: Path | None = None
+    """Where the bank, the embedded store and load reports go; a temporary folder (removed) by default."""
+    settings: Settings = field(default_factory=Settings)
+
+
+def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchReport:
+    """Measure both backends on one generated bank and return the report (see :mod:`bench.report`)."""
+    report_progress = progress or (lambda _stage, _done, _total: None)
+    started = time.perf_counter()
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    with _work_dir(config.work_dir) as work:
+        report_progress("generate bank", 0, 0)
+        bank = work / "bank"
+        summary = generate(config.customers, config.seed, bank)
+        report_progress("generate bank", 1, 1)
+        settings = config.settings.model_copy(
+            update={
+                "review_path": work / "review.json",
+                "api_tokens_path": work / "api" / "tokens.sqlite",
+                "api_audit_path": work / "api" / "audit.jsonl",
+                "api_rate_per_second": 1_000_000.0,
+                "api_rate_burst": 1_000_000,
+            }
+        )
+        backends: dict[str, BackendResult] = {}
+
+        reset_peak()
+        with EmbeddedStore(work / "embedded.sqlite") as embedded:
+            backends["embedded"], loaded = measure_backend(
+                embedded, "embedded", bank, work, settings, config, None, report_progress
+            )
+            sample_ids = loaded.sample_ids
+            row_sample = loaded.row_sample
+            churn = churn_baseline(embedded, settings, report_progress)
+        gc.collect()
+
+        row_by_row: RowByRow | None = None
+        neo4j_uri = config.neo4j_uri or os.environ.get(NEO4J_URI_VARIABLE)
+        started_here = False
+        if not config.skip_neo4j:
+            reset_peak()
+            with _neo4j_server(neo4j_uri, config, report_progress) as (uri, jvm_pid):
+                started_here = jvm_pid is not None
+                neo4j_uri = uri
+                from graph.neo4j_store import Neo4jStore
+
+                with Neo4jStore(uri, None, timeout_seconds=settings.neo4j_timeout_seconds) as store:
+                    if any(store.counts().nodes.values()):
+                        raise StoreError(f"the benchmark needs an empty Neo4j database; {uri} holds data")
+                    try:
+                        backends["neo4j"], _ = measure_backend(
+                            store, "neo4j", bank, work, settings, config, jvm_pid, report_progress, sample_ids
+                        )
+                        row_by_row = row_by_row_baseline(store, row_sample, settings.batch_size, report_progress)
+                    finally:
+                        report_progress("clear neo4j", 0, 0)
+                        store.clear()
+
+        baselines = Baselines(
+            neo4j_row_by_row=row_by_row,
+            churn_propagation=churn,
+            embedded_vs_neo4j=ratios(backends),
+        )
+        meta = BenchMeta(
+            started_at=started_at,
+            customers=config.customers,
+            seed=config.seed,
+            queries_sampled=len(sample_ids),
+            bank_rows=sum(summary.files.values()),
+            generate_seconds=summary.seconds,
+            cpus=os.cpu_count() or 1,
+            memory_gib=round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+            python=platform.python_version(),
+            neo4j_uri=neo4j_uri if not config.skip_neo4j else None,
+            neo4j_started_here=started_here,
+        )
+        return BenchReport(
+            meta=meta,
+            backends=backends,
+            baselines=baselines,
+            targets=targets(backends, baselines),
+            total_seconds=round(time.perf_counter() - started, 1),
+        )
+
+
+def write_results(report: BenchReport, out: Path) -> tuple[Path, Path]:
+    """Write ``bench-<customers>-<timestamp>.json`` and ``.md`` into ``out``; return both paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    stem = out / f"bench-{report.meta.customers}-{stamp}"
+    json_path, markdown_path = stem.with_suffix(".json"), stem.with_suffix(".md")
+    json_path.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    markdown_path.write_text(render_markdown(report), encoding="utf-8")
+    return json_path, markdown_path
+
+
+# -- one backend -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Loaded:
+    sample_ids: list[str]
+    row_sample: list[NodeRecord]
+
+
+def measure_backend(
+    store: GraphStore,
+    name: str,
+    bank: Path,
+    work: Path,
+    settings: Settings,
+    config: BenchConfig,
+    jvm_pid: int | None,
+    progress: Progress,
+    sample_ids: list[str] | None = None,
+) -> tuple[BackendResult, Loaded]:
+    """Load the bank into ``store``, analyse it, time the queries and the API; the same steps on every backend."""
+    load = measure_load(store, name, bank, work, settings, progress)
+    loaded = Loaded(sample_ids or [], [])
+    if sample_ids is None:
+        customers = list(store.nodes(NodeLabel.CUSTOMER))
+        chooser = random.Random(config.seed)
+        loaded.sample_ids = sorted(chooser.sample([c.id for c in customers], min(config.queries, len(customers))))
+        loaded.row_sample = chooser.sample(customers, min(config.row_by_row_rows, len(customers)))
+        del customers
+    progress(f"{name}: analyze", 0, 0)
+    began = time.perf_counter()
+    analysed = analyze(store, settings)
+    analyze_result = AnalyzeResult(seconds=round(time.perf_counter() - began, 3), steps=analysed.seconds)
+    queries = measure_queries(store, name, loaded.sample_ids, progress)
+    api = measure_api(store, name, loaded.sample_ids, settings, config, progress)
+    memory = MemoryResult(
+        process_peak_mib=process_peak_mib() or 0.0,
+        neo4j_peak_mib=process_peak_mib(jvm_pid) if jvm_pid is not None else None,
+    )
+    result = BackendResult(backend=name, load=load, analyze=analyze_result, queries=queries, api=api, memory=memory)
+    return result, loaded
+
+
+def measure_load(
+    store: GraphStore, name: str, bank: Path, work: Path, settings: Settings, progress: Progress
+) -> LoadResult:
+    """Run ``load_mapping`` through a timing wrapper; split wall time by source kind and into loader and store."""
+    timed = TimedStore(store)
+    first_seen: dict[str, tuple[float, float]] = {}  # source -> (clock, store seconds so far) when it started
+
+    def on_progress(source: str, done: int, total: int) -> None:
+        first_seen.setdefault(source, (time.perf_counter(), timed.write_seconds))
+        progress(f"{name}: load {source}", done, total)
+
+    began = time.perf_counter()
+    report = load_mapping(
+        timed,
+        bank / "mapping.yaml",
+        work / f"load-{name}",
+        on_progress,
+        settings=settings,
+        review_path=work / f"review-{name}.json",
+    )
+    ended, store_total = time.perf_counter(), timed.write_seconds
+    seconds = ended - began
+    kinds: dict[str, LoadPhase] = {}
+    boundaries: list[tuple[str, float, float]] = []  # kind, clock, store seconds at its first source
+    for source in report.sources:
+        kind = ROLE_KINDS[source.role]
+        if kind not in [b[0] for b in boundaries]:
+            clock, store_seconds = (
+                (began, 0.0) if kind == "customer_nodes" else first_seen.get(source.name, (ended, store_total))
+            )
+            boundaries.append((kind, clock, store_seconds))
+    boundaries.sort(key=lambda item: item[1])
+    for index, (kind, clock, store_seconds) in enumerate(boundaries):
+        next_clock, next_store = (
+            (boundaries[index + 1][1], boundaries[index + 1][2])
+            if index + 1 < len(boundaries)
+            else (ended, store_total)
+        )
+        rows = sum(source.rows_read for source in report.sources if ROLE_KINDS[source.role] == kind)
+        phase_seconds = max(next_clock - clock, 1e-9)
+        kinds[kind] = LoadPhase(
+            rows=rows,
+            seconds=round(phase_seconds, 3),
+            rows_per_second=round(rows / phase_seconds, 1),
+            store_seconds=round(next_store - store_seconds, 3),
+        )
+    for kind in LOAD_KINDS:
+        kinds.setdefault(kind, LoadPhase(rows=0, seconds=0.0, rows_per_second=0.0, store_seconds=0.0))
+    rows = sum(source.rows_read for source in report.sources)
+    return LoadResult(
+        rows=rows,
+        seconds=round(seconds, 3),
+        rows_per_second=round(rows / seconds, 1),
+        loader_seconds=round(seconds - store_total, 3),
+        store_seconds=round(store_total, 3),
+        kinds=kinds,
+    )
+
+
+def measure_queries(store: GraphStore, name: str, customer_ids: list[str], progress: Progress) -> dict[str, Any]:
+    """Latency of every question over the sampled customers, after a few unmeasured warm-up calls."""
+    found = {}
+    for question_name in QUERY_NAMES:
+        question = QUESTIONS[question_name]
+        for customer_id in customer_ids[:WARMUP_QUERIES]:
+            _ask(question, store, customer_id)
+        durations = []
+        stage = f"{name}: {question_name}"
+        for done, customer_id in enumerate(customer_ids, start=1):
+            began = time.perf_counter()
+            _ask(question, store, customer_id)
+            durations.append(time.perf_counter() - began)
+            if done % 100 == 0 or done == len(customer_ids):
+                progress(stage, done, len(customer_ids))
+        found[question_name] = latency(durations)
+    return found
+
+
+def _ask(question: Question, store: GraphStore, customer_id: str) -> None:
+    # A refused question (no such customer, no score yet) is still an answer, and is timed.
+    with contextlib.suppress(CrmGraphError):
+        question(store, customer_id)
+
+
+def measure_api(
+    store: GraphStore, name: str, customer_ids: list[str], settings: Settings, config: BenchConfig, progress: Progress
+) -> ApiResult:
+    """Requests per second of a uvicorn server on a free loopback port, loaded by a separate process."""
+    import uvicorn
+
+    from api.access import Role
+    from api.app import create_app
+    from api.tokens import TokenRegistry
+
+    registry = TokenRegistry(settings.api_tokens_path)
+    try:
+        token, _ = registry.issue(Role.ADMIN, name=f"bench-{name}")
+    finally:
+        registry.close()
+    app = create_app(settings, store)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, name="bench-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise StoreError("the benchmark's API server did not start")
+        time.sleep(0.05)
+    paths = [template.format(id=customer_id) for customer_id in customer_ids for template in API_PATHS]
+    plan = {
+        "base_url": f"http://127.0.0.1:{port}",
+        "paths": paths,
+        "concurrency": config.api_concurrency,
+        "max_requests": config.api_max_requests,
+        "max_seconds": config.api_max_seconds,
+    }
+    progress(f"{name}: API load", 0, 0)
+    try:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+            json.dump(plan, file)
+        completed = subprocess.run(
+            [sys.executable, "-m", "bench.loadgen", file.name],
+            capture_output=True,
+            text=True,
+            timeout=config.api_max_seconds + 120,
+            env={**os.environ, "CRM_GRAPH_BENCH_TOKEN": token},
+            cwd=Path(__file__).resolve().parents[1],
+        )
+    finally:
+        Path(file.name).unlink(missing_ok=True)
+        server.should_exit = True
+        thread.join(timeout=30)
+    if completed.returncode != 0:
+        raise StoreError(f"the load generator failed: {completed.stderr.strip()[-500:]}")
+    measured = json.loads(completed.stdout)
+    progress(f"{name}: API load", 1, 1)
+    return ApiResult(
+        requests=measured["requests"],
+        errors=measured["errors"],
+        seconds=round(measured["seconds"], 3),
+        requests_per_second=round(measured["requests"] / max(measured["seconds"], 1e-9), 1),
+        concurrency=config.api_concurrency,
+        latency=latency(measured["durations"]),
+        status_counts=measured["status_counts"],
+    )
+
+
+# -- baselines -------------------------------------------------------------------------------------
+
+
+def row_by_row_baseline(store: GraphStore, sample: list[NodeRecord], batch_size: int, progress: Progress) -> RowByRow:
+    """The same customer rows under fresh ids, merged one auto-commit transaction per row, then in batches."""
+    from graph.neo4j_store import Neo4jStore
+
+    assert isinstance(store, Neo4jStore)
+    rows = [record for record in sample if record.label in (NodeLabel.PERSON, NodeLabel.COMPANY)]
+    progress("neo4j: row-by-row MERGE", 0, len(rows))
+    began = time.perf_counter()
+    with store._driver.session(database=store.database) as session:
+        for done, record in enumerate(rows, start=1):
+            other = NodeLabel.COMPANY if record.label is NodeLabel.PERSON else NodeLabel.PERSON
+            statement = render("merge_customers", kind=record.label, other=other)
+            session.run(statement, rows=[{"id": f"bench-rbr-{record.id}", "properties": record.properties}]).consume()
+            if done % 500 == 0:
+                progress("neo4j: row-by-row MERGE", done, len(rows))
+    row_seconds = time.perf_counter() - began
+    progress("neo4j: batched MERGE", 0, len(rows))
+    began = time.perf_counter()
+    for start in range(0, len(rows), batch_size):
+        store.write(
+            nodes=[
+                {"label": record.label, "id": f"bench-batch-{record.id}", "properties": record.properties}
+                for record in rows[start : start + batch_size]
+            ]
+        )
+    batch_seconds = time.perf_counter() - began
+    progress("neo4j: batched MERGE", len(rows), len(rows))
+    row_rate, batch_rate = len(rows) / row_seconds, len(rows) / batch_seconds
+    return RowByRow(
+        rows=len(rows),
+        row_by_row_rows_per_second=round(row_rate, 1),
+        batched_rows_per_second=round(batch_rate, 1),
+        ratio=round(batch_rate / row_rate, 2),
+    )
+
+
+def churn_baseline(store: GraphStore, settings: Settings, progress: Progress) -> ChurnPropagation:
+    """Churn spreading over the whole bank: the plain Python loop against the scipy sparse version."""
+    progress("churn spreading: loop vs sparse", 0, 0)
+    analytics = settings.analytics
+    frames = read_frames(store, analytics.as_of)
+    value = customer_value(frames, analytics)
+    own = own_risk(frames, value, analytics)
+    ties = DirectedTies.from_frames(frames)
+    energy = initial_energy(own, value.churned, analytics.leaving_risk)
+    arguments = (analytics.spreading_factor, analytics.spreading_threshold, analytics.spreading_max_steps)
+    began = time.perf_counter()
+    spread_energy(frames.size, ties, energy, *arguments)
+    sparse_seconds = time.perf_counter() - began
+    began = time.perf_counter()
+    spread_energy_loop(frames.size, ties, energy.tolist(), *arguments)
+    loop_seconds = time.perf_counter() - began
+    progress("churn spreading: loop vs sparse", 1, 1)
+    return ChurnPropagation(
+        customers=frames.size,
+        ties=len(frames.tie_source),
+        loop_seconds=round(loop_seconds, 4),
+        sparse_seconds=round(sparse_seconds, 4),
+        ratio=round(loop_seconds / max(sparse_seconds, 1e-9), 1),
+    )
+
+
+def ratios(backends: dict[str, BackendResult]) -> dict[str, float]:
+    """Neo4j over embedded for times, embedded over Neo4j for rates: above 1, the embedded store is faster."""
+    embedded, neo4j = backends.get("embedded"), backends.get("neo4j")
+    if embedded is None or neo4j is None:
+        return {}
+
+    def divide(numerator: float, denominator: float) -> float:
+        return round(numerator / denominator, 2) if denominator > 0 else math.inf
+
+    found = {"load": divide(embedded.load.rows_per_second, neo4j.load.rows_per_second)}
+    for kind in LOAD_KINDS:
+        found[f"load_{kind}"] = divide(
+            embedded.load.kinds[kind].rows_per_second, neo4j.load.kinds[kind].rows_per_second
+        )
+    for name in QUERY_NAMES:
+        for pct in ("p50", "p95", "p99"):
+            found[f"{name}_{pct}"] = divide(
+                getattr(neo4j.queries[name], f"{pct}_ms"), getattr(embedded.queries[name], f"{pct}_ms")
+            )
+    found["analyze"] = divide(neo4j.analyze.seconds, embedded.analyze.seconds)
+    found["api"] = divide(embedded.api.requests_per_second, neo4j.api.requests_per_second)
+    found["api_p99"] = divide(neo4j.api.latency.p99_ms, embedded.api.latency.p99_ms)
+    return {name: value for name, value in found.items() if math.isfinite(value)}
+
+
+def targets(backends: dict[str, BackendResult], baselines: Baselines) -> list[Target]:
+    """The issue's targets (set for 1M customers) against what this run measured."""
+    embedded, neo4j = backends.get("embedded"), backends.get("neo4j")
+    rbr = baselines.neo4j_row_by_row
+
+    def target(name: str, text: str, measured: float | None, unit: str, ok: Callable[[float], bool]) -> Target:
+        return Target(
+            name=name, target=text, measured=measured, unit=unit, met=None if measured is None else ok(measured)
+        )
+
+    return [
+        target(
+            "embedded load",
+            ">= 100,000 rows/s",
+            embedded.load.rows_per_second if embedded else None,
+            "rows/s",
+            lambda v: v >= 100_000,
+        ),
+        target("Neo4j batched vs row-by-row", ">= 50x", rbr.ratio if rbr else None, "x", lambda v: v >= 50),
+        target(
+            "2-hop network p99, embedded",
+            "< 10 ms",
+            embedded.queries["network_2hop"].p99_ms if embedded else None,
+            "ms",
+            lambda v: v < 10,
+        ),
+        target(
+            "2-hop network p99, Neo4j",
+            "< 50 ms",
+            neo4j.queries["network_2hop"].p99_ms if neo4j else None,
+            "ms",
+            lambda v: v < 50,
+        ),
+        target(
+            "cross-sell p99, Neo4j",
+            "< 100 ms",
+            neo4j.queries["cross_sell"].p99_ms if neo4j else None,
+            "ms",
+            lambda v: v < 100,
+        ),
+        target("analyze, embedded", "< 600 s", embedded.analyze.seconds if embedded else None, "s", lambda v: v < 600),
+        target("analyze, Neo4j", "< 600 s", neo4j.analyze.seconds if neo4j else None, "s", lambda v: v < 600),
+    ]
+
+
+# -- plumbing --------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _work_dir(path: Path | None) -> Iterator[Path]:
+    if path is not None:
+        path.mkdir(parents=True, exist_ok=True)
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="crm-graph-bench-") as folder:
+        yield Path(folder)
+
+
+@contextlib.contextmanager
+def _neo4j_server(uri: str | None, config: BenchConfig, progress: Progress) -> Iterator[tuple[str, int | None]]:
+    """The given server, or a local one started for the run: (Bolt URI, JVM pid when started here)."""
+    if uri:
+        yield uri, None
+        return
+    from graph.neo4j_launcher import LocalNeo4j
+
+    progress("start neo4j", 0, 0)
+    with LocalNeo4j(
+        heap=config.neo4j_heap, settings={"server.memory.pagecache.size": config.neo4j_pagecache}
+    ) as server:
+        progress("start neo4j", 1, 1)
+        yield server.uri, server.pid
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

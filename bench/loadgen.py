@@ -1,0 +1,85 @@
+"""A bounded HTTP load generator for the benchmark, run as its own process so it does not share a GIL
+with the server it measures.
+
+``python -m bench.loadgen PLAN`` reads a JSON plan (``base_url``, ``paths``, ``concurrency``,
+``max_requests``, ``max_seconds``), takes the bearer token from ``CRM_GRAPH_BENCH_TOKEN``, sends at
+most ``max_requests`` requests for at most ``max_seconds`` with ``concurrency`` workers, and prints one
+JSON object: requests, errors, seconds, per-request durations and status counts. Only loopback URLs
+are accepted: this tool must never load someone else's server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import os
+import sys
+import time
+from collections import Counter
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+
+def check_loopback(base_url: str) -> None:
+    host = urlsplit(base_url).hostname or ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise SystemExit(f"refusing to load {base_url!r}: only loopback addresses (127.0.0.1, ::1) are allowed")
+
+
+async def run(plan: dict[str, Any], token: str) -> dict[str, Any]:
+    check_loopback(plan["base_url"])
+    paths: list[str] = plan["paths"]
+    max_requests = int(plan["max_requests"])
+    deadline = time.perf_counter() + float(plan["max_seconds"])
+    durations: list[float] = []
+    statuses: Counter[str] = Counter()
+    issued = 0
+    limits = httpx.Limits(max_connections=plan["concurrency"], max_keepalive_connections=plan["concurrency"])
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=plan["base_url"], headers=headers, limits=limits, timeout=30) as client:
+
+        async def worker() -> None:
+            nonlocal issued
+            while issued < max_requests and time.perf_counter() < deadline:
+                path = paths[issued % len(paths)]
+                issued += 1
+                began = time.perf_counter()
+                try:
+                    response = await client.get(path)
+                    statuses[str(response.status_code)] += 1
+                except httpx.HTTPError as error:
+                    statuses[type(error).__name__] += 1
+                durations.append(time.perf_counter() - began)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(plan["concurrency"])))
+        seconds = time.perf_counter() - started
+    errors = sum(count for status, count in statuses.items() if not status.startswith("2") and status != "404")
+    return {
+        "requests": len(durations),
+        "errors": errors,
+        "seconds": seconds,
+        "durations": durations,
+        "status_counts": dict(statuses),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        raise SystemExit("usage: python -m bench.loadgen PLAN.json (token in CRM_GRAPH_BENCH_TOKEN)")
+    with open(args[0], encoding="utf-8") as file:
+        plan = json.load(file)
+    token = os.environ.get("CRM_GRAPH_BENCH_TOKEN", "")
+    print(json.dumps(asyncio.run(run(plan, token))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""What a benchmark run measured (pydantic models), and the markdown table written beside the JSON."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+QUERY_NAMES = ("customer_360", "network_2hop", "household", "cross_sell", "churn_risk")
+LOAD_KINDS = ("customer_nodes", "other_nodes", "ties")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Latency(_Model):
+    count: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    mean_ms: float
+
+
+class LoadPhase(_Model):
+    """One kind of source: rows read, wall seconds, and the part of them spent inside ``store.write``."""
+
+    rows: int
+    seconds: float
+    rows_per_second: float
+    store_seconds: float
+
+
+class LoadResult(_Model):
+    rows: int
+    seconds: float
+    rows_per_second: float
+    loader_seconds: float
+    """Wall time outside ``store.write``: reading files, transforming, resolving entities."""
+    store_seconds: float
+    kinds: dict[str, LoadPhase]
+
+
+class AnalyzeResult(_Model):
+    seconds: float
+    steps: dict[str, float]
+
+
+class ApiResult(_Model):
+    requests: int
+    errors: int
+    seconds: float
+    requests_per_second: float
+    concurrency: int
+    latency: Latency
+    status_counts: dict[str, int]
+
+
+class MemoryResult(_Model):
+    process_peak_mib: float
+    """RSS high-water mark of the benchmark process while this backend was measured."""
+    neo4j_peak_mib: float | None = None
+    """RSS high-water mark of the Neo4j JVM (None for the embedded store or a server started elsewhere)."""
+
+
+class BackendResult(_Model):
+    backend: str
+    load: LoadResult
+    analyze: AnalyzeResult
+    queries: dict[str, Latency]
+    api: ApiResult
+    memory: MemoryResult
+
+
+class RowByRow(_Model):
+    """Neo4j: the same customer rows merged one auto-commit transaction each, and in ``UNWIND`` batches."""
+
+    rows: int
+    row_by_row_rows_per_second: float
+    batched_rows_per_second: float
+    ratio: float
+
+
+class ChurnPropagation(_Model):
+    customers: int
+    ties: int
+    loop_seconds: float
+    sparse_seconds: float
+    ratio: float
+
+
+class Baselines(_Model):
+    neo4j_row_by_row: RowByRow | None
+    churn_propagation: ChurnPropagation
+    embedded_vs_neo4j: dict[str, float]
+    """Neo4j time over embedded time (load: embedded rows/s over Neo4j rows/s); above 1 means embedded is faster."""
+
+
+class Target(_Model):
+    name: str
+    target: str
+    measured: float | None
+    unit: str
+    met: bool | None
+    """None when the backend was not measured."""
+
+
+class BenchMeta(_Model):
+    started_at: str
+    customers: int
+    seed: int
+    queries_sampled: int
+    bank_rows: int
+    generate_seconds: float
+    cpus: int
+    memory_gib: float
+    python: str
+    neo4j_uri: str | None
+    neo4j_started_here: bool
+
+
+class BenchReport(_Model):
+    meta: BenchMeta
+    backends: dict[str, BackendResult]
+    baselines: Baselines
+    targets: list[Target]
+    total_seconds: float
+
+
+def _number(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def _ratio(report: BenchReport, name: str) -> str:
+    value = report.baselines.embedded_vs_neo4j.get(name)
+    return "–" if value is None else f"{value:,.2f}x"
+
+
+def render_markdown(report: BenchReport) -> str:
+    """The run as markdown: one row per measure, a column per backend, and the Neo4j / embedded ratio."""
+    meta = report.meta
+    embedded = report.backends.get("embedded")
+    neo4j = report.backends.get("neo4j")
+    lines = [
+        f"# crm-graph benchmark, {meta.customers:,} customers",
+        "",
+        f"Run {meta.started_at}; {meta.cpus} CPUs, {meta.memory_gib:.0f} GiB; Python {meta.python}; "
+        f"seed {meta.seed}; {meta.bank_rows:,} source rows generated in {meta.generate_seconds:.1f} s; "
+        f"latencies over {meta.queries_sampled:,} sampled customers; whole run {report.total_seconds:.0f} s.",
+        "",
+        "| measure | embedded | neo4j | neo4j / embedded |",
+        "|---|---:|---:|---:|",
+    ]
+
+    def row(label: str, pick: object, key: str, digits: int = 1) -> None:
+        values = [pick(result) if result is not None else None for result in (embedded, neo4j)]  # type: ignore[operator]
+        lines.append(
+            f"| {label} | {_number(values[0], digits)} | {_number(values[1], digits)} | {_ratio(report, key)} |"
+        )
+
+    row("load, all rows (rows/s)", lambda r: r.load.rows_per_second, "load", 0)
+    for kind in LOAD_KINDS:
+        row(
+            f"load, {kind.replace('_', ' ')} (rows/s)",
+            lambda r, k=kind: r.load.kinds[k].rows_per_second,
+            f"load_{kind}",
+            0,
+        )
+    row("load, share in store.write (%)", lambda r: 100.0 * r.load.store_seconds / r.load.seconds, "-", 0)
+    for name in QUERY_NAMES:
+        for pct in ("p50", "p95", "p99"):
+            row(f"{name} {pct} (ms)", lambda r, n=name, p=pct: getattr(r.queries[n], f"{p}_ms"), f"{name}_{pct}", 2)
+    row("analyze (s)", lambda r: r.analyze.seconds, "analyze", 1)
+    row("API (requests/s)", lambda r: r.api.requests_per_second, "api", 0)
+    row("API p99 (ms)", lambda r: r.api.latency.p99_ms, "api_p99", 1)
+    row("peak RSS, benchmark process (MiB)", lambda r: r.memory.process_peak_mib, "-", 0)
+    row("peak RSS, Neo4j JVM (MiB)", lambda r: r.memory.neo4j_peak_mib, "-", 0)
+
+    lines += ["", "## Baselines", "", "| baseline | slow | fast | ratio |", "|---|---:|---:|---:|"]
+    rbr = report.baselines.neo4j_row_by_row
+    if rbr is not None:
+        lines.append(
+            f"| Neo4j MERGE, {rbr.rows:,} customer rows: one auto-commit per row vs `UNWIND` batches (rows/s) "
+            f"| {_number(rbr.row_by_row_rows_per_second, 0)} | {_number(rbr.batched_rows_per_second, 0)} "
+            f"| {rbr.ratio:,.1f}x |"
+        )
+    churn = report.baselines.churn_propagation
+    lines.append(
+        f"| churn spreading over {churn.customers:,} customers, {churn.ties:,} ties: Python loop vs scipy sparse (s) "
+        f"| {churn.loop_seconds:.3f} | {churn.sparse_seconds:.3f} | {churn.ratio:,.1f}x |"
+    )
+
+    lines += ["", "## Targets (set for 1,000,000 customers)", "", "| target | measured | met |", "|---|---:|---|"]
+    for target in report.targets:
+        met = "–" if target.met is None else ("yes" if target.met else "**no**")
+        lines.append(f"| {target.name}: {target.target} | {_number(target.measured, 1)} {target.unit} | {met} |")
+    return "\n".join(lines) + "\n"
