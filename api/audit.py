@@ -3,20 +3,38 @@
 One record per request that read customer data: who (token id, name, role, manager), which customer
 ids, which endpoint, the stated purpose, when, and whether personal fields were unmasked. Records never
 hold the values that were shown. Triggers refuse UPDATE and DELETE, and this module offers neither.
+
+Durability is synchronous: :meth:`AuditLog.append` returns only once its record is committed and
+fsynced, so a request never answers with customer data whose read is not on disk; when the record
+cannot be written, ``append`` raises :class:`~api.errors.AuditUnavailable` and the request answers 503
+without the data. Commits are grouped: one writer thread takes every record queued while the previous
+commit was syncing and commits them in one transaction (WAL journal, ``synchronous=FULL``: one fsync of
+the log per group). Under load many requests share one fsync instead of queueing for one each; alone, a
+request waits for exactly one commit, as before.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import queue
 import sqlite3
 import threading
 from collections.abc import Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from api.access import Principal
+from api.errors import AuditUnavailable
+
+log = logging.getLogger("crm_graph.api.audit")
+
+MAX_GROUP = 512  # most records committed in one transaction
+APPEND_TIMEOUT_SECONDS = 30.0  # past this a request stops waiting for its record and answers 503
 
 _SCHEMA = (
     """
@@ -66,15 +84,40 @@ class AuditRecord(BaseModel):
     unmasked: bool = Field(examples=[False])
 
 
+@dataclass
+class _Pending:
+    """A record waiting for the writer thread, and the future its request waits on (its sequence number)."""
+
+    row: tuple[object, ...]
+    customer_ids: list[str]
+    committed: Future[int] = field(default_factory=Future)
+
+
+_INSERT_AUDIT = (
+    "INSERT INTO audit (at, token_id, actor, role, manager_id, endpoint, customer_ids, purpose, unmasked)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_CUSTOMER = "INSERT INTO audit_customer (seq, customer_id) VALUES (?, ?)"
+
+
 class AuditLog:
-    """Append records; read them back filtered."""
+    """Append records (group-committed, durable before ``append`` returns); read them back filtered."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._writer = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        # WAL: a commit is one append and one fsync of the log, and readers never wait for the writer.
+        self._writer.execute("PRAGMA journal_mode=WAL")
+        self._writer.execute("PRAGMA synchronous=FULL")
         for statement in _SCHEMA:
-            self._db.execute(statement)
+            self._writer.execute(statement)
+        self._reader_lock = threading.Lock()
+        self._reader = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._pending: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._open_lock = threading.Lock()
+        self._open = True
+        self._thread = threading.Thread(target=self._commit_loop, name="audit-writer", daemon=True)
+        self._thread.start()
 
     def append(
         self,
@@ -85,36 +128,84 @@ class AuditLog:
         purpose: str | None = None,
         unmasked: bool = False,
     ) -> int:
-        """Record one read; returns its sequence number."""
+        """Record one read; returns its sequence number once the record is durable.
+
+        Raises :class:`~api.errors.AuditUnavailable` when the record could not be committed (or not
+        within ``APPEND_TIMEOUT_SECONDS``); the caller must then withhold the data it read.
+        """
         ids = sorted(set(customer_ids))
         at = datetime.now(UTC).isoformat(timespec="microseconds")
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = self._db.execute(
-                    "INSERT INTO audit (at, token_id, actor, role, manager_id, endpoint, customer_ids, purpose,"
-                    " unmasked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        at,
-                        principal.token_id,
-                        principal.name,
-                        principal.role.value,
-                        principal.manager_id,
-                        endpoint,
-                        json.dumps(ids),
-                        purpose,
-                        int(unmasked),
-                    ),
-                )
-                seq = int(cursor.lastrowid or 0)
-                self._db.executemany(
-                    "INSERT INTO audit_customer (seq, customer_id) VALUES (?, ?)", [(seq, i) for i in ids]
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return seq
+        row = (
+            at,
+            principal.token_id,
+            principal.name,
+            principal.role.value,
+            principal.manager_id,
+            endpoint,
+            json.dumps(ids),
+            purpose,
+            int(unmasked),
+        )
+        pending = _Pending(row, ids)
+        with self._open_lock:
+            if not self._open:
+                raise AuditUnavailable("the audit log is closed")
+            self._pending.put(pending)
+        try:
+            return pending.committed.result(timeout=APPEND_TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise AuditUnavailable(f"the audit log did not commit within {APPEND_TIMEOUT_SECONDS:g} s") from None
+
+    def _commit_loop(self) -> None:
+        """The writer thread: commit whatever is queued as one group, until ``close`` queues None."""
+        closing = False
+        while not closing:
+            first = self._pending.get()
+            if first is None:
+                break
+            group = [first]
+            while len(group) < MAX_GROUP:
+                try:
+                    following = self._pending.get_nowait()
+                except queue.Empty:
+                    break
+                if following is None:
+                    closing = True
+                    break
+                group.append(following)
+            self._commit_group(group)
+        self._writer.close()
+
+    def _commit_group(self, group: list[_Pending]) -> None:
+        try:
+            seqs = self._insert(group)
+        except Exception as error:  # whatever the cause, the waiting requests must hear of it
+            if len(group) == 1:
+                log.error("audit record not written: %s", type(error).__name__)
+                group[0].committed.set_exception(AuditUnavailable("the audit log could not record this read"))
+                return
+            # One bad record must not fail the others: retry them one transaction each.
+            for pending in group:
+                self._commit_group([pending])
+            return
+        for pending, seq in zip(group, seqs, strict=True):
+            pending.committed.set_result(seq)
+
+    def _insert(self, group: list[_Pending]) -> list[int]:
+        """Insert the group in one transaction; all or nothing."""
+        seqs = []
+        self._writer.execute("BEGIN IMMEDIATE")
+        try:
+            for pending in group:
+                seq = int(self._writer.execute(_INSERT_AUDIT, pending.row).lastrowid or 0)
+                self._writer.executemany(_INSERT_CUSTOMER, [(seq, i) for i in pending.customer_ids])
+                seqs.append(seq)
+            self._writer.execute("COMMIT")
+        except BaseException:
+            if self._writer.in_transaction:
+                self._writer.execute("ROLLBACK")
+            raise
+        return seqs
 
     def query(
         self,
@@ -141,8 +232,8 @@ class AuditLog:
             params.append(moment.astimezone(UTC).isoformat(timespec="microseconds"))
         sql += " WHERE " + " AND ".join(where) + " ORDER BY seq LIMIT ?"
         params.append(limit)
-        with self._lock:
-            rows = self._db.execute(sql, params).fetchall()
+        with self._reader_lock:
+            rows = self._reader.execute(sql, params).fetchall()
         return [
             AuditRecord(
                 seq=row[0],
@@ -160,5 +251,12 @@ class AuditLog:
         ]
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        """Commit what is queued, stop the writer thread and close the database."""
+        with self._open_lock:
+            if not self._open:
+                return
+            self._open = False
+            self._pending.put(None)
+        self._thread.join()
+        with self._reader_lock:
+            self._reader.close()

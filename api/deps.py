@@ -4,7 +4,7 @@ A :class:`RequestContext` carries what one request needs (store, caller, audit l
 answers "may this caller see that customer" the one way the access matrix says.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
@@ -44,7 +44,7 @@ class Services:
     mask_key: bytes
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -52,11 +52,11 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_settings(services: ServicesDep) -> Settings:
+async def get_settings(services: ServicesDep) -> Settings:
     return services.settings
 
 
-def get_store(services: ServicesDep) -> GraphStore:
+async def get_store(services: ServicesDep) -> GraphStore:
     return services.store
 
 
@@ -64,11 +64,17 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 
 
-def get_principal(
+async def get_principal(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The verified caller; spends one request of its rate budget."""
+    """The verified caller; spends one request of its rate budget.
+
+    The dependencies here are ``async`` although they do not await: FastAPI runs a plain ``def``
+    dependency in the worker-thread pool, a hop per dependency per request that costs more than the
+    work itself (a cached token lookup, a bucket update). Blocking store work goes through
+    :meth:`RequestContext.run` instead.
+    """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("a bearer token is required")
     principal = services.tokens.verify(credentials.credentials)
@@ -81,10 +87,10 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def allow(endpoint: str) -> Callable[[Principal], Principal]:
+def allow(endpoint: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency admitting callers whose permissions allow ``endpoint`` (see ``api.access.ENDPOINTS``)."""
 
-    def admitted(principal: PrincipalDep) -> Principal:
+    async def admitted(principal: PrincipalDep) -> Principal:
         if not principal.may_call(endpoint):
             raise PermissionDenied(f"role {principal.role} may not call {endpoint}")
         return principal
@@ -110,7 +116,7 @@ def _looks_personal(text: str) -> bool:
     return False
 
 
-def get_view(
+async def get_view(
     principal: PrincipalDep,
     unmask: Annotated[bool, Query(description="Show personal fields in clear; needs pii:unmask and a reason.")] = False,
     reason: Annotated[
@@ -227,11 +233,11 @@ class RequestContext:
         return size
 
 
-def context_for(endpoint: str) -> Callable[..., RequestContext]:
+def context_for(endpoint: str) -> Callable[..., Awaitable[RequestContext]]:
     """A dependency giving the request context of a caller admitted to ``endpoint``."""
     admitted = allow(endpoint)
 
-    def build(
+    async def build(
         services: ServicesDep,
         principal: Annotated[Principal, Depends(admitted)],
         view: ViewDep,

@@ -7,13 +7,16 @@
         ├── PayloadTooLarge          the request body is larger than allowed (413)
         ├── RateLimited              the token spent its request budget (429, Retry-After)
         └── NotWired                 the query or analytics function behind an endpoint does not exist yet (501)
+    StoreError
+    └── StoreUnavailable
+        └── AuditUnavailable         the audit log could not record a read, so its data is withheld (503)
 
 :mod:`api.problems` maps the whole tree to RFC 9457 problems in one table.
 """
 
 from __future__ import annotations
 
-from graph.errors import CrmGraphError
+from graph.errors import CrmGraphError, StoreUnavailable
 
 
 class ApiError(CrmGraphError):
@@ -42,3 +45,7 @@ class RateLimited(ApiError):
 
 class NotWired(ApiError):
     """The function an endpoint delegates to is not in the code base yet."""
+
+
+class AuditUnavailable(StoreUnavailable):
+    """The audit log could not make a read's record durable; the request must not answer with the data."""

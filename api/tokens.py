@@ -2,6 +2,10 @@
 
 A token is ``crmg_`` followed by 43 URL-safe random characters (256 bits); it is shown once, when issued.
 A plain (unkeyed) hash is enough here, unlike for identifiers: a random 256-bit token cannot be guessed.
+
+Verified tokens are remembered in memory, so that a request costs no registry query. Revocation still
+takes effect at once: the memory is dropped whenever the file changes (SQLite's ``data_version``, which
+also sees ``crm-graph token revoke`` run in another process) and on every :meth:`TokenRegistry.revoke`.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from api.access import ROLES_NEEDING_MANAGER, Permission, Principal, Role, permi
 from graph.errors import ConfigurationError
 
 TOKEN_PREFIX = "crmg_"
+REMEMBERED_TOKENS = 4096  # verified tokens kept in memory; the memory is dropped whole past this
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tokens (
@@ -59,6 +64,12 @@ class TokenRegistry:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute(_SCHEMA)
+        self._verified: dict[str, Principal] = {}  # token hash -> principal, valid while data_version holds
+        self._data_version = self._current_data_version()
+
+    def _current_data_version(self) -> int:
+        # Changes when another connection (this process or another) commits to the file.
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
     def issue(
         self,
@@ -104,22 +115,34 @@ class TokenRegistry:
         """The principal holding ``token``, or None when it is unknown or revoked."""
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             return None
+        digest = token_hash(token)
         with self._lock:
+            version = self._current_data_version()
+            if version != self._data_version:
+                self._verified.clear()
+                self._data_version = version
+            known = self._verified.get(digest)
+            if known is not None:
+                return known
             row = self._db.execute(
                 "SELECT id, name, role, manager_id, permissions FROM tokens"
                 " WHERE token_sha256 = ? AND revoked_at IS NULL",
-                (token_hash(token),),
+                (digest,),
             ).fetchone()
-        if row is None:
-            return None
-        token_id, name, role, manager_id, permissions = row
-        return Principal(
-            token_id=token_id,
-            name=name,
-            role=Role(role),
-            manager_id=manager_id,
-            permissions=frozenset(Permission(p) for p in permissions.split()),
-        )
+            if row is None:
+                return None
+            token_id, name, role, manager_id, permissions = row
+            principal = Principal(
+                token_id=token_id,
+                name=name,
+                role=Role(role),
+                manager_id=manager_id,
+                permissions=frozenset(Permission(p) for p in permissions.split()),
+            )
+            if len(self._verified) >= REMEMBERED_TOKENS:
+                self._verified.clear()
+            self._verified[digest] = principal
+        return principal
 
     def revoke(self, token_id: str) -> bool:
         with self._lock:
@@ -127,6 +150,7 @@ class TokenRegistry:
                 "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                 (datetime.now(UTC).isoformat(timespec="seconds"), token_id),
             )
+            self._verified.clear()  # this connection's own writes do not move its data_version
         return cursor.rowcount == 1
 
     def list(self) -> list[TokenInfo]:

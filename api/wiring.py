@@ -76,8 +76,16 @@ def _candidates(name: str) -> list[str]:
     return found
 
 
+_RESOLVED: dict[str, tuple[Callable[..., Any], frozenset[str] | None]] = {}
+"""Functions found, with the keywords they accept (None: any). Only hits are kept: a function written
+later is found on the next call, while a found one costs no import machinery (a missing candidate module
+is a file-system search) and no signature inspection per request."""
+
+
 def resolve(name: str) -> Callable[..., Any] | None:
     """The function called ``name`` in its modules, or None when none of them has it yet."""
+    if name in _RESOLVED:
+        return _RESOLVED[name][0]
     for module_name in _candidates(name):
         try:
             module = importlib.import_module(module_name)
@@ -88,8 +96,19 @@ def resolve(name: str) -> Callable[..., Any] | None:
             raise
         function = getattr(module, name, None)
         if callable(function) and not inspect.ismodule(function):
+            _RESOLVED[name] = (function, _keywords(function))
             return function
     return None
+
+
+def _keywords(function: Callable[..., Any]) -> frozenset[str] | None:
+    try:
+        parameters: Mapping[str, inspect.Parameter] = inspect.signature(function).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins only
+        return frozenset()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return None
+    return frozenset(parameters)
 
 
 def missing() -> list[str]:
@@ -99,15 +118,10 @@ def missing() -> list[str]:
 
 def call(name: str, *args: Any, **options: Any) -> Any:
     """Call ``name`` with the options it declares; raise ``NotWired`` when it does not exist."""
-    function = resolve(name)
-    if function is None:
+    if resolve(name) is None:
         raise NotWired(f"{name} is not available in this version of crm-graph")
-    try:
-        parameters: Mapping[str, inspect.Parameter] = inspect.signature(function).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins only
-        parameters = {}
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
-    accepted = {key: value for key, value in options.items() if takes_any or key in parameters}
+    function, keywords = _RESOLVED[name]
+    accepted = {key: value for key, value in options.items() if keywords is None or key in keywords}
     return function(*args, **accepted)
 
 

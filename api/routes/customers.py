@@ -139,7 +139,8 @@ async def get_network(
             if shown.customer is not None and isinstance(omitted, int):
                 shown.omitted_neighbours = omitted
             related.append(shown)
-        truncated = bool(plain(result).get("truncated")) if isinstance(plain(result), dict) else False
+        whole = plain(result)
+        truncated = bool(whole.get("truncated")) if isinstance(whole, dict) else False
         ctx.audit("get_network", [customer_id] + [item.customer.id for item in related if item.customer])
         return NetworkPublic(
             center_id=customer_id,

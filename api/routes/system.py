@@ -74,8 +74,10 @@ async def list_audit(
     size = ctx.page_size(page_size)
     binding = f"audit:{customer_id}:{actor}:{since}"
     after = ctx.services.cursors.decode(cursor, binding)
-    records = ctx.services.audit.query(
-        customer_id=customer_id, actor=actor, since=since, after_seq=after, limit=size + 1
+    records = await ctx.run(
+        lambda: ctx.services.audit.query(
+            customer_id=customer_id, actor=actor, since=since, after_seq=after, limit=size + 1
+        )
     )
     following = ctx.services.cursors.encode(records[size - 1].seq, binding) if len(records) > size else None
     return AuditPage(items=records[:size], next_cursor=following)

@@ -106,6 +106,29 @@ def test_audit_log_refuses_changes(client: CheckedClient, tokens: dict[str, str]
                 db.execute(statement)
 
 
+def test_read_is_refused_when_audit_cannot_record_it(client: CheckedClient, tokens: dict[str, str]) -> None:
+    client.app.state.services.audit.close()  # type: ignore[attr-defined]
+    response = client.get(f"{V1}/customers/p1", headers=auth(tokens["manager"]))
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("application/problem+json") and "p1" not in response.text
+
+
+def test_revoked_token_is_refused_at_once(
+    client: CheckedClient, tokens: dict[str, str], api_settings: Settings
+) -> None:
+    headers = auth(tokens["manager"])
+    assert client.get(f"{V1}/me", headers=headers).status_code == 200  # now remembered by the server
+    from api.tokens import TokenRegistry
+
+    elsewhere = TokenRegistry(api_settings.api_tokens_path)  # as `crm-graph token revoke` in another process
+    try:
+        (info,) = [info for info in elsewhere.list() if info.name == "manager"]
+        assert elsewhere.revoke(info.id)
+    finally:
+        elsewhere.close()
+    assert client.get(f"{V1}/me", headers=headers).status_code == 401
+
+
 def test_search_pages_with_cursors(client: CheckedClient, tokens: dict[str, str]) -> None:
     headers = auth(tokens["admin"])
     first = client.get(f"{V1}/customers", params={"q": "王", "page_size": 1}, headers=headers).json()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import sqlite3
 import threading
 import time
 import warnings
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,6 +86,40 @@ def test_real_server_answers_and_refuses_streamed_large_bodies(served: Served) -
         )
         assert streamed.status_code == 413
         assert streamed.headers["content-type"].startswith("application/problem+json")
+
+
+def test_concurrent_reads_each_leave_exactly_one_durable_audit_record(tmp_path: Path) -> None:
+    """Many reads at once (the audit writer groups their commits): one record per answered read, each on
+    disk by the time its answer arrives, with distinct sequence numbers."""
+    plan = [("manager", "/api/v1/customers/p1", "get_customer")] * 24
+    plan += [("risk", "/api/v1/customers/p2/household", "get_household")] * 24
+    plan += [("admin", "/api/v1/customers/p1/churn-risk", "get_churn_risk")] * 16
+    for served in _serve(tmp_path):
+
+        async def read_all(served: Served) -> list[httpx.Response]:
+            async with httpx.AsyncClient(base_url=served.base_url, timeout=30) as client:
+                return await asyncio.gather(
+                    *(
+                        client.get(path, headers={"Authorization": f"Bearer {served.tokens[who]}"})
+                        for who, path, _ in plan
+                    )
+                )
+
+        responses = asyncio.run(read_all(served))
+        # Read through another connection while the server still runs: acknowledged means committed.
+        db = sqlite3.connect(tmp_path / "audit.sqlite")
+        try:
+            rows = db.execute("SELECT seq, actor, endpoint FROM audit").fetchall()
+        finally:
+            db.close()
+    answered = Counter(
+        (who, endpoint)
+        for (who, _, endpoint), response in zip(plan, responses, strict=True)
+        if response.status_code == 200
+    )
+    assert sum(answered.values()) == len(plan)
+    assert Counter((actor, endpoint) for _, actor, endpoint in rows) == answered
+    assert len({seq for seq, _, _ in rows}) == len(rows)
 
 
 def _schema() -> schemathesis.schemas.BaseSchema:
