@@ -114,21 +114,20 @@ class Neo4jStore(GraphStore):
             by_type[tie.type].append(
                 {"number": number, "source": tie.source, "target": tie.target, "properties": tie.properties}
             )
-        missing: list[tuple[int, TieType, bool, dict[str, Any]]] = []
+        # One statement per tie type checks both ends and merges; a type with a missing end merges nothing,
+        # and the first bad row over every type is raised, which rolls the whole batch back.
+        missing: list[tuple[int, TieType, bool]] = []
         for tie_type, rows in by_type.items():
             ends = {"source": spec(tie_type).source, "target": spec(tie_type).target}
-            found = tx.run(render("find_missing_endpoints", **ends), rows=rows).single()
+            found = tx.run(render("merge_ties", **ends, type=tie_type), rows=rows).single()
             if found is not None:
-                bad = next(row for row in rows if row["number"] == found["number"])
-                missing.append((found["number"], tie_type, found["source_missing"], bad))
+                missing.append((found["number"], tie_type, found["source_missing"]))
         if missing:
-            number, tie_type, source_missing, bad = min(missing, key=lambda item: item[0])
+            number, tie_type, source_missing = min(missing, key=lambda item: item[0])
+            bad = next(row for row in by_type[tie_type] if row["number"] == number)
             end = "source" if source_missing else "target"
             label = spec(tie_type).source if source_missing else spec(tie_type).target
             raise MissingEndpoint(f"{tie_type} {end} {label} {bad[end]!r} does not exist", row=number, kind="tie")
-        for tie_type, rows in by_type.items():
-            statement = render("merge_ties", source=spec(tie_type).source, target=spec(tie_type).target, type=tie_type)
-            tx.run(statement, rows=rows).consume()
 
     def clear(self) -> None:
         with _translated_errors(), self._session() as session:

@@ -16,12 +16,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from graph.embedded.view import GraphView
-from graph.errors import InvalidRequest
+from graph.errors import InvalidRequest, NotFound
 from graph.model import NodeLabel, TieType
 from graph.query import NamedQuery, Rows
 from graph.store import GraphStore
 from graph.ties import TieCategory
-from queries.customers import customer_summaries, require_customer
+from queries.customers import customer_summaries
 
 MAX_DEPTH = 3
 MAX_LIMIT_PER_NODE = 200
@@ -91,45 +91,50 @@ class EgoNetwork(BaseModel):
 
 
 def _list_customer_ties(view: GraphView, params: Mapping[str, Any]) -> Rows:
-    types = [TieType(name) for name in params["types"]]
+    types = {TieType(name) for name in params["types"]}
     min_ratio = params["min_share_ratio"]
+    limit = params["limit"]
+    # networkx's own adjacency dicts, read only: its edge views build objects per tie, and this runs
+    # once per level of every network question.
+    successors, predecessors = view.graph._succ, view.graph._pred
+    customer = NodeLabel.CUSTOMER
+
+    def wanted(tie_type: TieType, props: Mapping[str, Any]) -> bool:
+        return tie_type in types and (
+            min_ratio is None or tie_type is not TieType.SHAREHOLDER_OF or float(props.get("ratio", 0.0)) >= min_ratio
+        )
+
     rows = []
     for customer_id in sorted(set(params["customer_ids"])):
-        key = (NodeLabel.CUSTOMER, customer_id)
-        if key not in view.graph:
+        key = (customer, customer_id)
+        if key not in successors:
             continue
-        found = []
-        for tie_type, other, props in view.out_ties(key, types):
-            found.append((tie_type, key, other, other, props))
-        for tie_type, other, props in view.in_ties(key, types):
-            found.append((tie_type, other, key, other, props))
+        # (type name, other id, source id, target id, properties): out-ties first, then in-ties, as stored.
         found = [
-            item
-            for item in found
-            if item[3][0] is NodeLabel.CUSTOMER
-            and (
-                min_ratio is None
-                or item[0] is not TieType.SHAREHOLDER_OF
-                or float(item[4].get("ratio", 0.0)) >= min_ratio
-            )
+            (tie_type.value, other[1], customer_id, other[1], props)
+            for other, by_type in successors[key].items()
+            if other[0] is customer
+            for tie_type, props in by_type.items()
+            if wanted(tie_type, props)
+        ]
+        found += [
+            (tie_type.value, other[1], other[1], customer_id, props)
+            for other, by_type in predecessors[key].items()
+            if other[0] is customer
+            for tie_type, props in by_type.items()
+            if wanted(tie_type, props)
         ]
         if not found:
             continue
-        found.sort(key=lambda item: (item[0].value, item[3][1], item[1][1]))
+        found.sort(key=lambda item: (item[0], item[1], item[2]))
         rows.append(
             {
                 "customer_id": customer_id,
-                "neighbours": len({item[3] for item in found}),
+                "neighbours": len({item[1] for item in found}),
                 "total": len(found),
                 "kept": [
-                    {
-                        "type": tie_type.value,
-                        "source": source[1],
-                        "target": target[1],
-                        "other": other[1],
-                        "properties": dict(props),
-                    }
-                    for tie_type, source, target, other, props in found[: params["limit"]]
+                    {"type": type_name, "source": source, "target": target, "other": other, "properties": dict(props)}
+                    for type_name, other, source, target, props in found[:limit]
                 ],
             }
         )
@@ -197,7 +202,10 @@ def traverse(
                 if len(found.order) >= max_nodes:
                     found.truncated = True
                     continue
-                step = PathStep(tie=TieType(tie["type"]), node_id=other, forward=tie["source"] == customer_id)
+                # Built from checked values: skipping validation matters on networks of hundreds of customers.
+                step = PathStep.model_construct(
+                    tie=TieType(tie["type"]), node_id=other, forward=tie["source"] == customer_id
+                )
                 found.order.append(other)
                 found.depth[other] = level
                 found.path[other] = [*found.path[customer_id], step]
@@ -250,30 +258,37 @@ def related_customers(
     check_range("limit_per_node", limit_per_node, 1, MAX_LIMIT_PER_NODE)
     check_range("max_nodes", max_nodes, 1, MAX_NODES)
     tie_types = customer_tie_types(store, types)
-    require_customer(store, customer_id)
     found = traverse(store, customer_id, tie_types, max_depth=depth, limit_per_node=limit_per_node, max_nodes=max_nodes)
+    # The summaries include the centre, so its existence is checked here rather than by a query of its own
+    # (a round trip less on Neo4j); a missing customer has no ties, so the traversal found nothing else.
     summaries = customer_summaries(store, found.order)
+    if customer_id not in summaries:
+        raise NotFound(f"no customer with id {customer_id!r}")
+    # Every value below is already typed (summaries and registry entries are validated models), so the
+    # result models are built without validating each node and edge again.
     nodes = [
-        EgoNode(
+        EgoNode.model_construct(
             id=node_id,
-            kind=summaries[node_id].kind,
-            name=summaries[node_id].name,
-            tier=summaries[node_id].tier,
-            churn_risk=summaries[node_id].churn_risk,
+            kind=summary.kind,
+            name=summary.name,
+            tier=summary.tier,
+            churn_risk=summary.churn_risk,
             depth=found.depth[node_id],
             path=found.path[node_id],
             omitted_neighbours=found.omitted_neighbours.get(node_id),
         )
         for node_id in found.order
+        for summary in (summaries[node_id],)
     ]
     members = set(found.order)
+    specs = {tie_type.value: store.registry[tie_type] for tie_type in tie_types}
     edges = [
-        EgoEdge(
-            type=TieType(tie_type),
+        EgoEdge.model_construct(
+            type=specs[tie_type].type,
             source=source,
             target=target,
-            category=store.registry[TieType(tie_type)].category,
-            weight=store.registry[TieType(tie_type)].weight,
+            category=TieCategory(specs[tie_type].category),
+            weight=float(specs[tie_type].weight),
             properties=properties,
         )
         for (tie_type, source, target), properties in sorted(found.ties.items())
