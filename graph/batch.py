@@ -8,24 +8,58 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, TypedDict
 
 from pydantic import ValidationError
 
-from graph.errors import InvalidBatch, UnknownLabel, UnknownTieType
-from graph.model import NodeLabel, NodeRow, TieRow, TieType, checked_properties
+from graph.errors import InvalidBatch, UnknownLabel, UnknownTieType, UnsupportedProperty
+from graph.model import NodeLabel, NodeRow, Properties, TieRow, TieType, checked_properties
 from graph.ties import spec
 
 NodeInput = NodeRow | Mapping[str, Any]
 TieInput = TieRow | Mapping[str, Any]
 
 
+class NodeData(TypedDict):
+    """A node row as a plain dict, the form large loads pass (a :class:`NodeRow` costs microseconds to build)."""
+
+    label: NodeLabel
+    id: str
+    properties: Properties
+
+
+class TieData(TypedDict):
+    """A tie row as a plain dict (see :class:`NodeData`)."""
+
+    type: TieType
+    source: str
+    target: str
+    properties: Properties
+
+
+class PreparedNode(NamedTuple):
+    """A checked node row: the fields of :class:`NodeRow`, built without pydantic (large loads make millions)."""
+
+    label: NodeLabel
+    id: str
+    properties: Properties
+
+
+class PreparedTie(NamedTuple):
+    """A checked tie row, stored from the smaller id when symmetric (see :class:`PreparedNode`)."""
+
+    type: TieType
+    source: str
+    target: str
+    properties: Properties
+
+
 @dataclass(frozen=True)
 class Batch:
     """A checked batch: nodes merged by key, ties merged by (type, source, target)."""
 
-    nodes: list[NodeRow]
-    ties: list[TieRow]
+    nodes: list[PreparedNode]
+    ties: list[PreparedTie]
     tie_numbers: list[int]
     """For each merged tie, the number of the first input row it came from (for error messages)."""
 
@@ -39,76 +73,147 @@ def prepare_batch(nodes: Iterable[NodeInput] = (), ties: Iterable[TieInput] = ()
 
     Rows are numbered from 1 within their kind ("node row 3", "tie row 7"). Later rows win when two
     rows of a batch set the same property. Symmetric ties are stored once, from the smaller id.
+    Properties are always copied: the batch never shares a dict (or list) with the caller.
     """
-    merged_nodes: dict[tuple[NodeLabel, str], NodeRow] = {}
+    merged_nodes: dict[tuple[NodeLabel, str], PreparedNode] = {}
+    customer = NodeLabel.CUSTOMER
+    primary_of, new_node = _PRIMARY, PreparedNode._make
     for number, raw in enumerate(nodes, start=1):
-        row = _node_row(raw, number)
-        properties, reusable = checked_properties(row.properties, row=number)
-        label = row.label
-        key = (label.primary, row.id)
+        label, node_id, raw_properties = _node_fields(raw, number)
+        try:
+            properties = checked_properties(raw_properties, row=number)[0]
+        except UnsupportedProperty:
+            _refuse_as_model(raw, number, "node")
+            raise
+        key = (primary_of[label], node_id)
         previous = merged_nodes.get(key)
         if previous is not None:
-            label = label if label is not NodeLabel.CUSTOMER else previous.label
+            label = label if label is not customer else previous.label
             properties = {**previous.properties, **properties}
-        elif reusable:
-            # The common case on large loads: the typed row is already what we would build (rows are frozen).
-            merged_nodes[key] = row
-            continue
-        # Already validated: construct without validating again, which dominates large loads.
-        merged_nodes[key] = NodeRow.model_construct(label=label, id=row.id, properties=properties)
+        merged_nodes[key] = new_node((label, node_id, properties))
 
-    merged_ties: dict[tuple[TieType, str, str], TieRow] = {}
+    merged_ties: dict[tuple[TieType, str, str], PreparedTie] = {}
     first_numbers: dict[tuple[TieType, str, str], int] = {}
+    new_tie = PreparedTie._make
     for number, raw_tie in enumerate(ties, start=1):
-        tie = _tie_row(raw_tie, number)
-        source, target = tie.source, tie.target
-        tie_properties, reusable = checked_properties(tie.properties, row=number, kind="tie")
-        tie_spec = spec(tie.type)
-        if source == target and tie_spec.source is tie_spec.target:
-            raise InvalidBatch(f"{tie.type} from {source!r} to itself is not allowed", row=number, kind="tie")
-        if tie_spec.symmetric and target < source:
+        tie_type, source, target, raw_tie_properties = _tie_fields(raw_tie, number)
+        try:
+            tie_properties = checked_properties(raw_tie_properties, row=number, kind="tie")[0]
+        except UnsupportedProperty:
+            _refuse_as_model(raw_tie, number, "tie")
+            raise
+        if source == target and tie_type in _SAME_END_LABELS:
+            raise InvalidBatch(f"{tie_type} from {source!r} to itself is not allowed", row=number, kind="tie")
+        if target < source and tie_type in _SYMMETRIC:
             source, target = target, source
-        tie_key = (tie.type, source, target)
+        tie_key = (tie_type, source, target)
         previous_tie = merged_ties.get(tie_key)
         if previous_tie is not None:
             tie_properties = {**previous_tie.properties, **tie_properties}
-        elif reusable and source == tie.source:
-            merged_ties[tie_key] = tie
+        else:
             first_numbers[tie_key] = number
-            continue
-        merged_ties[tie_key] = TieRow.model_construct(
-            type=tie.type, source=source, target=target, properties=tie_properties
-        )
-        first_numbers.setdefault(tie_key, number)
+        merged_ties[tie_key] = new_tie((tie_type, source, target, tie_properties))
     return Batch(list(merged_nodes.values()), list(merged_ties.values()), list(first_numbers.values()))
 
 
-def _node_row(raw: NodeInput, number: int) -> NodeRow:
-    if isinstance(raw, NodeRow):
-        return raw
+_LABELS: dict[Any, NodeLabel] = dict(NodeLabel._value2member_map_)
+_TIE_TYPES: dict[Any, TieType] = dict(TieType._value2member_map_)
+_PRIMARY = {label: label.primary for label in NodeLabel}
+_SYMMETRIC = frozenset(tie_type for tie_type in TieType if spec(tie_type).symmetric)
+_SAME_END_LABELS = frozenset(tie_type for tie_type in TieType if spec(tie_type).source is spec(tie_type).target)
+_NODE_FIELDS = frozenset({"label", "id", "properties"})
+_TIE_FIELDS = frozenset({"type", "source", "target", "properties"})
+_NO_PROPERTIES: Properties = {}
+"""No ``properties`` given; when they are given, a row of exactly the model's field count has no extra field."""
+
+
+def _node_fields(raw: NodeInput, number: int) -> tuple[NodeLabel, str, Mapping[str, Any]]:
+    if type(raw) is dict:
+        label, node_id = raw.get("label"), raw.get("id")
+        properties = raw.get("properties", _NO_PROPERTIES)
+        # Plain checks for the rows pydantic would surely accept as they are (large loads pass dicts);
+        # anything else is validated by the model, which also words the error.
+        if (
+            type(label) is NodeLabel
+            and type(node_id) is str
+            and node_id
+            and type(properties) is dict
+            and (len(raw) == 3 if properties is not _NO_PROPERTIES else raw.keys() <= _NODE_FIELDS)
+        ):
+            return label, node_id, properties
+    elif isinstance(raw, NodeRow):
+        return raw.label, raw.id, raw.properties
     label = raw.get("label")
-    if label not in NodeLabel._value2member_map_:
+    if label not in _LABELS:
         raise UnknownLabel(f"unknown label {label!r}; known labels: {', '.join(NodeLabel)}", row=number)
+    node_id = raw.get("id")
+    properties = raw.get("properties", _NO_PROPERTIES)
+    if (
+        type(raw) is dict
+        and type(node_id) is str
+        and node_id
+        and type(properties) is dict
+        and raw.keys() <= _NODE_FIELDS
+    ):
+        return _LABELS[label], node_id, properties
     try:
-        return NodeRow.model_validate(raw)
+        row = NodeRow.model_validate(raw)
     except ValidationError as error:
         raise InvalidBatch(f"{_first_problem(error)}", row=number) from None
+    return row.label, row.id, row.properties
 
 
-def _tie_row(raw: TieInput, number: int) -> TieRow:
-    if isinstance(raw, TieRow):
-        return raw
+def _tie_fields(raw: TieInput, number: int) -> tuple[TieType, str, str, Mapping[str, Any]]:
+    if type(raw) is dict:
+        tie_type, source, target = raw.get("type"), raw.get("source"), raw.get("target")
+        properties = raw.get("properties", _NO_PROPERTIES)
+        if (
+            type(tie_type) is TieType
+            and type(source) is str
+            and source
+            and type(target) is str
+            and target
+            and type(properties) is dict
+            and (len(raw) == 4 if properties is not _NO_PROPERTIES else raw.keys() <= _TIE_FIELDS)
+        ):
+            return tie_type, source, target, properties
+    elif isinstance(raw, TieRow):
+        return raw.type, raw.source, raw.target, raw.properties
     tie_type = raw.get("type")
-    if tie_type not in TieType._value2member_map_:
+    if tie_type not in _TIE_TYPES:
         raise UnknownTieType(
             f"unknown relationship type {tie_type!r}; known types: {', '.join(TieType)}",
             row=number,
             kind="tie",
         )
+    source, target = raw.get("source"), raw.get("target")
+    properties = raw.get("properties", _NO_PROPERTIES)
+    if (
+        type(raw) is dict
+        and type(source) is str
+        and source
+        and type(target) is str
+        and target
+        and type(properties) is dict
+        and raw.keys() <= _TIE_FIELDS
+    ):
+        return _TIE_TYPES[tie_type], source, target, properties
     try:
-        return TieRow.model_validate(raw)
+        row = TieRow.model_validate(raw)
     except ValidationError as error:
         raise InvalidBatch(f"{_first_problem(error)}", row=number, kind="tie") from None
+    return row.type, row.source, row.target, row.properties
+
+
+def _refuse_as_model(raw: NodeInput | TieInput, number: int, kind: str) -> None:
+    """For a row that took the plain checks and has a bad property: raise pydantic's error if the model
+    refuses the row first (a property name that is not text), as before the plain checks existed."""
+    if isinstance(raw, dict):
+        model = NodeRow if kind == "node" else TieRow
+        try:
+            model.model_validate(raw)
+        except ValidationError as error:
+            raise InvalidBatch(f"{_first_problem(error)}", row=number, kind=kind) from None
 
 
 def _first_problem(error: ValidationError) -> str:

@@ -95,7 +95,7 @@ def checked_properties(
                 checked[key] = value
                 continue
         elif value_type is list and type(key) is str and key and key != "id":
-            item_types = {type(item) for item in value}
+            item_types = set(map(type, value))
             if len(item_types) <= 1 and item_types <= _PLAIN_ITEMS:
                 checked[key] = list(value)
                 same = False  # the copy keeps the store's list apart from the caller's

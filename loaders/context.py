@@ -13,7 +13,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from graph.model import NodeLabel, NodeRow, TieRow, TieType
+from graph.batch import NodeData, TieData
+from graph.model import NodeLabel, TieType
 from graph.settings import Settings
 from graph.store import GraphStore
 from loaders.identifiers import to_half_width
@@ -34,19 +35,23 @@ READ_IN_FULL_FOR_COLUMNS = frozenset({SourceFormat.XLSX, SourceFormat.JSONL})
 class Pending:
     """Rows waiting for the next atomic write."""
 
-    nodes: list[NodeRow] = field(default_factory=list)
-    ties: list[TieRow] = field(default_factory=list)
+    nodes: list[NodeData] = field(default_factory=list)
+    ties: list[TieData] = field(default_factory=list)
     rows: int = 0
 
 
-def node_row(label: NodeLabel, node_id: str, properties: dict[str, Any]) -> NodeRow:
-    """A node row to write; pydantic copies ``properties``, so rows never share a dict."""
-    return NodeRow(label=label, id=node_id, properties=properties)
+def node_row(label: NodeLabel, node_id: str, properties: dict[str, Any]) -> NodeData:
+    """A node row to write, as the plain dict the store checks cheaply (no pydantic model per row).
+
+    Rows may share ``properties`` with the loader: the store copies them when it checks a batch,
+    and nothing changes them in between.
+    """
+    return {"label": label, "id": node_id, "properties": properties}
 
 
-def tie_row(tie_type: TieType, source: str, target: str, properties: dict[str, Any] | None = None) -> TieRow:
+def tie_row(tie_type: TieType, source: str, target: str, properties: dict[str, Any] | None = None) -> TieData:
     """A tie row to write (see :func:`node_row`)."""
-    return TieRow(type=tie_type, source=source, target=target, properties=properties or {})
+    return {"type": tie_type, "source": source, "target": target, "properties": properties or {}}
 
 
 class SourceReads:

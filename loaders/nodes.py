@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from graph.model import NodeLabel, NodeRow, TieRow
+from graph.batch import NodeData, TieData
+from graph.model import NodeLabel
 from graph.ties import spec
 from loaders.context import LoadContext, Pending, node_row, row_key, tie_row
 from loaders.identifiers import to_half_width
@@ -56,7 +57,7 @@ def load_nodes(context: LoadContext, source: Source, files: list[Path]) -> None:
                 created, tie = made
                 if created is not None:
                     batch.nodes.append(created)
-                    context.known(created.label).add(created.id)
+                    context.known(created["label"]).add(created["id"])
                 batch.ties.append(tie)
             batch.rows += 1
             if batch.rows >= context.batch_size:
@@ -67,7 +68,7 @@ def load_nodes(context: LoadContext, source: Source, files: list[Path]) -> None:
 
 def _link(
     context: LoadContext, label: NodeLabel, node_id: str, link: Link, values: dict[str, str]
-) -> tuple[NodeRow | None, TieRow] | None:
+) -> tuple[NodeData | None, TieData] | None:
     tie_spec = spec(link.type)
     node_is_source = tie_spec.source is label.primary
     other_label = tie_spec.target if node_is_source else tie_spec.source
@@ -77,7 +78,7 @@ def _link(
         if link.required:
             raise RowProblem(QuarantineReason.MISSING_VALUE, f"{link.type} link column {link.from_} empty")
         return None
-    created: NodeRow | None = None
+    created: NodeData | None = None
     if other_label is NodeLabel.CUSTOMER:
         other_id = context.crosswalk().get(f"{link.system or ''}:{key}")
     else:

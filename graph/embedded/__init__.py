@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,7 +17,7 @@ from typing import Any, ClassVar
 import networkx as nx
 
 from graph.batch import NodeInput, TieInput, prepare_batch
-from graph.embedded.disk import Disk, NodeRowOnDisk, TieRowOnDisk, encode
+from graph.embedded.disk import Disk, encode
 from graph.embedded.view import GraphView, NodeKey, end_labels, node_key
 from graph.errors import MissingEndpoint, NotFound, StoreError, StoreUnavailable
 from graph.model import GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
@@ -50,12 +51,24 @@ class EmbeddedStore(GraphStore):
 
     def _load(self) -> None:
         graph = self._graph
+        labels: dict[str, NodeLabel] = dict(NodeLabel._value2member_map_)
+        # One object per distinct text: property names and repeated values (cities, codes, dates) would
+        # otherwise be held once per node, and tie ends once more besides the node's own key.
+        shared: dict[Any, Any] = {}
         for label, node_id, kind, props in self._disk.read_nodes():
-            graph.add_node((NodeLabel(label), node_id), label=NodeLabel(kind), props=props)
+            key = (labels[label], node_id)
+            shared[key] = key
+            graph.add_node(key, label=labels[kind], props=_shared_texts(props, shared))
         for tie_type, source, target, props in self._disk.read_ties():
             kind = TieType(tie_type)
             source_label, target_label = end_labels(kind)
-            graph.add_edge((source_label, source), (target_label, target), key=kind, **props)
+            source_key, target_key = (source_label, source), (target_label, target)
+            graph.add_edge(
+                shared.get(source_key, source_key),
+                shared.get(target_key, target_key),
+                key=kind,
+                **_shared_texts(props, shared),
+            )
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -65,41 +78,52 @@ class EmbeddedStore(GraphStore):
         batch = prepare_batch(nodes, ties)
         with self._lock:
             graph = self._graph
+            # Read networkx's own dicts (never written here): its views build an object per lookup.
+            node_data, successors = graph._node, graph._succ
             node_states: dict[NodeKey, tuple[NodeLabel, dict[str, Any]]] = {}
-            for row in batch.nodes:
-                key = node_key(row.label, row.id)
-                current = graph.nodes[key] if key in graph else None
-                kind = row.label
-                if kind is NodeLabel.CUSTOMER and current is not None:
-                    kind = current["label"]
-                props = _merged(current["props"] if current else {}, row.properties)
-                node_states[key] = (kind, props)
+            for label, node_id, properties in batch.nodes:
+                key = (_PRIMARY[label], node_id)
+                current = node_data.get(key)
+                if current is None:
+                    node_states[key] = (label, _merged({}, properties))
+                else:
+                    kind = current["label"] if label is NodeLabel.CUSTOMER else label
+                    node_states[key] = (kind, _merged(current["props"], properties))
 
             tie_states: dict[tuple[NodeKey, NodeKey, TieType], dict[str, Any]] = {}
-            for number, tie in zip(batch.tie_numbers, batch.ties, strict=True):
-                source_label, target_label = end_labels(tie.type)
-                source, target = (source_label, tie.source), (target_label, tie.target)
+            for number, (tie_type, source_id, target_id, tie_properties) in zip(
+                batch.tie_numbers, batch.ties, strict=True
+            ):
+                source_label, target_label = _END_LABELS[tie_type]
+                source, target = (source_label, source_id), (target_label, target_id)
                 for end, end_key in (("source", source), ("target", target)):
-                    if end_key not in graph and end_key not in node_states:
+                    if end_key not in node_data and end_key not in node_states:
                         raise MissingEndpoint(
-                            f"{tie.type} {end} {end_key[0]} {end_key[1]!r} does not exist",
+                            f"{tie_type} {end} {end_key[0]} {end_key[1]!r} does not exist",
                             row=number,
                             kind="tie",
                         )
-                current_tie = graph.get_edge_data(source, target, tie.type)
-                tie_states[(source, target, tie.type)] = _merged(current_tie or {}, tie.properties)
+                current_tie = successors[source].get(target, _NO_TIES).get(tie_type) if source in successors else None
+                tie_states[(source, target, tie_type)] = _merged(current_tie or {}, tie_properties)
 
             self._disk.commit(
-                [_node_on_disk(key, kind, props) for key, (kind, props) in node_states.items()],
-                [_tie_on_disk(key, props) for key, props in tie_states.items()],
+                [(_VALUES[key[0]], key[1], _VALUES[kind], encode(props)) for key, (kind, props) in node_states.items()],
+                [
+                    (_VALUES[tie_type], source[1], target[1], encode(props))
+                    for (source, target, tie_type), props in tie_states.items()
+                ],
             )
             for key, (kind, props) in node_states.items():
-                graph.add_node(key, label=kind, props=props)
+                current = node_data.get(key)
+                if current is None:
+                    graph.add_node(key, label=kind, props=props)
+                else:
+                    current["label"], current["props"] = kind, props
             for (source, target, tie_type), props in tie_states.items():
-                if graph.has_edge(source, target, tie_type):
-                    data = graph.edges[source, target, tie_type]
-                    data.clear()
-                    data.update(props)
+                current_tie = successors[source].get(target, _NO_TIES).get(tie_type)
+                if current_tie is not None:
+                    current_tie.clear()
+                    current_tie.update(props)
                 else:
                     graph.add_edge(source, target, key=tie_type, **props)
         return WriteResult(nodes=len(batch.nodes), ties=len(batch.ties))
@@ -162,15 +186,18 @@ class EmbeddedStore(GraphStore):
             return query.embedded(self.view, params or {})
 
     def counts(self) -> GraphCounts:
-        nodes: dict[str, int] = {}
-        ties: dict[str, int] = {}
+        node_kinds: Counter[NodeLabel] = Counter()
+        tie_types: Counter[TieType] = Counter()
         with self._lock:
-            for (primary, _), data in self._graph.nodes(data=True):
-                nodes[primary.value] = nodes.get(primary.value, 0) + 1
+            for (primary, _), data in self._graph._node.items():
+                node_kinds[primary] += 1
                 if data["label"] is not primary:
-                    nodes[data["label"].value] = nodes.get(data["label"].value, 0) + 1
-            for _, _, tie_type in self._graph.edges(keys=True):
-                ties[tie_type.value] = ties.get(tie_type.value, 0) + 1
+                    node_kinds[data["label"]] += 1
+            for targets in self._graph._succ.values():
+                for keyed in targets.values():
+                    tie_types.update(keyed.keys())
+        nodes = {label.value: count for label, count in node_kinds.items()}
+        ties = {tie_type.value: count for tie_type, count in tie_types.items()}
         return GraphCounts(nodes=dict(sorted(nodes.items())), ties=dict(sorted(ties.items())))
 
     def ping(self) -> None:
@@ -187,20 +214,26 @@ class EmbeddedStore(GraphStore):
             self._lock_file = None
 
 
+_PRIMARY = {label: label.primary for label in NodeLabel}
+_END_LABELS = {tie_type: end_labels(tie_type) for tie_type in TieType}
+_VALUES: dict[NodeLabel | TieType, str] = {member: member.value for member in (*NodeLabel, *TieType)}
+_NO_TIES: dict[TieType, dict[str, Any]] = {}
+
+
+def _shared_texts(props: dict[str, Any], shared: dict[Any, Any]) -> dict[str, Any]:
+    """``props`` with names and text values replaced by the equal object already in ``shared`` (same reads)."""
+    share = shared.setdefault
+    return {share(name, name): share(value, value) if type(value) is str else value for name, value in props.items()}
+
+
 def _merged(current: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """The properties after ``update`` (None removes one); ``update`` is the batch's own copy, kept when it can be."""
     if not current:
+        if None not in update.values():
+            return update
         return {name: value for name, value in update.items() if value is not None}
     merged = {**current, **update}
     return {name: value for name, value in merged.items() if value is not None}
-
-
-def _node_on_disk(key: NodeKey, kind: NodeLabel, props: dict[str, Any]) -> NodeRowOnDisk:
-    return (key[0].value, key[1], kind.value, encode(props))
-
-
-def _tie_on_disk(key: tuple[NodeKey, NodeKey, TieType], props: dict[str, Any]) -> TieRowOnDisk:
-    source, target, tie_type = key
-    return (tie_type.value, source[1], target[1], encode(props))
 
 
 def _take_file_lock(path: Path) -> int:

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from graph.errors import StoreError, StoreUnavailable
 
 SCHEMA_VERSION = "1"
@@ -33,11 +35,22 @@ TieRowOnDisk = tuple[str, str, str, str]
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-"""One encoder for every row: ``json.dumps`` with options builds a new encoder per call."""
+"""For the rare values orjson refuses (integers beyond 64 bits), which the file has always held."""
 
 
 def encode(props: dict[str, Any]) -> str:
-    return _ENCODER.encode(props) if props else "{}"
+    """Properties as compact JSON text (orjson: several times faster than ``json`` on float lists)."""
+    if not props:
+        return "{}"
+    try:
+        return orjson.dumps(props).decode()
+    except orjson.JSONEncodeError:
+        return _ENCODER.encode(props)
+
+
+def decode(text: str) -> dict[str, Any]:
+    # Not orjson.loads: it turns integers beyond 64 bits into floats, silently losing digits.
+    return json.loads(text)
 
 
 class Disk:
@@ -65,11 +78,11 @@ class Disk:
 
     def read_nodes(self) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
         for label, node_id, kind, props in self._db.execute("SELECT label, id, kind, props FROM nodes"):
-            yield label, node_id, kind, json.loads(props)
+            yield label, node_id, kind, decode(props)
 
     def read_ties(self) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
         for tie_type, source, target, props in self._db.execute("SELECT type, source, target, props FROM ties"):
-            yield tie_type, source, target, json.loads(props)
+            yield tie_type, source, target, decode(props)
 
     def commit(self, nodes: list[NodeRowOnDisk], ties: list[TieRowOnDisk]) -> None:
         """Write full node and tie states in one transaction, or nothing."""
