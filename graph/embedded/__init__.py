@@ -46,8 +46,8 @@ class EmbeddedStore(GraphStore):
             self._release_file_lock()
             raise
         self._graph = nx.MultiDiGraph()
-        self._load()
         self.view = GraphView(self._graph)
+        self._load()
 
     def _load(self) -> None:
         graph = self._graph
@@ -55,10 +55,12 @@ class EmbeddedStore(GraphStore):
         # One object per distinct text: property names and repeated values (cities, codes, dates) would
         # otherwise be held once per node, and tie ends once more besides the node's own key.
         shared: dict[Any, Any] = {}
+        by_label = self.view.by_label
         for label, node_id, kind, props in self._disk.read_nodes():
             key = (labels[label], node_id)
             shared[key] = key
             graph.add_node(key, label=labels[kind], props=_shared_texts(props, shared))
+            by_label[key[0]].add(key)
         for tie_type, source, target, props in self._disk.read_ties():
             kind = TieType(tie_type)
             source_label, target_label = end_labels(kind)
@@ -117,6 +119,7 @@ class EmbeddedStore(GraphStore):
                 current = node_data.get(key)
                 if current is None:
                     graph.add_node(key, label=kind, props=props)
+                    self.view.by_label[key[0]].add(key)
                 else:
                     current["label"], current["props"] = kind, props
             for (source, target, tie_type), props in tie_states.items():
@@ -132,6 +135,8 @@ class EmbeddedStore(GraphStore):
         with self._lock:
             self._disk.clear()
             self._graph.clear()
+            for keys in self.view.by_label.values():
+                keys.clear()
 
     # -- reads --------------------------------------------------------------------------------
 

@@ -26,6 +26,9 @@ class GraphView:
 
     def __init__(self, graph: nx.MultiDiGraph) -> None:
         self.graph = graph
+        # Node keys by primary label, kept by the store as it adds nodes, so listing a small label
+        # (products, managers) does not scan every node.
+        self.by_label: dict[NodeLabel, set[NodeKey]] = {label: set() for label in NodeLabel if label.primary is label}
 
     def has(self, label: NodeLabel, node_id: str) -> bool:
         return node_key(label, node_id) in self.graph
@@ -43,12 +46,10 @@ class GraphView:
     def keys(self, label: NodeLabel) -> list[NodeKey]:
         """Keys of every node carrying ``label``, ordered by id."""
         primary = label.primary
-        wanted = None if label is primary else label
-        keys = [
-            key
-            for key, data in self.graph.nodes(data=True)
-            if key[0] is primary and (wanted is None or data["label"] is wanted)
-        ]
+        keys = list(self.by_label[primary])
+        if label is not primary:
+            nodes = self.graph.nodes
+            keys = [key for key in keys if nodes[key]["label"] is label]
         keys.sort(key=lambda key: key[1])
         return keys
 

@@ -7,11 +7,8 @@ or joint holder.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator, Mapping
 from typing import Any
-
-import networkx as nx
 
 from graph.embedded.view import GraphView, NodeKey
 from graph.model import NodeLabel, TieType
@@ -124,29 +121,10 @@ PRODUCT_FIELDS = (
 )
 
 
-_product_keys_seen: weakref.WeakKeyDictionary[nx.MultiDiGraph, tuple[int, list[NodeKey]]] = weakref.WeakKeyDictionary()
-
-
-def product_keys(view: GraphView) -> list[NodeKey]:
-    """``view.keys(PRODUCT)``, remembered per graph while its node count and those products stay.
-
-    Cross-sell lists the products on every request, and finding a dozen products is a scan of every node
-    (tens of milliseconds at 30k customers). The embedded store only adds nodes, or clears them all, so
-    an unchanged node count with every remembered product still there means the same products.
-    """
-    graph = view.graph
-    seen = _product_keys_seen.get(graph)
-    if seen is not None and seen[0] == len(graph) and all(key in graph for key in seen[1]):
-        return list(seen[1])
-    keys = view.keys(NodeLabel.PRODUCT)
-    _product_keys_seen[graph] = (len(graph), keys)
-    return list(keys)
-
-
 def _list_products(view: GraphView, params: Mapping[str, Any]) -> Rows:
     return [
         {"product_id": key[1], **{name: view.props(key).get(name) for name in PRODUCT_FIELDS}}
-        for key in product_keys(view)
+        for key in view.keys(NodeLabel.PRODUCT)
     ]
 
 
