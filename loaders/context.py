@@ -7,7 +7,7 @@ kind of source each through a :class:`LoadContext`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,7 +20,7 @@ from graph.store import GraphStore
 from loaders.identifiers import to_half_width
 from loaders.mapping import Mapping, Source, SourceFormat
 from loaders.quarantine import QuarantinedRow, QuarantineFile, QuarantineReason
-from loaders.read import RawRecord, RawSource, read_columns, read_source
+from loaders.read import RawRecord, RawSource, count_records, read_columns, read_source, stream_source
 from loaders.report import SourceReport
 from loaders.transform import RowProblem, RowTransform
 
@@ -89,6 +89,16 @@ class SourceReads:
         else:
             self._kept.pop(key, None)
         return raw
+
+    def stream(self, source: Source, path: Path) -> tuple[int, Iterator[RawRecord]]:
+        """An upper bound of the file's records (for progress) and its records, parsed lazily.
+
+        A file read in full to check its columns is taken from that read (as :meth:`read` does).
+        """
+        if _read_key(source, path) in self._readers:
+            records = self.read(source, path).records
+            return len(records), iter(records)
+        return count_records(source, path), stream_source(source, path)
 
 
 def _read_key(source: Source, path: Path) -> tuple[Any, ...]:
@@ -164,6 +174,7 @@ class LoadContext:
             self.progress(report.name, done, total)
 
     def read(self, source: Source, files: list[Path], role: str) -> tuple[SourceReport, list[RawSource]]:
+        """A source's files read in full, its report (rows read counted) and progress started."""
         report = SourceReport(name=source.name, system=source.system, role=role, files=[str(p) for p in files])
         raws = [self.reads.read(source, path) for path in files]
         report.rows_read = sum(len(raw.records) for raw in raws)
@@ -171,6 +182,29 @@ class LoadContext:
         if self.progress is not None:
             self.progress(source.name, 0, report.rows_read)
         return report, raws
+
+    def stream(
+        self, source: Source, files: list[Path], role: str
+    ) -> tuple[SourceReport, Iterator[tuple[Path, RawRecord]], int]:
+        """A source's report, its records (file by file, parsed lazily) and an upper bound of their number.
+
+        The report's ``rows_read`` counts the records as they are taken: it is complete once they all are.
+        Only a batch of records needs to be alive at a time, whatever the size of the files.
+        """
+        report = SourceReport(name=source.name, system=source.system, role=role, files=[str(p) for p in files])
+        streams = [self.reads.stream(source, path) for path in files]
+        total = sum(count for count, _ in streams)
+        self.reports.append(report)
+        if self.progress is not None:
+            self.progress(source.name, 0, total)
+
+        def records() -> Iterator[tuple[Path, RawRecord]]:
+            for path, (_, file_records) in zip(files, streams, strict=True):
+                for raw in file_records:
+                    report.rows_read += 1
+                    yield path, raw
+
+        return report, records(), total
 
 
 def row_key(source: Source, values: dict[str, str]) -> str:

@@ -19,7 +19,7 @@ def load_nodes(context: LoadContext, source: Source, files: list[Path]) -> None:
     """Write a node per row, and a tie per link; a link to a missing node is an orphan (or makes it)."""
     assert source.node is not None
     started = time.perf_counter()
-    report, raws = context.read(source, files, "nodes")
+    report, records, total = context.stream(source, files, "nodes")
     transform = context.row_transform(source)
     label = source.node
     known = context.known(label)
@@ -27,41 +27,40 @@ def load_nodes(context: LoadContext, source: Source, files: list[Path]) -> None:
     written: set[str] = set()
     batch = Pending()
     done = 0
-    for raw_source in raws:
-        for raw in raw_source.records:
-            done += 1
-            if raw.problem is not None:
-                context.refuse(report, raw_source.path, raw, raw.problem, raw.message)
+    for path, raw in records:
+        done += 1
+        if raw.problem is not None:
+            context.refuse(report, path, raw, raw.problem, raw.message)
+            continue
+        try:
+            key = row_key(source, raw.values)
+            typed = transform(raw.values)
+            node_id = source.id_prefix + key
+            if key in seen:
+                raise RowProblem(QuarantineReason.DUPLICATE_KEY, f"key {', '.join(source.key)} repeated")
+            links = [_link(context, label, node_id, link, raw.values) for link in source.links]
+        except RowProblem as problem:
+            context.refuse(report, path, raw, problem.reason, problem.message)
+            continue
+        seen.add(key)
+        if node_id in written:
+            report.merged += 1
+        else:
+            report.loaded += 1
+            written.add(node_id)
+        batch.nodes.append(node_row(label, node_id, typed.properties))
+        known.add(node_id)
+        for made in links:
+            if made is None:
                 continue
-            try:
-                key = row_key(source, raw.values)
-                typed = transform(raw.values)
-                node_id = source.id_prefix + key
-                if key in seen:
-                    raise RowProblem(QuarantineReason.DUPLICATE_KEY, f"key {', '.join(source.key)} repeated")
-                links = [_link(context, label, node_id, link, raw.values) for link in source.links]
-            except RowProblem as problem:
-                context.refuse(report, raw_source.path, raw, problem.reason, problem.message)
-                continue
-            seen.add(key)
-            if node_id in written:
-                report.merged += 1
-            else:
-                report.loaded += 1
-                written.add(node_id)
-            batch.nodes.append(node_row(label, node_id, typed.properties))
-            known.add(node_id)
-            for made in links:
-                if made is None:
-                    continue
-                created, tie = made
-                if created is not None:
-                    batch.nodes.append(created)
-                    context.known(created["label"]).add(created["id"])
-                batch.ties.append(tie)
-            batch.rows += 1
-            if batch.rows >= context.batch_size:
-                context.flush(report, batch, done, report.rows_read)
+            created, tie = made
+            if created is not None:
+                batch.nodes.append(created)
+                context.known(created["label"]).add(created["id"])
+            batch.ties.append(tie)
+        batch.rows += 1
+        if batch.rows >= context.batch_size:
+            context.flush(report, batch, done, total)
     context.flush(report, batch, report.rows_read, report.rows_read)
     report.seconds = round(time.perf_counter() - started, 3)
 

@@ -19,31 +19,30 @@ def load_ties(context: LoadContext, source: Source, files: list[Path]) -> None:
     """Write the ties of each row; a row whose ties were all made by earlier rows counts as merged."""
     assert source.tie is not None and source.source is not None and source.target is not None
     started = time.perf_counter()
-    report, raws = context.read(source, files, "ties")
+    report, records, total = context.stream(source, files, "ties")
     ends = _TieEnds(context, source, context.row_transform(source))
     ties_seen = context.ties_seen
     batch = Pending()
     done = 0
-    for raw_source in raws:
-        for raw in raw_source.records:
-            done += 1
-            if raw.problem is not None:
-                context.refuse(report, raw_source.path, raw, raw.problem, raw.message)
-                continue
-            try:
-                ties, keys = ends.ties(raw.values)
-            except RowProblem as problem:
-                context.refuse(report, raw_source.path, raw, problem.reason, problem.message)
-                continue
-            if all(key in ties_seen for key in keys):
-                report.merged += 1
-            else:
-                report.loaded += 1
-            ties_seen.update(keys)
-            batch.ties.extend(ties)
-            batch.rows += 1
-            if batch.rows >= context.batch_size:
-                context.flush(report, batch, done, report.rows_read)
+    for path, raw in records:
+        done += 1
+        if raw.problem is not None:
+            context.refuse(report, path, raw, raw.problem, raw.message)
+            continue
+        try:
+            ties, keys = ends.ties(raw.values)
+        except RowProblem as problem:
+            context.refuse(report, path, raw, problem.reason, problem.message)
+            continue
+        if all(key in ties_seen for key in keys):
+            report.merged += 1
+        else:
+            report.loaded += 1
+        ties_seen.update(keys)
+        batch.ties.extend(ties)
+        batch.rows += 1
+        if batch.rows >= context.batch_size:
+            context.flush(report, batch, done, total)
     context.flush(report, batch, report.rows_read, report.rows_read)
     report.seconds = round(time.perf_counter() - started, 3)
 

@@ -10,7 +10,7 @@ import pytest
 from graph.errors import SourceError
 from loaders.mapping import Source
 from loaders.quarantine import QuarantineReason
-from loaders.read import decode_lines, parse_csv, parse_jsonl, read_source
+from loaders.read import count_records, decode_lines, parse_csv, parse_jsonl, read_source, stream_source
 
 BIG_ID = "4614219293217785425"  # > 2^53: a float would change it
 
@@ -103,3 +103,45 @@ def test_xlsx_rows_are_sheet_rows(tmp_path: Path) -> None:
     source = Source(name="s", system="core", path="a.xlsx", format="xlsx", node="Account", key=["id"])
     records = read_source(source, path).records
     assert [(r.line, r.values["id"]) for r in records] == [(2, BIG_ID), (4, "9")]
+
+
+def _decode_whole(data: bytes, encoding: str) -> list[tuple[int, str | None]]:
+    """The reference: decode the whole file, or every line on its own when the whole does not decode."""
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        lines: list[str | None] = [line.rstrip("\r") for line in data.decode(encoding).split("\n")]
+    except UnicodeDecodeError:
+        lines = []
+        for chunk in data.split(b"\n"):
+            try:
+                lines.append(chunk.decode(encoding).rstrip("\r"))
+            except UnicodeDecodeError:
+                lines.append(None)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return list(enumerate(lines, start=1))
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+@pytest.mark.parametrize("bad", [False, True])
+def test_decoding_in_chunks_gives_the_lines_of_the_whole_file(
+    monkeypatch: pytest.MonkeyPatch, encoding: str, bad: bool
+) -> None:
+    mark = "" if encoding.startswith("gb") else "\ufeff"  # a BOM starting a later line (not in GBK)
+    text = f'id,name\r\n1,张三\n\n2,"multi\nline 王"\n{mark}3,c\n' * 5 + "4,last"
+    data = b"\xef\xbb\xbf" + text.encode("gbk" if encoding.startswith("gb") else "utf-8")
+    if bad:
+        data = data.replace(b"4,last", b"4,\xff\xfe")
+    monkeypatch.setattr("loaders.read.CHUNK_BYTES", 7)
+    assert list(decode_lines(data, encoding)) == _decode_whole(data, encoding)
+    _, chunked = parse_csv(decode_lines(data, encoding))
+    _, whole = parse_csv(_decode_whole(data, encoding))
+    assert chunked == whole
+
+
+def test_streamed_records_match_read_records(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text('id,name\n1,a\n2,"x\ny"\n3\n4,"open\n', encoding="utf-8")
+    source = Source(name="s", system="core", path="a.csv", node="Person", key=["id"])
+    assert list(stream_source(source, path)) == read_source(source, path).records
+    assert count_records(source, path) >= len(read_source(source, path).records)
