@@ -175,6 +175,63 @@ def _amount(value: Any) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
+def _find_guarantee_chains(view: GraphView, params: Mapping[str, Any]) -> Rows:
+    start: NodeKey = (NodeLabel.CUSTOMER, params["customer_id"])
+    rows: Rows = []
+
+    def walk(path: list[NodeKey], amounts: list[Any]) -> None:
+        for _, target, props in view.out_ties(path[-1], [TieType.GUARANTEES]):
+            if target not in path:
+                extended, extended_amounts = [*path, target], [*amounts, props.get("amount")]
+                rows.append({"members": [key[1] for key in extended], "amounts": extended_amounts})
+                if len(extended) <= params["max_depth"]:
+                    walk(extended, extended_amounts)
+
+    if start in view.graph:
+        walk([start], [])
+    rows.sort(key=lambda row: row["members"])
+    return rows
+
+
+FIND_GUARANTEE_CHAINS = NamedQuery("find_guarantee_chains", "queries.cypher", _find_guarantee_chains)
+
+
+class GuaranteeChain(BaseModel):
+    """A customer standing behind others: each guarantees the next; exposure is the sum along the chain."""
+
+    model_config = ConfigDict(frozen=True)
+
+    members: list[str]
+    ties: list[GuaranteeTie]
+    total_exposure: float
+
+
+class GuaranteeChains(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    customer_id: str
+    max_depth: int
+    chains: list[GuaranteeChain]
+    total: int
+
+
+def to_chains(customer_id: str, rows: Iterable[Mapping[str, Any]], max_depth: int, limit: int) -> GuaranteeChains:
+    """Raw guarantee paths to the maximal chains (those no longer path extends), ordered by members."""
+    paths = sorted(tuple(row["members"]) for row in rows)
+    amounts = {tuple(row["members"]): row["amounts"] for row in rows}
+    extended = {path[:-1] for path in paths}
+    chains = []
+    for path in paths:
+        if path in extended:
+            continue
+        ties = [
+            GuaranteeTie(source=path[index], target=path[index + 1], amount=money([_amount(amount)]))
+            for index, amount in enumerate(amounts[path])
+        ]
+        chains.append(GuaranteeChain(members=list(path), ties=ties, total_exposure=money(t.amount for t in ties)))
+    return GuaranteeChains(customer_id=customer_id, max_depth=max_depth, chains=chains[:limit], total=len(chains))
+
+
 def to_circles(rows: Iterable[Mapping[str, Any]], max_length: int, limit: int) -> GuaranteeCircles:
     """Raw cycle rows (members, amounts in ring order) to circles ordered by (length, members)."""
     circles = []
@@ -347,3 +404,14 @@ def guarantee_circles(store: GraphStore, max_length: int = MAX_CIRCLE_LENGTH, li
     check_range("max_length", max_length, 2, MAX_CIRCLE_LENGTH)
     check_range("limit", limit, 1, MAX_CIRCLES)
     return to_circles(store.run(FIND_GUARANTEE_CIRCLES, {"max_length": max_length}), max_length, limit)
+
+
+def guarantee_chains(
+    store: GraphStore, customer_id: str, max_depth: int = MAX_CIRCLE_LENGTH, limit: int = 100
+) -> GuaranteeChains:
+    """The longest guarantee chains leaving a customer (up to ``max_depth`` ties), with their exposure."""
+    check_range("max_depth", max_depth, 1, MAX_CIRCLE_LENGTH)
+    check_range("limit", limit, 1, MAX_CIRCLES)
+    require_customer(store, customer_id)
+    rows = store.run(FIND_GUARANTEE_CHAINS, {"customer_id": customer_id, "max_depth": max_depth})
+    return to_chains(customer_id, rows, max_depth, limit)

@@ -13,7 +13,7 @@ from graph.errors import CrmGraphError
 from graph.neo4j_store import Neo4jStore
 from graph.store import GraphStore
 from queries.customers import customer_360, search_customers
-from queries.groups import corporate_group, guarantee_circles, household
+from queries.groups import corporate_group, guarantee_chains, guarantee_circles, household
 from queries.network import related_customers
 from queries.portfolio import list_managers, manager_portfolio
 from tests.queries.bank import TODAY, bank_nodes, write_bank
@@ -28,6 +28,7 @@ def _questions() -> list[tuple[str, Question]]:
         ("list_managers", list_managers),
         ("guarantee_circles", guarantee_circles),
         ("guarantee_circles_3", lambda store: guarantee_circles(store, max_length=3, limit=1)),
+        ("guarantee_chains", lambda store: [guarantee_chains(store, c) for c in ("g5", "c1", "g1", "h1", "p4")]),
         ("search_name", lambda store: search_customers(store, "公司", limit=50)),
         ("search_phone", lambda store: search_customers(store, "1234")),
         ("search_id", lambda store: search_customers(store, "g1")),

@@ -6,7 +6,7 @@ import pytest
 
 from graph.errors import InvalidRequest, NotFound
 from graph.store import GraphStore
-from queries.groups import corporate_group, guarantee_circles, household
+from queries.groups import corporate_group, guarantee_chains, guarantee_circles, household
 from tests.queries.bank import write_bank
 
 
@@ -113,11 +113,28 @@ def test_guarantee_circles_respect_length_and_limit(bank: GraphStore) -> None:
     assert len(limited.circles) == 1 and limited.total == 3
 
 
+def test_guarantee_chains_follow_who_stands_behind_whom(bank: GraphStore) -> None:
+    found = guarantee_chains(bank, "g5")
+    assert [chain.members for chain in found.chains] == [["g5", "c1", "c2", "g4", "g1", "g3", "g2"]]
+    assert found.chains[0].total_exposure == 50000.0 + 100000.0 + 200000.0 + 300000.0 + 1000000.0 + 2000000.5
+    short = guarantee_chains(bank, "g5", max_depth=2)
+    assert [chain.members for chain in short.chains] == [["g5", "c1", "c2"]]
+    assert [(t.source, t.target, t.amount) for t in short.chains[0].ties] == [
+        ("g5", "c1", 50000.0),
+        ("c1", "c2", 100000.0),
+    ]
+    # A chain stops where it would come back to one of its members (g2 guarantees g1 again).
+    assert guarantee_chains(bank, "g1").chains[0].members == ["g1", "g3", "g2"]
+    assert guarantee_chains(bank, "p1").chains == []
+
+
 def test_unknown_customer_is_not_found(bank: GraphStore) -> None:
     with pytest.raises(NotFound):
         household(bank, "zz")
     with pytest.raises(NotFound):
         corporate_group(bank, "zz")
+    with pytest.raises(NotFound):
+        guarantee_chains(bank, "zz")
 
 
 @pytest.mark.parametrize("threshold", [0.0, -0.1, 1.5])
