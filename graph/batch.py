@@ -128,26 +128,15 @@ _NO_PROPERTIES: Properties = {}
 
 
 def _node_fields(raw: NodeInput, number: int) -> tuple[NodeLabel, str, Mapping[str, Any]]:
-    if type(raw) is dict:
-        label, node_id = raw.get("label"), raw.get("id")
-        properties = raw.get("properties", _NO_PROPERTIES)
-        # Plain checks for the rows pydantic would surely accept as they are (large loads pass dicts);
-        # anything else is validated by the model, which also words the error.
-        if (
-            type(label) is NodeLabel
-            and type(node_id) is str
-            and node_id
-            and type(properties) is dict
-            and (len(raw) == 3 if properties is not _NO_PROPERTIES else raw.keys() <= _NODE_FIELDS)
-        ):
-            return label, node_id, properties
-    elif isinstance(raw, NodeRow):
+    if isinstance(raw, NodeRow):
         return raw.label, raw.id, raw.properties
     label = raw.get("label")
     if label not in _LABELS:
         raise UnknownLabel(f"unknown label {label!r}; known labels: {', '.join(NodeLabel)}", row=number)
     node_id = raw.get("id")
     properties = raw.get("properties", _NO_PROPERTIES)
+    # Plain checks for the rows pydantic would surely accept as they are (large loads pass dicts);
+    # anything else is validated by the model, which also words the error.
     if (
         type(raw) is dict
         and type(node_id) is str
@@ -164,20 +153,7 @@ def _node_fields(raw: NodeInput, number: int) -> tuple[NodeLabel, str, Mapping[s
 
 
 def _tie_fields(raw: TieInput, number: int) -> tuple[TieType, str, str, Mapping[str, Any]]:
-    if type(raw) is dict:
-        tie_type, source, target = raw.get("type"), raw.get("source"), raw.get("target")
-        properties = raw.get("properties", _NO_PROPERTIES)
-        if (
-            type(tie_type) is TieType
-            and type(source) is str
-            and source
-            and type(target) is str
-            and target
-            and type(properties) is dict
-            and (len(raw) == 4 if properties is not _NO_PROPERTIES else raw.keys() <= _TIE_FIELDS)
-        ):
-            return tie_type, source, target, properties
-    elif isinstance(raw, TieRow):
+    if isinstance(raw, TieRow):
         return raw.type, raw.source, raw.target, raw.properties
     tie_type = raw.get("type")
     if tie_type not in _TIE_TYPES:
