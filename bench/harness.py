@@ -26,7 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.measure import TimedStore, latency, process_peak_mib, reset_peak
+from bench.baselines import churn_baseline, row_by_row_baseline
+from bench.measure import Progress, TimedStore, latency, process_peak_mib, reset_peak
 from bench.report import (
     LOAD_KINDS,
     QUERY_NAMES,
@@ -36,7 +37,6 @@ from bench.report import (
     Baselines,
     BenchMeta,
     BenchReport,
-    ChurnPropagation,
     LoadPhase,
     LoadResult,
     MemoryResult,
@@ -44,7 +44,6 @@ from bench.report import (
     Target,
     render_markdown,
 )
-from graph.cypher import render
 from graph.embedded import EmbeddedStore
 from graph.errors import CrmGraphError, StoreError
 from graph.model import NodeLabel, NodeRecord
@@ -53,15 +52,9 @@ from graph.store import GraphStore
 from loaders.generator import generate
 from loaders.load import load_mapping
 from queries.analytics import analyze, churn_risk, cross_sell
-from queries.analytics.churn import DirectedTies, initial_energy, own_risk, spread_energy, spread_energy_loop
-from queries.analytics.frames import read_frames
-from queries.analytics.value import customer_value
 from queries.customers import customer_360
 from queries.groups import household
 from queries.network import related_customers
-
-Progress = Callable[[str, int, int], None]
-"""Called with (stage, done, total); total 0 when unknown."""
 
 NEO4J_URI_VARIABLE = "CRM_GRAPH_BENCH_NEO4J_URI"
 WARMUP_QUERIES = 10
@@ -383,71 +376,6 @@ def measure_api(
         concurrency=config.api_concurrency,
         latency=latency(measured["durations"]),
         status_counts=measured["status_counts"],
-    )
-
-
-# -- baselines -------------------------------------------------------------------------------------
-
-
-def row_by_row_baseline(store: GraphStore, sample: list[NodeRecord], batch_size: int, progress: Progress) -> RowByRow:
-    """The same customer rows under fresh ids, merged one auto-commit transaction per row, then in batches."""
-    from graph.neo4j_store import Neo4jStore
-
-    assert isinstance(store, Neo4jStore)
-    rows = [record for record in sample if record.label in (NodeLabel.PERSON, NodeLabel.COMPANY)]
-    progress("neo4j: row-by-row MERGE", 0, len(rows))
-    began = time.perf_counter()
-    with store._driver.session(database=store.database) as session:
-        for done, record in enumerate(rows, start=1):
-            other = NodeLabel.COMPANY if record.label is NodeLabel.PERSON else NodeLabel.PERSON
-            statement = render("merge_customers", kind=record.label, other=other)
-            session.run(statement, rows=[{"id": f"bench-rbr-{record.id}", "properties": record.properties}]).consume()
-            if done % 500 == 0:
-                progress("neo4j: row-by-row MERGE", done, len(rows))
-    row_seconds = time.perf_counter() - began
-    progress("neo4j: batched MERGE", 0, len(rows))
-    began = time.perf_counter()
-    for start in range(0, len(rows), batch_size):
-        store.write(
-            nodes=[
-                {"label": record.label, "id": f"bench-batch-{record.id}", "properties": record.properties}
-                for record in rows[start : start + batch_size]
-            ]
-        )
-    batch_seconds = time.perf_counter() - began
-    progress("neo4j: batched MERGE", len(rows), len(rows))
-    row_rate, batch_rate = len(rows) / row_seconds, len(rows) / batch_seconds
-    return RowByRow(
-        rows=len(rows),
-        row_by_row_rows_per_second=round(row_rate, 1),
-        batched_rows_per_second=round(batch_rate, 1),
-        ratio=round(batch_rate / row_rate, 2),
-    )
-
-
-def churn_baseline(store: GraphStore, settings: Settings, progress: Progress) -> ChurnPropagation:
-    """Churn spreading over the whole bank: the plain Python loop against the scipy sparse version."""
-    progress("churn spreading: loop vs sparse", 0, 0)
-    analytics = settings.analytics
-    frames = read_frames(store, analytics.as_of)
-    value = customer_value(frames, analytics)
-    own = own_risk(frames, value, analytics)
-    ties = DirectedTies.from_frames(frames)
-    energy = initial_energy(own, value.churned, analytics.leaving_risk)
-    arguments = (analytics.spreading_factor, analytics.spreading_threshold, analytics.spreading_max_steps)
-    began = time.perf_counter()
-    spread_energy(frames.size, ties, energy, *arguments)
-    sparse_seconds = time.perf_counter() - began
-    began = time.perf_counter()
-    spread_energy_loop(frames.size, ties, energy.tolist(), *arguments)
-    loop_seconds = time.perf_counter() - began
-    progress("churn spreading: loop vs sparse", 1, 1)
-    return ChurnPropagation(
-        customers=frames.size,
-        ties=len(frames.tie_source),
-        loop_seconds=round(loop_seconds, 4),
-        sparse_seconds=round(sparse_seconds, 4),
-        ratio=round(loop_seconds / max(sparse_seconds, 1e-9), 1),
     )
 
 

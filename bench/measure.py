@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import resource
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,9 @@ from graph.batch import NodeInput, TieInput
 from graph.model import GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
 from graph.query import NamedQuery
 from graph.store import GraphStore, Neighbourhood, WriteResult
+
+Progress = Callable[[str, int, int], None]
+"""Called with (stage, done, total); total 0 when unknown."""
 
 
 def latency(seconds: Sequence[float]) -> Latency:
