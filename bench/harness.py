@@ -86,8 +86,9 @@ class BenchConfig:
     seed: int = 7
     skip_neo4j: bool = False
     neo4j_uri: str | None = None
-    neo4j_heap: str = "2g"
-    neo4j_pagecache: str = "2g"
+    neo4j_heap: str | None = None
+    """JVM heap of a Neo4j started for the run; None picks by bank size (see :func:`neo4j_memory`)."""
+    neo4j_pagecache: str | None = None
     row_by_row_rows: int = 5_000
     api_concurrency: int = 16
     api_max_requests: int = 5_000
@@ -470,12 +471,22 @@ def _neo4j_server(uri: str | None, config: BenchConfig, progress: Progress) -> I
         return
     from graph.neo4j_launcher import LocalNeo4j
 
+    heap, pagecache = neo4j_memory(config.customers)
     progress("start neo4j", 0, 0)
     with LocalNeo4j(
-        heap=config.neo4j_heap, settings={"server.memory.pagecache.size": config.neo4j_pagecache}
+        heap=config.neo4j_heap or heap,
+        settings={"server.memory.pagecache.size": config.neo4j_pagecache or pagecache},
     ) as server:
         progress("start neo4j", 1, 1)
         yield server.uri, server.pid
+
+
+def neo4j_memory(customers: int) -> tuple[str, str]:
+    """Heap and page cache for a local Neo4j: 2g each up to 250,000 customers, 4g and 6g beyond.
+
+    A million customers make a store of several GiB; with a 2g page cache the queries would measure the disk.
+    """
+    return ("2g", "2g") if customers <= 250_000 else ("4g", "6g")
 
 
 def _free_port() -> int:
