@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,23 @@ def test_streamed_records_match_read_records(tmp_path: Path) -> None:
     source = Source(name="s", system="core", path="a.csv", node="Person", key=["id"])
     assert list(stream_source(source, path)) == read_source(source, path).records
     assert count_records(source, path) >= len(read_source(source, path).records)
+
+
+def test_xlsx_cells_read_as_text_like_csv_cells(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["id", "amount", "opened", "flag"])
+    sheet.append([12345, 1.5, datetime(2021, 3, 4), True])
+    sheet.append([None, None, None, None])
+    sheet.append(["A-1", 2.0, "2021-03-05", False])
+    path = tmp_path / "a.xlsx"
+    book.save(path)
+    source = Source(name="s", system="core", path="a.xlsx", format="xlsx", node="Account", key=["id"])
+    records = read_source(source, path).records
+    assert [(r.line, r.values) for r in records] == [
+        (2, {"id": "12345", "amount": "1.5", "opened": "2021-03-04T00:00:00", "flag": "true"}),
+        (4, {"id": "A-1", "amount": "2", "opened": "2021-03-05", "flag": "false"}),
+    ]
