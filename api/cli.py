@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.progress import stage_bars
-from graph.errors import CrmGraphError
+from graph.errors import ConfigurationError, CrmGraphError
 from graph.factory import open_store
 from graph.settings import Backend, Settings
 
@@ -360,6 +360,26 @@ def bench(
     console.print(f"results: {json_path} and {markdown_path}")
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
+
+
+@app.command("bench-growth")
+def bench_growth(
+    smaller: Annotated[Path, typer.Argument(help="JSON result of the run on the smaller bank.", exists=True)],
+    larger: Annotated[Path, typer.Argument(help="JSON result of the run on the larger bank.", exists=True)],
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the markdown table to this file.")] = None,
+) -> None:
+    """How load time, query latency, analytics and memory grew from one benchmark run to a larger one."""
+    from pydantic import ValidationError
+
+    from bench.growth import read_report, render_growth
+
+    try:
+        table = render_growth(read_report(smaller), read_report(larger))
+    except (ValidationError, ValueError) as error:
+        raise fail(ConfigurationError(f"cannot compare {smaller} and {larger}: {error}")) from None
+    if out is not None:
+        out.write_text(table, encoding="utf-8")
+    console.print(table)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from api.cli import app
+from bench.growth import growth_rows, read_report, render_growth
 from bench.harness import BenchConfig, run_bench, write_results
 from bench.report import LOAD_KINDS, QUERY_NAMES, BenchReport
 
@@ -69,8 +72,9 @@ def test_bench_runs_end_to_end_on_both_backends(neo4j_uri: str, tmp_path: Path) 
     assert "| network_2hop p99 (ms) |" in markdown and "## Baselines" in markdown and "## Targets" in markdown
 
 
-def test_bench_without_neo4j_leaves_its_sections_empty(tmp_path: Path) -> None:
-    report = run_bench(
+@pytest.fixture(scope="module")
+def embedded_only(tmp_path_factory: pytest.TempPathFactory) -> BenchReport:
+    return run_bench(
         BenchConfig(
             customers=120,
             queries=15,
@@ -78,10 +82,46 @@ def test_bench_without_neo4j_leaves_its_sections_empty(tmp_path: Path) -> None:
             api_concurrency=2,
             api_max_requests=20,
             api_max_seconds=3,
-            work_dir=tmp_path,
+            work_dir=tmp_path_factory.mktemp("bench"),
         )
     )
+
+
+def test_bench_without_neo4j_leaves_its_sections_empty(embedded_only: BenchReport) -> None:
+    report = embedded_only
     assert set(report.backends) == {"embedded"}
     assert report.baselines.neo4j_row_by_row is None
     assert report.baselines.embedded_vs_neo4j == {}
     assert all(result.count == 15 for result in report.backends["embedded"].queries.values())
+
+
+def test_growth_table_divides_the_larger_run_by_the_smaller(embedded_only: BenchReport, tmp_path: Path) -> None:
+    small = embedded_only
+    large = small.model_copy(deep=True)
+    large.meta.customers = small.meta.customers * 10
+    result = large.backends["embedded"]
+    result.analyze.seconds = small.backends["embedded"].analyze.seconds * 3
+    result.queries["network_2hop"].p99_ms = small.backends["embedded"].queries["network_2hop"].p99_ms * 1.5
+    (tmp_path / "small.json").write_text(small.model_dump_json(), encoding="utf-8")
+
+    factors = {(label, backend): factor for label, backend, _b, _a, factor in growth_rows(small, large)}
+    assert factors[("analyze (s)", "embedded")] == pytest.approx(3.0)
+    assert factors[("network_2hop p99 (ms)", "embedded")] == pytest.approx(1.5)
+    assert factors[("load, all rows (rows/s)", "embedded")] == pytest.approx(1.0)
+    assert ("peak RSS, Neo4j JVM (MiB)", "embedded") not in factors  # not measured on the embedded store
+    table = render_growth(read_report(tmp_path / "small.json"), large)
+    assert f"| {small.meta.customers:,} | {large.meta.customers:,} | growth |" in table
+    assert "| analyze (s) | embedded |" in table and "3.00x |" in table
+    with pytest.raises(ValueError, match="smaller bank"):
+        render_growth(large, small)
+
+    (tmp_path / "large.json").write_text(large.model_dump_json(), encoding="utf-8")
+    runner = CliRunner()
+    written = tmp_path / "growth.md"
+    result = runner.invoke(
+        app, ["bench-growth", str(tmp_path / "small.json"), str(tmp_path / "large.json"), "--out", str(written)]
+    )
+    assert result.exit_code == 0, result.output
+    assert written.read_text(encoding="utf-8") == table
+    result = runner.invoke(app, ["bench-growth", str(tmp_path / "large.json"), str(tmp_path / "small.json")])
+    assert result.exit_code == 1 and "smaller bank" in result.output
