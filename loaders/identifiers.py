@@ -75,7 +75,8 @@ _HALF_WIDTH[0x3000] = 0x20
 
 def to_half_width(text: str) -> str:
     """Map full-width ASCII forms (U+FF01..U+FF5E) to ASCII and the ideographic space to a space."""
-    return text.translate(_HALF_WIDTH)
+    # isascii() reads a flag CPython keeps on the string; translate() looks up every character.
+    return text if text.isascii() else text.translate(_HALF_WIDTH)
 
 
 def normalize_identifier(text: str) -> str:

@@ -82,12 +82,15 @@ def datetime_parser(pattern: str | None, *, today: date | None = None) -> Callab
     """:func:`parse_datetime` for one pattern, with the pattern translated once."""
     directive = strftime_pattern(pattern) if pattern is not None else None
     two_digit_year = directive is not None and "%y" in directive
+    shape, fast = _FIXED_WIDTH.get(directive or "", (None, None))
 
     def parse(text: str) -> datetime:
         text = to_half_width(text).strip()
         try:
             if directive is None:
                 return datetime.fromisoformat(text)
+            if shape is not None and fast is not None and shape.fullmatch(text):
+                return fast(text)
             parsed = datetime.strptime(text, directive)
         except ValueError:
             raise RowProblem(QuarantineReason.BAD_DATE, "not a date in the expected format") from None
@@ -97,6 +100,13 @@ def datetime_parser(pattern: str | None, *, today: date | None = None) -> Callab
 
     return parse
 
+
+_FIXED_WIDTH: dict[str, tuple[re.Pattern[str], Callable[[str], datetime]]] = {
+    "%Y%m%d": (re.compile(r"[0-9]{8}"), lambda text: datetime(int(text[:4]), int(text[4:6]), int(text[6:]))),
+    "%Y-%m-%d": (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"), datetime.fromisoformat),
+    "%Y-%m-%d %H:%M:%S": (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"), datetime.fromisoformat),
+}
+"""Common patterns, for texts of exactly their width: parsed without strptime (10-20x slower), same result."""
 
 _PLAIN_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _PLAIN_FLOAT = re.compile(_PLAIN_NUMBER)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+import random
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from loaders.identifiers import keyed_hash, resident_id_check_digit
 from loaders.mapping import Column
 from loaders.quarantine import QuarantineReason
-from loaders.transform import RowProblem, parse_number, strftime_pattern, transform_row, transform_value
+from loaders.transform import (
+    RowProblem,
+    datetime_parser,
+    parse_number,
+    strftime_pattern,
+    transform_row,
+    transform_value,
+)
 
 KEY = b"test-key"
 TODAY = date(2024, 6, 15)
@@ -137,3 +145,26 @@ def test_empty_personal_value_removes_stored_one_unless_required() -> None:
 def test_prefix_is_for_text_columns_only() -> None:
     with pytest.raises(ValueError, match="prefix"):
         Column.model_validate({"from": "x", "type": "integer", "prefix": "p:"})
+
+
+@pytest.mark.parametrize("pattern", ["%Y%m%d", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"])
+def test_fixed_width_dates_parse_as_strptime_does(pattern: str) -> None:
+    # The common patterns skip strptime for texts of exactly their width; results and refusals must not change.
+    chooser = random.Random(pattern)
+    texts = ["2021-02-29", "20210229", "2020-02-29 23:59:59", "2021-13-01", "20211301", "0000-01-01", "2021-1-5"]
+    for _ in range(2_000):
+        moment = datetime(1900, 1, 1) + timedelta(seconds=chooser.randrange(200 * 366 * 86_400))
+        text = moment.strftime(pattern)
+        texts += [text, text.replace("0", "9", 1), text[:-1] + chooser.choice("0123456789x ")]
+    fast = datetime_parser(pattern)
+    for text in texts:
+        try:
+            expected: datetime | None = datetime.strptime(text.strip(), pattern)  # the parser trims
+        except ValueError:
+            expected = None
+        try:
+            parsed: datetime | None = fast(text)
+        except RowProblem as problem:
+            assert problem.reason is QuarantineReason.BAD_DATE
+            parsed = None
+        assert parsed == expected, text
