@@ -128,7 +128,8 @@ _NO_PROPERTIES: Properties = {}
 
 
 def _node_fields(raw: NodeInput, number: int) -> tuple[NodeLabel, str, Mapping[str, Any]]:
-    if isinstance(raw, NodeRow):
+    # type() first: isinstance() against a pydantic model class goes through its metaclass, slowly.
+    if type(raw) is not dict and isinstance(raw, NodeRow):
         return raw.label, raw.id, raw.properties
     label = raw.get("label")
     if label not in _LABELS:
@@ -153,7 +154,7 @@ def _node_fields(raw: NodeInput, number: int) -> tuple[NodeLabel, str, Mapping[s
 
 
 def _tie_fields(raw: TieInput, number: int) -> tuple[TieType, str, str, Mapping[str, Any]]:
-    if isinstance(raw, TieRow):
+    if type(raw) is not dict and isinstance(raw, TieRow):
         return raw.type, raw.source, raw.target, raw.properties
     tie_type = raw.get("type")
     if tie_type not in _TIE_TYPES:
