@@ -334,28 +334,18 @@ def bench(
 
     Neo4j is started locally for the run unless CRM_GRAPH_BENCH_NEO4J_URI names an empty server.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-
     from bench.harness import BenchConfig, run_bench, write_results
     from bench.report import render_markdown
 
-    bars = Progress(
-        TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    )
-    tasks: dict[str, TaskID] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = bars.add_task(stage, total=total or None)
-        bars.update(tasks[stage], completed=done, total=total or None)
-
-    config = BenchConfig(customers=customers, queries=queries, seed=seed, skip_neo4j=skip_neo4j)
+    checkpoint = out / f"bench-{customers}-partial.json"
+    config = BenchConfig(customers=customers, queries=queries, seed=seed, skip_neo4j=skip_neo4j, checkpoint=checkpoint)
     try:
-        with bars:
+        with stage_bars(console, width=44) as progress:
             report = run_bench(config, progress)
     except CrmGraphError as error:
         raise fail(error) from None
     json_path, markdown_path = write_results(report, out)
+    checkpoint.unlink(missing_ok=True)
     console.print(render_markdown(report))
     console.print(f"results: {json_path} and {markdown_path}")
     if as_json:

@@ -94,6 +94,9 @@ class BenchConfig:
     api_max_requests: int = 5_000
     api_max_seconds: float = 20.0
     work_dir: Path | None = None
+    checkpoint: Path | None = None
+    """If set, each backend's results are written here (JSON) as soon as they are measured, so a long run
+    that fails later keeps what it measured."""
     """Where the bank, the embedded store and load reports go; a temporary folder (removed) by default."""
     settings: Settings = field(default_factory=Settings)
 
@@ -128,6 +131,7 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRep
             row_sample = loaded.row_sample
             churn = churn_baseline(embedded, settings, report_progress)
         gc.collect()
+        _checkpoint(config, backends)
 
         row_by_row: RowByRow | None = None
         neo4j_uri = config.neo4j_uri or os.environ.get(NEO4J_URI_VARIABLE)
@@ -146,6 +150,7 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRep
                         backends["neo4j"], _ = measure_backend(
                             store, "neo4j", bank, work, settings, config, jvm_pid, report_progress, sample_ids
                         )
+                        _checkpoint(config, backends)
                         row_by_row = row_by_row_baseline(store, row_sample, settings.batch_size, report_progress)
                     finally:
                         report_progress("clear neo4j", 0, 0)
@@ -451,6 +456,13 @@ def targets(backends: dict[str, BackendResult], baselines: Baselines) -> list[Ta
 
 
 # -- plumbing --------------------------------------------------------------------------------------
+
+
+def _checkpoint(config: BenchConfig, backends: dict[str, BackendResult]) -> None:
+    if config.checkpoint is not None:
+        document = {"customers": config.customers, "backends": {n: r.model_dump() for n, r in backends.items()}}
+        config.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        config.checkpoint.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
 @contextlib.contextmanager

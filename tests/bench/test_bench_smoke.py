@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from bench.growth import growth_rows, read_report, render_growth
 from bench.harness import BenchConfig, run_bench, write_results
-from bench.report import LOAD_KINDS, QUERY_NAMES, BenchReport
+from bench.report import LOAD_KINDS, QUERY_NAMES, BackendResult, BenchReport
 
 
 def _numbers(value: Any) -> list[float]:
@@ -73,7 +73,12 @@ def test_bench_runs_end_to_end_on_both_backends(neo4j_uri: str, tmp_path: Path) 
 
 
 @pytest.fixture(scope="module")
-def embedded_only(tmp_path_factory: pytest.TempPathFactory) -> BenchReport:
+def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("partial") / "partial.json"
+
+
+@pytest.fixture(scope="module")
+def embedded_only(tmp_path_factory: pytest.TempPathFactory, checkpoint: Path) -> BenchReport:
     return run_bench(
         BenchConfig(
             customers=120,
@@ -83,6 +88,7 @@ def embedded_only(tmp_path_factory: pytest.TempPathFactory) -> BenchReport:
             api_max_requests=20,
             api_max_seconds=3,
             work_dir=tmp_path_factory.mktemp("bench"),
+            checkpoint=checkpoint,
         )
     )
 
@@ -93,6 +99,13 @@ def test_bench_without_neo4j_leaves_its_sections_empty(embedded_only: BenchRepor
     assert report.baselines.neo4j_row_by_row is None
     assert report.baselines.embedded_vs_neo4j == {}
     assert all(result.count == 15 for result in report.backends["embedded"].queries.values())
+
+
+def test_each_backend_is_kept_as_soon_as_it_is_measured(embedded_only: BenchReport, checkpoint: Path) -> None:
+    # The fixture's run wrote its checkpoint after the embedded store; a failure later would have kept it.
+    document = json.loads(checkpoint.read_text(encoding="utf-8"))
+    assert document["customers"] == 120
+    assert BackendResult.model_validate(document["backends"]["embedded"]) == embedded_only.backends["embedded"]
 
 
 def test_growth_table_divides_the_larger_run_by_the_smaller(embedded_only: BenchReport, tmp_path: Path) -> None:
