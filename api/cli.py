@@ -141,6 +141,50 @@ def review(
     Console().print(table)
 
 
+@app.command("export-import-files")
+def export_import_files(
+    out: Annotated[Path, typer.Argument(help="New or empty folder for the CSV files.")],
+    backend: BackendOption = None,
+    database: Annotated[str, typer.Option("--database", help="Database the printed command imports into.")] = "neo4j",
+) -> None:
+    """Write the store as neo4j-admin import files (a first Neo4j load done offline) and print the command."""
+    from graph.neo4j_import import write_import_files
+
+    settings = settings_for(backend)
+    try:
+        with open_store(settings, read_only=True) as store, stage_bars(console) as progress:
+            files = write_import_files(store, out, progress, database=database)
+    except CrmGraphError as error:
+        raise fail(error) from None
+    rate = (files.nodes + files.ties) / max(files.seconds, 1e-9)
+    console.print(
+        f"{files.nodes:,} nodes and {files.ties:,} ties in {len(files.sources)} file pairs under {files.directory} "
+        f"({files.seconds:.1f} s, {rate:,.0f} rows/s). With Neo4j stopped and the database absent or empty, run:"
+    )
+    typer.echo(files.command)
+    if files.after_import is not None:
+        console.print(
+            f"Then, with Neo4j serving the imported database, write the {files.after_import_rows:,} rows the CSV "
+            f"cannot carry (empty lists): crm-graph finish-import {files.directory} --backend neo4j"
+        )
+
+
+@app.command("finish-import")
+def finish_import(
+    folder: Annotated[Path, typer.Argument(help="The folder export-import-files wrote.")],
+    backend: BackendOption = None,
+) -> None:
+    """After neo4j-admin imported the files, write the values CSV cannot carry (empty lists) through the store."""
+    from graph.neo4j_import import finish_import as write_rest
+
+    try:
+        with open_store(settings_for(backend)) as store:
+            rows = write_rest(store, folder)
+    except CrmGraphError as error:
+        raise fail(error) from None
+    console.print(f"{rows:,} rows written from {folder}")
+
+
 token_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 

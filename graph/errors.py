@@ -11,6 +11,7 @@
     │       └── MissingEndpoint        a tie whose end node does not exist
     ├── NotFound                       the customer, node or query asked for does not exist
     ├── InvalidRequest                 a query parameter is out of its allowed range
+    ├── ExportError                    the store's contents cannot be written as neo4j-admin import files
     └── SourceError                    a source file cannot be read at all (loaders)
         └── AuthenticationData         a source holds passwords, PINs, CVVs or card track data; refused
 
@@ -68,6 +69,10 @@ class NotFound(CrmGraphError):
 
 class InvalidRequest(CrmGraphError):
     """A request parameter is outside what is allowed; the message says what is."""
+
+
+class ExportError(CrmGraphError):
+    """A value, property name or output folder that ``neo4j-admin database import`` files cannot carry."""
 
 
 class SourceError(CrmGraphError):

@@ -9,6 +9,13 @@ serves Bolt on a free loopback port with authentication disabled::
     with LocalNeo4j() as server:
         driver = neo4j.GraphDatabase.driver(server.uri, auth=None)
 
+The same jars hold ``neo4j-admin``: :func:`run_neo4j_admin` runs it (for example
+``database import full``) on a folder that ``LocalNeo4j(home=folder)`` then serves::
+
+    run_neo4j_admin(["database", "import", "full", "neo4j", "--nodes=..."], home=folder)
+    with LocalNeo4j(home=folder) as server:
+        ...
+
 The first start downloads about 150 MB into the local Maven repository (``~/.m2``). The
 classpath and the compiled launcher are cached under ``$XDG_CACHE_HOME/crm-graph/neo4j-5.26``
 (default ``~/.cache/...``), keyed on the content of the files they come from, so later starts
@@ -29,12 +36,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-__all__ = ["LocalNeo4j", "Neo4jLauncherError", "launcher_available", "resolve_classpath"]
+__all__ = ["LocalNeo4j", "Neo4jLauncherError", "launcher_available", "resolve_classpath", "run_neo4j_admin"]
 
 NEO4J_SERIES = "5.26"
 
@@ -195,6 +202,46 @@ def _compiled_launcher(classpath: str, cache_dir: Path | None = None) -> Path:
     return target
 
 
+def run_neo4j_admin(
+    arguments: Sequence[str],
+    home: Path,
+    *,
+    heap: str = "1g",
+    timeout: float | None = None,
+    cache_dir: Path | None = None,
+) -> str:
+    """Run ``neo4j-admin ARGUMENTS`` from the Maven jars with ``home`` as NEO4J_HOME; return what it printed.
+
+    Databases go to ``home/data/databases``, as ``LocalNeo4j(home=home)`` reads them. Raises
+    ``Neo4jLauncherError`` with the tail of the output when the tool fails.
+    """
+    _require_tools()
+    classpath = resolve_classpath(cache_dir)
+    home = Path(home).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    environment = {name: value for name, value in os.environ.items() if name != "NEO4J_CONF"}
+    environment["NEO4J_HOME"] = str(home)
+    command = ["java", f"-Xmx{heap}", *_JVM_OPTIONS, "-cp", classpath, "org.neo4j.cli.AdminTool", *arguments]
+    try:
+        result = subprocess.run(
+            command,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            env=environment,
+            cwd=home,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise Neo4jLauncherError(f"neo4j-admin did not finish within {timeout:.0f} s") from error
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        tail = collections.deque(output.splitlines(), maxlen=40)
+        raise Neo4jLauncherError(f"neo4j-admin failed (exit {result.returncode}):\n{_format_tail(tail)}")
+    return output
+
+
 def _free_loopback_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -205,7 +252,8 @@ class LocalNeo4j:
     """A Neo4j Community server in a child JVM, on a free loopback port, with no auth.
 
     Data lives in a temporary directory that ``stop()`` removes, together with Neo4j's own
-    logs (``logs/debug.log`` inside it, handy while the server runs).
+    logs (``logs/debug.log`` inside it, handy while the server runs). With ``home``, the server
+    uses that folder instead (one ``run_neo4j_admin`` imported into, say) and leaves it in place.
 
     ``settings`` are neo4j.conf entries that override the launcher's defaults, for example
     ``{"server.memory.pagecache.size": "1g"}``. ``heap`` sets the JVM's -Xms and -Xmx.
@@ -219,12 +267,14 @@ class LocalNeo4j:
         heap: str = "1g",
         settings: Mapping[str, str] | None = None,
         cache_dir: Path | None = None,
+        home: Path | None = None,
     ) -> None:
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.heap = heap
         self.settings = dict(settings or {})
         self.cache_dir = cache_dir
+        self.home = Path(home).resolve() if home is not None else None
         self.port: int | None = None
         self.data_dir: Path | None = None
         self._uri: str | None = None
@@ -255,7 +305,7 @@ class LocalNeo4j:
         classpath = resolve_classpath(self.cache_dir)
         classes = _compiled_launcher(classpath, self.cache_dir)
 
-        self.data_dir = Path(tempfile.mkdtemp(prefix="crm-graph-neo4j-"))
+        self.data_dir = self.home or Path(tempfile.mkdtemp(prefix="crm-graph-neo4j-"))
         self.port = _free_loopback_port()
         args = [str(self.data_dir), str(self.port)]
         if self.settings:
@@ -328,7 +378,7 @@ class LocalNeo4j:
                 )
 
     def stop(self) -> None:
-        """Shut the server down (SIGTERM, then SIGKILL after stop_timeout) and delete its data."""
+        """Shut the server down (SIGTERM, then SIGKILL after stop_timeout) and delete its data (unless ``home``)."""
         proc, self._proc = self._proc, None
         atexit.unregister(self.stop)
         self._uri = None
@@ -347,7 +397,8 @@ class LocalNeo4j:
             self._reader.join(timeout=5)
             self._reader = None
         if self.data_dir is not None:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
+            if self.home is None:
+                shutil.rmtree(self.data_dir, ignore_errors=True)
             self.data_dir = None
 
     def __enter__(self) -> LocalNeo4j:
