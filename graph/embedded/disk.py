@@ -43,9 +43,11 @@ def encode(props: dict[str, Any]) -> str:
     if not props:
         return "{}"
     try:
-        return orjson.dumps(props).decode()
+        text = orjson.dumps(props)
     except orjson.JSONEncodeError:
         return _ENCODER.encode(props)
+    # Stored properties hold no None, so a null is an infinity orjson could not write (json writes Infinity).
+    return _ENCODER.encode(props) if b"null" in text else text.decode()
 
 
 def decode(text: str) -> dict[str, Any]:

@@ -28,6 +28,17 @@ def test_reopening_gives_back_the_same_graph(tmp_path: Path) -> None:
         assert snapshot(reopened) == before
 
 
+def test_values_without_a_plain_json_form_survive_a_reopen(tmp_path: Path) -> None:
+    # Infinities (a ratio over nothing) and integers beyond 64 bits; "null" inside a text stays text.
+    values = {"up": float("inf"), "down": [1.5, float("-inf")], "huge": 2**70, "note": "null", "nulls": ["null"]}
+    path = tmp_path / "store.sqlite"
+    with EmbeddedStore(path) as store:
+        store.write([{"label": "Person", "id": "p1", "properties": values}])
+    with EmbeddedStore(path, read_only=True) as reopened:
+        node = reopened.get_node(NodeLabel.PERSON, "p1")
+        assert node is not None and node.properties == values
+
+
 def test_a_second_writer_is_refused_but_readers_are_served(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite"
     with EmbeddedStore(path) as store:
