@@ -39,6 +39,7 @@ class EmbeddedStore(GraphStore):
         self.path = Path(path)
         self.read_only = read_only
         self._lock = threading.RLock()
+        self._closed = False
         self._lock_file = None if read_only else _take_file_lock(self.path)
         try:
             self._disk = Disk(self.path, read_only=read_only)
@@ -77,6 +78,8 @@ class EmbeddedStore(GraphStore):
     def write(self, nodes: Iterable[NodeInput] = (), ties: Iterable[TieInput] = ()) -> WriteResult:
         if self.read_only:
             raise StoreError("this embedded store was opened read-only")
+        if self._closed:
+            raise StoreUnavailable(f"the embedded store {self.path} is closed")
         batch = prepare_batch(nodes, ties)
         with self._lock:
             graph = self._graph
@@ -209,9 +212,14 @@ class EmbeddedStore(GraphStore):
         self._disk.ping()
 
     def close(self) -> None:
+        """Close the file and let the in-memory graph go: a variable left bound to a closed store (as after a
+        ``with`` block) must not keep gigabytes alive. A closed store holds nothing and cannot be written."""
         with self._lock:
             self._disk.close()
             self._release_file_lock()
+            self._graph = nx.MultiDiGraph()
+            self.view = GraphView(self._graph)
+            self._closed = True
 
     def _release_file_lock(self) -> None:
         if self._lock_file is not None:

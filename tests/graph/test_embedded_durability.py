@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,17 @@ def test_values_without_a_plain_json_form_survive_a_reopen(tmp_path: Path) -> No
     with EmbeddedStore(path, read_only=True) as reopened:
         node = reopened.get_node(NodeLabel.PERSON, "p1")
         assert node is not None and node.properties == values
+
+
+def test_a_closed_store_lets_its_graph_go(tmp_path: Path) -> None:
+    # ``with EmbeddedStore(...) as store`` leaves ``store`` bound; the graph must not live on through it.
+    with EmbeddedStore(tmp_path / "store.sqlite") as store:
+        store.write(family_nodes(), family_ties())
+        graph = weakref.ref(store.view.graph)
+    gc.collect()
+    assert graph() is None
+    with pytest.raises(StoreUnavailable, match="closed"):
+        store.write([{"label": "Person", "id": "late"}])
 
 
 def test_a_second_writer_is_refused_but_readers_are_served(tmp_path: Path) -> None:
