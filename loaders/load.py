@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
+from graph.collector import bulk_objects
 from graph.errors import AuthenticationData, ConfigurationError
 from graph.settings import Settings
 from graph.store import GraphStore
@@ -73,7 +74,7 @@ def load_mapping(
 
     loader = LoadContext(store, mapping, settings, progress, today, reads)
     review = ReviewList.read(review_path)
-    with QuarantineFile(report_dir / "quarantine.csv") as quarantine:
+    with bulk_objects(), QuarantineFile(report_dir / "quarantine.csv") as quarantine:
         loader.quarantine = quarantine
         customer_sources = [source for source in mapping.sources if source.feeds_customers]
         other_nodes = [source for source in mapping.sources if source.node is not None and not source.feeds_customers]

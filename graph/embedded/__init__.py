@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import networkx as nx
 
 from graph.batch import NodeInput, TieInput, prepare_batch
+from graph.collector import bulk_objects
 from graph.embedded.disk import Disk, encode
 from graph.embedded.view import GraphView, NodeKey, end_labels, node_key
 from graph.errors import MissingEndpoint, NotFound, StoreError, StoreUnavailable
@@ -48,7 +49,8 @@ class EmbeddedStore(GraphStore):
             raise
         self._graph = nx.MultiDiGraph()
         self.view = GraphView(self._graph)
-        self._load()
+        with bulk_objects():
+            self._load()
 
     def _load(self) -> None:
         graph = self._graph

@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 from scipy import sparse
 
+from graph.collector import bulk_objects
 from graph.model import NodeLabel
 from graph.settings import AnalyticsSettings, Settings
 from graph.store import GraphStore
@@ -173,29 +174,31 @@ def analyze(
         if name in STEPS and name != "write":
             report_progress(name, 0, 1)
 
-    step("read")
-    frames = read_frames(store, analytics.as_of)
-    result = compute(frames, analytics, store.registry, step)
-    step("co-holdings")
-    product_rows = co_holdings(frames)
-    step("write")
-    report_progress("write", 0, frames.size)
-    analytics_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
-    if product_rows:
-        store.write(nodes=product_rows)
-    batch: list[dict[str, Any]] = []
-    written = 0
-    for row in customer_rows(result, analytics_at):
-        batch.append(row)
-        if len(batch) >= batch_size:
+    # Writing back a million customers makes a million dicts that stay: see graph.collector.
+    with bulk_objects():
+        step("read")
+        frames = read_frames(store, analytics.as_of)
+        result = compute(frames, analytics, store.registry, step)
+        step("co-holdings")
+        product_rows = co_holdings(frames)
+        step("write")
+        report_progress("write", 0, frames.size)
+        analytics_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+        if product_rows:
+            store.write(nodes=product_rows)
+        batch: list[dict[str, Any]] = []
+        written = 0
+        for row in customer_rows(result, analytics_at):
+            batch.append(row)
+            if len(batch) >= batch_size:
+                store.write(nodes=batch)
+                written += len(batch)
+                batch = []
+                report_progress("write", written, frames.size)
+        if batch:
             store.write(nodes=batch)
             written += len(batch)
-            batch = []
-            report_progress("write", written, frames.size)
-    if batch:
-        store.write(nodes=batch)
-        written += len(batch)
-    report_progress("write", written, frames.size)
+        report_progress("write", written, frames.size)
     step("done")
     return AnalyzeReport(
         analytics_version=ANALYTICS_VERSION,
