@@ -131,7 +131,8 @@ class Neo4jStore(GraphStore):
 
     def clear(self) -> None:
         with _translated_errors(), self._session() as session:
-            session.run(render("delete_all")).consume()
+            session.run(render("delete_all_ties")).consume()
+            session.run(render("delete_all_nodes")).consume()
 
     # -- reads --------------------------------------------------------------------------------
 
