@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import neo4j
-from neo4j import GraphDatabase, ManagedTransaction, unit_of_work
+from neo4j import GraphDatabase, ManagedTransaction, NotificationDisabledClassification, unit_of_work
 from neo4j import exceptions as driver_errors
 
 from graph.batch import Batch, NodeInput, TieInput, prepare_batch
@@ -50,6 +50,9 @@ class Neo4jStore(GraphStore):
             auth=auth,
             connection_timeout=min(timeout_seconds, 15.0),
             max_transaction_retry_time=timeout_seconds,
+            # "Type X does not exist" on a store not loaded yet: our types and labels come from the registry,
+            # so the warning says nothing, and the driver logs one per query.
+            notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
         )
         try:
             self._driver.verify_connectivity()
