@@ -94,10 +94,10 @@ class BenchConfig:
     api_max_requests: int = 5_000
     api_max_seconds: float = 20.0
     work_dir: Path | None = None
+    """Where the bank, the embedded store and load reports go; a temporary folder (removed) by default."""
     checkpoint: Path | None = None
     """If set, each backend's results are written here (JSON) as soon as they are measured, so a long run
     that fails later keeps what it measured."""
-    """Where the bank, the embedded store and load reports go; a temporary folder (removed) by default."""
     settings: Settings = field(default_factory=Settings)
 
 

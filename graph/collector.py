@@ -3,8 +3,10 @@
 Each full collection walks every container object the process holds. While a load adds a graph's worth of
 dicts, full collections keep being triggered by the growth and walk the whole graph again each time: a
 quarter of a 30,000-customer load, and more as the bank grows, without freeing anything (the graph is not
-garbage). So the collector waits during such work; afterwards one collection frees any cycles it left, and
-what survives is frozen, so that later collections (while the API serves, say) skip the graph too.
+garbage). So the collector waits during such work and runs normally afterwards.
+
+The survivors are not frozen (``gc.freeze``): a closed store's graph must stay collectable, and networkx
+keeps its views in cycles with the graph.
 """
 
 from __future__ import annotations
@@ -16,14 +18,12 @@ from contextlib import contextmanager
 
 @contextmanager
 def bulk_objects() -> Iterator[None]:
-    """Pause the collector for the block; then collect once and freeze the survivors (see the module doc)."""
-    if not gc.isenabled():  # an enclosing block (or the application) already decided
+    """Pause the collector for the block (an enclosing block, or the application, may have paused it already)."""
+    if not gc.isenabled():
         yield
         return
     gc.disable()
     try:
         yield
     finally:
-        gc.collect()
-        gc.freeze()
         gc.enable()
