@@ -1,6 +1,9 @@
-"""What a benchmark run measured (pydantic models), and the markdown table written beside the JSON."""
+"""What a benchmark run measured (pydantic models), the ratios and target verdicts drawn from it, and the markdown."""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -124,6 +127,76 @@ class BenchReport(_Model):
     baselines: Baselines
     targets: list[Target]
     total_seconds: float
+
+
+def ratios(backends: dict[str, BackendResult]) -> dict[str, float]:
+    """Neo4j over embedded for times, embedded over Neo4j for rates: above 1, the embedded store is faster."""
+    embedded, neo4j = backends.get("embedded"), backends.get("neo4j")
+    if embedded is None or neo4j is None:
+        return {}
+
+    def divide(numerator: float, denominator: float) -> float:
+        return round(numerator / denominator, 2) if denominator > 0 else math.inf
+
+    found = {"load": divide(embedded.load.rows_per_second, neo4j.load.rows_per_second)}
+    for kind in LOAD_KINDS:
+        found[f"load_{kind}"] = divide(
+            embedded.load.kinds[kind].rows_per_second, neo4j.load.kinds[kind].rows_per_second
+        )
+    for name in QUERY_NAMES:
+        for pct in ("p50", "p95", "p99"):
+            found[f"{name}_{pct}"] = divide(
+                getattr(neo4j.queries[name], f"{pct}_ms"), getattr(embedded.queries[name], f"{pct}_ms")
+            )
+    found["analyze"] = divide(neo4j.analyze.seconds, embedded.analyze.seconds)
+    found["api"] = divide(embedded.api.requests_per_second, neo4j.api.requests_per_second)
+    found["api_p99"] = divide(neo4j.api.latency.p99_ms, embedded.api.latency.p99_ms)
+    return {name: value for name, value in found.items() if math.isfinite(value)}
+
+
+def targets(backends: dict[str, BackendResult], baselines: Baselines) -> list[Target]:
+    """The issue's targets (set for 1M customers) against what this run measured."""
+    embedded, neo4j = backends.get("embedded"), backends.get("neo4j")
+    rbr = baselines.neo4j_row_by_row
+
+    def target(name: str, text: str, measured: float | None, unit: str, ok: Callable[[float], bool]) -> Target:
+        return Target(
+            name=name, target=text, measured=measured, unit=unit, met=None if measured is None else ok(measured)
+        )
+
+    return [
+        target(
+            "embedded load",
+            ">= 100,000 rows/s",
+            embedded.load.rows_per_second if embedded else None,
+            "rows/s",
+            lambda v: v >= 100_000,
+        ),
+        target("Neo4j batched vs row-by-row", ">= 50x", rbr.ratio if rbr else None, "x", lambda v: v >= 50),
+        target(
+            "2-hop network p99, embedded",
+            "< 10 ms",
+            embedded.queries["network_2hop"].p99_ms if embedded else None,
+            "ms",
+            lambda v: v < 10,
+        ),
+        target(
+            "2-hop network p99, Neo4j",
+            "< 50 ms",
+            neo4j.queries["network_2hop"].p99_ms if neo4j else None,
+            "ms",
+            lambda v: v < 50,
+        ),
+        target(
+            "cross-sell p99, Neo4j",
+            "< 100 ms",
+            neo4j.queries["cross_sell"].p99_ms if neo4j else None,
+            "ms",
+            lambda v: v < 100,
+        ),
+        target("analyze, embedded", "< 600 s", embedded.analyze.seconds if embedded else None, "s", lambda v: v < 600),
+        target("analyze, Neo4j", "< 600 s", neo4j.analyze.seconds if neo4j else None, "s", lambda v: v < 600),
+    ]
 
 
 def _number(value: float | None, digits: int = 1) -> str:
