@@ -358,8 +358,8 @@ def read_columns(source: Source, path: Path) -> list[str]:
 
 
 def _read_xlsx(source: Source, path: Path) -> RawSource:
-    # calamine (Rust) reads a sheet about 15x faster than openpyxl; rows come from A1 on, so a row's
-    # index is its sheet line number minus one.
+    # calamine (Rust), not openpyxl, which took 4.6 s of a 55 s load for one 7,400-row sheet. Rows come
+    # from A1 on, so a row's index is its sheet line number minus one.
     from python_calamine import CalamineWorkbook
 
     with CalamineWorkbook.from_path(str(path)) as book:
