@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -39,6 +40,32 @@ def test_values_without_a_plain_json_form_survive_a_reopen(tmp_path: Path) -> No
     with EmbeddedStore(path, read_only=True) as reopened:
         node = reopened.get_node(NodeLabel.PERSON, "p1")
         assert node is not None and node.properties == values
+
+
+EARLIER_LAYOUT = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('schema_version', '1');
+CREATE TABLE nodes (label TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, props TEXT NOT NULL,
+    PRIMARY KEY (label, id)) WITHOUT ROWID;
+CREATE TABLE ties (type TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL, props TEXT NOT NULL,
+    PRIMARY KEY (type, source, target)) WITHOUT ROWID;
+"""
+
+
+def test_a_file_of_the_earlier_layout_is_read_and_written(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript(EARLIER_LAYOUT)
+    with EmbeddedStore(path) as store:
+        store.write(family_nodes(), family_ties())
+        store.write(family_nodes(), family_ties())  # replaces rows in place, as on the current layout
+        before = snapshot(store)
+    with EmbeddedStore(path) as reopened:
+        assert snapshot(reopened) == before
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM nodes").fetchone()[0] == len(family_nodes())
+        indexes = db.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+        assert ("nodes_key",) not in indexes
 
 
 def test_a_closed_store_lets_its_graph_go(tmp_path: Path) -> None:
