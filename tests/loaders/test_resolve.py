@@ -13,7 +13,7 @@ from graph.model import NodeLabel, TieType
 from loaders import review as reviews
 from loaders.load import load_mapping
 from loaders.mapping import ResolveMode
-from loaders.resolve import CustomerRecord, match_probability, resolve
+from loaders.resolve import CustomerRecord, candidate_pairs, match_probability, resolve
 from tests.loaders.conftest import RID_ZHANG, TODAY, write_bank
 
 KEY = b"k"
@@ -159,6 +159,24 @@ def test_scores_are_deterministic_and_ordered() -> None:
     ids = resolve([person("a", "1", "x"), person("b", "2", "y")], merge_above=0.9, review_above=0.5, hash_key=KEY)
     again = resolve([person("a", "1", "x"), person("b", "2", "y")], merge_above=0.9, review_above=0.5, hash_key=KEY)
     assert ids.customer_ids == again.customer_ids
+
+
+def test_candidate_pairs_are_the_block_mates_of_records_lacking_an_id() -> None:
+    # All pairs sharing a block (here: every record, one birth date) but those where both sides have an ID.
+    records = [
+        person("a", "1", "张三", resident_id="h1"),
+        person("b", "2", "李四", resident_id="h2"),
+        person("c", "3", "王五"),
+        person("d", "4", "赵六", resident_id="h3"),
+        person("e", "5", "王五"),
+    ]
+    expected = [
+        (left, right)
+        for left in range(len(records))
+        for right in range(left + 1, len(records))
+        if not (records[left].national_id and records[right].national_id)
+    ]
+    assert candidate_pairs(records) == expected
 
 
 def test_cli_review_lists_and_decides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
