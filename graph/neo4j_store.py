@@ -86,7 +86,9 @@ class Neo4jStore(GraphStore):
     def _read(self, text: Any, **params: Any) -> list[dict[str, Any]]:
         @unit_of_work(timeout=self.timeout_seconds)
         def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
-            return [record.data() for record in tx.run(text, params)]
+            # Not record.data(): it walks every value for graph objects, which no query of ours returns,
+            # and that walk was three quarters of the time of reading a large bank.
+            return [dict(record.items()) for record in tx.run(text, params)]
 
         with _translated_errors(), self._session() as session:
             return session.execute_read(work)
@@ -189,14 +191,14 @@ class Neo4jStore(GraphStore):
         statement = render("list_nodes", label=label.primary)
         after = ""
         while True:
-            rows = self._read(statement, after=after, limit=READ_PAGE)
-            for row in rows:
-                record = NodeRecord(label=_kind(row["labels"]), id=row["id"], properties=_without_id(row["properties"]))
+            page = self._read(statement, after=after, limit=READ_PAGE)[0]["page"]
+            for node_id, labels, properties in page:
+                record = NodeRecord(label=_kind(labels), id=node_id, properties=_without_id(properties))
                 if label is label.primary or record.label is label:
                     yield record
-            if len(rows) < READ_PAGE:
+            if len(page) < READ_PAGE:
                 return
-            after = rows[-1]["id"]
+            after = page[-1][0]
 
     def ties(self, types: Sequence[TieType] = ()) -> Iterator[TieRecord]:
         wanted = sorted({TieType(tie_type) for tie_type in types} or set(TieType), key=lambda t: t.value)
@@ -205,15 +207,12 @@ class Neo4jStore(GraphStore):
             statement = render("list_ties", source=spec(tie_type).source, type=tie_type)
             after = ""
             while True:
-                rows = self._read(statement, after=after, limit=READ_PAGE)
-                for row in rows:
-                    if row["target"] is not None:
-                        yield TieRecord(
-                            type=tie_type, source=row["source"], target=row["target"], properties=row["properties"]
-                        )
-                if len({row["source"] for row in rows}) < READ_PAGE:
+                page = self._read(statement, after=after, limit=READ_PAGE)[0]["page"]
+                for source, target, properties in page:
+                    yield TieRecord(type=tie_type, source=source, target=target, properties=properties)
+                if len({source for source, _, _ in page}) < READ_PAGE:
                     break
-                after = rows[-1]["source"]
+                after = page[-1][0]
 
     def run(self, query: NamedQuery, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         return self._read(query.cypher, **(params or {}))
