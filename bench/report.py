@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict
 
-QUERY_NAMES = ("customer_360", "network_2hop", "household", "cross_sell", "churn_risk")
+QUERY_NAMES = ("customer_360", "network_2hop", "household", "cross_sell", "churn_risk", "search")
 LOAD_KINDS = ("customer_nodes", "other_nodes", "ties")
 
 

@@ -78,6 +78,8 @@ class Neo4jStore(GraphStore):
                 session.run(render("create_constraint", label=label)).consume()
             # Marketing reads referral clusters by id; without this index that is a scan of every customer.
             session.run(render("create_cluster_index")).consume()
+            session.run(render("create_name_search_index")).consume()
+            session.run(render("create_phone_search_index")).consume()
             session.run("CALL db.awaitIndexes(300)").consume()
 
     def _session(self) -> neo4j.Session:

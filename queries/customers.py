@@ -16,10 +16,10 @@ from graph.errors import InvalidRequest, NotFound
 from graph.model import NodeLabel, TieType
 from graph.query import NamedQuery, Rows
 from graph.store import GraphStore
+from queries.search import PHONE_TAIL_DIGITS, customer_search
 
 MAX_SEARCH_RESULTS = 100
 MAX_QUERY_LENGTH = 100
-PHONE_TAIL_DIGITS = 4
 COUNTED_ROLES = frozenset({"owner", "joint"})
 """Roles whose accounts count towards a customer's holdings; ``authorized`` users do not own the money."""
 
@@ -180,20 +180,8 @@ def _count_customer_ties(view: GraphView, params: Mapping[str, Any]) -> Rows:
 
 
 def _search_customers(view: GraphView, params: Mapping[str, Any]) -> Rows:
-    q, phone_tail = params["q"], params["phone_tail"]
-    found = []
-    for key in view.keys(NodeLabel.CUSTOMER):
-        props = view.props(key)
-        name, phone = props.get("name"), props.get("phone_masked")
-        if (
-            key[1] == q
-            or (isinstance(name, str) and q in name)
-            or (phone_tail is not None and isinstance(phone, str) and phone.endswith(phone_tail))
-        ):
-            found.append(summary_row(view, key))
-            if len(found) == params["limit"]:
-                break
-    return found
+    found = customer_search(view).find(params["q"], params["phone_tail"], params["limit"])
+    return [summary_row(view, key) for key in found]
 
 
 def _list_customer_summaries(view: GraphView, params: Mapping[str, Any]) -> Rows:

@@ -120,6 +120,7 @@ class EmbeddedStore(GraphStore):
                     for (source, target, tie_type), props in tie_states.items()
                 ],
             )
+            self.view.changed()
             for key, (kind, props) in node_states.items():
                 current = node_data.get(key)
                 if current is None:
@@ -142,6 +143,7 @@ class EmbeddedStore(GraphStore):
             self._graph.clear()
             for keys in self.view.by_label.values():
                 keys.clear()
+            self.view.changed()
 
     # -- reads --------------------------------------------------------------------------------
 

@@ -6,8 +6,8 @@ in a ``MultiDiGraph`` keyed by tie type, with the tie's properties as edge data.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import networkx as nx
 
@@ -15,6 +15,7 @@ from graph.model import NodeLabel, NodeRecord, TieRecord, TieType
 from graph.ties import spec
 
 NodeKey = tuple[NodeLabel, str]
+T = TypeVar("T")
 
 
 def node_key(label: NodeLabel, node_id: str) -> NodeKey:
@@ -29,6 +30,21 @@ class GraphView:
         # Node keys by primary label, kept by the store as it adds nodes, so listing a small label
         # (products, managers) does not scan every node.
         self.by_label: dict[NodeLabel, set[NodeKey]] = {label: set() for label in NodeLabel if label.primary is label}
+        self._derived: dict[Hashable, Any] = {}
+
+    def changed(self) -> None:
+        """Called by the store after every change to the graph: what was derived from it is stale."""
+        self._derived.clear()
+
+    def derived(self, name: Hashable, build: Callable[[], T]) -> T:
+        """What ``build`` makes from the graph, made once until the graph next changes.
+
+        For structures a query would otherwise rebuild on every call (sorted keys, a search index): reads
+        far outnumber writes once a bank is loaded. The caller must not change what it gets.
+        """
+        if name not in self._derived:
+            self._derived[name] = build()
+        return self._derived[name]
 
     def has(self, label: NodeLabel, node_id: str) -> bool:
         return node_key(label, node_id) in self.graph
@@ -44,11 +60,14 @@ class GraphView:
         return NodeRecord(label=data["label"], id=key[1], properties=dict(data["props"]))
 
     def keys(self, label: NodeLabel) -> list[NodeKey]:
-        """Keys of every node carrying ``label``, ordered by id."""
+        """Keys of every node carrying ``label``, ordered by id (a new list: the caller may change it)."""
+        return list(self.derived(("keys", label), lambda: self._sorted_keys(label)))
+
+    def _sorted_keys(self, label: NodeLabel) -> list[NodeKey]:
         primary = label.primary
         keys = list(self.by_label[primary])
         if label is not primary:
-            nodes = self.graph.nodes
+            nodes = self.graph._node
             keys = [key for key in keys if nodes[key]["label"] is label]
         keys.sort(key=lambda key: key[1])
         return keys
