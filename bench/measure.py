@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import Latency
-from graph.batch import NodeInput, TieInput
+from graph.batch import NodeInput, NodeRef, TieInput
 from graph.model import GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
 from graph.query import NamedQuery
 from graph.store import GraphStore, Neighbourhood, WriteResult
@@ -53,10 +53,12 @@ class TimedStore(GraphStore):
         self.write_seconds = 0.0
         self.writes = 0
 
-    def write(self, nodes: Iterable[NodeInput] = (), ties: Iterable[TieInput] = ()) -> WriteResult:
+    def write(
+        self, nodes: Iterable[NodeInput] = (), ties: Iterable[TieInput] = (), delete: Iterable[NodeRef] = ()
+    ) -> WriteResult:
         started = time.perf_counter()
         try:
-            return self.inner.write(nodes, ties)
+            return self.inner.write(nodes, ties, delete)
         finally:
             self.write_seconds += time.perf_counter() - started
             self.writes += 1

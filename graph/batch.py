@@ -7,7 +7,7 @@ merge duplicates the same way. It is pure: no I/O, no store.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypedDict
 
 from pydantic import ValidationError
@@ -18,6 +18,8 @@ from graph.ties import spec
 
 NodeInput = NodeRow | Mapping[str, Any]
 TieInput = TieRow | Mapping[str, Any]
+NodeRef = tuple[NodeLabel | str, str]
+"""A node to delete: (label, id); any label of the node names it (``Person`` or ``Customer``)."""
 
 
 class NodeData(TypedDict):
@@ -62,18 +64,23 @@ class Batch:
     ties: list[PreparedTie]
     tie_numbers: list[int]
     """For each merged tie, the number of the first input row it came from (for error messages)."""
+    deletions: list[tuple[NodeLabel, str]] = field(default_factory=list)
+    """Nodes to delete with their ties, as (primary label, id), each once."""
 
     @property
     def empty(self) -> bool:
-        return not self.nodes and not self.ties
+        return not self.nodes and not self.ties and not self.deletions
 
 
-def prepare_batch(nodes: Iterable[NodeInput] = (), ties: Iterable[TieInput] = ()) -> Batch:
+def prepare_batch(
+    nodes: Iterable[NodeInput] = (), ties: Iterable[TieInput] = (), delete: Iterable[NodeRef] = ()
+) -> Batch:
     """Validate rows and merge duplicates; raise an ``InvalidBatch`` subclass naming the first bad row.
 
-    Rows are numbered from 1 within their kind ("node row 3", "tie row 7"). Later rows win when two
-    rows of a batch set the same property. Symmetric ties are stored once, from the smaller id.
-    Properties are always copied: the batch never shares a dict (or list) with the caller.
+    Rows are numbered from 1 within their kind ("node row 3", "tie row 7", "delete row 1"). Later rows
+    win when two rows of a batch set the same property. Symmetric ties are stored once, from the smaller
+    id. Properties are always copied: the batch never shares a dict (or list) with the caller. A batch
+    may not write a node it deletes, nor a tie to one.
     """
     merged_nodes: dict[tuple[NodeLabel, str], PreparedNode] = {}
     customer = NodeLabel.CUSTOMER
@@ -113,13 +120,39 @@ def prepare_batch(nodes: Iterable[NodeInput] = (), ties: Iterable[TieInput] = ()
         else:
             first_numbers[tie_key] = number
         merged_ties[tie_key] = new_tie((tie_type, source, target, tie_properties))
-    return Batch(list(merged_nodes.values()), list(merged_ties.values()), list(first_numbers.values()))
+    deletions = _deletions(delete, merged_nodes.keys())
+    if deletions:
+        doomed = set(deletions)
+        for number, tie in zip(first_numbers.values(), merged_ties.values(), strict=True):
+            ends = _END_PRIMARIES[tie.type]
+            if (ends[0], tie.source) in doomed or (ends[1], tie.target) in doomed:
+                raise InvalidBatch(f"{tie.type} names a node the batch deletes", row=number, kind="tie")
+    return Batch(list(merged_nodes.values()), list(merged_ties.values()), list(first_numbers.values()), deletions)
+
+
+def _deletions(delete: Iterable[NodeRef], written: Iterable[tuple[NodeLabel, str]]) -> list[tuple[NodeLabel, str]]:
+    found: dict[tuple[NodeLabel, str], None] = {}
+    for number, ref in enumerate(delete, start=1):
+        label, node_id = ref if isinstance(ref, tuple | list) and len(ref) == 2 else (None, None)
+        if label not in _LABELS:
+            raise UnknownLabel(
+                f"unknown label {label!r}; known labels: {', '.join(NodeLabel)}", row=number, kind="delete"
+            )
+        if type(node_id) is not str or not node_id:
+            raise InvalidBatch("a node to delete needs a non-empty text id", row=number, kind="delete")
+        found[(_PRIMARY[_LABELS[label]], node_id)] = None
+    both = found.keys() & set(written)
+    if both:
+        label, node_id = min(both)
+        raise InvalidBatch(f"{label} {node_id!r} is both written and deleted by the batch", kind="delete")
+    return list(found)
 
 
 _LABELS: dict[Any, NodeLabel] = dict(NodeLabel._value2member_map_)
 _TIE_TYPES: dict[Any, TieType] = dict(TieType._value2member_map_)
 _PRIMARY = {label: label.primary for label in NodeLabel}
 _SYMMETRIC = frozenset(tie_type for tie_type in TieType if spec(tie_type).symmetric)
+_END_PRIMARIES = {tie_type: (spec(tie_type).source.primary, spec(tie_type).target.primary) for tie_type in TieType}
 _SAME_END_LABELS = frozenset(tie_type for tie_type in TieType if spec(tie_type).source is spec(tie_type).target)
 _NODE_FIELDS = frozenset({"label", "id", "properties"})
 _TIE_FIELDS = frozenset({"type", "source", "target", "properties"})

@@ -222,9 +222,10 @@ def finish_import(store: GraphStore, directory: Path, *, batch_size: int = 5000)
     for line in _lines(path):
         row = json.loads(line)
         (ties if "type" in row else nodes).append(row)
-    for rows, kind in ((nodes, "nodes"), (ties, "ties")):
-        for start in range(0, len(rows), batch_size):
-            store.write(**{kind: rows[start : start + batch_size]})
+    for start in range(0, len(nodes), batch_size):
+        store.write(nodes=nodes[start : start + batch_size])
+    for start in range(0, len(ties), batch_size):
+        store.write(ties=ties[start : start + batch_size])
     return len(nodes) + len(ties)
 
 

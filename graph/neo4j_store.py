@@ -14,7 +14,7 @@ import neo4j
 from neo4j import GraphDatabase, ManagedTransaction, NotificationDisabledClassification, unit_of_work
 from neo4j import exceptions as driver_errors
 
-from graph.batch import Batch, NodeInput, TieInput, prepare_batch
+from graph.batch import Batch, NodeInput, NodeRef, TieInput, prepare_batch
 from graph.cypher import render
 from graph.errors import MissingEndpoint, NotFound, StoreError, StoreUnavailable
 from graph.model import PRIMARY_LABELS, GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
@@ -97,14 +97,18 @@ class Neo4jStore(GraphStore):
 
     # -- writes -------------------------------------------------------------------------------
 
-    def write(self, nodes: Iterable[NodeInput] = (), ties: Iterable[TieInput] = ()) -> WriteResult:
-        batch = prepare_batch(nodes, ties)
+    def write(
+        self, nodes: Iterable[NodeInput] = (), ties: Iterable[TieInput] = (), delete: Iterable[NodeRef] = ()
+    ) -> WriteResult:
+        batch = prepare_batch(nodes, ties, delete)
+        deleted = 0
         if not batch.empty:
             with _translated_errors(), self._session() as session:
-                session.execute_write(unit_of_work(timeout=self.timeout_seconds)(self._write_batch), batch)
-        return WriteResult(nodes=len(batch.nodes), ties=len(batch.ties))
+                deleted = session.execute_write(unit_of_work(timeout=self.timeout_seconds)(self._write_batch), batch)
+        return WriteResult(nodes=len(batch.nodes), ties=len(batch.ties), deleted=deleted)
 
-    def _write_batch(self, tx: ManagedTransaction, batch: Batch) -> None:
+    def _write_batch(self, tx: ManagedTransaction, batch: Batch) -> int:
+        """Write the batch in ``tx``; return how many nodes it deleted."""
         by_label: dict[NodeLabel, list[dict[str, Any]]] = defaultdict(list)
         for row in batch.nodes:
             by_label[row.label].append({"id": row.id, "properties": row.properties})
@@ -135,6 +139,15 @@ class Neo4jStore(GraphStore):
             end = "source" if source_missing else "target"
             label = spec(tie_type).source if source_missing else spec(tie_type).target
             raise MissingEndpoint(f"{tie_type} {end} {label} {bad[end]!r} does not exist", row=number, kind="tie")
+
+        doomed: dict[NodeLabel, list[str]] = defaultdict(list)
+        for label, node_id in batch.deletions:
+            doomed[label].append(node_id)
+        deleted = 0
+        for label, ids in doomed.items():
+            found = tx.run(render("delete_nodes", label=label), ids=ids).single()
+            deleted += found["deleted"] if found is not None else 0
+        return deleted
 
     def clear(self) -> None:
         with _translated_errors(), self._session() as session:

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict
 
-from graph.batch import NodeInput, TieInput
+from graph.batch import NodeInput, NodeRef, TieInput
 from graph.model import GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
 from graph.query import NamedQuery
 from graph.settings import Backend
@@ -30,6 +30,8 @@ class WriteResult(BaseModel):
 
     nodes: int
     ties: int
+    deleted: int = 0
+    """Nodes the batch deleted (those named that existed)."""
 
 
 class Neighbourhood(BaseModel):
@@ -53,11 +55,14 @@ class GraphStore(ABC):
         self.registry = registry or TieRegistry()
 
     @abstractmethod
-    def write(self, nodes: Iterable[NodeInput] = (), ties: Iterable[TieInput] = ()) -> WriteResult:
-        """Upsert nodes, then ties, as one transaction: all of it is committed or none.
+    def write(
+        self, nodes: Iterable[NodeInput] = (), ties: Iterable[TieInput] = (), delete: Iterable[NodeRef] = ()
+    ) -> WriteResult:
+        """Upsert nodes, then ties, then delete nodes, as one transaction: all of it is committed or none.
 
         Nodes are matched on (primary label, id) and ties on (type, source, target); properties are
         merged (a ``None`` value removes one), so writing the same batch twice changes nothing.
+        A deleted node goes with every tie touching it; deleting a node that is not there does nothing.
         A bad row raises an ``InvalidBatch`` subclass naming it, and the store stays as it was.
         """
 

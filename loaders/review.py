@@ -3,11 +3,9 @@
 Kept as a JSON file (``settings.review_path``). A pair is identified by its record refs, so a decision
 survives reloads: a separated pair is not asked again, a merged pair is merged again by the resolver.
 
-Merging in the store: the store interface only upserts, so the dropped customer cannot be deleted.
-Instead its lineage (FROM_SOURCE) and every other tie are re-pointed to the kept customer, its
-properties fill gaps in the kept one, and the dropped node is marked ``merged_into`` with every tie
-of its own left in place (queries should skip ``merged_into`` nodes); the crosswalk of later loads
-ignores them. A ``delete`` on the store interface would let the merge remove the dropped node outright.
+Merging in the store is one atomic write: the dropped customer's lineage (FROM_SOURCE) and every other
+tie are re-pointed to the kept customer, its properties fill gaps in the kept one, and the dropped node
+is deleted with its old ties. The decision itself stays in the review file.
 """
 
 from __future__ import annotations
@@ -21,8 +19,8 @@ from typing import Literal
 from pydantic import BaseModel
 
 from graph.errors import NotFound
-from graph.model import NodeLabel, TieRow
-from graph.store import GraphStore
+from graph.model import NodeLabel, TieRecord, TieRow
+from graph.store import MAX_NEIGHBOURS, GraphStore
 from graph.ties import spec
 from loaders.resolve import ReviewCandidate
 
@@ -111,24 +109,29 @@ def merge(store: GraphStore, path: Path, pair_id: str) -> ReviewPair:
     if kept_node is None or dropped_node is None:
         raise NotFound(f"review pair {pair_id}: a customer of the pair is no longer in the store")
     ties: list[TieRow] = []
-    for tie in store.ties():
-        if dropped not in (tie.source, tie.target):
-            continue
+    for tie in _ties_of(store, dropped):
         tie_spec = spec(tie.type)
-        source = kept if tie.source == dropped and tie_spec.source is NodeLabel.CUSTOMER else tie.source
-        target = kept if tie.target == dropped and tie_spec.target is NodeLabel.CUSTOMER else tie.target
-        if source == target and tie_spec.source is tie_spec.target:
-            continue
+        source_is_customer = tie_spec.source.primary is NodeLabel.CUSTOMER
+        target_is_customer = tie_spec.target.primary is NodeLabel.CUSTOMER
+        source = kept if tie.source == dropped and source_is_customer else tie.source
+        target = kept if tie.target == dropped and target_is_customer else tie.target
+        if source == target and source_is_customer and target_is_customer:
+            continue  # a tie between the two customers of the pair
         ties.append(TieRow(type=tie.type, source=source, target=target, properties=tie.properties))
     filled = {name: value for name, value in dropped_node.properties.items() if name not in kept_node.properties}
-    nodes = [
-        {"label": kept_node.label, "id": kept, "properties": filled},
-        {"label": dropped_node.label, "id": dropped, "properties": {"merged_into": kept}},
-    ]
-    store.write(nodes, ties)
+    store.write([{"label": kept_node.label, "id": kept, "properties": filled}], ties, [(NodeLabel.CUSTOMER, dropped)])
     pair.status, pair.decided_at = "merged", _now()
     review.write(path)
     return pair
+
+
+def _ties_of(store: GraphStore, customer_id: str) -> list[TieRecord]:
+    """The ties touching the customer: its neighbourhood, or when that is too large every tie naming its id
+    (a tie of another node with the same id is left as it is by the re-pointing)."""
+    around = store.neighbourhood(NodeLabel.CUSTOMER, customer_id, limit=MAX_NEIGHBOURS)
+    if around.omitted == 0:
+        return around.ties
+    return [tie for tie in store.ties() if customer_id in (tie.source, tie.target)]
 
 
 def _now() -> str:

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import networkx as nx
 
-from graph.batch import NodeInput, TieInput, prepare_batch
+from graph.batch import NodeInput, NodeRef, TieInput, prepare_batch
 from graph.collector import bulk_objects
 from graph.embedded.disk import Disk, encode
 from graph.embedded.view import GraphView, NodeKey, end_labels, node_key
@@ -77,12 +77,14 @@ class EmbeddedStore(GraphStore):
 
     # -- writes -------------------------------------------------------------------------------
 
-    def write(self, nodes: Iterable[NodeInput] = (), ties: Iterable[TieInput] = ()) -> WriteResult:
+    def write(
+        self, nodes: Iterable[NodeInput] = (), ties: Iterable[TieInput] = (), delete: Iterable[NodeRef] = ()
+    ) -> WriteResult:
         if self.read_only:
             raise StoreError("this embedded store was opened read-only")
         if self._closed:
             raise StoreUnavailable(f"the embedded store {self.path} is closed")
-        batch = prepare_batch(nodes, ties)
+        batch = prepare_batch(nodes, ties, delete)
         with self._lock:
             graph = self._graph
             # Read networkx's own dicts (never written here): its views build an object per lookup.
@@ -113,11 +115,18 @@ class EmbeddedStore(GraphStore):
                 current_tie = successors[source].get(target, _NO_TIES).get(tie_type) if source in successors else None
                 tie_states[(source, target, tie_type)] = _merged(current_tie or {}, tie_properties)
 
+            gone = [key for key in batch.deletions if key in node_data]
             self._disk.commit(
                 [(_VALUES[key[0]], key[1], _VALUES[kind], encode(props)) for key, (kind, props) in node_states.items()],
                 [
                     (_VALUES[tie_type], source[1], target[1], encode(props))
                     for (source, target, tie_type), props in tie_states.items()
+                ],
+                [(_VALUES[key[0]], key[1]) for key in gone],
+                [
+                    (_VALUES[tie_type], source[1], target[1])
+                    for key in gone
+                    for source, target, tie_type in (*graph.out_edges(key, keys=True), *graph.in_edges(key, keys=True))
                 ],
             )
             self.view.changed()
@@ -135,7 +144,10 @@ class EmbeddedStore(GraphStore):
                     current_tie.update(props)
                 else:
                     graph.add_edge(source, target, key=tie_type, **props)
-        return WriteResult(nodes=len(batch.nodes), ties=len(batch.ties))
+            for key in gone:
+                graph.remove_node(key)
+                self.view.by_label[key[0]].discard(key)
+        return WriteResult(nodes=len(batch.nodes), ties=len(batch.ties), deleted=len(gone))
 
     def clear(self) -> None:
         with self._lock:

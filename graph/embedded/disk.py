@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,12 +93,20 @@ class Disk:
         for tie_type, source, target, props in self._db.execute("SELECT type, source, target, props FROM ties"):
             yield tie_type, source, target, decode(props)
 
-    def commit(self, nodes: list[NodeRowOnDisk], ties: list[TieRowOnDisk]) -> None:
-        """Write full node and tie states in one transaction, or nothing."""
+    def commit(
+        self,
+        nodes: list[NodeRowOnDisk],
+        ties: list[TieRowOnDisk],
+        gone_nodes: Sequence[tuple[str, str]] = (),
+        gone_ties: Sequence[tuple[str, str, str]] = (),
+    ) -> None:
+        """Write full node and tie states and remove deleted ones, in one transaction, or nothing."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany("INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?)", nodes)
             self._db.executemany("INSERT OR REPLACE INTO ties VALUES (?, ?, ?, ?)", ties)
+            self._db.executemany("DELETE FROM ties WHERE type = ? AND source = ? AND target = ?", gone_ties)
+            self._db.executemany("DELETE FROM nodes WHERE label = ? AND id = ?", gone_nodes)
             self._db.execute("COMMIT")
         except sqlite3.Error as error:
             if self._db.in_transaction:

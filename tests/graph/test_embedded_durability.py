@@ -144,3 +144,14 @@ def test_killing_the_process_mid_batch_keeps_the_previous_state(tmp_path: Path) 
         assert reopened.counts().nodes == {"Customer": 100, "Person": 100}
         assert reopened.get_node(NodeLabel.PERSON, "first-99") is not None
         assert reopened.get_node(NodeLabel.PERSON, "second-0") is None
+
+
+def test_a_delete_survives_a_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    with EmbeddedStore(path) as store:
+        store.write(family_nodes(), family_ties())
+        store.write(delete=[("Person", "p1"), ("Account", "a1")])
+        before = snapshot(store)
+    assert before["counts"]["ties"] == {"EMPLOYED_BY": 1, "WORKS_AT": 1}
+    with EmbeddedStore(path) as reopened:
+        assert snapshot(reopened) == before

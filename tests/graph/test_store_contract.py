@@ -192,3 +192,60 @@ def test_clear_empties_the_store(family: GraphStore) -> None:
     family.clear()
     assert family.counts().nodes == {} and family.counts().ties == {}
     family.ping()
+
+
+def test_delete_takes_the_node_with_every_tie_touching_it(family: GraphStore) -> None:
+    # An account that shares the id of the deleted customer, owned by another customer, must stay.
+    family.write([{"label": "Account", "id": "p2"}], [{"type": "OWNS", "source": "c1", "target": "p2"}])
+    before = snapshot(family)
+    result = family.write(delete=[("Person", "p2"), (NodeLabel.CUSTOMER, "nobody")])
+    assert (result.nodes, result.ties, result.deleted) == (0, 0, 1)
+    assert family.get_node(NodeLabel.CUSTOMER, "p2") is None
+    assert family.get_node(NodeLabel.ACCOUNT, "p2") is not None
+    gone = {("SPOUSE_OF", "p1", "p2"), ("EMPLOYED_BY", "p2", "c1"), ("OWNS", "p2", "a1")}
+    ends = [(tie["type"], tie["source"], tie["target"]) for tie in before["ties"]]
+    assert gone < set(ends)
+    assert [tie.model_dump() for tie in family.ties()] == [
+        tie for tie, end in zip(before["ties"], ends, strict=True) if end not in gone
+    ]
+    assert family.counts().nodes["Person"] == 2 and family.counts().nodes["Customer"] == 3
+    # Deleting again does nothing; writing the id again makes a new node with no old ties.
+    assert family.write(delete=[("Customer", "p2")]).deleted == 0
+    family.write([{"label": "Person", "id": "p2", "properties": {"name": "新"}}])
+    assert family.neighbourhood(NodeLabel.CUSTOMER, "p2").ties == []
+
+
+def test_upserts_and_deletes_of_one_batch_commit_together(family: GraphStore) -> None:
+    # A review merge: p2's tie to c1 moves to p1 and p2 goes, in one write.
+    result = family.write(
+        [{"label": "Person", "id": "p1", "properties": {"merged_from": "p2"}}],
+        [{"type": "EMPLOYED_BY", "source": "p1", "target": "c1"}],
+        [("Person", "p2")],
+    )
+    assert (result.nodes, result.ties, result.deleted) == (1, 1, 1)
+    assert family.get_node(NodeLabel.CUSTOMER, "p2") is None
+    node = family.get_node(NodeLabel.CUSTOMER, "p1")
+    assert node is not None and node.properties["merged_from"] == "p2"
+    assert [(t.type, t.source) for t in family.neighbourhood(NodeLabel.COMPANY, "c1", [TieType.EMPLOYED_BY]).ties] == [
+        ("EMPLOYED_BY", "p1")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("nodes", "ties", "delete", "error", "message"),
+    [
+        ([], [], [("Planet", "x")], UnknownLabel, "delete row 1: unknown label 'Planet'"),
+        ([], [], [("Person", "")], InvalidBatch, "delete row 1: a node to delete needs"),
+        ([], [], ["p1"], UnknownLabel, "delete row 1"),
+        ([{"label": "Person", "id": "p1"}], [], [("Customer", "p1")], InvalidBatch, "both written and deleted"),
+        ([], [{"type": "OWNS", "source": "p1", "target": "a2"}], [("Person", "p1")], InvalidBatch, "tie row 1: OWNS"),
+        ([], [{"type": "OWNS", "source": "c1", "target": "a2"}], [("Account", "a2")], InvalidBatch, "tie row 1"),
+    ],
+)
+def test_bad_deletes_are_refused_whole(
+    family: GraphStore, nodes: list[Any], ties: list[Any], delete: list[Any], error: type[Exception], message: str
+) -> None:
+    before = snapshot(family)
+    with pytest.raises(error, match=message):
+        family.write([{"label": "Person", "id": "new-person"}, *nodes], ties, delete)
+    assert snapshot(family) == before

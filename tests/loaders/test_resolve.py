@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel, TieType
+from graph.store import GraphStore
 from loaders import review as reviews
 from loaders.load import load_mapping
 from loaders.mapping import ResolveMode
@@ -72,14 +73,15 @@ def test_same_pair_goes_to_review_under_a_stricter_threshold_then_merge(tmp_path
         (pair,) = reviews.ReviewList.read(review_path).pending()
         assert 0.99 < pair.probability < 0.99999
         reviews.merge(store, review_path, pair.id)
-        assert lineage(store)[pair.left_customer] == {"core:C1", "card:H9"}
-        dropped = store.get_node(NodeLabel.CUSTOMER, pair.right_customer)
-        assert dropped is not None and dropped.properties["merged_into"] == pair.left_customer
+        assert lineage(store) == {pair.left_customer: {"core:C1", "card:H9"}}
+        assert store.get_node(NodeLabel.CUSTOMER, pair.right_customer) is None
+        assert store.counts().nodes["Person"] == 1
         assert reviews.ReviewList.read(review_path).pending() == []
         # A reload honours the decision: both records stay with the kept customer, nothing is asked again.
         report = load_mapping(store, mapping, tmp_path / "r2", today=TODAY, review_path=review_path)
         assert report.review_pending == 0
-        assert lineage(store)[pair.left_customer] == {"core:C1", "card:H9"}
+        assert lineage(store) == {pair.left_customer: {"core:C1", "card:H9"}}
+        assert store.counts().nodes["Person"] == 1
 
 
 def test_separated_pair_is_not_asked_again(tmp_path: Path) -> None:
@@ -198,3 +200,49 @@ def test_cli_review_lists_and_decides(tmp_path: Path, monkeypatch: pytest.Monkey
     assert runner.invoke(app, ["review", "--merge", pair.id]).exit_code == 0
     assert reviews.ReviewList.read(tmp_path / "review.json").pending() == []
     assert runner.invoke(app, ["review", "--separate", "nope"]).exit_code == 1
+
+
+@pytest.mark.parametrize("neighbours", [1000, 1])
+def test_review_merge_moves_every_tie_and_deletes_the_dropped_customer(
+    store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, neighbours: int
+) -> None:
+    # With a neighbourhood limit of 1 the merge must fall back to reading every tie, and find the same.
+    monkeypatch.setattr(reviews, "MAX_NEIGHBOURS", neighbours)
+    store.write(
+        [
+            {"label": "Person", "id": "k", "properties": {"name": "张三", "city": "杭州"}},
+            {"label": "Person", "id": "d", "properties": {"name": "张叁", "phone_masked": "138****5678"}},
+            {"label": "Person", "id": "w", "properties": {"name": "李四"}},
+            {"label": "Account", "id": "d"},
+            {"label": "Manager", "id": "m"},
+        ],
+        [
+            {"type": "SPOUSE_OF", "source": "d", "target": "w", "properties": {"since": "2010-01-01"}},
+            {"type": "SIBLING_OF", "source": "d", "target": "k"},
+            {"type": "OWNS", "source": "d", "target": "d", "properties": {"role": "owner"}},
+            {"type": "MANAGES", "source": "m", "target": "d"},
+            {"type": "OWNS", "source": "w", "target": "d", "properties": {"role": "joint"}},
+        ],
+    )
+    review_path = tmp_path / "review.json"
+    pair = reviews.ReviewPair(
+        id="p1",
+        pair_key="x",
+        left_customer="k",
+        right_customer="d",
+        left_records=["a:1"],
+        right_records=["b:2"],
+        probability=0.9,
+    )
+    reviews.ReviewList(pairs=[pair]).write(review_path)
+    reviews.merge(store, review_path, "p1")
+    assert store.get_node(NodeLabel.CUSTOMER, "d") is None
+    kept = store.get_node(NodeLabel.CUSTOMER, "k")
+    assert kept is not None and kept.properties == {"name": "张三", "city": "杭州", "phone_masked": "138****5678"}
+    assert [(t.type, t.source, t.target, t.properties) for t in store.ties()] == [
+        ("MANAGES", "m", "k", {}),
+        ("OWNS", "k", "d", {"role": "owner"}),
+        ("OWNS", "w", "d", {"role": "joint"}),
+        ("SPOUSE_OF", "k", "w", {"since": "2010-01-01"}),
+    ]
+    assert reviews.ReviewList.read(review_path).pairs[0].status == "merged"
