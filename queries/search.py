@@ -10,7 +10,7 @@ Neo4j answers the same question with text indexes (``search_customers.cypher``).
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from itertools import islice
 
@@ -28,7 +28,6 @@ class CustomerSearch:
 
     def __init__(self, view: GraphView) -> None:
         self.keys: list[NodeKey] = view.keys(NodeLabel.CUSTOMER)
-        self._position = {key[1]: position for position, key in enumerate(self.keys)}
         names: list[str] = []
         tails: list[str] = []
         for key in self.keys:
@@ -50,8 +49,9 @@ class CustomerSearch:
     def find(self, q: str, phone_tail: str | None, limit: int) -> list[NodeKey]:
         """The first ``limit`` customers by id whose id is ``q``, name holds ``q`` or phone ends in ``phone_tail``."""
         found: set[int] = set()
-        if q in self._position:
-            found.add(self._position[q])
+        at = bisect_left(self.keys, q, key=_id)
+        if at < len(self.keys) and self.keys[at][1] == q:
+            found.add(at)
         found.update(islice(self._name_hits(q), limit))
         if phone_tail is not None:
             found.update(islice(self._tail_hits(phone_tail), limit))
@@ -75,6 +75,10 @@ class CustomerSearch:
             if at % PHONE_TAIL_DIGITS == 0:  # a match across two customers' tails is not a hit
                 yield at // PHONE_TAIL_DIGITS
             at += 1
+
+
+def _id(key: NodeKey) -> str:
+    return key[1]
 
 
 def customer_search(view: GraphView) -> CustomerSearch:
