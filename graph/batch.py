@@ -20,6 +20,8 @@ NodeInput = NodeRow | Mapping[str, Any]
 TieInput = TieRow | Mapping[str, Any]
 NodeRef = tuple[NodeLabel | str, str]
 """A node to delete: (label, id); any label of the node names it (``Person`` or ``Customer``)."""
+TIE_ENDS = {tie_type: (spec(tie_type).source.primary, spec(tie_type).target.primary) for tie_type in TieType}
+"""The primary labels of each tie type's source and target: the id spaces its ends live in."""
 
 
 class NodeData(TypedDict):
@@ -124,7 +126,7 @@ def prepare_batch(
     if deletions:
         doomed = set(deletions)
         for number, tie in zip(first_numbers.values(), merged_ties.values(), strict=True):
-            ends = _END_PRIMARIES[tie.type]
+            ends = TIE_ENDS[tie.type]
             if (ends[0], tie.source) in doomed or (ends[1], tie.target) in doomed:
                 raise InvalidBatch(f"{tie.type} names a node the batch deletes", row=number, kind="tie")
     return Batch(list(merged_nodes.values()), list(merged_ties.values()), list(first_numbers.values()), deletions)
@@ -152,7 +154,6 @@ _LABELS: dict[Any, NodeLabel] = dict(NodeLabel._value2member_map_)
 _TIE_TYPES: dict[Any, TieType] = dict(TieType._value2member_map_)
 _PRIMARY = {label: label.primary for label in NodeLabel}
 _SYMMETRIC = frozenset(tie_type for tie_type in TieType if spec(tie_type).symmetric)
-_END_PRIMARIES = {tie_type: (spec(tie_type).source.primary, spec(tie_type).target.primary) for tie_type in TieType}
 _SAME_END_LABELS = frozenset(tie_type for tie_type in TieType if spec(tie_type).source is spec(tie_type).target)
 _NODE_FIELDS = frozenset({"label", "id", "properties"})
 _TIE_FIELDS = frozenset({"type", "source", "target", "properties"})

@@ -18,10 +18,10 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from graph.batch import TIE_ENDS
 from graph.errors import NotFound
 from graph.model import NodeLabel, TieRecord, TieRow
 from graph.store import MAX_NEIGHBOURS, GraphStore
-from graph.ties import spec
 from loaders.resolve import ReviewCandidate
 
 
@@ -110,9 +110,7 @@ def merge(store: GraphStore, path: Path, pair_id: str) -> ReviewPair:
         raise NotFound(f"review pair {pair_id}: a customer of the pair is no longer in the store")
     ties: list[TieRow] = []
     for tie in _ties_of(store, dropped):
-        tie_spec = spec(tie.type)
-        source_is_customer = tie_spec.source.primary is NodeLabel.CUSTOMER
-        target_is_customer = tie_spec.target.primary is NodeLabel.CUSTOMER
+        source_is_customer, target_is_customer = (end is NodeLabel.CUSTOMER for end in TIE_ENDS[tie.type])
         source = kept if tie.source == dropped and source_is_customer else tie.source
         target = kept if tie.target == dropped and target_is_customer else tie.target
         if source == target and source_is_customer and target_is_customer:

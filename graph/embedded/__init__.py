@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import networkx as nx
 
-from graph.batch import NodeInput, NodeRef, TieInput, prepare_batch
+from graph.batch import TIE_ENDS, NodeInput, NodeRef, TieInput, prepare_batch
 from graph.collector import bulk_objects
 from graph.embedded.disk import Disk, encode
 from graph.embedded.view import GraphView, NodeKey, end_labels, node_key
@@ -103,7 +103,7 @@ class EmbeddedStore(GraphStore):
             for number, (tie_type, source_id, target_id, tie_properties) in zip(
                 batch.tie_numbers, batch.ties, strict=True
             ):
-                source_label, target_label = _END_LABELS[tie_type]
+                source_label, target_label = TIE_ENDS[tie_type]
                 source, target = (source_label, source_id), (target_label, target_id)
                 for end, end_key in (("source", source), ("target", target)):
                     if end_key not in node_data and end_key not in node_states:
@@ -244,7 +244,6 @@ class EmbeddedStore(GraphStore):
 
 
 _PRIMARY = {label: label.primary for label in NodeLabel}
-_END_LABELS = {tie_type: end_labels(tie_type) for tie_type in TieType}
 _VALUES: dict[NodeLabel | TieType, str] = {member: member.value for member in (*NodeLabel, *TieType)}
 _NO_TIES: dict[TieType, dict[str, Any]] = {}
 
