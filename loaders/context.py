@@ -6,6 +6,7 @@ kind of source each through a :class:`LoadContext`.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from graph.batch import NodeData, TieData
 from graph.model import NodeLabel, TieType
 from graph.settings import Settings
 from graph.store import GraphStore
+from loaders.delimited import character_name
 from loaders.identifiers import to_half_width
 from loaders.mapping import Mapping, Source, SourceFormat
 from loaders.quarantine import QuarantinedRow, QuarantineFile, QuarantineReason
@@ -212,4 +214,9 @@ def row_key(source: Source, values: dict[str, str]) -> str:
     parts = [to_half_width(values.get(column, "")).strip() for column in source.key]
     if any(not part for part in parts):
         raise RowProblem(QuarantineReason.MISSING_VALUE, f"key column(s) {', '.join(source.key)} empty")
+    for column, part in zip(source.key, parts, strict=True):
+        control = next((char for char in part if unicodedata.category(char) == "Cc"), None)
+        if control is not None:
+            message = f"key column {column} holds the control character {character_name(control)}"
+            raise RowProblem(QuarantineReason.CONTROL_CHARACTER, message)
     return "|".join(parts)

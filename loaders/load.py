@@ -30,7 +30,7 @@ from loaders.customers import CustomerBatch, customer_batches, load_customers
 from loaders.mapping import Mapping, Source, SourceFormat
 from loaders.nodes import load_nodes
 from loaders.quarantine import QuarantineFile
-from loaders.read import source_files
+from loaders.read import TEXT_FORMATS, check_encoding, source_files
 from loaders.report import LoadReport
 from loaders.review import ReviewList
 from loaders.ties import load_ties
@@ -114,10 +114,13 @@ def refused_columns(columns: Iterable[str], extra: Iterable[str] = ()) -> list[s
 
 
 def check_sources(mapping: Mapping, files: dict[str, list[Path]], reads: SourceReads | None = None) -> None:
-    """Refuse authentication columns and columns the mapping names but the file lacks, before any write."""
+    """Refuse files not in their declared encoding, authentication columns and columns the mapping names
+    but the file lacks, before any write."""
     reads = reads or SourceReads(())
     for source in mapping.sources:
         for path in files[source.name]:
+            if source.format in TEXT_FORMATS:
+                check_encoding(source, path)
             columns = reads.columns(source, path)
             refused = refused_columns(columns, source.refuse_columns)
             if refused:

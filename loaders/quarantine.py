@@ -26,8 +26,11 @@ class QuarantineReason(StrEnum):
     BAD_BIRTH_DATE = Reason.BAD_BIRTH_DATE.value
     BAD_REGION = Reason.BAD_REGION.value
     BAD_PREFIX = Reason.BAD_PREFIX.value
-    BAD_ENCODING = "bad_encoding"  # the line does not decode with the source's encoding
-    MALFORMED_LINE = "malformed_line"  # wrong number of fields, unterminated quote, not a JSON object
+    BAD_ENCODING = "bad_encoding"  # the line does not decode: its bytes are kept backslash-escaped
+    MALFORMED_LINE = "malformed_line"  # wrong number of fields, a stray carriage return, not a JSON object
+    UNTERMINATED_QUOTE = "unterminated_quote"  # a quoted value that never closes, and each line it held
+    STRAY_QUOTE = "stray_quote"  # a quoted value followed by more text in the same field ("12"34)
+    CONTROL_CHARACTER = "control_character"  # a NUL or other control character in a key
     MISSING_VALUE = "missing_value"  # a key or required column is empty
     UNKNOWN_CODE = "unknown_code"  # a code not in the column's (or the tie type's) map
     BAD_DATE = "bad_date"

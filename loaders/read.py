@@ -1,7 +1,7 @@
 """Reading source files into raw records: every value a string, every record with its physical line.
 
-Pure parsing (:func:`parse_csv`, :func:`parse_jsonl`, and their lazy forms :func:`iter_csv`,
-:func:`iter_jsonl`) is kept apart from file I/O (:func:`read_source`, all records at once;
+Pure parsing (:func:`loaders.delimited.parse_csv`, :func:`parse_jsonl`, and their lazy forms) is kept
+apart from file I/O (:func:`read_source`, all records at once;
 :func:`stream_source`, records parsed as they are taken, so a large file is never held as records).
 Line numbers are 1-based physical lines of the file with the header as line 1 (xlsx: the sheet row;
 parquet: row index + 2, as if the header were line 1). Values are never converted here: ids can exceed
@@ -10,217 +10,23 @@ parquet: row index + 2, as if the header were line 1). Values are never converte
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import json
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any
 
 from graph.errors import SourceError
+from loaders.decode import count_data_lines, decode_file, decode_lines, encoding_problem, read_sample
+from loaders.delimited import check_header, iter_csv, parse_csv
 from loaders.mapping import Source, SourceFormat
 from loaders.quarantine import QuarantineReason
+from loaders.raw import RawRecord, RawSource, Undecodable
+
+__all__ = ["RawRecord", "RawSource", "parse_csv", "read_source", "stream_source"]
 
 
-@dataclass(frozen=True)
-class RawRecord:
-    """One record as read: its values by column, or the reason it could not be parsed."""
-
-    line: int
-    text: str
-    values: dict[str, str] = field(default_factory=dict)
-    problem: QuarantineReason | None = None
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class RawSource:
-    """A whole source file as read."""
-
-    path: Path
-    columns: list[str]
-    records: list[RawRecord]
-
-
-BOM = b"\xef\xbb\xbf"
-CHUNK_BYTES = 1 << 20
-"""Files are decoded in chunks of about this many bytes, each ending at a newline."""
-
-
-def decode_lines(data: bytes, encoding: str) -> Iterator[tuple[int, str | None]]:
-    """Physical lines of ``data`` decoded strictly, numbered from 1; a line that does not decode is None."""
-    return decode_stream(lambda: io.BytesIO(data), encoding)
-
-
-def decode_file(path: Path, encoding: str) -> Iterator[tuple[int, str | None]]:
-    """The lines of a file as :func:`decode_lines` gives them, read a chunk at a time (lazily)."""
-    return decode_stream(lambda: path.open("rb"), encoding)
-
-
-def decode_stream(open_: Callable[[], BinaryIO], encoding: str) -> Iterator[tuple[int, str | None]]:
-    """Physical lines of a byte stream decoded strictly, numbered from 1; a line that does not decode is None.
-
-    When the whole stream decodes (the usual case) its lines are the decoded text split on newlines;
-    otherwise every line is decoded on its own. Splitting on the newline byte is safe for UTF-8, GBK and
-    GB18030: none uses 0x0A inside a character, so chunks cut after a newline decode as the whole does.
-    A first pass checks that the whole stream decodes without keeping it; only one chunk is held at a time.
-    """
-    with open_() as handle:
-        whole = _decodes(handle, encoding)
-    number = 0
-    with open_() as handle:
-        for index, chunk in enumerate(_line_chunks(handle)):
-            if whole:
-                # A stateless codec per chunk, except that utf-8-sig drops a BOM only at the very start.
-                codec = "utf-8" if index and encoding == "utf-8-sig" else encoding
-                lines: list[str | None] = [line.rstrip("\r") for line in chunk.decode(codec).split("\n")]
-            else:
-                lines = [_decode_line(line, encoding) for line in chunk.split(b"\n")]
-            if chunk.endswith(b"\n"):
-                lines.pop()
-            for line in lines:
-                number += 1
-                yield number, line
-
-
-def _decode_line(chunk: bytes, encoding: str) -> str | None:
-    try:
-        return chunk.decode(encoding).rstrip("\r")
-    except UnicodeDecodeError:
-        return None
-
-
-def _line_chunks(handle: BinaryIO) -> Iterator[bytes]:
-    """The stream without a leading BOM, in non-empty chunks that end with a newline (the last may not)."""
-    rest = handle.read(len(BOM))
-    if rest == BOM:
-        rest = b""
-    while True:
-        block = handle.read(CHUNK_BYTES)
-        if not block:
-            break
-        data = rest + block
-        cut = data.rfind(b"\n") + 1
-        if cut:
-            yield data[:cut]
-        rest = data[cut:]
-    if rest:
-        yield rest
-
-
-def _decodes(handle: BinaryIO, encoding: str) -> bool:
-    """Whether the whole stream (after a leading BOM) decodes strictly."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    try:
-        for chunk in _line_chunks(handle):
-            decoder.decode(chunk)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def count_lines(path: Path) -> int:
-    """The number of physical lines of a file: an upper bound of its records, for progress."""
-    lines = 0
-    last = b"\n"
-    with path.open("rb") as handle:
-        while block := handle.read(CHUNK_BYTES):
-            lines += block.count(b"\n")
-            last = block[-1:]
-    return lines + (last != b"\n")
-
-
-def parse_csv(
-    lines: Iterable[tuple[int, str | None]], *, delimiter: str = ",", quotechar: str = '"'
-) -> tuple[list[str], list[RawRecord]]:
-    """Header and records of delimited text given as numbered lines (None = a line that did not decode).
-
-    A quoted value may span lines; the record then carries the number of its first line. Blank lines
-    are skipped. A record whose field count differs from the header's is kept as ``malformed_line``.
-    """
-    header, records = iter_csv(lines, delimiter=delimiter, quotechar=quotechar)
-    return header, list(records)
-
-
-def iter_csv(
-    lines: Iterable[tuple[int, str | None]], *, delimiter: str = ",", quotechar: str = '"'
-) -> tuple[list[str], Iterator[RawRecord]]:
-    """As :func:`parse_csv`, with the records parsed lazily: only the header is read at once."""
-    stream = _csv_stream(lines, delimiter, quotechar)
-    header = next(stream)
-    assert isinstance(header, list)
-    return header, cast(Iterator[RawRecord], stream)
-
-
-def _csv_stream(
-    lines: Iterable[tuple[int, str | None]], delimiter: str, quotechar: str
-) -> Iterator[list[str] | RawRecord]:
-    """The header first, then the records; raises ``SourceError`` when there is no header."""
-    pending: list[tuple[int, str]] = []
-    header: list[str] | None = None
-    for number, text in lines:
-        if text is None:
-            if header is None:
-                raise SourceError("the header line does not decode with the source's encoding")
-            yield RawRecord(number, "", problem=QuarantineReason.BAD_ENCODING, message="line does not decode")
-            continue
-        if not pending:
-            if not text.strip():
-                continue
-            if quotechar not in text and "\r" not in text:
-                # No quote and no carriage return: the csv module would split on the delimiter, and
-                # nothing can continue on the next line. Most lines take this path.
-                cells = text.split(delimiter)
-                if header is None:
-                    header = [name.strip() for name in cells]
-                    yield header
-                elif len(cells) != len(header):
-                    yield _malformed(number, text, len(cells), len(header))
-                else:
-                    yield RawRecord(number, text, dict(zip(header, cells, strict=True)))
-                continue
-        pending.append((number, text))
-        joined = "\n".join(part for _, part in pending)
-        fields = _split_complete(joined, delimiter, quotechar)
-        if fields is None:
-            continue
-        first_line = pending[0][0]
-        pending = []
-        if header is None:
-            header = [name.strip() for name in fields]
-            yield header
-            continue
-        if len(fields) != len(header):
-            yield _malformed(first_line, joined, len(fields), len(header))
-            continue
-        yield RawRecord(first_line, joined, dict(zip(header, fields, strict=True)))
-    if header is None:
-        raise SourceError("the file is empty: no header line")
-    if pending:
-        text = "\n".join(part for _, part in pending)
-        yield RawRecord(pending[0][0], text, problem=QuarantineReason.MALFORMED_LINE, message="unterminated quote")
-
-
-def _malformed(line: int, text: str, fields: int, expected: int) -> RawRecord:
-    return RawRecord(
-        line, text, problem=QuarantineReason.MALFORMED_LINE, message=f"{fields} fields where the header has {expected}"
-    )
-
-
-def _split_complete(text: str, delimiter: str, quotechar: str) -> list[str] | None:
-    """Fields of one record, or None while a quoted value is still open at the end of ``text``."""
-    if text.count(quotechar) % 2 == 1:
-        return None
-    parts = [part + "\n" for part in text.split("\n")]
-    rows = list(csv.reader(parts, delimiter=delimiter, quotechar=quotechar, strict=False))
-    return rows[0] if rows else []
-
-
-def parse_jsonl(lines: Iterable[tuple[int, str | None]]) -> tuple[list[str], list[RawRecord]]:
+def parse_jsonl(lines: Iterable[tuple[int, str]]) -> tuple[list[str], list[RawRecord]]:
     """Records of JSON lines; columns are the keys in order of first appearance. Line 1 is a record here."""
     records = list(iter_jsonl(lines))
     columns: dict[str, None] = {}
@@ -230,18 +36,34 @@ def parse_jsonl(lines: Iterable[tuple[int, str | None]]) -> tuple[list[str], lis
     return list(columns), records
 
 
-def iter_jsonl(lines: Iterable[tuple[int, str | None]]) -> Iterator[RawRecord]:
+class _RepeatedKey(ValueError):
+    """A JSON object names a key twice: ``json`` would silently keep the later value."""
+
+
+def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        repeated = next(key for key, _ in pairs if sum(other == key for other, _ in pairs) > 1)
+        raise _RepeatedKey(repeated)
+    return value
+
+
+def iter_jsonl(lines: Iterable[tuple[int, str]]) -> Iterator[RawRecord]:
     """The records of :func:`parse_jsonl`, parsed lazily."""
     for number, text in lines:
-        if text is None:
-            yield RawRecord(number, "", problem=QuarantineReason.BAD_ENCODING, message="line does not decode")
+        if isinstance(text, Undecodable):
+            yield RawRecord(number, text, problem=QuarantineReason.BAD_ENCODING, message="line does not decode")
             continue
         if not text.strip():
             continue
         try:
-            value = json.loads(text, parse_float=str, parse_int=str)
+            value = json.loads(text, parse_float=str, parse_int=str, object_pairs_hook=_object_without_repeats)
         except json.JSONDecodeError as error:
             yield RawRecord(number, text, problem=QuarantineReason.MALFORMED_LINE, message=f"not JSON: {error.msg}")
+            continue
+        except _RepeatedKey as repeated:
+            message = f"key {str(repeated)!r} given twice in one object"
+            yield RawRecord(number, text, problem=QuarantineReason.MALFORMED_LINE, message=message)
             continue
         if not isinstance(value, dict):
             yield RawRecord(number, text, problem=QuarantineReason.MALFORMED_LINE, message="not a JSON object")
@@ -278,10 +100,21 @@ def source_files(source: Source, base_dir: Path) -> list[Path]:
     return [path]
 
 
+TEXT_FORMATS = frozenset({SourceFormat.CSV, SourceFormat.TSV, SourceFormat.JSONL})
+"""The formats read as text in the source's declared encoding."""
+
+
+def check_encoding(source: Source, path: Path) -> None:
+    """Refuse a text file that is not in its declared encoding, naming the file and the likely encoding."""
+    problem = encoding_problem(read_sample(path), source.encoding.value)
+    if problem is not None:
+        raise SourceError(f"source {source.name}: file {path} is refused, nothing was loaded: {problem}")
+
+
 def read_source(source: Source, path: Path) -> RawSource:
     """Read one file of a source; raises ``SourceError`` naming the file when it cannot be read at all."""
     try:
-        if source.format in (SourceFormat.CSV, SourceFormat.TSV, SourceFormat.JSONL):
+        if source.format in TEXT_FORMATS:
             lines = decode_file(path, source.encoding.value)
             if source.format is SourceFormat.JSONL:
                 columns, records = parse_jsonl(lines)
@@ -323,7 +156,8 @@ def stream_source(source: Source, path: Path) -> Iterator[RawRecord]:
 
 
 def count_records(source: Source, path: Path) -> int:
-    """A cheap upper bound of a file's records, for progress: its lines, or a parquet file's rows."""
+    """A cheap count of a file's records, for progress: its non-blank lines after the header (an upper
+    bound: a quoted value may span lines), or a parquet file's rows."""
     try:
         if source.format is SourceFormat.PARQUET:
             import pyarrow.parquet as pq
@@ -331,7 +165,8 @@ def count_records(source: Source, path: Path) -> int:
             return int(pq.read_metadata(path).num_rows)
         if source.format is SourceFormat.XLSX:
             return len(read_source(source, path).records)
-        return count_lines(path)
+        lines = count_data_lines(path)
+        return lines if source.format is SourceFormat.JSONL else max(lines - 1, 0)
     except SourceError:
         raise
     except Exception as error:
@@ -344,12 +179,15 @@ def read_columns(source: Source, path: Path) -> list[str]:
         if source.format in (SourceFormat.CSV, SourceFormat.TSV):
             with path.open("rb") as handle:
                 first = handle.readline()
-            header, _ = parse_csv(decode_lines(first, source.encoding.value), delimiter=source.separator)
+            lines = decode_lines(first, source.encoding.value)
+            header, _ = iter_csv(lines, delimiter=source.separator, quotechar=source.quotechar)
             return header
         if source.format is SourceFormat.PARQUET:
             import pyarrow.parquet as pq
 
-            return list(pq.read_schema(path).names)
+            names = list(pq.read_schema(path).names)
+            check_header(names)
+            return names
     except SourceError as error:
         raise SourceError(f"source {source.name}: cannot read {path}: {error}") from None
     except Exception as error:
@@ -371,6 +209,7 @@ def _read_xlsx(source: Source, path: Path) -> RawSource:
     if not rows:
         raise SourceError("the sheet is empty: no header row")
     columns = [_xlsx_text(value).strip() for value in rows[0]]
+    check_header(columns)
     records: list[RawRecord] = []
     for number, row in enumerate(rows[1:], start=2):
         cells = [_xlsx_text(value) for value in row]
@@ -393,6 +232,7 @@ def _parquet_records(path: Path) -> tuple[list[str], Iterator[RawRecord]]:
 
     table = pq.read_table(path)
     columns = list(table.column_names)
+    check_header(columns)
 
     def records() -> Iterator[RawRecord]:
         number = 2

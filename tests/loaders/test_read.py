@@ -9,14 +9,17 @@ from pathlib import Path
 import pytest
 
 from graph.errors import SourceError
+from loaders.decode import decode_lines
+from loaders.delimited import parse_csv
 from loaders.mapping import Source
 from loaders.quarantine import QuarantineReason
-from loaders.read import count_records, decode_lines, parse_csv, parse_jsonl, read_source, stream_source
+from loaders.raw import Undecodable
+from loaders.read import count_records, parse_jsonl, read_source, stream_source
 
 BIG_ID = "4614219293217785425"  # > 2^53: a float would change it
 
 
-def numbered(text: str) -> list[tuple[int, str | None]]:
+def numbered(text: str) -> list[tuple[int, str]]:
     return list(enumerate(text.split("\n"), start=1))
 
 
@@ -29,7 +32,7 @@ def test_parse_csv_keeps_physical_line_numbers_and_text() -> None:
 
 
 def test_parse_csv_flags_wrong_field_count_and_undecodable_lines() -> None:
-    _, records = parse_csv([(1, "id,name"), (2, "1,a,extra"), (3, None), (4, "4,d")])
+    _, records = parse_csv([(1, "id,name"), (2, "1,a,extra"), (3, Undecodable("3,\\xff")), (4, "4,d")])
     assert [(r.line, r.problem) for r in records] == [
         (2, QuarantineReason.MALFORMED_LINE),
         (3, QuarantineReason.BAD_ENCODING),
@@ -42,9 +45,11 @@ def test_parse_csv_refuses_an_empty_file() -> None:
         parse_csv([])
 
 
-def test_decode_lines_is_strict_per_line() -> None:
+def test_decode_lines_is_strict_per_line_and_keeps_the_bytes_of_a_bad_line_escaped() -> None:
     data = "id,name\n1,张三\n".encode("gbk") + b"2,\xff\xff\n" + "3,李四\n".encode("gbk")
-    assert list(decode_lines(data, "gbk")) == [(1, "id,name"), (2, "1,张三"), (3, None), (4, "3,李四")]
+    lines = list(decode_lines(data, "gbk"))
+    assert lines == [(1, "id,name"), (2, "1,张三"), (3, "2,\\xff\\xff"), (4, "3,李四")]
+    assert [isinstance(text, Undecodable) for _, text in lines] == [False, False, True, False]
 
 
 def test_read_gbk_file(tmp_path: Path) -> None:
@@ -56,13 +61,13 @@ def test_read_gbk_file(tmp_path: Path) -> None:
     assert [r.values["姓名"] for r in raw.records] == ["张三", "王五"]
 
 
-def test_read_utf8_file_as_gbk_quarantines_lines_not_the_file(tmp_path: Path) -> None:
+def test_a_line_that_does_not_decode_is_quarantined_with_its_bytes_escaped(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
-    path.write_bytes("id,name\n1,ab\n2,张三丰\n".encode())
+    path.write_bytes("id,name\n1,张三\n".encode("gbk") + b"2,\x80\xff\n")
     source = Source(name="s", system="core", path="c.csv", encoding="gbk", node="Person", key=["id"])
     records = read_source(source, path).records
     assert records[0].problem is None
-    assert records[1].problem is QuarantineReason.BAD_ENCODING and records[1].line == 3
+    assert (records[1].problem, records[1].line, records[1].text) == (QuarantineReason.BAD_ENCODING, 3, "2,\\x80\\xff")
 
 
 def test_unreadable_file_raises_source_error_naming_it(tmp_path: Path) -> None:
@@ -106,18 +111,18 @@ def test_xlsx_rows_are_sheet_rows(tmp_path: Path) -> None:
     assert [(r.line, r.values["id"]) for r in records] == [(2, BIG_ID), (4, "9")]
 
 
-def _decode_whole(data: bytes, encoding: str) -> list[tuple[int, str | None]]:
+def _decode_whole(data: bytes, encoding: str) -> list[tuple[int, str]]:
     """The reference: decode the whole file, or every line on its own when the whole does not decode."""
     data = data.removeprefix(b"\xef\xbb\xbf")
     try:
-        lines: list[str | None] = [line.rstrip("\r") for line in data.decode(encoding).split("\n")]
+        lines = [line.rstrip("\r") for line in data.decode(encoding).split("\n")]
     except UnicodeDecodeError:
         lines = []
         for chunk in data.split(b"\n"):
             try:
                 lines.append(chunk.decode(encoding).rstrip("\r"))
             except UnicodeDecodeError:
-                lines.append(None)
+                lines.append(Undecodable(chunk.decode(encoding, "backslashreplace").rstrip("\r")))
     if lines and lines[-1] == "":
         lines.pop()
     return list(enumerate(lines, start=1))
@@ -133,7 +138,7 @@ def test_decoding_in_chunks_gives_the_lines_of_the_whole_file(
     data = b"\xef\xbb\xbf" + text.encode("gbk" if encoding.startswith("gb") else "utf-8")
     if bad:
         data = data.replace(b"4,last", b"4,\xff\xfe")
-    monkeypatch.setattr("loaders.read.CHUNK_BYTES", 7)
+    monkeypatch.setattr("loaders.decode.CHUNK_BYTES", 7)
     assert list(decode_lines(data, encoding)) == _decode_whole(data, encoding)
     _, chunked = parse_csv(decode_lines(data, encoding))
     _, whole = parse_csv(_decode_whole(data, encoding))
