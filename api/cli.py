@@ -8,16 +8,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from api.progress import stage_bars
+from api.terminal import CommandConsole
 from graph.errors import ConfigurationError, CrmGraphError
 from graph.factory import open_store
 from graph.settings import Backend, Settings
 
 app = typer.Typer(help="crm-graph: the bank's customer relationship graph.", no_args_is_help=True)
-console = Console(stderr=True)
+console = CommandConsole(stderr=True)
 
 BackendOption = Annotated[
     Backend | None, typer.Option("--backend", help="Store to use; default from CRM_GRAPH_BACKEND (embedded).")
@@ -54,7 +54,7 @@ def stats(
     if as_json:
         typer.echo(json.dumps({"backend": settings.backend.value, **counts.model_dump()}, indent=2))
         return
-    out = Console()
+    out = CommandConsole()
     for title, values in (("Nodes by label", counts.nodes), ("Ties by type", counts.ties)):
         table = Table(title=f"{title} ({settings.backend.value})")
         table.add_column("name")
@@ -94,7 +94,7 @@ def load(
             )
     except CrmGraphError as error:
         raise fail(error) from None
-    render(report, Console())
+    render(report, CommandConsole())
     console.print(f"report: {report_dir / 'report.json'}")
 
 
@@ -115,12 +115,12 @@ def review(
             raise typer.BadParameter("give --merge or --separate, not both")
         if separate:
             pair = reviews.separate(settings.review_path, separate)
-            Console().print(f"pair {pair.id}: {pair.left_customer} and {pair.right_customer} kept apart")
+            CommandConsole().print(f"pair {pair.id}: {pair.left_customer} and {pair.right_customer} kept apart")
             return
         if merge:
             with open_store(settings) as store:
                 pair = reviews.merge(store, settings.review_path, merge)
-            Console().print(f"pair {pair.id}: {pair.right_customer} merged into {pair.left_customer}")
+            CommandConsole().print(f"pair {pair.id}: {pair.right_customer} merged into {pair.left_customer}")
             return
         pending = reviews.ReviewList.read(settings.review_path).pending()
     except CrmGraphError as error:
@@ -138,7 +138,7 @@ def review(
             ", ".join(pair.left_records),
             ", ".join(pair.right_records),
         )
-    Console().print(table)
+    CommandConsole().print(table)
 
 
 @app.command("export-import-files")
@@ -271,7 +271,7 @@ def generate(
         ("bytes", summary.bytes),
     ):
         table.add_row(f"[bold]{label}[/bold]", f"{value:,}")
-    Console().print(table)
+    CommandConsole().print(table)
 
 
 @app.command()
@@ -293,7 +293,7 @@ def analyze(backend: BackendOption = None) -> None:
     table.add_row("referral clusters", f"{report.clusters:,}")
     for step, seconds in report.seconds.items():
         table.add_row(f"[dim]{step} (s)[/dim]", f"{seconds:.2f}")
-    Console().print(table)
+    CommandConsole().print(table)
 
 
 @app.command(name="eval")
@@ -328,7 +328,7 @@ def evaluate(
         table.add_row(f"churn lift in top 5% — {name}", f"{lift:.2f}")
     for name, hit in report.cross_sell["hit_at_5"].items():
         table.add_row(f"cross-sell hit@5 — {name}", f"{hit:.3f}")
-    Console().print(table)
+    CommandConsole().print(table)
 
 
 @app.command()
@@ -357,7 +357,7 @@ def demo(
     except CrmGraphError as error:
         raise fail(error) from None
     with store:
-        print_welcome(Console(), issue_demo_tokens(settings, store), f"http://{host}:{port}")
+        print_welcome(CommandConsole(), issue_demo_tokens(settings, store), f"http://{host}:{port}")
         uvicorn.run(create_app(settings, store), host=host, port=port, log_level="warning")
 
 
