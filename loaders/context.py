@@ -21,13 +21,17 @@ from graph.store import GraphStore
 from loaders.delimited import character_name
 from loaders.identifiers import to_half_width
 from loaders.mapping import Mapping, Source, SourceFormat
+from loaders.progress import Count
 from loaders.quarantine import QuarantinedRow, QuarantineFile, QuarantineReason
 from loaders.read import RawRecord, RawSource, count_records, read_columns, read_source, stream_source
 from loaders.report import SourceReport
 from loaders.transform import RowProblem, RowTransform
 
 Progress = Callable[[str, int, int], None]
-"""Called with (source name, rows done, rows total) when a source starts and after each batch."""
+"""Called with (source name, rows done, rows total) when a source starts, after each batch and when it ends.
+
+The total given at the start counts the non-blank lines after the header, an upper bound of the records
+(a quoted value may span lines); the call at the end gives the rows read, which the report counts too."""
 
 READ_IN_FULL_FOR_COLUMNS = frozenset({SourceFormat.XLSX, SourceFormat.JSONL})
 """Formats whose column names are known only by reading the whole file."""
@@ -182,7 +186,7 @@ class LoadContext:
         report.rows_read = sum(len(raw.records) for raw in raws)
         self.reports.append(report)
         if self.progress is not None:
-            self.progress(source.name, 0, report.rows_read)
+            self.progress(source.name, 0, Count(report.rows_read, "rows"))
         return report, raws
 
     def stream(
@@ -198,7 +202,7 @@ class LoadContext:
         total = sum(count for count, _ in streams)
         self.reports.append(report)
         if self.progress is not None:
-            self.progress(source.name, 0, total)
+            self.progress(source.name, 0, Count(total, "rows"))
 
         def records() -> Iterator[tuple[Path, RawRecord]]:
             for path, (_, file_records) in zip(files, streams, strict=True):

@@ -19,6 +19,7 @@ from loaders.generator import files_accounts, files_crm, files_customers, popula
 from loaders.generator.common import Progress, child_rng
 from loaders.generator.export import SourceFile, line_numbers, write
 from loaders.mapping import Mapping
+from loaders.progress import Count
 
 __all__ = ["GenerationSummary", "generate"]
 
@@ -64,7 +65,7 @@ def _files(data: population.Bank, seed: int) -> list[Any]:
 def generate(customers: int, seed: int, out: Path, progress: Progress | None = None) -> GenerationSummary:
     """Simulate ``customers`` customers and write the bank's exports into ``out``.
 
-    ``progress(stage, done, total)`` is called as stages finish (simulation steps, then one per file).
+    ``progress(stage, done, total)`` is called as the simulation's steps finish, then as each export is written.
     """
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
@@ -75,13 +76,14 @@ def generate(customers: int, seed: int, out: Path, progress: Progress | None = N
     bad_rows: list[dict[str, Any]] = []
     normalised: list[dict[str, Any]] = []
     card_truth: list[dict[str, Any]] = []
+    exports = Count(len(builders), "exports")
+    if progress is not None:
+        progress("write the exports", 0, exports)
     for done, builder in enumerate(builders):
         made = builder()
         if isinstance(made, tuple):  # the card customers come with the entity-resolution truth
             made, card_truth = made
         for file in made if isinstance(made, list) else [made]:
-            if progress is not None:
-                progress(f"write {file.path}", done, len(builders))
             rows[file.path] = write(out, file)
             bad_lines, clean_lines = line_numbers(file)
             for item, line in zip(file.bad, bad_lines, strict=True):
@@ -103,8 +105,8 @@ def generate(customers: int, seed: int, out: Path, progress: Progress | None = N
                 )
             file.rows = ()  # let the row data go
             written.append(file)
-    if progress is not None:
-        progress("ground truth", len(builders), len(builders))
+        if progress is not None:
+            progress("write the exports", done + 1, exports)
     document = truth.mapping_document(written)
     Mapping.model_validate(document)  # never write a mapping file the loader would refuse
     (out / "mapping.yaml").write_text(

@@ -24,6 +24,7 @@ from loaders.generator.common import (
     iso_dates,
     padded,
 )
+from loaders.progress import Count
 
 PERSON_SHARE = 0.85
 WINDOW_START = np.datetime64("2023-01-01", "D")
@@ -79,9 +80,10 @@ class Bank:
 def build(customers: int, seed: int, progress: Progress | None = None) -> Bank:
     """Simulate ``customers`` customers of the bank; deterministic for ``seed``."""
 
-    def report(stage: str, done: int) -> None:
+    def report(step: str, done: int) -> None:
+        # One stage of six steps, so that a log reads "simulate the bank: started, 6 steps to do".
         if progress is not None:
-            progress(stage, done, 6)
+            progress("simulate the bank", done, Count(6, "steps"))
 
     n = max(customers, 20)
     n_person = round(n * PERSON_SHARE)
