@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from api.progress import stage_bars
 from api.terminal import CommandConsole
@@ -34,9 +35,10 @@ def settings_for(backend: Backend | None) -> Settings:
     return settings.model_copy(update={"backend": backend}) if backend else settings
 
 
-def fail(error: CrmGraphError) -> typer.Exit:
-    console.print(f"[red]error:[/red] {error}")
-    return typer.Exit(code=1)
+def fail(error: CrmGraphError, code: int = 1) -> typer.Exit:
+    """Print the error as one line, however narrow the terminal, and give the exit to raise."""
+    console.print(Text.assemble(("error:", "red"), f" {error}"), soft_wrap=True)
+    return typer.Exit(code=code)
 
 
 @app.command()
@@ -235,6 +237,43 @@ def serve(
     from api.app import create_app
 
     uvicorn.run(create_app(settings_for(backend)), host=host, port=port, log_level="info")
+
+
+@app.command()
+def check(
+    backend: BackendOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Check the embedded store's file without changing it; exit 0 when sound, 1 when damaged, 2 when absent.
+
+    Runs SQLite's integrity check, decodes every node and tie row as opening the store would, and compares
+    the rows read with the counts SQLite keeps.
+    """
+    from graph.embedded.check import check_store
+
+    settings = settings_for(backend)
+    if settings.backend is not Backend.EMBEDDED:
+        raise fail(ConfigurationError("check reads the embedded store's file; Neo4j checks its own"), code=2)
+    try:
+        report = check_store(settings.embedded_path)
+    except CrmGraphError as error:
+        raise fail(error, code=2) from None
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        typer.echo(f"{report.path}: {report.node_rows:,} nodes and {report.tie_rows:,} ties read and decoded")
+        if report.ok:
+            typer.echo("no problems found: SQLite's integrity check passed and every row decodes")
+        else:
+            found = len(report.problems) + report.problems_left_out
+            typer.echo(f"{found:,} problem{'s' if found > 1 else ''} found (the file was not changed):")
+            for problem in report.problems:
+                typer.echo(f"  - {problem}")
+            if report.problems_left_out:
+                typer.echo(f"  ... and {report.problems_left_out:,} more")
+            typer.echo("Restore the file from a backup; a store reading it refuses to open.")
+    if not report.ok:
+        raise typer.Exit(code=1)
 
 
 @app.command()

@@ -4,6 +4,7 @@
     ├── ConfigurationError             settings or a mapping file are wrong
     ├── StoreError                     the store cannot do what was asked
     │   ├── StoreUnavailable           the store cannot be reached (or timed out)
+    │   ├── StoreCorrupt               the store's file is damaged or is not a store; restore it from a backup
     │   └── InvalidBatch               a batch was refused whole; nothing of it was written
     │       ├── UnknownLabel           a node label outside the schema
     │       ├── UnknownTieType         a relationship type outside the schema
@@ -36,6 +37,19 @@ class StoreError(CrmGraphError):
 
 class StoreUnavailable(StoreError):
     """The store cannot be reached, or it did not answer in time."""
+
+
+class StoreCorrupt(StoreError):
+    """The embedded store's file cannot be read as a store: damaged, truncated, or some other file.
+
+    Retrying does not help (so it is not ``StoreUnavailable``); the message names the file, the problem
+    and what to do, on one line.
+    """
+
+    def __init__(self, path: object, problem: str, remedy: str = "restore it from a backup") -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"the embedded store {path} {problem}; {remedy} (`crm-graph check` lists what is damaged)")
 
 
 class InvalidBatch(StoreError):

@@ -19,8 +19,8 @@ import networkx as nx
 from graph.batch import TIE_ENDS, NodeInput, NodeRef, TieInput, prepare_batch
 from graph.collector import bulk_objects
 from graph.embedded.disk import Disk, encode
-from graph.embedded.view import GraphView, NodeKey, end_labels, node_key
-from graph.errors import MissingEndpoint, NotFound, StoreError, StoreUnavailable
+from graph.embedded.view import GraphView, NodeKey, node_key
+from graph.errors import MissingEndpoint, NotFound, StoreCorrupt, StoreError, StoreUnavailable
 from graph.model import GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
 from graph.query import NamedQuery
 from graph.settings import Backend
@@ -42,38 +42,39 @@ class EmbeddedStore(GraphStore):
         self._lock = threading.RLock()
         self._closed = False
         self._lock_file = None if read_only else _take_file_lock(self.path)
+        self._graph = nx.MultiDiGraph()
+        self.view = GraphView(self._graph)
         try:
             self._disk = Disk(self.path, read_only=read_only)
         except StoreError:
             self._release_file_lock()
             raise
-        self._graph = nx.MultiDiGraph()
-        self.view = GraphView(self._graph)
-        with bulk_objects():
-            self._load()
+        try:
+            with bulk_objects():
+                self._load()
+        except BaseException:
+            # A file that fails half way through its rows: let it and the lock go, and the part read with them.
+            self.close()
+            raise
 
     def _load(self) -> None:
         graph = self._graph
-        labels: dict[str, NodeLabel] = dict(NodeLabel._value2member_map_)
         # One object per distinct text: property names and repeated values (cities, codes, dates) would
         # otherwise be held once per node, and tie ends once more besides the node's own key.
         shared: dict[Any, Any] = {}
         by_label = self.view.by_label
         for label, node_id, kind, props in self._disk.read_nodes():
-            key = (labels[label], node_id)
+            key = (label, node_id)
             shared[key] = key
-            graph.add_node(key, label=labels[kind], props=_shared_texts(props, shared))
-            by_label[key[0]].add(key)
+            graph.add_node(key, label=kind, props=_shared_texts(props, shared))
+            by_label[label].add(key)
         for tie_type, source, target, props in self._disk.read_ties():
-            kind = TieType(tie_type)
-            source_label, target_label = end_labels(kind)
-            source_key, target_key = (source_label, source), (target_label, target)
-            graph.add_edge(
-                shared.get(source_key, source_key),
-                shared.get(target_key, target_key),
-                key=kind,
-                **_shared_texts(props, shared),
-            )
+            source_label, target_label = TIE_ENDS[tie_type]
+            ends = shared.get((source_label, source)), shared.get((target_label, target))
+            if None in ends:
+                # networkx would add the missing end as a node without data, which every read then trips on.
+                raise StoreCorrupt(self.path, f"holds a {tie_type} tie {source!r} -> {target!r} whose end is missing")
+            graph.add_edge(*ends, key=tie_type, **_shared_texts(props, shared))
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -274,6 +275,7 @@ def _take_file_lock(path: Path) -> int:
     except BlockingIOError:
         os.close(descriptor)
         raise StoreUnavailable(
-            f"the embedded store {path} is open for writing in another process; stop it, or open this one read-only"
+            f"the embedded store {path} is open for writing in another process (a load, analyze, review or serve); "
+            "wait for it to finish or stop it, then try again"
         ) from None
     return descriptor

@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 import networkx as nx
 
 from graph.model import NodeLabel, NodeRecord, TieRecord, TieType
-from graph.ties import spec
 
 NodeKey = tuple[NodeLabel, str]
 T = TypeVar("T")
@@ -100,8 +99,3 @@ class GraphView:
             TieRecord(type=tie_type, source=source[1], target=target[1], properties=dict(props))
             for tie_type, source, target, props in found
         ]
-
-
-def end_labels(tie_type: TieType) -> tuple[NodeLabel, NodeLabel]:
-    tie_spec = spec(tie_type)
-    return tie_spec.source, tie_spec.target
