@@ -236,7 +236,16 @@ def serve(
 
     from api.app import create_app
 
-    uvicorn.run(create_app(settings_for(backend)), host=host, port=port, log_level="info")
+    settings = settings_for(backend)
+    # Opened here, not in the app's start-up, so that a store held by a load or a damaged file is one line
+    # and exit 1 instead of uvicorn's "Application startup failed" traceback. A read-only snapshot of a store
+    # a load is writing would serve a half-loaded bank that never catches up, and refuse logged interactions.
+    try:
+        store = open_store(settings)
+    except CrmGraphError as error:
+        raise fail(error) from None
+    with store:
+        uvicorn.run(create_app(settings, store), host=host, port=port, log_level="info")
 
 
 @app.command()
