@@ -47,7 +47,8 @@ def iter_csv(
 
 
 def check_header(columns: list[str]) -> None:
-    """Refuse a header with a control character in a name or a name given twice (one clear line)."""
+    """Refuse a header with a control character in a name or a name given twice (one clear line): the
+    later column would silently win."""
     seen: dict[str, int] = {}
     for position, name in enumerate(columns, start=1):
         control = next((char for char in name if unicodedata.category(char) == "Cc"), None)
@@ -57,7 +58,8 @@ def check_header(columns: list[str]) -> None:
             )
         if name in seen:
             raise SourceError(f"header names column {name!r} twice (columns {seen[name]} and {position})")
-        seen[name] = position
+        if name:  # unnamed columns (a trailing delimiter, blank sheet cells) cannot be read by a mapping
+            seen[name] = position
 
 
 def character_name(char: str) -> str:

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel
+from graph.store import GraphStore
 from loaders.delimited import parse_csv
 from loaders.load import load_mapping
 from loaders.quarantine import QuarantineReason, read_quarantine
@@ -148,28 +148,29 @@ def test_an_unterminated_quote_costs_work_linear_in_the_lines_after_it(
     assert sum(seen) <= 3 * len(text)
 
 
-def _load(mapping: Path, tmp_path: Path) -> tuple[Any, set[str], list[dict[str, str]]]:
-    with EmbeddedStore(tmp_path / "store.sqlite") as store:
-        report = load_mapping(store, mapping, tmp_path / "report")
-        keys = {record.id.removeprefix("core:") for record in store.nodes(NodeLabel.SOURCE_RECORD)}
+def _load(store: GraphStore, mapping: Path, tmp_path: Path) -> tuple[Any, set[str], list[dict[str, str]]]:
+    report = load_mapping(store, mapping, tmp_path / "report")
+    keys = {record.id.removeprefix("core:") for record in store.nodes(NodeLabel.SOURCE_RECORD)}
     return report.sources[0], keys, read_quarantine(tmp_path / "report" / "quarantine.csv")
 
 
 @pytest.mark.parametrize("file_format", ["csv", "tsv"])
-def test_the_stray_quote_file_loads_every_row(tmp_path: Path, file_format: str) -> None:
+def test_the_stray_quote_file_loads_every_row(store: GraphStore, tmp_path: Path, file_format: str) -> None:
     lines = ['Q1,张"三,北京', *(f"C{n},name{n},上海" for n in range(1_000)), 'Q2,李"四,广州']
     lines += [f"D{n},name{n},深圳" for n in range(10)]
     mapping = write_people(tmp_path / "bank", lines, file_format)
-    report, keys, quarantined = _load(mapping, tmp_path)
+    report, keys, quarantined = _load(store, mapping, tmp_path)
     assert report.rows_read == 1_012 == report.loaded + report.merged + report.quarantined
     assert (report.loaded, quarantined) == (1_012, [])
     assert keys == {line.split(",")[0] for line in lines}
+    names = {record.properties["name"] for record in store.nodes(NodeLabel.PERSON)}
+    assert {'张"三', '李"四'} <= names
 
 
-def test_an_unterminated_quote_quarantines_its_lines_and_loads_the_rest(tmp_path: Path) -> None:
+def test_an_unterminated_quote_quarantines_its_lines_and_loads_the_rest(store: GraphStore, tmp_path: Path) -> None:
     lines = ['Q1,"张三,北京', "broken line", *(f"C{n},name{n},上海" for n in range(100))]
     mapping = write_people(tmp_path / "bank", lines)
-    report, keys, quarantined = _load(mapping, tmp_path)
+    report, keys, quarantined = _load(store, mapping, tmp_path)
     assert report.rows_read == 102 == report.loaded + report.quarantined
     assert report.reasons == {"unterminated_quote": 2}
     assert [(row["line"], row["reason"], row["original_line"]) for row in quarantined] == [

@@ -12,6 +12,7 @@ from api.cli import app
 from graph.embedded import EmbeddedStore
 from graph.errors import SourceError
 from graph.model import NodeLabel
+from graph.store import GraphStore
 from loaders.decode import encoding_problem
 from loaders.load import load_mapping
 from loaders.quarantine import read_quarantine
@@ -67,13 +68,23 @@ def test_a_few_bad_lines_do_not_refuse_a_file_and_ascii_needs_no_judgement() -> 
 
 @pytest.mark.parametrize(("declared", "written"), [("gbk", "utf-8"), ("gb18030", "utf-8"), ("utf-8", "gbk")])
 def test_a_file_in_another_encoding_is_refused_with_nothing_written(
-    tmp_path: Path, declared: str, written: str
+    store: GraphStore, tmp_path: Path, declared: str, written: str
 ) -> None:
     mapping = write_people(tmp_path / "bank", people(), declared=declared, written=written)
+    with pytest.raises(SourceError, match=rf"people\.csv is refused, nothing was loaded: declared {declared}"):
+        load_mapping(store, mapping, tmp_path / "report")
+    assert sum(store.counts().nodes.values()) == 0
+
+
+def test_a_line_that_does_not_decode_is_quarantined_with_its_bytes(tmp_path: Path) -> None:
+    mapping = write_people(tmp_path / "bank", people(), declared="gbk", written="gbk")
+    with (tmp_path / "bank" / "people.csv").open("ab") as export:
+        export.write(b"C9,\xff\xfe\n")
     with EmbeddedStore(tmp_path / "store.sqlite") as store:
-        with pytest.raises(SourceError, match=rf"people\.csv is refused, nothing was loaded: declared {declared}"):
-            load_mapping(store, mapping, tmp_path / "report")
-        assert sum(store.counts().nodes.values()) == 0
+        report = load_mapping(store, mapping, tmp_path / "report").sources[0]
+    assert (report.rows_read, report.loaded, report.reasons) == (5, 4, {"bad_encoding": 1})
+    (row,) = read_quarantine(tmp_path / "report" / "quarantine.csv")
+    assert (row["line"], row["original_line"]) == ("6", "C9,\\xff\\xfe")
 
 
 def test_the_command_line_refuses_it_in_one_line_and_a_non_zero_exit(tmp_path: Path) -> None:
@@ -102,12 +113,16 @@ def test_a_column_named_twice_is_refused_naming_it(tmp_path: Path) -> None:
     assert "\n" not in str(refused.value)
 
 
-def test_a_key_with_a_control_character_is_quarantined_and_the_rest_loads(tmp_path: Path) -> None:
-    mapping = write_people(tmp_path / "bank", "cust_no,cust_name\nC\x001,张伟\nC2,王芳\nC\x1b3,李娜\n")
+def test_unnamed_columns_may_repeat(tmp_path: Path) -> None:
+    mapping = write_people(tmp_path / "bank", "cust_no,cust_name,,\nC1,张伟,,\n")
     with EmbeddedStore(tmp_path / "store.sqlite") as store:
-        report = load_mapping(store, mapping, tmp_path / "report").sources[0]
-        keys = {record.id for record in store.nodes(NodeLabel.SOURCE_RECORD)}
-    assert keys == {"core:C2"}
+        assert load_mapping(store, mapping, tmp_path / "report").sources[0].loaded == 1
+
+
+def test_a_key_with_a_control_character_is_quarantined_and_the_rest_loads(store: GraphStore, tmp_path: Path) -> None:
+    mapping = write_people(tmp_path / "bank", "cust_no,cust_name\nC\x001,张伟\nC2,王芳\nC\x1b3,李娜\n")
+    report = load_mapping(store, mapping, tmp_path / "report").sources[0]
+    assert {record.id for record in store.nodes(NodeLabel.SOURCE_RECORD)} == {"core:C2"}
     assert (report.rows_read, report.loaded, report.reasons) == (3, 1, {"control_character": 2})
     rows = read_quarantine(tmp_path / "report" / "quarantine.csv")
     assert [(row["line"], row["message"]) for row in rows] == [
