@@ -129,11 +129,12 @@ def review(
         raise fail(error) from None
     table = Table(title=f"Pairs to review ({len(pending)}) — {settings.review_path}")
     table.add_column("id", no_wrap=True, min_width=12)
-    for header in ("probability", "left customer", "right customer", "left records", "right records"):
+    for header in ("why", "probability", "left customer", "right customer", "left records", "right records"):
         table.add_column(header, overflow="fold")
     for pair in pending:
         table.add_row(
             pair.id,
+            f"same ID number; differs: {', '.join(pair.differs)}" if pair.differs else "similar records",
             f"{pair.probability:.3f}",
             pair.left_customer,
             pair.right_customer,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from graph.model import NodeLabel, TieType
 from loaders.context import LoadContext, Pending, node_row, row_key, tie_row
@@ -14,6 +15,7 @@ from loaders.read import RawRecord
 from loaders.report import SourceReport
 from loaders.resolve import CustomerRecord, resolve
 from loaders.review import ReviewList
+from loaders.survivorship import combine, record_values, source_ranks, survivor_order
 from loaders.transform import RowProblem, RowTransform
 
 
@@ -31,28 +33,30 @@ class CustomerBatch:
         return self.pending.rows
 
 
-def customer_batches(records: list[CustomerRecord], customer_ids: list[str], batch_size: int) -> list[CustomerBatch]:
+def customer_batches(
+    records: list[CustomerRecord], customer_ids: list[str], batch_size: int, ranks: Mapping[str, int] | None = None
+) -> list[CustomerBatch]:
     """The writes of resolved customer records, in the order they must be made. Pure.
 
-    A customer made of several records gets their properties combined (later records filling in or
-    overriding earlier ones) and is written once, in the batch of its first record; every record adds
-    its SourceRecord node and a FROM_SOURCE tie. Batches follow the records' order and hold one source
-    each, so a customer node is always written in the same or an earlier batch than any lineage tie
-    pointing at it. (Keeping one open batch per source and flushing them as each filled up let a
-    second source's full batch be written before the first source's last partial one, which held
-    the customer: ``MissingEndpoint`` on large loads.)
+    A customer made of several records gets their properties combined by the survivorship rule
+    (``loaders.survivorship``; ``ranks`` from the mapping's ``source_priority``), keeping the other
+    values of name, birth date, address and phone as aliases, and is written once, in the batch of
+    its first record; every record adds its SourceRecord node (with the values it carried) and a
+    FROM_SOURCE tie. Batches follow the records' order and hold one source each, so a customer node
+    is always written in the same or an earlier batch than any lineage tie pointing at it. (Keeping
+    one open batch per source and flushing them as each filled up let a second source's full batch
+    be written before the first source's last partial one, which held the customer:
+    ``MissingEndpoint`` on large loads.)
     """
-    combined: dict[str, dict[str, Any]] = {}
-    kinds: dict[str, NodeLabel] = {}
+    members: dict[str, list[CustomerRecord]] = defaultdict(list)
     for record, customer_id in zip(records, customer_ids, strict=True):
-        properties = combined.get(customer_id)
-        if properties is None:
-            combined[customer_id] = dict(record.properties)
-            kinds[customer_id] = record.kind
-            continue
-        for name, value in record.properties.items():
-            if value is not None or name not in properties:
-                properties[name] = value
+        members[customer_id].append(record)
+    combined = {
+        customer_id: combine(
+            group[index].properties for index in survivor_order([record.source for record in group], ranks or {})
+        )
+        for customer_id, group in members.items()
+    }
 
     batches: list[CustomerBatch] = []
     written: set[str] = set()
@@ -65,13 +69,10 @@ def customer_batches(records: list[CustomerRecord], customer_ids: list[str], bat
         else:
             batch.loaded += 1
             written.add(customer_id)
-            batch.pending.nodes.append(node_row(kinds[customer_id], customer_id, combined[customer_id]))
+            batch.pending.nodes.append(node_row(members[customer_id][0].kind, customer_id, combined[customer_id]))
         ref = record.ref
-        batch.pending.nodes.append(
-            node_row(
-                NodeLabel.SOURCE_RECORD, ref, {"system": record.system, "source": record.source, "line": record.line}
-            )
-        )
+        lineage = {"system": record.system, "source": record.source, "line": record.line}
+        batch.pending.nodes.append(node_row(NodeLabel.SOURCE_RECORD, ref, lineage | record_values(record.properties)))
         batch.pending.ties.append(tie_row(TieType.FROM_SOURCE, customer_id, ref))
         batch.pending.rows += 1
     return batches
@@ -103,6 +104,7 @@ def load_customers(
         existing=existing,
         forced_merges=review.forced_merges(),
         separated=review.separated_keys(),
+        source_priority=context.mapping.resolution.source_priority,
     )
     context.review_candidates = resolved.review
     context.merged_by_score = resolved.merges_by_score
@@ -110,7 +112,8 @@ def load_customers(
     by_report = {report.name: report for report in reports}
     known = context.known(NodeLabel.CUSTOMER)
     done: dict[str, int] = dict.fromkeys(by_report, 0)
-    for batch in customer_batches(records, resolved.customer_ids, context.batch_size):
+    ranks = source_ranks(context.mapping.resolution.source_priority)
+    for batch in customer_batches(records, resolved.customer_ids, context.batch_size, ranks):
         report = by_report[batch.source]
         report.loaded += batch.loaded
         report.merged += batch.merged

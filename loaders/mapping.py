@@ -224,10 +224,17 @@ class Source(Strict):
 
 
 class Resolution(Strict):
-    """Entity resolution thresholds for customers without a usable ID number (match probabilities)."""
+    """Entity resolution: thresholds for customers without a usable ID number (match probabilities), and
+    which record's values survive when records merge (``loaders.survivorship``).
+
+    ``source_priority`` names customer sources, most trusted first: a merged customer takes each value
+    from the best-ranked record that has one. Unlisted sources rank after the listed ones; among equals
+    the record read last wins (the default when the list is empty: the most recent record).
+    """
 
     merge_above: float = Field(default=0.95, gt=0, le=1)
     review_above: float = Field(default=0.70, gt=0, le=1)
+    source_priority: tuple[str, ...] = ()
 
 
 class Mapping(Strict):
@@ -270,4 +277,15 @@ class Mapping(Strict):
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"source names must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+    @model_validator(mode="after")
+    def _priority_names_customer_sources(self) -> Mapping:
+        priority = self.resolution.source_priority
+        customer_sources = {source.name for source in self.sources if source.feeds_customers}
+        unknown = [name for name in priority if name not in customer_sources]
+        if unknown:
+            raise ValueError(f"resolution.source_priority names no customer source: {', '.join(unknown)}")
+        if len(set(priority)) != len(priority):
+            raise ValueError("resolution.source_priority lists a source twice")
         return self

@@ -2,7 +2,11 @@
 
 1. Records with the same resident ID (persons) or unified social credit code (companies) are one
    customer, whatever system they come from. Its id is derived from the keyed hash of that ID
-   (``P…`` / ``C…``), so a reload or a load in another order gives the same id.
+   (``P…`` / ``C…``), so a reload or a load in another order gives the same id. Unless they disagree
+   on name or birth date: then the ID alone does not decide. The records are split into parts that
+   agree; the part holding the record the store already knows under that id (else the part of the
+   record that survives by ``loaders.survivorship``) keeps the id, each other part becomes a customer
+   of its own, and every such pair goes to the review list, where a person merges or separates them.
 2. Records without a usable ID are compared with a small Fellegi-Sunter scorer on name, birth date,
    phone hash and address. Candidate pairs come from blocking on (kind, birth date), (kind, phone
    hash) and (kind, name); pairs scoring at least ``merge_above`` merge, pairs from ``review_above``
@@ -23,7 +27,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
@@ -31,6 +35,7 @@ from typing import Any
 from graph.model import NodeLabel
 from loaders.identifiers import keyed_hash
 from loaders.mapping import ResolveMode, ValueType
+from loaders.survivorship import source_ranks, survivor_order
 
 PRIOR_MATCH = 1e-4
 """Prior probability that two records in the same block are one customer."""
@@ -103,6 +108,9 @@ class ReviewCandidate:
     left_records: tuple[str, ...]
     right_records: tuple[str, ...]
     probability: float
+    differs: tuple[str, ...] = ()
+    """For records sharing an ID number: the fields they disagree on (``name``, ``birth_date``).
+    Empty for a pair found by the score."""
 
     @property
     def pair_key(self) -> str:
@@ -156,6 +164,25 @@ def _equal_level(left: str | None, right: str | None) -> str | None:
     return "exact" if left == right else "different"
 
 
+def _name_for_conflict(name: Any) -> str:
+    # Spaces, case, width and punctuation (the middle dot of 阿依古丽·买买提) are how systems write a
+    # name, not a different name.
+    return "".join(char for char in normalise_text(name) if not unicodedata.category(char).startswith("P"))
+
+
+def conflicting_fields(left: CustomerRecord, right: CustomerRecord) -> tuple[str, ...]:
+    """The fields on which two records of the same ID number disagree (both sides holding a value)."""
+    found: list[str] = []
+    left_name = _name_for_conflict(left.properties.get("name"))
+    right_name = _name_for_conflict(right.properties.get("name"))
+    if left_name and right_name and left_name != right_name:
+        found.append("name")
+    left_birth, right_birth = left.properties.get("birth_date"), right.properties.get("birth_date")
+    if left_birth and right_birth and left_birth != right_birth:
+        found.append("birth_date")
+    return tuple(found)
+
+
 def comparison_levels(left: CustomerRecord, right: CustomerRecord) -> dict[str, str | None]:
     """The agreement level of each compared field (None when either side lacks it)."""
     return {
@@ -201,10 +228,15 @@ def candidate_pairs(records: list[CustomerRecord]) -> list[tuple[int, int]]:
     return sorted(pairs)
 
 
+Identity = tuple[str, str]
+"""What ties a cluster to an ID number: (number, part). Part ``""`` is the customer that carries the
+number's id; a part split off for disagreeing on name or birth date is named by its smallest record ref."""
+
+
 class _Clusters:
     def __init__(self, size: int, national_ids: list[str | None]) -> None:
         self.parent = list(range(size))
-        self.national_id = list(national_ids)
+        self.identity: list[Identity | None] = [(number, "") if number else None for number in national_ids]
 
     def find(self, item: int) -> int:
         while self.parent[item] != item:
@@ -213,8 +245,13 @@ class _Clusters:
         return item
 
     def can_join(self, left: int, right: int) -> bool:
-        a, b = self.national_id[self.find(left)], self.national_id[self.find(right)]
+        a, b = self.identity[self.find(left)], self.identity[self.find(right)]
         return a is None or b is None or a == b
+
+    def same_number(self, left: int, right: int) -> bool:
+        """Both sides carry the same ID number (split apart or not): a reviewer may join them."""
+        a, b = self.identity[self.find(left)], self.identity[self.find(right)]
+        return a is not None and b is not None and a[0] == b[0]
 
     def join(self, left: int, right: int) -> None:
         a, b = self.find(left), self.find(right)
@@ -222,7 +259,15 @@ class _Clusters:
             return
         low, high = min(a, b), max(a, b)
         self.parent[high] = low
-        self.national_id[low] = self.national_id[low] or self.national_id[high]
+        known = [identity for identity in (self.identity[low], self.identity[high]) if identity is not None]
+        # The part carrying the number's id ("" sorts first) absorbs a part a reviewer merged into it.
+        self.identity[low] = min(known) if known else None
+
+    def split_off(self, member: int, part: str) -> None:
+        root = self.find(member)
+        identity = self.identity[root]
+        assert identity is not None, "only records with an ID number are split off"
+        self.identity[root] = (identity[0], part)
 
 
 def resolve(
@@ -234,25 +279,40 @@ def resolve(
     existing: Mapping[str, str] | None = None,
     forced_merges: Iterable[tuple[str, str]] = (),
     separated: Iterable[str] = (),
+    source_priority: Sequence[str] = (),
 ) -> Resolved:
     """Assign a customer id to every record and list the pairs a person should look at.
 
-    ``existing`` maps record refs to the customer ids they already have in the store (kept for
-    records without an ID, so reloads are stable); ``forced_merges`` are record-ref pairs a reviewer
-    merged; ``separated`` are review pair keys a reviewer kept apart.
+    ``records`` come in the order they were read. ``existing`` maps record refs to the customer ids
+    they already have in the store (kept for records without an ID, so reloads are stable);
+    ``forced_merges`` are record-ref pairs a reviewer merged; ``separated`` are review pair keys a
+    reviewer kept apart; ``source_priority`` ranks sources for survivorship.
     """
     existing = existing or {}
     clusters = _Clusters(len(records), [record.national_id for record in records])
-    by_id: dict[tuple[str, str], int] = {}
+    by_id: dict[tuple[str, str], list[int]] = defaultdict(list)
     for index, record in enumerate(records):
         if record.mode is ResolveMode.AUTO and record.national_id:
-            first = by_id.setdefault((record.kind.value, record.national_id), index)
-            clusters.join(first, index)
+            by_id[(record.kind.value, record.national_id)].append(index)
+    ranks = source_ranks(source_priority)
+    conflicts: list[tuple[int, int, tuple[str, ...]]] = []
+    for group in by_id.values():
+        parts = _agreeing_parts(records, group)
+        for part in parts:
+            for member in part[1:]:
+                clusters.join(part[0], member)
+        if len(parts) == 1:
+            continue
+        kept = _part_keeping_the_id(records, parts, existing, ranks, hash_key)
+        for part in parts:
+            if part is not kept:
+                clusters.split_off(part[0], min(records[i].ref for i in part))
+                conflicts.append((kept[0], part[0], conflicting_fields(records[kept[0]], records[part[0]])))
     index_of_ref = {record.ref: index for index, record in enumerate(records)}
     for left_ref, right_ref in forced_merges:
         if left_ref in index_of_ref and right_ref in index_of_ref:
             left, right = index_of_ref[left_ref], index_of_ref[right_ref]
-            if clusters.can_join(left, right):
+            if clusters.can_join(left, right) or clusters.same_number(left, right):
                 clusters.join(left, right)
 
     scored = [
@@ -283,8 +343,14 @@ def resolve(
 
     separated_keys = set(separated)
     review: dict[str, ReviewCandidate] = {}
-    for pair in maybe:
-        left_root, right_root = clusters.find(pair.left), clusters.find(pair.right)
+    # Same-ID conflicts first: a scored pair between the same two customers asks the same question.
+    questions = [
+        (kept, other, round(match_probability(records[kept], records[other]), 6), differs)
+        for kept, other, differs in conflicts
+    ]
+    questions += [(pair.left, pair.right, round(pair.probability, 6), ()) for pair in maybe]
+    for left, right, probability, differs in questions:
+        left_root, right_root = clusters.find(left), clusters.find(right)
         if left_root == right_root:
             continue
         candidate = ReviewCandidate(
@@ -292,11 +358,50 @@ def resolve(
             cluster_ids[right_root],
             tuple(sorted(records[i].ref for i in members[left_root])),
             tuple(sorted(records[i].ref for i in members[right_root])),
-            round(pair.probability, 6),
+            probability,
+            differs,
         )
         if candidate.pair_key not in separated_keys:
             review.setdefault(candidate.pair_key, candidate)
     return Resolved(customer_ids, list(review.values()), merges)
+
+
+def _agreeing_parts(records: list[CustomerRecord], group: list[int]) -> list[list[int]]:
+    """Records of one ID number split into parts whose members agree on name and birth date, in read order."""
+    parts: list[list[int]] = []
+    for index in group:
+        for part in parts:
+            if not any(conflicting_fields(records[index], records[other]) for other in part):
+                part.append(index)
+                break
+        else:
+            parts.append([index])
+    return parts
+
+
+def _part_keeping_the_id(
+    records: list[CustomerRecord],
+    parts: list[list[int]],
+    existing: Mapping[str, str],
+    ranks: Mapping[str, int],
+    hash_key: bytes,
+) -> list[int]:
+    """The part that keeps the ID number's customer id: the one the store already has under it (so an
+    earlier load's customer keeps its records), else the part of the record that survives."""
+    first = records[parts[0][0]]
+    assert first.national_id is not None
+    number_id = _national_customer_id(first, first.national_id, hash_key)
+    for part in parts:
+        if any(existing.get(records[index].ref) == number_id for index in part):
+            return part
+    group = sorted(index for part in parts for index in part)
+    survivor = group[survivor_order([records[index].source for index in group], ranks)[0]]
+    return next(part for part in parts if survivor in part)
+
+
+def _national_customer_id(record: CustomerRecord, national_id: str, hash_key: bytes) -> str:
+    letter = "P" if record.kind is NodeLabel.PERSON else "C"
+    return record.id_prefix + letter + keyed_hash(national_id, hash_key, purpose=f"customer-{letter}")[:20]
 
 
 def _customer_id(
@@ -306,9 +411,12 @@ def _customer_id(
     if first.mode is ResolveMode.KEY_ONLY:
         return first.id_prefix + first.key
     letter = "P" if first.kind is NodeLabel.PERSON else "C"
-    national_id = clusters.national_id[root]
-    if national_id:
-        return first.id_prefix + letter + keyed_hash(national_id, hash_key, purpose=f"customer-{letter}")[:20]
+    identity = clusters.identity[root]
+    if identity is not None and not identity[1]:
+        return _national_customer_id(first, identity[0], hash_key)
+    if identity is not None:
+        # A part split off its ID number: named by its own smallest ref, never by the number's id.
+        return first.id_prefix + letter + keyed_hash(identity[1], hash_key, purpose=f"record-{letter}")[:20]
     known = sorted(existing[record.ref] for record in group if record.ref in existing)
     if known:
         return known[0]

@@ -1,11 +1,16 @@
 """The review list: pairs of customers entity resolution was unsure about, and a person's decisions.
 
-Kept as a JSON file (``settings.review_path``). A pair is identified by its record refs, so a decision
-survives reloads: a separated pair is not asked again, a merged pair is merged again by the resolver.
+Two kinds of pair: records without a usable ID that scored between ``review_above`` and ``merge_above``,
+and records that share an ID number but disagree on name or birth date (``differs`` names the fields;
+the ID number's customer is on the left). Kept as a JSON file (``settings.review_path``) holding ids,
+record refs, the score and field names, no personal data. A pair is identified by its record refs, so
+a decision survives reloads: a separated pair is not asked again, a merged pair is merged again by the
+resolver.
 
 Merging in the store is one atomic write: the dropped customer's lineage (FROM_SOURCE) and every other
-tie are re-pointed to the kept customer, its properties fill gaps in the kept one, and the dropped node
-is deleted with its old ties. The decision itself stays in the review file.
+tie are re-pointed to the kept customer, its properties fill gaps in the kept one, its differing name,
+birth date, address and phone become aliases of the kept one (``loaders.survivorship``), and the dropped
+node is deleted with its old ties. The decision itself stays in the review file.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from graph.errors import NotFound
 from graph.model import NodeLabel, TieRecord, TieRow
 from graph.store import MAX_NEIGHBOURS, GraphStore
 from loaders.resolve import ReviewCandidate
+from loaders.survivorship import merged_aliases
 
 
 class ReviewPair(BaseModel):
@@ -33,6 +39,7 @@ class ReviewPair(BaseModel):
     left_records: list[str]
     right_records: list[str]
     probability: float
+    differs: list[str] = []  # same ID number, these fields disagree; empty for a pair found by the score
     status: Literal["pending", "merged", "separated"] = "pending"
     decided_at: str | None = None
 
@@ -79,6 +86,7 @@ class ReviewList(BaseModel):
                     left_records=list(candidate.left_records),
                     right_records=list(candidate.right_records),
                     probability=candidate.probability,
+                    differs=list(candidate.differs),
                 )
             )
         self.pairs = kept
@@ -117,6 +125,7 @@ def merge(store: GraphStore, path: Path, pair_id: str) -> ReviewPair:
             continue  # a tie between the two customers of the pair
         ties.append(TieRow(type=tie.type, source=source, target=target, properties=tie.properties))
     filled = {name: value for name, value in dropped_node.properties.items() if name not in kept_node.properties}
+    filled |= merged_aliases(kept_node.properties | filled, dropped_node.properties)
     store.write([{"label": kept_node.label, "id": kept, "properties": filled}], ties, [(NodeLabel.CUSTOMER, dropped)])
     pair.status, pair.decided_at = "merged", _now()
     review.write(path)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from graph.model import TieType
+from graph.store import GraphStore
 from loaders.identifiers import luhn_check_digit, resident_id_check_digit
 
 TODAY = date(2024, 6, 15)
@@ -105,3 +107,11 @@ def write_bank(
 @pytest.fixture
 def bank(tmp_path: Path) -> Path:
     return write_bank(tmp_path / "bank")
+
+
+def lineage(store: GraphStore) -> dict[str, set[str]]:
+    """Customer id -> the source record refs it was built from."""
+    found: dict[str, set[str]] = {}
+    for tie in store.ties([TieType.FROM_SOURCE]):
+        found.setdefault(tie.source, set()).add(tie.target)
+    return found

@@ -9,13 +9,13 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from graph.embedded import EmbeddedStore
-from graph.model import NodeLabel, TieType
+from graph.model import NodeLabel
 from graph.store import GraphStore
 from loaders import review as reviews
 from loaders.load import load_mapping
 from loaders.mapping import ResolveMode
 from loaders.resolve import CustomerRecord, candidate_pairs, match_probability, resolve
-from tests.loaders.conftest import RID_ZHANG, TODAY, write_bank
+from tests.loaders.conftest import RID_ZHANG, TODAY, lineage, write_bank
 
 KEY = b"k"
 PHONE = "13812345678"
@@ -26,13 +26,6 @@ NO_TIES, NO_ACCOUNTS = "cust_a,cust_b,rel_cd\n", "acct_no,cust_no,bal\n"
 TYPO = "holder_id,holder_name,cert_no,birth,mobile,card_no\nH9,张叁,,1990-03-07,{phone},\n"
 
 
-def lineage(store: EmbeddedStore) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-    for tie in store.ties([TieType.FROM_SOURCE]):
-        found.setdefault(tie.source, set()).add(tie.target)
-    return found
-
-
 def test_same_id_in_two_systems_is_one_customer_with_two_lineage_ties(bank: Path, tmp_path: Path) -> None:
     with EmbeddedStore(tmp_path / "s.sqlite") as store:
         load_mapping(store, bank, tmp_path / "r", today=TODAY)
@@ -40,7 +33,13 @@ def test_same_id_in_two_systems_is_one_customer_with_two_lineage_ties(bank: Path
         assert lineage(store)[zhang] == {"core:C1", "card:H1"}
         assert zhang.startswith("P")
         record = store.get_node(NodeLabel.SOURCE_RECORD, "card:H1")
-        assert record is not None and record.properties == {"system": "card", "source": "card_customers", "line": 2}
+        assert record is not None and record.properties == {
+            "system": "card",
+            "source": "card_customers",
+            "line": 2,
+            "name": "张三",
+            "birth_date": "1990-03-07",
+        }
 
 
 def test_typo_with_same_birth_date_and_phone_merges(tmp_path: Path) -> None:
@@ -238,7 +237,12 @@ def test_review_merge_moves_every_tie_and_deletes_the_dropped_customer(
     reviews.merge(store, review_path, "p1")
     assert store.get_node(NodeLabel.CUSTOMER, "d") is None
     kept = store.get_node(NodeLabel.CUSTOMER, "k")
-    assert kept is not None and kept.properties == {"name": "张三", "city": "杭州", "phone_masked": "138****5678"}
+    assert kept is not None and kept.properties == {
+        "name": "张三",
+        "city": "杭州",
+        "phone_masked": "138****5678",
+        "name_aliases": ["张叁"],  # the dropped customer's name is kept
+    }
     assert [(t.type, t.source, t.target, t.properties) for t in store.ties()] == [
         ("MANAGES", "m", "k", {}),
         ("OWNS", "k", "d", {"role": "owner"}),
