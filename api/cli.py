@@ -13,7 +13,7 @@ from rich.text import Text
 
 from api.progress import stage_bars
 from api.terminal import CommandConsole
-from graph.errors import ConfigurationError, CrmGraphError
+from graph.errors import ConfigurationError, CrmGraphError, TooManyQuarantined
 from graph.factory import open_store
 from graph.settings import Backend, Settings
 
@@ -76,6 +76,15 @@ def load(
     data_dir: Annotated[
         Path | None, typer.Option("--data-dir", help="Folder the mapping's paths are relative to (default: its own).")
     ] = None,
+    max_quarantine_share: Annotated[
+        float,
+        typer.Option(
+            "--max-quarantine-share",
+            min=0.0,
+            max=1.0,
+            help="Exit non-zero when a source quarantines more than this share of its rows (what passed is loaded).",
+        ),
+    ] = 0.05,
 ) -> None:
     """Load the source files a mapping names: validate, resolve customers, write, report, quarantine."""
     from loaders.load import load_mapping
@@ -98,6 +107,10 @@ def load(
         raise fail(error) from None
     render(report, CommandConsole())
     console.print(f"report: {report_dir / 'report.json'}")
+    excess = report.over_quarantine_share(max_quarantine_share)
+    if excess:
+        refused = f"The rows that passed are loaded; the refused ones are in {report.quarantine_path}"
+        raise fail(TooManyQuarantined("; ".join(excess) + f". {refused}"))
 
 
 @app.command()

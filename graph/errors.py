@@ -13,8 +13,11 @@
     ├── NotFound                       the customer, node or query asked for does not exist
     ├── InvalidRequest                 a query parameter is out of its allowed range
     ├── ExportError                    the store's contents cannot be written as neo4j-admin import files
-    └── SourceError                    a source file cannot be read at all (loaders)
-        └── AuthenticationData         a source holds passwords, PINs, CVVs or card track data; refused
+    ├── SourceError                    a source file cannot be read at all (loaders)
+    │   └── AuthenticationData         a source holds passwords, PINs, CVVs or card track data; refused
+    └── LoadIncomplete                 a load ran but did not account for its rows as it must (loaders)
+        ├── AccountingError            rows read != loaded + merged + quarantined: a bug, never data
+        └── TooManyQuarantined         a source quarantined more of its rows than allowed
 
 Messages name the offending row or parameter but never carry personal data or Cypher text,
 so the API can pass ``str(error)`` to a client unchanged.
@@ -95,3 +98,15 @@ class SourceError(CrmGraphError):
 
 class AuthenticationData(SourceError):
     """A source has a column of authentication data; the load stops before anything is written."""
+
+
+class LoadIncomplete(CrmGraphError):
+    """A load ran but cannot be called complete; what was written stays (each batch is atomic)."""
+
+
+class AccountingError(LoadIncomplete):
+    """A source's rows read do not add up to loaded + merged + quarantined: a bug, never bad data."""
+
+
+class TooManyQuarantined(LoadIncomplete):
+    """A source quarantined more of its rows than ``--max-quarantine-share`` allows."""

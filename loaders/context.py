@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,9 +20,9 @@ from graph.settings import Settings
 from graph.store import GraphStore
 from loaders.delimited import character_name
 from loaders.identifiers import to_half_width
-from loaders.mapping import Mapping, Source, SourceFormat
+from loaders.mapping import PERSONAL_TYPES, Mapping, Source, SourceFormat
 from loaders.progress import Count
-from loaders.quarantine import QuarantinedRow, QuarantineFile, QuarantineReason
+from loaders.quarantine import QuarantinedRow, QuarantineFile, QuarantineReason, redact_line
 from loaders.read import RawRecord, RawSource, count_records, read_columns, read_source, stream_source
 from loaders.report import SourceReport
 from loaders.transform import RowProblem, RowTransform
@@ -134,6 +134,13 @@ class LoadContext:
         self.quarantine: QuarantineFile | None = None
         self.reports: list[SourceReport] = []
         self.review_candidates: list[Any] = []
+        self.transforms: dict[str, RowTransform] = {}
+        self._personal_columns = {
+            source.name: [
+                column.from_ for column in source.columns.values() if column.from_ and column.type in PERSONAL_TYPES
+            ]
+            for source in mapping.sources
+        }
         self.merged_by_score = 0
         self.retired: set[str] = set()
         self.ties_seen: set[tuple[TieType, str, str]] = set()
@@ -162,12 +169,16 @@ class LoadContext:
         self._crosswalk.update(zip(refs, customer_ids, strict=True))
 
     def row_transform(self, source: Source) -> RowTransform:
-        """The source's column transforms, prepared once for all its rows."""
-        return RowTransform(source.columns, self.hash_key, today=self.today)
+        """The source's column transforms, prepared once for all its rows (kept for the date warnings)."""
+        transform = RowTransform(source.columns, self.hash_key, today=self.today)
+        self.transforms[source.name] = transform
+        return transform
 
     def refuse(self, report: SourceReport, file: Path, raw: RawRecord, reason: QuarantineReason, message: str) -> None:
         assert self.quarantine is not None
-        self.quarantine.add(QuarantinedRow(report.name, file.name, raw.line, raw.text, reason, message))
+        personal = (raw.values.get(column, "") for column in self._personal_columns[report.name])
+        text = redact_line(raw.text, personal)
+        self.quarantine.add(QuarantinedRow(report.name, file.name, raw.line, text, reason, message))
         report.count_reason(reason.value)
 
     def flush(self, report: SourceReport, pending: Pending, done: int, total: int) -> None:
@@ -182,7 +193,7 @@ class LoadContext:
     def read(self, source: Source, files: list[Path], role: str) -> tuple[SourceReport, list[RawSource]]:
         """A source's files read in full, its report (rows read counted) and progress started."""
         report = SourceReport(name=source.name, system=source.system, role=role, files=[str(p) for p in files])
-        raws = [self.reads.read(source, path) for path in files]
+        raws = [without_nulls(self.reads.read(source, path), source.null_values) for path in files]
         report.rows_read = sum(len(raw.records) for raw in raws)
         self.reports.append(report)
         if self.progress is not None:
@@ -204,13 +215,31 @@ class LoadContext:
         if self.progress is not None:
             self.progress(source.name, 0, Count(total, "rows"))
 
+        nulls = frozenset(source.null_values)
+
         def records() -> Iterator[tuple[Path, RawRecord]]:
             for path, (_, file_records) in zip(files, streams, strict=True):
                 for raw in file_records:
                     report.rows_read += 1
-                    yield path, raw
+                    yield path, (_record_without_nulls(raw, nulls) if nulls else raw)
 
         return report, records(), total
+
+
+def without_nulls(raw: RawSource, null_values: Iterable[str]) -> RawSource:
+    """The file with cells equal to one of the source's null markers made empty (a new copy: another
+    source may read the same records)."""
+    nulls = frozenset(null_values)
+    if not nulls:
+        return raw
+    return replace(raw, records=[_record_without_nulls(record, nulls) for record in raw.records])
+
+
+def _record_without_nulls(record: RawRecord, nulls: frozenset[str]) -> RawRecord:
+    if not any(value.strip() in nulls for value in record.values.values()):
+        return record
+    values = {name: "" if value.strip() in nulls else value for name, value in record.values.items()}
+    return replace(record, values=values)
 
 
 def row_key(source: Source, values: dict[str, str]) -> str:

@@ -34,6 +34,7 @@ from loaders.read import TEXT_FORMATS, check_encoding, source_files
 from loaders.report import LoadReport
 from loaders.review import ReviewList
 from loaders.ties import load_ties
+from loaders.transform import PLAUSIBLE_YEARS, RowTransform
 
 __all__ = ["CustomerBatch", "Progress", "check_sources", "customer_batches", "load_mapping", "refused_columns"]
 
@@ -88,6 +89,9 @@ def load_mapping(
     review.write(review_path)
     for source_report in loader.reports:
         source_report.check_accounting()
+        transform = loader.transforms.get(source_report.name)
+        if transform is not None:
+            source_report.warnings = date_warnings(mapping, source_report.name, transform, loader.today)
     report = LoadReport(
         mapping=mapping.name,
         mapping_path=str(mapping_path),
@@ -103,6 +107,24 @@ def load_mapping(
     return report
 
 
+def date_warnings(mapping: Mapping, source_name: str, transform: RowTransform, today: date) -> list[str]:
+    """Warnings for dates after ``today`` or implausibly far back: most often a two-digit year read in the
+    wrong century (set ``century_pivot``) or a wrong date pattern."""
+    source = next(source for source in mapping.sources if source.name == source_name)
+    warnings = []
+    for name, count in sorted(transform.future_dates.items()):
+        warnings.append(
+            f"{count:,} date(s) in {name} (column {source.columns[name].from_}) are after {today.isoformat()}; "
+            "a two-digit year needs century_pivot, a date that may lie ahead expect_future"
+        )
+    for name, count in sorted(transform.ancient_dates.items()):
+        warnings.append(
+            f"{count:,} date(s) in {name} (column {source.columns[name].from_}) are more than "
+            f"{PLAUSIBLE_YEARS} years before {today.isoformat()}; check the column's format and century_pivot"
+        )
+    return warnings
+
+
 def refused_columns(columns: Iterable[str], extra: Iterable[str] = ()) -> list[str]:
     """The columns that look like authentication data (passwords, PINs, CVV/CVN, card track data)."""
     extra_names = {name.strip().lower() for name in extra}
@@ -114,10 +136,11 @@ def refused_columns(columns: Iterable[str], extra: Iterable[str] = ()) -> list[s
 
 
 def check_sources(mapping: Mapping, files: dict[str, list[Path]], reads: SourceReads | None = None) -> None:
-    """Refuse files not in their declared encoding, authentication columns and columns the mapping names
-    but the file lacks, before any write."""
+    """Refuse files not in their declared encoding, authentication columns, columns the mapping names
+    but the file lacks, and constants that cannot be read, before any write."""
     reads = reads or SourceReads(())
     for source in mapping.sources:
+        RowTransform(source.columns, b"")  # a constant its type cannot read is refused here, before any write
         for path in files[source.name]:
             if source.format in TEXT_FORMATS:
                 check_encoding(source, path)
@@ -133,12 +156,24 @@ def check_sources(mapping: Mapping, files: dict[str, list[Path]], reads: SourceR
             missing = sorted(set(_columns_used(source)) - set(columns))
             if missing:
                 raise ConfigurationError(
-                    f"source {source.name}: file {path} lacks column(s) {', '.join(missing)} named in the mapping"
+                    f"source {source.name}: file {path} lacks column(s) {', '.join(missing)} named in the mapping; "
+                    f"{_header_seen(source, columns)}"
                 )
 
 
+def _header_seen(source: Source, columns: list[str]) -> str:
+    """What the header read was, so that a wrong delimiter or header row shows at once."""
+    shown = ", ".join(repr(name) for name in columns[:8]) + (", ..." if len(columns) > 8 else "")
+    text = f"its header reads {len(columns)} column(s): {shown}"
+    if source.format in (SourceFormat.CSV, SourceFormat.TSV):
+        text += f" (split on {source.separator!r})"
+        if len(columns) == 1 and any(mark in columns[0] for mark in ",;|\t" if mark != source.separator):
+            text += "; is the source's delimiter right?"
+    return text
+
+
 def _columns_used(source: Source) -> list[str]:
-    used = list(source.key) + [column.from_ for column in source.columns.values()]
+    used = list(source.key) + [column.from_ for column in source.columns.values() if column.from_]
     used += [link.from_ for link in source.links if link.from_]
     if source.kind_from:
         used.append(source.kind_from)

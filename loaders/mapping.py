@@ -80,9 +80,10 @@ PERSONAL_TYPES = frozenset({ValueType.RESIDENT_ID, ValueType.CARD_NUMBER, ValueT
 
 
 class Column(Strict):
-    """One property, taken from one source column."""
+    """One property, taken from one source column (``from``) or the same for every row (``constant``)."""
 
-    from_: str = Field(alias="from")
+    from_: str | None = Field(default=None, alias="from")
+    constant: Any = None  # the property's value for every row of the source (a segment, a consent flag)
     type: ValueType = ValueType.TEXT
     format: str | None = None  # date pattern, or list separator for float_list / text_list
     map: dict[str, Any] | None = None  # code -> value; unknown codes are quarantined
@@ -91,12 +92,44 @@ class Column(Strict):
     half_width: bool = False  # full-width to half-width before parsing (identifiers always are)
     trim: bool = True
     prefix: str = ""  # text / text_list: put before the value (each item), e.g. the id_prefix of referenced nodes
+    null_values: list[str] | None = None  # cells meaning "no value" here (after trimming), besides the source's
+    expect_future: bool = False  # dates after today are normal here (a follow-up date): no warning for them
+    century_pivot: int | None = Field(default=None, ge=1000, le=9899)
+    """For a two-digit year (``YY``, ``%y``): the first year of the hundred it falls in (1930: 30 -> 1930,
+    29 -> 2029). Without it a two-digit year is put in the last hundred years before today."""
 
     @model_validator(mode="after")
-    def _prefix_on_text(self) -> Column:
+    def _consistent(self) -> Column:
+        if (self.from_ is None) == (self.constant is None):
+            raise ValueError("a column needs either from (a source column) or constant (a value for every row)")
+        if self.constant is not None and self.type in PERSONAL_TYPES:
+            raise ValueError(f"a {self.type} column cannot be a constant")
         if self.prefix and self.type not in (ValueType.TEXT, ValueType.TEXT_LIST):
             raise ValueError("prefix applies to text and text_list columns only")
+        if self.century_pivot is not None and not (
+            self.type in (ValueType.DATE, ValueType.DATETIME) and has_two_digit_year(self.format)
+        ):
+            raise ValueError("century_pivot applies to date and datetime columns whose format has a two-digit year")
         return self
+
+
+def validation_problems(error: Any) -> str:
+    """A pydantic ``ValidationError`` as ``where: what`` per problem, without pydantic's links and input dumps."""
+    problems = []
+    for item in error.errors(include_url=False):
+        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in item["loc"]).lstrip(".")
+        message = str(item["msg"]).removeprefix("Value error, ")
+        problems.append(f"{where}: {message}" if where else message)
+    return "; ".join(problems)
+
+
+def has_two_digit_year(pattern: str | None) -> bool:
+    """Whether a date pattern (``YYMMDD``-style or strftime) holds a two-digit year."""
+    if pattern is None:
+        return False
+    if "%" in pattern:
+        return "%y" in pattern
+    return "YY" in pattern.replace("YYYY", "")
 
 
 class EndRef(Strict):
@@ -195,6 +228,7 @@ class Source(Strict):
     target: EndRef | None = None
     columns: dict[str, Column] = Field(default_factory=dict)
     refuse_columns: list[str] = Field(default_factory=list)  # extra names of authentication columns
+    null_values: list[str] = Field(default_factory=list)  # cells meaning "no value" in every column, e.g. ["?", "NA"]
     resolve: ResolveMode = ResolveMode.AUTO  # customer sources only
     links: list[Link] = Field(default_factory=list)  # node sources only: ties made with each row's node
 
@@ -267,7 +301,7 @@ class Mapping(Strict):
         try:
             mapping = cls.model_validate(raw)
         except ValidationError as error:
-            raise ConfigurationError(f"mapping {path} is invalid: {error}") from None
+            raise ConfigurationError(f"mapping {path} is invalid: {validation_problems(error)}") from None
         base = Path(data_dir) if data_dir is not None else Path(path).resolve().parent
         return mapping.model_copy(update={"base_dir": base})
 

@@ -1,13 +1,15 @@
 """Quarantine: the rows a load refused, each with a stable reason code and a message free of personal data.
 
-The file ``quarantine.csv`` holds source name, file, line, the original line text (it is the bank's own
-data, kept so that an operator can fix and replay it; the file belongs in the same protected place as
-the exports), the reason code and a message. Messages name columns, never values.
+The file ``quarantine.csv`` holds source name, file, line, the original line text, the reason code and a
+message. Messages name columns, never values. The original line keeps what an engineer needs to find and
+fix the row, but the values of the source's personal columns (resident ID, mobile, card number) are
+masked in it (:func:`redact_line`): the file and line number lead to the source itself.
 """
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -83,3 +85,15 @@ def read_quarantine(path: Path) -> list[dict[str, str]]:
     """The rows of a quarantine file, as dicts keyed by :data:`QUARANTINE_COLUMNS`."""
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+KEPT_CHARACTERS = 2
+"""Characters a masked personal value keeps at its end, so that an engineer can tell rows apart."""
+
+
+def redact_line(text: str, personal_values: Iterable[str]) -> str:
+    """``text`` with each personal value in it masked but for its last :data:`KEPT_CHARACTERS`."""
+    for value in sorted({value.strip() for value in personal_values}, key=len, reverse=True):
+        if len(value) > KEPT_CHARACTERS:
+            text = text.replace(value, "*" * (len(value) - KEPT_CHARACTERS) + value[-KEPT_CHARACTERS:])
+    return text

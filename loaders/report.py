@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from rich.console import Console
 from rich.table import Table
 
+from graph.errors import AccountingError
 from graph.model import GraphCounts
 
 
@@ -32,6 +33,8 @@ class SourceReport(BaseModel):
     nodes_written: int = 0
     ties_written: int = 0
     seconds: float = 0.0
+    warnings: list[str] = Field(default_factory=list)
+    """Loaded, but worth a look: dates in the future or more than 110 years back, by column."""
 
     def count_reason(self, reason: str) -> None:
         self.quarantined += 1
@@ -40,12 +43,22 @@ class SourceReport(BaseModel):
         self.reasons = dict(sorted(counts.items()))
 
     def check_accounting(self) -> None:
-        """Every row read is accounted for exactly once."""
+        """Every row read is accounted for exactly once; raises ``AccountingError`` otherwise."""
         accounted = self.loaded + self.merged + self.quarantined
-        assert self.rows_read == accounted, (
-            f"source {self.name}: {self.rows_read} rows read but {accounted} accounted for "
-            f"({self.loaded} loaded + {self.merged} merged + {self.quarantined} quarantined)"
-        )
+        if self.rows_read != accounted:
+            raise AccountingError(
+                f"source {self.name}: {self.rows_read} rows read but {accounted} accounted for "
+                f"({self.loaded} loaded + {self.merged} merged + {self.quarantined} quarantined)"
+            )
+
+    @property
+    def quarantined_share(self) -> float:
+        return self.quarantined / self.rows_read if self.rows_read else 0.0
+
+    def top_reasons(self, most: int = 3) -> str:
+        """The most frequent quarantine reasons, e.g. ``orphan 4,500, bad_date 3``."""
+        counted = sorted(self.reasons.items(), key=lambda item: (-item[1], item[0]))[:most]
+        return ", ".join(f"{reason} {count:,}" for reason, count in counted)
 
 
 class LoadReport(BaseModel):
@@ -66,6 +79,15 @@ class LoadReport(BaseModel):
     @property
     def quarantined(self) -> int:
         return sum(source.quarantined for source in self.sources)
+
+    def over_quarantine_share(self, share: float) -> list[str]:
+        """One line per source that quarantined more than ``share`` of its rows, with its top reasons."""
+        return [
+            f"source {source.name}: {source.quarantined:,} of {source.rows_read:,} rows quarantined "
+            f"({source.quarantined_share:.1%}, more than {share:.1%}): {source.top_reasons()}"
+            for source in self.sources
+            if source.quarantined_share > share
+        ]
 
     def write(self, report_dir: Path) -> Path:
         path = report_dir / "report.json"
@@ -90,6 +112,9 @@ def render(report: LoadReport, console: Console) -> None:
             reasons,
         )
     console.print(table)
+    for source in report.sources:
+        for warning in source.warnings:
+            console.print(f"[yellow]warning[/yellow] {source.name}: {warning}", markup=True, highlight=False)
     rate = report.rows_read / report.seconds if report.seconds else 0.0
     console.print(
         f"{report.rows_read:,} rows read ({rate:,.0f} rows/s), {report.quarantined:,} quarantined -> "

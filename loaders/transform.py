@@ -9,6 +9,7 @@ sources) and ``x_masked`` (for display).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -69,20 +70,26 @@ def strftime_pattern(pattern: str) -> str:
     return out
 
 
-def parse_datetime(text: str, pattern: str | None = None, *, today: date | None = None) -> datetime:
+def parse_datetime(
+    text: str, pattern: str | None = None, *, today: date | None = None, century_pivot: int | None = None
+) -> datetime:
     """Parse a date or datetime; without a pattern ISO 8601 (with a space or T) is expected.
 
-    A two-digit year that would put the date in the future is taken to be in the previous century,
-    which is what a birth date ``YYMMDD`` means.
+    A two-digit year falls in the hundred years from ``century_pivot`` when one is given (1930: 29 is
+    2029, 30 is 1930); otherwise one that would put the date in the future is taken to be in the previous
+    century, which is what a birth date ``YYMMDD`` means.
     """
-    return datetime_parser(pattern, today=today)(text)
+    return datetime_parser(pattern, today=today, century_pivot=century_pivot)(text)
 
 
-def datetime_parser(pattern: str | None, *, today: date | None = None) -> Callable[[str], datetime]:
+def datetime_parser(
+    pattern: str | None, *, today: date | None = None, century_pivot: int | None = None
+) -> Callable[[str], datetime]:
     """:func:`parse_datetime` for one pattern, with the pattern translated once."""
     directive = strftime_pattern(pattern) if pattern is not None else None
     two_digit_year = directive is not None and "%y" in directive
     shape, fast = _FIXED_WIDTH.get(directive or "", (None, None))
+    expected = f"not a date in the format {pattern}" if pattern is not None else "not an ISO 8601 date (YYYY-MM-DD)"
 
     def parse(text: str) -> datetime:
         text = to_half_width(text).strip()
@@ -92,13 +99,23 @@ def datetime_parser(pattern: str | None, *, today: date | None = None) -> Callab
             if shape is not None and fast is not None and shape.fullmatch(text):
                 return fast(text)
             parsed = datetime.strptime(text, directive)
+            if two_digit_year:
+                parsed = _in_century(parsed, century_pivot, today or date.today())
         except ValueError:
-            raise RowProblem(QuarantineReason.BAD_DATE, "not a date in the expected format") from None
-        if two_digit_year and parsed.date() > (today or date.today()):
-            parsed = parsed.replace(year=parsed.year - 100)
+            raise RowProblem(QuarantineReason.BAD_DATE, expected) from None
         return parsed
 
     return parse
+
+
+def _in_century(parsed: datetime, pivot: int | None, today: date) -> datetime:
+    """A date read with a two-digit year, moved into the pivot's hundred years (or out of the future)."""
+    if pivot is not None:
+        year = pivot - pivot % 100 + parsed.year % 100
+        return parsed.replace(year=year if year >= pivot else year + 100)
+    if parsed.date() > today:
+        return parsed.replace(year=parsed.year - 100)
+    return parsed
 
 
 _FIXED_WIDTH: dict[str, tuple[re.Pattern[str], Callable[[str], datetime]]] = {
@@ -185,9 +202,13 @@ _DISTINCT_VALUES = 1 << 16
 
 
 def cell_transform(column: Column, *, today: date | None = None) -> Callable[[str | None], Any]:
-    """:func:`transform_value` for one column, with its options read once: call it once per cell."""
+    """:func:`transform_value` for one column, with its options read once: call it once per cell.
+
+    A cell equal to one of the column's ``null_values`` is empty (the source's are emptied when read).
+    """
     parse = _value_parser(column, today)
     trim, half_width, default, required = column.trim, column.half_width, column.default, column.required
+    nulls = frozenset(column.null_values or ())
 
     def transform(raw: str | None) -> Any:
         text = raw if raw is not None else ""
@@ -195,6 +216,8 @@ def cell_transform(column: Column, *, today: date | None = None) -> Callable[[st
             text = text.strip()
         if half_width:
             text = to_half_width(text)
+        if text in nulls:
+            text = ""
         if text == "":
             if default is not None:
                 return default
@@ -229,7 +252,7 @@ def _value_parser(column: Column, today: date | None) -> Callable[[str], Any]:
     if kind is ValueType.BOOLEAN:
         return lru_cache(maxsize=_DISTINCT_VALUES)(parse_boolean)
     if kind is ValueType.DATE or kind is ValueType.DATETIME:
-        parse = datetime_parser(column.format, today=today)
+        parse = datetime_parser(column.format, today=today, century_pivot=column.century_pivot)
         # Few distinct values (birth dates, opening dates) and strptime is slow: parse each once.
         if kind is ValueType.DATE:
             return lru_cache(maxsize=_DISTINCT_VALUES)(lambda text: parse(text).date().isoformat())
@@ -286,42 +309,78 @@ def transform_row(
 class _Step(NamedTuple):
     name: str
     from_: str
-    personal: ValueType | None  # a personal identifier type: stored as ``<name>_hash`` and ``<name>_masked``
     required: bool
-    transform: Callable[[str | None], Any] | None  # the cell's transform, for other types
-    credit_code: bool
+    personal: ValueType | None = None  # a personal identifier type: stored as ``<name>_hash`` and ``<name>_masked``
+    nulls: frozenset[str] = frozenset()  # personal types: cells that mean "no value"
+    transform: Callable[[str | None], Any] | None = None  # the cell's transform, for other types
+    credit_code: bool = False
+    dated: bool = False  # a date or datetime whose plausibility is counted
+    future_expected: bool = False  # dates after today are normal here (a follow-up date)
+
+
+PLAUSIBLE_YEARS = 110
+"""A date further back than this many years is counted as implausible (a two-digit year read in the wrong century)."""
 
 
 class RowTransform:
     """:func:`transform_row` for one source's columns, prepared once; call it once per record.
 
-    A loader makes one per source, so that per cell there is only the work its value needs.
+    A loader makes one per source, so that per cell there is only the work its value needs. It counts,
+    per property, dates after today (``future_dates``, unless the column expects them) and dates more
+    than :data:`PLAUSIBLE_YEARS` back (``ancient_dates``): the load reports them as warnings.
     """
 
-    def __init__(self, columns: Mapping[str, Column], hash_key: bytes, *, today: date | None = None) -> None:
+    def __init__(
+        self,
+        columns: Mapping[str, Column],
+        hash_key: bytes,
+        *,
+        today: date | None = None,
+    ) -> None:
         self.hash_key = hash_key
         self.today = today
+        self.future_dates: Counter[str] = Counter()
+        self.ancient_dates: Counter[str] = Counter()
+        reference = today or date.today()
+        self._latest = reference.isoformat()
+        earliest = reference.replace(year=reference.year - PLAUSIBLE_YEARS, day=min(reference.day, 28))
+        self._earliest = earliest.isoformat()
+        self._constants: dict[str, Any] = {}
         self._steps: list[_Step] = []
         for name, column in columns.items():
+            from_ = column.from_
+            if from_ is None:
+                self._constants[name] = _constant_value(name, column, today)
+                continue
             if column.type in PERSONAL_TYPES and column.map is None:
-                self._steps.append(_Step(name, column.from_, column.type, column.required, None, False))
+                nulls = frozenset(column.null_values or ())
+                self._steps.append(_Step(name, from_, column.required, personal=column.type, nulls=nulls))
                 continue
             credit_code = column.type is ValueType.CREDIT_CODE
             if credit_code:
                 column = column.model_copy(update={"half_width": True})
-            transform = cell_transform(column, today=today)
-            self._steps.append(_Step(name, column.from_, None, column.required, transform, credit_code))
+            self._steps.append(
+                _Step(
+                    name,
+                    from_,
+                    column.required,
+                    transform=cell_transform(column, today=today),
+                    credit_code=credit_code,
+                    dated=column.type in (ValueType.DATE, ValueType.DATETIME) and column.map is None,
+                    future_expected=column.expect_future,
+                )
+            )
 
     def __call__(self, values: Mapping[str, str]) -> TypedRow:
         properties: dict[str, Any] = {}
         identifiers: dict[ValueType, str] = {}
-        for name, from_, personal, required, transform, credit_code in self._steps:
+        for name, from_, required, personal, nulls, transform, credit_code, dated, future_expected in self._steps:
             raw = values.get(from_)
             try:
                 if transform is None:
                     assert personal is not None
                     text = to_half_width(raw or "").strip()
-                    if not text:
+                    if not text or text in nulls:
                         if required:
                             raise RowProblem(QuarantineReason.MISSING_VALUE, "required value is empty")
                         properties[f"{name}_hash"] = properties[f"{name}_masked"] = None
@@ -336,4 +395,24 @@ class RowTransform:
             properties[name] = value
             if credit_code and value is not None:
                 identifiers.setdefault(ValueType.CREDIT_CODE, value)
+            if dated and value is not None:
+                day = value[:10]
+                if day > self._latest and not future_expected:
+                    self.future_dates[name] += 1
+                elif day < self._earliest:
+                    self.ancient_dates[name] += 1
+        if self._constants:
+            properties.update(self._constants)
         return TypedRow(properties, identifiers)
+
+
+def _constant_value(name: str, column: Column, today: date | None) -> Any:
+    """A constant column's value: text is read as the column's type would read a cell (a date pattern, a map)."""
+    from graph.errors import ConfigurationError
+
+    if not isinstance(column.constant, str):
+        return column.constant
+    try:
+        return cell_transform(column, today=today)(column.constant)
+    except RowProblem as problem:
+        raise ConfigurationError(f"column {name}: the constant cannot be used: {problem.message}") from None

@@ -332,7 +332,7 @@ def _mapping(layout: Layout) -> list[dict[str, Any]]:
         columns["card_number"] = col("card_no", type="card_number", required=True)
         columns["credit_limit"] = col("crd_lmt", type="amount")
     if layout.system == "loans":
-        columns["maturity"] = col("mtr_dt", **date)
+        columns["maturity"] = col("mtr_dt", **date, expect_future=True)
         columns["principal"] = col("prin_amt", type="amount")
     # Wealth and loans keep the core customer number; the card system has its own customer key.
     owner_end: dict[str, Any] = {"from": layout.owner, "system": "cards" if layout.system == "cards" else "core"}

@@ -175,7 +175,7 @@ def interactions(data: Bank, rng: np.random.Generator) -> SourceFile:
                 "channel": col("cntct_chnl_cd", map=CHANNELS, required=True),
                 "summary": col("cntct_smry"),
                 "outcome": col("cntct_rslt_cd", map=OUTCOMES),
-                "due": col("fllw_up_dt", type="date", format="%Y-%m-%d"),
+                "due": col("fllw_up_dt", type="date", format="%Y-%m-%d", expect_future=True),
                 "at": col("cntct_tm", type="datetime", format="%Y-%m-%d %H:%M:%S", required=True),
             },
         },
