@@ -135,6 +135,8 @@ class LoadContext:
         self.reports: list[SourceReport] = []
         self.review_candidates: list[Any] = []
         self.transforms: dict[str, RowTransform] = {}
+        self._sources = {source.name: source for source in mapping.sources}
+        self._refused: dict[tuple[NodeLabel, str], str] = {}
         self._personal_columns = {
             source.name: [
                 column.from_ for column in source.columns.values() if column.from_ and column.type in PERSONAL_TYPES
@@ -180,6 +182,26 @@ class LoadContext:
         text = redact_line(raw.text, personal)
         self.quarantine.add(QuarantinedRow(report.name, file.name, raw.line, text, reason, message))
         report.count_reason(reason.value)
+        if reason is not QuarantineReason.DUPLICATE_KEY:  # the key's first row was not refused
+            self._remember_refused(self._sources[report.name], file, raw)
+
+    def _remember_refused(self, source: Source, file: Path, raw: RawRecord) -> None:
+        """Note the node a refused row would have made, so that an orphan pointing at it can say why."""
+        if source.node is None or not raw.values:
+            return
+        try:
+            key = row_key(source, raw.values)
+        except RowProblem:
+            return
+        ref = f"{source.system}:{key}" if source.feeds_customers else source.id_prefix + key
+        self._refused.setdefault((source.node.primary, ref), f"{source.name} {file.name} line {raw.line}")
+
+    def orphan(self, label: NodeLabel, ref: str, message: str) -> RowProblem:
+        """An ``orphan`` problem; when the missing end's own row was quarantined, the message says where."""
+        refused = self._refused.get((label.primary, ref))
+        if refused is not None:
+            message += f" (its row was quarantined: {refused})"
+        return RowProblem(QuarantineReason.ORPHAN, message)
 
     def flush(self, report: SourceReport, pending: Pending, done: int, total: int) -> None:
         if pending.nodes or pending.ties:

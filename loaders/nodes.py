@@ -78,10 +78,11 @@ def _link(
             raise RowProblem(QuarantineReason.MISSING_VALUE, f"{link.type} link column {link.from_} empty")
         return None
     created: NodeData | None = None
+    ref = f"{link.system or ''}:{key}" if other_label is NodeLabel.CUSTOMER else link.prefix + key
     if other_label is NodeLabel.CUSTOMER:
-        other_id = context.crosswalk().get(f"{link.system or ''}:{key}")
+        other_id = context.crosswalk().get(ref)
     else:
-        other_id = link.prefix + key
+        other_id = ref
         if other_id not in context.known(other_label):
             if link.create:
                 created = node_row(other_label, other_id, {"name": key})
@@ -89,7 +90,7 @@ def _link(
                 other_id = None
     if other_id is None:
         if link.required:
-            raise RowProblem(QuarantineReason.ORPHAN, f"{link.type} link: no {other_label} for column {link.from_}")
+            raise context.orphan(other_label, ref, f"{link.type} link: no {other_label} for column {link.from_}")
         return None
     source, target = (node_id, other_id) if node_is_source else (other_id, node_id)
     return created, tie_row(link.type, source, target)

@@ -104,7 +104,7 @@ class _TieEnds:
                 else:
                     found = prefix + key if prefix + key in ids else None
                 if found is None:
-                    raise RowProblem(QuarantineReason.ORPHAN, f"{tie_type}: no {label} for column {end.from_}")
+                    raise self.context.orphan(label, prefix + key, f"{tie_type}: no {label} for column {end.from_}")
                 found_ends.append(found)
             tie_source, tie_target = found_ends
             if tie_source == tie_target and tie_spec.source is tie_spec.target:

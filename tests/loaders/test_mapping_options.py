@@ -197,3 +197,27 @@ def test_the_load_fails_when_a_source_quarantines_more_than_allowed(tmp_path: Pa
     assert code == 1
     assert "source people: 1 of 20 rows quarantined (5.0%, more than 1.0%): bad_date 1" in output
     assert "Traceback" not in output
+
+
+def test_an_orphan_whose_owner_was_quarantined_says_where(tmp_path: Path) -> None:
+    mapping = (
+        HEAD
+        + """    columns:
+      name: {from: name, required: true}
+  - name: accounts
+    system: core
+    path: accounts.csv
+    node: Account
+    key: [acct]
+    id_prefix: "a:"
+    links:
+      - {type: OWNS, from: owner, system: core}
+"""
+    )
+    files = {"people.csv": "num,name\n1,张伟\n2,\n", "accounts.csv": "acct,owner\nA1,1\nA2,2\nA3,3\n"}
+    report, _ = load(tmp_path, write(tmp_path / "bank", mapping, files))
+    assert [source.quarantined for source in report.sources] == [1, 2]
+    rows = read_quarantine(tmp_path / "report" / "quarantine.csv")
+    messages = {(row["source"], row["line"]): row["message"] for row in rows}
+    assert messages["accounts", "3"].endswith("(its row was quarantined: people people.csv line 3)")  # A2's owner
+    assert "quarantined" not in messages["accounts", "4"]  # A3's owner was never there
