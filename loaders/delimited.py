@@ -119,7 +119,16 @@ class _DelimitedParser:
     def stream(self, lines: Iterable[tuple[int, str]]) -> Iterator[list[str] | RawRecord]:
         """The header first, then the records; raises ``SourceError`` when there is no header."""
         pending: _OpenRecord | None = None
+        quotechar, delimiter = self.quotechar, self.delimiter
         for number, text in lines:
+            plain = type(text) is str and quotechar not in text and "\r" not in text  # not Undecodable
+            if plain and pending is None and self.header is not None:
+                # Most lines: no quote, nothing open, so csv would split on the delimiter (done inline
+                # for speed); a blank line or a wrong field count takes the general way below.
+                cells = text.split(delimiter)
+                if len(cells) == len(self.header) and (len(cells) > 1 or text.strip()):
+                    yield RawRecord(number, text, dict(zip(self.header, cells, strict=True)))
+                    continue
             if isinstance(text, Undecodable):
                 if self.header is None:
                     raise SourceError("the header line does not decode with the source's encoding")
