@@ -30,8 +30,9 @@ from loaders.transform import RowProblem, RowTransform
 Progress = Callable[[str, int, int], None]
 """Called with (source name, rows done, rows total) when a source starts, after each batch and when it ends.
 
-The total given at the start counts the non-blank lines after the header, an upper bound of the records
-(a quoted value may span lines); the call at the end gives the rows read, which the report counts too."""
+A streamed CSV or TSV source starts with the count of its non-blank lines after the header (a quoted
+value may span lines), in a :class:`Count` of "lines"; every source ends with its rows read, which the
+report counts too."""
 
 READ_IN_FULL_FOR_COLUMNS = frozenset({SourceFormat.XLSX, SourceFormat.JSONL})
 """Formats whose column names are known only by reading the whole file."""
@@ -212,6 +213,10 @@ class LoadContext:
         if self.progress is not None:
             self.progress(report.name, done, total)
 
+    def finish(self, report: SourceReport, pending: Pending) -> None:
+        """A streamed source's last write; its progress ends with the rows read, as its report counts them."""
+        self.flush(report, pending, report.rows_read, Count(report.rows_read, "rows"))
+
     def read(self, source: Source, files: list[Path], role: str) -> tuple[SourceReport, list[RawSource]]:
         """A source's files read in full, its report (rows read counted) and progress started."""
         report = SourceReport(name=source.name, system=source.system, role=role, files=[str(p) for p in files])
@@ -235,7 +240,9 @@ class LoadContext:
         total = sum(count for count, _ in streams)
         self.reports.append(report)
         if self.progress is not None:
-            self.progress(source.name, 0, Count(total, "rows"))
+            # Delimited files are counted by their lines (a quoted value may span several), others by rows.
+            unit = "lines" if source.format in (SourceFormat.CSV, SourceFormat.TSV) else "rows"
+            self.progress(source.name, 0, Count(total, unit))
 
         nulls = frozenset(source.null_values)
 

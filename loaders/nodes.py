@@ -61,7 +61,7 @@ def load_nodes(context: LoadContext, source: Source, files: list[Path]) -> None:
         batch.rows += 1
         if batch.rows >= context.batch_size:
             context.flush(report, batch, done, total)
-    context.flush(report, batch, report.rows_read, report.rows_read)
+    context.finish(report, batch)
     report.seconds = round(time.perf_counter() - started, 3)
 
 

@@ -20,9 +20,9 @@ from tests.loaders.conftest import write_bank
 def test_a_log_gets_a_line_when_each_stage_starts_and_ends() -> None:
     log = io.StringIO()
     with stage_bars(Console(file=log, force_terminal=False, width=60)) as progress:
-        progress("load customers", 0, Count(3_000, "rows"))
+        progress("load customers", 0, Count(3_000, "lines"))
         progress("load customers", 1_500, 3_000)
-        progress("load customers", 2_990, 2_990)  # fewer than the lines counted first: the rows read
+        progress("load customers", 2_990, Count(2_990, "rows"))  # a quoted value spanned lines
         progress("write the exports", 0, Count(12, "exports"))
         progress("write the exports", 12, Count(12, "exports"))
         progress("analyze", 0, 0)
@@ -30,7 +30,7 @@ def test_a_log_gets_a_line_when_each_stage_starts_and_ends() -> None:
         progress("analyze", 1, 1)
     lines = log.getvalue().splitlines()
     assert [re.sub(r"in [\d.,]+ s$", "in # s", line) for line in lines] == [
-        "load customers: started, 3,000 rows to do",
+        "load customers: started, 3,000 lines to do",
         "load customers: done, 2,990 rows in # s",
         "write the exports: started, 12 exports to do",
         "write the exports: done, 12 exports in # s",
@@ -57,7 +57,17 @@ def test_the_load_log_agrees_with_the_report_and_shows_no_stale_bars(tmp_path: P
     log = [line for line in result.output.splitlines() if ": started" in line or ": done" in line]
     expected = []
     for source in report["sources"]:
-        rows = f"{source['rows_read']:,} {'row' if source['rows_read'] == 1 else 'rows'}"
-        expected += [f"{source['name']}: started, {rows} to do", f"{source['name']}: done, {rows} in"]
+        # Customer sources are read in full first (rows); the others are streamed, counted by lines first.
+        rows = source["rows_read"]
+        first = "rows" if source["role"] == "customers" else "lines"
+        name = source["name"]
+        expected += [
+            f"{name}: started, {rows:,} {_unit(first, rows)} to do",
+            f"{name}: done, {rows:,} {_unit('rows', rows)} in",
+        ]
     assert sorted(re.sub(r" [\d.,]+ s$", "", line) for line in log) == sorted(expected)
     assert not re.search(r"\d/\d", result.output), "a bar (done/total) was printed in the log"
+
+
+def _unit(unit: str, count: int) -> str:
+    return unit.removesuffix("s") if count == 1 else unit
