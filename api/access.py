@@ -25,6 +25,13 @@ Scopes: ``customers:read:book`` shows only the customers the token's manager MAN
 outside the book, asked for directly, is answered 404 so that its existence is not revealed, and one
 reached through a tie appears only as a masked stub. ``customers:read:all`` shows every customer.
 Every response masks personal fields; ``pii:unmask`` together with a ``reason`` shows them (audited).
+
+One permission model for customer data: a customer's id and fields are shown only to a token that
+"sees" the customer, by the same check as the customer 360 (a customer-read permission, and the book
+for ``customers:read:book``). Endpoints answering with customers in full (:data:`CUSTOMER_ENDPOINTS`,
+the portfolio included) refuse a token with no customer-read permission at all; endpoints built on
+aggregates (clusters, prospects, guarantee circles) show every customer out of sight as a stub: an
+opaque id and a masked name, never what the customer holds.
 """
 
 from __future__ import annotations
@@ -130,8 +137,10 @@ CUSTOMER_ENDPOINTS = frozenset(
         "get_recommendations",
         "get_churn_risk",
         "log_interaction",
+        "get_portfolio",
     }
 )
+"""Endpoints that answer with customers in full: they need one of :data:`CUSTOMER_READ` as well."""
 
 
 class Scope(StrEnum):
@@ -167,8 +176,8 @@ class Principal:
         needed = ENDPOINTS[endpoint]
         if not needed <= self.permissions:
             return False
-        if endpoint in CUSTOMER_ENDPOINTS:
-            return self.customer_scope is not Scope.NONE
+        if endpoint in CUSTOMER_ENDPOINTS and self.customer_scope is Scope.NONE:
+            return False
         if endpoint == "get_portfolio":
             return bool(self.permissions & {P.PORTFOLIO_ALL, P.PORTFOLIO_OWN})
         return True

@@ -1,7 +1,10 @@
 """The append-only audit log of reads of customer data, in SQLite.
 
 One record per request that read customer data: who (token id, name, role, manager), which customer
-ids, which endpoint, the stated purpose, when, and whether personal fields were unmasked. Records never
+ids were shown in full and which only as stubs (the real ids behind the opaque ones), which endpoint,
+the stated purpose, when, whether personal fields were unmasked, the HTTP status (refused reads, 403
+and 404, are recorded too) and, for a search, a keyed hash of the search term (a name is personal data;
+the hash lets an auditor ask "who searched for this text" without the log holding it). Records never
 hold the values that were shown. Triggers refuse UPDATE and DELETE, and this module offers neither.
 
 Durability is synchronous: :meth:`AuditLog.append` returns only once its record is committed and
@@ -26,10 +29,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import anyio.to_thread
 from pydantic import BaseModel, Field
+from starlette.requests import Request
 
 from api.access import Principal
 from api.errors import AuditUnavailable
+from loaders.identifiers import keyed_hash
 
 log = logging.getLogger("crm_graph.api.audit")
 
@@ -58,6 +64,13 @@ _SCHEMA = (
     )
     """,
     "CREATE INDEX IF NOT EXISTS audit_customer_id ON audit_customer (customer_id)",
+    """
+    CREATE TABLE IF NOT EXISTS audit_stub (
+        seq INTEGER NOT NULL REFERENCES audit (seq),
+        customer_id TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS audit_stub_id ON audit_stub (customer_id)",
     "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit"
     " BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END",
     "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
@@ -66,7 +79,14 @@ _SCHEMA = (
     " BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END",
     "CREATE TRIGGER IF NOT EXISTS audit_customer_no_delete BEFORE DELETE ON audit_customer"
     " BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_stub_no_update BEFORE UPDATE ON audit_stub"
+    " BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_stub_no_delete BEFORE DELETE ON audit_stub"
+    " BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END",
 )
+_ADDED_COLUMNS = {"status": "INTEGER NOT NULL DEFAULT 200", "search_term_hash": "TEXT"}
+"""Columns later versions added to ``audit``; a log written before them gains them when opened."""
+SEARCH_TERM_PURPOSE = "audit-search-term"
 
 
 class AuditRecord(BaseModel):
@@ -82,6 +102,20 @@ class AuditRecord(BaseModel):
     customer_ids: list[str] = Field(examples=[["p1"]])
     purpose: str | None = Field(description="The reason given for unmasking, if any.", examples=[None])
     unmasked: bool = Field(examples=[False])
+    stub_ids: list[str] = Field(
+        default_factory=list,
+        description="Customers the response showed only as stubs (opaque id, masked name).",
+        examples=[["p2"]],
+    )
+    status: int = Field(default=200, description="HTTP status of the answer; 403 and 404 are refused reads.")
+    search_term_hash: str | None = Field(
+        default=None, description="Keyed hash of a search's term (see the search_term filter).", examples=[None]
+    )
+
+
+def search_term_hash(term: str, key: bytes) -> str:
+    """The keyed hash a search term is recorded as: trimmed and case-folded, so "Wang " and "wang" agree."""
+    return keyed_hash(term.strip().casefold(), key, purpose=SEARCH_TERM_PURPOSE)
 
 
 @dataclass
@@ -90,14 +124,20 @@ class _Pending:
 
     row: tuple[object, ...]
     customer_ids: list[str]
+    stub_ids: list[str]
     committed: Future[int] = field(default_factory=Future)
 
 
 _INSERT_AUDIT = (
-    "INSERT INTO audit (at, token_id, actor, role, manager_id, endpoint, customer_ids, purpose, unmasked)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO audit (at, token_id, actor, role, manager_id, endpoint, customer_ids, purpose, unmasked,"
+    " status, search_term_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_CUSTOMER = "INSERT INTO audit_customer (seq, customer_id) VALUES (?, ?)"
+_INSERT_STUB = "INSERT INTO audit_stub (seq, customer_id) VALUES (?, ?)"
+_COLUMNS = (
+    "seq, at, token_id, actor, role, manager_id, endpoint, customer_ids, purpose, unmasked, status, search_term_hash,"
+    " (SELECT json_group_array(customer_id) FROM audit_stub WHERE audit_stub.seq = audit.seq)"
+)
 
 
 class AuditLog:
@@ -111,6 +151,10 @@ class AuditLog:
         self._writer.execute("PRAGMA synchronous=FULL")
         for statement in _SCHEMA:
             self._writer.execute(statement)
+        present = {row[1] for row in self._writer.execute("PRAGMA table_info(audit)")}
+        for column, declaration in _ADDED_COLUMNS.items():
+            if column not in present:
+                self._writer.execute(f"ALTER TABLE audit ADD COLUMN {column} {declaration}")
         self._reader_lock = threading.Lock()
         self._reader = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._pending: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
@@ -127,6 +171,9 @@ class AuditLog:
         *,
         purpose: str | None = None,
         unmasked: bool = False,
+        stub_ids: Iterable[str] = (),
+        status: int = 200,
+        search_term_hash: str | None = None,
     ) -> int:
         """Record one read; returns its sequence number once the record is durable.
 
@@ -134,6 +181,7 @@ class AuditLog:
         within ``APPEND_TIMEOUT_SECONDS``); the caller must then withhold the data it read.
         """
         ids = sorted(set(customer_ids))
+        stubs = sorted(set(stub_ids) - set(ids))
         at = datetime.now(UTC).isoformat(timespec="microseconds")
         row = (
             at,
@@ -145,8 +193,10 @@ class AuditLog:
             json.dumps(ids),
             purpose,
             int(unmasked),
+            status,
+            search_term_hash,
         )
-        pending = _Pending(row, ids)
+        pending = _Pending(row, ids, stubs)
         with self._open_lock:
             if not self._open:
                 raise AuditUnavailable("the audit log is closed")
@@ -199,6 +249,7 @@ class AuditLog:
             for pending in group:
                 seq = int(self._writer.execute(_INSERT_AUDIT, pending.row).lastrowid or 0)
                 self._writer.executemany(_INSERT_CUSTOMER, [(seq, i) for i in pending.customer_ids])
+                self._writer.executemany(_INSERT_STUB, [(seq, i) for i in pending.stub_ids])
                 seqs.append(seq)
             self._writer.execute("COMMIT")
         except BaseException:
@@ -213,16 +264,27 @@ class AuditLog:
         customer_id: str | None = None,
         actor: str | None = None,
         since: datetime | None = None,
+        search_term_hash: str | None = None,
         after_seq: int = 0,
         limit: int = 100,
     ) -> list[AuditRecord]:
-        """Records matching every given filter, oldest first, after sequence number ``after_seq``."""
-        sql = "SELECT seq, at, token_id, actor, role, manager_id, endpoint, customer_ids, purpose, unmasked FROM audit"
+        """Records matching every given filter, oldest first, after sequence number ``after_seq``.
+
+        ``customer_id`` finds every record that showed the customer, in full or as a stub: the answer to
+        a data-subject access request.
+        """
+        sql = f"SELECT {_COLUMNS} FROM audit"
         where = ["seq > ?"]
         params: list[object] = [after_seq]
         if customer_id is not None:
-            where.append("seq IN (SELECT seq FROM audit_customer WHERE customer_id = ?)")
-            params.append(customer_id)
+            where.append(
+                "(seq IN (SELECT seq FROM audit_customer WHERE customer_id = ?)"
+                " OR seq IN (SELECT seq FROM audit_stub WHERE customer_id = ?))"
+            )
+            params.extend([customer_id, customer_id])
+        if search_term_hash is not None:
+            where.append("search_term_hash = ?")
+            params.append(search_term_hash)
         if actor is not None:
             where.append("(actor = ? OR token_id = ? OR manager_id = ?)")
             params.extend([actor, actor, actor])
@@ -246,6 +308,9 @@ class AuditLog:
                 customer_ids=json.loads(row[7]),
                 purpose=row[8],
                 unmasked=bool(row[9]),
+                status=row[10],
+                search_term_hash=row[11],
+                stub_ids=sorted(json.loads(row[12])),
             )
             for row in rows
         ]
@@ -260,3 +325,26 @@ class AuditLog:
         self._thread.join()
         with self._reader_lock:
             self._reader.close()
+
+
+REFUSED_READS = frozenset({403, 404})
+
+
+async def audit_refusal(request: Request, status: int) -> None:
+    """Record a refused read (403, 404) of an authenticated caller, with the customer it asked for.
+
+    Called by the problem handler (api.problems); the caller is on ``request.state`` once its token was
+    verified. A refusal carries no data, so a log that cannot record it is reported, not made a 503.
+    """
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None or status not in REFUSED_READS:
+        return
+    endpoint = getattr(request.scope.get("endpoint"), "__name__", request.url.path)
+    customer_id = request.path_params.get("customer_id")
+    audit: AuditLog = request.app.state.services.audit
+    try:
+        await anyio.to_thread.run_sync(
+            lambda: audit.append(principal, endpoint, [customer_id] if customer_id else [], status=status)
+        )
+    except AuditUnavailable:
+        log.error("refused read of %s not audited", endpoint)

@@ -121,7 +121,7 @@ def print_welcome(console: Console, tokens: DemoTokens, base_url: str) -> None:
 
 Try:
   curl -H "Authorization: Bearer {tokens.manager}" "{api}/managers/{tokens.manager_id}/portfolio"
-  curl -H "Authorization: Bearer {tokens.manager}" "{api}/customers?q=%E7%8E%8B"   (q=王)
+  curl -H "Authorization: Bearer {tokens.manager}" "{api}/customers?q=1234"   (a customer id or a phone's last 4 digits)
   curl -H "Authorization: Bearer {tokens.marketing}" "{api}/clusters"
   curl -H "Authorization: Bearer {tokens.admin}" "{api}/guarantee-circles"
 

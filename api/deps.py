@@ -14,11 +14,11 @@ from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.access import Permission, Principal, Scope
-from api.audit import AuditLog
+from api.audit import AuditLog, search_term_hash
 from api.errors import NotAuthenticated, PermissionDenied
 from api.limits import TokenBuckets
 from api.masking import display_name, is_person, public_customer, stub
-from api.models import CustomerPublic, NodeRefPublic, RelatedCustomerPublic
+from api.models import CustomerPublic, CustomerStub, NodeRefPublic, RelatedCustomerPublic
 from api.pagination import Cursors
 from api.tokens import TokenRegistry
 from graph.errors import InvalidRequest, NotFound, StoreUnavailable
@@ -43,6 +43,11 @@ class Services:
     cursors: Cursors
     mask_key: bytes
 
+    @property
+    def audit_key(self) -> bytes:
+        """The key search terms are hashed with in the audit log (the PII key: stable while stub keys rotate)."""
+        return self.settings.pii_hash_key.get_secret_value().encode()
+
 
 async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
@@ -65,6 +70,7 @@ StoreDep = Annotated[GraphStore, Depends(get_store)]
 
 
 async def get_principal(
+    request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
@@ -81,6 +87,7 @@ async def get_principal(
     if principal is None:
         raise NotAuthenticated("the bearer token is not valid")
     services.buckets.take(principal.token_id)
+    request.state.principal = principal  # so that a refused read can be audited (api.audit)
     return principal
 
 
@@ -146,6 +153,8 @@ class RequestContext:
     view: View = field(default_factory=lambda: View(False, None))
     _book: dict[str, bool] = field(default_factory=dict)
     _refs: dict[str, NodeRefPublic] = field(default_factory=dict)
+    _stubbed: set[str] = field(default_factory=set)
+    """Customers this response shows as stubs: audited with the read."""
 
     @property
     def store(self) -> GraphStore:
@@ -193,9 +202,12 @@ class RequestContext:
         customer_id = str(fields.get("id") or fields.get("customer_id") or "")
         if customer_id and self.sees(customer_id):
             return RelatedCustomerPublic(tie_type=tie_type, depth=depth, customer=self.public(fields))
-        return RelatedCustomerPublic(
-            tie_type=tie_type, depth=depth, stub=stub(fields, self.services.mask_key, tie_type)
-        )
+        return RelatedCustomerPublic(tie_type=tie_type, depth=depth, stub=self.stub(fields, tie_type))
+
+    def stub(self, fields: dict[str, Any], tie_type: str | None = None) -> CustomerStub:
+        """A customer out of the caller's sight as a stub; remembered for the audit record of the read."""
+        self._stubbed.add(str(fields.get("id") or fields.get("customer_id") or ""))
+        return stub(fields, self.services.mask_key, tie_type)
 
     def node_ref(self, customer_id: str) -> NodeRefPublic:
         """A customer as the graph draws it: real id when visible, else the network's stub id and a masked name."""
@@ -211,18 +223,20 @@ class RequestContext:
                     kind="Person" if is_person(fields) else "Company",
                 )
             else:
-                hidden = stub(fields, self.services.mask_key)
+                hidden = self.stub(fields)
                 self._refs[customer_id] = NodeRefPublic(id=hidden.opaque_id, stub=True, name=hidden.name)
         return self._refs[customer_id]
 
-    def audit(self, endpoint: str, customer_ids: list[str]) -> None:
-        """Record that this request read these customers."""
+    def audit(self, endpoint: str, customer_ids: list[str], *, search_term: str | None = None) -> None:
+        """Record that this request read these customers, and showed the stubs it made (and its search term)."""
         self.services.audit.append(
             self.principal,
             endpoint,
             customer_ids,
             purpose=self.view.reason,
             unmasked=self.view.unmask,
+            stub_ids=self._stubbed - {""},
+            search_term_hash=None if search_term is None else search_term_hash(search_term, self.services.audit_key),
         )
 
     def page_size(self, requested: int | None) -> int:

@@ -113,7 +113,15 @@ class Customer360Public(BaseModel):
 
 
 class CustomerPage(BaseModel):
+    """A page of search results among the customers the caller may see."""
+
     items: list[CustomerPublic]
+    total: int = Field(description="Matches in the caller's scope (its book, or the bank), all pages.", examples=[32])
+    names_searched: bool = Field(
+        description="Whether names were matched: only for callers who see them in clear (unmask with a reason);"
+        " otherwise ``q`` matches a customer id or the last four digits of a phone.",
+        examples=[False],
+    )
     next_cursor: str | None = Field(default=None, description="Pass as ?cursor= for the next page.")
 
 
@@ -232,7 +240,10 @@ class ClusterDetailPublic(BaseModel):
 
 
 class ProspectPublic(BaseModel):
-    customer_id: str = Field(examples=["p2"])
+    """A prospect: in full for a caller who sees the customer, else a stub (opaque id, masked name, segment, score)."""
+
+    customer_id: str = Field(description="The customer id, or the stub's opaque id when ``stub``.", examples=["p2"])
+    stub: bool = Field(default=False, description="The caller may not see this customer.", examples=[False])
     name: str = Field(description="Masked.", examples=["李*"])
     segment: str | None = Field(default=None, examples=["retail"])
     city: str | None = Field(default=None, examples=["杭州"])

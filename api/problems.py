@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.audit import audit_refusal
 from api.errors import NotAuthenticated, NotWired, PayloadTooLarge, PermissionDenied, RateLimited
 from graph.errors import (
     ConfigurationError,
@@ -109,7 +110,9 @@ def install(app: FastAPI) -> None:
 
     async def on_ours(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, CrmGraphError)
-        return problem_for(error)
+        response = problem_for(error)
+        await audit_refusal(request, response.status_code)
+        return response
 
     async def on_validation(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)

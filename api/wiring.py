@@ -9,7 +9,6 @@ function does not declare is not passed):
 ==================  ===========================================================================
 name                call
 ==================  ===========================================================================
-search_customers    ``search_customers(store, q, limit=)`` -> customers (records or mappings)
 customer_360        ``customer_360(store, customer_id)`` -> one mapping/model of the customer
 related_customers   ``related_customers(store, customer_id, depth=, types=, limit=)`` -> related
 household           ``household(store, customer_id)`` -> members (+ totals)
@@ -50,7 +49,6 @@ RELATIONSHIP_MODULES = (
 ANALYTICS_MODULES = ("queries.analytics",)
 
 SOURCES: dict[str, tuple[str, ...]] = {
-    "search_customers": RELATIONSHIP_MODULES,
     "customer_360": RELATIONSHIP_MODULES,
     "related_customers": RELATIONSHIP_MODULES,
     "household": RELATIONSHIP_MODULES,

@@ -19,6 +19,7 @@ from graph.store import GraphStore
 from queries.search import PHONE_TAIL_DIGITS, customer_search
 
 MAX_SEARCH_RESULTS = 100
+MAX_SEARCH_PAGE = 1000  # the largest page of a scoped search (the API's page sizes are smaller)
 MAX_QUERY_LENGTH = 100
 COUNTED_ROLES = frozenset({"owner", "joint"})
 """Roles whose accounts count towards a customer's holdings; ``authorized`` users do not own the money."""
@@ -43,6 +44,15 @@ class CustomerSummary(BaseModel):
     tier: str | None
     lifecycle_stage: str | None
     churn_risk: float | None
+
+
+class CustomerSearchPage(BaseModel):
+    """One page of a search's matches, and how many there are in all."""
+
+    model_config = ConfigDict(frozen=True)
+
+    total: int
+    customers: list[CustomerSummary]
 
 
 class ManagerRef(BaseModel):
@@ -180,8 +190,32 @@ def _count_customer_ties(view: GraphView, params: Mapping[str, Any]) -> Rows:
 
 
 def _search_customers(view: GraphView, params: Mapping[str, Any]) -> Rows:
-    found = customer_search(view).find(params["q"], params["phone_tail"], params["limit"])
+    found = customer_search(view).find(params["q"], params["q"], params["phone_tail"], params["limit"])
     return [summary_row(view, key) for key in found]
+
+
+def _search_customer_ids(view: GraphView, params: Mapping[str, Any]) -> Rows:
+    found = customer_search(view).find(params["q"], params["name_part"], params["phone_tail"], None)
+    return [{"customer_id": key[1]} for key in found]
+
+
+def _search_book_customer_ids(view: GraphView, params: Mapping[str, Any]) -> Rows:
+    manager = (NodeLabel.MANAGER, params["manager_id"])
+    if manager not in view.graph:
+        return []
+    q, name_part, phone_tail = params["q"], params["name_part"], params["phone_tail"]
+    found = set()
+    for _, key, _ in view.out_ties(manager, [TieType.MANAGES]):
+        if key[0] is not NodeLabel.CUSTOMER:
+            continue
+        name, phone = view.props(key).get("name"), view.props(key).get("phone_masked")
+        if (
+            key[1] == q
+            or (name_part is not None and isinstance(name, str) and name_part in name)
+            or (phone_tail is not None and isinstance(phone, str) and phone.endswith(phone_tail))
+        ):
+            found.add(key[1])
+    return [{"customer_id": customer_id} for customer_id in sorted(found)]
 
 
 def _list_customer_summaries(view: GraphView, params: Mapping[str, Any]) -> Rows:
@@ -193,6 +227,8 @@ GET_CUSTOMER_PROFILE = NamedQuery("get_customer_profile", "queries.cypher", _get
 LIST_CUSTOMER_HOLDINGS = NamedQuery("list_customer_holdings", "queries.cypher", _list_customer_holdings)
 COUNT_CUSTOMER_TIES = NamedQuery("count_customer_ties", "queries.cypher", _count_customer_ties)
 SEARCH_CUSTOMERS = NamedQuery("search_customers", "queries.cypher", _search_customers)
+SEARCH_CUSTOMER_IDS = NamedQuery("search_customer_ids", "queries.cypher", _search_customer_ids)
+SEARCH_BOOK_CUSTOMER_IDS = NamedQuery("search_book_customer_ids", "queries.cypher", _search_book_customer_ids)
 LIST_CUSTOMER_SUMMARIES = NamedQuery("list_customer_summaries", "queries.cypher", _list_customer_summaries)
 
 
@@ -300,13 +336,50 @@ def customer_360(store: GraphStore, customer_id: str) -> Customer360:
     )
 
 
-def search_customers(store: GraphStore, q: str, limit: int = 20) -> list[CustomerSummary]:
-    """Customers whose id is ``q``, whose name contains ``q``, or (``q`` = 4 digits) whose phone ends so; by id."""
+def _search_text(q: str) -> tuple[str, str | None]:
+    """The trimmed search text (InvalidRequest when empty or too long) and the phone tail it may be."""
     q = q.strip()
     if not 1 <= len(q) <= MAX_QUERY_LENGTH:
         raise InvalidRequest(f"search text must be 1 to {MAX_QUERY_LENGTH} characters after trimming")
+    return q, q if len(q) == PHONE_TAIL_DIGITS and q.isascii() and q.isdigit() else None
+
+
+def search_customers(store: GraphStore, q: str, limit: int = 20) -> list[CustomerSummary]:
+    """Customers whose id is ``q``, whose name contains ``q``, or (``q`` = 4 digits) whose phone ends so; by id."""
+    q, phone_tail = _search_text(q)
     if not 1 <= limit <= MAX_SEARCH_RESULTS:
         raise InvalidRequest(f"limit must be between 1 and {MAX_SEARCH_RESULTS}, got {limit}")
-    phone_tail = q if len(q) == PHONE_TAIL_DIGITS and q.isascii() and q.isdigit() else None
     rows = store.run(SEARCH_CUSTOMERS, {"q": q, "phone_tail": phone_tail, "limit": limit})
     return [to_summary(row) for row in rows]
+
+
+def search_customers_in_scope(
+    store: GraphStore,
+    q: str,
+    *,
+    manager_id: str | None,
+    match_names: bool,
+    offset: int = 0,
+    limit: int = 20,
+) -> CustomerSearchPage:
+    """The page at ``offset`` of the customers matching ``q`` among those a caller may see, and their total.
+
+    The scope comes first: ``manager_id`` limits the search to that manager's book (None: the whole bank),
+    and only then are matches counted and a page cut, so a page never misses a match of the book that a
+    bank-wide first cut left out. ``q`` matches an id exactly, the last four digits of a masked phone, and,
+    only with ``match_names`` (callers who see names in clear), part of a name: a caller who sees masked
+    names must not learn a full name by finding a customer with it.
+    """
+    q, phone_tail = _search_text(q)
+    if not 1 <= limit <= MAX_SEARCH_PAGE:
+        raise InvalidRequest(f"limit must be between 1 and {MAX_SEARCH_PAGE}, got {limit}")
+    if offset < 0:
+        raise InvalidRequest(f"offset must not be negative, got {offset}")
+    params = {"q": q, "name_part": q if match_names else None, "phone_tail": phone_tail}
+    if manager_id is None:
+        rows = store.run(SEARCH_CUSTOMER_IDS, params)
+    else:
+        rows = store.run(SEARCH_BOOK_CUSTOMER_IDS, {**params, "manager_id": manager_id})
+    ids = [row["customer_id"] for row in rows]
+    found = customer_summaries(store, ids[offset : offset + limit])
+    return CustomerSearchPage(total=len(ids), customers=[found[i] for i in ids[offset : offset + limit] if i in found])

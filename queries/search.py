@@ -46,13 +46,15 @@ class CustomerSearch:
         self._starts = starts
         self._tails = "".join(tails)
 
-    def find(self, q: str, phone_tail: str | None, limit: int) -> list[NodeKey]:
-        """The first ``limit`` customers by id whose id is ``q``, name holds ``q`` or phone ends in ``phone_tail``."""
+    def find(self, q: str, name_part: str | None, phone_tail: str | None, limit: int | None) -> list[NodeKey]:
+        """The first ``limit`` (None: all) customers by id whose id is ``q``, whose name holds ``name_part`` or
+        whose phone ends in ``phone_tail``; a None ``name_part`` or ``phone_tail`` matches nothing."""
         found: set[int] = set()
         at = bisect_left(self.keys, q, key=_id)
         if at < len(self.keys) and self.keys[at][1] == q:
             found.add(at)
-        found.update(islice(self._name_hits(q), limit))
+        if name_part is not None:
+            found.update(islice(self._name_hits(name_part), limit))
         if phone_tail is not None:
             found.update(islice(self._tail_hits(phone_tail), limit))
         return [self.keys[position] for position in sorted(found)[:limit]]

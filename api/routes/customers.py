@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, status
 
 from api import wiring
+from api.access import Scope
 from api.deps import Cursor, PageSize, RequestContext, context_for
 from api.models import (
     ChurnContributorPublic,
@@ -38,11 +39,11 @@ from api.shaping import (
 from api.wiring import flatten
 from graph.errors import InvalidRequest, NotFound
 from graph.model import NodeLabel, TieType
+from queries.customers import search_customers_in_scope
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
 CustomerId = Annotated[str, Path(min_length=1, max_length=64, description="The customer's id.", examples=["p1"])]
-SEARCH_LIMIT = 100  # the most search_customers returns
 
 _COMMON = problem_responses(401, 403, 404, 422, 429, 503)
 
@@ -54,22 +55,42 @@ def _ctx(endpoint: str) -> Any:
 @router.get("", summary="Search customers", responses=problem_responses(401, 403, 422, 429, 503))
 async def search_customers(
     ctx: Annotated[RequestContext, _ctx("search_customers")],
-    q: Annotated[str, Query(min_length=1, max_length=100, description="Name, id or masked phone fragment.")],
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="A customer id, the last four digits of a phone, or (unmasked callers only) part of a name.",
+        ),
+    ],
     page_size: PageSize = None,
     cursor: Cursor = None,
 ) -> CustomerPage:
-    """Customers matching ``q`` that the caller may see, one page at a time."""
+    """Customers matching ``q`` among those the caller may see (its book, or the bank), with their total.
+
+    Names are matched only for a caller who sees them in clear: one who sees masked names must not be able
+    to confirm a full name by finding a customer with it. Every search term is audited as a keyed hash.
+    """
     size = ctx.page_size(page_size)
-    binding = f"search:{q}:{ctx.principal.token_id}"
+    scope = ctx.principal.customer_scope
+    manager_id = ctx.principal.manager_id if scope is Scope.BOOK else None
+    match_names = ctx.view.unmask
+    binding = f"search:{q}:{ctx.principal.token_id}:{match_names}"
     offset = ctx.services.cursors.decode(cursor, binding)
 
     def work() -> CustomerPage:
-        found = wiring.call("search_customers", ctx.store, q, limit=SEARCH_LIMIT)
-        visible = [fields for fields in map(customer_fields, items_of(found, "customers", "items", "results"))]
-        visible = [fields for fields in visible if ctx.sees(str(fields.get("id")))]
-        chunk, following = ctx.services.cursors.page(visible, offset, size, binding)
-        ctx.audit("search_customers", [str(fields["id"]) for fields in chunk])
-        return CustomerPage(items=[ctx.public(fields) for fields in chunk], next_cursor=following)
+        found = search_customers_in_scope(
+            ctx.store, q, manager_id=manager_id, match_names=match_names, offset=offset, limit=size
+        )
+        shown = [customer_fields(customer) for customer in found.customers if ctx.sees(customer.id)]
+        ctx.audit("search_customers", [str(fields["id"]) for fields in shown], search_term=q)
+        following = ctx.services.cursors.encode(offset + size, binding) if offset + size < found.total else None
+        return CustomerPage(
+            items=[ctx.public(fields) for fields in shown],
+            total=found.total,
+            names_searched=match_names,
+            next_cursor=following,
+        )
 
     return await ctx.run(work)
 
@@ -205,22 +226,39 @@ async def get_recommendations(
         ]
         codes = [str(f.get("product_code") or f.get("product_id") or f.get("id")) for f in items]
         names = product_names(ctx.store, codes)
-        recommendations = [
-            RecommendationPublic(
-                product_code=code,
-                product_name=fields.get("product_name") or names.get(code),
-                score=number(fields.get("score")),
-                why=why(fields),
-                evidence=[evidence_path(ctx, path) for path in fields.get("evidence") or [] if isinstance(path, dict)],
+        recommendations = []
+        for code, fields in zip(codes, items, strict=True):
+            shown_fields = as_shown(ctx, fields)
+            recommendations.append(
+                RecommendationPublic(
+                    product_code=code,
+                    product_name=fields.get("product_name") or names.get(code),
+                    score=number(fields.get("score")),
+                    why=why(shown_fields),
+                    evidence=[evidence_path(ctx, path) for path in shown_fields["evidence"]],
+                )
             )
-            for code, fields in zip(codes, items, strict=True)
-        ]
         shown = {node.id for item in recommendations for path in item.evidence for node in path.nodes if not node.stub}
         ctx.audit("get_recommendations", [customer_id, *sorted(shown - {customer_id})])
         reason = None if recommendations else "no product fits this customer now"
         return RecommendationsPublic(customer_id=customer_id, recommendations=recommendations[:limit], reason=reason)
 
     return await ctx.run(work)
+
+
+def as_shown(ctx: RequestContext, fields: dict[str, Any]) -> dict[str, Any]:
+    """A recommendation with only the evidence paths whose holder (the last node) the caller may see.
+
+    A path ending at a customer out of sight would tell which product that customer holds: it still counts
+    in the score, but it is neither shown nor named in the reason, and the reason then does not name the
+    network either (with a single tie out of sight, "strongest signal: network" would say the same).
+    """
+    paths = [path for path in fields.get("evidence") or [] if isinstance(path, dict) and path.get("nodes")]
+    visible = [path for path in paths if ctx.sees(str(path["nodes"][-1]))]
+    shown = {**fields, "evidence": visible}
+    if len(visible) < len(paths) and isinstance(fields.get("parts"), dict):
+        shown["parts"] = {name: value for name, value in fields["parts"].items() if name != "network"}
+    return shown
 
 
 def evidence_path(ctx: RequestContext, path: dict[str, Any]) -> EvidencePathPublic:

@@ -21,7 +21,7 @@ from api.models import (
     PortfolioPublic,
 )
 from api.problems import problem_responses
-from api.routes.customers import why
+from api.routes.customers import as_shown, why
 from api.shaping import customer_fields, product_names
 from api.wiring import flatten, items_of, plain
 from graph.errors import NotFound
@@ -93,7 +93,10 @@ async def get_portfolio(
                 settings=ctx.services.settings.analytics,
             )
         )
-        at_risk = [customer_fields(item) for item in items_of(result, "at_risk")]
+        # The book of a manager is his to see; the check is the one every customer read makes all the same.
+        at_risk = [
+            fields for fields in map(customer_fields, items_of(result, "at_risk")) if ctx.sees(str(fields["id"]))
+        ]
         follow_ups = [
             FollowUpPublic(
                 interaction_id=str(item.get("interaction_id")),
@@ -104,8 +107,9 @@ async def get_portfolio(
                 days_overdue=int(item.get("days_overdue") or 0),
             )
             for item in items_of(result, "overdue_follow_ups")
+            if ctx.sees(str(item.get("customer_id")))
         ]
-        found = items_of(result, "opportunities")
+        found = [item for item in items_of(result, "opportunities") if ctx.sees(str(item.get("customer_id")))]
         names = product_names(ctx.store, [str(item.get("product_id")) for item in found])
         opportunities = [
             OpportunityPublic(
@@ -117,7 +121,7 @@ async def get_portfolio(
                 product_code=str(item.get("product_id")),
                 product_name=names.get(str(item.get("product_id"))),
                 score=float(item.get("score") or 0.0),
-                why=why(item),
+                why=why(as_shown(ctx, item)),
             )
             for item in found
         ]

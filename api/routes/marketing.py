@@ -11,7 +11,6 @@ from fastapi.responses import Response
 
 from api import wiring
 from api.deps import Cursor, PageSize, RequestContext, context_for
-from api.masking import stub
 from api.models import (
     ClusterDetailPublic,
     ClusterPage,
@@ -28,7 +27,6 @@ from api.problems import problem_responses
 from api.shaping import customer_fields, number, product_names
 from api.wiring import flatten, items_of, plain
 from graph.errors import NotFound
-from graph.store import GraphStore
 from loaders.identifiers import mask_name
 
 router = APIRouter(tags=["marketing"])
@@ -39,15 +37,16 @@ PROSPECT_COLUMNS = ("customer_id", "name", "segment", "city", "tier", "score")
 PENETRATION_SHOWN = 5  # the most held products listed per cluster
 
 
-def _cluster(item: Any, store: GraphStore, mask_key: bytes) -> ClusterPublic:
+def _cluster(item: Any, ctx: RequestContext) -> ClusterPublic:
     """A cluster summary of ``queries.analytics.community`` as marketing may see it: central members as stubs."""
+    store = ctx.store
     value = plain(item)
     fields = flatten(value) if isinstance(value, dict) else {"id": str(value)}
     size = fields.get("size")
     if size is None and isinstance(fields.get("members"), list):
         size = len(fields["members"])
     central: list[CustomerStub] = [
-        stub(customer_fields(member, store), mask_key) for member in fields.get("central_members") or []
+        ctx.stub(customer_fields(member, store)) for member in fields.get("central_members") or []
     ]
     penetration = fields.get("product_penetration")
     penetration = penetration if isinstance(penetration, dict) else {}
@@ -82,9 +81,8 @@ async def list_clusters(
     def work() -> ClusterPage:
         found = items_of(wiring.call("clusters", ctx.store), "clusters", "items")
         chunk, following = ctx.services.cursors.page(found, offset, size, "clusters")
-        items = [_cluster(item, ctx.store, ctx.services.mask_key) for item in chunk]
-        central = [str(member) for item in chunk for member in (plain(item).get("central_members") or [])]
-        ctx.audit("list_clusters", central)
+        items = [_cluster(item, ctx) for item in chunk]
+        ctx.audit("list_clusters", [])  # the central members were shown as stubs, recorded as such
         return ClusterPage(items=items, next_cursor=following)
 
     return await ctx.run(work)
@@ -110,7 +108,7 @@ async def get_cluster(
         drawn = plain(wiring.call("cluster_graph", ctx.store, cluster_id))
         chunk, following = ctx.services.cursors.page(list(drawn.get("members") or []), offset, size, binding)
         members = {str(member): customer_fields(str(member), ctx.store) for member in chunk}
-        stubs = {member: stub(fields, ctx.services.mask_key) for member, fields in members.items()}
+        stubs = {member: ctx.stub(fields) for member, fields in members.items()}
         ties = [
             ClusterTiePublic(
                 type=str(tie["type"]), source=stubs[tie["source"]].opaque_id, target=stubs[tie["target"]].opaque_id
@@ -118,13 +116,9 @@ async def get_cluster(
             for tie in drawn.get("ties") or []
             if tie["source"] in stubs and tie["target"] in stubs
         ]
-        ctx.audit("get_cluster", list(members))
         info = result.get("cluster", result) if isinstance(result, dict) else {"id": cluster_id}
-        cluster = _cluster(
-            {"size": len(members), **(info if isinstance(info, dict) else {}), "id": cluster_id},
-            ctx.store,
-            ctx.services.mask_key,
-        )
+        cluster = _cluster({"size": len(members), **(info if isinstance(info, dict) else {}), "id": cluster_id}, ctx)
+        ctx.audit("get_cluster", [])  # members and central members were shown as stubs, recorded as such
         return ClusterDetailPublic(cluster=cluster, members=list(stubs.values()), ties=ties, next_cursor=following)
 
     return await ctx.run(work)
@@ -146,7 +140,15 @@ async def list_products(ctx: Annotated[RequestContext, Depends(context_for("list
     return await ctx.run(work)
 
 
-def _prospect(fields: dict[str, Any]) -> ProspectPublic:
+def _prospect(ctx: RequestContext, fields: dict[str, Any]) -> ProspectPublic:
+    """A prospect as the caller may see it: in full when the caller sees the customer (the check of the
+    customer 360), else as a stub keeping only the segment and the score the campaign is planned on."""
+    score = number(fields.get("score") if fields.get("score") is not None else fields.get("propensity"))
+    if not ctx.sees(str(fields.get("id"))):
+        hidden = ctx.stub(fields)
+        return ProspectPublic(
+            customer_id=hidden.opaque_id, stub=True, name=hidden.name, segment=fields.get("segment"), score=score
+        )
     name = fields.get("name")
     return ProspectPublic(
         customer_id=str(fields.get("id")),
@@ -154,7 +156,7 @@ def _prospect(fields: dict[str, Any]) -> ProspectPublic:
         segment=fields.get("segment"),
         city=fields.get("city"),
         tier=fields.get("tier"),
-        score=number(fields.get("score") if fields.get("score") is not None else fields.get("propensity")),
+        score=score,
     )
 
 
@@ -211,10 +213,11 @@ async def list_prospects(
                 fields = customer_fields({"id": fields.get("id")}, ctx.store) | fields
             if fields.get("consent_marketing") is not True:
                 continue
-            prospects.append(_prospect(fields))
+            prospects.append(fields)
         chunk, following = ctx.services.cursors.page(prospects, offset, size, binding)
-        ctx.audit("list_prospects", [prospect.customer_id for prospect in chunk])
-        return ProspectPage(product_code=code, items=chunk, next_cursor=following)
+        shown = [_prospect(ctx, fields) for fields in chunk]
+        ctx.audit("list_prospects", [prospect.customer_id for prospect in shown if not prospect.stub])
+        return ProspectPage(product_code=code, items=shown, next_cursor=following)
 
     page = await ctx.run(work)
     if not _wants_csv(request, format):

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from api.audit import search_term_hash
 from api.deps import Cursor, PageSize, PrincipalDep, RequestContext, ServicesDep, context_for
 from api.models import AuditPage, HealthPublic, MePublic, ReadyPublic
 from api.problems import problem_responses
@@ -67,16 +68,30 @@ async def list_audit(
         str | None, Query(max_length=100, description="Token name, token id or manager id of the reader.")
     ] = None,
     since: Annotated[datetime | None, Query(description="Only records at or after this time (ISO 8601).")] = None,
+    search_term: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="Only searches for this text (matched by hash).")
+    ] = None,
     page_size: PageSize = None,
     cursor: Cursor = None,
 ) -> AuditPage:
-    """Audited reads of customer data, oldest first. Admin only; the log itself cannot be changed."""
+    """Audited reads of customer data, oldest first, refused reads (403, 404) included. Admin only; the log
+    itself cannot be changed.
+
+    ``customer_id`` answers a data-subject access request: every read that showed the customer, in full or
+    as a stub (a relative in another book's network, a cluster's central member, an evidence path), and
+    every refused attempt to read it."""
     size = ctx.page_size(page_size)
-    binding = f"audit:{customer_id}:{actor}:{since}"
+    term_hash = None if search_term is None else search_term_hash(search_term, ctx.services.audit_key)
+    binding = f"audit:{customer_id}:{actor}:{since}:{term_hash}"
     after = ctx.services.cursors.decode(cursor, binding)
     records = await ctx.run(
         lambda: ctx.services.audit.query(
-            customer_id=customer_id, actor=actor, since=since, after_seq=after, limit=size + 1
+            customer_id=customer_id,
+            actor=actor,
+            since=since,
+            search_term_hash=term_hash,
+            after_seq=after,
+            limit=size + 1,
         )
     )
     following = ctx.services.cursors.encode(records[size - 1].seq, binding) if len(records) > size else None

@@ -130,23 +130,27 @@ def test_revoked_token_is_refused_at_once(
 
 
 def test_search_pages_with_cursors(client: CheckedClient, tokens: dict[str, str]) -> None:
-    headers = auth(tokens["admin"])
-    first = client.get(f"{V1}/customers", params={"q": "王", "page_size": 1}, headers=headers).json()
-    assert len(first["items"]) == 1 and first["next_cursor"]
+    headers = auth(tokens["admin_unmask"])  # names are searched only by a caller who sees them in clear
+    named = {"unmask": "true", "reason": "fraud case 42"}
+    first = client.get(f"{V1}/customers", params={"q": "王", "page_size": 1, **named}, headers=headers).json()
+    assert len(first["items"]) == 1 and first["next_cursor"] and first["total"] == 2
     second = client.get(
-        f"{V1}/customers", params={"q": "王", "page_size": 1, "cursor": first["next_cursor"]}, headers=headers
+        f"{V1}/customers", params={"q": "王", "page_size": 1, "cursor": first["next_cursor"], **named}, headers=headers
     ).json()
     assert second["next_cursor"] is None
     assert {first["items"][0]["id"], second["items"][0]["id"]} == {"p1", "p3"}
-    elsewhere = client.get(f"{V1}/customers", params={"q": "李", "cursor": first["next_cursor"]}, headers=headers)
-    assert elsewhere.status_code == 422
+    params = {"q": "李", "cursor": first["next_cursor"], **named}
+    assert client.get(f"{V1}/customers", params=params, headers=headers).status_code == 422
 
 
 def test_prospects_as_csv_without_refusers(client: CheckedClient, tokens: dict[str, str]) -> None:
-    headers = auth(tokens["marketing"])
+    in_full = client.get(f"{V1}/products/FUND01/prospects", headers=auth(tokens["admin"])).json()["items"]
+    assert "p2" in [item["customer_id"] for item in in_full] and "p3" not in str(in_full)
+    headers = auth(tokens["marketing"])  # sees no customer: every prospect is a stub
     page = client.get(f"{V1}/products/FUND01/prospects", headers=headers).json()
     ids = [item["customer_id"] for item in page["items"]]
-    assert "p2" in ids and "p3" not in ids
+    assert len(ids) == len(in_full) and all(item["stub"] and item["city"] is None for item in page["items"])
+    assert all(customer_id.startswith("x-") for customer_id in ids)
     assert all("*" in item["name"] for item in page["items"])
     for response in (
         client.get(f"{V1}/products/FUND01/prospects", headers={**headers, "Accept": "text/csv"}),

@@ -14,7 +14,7 @@ import neo4j
 import pytest
 
 from graph.store import GraphStore
-from queries.customers import SEARCH_CUSTOMERS, search_customers
+from queries.customers import SEARCH_CUSTOMER_IDS, SEARCH_CUSTOMERS, search_customers
 
 CUSTOMERS: list[tuple[str, Any, Any]] = [  # id, name, masked phone
     ("k01", "王伟", "137****1234"),
@@ -98,6 +98,19 @@ def test_neo4j_answers_search_from_indexes_not_a_scan(neo4j_store: GraphStore, n
     operators = set(_operators(plan))
     assert {"NodeUniqueIndexSeek", "NodeIndexContainsScan", "NodeIndexEndsWithScan"} <= operators, operators
     assert not any("LabelScan" in operator or "AllNodesScan" in operator for operator in operators), operators
+
+
+@pytest.mark.neo4j
+def test_neo4j_answers_the_scoped_search_from_indexes(neo4j_store: GraphStore, neo4j_uri: str) -> None:
+    """The id search the API counts and pages: index lookups too, with or without names matched."""
+    _write(neo4j_store, CUSTOMERS)
+    with neo4j.GraphDatabase.driver(neo4j_uri) as driver, driver.session() as session:
+        for name_part, phone_tail in (("王伟", "1234"), (None, "1234"), (None, None)):
+            params = {"q": "王伟", "name_part": name_part, "phone_tail": phone_tail}
+            plan = session.run("EXPLAIN " + SEARCH_CUSTOMER_IDS.cypher, params).consume().plan
+            assert plan is not None
+            operators = set(_operators(plan))
+            assert not any("LabelScan" in op or "AllNodesScan" in op for op in operators), (params, operators)
 
 
 def _operators(plan: dict[str, Any]) -> Iterator[str]:

@@ -9,10 +9,12 @@ import { openPortfolio } from "./portfolio.js";
 import { drawnCircle, openCircles } from "./circles.js";
 import { report } from "./status.js";
 
+const seesCustomers = () => session.may("customers:read:book") || session.may("customers:read:all");
+
 const VIEWS = {
-  explorer: { allowed: () => session.may("customers:read:book") || session.may("customers:read:all"), open: async () => {} },
+  explorer: { allowed: seesCustomers, open: async () => {} },
   portfolio: {
-    allowed: () => session.may("portfolio:read:own") || session.may("portfolio:read:all"),
+    allowed: () => seesCustomers() && (session.may("portfolio:read:own") || session.may("portfolio:read:all")),
     open: () => openPortfolio(session, openFromPortfolio),
   },
   marketing: { allowed: () => session.may("clusters:read") || session.may("prospects:read"), open: () => openMarketing(session) },
