@@ -16,12 +16,21 @@ from api.terminal import CommandConsole
 from graph.errors import ConfigurationError, CrmGraphError, TooManyQuarantined
 from graph.factory import open_store
 from graph.settings import Backend, Settings
+from loaders.generator.effects import WorldName
 
 app = typer.Typer(help="crm-graph: the bank's customer relationship graph.", no_args_is_help=True)
 console = CommandConsole(stderr=True)
 
 BackendOption = Annotated[
     Backend | None, typer.Option("--backend", help="Store to use; default from CRM_GRAPH_BACKEND (embedded).")
+]
+WorldOption = Annotated[
+    WorldName,
+    typer.Option(
+        "--world",
+        help="Mechanisms of the generated bank: none between customers (null), spread along ties (contagion), "
+        "shared causes only (confounded) or all (mixed).",
+    ),
 ]
 
 
@@ -306,6 +315,7 @@ def generate(
     out: Annotated[
         Path, typer.Option("--out", help="Directory for the exports, mapping.yaml and ground truth.")
     ] = Path("bank-data"),
+    world: WorldOption = WorldName.MIXED,
 ) -> None:
     """Write a synthetic bank's source-system exports, mapping file and ground truth."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -318,8 +328,10 @@ def generate(
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, description=stage, completed=done, total=total)
 
-        summary = generate_bank(customers, seed, out, progress)
-    table = Table(title=f"Generated {summary.customers:,} customers into {out} in {summary.seconds:.1f} s")
+        summary = generate_bank(customers, seed, out, progress, world.value)
+    table = Table(
+        title=f"Generated {summary.customers:,} customers ({summary.world} world) into {out} in {summary.seconds:.1f} s"
+    )
     table.add_column("file")
     table.add_column("rows", justify="right")
     for path, rows in summary.files.items():
@@ -327,7 +339,7 @@ def generate(
     for label, value in (
         ("accounts", summary.accounts),
         ("churned customers", summary.churned),
-        ("held-out holdings", summary.held_out),
+        ("products taken up in the window", summary.taken_up_in_window),
         ("bad rows", summary.bad_rows),
         ("full-width (valid) rows", summary.normalised),
         ("bytes", summary.bytes),
@@ -360,37 +372,82 @@ def analyze(backend: BackendOption = None) -> None:
 
 @app.command(name="eval")
 def evaluate(
-    customers: Annotated[int, typer.Option("--customers", min=200, help="Customers to simulate.")] = 20_000,
-    seed: Annotated[int, typer.Option("--seed", help="Generator seed (the analytics were tuned on 7).")] = 2025,
+    customers: Annotated[int, typer.Option("--customers", min=200, help="Customers to simulate.")] = 5_000,
+    seed: Annotated[int, typer.Option("--seed", help="Generator seed.")] = 2025,
+    seeds: Annotated[
+        str | None, typer.Option("--seeds", help="Several seeds, comma-separated (e.g. 11,12,13); overrides --seed.")
+    ] = None,
+    world: WorldOption = WorldName.MIXED,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
-    """Score churn risk and cross-selling on a freshly generated bank against its planted ground truth."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
+    """Backtest the fitted models on freshly generated banks: does the network help, and by how much?"""
+    from api.backtest_tables import backtest_table, summary_table
     from queries.analytics.evaluate import evaluate as run_evaluation
+    from queries.analytics.evaluate import summarise
 
-    settings = Settings()
     try:
-        with Progress(TextColumn("{task.description:<12}"), BarColumn(), TimeElapsedColumn(), console=console) as bar:
-            task = bar.add_task("eval", total=5)
+        chosen = [int(part) for part in seeds.split(",") if part.strip()] if seeds else [seed]
+    except ValueError:
+        raise fail(ConfigurationError(f"--seeds must be whole numbers separated by commas, not {seeds!r}")) from None
+    settings = Settings()
+    runs = []
+    try:
+        for number in chosen:
+            with stage_bars(console) as progress:
+                runs.append(run_evaluation(customers, number, world.value, settings.analytics, progress=progress))
+    except CrmGraphError as error:
+        raise fail(error) from None
+    if as_json:
+        result = runs[0] if len(runs) == 1 else summarise(world.value, customers, runs)
+        typer.echo(json.dumps(result.model_dump(), indent=2))
+        return
+    out = CommandConsole()
+    for run in runs:
+        title = f"{run.world} world, {customers:,} customers, seed {run.seed}, cut {run.cut}"
+        out.print(backtest_table(title, run.churn, run.cross_sell))
+    if len(runs) > 1:
+        summary = summarise(world.value, customers, runs).summary
+        out.print(summary_table(f"{world.value} world over seeds {seeds}", summary))
 
-            def progress(step: str, done: int, total: int) -> None:
-                bar.update(task, description=step, completed=done, total=total)
 
-            report = run_evaluation(customers, seed, settings.analytics, progress=progress)
+@app.command()
+def backtest(
+    cut: Annotated[
+        str | None,
+        typer.Option(
+            "--cut",
+            help="Month whose month-end the models predict from (YYYY-MM); default: keep the "
+            "last third of the history for scoring.",
+        ),
+    ] = None,
+    backend: BackendOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """On the loaded bank: own signals alone against own plus network, for churn and for cross-selling."""
+    from api.backtest_tables import backtest_table
+    from queries.analytics.backtest import backtest as run_backtest
+    from queries.analytics.features import month_index
+    from queries.analytics.frames import read_frames
+
+    settings = settings_for(backend)
+    try:
+        month = datetime.strptime(cut, "%Y-%m").date() if cut else None
+    except ValueError:
+        raise fail(ConfigurationError(f"--cut must be a month as YYYY-MM, not {cut!r}")) from None
+    try:
+        with open_store(settings, read_only=True) as store:
+            frames = read_frames(store, settings.analytics.as_of)
+        report = run_backtest(frames, settings.analytics, month_index(frames, month) if month else None)
     except CrmGraphError as error:
         raise fail(error) from None
     if as_json:
         typer.echo(json.dumps(report.model_dump(), indent=2))
         return
-    table = Table(title=f"Analytics on the ground truth ({customers:,} customers, seed {seed})")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    for name, lift in report.churn["lift_at_5pct"].items():
-        table.add_row(f"churn lift in top 5% — {name}", f"{lift:.2f}")
-    for name, hit in report.cross_sell["hit_at_5"].items():
-        table.add_row(f"cross-sell hit@5 — {name}", f"{hit:.3f}")
-    CommandConsole().print(table)
+    title = (
+        f"Backtest of {report.customers:,} customers: trained as of {report.train_cut}, "
+        f"scored as of {report.cut} on the next {report.horizon_months} months"
+    )
+    CommandConsole().print(backtest_table(title, report.churn, report.cross_sell))
 
 
 @app.command()

@@ -1,8 +1,10 @@
 """A synthetic Chinese commercial bank: source-system exports, a mapping file and the ground truth.
 
 ``generate(customers, seed, out)`` writes the core, cards, wealth, loans and crm exports into ``out``,
-with ``mapping.yaml`` (valid for :class:`loaders.mapping.Mapping`), ``ground_truth.json`` (planted
-network effects, held-out holdings, injected bad rows) and ``README.md``. Same seed, same bytes.
+with ``mapping.yaml`` (valid for :class:`loaders.mapping.Mapping`), ``ground_truth.json`` (the world's
+mechanisms and parameters, who left when, injected bad rows) and ``README.md``. Same seed and world, same bytes.
+The world (``effects.WORLDS``) says whether churn and product uptake spread along ties, have shared causes,
+both or neither.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from pydantic import BaseModel
 
 from loaders.generator import files_accounts, files_crm, files_customers, population, truth
 from loaders.generator.common import Progress, child_rng
+from loaders.generator.effects import DEFAULT_WORLD, WORLDS
 from loaders.generator.export import SourceFile, line_numbers, write
 from loaders.mapping import Mapping
 from loaders.progress import Count
 
-__all__ = ["GenerationSummary", "generate"]
+__all__ = ["DEFAULT_WORLD", "WORLDS", "GenerationSummary", "generate"]
 
 
 class GenerationSummary(BaseModel):
@@ -31,8 +34,9 @@ class GenerationSummary(BaseModel):
     persons: int
     companies: int
     accounts: int
+    world: str
     churned: int
-    held_out: int
+    taken_up_in_window: int
     bad_rows: int
     normalised: int
     files: dict[str, int]  # relative path -> data rows written (bad rows included)
@@ -62,14 +66,16 @@ def _files(data: population.Bank, seed: int) -> list[Any]:
     ]
 
 
-def generate(customers: int, seed: int, out: Path, progress: Progress | None = None) -> GenerationSummary:
-    """Simulate ``customers`` customers and write the bank's exports into ``out``.
+def generate(
+    customers: int, seed: int, out: Path, progress: Progress | None = None, world: str = DEFAULT_WORLD
+) -> GenerationSummary:
+    """Simulate ``customers`` customers in ``world`` and write the bank's exports into ``out``.
 
     ``progress(stage, done, total)`` is called as the simulation's steps finish, then as each export is written.
     """
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
-    data = population.build(customers, seed, progress)
+    data = population.build(customers, seed, progress, world)
     builders = _files(data, seed)
     written: list[SourceFile] = []
     rows: dict[str, int] = {}
@@ -121,8 +127,9 @@ def generate(customers: int, seed: int, out: Path, progress: Progress | None = N
         persons=data.n_person,
         companies=data.n - data.n_person,
         accounts=len(data.accounts),
+        world=data.world.name,
         churned=int(data.churn.churned.sum()),
-        held_out=len(data.held_out[0]),
+        taken_up_in_window=int(data.measured["taken_up_in_window"]),  # type: ignore[call-overload]
         bad_rows=len(bad_rows),
         normalised=len(normalised),
         files=rows,

@@ -16,6 +16,7 @@ from loaders.generator.common import (
     AS_OF,
     MONTH_ENDS,
     MONTHS,
+    WINDOW_START,
     BoolArray,
     Days,
     FloatArray,
@@ -65,15 +66,15 @@ SEGMENT_LEVEL = np.array([1.0, 8.0, 30.0, 6.0])  # balance multiplier by segment
 CURRENCIES = ("CNY", "USD", "EUR", "HKD", "JPY")
 
 
-def seed_holdings(rng: np.random.Generator, segment: IntArray, age: FloatArray) -> BoolArray:
-    """Independent first draw of who holds what, from the segment's base rates and age."""
+def holding_rates(segment: IntArray, age: FloatArray) -> FloatArray:
+    """Probability of holding each product at the start of the window, from the segment's base rates and age."""
     rates = np.array([product.base_rate for product in PRODUCTS])[:, segment].T.copy()
     # Older customers keep time deposits; younger ones borrow and use credit cards.
     rates[:, INDEX["D201"]] *= np.where(age > 50, 1.5, 1.0)
     young = (age > 0) & (age < 40)
     for code in ("C501", "L602"):
         rates[:, INDEX[code]] *= np.where(young, 1.4, 0.8)
-    return rng.random(rates.shape) < np.clip(rates, 0, 1)
+    return np.clip(rates, 0, 1)
 
 
 def eligible(segment: IntArray, age: FloatArray, is_person: BoolArray) -> BoolArray:
@@ -117,26 +118,37 @@ class Accounts:
 def accounts(
     rng: np.random.Generator,
     holds: BoolArray,
+    taken_up: IntArray,
     segment: IntArray,
     since: Days,
     churn_month: IntArray,
     decline_from: IntArray,
     decline_to: IntArray,
 ) -> Accounts:
-    """Accounts for all holdings: opening after the customer joined, closing when the customer churned."""
+    """Accounts for all holdings, closing when the customer churned.
+
+    ``taken_up`` gives the month of each holding within the window (-1: held at its start). Holdings from
+    before the window open between joining and the window's start (at joining for later joiners); the first
+    current account opens with the customer; a holding taken up in month m opens within that month.
+    """
     owner, product = np.nonzero(holds)
     owner, product = owner.astype(np.int64), product.astype(np.int64)
     n = len(owner)
     joined = since[owner]
-    span = np.maximum((AS_OF - joined).astype(np.int64) - 30, 1)
+    month_taken = taken_up[owner, product]
+    before = np.minimum(WINDOW_START, AS_OF)
+    span = np.maximum((before - joined).astype(np.int64) - 30, 1)
     opened = joined + (rng.random(n) * span).astype(np.int64).astype("m8[D]")
-    opened = np.where(product == INDEX["D101"], joined, opened)  # the first account opens with the customer
-    # Short loans (3-5 year terms) still running at the reference date were drawn down recently.
+    opened = np.where((product == INDEX["D101"]) | (joined >= before), joined, opened)
+    # Short loans (3-5 year terms) still running were drawn down in the last years before the window.
     short_loan = (product == INDEX["L602"]) | (product == INDEX["L603"])
-    recent = AS_OF - np.timedelta64(900, "D")
+    recent = before - np.timedelta64(600, "D")
     opened = np.where(
-        short_loan & (opened < recent), recent + ((opened - joined).astype(np.int64) % 600).astype("m8[D]"), opened
+        short_loan & (opened < recent), recent + ((opened - joined).astype(np.int64) % 540).astype("m8[D]"), opened
     )
+    month_start = (MONTH_ENDS[np.clip(month_taken, 0, MONTHS - 1)].astype("M8[M]")).astype("M8[D]")
+    in_window = month_start + rng.integers(0, 28, n).astype("m8[D]")
+    opened = np.where(month_taken >= 0, np.maximum(in_window, joined), opened)
     month = churn_month[owner]
     churned = month < MONTHS
     closed = np.full(n, np.datetime64("NaT"), dtype="M8[D]")

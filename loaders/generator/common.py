@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 # The data describe the bank as of this day; a fixed date (not today) keeps output reproducible.
 AS_OF = np.datetime64("2024-12-31", "D")
 MONTHS = 24
+WINDOW_START = np.datetime64("2023-01-01", "D")  # the first day the month-end balances cover
 # Month ends oldest first: 2023-01-31 ... 2024-12-31.
 MONTH_ENDS: NDArray[np.datetime64] = (
     np.arange(np.datetime64("2023-02", "M"), np.datetime64("2025-01", "M") + 1).astype("M8[D]") - 1

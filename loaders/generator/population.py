@@ -14,6 +14,8 @@ from graph.model import TieType
 from loaders.generator import bank, companies, effects, network, people
 from loaders.generator.common import (
     AS_OF,
+    MONTHS,
+    WINDOW_START,
     BoolArray,
     Days,
     FloatArray,
@@ -22,12 +24,12 @@ from loaders.generator.common import (
     Ties,
     child_rng,
     iso_dates,
+    month_of,
     padded,
 )
 from loaders.progress import Count
 
 PERSON_SHARE = 0.85
-WINDOW_START = np.datetime64("2023-01-01", "D")
 
 
 @dataclass
@@ -64,7 +66,8 @@ class Bank:
     ties: dict[TieType, Ties]
     circles: list[list[int]]
     holds: BoolArray
-    held_out: tuple[IntArray, IntArray]
+    taken_up: IntArray  # (customers, products): month taken up within the window, -1 before it, MONTHS never
+    world: effects.World
     churn: effects.Churn
     accounts: bank.Accounts
     staff: Staff
@@ -77,8 +80,8 @@ class Bank:
         return years
 
 
-def build(customers: int, seed: int, progress: Progress | None = None) -> Bank:
-    """Simulate ``customers`` customers of the bank; deterministic for ``seed``."""
+def build(customers: int, seed: int, progress: Progress | None = None, world: str = effects.DEFAULT_WORLD) -> Bank:
+    """Simulate ``customers`` customers of the bank in one of ``effects.WORLDS``; deterministic for ``seed``."""
 
     def report(step: str, done: int) -> None:
         # One stage of six steps, so that a log reads "simulate the bank: started, 6 steps to do".
@@ -140,15 +143,21 @@ def build(customers: int, seed: int, progress: Progress | None = None) -> Bank:
     ties[TieType.REFERRED] = network.referral_ties(rng, since)
 
     report("products", 3)
+    staff = _staff(child_rng(seed, "staff"), n, city, segment, since)
+    groups = _groups(n, n_person, homes.household, employer, city, staff)
+    the_world = effects.draw_world(world, child_rng(seed, "world"))
     rng = child_rng(seed, "products")
     is_person = np.arange(n) < n_person
     age = np.zeros(n)
     age[:n_person] = (AS_OF - homes.born).astype(np.int64) / 365.25
     allowed = bank.eligible(segment, age, is_person)
-    holds = bank.seed_holdings(rng, segment, age) & allowed
+    rates = bank.holding_rates(segment, age)
+    if the_world.confounded:
+        rates = effects.homophilous_start(rng, rates, groups)
+    holds = (rng.random(rates.shape) < rates) & allowed
     holds[n_person:, bank.INDEX["P701"]] = payroll_firms
-    effects.spread_products(rng, holds, homes.household, employer, allowed)
-    effects.assign_payroll(rng, holds, employer)
+    if the_world.confounded:
+        effects.assign_payroll(rng, holds, employer)
     bank.apply_exclusions(rng, holds)
     borrowers = np.flatnonzero(holds[n_person:, bank.INDEX["L603"]]) + n_person
     rep_of = np.full(n, -1, dtype=np.int64)
@@ -157,19 +166,25 @@ def build(customers: int, seed: int, progress: Progress | None = None) -> Bank:
     ties[TieType.GUARANTEES], circles = network.guarantee_ties(rng, borrowers, rep_of)
 
     report("effects", 4)
-    rng = child_rng(seed, "effects")
-    # Customers who joined within the window are too new to have left.
-    churn = effects.churn(rng, segment, ties, can_churn=since < WINDOW_START)
+    joined_month = np.where(since < WINDOW_START, -1, month_of(since))
+    tenure_years = (WINDOW_START - since).astype(np.int64) / 365.25
+    outcome = effects.simulate(
+        child_rng(seed, "effects"), the_world, holds, allowed, segment, age, joined_month, tenure_years, groups, ties
+    )
+    churn = outcome.churn
     measured: dict[str, object] = {
         "churn": effects.neighbour_churn_rates(churn.month, ties),
-        "household_products": effects.household_product_rates(holds, homes.household),
+        "churned": int(churn.churned.sum()),
+        "churned_through_ties": int(churn.contagious.sum()),
+        "taken_up_in_window": int(((outcome.taken_up >= 0) & (outcome.taken_up < MONTHS)).sum()),
+        "taken_up_through_ties": outcome.adopted_through_ties,
     }
-    held_out = effects.hold_out(rng, holds, churn.churned)
 
     report("accounts", 5)
     rng = child_rng(seed, "accounts")
-    accounts = bank.accounts(rng, holds, segment, since, churn.month, churn.decline_from, churn.decline_to)
-    staff = _staff(child_rng(seed, "staff"), n, city, segment, since)
+    accounts = bank.accounts(
+        rng, outcome.holds, outcome.taken_up, segment, since, churn.month, churn.decline_from, churn.decline_to
+    )
     cust_no = padded(child_rng(seed, "keys").permutation(n) + 10**9, 12)
     report("done", 6)
     return Bank(
@@ -193,13 +208,27 @@ def build(customers: int, seed: int, progress: Progress | None = None) -> Bank:
         firms,
         ties,
         circles,
-        holds,
-        held_out,
+        outcome.holds,
+        outcome.taken_up,
+        the_world,
         churn,
         accounts,
         staff,
         measured,
     )
+
+
+def _groups(
+    n: int, n_person: int, household: IntArray, employer: IntArray, city: IntArray, staff: Staff
+) -> effects.Groups:
+    """Each customer's household, employer (a company is its own), branch (through its manager) and city."""
+    household_of = np.full(n, -1, dtype=np.int64)
+    household_of[:n_person] = household
+    employer_of = np.arange(n, dtype=np.int64)
+    employer_of[:n_person] = employer
+    branch_of = np.full(n, -1, dtype=np.int64)
+    branch_of[staff.manages.target] = staff.manager_branch[staff.manages.source]
+    return effects.Groups(household_of, employer_of, branch_of, city)
 
 
 def _staff(rng: np.random.Generator, n: int, city: IntArray, segment: IntArray, since: Days) -> Staff:

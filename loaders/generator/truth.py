@@ -36,7 +36,6 @@ def ground_truth(
     churn = data.churn
     churned = np.flatnonzero(churn.churned)
     warned = churn.decline_from < churn.month
-    held_customers, held_products = data.held_out
     return {
         "generator": {
             "seed": data.seed,
@@ -49,20 +48,23 @@ def ground_truth(
         "bad_rows": bad_rows,
         "normalised": normalised,
         "effects": {
+            **data.world.describe(),
             "churn": {
-                "seed_rate_by_segment": dict(zip(bank.SEGMENTS, effects.SEED_CHURN, strict=True)),
-                "contagion_probability_by_tie_category": effects.CONTAGION,
-                "contagion_lag_months": [1, 3],
+                "monthly_base_hazard_by_segment": dict(zip(bank.SEGMENTS, effects.CHURN_BASE, strict=True)),
+                "contagion_months_after_a_neighbour_left": effects.CHURN_SPREAD_MONTHS,
+                "shocks_share_of_groups_and_multiplier": effects.SHOCKS if data.world.confounded else {},
                 "share_of_churners_with_falling_balances": effects.WARNING_SHARE,
                 "share_of_stayers_with_falling_balances": effects.DECOY_SHARE,
                 "measured": data.measured["churn"],
             },
             "products": {
-                "household_lift": effects.HOUSEHOLD_LIFT,
-                "colleague_lift_per_share_of_colleagues": effects.COLLEAGUE_LIFT,
-                "payroll_take_up_when_employer_pays_through_bank": effects.PAYROLL_TAKE_UP,
-                "measured_household_rates": data.measured["household_products"],
+                "monthly_uptake_scale_of_base_rate": effects.UPTAKE_SCALE,
+                "complements": effects.COMPLEMENTS,
+                "payroll_take_up_when_employer_pays_through_bank": (
+                    effects.PAYROLL_TAKE_UP if data.world.confounded else 0.0
+                ),
             },
+            "measured": {key: value for key, value in data.measured.items() if key != "churn"},
         },
         "churn": {
             data.cust_no[i]: {
@@ -73,10 +75,6 @@ def ground_truth(
             }
             for i in churned.tolist()
         },
-        "held_out": [
-            {"cust_no": data.cust_no[c], "product": bank.CODES[p]}
-            for c, p in zip(held_customers.tolist(), held_products.tolist(), strict=True)
-        ],
         "entity_resolution": card_truth,
         "guarantee_circles": [[data.cust_no[i] for i in circle] for circle in data.circles],
         "products": [
@@ -130,16 +128,33 @@ def readme(data: Bank, files: list[SourceFile], rows: dict[str, int], bad_count:
         "- **crm**: branches, managers, managers' books, contact logs, referrals, family and corporate",
         "  relations (`rel_cd` code-mapped to tie types).",
         "",
-        "## Planted effects (see `ground_truth.json` → `effects` for the exact parameters and measured rates)",
+        f"## The world: `{data.world.name}` (see `ground_truth.json` → `effects` for its parameters)",
         "",
-        f"- Churn ({churned:,} customers): spontaneous churn by segment, then contagion along family, corporate,",
-        f"  employment and referral ties 1-3 months later. Measured: {data.measured['churn']}.",
+        f"- Churn ({churned:,} customers, {int(data.churn.contagious.sum()):,} of them through a tie): a monthly",
+        "  hazard from own attributes (segment, age, tenure, products held, an unobserved frailty)"
+        + (
+            ", raised by recently churned neighbours with a strength per tie type drawn for this seed"
+            if data.world.contagion
+            else ""
+        )
+        + (
+            ", by shocks to whole employers, branches and cities and by a household's and employer's shared frailty"
+            if data.world.confounded
+            else ""
+        )
+        + ".",
         f"  {effects.WARNING_SHARE:.0%} of churners show falling balances before leaving; {effects.DECOY_SHARE:.0%} of",
         "  stayers show falling balances too, so own signals alone are not enough.",
-        "- Products spread in households and among colleagues (`household_lift`, `colleague_lift`); staff of",
-        "  employers paying salaries through the bank take a payroll account.",
-        f"- Held out: {len(data.held_out[0]):,} holdings (one per customer) are only in `ground_truth.json`"
-        " → `held_out`, not in any export: use them to score cross-selling.",
+        "- Products are taken up month by month (accounts opened within the window), more often where the customer",
+        "  holds a complementary product"
+        + (
+            ", and through ties to holders with a strength per tie type and product drawn for this seed"
+            if data.world.contagion
+            else ""
+        )
+        + ("; households and employers share a taste for products" if data.world.confounded else "")
+        + ".",
+        "- Nothing is held back: predict from the data as of a month-end, and score on what happened after it.",
         "",
         f"## Bad rows ({bad_count:,})",
         "",

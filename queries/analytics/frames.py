@@ -68,17 +68,19 @@ class GraphFrames:
         return [stamp.date() for stamp in ends]
 
     def cut(self, months: int) -> GraphFrames:
-        """The bank as it looked at the end of balance column ``months - 1``: later months, closures,
-        interactions and churn are forgotten. Customers who joined later are kept but hold nothing yet."""
+        """The bank as it looked at the end of balance column ``months - 1``: later months, accounts opened
+        later, closures, interactions and churn are forgotten. Customers who joined later are kept but hold
+        nothing yet."""
         end = self.month_ends()[months - 1]
         end_stamp = np.datetime64(end, "D")
         accounts = self.accounts.copy()
         closed_on = accounts["closed_on"].to_numpy(dtype="datetime64[D]")
         accounts["closed"] = ~np.isnat(closed_on) & (closed_on <= end_stamp)
+        opened = accounts["opened"].to_numpy(dtype="datetime64[D]")
+        existed = (np.isnat(opened) | (opened <= end_stamp))[self.owner_account]
+        owner_customer, owner_account = self.owner_customer[existed], self.owner_account[existed]
         customers = self.customers.copy()
-        churned_by_accounts = _all_closed(
-            self.size, self.owner_customer, accounts["closed"].to_numpy()[self.owner_account]
-        )
+        churned_by_accounts = _all_closed(self.size, owner_customer, accounts["closed"].to_numpy()[owner_account])
         customers["status"] = np.where(churned_by_accounts, "churned", "active")
         keep = self.interaction_at <= end_stamp
         return replace(
@@ -87,6 +89,8 @@ class GraphFrames:
             customers=customers,
             accounts=accounts,
             balances=self.balances[:, :months].copy(),
+            owner_customer=owner_customer,
+            owner_account=owner_account,
             interaction_customer=self.interaction_customer[keep],
             interaction_at=self.interaction_at[keep],
         )

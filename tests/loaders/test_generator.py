@@ -13,7 +13,10 @@ import openpyxl
 import pytest
 import yaml
 
-from loaders.generator import generate
+from graph.model import TieType
+from graph.ties import spec
+from loaders.generator import WORLDS, effects, generate, population
+from loaders.generator.common import child_rng
 from loaders.identifiers import (
     InvalidIdentifier,
     normalize_card_number,
@@ -118,7 +121,7 @@ def test_clean_identifiers_pass_the_validators(out: Path, mapping: Mapping, trut
         assert normalize_credit_code(row["uscc_cd"]) == row["uscc_cd"]
         assert row["cust_nm"].endswith("有限公司")
     card_people = list(clean_rows(out, by_name["card_customers"], truth))
-    assert 0.1 < len(card_people) / len(persons) < 0.35
+    assert 0.1 < len(card_people) / len(persons) < 0.5  # cards are also taken up within the window
     for row in card_people:
         if row["id_no"]:
             normalize_resident_id(row["id_no"], today=AS_OF)
@@ -221,19 +224,35 @@ def test_full_width_values_are_valid_after_normalisation(out: Path, mapping: Map
             normalize_mobile(value)
 
 
-def test_held_out_holdings_are_not_in_any_export(out: Path, mapping: Mapping, truth: dict[str, Any]) -> None:
-    by_name = sources(mapping)
-    card_owner = {r["card_cust_id"]: r["cust_no"] for r in truth["entity_resolution"]}
-    held: set[tuple[str, str]] = set()
-    for name in ("core_accounts", "wealth_holdings", "loan_contracts", "card_accounts"):
-        for row in read_rows(out, by_name[name]):
-            owner = row.get("cust_no") or card_owner.get(row.get("card_cust_id", ""), "")
-            held.add((owner, row["prod_cd"]))
-    held_out = {(h["cust_no"], h["product"]) for h in truth["held_out"]}
-    assert len(held_out) == len(truth["held_out"]) == CUSTOMERS // 10
-    assert not held_out & held
-    churned = set(truth["churn"])
-    assert not {customer for customer, _ in held_out} & churned
+def test_products_are_taken_up_within_the_window(out: Path, mapping: Mapping, truth: dict[str, Any]) -> None:
+    opened = [row["open_dt"] for row in clean_rows(out, sources(mapping)["core_accounts"], truth)]
+    in_window = [day for day in opened if day >= "20230101"]
+    assert in_window and len(in_window) < len(opened)
+    assert truth["effects"]["world"] == "mixed" and truth["effects"]["measured"]["taken_up_in_window"] > 0
+    assert "held_out" not in truth
+
+
+def test_only_the_worlds_with_contagion_spread_along_ties() -> None:
+    built = {world: population.build(1500, 11, world=world) for world in WORLDS}
+    for world, bank in built.items():
+        through_ties = bank.measured["churned_through_ties"], bank.measured["taken_up_through_ties"]
+        if bank.world.contagion:
+            assert min(through_ties) > 0, world  # type: ignore[type-var]
+        else:
+            assert through_ties == (0, 0), world
+            assert not bank.churn.contagious.any() and (bank.churn.trigger == -1).all()
+    assert built["null"].world.confounded is False and built["mixed"].world.confounded is True
+
+
+def test_tie_strengths_are_drawn_per_seed_not_in_the_registrys_order() -> None:
+    worlds = [effects.draw_world("contagion", child_rng(seed, "world")) for seed in range(1, 7)]
+    strongest = [max(world.churn_spread, key=world.churn_spread.__getitem__) for world in worlds]
+    orders = {tuple(sorted(world.churn_spread, key=world.churn_spread.__getitem__)) for world in worlds}
+    assert len(orders) == len(worlds)
+    assert {spec(TieType(name)).category.value for name in strongest} != {"family"}
+    assert effects.draw_world("null", child_rng(1, "world")).churn_spread == {}
+    with pytest.raises(ValueError, match="unknown world"):
+        effects.draw_world("telepathy", child_rng(1, "world"))
 
 
 def test_churn_spreads_along_ties(out: Path, mapping: Mapping, truth: dict[str, Any]) -> None:
