@@ -35,9 +35,32 @@ export function url(path, params = {}) {
   return `${PREFIX}${path}${text ? `?${text}` : ""}`;
 }
 
-async function send(path, params, accept) {
+/**
+ * One action in flight per view: ``begin()`` aborts the view's previous action (its requests fail with an
+ * AbortError, which nobody reports) and returns the new action's signal; ``signal`` is the current one.
+ */
+export class LatestAction {
+  #controller = new AbortController();
+
+  begin() {
+    this.#controller.abort();
+    this.#controller = new AbortController();
+    return this.#controller.signal;
+  }
+
+  get signal() {
+    return this.#controller.signal;
+  }
+}
+
+export function isAborted(error) {
+  return error?.name === "AbortError";
+}
+
+async function send(path, params, accept, signal) {
   const response = await fetch(url(path, params), {
     headers: { Authorization: `Bearer ${session.token}`, Accept: accept },
+    signal,
   });
   if (!response.ok) {
     let problem = null;
@@ -51,8 +74,11 @@ async function send(path, params, accept) {
   return response;
 }
 
-export async function get(path, params = {}) {
-  return (await send(path, params, "application/json")).json();
+/** GET a JSON body; with ``signal``, an aborted action's answer is never returned (it throws an AbortError). */
+export async function get(path, params = {}, signal = undefined) {
+  const body = await (await send(path, params, "application/json", signal)).json();
+  signal?.throwIfAborted();
+  return body;
 }
 
 export async function getCsv(path, params = {}) {

@@ -2,7 +2,7 @@
 
 import { get } from "./api.js";
 import { $, clear, h } from "./dom.js";
-import { NetworkGraph, nodeOf } from "./graph.js";
+import { decorate, NetworkGraph, nodeOf } from "./graph.js";
 import { onLanguageChange, t } from "./i18n.js";
 
 let circles = null;
@@ -11,7 +11,10 @@ let circleGraph = null;
 export const drawnCircle = () => circleGraph;
 
 function draw(circle) {
-  circleGraph ??= new NetworkGraph($("#circle-graph"));
+  if (!circleGraph) {
+    circleGraph = new NetworkGraph($("#circle-graph"));
+    decorate(circleGraph, { ties: false });
+  }
   circleGraph.clear();
   const ids = circle.members.map((member) => circleGraph.addNode(nodeOf(member)).id());
   // The members come in the order of the cycle: each guarantees the next.

@@ -1,8 +1,10 @@
 // The network view: search a customer, draw its ego network, expand nodes, filter by tie type and depth.
 
-import { enc, get } from "./api.js";
+import { enc, get, isAborted, LatestAction } from "./api.js";
 import { $, clear, h } from "./dom.js";
-import { legend, NetworkGraph, nodeOf, TIE_COLOURS } from "./graph.js";
+import { writeAddress } from "./address.js";
+import { downloadCsv, downloadPng, nodesCsv, tiesCsv } from "./export.js";
+import { decorate, NetworkGraph, nodeOf, TIE_COLOURS } from "./graph.js";
 import { onLanguageChange, t, tieName, tierName } from "./i18n.js";
 import { showCustomer } from "./panel.js";
 import { report } from "./status.js";
@@ -11,7 +13,13 @@ const LIMIT = 25; // related customers drawn per node; the rest become "N more"
 const MAX_EXPANSIONS_PER_LEVEL = 20; // depth 2-3 expand at most this many customers per level
 const TIE_TYPES = Object.keys(TIE_COLOURS).filter((type) => type !== "MEMBER");
 
-const state = { graph: null, selectedTypes: new Set(TIE_TYPES), centerId: null, lastResults: null };
+const state = {
+  graph: null,
+  selectedTypes: new Set(TIE_TYPES),
+  centerId: null,
+  lastResults: null,
+  requests: new LatestAction(), // a search, depth change or recentre cancels the one before
+};
 
 export function graph() {
   return state.graph;
@@ -25,28 +33,36 @@ function depth() {
   return Number($("#depth").value);
 }
 
-/** Fetch one customer's related customers, merge them into the graph, and return them. */
-export async function expand(customerId) {
-  const body = await get(`/customers/${enc(customerId)}/network`, { depth: 1, types: selectedTypes(), limit: LIMIT });
+/** One customer's related customers (one hop) as the API answers them, with the "N more" count. */
+async function neighbours(customerId, signal) {
+  const body = await get(`/customers/${enc(customerId)}/network`, { depth: 1, types: selectedTypes(), limit: LIMIT }, signal);
   // The API counts the neighbours its cap left out: the "N more" marker.
-  state.graph.mergeNeighbours(customerId, body.related, body.omitted_neighbours ?? 0);
-  return body.related;
+  return { fromId: customerId, related: body.related, omitted: body.omitted_neighbours ?? 0 };
 }
 
-/** Draw the network of ``customer`` (a CustomerPublic) to the chosen depth, expanding breadth first. */
-export async function showNetwork(customer) {
-  state.centerId = customer.id;
-  $("#graph-empty").hidden = true;
-  const g = state.graph;
-  g.clear();
-  g.addNode({ ...nodeOf({ customer }), center: true });
-  const seen = new Set([customer.id]);
-  let frontier = [customer.id];
+/** Fetch one customer's related customers and merge them into the drawn graph (unless a newer action came). */
+export async function expand(customerId) {
+  const signal = state.requests.signal;
+  const hop = await neighbours(customerId, signal);
+  state.graph.mergeNeighbours(hop.fromId, hop.related, hop.omitted);
+  return hop.related;
+}
+
+/**
+ * Fetch the network of ``centerId`` to the chosen depth, breadth first. The hops come back as fetched so far
+ * with the first error, if any: a partial network is still worth drawing.
+ */
+async function fetchNetwork(centerId, signal) {
+  const hops = [];
+  const seen = new Set([centerId]);
+  let frontier = [centerId];
   try {
     for (let level = 1; level <= depth() && frontier.length; level++) {
       const next = [];
       for (const id of frontier.slice(0, MAX_EXPANSIONS_PER_LEVEL)) {
-        for (const entry of await expand(id)) {
+        const hop = await neighbours(id, signal);
+        hops.push(hop);
+        for (const entry of hop.related) {
           if (entry.customer && !seen.has(entry.customer.id)) {
             seen.add(entry.customer.id);
             next.push(entry.customer.id);
@@ -56,24 +72,62 @@ export async function showNetwork(customer) {
       frontier = next;
     }
   } catch (error) {
+    if (isAborted(error)) throw error;
+    return { hops, error };
+  }
+  return { hops, error: null };
+}
+
+/**
+ * Draw the network of ``customer`` (a CustomerPublic) as the action of ``signal``. Nothing is drawn until the
+ * whole network is fetched, and only if no newer action began meanwhile: two networks never mix.
+ */
+async function drawNetwork(customer, signal) {
+  const { hops, error } = await fetchNetwork(customer.id, signal);
+  signal.throwIfAborted();
+  state.centerId = customer.id;
+  $("#graph-empty").hidden = true;
+  const g = state.graph;
+  g.clear();
+  g.addNode({ ...nodeOf({ customer }), center: true });
+  for (const hop of hops) g.mergeNeighbours(hop.fromId, hop.related, hop.omitted);
+  g.layout();
+  report(error);
+  $("#exports").hidden = false;
+  writeAddress({ view: "explorer", center: customer.id, depth: depth(), ties: selectedTypes().join(",") || null });
+  await showCustomer(customer.id, { expand: expandAndLayout, recenter: recenter });
+}
+
+/** Draw the network of ``customer``, cancelling whatever the view was still fetching. */
+export async function showNetwork(customer) {
+  try {
+    await drawNetwork(customer, state.requests.begin());
+  } catch (error) {
     report(error);
   }
-  g.layout();
-  await showCustomer(customer.id, { expand: expandAndLayout, recenter: recenter });
 }
 
 async function expandAndLayout(customerId) {
   try {
     await expand(customerId);
+    report(null);
   } catch (error) {
     report(error);
+    if (isAborted(error)) return;
   }
   state.graph.layout();
 }
 
-async function recenter(customerId) {
-  const profile = await get(`/customers/${enc(customerId)}`);
-  await showNetwork(profile.customer);
+/** Redraw around ``customerId`` (the current centre when none), as a new action. */
+async function recenter(customerId = state.centerId) {
+  if (!customerId) return;
+  const signal = state.requests.begin();
+  try {
+    const profile = await get(`/customers/${enc(customerId)}`, {}, signal);
+    await drawNetwork(profile.customer, signal);
+  } catch (error) {
+    report(error);
+  }
 }
 
 function renderResults() {
@@ -89,13 +143,21 @@ function renderResults() {
   }
 }
 
+export function forgetSearch() {
+  $("#search-q").value = "";
+  state.lastResults = null;
+  renderResults();
+}
+
 async function search(event) {
   event.preventDefault();
+  const signal = state.requests.begin();
   try {
-    const page = await get("/customers", { q: $("#search-q").value.trim(), page_size: 20 });
+    const page = await get("/customers", { q: $("#search-q").value.trim(), page_size: 20 }, signal);
     state.lastResults = page.items;
     renderResults();
-    if (page.items.length === 1) await showNetwork(page.items[0]);
+    report(null);
+    if (page.items.length === 1) await drawNetwork(page.items[0], signal);
   } catch (error) {
     report(error);
   }
@@ -113,10 +175,19 @@ function renderTieFilter() {
   }
 }
 
-async function redraw() {
-  if (!state.centerId) return;
-  const profile = await get(`/customers/${enc(state.centerId)}`);
-  await showNetwork(profile.customer);
+/** Open the view a bookmark describes: its depth and tie types, then its centre (if the token may see it). */
+export async function restoreExplorer({ center, depth: wanted, ties }) {
+  if (wanted) $("#depth").value = String(wanted);
+  if (ties) {
+    const known = ties.filter((type) => TIE_TYPES.includes(type));
+    state.selectedTypes = new Set(known.length ? known : TIE_TYPES);
+    renderTieFilter();
+  }
+  if (center) await recenter(center);
+}
+
+function exportName(extension, part = "") {
+  return `network-${state.centerId}${part}.${extension}`.replace(/[^\w.-]+/g, "_");
 }
 
 export function initExplorer() {
@@ -127,17 +198,18 @@ export function initExplorer() {
     },
   });
   $("#search-form").addEventListener("submit", search);
-  $("#depth").addEventListener("change", () => redraw().catch(report));
+  $("#depth").addEventListener("change", () => recenter());
   $("#tie-filter").addEventListener("toggle", (event) => {
-    if (!event.target.open) redraw().catch(report);
+    if (!event.target.open) recenter();
   });
-  $("#fit-graph").addEventListener("click", () => state.graph.fit());
+  $("#export-png").addEventListener("click", () => downloadPng(state.graph.cy, exportName("png")));
+  $("#export-nodes").addEventListener("click", () => downloadCsv(nodesCsv(state.graph.cy), exportName("csv", "-customers")));
+  $("#export-ties").addEventListener("click", () => downloadCsv(tiesCsv(state.graph.cy), exportName("csv", "-ties")));
   renderTieFilter();
-  legend($("#legend"));
+  decorate(state.graph);
   onLanguageChange(() => {
     renderResults();
     renderTieFilter();
-    legend($("#legend"));
     state.graph.refresh();
   });
 }

@@ -2,8 +2,16 @@
 // churn risk as fill colour, ties coloured by type, masked stubs grey and dashed, "N more" for dense nodes.
 
 import cytoscape from "/vendor/cytoscape.esm.min.mjs";
-import { riskColour } from "./dom.js";
-import { t, tieName, tierName } from "./i18n.js";
+import { h, riskColour } from "./dom.js";
+import { onLanguageChange, t, tieName, tierName } from "./i18n.js";
+import { circlePositions, concentricPositions } from "./layout.js";
+
+const FONT_PX = 14; // node labels; the centre's a little larger
+const MIN_LABEL_PX = 11; // a label smaller than this on screen is not drawn: fewer labels, never tiny ones
+const LEGIBLE_ZOOM = MIN_LABEL_PX / FONT_PX;
+const MAX_FIT_ZOOM = 1.5; // a graph of three nodes is not blown up to fill the view
+const PADDING = 30;
+const RING_MARGIN = 40; // room for a label beyond a ring's nodes
 
 export const TIE_COLOURS = {
   SPOUSE_OF: "#d81b60",
@@ -30,9 +38,10 @@ const TIER_BORDERS = {
   standard: ["#cfd8dc", 1],
 };
 
+// A name per node; the tier only under the centre's (the border keys it everywhere): short labels fit the rings.
 function nodeLabel(data) {
   if (data.more) return t("graph.more", { n: data.more });
-  const tier = data.tier ? `\n${tierName(data.tier)}` : "";
+  const tier = data.center && data.tier ? `\n${tierName(data.tier)}` : "";
   return `${data.name ?? ""}${tier}`;
 }
 
@@ -44,7 +53,11 @@ const STYLE = [
       "text-wrap": "wrap",
       "text-valign": "bottom",
       "text-margin-y": 4,
-      "font-size": 11,
+      "font-size": FONT_PX,
+      "min-zoomed-font-size": MIN_LABEL_PX,
+      "text-background-color": "#fff",
+      "text-background-opacity": 0.85,
+      "text-background-padding": 1,
       "font-family": getComputedStyle(document.documentElement).fontFamily,
       width: 30,
       height: 30,
@@ -54,7 +67,7 @@ const STYLE = [
     },
   },
   { selector: "node[kind = 'Company']", style: { shape: "round-rectangle", width: 36, height: 28 } },
-  { selector: "node[?center]", style: { width: 42, height: 42, "font-weight": "bold" } },
+  { selector: "node[?center]", style: { width: 42, height: 42, "font-weight": "bold", "font-size": FONT_PX + 2 } },
   {
     selector: "node[?stub]",
     style: { "background-color": "#cfd8dc", "border-style": "dashed", "border-color": "#78909c", "border-width": 2, color: "#607d8b" },
@@ -70,14 +83,16 @@ const STYLE = [
       width: 2,
       "curve-style": "bezier",
       "line-color": (edge) => TIE_COLOURS[edge.data("type")] ?? "#90a4ae",
-      label: (edge) => tieName(edge.data("type")),
-      "font-size": 9,
+      "font-size": FONT_PX - 1,
+      "min-zoomed-font-size": MIN_LABEL_PX,
       color: "#455a64",
       "text-background-color": "#fff",
-      "text-background-opacity": 0.8,
+      "text-background-opacity": 0.9,
       "text-rotation": "autorotate",
     },
   },
+  // A tie's name shows while the pointer is on it (the legend keys the colours): no labels piled on lines.
+  { selector: "edge.pointed", style: { label: (edge) => tieName(edge.data("type")), width: 4, "z-index": 20 } },
   { selector: "edge[?directed]", style: { "target-arrow-shape": "triangle", "target-arrow-color": (edge) => TIE_COLOURS[edge.data("type")] ?? "#90a4ae" } },
   { selector: "edge[?toStub]", style: { "line-style": "dashed" } },
   { selector: "edge[?more]", style: { "line-style": "dotted", "line-color": "#b0bec5", label: "" } },
@@ -102,8 +117,11 @@ export function edgeId(a, b, type) {
 
 export class NetworkGraph {
   constructor(container, { onSelect } = {}) {
-    this.cy = cytoscape({ container, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.2, maxZoom: 3 });
+    this.cy = cytoscape({ container, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 3 });
+    this.layouts = 0; // layouts run so far: tests wait on it
     this.cy.on("tap", "node", (event) => onSelect?.(event.target.data()));
+    this.cy.on("mouseover", "edge", (event) => event.target.addClass("pointed"));
+    this.cy.on("mouseout", "edge", (event) => event.target.removeClass("pointed"));
   }
 
   clear() {
@@ -125,6 +143,7 @@ export class NetworkGraph {
   addEdge(source, target, type, extra = {}) {
     const id = edgeId(source, target, type ?? "MEMBER");
     if (this.cy.getElementById(id).nonempty()) return;
+    if (this.cy.getElementById(source).empty() || this.cy.getElementById(target).empty()) return;
     const toStub = Boolean(this.cy.getElementById(source).data("stub") || this.cy.getElementById(target).data("stub"));
     this.cy.add({ group: "edges", data: { id, source, target, type: type ?? "MEMBER", toStub, ...extra } });
   }
@@ -144,13 +163,53 @@ export class NetworkGraph {
     }
   }
 
-  layout() {
-    this.cy.layout({ name: "cose", animate: false, randomize: false, nodeRepulsion: () => 9000, idealEdgeLength: () => 90, padding: 30 }).run();
-    this.cy.fit(undefined, 30);
+  /**
+   * Lay the graph out the same way every time: rings by hop around the centre when there is one, else one
+   * circle in the order drawn (``refine`` lets a force layout untangle it from there, e.g. for clusters).
+   */
+  layout({ refine = false } = {}) {
+    const center = this.cy.nodes("[?center]");
+    const nodes = this.cy.nodes();
+    if (nodes.empty()) return;
+    const positions = center.nonempty() ? concentricPositions(this.cy, center.first()) : circlePositions([...nodes]);
+    this.cy.layout({ name: "preset", positions: (node) => positions.get(node.id()), fit: false, animate: false }).run();
+    this.layouts += 1;
+    if (refine) this.cy.layout({ name: "cose", animate: false, randomize: false, nodeRepulsion: () => 9000, idealEdgeLength: () => 90, padding: PADDING }).run();
+    this.view();
+  }
+
+  /**
+   * The first view of a drawn graph: all of it, unless its labels would then be too small to read; then the
+   * centre with as many rings around it as stay legible (the fit button still shows everything).
+   */
+  view() {
+    const center = this.cy.nodes("[?center]");
+    const width = this.cy.width() - 2 * PADDING;
+    const height = this.cy.height() - 2 * PADDING;
+    const box = this.cy.elements().boundingBox();
+    const zoomToFit = Math.min(width / box.w, height / box.h, MAX_FIT_ZOOM);
+    if (center.empty() || zoomToFit >= LEGIBLE_ZOOM) {
+      this.fit();
+      return;
+    }
+    // Rings are whole: every node of a ring is as far from the centre. Keep the widest rings still legible.
+    const origin = center.position();
+    const reaches = this.cy.nodes().map((node) => Math.hypot(node.position().x - origin.x, node.position().y - origin.y) + RING_MARGIN);
+    const legible = reaches.filter((span) => Math.min(width, height) / (2 * span) >= LEGIBLE_ZOOM);
+    const span = Math.max(...legible, RING_MARGIN);
+    const zoom = legible.length ? Math.min(width / (2 * span), height / (2 * span), MAX_FIT_ZOOM) : LEGIBLE_ZOOM;
+    this.cy.viewport({ zoom, pan: { x: this.cy.width() / 2 - origin.x * zoom, y: this.cy.height() / 2 - origin.y * zoom } });
   }
 
   fit() {
-    this.cy.fit(undefined, 30);
+    this.cy.fit(undefined, PADDING);
+    if (this.cy.zoom() > MAX_FIT_ZOOM) this.cy.viewport({ zoom: MAX_FIT_ZOOM, pan: this.cy.pan() }).center();
+  }
+
+  /** Zoom by ``factor`` around the middle of the view. */
+  zoomBy(factor) {
+    const zoom = Math.min(this.cy.maxZoom(), Math.max(this.cy.minZoom(), this.cy.zoom() * factor));
+    this.cy.zoom({ level: zoom, renderedPosition: { x: this.cy.width() / 2, y: this.cy.height() / 2 } });
   }
 
   /** Add a node of an evidence path (a NodeRefPublic) next to ``near`` when it is not drawn yet. */
@@ -158,7 +217,7 @@ export class NetworkGraph {
     if (this.cy.getElementById(ref.id).nonempty()) return this.cy.getElementById(ref.id);
     const anchor = near ? this.cy.getElementById(near) : this.cy.collection();
     const base = anchor.nonempty() ? anchor.position() : { x: 0, y: 0 };
-    const angle = Math.random() * 2 * Math.PI;
+    const angle = [...ref.id].reduce((sum, char) => sum + char.charCodeAt(0), 0) % 360 * (Math.PI / 180); // stable
     const node = this.addNode({ id: ref.id, name: ref.name, kind: ref.kind ?? undefined, stub: ref.stub || undefined });
     node.position({ x: base.x + 80 * Math.cos(angle), y: base.y + 80 * Math.sin(angle) });
     return node;
@@ -213,19 +272,45 @@ export class NetworkGraph {
   }
 }
 
-export function legend(element) {
-  element.replaceChildren();
-  const item = (colour, text) => {
-    const span = document.createElement("span");
-    const swatch = document.createElement("i");
-    swatch.style.background = colour;
-    span.append(swatch, text);
-    return span;
+/** Give a drawn graph its zoom buttons and legend (kept in the page's language); both sit in its wrapper. */
+export function decorate(graph, { ties = true } = {}) {
+  const wrap = graph.cy.container().parentElement;
+  const draw = () => {
+    zoomControls(wrap.querySelector(".zoom-controls"), graph);
+    legend(wrap.querySelector(".legend"), { ties });
   };
-  for (const text of [t("legend.person"), t("legend.company"), t("legend.stub"), t("legend.risk")]) {
-    const span = document.createElement("span");
-    span.textContent = text;
-    element.append(span);
-  }
-  for (const [type, colour] of Object.entries(TIE_COLOURS)) if (type !== "MEMBER") element.append(item(colour, tieName(type)));
+  draw();
+  onLanguageChange(draw);
+}
+
+/** Zoom-in, zoom-out and fit buttons over a graph's corner. */
+function zoomControls(element, graph) {
+  const button = (zoom, text, action) => h("button", { type: "button", dataset: { zoom }, title: t(`graph.${zoom}`), "aria-label": t(`graph.${zoom}`), onclick: action }, text);
+  element.replaceChildren(
+    button("in", "+", () => graph.zoomBy(1.25)),
+    button("out", "−", () => graph.zoomBy(0.8)),
+    button("fit", "⤢", () => graph.fit()),
+  );
+}
+
+/** The key to every graph: shapes, tiers (border), churn risk (fill) and, when ``ties`` is set, tie colours. */
+function legend(element, { ties = true } = {}) {
+  const swatch = (style, text) => h("span", {}, h("i", { style }), text);
+  const tiers = Object.entries(TIER_BORDERS).map(([tier, [colour, width]]) =>
+    swatch(`background:#fff;border:${Math.min(width, 4)}px solid ${colour};border-radius:50%;width:1em;height:1em`, tierName(tier)),
+  );
+  const risk = h(
+    "span",
+    {},
+    t("legend.risk"),
+    " ",
+    h("span", { class: "risk-scale" }, t("legend.low"), h("i", { style: `background:linear-gradient(90deg,${riskColour(0)},${riskColour(0.5)},${riskColour(1)});width:5em` }), t("legend.high")),
+  );
+  element.replaceChildren(
+    ...[
+    h("div", {}, h("span", {}, t("legend.person")), h("span", {}, t("legend.company")), h("span", {}, t("legend.stub")), risk),
+    h("div", {}, h("span", {}, t("legend.tiers")), tiers),
+    ties ? h("div", {}, Object.entries(TIE_COLOURS).filter(([type]) => type !== "MEMBER").map(([type, colour]) => swatch(`background:${colour}`, tieName(type)))) : null,
+    ].filter(Boolean),
+  );
 }

@@ -2,7 +2,8 @@
 
 import { ApiError, get, session } from "./api.js";
 import { $ } from "./dom.js";
-import { graph, initExplorer, showNetwork } from "./explorer.js";
+import { readAddress, writeAddress } from "./address.js";
+import { forgetSearch, graph, initExplorer, restoreExplorer, showNetwork } from "./explorer.js";
 import { applyTranslations, lang, onLanguageChange, setLanguage, t } from "./i18n.js";
 import { drawnCluster, initMarketing, openMarketing } from "./marketing.js";
 import { openPortfolio } from "./portfolio.js";
@@ -27,6 +28,8 @@ function showOnly(id) {
 
 async function openView(name) {
   showOnly(`view-${name}`);
+  // The address names the view; a centre, depth and ties only mean something in the network view.
+  writeAddress(name === "explorer" ? { view: name } : { view: name, center: null, depth: null, ties: null });
   for (const button of document.querySelectorAll("#tabs button")) button.classList.toggle("active", button.dataset.view === name);
   report(null);
   try {
@@ -38,6 +41,7 @@ async function openView(name) {
 
 async function openFromPortfolio(customer) {
   await openView("explorer");
+  forgetSearch(); // the search typed before is not what is shown now
   await showNetwork(customer);
 }
 
@@ -56,7 +60,11 @@ async function start() {
   const allowed = Object.keys(VIEWS).filter((name) => VIEWS[name].allowed());
   for (const button of document.querySelectorAll("#tabs button")) button.hidden = !allowed.includes(button.dataset.view);
   $("#tabs").hidden = false;
-  if (allowed.length) await openView(allowed[0]);
+  if (!allowed.length) return;
+  const bookmark = readAddress();
+  const view = allowed.includes(bookmark.view) ? bookmark.view : allowed[0];
+  await openView(view);
+  if (view === "explorer") await restoreExplorer(bookmark);
 }
 
 function init() {
@@ -88,6 +96,7 @@ function init() {
 window.crmGraph = {
   cy: () => graph().cy,
   nodes: () => graph().cy.nodes().map((node) => node.data()),
+  layouts: () => graph().layouts,
   circleEdges: () => drawnCircle()?.cy.edges().length ?? 0,
   cluster: () => ({
     nodes: drawnCluster()?.cy.nodes().map((node) => node.id()) ?? [],

@@ -4,7 +4,7 @@
 import { enc, get, getCsv } from "./api.js";
 import { $, clear, downloadBlob, h, money, percent } from "./dom.js";
 import { barChart } from "./charts.js";
-import { NetworkGraph } from "./graph.js";
+import { decorate, NetworkGraph } from "./graph.js";
 import { categoryName, onLanguageChange, segmentName, t, tierName } from "./i18n.js";
 import { report } from "./status.js";
 
@@ -93,11 +93,14 @@ function renderCluster() {
 async function showCluster(clusterId) {
   shownCluster = await get(`/clusters/${enc(clusterId)}`, { page_size: 200 });
   renderCluster();
-  clusterGraph ??= new NetworkGraph($("#cluster-graph"));
+  if (!clusterGraph) {
+    clusterGraph = new NetworkGraph($("#cluster-graph"));
+    decorate(clusterGraph);
+  }
   clusterGraph.clear();
   for (const member of shownCluster.members) clusterGraph.addNode({ id: member.opaque_id, name: member.name, stub: true });
   for (const tie of shownCluster.ties) clusterGraph.addEdge(tie.source, tie.target, tie.type, { directed: tie.type === "REFERRED" });
-  clusterGraph.layout();
+  clusterGraph.layout({ refine: true });
 }
 
 function renderProspects() {
