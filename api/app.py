@@ -7,6 +7,7 @@ RFC 9457 problems in :mod:`api.problems`.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.pagination import Cursors
 from api.routes import customers, managers, marketing, system
 from api.tokens import TokenRegistry
+from graph.errors import ConfigurationError
 from graph.factory import open_store
 from graph.settings import Settings
 from graph.store import GraphStore
@@ -33,26 +35,41 @@ The bank's customer relationship graph over HTTP.
 * **Authentication**: `Authorization: Bearer <token>`; tokens come from `crm-graph token issue`.
 * **Who sees what**: see `api/access.py` — a manager sees his own book in full; other customers reached
   through a tie appear as masked stubs, and asked for directly they do not exist (404).
-* **Masking**: personal fields are masked by default. `?unmask=true&reason=...` needs the `pii:unmask`
-  permission and is audited.
+* **Masking**: personal fields are masked by default. `?unmask=true&purpose=...&reason=...` needs the
+  `pii:unmask` permission, a configured purpose and a reason without identifying numbers; it is audited.
 * **Errors**: RFC 9457 `application/problem+json`.
 * **Lists**: `page_size` (at most 200) and an opaque `cursor` taken from `next_cursor`.
 """
 
 
-def _derived_key(settings: Settings, purpose: str) -> bytes:
-    # Keys for opaque ids and cursors derive from the PII key, each under its own purpose.
-    return keyed_hash("api", settings.pii_hash_key.get_secret_value().encode(), purpose=purpose).encode()
+def api_secret(settings: Settings) -> bytes:
+    """The secret stub ids and cursors derive from: the configured one, else a random one for this app.
+
+    It is apart from the PII key: that one may never change after a load, while this one is rotated
+    by setting a new value (old cursors then answer 422, stub ids change; nothing stored depends on it).
+    """
+    problem = settings.api_secret_problem()
+    if problem:
+        raise ConfigurationError(problem)
+    if settings.api_secret_key is None:
+        return secrets.token_bytes(32)
+    return settings.api_secret_key.get_secret_value().encode()
+
+
+def _derived_key(secret: bytes, purpose: str) -> bytes:
+    # Each use gets its own key, so that a value made for one purpose is worthless for the other.
+    return keyed_hash("api", secret, purpose=purpose).encode()
 
 
 def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
     """The API over ``store`` (left open at shutdown) or over the store ``settings`` names (opened here)."""
+    secret = api_secret(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = store is None
         opened = open_store(settings) if store is None else store
-        tokens = TokenRegistry(settings.api_tokens_path)
+        tokens = TokenRegistry(settings.api_tokens_path, token_days=settings.api_token_days)
         audit = AuditLog(settings.api_audit_path)
         app.state.services = Services(
             settings=settings,
@@ -60,8 +77,8 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
             tokens=tokens,
             audit=audit,
             buckets=TokenBuckets(settings.api_rate_per_second, settings.api_rate_burst),
-            cursors=Cursors(_derived_key(settings, "api-cursor")),
-            mask_key=_derived_key(settings, "api-stub"),
+            cursors=Cursors(_derived_key(secret, "api-cursor")),
+            mask_key=_derived_key(secret, "api-stub"),
         )
         try:
             yield

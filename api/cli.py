@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -17,6 +18,9 @@ from graph.errors import ConfigurationError, CrmGraphError, TooManyQuarantined
 from graph.factory import open_store
 from graph.settings import Backend, Settings
 from loaders.generator.effects import WorldName
+
+if TYPE_CHECKING:
+    from api.tokens import TokenInfo, TokenRegistry
 
 app = typer.Typer(help="crm-graph: the bank's customer relationship graph.", no_args_is_help=True)
 console = CommandConsole(stderr=True)
@@ -210,8 +214,40 @@ def finish_import(
     console.print(f"{rows:,} rows written from {folder}")
 
 
-token_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
+token_app = typer.Typer(help="API bearer tokens: issue, list, rotate, revoke.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+
+DaysOption = Annotated[
+    int | None,
+    typer.Option("--days", min=1, max=3650, help="Days the token is valid for; default CRM_GRAPH_API_TOKEN_DAYS (90)."),
+]
+
+
+def open_registry(settings: Settings) -> TokenRegistry:
+    from api.tokens import TokenRegistry
+
+    return TokenRegistry(settings.api_tokens_path, token_days=settings.api_token_days)
+
+
+def check_manager_exists(settings: Settings, manager_id: str | None) -> None:
+    """Refuse a token acting as a manager the store does not know (a typo would give an empty book)."""
+    if manager_id is None:
+        return
+    from graph.model import NodeLabel
+
+    with open_store(settings, read_only=True) as store:
+        if store.get_node(NodeLabel.MANAGER, manager_id) is None:
+            raise ConfigurationError(
+                f"no manager {manager_id!r} in the {settings.backend.value} store; check the id (GET /managers)"
+            )
+
+
+def print_issued(token: str, info: TokenInfo) -> None:
+    console.print(
+        f"token {info.id} for {info.name} ({info.role}), valid until {info.expires_at}: "
+        f"{' '.join(info.permissions) or 'no permissions'}"
+    )
+    typer.echo(token)
 
 
 @token_app.command("issue")
@@ -223,10 +259,11 @@ def token_issue(
     permission: Annotated[
         list[str] | None, typer.Option("--permission", help="Extra permission (service role); repeatable.")
     ] = None,
+    days: DaysOption = None,
+    backend: BackendOption = None,
 ) -> None:
     """Issue an API token and print it once; only its SHA-256 hash is kept."""
     from api.access import Permission, Role
-    from api.tokens import TokenRegistry
 
     try:
         chosen = Role(role)
@@ -235,17 +272,80 @@ def token_issue(
         raise typer.BadParameter(str(error)) from None
     if unmask:
         grants.add(Permission.UNMASK)
-    registry = TokenRegistry(Settings().api_tokens_path)
+    settings = settings_for(backend)
     try:
-        token, info = registry.issue(
-            chosen, name=name or f"{chosen}-{manager or 'token'}", manager_id=manager, grants=grants
-        )
+        check_manager_exists(settings, manager)
+        with closing(open_registry(settings)) as registry:
+            token, info = registry.issue(
+                chosen, name=name or f"{chosen}-{manager or 'token'}", manager_id=manager, grants=grants, days=days
+            )
     except CrmGraphError as error:
         raise fail(error) from None
-    finally:
-        registry.close()
-    console.print(f"token {info.id} for {info.name} ({info.role}): {' '.join(info.permissions) or 'no permissions'}")
-    typer.echo(token)
+    print_issued(token, info)
+
+
+@token_app.command("list")
+def token_list(
+    show_all: Annotated[bool, typer.Option("--all", help="Also list revoked and expired tokens.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """The tokens in the registry (never the tokens themselves): holder, role, expiry, last use."""
+    with closing(open_registry(Settings())) as registry:
+        tokens = [info for info in registry.list() if show_all or info.state == "active"]
+    if as_json:
+        typer.echo(json.dumps([{**info.model_dump(mode="json"), "state": info.state} for info in tokens], indent=2))
+        return
+    table = Table(title=f"API tokens ({len(tokens)}{'' if show_all else ' active; --all shows every one'})")
+    table.add_column("id", no_wrap=True, min_width=16)
+    for header in ("name", "role", "manager", "permissions", "expires", "last used", "state"):
+        table.add_column(header, overflow="fold")
+    for info in tokens:
+        table.add_row(
+            info.id,
+            info.name,
+            info.role.value,
+            info.manager_id or "",
+            " ".join(info.permissions),
+            info.expires_at,
+            info.last_used_at or "never",
+            info.state,
+        )
+    CommandConsole().print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_ids: Annotated[list[str], typer.Argument(help="Id(s) of the token(s), as token list shows them.")],
+) -> None:
+    """Revoke tokens at once: a running server refuses them (401) from its next request."""
+    try:
+        with closing(open_registry(Settings())) as registry:
+            for token_id in token_ids:
+                info = registry.get(token_id)
+                if registry.revoke(token_id):
+                    console.print(f"token {token_id} of {info.name} revoked")
+                else:
+                    console.print(f"token {token_id} of {info.name} was already revoked")
+    except CrmGraphError as error:
+        raise fail(error) from None
+
+
+@token_app.command("rotate")
+def token_rotate(
+    token_id: Annotated[str, typer.Argument(help="Id of the token to replace, as token list shows it.")],
+    days: DaysOption = None,
+    backend: BackendOption = None,
+) -> None:
+    """Replace a token by a new one for the same holder, role and permissions; the old one stops working."""
+    settings = settings_for(backend)
+    try:
+        with closing(open_registry(settings)) as registry:
+            check_manager_exists(settings, registry.get(token_id).manager_id)
+            token, info = registry.rotate(token_id, days=days)
+    except CrmGraphError as error:
+        raise fail(error) from None
+    console.print(f"token {token_id} revoked; its replacement:")
+    print_issued(token, info)
 
 
 @app.command()
@@ -253,6 +353,10 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
     backend: BackendOption = None,
+    insecure_dev_key: Annotated[
+        bool,
+        typer.Option("--insecure-dev-key", help="Serve with the development PII key (never on real data)."),
+    ] = False,
 ) -> None:
     """Serve the HTTP API over the configured store."""
     import uvicorn
@@ -264,6 +368,7 @@ def serve(
     # and exit 1 instead of uvicorn's "Application startup failed" traceback. A read-only snapshot of a store
     # a load is writing would serve a half-loaded bank that never catches up, and refuse logged interactions.
     try:
+        check_keys(settings, allow_dev_pii_key=insecure_dev_key)
         store = open_store(settings)
     except CrmGraphError as error:
         raise fail(error) from None
@@ -306,6 +411,21 @@ def check(
             typer.echo("Restore the file from a backup; a store reading it refuses to open.")
     if not report.ok:
         raise typer.Exit(code=1)
+
+
+def check_keys(settings: Settings, *, allow_dev_pii_key: bool) -> None:
+    """Refuse keys that would let anyone holding the source code invert the hashes, stub ids or cursors."""
+    from graph.settings import MIN_SECRET_BYTES, NEW_SECRET_HINT
+
+    problem = settings.pii_key_problem()
+    if problem and not allow_dev_pii_key:
+        raise ConfigurationError(
+            f"{problem}: set it to a random secret of at least {MIN_SECRET_BYTES} bytes ({NEW_SECRET_HINT}) "
+            "before the first load, or pass --insecure-dev-key on a development machine"
+        )
+    problem = settings.api_secret_problem()
+    if problem:
+        raise ConfigurationError(f"{problem}; make one with {NEW_SECRET_HINT}")
 
 
 @app.command()
@@ -471,6 +591,7 @@ def demo(
 
     settings = demo_settings(Settings(), folder)
     try:
+        check_keys(settings, allow_dev_pii_key=True)  # a generated bank: the development key is fine
         check_port_free(host, port)
         store = build_demo_store(settings, customers, seed, console, rebuild=rebuild)
     except CrmGraphError as error:

@@ -1,7 +1,8 @@
 """``crm-graph demo``: a generated bank on the embedded store, analysed, with tokens, served on localhost.
 
 Everything lives in one folder (``data/demo`` by default). A second run reuses the bank already there,
-so the demo restarts in seconds; ``--rebuild`` starts over.
+so the demo restarts in seconds; ``--rebuild`` starts over. The demo is the one server allowed to run on
+the public development PII key: its bank is generated, not real.
 """
 
 from __future__ import annotations
@@ -93,14 +94,24 @@ def build_demo_store(
     return store
 
 
+DEMO_TOKEN_NAMES = ("demo-manager", "demo-marketing", "demo-admin")
+
+
 def issue_demo_tokens(settings: Settings, store: EmbeddedStore) -> DemoTokens:
-    """Fresh tokens for the manager with the largest book, a marketing user and an administrator."""
+    """Fresh tokens for the manager with the largest book, a marketing user and an administrator.
+
+    Only the hashes of tokens are kept, so an earlier run's tokens cannot be printed again: they are
+    revoked instead, and each run leaves exactly three valid demo tokens.
+    """
     from queries.portfolio import list_managers
 
     managers = list_managers(store)
     manager = max(managers, key=lambda summary: (summary.book_size, summary.id))
-    registry = TokenRegistry(settings.api_tokens_path)
+    registry = TokenRegistry(settings.api_tokens_path, token_days=settings.api_token_days)
     try:
+        for earlier in registry.list():
+            if earlier.name in DEMO_TOKEN_NAMES and earlier.revoked_at is None:
+                registry.revoke(earlier.id)
         manager_token, _ = registry.issue(Role.MANAGER, name="demo-manager", manager_id=manager.id)
         marketing_token, _ = registry.issue(Role.MARKETING, name="demo-marketing")
         admin_token, _ = registry.issue(Role.ADMIN, name="demo-admin")

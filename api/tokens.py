@@ -3,6 +3,11 @@
 A token is ``crmg_`` followed by 43 URL-safe random characters (256 bits); it is shown once, when issued.
 A plain (unkeyed) hash is enough here, unlike for identifiers: a random 256-bit token cannot be guessed.
 
+Every token expires (``CRM_GRAPH_API_TOKEN_DAYS``, 90 days by default, or ``--days`` when issued); an
+expired or revoked token is refused like an unknown one. ``crm-graph token list | revoke | rotate`` manage
+them. The time a token was last used is kept to the minute: writing it on every request would cost a
+disk write per request.
+
 Verified tokens are remembered in memory, so that a request costs no registry query. Revocation still
 takes effect at once: the memory is dropped whenever the file changes (SQLite's ``data_version``, which
 also sees ``crm-graph token revoke`` run in another process) and on every :meth:`TokenRegistry.revoke`.
@@ -10,21 +15,25 @@ also sees ``crm-graph token revoke`` run in another process) and on every :meth:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from api.access import ROLES_NEEDING_MANAGER, Permission, Principal, Role, permissions_for
-from graph.errors import ConfigurationError
+from graph.errors import ConfigurationError, NotFound
 
 TOKEN_PREFIX = "crmg_"
 REMEMBERED_TOKENS = 4096  # verified tokens kept in memory; the memory is dropped whole past this
+DEFAULT_TOKEN_DAYS = 90
+LAST_USED_EVERY_SECONDS = 60.0  # how stale a token's recorded last use may be
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tokens (
@@ -35,9 +44,22 @@ CREATE TABLE IF NOT EXISTS tokens (
     manager_id TEXT,
     permissions TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    revoked_at TEXT
+    revoked_at TEXT,
+    expires_at TEXT,
+    last_used_at TEXT
 )
 """
+# Columns added after the first release; a registry file made before them gains them when opened.
+_ADDED_COLUMNS = ("expires_at", "last_used_at")
+_COLUMNS = "id, name, role, manager_id, permissions, created_at, revoked_at, expires_at, last_used_at"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _text(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
 
 
 class TokenInfo(BaseModel):
@@ -49,7 +71,40 @@ class TokenInfo(BaseModel):
     manager_id: str | None
     permissions: list[Permission]
     created_at: str
+    expires_at: str
     revoked_at: str | None = None
+    last_used_at: str | None = None
+
+    @property
+    def state(self) -> str:
+        """``revoked``, ``expired`` or ``active``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if datetime.fromisoformat(self.expires_at) <= _now() else "active"
+
+    @classmethod
+    def from_row(cls, row: tuple[str | None, ...]) -> TokenInfo:
+        token_id, name, role, manager_id, permissions, created_at, revoked_at, expires_at, last_used_at = row
+        return cls(
+            id=str(token_id),
+            name=str(name),
+            role=Role(str(role)),
+            manager_id=manager_id,
+            permissions=[Permission(p) for p in str(permissions).split()],
+            created_at=str(created_at),
+            expires_at=str(expires_at),
+            revoked_at=revoked_at,
+            last_used_at=last_used_at,
+        )
+
+    def principal(self) -> Principal:
+        return Principal(
+            token_id=self.id,
+            name=self.name,
+            role=self.role,
+            manager_id=self.manager_id,
+            permissions=frozenset(self.permissions),
+        )
 
 
 def token_hash(token: str) -> str:
@@ -57,15 +112,31 @@ def token_hash(token: str) -> str:
 
 
 class TokenRegistry:
-    """Issue, look up and revoke API tokens."""
+    """Issue, look up, list, rotate and revoke API tokens."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, token_days: int = DEFAULT_TOKEN_DAYS) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._token_days = token_days
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute(_SCHEMA)
-        self._verified: dict[str, Principal] = {}  # token hash -> principal, valid while data_version holds
+        self._add_missing_columns()
+        # token hash -> (principal, expiry), valid while data_version holds
+        self._verified: dict[str, tuple[Principal, datetime]] = {}
+        self._last_used_written: dict[str, float] = {}  # token id -> monotonic time its last use was written
         self._data_version = self._current_data_version()
+
+    def _add_missing_columns(self) -> None:
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(tokens)")}
+        for column in _ADDED_COLUMNS:
+            if column not in present:
+                self._db.execute(f"ALTER TABLE tokens ADD COLUMN {column} TEXT")
+        # Tokens issued before expiry existed get the default lifetime from when they were issued.
+        for token_id, created_at in self._db.execute(
+            "SELECT id, created_at FROM tokens WHERE expires_at IS NULL"
+        ).fetchall():
+            expires = datetime.fromisoformat(created_at) + timedelta(days=self._token_days)
+            self._db.execute("UPDATE tokens SET expires_at = ? WHERE id = ?", (_text(expires), token_id))
 
     def _current_data_version(self) -> int:
         # Changes when another connection (this process or another) commits to the file.
@@ -78,98 +149,139 @@ class TokenRegistry:
         name: str,
         manager_id: str | None = None,
         grants: Iterable[Permission] = (),
+        days: int | None = None,
     ) -> tuple[str, TokenInfo]:
-        """A new token (returned once, in clear) and what was recorded about it."""
+        """A new token (returned once, in clear) and what was recorded about it; it expires after ``days``."""
         if role in ROLES_NEEDING_MANAGER and not manager_id:
             raise ConfigurationError(f"a {role} token must name its manager (--manager)")
         try:
             permissions = permissions_for(role, set(grants))
         except ValueError as error:
             raise ConfigurationError(str(error)) from None
-        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token, info = self._new(role, name=name, manager_id=manager_id, permissions=sorted(permissions), days=days)
+        with self._lock:
+            self._insert(token, info)
+        return token, info
+
+    def _new(
+        self, role: Role, *, name: str, manager_id: str | None, permissions: list[Permission], days: int | None
+    ) -> tuple[str, TokenInfo]:
+        days = self._token_days if days is None else days
+        if days < 1:
+            raise ConfigurationError("a token must be valid for at least one day")
+        created = _now()
         info = TokenInfo(
             id=secrets.token_hex(8),
             name=name,
             role=role,
             manager_id=manager_id,
-            permissions=sorted(permissions),
-            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            permissions=permissions,
+            created_at=_text(created),
+            expires_at=_text(created + timedelta(days=days)),
         )
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO tokens (id, token_sha256, name, role, manager_id, permissions, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    info.id,
-                    token_hash(token),
-                    info.name,
-                    info.role.value,
-                    info.manager_id,
-                    " ".join(info.permissions),
-                    info.created_at,
-                ),
-            )
-        return token, info
+        return TOKEN_PREFIX + secrets.token_urlsafe(32), info
+
+    def _insert(self, token: str, info: TokenInfo) -> None:
+        self._db.execute(
+            "INSERT INTO tokens (id, token_sha256, name, role, manager_id, permissions, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                info.id,
+                token_hash(token),
+                info.name,
+                info.role.value,
+                info.manager_id,
+                " ".join(info.permissions),
+                info.created_at,
+                info.expires_at,
+            ),
+        )
 
     def verify(self, token: str) -> Principal | None:
-        """The principal holding ``token``, or None when it is unknown or revoked."""
+        """The principal holding ``token``, or None when it is unknown, revoked or expired."""
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             return None
         digest = token_hash(token)
+        now = _now()
         with self._lock:
             version = self._current_data_version()
             if version != self._data_version:
                 self._verified.clear()
                 self._data_version = version
             known = self._verified.get(digest)
-            if known is not None:
-                return known
-            row = self._db.execute(
-                "SELECT id, name, role, manager_id, permissions FROM tokens"
-                " WHERE token_sha256 = ? AND revoked_at IS NULL",
-                (digest,),
-            ).fetchone()
-            if row is None:
+            if known is None:
+                row = self._db.execute(
+                    f"SELECT {_COLUMNS} FROM tokens WHERE token_sha256 = ? AND revoked_at IS NULL", (digest,)
+                ).fetchone()
+                if row is None:
+                    return None
+                info = TokenInfo.from_row(row)
+                known = (info.principal(), datetime.fromisoformat(info.expires_at))
+                if len(self._verified) >= REMEMBERED_TOKENS:
+                    self._verified.clear()
+                self._verified[digest] = known
+            principal, expires = known
+            if expires <= now:
                 return None
-            token_id, name, role, manager_id, permissions = row
-            principal = Principal(
-                token_id=token_id,
-                name=name,
-                role=Role(role),
-                manager_id=manager_id,
-                permissions=frozenset(Permission(p) for p in permissions.split()),
-            )
-            if len(self._verified) >= REMEMBERED_TOKENS:
-                self._verified.clear()
-            self._verified[digest] = principal
+            self._note_use(principal.token_id, now)
         return principal
 
+    def _note_use(self, token_id: str, now: datetime) -> None:
+        """Record the token's use, at most once a minute (called with the lock held)."""
+        moment = time.monotonic()
+        if moment - self._last_used_written.get(token_id, -LAST_USED_EVERY_SECONDS) < LAST_USED_EVERY_SECONDS:
+            return
+        self._last_used_written[token_id] = moment
+        if len(self._last_used_written) > REMEMBERED_TOKENS:
+            self._last_used_written = {token_id: moment}
+        # Another process may hold the file for writing: the last use is a convenience, not a control.
+        with contextlib.suppress(sqlite3.OperationalError):
+            self._db.execute("UPDATE tokens SET last_used_at = ? WHERE id = ?", (_text(now), token_id))
+
     def revoke(self, token_id: str) -> bool:
+        """Revoke the token; False when no active token has this id."""
         with self._lock:
             cursor = self._db.execute(
-                "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                (datetime.now(UTC).isoformat(timespec="seconds"), token_id),
+                "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (_text(_now()), token_id)
             )
             self._verified.clear()  # this connection's own writes do not move its data_version
         return cursor.rowcount == 1
 
+    def get(self, token_id: str) -> TokenInfo:
+        with self._lock:
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM tokens WHERE id = ?", (token_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no token has the id {token_id!r} (crm-graph token list shows them)")
+        return TokenInfo.from_row(row)
+
+    def rotate(self, token_id: str, *, days: int | None = None) -> tuple[str, TokenInfo]:
+        """A new token with the same holder, role and permissions; the old one is revoked in the same step."""
+        old = self.get(token_id)
+        if old.revoked_at is not None:
+            raise ConfigurationError(f"token {token_id} is revoked; issue a new one instead")
+        token, info = self._new(
+            old.role,
+            name=old.name,
+            manager_id=old.manager_id,
+            permissions=old.permissions,
+            days=days,
+        )
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._insert(token, info)
+                self._db.execute("UPDATE tokens SET revoked_at = ? WHERE id = ?", (info.created_at, token_id))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            self._verified.clear()
+        return token, info
+
     def list(self) -> list[TokenInfo]:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT id, name, role, manager_id, permissions, created_at, revoked_at FROM tokens ORDER BY created_at"
-            ).fetchall()
-        return [
-            TokenInfo(
-                id=row[0],
-                name=row[1],
-                role=Role(row[2]),
-                manager_id=row[3],
-                permissions=[Permission(p) for p in row[4].split()],
-                created_at=row[5],
-                revoked_at=row[6],
-            )
-            for row in rows
-        ]
+            rows = self._db.execute(f"SELECT {_COLUMNS} FROM tokens ORDER BY created_at, id").fetchall()
+        return [TokenInfo.from_row(row) for row in rows]
 
     def close(self) -> None:
         with self._lock:

@@ -9,6 +9,18 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEVELOPMENT_PII_KEY = "crm-graph-development-key-not-for-production"
+MIN_SECRET_BYTES = 32
+NEW_SECRET_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+DEFAULT_UNMASK_PURPOSES = (
+    "complaint",
+    "customer_request",
+    "fraud_investigation",
+    "kyc_review",
+    "legal_request",
+    "regulatory_report",
+)
+
 
 class Backend(StrEnum):
     EMBEDDED = "embedded"
@@ -32,11 +44,20 @@ class Settings(BaseSettings):
     neo4j_timeout_seconds: float = Field(default=30.0, gt=0)
     batch_size: int = Field(default=5000, ge=1, le=100_000)
     pii_hash_key: SecretStr = Field(
-        default=SecretStr("crm-graph-development-key-not-for-production"),
+        default=SecretStr(DEVELOPMENT_PII_KEY),
         description=(
             "Key of the keyed hashes (HMAC) that replace resident ids, phones and card numbers. The default is for "
-            "development only: production MUST set CRM_GRAPH_PII_HASH_KEY to a long random secret, keep it out of "
-            "the repository, and never change it after a load (customer ids and matching derive from these hashes)."
+            "development only (crm-graph serve refuses it): production MUST set CRM_GRAPH_PII_HASH_KEY to a random "
+            "secret of at least 32 bytes, keep it out of the repository, and never change it after a load "
+            "(customer ids and matching derive from these hashes)."
+        ),
+    )
+    api_secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Secret the API's stub ids and cursor signatures derive from (at least 32 bytes), apart from the PII "
+            "key so that it can be rotated: a new value invalidates old cursors and stub ids, nothing else. "
+            "Unset: a random secret per server start. Servers behind one address must share one."
         ),
     )
     review_path: Path = Field(
@@ -66,6 +87,37 @@ class Settings(BaseSettings):
     api_store_timeout_seconds: float = Field(
         default=15.0, gt=0, description="A store call taking longer than this answers 503."
     )
+    api_token_days: int = Field(
+        default=90, ge=1, le=3650, description="Days an API token is valid for, unless issued with --days."
+    )
+    api_unmask_purposes: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_UNMASK_PURPOSES),
+        min_length=1,
+        description="Purposes an unmasking request may name (?purpose=); JSON list in CRM_GRAPH_API_UNMASK_PURPOSES.",
+    )
+    api_unmask_reason_min_chars: int = Field(
+        default=12, ge=1, le=200, description="Fewest characters (spaces not counted) of an unmasking reason."
+    )
+
+    def pii_key_problem(self) -> str | None:
+        """Why the PII hash key is not fit for serving real customer data, or None when it is."""
+        key = self.pii_hash_key.get_secret_value()
+        if key == DEVELOPMENT_PII_KEY:
+            return "CRM_GRAPH_PII_HASH_KEY is the public development key"
+        if len(key.encode()) < MIN_SECRET_BYTES:
+            return f"CRM_GRAPH_PII_HASH_KEY is shorter than {MIN_SECRET_BYTES} bytes"
+        return None
+
+    def api_secret_problem(self) -> str | None:
+        """Why the API secret is not fit for use, or None when it is (or unset: then a random one is used)."""
+        if self.api_secret_key is None:
+            return None
+        secret = self.api_secret_key.get_secret_value()
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            return f"CRM_GRAPH_API_SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes"
+        if secret == self.pii_hash_key.get_secret_value():
+            return "CRM_GRAPH_API_SECRET_KEY must differ from CRM_GRAPH_PII_HASH_KEY"
+        return None
 
 
 def _default_tiers() -> dict[str, float]:

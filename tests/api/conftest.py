@@ -205,6 +205,13 @@ def bank(store: GraphStore) -> GraphStore:
 
 
 @pytest.fixture
+def embedded_bank(embedded_store: GraphStore) -> GraphStore:
+    """The bank on the embedded store only, for tests of the API's own rules (keys, tokens, masks)."""
+    embedded_store.write(nodes=bank_nodes(), ties=bank_ties())
+    return embedded_store
+
+
+@pytest.fixture
 def tokens(api_settings: Settings) -> dict[str, str]:
     return issue_tokens(api_settings)
 
@@ -214,6 +221,10 @@ def client(api_settings: Settings, bank: GraphStore, tokens: dict[str, str]) -> 
     with CheckedClient(create_app(api_settings, bank)) as checked:
         checked.bodies = []
         yield checked
+
+
+UNMASK = {"unmask": "true", "purpose": "fraud_investigation", "reason": "fraud case 42 opened by risk"}
+"""Query parameters of an acceptable unmasking request."""
 
 
 def auth(token: str) -> dict[str, str]:
