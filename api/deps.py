@@ -21,6 +21,7 @@ from api.masking import display_name, is_person, public_customer, stub
 from api.models import CustomerPublic, CustomerStub, NodeRefPublic, RelatedCustomerPublic
 from api.pagination import Cursors
 from api.tokens import TokenRegistry
+from api.unmask import audit_purpose, checked_reason
 from graph.errors import InvalidRequest, NotFound, StoreUnavailable
 from graph.model import NodeLabel, NodeRecord, TieType
 from graph.settings import Settings
@@ -114,31 +115,27 @@ class View:
     reason: str | None
 
 
-def _looks_personal(text: str) -> bool:
-    run = 0
-    for char in text:
-        run = run + 1 if char.isdigit() else 0
-        if run >= 11:
-            return True
-    return False
-
-
 async def get_view(
+    services: ServicesDep,
     principal: PrincipalDep,
     unmask: Annotated[bool, Query(description="Show personal fields in clear; needs pii:unmask and a reason.")] = False,
+    purpose: Annotated[
+        str | None,
+        Query(max_length=64, description="Why personal fields are needed: one of the configured purposes."),
+    ] = None,
     reason: Annotated[
         str | None,
-        Query(min_length=5, max_length=200, description="Why personal fields are needed; written to the audit log."),
+        Query(
+            max_length=200,
+            description="The case in words (no identifying numbers); written to the audit log with the purpose.",
+        ),
     ] = None,
 ) -> View:
-    if reason is not None and _looks_personal(reason):
-        raise InvalidRequest("reason must not contain identification or phone numbers")
-    if unmask:
-        if not principal.has(Permission.UNMASK):
-            raise PermissionDenied("unmasking needs the pii:unmask permission")
-        if not reason:
-            raise InvalidRequest("unmask=true needs a reason")
-    return View(unmask=unmask, reason=reason)
+    if not unmask:
+        return View(unmask=False, reason=checked_reason(reason))
+    if not principal.has(Permission.UNMASK):
+        raise PermissionDenied("unmasking needs the pii:unmask permission")
+    return View(unmask=True, reason=audit_purpose(services.settings, purpose, reason))
 
 
 ViewDep = Annotated[View, Depends(get_view)]

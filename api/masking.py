@@ -4,6 +4,10 @@ Pure functions over flat field mappings (see :func:`api.wiring.flatten`). What i
 name (masked with :func:`loaders.identifiers.mask_name`), birth date (only the year shown), address
 (hidden). Phones and resident ids are stored only masked and hashed: the masked form is shown, the
 hashes never. Company names and credit codes are public registry data and are shown as they are.
+
+A resident id's mask is applied again on the way out (:func:`loaders.identifiers.mask_resident_id`
+keeps region and check character only), so that a store loaded under an earlier, looser mask shows
+no more than the current rule allows.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from api.models import CustomerPublic, CustomerStub
-from loaders.identifiers import keyed_hash, mask_name
+from loaders.identifiers import keyed_hash, mask_name, mask_resident_id
 
 STUB_PURPOSE = "api-opaque-id"
 
@@ -25,6 +29,10 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
+
+
+def _resident_id_mask(stored: Any) -> str | None:
+    return mask_resident_id(stored) if isinstance(stored, str) else None
 
 
 def is_person(fields: Mapping[str, Any]) -> bool:
@@ -63,7 +71,7 @@ def public_customer(fields: Mapping[str, Any], *, unmask: bool) -> CustomerPubli
         if isinstance(fields.get("consent_marketing"), bool)
         else None,
         phone_masked=_text(fields.get("phone_masked")),
-        resident_id_masked=_text(fields.get("resident_id_masked")),
+        resident_id_masked=_resident_id_mask(fields.get("resident_id_masked")),
         industry=_text(fields.get("industry")),
         credit_code=None if person else _text(fields.get("credit_code")),
         tier=_text(fields.get("tier")),

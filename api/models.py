@@ -60,7 +60,7 @@ class CustomerPublic(BaseModel):
     customer_since: str | None = Field(default=None, examples=["2015-06-01"])
     consent_marketing: bool | None = Field(default=None, examples=[True])
     phone_masked: str | None = Field(default=None, examples=["138****5678"])
-    resident_id_masked: str | None = Field(default=None, examples=["330106********123X"])
+    resident_id_masked: str | None = Field(default=None, examples=["330106***********X"])
     industry: str | None = Field(default=None, examples=[None])
     credit_code: str | None = Field(default=None, description="Companies only; public.", examples=[None])
     tier: str | None = Field(default=None, examples=["gold"])
@@ -401,7 +401,12 @@ class InteractionPublic(BaseModel):
     customer_id: str = Field(examples=["p1"])
     manager_id: str = Field(examples=["m1"])
     channel: Channel
-    summary: str
+    summary: str = Field(description="As stored: phone, resident-ID and card numbers in it are masked.")
+    masked: list[str] = Field(
+        default_factory=list,
+        description="Kinds of number masked in the summary on write: phone, resident_id, card, number.",
+        examples=[["phone"]],
+    )
     outcome: Outcome | None = None
     follow_up: date | None = None
     at: str = Field(examples=["2025-03-01T09:30:00+00:00"])

@@ -310,8 +310,14 @@ def mask_card(number: str) -> str:
 
 
 def mask_resident_id(id18: str) -> str:
-    """Keep the first 6 (region) and last 4 characters: '110105********002X'."""
-    return _mask_middle(id18, 6, 4)
+    """Keep the first 6 (region) and the last (check) character: '110105***********X'.
+
+    The birth date and the 3-digit sequence stay hidden: shown beside birth year and sex, the sequence
+    would leave only about 34 candidate numbers. Without it at least 365 x 500 / 11 (about 16,600)
+    remain; README "Security model" states the rule and tests/api/test_masking.py computes the bound.
+    The mask of a mask is the same mask, so masks stored by an earlier rule can be masked again.
+    """
+    return _mask_middle(id18, 6, 1)
 
 
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, status
 from api import wiring
 from api.access import Scope
 from api.deps import Cursor, PageSize, RequestContext, context_for
+from api.free_text import mask_identifiers
 from api.models import (
     ChurnContributorPublic,
     ChurnRiskPublic,
@@ -338,7 +339,8 @@ async def log_interaction(
         ctx.customer(customer_id)
         at = datetime.now(UTC).isoformat(timespec="seconds")
         interaction_id = f"int-{secrets.token_hex(8)}"
-        properties: dict[str, Any] = {"channel": interaction.channel.value, "summary": interaction.summary, "at": at}
+        summary = mask_identifiers(interaction.summary)  # stored masked: the graph never holds them in clear
+        properties: dict[str, Any] = {"channel": interaction.channel.value, "summary": summary.text, "at": at}
         if interaction.outcome is not None:
             properties["outcome"] = interaction.outcome.value
         if interaction.follow_up is not None:
@@ -356,7 +358,8 @@ async def log_interaction(
             customer_id=customer_id,
             manager_id=manager_id,
             channel=interaction.channel,
-            summary=interaction.summary,
+            summary=summary.text,
+            masked=[kind.value for kind in summary.kinds],
             outcome=interaction.outcome,
             follow_up=interaction.follow_up,
             at=at,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api.access import GRANTABLE, ROLE_PERMISSIONS, Permission, Role, permissions_for
-from tests.api.conftest import CheckedClient, auth
+from tests.api.conftest import UNMASK, CheckedClient, auth
 
 V1 = "/api/v1"
 OWN, OTHER = "p1", "p2"  # manager m1 manages p1; m2 manages p2
@@ -36,9 +36,9 @@ def test_unmasking_needs_permission_and_reason(client: CheckedClient, tokens: di
     assert masked["name"] == "王*" and masked["masked"] is True and masked["address"] is None
     assert masked["phone_masked"] == "138****5678"
     assert client.get(path, params={"unmask": "true"}, headers=auth(tokens["admin_unmask"])).status_code == 422
-    refused = client.get(path, params={"unmask": "true", "reason": "fraud case 42"}, headers=auth(tokens["admin"]))
+    refused = client.get(path, params=UNMASK, headers=auth(tokens["admin"]))
     assert refused.status_code == 403
-    shown = client.get(path, params={"unmask": "true", "reason": "fraud case 42"}, headers=auth(tokens["risk_unmask"]))
+    shown = client.get(path, params=UNMASK, headers=auth(tokens["risk_unmask"]))
     assert shown.status_code == 200
     customer = shown.json()["customer"]
     assert customer["name"] == "王伟" and customer["masked"] is False

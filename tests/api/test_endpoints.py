@@ -13,7 +13,7 @@ from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel, TieType
 from graph.settings import Settings
 from graph.store import GraphStore
-from tests.api.conftest import CheckedClient, api_settings_for, auth, bank_nodes, bank_ties, issue_tokens
+from tests.api.conftest import UNMASK, CheckedClient, api_settings_for, auth, bank_nodes, bank_ties, issue_tokens
 
 V1 = "/api/v1"
 
@@ -82,16 +82,14 @@ def test_logged_interaction_is_in_the_graph(client: CheckedClient, tokens: dict[
 
 def test_audit_records_reads_and_only_admin_reads_it(client: CheckedClient, tokens: dict[str, str]) -> None:
     client.get(f"{V1}/customers/p1", headers=auth(tokens["manager"]))
-    client.get(
-        f"{V1}/customers/p1", params={"unmask": "true", "reason": "fraud case 42"}, headers=auth(tokens["risk_unmask"])
-    )
+    client.get(f"{V1}/customers/p1", params=UNMASK, headers=auth(tokens["risk_unmask"]))
     assert client.get(f"{V1}/audit", headers=auth(tokens["risk"])).status_code == 403
     records = client.get(f"{V1}/audit", params={"customer_id": "p1"}, headers=auth(tokens["admin"])).json()["items"]
     assert [(r["actor"], r["endpoint"], r["unmasked"]) for r in records] == [
         ("manager", "get_customer", False),
         ("risk_unmask", "get_customer", True),
     ]
-    assert records[1]["purpose"] == "fraud case 42" and "王伟" not in str(records)
+    assert records[1]["purpose"] == "fraud_investigation: fraud case 42 opened by risk" and "王伟" not in str(records)
     by_actor = client.get(f"{V1}/audit", params={"actor": "m1"}, headers=auth(tokens["admin"])).json()["items"]
     assert [r["actor"] for r in by_actor] == ["manager"]
     later = client.get(f"{V1}/audit", params={"since": "2999-01-01T00:00:00"}, headers=auth(tokens["admin"]))
@@ -131,7 +129,7 @@ def test_revoked_token_is_refused_at_once(
 
 def test_search_pages_with_cursors(client: CheckedClient, tokens: dict[str, str]) -> None:
     headers = auth(tokens["admin_unmask"])  # names are searched only by a caller who sees them in clear
-    named = {"unmask": "true", "reason": "fraud case 42"}
+    named = UNMASK
     first = client.get(f"{V1}/customers", params={"q": "王", "page_size": 1, **named}, headers=headers).json()
     assert len(first["items"]) == 1 and first["next_cursor"] and first["total"] == 2
     second = client.get(

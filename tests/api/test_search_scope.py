@@ -15,7 +15,7 @@ from api.tokens import TokenRegistry
 from graph.settings import Settings
 from graph.store import GraphStore
 from queries.customers import search_customers_in_scope
-from tests.api.conftest import CheckedClient, api_settings_for, auth
+from tests.api.conftest import UNMASK, CheckedClient, api_settings_for, auth
 
 V1 = "/api/v1"
 BANK_SIZE = 150  # more than the old bank-wide cut of 100 before the book was filtered
@@ -109,7 +109,7 @@ def test_a_masked_caller_cannot_find_a_customer_by_name(search_client: tuple[Che
         for q in ("王伟华", "王", "伟"):
             found = _search(client, tokens[token], q=q)
             assert found["items"] == [] and found["total"] == 0, (token, q)
-    named = _search(client, tokens["risk_unmask"], q="王伟华", unmask="true", reason="fraud case 42")
+    named = _search(client, tokens["risk_unmask"], q="王伟华", **UNMASK)
     assert named["names_searched"] is True and named["total"] > 0
     assert all(item["name"] == "王伟华" for item in named["items"])
 

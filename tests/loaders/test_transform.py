@@ -110,7 +110,7 @@ def test_personal_identifiers_are_hashed_and_masked_never_clear() -> None:
     )
     assert row.properties == {
         "resident_id_hash": keyed_hash(RID, KEY, purpose="resident_id"),
-        "resident_id_masked": "110105********" + RID[-4:],
+        "resident_id_masked": "110105***********" + RID[-1:],
         "phone_hash": keyed_hash("13812345678", KEY, purpose="mobile"),
         "phone_masked": "138****5678",
         "card_hash": keyed_hash("6222021234567894", KEY, purpose="card_number"),
