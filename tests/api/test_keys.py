@@ -14,13 +14,14 @@ from api.cli import check_keys
 from graph.errors import ConfigurationError
 from graph.settings import DEVELOPMENT_PII_KEY, Settings
 from graph.store import GraphStore
-from tests.api.conftest import CheckedClient, api_settings_for, auth, issue_tokens
+from tests.api.conftest import UNMASK, CheckedClient, api_settings_for, auth, issue_tokens
 from tests.api.test_cli_stats import run_cli
 
 V1 = "/api/v1"
 # Keys and cursors are the API's own business; the store behind it does not matter, so the embedded one serves.
 REPOSITORY = Path(__file__).resolve().parents[2]
 STRONG = secrets.token_urlsafe(48)
+SEARCH = {"q": "王", "page_size": "1", **UNMASK}  # two customers by name: a first page with a cursor
 
 
 @pytest.mark.parametrize(
@@ -77,7 +78,7 @@ def _stub_ids_and_cursor(settings: Settings, store: GraphStore, tokens: dict[str
     with CheckedClient(create_app(settings, store)) as client:
         client.bodies = []
         network = client.get(f"{V1}/customers/p1/network", headers=auth(tokens["manager"])).json()
-        first = client.get(f"{V1}/customers", params={"q": "王", "page_size": 1}, headers=auth(tokens["admin"]))
+        first = client.get(f"{V1}/customers", params=SEARCH, headers=auth(tokens["admin_unmask"]))
     stubs = {item["stub"]["opaque_id"] for item in network["related"] if item["stub"]}
     assert stubs and first.json()["next_cursor"]
     return stubs, first.json()["next_cursor"]
@@ -95,9 +96,7 @@ def test_stub_ids_and_cursors_follow_the_api_secret_not_the_pii_key(tmp_path: Pa
     assert _stub_ids_and_cursor(after_rotation, embedded_bank, tokens)[0].isdisjoint(stubs)
     with CheckedClient(create_app(after_rotation, embedded_bank)) as client:
         client.bodies = []
-        stale = client.get(
-            f"{V1}/customers", params={"q": "王", "page_size": 1, "cursor": cursor}, headers=auth(tokens["admin"])
-        )
+        stale = client.get(f"{V1}/customers", params={**SEARCH, "cursor": cursor}, headers=auth(tokens["admin_unmask"]))
     assert stale.status_code == 422, stale.text
     assert stale.headers["content-type"].startswith("application/problem+json")
     assert stale.json()["detail"] == "cursor is not valid for this query"
