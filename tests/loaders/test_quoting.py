@@ -15,8 +15,10 @@ from graph.model import NodeLabel
 from graph.store import GraphStore
 from loaders.delimited import parse_csv
 from loaders.load import load_mapping
+from loaders.mapping import Source
 from loaders.quarantine import QuarantineReason, read_quarantine
 from loaders.raw import RawRecord
+from loaders.read import count_records, read_source
 
 PEOPLE_MAPPING = """
 version: 1
@@ -98,6 +100,23 @@ def test_records_and_blank_lines_cover_every_line_once() -> None:
         lines = ["id,name,city"] + [_random_line(rng) for _ in range(rng.randint(0, 30))]
         _, records = parse_csv(list(enumerate(lines, start=1)))
         _assert_lines_covered(lines, records)
+
+
+def test_rows_read_reconcile_with_the_lines_counted_on_the_bytes(tmp_path: Path) -> None:
+    """The progress count, made on the file's bytes apart from the parser, matches the lines the records hold."""
+    source = Source(name="s", system="core", path="a.csv", node="Person", key=["id"])
+    for seed in range(100):
+        rng = random.Random(seed)
+        lines = ["id,name,city"] + [_random_line(rng) for _ in range(rng.randint(0, 30))]
+        path = tmp_path / "a.csv"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="")
+        spanned = [
+            number
+            for record in read_source(source, path).records
+            for number in range(record.line, record.line + record.lines)
+            if lines[number - 1].strip()
+        ]
+        assert len(spanned) == count_records(source, path), lines
 
 
 def _assert_lines_covered(lines: list[str], records: list[RawRecord]) -> None:
