@@ -81,6 +81,28 @@ export async function get(path, params = {}, signal = undefined) {
   return body;
 }
 
+/** A list read page by page through the API's cursor: ``more()`` appends the next page to ``items``. */
+export class PagedList {
+  constructor(path, params = {}) {
+    this.path = path;
+    this.params = params;
+    this.items = [];
+    this.cursor = undefined; // null once the last page is read
+  }
+
+  get complete() {
+    return this.cursor === null;
+  }
+
+  async more() {
+    if (this.complete) return [];
+    const body = await get(this.path, { ...this.params, cursor: this.cursor });
+    this.items.push(...body.items);
+    this.cursor = body.next_cursor ?? null;
+    return body.items;
+  }
+}
+
 export async function getCsv(path, params = {}) {
   const response = await send(path, { ...params, format: "csv" }, "text/csv");
   const disposition = response.headers.get("Content-Disposition") || "";

@@ -24,9 +24,23 @@ export function barChart(items, { title = "", format = (v) => String(v), width =
     const length = Math.max(1, ((Number(item.value) || 0) / max) * span);
     chart.append(
       svg("text", { x: labelWidth - 6, y: y + 14, "text-anchor": "end" }, item.label),
-      svg("rect", { x: labelWidth, y: y + 3, width: length, height: row - 8, fill: item.colour ?? colour, rx: 2 }),
+      svg("rect", { x: labelWidth, y: y + 3, width: length, height: row - 8, fill: item.colour ?? colour, rx: 2, "data-value": item.value }),
       svg("text", { x: labelWidth + length + 4, y: y + 14, class: "bar-value" }, format(item.value)),
     );
   });
   return chart;
+}
+
+// Bin edges for sizes that spread over orders of magnitude (cluster or circle sizes): 1, 2, 3-4, 5-9, 10-19, ...
+const SIZE_EDGES = [1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+
+/** How many of ``sizes`` fall in each size band, from the smallest band used to the largest. */
+export function sizeBins(sizes) {
+  const bins = SIZE_EDGES.map((low, i) => {
+    const high = SIZE_EDGES[i + 1];
+    const label = high === undefined ? `≥${low}` : high - low === 1 ? String(low) : `${low}–${high - 1}`;
+    return { label, value: sizes.filter((size) => size >= low && (high === undefined || size < high)).length };
+  });
+  const used = bins.map((bin, i) => (bin.value ? i : null)).filter((i) => i !== null);
+  return used.length ? bins.slice(used[0], used.at(-1) + 1) : [];
 }

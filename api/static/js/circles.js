@@ -1,11 +1,12 @@
 // Guarantee circles (risk): customers guaranteeing each other in a cycle, listed and drawn one at a time.
 
-import { get } from "./api.js";
+import { PagedList } from "./api.js";
 import { $, clear, h } from "./dom.js";
 import { decorate, NetworkGraph, nodeOf } from "./graph.js";
 import { onLanguageChange, t } from "./i18n.js";
+import { report } from "./status.js";
 
-let circles = null;
+let circles = null; // the circles listed so far (PagedList)
 let circleGraph = null;
 
 export const drawnCircle = () => circleGraph;
@@ -25,8 +26,9 @@ function draw(circle) {
 function render() {
   const list = clear($("#circle-list"));
   if (!circles) return;
-  if (!circles.length) list.append(h("li", {}, t("circles.none")));
-  circles.forEach((circle, index) => {
+  $("#circles-more").hidden = circles.complete;
+  if (!circles.items.length) list.append(h("li", {}, t("circles.none")));
+  circles.items.forEach((circle, index) => {
     const names = circle.members.map((member) => nodeOf(member).name).join(" → ");
     list.append(
       h(
@@ -40,10 +42,19 @@ function render() {
 
 export async function openCircles() {
   if (circles === null) {
-    circles = (await get("/guarantee-circles", { page_size: 50 })).items;
+    circles = new PagedList("/guarantee-circles", { page_size: 50 });
+    await circles.more();
     render();
-    if (circles.length) draw(circles[0]);
+    if (circles.items.length) draw(circles.items[0]);
   }
 }
 
-onLanguageChange(render);
+export function initCircles() {
+  $("#circles-more").addEventListener("click", () =>
+    circles
+      .more()
+      .then(render)
+      .catch(report),
+  );
+  onLanguageChange(render);
+}

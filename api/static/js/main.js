@@ -7,7 +7,7 @@ import { forgetSearch, graph, initExplorer, restoreExplorer, showNetwork } from 
 import { applyTranslations, lang, onLanguageChange, setLanguage, t } from "./i18n.js";
 import { drawnCluster, initMarketing, openMarketing } from "./marketing.js";
 import { openPortfolio } from "./portfolio.js";
-import { drawnCircle, openCircles } from "./circles.js";
+import { drawnCircle, initCircles, openCircles } from "./circles.js";
 import { report } from "./status.js";
 
 const seesCustomers = () => session.may("customers:read:book") || session.may("customers:read:all");
@@ -88,6 +88,7 @@ function init() {
   for (const button of document.querySelectorAll("#tabs button")) button.addEventListener("click", () => openView(button.dataset.view));
   initExplorer();
   initMarketing();
+  initCircles();
   if (session.token) start();
   else showOnly("view-sign-in");
 }

@@ -1,15 +1,17 @@
 // Marketing: referral clusters (charts of size, assets and product penetration, a table, one cluster drawn
 // with the ties among its members) and a product's prospects, picked from the catalogue, with CSV export.
 
-import { enc, get, getCsv } from "./api.js";
+import { enc, get, getCsv, PagedList } from "./api.js";
 import { $, clear, downloadBlob, h, money, percent } from "./dom.js";
-import { barChart } from "./charts.js";
+import { barChart, sizeBins } from "./charts.js";
 import { decorate, NetworkGraph } from "./graph.js";
 import { categoryName, onLanguageChange, segmentName, t, tierName } from "./i18n.js";
 import { report } from "./status.js";
 
-const CHARTED = 12; // clusters in the size and assets charts
-let clusters = [];
+const CHARTED = 12; // clusters in the assets chart (the largest by assets)
+const PAGE_SIZE = 50;
+let clusterPages = null; // the clusters listed so far (PagedList)
+let chosenCluster = null;
 let clusterGraph = null;
 let shownCluster = null; // the body of GET /clusters/{id}
 let prospects = null;
@@ -20,19 +22,21 @@ export function drawnCluster() {
 }
 
 function renderClusters() {
-  const charted = clusters.slice(0, CHARTED);
+  const clusters = clusterPages.items;
   clear($("#cluster-chart")).append(
     barChart(
-      charted.map((cluster) => ({ label: cluster.label ?? cluster.id, value: cluster.size ?? 0, colour: "#fb8c00" })),
-      { title: t("clusters.chart") },
+      sizeBins(clusters.map((cluster) => cluster.size ?? 0)).map((bin) => ({ ...bin, colour: "#fb8c00" })),
+      { title: t("clusters.chart", { n: clusters.length }) },
     ),
   );
+  const largest = [...clusters].sort((a, b) => (b.total_aum ?? 0) - (a.total_aum ?? 0)).slice(0, CHARTED);
   clear($("#cluster-assets-chart")).append(
     barChart(
-      charted.map((cluster) => ({ label: cluster.label ?? cluster.id, value: cluster.total_aum ?? 0, colour: "#1d5fa7" })),
+      largest.map((cluster) => ({ label: cluster.label ?? cluster.id, value: cluster.total_aum ?? 0, colour: "#1d5fa7" })),
       { title: t("clusters.assets_chart"), format: money },
     ),
   );
+  $("#clusters-more").hidden = clusterPages.complete;
   const table = clear($("#cluster-table"));
   table.append(
     h(
@@ -54,7 +58,11 @@ function renderClusters() {
       clusters.map((cluster) =>
         h(
           "tr",
-          { class: "clickable", dataset: { clusterId: cluster.id }, onclick: () => showCluster(cluster.id).catch(report) },
+          {
+            class: cluster.id === chosenCluster ? "clickable chosen" : "clickable",
+            dataset: { clusterId: cluster.id },
+            onclick: () => showCluster(cluster.id).catch(report),
+          },
           h("td", {}, cluster.label ?? cluster.id),
           h("td", { class: "num" }, cluster.size ?? "–"),
           h("td", { class: "num" }, money(cluster.total_aum)),
@@ -92,6 +100,8 @@ function renderCluster() {
 /** A cluster drawn as a graph: its most central members (masked stubs) and the ties among them. */
 async function showCluster(clusterId) {
   shownCluster = await get(`/clusters/${enc(clusterId)}`, { page_size: 200 });
+  chosenCluster = clusterId;
+  for (const row of document.querySelectorAll("#cluster-table tbody tr")) row.classList.toggle("chosen", row.dataset.clusterId === clusterId);
   renderCluster();
   if (!clusterGraph) {
     clusterGraph = new NetworkGraph($("#cluster-graph"));
@@ -101,6 +111,7 @@ async function showCluster(clusterId) {
   for (const member of shownCluster.members) clusterGraph.addNode({ id: member.opaque_id, name: member.name, stub: true });
   for (const tie of shownCluster.ties) clusterGraph.addEdge(tie.source, tie.target, tie.type, { directed: tie.type === "REFERRED" });
   clusterGraph.layout({ refine: true });
+  $("#cluster-detail").scrollIntoView({ block: "nearest" }); // beside the list, in view
 }
 
 function renderProspects() {
@@ -174,8 +185,9 @@ function renderProducts() {
 export async function openMarketing(session) {
   $("#clusters-section").hidden = !session.may("clusters:read");
   $("#prospects-section").hidden = !session.may("prospects:read");
-  if (session.may("clusters:read") && !clusters.length) {
-    clusters = (await get("/clusters", { page_size: 50 })).items;
+  if (session.may("clusters:read") && !clusterPages) {
+    clusterPages = new PagedList("/clusters", { page_size: PAGE_SIZE });
+    await clusterPages.more();
     renderClusters();
   }
   if (session.may("prospects:read") && session.may("products:read") && !products.length) {
@@ -187,8 +199,14 @@ export async function openMarketing(session) {
 export function initMarketing() {
   $("#prospects-form").addEventListener("submit", findProspects);
   $("#prospects-export").addEventListener("click", exportProspects);
+  $("#clusters-more").addEventListener("click", () =>
+    clusterPages
+      .more()
+      .then(renderClusters)
+      .catch(report),
+  );
   onLanguageChange(() => {
-    if (clusters.length) renderClusters();
+    if (clusterPages) renderClusters();
     renderCluster();
     renderProspects();
     if (products.length) renderProducts();

@@ -1,0 +1,62 @@
+"""Marketing and circles: every page of clusters reachable through the API's cursor, their sizes as a
+histogram, and the chosen cluster drawn beside its list, in view."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.explorer.conftest import Bank, shot, sign_in
+
+pytestmark = pytest.mark.browser
+
+IN_VIEW = """selector => {
+    const box = document.querySelector(selector).getBoundingClientRect();
+    return box.top >= 0 && box.bottom <= window.innerHeight && box.left >= 0 && box.right <= window.innerWidth;
+}"""
+
+
+def all_clusters(bank: Bank) -> list[dict[str, Any]]:
+    clusters: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"page_size": 200}
+    with bank.api("marketing") as api:
+        while True:
+            body = api.get("/clusters", params=params).json()
+            clusters += body["items"]
+            if not body["next_cursor"]:
+                return clusters
+            params["cursor"] = body["next_cursor"]
+
+
+def test_every_cluster_page_is_reachable_and_the_chosen_cluster_is_drawn_in_view(page: Any, bank: Bank) -> None:
+    # Pages of four, so that the bank's clusters take several.
+    page.route(
+        re.compile(r"/api/v1/clusters\?"),
+        lambda route: route.continue_(url=route.request.url.replace("page_size=50", "page_size=4")),
+    )
+    sign_in(page, bank.tokens["marketing"])
+    page.wait_for_selector("#cluster-table tbody tr")
+    expected = all_clusters(bank)
+    assert len(expected) > 4, "the bank has more clusters than one page"
+    rows = page.locator("#cluster-table tbody tr")
+    while page.is_visible("#clusters-more"):
+        shown = rows.count()
+        page.click("#clusters-more")
+        page.wait_for_function("n => document.querySelectorAll('#cluster-table tbody tr').length > n", arg=shown)
+    assert [rows.nth(i).get_attribute("data-cluster-id") for i in range(rows.count())] == [c["id"] for c in expected]
+
+    # The sizes as a histogram: bands of sizes, each counting its clusters; every listed cluster counted once.
+    bars = page.locator("#cluster-chart svg rect")
+    counts = [int(bars.nth(i).get_attribute("data-value")) for i in range(bars.count())]
+    assert sum(counts) == len(expected) and len(counts) < len(expected)
+
+    # The last cluster of the list, clicked, is drawn beside it and in view.
+    last = expected[-1]["id"]
+    page.click(f"#cluster-table tbody tr[data-cluster-id='{last}']")
+    page.wait_for_function("() => window.crmGraph.cluster().nodes.length > 0")
+    assert page.evaluate(IN_VIEW, "#cluster-graph")
+    assert page.evaluate(IN_VIEW, f"#cluster-table tbody tr[data-cluster-id='{last}']")
+    assert "客户等级" in page.inner_text("#cluster-detail .legend")
+    shot(page, "marketing-cluster-in-view")
