@@ -14,11 +14,12 @@ manager            customers:read:book, network:read,                    --
 marketing          clusters:read, prospects:read, products:read          --
 risk               customers:read:all, network:read, churn:read,         pii:unmask
                    clusters:read, managers:read, portfolio:read:all,
-                   guarantee-circles:read, products:read
+                   guarantee-circles:read, products:read, models:read
 admin              every permission but pii:unmask,                      pii:unmask
                    interactions:write and the :book/:own scopes
 service            none                                                  any but audit:read,
-                                                                         pii:unmask, interactions:write
+                                                                         pii:unmask, interactions:write,
+                                                                         models:read
 =================  ===================================================  ===========================
 
 Scopes: ``customers:read:book`` shows only the customers the token's manager MANAGES; a customer
@@ -63,6 +64,7 @@ class Permission(StrEnum):
     GUARANTEE_CIRCLES = "guarantee-circles:read"
     PRODUCTS = "products:read"
     AUDIT = "audit:read"
+    MODELS = "models:read"
     UNMASK = "pii:unmask"
 
 
@@ -83,6 +85,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PORTFOLIO_ALL,
             P.GUARANTEE_CIRCLES,
             P.PRODUCTS,
+            P.MODELS,
         }
     ),
     Role.ADMIN: frozenset(set(Permission) - {P.UNMASK, P.INTERACTIONS_WRITE, P.CUSTOMERS_BOOK, P.PORTFOLIO_OWN}),
@@ -96,7 +99,7 @@ GRANTABLE: dict[Role, frozenset[Permission]] = {
     Role.RISK: frozenset({P.UNMASK}),
     Role.ADMIN: frozenset({P.UNMASK}),
     Role.SERVICE: frozenset(
-        set(Permission) - {P.AUDIT, P.UNMASK, P.INTERACTIONS_WRITE, P.CUSTOMERS_BOOK, P.PORTFOLIO_OWN}
+        set(Permission) - {P.AUDIT, P.UNMASK, P.INTERACTIONS_WRITE, P.CUSTOMERS_BOOK, P.PORTFOLIO_OWN, P.MODELS}
     ),
 }
 """Permissions that may be added to a role's when a token is issued."""
@@ -124,6 +127,7 @@ ENDPOINTS: dict[str, frozenset[Permission]] = {
     "get_portfolio": frozenset(),
     "list_guarantee_circles": frozenset({P.GUARANTEE_CIRCLES}),
     "list_audit": frozenset({P.AUDIT}),
+    "get_models": frozenset({P.MODELS}),
 }
 """Permissions each endpoint needs. Customer endpoints also need one of :data:`CUSTOMER_READ`."""
 

@@ -485,6 +485,7 @@ def analyze(backend: BackendOption = None) -> None:
     for name, count in (*report.tiers.items(), *report.stages.items()):
         table.add_row(name, f"{count:,}")
     table.add_row("referral clusters", f"{report.clusters:,}")
+    table.add_row("churn model", f"{report.churn_model.model}: {report.churn_model.reason}")
     for step, seconds in report.seconds.items():
         table.add_row(f"[dim]{step} (s)[/dim]", f"{seconds:.2f}")
     CommandConsole().print(table)

@@ -50,6 +50,7 @@ def demo_settings(base: Settings, folder: Path) -> Settings:
             "review_path": folder / "review.json",
             "api_tokens_path": folder / "tokens.sqlite",
             "api_audit_path": folder / "audit.sqlite",
+            "model_card_path": folder / "model-card.json",
         }
     )
 

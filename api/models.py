@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.audit import AuditRecord
 from graph.ties import TieRegistry
+from queries.analytics.model_card import ModelCard
 
 _OUT = ConfigDict(extra="ignore")
 
@@ -428,6 +429,12 @@ class MePublic(BaseModel):
 
 class HealthPublic(BaseModel):
     status: str = Field(examples=["ok"])
+
+
+class ModelsPublic(BaseModel):
+    """The models behind the analytics' scores."""
+
+    churn: ModelCard
 
 
 class ReadyPublic(BaseModel):

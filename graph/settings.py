@@ -68,6 +68,10 @@ class Settings(BaseSettings):
         default=None,
         description="Optional YAML file overriding the default influence weight of tie types.",
     )
+    model_card_path: Path = Field(
+        default=Path("data/model-card.json"),
+        description="The churn model card crm-graph analyze writes (fitted or defaults, window, weights, backtest).",
+    )
     analytics: AnalyticsSettings = Field(
         default_factory=lambda: AnalyticsSettings(),
         description="Thresholds, margins and weights of crm-graph analyze (JSON in CRM_GRAPH_ANALYTICS).",

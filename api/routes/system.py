@@ -1,4 +1,4 @@
-"""Health, readiness, metrics and the audit log."""
+"""Health, readiness, metrics, the audit log and the model card."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from fastapi.responses import Response
 
 from api.audit import search_term_hash
 from api.deps import Cursor, PageSize, PrincipalDep, RequestContext, ServicesDep, context_for
-from api.models import AuditPage, HealthPublic, MePublic, ReadyPublic
+from api.models import AuditPage, HealthPublic, MePublic, ModelsPublic, ReadyPublic
 from api.problems import problem_responses
-from graph.errors import StoreUnavailable
+from graph.errors import NotFound, StoreUnavailable
+from queries.analytics.model_card import ModelCard, read_model_card
 
 router = APIRouter(tags=["operations"])
 
@@ -96,3 +97,14 @@ async def list_audit(
     )
     following = ctx.services.cursors.encode(records[size - 1].seq, binding) if len(records) > size else None
     return AuditPage(items=records[:size], next_cursor=following)
+
+
+@router.get("/models", summary="The analytics' models", responses=problem_responses(401, 403, 429))
+async def get_models(ctx: Annotated[RequestContext, Depends(context_for("get_models"))]) -> ModelsPublic:
+    """Which churn model ``crm-graph analyze`` used: fitted (on which months, with its tie-type weights and
+    backtest) or the hand-set defaults and why. Risk and admin only."""
+    try:
+        card = read_model_card(ctx.services.settings.model_card_path)
+    except NotFound:
+        card = ModelCard(model="none", reason="crm-graph analyze has not run on this store yet")
+    return ModelsPublic(churn=card)

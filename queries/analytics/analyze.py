@@ -26,6 +26,8 @@ from graph.ties import TieRegistry
 from queries.analytics.churn import ChurnScores, churn_scores
 from queries.analytics.community import pagerank, referral_communities, stable_cluster_ids
 from queries.analytics.frames import FloatArray, GraphFrames, read_frames
+from queries.analytics.model_card import ModelCard, write_model_card
+from queries.analytics.training import fitted_churn
 from queries.analytics.value import CustomerValue, customer_value
 
 ANALYTICS_VERSION = "1"
@@ -47,6 +49,7 @@ class AnalyzeReport(BaseModel):
     clusters: int
     tiers: dict[str, int]
     stages: dict[str, int]
+    churn_model: ModelCard
     seconds: dict[str, float]
 
 
@@ -60,6 +63,7 @@ class AnalyticsResult:
     pagerank: FloatArray
     cluster_ids: list[str | None]
     clusters: int
+    churn_model: ModelCard
 
 
 def compute(
@@ -70,7 +74,8 @@ def compute(
     mark("value")
     value = customer_value(frames, settings)
     mark("churn")
-    churn = churn_scores(frames, value, settings)
+    fitted, card = fitted_churn(frames, settings)
+    churn = fitted or churn_scores(frames, value, settings)
     mark("pagerank")
     rank = pagerank(frames, settings.pagerank_damping)
     mark("clusters")
@@ -81,7 +86,7 @@ def compute(
     for cluster_id, members in zip(ids, communities, strict=True):
         for member in members:
             cluster_ids[member] = cluster_id
-    return AnalyticsResult(frames, value, churn, rank, cluster_ids, len(communities))
+    return AnalyticsResult(frames, value, churn, rank, cluster_ids, len(communities), card)
 
 
 def co_holdings(frames: GraphFrames) -> list[dict[str, Any]]:
@@ -200,6 +205,8 @@ def analyze(
             written += len(batch)
         report_progress("write", written, frames.size)
     step("done")
+    if isinstance(settings, Settings):
+        write_model_card(settings.model_card_path, result.churn_model)
     return AnalyzeReport(
         analytics_version=ANALYTICS_VERSION,
         analytics_at=analytics_at,
@@ -208,6 +215,7 @@ def analyze(
         accounts=len(frames.accounts),
         ties=len(frames.tie_source),
         clusters=result.clusters,
+        churn_model=result.churn_model,
         tiers=dict(sorted(Counter(result.value.tier).items())),
         stages=dict(sorted(Counter(result.value.stage).items())),
         seconds=seconds,

@@ -228,19 +228,22 @@ def cross_sell_scores(
         "popularity": np.broadcast_to(test.holdings.mean(axis=0), test.holdings.shape).copy(),
         "segment": test_share,
         "cooccurrence": test_confidence,
-        "model": test_confidence.copy(),
-        "own_model": test_confidence.copy(),
+        "model": np.zeros(test.holdings.shape),
+        "own_model": np.zeros(test.holdings.shape),
     }
     fitted: dict[str, Any] = {}
     for number, product_id in enumerate(test.products):
         rows = train_candidates[:, number]
         if not rows.any():
             continue
+        label = train_label[rows, number]
+        # A product too rarely taken up to fit scores its past take-up rate: on the scale of the fitted ones.
+        for name in ("model", "own_model"):
+            scores[name][:, number] = label.mean()
         train_table = _product_table(train, number, train_confidence, train_share)[rows]
         test_table = _product_table(test, number, test_confidence, test_share)
         network_columns = [c for c in train_table.columns if c.startswith("holders_") or c.startswith("holder_share")]
         own_columns = [c for c in train_table.columns if c not in network_columns]
-        label = train_label[rows, number]
         for name, columns in (("model", own_columns + network_columns), ("own_model", own_columns)):
             model = fit(train_table.reset_index(drop=True), label, columns)
             if model is not None:

@@ -16,39 +16,16 @@ from graph.embedded import EmbeddedStore
 from graph.errors import InvalidRequest
 from graph.neo4j_store import Neo4jStore
 from graph.settings import AnalyticsSettings
-from graph.store import GraphStore
-from loaders.generator import generate
-from loaders.load import load_mapping
 from queries.analytics.backtest import BacktestReport, backtest, opened_between, rank_quality, windows
 from queries.analytics.frames import GraphFrames, read_frames
+from tests.analytics.generated import fitted_scores_of, load_generated_bank
 
-CUSTOMERS = 1500
-SEED = 5
 SETTINGS = AnalyticsSettings()
 
 
-def load_bank(store: GraphStore, folder: Path, report: str) -> None:
-    load_mapping(store, folder / "mapping.yaml", folder / report)
-
-
 @pytest.fixture(scope="module")
-def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("bank")
-    generate(CUSTOMERS, SEED, folder)
-    with EmbeddedStore(folder / "store.sqlite") as store:
-        load_bank(store, folder, "report-embedded")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def frames(bank: Path) -> GraphFrames:
-    with EmbeddedStore(bank / "store.sqlite", read_only=True) as store:
-        return read_frames(store)
-
-
-@pytest.fixture(scope="module")
-def report(frames: GraphFrames) -> BacktestReport:
-    return backtest(frames, SETTINGS, cut=16)
+def report(generated_frames: GraphFrames) -> BacktestReport:
+    return backtest(generated_frames, SETTINGS, cut=16)
 
 
 def _interval_holds(figures: dict, name: str) -> None:
@@ -83,7 +60,8 @@ def test_cross_sell_compares_the_model_with_three_baselines(report: BacktestRepo
         assert 0.0 <= figures["model"] <= 1.0
 
 
-def test_the_cut_forgets_accounts_opened_after_it(frames: GraphFrames) -> None:
+def test_the_cut_forgets_accounts_opened_after_it(generated_frames: GraphFrames) -> None:
+    frames = generated_frames
     cut = frames.cut(16)
     opened = cut.accounts["opened"].to_numpy(dtype="datetime64[D]")[cut.owner_account]
     assert (opened[~np.isnat(opened)] <= np.datetime64("2024-04-30")).all()
@@ -111,8 +89,8 @@ def test_rank_quality_counts_hits_recall_and_average_precision() -> None:
     assert quality["map_at_5"][0] == pytest.approx((1 / 2) / 2)
 
 
-def test_backtest_command_prints_json_and_refuses_a_bad_cut(bank: Path) -> None:
-    env = {**os.environ, "CRM_GRAPH_EMBEDDED_PATH": str(bank / "store.sqlite"), "COLUMNS": "60"}
+def test_backtest_command_prints_json_and_refuses_a_bad_cut(generated_bank: Path) -> None:
+    env = {**os.environ, "CRM_GRAPH_EMBEDDED_PATH": str(generated_bank / "store.sqlite"), "COLUMNS": "60"}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -132,6 +110,11 @@ def test_backtest_command_prints_json_and_refuses_a_bad_cut(bank: Path) -> None:
 
 
 @pytest.mark.neo4j
-def test_backtest_agrees_across_backends(bank: Path, report: BacktestReport, neo4j_store: Neo4jStore) -> None:
-    load_bank(neo4j_store, bank, "report-neo4j")
+def test_backtest_and_fitted_scores_agree_across_backends(
+    generated_bank: Path, report: BacktestReport, neo4j_store: Neo4jStore
+) -> None:
+    load_generated_bank(neo4j_store, generated_bank, "report-neo4j")
     assert backtest(read_frames(neo4j_store), SETTINGS, cut=16) == report
+    with EmbeddedStore(generated_bank / "store.sqlite", read_only=True) as embedded:
+        embedded_scores = fitted_scores_of(read_frames(embedded))
+    assert fitted_scores_of(read_frames(neo4j_store)) == embedded_scores

@@ -164,6 +164,7 @@ def api_settings_for(directory: Path, **overrides: Any) -> Settings:
         embedded_path=directory / "store.sqlite",
         api_tokens_path=directory / "tokens.sqlite",
         api_audit_path=directory / "audit.sqlite",
+        model_card_path=directory / "model-card.json",
         **overrides,
     )
 

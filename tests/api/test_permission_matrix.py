@@ -67,6 +67,7 @@ MATRIX: dict[tuple[str, str], Needs] = {
         customers=True, any_of=frozenset({P.PORTFOLIO_ALL, P.PORTFOLIO_OWN})
     ),
     ("GET", "/guarantee-circles"): needs(P.GUARANTEE_CIRCLES),
+    ("GET", "/models"): needs(P.MODELS),
 }
 """Every route of the OpenAPI document (under /api/v1) and what it needs."""
 
@@ -91,7 +92,17 @@ HOLDS: dict[Role, frozenset[Permission]] = {
     ),
     Role.MARKETING: frozenset({P.CLUSTERS, P.PROSPECTS, P.PRODUCTS}),
     Role.RISK: frozenset(
-        {P.CUSTOMERS_ALL, P.NETWORK, P.CHURN, P.CLUSTERS, P.MANAGERS, P.PORTFOLIO_ALL, P.GUARANTEE_CIRCLES, P.PRODUCTS}
+        {
+            P.CUSTOMERS_ALL,
+            P.NETWORK,
+            P.CHURN,
+            P.CLUSTERS,
+            P.MANAGERS,
+            P.PORTFOLIO_ALL,
+            P.GUARANTEE_CIRCLES,
+            P.PRODUCTS,
+            P.MODELS,
+        }
     ),
     Role.ADMIN: frozenset(
         {
@@ -106,6 +117,7 @@ HOLDS: dict[Role, frozenset[Permission]] = {
             P.GUARANTEE_CIRCLES,
             P.PRODUCTS,
             P.AUDIT,
+            P.MODELS,
         }
     ),
     Role.SERVICE: frozenset(),

@@ -1,0 +1,126 @@
+"""The churn model ``crm-graph analyze`` fits on the loaded bank, and the model card that describes it.
+
+With enough history (``HORIZON_MONTHS`` of outcomes plus ``MIN_HISTORY_MONTHS`` before them) analyze learns
+from the bank itself: features as of the month-end ``HORIZON_MONTHS`` before the latest, labels = who left
+since; the fitted model then scores every customer on today's features. With twice that history it also
+backtests the same recipe one horizon earlier, the card carries those figures, and a fitted model that ranks
+leavers worse there than the hand-set defaults (ROC AUC) is not used. Without enough history, with too few
+customers leaving, or after such a backtest, the documented hand-set defaults score churn and the card says why.
+
+Scores written back: ``churn_risk`` is the own + network model's probability of leaving within the horizon,
+``churn_risk_own`` the own-only model's, ``churn_risk_network`` what the network adds (never below 0).
+Contributors are the churned neighbours, each with its share of the positive log-odds the fitted tie-type
+terms give it: a recently churned neighbour along a tie type brings that type's fitted weight, and the
+churned neighbours of one type share that type's "churned neighbours" term equally.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graph.errors import InvalidRequest
+from graph.settings import AnalyticsSettings
+from queries.analytics.backtest import MIN_HISTORY_MONTHS, churn_backtest
+from queries.analytics.churn import ChurnScores, top_contributors
+from queries.analytics.features import Snapshot, recently_churned, snapshot
+from queries.analytics.frames import FloatArray, GraphFrames
+from queries.analytics.model_card import HORIZON_MONTHS, ModelCard
+from queries.analytics.models import FittedModel, fit
+
+BACKTEST_SEED = 0
+
+
+def fitted_churn(frames: GraphFrames, settings: AnalyticsSettings) -> tuple[ChurnScores | None, ModelCard]:
+    """Churn scores from models fitted on the bank's last ``HORIZON_MONTHS`` months, or None (and why not)."""
+    months = frames.months
+    if months < HORIZON_MONTHS + MIN_HISTORY_MONTHS:
+        return None, ModelCard(
+            model="hand-set defaults",
+            reason=f"{months} months of balances; fitting needs {HORIZON_MONTHS + MIN_HISTORY_MONTHS}",
+        )
+    tie_types = sorted(set(frames.tie_type.tolist()))
+    ends = frames.month_ends()
+    cut = months - HORIZON_MONTHS
+    before = snapshot(frames.cut(cut), settings, tie_types)
+    now = snapshot(frames, settings, tie_types)
+    rows = before.active
+    label = now.value.churned[rows]
+    table = pd.concat([before.own, before.network], axis=1)[rows].reset_index(drop=True)
+    own = fit(table, label, list(before.own.columns))
+    full = fit(table, label, list(before.own.columns) + list(before.network.columns))
+    if own is None or full is None:
+        return None, ModelCard(
+            model="hand-set defaults",
+            reason=f"{int(label.sum())} of {int(rows.sum())} customers left after {ends[cut - 1]:%Y-%m}; "
+            "too few to fit a model",
+        )
+    card = ModelCard(
+        model="fitted logistic regression",
+        reason=f"trained on features as of {ends[cut - 1]:%Y-%m} and who left by {ends[-1]:%Y-%m}",
+        features_as_of=f"{ends[cut - 1]:%Y-%m}",
+        outcomes_until=f"{ends[-1]:%Y-%m}",
+        trained_on={"customers": int(rows.sum()), "churned": int(label.sum())},
+        features=full.columns,
+        tie_weights={tie: full.weights[f"recently_churned_{tie}"] for tie in tie_types},
+        own_weights={name: full.weights[name] for name in before.own.columns},
+        backtest=_backtest(frames, settings, tie_types, before, now),
+    )
+    auc = (card.backtest or {}).get("auc")
+    if auc and auc["network"] < auc["default"]:
+        # A fitted model that ranks leavers worse than the documented defaults did must not replace them.
+        return None, card.model_copy(
+            update={
+                "model": "hand-set defaults",
+                "reason": f"the model fitted on features as of {ends[cut - 1]:%Y-%m} backtested below the "
+                f"defaults (ROC AUC {auc['network']:.3f} against {auc['default']:.3f}); defaults kept",
+            }
+        )
+    return scores_from(now, own, full), card
+
+
+def _backtest(
+    frames: GraphFrames, settings: AnalyticsSettings, tie_types: list[str], test: Snapshot, now: Snapshot
+) -> dict[str, Any] | None:
+    """The same recipe one horizon earlier, scored on the last horizon; None without the history for it."""
+    start = frames.months - 2 * HORIZON_MONTHS
+    if start < MIN_HISTORY_MONTHS:
+        return None
+    train = snapshot(frames.cut(start), settings, tie_types)
+    try:
+        figures = churn_backtest(train, test, now.value.churned, settings, BACKTEST_SEED)
+    except InvalidRequest as error:  # too few leavers in a window: the card says so instead of figures
+        return {"not_scored": str(error)}
+    return {key: figures[key] for key in ("customers_scored", "churned_after_cut", "lift_at_5pct", "auc", "pr_auc")}
+
+
+def scores_from(shot: Snapshot, own_model: FittedModel, full_model: FittedModel) -> ChurnScores:
+    """Scores and contributors of every customer from the fitted models (churned customers score 1)."""
+    table = pd.concat([shot.own, shot.network], axis=1)
+    churned = shot.value.churned
+    risk = np.where(churned, 1.0, full_model.predict(table))
+    own = np.where(churned, 1.0, own_model.predict(table))
+    network = np.where(churned, 0.0, np.clip(risk - own, 0.0, 1.0))
+    contribution = _tie_contributions(shot, full_model)
+    contributors, contributor_ties, shares = top_contributors(shot.frames, shot.ties, contribution, churned)
+    return ChurnScores(own, network, risk, contributors, contributor_ties, shares)
+
+
+def _tie_contributions(shot: Snapshot, model: FittedModel) -> FloatArray:
+    """Positive log-odds each directed tie brings its target through the fitted tie-type terms."""
+    weights = model.weights
+    ties, n = shot.ties, shot.frames.size
+    churned = shot.value.churned
+    recent = recently_churned(shot.frames, churned)
+    contribution = np.zeros(len(ties.source))
+    for tie_type in shot.tie_types:
+        chosen = (ties.type == tie_type) & churned[ties.source]
+        per_recent = max(weights.get(f"recently_churned_{tie_type}", 0.0), 0.0)
+        per_type = max(weights.get(f"churned_{tie_type}", 0.0), 0.0)
+        count = np.bincount(ties.target[chosen], minlength=n).astype(np.float64)
+        # log1p(count) split equally among the churned neighbours of this type
+        share = np.divide(np.log1p(count), count, out=np.zeros(n), where=count > 0)
+        contribution[chosen] = per_type * share[ties.target[chosen]] + per_recent * recent[ties.source[chosen]]
+    return contribution
