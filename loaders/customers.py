@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.model import NodeLabel, TieType
+from graph.model import NodeLabel, NodeRecord, TieType
+from graph.store import GraphStore
 from loaders.context import LoadContext, Pending, node_row, row_key, tie_row
-from loaders.mapping import Source
+from loaders.mapping import ResolveMode, Source
 from loaders.quarantine import QuarantineReason
 from loaders.read import RawRecord
 from loaders.report import SourceReport
-from loaders.resolve import CustomerRecord, resolve
+from loaders.resolve import CustomerRecord, national_customer_id, resolve
 from loaders.review import ReviewList
-from loaders.survivorship import combine, record_values, source_ranks, survivor_order
+from loaders.survivorship import KEPT_FIELDS, combine, record_values, source_ranks, survivor_order
 from loaders.transform import RowProblem, RowTransform
+
+LOOK_UP_AT_MOST = 1000
+"""Earlier records fetched one by one up to this many; past it one pass over every SourceRecord is cheaper."""
 
 
 @dataclass
@@ -34,7 +38,11 @@ class CustomerBatch:
 
 
 def customer_batches(
-    records: list[CustomerRecord], customer_ids: list[str], batch_size: int, ranks: Mapping[str, int] | None = None
+    records: list[CustomerRecord],
+    customer_ids: list[str],
+    batch_size: int,
+    ranks: Mapping[str, int] | None = None,
+    earlier: Mapping[str, list[CustomerRecord]] | None = None,
 ) -> list[CustomerBatch]:
     """The writes of resolved customer records, in the order they must be made. Pure.
 
@@ -42,14 +50,18 @@ def customer_batches(
     (``loaders.survivorship``; ``ranks`` from the mapping's ``source_priority``), keeping the other
     values of name, birth date, address and phone as aliases, and is written once, in the batch of
     its first record; every record adds its SourceRecord node (with the values it carried) and a
-    FROM_SOURCE tie. Batches follow the records' order and hold one source each, so a customer node
-    is always written in the same or an earlier batch than any lineage tie pointing at it. (Keeping
-    one open batch per source and flushing them as each filled up let a second source's full batch
-    be written before the first source's last partial one, which held the customer:
-    ``MissingEndpoint`` on large loads.)
+    FROM_SOURCE tie. ``earlier`` holds, per customer, its records from earlier loads that this load
+    does not hold (their SourceRecord values): they take part in the survivorship as records read
+    before this load's, and are not written again. Batches follow the records' order and hold one
+    source each, so a customer node is always written in the same or an earlier batch than any
+    lineage tie pointing at it. (Keeping one open batch per source and flushing them as each filled
+    up let a second source's full batch be written before the first source's last partial one,
+    which held the customer: ``MissingEndpoint`` on large loads.)
     """
     members: dict[str, list[CustomerRecord]] = defaultdict(list)
     for record, customer_id in zip(records, customer_ids, strict=True):
+        if customer_id not in members and earlier and customer_id in earlier:
+            members[customer_id].extend(earlier[customer_id])
         members[customer_id].append(record)
     combined = {
         customer_id: combine(
@@ -69,7 +81,7 @@ def customer_batches(
         else:
             batch.loaded += 1
             written.add(customer_id)
-            batch.pending.nodes.append(node_row(members[customer_id][0].kind, customer_id, combined[customer_id]))
+            batch.pending.nodes.append(node_row(record.kind, customer_id, combined[customer_id]))
         ref = record.ref
         lineage = {"system": record.system, "source": record.source, "line": record.line}
         batch.pending.nodes.append(node_row(NodeLabel.SOURCE_RECORD, ref, lineage | record_values(record.properties)))
@@ -96,6 +108,7 @@ def load_customers(
                 record = _customer_record(context, source, transform, report, raw_source.path, raw, seen_refs)
                 if record is not None:
                     records.append(record)
+    stored = stored_records(context.store, records, existing, context.hash_key)
     resolved = resolve(
         records,
         merge_above=context.mapping.resolution.merge_above,
@@ -105,6 +118,7 @@ def load_customers(
         forced_merges=review.forced_merges(),
         separated=review.separated_keys(),
         source_priority=context.mapping.resolution.source_priority,
+        stored=stored,
     )
     context.review_candidates = resolved.review
     context.merged_by_score = resolved.merges_by_score
@@ -113,7 +127,10 @@ def load_customers(
     known = context.known(NodeLabel.CUSTOMER)
     done: dict[str, int] = dict.fromkeys(by_report, 0)
     ranks = source_ranks(context.mapping.resolution.source_priority)
-    for batch in customer_batches(records, resolved.customer_ids, context.batch_size, ranks):
+    earlier: dict[str, list[CustomerRecord]] = defaultdict(list)
+    for record, customer_id in zip(stored, resolved.stored_customer_ids, strict=True):
+        earlier[customer_id].append(record)
+    for batch in customer_batches(records, resolved.customer_ids, context.batch_size, ranks, earlier):
         report = by_report[batch.source]
         report.loaded += batch.loaded
         report.merged += batch.merged
@@ -126,6 +143,52 @@ def load_customers(
             context.progress(report.name, report.rows_read, report.rows_read)
     # Lineage nodes of this load are known too (for ties reading them, none today).
     context.known(NodeLabel.SOURCE_RECORD).update(record.ref for record in records)
+
+
+def stored_records(
+    store: GraphStore, records: list[CustomerRecord], existing: Mapping[str, str], hash_key: bytes
+) -> list[CustomerRecord]:
+    """Records of earlier loads that belong to the customer of an ID number in ``records`` but are not
+    in this load (a load of one system's export after another's), rebuilt from their SourceRecord nodes:
+    the values they carried, the ID number they share. ``existing`` is the store's lineage, ref -> customer.
+    """
+    here = {record.ref for record in records}
+    elsewhere = {ref: customer for ref, customer in existing.items() if ref not in here}
+    if not elsewhere:
+        return []  # a first load, or a reload of every source: nothing to look up
+    by_customer: dict[str, tuple[CustomerRecord, str]] = {}
+    for record in records:
+        if record.mode is ResolveMode.AUTO and record.national_id:
+            customer = national_customer_id(record, record.national_id, hash_key)
+            by_customer.setdefault(customer, (record, record.national_id))
+    outside = {ref: by_customer[customer] for ref, customer in elsewhere.items() if customer in by_customer}
+    if not outside:
+        return []
+    if len(outside) > LOOK_UP_AT_MOST:
+        nodes: Iterable[NodeRecord | None] = (
+            node for node in store.nodes(NodeLabel.SOURCE_RECORD) if node.id in outside
+        )
+    else:
+        nodes = (store.get_node(NodeLabel.SOURCE_RECORD, ref) for ref in sorted(outside))
+    stored: list[CustomerRecord] = []
+    for node in nodes:
+        if node is None:
+            continue
+        sharing, number = outside[node.id]
+        properties = node.properties
+        stored.append(
+            CustomerRecord(
+                source=str(properties.get("source", "")),
+                system=str(properties.get("system", "")),
+                key=node.id.removeprefix(f"{properties.get('system', '')}:"),
+                line=int(properties.get("line", 0)),
+                kind=sharing.kind,
+                properties={field: properties.get(field) for field in KEPT_FIELDS},
+                identifiers={sharing.national_id_type: number},
+                id_prefix=sharing.id_prefix,
+            )
+        )
+    return sorted(stored, key=lambda record: record.ref)
 
 
 def _customer_record(

@@ -82,10 +82,14 @@ class CustomerRecord:
         return f"{self.system}:{self.key}"
 
     @property
+    def national_id_type(self) -> ValueType:
+        """The identifier that makes records one customer: resident id for persons, credit code for companies."""
+        return ValueType.RESIDENT_ID if self.kind is NodeLabel.PERSON else ValueType.CREDIT_CODE
+
+    @property
     def national_id(self) -> str | None:
-        """The keyed hash of the resident id, or the credit code: what makes records one customer."""
-        wanted = ValueType.RESIDENT_ID if self.kind is NodeLabel.PERSON else ValueType.CREDIT_CODE
-        return self.identifiers.get(wanted)
+        """The keyed hash of the resident id, or the credit code."""
+        return self.identifiers.get(self.national_id_type)
 
     @property
     def phone_hash(self) -> str | None:
@@ -123,6 +127,7 @@ class Resolved:
     customer_ids: list[str]  # per record
     review: list[ReviewCandidate]
     merges_by_score: int = 0
+    stored_customer_ids: list[str] = field(default_factory=list)  # per stored record
 
 
 def normalise_text(text: Any) -> str:
@@ -280,15 +285,21 @@ def resolve(
     forced_merges: Iterable[tuple[str, str]] = (),
     separated: Iterable[str] = (),
     source_priority: Sequence[str] = (),
+    stored: Sequence[CustomerRecord] = (),
 ) -> Resolved:
     """Assign a customer id to every record and list the pairs a person should look at.
 
     ``records`` come in the order they were read. ``existing`` maps record refs to the customer ids
     they already have in the store (kept for records without an ID, so reloads are stable);
     ``forced_merges`` are record-ref pairs a reviewer merged; ``separated`` are review pair keys a
-    reviewer kept apart; ``source_priority`` ranks sources for survivorship.
+    reviewer kept apart; ``source_priority`` ranks sources for survivorship. ``stored`` are records of
+    earlier loads (from their SourceRecord nodes) that share an ID number with this load's records but
+    are not in it: they count as read before this load's records when the records of one ID number
+    are checked for agreement, and are not scored.
     """
     existing = existing or {}
+    real = len(stored)  # from here on, records of this load
+    records = [*stored, *records]
     clusters = _Clusters(len(records), [record.national_id for record in records])
     by_id: dict[tuple[str, str], list[int]] = defaultdict(list)
     for index, record in enumerate(records):
@@ -297,6 +308,8 @@ def resolve(
     ranks = source_ranks(source_priority)
     conflicts: list[tuple[int, int, tuple[str, ...]]] = []
     for group in by_id.values():
+        if len(group) == 1:
+            continue
         parts = _agreeing_parts(records, group)
         for part in parts:
             for member in part[1:]:
@@ -317,7 +330,7 @@ def resolve(
 
     scored = [
         ScoredPair(left, right, match_probability(records[left], records[right]))
-        for left, right in candidate_pairs(records)
+        for left, right in ((real + left, real + right) for left, right in candidate_pairs(records[real:]))
     ]
     scored = [pair for pair in scored if pair.probability >= review_above]
     scored.sort(key=lambda pair: (-pair.probability, pair.left, pair.right))
@@ -340,6 +353,7 @@ def resolve(
         for root, group in members.items()
     }
     customer_ids = [cluster_ids[clusters.find(index)] for index in range(len(records))]
+    stored_customer_ids, customer_ids = customer_ids[:real], customer_ids[real:]
 
     separated_keys = set(separated)
     review: dict[str, ReviewCandidate] = {}
@@ -363,7 +377,7 @@ def resolve(
         )
         if candidate.pair_key not in separated_keys:
             review.setdefault(candidate.pair_key, candidate)
-    return Resolved(customer_ids, list(review.values()), merges)
+    return Resolved(customer_ids, list(review.values()), merges, stored_customer_ids)
 
 
 def _agreeing_parts(records: list[CustomerRecord], group: list[int]) -> list[list[int]]:
@@ -390,7 +404,7 @@ def _part_keeping_the_id(
     earlier load's customer keeps its records), else the part of the record that survives."""
     first = records[parts[0][0]]
     assert first.national_id is not None
-    number_id = _national_customer_id(first, first.national_id, hash_key)
+    number_id = national_customer_id(first, first.national_id, hash_key)
     for part in parts:
         if any(existing.get(records[index].ref) == number_id for index in part):
             return part
@@ -399,7 +413,8 @@ def _part_keeping_the_id(
     return next(part for part in parts if survivor in part)
 
 
-def _national_customer_id(record: CustomerRecord, national_id: str, hash_key: bytes) -> str:
+def national_customer_id(record: CustomerRecord, national_id: str, hash_key: bytes) -> str:
+    """The id of the customer an ID number makes (``P…`` for persons, ``C…`` for companies)."""
     letter = "P" if record.kind is NodeLabel.PERSON else "C"
     return record.id_prefix + letter + keyed_hash(national_id, hash_key, purpose=f"customer-{letter}")[:20]
 
@@ -413,7 +428,7 @@ def _customer_id(
     letter = "P" if first.kind is NodeLabel.PERSON else "C"
     identity = clusters.identity[root]
     if identity is not None and not identity[1]:
-        return _national_customer_id(first, identity[0], hash_key)
+        return national_customer_id(first, identity[0], hash_key)
     if identity is not None:
         # A part split off its ID number: named by its own smallest ref, never by the number's id.
         return first.id_prefix + letter + keyed_hash(identity[1], hash_key, purpose=f"record-{letter}")[:20]

@@ -28,6 +28,9 @@ def alias_property(field: str) -> str:
     return f"{field}_aliases"
 
 
+NO_ALIASES: dict[str, Any] = {alias_property(field): None for field in KEPT_FIELDS}
+
+
 def record_values(properties: Mapping[str, Any]) -> dict[str, Any]:
     """The kept fields a record carried, for its ``SourceRecord`` node (``None`` for an empty one, so that
     a reload of a record whose cell was emptied removes the old value)."""
@@ -52,6 +55,8 @@ def combine(ranked: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     ``<field>_aliases`` (``None`` when there are none, so a reload clears aliases that no longer hold).
     """
     records = list(ranked)
+    if len(records) == 1:  # most customers: nothing to choose, nothing to keep
+        return {**records[0], **NO_ALIASES}
     combined: dict[str, Any] = {}
     for properties in reversed(records):
         for name, value in properties.items():

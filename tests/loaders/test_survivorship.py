@@ -11,6 +11,7 @@ from api.cli import app
 from graph.errors import ConfigurationError
 from graph.model import NodeLabel, NodeRecord
 from graph.store import GraphStore
+from loaders import customers as customer_loading
 from loaders import review as reviews
 from loaders.load import load_mapping
 from loaders.mapping import Mapping
@@ -23,10 +24,11 @@ CARD_HEADER = "holder_id,holder_name,cert_no,birth,mobile,card_no\n"
 
 
 def bank(root: Path, core_row: str, card_row: str, **options: object) -> Path:
+    """A bank of one core and one card record ("" for none), without accounts or ties."""
     return write_bank(
         root,
-        customers=CORE_HEADER + core_row + "\n",
-        holders=CARD_HEADER + card_row + "\n",
+        customers=CORE_HEADER + (core_row and core_row + "\n"),
+        holders=CARD_HEADER + (card_row and card_row + "\n"),
         family=NO_TIES,
         accounts=NO_ACCOUNTS,
         **options,  # type: ignore[arg-type]
@@ -152,6 +154,49 @@ def test_the_customer_known_under_the_id_keeps_it_when_a_conflicting_record_arri
         assert store.get_node(NodeLabel.CUSTOMER, zhang).properties["name"] == "张伟"  # type: ignore[union-attr]
         (pair,) = reviews.ReviewList.read(tmp_path / "review.json").pending()
         assert pair.left_customer == zhang and pair.right_records == ["card:H1"]
+
+
+@pytest.mark.parametrize("look_up_at_most", [1000, 0])
+def test_a_load_of_one_system_after_another_still_sees_the_conflict(
+    tmp_path: Path, store: GraphStore, monkeypatch: pytest.MonkeyPatch, look_up_at_most: int
+) -> None:
+    # With 0 the earlier records are found by one pass over every SourceRecord instead of one by one.
+    monkeypatch.setattr(customer_loading, "LOOK_UP_AT_MOST", look_up_at_most)
+    core_only = bank(tmp_path / "core", f"C1,张伟,{RID_ZHANG},19900307,13812345678,01", "")
+    card_only = bank(tmp_path / "card", "", f"H1,吴磊,{RID_ZHANG},1990-03-07,,")
+    review_path = tmp_path / "review.json"
+    load_mapping(store, core_only, tmp_path / "r1", today=TODAY, review_path=review_path)
+    (zhang,) = people(store)
+    report = load_mapping(store, card_only, tmp_path / "r2", today=TODAY, review_path=review_path)
+    assert report.review_pending == 1 and report.sources[1].loaded == 1
+    (pair,) = reviews.ReviewList.read(review_path).pending()
+    assert (pair.left_customer, pair.left_records, pair.right_records) == (zhang.id, ["core:C1"], ["card:H1"])
+    assert pair.differs == ["name"]
+    assert store.get_node(NodeLabel.CUSTOMER, zhang.id) == zhang  # the card load left him as he was
+
+    reviews.merge(store, review_path, pair.id)
+    (merged,) = people(store)
+    assert merged.properties["name"] == "张伟" and merged.properties["name_aliases"] == ["吴磊"]
+    # Loading the card export alone again: the decision holds and the core record's values are not lost.
+    report = load_mapping(store, card_only, tmp_path / "r3", today=TODAY, review_path=review_path)
+    assert report.review_pending == 0
+    (again,) = people(store)
+    assert again.id == zhang.id and lineage(store) == {zhang.id: {"core:C1", "card:H1"}}
+    assert again.properties["name"] == "吴磊" and again.properties["name_aliases"] == ["张伟"]  # the latest wins
+    assert again.properties["phone_masked"] == "138****5678" and again.properties["segment"] == "retail"
+
+
+def test_source_priority_holds_across_loads_of_one_system_at_a_time(tmp_path: Path, store: GraphStore) -> None:
+    priority = "review_above: 0.7, source_priority: [core_customers]}"
+    core_only = bank(tmp_path / "core", f"C1,张伟,{RID_ZHANG},19900307,13812345678,01", "")
+    card_only = bank(tmp_path / "card", "", f"H1,张 伟,{RID_ZHANG},1990-03-07,13900001111,")
+    for mapping in (core_only, card_only):
+        mapping.write_text(mapping.read_text(encoding="utf-8").replace("review_above: 0.7}", priority))
+        load_mapping(store, mapping, tmp_path / mapping.parent.name, today=TODAY, review_path=tmp_path / "r.json")
+    (customer,) = people(store)
+    assert customer.properties["name"] == "张伟" and customer.properties["name_aliases"] == ["张 伟"]
+    assert customer.properties["phone_masked"] == "138****5678"
+    assert customer.properties["phone_masked_aliases"] == ["139****1111"]
 
 
 def test_cli_review_says_why_a_pair_is_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
