@@ -372,8 +372,26 @@ def serve(
         store = open_store(settings)
     except CrmGraphError as error:
         raise fail(error) from None
+    weak_key = settings.pii_key_problem()
+    if weak_key:  # allowed by --insecure-dev-key; say so, so that nobody mistakes it for a real deployment
+        console.print(f"[yellow]warning:[/yellow] {weak_key}; serving anyway (--insecure-dev-key): never on real data")
     with store:
         uvicorn.run(create_app(settings, store), host=host, port=port, log_level="info")
+
+
+def check_keys(settings: Settings, *, allow_dev_pii_key: bool) -> None:
+    """Refuse keys that would let anyone holding the source code invert the hashes, stub ids or cursors."""
+    from graph.settings import MIN_SECRET_BYTES, NEW_SECRET_HINT
+
+    problem = settings.pii_key_problem()
+    if problem and not allow_dev_pii_key:
+        raise ConfigurationError(
+            f"{problem}: set it to a random secret of at least {MIN_SECRET_BYTES} bytes ({NEW_SECRET_HINT}) "
+            "before the first load, or pass --insecure-dev-key on a development machine"
+        )
+    problem = settings.api_secret_problem()
+    if problem:
+        raise ConfigurationError(f"{problem}; make one with {NEW_SECRET_HINT}")
 
 
 @app.command()
@@ -411,21 +429,6 @@ def check(
             typer.echo("Restore the file from a backup; a store reading it refuses to open.")
     if not report.ok:
         raise typer.Exit(code=1)
-
-
-def check_keys(settings: Settings, *, allow_dev_pii_key: bool) -> None:
-    """Refuse keys that would let anyone holding the source code invert the hashes, stub ids or cursors."""
-    from graph.settings import MIN_SECRET_BYTES, NEW_SECRET_HINT
-
-    problem = settings.pii_key_problem()
-    if problem and not allow_dev_pii_key:
-        raise ConfigurationError(
-            f"{problem}: set it to a random secret of at least {MIN_SECRET_BYTES} bytes ({NEW_SECRET_HINT}) "
-            "before the first load, or pass --insecure-dev-key on a development machine"
-        )
-    problem = settings.api_secret_problem()
-    if problem:
-        raise ConfigurationError(f"{problem}; make one with {NEW_SECRET_HINT}")
 
 
 @app.command()

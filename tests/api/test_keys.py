@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from pydantic import SecretStr
@@ -16,6 +22,7 @@ from graph.settings import DEVELOPMENT_PII_KEY, Settings
 from graph.store import GraphStore
 from tests.api.conftest import UNMASK, CheckedClient, api_settings_for, auth, issue_tokens
 from tests.api.test_cli_stats import run_cli
+from tests.api.test_server import free_port
 
 V1 = "/api/v1"
 # Keys and cursors are the API's own business; the store behind it does not matter, so the embedded one serves.
@@ -44,6 +51,34 @@ def test_serve_refuses_a_weak_pii_key_in_one_line(tmp_path: Path, pii_key: str, 
     assert len(lines) == 1, result.stderr
     assert expected in lines[0] and "--insecure-dev-key" in lines[0] and "token_urlsafe" in lines[0]
     assert "Traceback" not in result.stderr and not (tmp_path / "store.sqlite").exists()
+
+
+def test_insecure_dev_key_serves_and_says_so(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "CRM_GRAPH_EMBEDDED_PATH": str(tmp_path / "store.sqlite"),
+        "CRM_GRAPH_API_TOKENS_PATH": str(tmp_path / "tokens.sqlite"),
+        "CRM_GRAPH_API_AUDIT_PATH": str(tmp_path / "audit.sqlite"),
+        "CRM_GRAPH_PII_HASH_KEY": DEVELOPMENT_PII_KEY,
+    }
+    command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--insecure-dev-key"]
+    server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stderr is not None
+        warning = server.stderr.readline()
+        assert warning.startswith("warning: CRM_GRAPH_PII_HASH_KEY is the public development key; serving anyway")
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/api/v1/health").json() == {"status": "ok"}
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.2)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=30)
 
 
 def test_serve_refuses_a_short_api_secret(tmp_path: Path) -> None:
