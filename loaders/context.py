@@ -23,6 +23,7 @@ from loaders.identifiers import to_half_width
 from loaders.mapping import PERSONAL_TYPES, Mapping, Source, SourceFormat
 from loaders.progress import Count
 from loaders.quarantine import QuarantinedRow, QuarantineFile, QuarantineReason, redact_line
+from loaders.query import query_files
 from loaders.read import RawRecord, RawSource, count_records, read_columns, read_source, stream_source
 from loaders.report import SourceReport
 from loaders.transform import RowProblem, RowTransform
@@ -71,13 +72,13 @@ class SourceReads:
 
     def __init__(self, reads: Iterable[tuple[Source, Path]]) -> None:
         self._readers: Counter[tuple[Any, ...]] = Counter(
-            _read_key(source, path) for source, path in reads if source.format in READ_IN_FULL_FOR_COLUMNS
+            _read_key(source, path) for source, path in reads if read_in_full(source)
         )
         self._kept: dict[tuple[Any, ...], RawSource] = {}
 
     def columns(self, source: Source, path: Path) -> list[str]:
         """The file's column names, for the checks made before a load."""
-        if source.format not in READ_IN_FULL_FOR_COLUMNS:
+        if not read_in_full(source):
             return read_columns(source, path)
         key = _read_key(source, path)
         if key not in self._kept:
@@ -108,8 +109,15 @@ class SourceReads:
         return count_records(source, path), stream_source(source, path)
 
 
+def read_in_full(source: Source) -> bool:
+    """Whether the source is read whole to know its columns: then it is read once for the check and the load."""
+    return source.query is not None or source.format in READ_IN_FULL_FOR_COLUMNS
+
+
 def _read_key(source: Source, path: Path) -> tuple[Any, ...]:
     # Everything read_source looks at: two sources with the same key get the same records.
+    if source.query is not None:
+        return (path,)  # a query's stand-in path is named after its source
     return (path, source.format, source.encoding, source.separator, source.quotechar, source.sheet)
 
 
@@ -181,7 +189,7 @@ class LoadContext:
         assert self.quarantine is not None
         personal = (raw.values.get(column, "") for column in self._personal_columns[report.name])
         text = redact_line(raw.text, personal)
-        self.quarantine.add(QuarantinedRow(report.name, file.name, raw.line, text, reason, message))
+        self.quarantine.add(QuarantinedRow(report.name, raw.file or file.name, raw.line, text, reason, message))
         report.count_reason(reason.value)
         if reason is not QuarantineReason.DUPLICATE_KEY:  # the key's first row was not refused
             self._remember_refused(self._sources[report.name], file, raw)
@@ -195,7 +203,7 @@ class LoadContext:
         except RowProblem:
             return
         ref = f"{source.system}:{key}" if source.feeds_customers else source.id_prefix + key
-        self._refused.setdefault((source.node.primary, ref), f"{source.name} {file.name} line {raw.line}")
+        self._refused.setdefault((source.node.primary, ref), f"{source.name} {raw.file or file.name} line {raw.line}")
 
     def orphan(self, label: NodeLabel, ref: str, message: str) -> RowProblem:
         """An ``orphan`` problem; when the missing end's own row was quarantined, the message says where."""
@@ -219,7 +227,7 @@ class LoadContext:
 
     def read(self, source: Source, files: list[Path], role: str) -> tuple[SourceReport, list[RawSource]]:
         """A source's files read in full, its report (rows read counted) and progress started."""
-        report = SourceReport(name=source.name, system=source.system, role=role, files=[str(p) for p in files])
+        report = SourceReport(name=source.name, system=source.system, role=role, files=report_files(source, files))
         raws = [without_nulls(self.reads.read(source, path), source.null_values) for path in files]
         report.rows_read = sum(len(raw.records) for raw in raws)
         self.reports.append(report)
@@ -235,7 +243,7 @@ class LoadContext:
         The report's ``rows_read`` counts the records as they are taken: it is complete once they all are.
         Only a batch of records needs to be alive at a time, whatever the size of the files.
         """
-        report = SourceReport(name=source.name, system=source.system, role=role, files=[str(p) for p in files])
+        report = SourceReport(name=source.name, system=source.system, role=role, files=report_files(source, files))
         streams = [self.reads.stream(source, path) for path in files]
         total = sum(count for count, _ in streams)
         self.reports.append(report)
@@ -253,6 +261,13 @@ class LoadContext:
                     yield path, (_record_without_nulls(raw, nulls) if nulls else raw)
 
         return report, records(), total
+
+
+def report_files(source: Source, files: list[Path]) -> list[str]:
+    """The files a report names: a query source's are the files its query reads."""
+    if source.query is not None:
+        return [str(path) for base in files for path in query_files(source, base.parent).values()]
+    return [str(path) for path in files]
 
 
 def without_nulls(raw: RawSource, null_values: Iterable[str]) -> RawSource:

@@ -30,6 +30,7 @@ from loaders.customers import CustomerBatch, customer_batches, load_customers
 from loaders.mapping import Mapping, Source, SourceFormat
 from loaders.nodes import load_nodes
 from loaders.quarantine import QuarantineFile
+from loaders.query import prepared, query_inputs
 from loaders.read import TEXT_FORMATS, check_encoding, source_files
 from loaders.report import LoadReport
 from loaders.review import ReviewList
@@ -65,7 +66,7 @@ def load_mapping(
     """
     started = time.perf_counter()
     settings = settings or Settings()
-    mapping = Mapping.from_file(Path(mapping_path), data_dir=data_dir)
+    mapping = prepared(Mapping.from_file(Path(mapping_path), data_dir=data_dir))
     report_dir = Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
     review_path = review_path or report_dir / "review.json"
@@ -141,19 +142,22 @@ def check_sources(mapping: Mapping, files: dict[str, list[Path]], reads: SourceR
     reads = reads or SourceReads(())
     for source in mapping.sources:
         RowTransform(source.columns, b"")  # a constant its type cannot read is refused here, before any write
+        if source.query is not None:
+            for path, columns in query_inputs(source, mapping.base_dir).items():
+                _refuse_authentication_data(source, path, columns)
         for path in files[source.name]:
-            if source.format in TEXT_FORMATS:
+            if source.format in TEXT_FORMATS and source.query is None:
                 check_encoding(source, path)
             columns = reads.columns(source, path)
-            refused = refused_columns(columns, source.refuse_columns)
-            if refused:
-                raise AuthenticationData(
-                    f"source {source.name}: file {path} has authentication data in column(s) "
-                    f"{', '.join(refused)}; such data must not leave the card system. Nothing was loaded."
-                )
+            _refuse_authentication_data(source, path, columns)
             if source.format is SourceFormat.JSONL:
                 continue
             missing = sorted(set(_columns_used(source)) - set(columns))
+            if missing and source.query is not None:
+                raise ConfigurationError(
+                    f"source {source.name}: its query returns no column(s) {', '.join(missing)} named in the mapping; "
+                    f"{_header_seen(source, columns)}"
+                )
             if missing:
                 raise ConfigurationError(
                     f"source {source.name}: file {path} lacks column(s) {', '.join(missing)} named in the mapping; "
@@ -161,9 +165,20 @@ def check_sources(mapping: Mapping, files: dict[str, list[Path]], reads: SourceR
                 )
 
 
+def _refuse_authentication_data(source: Source, path: Path, columns: list[str]) -> None:
+    refused = refused_columns(columns, source.refuse_columns)
+    if refused:
+        raise AuthenticationData(
+            f"source {source.name}: file {path} has authentication data in column(s) "
+            f"{', '.join(refused)}; such data must not leave the card system. Nothing was loaded."
+        )
+
+
 def _header_seen(source: Source, columns: list[str]) -> str:
     """What the header read was, so that a wrong delimiter or header row shows at once."""
     shown = ", ".join(repr(name) for name in columns[:8]) + (", ..." if len(columns) > 8 else "")
+    if source.query is not None:
+        return f"it returns {len(columns)} column(s): {shown}"
     text = f"its header reads {len(columns)} column(s): {shown}"
     if source.format in (SourceFormat.CSV, SourceFormat.TSV):
         text += f" (split on {source.separator!r})"

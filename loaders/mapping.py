@@ -30,6 +30,7 @@ Loading order follows dependencies: customers, then other nodes, then ties (see 
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -79,6 +80,19 @@ class ValueType(StrEnum):
 PERSONAL_TYPES = frozenset({ValueType.RESIDENT_ID, ValueType.CARD_NUMBER, ValueType.MOBILE})
 
 
+class Lookup(Strict):
+    """A code looked up in another file: the row's cell is a ``key`` of ``file``; its ``value`` is stored.
+
+    Read before anything is written and used as a ``map``: a key the file lacks quarantines the row
+    (``unknown_code``); a key given twice with different values refuses the load.
+    """
+
+    file: str  # csv (tsv by suffix) or parquet, utf-8, relative to the mapping file like a source's path
+    key: str
+    value: str
+    delimiter: str | None = None  # default: "," (tab for .tsv)
+
+
 class Column(Strict):
     """One property, taken from one source column (``from``) or the same for every row (``constant``)."""
 
@@ -87,6 +101,7 @@ class Column(Strict):
     type: ValueType = ValueType.TEXT
     format: str | None = None  # date pattern, or list separator for float_list / text_list
     map: dict[str, Any] | None = None  # code -> value; unknown codes are quarantined
+    lookup: Lookup | None = None  # code -> value read from another file; unknown codes are quarantined
     default: Any = None  # used when the cell is empty
     required: bool = False  # an empty cell quarantines the row
     half_width: bool = False  # full-width to half-width before parsing (identifiers always are)
@@ -104,6 +119,8 @@ class Column(Strict):
             raise ValueError("a column needs either from (a source column) or constant (a value for every row)")
         if self.constant is not None and self.type in PERSONAL_TYPES:
             raise ValueError(f"a {self.type} column cannot be a constant")
+        if self.lookup is not None and (self.map is not None or self.from_ is None):
+            raise ValueError("a lookup reads the code from a source column (from) and replaces map")
         if self.prefix and self.type not in (ValueType.TEXT, ValueType.TEXT_LIST):
             raise ValueError("prefix applies to text and text_list columns only")
         if self.century_pivot is not None and not (
@@ -194,6 +211,51 @@ class Link(Strict):
         return self
 
 
+class Query(Strict):
+    """A source made by SQL over other files (run by DuckDB): joins, lookups, unions, derived columns.
+
+    ``files`` names each file as a table of the query (csv, tsv or parquet by suffix; every column read
+    as text, so ids keep their digits). The query's output rows are the source's rows: row n is line
+    n + 1, as if the output had a header line. A line of a file that cannot be parsed is quarantined
+    with its own file and line.
+    """
+
+    files: Annotated[dict[str, str], Field(min_length=1)]
+    sql: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _table_names(self) -> Query:
+        bad = [name for name in self.files if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)]
+        if bad:
+            raise ValueError(f"query table names must be plain identifiers: {', '.join(bad)}")
+        return self
+
+
+class Pairs(Strict):
+    """Ties between the rows of one file that share a key: the members of one account, by role.
+
+    Rows with equal ``group_by`` values form a group; each member (``member``: the column holding a
+    customer key, in ``system``'s key space) whose role is ``from_role`` is tied to each member whose
+    role is ``to_role`` (the owner and the disponent of an account are a household). Without roles,
+    every two different members of a group are tied once. The source's rows are the pairs: see
+    :func:`loaders.query.pairs_query`.
+    """
+
+    group_by: list[str] = Field(min_length=1)
+    member: str
+    system: str | None = None  # key space of the members; default is this source's system
+    role_from: str | None = None
+    from_role: str | None = None
+    to_role: str | None = None
+
+    @model_validator(mode="after")
+    def _roles_together(self) -> Pairs:
+        roles = (self.role_from, self.from_role, self.to_role)
+        if any(role is not None for role in roles) and not all(role is not None for role in roles):
+            raise ValueError("pairs by role need role_from, from_role and to_role together")
+        return self
+
+
 class ResolveMode(StrEnum):
     """How records of a customer source become customers.
 
@@ -212,7 +274,8 @@ class Source(Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     system: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
-    path: str
+    path: str | None = None
+    query: Query | None = None  # instead of path: rows made by SQL over other files (mapping version 2)
     format: SourceFormat = SourceFormat.CSV
     encoding: Encoding = Encoding.UTF8
     delimiter: str | None = None  # default: "," for csv, tab for tsv
@@ -224,6 +287,7 @@ class Source(Strict):
     key: list[str] = Field(default_factory=list)
     id_prefix: str = ""
     tie: TieSpec | None = None
+    pairs: Pairs | None = None  # a tie source: ties between rows sharing a key, instead of source and target
     source: EndRef | None = None
     target: EndRef | None = None
     columns: dict[str, Column] = Field(default_factory=dict)
@@ -234,12 +298,18 @@ class Source(Strict):
 
     @model_validator(mode="after")
     def _node_or_tie(self) -> Source:
+        if (self.path is None) == (self.query is None):
+            raise ValueError(f"source {self.name!r}: give either path or query")
+        if self.query is not None and self.encoding not in (Encoding.UTF8, Encoding.UTF8_SIG):
+            raise ValueError(f"source {self.name!r}: the files of a query must be utf-8")
         if (self.node is None) == (self.tie is None):
             raise ValueError(f"source {self.name!r}: give either node or tie")
         if self.node is not None and not self.key:
             raise ValueError(f"source {self.name!r}: a node source needs key columns")
-        if self.tie is not None and (self.source is None or self.target is None):
-            raise ValueError(f"source {self.name!r}: a tie source needs source and target")
+        if self.pairs is not None and (self.tie is None or self.query is not None or self.source or self.target):
+            raise ValueError(f"source {self.name!r}: pairs make ties from a path, without source and target")
+        if self.tie is not None and self.pairs is None and (self.source is None or self.target is None):
+            raise ValueError(f"source {self.name!r}: a tie source needs source and target (or pairs)")
         if self.node is NodeLabel.CUSTOMER and not self.kind_from:
             raise ValueError(f"source {self.name!r}: node Customer needs kind_from (or use Person / Company)")
         if self.links and self.node is None:
@@ -249,6 +319,14 @@ class Source(Strict):
     @property
     def feeds_customers(self) -> bool:
         return self.node is not None and self.node.primary is NodeLabel.CUSTOMER
+
+    @property
+    def uses_version_two(self) -> bool:
+        return (
+            self.query is not None
+            or self.pairs is not None
+            or any(column.lookup is not None for column in self.columns.values())
+        )
 
     @property
     def separator(self) -> str:
@@ -274,7 +352,7 @@ class Resolution(Strict):
 class Mapping(Strict):
     """A whole mapping file."""
 
-    version: Literal[1] = 1
+    version: Literal[1, 2] = 1
     name: str
     sources: Annotated[list[Source], Field(min_length=1)]
     resolution: Resolution = Resolution()
@@ -311,6 +389,12 @@ class Mapping(Strict):
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"source names must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+    @model_validator(mode="after")
+    def _version_two_features(self) -> Mapping:
+        if self.version == 1 and any(source.uses_version_two for source in self.sources):
+            raise ValueError("query, lookup and pairs need version: 2")
         return self
 
     @model_validator(mode="after")

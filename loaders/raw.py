@@ -22,6 +22,7 @@ class RawRecord:
     problem: QuarantineReason | None = None
     message: str = ""
     lines: int = 1
+    file: str = ""  # the file it came from, when not the source's file (a line a query source's reader refused)
 
 
 @dataclass(frozen=True)

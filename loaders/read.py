@@ -21,6 +21,7 @@ from loaders.decode import count_data_lines, decode_file, decode_lines, encoding
 from loaders.delimited import check_header, iter_csv, parse_csv
 from loaders.mapping import Source, SourceFormat
 from loaders.quarantine import QuarantineReason
+from loaders.query import query_files, query_path, run_query
 from loaders.raw import RawRecord, RawSource, Undecodable
 
 __all__ = ["RawRecord", "RawSource", "parse_csv", "read_source", "stream_source"]
@@ -87,8 +88,14 @@ def cell_text(value: Any) -> str:
 
 
 def source_files(source: Source, base_dir: Path) -> list[Path]:
-    """The files a source names (a path or a glob, relative to ``base_dir``), sorted; raises when none."""
+    """The files a source names (a path or a glob, relative to ``base_dir``), sorted; raises when none.
+
+    A query source has one stand-in path (:func:`loaders.query.query_path`): its query is its one file."""
+    if source.query is not None:
+        query_files(source, base_dir)
+        return [query_path(source, base_dir)]
     pattern = source.path
+    assert pattern is not None
     if any(char in pattern for char in "*?["):
         found = sorted(base_dir.glob(pattern))
         if not found:
@@ -113,6 +120,8 @@ def check_encoding(source: Source, path: Path) -> None:
 
 def read_source(source: Source, path: Path) -> RawSource:
     """Read one file of a source; raises ``SourceError`` naming the file when it cannot be read at all."""
+    if source.query is not None:
+        return run_query(source, path.parent)
     try:
         if source.format in TEXT_FORMATS:
             lines = decode_file(path, source.encoding.value)
@@ -138,6 +147,9 @@ def stream_source(source: Source, path: Path) -> Iterator[RawRecord]:
     xlsx sheets are read in full (calamine reads a sheet at once); parquet tables are read in full in
     their compact columnar form, and only their rows are made lazily.
     """
+    if source.query is not None:
+        yield from read_source(source, path).records
+        return
     try:
         if source.format in (SourceFormat.CSV, SourceFormat.TSV):
             lines = decode_file(path, source.encoding.value)
@@ -158,6 +170,8 @@ def stream_source(source: Source, path: Path) -> Iterator[RawRecord]:
 def count_records(source: Source, path: Path) -> int:
     """A cheap count of a file's records, for progress: its non-blank lines after the header (an upper
     bound: a quoted value may span lines), or a parquet file's rows."""
+    if source.query is not None:
+        return len(read_source(source, path).records)
     try:
         if source.format is SourceFormat.PARQUET:
             import pyarrow.parquet as pq
@@ -175,6 +189,8 @@ def count_records(source: Source, path: Path) -> int:
 
 def read_columns(source: Source, path: Path) -> list[str]:
     """Only the column names of a file (cheap for csv/tsv and parquet), for checks before a load."""
+    if source.query is not None:
+        return read_source(source, path).columns
     try:
         if source.format in (SourceFormat.CSV, SourceFormat.TSV):
             with path.open("rb") as handle:
