@@ -1,7 +1,8 @@
 """The HTTP API: ``create_app(settings)`` builds it; the store opens in the lifespan.
 
 All routes live under ``/api/v1``. Middleware, outermost first: metrics (counts every answer, 413s and
-429s included), then the body-size cap (refuses before anything parses the body). Errors become
+429s included), then the body-size cap (refuses before anything parses the body), then ``Cache-Control:
+no-store`` on every answer under ``/api/v1`` (they carry personal data, or say who may see it). Errors become
 RFC 9457 problems in :mod:`api.problems`.
 """
 
@@ -13,11 +14,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import explorer, problems
+from api import docs_page, explorer, problems
 from api.audit import AuditLog
 from api.deps import Services
-from api.limits import BodyLimit, TokenBuckets
+from api.limits import BodyLimit, CostLimits, TokenBuckets
 from api.metrics import Metrics, MetricsMiddleware
+from api.no_store import NoStore
 from api.pagination import Cursors
 from api.routes import customers, managers, marketing, system
 from api.tokens import TokenRegistry
@@ -77,6 +79,8 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
             tokens=tokens,
             audit=audit,
             buckets=TokenBuckets(settings.api_rate_per_second, settings.api_rate_burst),
+            failed_authentications=TokenBuckets(settings.api_auth_failure_per_second, settings.api_auth_failure_burst),
+            costs=CostLimits(settings.api_costly_per_token, settings.api_costly_total),
             cursors=Cursors(_derived_key(secret, "api-cursor")),
             mask_key=_derived_key(secret, "api-stub"),
         )
@@ -94,14 +98,18 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,  # served by api.docs_page from the installed Swagger UI, not from a CDN
         redoc_url=None,
+        # No redirect from /path/ to /path: Starlette builds its Location from the Host header.
+        redirect_slashes=False,
     )
     app.state.metrics = Metrics()
     problems.install(app)
     for router in (system.router, customers.router, marketing.router, managers.router):
         app.include_router(router, prefix=PREFIX)
     explorer.install(app)
+    docs_page.install(app, f"{PREFIX}/docs", f"{PREFIX}/openapi.json")
+    app.add_middleware(NoStore, prefix=PREFIX)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app

@@ -15,8 +15,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.access import Permission, Principal, Scope
 from api.audit import AuditLog, search_term_hash
-from api.errors import NotAuthenticated, PermissionDenied
-from api.limits import TokenBuckets
+from api.errors import ClientClosedRequest, NotAuthenticated, PermissionDenied
+from api.limits import COSTLY_ENDPOINTS, CostLimits, TokenBuckets
 from api.masking import display_name, is_person, public_customer, stub
 from api.models import CustomerPublic, CustomerStub, NodeRefPublic, RelatedCustomerPublic
 from api.pagination import Cursors
@@ -41,6 +41,9 @@ class Services:
     tokens: TokenRegistry
     audit: AuditLog
     buckets: TokenBuckets
+    failed_authentications: TokenBuckets
+    """Keyed by client address: spent by each failed authentication, so that guessing tokens is slow."""
+    costs: CostLimits
     cursors: Cursors
     mask_key: bytes
 
@@ -70,6 +73,9 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 
 
+AUTH_FAILURES = "too many failed authentications from this address"
+
+
 async def get_principal(
     request: Request,
     services: ServicesDep,
@@ -77,16 +83,28 @@ async def get_principal(
 ) -> Principal:
     """The verified caller; spends one request of its rate budget.
 
+    An address that failed to authenticate too often is refused (429) before its token is even looked
+    at, so a right guess after many wrong ones does not show. Two ``Authorization`` headers are refused:
+    servers and proxies in front of us may each read a different one.
+
     The dependencies here are ``async`` although they do not await: FastAPI runs a plain ``def``
     dependency in the worker-thread pool, a hop per dependency per request that costs more than the
     work itself (a cached token lookup, a bucket update). Blocking store work goes through
     :meth:`RequestContext.run` instead.
     """
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise NotAuthenticated("a bearer token is required")
-    principal = services.tokens.verify(credentials.credentials)
+    address = request.client.host if request.client else "unknown"
+    services.failed_authentications.check(address, AUTH_FAILURES)
+    principal = None
+    if len(request.headers.getlist("authorization")) > 1:
+        problem = "send exactly one Authorization header"
+    elif credentials is None or credentials.scheme.lower() != "bearer":
+        problem = "a bearer token is required"
+    else:
+        principal = services.tokens.verify(credentials.credentials)
+        problem = "the bearer token is not valid"
     if principal is None:
-        raise NotAuthenticated("the bearer token is not valid")
+        services.failed_authentications.take(address, AUTH_FAILURES)
+        raise NotAuthenticated(problem)
     services.buckets.take(principal.token_id)
     request.state.principal = principal  # so that a refused read can be audited (api.audit)
     return principal
@@ -148,6 +166,8 @@ class RequestContext:
     services: Services
     principal: Principal
     view: View = field(default_factory=lambda: View(False, None))
+    endpoint: str = ""
+    request: Request | None = None
     _book: dict[str, bool] = field(default_factory=dict)
     _refs: dict[str, NodeRefPublic] = field(default_factory=dict)
     _stubbed: set[str] = field(default_factory=set)
@@ -158,13 +178,37 @@ class RequestContext:
         return self.services.store
 
     async def run(self, work: Callable[[], T]) -> T:
-        """Run blocking store work in a worker thread, bounded by the store timeout (503 past it)."""
+        """Run blocking store work in a worker thread, bounded by the store timeout (503 past it).
+
+        The work of a costly endpoint first takes a place of :class:`api.limits.CostLimits` (429 or 503 when
+        there is none). The request stops waiting when its client goes away (499); the thread cannot be
+        killed, so the place stays taken until the work returns.
+        """
         timeout = self.services.settings.api_store_timeout_seconds
+        place = self.services.costs.admit(self.principal.token_id) if self.endpoint in COSTLY_ENDPOINTS else None
+        answer: list[T] = []
+        failure: Exception | None = None
+        runner = work if place is None else lambda: place.run(work)
         try:
             with anyio.fail_after(timeout):
-                return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+                async with anyio.create_task_group() as group:
+                    if self.request is not None:
+                        group.start_soon(_cancel_when_gone, self.request, group.cancel_scope)
+                    try:
+                        answer.append(await anyio.to_thread.run_sync(runner, abandon_on_cancel=True))
+                    except Exception as error:  # raised as itself, not inside the task group's ExceptionGroup
+                        failure = error
+                    group.cancel_scope.cancel()
+            if failure is not None:
+                raise failure
         except TimeoutError:
             raise StoreUnavailable(f"the store did not answer within {timeout:g} s") from None
+        finally:
+            if place is not None:
+                place.close()
+        if not answer:
+            raise ClientClosedRequest("the client closed the connection before the answer was ready")
+        return answer[0]
 
     def sees(self, customer_id: str) -> bool:
         """Whether the caller may see this customer in full."""
@@ -244,16 +288,25 @@ class RequestContext:
         return size
 
 
+async def _cancel_when_gone(request: Request, scope: anyio.CancelScope) -> None:
+    """Cancel ``scope`` once the client disconnects. The request's body has been read by now, so what the
+    server receives next is the disconnect (or the end of the response)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+    scope.cancel()
+
+
 def context_for(endpoint: str) -> Callable[..., Awaitable[RequestContext]]:
     """A dependency giving the request context of a caller admitted to ``endpoint``."""
     admitted = allow(endpoint)
 
     async def build(
+        request: Request,
         services: ServicesDep,
         principal: Annotated[Principal, Depends(admitted)],
         view: ViewDep,
     ) -> RequestContext:
-        return RequestContext(services, principal, view)
+        return RequestContext(services, principal, view, endpoint=endpoint, request=request)
 
     build.__name__ = f"context_{endpoint}"
     return build

@@ -5,7 +5,9 @@
         ├── NotAuthenticated         no bearer token, or one the registry does not know (401)
         ├── PermissionDenied         the token's role or grants do not allow the endpoint (403)
         ├── PayloadTooLarge          the request body is larger than allowed (413)
-        ├── RateLimited              the token spent its request budget (429, Retry-After)
+        ├── RateLimited              the token spent its request budget or runs too many costly requests (429)
+        ├── ServerBusy               the costly requests of all tokens fill the server (503)
+        ├── ClientClosedRequest      the client went away before its answer was ready (499, never read)
         └── NotWired                 the query or analytics function behind an endpoint does not exist yet (501)
     StoreError
     └── StoreUnavailable
@@ -38,9 +40,21 @@ class PayloadTooLarge(ApiError):
 class RateLimited(ApiError):
     """The token's request budget is spent; retry after ``retry_after`` seconds."""
 
+    def __init__(self, retry_after: int, reason: str = "too many requests") -> None:
+        self.retry_after = retry_after
+        super().__init__(f"{reason}; retry after {retry_after} s")
+
+
+class ServerBusy(ApiError):
+    """As many costly requests as the server takes are running; retry after ``retry_after`` seconds."""
+
     def __init__(self, retry_after: int) -> None:
         self.retry_after = retry_after
-        super().__init__(f"too many requests; retry after {retry_after} s")
+        super().__init__(f"the server is busy with other costly requests; retry after {retry_after} s")
+
+
+class ClientClosedRequest(ApiError):
+    """The client closed the connection while its request was being worked on; the work was stopped."""
 
 
 class NotWired(ApiError):

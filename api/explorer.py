@@ -24,7 +24,7 @@ MISSING_LIBRARY = """<!doctype html>
 <body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
 <h1>The network explorer is not installed</h1>
 <p>The page draws graphs with cytoscape.js, installed from npm into <code>node_modules/</code>, and it is
-not there ({path}).</p>
+not there.</p>
 <p>Run <code>make demo</code> (it installs everything), or <code>npm ci</code> in the repository root, then
 reload this page. The API itself works: see <a href="/api/v1/docs">/api/v1/docs</a>.</p>
 </body></html>
@@ -37,7 +37,8 @@ def install(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     async def explorer_page() -> Response:
         if not CYTOSCAPE.is_file():
-            return HTMLResponse(MISSING_LIBRARY.format(path=CYTOSCAPE), status_code=503)
+            # The page names no server path: it would tell any visitor where and how the service is installed.
+            return HTMLResponse(MISSING_LIBRARY, status_code=503)
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     @app.get(VENDOR_PATH, include_in_schema=False)

@@ -1,4 +1,12 @@
-"""Request limits: a token bucket per API token, and a cap on request body size.
+"""Request limits: a token bucket per API token (and one per client address for failed authentications), a cap
+on the costly requests running at once, and a cap on request body size.
+
+The token bucket counts requests, not what they cost: one listing of every referral cluster costs as much as
+hundreds of customer 360s. :class:`CostLimits` therefore also bounds how many requests to the endpoints of
+:data:`COSTLY_ENDPOINTS` run at once, per token (429 above it) and in all (503 above it), so that one token
+cannot fill the worker threads and the cores that every other caller's requests need. A request holds its
+place until its work has really stopped: work abandoned by a client that went away keeps its place until the
+worker thread returns, so abandoning and retrying does not pile work up.
 
 The body cap is a pure ASGI middleware so that it acts before FastAPI reads or parses anything: it
 refuses a declared ``Content-Length`` over the cap at once, and counts the bytes of a streamed body
@@ -10,12 +18,22 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
+from typing import TypeVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import PayloadTooLarge, RateLimited
+from api.errors import PayloadTooLarge, RateLimited, ServerBusy
 from api.problems import problem_for
+
+T = TypeVar("T")
+
+COSTLY_ENDPOINTS = frozenset(
+    {"list_clusters", "get_cluster", "list_prospects", "get_portfolio", "list_guarantee_circles"}
+)
+"""Endpoints whose answer reads far more of the graph than one customer's neighbourhood."""
+COSTLY_RETRY_AFTER_SECONDS = 1
 
 
 class TokenBuckets:
@@ -28,16 +46,95 @@ class TokenBuckets:
         self._lock = threading.Lock()
         self._buckets: dict[str, tuple[float, float]] = {}
 
-    def take(self, key: str) -> None:
+    def take(self, key: str, reason: str = "too many requests") -> None:
         """Spend one request of ``key``'s budget, or raise ``RateLimited`` saying when to retry."""
-        now = self._clock()
         with self._lock:
-            tokens, last = self._buckets.get(key, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            tokens = self._refilled(key)
             if tokens < 1.0:
-                self._buckets[key] = (tokens, now)
-                raise RateLimited(max(1, math.ceil((1.0 - tokens) / self.rate)))
-            self._buckets[key] = (tokens - 1.0, now)
+                raise RateLimited(self._wait(tokens), reason)
+            self._buckets[key] = (tokens - 1.0, self._clock())
+
+    def check(self, key: str, reason: str = "too many requests") -> None:
+        """Raise ``RateLimited`` when ``key``'s budget is spent, without spending any of it."""
+        with self._lock:
+            tokens = self._refilled(key)
+            if tokens < 1.0:
+                raise RateLimited(self._wait(tokens), reason)
+
+    def _refilled(self, key: str) -> float:
+        now = self._clock()
+        tokens, last = self._buckets.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        self._buckets[key] = (tokens, now)
+        return tokens
+
+    def _wait(self, tokens: float) -> int:
+        return max(1, math.ceil((1.0 - tokens) / self.rate))
+
+
+class CostLimits:
+    """How many costly requests may run at once: ``per_token`` for each token, ``total`` for all of them."""
+
+    def __init__(self, per_token: int, total: int) -> None:
+        self.per_token = per_token
+        self.total = total
+        self._lock = threading.Lock()
+        self._running: Counter[str] = Counter()
+
+    def admit(self, key: str) -> CostlyWork:
+        """A place for one costly request of ``key``; ``RateLimited`` or ``ServerBusy`` when there is none."""
+        with self._lock:
+            if self._running[key] >= self.per_token:
+                raise RateLimited(
+                    COSTLY_RETRY_AFTER_SECONDS, f"this token already runs {self.per_token} costly requests"
+                )
+            if self._running.total() >= self.total:
+                raise ServerBusy(COSTLY_RETRY_AFTER_SECONDS)
+            self._running[key] += 1
+        return CostlyWork(self, key)
+
+    def running(self, key: str | None = None) -> int:
+        """Costly requests holding a place now (of ``key``, or of every token)."""
+        with self._lock:
+            return self._running.total() if key is None else self._running[key]
+
+    def release(self, key: str) -> None:
+        """Give back one place of ``key`` (see :class:`CostlyWork`, which calls it exactly once per place)."""
+        with self._lock:
+            self._running[key] -= 1
+            if self._running[key] <= 0:
+                del self._running[key]
+
+
+class CostlyWork:
+    """One admitted request's place, given back exactly once: when its work ends in the worker thread, or,
+    when the work never started (the request was cancelled while waiting for a thread), when the request ends."""
+
+    def __init__(self, limits: CostLimits, key: str) -> None:
+        self._limits = limits
+        self._key = key
+        self._lock = threading.Lock()
+        self._started = False
+        self._closed = False
+
+    def run(self, work: Callable[[], T]) -> T:
+        """Run ``work`` in the calling (worker) thread, then give the place back."""
+        with self._lock:
+            if self._closed:
+                raise ServerBusy(COSTLY_RETRY_AFTER_SECONDS)  # the request ended before a thread took the work
+            self._started = True
+        try:
+            return work()
+        finally:
+            self._limits.release(self._key)
+
+    def close(self) -> None:
+        """The request ends: give the place back, unless its work runs (or ran) in a thread, which gives it back."""
+        with self._lock:
+            owes_place = not self._started and not self._closed
+            self._closed = True
+        if owes_place:
+            self._limits.release(self._key)
 
 
 class _BodyOverLimit(BaseException):

@@ -19,7 +19,16 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.audit import audit_refusal
-from api.errors import NotAuthenticated, NotWired, PayloadTooLarge, PermissionDenied, RateLimited
+from api.errors import (
+    ApiError,
+    ClientClosedRequest,
+    NotAuthenticated,
+    NotWired,
+    PayloadTooLarge,
+    PermissionDenied,
+    RateLimited,
+    ServerBusy,
+)
 from graph.errors import (
     ConfigurationError,
     CrmGraphError,
@@ -31,6 +40,9 @@ from graph.errors import (
 )
 
 PROBLEM_JSON = "application/problem+json"
+CLIENT_CLOSED_REQUEST = 499
+"""Not an IANA status: the one proxies (nginx) log for a request its client gave up on. Nobody reads the answer;
+the status is there for the metrics and the access log."""
 log = logging.getLogger("crm_graph.api")
 
 STATUS: dict[type[CrmGraphError], int] = {
@@ -41,7 +53,9 @@ STATUS: dict[type[CrmGraphError], int] = {
     InvalidRequest: 422,
     InvalidBatch: 422,
     RateLimited: 429,
+    ClientClosedRequest: CLIENT_CLOSED_REQUEST,
     NotWired: 501,
+    ServerBusy: 503,
     StoreUnavailable: 503,
     StoreError: 500,
     ConfigurationError: 500,
@@ -72,8 +86,12 @@ def status_of(error: CrmGraphError) -> int:
     return 500
 
 
+def _title(status: int) -> str:
+    return "Client Closed Request" if status == CLIENT_CLOSED_REQUEST else HTTPStatus(status).phrase
+
+
 def problem_response(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    title = HTTPStatus(status).phrase
+    title = _title(status)
     slug = title.lower().replace(" ", "-")
     body = Problem(type=f"https://crm-graph.example/problems/{slug}", title=title, status=status, detail=detail)
     return JSONResponse(body.model_dump(), status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -85,9 +103,9 @@ def problem_for(error: CrmGraphError) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(error, NotAuthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="crm-graph"'
-    if isinstance(error, RateLimited):
+    if isinstance(error, RateLimited | ServerBusy):
         headers["Retry-After"] = str(error.retry_after)
-    if status in _GENERIC_DETAIL:
+    if status in _GENERIC_DETAIL and not isinstance(error, ApiError):
         if status == 500:
             log.error("internal error: %s", type(error).__name__)
         detail = _GENERIC_DETAIL[status]

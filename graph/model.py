@@ -27,6 +27,7 @@ class NodeLabel(StrEnum):
     BRANCH = "Branch"
     INTERACTION = "Interaction"
     SOURCE_RECORD = "SourceRecord"
+    CLUSTER = "Cluster"
 
     @property
     def primary(self) -> NodeLabel:

@@ -86,6 +86,20 @@ class Settings(BaseSettings):
     )
     api_rate_per_second: float = Field(default=20.0, gt=0, description="Requests per second a token may sustain.")
     api_rate_burst: int = Field(default=40, ge=1, description="Requests a token may send at once before throttling.")
+    api_auth_failure_burst: int = Field(
+        default=10, ge=1, description="Failed authentications a client address may make before it is refused (429)."
+    )
+    api_auth_failure_per_second: float = Field(
+        default=0.1, gt=0, description="Failed authentications per second a client address may sustain."
+    )
+    api_costly_per_token: int = Field(
+        default=2,
+        ge=1,
+        description="Costly requests (clusters, prospects, portfolios, circles) a token may run at once.",
+    )
+    api_costly_total: int = Field(
+        default=4, ge=1, description="Costly requests all tokens together may run at once (503 above it)."
+    )
     api_max_body_bytes: int = Field(default=1_048_576, ge=1, description="Largest request body accepted (413 above).")
     api_max_page_size: int = Field(default=200, ge=1, le=200, description="Largest page a list endpoint returns.")
     api_store_timeout_seconds: float = Field(

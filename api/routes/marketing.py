@@ -28,6 +28,7 @@ from api.shaping import customer_fields, number, product_names
 from api.wiring import flatten, items_of, plain
 from graph.errors import NotFound
 from loaders.identifiers import mask_name
+from queries.customers import customer_summaries
 
 router = APIRouter(tags=["marketing"])
 
@@ -37,34 +38,48 @@ PROSPECT_COLUMNS = ("customer_id", "name", "segment", "city", "tier", "score")
 PENETRATION_SHOWN = 5  # the most held products listed per cluster
 
 
-def _cluster(item: Any, ctx: RequestContext) -> ClusterPublic:
-    """A cluster summary of ``queries.analytics.community`` as marketing may see it: central members as stubs."""
-    store = ctx.store
-    value = plain(item)
-    fields = flatten(value) if isinstance(value, dict) else {"id": str(value)}
-    size = fields.get("size")
-    if size is None and isinstance(fields.get("members"), list):
-        size = len(fields["members"])
-    central: list[CustomerStub] = [
-        ctx.stub(customer_fields(member, store)) for member in fields.get("central_members") or []
-    ]
+def _stubs(ctx: RequestContext, customer_ids: list[str]) -> dict[str, CustomerStub]:
+    """Masked stubs of these customers, their names read in one query (a page may show hundreds)."""
+    found = customer_summaries(ctx.store, customer_ids)
+    return {
+        customer_id: ctx.stub({"id": customer_id, "name": found[customer_id].name if customer_id in found else None})
+        for customer_id in customer_ids
+    }
+
+
+def _top_products(fields: dict[str, Any]) -> list[tuple[str, float]]:
     penetration = fields.get("product_penetration")
     penetration = penetration if isinstance(penetration, dict) else {}
-    top = sorted(penetration.items(), key=lambda item: (-float(item[1] or 0.0), item[0]))[:PENETRATION_SHOWN]
-    names = product_names(store, [code for code, _ in top])
-    return ClusterPublic(
-        id=str(fields.get("id") or fields.get("cluster_id")),
-        size=size if isinstance(size, int) and not isinstance(size, bool) else None,
-        label=fields.get("label") or fields.get("name"),
-        total_aum=number(fields.get("total_aum")),
-        central_members=central,
-        product_penetration=[
-            ProductSharePublic(product_code=code, product_name=names.get(code), share=float(share or 0.0))
-            for code, share in top
-        ],
-        referrals_per_member=number(fields.get("referrals_per_member")),
-        referred_active_share=number(fields.get("referred_active_share")),
-    )
+    shares = [(str(code), float(share or 0.0)) for code, share in penetration.items()]
+    return sorted(shares, key=lambda item: (-item[1], item[0]))[:PENETRATION_SHOWN]
+
+
+def _clusters_shown(items: list[Any], ctx: RequestContext) -> list[ClusterPublic]:
+    """Cluster summaries of ``queries.analytics.community`` (made plain) as marketing may see them: central
+    members as stubs; the members' names and the product names of the whole page read at once."""
+    fields = [flatten(item) if isinstance(item, dict) else {"id": str(item)} for item in items]
+    central = {str(member): None for one in fields for member in one.get("central_members") or []}
+    stubs = _stubs(ctx, list(central))
+    names = product_names(ctx.store, [code for one in fields for code, _ in _top_products(one)])
+    shown = []
+    for one in fields:
+        size = one.get("size")
+        shown.append(
+            ClusterPublic(
+                id=str(one.get("id") or one.get("cluster_id")),
+                size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+                label=one.get("label") or one.get("name"),
+                total_aum=number(one.get("total_aum")),
+                central_members=[stubs[str(member)] for member in one.get("central_members") or []],
+                product_penetration=[
+                    ProductSharePublic(product_code=code, product_name=names.get(code), share=share)
+                    for code, share in _top_products(one)
+                ],
+                referrals_per_member=number(one.get("referrals_per_member")),
+                referred_active_share=number(one.get("referred_active_share")),
+            )
+        )
+    return shown
 
 
 @router.get("/clusters", summary="Referral clusters", responses=problem_responses(401, 403, 422, 429, 503))
@@ -81,7 +96,7 @@ async def list_clusters(
     def work() -> ClusterPage:
         found = items_of(wiring.call("clusters", ctx.store), "clusters", "items")
         chunk, following = ctx.services.cursors.page(found, offset, size, "clusters")
-        items = [_cluster(item, ctx) for item in chunk]
+        items = _clusters_shown(chunk, ctx)
         ctx.audit("list_clusters", [])  # the central members were shown as stubs, recorded as such
         return ClusterPage(items=items, next_cursor=following)
 
@@ -107,8 +122,7 @@ async def get_cluster(
             raise NotFound(f"cluster {cluster_id!r} not found")
         drawn = plain(wiring.call("cluster_graph", ctx.store, cluster_id))
         chunk, following = ctx.services.cursors.page(list(drawn.get("members") or []), offset, size, binding)
-        members = {str(member): customer_fields(str(member), ctx.store) for member in chunk}
-        stubs = {member: ctx.stub(fields) for member, fields in members.items()}
+        stubs = _stubs(ctx, [str(member) for member in chunk])
         ties = [
             ClusterTiePublic(
                 type=str(tie["type"]), source=stubs[tie["source"]].opaque_id, target=stubs[tie["target"]].opaque_id
@@ -117,7 +131,9 @@ async def get_cluster(
             if tie["source"] in stubs and tie["target"] in stubs
         ]
         info = result.get("cluster", result) if isinstance(result, dict) else {"id": cluster_id}
-        cluster = _cluster({"size": len(members), **(info if isinstance(info, dict) else {}), "id": cluster_id}, ctx)
+        (cluster,) = _clusters_shown(
+            [{"size": len(stubs), **(info if isinstance(info, dict) else {}), "id": cluster_id}], ctx
+        )
         ctx.audit("get_cluster", [])  # members and central members were shown as stubs, recorded as such
         return ClusterDetailPublic(cluster=cluster, members=list(stubs.values()), ties=ties, next_cursor=following)
 

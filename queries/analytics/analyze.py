@@ -2,7 +2,9 @@
 
 Per-customer results land on Customer nodes (property names in ``docs/data-model.md``); co-holding counts for
 request-time cross-selling land on Product nodes (``holders``, ``holder_share``, ``co_held_products``,
-``co_held_counts``). Every customer row carries ``analytics_version`` and ``analytics_at``.
+``co_held_counts``); each referral cluster's summary lands on a Cluster node (clusters gone since the previous
+run are deleted), so that the API reads summaries instead of recomputing them per request. Every customer row
+carries ``analytics_version`` and ``analytics_at``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ from graph.settings import AnalyticsSettings, Settings
 from graph.store import GraphStore
 from graph.ties import TieRegistry
 from queries.analytics.churn import ChurnScores, churn_scores
-from queries.analytics.community import pagerank, referral_communities, stable_cluster_ids
+from queries.analytics.community import (
+    cluster_rows,
+    pagerank,
+    referral_communities,
+    stable_cluster_ids,
+    summarise_clusters,
+)
 from queries.analytics.frames import FloatArray, GraphFrames, read_frames
 from queries.analytics.model_card import ModelCard, write_model_card
 from queries.analytics.training import fitted_churn
@@ -32,7 +40,7 @@ from queries.analytics.value import CustomerValue, customer_value
 
 ANALYTICS_VERSION = "1"
 Progress = Callable[[str, int, int], None]
-STEPS = ("read", "value", "churn", "pagerank", "clusters", "co-holdings", "write")
+STEPS = ("read", "value", "churn", "pagerank", "clusters", "co-holdings", "cluster summaries", "write")
 
 
 class AnalyzeReport(BaseModel):
@@ -150,6 +158,15 @@ def customer_rows(result: AnalyticsResult, analytics_at: str) -> Iterator[dict[s
         }
 
 
+def _write_clusters(store: GraphStore, rows: list[dict[str, Any]], batch_size: int) -> None:
+    """Write the Cluster nodes after the customers they summarise, deleting clusters no customer carries now."""
+    current = {row["id"] for row in rows}
+    stale = [(NodeLabel.CLUSTER, record.id) for record in store.nodes(NodeLabel.CLUSTER) if record.id not in current]
+    for start in range(0, max(len(rows), 1), batch_size):
+        last = start + batch_size >= len(rows)
+        store.write(nodes=rows[start : start + batch_size], delete=stale if last else ())
+
+
 def analyze(
     store: GraphStore,
     settings: AnalyticsSettings | Settings,
@@ -186,6 +203,8 @@ def analyze(
         result = compute(frames, analytics, store.registry, step)
         step("co-holdings")
         product_rows = co_holdings(frames)
+        step("cluster summaries")
+        summaries = summarise_clusters(frames, result.cluster_ids, result.value.aum, result.pagerank)
         step("write")
         report_progress("write", 0, frames.size)
         analytics_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
@@ -203,6 +222,7 @@ def analyze(
         if batch:
             store.write(nodes=batch)
             written += len(batch)
+        _write_clusters(store, cluster_rows(summaries, analytics_at), batch_size)
         report_progress("write", written, frames.size)
     step("done")
     if isinstance(settings, Settings):

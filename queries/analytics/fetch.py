@@ -156,33 +156,8 @@ def _list_product_prospects(view: GraphView, params: Mapping[str, Any]) -> Rows:
     return rows
 
 
-def _list_cluster_members(view: GraphView, params: Mapping[str, Any]) -> Rows:
-    wanted = params.get("cluster_id")
-    rows = []
-    for key in view.keys(NodeLabel.CUSTOMER):
-        props = view.props(key)
-        cluster_id = props.get("cluster_id")
-        if cluster_id is None or (wanted is not None and cluster_id != wanted):
-            continue
-        rows.append(
-            {
-                "cluster_id": cluster_id,
-                "customer_id": key[1],
-                "aum": props.get("aum"),
-                "pagerank": props.get("pagerank"),
-                "status": props.get("status"),
-                "products": held_products(view, key),
-                "referrals_made": sum(1 for _ in view.out_ties(key, [TieType.REFERRED])),
-                "referred": any(True for _ in view.in_ties(key, [TieType.REFERRED])),
-            }
-        )
-    rows.sort(key=lambda row: (row["cluster_id"], row["customer_id"]))
-    return rows
-
-
 LIST_CUSTOMER_PROFILES = NamedQuery("list_customer_profiles", PACKAGE, _list_customer_profiles)
 LIST_NEIGHBOUR_HOLDINGS = NamedQuery("list_neighbour_holdings", PACKAGE, _list_neighbour_holdings)
 LIST_SECOND_HOP_HOLDINGS = NamedQuery("list_second_hop_holdings", PACKAGE, _list_second_hop_holdings)
 LIST_PRODUCTS = NamedQuery("list_products", PACKAGE, _list_products)
 LIST_PRODUCT_PROSPECTS = NamedQuery("list_product_prospects", PACKAGE, _list_product_prospects)
-LIST_CLUSTER_MEMBERS = NamedQuery("list_cluster_members", PACKAGE, _list_cluster_members)

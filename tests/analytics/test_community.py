@@ -5,6 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
+from graph.errors import NotFound
 from graph.model import NodeLabel
 from graph.store import GraphStore
 from graph.ties import TieRegistry
@@ -76,3 +77,18 @@ def test_pagerank_is_written_and_agrees_with_networkx(store: GraphStore) -> None
     ours = pagerank(frames, 0.85)
     for number in range(frames.size):
         assert ours[number] == pytest.approx(expected[number], abs=1e-8)
+
+
+def test_analyze_writes_one_cluster_node_per_cluster_and_deletes_clusters_gone(store: GraphStore) -> None:
+    small_bank().write(store)
+    store.write(nodes=[{"label": "Cluster", "id": "K999999", "properties": {"rank": 1, "size": 99}}])
+    report = analyze(store, SETTINGS)
+    written = {record.id: record.properties for record in store.nodes(NodeLabel.CLUSTER)}
+    carried = {cluster_id for cluster_id in _cluster_ids(store).values() if cluster_id is not None}
+    assert set(written) == carried and len(written) == report.clusters
+    assert sorted(props["rank"] for props in written.values()) == list(range(1, report.clusters + 1))
+    listed = clusters(store)
+    assert [summary.size for summary in listed] == sorted((summary.size for summary in listed), reverse=True)
+    assert [summary.cluster_id for summary in clusters(store, limit=1)] == [listed[0].cluster_id]
+    with pytest.raises(NotFound):
+        cluster(store, "K999999")

@@ -133,6 +133,22 @@ def bank_nodes() -> list[dict[str, Any]]:
         {"label": "Manager", "id": "m1", "properties": {"name": "赵经理", "employee_no": "E1"}},
         {"label": "Manager", "id": "m2", "properties": {"name": "钱经理", "employee_no": "E2"}},
         {"label": "Branch", "id": "b1", "properties": {"name": "西湖支行"}},
+        {
+            "label": "Cluster",
+            "id": "k1",
+            "properties": {
+                "rank": 1,
+                "size": 2,
+                "total_aum": 500000.0,
+                "central_members": ["p1", "p2"],
+                "drawn_members": ["p1", "p2"],
+                "penetration_products": ["FUND01", "TD01"],
+                "penetration_shares": [0.5, 0.5],
+                "referrals_per_member": 0.0,
+                "referred_active_share": 0.0,
+                "analytics_at": "2025-03-01T02:00:00",
+            },
+        },
     ]
 
 

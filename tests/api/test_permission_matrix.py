@@ -148,7 +148,7 @@ def expected_status(path: str, token: str | None, subject: str) -> int:
 @pytest.fixture
 def matrix_client(tmp_path: Path) -> Iterator[tuple[CheckedClient, dict[str, str]]]:
     """The API over the test bank on the embedded store (permissions do not depend on the backend)."""
-    settings: Settings = api_settings_for(tmp_path, api_rate_burst=1000)
+    settings: Settings = api_settings_for(tmp_path, api_rate_burst=1000, api_auth_failure_burst=1000)
     registry = TokenRegistry(settings.api_tokens_path)
     try:
         tokens = {

@@ -9,15 +9,20 @@ import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app
+from api.limits import CostLimits
 from graph.embedded import EmbeddedStore
+from graph.query import NamedQuery
+from queries.analytics.community import LIST_CLUSTERS
 from tests.api.conftest import api_settings_for, bank_nodes, bank_ties, clear_identifiers, issue_tokens
 
 with warnings.catch_warnings():
@@ -33,16 +38,18 @@ def free_port() -> int:
 
 
 class Served:
-    def __init__(self, base_url: str, tokens: dict[str, str], openapi: dict) -> None:
+    def __init__(self, base_url: str, tokens: dict[str, str], app: FastAPI) -> None:
         self.base_url = base_url
         self.tokens = tokens
-        self.openapi = openapi
+        self.app = app
 
 
-def _serve(directory: Path) -> Iterator[Served]:
-    settings = api_settings_for(directory, api_rate_burst=100_000, api_rate_per_second=10_000.0)
+def _serve(directory: Path, store_type: type[EmbeddedStore] = EmbeddedStore) -> Iterator[Served]:
+    settings = api_settings_for(
+        directory, api_rate_burst=100_000, api_rate_per_second=10_000.0, api_costly_per_token=2, api_costly_total=4
+    )
     tokens = issue_tokens(settings)
-    with EmbeddedStore(directory / "store.sqlite") as store:
+    with store_type(directory / "store.sqlite") as store:
         store.write(nodes=bank_nodes(), ties=bank_ties())
         app = create_app(settings, store)
         port = free_port()
@@ -54,7 +61,7 @@ def _serve(directory: Path) -> Iterator[Served]:
             assert time.monotonic() < deadline, "uvicorn did not start"
             time.sleep(0.05)
         try:
-            yield Served(f"http://127.0.0.1:{port}", tokens, app.openapi())
+            yield Served(f"http://127.0.0.1:{port}", tokens, app)
         finally:
             server.should_exit = True
             thread.join(timeout=10)
@@ -120,6 +127,103 @@ def test_concurrent_reads_each_leave_exactly_one_durable_audit_record(tmp_path: 
     assert sum(answered.values()) == len(plan)
     assert Counter((actor, endpoint) for _, actor, endpoint in rows) == answered
     assert len({seq for seq, _, _ in rows}) == len(rows)
+
+
+class GatedStore(EmbeddedStore):
+    """A real embedded store whose cluster listing waits until the test opens the gate: a costly request
+    that stays in flight for as long as the test needs, without timing anything."""
+
+    gate = threading.Event()
+
+    def run(self, query: NamedQuery, params: Any = None) -> list[dict[str, Any]]:
+        if query == LIST_CLUSTERS:
+            assert self.gate.wait(timeout=30), "the test never opened the gate"
+        return super().run(query, params)
+
+
+@pytest.fixture
+def gated(tmp_path: Path) -> Iterator[Served]:
+    GatedStore.gate.clear()
+    try:
+        yield from _serve(tmp_path, GatedStore)
+    finally:
+        GatedStore.gate.set()
+
+
+def _costs(served: Served) -> CostLimits:
+    costs: CostLimits = served.app.state.services.costs
+    return costs
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(400):
+        if condition():
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError("the server never reached the expected state")
+
+
+def test_costly_requests_of_one_token_do_not_hold_up_other_callers(gated: Served) -> None:
+    """40 cluster listings at once from one marketing token: two run, 38 are refused at once (429); the global
+    cap refuses further costly work of other tokens (503); a manager's customer 360s all succeed meanwhile."""
+
+    def auth(who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {gated.tokens[who]}"}
+
+    async def scenario() -> tuple[list[httpx.Response], list[httpx.Response], list[int], list[httpx.Response]]:
+        async with httpx.AsyncClient(base_url=gated.base_url, timeout=30) as client:
+            flood = [
+                asyncio.ensure_future(client.get("/api/v1/clusters", headers=auth("marketing"))) for _ in range(40)
+            ]
+            await _until(lambda: sum(task.done() for task in flood) == 38)
+            assert _costs(gated).running() == 2
+            others = await asyncio.gather(
+                *(client.get("/api/v1/customers/p1", headers=auth("manager")) for _ in range(20))
+            )
+            second = [asyncio.ensure_future(client.get("/api/v1/clusters", headers=auth("risk"))) for _ in range(2)]
+            await _until(lambda: _costs(gated).running() == 4)
+            busy = await client.get("/api/v1/guarantee-circles", headers=auth("admin"))
+            cheap = (await client.get("/api/v1/products", headers=auth("marketing"))).status_code
+            GatedStore.gate.set()
+            return (
+                await asyncio.gather(*flood),
+                others,
+                [cheap, busy.status_code],
+                [busy, *await asyncio.gather(*second)],
+            )
+
+    flood, others, (cheap, busy_status), (busy, *second) = asyncio.run(scenario())
+    statuses = Counter(response.status_code for response in flood)
+    assert statuses == {200: 2, 429: 38}
+    for refused in (response for response in flood if response.status_code == 429):
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert int(refused.headers["retry-after"]) >= 1
+        assert "costly requests" in refused.json()["detail"]
+    assert [response.status_code for response in others] == [200] * 20
+    assert cheap == 200  # only costly endpoints are counted
+    assert busy_status == 503 and int(busy.headers["retry-after"]) >= 1
+    assert busy.headers["content-type"].startswith("application/problem+json")
+    assert [response.status_code for response in second] == [200, 200]
+    assert _costs(gated).running() == 0
+
+
+def test_an_abandoned_costly_request_is_answered_at_once_but_holds_its_place_until_its_work_ends(gated: Served) -> None:
+    headers = {"Authorization": f"Bearer {gated.tokens['marketing']}"}
+
+    async def scenario() -> None:
+        async with httpx.AsyncClient(base_url=gated.base_url, timeout=30) as client:
+            abandoned = asyncio.ensure_future(client.get("/api/v1/clusters", headers=headers))
+            await _until(lambda: _costs(gated).running() == 1)
+            abandoned.cancel()  # the client closes its connection
+            metrics = gated.base_url + "/api/v1/metrics"
+            await _until(lambda: 'clusters",status="499"' in httpx.get(metrics).text)
+            # The worker thread cannot be killed: its place stays taken until the store returns.
+            assert _costs(gated).running() == 1
+            GatedStore.gate.set()
+            await _until(lambda: _costs(gated).running() == 0)
+            assert (await client.get("/api/v1/clusters", headers=headers)).status_code == 200
+
+    asyncio.run(scenario())
 
 
 def _schema() -> schemathesis.schemas.BaseSchema:
