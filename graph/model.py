@@ -63,6 +63,7 @@ class TieType(StrEnum):
     REFERRED = "REFERRED"
     MANAGES = "MANAGES"
     WORKS_AT = "WORKS_AT"
+    BANKED_AT = "BANKED_AT"
     WITH = "WITH"
     LOGGED_BY = "LOGGED_BY"
     FROM_SOURCE = "FROM_SOURCE"

@@ -112,6 +112,15 @@ _SPECS: tuple[TieSpec, ...] = (
         "the manager works at the branch",
     ),
     TieSpec(
+        TieType.BANKED_AT,
+        C,
+        NodeLabel.BRANCH,
+        TieCategory.SERVICE,
+        False,
+        0.0,
+        "the customer's home branch: district and branch portfolios follow it",
+    ),
+    TieSpec(
         TieType.WITH,
         NodeLabel.INTERACTION,
         C,

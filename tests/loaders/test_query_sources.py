@@ -10,6 +10,7 @@ import pytest
 from graph.embedded import EmbeddedStore
 from graph.errors import AuthenticationData, ConfigurationError, SourceError
 from graph.model import NodeLabel, TieType
+from graph.store import GraphStore
 from loaders.load import load_mapping
 from loaders.quarantine import read_quarantine
 from loaders.report import LoadReport
@@ -201,3 +202,33 @@ def test_pairs_by_role_need_all_three_role_settings(tmp_path: Path) -> None:
     source = HOUSEHOLDS.replace(", from_role: OWNER", "")
     with pytest.raises(ConfigurationError, match="role_from, from_role and to_role together"):
         load(tmp_path, write(tmp_path / "bank", PEOPLE + source, bank()))
+
+
+HOME_BRANCHES = """
+  - name: districts
+    system: core
+    path: districts.csv
+    node: Branch
+    key: [A1]
+    id_prefix: "district:"
+    columns:
+      name: {from: A2}
+  - name: home_branches
+    system: core
+    path: clients.csv
+    tie: {type: BANKED_AT}
+    source: {from: client_id}
+    target: {from: district_id, prefix: "district:"}
+"""
+
+
+def test_home_branches_and_households_load_alike_on_both_backends(tmp_path: Path, store: GraphStore) -> None:
+    """A customer's home branch (district) and the owner-disponent pairs, on the embedded store and Neo4j."""
+    mapping = write(tmp_path / "bank", PEOPLE_ONLY + HOUSEHOLDS + HOME_BRANCHES, bank())
+    report = load_mapping(store, mapping, tmp_path / "report", today=TODAY)
+    banked = {(tie.source, tie.target) for tie in store.ties([TieType.BANKED_AT])}
+    assert banked == {("c:1", "district:10"), ("c:2", "district:20")}
+    assert {(tie.source, tie.target) for tie in store.ties([TieType.SPOUSE_OF])} == {("c:1", "c:2")}
+    # Client 3's district 99 is no branch: an orphan, with its line.
+    assert by_name(report)["home_branches"] == (3, 2, 0, 1)
+    assert store.counts().ties["BANKED_AT"] == 2
