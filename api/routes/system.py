@@ -99,7 +99,7 @@ async def list_audit(
     return AuditPage(items=records[:size], next_cursor=following)
 
 
-@router.get("/models", summary="The analytics' models", responses=problem_responses(401, 403, 429))
+@router.get("/models", summary="The analytics' models", responses=problem_responses(401, 403, 422, 429))
 async def get_models(ctx: Annotated[RequestContext, Depends(context_for("get_models"))]) -> ModelsPublic:
     """Which churn model ``crm-graph analyze`` used: fitted (on which months, with its tie-type weights and
     backtest) or the hand-set defaults and why. Risk and admin only."""
