@@ -8,9 +8,10 @@ file and line (DuckDB's ``store_rejects``), and counts among the source's rows r
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from graph.errors import ConfigurationError, SourceError
 from loaders.mapping import EndRef, Lookup, Mapping, Pairs, Query, Source, SourceFormat
@@ -56,7 +57,7 @@ def run_query(source: Source, base_dir: Path) -> RawSource:
             raise ConfigurationError(f"source {source.name}: its query returns no rows (is it a select?)")
         columns = [str(column[0]) for column in result.description]
         _check_header(source, columns)
-        records = [_output_record(number, columns, row) for number, row in enumerate(result.fetchall(), start=2)]
+        records = _output_records(columns, result.fetchall())
         records += _rejected_records(connection, files)
     return RawSource(query_path(source, base_dir), columns, records)
 
@@ -236,11 +237,18 @@ def _csv_header(source: Source, path: Path, separator: str) -> list[str]:
     return read_columns(as_file, path)
 
 
-def _output_record(number: int, columns: list[str], row: tuple[Any, ...]) -> RawRecord:
+def _output_records(columns: list[str], rows: list[tuple[Any, ...]]) -> list[RawRecord]:
+    """Row n of the output as line n + 1; the original line kept is the row as JSON."""
     from loaders.read import cell_text
 
-    cells = {name: cell_text(value) for name, value in zip(columns, row, strict=True)}
-    return RawRecord(number, json.dumps(cells, ensure_ascii=False), cells)
+    records = []
+    for number, row in enumerate(rows, start=2):
+        # Columns of the files are text already; only what the SQL computes needs cell_text.
+        cells = {
+            name: value if type(value) is str else cell_text(value) for name, value in zip(columns, row, strict=True)
+        }
+        records.append(RawRecord(number, orjson.dumps(cells).decode(), cells))
+    return records
 
 
 def _check_header(source: Source, columns: list[str]) -> None:

@@ -126,7 +126,7 @@ def test_query_output_rows_are_numbered_from_line_two(tmp_path: Path) -> None:
     rows = [row for row in read_quarantine(tmp_path / "report" / "quarantine.csv") if row["source"] == "cards"]
     # The second output row (card 9002, ordered by the query) is line 3 of the query's output.
     assert [(row["file"], row["line"], row["reason"]) for row in rows] == [("cards.sql", "3", "unknown_code")]
-    assert '"card_id": "9002"' in rows[0]["original_line"]
+    assert '"card_id":"9002"' in rows[0]["original_line"]
 
 
 @pytest.mark.parametrize(
