@@ -162,6 +162,12 @@ class RecommendationPublic(BaseModel):
     product_code: str = Field(examples=["FUND01"])
     product_name: str | None = Field(default=None, examples=["稳健理财"])
     score: float | None = Field(default=None, examples=[0.73])
+    parts: dict[str, float] = Field(
+        default_factory=dict,
+        description="What the score is made of: `network` (the evidence paths together), `similar` (held by "
+        "customers like this one), `eligibility`. `network` is left out when some evidence is out of sight.",
+        examples=[{"network": 0.62, "similar": 0.35, "eligibility": 1.0}],
+    )
     why: str | None = Field(default=None, examples=["spouse holds it"])
     evidence: list[EvidencePathPublic] = Field(default_factory=list)
 

@@ -235,6 +235,7 @@ async def get_recommendations(
                     product_code=code,
                     product_name=fields.get("product_name") or names.get(code),
                     score=number(fields.get("score")),
+                    parts=score_parts(shown_fields),
                     why=why(shown_fields),
                     evidence=[evidence_path(ctx, path) for path in shown_fields["evidence"]],
                 )
@@ -269,6 +270,14 @@ def evidence_path(ctx: RequestContext, path: dict[str, Any]) -> EvidencePathPubl
         ties=[str(tie) for tie in path.get("ties") or []],
         contribution=number(path.get("contribution")),
     )
+
+
+def score_parts(fields: dict[str, Any]) -> dict[str, float]:
+    """The numeric parts of a recommendation's score, as the caller may see them (see ``as_shown``)."""
+    parts = fields.get("parts")
+    if not isinstance(parts, dict):
+        return {}
+    return {str(name): value for name, value in ((n, number(v)) for n, v in parts.items()) if value is not None}
 
 
 def why(fields: dict[str, Any]) -> str | None:

@@ -36,6 +36,7 @@ def test_evidence_paths_name_nodes_as_the_graph_draws_them(client: CheckedClient
     admin = _get(client, tokens["admin"], "/customers/p1/recommendations")
     deposit = next(item for item in admin["recommendations"] if item["product_code"] == "TD01")
     assert deposit["product_name"] == "定期存款" and "SPOUSE_OF" in deposit["why"]
+    assert set(deposit["parts"]) == {"network", "similar", "eligibility"} and deposit["parts"]["network"] > 0
     path = deposit["evidence"][0]
     assert path["ties"] == ["SPOUSE_OF"]
     assert path["nodes"] == [
@@ -50,6 +51,7 @@ def test_evidence_does_not_tell_what_another_book_holds(client: CheckedClient, t
     deposit = next(item for item in body["recommendations"] if item["product_code"] == "TD01")
     assert deposit["evidence"] == [] and "SPOUSE_OF" not in str(deposit["why"])
     assert "network" not in str(deposit["why"])
+    assert "network" not in deposit["parts"] and "similar" in deposit["parts"]  # the score's parts say no more
     assert _stub_ids(client, tokens["manager"])["李*"] not in client.bodies[-2]
 
 

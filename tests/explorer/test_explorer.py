@@ -119,8 +119,9 @@ def test_recommendations_match_the_api_and_light_their_evidence(page: Any, bank:
     shown = []
     for i in range(items.count()):
         score = items.nth(i).locator(".score").get_attribute("data-score")
-        shown.append((items.nth(i).locator(".product").inner_text(), float(score)))
-    assert shown == [(item["product_code"], item["score"]) for item in expected]
+        product = items.nth(i).locator(".product")
+        shown.append((product.get_attribute("data-product"), product.inner_text(), float(score)))
+    assert shown == [(item["product_code"], item["product_name"], item["score"]) for item in expected]
 
     # Clicking a recommendation lights exactly the nodes and edges of its evidence paths, stubs included.
     evidence = next(i for i, item in enumerate(expected) if item["evidence"])

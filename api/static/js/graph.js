@@ -9,7 +9,7 @@ import { circlePositions, concentricPositions } from "./layout.js";
 const FONT_PX = 14; // node labels; the centre's a little larger
 const MIN_LABEL_PX = 11; // a label smaller than this on screen is not drawn: fewer labels, never tiny ones
 const LEGIBLE_ZOOM = MIN_LABEL_PX / FONT_PX;
-const MAX_FIT_ZOOM = 1.5; // a graph of three nodes is not blown up to fill the view
+const MAX_FIT_ZOOM = 1.2; // a graph of three nodes is not blown up to fill the view
 const PADDING = 30;
 const RING_MARGIN = 40; // room for a label beyond a ring's nodes
 

@@ -110,6 +110,11 @@ const zh = {
   loading: "加载中…",
   "why.tied": "关联客户持有：{ties}",
   "why.signal": "最强信号：{signal}",
+  "why.score": "{parts}；{why}",
+  "customer has not consented to marketing": "客户未同意接收营销，不做推荐。",
+  "no product fits this customer now": "目前没有适合该客户的产品。",
+  "why.churn": "自身 {own}，网络 {network}；影响最大：{name}（{tie}，{share}）",
+  "why.churn_alone": "自身 {own}，网络 {network}",
   // Reasons the API gives in English for an empty recommendation list.
   "customer has not consented to marketing": "客户未同意接受营销",
   "no product fits this customer now": "目前没有适合该客户的产品",
@@ -133,6 +138,8 @@ const zh = {
     silver: "银卡",
     standard: "普通",
   },
+  part: { network: "关系网络", similar: "相似客户", eligibility: "准入" },
+  role: { manager: "客户经理", marketing: "营销", risk: "风险管理", admin: "管理员", service: "系统服务" },
   stage: { acquisition: "获客期", growth: "成长期", maturity: "成熟期", decline: "衰退期", churned: "已流失" },
   tie: {
     SPOUSE_OF: "配偶",
@@ -258,6 +265,10 @@ const en = {
   loading: "Loading…",
   "why.tied": "held by customers tied by {ties}",
   "why.signal": "strongest signal: {signal}",
+  "why.score": "{parts}; {why}",
+
+  "why.churn": "own {own}, network {network}; weighs most: {name} ({tie}, {share})",
+  "why.churn_alone": "own {own}, network {network}",
   "clusters.assets_chart": "Cluster assets (total)",
   "clusters.penetration_chart": "Product penetration (share of members)",
   "clusters.central": "Most central",
@@ -267,18 +278,20 @@ const en = {
   "portfolio.opportunities": "Best open opportunities",
   "portfolio.no_opportunities": "No open opportunities",
   "prospects.pick": "Choose a product",
-  segment: { retail: "retail", private: "private", sme: "SME", corporate: "corporate" },
-  status: { active: "active", churned: "churned", open: "open", closed: "closed" },
-  category: { deposit: "deposit", investment: "investment", insurance: "insurance", credit: "credit card", loan: "loan", payroll: "payroll", fx: "FX" },
+  segment: { retail: "Retail", private: "Private", sme: "SME", corporate: "Corporate" },
+  status: { active: "Active", churned: "Churned", open: "Open", closed: "Closed" },
+  category: { deposit: "Deposit", investment: "Investment", insurance: "Insurance", credit: "Credit card", loan: "Loan", payroll: "Payroll", fx: "FX" },
   tier: {
-    private_banking: "private banking",
-    diamond: "diamond",
-    platinum: "platinum",
-    gold: "gold",
-    silver: "silver",
-    standard: "standard",
+    private_banking: "Private banking",
+    diamond: "Diamond",
+    platinum: "Platinum",
+    gold: "Gold",
+    silver: "Silver",
+    standard: "Standard",
   },
-  stage: { acquisition: "acquisition", growth: "growth", maturity: "maturity", decline: "decline", churned: "churned" },
+  part: { network: "network", similar: "similar customers", eligibility: "eligibility" },
+  role: { manager: "Relationship manager", marketing: "Marketing", risk: "Risk", admin: "Administrator", service: "Service" },
+  stage: { acquisition: "Acquisition", growth: "Growth", maturity: "Maturity", decline: "Decline", churned: "Churned" },
   tie: {
     SPOUSE_OF: "spouse",
     PARENT_OF: "parent/child",
@@ -318,6 +331,8 @@ export const stageName = (stage) => named("stage", stage);
 export const segmentName = (segment) => named("segment", segment);
 export const statusName = (status) => named("status", status);
 export const categoryName = (category) => named("category", category);
+export const roleName = (role) => named("role", role);
+export const partName = (part) => named("part", part);
 
 export function applyTranslations(root = document) {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";

@@ -4,7 +4,8 @@ import { ApiError, get, session } from "./api.js";
 import { $ } from "./dom.js";
 import { readAddress, writeAddress } from "./address.js";
 import { forgetSearch, graph, initExplorer, restoreExplorer, showNetwork } from "./explorer.js";
-import { applyTranslations, lang, onLanguageChange, setLanguage, t } from "./i18n.js";
+import { applyTranslations, lang, onLanguageChange, roleName, setLanguage, t } from "./i18n.js";
+import { loadProducts } from "./products.js";
 import { drawnCluster, initMarketing, openMarketing } from "./marketing.js";
 import { openPortfolio } from "./portfolio.js";
 import { drawnCircle, initCircles, openCircles } from "./circles.js";
@@ -45,6 +46,10 @@ async function openFromPortfolio(customer) {
   await showNetwork(customer);
 }
 
+function showWho() {
+  if (session.me) $("#who").textContent = `${session.me.name} · ${roleName(session.me.role)}`;
+}
+
 async function start() {
   try {
     session.me = await get("/me");
@@ -55,7 +60,8 @@ async function start() {
     else report(error);
     return;
   }
-  $("#who").textContent = `${session.me.name} · ${session.me.role}`;
+  await loadProducts();
+  showWho();
   $("#sign-out").hidden = false;
   const allowed = Object.keys(VIEWS).filter((name) => VIEWS[name].allowed());
   for (const button of document.querySelectorAll("#tabs button")) button.hidden = !allowed.includes(button.dataset.view);
@@ -73,6 +79,7 @@ function init() {
   $("#lang-toggle").addEventListener("click", () => setLanguage(lang === "zh" ? "en" : "zh"));
   onLanguageChange(() => {
     $("#lang-toggle").textContent = t("lang.other");
+    showWho();
   });
   $("#sign-in-form").addEventListener("submit", (event) => {
     event.preventDefault();

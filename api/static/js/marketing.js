@@ -176,7 +176,7 @@ function renderProducts() {
       h(
         "option",
         { value: product.id, selected: product.id === chosen },
-        `${product.name ?? product.id} · ${categoryName(product.category)} (${product.id})`,
+        `${product.name ?? product.id} · ${categoryName(product.category)}`,
       ),
     ),
   );

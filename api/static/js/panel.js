@@ -5,7 +5,8 @@ import { enc, get, session } from "./api.js";
 import { $, clear, h, money, percent, riskBar } from "./dom.js";
 import { nodeOf, TIE_COLOURS } from "./graph.js";
 import { graph } from "./explorer.js";
-import { onLanguageChange, segmentName, stageName, statusName, t, tieName, tierName } from "./i18n.js";
+import { onLanguageChange, partName, segmentName, stageName, statusName, t, tieName, tierName } from "./i18n.js";
+import { productName } from "./products.js";
 import { report } from "./status.js";
 
 const TIE_TYPES = Object.keys(TIE_COLOURS);
@@ -52,7 +53,27 @@ function explain(why, types) {
   if (!why) return "";
   if (types.length) return t("why.tied", { ties: types.map(tieName).join(", ") });
   const signal = /^strongest signal: (.+)$/.exec(why);
-  return signal ? t("why.signal", { signal: signal[1] }) : why;
+  return signal ? t("why.signal", { signal: partName(signal[1]) }) : why;
+}
+
+/** One line on where a recommendation's score comes from: its parts, then the ties its evidence came through. */
+function scoreLine(item, why) {
+  const parts = Object.entries(item.parts ?? {})
+    .filter(([name]) => name !== "eligibility") // 1 for every product shown: it explains nothing
+    .map(([name, value]) => `${partName(name)} ${value.toFixed(2)}`)
+    .join(" · ");
+  if (!parts) return why;
+  return why ? t("why.score", { parts, why }) : parts;
+}
+
+/** One line on a churn risk: own and network shares, and the contributor that weighs most. */
+function churnLine(body) {
+  const top = body.contributors[0];
+  const own = percent(body.churn_risk_own);
+  const network = percent(body.churn_risk_network);
+  if (!top) return t("why.churn_alone", { own, network });
+  const name = top.node?.name ?? top.stub?.name ?? top.customer?.name ?? "";
+  return t("why.churn", { own, network, name, tie: tieName(top.tie_type), share: percent(top.share) });
 }
 
 function recommendations(customerId, body) {
@@ -74,9 +95,8 @@ function recommendations(customerId, body) {
     const entry = evidenceItem(
       [
         h("span", { class: "score", dataset: { score: item.score } }, item.score?.toFixed(3) ?? "–"),
-        h("strong", { class: "product", dataset: { product: item.product_code } }, item.product_code),
-        item.product_name ? ` ${item.product_name}` : "",
-        h("span", { class: "why" }, why),
+        h("strong", { class: "product", dataset: { product: item.product_code } }, productName(item.product_code, item.product_name)),
+        h("span", { class: "why" }, scoreLine(item, types.length ? why : null) || why),
       ],
       light,
     );
@@ -91,11 +111,7 @@ function recommendations(customerId, body) {
 function churn(customerId, body) {
   const section = [
     h("h3", {}, t("panel.churn"), " ", percent(body.churn_risk), riskBar(body.churn_risk)),
-    h(
-      "p",
-      {},
-      `${t("panel.churn_own")} ${percent(body.churn_risk_own)} · ${t("panel.churn_network")} ${percent(body.churn_risk_network)}`,
-    ),
+    h("p", { id: "churn-why" }, churnLine(body)),
   ];
   if (!body.contributors.length) return section;
   section.push(h("h4", {}, t("panel.contributors")));
@@ -208,7 +224,7 @@ export async function showCustomer(customerId, actions) {
             "tbody",
             {},
             profile.accounts.map((account) =>
-              h("tr", {}, h("td", {}, account.product_id ?? ""), h("td", {}, account.status ? statusName(account.status) : ""), h("td", { class: "num" }, money(account.balance))),
+              h("tr", {}, h("td", { dataset: { product: account.product_id ?? "" } }, productName(account.product_id)), h("td", {}, account.status ? statusName(account.status) : ""), h("td", { class: "num" }, money(account.balance))),
             ),
           ),
         ),

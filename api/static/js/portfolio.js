@@ -5,6 +5,7 @@ import { enc, get } from "./api.js";
 import { $, clear, h, riskBar, percent } from "./dom.js";
 import { barChart } from "./charts.js";
 import { onLanguageChange, stageName, t, tieName, tierName } from "./i18n.js";
+import { productName } from "./products.js";
 import { report } from "./status.js";
 
 const TIE_WORD = /\b[A-Z]+(?:_[A-Z]+)+\b|\bREFERRED\b|\bGUARANTEES\b|\bSUPPLIES\b/g;
@@ -51,7 +52,7 @@ function opportunities() {
             onclick: () => openById(item.customer_id),
           },
           h("td", {}, item.customer_name ?? item.customer_id),
-          h("td", {}, item.product_name ? `${item.product_name} (${item.product_code})` : item.product_code),
+          h("td", {}, productName(item.product_code, item.product_name)),
           h("td", { class: "num" }, item.score.toFixed(3)),
         ),
       ),

@@ -1,0 +1,65 @@
+"""Products by name, every value in the page's language, and scores with a one-line explanation built from the
+API's score parts and churn contributors."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.explorer.conftest import Bank, shot, sign_in
+from tests.explorer.test_explorer import _consenting_with_recommendations, open_customer
+
+pytestmark = pytest.mark.browser
+
+# Codes the API sends that a reader must never see as such (case matters: "Gold" is the English label).
+RAW_VALUES = re.compile(
+    r"\b(retail|private|sme|corporate|active|churned|gold|silver|platinum|diamond|standard|growth|maturity|"
+    r"decline|acquisition|[A-Z]+_OF|REFERRED|GUARANTEES|EMPLOYED_BY|SUPPLIES)\b"
+)
+ENGLISH_IN_CHINESE = re.compile(r"\b(network|similar|eligibility|manager|strongest)\b")
+
+PART_NAMES = {"network": ("关系网络", "network"), "similar": ("相似客户", "similar customers")}
+
+
+def test_products_by_name_values_translated_and_scores_explained(page: Any, bank: Bank) -> None:
+    customer_id = _consenting_with_recommendations(bank)
+    with bank.api("manager") as api:
+        profile = api.get(f"/customers/{customer_id}").json()
+        recommendations = api.get(f"/customers/{customer_id}/recommendations").json()["recommendations"]
+        churn = api.get(f"/customers/{customer_id}/churn-risk").json()
+        names = {product["id"]: product["name"] for product in api.get("/products").json()["items"]}
+    sign_in(page, bank.tokens["manager"])
+    open_customer(page, customer_id)
+
+    panel = page.inner_text("#side-panel")
+    held = [account["product_id"] for account in profile["accounts"] if account["product_id"]]
+    assert held, "the customer holds products"
+    for code in held + [item["product_code"] for item in recommendations]:
+        assert code not in panel, f"product code {code} shown instead of its name"
+    for code in held:
+        assert names[code] in panel
+    chinese = panel + page.inner_text("#who")
+    assert not RAW_VALUES.search(chinese) and not ENGLISH_IN_CHINESE.search(chinese), chinese
+
+    # The best recommendation's line names its score parts in Chinese, with the API's values.
+    parts = {name: value for name, value in recommendations[0]["parts"].items() if name != "eligibility"}
+    assert parts, "the API returns the parts of the score"
+    line = page.inner_text("#recommendations li >> nth=0 >> .why")
+    for name, value in parts.items():
+        assert f"{PART_NAMES[name][0]} {value:.2f}" in line
+    top = churn["contributors"][0]
+    assert (top["node"]["name"] or "") in page.inner_text("#churn-why")
+    shot(page, "wording-chinese")
+
+    page.click("#lang-toggle")
+    page.wait_for_function("() => document.querySelector('#side-panel').innerText.includes('Churn risk')")
+    panel = page.inner_text("#side-panel")
+    assert not RAW_VALUES.search(panel), panel
+    assert "Relationship manager" in page.inner_text("#who")
+    line = page.inner_text("#recommendations li >> nth=0 >> .why")
+    for name, value in parts.items():
+        assert f"{PART_NAMES[name][1]} {value:.2f}" in line
+    assert not re.search("[\u4e00-\u9fff]", page.inner_text("#side-panel .facts dt"))
+    shot(page, "wording-english")
