@@ -13,6 +13,7 @@
     ├── NotFound                       the customer, node or query asked for does not exist
     ├── InvalidRequest                 a query parameter is out of its allowed range
     ├── ExportError                    the store's contents cannot be written as neo4j-admin import files
+    ├── Neo4jLauncherError             a local Neo4j (graph/neo4j_launcher) cannot be prepared or started
     ├── SourceError                    a source file cannot be read at all (loaders)
     │   └── AuthenticationData         a source holds passwords, PINs, CVVs or card track data; refused
     └── LoadIncomplete                 a load ran but did not account for its rows as it must (loaders)
@@ -90,6 +91,10 @@ class InvalidRequest(CrmGraphError):
 
 class ExportError(CrmGraphError):
     """A value, property name or output folder that ``neo4j-admin database import`` files cannot carry."""
+
+
+class Neo4jLauncherError(CrmGraphError):
+    """A local Neo4j server for tests and benchmarks could not be prepared, started or given its folder or port."""
 
 
 class SourceError(CrmGraphError):

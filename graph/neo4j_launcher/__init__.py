@@ -16,10 +16,20 @@ The same jars hold ``neo4j-admin``: :func:`run_neo4j_admin` runs it (for example
     with LocalNeo4j(home=folder) as server:
         ...
 
+A server on a kept folder and a fixed port can be stopped and started again on the same data and
+address (``stop()`` leaves ``home`` in place)::
+
+    server = LocalNeo4j(home=folder, port=7690).start()
+    server.stop()
+    server.start()
+
+``python -m graph.neo4j_launcher --home FOLDER --port 7687`` does the same from a shell: it serves the
+folder until Ctrl-C, and running it again restarts the server on the data it left.
+
 The first start downloads about 150 MB into the local Maven repository (``~/.m2``). The
 classpath and the compiled launcher are cached under ``$XDG_CACHE_HOME/crm-graph/neo4j-5.26``
 (default ``~/.cache/...``), keyed on the content of the files they come from, so later starts
-do not run Maven. Only the standard library is used here.
+do not run Maven. Apart from the project's exception tree, only the standard library is used here.
 """
 
 from __future__ import annotations
@@ -41,6 +51,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from graph.errors import Neo4jLauncherError
+
 __all__ = ["LocalNeo4j", "Neo4jLauncherError", "launcher_available", "resolve_classpath", "run_neo4j_admin"]
 
 NEO4J_SERIES = "5.26"
@@ -61,10 +73,6 @@ _JVM_OPTIONS = (
     "-Dio.netty.tryReflectionSetAccessible=true",
     "-Dlog4j2.disable.jmx=true",
 )
-
-
-class Neo4jLauncherError(RuntimeError):
-    """The local Neo4j server could not be prepared or started."""
 
 
 def launcher_available() -> str | None:
@@ -248,12 +256,35 @@ def _free_loopback_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _check_port_free(port: int) -> None:
+    """Refuse a port another process listens on: Neo4j would only say so after a long start-up."""
+    if not 0 < port < 65536:
+        raise Neo4jLauncherError(f"port {port} is not a TCP port (1-65535)")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As a server binds: a port left in TIME_WAIT by the previous run on it is free to reuse.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise Neo4jLauncherError(
+                f"port {port} on 127.0.0.1 is in use; choose another or stop what holds it"
+            ) from None
+
+
+def _check_home(home: Path) -> None:
+    if not home.exists():
+        raise Neo4jLauncherError(f"the Neo4j home folder {home} does not exist; create it or leave home unset")
+    if not home.is_dir():
+        raise Neo4jLauncherError(f"the Neo4j home {home} is not a folder")
+
+
 class LocalNeo4j:
-    """A Neo4j Community server in a child JVM, on a free loopback port, with no auth.
+    """A Neo4j Community server in a child JVM, on a loopback port, with no auth.
 
     Data lives in a temporary directory that ``stop()`` removes, together with Neo4j's own
     logs (``logs/debug.log`` inside it, handy while the server runs). With ``home``, the server
-    uses that folder instead (one ``run_neo4j_admin`` imported into, say) and leaves it in place.
+    uses that folder instead (one ``run_neo4j_admin`` imported into, say) and leaves it in place;
+    the folder must exist. Bolt listens on ``port``, or on a free port chosen at each start.
 
     ``settings`` are neo4j.conf entries that override the launcher's defaults, for example
     ``{"server.memory.pagecache.size": "1g"}``. ``heap`` sets the JVM's -Xms and -Xmx.
@@ -268,6 +299,7 @@ class LocalNeo4j:
         settings: Mapping[str, str] | None = None,
         cache_dir: Path | None = None,
         home: Path | None = None,
+        port: int | None = None,
     ) -> None:
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
@@ -275,6 +307,7 @@ class LocalNeo4j:
         self.settings = dict(settings or {})
         self.cache_dir = cache_dir
         self.home = Path(home).resolve() if home is not None else None
+        self.requested_port = port
         self.port: int | None = None
         self.data_dir: Path | None = None
         self._uri: str | None = None
@@ -301,12 +334,16 @@ class LocalNeo4j:
     def start(self) -> LocalNeo4j:
         if self._proc is not None:
             raise Neo4jLauncherError("this LocalNeo4j is already started")
+        if self.home is not None:
+            _check_home(self.home)
+        if self.requested_port is not None:
+            _check_port_free(self.requested_port)
         _require_tools()
         classpath = resolve_classpath(self.cache_dir)
         classes = _compiled_launcher(classpath, self.cache_dir)
 
         self.data_dir = self.home or Path(tempfile.mkdtemp(prefix="crm-graph-neo4j-"))
-        self.port = _free_loopback_port()
+        self.port = self.requested_port or _free_loopback_port()
         args = [str(self.data_dir), str(self.port)]
         if self.settings:
             conf = self.data_dir / "launcher.conf"
