@@ -20,6 +20,7 @@ from api.limits import COSTLY_ENDPOINTS, CostLimits, TokenBuckets
 from api.masking import display_name, is_person, public_customer, stub
 from api.models import CustomerPublic, CustomerStub, NodeRefPublic, RelatedCustomerPublic
 from api.pagination import Cursors
+from api.readiness import ReadinessProbe
 from api.tokens import TokenRegistry
 from api.unmask import audit_purpose, checked_reason
 from graph.errors import InvalidRequest, NotFound, StoreUnavailable
@@ -46,6 +47,7 @@ class Services:
     costs: CostLimits
     cursors: Cursors
     mask_key: bytes
+    readiness: ReadinessProbe = field(default_factory=ReadinessProbe)
 
     @property
     def audit_key(self) -> bytes:

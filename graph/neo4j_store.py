@@ -1,17 +1,24 @@
-"""The Neo4j backend: the official driver, managed transactions, ``UNWIND`` batches.
+"""The Neo4j backend: the official driver, read and write transactions with our own retries, ``UNWIND`` batches.
 
-Reads run in ``execute_read`` and writes in ``execute_write``, so the driver retries transient errors.
 A batch is one write transaction: a bad row raises inside it, which rolls the whole batch back.
+
+Why not the driver's managed transactions (``execute_read``): they retry every error the driver calls
+retryable, a refused connection included, for the whole retry budget. An API request then waited for its
+own timeout (15 s) before answering 503, and the retries went on after the answer was sent. Here transient
+errors (a deadlock, a lost cluster member) are retried with backoff within the store's timeout, while a
+server that cannot be reached is retried once, at once (a pooled connection the server dropped on a
+restart fails the first time), and then reported, so the caller answers in well under a second.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
 
 import neo4j
-from neo4j import GraphDatabase, ManagedTransaction, NotificationDisabledClassification, unit_of_work
+import tenacity
+from neo4j import GraphDatabase, NotificationDisabledClassification, Transaction
 from neo4j import exceptions as driver_errors
 
 from graph.batch import Batch, NodeInput, NodeRef, TieInput, prepare_batch
@@ -26,6 +33,17 @@ from graph.ties import TieRegistry, spec
 _KINDS = (NodeLabel.PERSON, NodeLabel.COMPANY)
 READ_PAGE = 10_000
 """Nodes (or, for ties, source nodes) per read transaction when listing a whole label or tie type."""
+
+T = TypeVar("T")
+_CONNECTION_LOST = (driver_errors.ServiceUnavailable, driver_errors.SessionExpired)
+
+
+def _worth_retrying(state: tenacity.RetryCallState) -> bool:
+    """Retry a transient error; a lost or refused connection only once (see the module docstring)."""
+    error = state.outcome.exception() if state.outcome is not None else None
+    if isinstance(error, _CONNECTION_LOST):
+        return state.attempt_number == 1
+    return isinstance(error, driver_errors.Neo4jError | driver_errors.DriverError) and error.is_retryable()
 
 
 class Neo4jStore(GraphStore):
@@ -49,14 +67,14 @@ class Neo4jStore(GraphStore):
             uri,
             auth=auth,
             connection_timeout=min(timeout_seconds, 15.0),
-            max_transaction_retry_time=timeout_seconds,
             # "Type X does not exist" on a store not loaded yet: our types and labels come from the registry,
             # so the warning says nothing, and the driver logs one per query.
             notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
         )
         try:
-            self._driver.verify_connectivity()
-            self._create_constraints()
+            with _translated_errors(f"Neo4j at {uri}"):
+                self._driver.verify_connectivity()
+                self._create_constraints()
         except Exception:
             self._driver.close()
             raise
@@ -82,18 +100,34 @@ class Neo4jStore(GraphStore):
             session.run(render("create_phone_search_index")).consume()
             session.run("CALL db.awaitIndexes(300)").consume()
 
-    def _session(self) -> neo4j.Session:
-        return self._driver.session(database=self.database)
+    def _session(self, access_mode: str = neo4j.WRITE_ACCESS) -> neo4j.Session:
+        return self._driver.session(database=self.database, default_access_mode=access_mode)
+
+    def _transaction(self, access_mode: str, work: Callable[[Transaction], T]) -> T:
+        """Run ``work`` in one transaction and commit it, retrying as the module docstring says."""
+
+        def attempt() -> T:
+            with self._session(access_mode) as session, session.begin_transaction(timeout=self.timeout_seconds) as tx:
+                result = work(tx)
+                tx.commit()
+                return result
+
+        retrying = tenacity.Retrying(
+            retry=_worth_retrying,
+            wait=tenacity.wait_exponential(multiplier=0.05, max=2.0) + tenacity.wait_random(0, 0.05),
+            stop=tenacity.stop_after_delay(self.timeout_seconds),
+            reraise=True,
+        )
+        with _translated_errors():
+            return retrying(attempt)
 
     def _read(self, text: Any, **params: Any) -> list[dict[str, Any]]:
-        @unit_of_work(timeout=self.timeout_seconds)
-        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
+        def work(tx: Transaction) -> list[dict[str, Any]]:
             # Not record.data(): it walks every value for graph objects, which no query of ours returns,
             # and that walk was three quarters of the time of reading a large bank.
             return [dict(record.items()) for record in tx.run(text, params)]
 
-        with _translated_errors(), self._session() as session:
-            return session.execute_read(work)
+        return self._transaction(neo4j.READ_ACCESS, work)
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -103,11 +137,10 @@ class Neo4jStore(GraphStore):
         batch = prepare_batch(nodes, ties, delete)
         deleted = 0
         if not batch.empty:
-            with _translated_errors(), self._session() as session:
-                deleted = session.execute_write(unit_of_work(timeout=self.timeout_seconds)(self._write_batch), batch)
+            deleted = self._transaction(neo4j.WRITE_ACCESS, lambda tx: self._write_batch(tx, batch))
         return WriteResult(nodes=len(batch.nodes), ties=len(batch.ties), deleted=deleted)
 
-    def _write_batch(self, tx: ManagedTransaction, batch: Batch) -> int:
+    def _write_batch(self, tx: Transaction, batch: Batch) -> int:
         """Write the batch in ``tx``; return how many nodes it deleted."""
         by_label: dict[NodeLabel, list[dict[str, Any]]] = defaultdict(list)
         for row in batch.nodes:
@@ -259,7 +292,13 @@ def _without_id(properties: dict[str, Any]) -> dict[str, Any]:
 
 
 class _translated_errors:
-    """Turn the driver's connection and timeout errors into ours, so callers see one exception tree."""
+    """Turn the driver's connection and timeout errors into ours, so callers see one exception tree.
+
+    ``server`` names the server in messages; by default it is not named, as messages reach API clients.
+    """
+
+    def __init__(self, server: str = "Neo4j") -> None:
+        self.server = server
 
     def __enter__(self) -> None:
         return None
@@ -268,8 +307,8 @@ class _translated_errors:
         if error is None or not isinstance(error, driver_errors.Neo4jError | driver_errors.DriverError):
             return
         if isinstance(error, driver_errors.ServiceUnavailable | driver_errors.SessionExpired):
-            raise StoreUnavailable("Neo4j cannot be reached") from error
+            raise StoreUnavailable(f"{self.server} cannot be reached") from error
         code = getattr(error, "code", "") or ""
         if "TransactionTimedOut" in code or "Timeout" in code:
-            raise StoreUnavailable("Neo4j did not answer in time") from error
+            raise StoreUnavailable(f"{self.server} did not answer in time") from error
         raise StoreError(f"Neo4j refused the operation ({code or type(error).__name__})") from error
