@@ -12,17 +12,20 @@ from tests.explorer.test_explorer import open_customer
 
 pytestmark = pytest.mark.browser
 
-# The labels cytoscape draws (those not hidden for being too small at this zoom) and the nodes' bodies, as
-# rendered boxes [x1, y1, x2, y2] in the graph's own pixels.
+# The labels drawn (not hidden for being too small at this zoom), with their size on screen, and the nodes'
+# bodies, as rendered boxes [x1, y1, x2, y2] in the graph's own pixels.
 DRAWN_BOXES = """() => {
     const cy = window.crmGraph.cy();
     const zoom = cy.zoom();
     const box = (b) => [b.x1, b.y1, b.x2, b.y2];
-    const labelled = cy.nodes().filter((n) => n.visible() && n.style("label")
-        && parseFloat(n.style("font-size")) * zoom >= parseFloat(n.style("min-zoomed-font-size")));
+    const labelled = cy.nodes().filter((n) => n.visible() && n.style("label") && Number(n.style("text-opacity")) > 0);
     return {
-        labels: labelled.map((n) => ({ id: n.id(), box: box(n.renderedBoundingBox(
-            { includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false })) })),
+        labels: labelled.map((n) => ({
+            id: n.id(),
+            px: parseFloat(n.style("font-size")) * zoom,
+            box: box(n.renderedBoundingBox(
+                { includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false })),
+        })),
         bodies: cy.nodes().map((n) => ({ id: n.id(), box: box(n.renderedBoundingBox(
             { includeNodes: true, includeEdges: false, includeLabels: false, includeOverlays: false })) })),
         view: [0, 0, cy.width(), cy.height()],
@@ -30,15 +33,20 @@ DRAWN_BOXES = """() => {
 }"""
 
 
+MIN_LABEL_PX = 11
+
+
 def _overlap(a: list[float], b: list[float]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def assert_labels_clear(page: Any) -> int:
-    """No drawn label overlaps another label or another node; returns how many labels are in view."""
+    """Every drawn label is at least 11 px on screen and overlaps no other label or node; returns how many
+    labels are in view."""
     drawn = page.evaluate(DRAWN_BOXES)
     labels, bodies = drawn["labels"], drawn["bodies"]
     for i, first in enumerate(labels):
+        assert first["px"] >= MIN_LABEL_PX, f"label of {first['id']} drawn at {first['px']:.1f} px"
         for second in labels[i + 1 :]:
             assert not _overlap(first["box"], second["box"]), f"labels of {first['id']} and {second['id']} overlap"
         for body in bodies:

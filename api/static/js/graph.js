@@ -97,6 +97,7 @@ const STYLE = [
   { selector: "edge[?toStub]", style: { "line-style": "dashed" } },
   { selector: "edge[?more]", style: { "line-style": "dotted", "line-color": "#b0bec5", label: "" } },
   { selector: ".faded", style: { opacity: 0.18 } },
+  { selector: "node.quiet", style: { "text-opacity": 0, "text-background-opacity": 0 } },
   { selector: "node.highlight", style: { "overlay-color": "#ffd54f", "overlay-opacity": 0.45, "overlay-padding": 8 } },
   { selector: "edge.highlight", style: { width: 6, "z-index": 10 } },
   { selector: "node:selected", style: { "overlay-color": "#1d5fa7", "overlay-opacity": 0.25, "overlay-padding": 6 } },
@@ -122,6 +123,7 @@ export class NetworkGraph {
     this.cy.on("tap", "node", (event) => onSelect?.(event.target.data()));
     this.cy.on("mouseover", "edge", (event) => event.target.addClass("pointed"));
     this.cy.on("mouseout", "edge", (event) => event.target.removeClass("pointed"));
+    this.cy.on("zoom", () => this.quietSmallLabels());
   }
 
   clear() {
@@ -174,6 +176,7 @@ export class NetworkGraph {
     const positions = center.nonempty() ? concentricPositions(this.cy, center.first()) : circlePositions([...nodes]);
     this.cy.layout({ name: "preset", positions: (node) => positions.get(node.id()), fit: false, animate: false }).run();
     this.layouts += 1;
+    this.quietSmallLabels();
     if (refine) this.cy.layout({ name: "cose", animate: false, randomize: false, nodeRepulsion: () => 9000, idealEdgeLength: () => 90, padding: PADDING }).run();
     this.view();
   }
@@ -199,6 +202,17 @@ export class NetworkGraph {
     const span = Math.max(...legible, RING_MARGIN);
     const zoom = legible.length ? Math.min(width / (2 * span), height / (2 * span), MAX_FIT_ZOOM) : LEGIBLE_ZOOM;
     this.cy.viewport({ zoom, pan: { x: this.cy.width() / 2 - origin.x * zoom, y: this.cy.height() / 2 - origin.y * zoom } });
+  }
+
+  /**
+   * Hide each label that would be drawn under MIN_LABEL_PX at this zoom. Cytoscape's own minimum compares the
+   * size at the zoom rounded up to a power of two, so on its own it still draws labels down to about half that.
+   */
+  quietSmallLabels() {
+    const zoom = this.cy.zoom();
+    this.cy.batch(() => {
+      for (const node of this.cy.nodes()) node.toggleClass("quiet", parseFloat(node.style("font-size")) * zoom < MIN_LABEL_PX);
+    });
   }
 
   fit() {
