@@ -237,8 +237,23 @@ class RequestContext:
             raise NotFound(f"customer {customer_id!r} not found")
         return record
 
+    def names_in_clear(self, customer_id: str) -> bool:
+        """Whether this customer's name is shown in clear: when unmasked, or to the manager whose book holds it
+        (he must be able to call his customers; the read is audited like any other)."""
+        if self.view.unmask:
+            return True
+        return self.principal.customer_scope is Scope.BOOK and self.sees(customer_id)
+
+    def display_name(self, fields: dict[str, Any]) -> str | None:
+        """The name of a customer the caller may see, in clear or masked as :meth:`names_in_clear` says."""
+        customer_id = str(fields.get("id") or fields.get("customer_id") or "")
+        return display_name(fields, unmask=bool(customer_id) and self.names_in_clear(customer_id))
+
     def public(self, fields: dict[str, Any]) -> CustomerPublic:
-        return public_customer(fields, unmask=self.view.unmask)
+        customer_id = str(fields.get("id") or fields.get("customer_id") or "")
+        return public_customer(
+            fields, unmask=self.view.unmask, name_in_clear=bool(customer_id) and self.names_in_clear(customer_id)
+        )
 
     def related(self, fields: dict[str, Any], tie_type: str | None, depth: int | None = None) -> RelatedCustomerPublic:
         """A related customer: in full when visible, else a stub."""
@@ -262,7 +277,7 @@ class RequestContext:
             if record is not None and self.sees(customer_id):
                 self._refs[customer_id] = NodeRefPublic(
                     id=customer_id,
-                    name=display_name(fields, unmask=self.view.unmask),
+                    name=self.display_name(fields),
                     kind="Person" if is_person(fields) else "Company",
                 )
             else:

@@ -47,8 +47,9 @@ def display_name(fields: Mapping[str, Any], *, unmask: bool) -> str | None:
     return name if unmask or not is_person(fields) else mask_name(name)
 
 
-def public_customer(fields: Mapping[str, Any], *, unmask: bool) -> CustomerPublic:
-    """The caller's view of a customer they may see."""
+def public_customer(fields: Mapping[str, Any], *, unmask: bool, name_in_clear: bool = False) -> CustomerPublic:
+    """The caller's view of a customer they may see; ``name_in_clear`` shows the name alone in clear (a
+    manager's own customer), ``unmask`` every personal field."""
     birth_date = _text(fields.get("birth_date"))
     birth_year = fields.get("birth_year")
     if birth_year is None and birth_date and birth_date[:4].isdigit():
@@ -57,7 +58,7 @@ def public_customer(fields: Mapping[str, Any], *, unmask: bool) -> CustomerPubli
     return CustomerPublic(
         id=str(fields.get("id") or fields.get("customer_id")),
         kind="Person" if person else "Company",
-        name=display_name(fields, unmask=unmask),
+        name=display_name(fields, unmask=unmask or name_in_clear),
         masked=person and not unmask,
         gender=_text(fields.get("gender")),
         birth_year=birth_year if isinstance(birth_year, int) and not isinstance(birth_year, bool) else None,

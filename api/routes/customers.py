@@ -61,7 +61,7 @@ async def search_customers(
         Query(
             min_length=1,
             max_length=100,
-            description="A customer id, the last four digits of a phone, or (unmasked callers only) part of a name.",
+            description="A customer id, the last four digits of a phone, or part of a name (callers who see names).",
         ),
     ],
     page_size: PageSize = None,
@@ -69,13 +69,14 @@ async def search_customers(
 ) -> CustomerPage:
     """Customers matching ``q`` among those the caller may see (its book, or the bank), with their total.
 
-    Names are matched only for a caller who sees them in clear: one who sees masked names must not be able
-    to confirm a full name by finding a customer with it. Every search term is audited as a keyed hash.
+    Names are matched only for a caller who sees them in clear (unmasked, or a manager in his own book): one
+    who sees masked names must not be able to confirm a full name by finding a customer with it. Every search
+    term is audited as a keyed hash.
     """
     size = ctx.page_size(page_size)
     scope = ctx.principal.customer_scope
     manager_id = ctx.principal.manager_id if scope is Scope.BOOK else None
-    match_names = ctx.view.unmask
+    match_names = ctx.view.unmask or scope is Scope.BOOK  # a manager searches only his book, whose names he sees
     binding = f"search:{q}:{ctx.principal.token_id}:{match_names}"
     offset = ctx.services.cursors.decode(cursor, binding)
 

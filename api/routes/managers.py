@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Path, Query
 from api import wiring
 from api.deps import Cursor, PageSize, RequestContext, context_for
 from api.errors import PermissionDenied
-from api.masking import display_name
 from api.models import (
     FollowUpPublic,
     GuaranteeCirclePage,
@@ -101,7 +100,7 @@ async def get_portfolio(
             FollowUpPublic(
                 interaction_id=str(item.get("interaction_id")),
                 customer_id=str(item.get("customer_id")),
-                customer_name=display_name({"name": item.get("customer_name")}, unmask=ctx.view.unmask),
+                customer_name=ctx.display_name({"id": item.get("customer_id"), "name": item.get("customer_name")}),
                 channel=item.get("channel"),
                 due=str(item.get("due")),
                 days_overdue=int(item.get("days_overdue") or 0),
@@ -114,9 +113,8 @@ async def get_portfolio(
         opportunities = [
             OpportunityPublic(
                 customer_id=str(item.get("customer_id")),
-                customer_name=display_name(
-                    {**customer_fields(str(item.get("customer_id")), ctx.store), "name": item.get("customer_name")},
-                    unmask=ctx.view.unmask,
+                customer_name=ctx.display_name(
+                    {**customer_fields(str(item.get("customer_id")), ctx.store), "name": item.get("customer_name")}
                 ),
                 product_code=str(item.get("product_id")),
                 product_name=names.get(str(item.get("product_id"))),

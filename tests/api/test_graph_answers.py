@@ -93,7 +93,7 @@ def test_portfolio_lists_the_best_opportunities(client: CheckedClient, tokens: d
         ("p1", r["product_code"], r["score"]) for r in recommendations
     ]
     first = body["opportunities"][0]
-    assert first["customer_name"] == "王*" and first["product_name"] == "定期存款"
+    assert first["customer_name"] == "王伟" and first["product_name"] == "定期存款"  # his own customer: in clear
     assert "SPOUSE_OF" not in str(first["why"])  # the spouse holding it is in another book
     assert _get(client, tokens["risk"], "/managers/m2/portfolio")["opportunities"][0]["customer_id"] in {"p2", "p4"}
 

@@ -20,7 +20,7 @@ from api.cli import check_keys
 from graph.errors import ConfigurationError
 from graph.settings import DEVELOPMENT_PII_KEY, Settings
 from graph.store import GraphStore
-from tests.api.conftest import UNMASK, CheckedClient, api_settings_for, auth, issue_tokens
+from tests.api.conftest import OWN_BOOK_NAMES, UNMASK, CheckedClient, api_settings_for, auth, issue_tokens
 from tests.api.test_cli_stats import run_cli
 from tests.api.test_server import free_port
 
@@ -112,6 +112,7 @@ def test_docker_compose_requires_both_keys() -> None:
 def _stub_ids_and_cursor(settings: Settings, store: GraphStore, tokens: dict[str, str]) -> tuple[set[str], str]:
     with CheckedClient(create_app(settings, store)) as client:
         client.bodies = []
+        client.names_in_clear = {tokens["manager"]: OWN_BOOK_NAMES}
         network = client.get(f"{V1}/customers/p1/network", headers=auth(tokens["manager"])).json()
         first = client.get(f"{V1}/customers", params=SEARCH, headers=auth(tokens["admin_unmask"]))
     stubs = {item["stub"]["opaque_id"] for item in network["related"] if item["stub"]}

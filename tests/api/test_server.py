@@ -77,7 +77,7 @@ def test_real_server_answers_and_refuses_streamed_large_bodies(served: Served) -
     with httpx.Client(base_url=served.base_url, timeout=10) as client:
         assert client.get("/api/v1/health").json() == {"status": "ok"}
         customer = client.get("/api/v1/customers/p1", headers=headers)
-        assert customer.status_code == 200 and customer.json()["customer"]["name"] == "王*"
+        assert customer.status_code == 200 and customer.json()["customer"]["name"] == "王伟"  # in his own book
         assert not clear_identifiers(customer.text)
 
         def chunks() -> Iterator[bytes]:
