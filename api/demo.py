@@ -133,7 +133,7 @@ def print_welcome(console: Console, tokens: DemoTokens, base_url: str) -> None:
 
 Try:
   curl -H "Authorization: Bearer {tokens.manager}" "{api}/managers/{tokens.manager_id}/portfolio"
-  curl -G -H "Authorization: Bearer {tokens.manager}" "{api}/customers" --data-urlencode "q=王"   (a name in his book, an id or a phone's last 4 digits)
+  curl -G -H "Authorization: Bearer {tokens.manager}" "{api}/customers" --data-urlencode "q=王"   (name, id, phone tail)
   curl -H "Authorization: Bearer {tokens.marketing}" "{api}/clusters"
   curl -H "Authorization: Bearer {tokens.admin}" "{api}/guarantee-circles"
 

@@ -122,10 +122,13 @@ def test_every_search_term_is_audited_as_a_keyed_hash(
     _search(client, tokens["manager"], q=TAIL, page_size=2)
     admin = auth(tokens["admin"])
     records = client.get(f"{V1}/audit", params={"actor": "manager"}, headers=admin).json()["items"]
-    assert [(r["endpoint"], r["customer_ids"]) for r in records] == [
-        ("search_customers", ["q140"]),  # the one 王伟华 of his book
-        ("search_customers", sorted(BOOK)[:2]),
-    ]
+    assert (
+        [(r["endpoint"], r["customer_ids"]) for r in records]
+        == [
+            ("search_customers", ["q140"]),  # the one 王伟华 of his book
+            ("search_customers", sorted(BOOK)[:2]),
+        ]
+    )
     assert all(r["search_term_hash"] and len(r["search_term_hash"]) == 32 for r in records)
     for written in tmp_path.glob("audit.sqlite*"):
         assert "王伟华".encode() not in written.read_bytes(), written.name
