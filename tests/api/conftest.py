@@ -27,10 +27,12 @@ FULL_NAMES = ("王伟", "李娜", "王小明", "陈静")
 HASHES = ("9f86d081884c7d659a2feaa0c55ad015", "5e884898da28047151d0e56f8dc62927")
 MASKED_ONLY = ("杭州市西湖区文三路1号", "1980-05-01", *FULL_NAMES)
 
-# Digits after a decimal point are a number's fraction (metrics, scores), not an identifier.
+# Digits after a decimal point are a number's fraction (metrics, scores), and digits among letters are part of a
+# hex token (token ids, opaque stub ids, hashes): neither is an identifier. A 32-character hex hash holds a
+# Luhn-valid run of 13 digits often enough to fail a suite now and then.
 _RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z.])\d{17}[\dXx](?![0-9A-Za-z.])")
-_PHONE = re.compile(r"(?<![\d.])1[3-9]\d{9}(?![\d.])")
-_DIGIT_RUN = re.compile(r"(?<![\d.])\d{13,19}(?![\d.])")
+_PHONE = re.compile(r"(?<![0-9A-Za-z.])1[3-9]\d{9}(?![0-9A-Za-z.])")
+_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z.])\d{13,19}(?![0-9A-Za-z.])")
 
 
 def luhn_valid(number: str) -> bool:
