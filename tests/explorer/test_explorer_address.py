@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.explorer.conftest import Bank, shot, sign_in
+from tests.explorer.conftest import ARTIFACTS, Bank, shot, sign_in
 from tests.explorer.test_explorer import drawn_nodes, open_customer
 
 pytestmark = pytest.mark.browser
@@ -63,7 +63,10 @@ def test_the_drawn_network_exports_as_png_and_csv(page: Any, bank: Bank) -> None
     sign_in(page, bank.tokens["manager"])
     open_customer(page, bank.dense_customer)
 
+    page.click("#view-explorer .zoom-controls [data-zoom=fit]")  # zoomed out: labels hidden on screen
     name, png = _download(page, "#export-png")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "exported-network.png").write_bytes(png)  # to look at: every label is in the picture
     assert name == f"network-{bank.dense_customer}.png"
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
 

@@ -202,7 +202,7 @@ export function initExplorer() {
   $("#tie-filter").addEventListener("toggle", (event) => {
     if (!event.target.open) recenter();
   });
-  $("#export-png").addEventListener("click", () => downloadPng(state.graph.cy, exportName("png")));
+  $("#export-png").addEventListener("click", () => downloadPng(state.graph, exportName("png")));
   $("#export-nodes").addEventListener("click", () => downloadCsv(nodesCsv(state.graph.cy), exportName("csv", "-customers")));
   $("#export-ties").addEventListener("click", () => downloadCsv(tiesCsv(state.graph.cy), exportName("csv", "-ties")));
   renderTieFilter();

@@ -43,7 +43,15 @@ export function downloadCsv(text, filename) {
   downloadBlob(new Blob([text], { type: "text/csv;charset=utf-8" }), filename);
 }
 
-/** The whole network as a PNG at twice the screen's resolution, on white. */
-export function downloadPng(cy, filename) {
-  downloadBlob(cy.png({ output: "blob", bg: "#ffffff", full: true, scale: 2, maxWidth: 6000, maxHeight: 6000 }), filename);
+/**
+ * The whole network as a PNG on white, drawn at twice the model's size whatever the zoom on screen: every label
+ * is legible there, so labels hidden on screen for being too small are shown in the picture.
+ */
+export function downloadPng(graph, filename) {
+  graph.cy.nodes().removeClass("quiet");
+  try {
+    downloadBlob(graph.cy.png({ output: "blob", bg: "#ffffff", full: true, scale: 2, maxWidth: 6000, maxHeight: 6000 }), filename);
+  } finally {
+    graph.quietSmallLabels();
+  }
 }
