@@ -63,6 +63,13 @@ def _derived_key(secret: bytes, purpose: str) -> bytes:
     return keyed_hash("api", secret, purpose=purpose).encode()
 
 
+def _store_settings(settings: Settings) -> Settings:
+    """The store's own time limit ends where the API's does: past it the request has had its 503, and a
+    transaction (or its retries) going on for it would be work nobody waits for."""
+    limit = min(settings.neo4j_timeout_seconds, settings.api_store_timeout_seconds)
+    return settings.model_copy(update={"neo4j_timeout_seconds": limit})
+
+
 def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
     """The API over ``store`` (left open at shutdown) or over the store ``settings`` names (opened here)."""
     secret = api_secret(settings)
@@ -70,7 +77,7 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = store is None
-        opened = open_store(settings) if store is None else store
+        opened = open_store(_store_settings(settings)) if store is None else store
         tokens = TokenRegistry(settings.api_tokens_path, token_days=settings.api_token_days)
         audit = AuditLog(settings.api_audit_path)
         app.state.services = Services(

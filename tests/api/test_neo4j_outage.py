@@ -54,12 +54,14 @@ def test_neo4j_down_is_a_503_at_once_and_the_api_recovers_when_it_is_back(tmp_pa
             backend=Backend.NEO4J,
             neo4j_uri=server.uri,
             neo4j_timeout_seconds=120,
-            api_store_timeout_seconds=120,
+            api_store_timeout_seconds=100,
         )
         token = issue_tokens(settings)["risk"]
         customer = "/api/v1/customers/p1"
         with Neo4jStore(server.uri, timeout_seconds=120) as store, CheckedClient(create_app(settings)) as client:
             client.bodies = []
+            served = client.app.state.services.store  # type: ignore[attr-defined]
+            assert served.timeout_seconds == 100, "the API's store gives up when the API does"
             store.write(nodes=bank_nodes(), ties=bank_ties())
             assert client.get(customer, headers=auth(token)).status_code == 200
             assert client.get("/api/v1/ready").status_code == 200
