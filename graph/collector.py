@@ -5,8 +5,7 @@ dicts, full collections keep being triggered by the growth and walk the whole gr
 quarter of a 30,000-customer load, and more as the bank grows, without freeing anything (the graph is not
 garbage). So the collector waits during such work and runs normally afterwards.
 
-The survivors are not frozen (``gc.freeze``): a closed store's graph must stay collectable, and networkx
-keeps its views in cycles with the graph.
+The survivors are not frozen (``gc.freeze``): a closed store's graph must stay collectable.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ MAX_PRODUCTS = 1000
 
 def _list_customer_accounts(view: GraphView, params: Mapping[str, Any]) -> Rows:
     customer = (NodeLabel.CUSTOMER, params["customer_id"])
-    if customer not in view.graph:
+    if customer not in view:
         return []
     rows = []
     for _, account, owns in view.out_ties(customer, [TieType.OWNS]):

@@ -129,7 +129,7 @@ def summary_row(view: GraphView, key: NodeKey) -> dict[str, Any]:
 
 def _get_customer_profile(view: GraphView, params: Mapping[str, Any]) -> Rows:
     key = (NodeLabel.CUSTOMER, params["customer_id"])
-    if key not in view.graph:
+    if key not in view:
         return []
     managers = sorted(
         (source for tie_type, source, _ in view.in_ties(key, [TieType.MANAGES]) if source[0] is NodeLabel.MANAGER),
@@ -149,7 +149,7 @@ def _list_customer_holdings(view: GraphView, params: Mapping[str, Any]) -> Rows:
     rows = []
     for customer_id in params["customer_ids"]:
         key = (NodeLabel.CUSTOMER, customer_id)
-        if key not in view.graph:
+        if key not in view:
             continue
         for _, account, owns in view.out_ties(key, [TieType.OWNS]):
             account_props = view.props(account)
@@ -179,11 +179,11 @@ def _list_customer_holdings(view: GraphView, params: Mapping[str, Any]) -> Rows:
 
 def _count_customer_ties(view: GraphView, params: Mapping[str, Any]) -> Rows:
     key = (NodeLabel.CUSTOMER, params["customer_id"])
-    if key not in view.graph:
+    if key not in view:
         return []
     types = [TieType(name) for name in params["types"]]
     counts: dict[str, int] = {}
-    for tie_type, other, _ in [*view.out_ties(key, types), *view.in_ties(key, types)]:
+    for tie_type, other, _ in view.neighbours(key, types):
         if other[0] is NodeLabel.CUSTOMER:
             counts[tie_type.value] = counts.get(tie_type.value, 0) + 1
     return [{"type": name, "count": counts[name]} for name in sorted(counts)]
@@ -201,7 +201,7 @@ def _search_customer_ids(view: GraphView, params: Mapping[str, Any]) -> Rows:
 
 def _search_book_customer_ids(view: GraphView, params: Mapping[str, Any]) -> Rows:
     manager = (NodeLabel.MANAGER, params["manager_id"])
-    if manager not in view.graph:
+    if manager not in view:
         return []
     q, name_part, phone_tail = params["q"], params["name_part"], params["phone_tail"]
     found = set()
@@ -220,7 +220,7 @@ def _search_book_customer_ids(view: GraphView, params: Mapping[str, Any]) -> Row
 
 def _list_customer_summaries(view: GraphView, params: Mapping[str, Any]) -> Rows:
     keys = {(NodeLabel.CUSTOMER, customer_id) for customer_id in params["customer_ids"]}
-    return [summary_row(view, key) for key in sorted(keys, key=lambda key: key[1]) if key in view.graph]
+    return [summary_row(view, key) for key in sorted(keys, key=lambda key: key[1]) if key in view]
 
 
 GET_CUSTOMER_PROFILE = NamedQuery("get_customer_profile", "queries.cypher", _get_customer_profile)

@@ -187,7 +187,7 @@ def _find_guarantee_chains(view: GraphView, params: Mapping[str, Any]) -> Rows:
                 if len(extended) <= params["max_depth"]:
                     walk(extended, extended_amounts)
 
-    if start in view.graph:
+    if start in view:
         walk([start], [])
     rows.sort(key=lambda row: row["members"])
     return rows

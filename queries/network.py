@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from graph.embedded.view import GraphView
+from graph.embedded.view import GraphView, NodeKey
 from graph.errors import InvalidRequest, NotFound
 from graph.model import NodeLabel, TieType
 from graph.query import NamedQuery, Rows
@@ -94,35 +94,28 @@ def _list_customer_ties(view: GraphView, params: Mapping[str, Any]) -> Rows:
     types = {TieType(name) for name in params["types"]}
     min_ratio = params["min_share_ratio"]
     limit = params["limit"]
-    # networkx's own adjacency dicts, read only: its edge views build objects per tie, and this runs
-    # once per level of every network question.
-    successors, predecessors = view.graph._succ, view.graph._pred
     customer = NodeLabel.CUSTOMER
+    if not types:  # as in Cypher, no type named follows no tie (the view would read an empty filter as all)
+        return []
 
-    def wanted(tie_type: TieType, props: Mapping[str, Any]) -> bool:
-        return tie_type in types and (
+    def wanted(tie_type: TieType, other: NodeKey, props: Mapping[str, Any]) -> bool:
+        return other[0] is customer and (
             min_ratio is None or tie_type is not TieType.SHAREHOLDER_OF or float(props.get("ratio", 0.0)) >= min_ratio
         )
 
     rows = []
     for customer_id in sorted(set(params["customer_ids"])):
         key = (customer, customer_id)
-        if key not in successors:
-            continue
         # (type name, other id, source id, target id, properties): out-ties first, then in-ties, as stored.
         found = [
             (tie_type.value, other[1], customer_id, other[1], props)
-            for other, by_type in successors[key].items()
-            if other[0] is customer
-            for tie_type, props in by_type.items()
-            if wanted(tie_type, props)
+            for tie_type, other, props in view.out_ties(key, types)
+            if wanted(tie_type, other, props)
         ]
         found += [
             (tie_type.value, other[1], other[1], customer_id, props)
-            for other, by_type in predecessors[key].items()
-            if other[0] is customer
-            for tie_type, props in by_type.items()
-            if wanted(tie_type, props)
+            for tie_type, other, props in view.in_ties(key, types)
+            if wanted(tie_type, other, props)
         ]
         if not found:
             continue

@@ -132,7 +132,7 @@ def _list_managers(view: GraphView, params: Mapping[str, Any]) -> Rows:
 
 def _list_managed_customers(view: GraphView, params: Mapping[str, Any]) -> Rows:
     manager = (NodeLabel.MANAGER, params["manager_id"])
-    if manager not in view.graph:
+    if manager not in view:
         return []
     customers = {target for _, target, _ in view.out_ties(manager, [TieType.MANAGES])}
     return [summary_row(view, key) for key in sorted(customers, key=lambda key: key[1])]
@@ -140,7 +140,7 @@ def _list_managed_customers(view: GraphView, params: Mapping[str, Any]) -> Rows:
 
 def _list_overdue_follow_ups(view: GraphView, params: Mapping[str, Any]) -> Rows:
     manager = (NodeLabel.MANAGER, params["manager_id"])
-    if manager not in view.graph:
+    if manager not in view:
         return []
     rows = []
     for _, customer, _ in view.out_ties(manager, [TieType.MANAGES]):
@@ -172,7 +172,7 @@ LIST_MANAGED_CUSTOMERS = NamedQuery("list_managed_customers", "queries.cypher", 
 
 def _list_opportunity_candidates(view: GraphView, params: Mapping[str, Any]) -> Rows:
     manager = (NodeLabel.MANAGER, params["manager_id"])
-    if manager not in view.graph:
+    if manager not in view:
         return []
     rows: list[dict[str, Any]] = []
     for _, customer, _ in view.out_ties(manager, [TieType.MANAGES]):

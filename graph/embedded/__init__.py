@@ -1,4 +1,4 @@
-"""The embedded store: the whole graph in memory (networkx), every committed batch on disk (SQLite).
+"""The embedded store: the whole graph in memory (``view.py``), every committed batch on disk (SQLite).
 
 One process owns a writable store at a time (a lock file beside it says so); other processes may open
 it ``read_only`` to get a snapshot.
@@ -9,17 +9,14 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-import networkx as nx
-
 from graph.batch import TIE_ENDS, NodeInput, NodeRef, TieInput, prepare_batch
 from graph.collector import bulk_objects
 from graph.embedded.disk import Disk, encode
-from graph.embedded.view import GraphView, NodeKey, node_key
+from graph.embedded.view import GraphView, NodeKey, WritableGraph, node_key
 from graph.errors import MissingEndpoint, NotFound, StoreCorrupt, StoreError, StoreUnavailable
 from graph.model import GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
 from graph.query import NamedQuery
@@ -31,7 +28,7 @@ __all__ = ["EmbeddedStore", "GraphView"]
 
 
 class EmbeddedStore(GraphStore):
-    """Networkx in memory for traversal, SQLite on disk for durability."""
+    """Adjacency maps in memory for traversal, SQLite on disk for durability."""
 
     backend: ClassVar[Backend] = Backend.EMBEDDED
 
@@ -42,8 +39,7 @@ class EmbeddedStore(GraphStore):
         self._lock = threading.RLock()
         self._closed = False
         self._lock_file = None if read_only else _take_file_lock(self.path)
-        self._graph = nx.MultiDiGraph()
-        self.view = GraphView(self._graph)
+        self.view = WritableGraph()
         try:
             self._disk = Disk(self.path, read_only=read_only)
         except StoreError:
@@ -58,23 +54,20 @@ class EmbeddedStore(GraphStore):
             raise
 
     def _load(self) -> None:
-        graph = self._graph
+        graph = self.view
         # One object per distinct text: property names and repeated values (cities, codes, dates) would
         # otherwise be held once per node, and tie ends once more besides the node's own key.
         shared: dict[Any, Any] = {}
-        by_label = self.view.by_label
         for label, node_id, kind, props in self._disk.read_nodes():
             key = (label, node_id)
             shared[key] = key
-            graph.add_node(key, label=kind, props=_shared_texts(props, shared))
-            by_label[label].add(key)
+            graph.put_node(key, kind, _shared_texts(props, shared))
         for tie_type, source, target, props in self._disk.read_ties():
             source_label, target_label = TIE_ENDS[tie_type]
-            ends = shared.get((source_label, source)), shared.get((target_label, target))
-            if None in ends:
-                # networkx would add the missing end as a node without data, which every read then trips on.
+            source_key, target_key = shared.get((source_label, source)), shared.get((target_label, target))
+            if source_key is None or target_key is None:
                 raise StoreCorrupt(self.path, f"holds a {tie_type} tie {source!r} -> {target!r} whose end is missing")
-            graph.add_edge(*ends, key=tie_type, **_shared_texts(props, shared))
+            graph.put_tie(tie_type, source_key, target_key, _shared_texts(props, shared))
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -87,18 +80,15 @@ class EmbeddedStore(GraphStore):
             raise StoreUnavailable(f"the embedded store {self.path} is closed")
         batch = prepare_batch(nodes, ties, delete)
         with self._lock:
-            graph = self._graph
-            # Read networkx's own dicts (never written here): its views build an object per lookup.
-            node_data, successors = graph._node, graph._succ
+            graph = self.view
             node_states: dict[NodeKey, tuple[NodeLabel, dict[str, Any]]] = {}
             for label, node_id, properties in batch.nodes:
                 key = (_PRIMARY[label], node_id)
-                current = node_data.get(key)
-                if current is None:
+                if key not in graph:
                     node_states[key] = (label, _merged({}, properties))
                 else:
-                    kind = current["label"] if label is NodeLabel.CUSTOMER else label
-                    node_states[key] = (kind, _merged(current["props"], properties))
+                    kind = graph.kind(key) if label is NodeLabel.CUSTOMER else label
+                    node_states[key] = (kind, _merged(graph.props(key), properties))
 
             tie_states: dict[tuple[NodeKey, NodeKey, TieType], dict[str, Any]] = {}
             for number, (tie_type, source_id, target_id, tie_properties) in zip(
@@ -107,16 +97,16 @@ class EmbeddedStore(GraphStore):
                 source_label, target_label = TIE_ENDS[tie_type]
                 source, target = (source_label, source_id), (target_label, target_id)
                 for end, end_key in (("source", source), ("target", target)):
-                    if end_key not in node_data and end_key not in node_states:
+                    if end_key not in graph and end_key not in node_states:
                         raise MissingEndpoint(
                             f"{tie_type} {end} {end_key[0]} {end_key[1]!r} does not exist",
                             row=number,
                             kind="tie",
                         )
-                current_tie = successors[source].get(target, _NO_TIES).get(tie_type) if source in successors else None
+                current_tie = graph.tie_props(tie_type, source, target)
                 tie_states[(source, target, tie_type)] = _merged(current_tie or {}, tie_properties)
 
-            gone = [key for key in batch.deletions if key in node_data]
+            gone = [key for key in batch.deletions if key in graph]
             self._disk.commit(
                 [(_VALUES[key[0]], key[1], _VALUES[kind], encode(props)) for key, (kind, props) in node_states.items()],
                 [
@@ -127,36 +117,25 @@ class EmbeddedStore(GraphStore):
                 [
                     (_VALUES[tie_type], source[1], target[1])
                     for key in gone
-                    for source, target, tie_type in (*graph.out_edges(key, keys=True), *graph.in_edges(key, keys=True))
+                    for tie_type, source, target in (
+                        *((tie_type, key, target) for tie_type, target, _ in graph.out_ties(key)),
+                        *((tie_type, source, key) for tie_type, source, _ in graph.in_ties(key)),
+                    )
                 ],
             )
-            self.view.changed()
+            graph.changed()
             for key, (kind, props) in node_states.items():
-                current = node_data.get(key)
-                if current is None:
-                    graph.add_node(key, label=kind, props=props)
-                    self.view.by_label[key[0]].add(key)
-                else:
-                    current["label"], current["props"] = kind, props
+                graph.put_node(key, kind, props)
             for (source, target, tie_type), props in tie_states.items():
-                current_tie = successors[source].get(target, _NO_TIES).get(tie_type)
-                if current_tie is not None:
-                    current_tie.clear()
-                    current_tie.update(props)
-                else:
-                    graph.add_edge(source, target, key=tie_type, **props)
+                graph.put_tie(tie_type, source, target, props)
             for key in gone:
                 graph.remove_node(key)
-                self.view.by_label[key[0]].discard(key)
         return WriteResult(nodes=len(batch.nodes), ties=len(batch.ties), deleted=len(gone))
 
     def clear(self) -> None:
         with self._lock:
             self._disk.clear()
-            self._graph.clear()
-            for keys in self.view.by_label.values():
-                keys.clear()
-            self.view.changed()
+            self.view.clear()
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -164,7 +143,7 @@ class EmbeddedStore(GraphStore):
         label = NodeLabel(label)
         key = node_key(label, node_id)
         with self._lock:
-            if key not in self._graph:
+            if key not in self.view:
                 return None
             record = self.view.record(key)
         if label is not label.primary and record.label is not label:
@@ -211,16 +190,8 @@ class EmbeddedStore(GraphStore):
             return query.embedded(self.view, params or {})
 
     def counts(self) -> GraphCounts:
-        node_kinds: Counter[NodeLabel] = Counter()
-        tie_types: Counter[TieType] = Counter()
         with self._lock:
-            for (primary, _), data in self._graph._node.items():
-                node_kinds[primary] += 1
-                if data["label"] is not primary:
-                    node_kinds[data["label"]] += 1
-            for targets in self._graph._succ.values():
-                for keyed in targets.values():
-                    tie_types.update(keyed.keys())
+            node_kinds, tie_types = self.view.counts()
         nodes = {label.value: count for label, count in node_kinds.items()}
         ties = {tie_type.value: count for tie_type, count in tie_types.items()}
         return GraphCounts(nodes=dict(sorted(nodes.items())), ties=dict(sorted(ties.items())))
@@ -234,8 +205,7 @@ class EmbeddedStore(GraphStore):
         with self._lock:
             self._disk.close()
             self._release_file_lock()
-            self._graph = nx.MultiDiGraph()
-            self.view = GraphView(self._graph)
+            self.view = WritableGraph()
             self._closed = True
 
     def _release_file_lock(self) -> None:
@@ -246,7 +216,6 @@ class EmbeddedStore(GraphStore):
 
 _PRIMARY = {label: label.primary for label in NodeLabel}
 _VALUES: dict[NodeLabel | TieType, str] = {member: member.value for member in (*NodeLabel, *TieType)}
-_NO_TIES: dict[TieType, dict[str, Any]] = {}
 
 
 def _shared_texts(props: dict[str, Any], shared: dict[Any, Any]) -> dict[str, Any]:
@@ -255,7 +224,7 @@ def _shared_texts(props: dict[str, Any], shared: dict[Any, Any]) -> dict[str, An
     return {share(name, name): share(value, value) if type(value) is str else value for name, value in props.items()}
 
 
-def _merged(current: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+def _merged(current: Mapping[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     """The properties after ``update`` (None removes one); ``update`` is the batch's own copy, kept when it can be."""
     if not current:
         if None not in update.values():

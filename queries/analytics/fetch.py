@@ -34,9 +34,7 @@ def held_products(view: GraphView, customer: NodeKey) -> list[str]:
 
 def customer_neighbours(view: GraphView, key: NodeKey) -> Iterator[tuple[str, NodeKey]]:
     """(tie type, other customer) of each customer tie touching ``key``, in either direction."""
-    for tie_type, other, _ in view.out_ties(key, CUSTOMER_TIES):
-        yield tie_type.value, other
-    for tie_type, other, _ in view.in_ties(key, CUSTOMER_TIES):
+    for tie_type, other, _ in view.neighbours(key, CUSTOMER_TIES):
         yield tie_type.value, other
 
 
@@ -44,7 +42,7 @@ def _list_customer_profiles(view: GraphView, params: Mapping[str, Any]) -> Rows:
     rows = []
     for customer_id in sorted(set(params["customer_ids"])):
         key = (NodeLabel.CUSTOMER, customer_id)
-        if key not in view.graph:
+        if key not in view:
             continue
         props = view.props(key)
         rows.append(
@@ -63,7 +61,7 @@ def _list_customer_profiles(view: GraphView, params: Mapping[str, Any]) -> Rows:
 
 def _list_neighbour_holdings(view: GraphView, params: Mapping[str, Any]) -> Rows:
     key = (NodeLabel.CUSTOMER, params["customer_id"])
-    if key not in view.graph:
+    if key not in view:
         return []
     rows = [
         {"neighbour": other[1], "tie_type": tie_type, "products": held_products(view, other)}
@@ -76,7 +74,7 @@ def _list_neighbour_holdings(view: GraphView, params: Mapping[str, Any]) -> Rows
 
 def _list_second_hop_holdings(view: GraphView, params: Mapping[str, Any]) -> Rows:
     key = (NodeLabel.CUSTOMER, params["customer_id"])
-    if key not in view.graph:
+    if key not in view:
         return []
     holdings: dict[NodeKey, list[str]] = {}
     rows = []
@@ -130,7 +128,7 @@ def _list_products(view: GraphView, params: Mapping[str, Any]) -> Rows:
 
 def _list_product_prospects(view: GraphView, params: Mapping[str, Any]) -> Rows:
     product = (NodeLabel.PRODUCT, params["product_id"])
-    if product not in view.graph:
+    if product not in view:
         return []
     holders: set[NodeKey] = set()
     for _, account, _ in view.in_ties(product, [TieType.OF_PRODUCT]):

@@ -72,7 +72,7 @@ def test_a_closed_store_lets_its_graph_go(tmp_path: Path) -> None:
     # ``with EmbeddedStore(...) as store`` leaves ``store`` bound; the graph must not live on through it.
     with EmbeddedStore(tmp_path / "store.sqlite") as store:
         store.write(family_nodes(), family_ties())
-        graph = weakref.ref(store.view.graph)
+        graph = weakref.ref(store.view)
     gc.collect()
     assert graph() is None
     with pytest.raises(StoreUnavailable, match="closed"):
