@@ -359,9 +359,8 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the HTTP API over the configured store."""
-    import uvicorn
-
     from api.app import create_app
+    from api.serving import serve as serve_api
 
     settings = settings_for(backend)
     # Opened here, not in the app's start-up, so that a store held by a load or a damaged file is one line
@@ -376,7 +375,7 @@ def serve(
     if weak_key:  # allowed by --insecure-dev-key; say so, so that nobody mistakes it for a real deployment
         console.print(f"[yellow]warning:[/yellow] {weak_key}; serving anyway (--insecure-dev-key): never on real data")
     with store:
-        uvicorn.run(create_app(settings, store), host=host, port=port, log_level="info")
+        serve_api(create_app(settings, store), host=host, port=port, log_level="info")
 
 
 def check_keys(settings: Settings, *, allow_dev_pii_key: bool) -> None:
@@ -588,10 +587,9 @@ def demo(
     ] = False,
 ) -> None:
     """Generate a bank, load it into the embedded store, analyse it, print tokens and serve the API and explorer."""
-    import uvicorn
-
     from api.app import create_app
     from api.demo import build_demo_store, check_port_free, demo_settings, issue_demo_tokens, print_welcome
+    from api.serving import serve as serve_api
 
     settings = demo_settings(Settings(), folder)
     try:
@@ -602,7 +600,7 @@ def demo(
         raise fail(error) from None
     with store:
         print_welcome(CommandConsole(), issue_demo_tokens(settings, store), f"http://{host}:{port}")
-        uvicorn.run(create_app(settings, store), host=host, port=port, log_level="warning")
+        serve_api(create_app(settings, store), host=host, port=port, log_level="warning")
 
 
 @app.command()

@@ -343,6 +343,7 @@ def measure_api(
 
     from api.access import Role
     from api.app import create_app
+    from api.serving import server_config, server_name
     from api.tokens import TokenRegistry
 
     registry = TokenRegistry(settings.api_tokens_path)
@@ -352,7 +353,7 @@ def measure_api(
         registry.close()
     app = create_app(settings, store)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    server = uvicorn.Server(server_config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, name="bench-uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -396,6 +397,7 @@ def measure_api(
         concurrency=config.api_concurrency,
         latency=latency(measured["durations"]),
         status_counts=measured["status_counts"],
+        server=server_name(),
     )
 
 

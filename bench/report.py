@@ -56,6 +56,8 @@ class ApiResult(_Model):
     concurrency: int
     latency: Latency
     status_counts: dict[str, int]
+    server: str | None = None
+    """What served the API (uvicorn's version, HTTP parser and event loop); None in reports made before it was kept."""
 
 
 class MemoryResult(_Model):

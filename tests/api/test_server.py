@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.limits import CostLimits
+from api.serving import server_config
 from graph.embedded import EmbeddedStore
 from graph.query import NamedQuery
 from queries.analytics.community import LIST_CLUSTERS
@@ -53,7 +54,7 @@ def _serve(directory: Path, store_type: type[EmbeddedStore] = EmbeddedStore) -> 
         store.write(nodes=bank_nodes(), ties=bank_ties())
         app = create_app(settings, store)
         port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        server = uvicorn.Server(server_config(app, host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         deadline = time.monotonic() + 10
