@@ -8,9 +8,9 @@ card number, however spaced or in full-width digits, is refused (see :mod:`api.f
 
 from __future__ import annotations
 
-from api.free_text import identifier_kinds
 from graph.errors import InvalidRequest
 from graph.settings import Settings
+from loaders.free_text import identifier_kinds
 
 
 def checked_reason(reason: str | None) -> str | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from loaders.free_text import mask_identifiers
 from loaders.identifiers import Reason
 
 
@@ -92,8 +93,10 @@ KEPT_CHARACTERS = 2
 
 
 def redact_line(text: str, personal_values: Iterable[str]) -> str:
-    """``text`` with each personal value in it masked but for its last :data:`KEPT_CHARACTERS`."""
+    """``text`` with each personal value in it masked but for its last :data:`KEPT_CHARACTERS`, and every
+    other number long enough to be a phone, ID or card number masked too: a line refused for its shape has
+    no values by column, and a valid number may sit in a column the mapping does not call personal."""
     for value in sorted({value.strip() for value in personal_values}, key=len, reverse=True):
         if len(value) > KEPT_CHARACTERS:
             text = text.replace(value, "*" * (len(value) - KEPT_CHARACTERS) + value[-KEPT_CHARACTERS:])
-    return text
+    return mask_identifiers(text).text

@@ -92,7 +92,8 @@ class ManagerPortfolio(BaseModel):
     by_lifecycle_stage: dict[str, int]
     risk_threshold: float
     at_risk: list[CustomerSummary]
-    """Customers with ``churn_risk`` at or above ``risk_threshold``, riskiest first (then by id), at most ``top``."""
+    """Customers still with the bank (not churned by status or lifecycle stage) with ``churn_risk`` at or above
+    ``risk_threshold``, riskiest first (then by id), at most ``top``: one who has left is no longer at risk."""
     at_risk_total: int
     overdue_follow_ups: list[OverdueFollowUp]
     """Oldest due date first, then by interaction id; at most ``limit``."""
@@ -223,13 +224,22 @@ def to_follow_up(row: Mapping[str, Any], today: date) -> OverdueFollowUp:
     )
 
 
+CHURNED = "churned"
+"""The status (and lifecycle stage) of a customer who has left the bank."""
+
+
 def summarise_book(
     customers: list[CustomerSummary], risk_threshold: float, top: int
 ) -> tuple[dict[str, int], dict[str, int], list[CustomerSummary], int]:
-    """Counts by tier and by stage, the ``top`` riskiest customers at or above the threshold, and how many are."""
+    """Counts by tier and by stage, the ``top`` riskiest customers still with the bank at or above the threshold,
+    and how many are."""
     by_tier = Counter(customer.tier or UNASSIGNED for customer in customers)
     by_stage = Counter(customer.lifecycle_stage or UNASSIGNED for customer in customers)
-    at_risk = [c for c in customers if c.churn_risk is not None and c.churn_risk >= risk_threshold]
+    at_risk = [
+        c
+        for c in customers
+        if c.churn_risk is not None and c.churn_risk >= risk_threshold and CHURNED not in (c.status, c.lifecycle_stage)
+    ]
     at_risk.sort(key=lambda customer: (-(customer.churn_risk or 0.0), customer.id))
     return dict(sorted(by_tier.items())), dict(sorted(by_stage.items())), at_risk[:top], len(at_risk)
 

@@ -33,7 +33,22 @@ def _docker_answers() -> bool:
 
 @pytest.fixture(scope="session")
 def neo4j_uri() -> Iterator[str]:
-    """Bolt URI of a real Neo4j 5.26 with authentication off, for the whole test session."""
+    """Bolt URI of a real Neo4j 5.26 with authentication off, for the whole test session, warmed up."""
+    for uri in _neo4j_server():
+        _warm_up(uri)
+        yield uri
+
+
+def _warm_up(uri: str) -> None:
+    """Pay a fresh server's first writes once, with time to spare: creating the constraints and planning the
+    first queries took longer than a test's 30 s transaction timeout on a busy 2-core machine."""
+    with Neo4jStore(uri, None, timeout_seconds=300) as store:
+        store.write(nodes=[{"label": "Person", "id": "warm-up", "properties": {"name": "warm-up"}}])
+        store.clear()
+
+
+def _neo4j_server() -> Iterator[str]:
+    """The URI of the first Neo4j found: the environment's, a container's, or one the launcher starts."""
     if uri := os.environ.get("CRM_GRAPH_TEST_NEO4J_URI"):
         yield uri
         return

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Path, Query, status
 from api import wiring
 from api.access import Scope
 from api.deps import Cursor, PageSize, RequestContext, context_for
-from api.free_text import mask_identifiers
 from api.models import (
     ChurnContributorPublic,
     ChurnRiskPublic,
@@ -40,6 +39,7 @@ from api.shaping import (
 from api.wiring import flatten
 from graph.errors import InvalidRequest, NotFound
 from graph.model import NodeLabel, TieType
+from loaders.free_text import mask_identifiers
 from queries.customers import search_customers_in_scope
 
 router = APIRouter(prefix="/customers", tags=["customers"])

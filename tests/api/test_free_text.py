@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from api.free_text import IdentifierKind, identifier_kinds, mask_identifiers
 from graph.model import NodeLabel
 from graph.store import GraphStore
+from loaders.free_text import IdentifierKind, identifier_kinds, mask_identifiers
 from tests.api.conftest import UNMASK, CheckedClient, auth
 
 V1 = "/api/v1"

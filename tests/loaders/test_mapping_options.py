@@ -221,3 +221,14 @@ def test_an_orphan_whose_owner_was_quarantined_says_where(tmp_path: Path) -> Non
     messages = {(row["source"], row["line"]): row["message"] for row in rows}
     assert messages["accounts", "3"].endswith("(its row was quarantined: people people.csv line 3)")  # A2's owner
     assert "quarantined" not in messages["accounts", "4"]  # A3's owner was never there
+
+
+def test_a_line_refused_for_its_shape_masks_the_numbers_in_it(tmp_path: Path) -> None:
+    mapping = HEAD + "    resolve: key_only\n    columns:\n      name: {from: name}\n"
+    people = f"num,name\n1,张伟,{RID_ZHANG},138 1234 5678\n2,李娜\n"  # line 2 has two fields too many
+    report, _ = load(tmp_path, write(tmp_path / "bank", mapping, {"people.csv": people}))
+    assert (report.sources[0].loaded, report.sources[0].quarantined) == (1, 1)
+    (row,) = read_quarantine(tmp_path / "report" / "quarantine.csv")
+    assert row["reason"] == "malformed_line" and row["original_line"].startswith("1,张伟,")
+    assert RID_ZHANG not in row["original_line"] and "5678" not in row["original_line"].replace(" ", "")[:-4]
+    assert "1234" not in row["original_line"]

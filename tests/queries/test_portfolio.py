@@ -68,3 +68,20 @@ def test_unknown_manager_is_not_found(bank: GraphStore) -> None:
 def test_bad_input_is_refused(bank: GraphStore, arguments: dict[str, object], message: str) -> None:
     with pytest.raises(InvalidRequest, match=message):
         manager_portfolio(bank, "m1", TODAY, **arguments)  # type: ignore[arg-type]
+
+
+def test_a_customer_who_has_left_is_not_at_risk(bank: GraphStore) -> None:
+    left = {"churn_risk": 1.0, "name": "离开了"}
+    bank.write(
+        nodes=[
+            {"label": "Person", "id": "gone1", "properties": {**left, "status": "churned"}},
+            {
+                "label": "Person",
+                "id": "gone2",
+                "properties": {**left, "status": "active", "lifecycle_stage": "churned"},
+            },
+        ],
+        ties=[{"type": "MANAGES", "source": "m1", "target": target} for target in ("gone1", "gone2")],
+    )
+    book = manager_portfolio(bank, "m1", TODAY)
+    assert book.customers == 6 and [c.id for c in book.at_risk] == ["p1", "p2"] and book.at_risk_total == 2
