@@ -4,8 +4,9 @@ The data are cut at a month-end (``cut``). Models are trained one horizon earlie
 ``cut - horizon``, labels from what happened between then and the cut; they are then applied to the features
 as of the cut and scored on what happened after it (``horizon`` = the months the data hold after the cut).
 
-* Churn: a logistic regression on own features only against one on own plus network features; lift in the
-  top 5%, ROC AUC, PR AUC and calibration (mean predicted against observed, Brier score).
+* Churn: boosted trees on own features only against the same with the network's fitted log-odds terms added
+  (:class:`~queries.analytics.models.ChurnModel`); lift in the top 5%, ROC AUC, PR AUC and calibration (mean
+  predicted against observed, Brier score).
 * Cross-sell: per product, a logistic regression on own features, the customer's products, co-holding and
   neighbours holding the product, against three baselines that ignore the network: popularity, popularity
   within the customer's segment, and co-holding (the highest P(product | a product held)). Scored on the
@@ -36,7 +37,7 @@ from queries.analytics.features import (
     snapshot,
 )
 from queries.analytics.frames import BoolArray, FloatArray, GraphFrames
-from queries.analytics.models import FittedModel, fit
+from queries.analytics.models import ChurnModel, fit, fit_churn
 from queries.analytics.value import customer_value
 
 TOP_SHARE = 0.05
@@ -110,18 +111,17 @@ def churn_backtest(
     label = test.value.churned[train_rows]
     outcome = churned_at_end[test_rows]
     own_columns = list(train.own.columns)
-    full_columns = own_columns + list(train.network.columns)
     train_table = pd.concat([train.own, train.network], axis=1)[train_rows].reset_index(drop=True)
     test_table = pd.concat([test.own, test.network], axis=1)[test_rows].reset_index(drop=True)
-    own_model, full_model = fit(train_table, label, own_columns), fit(train_table, label, full_columns)
-    if own_model is None or full_model is None or outcome.sum() == 0:
+    model = fit_churn(train_table, label, own_columns, list(train.network.columns))
+    if model is None or outcome.sum() == 0:
         raise InvalidRequest(
             f"too few customers left in the history to fit a churn model ({int(label.sum())} before the cut, "
             f"{int(outcome.sum())} after); load more history or choose another cut"
         )
     scores = {
-        "own": own_model.predict(test_table),
-        "network": full_model.predict(test_table),
+        "own": model.predict_own(test_table),
+        "network": model.predict(test_table),
         "default": churn_scores(test.frames, test.value, settings).risk[test_rows],
     }
     ids = np.asarray(test.frames.customers["id"], dtype=str)[test_rows]
@@ -147,11 +147,11 @@ def churn_backtest(
             }
             for name in ("own", "network")
         },
-        "fitted_tie_weights": tie_weights(full_model, test.tie_types),
+        "fitted_tie_weights": tie_weights(model, test.tie_types),
     }
 
 
-def tie_weights(model: FittedModel, tie_types: list[str]) -> dict[str, float]:
+def tie_weights(model: ChurnModel, tie_types: list[str]) -> dict[str, float]:
     """Log-odds per recently churned neighbour of each tie type: the fitted weight of the tie type."""
     weights = model.weights
     return {tie_type: weights[f"recently_churned_{tie_type}"] for tie_type in tie_types}

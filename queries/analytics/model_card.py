@@ -19,7 +19,7 @@ HORIZON_MONTHS = 6
 class ModelCard(BaseModel):
     """What analyze's churn model is: fitted or the defaults, on which months, with which terms and figures."""
 
-    model: str  # "fitted logistic regression" or "hand-set defaults"
+    model: str  # "fitted" or "hand-set defaults"
     reason: str
     features_as_of: str | None = None
     outcomes_until: str | None = None
@@ -27,7 +27,7 @@ class ModelCard(BaseModel):
     trained_on: dict[str, int] = {}
     features: list[str] = []
     tie_weights: dict[str, float] = {}
-    own_weights: dict[str, float] = {}
+    network_weights: dict[str, float] = {}
     backtest: dict[str, Any] | None = None
 
 

@@ -1,4 +1,5 @@
-"""Fitted models: regularised logistic regression (scikit-learn) for churn and, per product, for uptake.
+"""Fitted models (scikit-learn): churn as boosted trees over own signals with the network as additive log-odds
+terms on top (logistic regression), and per product a regularised logistic regression of uptake.
 
 Every model is trained on an earlier window and applied forward in time: features as of a month-end, the
 label what happened in the months after it. Features are standardised, so a fitted coefficient is the change
@@ -12,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -51,3 +54,60 @@ def fit(table: pd.DataFrame, label: BoolArray, columns: list[str]) -> FittedMode
     pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=REGULARISATION, max_iter=2000))
     pipeline.fit(table[columns].to_numpy(), label.astype(np.int64))
     return FittedModel(pipeline, list(columns), positives, len(label))
+
+
+OWN_LOG_ODDS = "own_log_odds"
+FOLDS = 3
+
+
+def _boosted_trees() -> HistGradientBoostingClassifier:
+    # Shallow, slow-learning and without early stopping: deterministic, and few leavers cannot overfit it much.
+    return HistGradientBoostingClassifier(
+        max_depth=3, learning_rate=0.05, max_iter=150, l2_regularization=1.0, early_stopping=False, random_state=0
+    )
+
+
+def _log_odds(probability: FloatArray) -> FloatArray:
+    clipped = np.clip(probability, 1e-6, 1 - 1e-6)
+    return np.asarray(np.log(clipped / (1 - clipped)), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class ChurnModel:
+    """Own signals through boosted trees (their thresholds and interactions, e.g. a falling balance), and the
+    network as a logistic regression on the own log-odds plus the network features: each network term adds
+    its fitted log-odds, which is what explains a score through the neighbours."""
+
+    own: HistGradientBoostingClassifier
+    own_columns: list[str]
+    network: FittedModel
+
+    def predict_own(self, table: pd.DataFrame) -> FloatArray:
+        return np.asarray(self.own.predict_proba(table[self.own_columns].to_numpy())[:, 1], dtype=np.float64)
+
+    def predict(self, table: pd.DataFrame) -> FloatArray:
+        stacked = table.assign(**{OWN_LOG_ODDS: _log_odds(self.predict_own(table))})
+        return self.network.predict(stacked)
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """Log-odds per unit of the own log-odds and of each network feature."""
+        return self.network.weights
+
+
+def fit_churn(
+    table: pd.DataFrame, label: BoolArray, own_columns: list[str], network_columns: list[str]
+) -> ChurnModel | None:
+    """The own model on every row; the network terms on out-of-fold own log-odds (in-sample ones would be
+    overconfident and leave the network nothing to add). None when there are too few of either class."""
+    positives = int(label.sum())
+    if positives < max(MIN_POSITIVES, FOLDS) or len(label) - positives < max(MIN_POSITIVES, FOLDS):
+        return None
+    features, target = table[own_columns].to_numpy(), label.astype(np.int64)
+    own = _boosted_trees().fit(features, target)
+    out_of_fold = cross_val_predict(
+        _boosted_trees(), features, target, cv=StratifiedKFold(FOLDS), method="predict_proba"
+    )[:, 1]
+    stacked = table.assign(**{OWN_LOG_ODDS: _log_odds(out_of_fold)})
+    network = fit(stacked, label, [OWN_LOG_ODDS, *network_columns])
+    return None if network is None else ChurnModel(own, list(own_columns), network)

@@ -7,8 +7,9 @@ backtests the same recipe one horizon earlier, the card carries those figures, a
 leavers worse there than the hand-set defaults (ROC AUC) is not used. Without enough history, with too few
 customers leaving, or after such a backtest, the documented hand-set defaults score churn and the card says why.
 
-Scores written back: ``churn_risk`` is the own + network model's probability of leaving within the horizon,
-``churn_risk_own`` the own-only model's, ``churn_risk_network`` what the network adds (never below 0).
+Scores written back (:class:`~queries.analytics.models.ChurnModel`): ``churn_risk`` is the own + network
+model's probability of leaving within the horizon, ``churn_risk_own`` the own-only trees', and
+``churn_risk_network`` what the network adds (never below 0).
 Contributors are the churned neighbours, each with its share of the positive log-odds the fitted tie-type
 terms give it: a recently churned neighbour along a tie type brings that type's fitted weight, and the
 churned neighbours of one type share that type's "churned neighbours" term equally.
@@ -23,12 +24,12 @@ import pandas as pd
 
 from graph.errors import InvalidRequest
 from graph.settings import AnalyticsSettings
-from queries.analytics.backtest import MIN_HISTORY_MONTHS, churn_backtest
+from queries.analytics.backtest import MIN_HISTORY_MONTHS, churn_backtest, tie_weights
 from queries.analytics.churn import ChurnScores, top_contributors
 from queries.analytics.features import Snapshot, recently_churned, snapshot
 from queries.analytics.frames import FloatArray, GraphFrames
 from queries.analytics.model_card import HORIZON_MONTHS, ModelCard
-from queries.analytics.models import FittedModel, fit
+from queries.analytics.models import ChurnModel, fit_churn
 
 BACKTEST_SEED = 0
 
@@ -49,23 +50,24 @@ def fitted_churn(frames: GraphFrames, settings: AnalyticsSettings) -> tuple[Chur
     rows = before.active
     label = now.value.churned[rows]
     table = pd.concat([before.own, before.network], axis=1)[rows].reset_index(drop=True)
-    own = fit(table, label, list(before.own.columns))
-    full = fit(table, label, list(before.own.columns) + list(before.network.columns))
-    if own is None or full is None:
+    model = fit_churn(table, label, list(before.own.columns), list(before.network.columns))
+    if model is None:
         return None, ModelCard(
             model="hand-set defaults",
             reason=f"{int(label.sum())} of {int(rows.sum())} customers left after {ends[cut - 1]:%Y-%m}; "
             "too few to fit a model",
         )
     card = ModelCard(
-        model="fitted logistic regression",
+        model="fitted: boosted trees on own signals, logistic network terms",
         reason=f"trained on features as of {ends[cut - 1]:%Y-%m} and who left by {ends[-1]:%Y-%m}",
         features_as_of=f"{ends[cut - 1]:%Y-%m}",
         outcomes_until=f"{ends[-1]:%Y-%m}",
         trained_on={"customers": int(rows.sum()), "churned": int(label.sum())},
-        features=full.columns,
-        tie_weights={tie: full.weights[f"recently_churned_{tie}"] for tie in tie_types},
-        own_weights={name: full.weights[name] for name in before.own.columns},
+        features=[*model.own_columns, *model.network.columns],
+        tie_weights=tie_weights(model, tie_types),
+        network_weights={
+            name: weight for name, weight in model.weights.items() if not name.startswith("recently_churned_")
+        },
         backtest=_backtest(frames, settings, tie_types, before, now),
     )
     auc = (card.backtest or {}).get("auc")
@@ -78,7 +80,7 @@ def fitted_churn(frames: GraphFrames, settings: AnalyticsSettings) -> tuple[Chur
                 f"defaults (ROC AUC {auc['network']:.3f} against {auc['default']:.3f}); defaults kept",
             }
         )
-    return scores_from(now, own, full), card
+    return scores_from(now, model), card
 
 
 def _backtest(
@@ -96,19 +98,19 @@ def _backtest(
     return {key: figures[key] for key in ("customers_scored", "churned_after_cut", "lift_at_5pct", "auc", "pr_auc")}
 
 
-def scores_from(shot: Snapshot, own_model: FittedModel, full_model: FittedModel) -> ChurnScores:
+def scores_from(shot: Snapshot, model: ChurnModel) -> ChurnScores:
     """Scores and contributors of every customer from the fitted models (churned customers score 1)."""
     table = pd.concat([shot.own, shot.network], axis=1)
     churned = shot.value.churned
-    risk = np.where(churned, 1.0, full_model.predict(table))
-    own = np.where(churned, 1.0, own_model.predict(table))
+    risk = np.where(churned, 1.0, model.predict(table))
+    own = np.where(churned, 1.0, model.predict_own(table))
     network = np.where(churned, 0.0, np.clip(risk - own, 0.0, 1.0))
-    contribution = _tie_contributions(shot, full_model)
+    contribution = _tie_contributions(shot, model)
     contributors, contributor_ties, shares = top_contributors(shot.frames, shot.ties, contribution, churned)
     return ChurnScores(own, network, risk, contributors, contributor_ties, shares)
 
 
-def _tie_contributions(shot: Snapshot, model: FittedModel) -> FloatArray:
+def _tie_contributions(shot: Snapshot, model: ChurnModel) -> FloatArray:
     """Positive log-odds each directed tie brings its target through the fitted tie-type terms."""
     weights = model.weights
     ties, n = shot.ties, shot.frames.size

@@ -9,7 +9,7 @@ from graph.store import GraphStore
 from loaders.load import load_mapping
 from queries.analytics.features import snapshot
 from queries.analytics.frames import GraphFrames
-from queries.analytics.models import fit
+from queries.analytics.models import fit_churn
 from queries.analytics.training import scores_from
 
 CUSTOMERS = 1500
@@ -27,10 +27,9 @@ def fitted_scores_of(frames: GraphFrames) -> dict[str, list]:
     before, now = snapshot(frames.cut(frames.months - 6), settings, tie_types), snapshot(frames, settings, tie_types)
     table = before.own.join(before.network)[before.active].reset_index(drop=True)
     label = now.value.churned[before.active]
-    own = fit(table, label, list(before.own.columns))
-    full = fit(table, label, [*before.own.columns, *before.network.columns])
-    assert own is not None and full is not None
-    scores = scores_from(now, own, full)
+    model = fit_churn(table, label, list(before.own.columns), list(before.network.columns))
+    assert model is not None
+    scores = scores_from(now, model)
     return {
         "risk": scores.risk.round(9).tolist(),
         "own": scores.own.round(9).tolist(),

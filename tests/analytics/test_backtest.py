@@ -11,7 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
 
+from api.backtest_tables import backtest_table
 from graph.embedded import EmbeddedStore
 from graph.errors import InvalidRequest
 from graph.neo4j_store import Neo4jStore
@@ -94,19 +96,24 @@ def test_backtest_command_prints_json_and_refuses_a_bad_cut(generated_bank: Path
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "api.cli", "backtest", *args], capture_output=True, text=True, env=env, timeout=300
+            [sys.executable, "-m", "api.cli", "backtest", *args], capture_output=True, text=True, env=env, timeout=900
         )
 
     printed = run("--json", "--cut", "2024-04")
     assert printed.returncode == 0, printed.stderr
     body = json.loads(printed.stdout)
     assert body["cut"] == "2024-04" and not math.isnan(body["churn"]["lift_at_5pct"]["ratio"])
-    table = run()
-    assert table.returncode == 0, table.stderr
-    assert "hit@5" in table.stdout and "Traceback" not in table.stderr
     for bad, reason in (("2019-01", "not within the data"), ("April", "YYYY-MM"), ("2023-02", "too little history")):
         refused = run("--cut", bad)
         assert refused.returncode == 1 and reason in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_the_backtest_table_fits_a_narrow_terminal(report: BacktestReport) -> None:
+    console = Console(width=60, record=True, force_terminal=False)
+    console.print(backtest_table("backtest", report.churn, report.cross_sell))
+    text = console.export_text()
+    assert all(word in text for word in ("hit@5", "MAP@5", "ROC", "Brier", "ratio"))
+    assert max(len(line) for line in text.splitlines()) <= 60
 
 
 @pytest.mark.neo4j

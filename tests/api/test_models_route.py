@@ -12,7 +12,7 @@ def test_models_before_and_after_analyze(client: CheckedClient, tokens: dict[str
     assert before.status_code == 200
     assert before.json()["churn"]["model"] == "none" and "has not run" in before.json()["churn"]["reason"]
     card = ModelCard(
-        model="fitted logistic regression",
+        model="fitted: boosted trees on own signals, logistic network terms",
         reason="trained on features as of 2024-06 and who left by 2024-12",
         features_as_of="2024-06",
         outcomes_until="2024-12",
