@@ -1,14 +1,17 @@
 """The embedded graph in memory, and the small read API that named queries and analytics use on it.
 
 Nodes are keyed ``(primary label, id)``, with their kind (``Person``, ``Company`` or the primary label) and
-properties. Ties are held as adjacency maps in both directions, ``source -> target -> type -> properties``,
-the innermost map shared by both directions. Query code reads only through :class:`GraphView`'s methods
-(``out_ties``, ``in_ties``, ``neighbours``, ``props`` ...), never the maps: another layout (typed columns,
-sorted tie arrays) can then replace this one by implementing the same methods.
+properties; a list of floats (an account's monthly balances) is held as an array of doubles, 8 bytes a value
+instead of a float object and a pointer (32), and read back as a list. Ties are held as adjacency maps in
+both directions, ``source -> target -> type -> properties``, the innermost map shared by both directions.
+Query code reads only through :class:`GraphView`'s methods (``out_ties``, ``in_ties``, ``neighbours``,
+``props`` ...), never the maps: another layout (typed columns, sorted tie arrays) can then replace this one
+by implementing the same methods.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Callable, Collection, Hashable, Iterator, Mapping
 from types import MappingProxyType
@@ -64,14 +67,20 @@ class GraphView:
         return node_key(label, node_id) in self._kinds
 
     def props(self, key: NodeKey) -> dict[str, Any]:
-        """The node's properties (the held dict itself: read it, do not change it)."""
-        return self._props[key]
+        """The node's properties (the held dict itself, or a copy with lists unpacked: read it, do not change it)."""
+        props = self._props[key]
+        if type(props) is _PackedProperties:
+            return {name: value.tolist() if type(value) is array else value for name, value in props.items()}
+        return props
 
     def kind(self, key: NodeKey) -> NodeLabel:
         return self._kinds[key]
 
     def record(self, key: NodeKey) -> NodeRecord:
-        return NodeRecord(label=self._kinds[key], id=key[1], properties=dict(self._props[key]))
+        props = self._props[key]
+        # An unpacked copy is already the record's own; the held dict is copied so the record cannot change it.
+        own = self.props(key) if type(props) is _PackedProperties else dict(props)
+        return NodeRecord(label=self._kinds[key], id=key[1], properties=own)
 
     def keys(self, label: NodeLabel) -> list[NodeKey]:
         """Keys of every node carrying ``label``, ordered by id (a new list: the caller may change it)."""
@@ -153,7 +162,7 @@ class WritableGraph(GraphView):
         if key not in self._kinds:
             self._by_label[key[0]].add(key)
         self._kinds[key] = kind
-        self._props[key] = props
+        self._props[key] = _packed(props)
 
     def put_tie(self, tie_type: TieType, source: NodeKey, target: NodeKey, props: TieProperties) -> None:
         """Add the tie, or replace its properties; both ends must be nodes of the graph already."""
@@ -184,6 +193,22 @@ class WritableGraph(GraphView):
     def changed(self) -> None:
         """Called by the store after every change to the graph: what was derived from it is stale."""
         self._derived.clear()
+
+
+class _PackedProperties(dict[str, Any]):
+    """Node properties holding at least one list of floats as an array (so reads know to unpack them)."""
+
+    __slots__ = ()
+
+
+def _packed(props: dict[str, Any]) -> dict[str, Any]:
+    """``props``, or a copy with each non-empty list of floats as an array of doubles (the same values)."""
+    packed = {name: array("d", value) for name, value in props.items() if _float_list(value)}
+    return _PackedProperties({**props, **packed}) if packed else props
+
+
+def _float_list(value: Any) -> bool:
+    return type(value) is list and bool(value) and all(type(item) is float for item in value)
 
 
 def _forget(adjacency: Adjacency, key: NodeKey, other: NodeKey) -> None:

@@ -155,3 +155,16 @@ def test_a_delete_survives_a_reopen(tmp_path: Path) -> None:
     assert before["counts"]["ties"] == {"EMPLOYED_BY": 1, "WORKS_AT": 1}
     with EmbeddedStore(path) as reopened:
         assert snapshot(reopened) == before
+
+
+def test_lists_of_floats_read_back_as_the_lists_written(tmp_path: Path) -> None:
+    # The store holds lists of floats as arrays of doubles; every read, a merge and a reopen see lists.
+    with EmbeddedStore(tmp_path / "store.sqlite") as store:
+        store.write(family_nodes(), family_ties())
+        store.write([{"label": "Account", "id": "a1", "properties": {"status": "closed"}}])
+        held = store.get_node(NodeLabel.ACCOUNT, "a1")
+        assert held is not None
+        assert held.properties == {"balances": [100.0, 250.5, 300.0], "status": "closed"}
+        assert type(held.properties["balances"]) is list
+    with EmbeddedStore(tmp_path / "store.sqlite", read_only=True) as reopened:
+        assert reopened.get_node(NodeLabel.ACCOUNT, "a1") == held
