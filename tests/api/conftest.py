@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 with warnings.catch_warnings():
@@ -74,7 +75,7 @@ class CheckedClient(TestClient):
         for secret in HASHES:
             assert secret not in text, f"a stored hash in a response of {args[:2]}"
         if "unmask" not in str(kwargs.get("params") or "") + str(args[1:2]):
-            bearer = str((kwargs.get("headers") or {}).get("Authorization", "")).removeprefix("Bearer ")
+            bearer = httpx.Headers(kwargs.get("headers") or {}).get("Authorization", "").removeprefix("Bearer ")
             allowed = getattr(self, "names_in_clear", {}).get(bearer, frozenset())
             for secret in MASKED_ONLY:
                 assert secret in allowed or secret not in text, f"personal data unmasked in a response of {args[:2]}"

@@ -12,7 +12,15 @@ import pytest
 from api import docs_page, explorer
 from api.app import create_app
 from graph.embedded import EmbeddedStore
-from tests.api.conftest import CheckedClient, api_settings_for, auth, bank_nodes, bank_ties, issue_tokens
+from tests.api.conftest import (
+    OWN_BOOK_NAMES,
+    CheckedClient,
+    api_settings_for,
+    auth,
+    bank_nodes,
+    bank_ties,
+    issue_tokens,
+)
 
 V1 = "/api/v1"
 PROBLEM = "application/problem+json"
@@ -26,6 +34,7 @@ def served(tmp_path: Path) -> Iterator[tuple[CheckedClient, dict[str, str]]]:
         store.write(nodes=bank_nodes(), ties=bank_ties())
         with CheckedClient(create_app(settings, store)) as client:
             client.bodies = []
+            client.names_in_clear = {tokens["manager"]: OWN_BOOK_NAMES}
             yield client, tokens
 
 
