@@ -244,27 +244,27 @@ class RequestContext:
             return True
         return self.principal.customer_scope is Scope.BOOK and self.sees(customer_id)
 
+    def _name_in_clear(self, fields: dict[str, Any]) -> bool:
+        customer_id = _customer_id(fields)
+        return bool(customer_id) and self.names_in_clear(customer_id)
+
     def display_name(self, fields: dict[str, Any]) -> str | None:
         """The name of a customer the caller may see, in clear or masked as :meth:`names_in_clear` says."""
-        customer_id = str(fields.get("id") or fields.get("customer_id") or "")
-        return display_name(fields, unmask=bool(customer_id) and self.names_in_clear(customer_id))
+        return display_name(fields, unmask=self._name_in_clear(fields))
 
     def public(self, fields: dict[str, Any]) -> CustomerPublic:
-        customer_id = str(fields.get("id") or fields.get("customer_id") or "")
-        return public_customer(
-            fields, unmask=self.view.unmask, name_in_clear=bool(customer_id) and self.names_in_clear(customer_id)
-        )
+        return public_customer(fields, unmask=self.view.unmask, name_in_clear=self._name_in_clear(fields))
 
     def related(self, fields: dict[str, Any], tie_type: str | None, depth: int | None = None) -> RelatedCustomerPublic:
         """A related customer: in full when visible, else a stub."""
-        customer_id = str(fields.get("id") or fields.get("customer_id") or "")
+        customer_id = _customer_id(fields)
         if customer_id and self.sees(customer_id):
             return RelatedCustomerPublic(tie_type=tie_type, depth=depth, customer=self.public(fields))
         return RelatedCustomerPublic(tie_type=tie_type, depth=depth, stub=self.stub(fields, tie_type))
 
     def stub(self, fields: dict[str, Any], tie_type: str | None = None) -> CustomerStub:
         """A customer out of the caller's sight as a stub; remembered for the audit record of the read."""
-        self._stubbed.add(str(fields.get("id") or fields.get("customer_id") or ""))
+        self._stubbed.add(_customer_id(fields))
         return stub(fields, self.services.mask_key, tie_type)
 
     def node_ref(self, customer_id: str) -> NodeRefPublic:
@@ -311,6 +311,11 @@ async def _cancel_when_gone(request: Request, scope: anyio.CancelScope) -> None:
     while (await request.receive())["type"] != "http.disconnect":
         pass
     scope.cancel()
+
+
+def _customer_id(fields: dict[str, Any]) -> str:
+    """The customer id a row of fields carries (queries name it ``id`` or ``customer_id``), or ``""``."""
+    return str(fields.get("id") or fields.get("customer_id") or "")
 
 
 def context_for(endpoint: str) -> Callable[..., Awaitable[RequestContext]]:
