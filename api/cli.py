@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from api.cli_export import export
 from api.cli_support import BackendOption, console, fail, settings_for
 from api.cli_tokens import token_app
 from api.progress import stage_bars
@@ -21,6 +22,7 @@ from loaders.generator.effects import WorldName
 
 app = typer.Typer(help="crm-graph: the bank's customer relationship graph.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.command()(export)
 
 WorldOption = Annotated[
     WorldName,

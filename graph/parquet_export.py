@@ -1,0 +1,238 @@
+"""The store as Parquet files: one file per primary node label and one per tie type, for engines that read
+columns in parallel (``crm-graph analyze --engine spark``) and for the bank's own data platform.
+
+Layout under the new or empty output folder::
+
+    nodes/Customer.parquet   id, label (Person or Company), then one column per property
+    nodes/Account.parquet    id, then one column per property (likewise every other primary label)
+    ties/OWNS.parquet        source, target, then one column per property (likewise every tie type)
+    manifest.json            rows per file and the time of the export
+
+Every label and tie type of the data model gets a file, empty or not, so a reader never has to ask whether
+one is there. Ids, sources and targets are strings (source ids can exceed 2^53).
+
+**Column types come from the values**: str ``string``, bool ``bool``, int ``int64``, float ``double``, lists
+of them ``list<...>``; a missing property (or ``None``) is a null. A property that is an int on some rows and
+a float on others is written as ``double`` (loaders write one type per property; the analytics write floats).
+A list that is empty everywhere is a ``list<string>``. Any other mix (text on some rows, numbers on others)
+is refused with an :class:`~graph.errors.ExportError` naming the property, as are ints beyond 64 bits.
+
+The store is read twice, once for the columns and their types and once to write, so the Python process holds
+one row group (``ROW_GROUP`` rows) at a time whatever the size of the bank.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict
+
+from graph.errors import ExportError
+from graph.model import PRIMARY_LABELS, NodeLabel, TieType
+from graph.store import GraphStore
+
+Progress = Callable[[str, int, int], None]
+ROW_GROUP = 50_000
+MANIFEST = "manifest.json"
+_INT64 = 2**63
+
+_SCALAR_TYPES: dict[type, pa.DataType] = {
+    bool: pa.bool_(),
+    int: pa.int64(),
+    float: pa.float64(),
+    str: pa.string(),
+}
+
+
+class ParquetExport(BaseModel):
+    """What one export wrote: rows per file (relative paths) and how long it took."""
+
+    model_config = ConfigDict(frozen=True)
+
+    directory: Path
+    files: dict[str, int]
+    exported_at: str
+    seconds: float
+
+    @property
+    def nodes(self) -> int:
+        return sum(rows for name, rows in self.files.items() if name.startswith("nodes/"))
+
+    @property
+    def ties(self) -> int:
+        return sum(rows for name, rows in self.files.items() if name.startswith("ties/"))
+
+
+def node_file(label: NodeLabel) -> str:
+    return f"nodes/{label.value}.parquet"
+
+
+def tie_file(tie_type: TieType) -> str:
+    return f"ties/{tie_type.value}.parquet"
+
+
+def value_type(value: Any, owner: str, name: str) -> pa.DataType | None:
+    """The Arrow type of one property value; None for a missing value or an empty list (no type of its own)."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        items = {item_type for item in value if (item_type := value_type(item, owner, name)) is not None}
+        if not items:
+            return None if not value else pa.list_(pa.string())
+        return pa.list_(_widened(items, owner, name))
+    if isinstance(value, int) and not isinstance(value, bool) and not -_INT64 <= value < _INT64:
+        raise ExportError(f"{owner}: property {name!r} holds {value}, beyond a 64-bit integer")
+    for kind, arrow_type in _SCALAR_TYPES.items():
+        if isinstance(value, kind):
+            return arrow_type
+    raise ExportError(f"{owner}: property {name!r} has a value of type {type(value).__name__}")
+
+
+def _widened(types: set[pa.DataType], owner: str, name: str) -> pa.DataType:
+    if len(types) == 1:
+        return next(iter(types))
+    if types == {pa.int64(), pa.float64()}:
+        return pa.float64()
+    if types == {pa.list_(pa.int64()), pa.list_(pa.float64())}:
+        return pa.list_(pa.float64())
+    listed = ", ".join(sorted(str(found) for found in types))
+    raise ExportError(f"{owner}: property {name!r} has values of several types ({listed}); Parquet needs one")
+
+
+class _Columns:
+    """The property columns of one file and their types, learnt from every row's values."""
+
+    def __init__(self, owner: str, keys: list[pa.Field]) -> None:
+        self.owner = owner
+        self.keys = keys
+        self.reserved = {field.name for field in keys}
+        self.seen: dict[str, set[pa.DataType]] = {}
+
+    def scan(self, properties: Mapping[str, Any]) -> None:
+        for name, value in properties.items():
+            if name in self.reserved:
+                raise ExportError(f"{self.owner}: a property is named {name!r}, which the file keeps for its key")
+            found = self.seen.setdefault(name, set())
+            kind = value_type(value, self.owner, name)
+            if kind is not None:
+                found.add(kind)
+
+    def schema(self) -> pa.Schema:
+        return pa.schema(
+            [
+                *self.keys,
+                *(
+                    pa.field(name, _widened(types, self.owner, name) if types else pa.list_(pa.string()))
+                    for name, types in sorted(self.seen.items())
+                ),
+            ]
+        )
+
+
+def _write(path: Path, schema: pa.Schema, rows: Iterable[dict[str, Any]], tick: Callable[[], None]) -> int:
+    """Write ``rows`` as row groups of ``ROW_GROUP``; returns the number of rows."""
+    written = 0
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        batch: list[dict[str, Any]] = []
+        for row in rows:
+            batch.append(row)
+            tick()
+            if len(batch) >= ROW_GROUP:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                written += len(batch)
+                batch = []
+        if batch or not written:
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+            written += len(batch)
+    return written
+
+
+def _node_rows(store: GraphStore, label: NodeLabel, with_kind: bool) -> Iterator[dict[str, Any]]:
+    for record in store.nodes(label):
+        row: dict[str, Any] = {"id": record.id, **record.properties}
+        if with_kind:
+            row["label"] = record.label.value
+        yield row
+
+
+def _tie_rows(store: GraphStore, tie_type: TieType) -> Iterator[dict[str, Any]]:
+    for tie in store.ties([tie_type]):
+        yield {"source": tie.source, "target": tie.target, **tie.properties}
+
+
+def _empty_folder(out: Path) -> Path:
+    directory = Path(out).resolve()
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise ExportError(f"{directory} is not an empty folder; choose a new one")
+    (directory / "nodes").mkdir(parents=True, exist_ok=True)
+    (directory / "ties").mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def export_parquet(store: GraphStore, out: Path, progress: Progress | None = None) -> ParquetExport:
+    """Write every node and tie of ``store`` as Parquet files into the new or empty folder ``out``."""
+    started = time.perf_counter()
+    directory = _empty_folder(out)
+    report = progress or (lambda _stage, _done, _total: None)
+    counts = store.counts()
+    files: dict[str, int] = {}
+    for label in PRIMARY_LABELS:
+        total = counts.nodes.get(label.value, 0)
+        stage = f"{label.value} nodes"
+        keys = [pa.field("id", pa.string(), nullable=False)]
+        if label is NodeLabel.CUSTOMER:
+            keys.append(pa.field("label", pa.string(), nullable=False))
+        columns = _Columns(label.value, keys)
+        for record in store.nodes(label):
+            columns.scan(record.properties)
+        done = _Counter(report, stage, total)
+        files[node_file(label)] = _write(
+            directory / node_file(label),
+            columns.schema(),
+            _node_rows(store, label, label is NodeLabel.CUSTOMER),
+            done.tick,
+        )
+        report(stage, total, total)
+    for tie_type in TieType:
+        total = counts.ties.get(tie_type.value, 0)
+        stage = f"{tie_type.value} ties"
+        ends = [pa.field("source", pa.string(), nullable=False), pa.field("target", pa.string(), nullable=False)]
+        columns = _Columns(tie_type.value, ends)
+        for tie in store.ties([tie_type]):
+            columns.scan(tie.properties)
+        done = _Counter(report, stage, total)
+        files[tie_file(tie_type)] = _write(
+            directory / tie_file(tie_type),
+            columns.schema(),
+            _tie_rows(store, tie_type),
+            done.tick,
+        )
+        report(stage, total, total)
+    exported_at = datetime.now(UTC).isoformat(timespec="seconds")
+    manifest = {"exported_at": exported_at, "files": files}
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return ParquetExport(
+        directory=directory,
+        files=files,
+        exported_at=exported_at,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+class _Counter:
+    """Reports progress every ``ROW_GROUP`` rows, not per row."""
+
+    def __init__(self, report: Progress, stage: str, total: int) -> None:
+        self.report, self.stage, self.total, self.done = report, stage, total, 0
+
+    def tick(self) -> None:
+        self.done += 1
+        if self.done % ROW_GROUP == 0:
+            self.report(self.stage, self.done, self.total)
