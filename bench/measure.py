@@ -7,13 +7,16 @@ import resource
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.report import Latency
 from graph.batch import NodeInput, NodeRef, TieInput
 from graph.model import GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
 from graph.query import NamedQuery
 from graph.store import GraphStore, Neighbourhood, WriteResult
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 Progress = Callable[[str, int, int], None]
 """Called with (stage, done, total); total 0 when unknown."""
@@ -59,6 +62,16 @@ class TimedStore(GraphStore):
         started = time.perf_counter()
         try:
             return self.inner.write(nodes, ties, delete)
+        finally:
+            self.write_seconds += time.perf_counter() - started
+            self.writes += 1
+
+    def bulk_write(
+        self, nodes: Mapping[NodeLabel, pa.Table] | None = None, ties: Mapping[TieType, pa.Table] | None = None
+    ) -> WriteResult:
+        started = time.perf_counter()
+        try:
+            return self.inner.bulk_write(nodes, ties)
         finally:
             self.write_seconds += time.perf_counter() - started
             self.writes += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict
 
@@ -19,6 +19,9 @@ from graph.model import GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
 from graph.query import NamedQuery
 from graph.settings import Backend
 from graph.ties import TieRegistry
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 MAX_NEIGHBOURS = 1000
 
@@ -32,6 +35,12 @@ class WriteResult(BaseModel):
     ties: int
     deleted: int = 0
     """Nodes the batch deleted (those named that existed)."""
+    created: int = 0
+    """Nodes and ties the batch made: they were not in the store before."""
+    updated: int = 0
+    """Nodes and ties that were there and whose properties (or a customer's kind) the batch changed."""
+    unchanged: int = 0
+    """Nodes and ties that were there already exactly as the batch wrote them (a reload of the same files)."""
 
 
 class Neighbourhood(BaseModel):
@@ -65,6 +74,21 @@ class GraphStore(ABC):
         A deleted node goes with every tie touching it; deleting a node that is not there does nothing.
         A bad row raises an ``InvalidBatch`` subclass naming it, and the store stays as it was.
         """
+
+    def bulk_write(
+        self, nodes: Mapping[NodeLabel, pa.Table] | None = None, ties: Mapping[TieType, pa.Table] | None = None
+    ) -> WriteResult:
+        """Upsert whole tables of nodes, then ties, as one transaction, with :meth:`write`'s merge rules.
+
+        A node table has an ``id`` column, for customers a ``kind`` column (``Person``/``Company``), then one
+        column per property; a tie table has ``source`` and ``target`` (node ids), then property columns. A
+        null in a column removes that property from the row's node or tie; a property without a column is
+        left as it is. This default turns the tables into rows for :meth:`write`; backends override it to
+        take the columns as they are. Rows are numbered across the tables in the order given.
+        """
+        from graph.tables import node_rows, tie_rows
+
+        return self.write(node_rows(nodes or {}), tie_rows(ties or {}))
 
     def upsert_nodes(self, rows: Iterable[NodeInput]) -> WriteResult:
         """Upsert one batch of nodes (see :meth:`write`)."""

@@ -217,6 +217,9 @@ class LoadContext:
             result = self.store.write(pending.nodes, pending.ties)
             report.nodes_written += result.nodes
             report.ties_written += result.ties
+            report.new += result.created
+            report.updated += result.updated
+            report.unchanged += result.unchanged
         pending.nodes, pending.ties, pending.rows = [], [], 0
         if self.progress is not None:
             self.progress(report.name, done, total)

@@ -18,7 +18,8 @@ class SourceReport(BaseModel):
 
     ``loaded``: the row made or updated its node or ties. ``merged``: the row's node or ties were
     already made by an earlier row of this load (another record of the same customer, a repeated tie).
-    ``quarantined``: refused, see ``reasons`` and the quarantine file.
+    ``quarantined``: refused, see ``reasons`` and the quarantine file. ``new``, ``updated`` and
+    ``unchanged`` count what the written nodes and ties were to the store (a row writes several).
     """
 
     name: str
@@ -32,6 +33,12 @@ class SourceReport(BaseModel):
     reasons: dict[str, int] = Field(default_factory=dict)
     nodes_written: int = 0
     ties_written: int = 0
+    new: int = 0
+    """Nodes and ties this source's writes made (they were not in the store)."""
+    updated: int = 0
+    """Nodes and ties that were in the store and whose properties this source's writes changed."""
+    unchanged: int = 0
+    """Nodes and ties that were in the store as this source wrote them: a reload of the same file counts all here."""
     seconds: float = 0.0
     warnings: list[str] = Field(default_factory=list)
     """Loaded, but worth a look: dates in the future or more than 110 years back, by column."""
@@ -98,7 +105,8 @@ class LoadReport(BaseModel):
 def render(report: LoadReport, console: Console) -> None:
     """A readable summary: one line per source, then the totals and where to look next."""
     table = Table(title=f"Load of {report.mapping} ({report.seconds:.1f} s)")
-    for header in ("source", "role", "read", "loaded", "merged", "quarantined", "reasons"):
+    headers = ("source", "role", "read", "loaded", "merged", "quarantined", "new", "updated", "unchanged", "reasons")
+    for header in headers:
         table.add_column(header, justify="left" if header in ("source", "role", "reasons") else "right")
     for source in report.sources:
         reasons = ", ".join(f"{name} {count}" for name, count in source.reasons.items())
@@ -109,6 +117,9 @@ def render(report: LoadReport, console: Console) -> None:
             f"{source.loaded:,}",
             f"{source.merged:,}",
             f"[red]{source.quarantined:,}[/red]" if source.quarantined else "0",
+            f"{source.new:,}",
+            f"{source.updated:,}",
+            f"{source.unchanged:,}",
             reasons,
         )
     console.print(table)

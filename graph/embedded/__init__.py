@@ -10,6 +10,7 @@ import fcntl
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -81,14 +82,18 @@ class EmbeddedStore(GraphStore):
         batch = prepare_batch(nodes, ties, delete)
         with self._lock:
             graph = self.view
+            changes = _Changes()
             node_states: dict[NodeKey, tuple[NodeLabel, dict[str, Any]]] = {}
             for label, node_id, properties in batch.nodes:
                 key = (_PRIMARY[label], node_id)
                 if key not in graph:
                     node_states[key] = (label, _merged({}, properties))
+                    changes.created += 1
                 else:
-                    kind = graph.kind(key) if label is NodeLabel.CUSTOMER else label
-                    node_states[key] = (kind, _merged(graph.props(key), properties))
+                    current_kind, current = graph.kind(key), graph.props(key)
+                    kind = current_kind if label is NodeLabel.CUSTOMER else label
+                    node_states[key] = (kind, _merged(current, properties))
+                    changes.count(kind == current_kind and node_states[key][1] == current)
 
             tie_states: dict[tuple[NodeKey, NodeKey, TieType], dict[str, Any]] = {}
             for number, (tie_type, source_id, target_id, tie_properties) in zip(
@@ -104,7 +109,11 @@ class EmbeddedStore(GraphStore):
                             kind="tie",
                         )
                 current_tie = graph.tie_props(tie_type, source, target)
-                tie_states[(source, target, tie_type)] = _merged(current_tie or {}, tie_properties)
+                tie_states[(source, target, tie_type)] = merged = _merged(current_tie or {}, tie_properties)
+                if current_tie is None:
+                    changes.created += 1
+                else:
+                    changes.count(merged == current_tie)
 
             gone = [key for key in batch.deletions if key in graph]
             self._disk.commit(
@@ -130,7 +139,14 @@ class EmbeddedStore(GraphStore):
                 graph.put_tie(tie_type, source, target, props)
             for key in gone:
                 graph.remove_node(key)
-        return WriteResult(nodes=len(batch.nodes), ties=len(batch.ties), deleted=len(gone))
+        return WriteResult(
+            nodes=len(batch.nodes),
+            ties=len(batch.ties),
+            deleted=len(gone),
+            created=changes.created,
+            updated=changes.updated,
+            unchanged=changes.unchanged,
+        )
 
     def clear(self) -> None:
         with self._lock:
@@ -212,6 +228,21 @@ class EmbeddedStore(GraphStore):
         if self._lock_file is not None:
             os.close(self._lock_file)
             self._lock_file = None
+
+
+@dataclass
+class _Changes:
+    """What a batch does to the nodes and ties it names (see :class:`WriteResult`)."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def count(self, same: bool) -> None:
+        if same:
+            self.unchanged += 1
+        else:
+            self.updated += 1
 
 
 _PRIMARY = {label: label.primary for label in NodeLabel}

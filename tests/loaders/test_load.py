@@ -101,9 +101,16 @@ def test_reload_changes_nothing(bank: Path, tmp_path: Path) -> None:
         before = snapshot(store)
         second = load(store, bank, tmp_path / "r2")
         assert snapshot(store) == before
-        assert [s.model_dump(exclude={"seconds"}) for s in first.sources] == [
-            s.model_dump(exclude={"seconds"}) for s in second.sources
+        changes = {"seconds", "new", "updated", "unchanged"}
+        assert [s.model_dump(exclude=changes) for s in first.sources] == [
+            s.model_dump(exclude=changes) for s in second.sources
         ]
+    for source in first.sources:
+        written = source.nodes_written + source.ties_written
+        assert (source.new, source.updated, source.unchanged) == (written, 0, 0), source.name
+    for source in second.sources:
+        written = source.nodes_written + source.ties_written
+        assert (source.new, source.updated, source.unchanged) == (0, 0, written), source.name
 
 
 def test_reload_from_disk_is_stable(bank: Path, tmp_path: Path) -> None:
@@ -128,6 +135,10 @@ def test_newer_export_updates_changed_properties_and_adds_rows(bank: Path, tmp_p
         write_bank(bank.parent, customers=newer, accounts="acct_no,cust_no,bal\nA1,C1,99\nA2,C2,20\nA3,C4,1\n")
         report = load(store, bank, tmp_path / "r2")
         assert report.quarantined == 0
+        by_name = {source.name: source for source in report.sources}
+        # C4 and A3 are new (node, lineage and tie); the segments of C1 and C2 and A1's balance changed.
+        assert (by_name["accounts"].new, by_name["accounts"].updated) == (2, 1)
+        assert by_name["core_customers"].updated >= 2 and by_name["core_customers"].new == 3
         people = {r.properties["name"]: r.properties for r in store.nodes(NodeLabel.PERSON)}
         assert people["张三"]["segment"] == "private"
         assert "phone_hash" not in people["李四"]  # emptied in the newer export: removed

@@ -1,0 +1,82 @@
+"""Write batches as Arrow tables, the form :meth:`graph.store.GraphStore.bulk_write` takes, and their rows.
+
+A node table per label: ``id`` (text), ``kind`` (for customers: ``Person`` or ``Company``), then one column
+per property. A tie table per type: ``source`` and ``target`` (node ids), then property columns. A null in
+a property column removes the property, as a ``None`` does in a row given to ``write``; a property without
+a column is left alone. The rows made here go through the same checks as any other batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from graph.batch import NodeData, TieData
+from graph.errors import InvalidBatch, UnknownLabel, UnknownTieType
+from graph.model import NodeLabel, TieType
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+TIE_KEY_COLUMNS = ("source", "target")
+Member = TypeVar("Member", NodeLabel, TieType)
+
+
+def node_rows(tables: Mapping[NodeLabel, pa.Table]) -> Iterator[NodeData]:
+    """The rows of node tables, table after table, numbered as ``write`` numbers them (from 1, across tables)."""
+    number = 0
+    for given, table in tables.items():
+        label = _member(NodeLabel, given)
+        names = table.column_names
+        if "id" not in names:
+            raise InvalidBatch(f"the {label} table has no id column; it has {', '.join(names) or 'no columns'}")
+        if label is NodeLabel.CUSTOMER and "kind" not in names:
+            raise InvalidBatch("the Customer table has no kind column (Person or Company for each row)")
+        for values in _rows(table):
+            number += 1
+            node_id = values.pop("id")
+            kind = values.pop("kind", None)
+            yield {"label": _kind(label, kind, number), "id": node_id, "properties": values}
+
+
+def tie_rows(tables: Mapping[TieType, pa.Table]) -> Iterator[TieData]:
+    """The rows of tie tables, numbered as :func:`node_rows` numbers nodes."""
+    for given, table in tables.items():
+        tie_type = _member(TieType, given)
+        missing = [name for name in TIE_KEY_COLUMNS if name not in table.column_names]
+        if missing:
+            raise InvalidBatch(f"the {tie_type} table has no {' or '.join(missing)} column", kind="tie")
+        for values in _rows(table):
+            source, target = values.pop("source"), values.pop("target")
+            yield {"type": tie_type, "source": source, "target": target, "properties": values}
+
+
+_LABELS: dict[Any, NodeLabel] = dict(NodeLabel._value2member_map_)
+
+
+def _member(kind: type[Member], given: Any) -> Member:
+    member = kind._value2member_map_.get(given)
+    if member is None:
+        if kind is NodeLabel:
+            raise UnknownLabel(f"unknown label {given!r}; known labels: {', '.join(NodeLabel)}")
+        raise UnknownTieType(f"unknown relationship type {given!r}; known types: {', '.join(TieType)}", kind="tie")
+    return member  # type: ignore[return-value]
+
+
+def _rows(table: pa.Table) -> Iterator[dict[str, Any]]:
+    # Record batch by record batch: the Python rows of a large table are several times its Arrow size.
+    for record_batch in table.to_batches():
+        yield from record_batch.to_pylist()
+
+
+def _kind(label: NodeLabel, kind: Any, number: int) -> NodeLabel:
+    """A row's own label: its ``kind`` when given (a customer's Person or Company), else the table's."""
+    if kind is None:
+        if label is NodeLabel.CUSTOMER:
+            raise InvalidBatch("a Customer row needs a kind (Person or Company)", row=number)
+        return label
+    own = _LABELS.get(kind)
+    allowed = (NodeLabel.PERSON, NodeLabel.COMPANY) if label is NodeLabel.CUSTOMER else (label,)
+    if own is None or own not in allowed:
+        raise InvalidBatch(f"kind {kind!r} does not belong in the {label} table", row=number)
+    return own
