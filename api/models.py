@@ -301,6 +301,13 @@ class OpportunityPublic(BaseModel):
     why: str | None = Field(default=None, examples=["held by customers tied by SPOUSE_OF"])
 
 
+class AtRiskPublic(CustomerPublic):
+    """A customer of the book who may leave, with what leaving would cost the bank."""
+
+    value: float = Field(description="Current lifetime value; 0 when not analysed yet.", examples=[52000.0])
+    expected_loss: float = Field(description="Churn risk times value.", examples=[33800.0])
+
+
 class PortfolioPublic(BaseModel):
     """A manager's book: sizes by tier and stage, the customers most at risk, overdue follow-ups and the
     best open cross-sell opportunities."""
@@ -310,14 +317,17 @@ class PortfolioPublic(BaseModel):
     by_tier: dict[str, int] = Field(examples=[{"gold": 12, "standard": 100}])
     by_lifecycle_stage: dict[str, int] = Field(examples=[{"maturity": 80}])
     risk_threshold: float = Field(examples=[0.6])
-    at_risk: list[CustomerPublic]
+    at_risk: list[AtRiskPublic] = Field(
+        description="Customers still with the bank at or above the risk threshold, largest expected loss first."
+    )
     at_risk_total: int = Field(examples=[3])
     overdue_follow_ups: list[FollowUpPublic]
     overdue_total: int = Field(examples=[1])
     opportunities: list[OpportunityPublic] = Field(
         default_factory=list,
         description="The best cross-sell recommendations over the book's 50 consenting customers with the highest "
-        "potential lifetime value; by score, then customer and product.",
+        "potential lifetime value, picked by score with each earlier pick of the same product or customer halving "
+        "the score a candidate competes with (so the list spans products and customers).",
     )
 
 

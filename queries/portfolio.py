@@ -1,19 +1,26 @@
 """A relationship manager's book: customers by tier and stage, who is at risk, which follow-ups are late.
 
+At risk are the customers still with the bank whose churn risk reaches the threshold, ranked by expected
+loss: churn risk times current lifetime value (``ltv_current``; 0 when unknown or negative). A small account
+about to leave matters less than a large one that might.
+
 The best open opportunities are cross-sell recommendations computed at request time over a bounded part of
 the book: the ``OPPORTUNITY_POOL`` consenting customers with the highest ``ltv_potential`` (then by id), each
-scored by :func:`queries.analytics.crosssell.recommend`, the best ``opportunities`` kept by score, then by
-(customer id, product id).
+scored by :func:`queries.analytics.crosssell.recommend`. They are picked one by one by score, each earlier
+pick of the same product or the same customer multiplying the score it competes with by ``DIVERSITY_DECAY``:
+ten calls about one product to ten customers, or ten products to one customer, is not a day's plan.
 
 An overdue follow-up is an Interaction WITH one of the manager's customers whose ``due`` date is before
-``today`` and that has no ``outcome`` yet, whoever logged it: the customer's manager answers for every
-promise made to the customer, even one a colleague logged (``logged_by`` says who did).
+``today``, whose outcome is unknown or ``follow_up``, and after which no contact reached the customer (a
+later interaction whose outcome is not ``no_contact``): logging the contact keeps the promise. The customer's
+manager answers for every promise made to the customer, even one a colleague logged (``logged_by`` says who
+did); a customer who has left is owed none.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -35,6 +42,12 @@ UNASSIGNED = "unassigned"
 MAX_LIST = 1000
 OPPORTUNITY_POOL = 50
 """How many of the book's consenting customers (highest ``ltv_potential`` first) are scored for opportunities."""
+DIVERSITY_DECAY = 0.5
+"""What each earlier pick of the same product, or of the same customer, multiplies an opportunity's rank score by."""
+FOLLOW_UP_OUTCOME = "follow_up"
+"""The outcome of a contact that promised another: a follow-up with this outcome (or none) is still open."""
+UNREACHED_OUTCOME = "no_contact"
+"""The outcome of a contact attempt that did not reach the customer: it keeps no promise."""
 
 # -- results ----------------------------------------------------------------------------------------
 
@@ -50,6 +63,15 @@ class ManagerSummary(BaseModel):
     branch_id: str | None
     branch_name: str | None
     book_size: int
+
+
+class AtRiskCustomer(CustomerSummary):
+    """A customer still with the bank whose churn risk reaches the threshold, with what leaving would cost."""
+
+    value: float
+    """Current lifetime value (``ltv_current``), 0 when not analysed yet or negative."""
+    expected_loss: float
+    """``churn_risk`` times ``value``: what the bank expects to lose with this customer."""
 
 
 class OverdueFollowUp(BaseModel):
@@ -91,15 +113,17 @@ class ManagerPortfolio(BaseModel):
     """Customers by tier, ``unassigned`` for those without one; keys sorted."""
     by_lifecycle_stage: dict[str, int]
     risk_threshold: float
-    at_risk: list[CustomerSummary]
+    at_risk: list[AtRiskCustomer]
     """Customers still with the bank (not churned by status or lifecycle stage) with ``churn_risk`` at or above
-    ``risk_threshold``, riskiest first (then by id), at most ``top``: one who has left is no longer at risk."""
+    ``risk_threshold``, largest expected loss first (then riskiest, then by id), at most ``top``: one who has
+    left is no longer at risk."""
     at_risk_total: int
     overdue_follow_ups: list[OverdueFollowUp]
     """Oldest due date first, then by interaction id; at most ``limit``."""
     overdue_total: int
     opportunities: list[Opportunity]
-    """The best cross-sell recommendations over the book's top ``OPPORTUNITY_POOL`` consenting customers."""
+    """The best cross-sell recommendations over the book's top ``OPPORTUNITY_POOL`` consenting customers, varied
+    across products and customers (see the module docstring)."""
 
 
 # -- embedded answers -------------------------------------------------------------------------------
@@ -136,7 +160,10 @@ def _list_managed_customers(view: GraphView, params: Mapping[str, Any]) -> Rows:
     if manager not in view:
         return []
     customers = {target for _, target, _ in view.out_ties(manager, [TieType.MANAGES])}
-    return [summary_row(view, key) for key in sorted(customers, key=lambda key: key[1])]
+    return [
+        {**summary_row(view, key), "ltv_current": view.props(key).get("ltv_current")}
+        for key in sorted(customers, key=lambda key: key[1])
+    ]
 
 
 def _list_overdue_follow_ups(view: GraphView, params: Mapping[str, Any]) -> Rows:
@@ -145,17 +172,32 @@ def _list_overdue_follow_ups(view: GraphView, params: Mapping[str, Any]) -> Rows
         return []
     rows = []
     for _, customer, _ in view.out_ties(manager, [TieType.MANAGES]):
-        for _, interaction, _ in view.in_ties(customer, [TieType.WITH]):
-            props = view.props(interaction)
-            due = props.get("due")
-            if not isinstance(due, str) or not due < params["today"] or props.get("outcome") is not None:
+        customer_props = view.props(customer)
+        if params["churned"] in (customer_props.get("status"), customer_props.get("lifecycle_stage")):
+            continue
+        contacts = [
+            (interaction, view.props(interaction)) for _, interaction, _ in view.in_ties(customer, [TieType.WITH])
+        ]
+        reached = [
+            props["at"]
+            for _, props in contacts
+            if isinstance(props.get("at"), str) and props.get("outcome") != params["unreached_outcome"]
+        ]
+        for interaction, props in contacts:
+            due, at = props.get("due"), props.get("at")
+            if not isinstance(due, str) or not due < params["today"]:
+                continue
+            outcome = props.get("outcome")
+            if outcome is not None and outcome != params["follow_up_outcome"]:
+                continue
+            if isinstance(at, str) and any(later > at for later in reached):
                 continue
             loggers = [target[1] for _, target, _ in view.out_ties(interaction, [TieType.LOGGED_BY])]
             rows.append(
                 {
                     "interaction_id": interaction[1],
                     "customer_id": customer[1],
-                    "customer_name": view.props(customer).get("name"),
+                    "customer_name": customer_props.get("name"),
                     "channel": props.get("channel"),
                     "summary": props.get("summary"),
                     "at": props.get("at"),
@@ -228,20 +270,53 @@ CHURNED = "churned"
 """The status (and lifecycle stage) of a customer who has left the bank."""
 
 
+def to_at_risk(customer: CustomerSummary, ltv_current: Any) -> AtRiskCustomer:
+    value = max(float(ltv_current), 0.0) if isinstance(ltv_current, int | float) else 0.0
+    return AtRiskCustomer(
+        **customer.model_dump(), value=value, expected_loss=round((customer.churn_risk or 0.0) * value, 2)
+    )
+
+
 def summarise_book(
-    customers: list[CustomerSummary], risk_threshold: float, top: int
-) -> tuple[dict[str, int], dict[str, int], list[CustomerSummary], int]:
-    """Counts by tier and by stage, the ``top`` riskiest customers still with the bank at or above the threshold,
-    and how many are."""
-    by_tier = Counter(customer.tier or UNASSIGNED for customer in customers)
-    by_stage = Counter(customer.lifecycle_stage or UNASSIGNED for customer in customers)
+    rows: Sequence[Mapping[str, Any]], risk_threshold: float, top: int
+) -> tuple[int, dict[str, int], dict[str, int], list[AtRiskCustomer], int]:
+    """How many customers, counts by tier and by stage, the ``top`` customers still with the bank at or above
+    the threshold by expected loss, and how many are at or above it."""
+    customers = [(to_summary(row), row.get("ltv_current")) for row in rows]
+    by_tier = Counter(customer.tier or UNASSIGNED for customer, _ in customers)
+    by_stage = Counter(customer.lifecycle_stage or UNASSIGNED for customer, _ in customers)
     at_risk = [
-        c
-        for c in customers
-        if c.churn_risk is not None and c.churn_risk >= risk_threshold and CHURNED not in (c.status, c.lifecycle_stage)
+        to_at_risk(customer, value)
+        for customer, value in customers
+        if customer.churn_risk is not None
+        and customer.churn_risk >= risk_threshold
+        and CHURNED not in (customer.status, customer.lifecycle_stage)
     ]
-    at_risk.sort(key=lambda customer: (-(customer.churn_risk or 0.0), customer.id))
-    return dict(sorted(by_tier.items())), dict(sorted(by_stage.items())), at_risk[:top], len(at_risk)
+    at_risk.sort(key=lambda customer: (-customer.expected_loss, -(customer.churn_risk or 0.0), customer.id))
+    return len(customers), dict(sorted(by_tier.items())), dict(sorted(by_stage.items())), at_risk[:top], len(at_risk)
+
+
+def varied(candidates: list[Opportunity], top: int, decay: float = DIVERSITY_DECAY) -> list[Opportunity]:
+    """The ``top`` candidates picked one at a time by score, each earlier pick of the same product or customer
+    multiplying a candidate's score by ``decay`` (ties by customer id, then product id)."""
+    products: Counter[str] = Counter()
+    customers: Counter[str] = Counter()
+    left = list(candidates)
+    chosen: list[Opportunity] = []
+    while left and len(chosen) < top:
+        best = min(
+            left,
+            key=lambda item: (
+                -item.score * decay ** (products[item.product_id] + customers[item.customer_id]),
+                item.customer_id,
+                item.product_id,
+            ),
+        )
+        left.remove(best)
+        chosen.append(best)
+        products[best.product_id] += 1
+        customers[best.customer_id] += 1
+    return chosen
 
 
 def best_opportunities(
@@ -252,7 +327,8 @@ def best_opportunities(
     top: int,
     pool: int = OPPORTUNITY_POOL,
 ) -> list[Opportunity]:
-    """The ``top`` cross-sell recommendations over the ``pool`` most promising consenting customers of the book."""
+    """The ``top`` cross-sell recommendations over the ``pool`` most promising consenting customers of the book,
+    varied across products and customers."""
     candidates = store.run(LIST_OPPORTUNITY_CANDIDATES, {"manager_id": manager_id, "limit": pool})
     if not candidates:
         return []
@@ -269,8 +345,7 @@ def best_opportunities(
         for row in candidates
         for item in recommend(store, row["customer_id"], settings, today, catalogue=catalogue)[:top]
     ]
-    found.sort(key=lambda item: (-item.score, item.customer_id, item.product_id))
-    return found[:top]
+    return varied(found, top)
 
 
 # -- public questions -------------------------------------------------------------------------------
@@ -308,13 +383,22 @@ def manager_portfolio(
     managers = store.run(LIST_MANAGERS, {"manager_id": manager_id})
     if not managers:
         raise NotFound(f"no manager with id {manager_id!r}")
-    customers = [to_summary(row) for row in store.run(LIST_MANAGED_CUSTOMERS, {"manager_id": manager_id})]
-    by_tier, by_stage, at_risk, at_risk_total = summarise_book(customers, float(risk_threshold), top)
-    overdue = store.run(LIST_OVERDUE_FOLLOW_UPS, {"manager_id": manager_id, "today": today.isoformat()})
+    book = store.run(LIST_MANAGED_CUSTOMERS, {"manager_id": manager_id})
+    customers, by_tier, by_stage, at_risk, at_risk_total = summarise_book(book, float(risk_threshold), top)
+    overdue = store.run(
+        LIST_OVERDUE_FOLLOW_UPS,
+        {
+            "manager_id": manager_id,
+            "today": today.isoformat(),
+            "follow_up_outcome": FOLLOW_UP_OUTCOME,
+            "unreached_outcome": UNREACHED_OUTCOME,
+            "churned": CHURNED,
+        },
+    )
     return ManagerPortfolio(
         manager=to_manager(managers[0]),
         today=today,
-        customers=len(customers),
+        customers=customers,
         by_tier=by_tier,
         by_lifecycle_stage=by_stage,
         risk_threshold=float(risk_threshold),

@@ -11,6 +11,7 @@ from api import wiring
 from api.deps import Cursor, PageSize, RequestContext, context_for
 from api.errors import PermissionDenied
 from api.models import (
+    AtRiskPublic,
     FollowUpPublic,
     GuaranteeCirclePage,
     GuaranteeCirclePublic,
@@ -74,6 +75,9 @@ async def get_portfolio(
     ctx: Annotated[RequestContext, Depends(context_for("get_portfolio"))],
     manager_id: Annotated[str, Path(min_length=1, max_length=64, examples=["m1"])],
     top: Annotated[int, Query(ge=1, le=200, description="How many of the most at-risk customers to list.")] = 10,
+    risk_threshold: Annotated[
+        float, Query(ge=0.0, le=1.0, description="The churn risk from which a customer counts as at risk.")
+    ] = 0.6,
 ) -> PortfolioPublic:
     """The customers a manager looks after, in summary. Managers see only their own portfolio."""
     if not ctx.principal.may_see_portfolio(manager_id):
@@ -89,6 +93,7 @@ async def get_portfolio(
                 manager_id,
                 today=date.today(),
                 top=top,
+                risk_threshold=risk_threshold,
                 settings=ctx.services.settings.analytics,
             )
         )
@@ -135,7 +140,14 @@ async def get_portfolio(
             by_tier=dict(result.get("by_tier") or {}),
             by_lifecycle_stage=dict(result.get("by_lifecycle_stage") or {}),
             risk_threshold=float(result.get("risk_threshold") or 0.0),
-            at_risk=[ctx.public(fields) for fields in at_risk],
+            at_risk=[
+                AtRiskPublic(
+                    **ctx.public(fields).model_dump(),
+                    value=float(fields.get("value") or 0.0),
+                    expected_loss=float(fields.get("expected_loss") or 0.0),
+                )
+                for fields in at_risk
+            ],
             at_risk_total=int(result.get("at_risk_total") or 0),
             overdue_follow_ups=follow_ups,
             overdue_total=int(result.get("overdue_total") or 0),

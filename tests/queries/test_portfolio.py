@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
 from graph.errors import InvalidRequest, NotFound
 from graph.store import GraphStore
-from queries.portfolio import list_managers, manager_portfolio
+from queries.portfolio import Opportunity, list_managers, manager_portfolio, varied
 from tests.queries.bank import TODAY, write_bank
 
 
@@ -85,3 +86,75 @@ def test_a_customer_who_has_left_is_not_at_risk(bank: GraphStore) -> None:
     )
     book = manager_portfolio(bank, "m1", TODAY)
     assert book.customers == 6 and [c.id for c in book.at_risk] == ["p1", "p2"] and book.at_risk_total == 2
+
+
+def test_at_risk_is_ranked_by_expected_loss(bank: GraphStore) -> None:
+    """A wealthy customer a little at risk outranks a small one nearly gone: risk times value decides."""
+    bank.write(
+        nodes=[
+            {"label": "Person", "id": "rich", "properties": {"churn_risk": 0.61, "ltv_current": 900000.0}},
+            {"label": "Person", "id": "owing", "properties": {"churn_risk": 0.9, "ltv_current": -5000.0}},
+        ],
+        ties=[{"type": "MANAGES", "source": "m1", "target": target} for target in ("rich", "owing")],
+    )
+    book = manager_portfolio(bank, "m1", TODAY)
+    assert [(c.id, c.value, c.expected_loss) for c in book.at_risk] == [
+        ("rich", 900000.0, 549000.0),
+        ("p1", 12345.6, 9876.48),
+        ("owing", 0.0, 0.0),  # a negative value loses nothing; riskier than p2, so first among the zeros
+        ("p2", 0.0, 0.0),
+    ]
+
+
+def _contact(interaction_id: str, customer_id: str, **properties: object) -> tuple[dict[str, Any], dict[str, Any]]:
+    return (
+        {"label": "Interaction", "id": interaction_id, "properties": {"channel": "phone", **properties}},
+        {"type": "WITH", "source": interaction_id, "target": customer_id},
+    )
+
+
+def test_a_follow_up_stays_open_until_a_later_contact_reaches_the_customer(bank: GraphStore) -> None:
+    contacts = [
+        # p1's follow-up promised on 04-01 was kept by the call on 04-10 (i1, logged 04-20, is still open).
+        _contact("kept", "p1", at="2024-04-01T09:00:00", due="2024-04-05", outcome="follow_up"),
+        _contact("call", "p1", at="2024-04-10T09:00:00", outcome="interested"),
+        # c1 was tried after the promise but not reached: the follow-up is still owed.
+        _contact("owed", "c1", at="2024-03-01T09:00:00", due="2024-03-10", outcome="follow_up"),
+        _contact("missed", "c1", at="2024-03-12T09:00:00", outcome="no_contact"),
+        # A promise to a customer who has left is owed to nobody.
+        _contact("gone", "left", at="2024-03-01T09:00:00", due="2024-03-10"),
+    ]
+    bank.write(
+        nodes=[{"label": "Person", "id": "left", "properties": {"status": "churned"}}, *(n for n, _ in contacts)],
+        ties=[{"type": "MANAGES", "source": "m1", "target": "left"}, *(t for _, t in contacts)],
+    )
+    book = manager_portfolio(bank, "m1", TODAY)
+    assert [(f.interaction_id, f.customer_id, f.days_overdue) for f in book.overdue_follow_ups] == [
+        ("owed", "c1", 83),
+        ("i1", "p1", 31),
+        ("i2", "p2", 12),
+    ]
+    # Logging the contact keeps the promise.
+    call, with_p2 = _contact("done", "p2", at="2024-05-25T09:00:00", outcome="interested")
+    bank.write(nodes=[call], ties=[with_p2])
+    assert [f.interaction_id for f in manager_portfolio(bank, "m1", TODAY).overdue_follow_ups] == ["owed", "i1"]
+
+
+def _opportunity(customer_id: str, product_id: str, score: float) -> Opportunity:
+    return Opportunity(
+        customer_id=customer_id, customer_name=None, product_id=product_id, score=score, parts={}, evidence=[]
+    )
+
+
+def test_opportunities_vary_across_products_and_customers() -> None:
+    candidates = [
+        *(_opportunity(f"c{n}", "card", 0.9 - n / 100) for n in range(8)),
+        _opportunity("c0", "fund", 0.85),
+        _opportunity("c8", "deposit", 0.5),
+        _opportunity("c9", "loan", 0.2),
+    ]
+    picked = [(o.customer_id, o.product_id) for o in varied(candidates, 5)]
+    # c0's card (0.90); then the deposit (0.5) beats the next card (0.89 halved) and c0's fund (0.85 halved);
+    # then that card (0.445) and the fund (0.425); a third card (0.88 quartered, 0.22) still beats the loan (0.2).
+    assert picked == [("c0", "card"), ("c8", "deposit"), ("c1", "card"), ("c0", "fund"), ("c2", "card")]
+    assert varied(candidates, 0) == [] and len(varied(candidates, 50)) == len(candidates)

@@ -57,9 +57,13 @@ export function isAborted(error) {
   return error?.name === "AbortError";
 }
 
-async function send(path, params, accept, signal) {
+async function send(path, params, accept, signal, body = undefined) {
+  const headers = { Authorization: `Bearer ${session.token}`, Accept: accept };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(url(path, params), {
-    headers: { Authorization: `Bearer ${session.token}`, Accept: accept },
+    method: body === undefined ? "GET" : "POST",
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
     signal,
   });
   if (!response.ok) {
@@ -79,6 +83,11 @@ export async function get(path, params = {}, signal = undefined) {
   const body = await (await send(path, params, "application/json", signal)).json();
   signal?.throwIfAborted();
   return body;
+}
+
+/** POST a JSON body and return the JSON answer. */
+export async function post(path, body) {
+  return (await send(path, {}, "application/json", undefined, body)).json();
 }
 
 /** A list read page by page through the API's cursor: ``more()`` appends the next page to ``items``. */

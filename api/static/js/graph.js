@@ -117,10 +117,12 @@ export function edgeId(a, b, type) {
 }
 
 export class NetworkGraph {
-  constructor(container, { onSelect } = {}) {
+  constructor(container, { onSelect, onContact } = {}) {
     this.cy = cytoscape({ container, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 3 });
     this.layouts = 0; // layouts run so far: tests wait on it
     this.cy.on("tap", "node", (event) => onSelect?.(event.target.data()));
+    this.cy.on("cxttap", "node", (event) => onContact?.(event.target.data())); // right-click: log a contact
+    container.addEventListener("contextmenu", (event) => event.preventDefault());
     this.cy.on("mouseover", "edge", (event) => event.target.addClass("pointed"));
     this.cy.on("mouseout", "edge", (event) => event.target.removeClass("pointed"));
     this.cy.on("zoom", () => this.quietSmallLabels());

@@ -7,6 +7,7 @@ import { nodeOf, TIE_COLOURS } from "./graph.js";
 import { graph } from "./explorer.js";
 import { onLanguageChange, partName, segmentName, stageName, statusName, t, tieName, tierName } from "./i18n.js";
 import { productName } from "./products.js";
+import { contactForm, mayLogContacts } from "./contact.js";
 import { report } from "./status.js";
 
 const TIE_TYPES = Object.keys(TIE_COLOURS);
@@ -175,7 +176,21 @@ async function members(customerId, kind) {
   );
 }
 
-/** Show one customer (or a stub) in the panel; ``actions`` holds the graph's expand and recenter. */
+/** Open (or close) the form that logs a contact with the customer, right under the panel's actions. */
+function toggleContact(customerId) {
+  const panel = $("#side-panel");
+  const open = panel.querySelector(".contact-form");
+  if (open) {
+    open.remove();
+    return;
+  }
+  const form = contactForm(customerId);
+  panel.querySelector(".actions").after(form);
+  form.querySelector("textarea").focus();
+}
+
+/** Show one customer (or a stub) in the panel; ``actions`` holds the graph's expand and recenter, and
+ * ``contact: true`` opens the form that logs a contact with the customer. */
 export async function showCustomer(customerId, actions) {
   last = [customerId, actions];
   const panel = clear($("#side-panel"));
@@ -210,8 +225,10 @@ export async function showCustomer(customerId, actions) {
         h("button", { type: "button", onclick: () => actions.recenter(customerId) }, t("panel.center")),
         h("button", { type: "button", id: "show-household", onclick: () => members(customerId, "household").catch(report) }, t("panel.household")),
         h("button", { type: "button", id: "show-group", onclick: () => members(customerId, "group").catch(report) }, t("panel.group")),
+        mayLogContacts() ? h("button", { type: "button", id: "log-contact", onclick: () => toggleContact(customerId) }, t("contact.log")) : null,
       ),
     );
+    if (actions.contact && mayLogContacts()) toggleContact(customerId);
     if (risk) panel.append(...churn(customerId, risk));
     if (recos) panel.append(...recommendations(customerId, recos));
     if (profile.accounts.length) {

@@ -2,9 +2,10 @@
 // overdue follow-ups and the best open cross-sell opportunities. Managers see their own book; a token with portfolio:read:all picks a manager.
 
 import { enc, get } from "./api.js";
-import { $, clear, h, riskBar, percent } from "./dom.js";
+import { $, clear, h, money, riskBar, percent } from "./dom.js";
 import { barChart } from "./charts.js";
-import { onLanguageChange, stageName, t, tieName, tierName } from "./i18n.js";
+import { channelName, onLanguageChange, stageName, t, tieName, tierName } from "./i18n.js";
+import { contactForm, mayLogContacts } from "./contact.js";
 import { productName } from "./products.js";
 import { report } from "./status.js";
 
@@ -14,6 +15,9 @@ const TIER_ORDER = ["private_banking", "diamond", "platinum", "gold", "silver", 
 const STAGE_ORDER = ["acquisition", "growth", "maturity", "decline", "churned"];
 let body = null;
 let openCustomer = null;
+let managerId = null;
+let kept = null; // the customer whose follow-up was just logged, to say so once the book is read again
+let stale = false; // a contact was logged elsewhere (panel, graph): the book must be read again
 
 function ordered(counts, order) {
   const keys = [...order.filter((key) => key in counts), ...Object.keys(counts).filter((key) => !order.includes(key))];
@@ -60,6 +64,46 @@ function opportunities() {
   );
 }
 
+/** The overdue follow-ups, each with a button that opens a form to log the contact that keeps it. */
+function overdue() {
+  if (!body.overdue_follow_ups.length) return h("p", {}, t("portfolio.none"));
+  const headings = ["field.customer", "field.channel", "field.due"].map((key) => h("th", {}, t(key)));
+  const rows = body.overdue_follow_ups.map((item) => {
+    const name = item.customer_name ?? item.customer_id;
+    const row = h(
+      "tr",
+      { dataset: { interactionId: item.interaction_id, customerId: item.customer_id } },
+      h("td", {}, h("button", { type: "button", class: "link", onclick: () => openById(item.customer_id) }, name)),
+      h("td", {}, item.channel ? channelName(item.channel) : ""),
+      h("td", {}, item.due),
+      h("td", { class: "num" }, item.days_overdue),
+      h("td", {}, mayLogContacts() ? h("button", { type: "button", class: "keep", onclick: () => toggleForm(row, item, name) }, t("portfolio.keep")) : null),
+    );
+    return row;
+  });
+  return h(
+    "table",
+    { class: "table", id: "overdue" },
+    h("thead", {}, h("tr", {}, headings, h("th", { class: "num" }, t("field.overdue")), h("th", {}))),
+    h("tbody", {}, rows),
+  );
+}
+
+function toggleForm(row, item, name) {
+  const open = row.nextElementSibling?.classList.contains("contact-row");
+  for (const other of document.querySelectorAll("#overdue .contact-row")) other.remove();
+  if (open) return;
+  const form = contactForm(item.customer_id, {
+    channel: item.channel,
+    onLogged: async () => {
+      kept = name;
+      await load(managerId);
+    },
+  });
+  row.after(h("tr", { class: "contact-row" }, h("td", { colspan: 5 }, form)));
+  form.querySelector("textarea").focus();
+}
+
 function render() {
   const board = clear($("#portfolio"));
   if (!body) return;
@@ -75,48 +119,51 @@ function render() {
     ),
     card(
       `${t("portfolio.at_risk", { t: percent(body.risk_threshold) })} · ${body.at_risk_total}`,
+      h("p", { class: "muted" }, t("portfolio.ranked_by_loss")),
       h(
         "table",
-        { class: "table", id: "at-risk" },
+        { class: "table", id: "at-risk", dataset: { threshold: body.risk_threshold } },
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", {}, t("field.customer")),
+            h("th", {}, t("field.tier")),
+            h("th", { class: "num" }, t("field.risk")),
+            h("th", { class: "num" }, t("portfolio.value")),
+            h("th", { class: "num" }, t("portfolio.expected_loss")),
+          ),
+        ),
         h(
           "tbody",
           {},
           body.at_risk.map((customer) =>
             h(
               "tr",
-              { class: "clickable", dataset: { customerId: customer.id }, onclick: () => openCustomer?.(customer) },
+              { class: "clickable", dataset: { customerId: customer.id, expectedLoss: customer.expected_loss }, onclick: () => openCustomer?.(customer) },
               h("td", {}, customer.name ?? customer.id),
               h("td", {}, tierName(customer.tier)),
               h("td", { class: "num" }, percent(customer.churn_risk), riskBar(customer.churn_risk)),
+              h("td", { class: "num" }, money(customer.value)),
+              h("td", { class: "num" }, h("strong", {}, money(customer.expected_loss))),
             ),
           ),
         ),
       ),
     ),
     card(`${t("portfolio.opportunities")} · ${body.opportunities.length}`, opportunities()),
-    card(
-      `${t("portfolio.overdue")} · ${body.overdue_total}`,
-      body.overdue_follow_ups.length
-        ? h(
-            "table",
-            { class: "table", id: "overdue" },
-            h("thead", {}, h("tr", {}, ["field.customer", "field.channel", "field.due"].map((key) => h("th", {}, t(key))), h("th", { class: "num" }, t("field.overdue")))),
-            h(
-              "tbody",
-              {},
-              body.overdue_follow_ups.map((item) =>
-                h("tr", {}, h("td", {}, item.customer_name ?? item.customer_id), h("td", {}, item.channel ?? ""), h("td", {}, item.due), h("td", { class: "num" }, item.days_overdue)),
-              ),
-            ),
-          )
-        : h("p", {}, t("portfolio.none")),
-    ),
+    card(`${t("portfolio.overdue")} · ${body.overdue_total}`, kept ? h("p", { id: "follow-up-kept", role: "status" }, t("portfolio.kept", { name: kept })) : null, overdue()),
   );
 }
 
-async function load(managerId) {
+async function load(id) {
+  if (id !== managerId) kept = null;
+  managerId = id;
+  stale = false;
   try {
-    body = await get(`/managers/${enc(managerId)}/portfolio`, { top: 15 });
+    body = await get(`/managers/${enc(id)}/portfolio`, { top: 15, risk_threshold: $("#risk-threshold").value });
   } catch (error) {
     body = null;
     report(error);
@@ -126,9 +173,14 @@ async function load(managerId) {
 
 export async function openPortfolio(session, onCustomer) {
   openCustomer = onCustomer;
+  const threshold = $("#risk-threshold");
+  if (!threshold.dataset.wired) {
+    threshold.dataset.wired = "yes";
+    threshold.addEventListener("change", () => load(managerId));
+  }
   if (session.me.manager_id) {
     $("#manager-pick").hidden = true;
-    if (!body) await load(session.me.manager_id);
+    if (!body || stale) await load(session.me.manager_id);
     return;
   }
   if (!session.may("managers:read")) return;
@@ -136,10 +188,16 @@ export async function openPortfolio(session, onCustomer) {
   if (!select.options.length) {
     const managers = (await get("/managers", { page_size: 200 })).items;
     for (const manager of managers) select.append(h("option", { value: manager.id }, `${manager.name ?? manager.id} (${manager.customers ?? 0})`));
-    select.addEventListener("change", () => load(select.value));
+    select.addEventListener("change", () => {
+      kept = null;
+      load(select.value);
+    });
     $("#manager-pick").hidden = false;
     if (managers.length) await load(managers[0].id);
   }
 }
 
 onLanguageChange(render);
+document.addEventListener("contact-logged", () => {
+  stale = true;
+});
