@@ -5,8 +5,9 @@ import { $, clear, h } from "./dom.js";
 import { writeAddress } from "./address.js";
 import { downloadCsv, downloadPng, nodesCsv, tiesCsv } from "./export.js";
 import { decorate, NetworkGraph, nodeOf, TIE_COLOURS } from "./graph.js";
-import { onLanguageChange, t, tieName, tierName } from "./i18n.js";
+import { onLanguageChange, tieName } from "./i18n.js";
 import { showCustomer } from "./panel.js";
+import { CustomerSearch } from "./search.js";
 import { report } from "./status.js";
 
 const LIMIT = 25; // related customers drawn per node; the rest become "N more"
@@ -17,7 +18,7 @@ const state = {
   graph: null,
   selectedTypes: new Set(TIE_TYPES),
   centerId: null,
-  lastResults: null,
+  search: null,
   requests: new LatestAction(), // a search, depth change or recentre cancels the one before
 };
 
@@ -130,37 +131,8 @@ async function recenter(customerId = state.centerId) {
   }
 }
 
-function renderResults() {
-  const list = clear($("#search-results"));
-  if (state.lastResults === null) return;
-  if (!state.lastResults.length) list.append(h("li", {}, t("search.none")));
-  for (const customer of state.lastResults) {
-    const tier = customer.tier ? ` · ${tierName(customer.tier)}` : "";
-    const label = `${customer.name ?? customer.id} (${t(`kind.${customer.kind}`)}${tier})`;
-    const button = h("button", { type: "button", dataset: { customerId: customer.id } }, label);
-    button.addEventListener("click", () => showNetwork(customer));
-    list.append(h("li", {}, button));
-  }
-}
-
 export function forgetSearch() {
-  $("#search-q").value = "";
-  state.lastResults = null;
-  renderResults();
-}
-
-async function search(event) {
-  event.preventDefault();
-  const signal = state.requests.begin();
-  try {
-    const page = await get("/customers", { q: $("#search-q").value.trim(), page_size: 20 }, signal);
-    state.lastResults = page.items;
-    renderResults();
-    report(null);
-    if (page.items.length === 1) await drawNetwork(page.items[0], signal);
-  } catch (error) {
-    report(error);
-  }
+  state.search.forget();
 }
 
 function renderTieFilter() {
@@ -196,8 +168,12 @@ export function initExplorer() {
       if (data.more) return;
       showCustomer(data.stub ? null : data.id, { expand: expandAndLayout, recenter, stub: data.stub ? data : null });
     },
+    onContact: (data) => {
+      if (data.more || data.stub) return;
+      showCustomer(data.id, { expand: expandAndLayout, recenter, contact: true });
+    },
   });
-  $("#search-form").addEventListener("submit", search);
+  state.search = new CustomerSearch({ requests: state.requests, draw: drawNetwork });
   $("#depth").addEventListener("change", () => recenter());
   $("#tie-filter").addEventListener("toggle", (event) => {
     if (!event.target.open) recenter();
@@ -208,7 +184,6 @@ export function initExplorer() {
   renderTieFilter();
   decorate(state.graph);
   onLanguageChange(() => {
-    renderResults();
     renderTieFilter();
     state.graph.refresh();
   });
