@@ -24,7 +24,19 @@ MAX_QUERY_LENGTH = 100
 COUNTED_ROLES = frozenset({"owner", "joint"})
 """Roles whose accounts count towards a customer's holdings; ``authorized`` users do not own the money."""
 
-_SUMMARY_FIELDS = ("name", "segment", "city", "status", "tier", "lifecycle_stage", "churn_risk")
+_SUMMARY_FIELDS = (
+    "name",
+    "segment",
+    "city",
+    "status",
+    "tier",
+    "lifecycle_stage",
+    "churn_risk",
+    "birth_date",
+    "phone_masked",
+    "industry",
+)
+"""What a list shows of a customer: enough to tell two customers of the same (masked) name apart."""
 
 
 # -- results ----------------------------------------------------------------------------------------
@@ -44,6 +56,10 @@ class CustomerSummary(BaseModel):
     tier: str | None
     lifecycle_stage: str | None
     churn_risk: float | None
+    birth_date: str | None
+    """As stored: the API shows only its year unless unmasked."""
+    phone_masked: str | None
+    industry: str | None
 
 
 class CustomerSearchPage(BaseModel):

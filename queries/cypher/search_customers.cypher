@@ -9,5 +9,6 @@ WITH customer ORDER BY customer.id LIMIT $limit
 RETURN customer.id AS customer_id,
        CASE WHEN customer:Company THEN 'Company' WHEN customer:Person THEN 'Person' ELSE 'Customer' END AS kind,
        customer.name AS name, customer.segment AS segment, customer.city AS city, customer.status AS status,
-       customer.tier AS tier, customer.lifecycle_stage AS lifecycle_stage, customer.churn_risk AS churn_risk
+       customer.tier AS tier, customer.lifecycle_stage AS lifecycle_stage, customer.churn_risk AS churn_risk,
+       customer.birth_date AS birth_date, customer.phone_masked AS phone_masked, customer.industry AS industry
 ORDER BY customer_id

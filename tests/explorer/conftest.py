@@ -110,6 +110,7 @@ def _issue(settings: Settings) -> dict[str, str]:
             "manager": (Role.MANAGER, MANAGER),
             "other_manager": (Role.MANAGER, OTHER_MANAGER),
             "marketing": (Role.MARKETING, None),
+            "risk": (Role.RISK, None),
             "admin": (Role.ADMIN, None),
         }
         return {
