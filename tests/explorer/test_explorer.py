@@ -277,7 +277,7 @@ def test_portfolio_dashboard(page: Any, bank: Bank) -> None:
     with bank.api("manager") as api:
         body = api.get(f"/managers/{MANAGER}/portfolio", params={"top": 15}).json()
     assert int(page.inner_text("#book-size")) == body["customers"]
-    at_risk = page.locator("#at-risk tr")
+    at_risk = page.locator("#at-risk tbody tr")
     assert [at_risk.nth(i).get_attribute("data-customer-id") for i in range(at_risk.count())] == [
         c["id"] for c in body["at_risk"]
     ]
