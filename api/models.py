@@ -73,6 +73,19 @@ class CustomerPublic(BaseModel):
     cluster_id: str | None = Field(default=None, examples=["c-17"])
 
 
+class TieDetailsPublic(BaseModel):
+    """The tie that reached a customer of a network, as its parties signed it."""
+
+    model_config = _OUT
+
+    outward: bool = Field(description="Whether the tie points from the customer it was reached from to this one.")
+    amount: float | None = Field(default=None, description="A guarantee's amount.", examples=[1000000.0])
+    ratio: float | None = Field(default=None, description="A shareholding's ratio, 0-1.", examples=[0.35])
+    since: str | None = Field(
+        default=None, description="When the tie began (signed, referred).", examples=["2021-03-01"]
+    )
+
+
 class RelatedCustomerPublic(BaseModel):
     """A customer reached from another: in full when the caller may see it, else as a stub."""
 
@@ -87,6 +100,9 @@ class RelatedCustomerPublic(BaseModel):
         description="Neighbours of this customer left out by the per-customer cap (network only; "
         "absent for stubs and for customers that were not expanded).",
         examples=[None],
+    )
+    tie: TieDetailsPublic | None = Field(
+        default=None, description="The tie that reached this customer, with its details (network only)."
     )
 
 

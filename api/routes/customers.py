@@ -24,6 +24,7 @@ from api.models import (
     NetworkPublic,
     RecommendationPublic,
     RecommendationsPublic,
+    TieDetailsPublic,
 )
 from api.problems import problem_responses
 from api.shaping import (
@@ -155,14 +156,16 @@ async def get_network(
         entries = related_items(result, ctx.store)
         centre = next((fields for fields, _, _ in entries if fields.get("id") == customer_id), {})
         found = [entry for entry in entries if entry[0].get("id") != customer_id]
+        whole = plain(result)
+        ties = reaching_ties(whole, customer_id)
         related = []
         for item, tie, hops in found[:limit]:
             shown = ctx.related(item, tie, hops)
             omitted = item.get("omitted_neighbours")
             if shown.customer is not None and isinstance(omitted, int):
                 shown.omitted_neighbours = omitted
+            shown.tie = ties.get(str(item.get("id")))
             related.append(shown)
-        whole = plain(result)
         truncated = bool(whole.get("truncated")) if isinstance(whole, dict) else False
         ctx.audit("get_network", [customer_id] + [item.customer.id for item in related if item.customer])
         return NetworkPublic(
@@ -174,6 +177,33 @@ async def get_network(
         )
 
     return await ctx.run(work)
+
+
+SINCE_KEYS = ("since", "signed", "at")
+"""Where a tie keeps the day it began: a guarantee's signing day, a referral's day, any other tie's start."""
+
+
+def reaching_ties(network: Any, center_id: str) -> dict[str, TieDetailsPublic]:
+    """For each customer of an ego network, the details of the tie its path reached it by."""
+    if not isinstance(network, dict):
+        return {}
+    properties = {
+        (edge["type"], edge["source"], edge["target"]): edge.get("properties") or {}
+        for edge in network.get("edges") or []
+    }
+    found = {}
+    for node in network.get("nodes") or []:
+        path = node.get("path") or []
+        if not path:
+            continue
+        step, before = path[-1], path[-2]["node_id"] if len(path) > 1 else center_id
+        ends = (before, step["node_id"]) if step["forward"] else (step["node_id"], before)
+        tie = properties.get((str(step["tie"]), *ends), {})
+        since = next((tie[key] for key in SINCE_KEYS if isinstance(tie.get(key), str)), None)
+        found[str(node["id"])] = TieDetailsPublic(
+            outward=bool(step["forward"]), amount=number(tie.get("amount")), ratio=number(tie.get("ratio")), since=since
+        )
+    return found
 
 
 def _members(ctx: RequestContext, endpoint: str, function: str, customer_id: str) -> MembersPublic:

@@ -105,3 +105,12 @@ def test_product_catalogue(client: CheckedClient, tokens: dict[str, str]) -> Non
             {"id": "TD01", "name": "定期存款", "category": "deposit"},
         ]
     assert client.get(f"{V1}/products", headers=auth(tokens["service_none"])).status_code == 403
+
+
+def test_each_related_customer_carries_the_tie_that_reached_it(client: CheckedClient, tokens: dict[str, str]) -> None:
+    """The hover details of a drawn tie: its direction from the customer it was reached from, amount, ratio."""
+    related = _get(client, tokens["manager"], "/customers/c1/network")["related"]
+    ties = {(item["customer"] or {}).get("id") or "stub": (item["tie_type"], item["tie"]) for item in related}
+    assert ties["p1"] == ("SHAREHOLDER_OF", {"outward": False, "amount": None, "ratio": 0.6, "since": None})
+    # Of the two guarantees between c1 and p2 (another book: a stub), the first by source id reached it.
+    assert ties["stub"] == ("GUARANTEES", {"outward": True, "amount": 1000.0, "ratio": None, "since": None})

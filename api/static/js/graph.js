@@ -2,7 +2,7 @@
 // churn risk as fill colour, ties coloured by type, masked stubs grey and dashed, "N more" for dense nodes.
 
 import cytoscape from "/vendor/cytoscape.esm.min.mjs";
-import { h, riskColour } from "./dom.js";
+import { h, money, riskColour } from "./dom.js";
 import { onLanguageChange, t, tieName, tierName } from "./i18n.js";
 import { circlePositions, concentricPositions } from "./layout.js";
 
@@ -28,6 +28,20 @@ export const TIE_COLOURS = {
   REFERRED: "#fb8c00",
   MEMBER: "#90a4ae",
 };
+
+// Ties that read the same both ways: drawn without an arrow.
+const SYMMETRIC = new Set(["SPOUSE_OF", "SIBLING_OF", "RELATIVE_OF", "MEMBER"]);
+
+/** A pointed tie's label: its type, then what the parties signed (amount, share, since when) where known. */
+export function tieLabel(edge) {
+  const { type, amount, ratio, since } = edge.data();
+  const details = [
+    amount !== null && amount !== undefined ? t("tie.amount", { amount: money(amount) }) : null,
+    ratio !== null && ratio !== undefined ? t("tie.ratio", { ratio: `${(ratio * 100).toFixed(1).replace(/\.0$/, "")}%` }) : null,
+    since ? t("tie.since", { since: since.slice(0, 10) }) : null,
+  ].filter(Boolean);
+  return [tieName(type), ...details].join("\n");
+}
 
 const TIER_BORDERS = {
   private_banking: ["#212121", 6],
@@ -92,7 +106,7 @@ const STYLE = [
     },
   },
   // A tie's name shows while the pointer is on it (the legend keys the colours): no labels piled on lines.
-  { selector: "edge.pointed", style: { label: (edge) => tieName(edge.data("type")), width: 4, "z-index": 20 } },
+  { selector: "edge.pointed", style: { label: tieLabel, "text-wrap": "wrap", "text-rotation": "none", width: 4, "z-index": 20 } },
   { selector: "edge[?directed]", style: { "target-arrow-shape": "triangle", "target-arrow-color": (edge) => TIE_COLOURS[edge.data("type")] ?? "#90a4ae" } },
   { selector: "edge[?toStub]", style: { "line-style": "dashed" } },
   { selector: "edge[?more]", style: { "line-style": "dotted", "line-color": "#b0bec5", label: "" } },
@@ -157,7 +171,11 @@ export class NetworkGraph {
     for (const entry of related) {
       const data = nodeOf(entry);
       this.addNode(data);
-      this.addEdge(fromId, data.id, entry.tie_type);
+      const tie = entry.tie;
+      // Drawn the way the tie points (guarantor to borrower, holder to company), with its details for the hover.
+      const [source, target] = tie && !tie.outward ? [data.id, fromId] : [fromId, data.id];
+      const details = tie ? { amount: tie.amount, ratio: tie.ratio, since: tie.since, directed: !SYMMETRIC.has(entry.tie_type) } : {};
+      this.addEdge(source, target, entry.tie_type, details);
     }
     const moreId = `more:${fromId}`;
     this.cy.getElementById(moreId).remove();

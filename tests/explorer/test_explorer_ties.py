@@ -1,0 +1,57 @@
+"""Ties on the graph: what the parties signed shows when the pointer is on a tie, drawn the way the tie points."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.explorer.conftest import Bank, shot, sign_in
+from tests.explorer.test_explorer import open_customer
+
+pytestmark = pytest.mark.browser
+
+
+def point_at_tie(page: Any, source: str, target: str, tie_type: str) -> str:
+    """Move the real mouse onto the middle of the drawn tie; return its label."""
+    x, y = page.evaluate(
+        """([source, target, type]) => {
+            const box = document.querySelector('#graph').getBoundingClientRect();
+            const cy = window.crmGraph.cy();
+            const edge = cy.edges().filter((e) => e.data('type') === type
+                && e.source().id() === source && e.target().id() === target);
+            cy.zoom(1.5);
+            cy.center(edge);
+            const middle = edge.renderedMidpoint();
+            return [box.left + middle.x, box.top + middle.y];
+        }""",
+        [source, target, tie_type],
+    )
+    page.mouse.move(x, y)
+    page.wait_for_function(
+        """([source, target]) => window.crmGraph.cy().edges('.pointed')
+            .some((e) => e.source().id() === source && e.target().id() === target)""",
+        arg=[source, target],
+    )
+    return page.evaluate(  # type: ignore[no-any-return]
+        """([source, target]) => window.crmGraph.cy().edges('.pointed')
+            .filter((e) => e.source().id() === source && e.target().id() === target)[0].style('label')""",
+        [source, target],
+    )
+
+
+def test_a_guarantee_shows_its_amount_and_direction_on_hover(page: Any, bank: Bank) -> None:
+    companies = sorted(c for c, fields in bank.customers.items() if fields["label"] == "Company")
+    guarantor, borrower, before = companies[0], companies[1], companies[2]  # the test bank's circle: 0 -> 1 -> 2 -> 0
+    sign_in(page, bank.tokens["admin"])
+    open_customer(page, guarantor)
+    with bank.api("admin") as api:
+        related = api.get(f"/customers/{guarantor}/network", params={"limit": 25}).json()["related"]
+    ties = {item["customer"]["id"]: item["tie"] for item in related if item["customer"]}
+    assert ties[borrower]["outward"] is True and ties[borrower]["amount"] == 1_000_000.0
+    assert ties[before]["outward"] is False
+    # Both guarantees are drawn as they point: into the guarantor from the one before it, out to the borrower.
+    label = point_at_tie(page, guarantor, borrower, "GUARANTEES")
+    assert label.splitlines() == ["担保", "担保金额 1,000,000"]
+    shot(page, "tie-guarantee-hover")
+    assert point_at_tie(page, before, guarantor, "GUARANTEES").startswith("担保")
