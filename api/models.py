@@ -172,6 +172,24 @@ class EvidencePathPublic(BaseModel):
     contribution: float | None = Field(default=None, examples=[0.9])
 
 
+class CustomerPathPublic(BaseModel):
+    """A path between two customers; ``ties[i]`` joins ``nodes[i]`` and ``nodes[i+1]``, pointing forward when
+    ``forward[i]`` (from ``nodes[i]`` to ``nodes[i+1]``)."""
+
+    nodes: list[NodeRefPublic]
+    ties: list[str] = Field(examples=[["SPOUSE_OF", "SHAREHOLDER_OF"]])
+    forward: list[bool] = Field(examples=[[True, True]])
+
+
+class ShortestPathsPublic(BaseModel):
+    """Every shortest path between two customers (ties between customers only), those out of sight as stubs."""
+
+    from_id: str = Field(examples=["p1"])
+    to_id: str = Field(examples=["p3"])
+    hops: int | None = Field(description="Ties on each path; null when not connected within 4.", examples=[2])
+    paths: list[CustomerPathPublic]
+
+
 class RecommendationPublic(BaseModel):
     model_config = _OUT
 

@@ -16,6 +16,7 @@ from api.models import (
     ChurnRiskPublic,
     Customer360Public,
     CustomerPage,
+    CustomerPathPublic,
     CustomerTieType,
     EvidencePathPublic,
     InteractionCreate,
@@ -24,6 +25,7 @@ from api.models import (
     NetworkPublic,
     RecommendationPublic,
     RecommendationsPublic,
+    ShortestPathsPublic,
     TieDetailsPublic,
 )
 from api.problems import problem_responses
@@ -42,6 +44,7 @@ from graph.errors import InvalidRequest, NotFound
 from graph.model import NodeLabel, TieType
 from loaders.free_text import mask_identifiers
 from queries.customers import search_customers_in_scope
+from queries.paths import MAX_PATHS, shortest_paths
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
@@ -175,6 +178,38 @@ async def get_network(
             omitted_neighbours=int(centre.get("omitted_neighbours") or 0),
             truncated=truncated or len(found) > limit,
         )
+
+    return await ctx.run(work)
+
+
+@router.get("/{customer_id}/paths/{other_id}", summary="Shortest paths between two customers", responses=_COMMON)
+async def get_paths(
+    ctx: Annotated[RequestContext, _ctx("get_paths")],
+    customer_id: CustomerId,
+    other_id: Annotated[str, Path(min_length=1, max_length=64, description="The other customer's id.")],
+    types: Annotated[
+        list[CustomerTieType] | None, Query(description="Tie types between customers to follow; all when absent.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PATHS, description="Most paths returned.")] = 10,
+) -> ShortestPathsPublic:
+    """How two customers the caller may see are connected: every shortest path of at most 4 ties between them,
+    the customers along it that the caller may not see as stubs."""
+
+    def work() -> ShortestPathsPublic:
+        ctx.customer(customer_id)
+        ctx.customer(other_id)
+        found = shortest_paths(ctx.store, customer_id, other_id, [t.value for t in types or []], limit=limit)
+        paths = [
+            CustomerPathPublic(
+                nodes=[ctx.node_ref(node_id) for node_id in path.node_ids],
+                ties=[tie.type.value for tie in path.ties],
+                forward=[tie.source == node_id for tie, node_id in zip(path.ties, path.node_ids[:-1], strict=True)],
+            )
+            for path in found.paths
+        ]
+        shown = {node.id for path in paths for node in path.nodes if not node.stub}
+        ctx.audit("get_paths", [customer_id, other_id, *sorted(shown - {customer_id, other_id})])
+        return ShortestPathsPublic(from_id=customer_id, to_id=other_id, hops=found.hops, paths=paths)
 
     return await ctx.run(work)
 

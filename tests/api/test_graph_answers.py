@@ -114,3 +114,21 @@ def test_each_related_customer_carries_the_tie_that_reached_it(client: CheckedCl
     assert ties["p1"] == ("SHAREHOLDER_OF", {"outward": False, "amount": None, "ratio": 0.6, "since": None})
     # Of the two guarantees between c1 and p2 (another book: a stub), the first by source id reached it.
     assert ties["stub"] == ("GUARANTEES", {"outward": True, "amount": 1000.0, "ratio": None, "since": None})
+
+
+def test_shortest_paths_show_customers_out_of_sight_as_the_network_stubs(
+    client: CheckedClient, tokens: dict[str, str]
+) -> None:
+    stubs = _stub_ids(client, tokens["manager"])
+    body = _get(client, tokens["manager"], "/customers/p1/paths/c1", types=["SPOUSE_OF", "GUARANTEES"])
+    assert body["hops"] == 2 and '"p2"' not in client.bodies[-1]
+    # Through his spouse p2 (another book), who guarantees c1 and is guaranteed by it: two paths, one stub.
+    middle = {path["nodes"][1]["id"] for path in body["paths"]}
+    assert len(middle) == 1 and middle <= set(stubs.values()) and all(p["nodes"][1]["stub"] for p in body["paths"])
+    assert [(path["ties"], path["forward"]) for path in body["paths"]] == [
+        (["SPOUSE_OF", "GUARANTEES"], [True, False]),
+        (["SPOUSE_OF", "GUARANTEES"], [True, True]),
+    ]
+    assert _get(client, tokens["manager"], "/customers/p1/paths/p3")["paths"][0]["ties"] == ["PARENT_OF"]
+    # Another book's customer is not there to be reached.
+    assert client.get(f"{V1}/customers/p1/paths/p4", headers=auth(tokens["manager"])).status_code == 404

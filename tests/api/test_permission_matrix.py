@@ -59,6 +59,7 @@ MATRIX: dict[tuple[str, str], Needs] = {
     ("GET", "/customers"): needs(customers=True),
     ("GET", "/customers/{customer_id}"): needs(customers=True),
     ("GET", "/customers/{customer_id}/network"): needs(P.NETWORK, customers=True),
+    ("GET", "/customers/{customer_id}/paths/{other_id}"): needs(P.NETWORK, customers=True),
     ("GET", "/customers/{customer_id}/household"): needs(P.NETWORK, customers=True),
     ("GET", "/customers/{customer_id}/group"): needs(P.NETWORK, customers=True),
     ("GET", "/customers/{customer_id}/recommendations"): needs(P.RECOMMENDATIONS, customers=True),
@@ -132,8 +133,8 @@ HOLDS: dict[Role, frozenset[Permission]] = {
 }
 
 SUBJECTS = {
-    "own": {"customer_id": "p1", "manager_id": "m1", "cluster_id": "k1", "code": "FUND01"},
-    "other": {"customer_id": "p2", "manager_id": "m2", "cluster_id": "k1", "code": "FUND01"},
+    "own": {"customer_id": "p1", "other_id": "p3", "manager_id": "m1", "cluster_id": "k1", "code": "FUND01"},
+    "other": {"customer_id": "p2", "other_id": "p4", "manager_id": "m2", "cluster_id": "k1", "code": "FUND01"},
 }
 
 

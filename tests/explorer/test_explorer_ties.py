@@ -55,3 +55,23 @@ def test_a_guarantee_shows_its_amount_and_direction_on_hover(page: Any, bank: Ba
     assert label.splitlines() == ["担保", "担保金额 1,000,000"]
     shot(page, "tie-guarantee-hover")
     assert point_at_tie(page, before, guarantor, "GUARANTEES").startswith("担保")
+
+
+def test_shortest_paths_between_two_chosen_customers(page: Any, bank: Bank) -> None:
+    """From the dense customer to one of the book two ties away: every shortest path the API gives is drawn
+    and lit, customers of other books as stubs."""
+    with bank.api("manager") as api:
+        around = api.get(f"/customers/{bank.dense_customer}/network", params={"depth": 2, "limit": 200}).json()
+        target = next(item["customer"]["id"] for item in around["related"] if item["customer"] and item["depth"] == 2)
+        expected = api.get(f"/customers/{bank.dense_customer}/paths/{target}").json()
+    assert expected["hops"] == 2 and expected["paths"]
+    sign_in(page, bank.tokens["manager"])
+    open_customer(page, bank.dense_customer)
+    page.click("#path-start")
+    open_customer(page, target)
+    page.click("#path-to")
+    page.wait_for_selector("#paths-view")
+    assert int(page.get_attribute("#paths-view", "data-paths")) == len(expected["paths"])
+    lit = set(page.evaluate("window.crmGraph.highlighted().nodes"))
+    assert {node["id"] for path in expected["paths"] for node in path["nodes"]} <= lit
+    shot(page, "shortest-paths")

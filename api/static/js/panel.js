@@ -8,6 +8,7 @@ import { graph } from "./explorer.js";
 import { onLanguageChange, partName, segmentName, stageName, statusName, t, tieName, tierName } from "./i18n.js";
 import { productName } from "./products.js";
 import { contactForm, mayLogContacts } from "./contact.js";
+import { pathButtons } from "./paths.js";
 import { report } from "./status.js";
 
 const TIE_TYPES = Object.keys(TIE_COLOURS);
@@ -176,6 +177,13 @@ async function members(customerId, kind) {
   );
 }
 
+/** Put the paths found right under the panel's actions, replacing those shown before. */
+function showPaths(section) {
+  const panel = $("#side-panel");
+  panel.querySelector("#paths-view")?.remove();
+  (panel.querySelector(".contact-form") ?? panel.querySelector(".actions")).after(section);
+}
+
 /** Open (or close) the form that logs a contact with the customer, right under the panel's actions. */
 function toggleContact(customerId) {
   const panel = $("#side-panel");
@@ -226,6 +234,7 @@ export async function showCustomer(customerId, actions) {
         h("button", { type: "button", id: "show-household", onclick: () => members(customerId, "household").catch(report) }, t("panel.household")),
         h("button", { type: "button", id: "show-group", onclick: () => members(customerId, "group").catch(report) }, t("panel.group")),
         mayLogContacts() ? h("button", { type: "button", id: "log-contact", onclick: () => toggleContact(customerId) }, t("contact.log")) : null,
+        pathButtons({ id: customerId, name: c.name ?? c.id }, { graph, show: showPaths, item: evidenceItem, report }),
       ),
     );
     if (actions.contact && mayLogContacts()) toggleContact(customerId);
