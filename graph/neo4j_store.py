@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 import neo4j
@@ -135,13 +136,22 @@ class Neo4jStore(GraphStore):
         self, nodes: Iterable[NodeInput] = (), ties: Iterable[TieInput] = (), delete: Iterable[NodeRef] = ()
     ) -> WriteResult:
         batch = prepare_batch(nodes, ties, delete)
-        deleted = 0
+        changes = _Changes()
         if not batch.empty:
-            deleted = self._transaction(neo4j.WRITE_ACCESS, lambda tx: self._write_batch(tx, batch))
-        return WriteResult(nodes=len(batch.nodes), ties=len(batch.ties), deleted=deleted)
+            # A retried attempt starts its count afresh: the failed one was rolled back.
+            changes = self._transaction(neo4j.WRITE_ACCESS, lambda tx: self._write_batch(tx, batch))
+        return WriteResult(
+            nodes=len(batch.nodes),
+            ties=len(batch.ties),
+            deleted=changes.deleted,
+            created=changes.created,
+            updated=changes.updated,
+            unchanged=changes.unchanged,
+        )
 
-    def _write_batch(self, tx: Transaction, batch: Batch) -> int:
-        """Write the batch in ``tx``; return how many nodes it deleted."""
+    def _write_batch(self, tx: Transaction, batch: Batch) -> _Changes:
+        """Write the batch in ``tx``; return what it created, updated and deleted."""
+        changes = _Changes()
         by_label: dict[NodeLabel, list[dict[str, Any]]] = defaultdict(list)
         for row in batch.nodes:
             by_label[row.label].append({"id": row.id, "properties": row.properties})
@@ -151,7 +161,8 @@ class Neo4jStore(GraphStore):
                 statement = render("merge_customers", kind=label, other=other)
             else:
                 statement = render("merge_nodes", label=label)
-            tx.run(statement, rows=rows).consume()
+            counted = tx.run(statement, rows=rows).single(strict=True)
+            changes.add(counted["created"], counted["updated"], len(rows))
 
         by_type: dict[TieType, list[dict[str, Any]]] = defaultdict(list)
         for number, tie in zip(batch.tie_numbers, batch.ties, strict=True):
@@ -163,9 +174,11 @@ class Neo4jStore(GraphStore):
         missing: list[tuple[int, TieType, bool]] = []
         for tie_type, rows in by_type.items():
             ends = {"source": spec(tie_type).source, "target": spec(tie_type).target}
-            found = tx.run(render("merge_ties", **ends, type=tie_type), rows=rows).single()
-            if found is not None:
+            found = tx.run(render("merge_ties", **ends, type=tie_type), rows=rows).single(strict=True)
+            if found["number"] is not None:
                 missing.append((found["number"], tie_type, found["source_missing"]))
+            else:
+                changes.add(found["created"], found["updated"], len(rows))
         if missing:
             number, tie_type, source_missing = min(missing, key=lambda item: item[0])
             bad = next(row for row in by_type[tie_type] if row["number"] == number)
@@ -176,11 +189,9 @@ class Neo4jStore(GraphStore):
         doomed: dict[NodeLabel, list[str]] = defaultdict(list)
         for label, node_id in batch.deletions:
             doomed[label].append(node_id)
-        deleted = 0
         for label, ids in doomed.items():
-            found = tx.run(render("delete_nodes", label=label), ids=ids).single()
-            deleted += found["deleted"] if found is not None else 0
-        return deleted
+            changes.deleted += tx.run(render("delete_nodes", label=label), ids=ids).single(strict=True)["deleted"]
+        return changes
 
     def clear(self) -> None:
         with _translated_errors(), self._session() as session:
@@ -279,6 +290,21 @@ class Neo4jStore(GraphStore):
 
     def close(self) -> None:
         self._driver.close()
+
+
+@dataclass
+class _Changes:
+    """What the statements of one batch reported: rows created, updated (some value differed) and unchanged."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+    def add(self, created: int, updated: int, rows: int) -> None:
+        self.created += created
+        self.updated += updated
+        self.unchanged += rows - created - updated
 
 
 def _kind(labels: list[str]) -> NodeLabel:
