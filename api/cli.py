@@ -11,11 +11,11 @@ import typer
 from rich.table import Table
 
 from api.cli_export import export
-from api.cli_support import BackendOption, console, fail, settings_for
+from api.cli_support import BackendOption, check_quarantine_share, console, fail, settings_for
 from api.cli_tokens import token_app
 from api.progress import stage_bars
 from api.terminal import CommandConsole
-from graph.errors import ConfigurationError, CrmGraphError, TooManyQuarantined
+from graph.errors import ConfigurationError, CrmGraphError
 from graph.factory import open_store
 from graph.settings import Backend, Settings
 from loaders.generator.effects import WorldName
@@ -83,6 +83,20 @@ def load(
             help="Exit non-zero when a source quarantines more than this share of its rows (what passed is loaded).",
         ),
     ] = 0.05,
+    initial: Annotated[
+        bool,
+        typer.Option(
+            "--initial",
+            help="A first load of a big bank into a stopped Neo4j database through neo4j-admin import "
+            "(a server the launcher serves from --neo4j-home is stopped and started again).",
+        ),
+    ] = False,
+    neo4j_home: Annotated[
+        Path | None, typer.Option("--neo4j-home", help="With --initial: the folder of the Neo4j database.")
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="With --initial: overwrite a database that holds data.")
+    ] = False,
 ) -> None:
     """Load the source files a mapping names: validate, resolve customers, write, report, quarantine."""
     from loaders.load import load_mapping
@@ -90,6 +104,14 @@ def load(
 
     settings = settings_for(backend)
     report_dir = report_dir or Path("reports") / f"load-{datetime.now():%Y%m%d-%H%M%S}"
+    if initial:
+        from api.cli_initial import load_initial
+
+        report = load_initial(settings, mapping, report_dir, data_dir, neo4j_home, replace=replace)
+        check_quarantine_share(report, max_quarantine_share)
+        return
+    if neo4j_home is not None or replace:
+        raise fail(ConfigurationError("--neo4j-home and --replace go with --initial"))
     try:
         with open_store(settings) as store, stage_bars(console) as progress:
             report = load_mapping(
@@ -105,10 +127,7 @@ def load(
         raise fail(error) from None
     render(report, CommandConsole())
     console.print(f"report: {report_dir / 'report.json'}")
-    excess = report.over_quarantine_share(max_quarantine_share)
-    if excess:
-        refused = f"The rows that passed are loaded; the refused ones are in {report.quarantine_path}"
-        raise fail(TooManyQuarantined("; ".join(excess) + f". {refused}"))
+    check_quarantine_share(report, max_quarantine_share)
 
 
 @app.command()

@@ -4,9 +4,10 @@ row-by-row ``MERGE`` against the batched write on Neo4j, and plain-Python churn 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from bench.measure import Progress
-from bench.report import ChurnPropagation, RowByRow
+from bench.report import ChurnPropagation, InitialImport, RowByRow
 from graph.cypher import render
 from graph.model import NodeLabel, NodeRecord
 from graph.settings import Settings
@@ -43,12 +44,44 @@ def row_by_row_baseline(store: GraphStore, sample: list[NodeRecord], batch_size:
         )
     batch_seconds = time.perf_counter() - began
     progress("neo4j: batched MERGE", len(rows), len(rows))
+    progress("neo4j: bare UNWIND MERGE", 0, len(rows))
+    began = time.perf_counter()
+    with store._driver.session(database=store.database) as session:
+        for start in range(0, len(rows), batch_size):
+            batch = [
+                {"id": f"bench-bare-{record.id}", "properties": record.properties}
+                for record in rows[start : start + batch_size]
+            ]
+            session.run(BARE_UNWIND_MERGE, rows=batch).consume()
+    bare_seconds = time.perf_counter() - began
+    progress("neo4j: bare UNWIND MERGE", len(rows), len(rows))
     row_rate, batch_rate = len(rows) / row_seconds, len(rows) / batch_seconds
     return RowByRow(
         rows=len(rows),
         row_by_row_rows_per_second=round(row_rate, 1),
         batched_rows_per_second=round(batch_rate, 1),
         ratio=round(batch_rate / row_rate, 2),
+        bare_unwind_rows_per_second=round(len(rows) / bare_seconds, 1),
+    )
+
+
+BARE_UNWIND_MERGE = "UNWIND $rows AS row MERGE (n:Customer {id: row.id}) SET n += row.properties"
+"""The reference: what the server does for a batch with no checks, no counts and no kind labels."""
+
+
+def initial_import(store: GraphStore, work: Path, progress: Progress) -> InitialImport:
+    """The loaded store written as neo4j-admin import files and imported into a fresh folder, both timed."""
+    from graph.neo4j_import import write_import_files
+    from graph.neo4j_initial import run_import
+
+    files = write_import_files(store, work / "import-files", progress)
+    seconds = run_import(files, work / "import-home", progress)
+    return InitialImport(
+        nodes=files.nodes,
+        ties=files.ties,
+        files_seconds=round(files.seconds, 3),
+        import_seconds=round(seconds, 3),
+        rows_per_second=round((files.nodes + files.ties) / seconds, 1),
     )
 
 

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.baselines import churn_baseline, row_by_row_baseline
+from bench.baselines import churn_baseline, initial_import, row_by_row_baseline
 from bench.measure import Progress, TimedStore, latency, process_peak_mib, reset_peak
 from bench.report import (
     LOAD_KINDS,
@@ -47,6 +47,7 @@ from bench.report import (
 from graph.embedded import EmbeddedStore
 from graph.errors import CrmGraphError, StoreError
 from graph.model import NodeLabel, NodeRecord
+from graph.neo4j_launcher import launcher_available
 from graph.settings import Settings
 from graph.store import GraphStore
 from loaders.generator import generate
@@ -130,6 +131,9 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRep
             sample_ids = loaded.sample_ids
             row_sample = loaded.row_sample
             churn = churn_baseline(embedded, settings, report_progress)
+            initial = None
+            if not config.skip_neo4j and launcher_available() is None:  # neo4j-admin runs from the launcher's jars
+                initial = initial_import(embedded, work / "neo4j-initial", report_progress)
         gc.collect()
         _checkpoint(config, backends)
 
@@ -161,6 +165,7 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRep
 
         baselines = Baselines(
             neo4j_row_by_row=row_by_row,
+            neo4j_initial_import=initial,
             churn_propagation=churn,
             embedded_vs_neo4j=ratios(backends),
         )

@@ -83,6 +83,21 @@ class RowByRow(_Model):
     row_by_row_rows_per_second: float
     batched_rows_per_second: float
     ratio: float
+    bare_unwind_rows_per_second: float | None = None
+    """The same rows through a bare ``UNWIND ... MERGE ... SET`` (no checks, no counts): the server's own rate,
+    for reference against ``store.write``'s batches. None in reports made before it was measured."""
+
+
+class InitialImport(_Model):
+    """Neo4j's first load offline (``crm-graph load --initial``): the loaded embedded store written as import
+    files, then ``neo4j-admin database import full`` (its JVM's start included) into a fresh folder."""
+
+    nodes: int
+    ties: int
+    files_seconds: float
+    import_seconds: float
+    rows_per_second: float
+    """Nodes and ties per second of the import tool's run."""
 
 
 class ChurnPropagation(_Model):
@@ -95,6 +110,7 @@ class ChurnPropagation(_Model):
 
 class Baselines(_Model):
     neo4j_row_by_row: RowByRow | None
+    neo4j_initial_import: InitialImport | None = None
     churn_propagation: ChurnPropagation
     embedded_vs_neo4j: dict[str, float]
     """Neo4j time over embedded time (load: embedded rows/s over Neo4j rows/s); above 1 means embedded is faster."""
@@ -160,6 +176,7 @@ def targets(backends: dict[str, BackendResult], baselines: Baselines) -> list[Ta
     """The issue's targets (set for 1M customers) against what this run measured."""
     embedded, neo4j = backends.get("embedded"), backends.get("neo4j")
     rbr = baselines.neo4j_row_by_row
+    initial = baselines.neo4j_initial_import
 
     def target(name: str, text: str, measured: float | None, unit: str, ok: Callable[[float], bool]) -> Target:
         return Target(
@@ -175,6 +192,20 @@ def targets(backends: dict[str, BackendResult], baselines: Baselines) -> list[Ta
             lambda v: v >= 100_000,
         ),
         target("Neo4j batched vs row-by-row", ">= 50x", rbr.ratio if rbr else None, "x", lambda v: v >= 50),
+        target(
+            "Neo4j load",
+            ">= 20,000 rows/s",
+            neo4j.load.rows_per_second if neo4j else None,
+            "rows/s",
+            lambda v: v >= 20_000,
+        ),
+        target(
+            "Neo4j initial import (neo4j-admin, its start included)",
+            ">= 150,000 rows/s",
+            initial.rows_per_second if initial else None,
+            "rows/s",
+            lambda v: v >= 150_000,
+        ),
         target(
             "2-hop network p99, embedded",
             "< 10 ms",
@@ -259,6 +290,20 @@ def render_markdown(report: BenchReport) -> str:
             f"| Neo4j MERGE, {rbr.rows:,} customer rows: one auto-commit per row vs `UNWIND` batches (rows/s) "
             f"| {_number(rbr.row_by_row_rows_per_second, 0)} | {_number(rbr.batched_rows_per_second, 0)} "
             f"| {rbr.ratio:,.1f}x |"
+        )
+        if rbr.bare_unwind_rows_per_second is not None:
+            lines.append(
+                f"| Neo4j, the same rows: bare `UNWIND ... MERGE` vs `store.write` batches (checks, counts) (rows/s) "
+                f"| {_number(rbr.batched_rows_per_second, 0)} | {_number(rbr.bare_unwind_rows_per_second, 0)} "
+                f"| {rbr.bare_unwind_rows_per_second / max(rbr.batched_rows_per_second, 1e-9):,.2f}x |"
+            )
+    initial = report.baselines.neo4j_initial_import
+    if initial is not None:
+        lines.append(
+            f"| Neo4j first load of {initial.nodes + initial.ties:,} nodes and ties: `store.write` load vs "
+            f"neo4j-admin import, its start included (rows/s; files written in {initial.files_seconds:.1f} s) "
+            f"| {_number(neo4j.load.rows_per_second if neo4j else None, 0)} | {_number(initial.rows_per_second, 0)} "
+            f"| {initial.rows_per_second / neo4j.load.rows_per_second if neo4j else math.nan:,.1f}x |"
         )
     churn = report.baselines.churn_propagation
     lines.append(

@@ -2,6 +2,10 @@
 
 Running the same command again restarts the server on the data the last run left, at the same address,
 so a test session can use it through ``CRM_GRAPH_TEST_NEO4J_URI`` instead of starting its own.
+
+While it serves, ``DIR/launcher.json`` says which process serves the folder and at which address
+(:func:`graph.neo4j_launcher.served_folder` reads it): ``crm-graph load --initial`` stops such a server for
+the offline import and starts it again; a server without that file is not ours to stop.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import threading
 from pathlib import Path
 
 from graph.errors import Neo4jLauncherError
-from graph.neo4j_launcher import LocalNeo4j
+from graph.neo4j_launcher import LocalNeo4j, forget_served_folder, record_served_folder
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -32,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         with server:
+            record_served_folder(arguments.home, server.uri, arguments.heap)
             print(f"serving {server.home} at {server.uri} (authentication off); Ctrl-C stops it", flush=True)
             threading.Event().wait()
     except Neo4jLauncherError as error:
@@ -39,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print("stopped; the data stays in", server.home)
+    finally:
+        forget_served_folder(arguments.home)
     return 0
 
 

@@ -63,6 +63,10 @@ def test_bench_runs_end_to_end_on_both_backends(neo4j_uri: str, tmp_path: Path) 
     assert report.backends["embedded"].memory.neo4j_peak_mib is None
     row_by_row = report.baselines.neo4j_row_by_row
     assert row_by_row is not None and row_by_row.rows > 0 and row_by_row.ratio > 0
+    assert row_by_row.bare_unwind_rows_per_second is not None and row_by_row.bare_unwind_rows_per_second > 0
+    initial = report.baselines.neo4j_initial_import
+    assert initial is not None and initial.rows_per_second > 0
+    assert initial.nodes > 0 and initial.ties > 0
     assert report.baselines.churn_propagation.customers > 0
     assert {"load", "network_2hop_p99", "analyze", "api"} <= set(report.baselines.embedded_vs_neo4j)
     assert {target.name for target in report.targets if target.met is None} == set()
@@ -97,6 +101,7 @@ def test_bench_without_neo4j_leaves_its_sections_empty(embedded_only: BenchRepor
     report = embedded_only
     assert set(report.backends) == {"embedded"}
     assert report.baselines.neo4j_row_by_row is None
+    assert report.baselines.neo4j_initial_import is None
     assert report.baselines.embedded_vs_neo4j == {}
     assert all(result.count == 15 for result in report.backends["embedded"].queries.values())
 
