@@ -18,6 +18,7 @@ from api.terminal import CommandConsole
 from graph.errors import ConfigurationError, CrmGraphError
 from graph.factory import open_store
 from graph.settings import Backend, Settings
+from loaders.bulk import LoadPath
 from loaders.generator.effects import WorldName
 
 app = typer.Typer(help="crm-graph: the bank's customer relationship graph.", no_args_is_help=True)
@@ -97,6 +98,13 @@ def load(
     replace: Annotated[
         bool, typer.Option("--replace", help="With --initial: overwrite a database that holds data.")
     ] = False,
+    load_path: Annotated[
+        LoadPath,
+        typer.Option(
+            "--path",
+            help="How node and tie sources are read: columns (whole columns, where a source allows it) or rows.",
+        ),
+    ] = LoadPath.COLUMNS,
 ) -> None:
     """Load the source files a mapping names: validate, resolve customers, write, report, quarantine."""
     from loaders.load import load_mapping
@@ -122,6 +130,7 @@ def load(
                 settings=settings,
                 data_dir=data_dir,
                 review_path=settings.review_path,
+                path=load_path,
             )
     except CrmGraphError as error:
         raise fail(error) from None

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 
@@ -25,6 +25,8 @@ from graph.collector import bulk_objects
 from graph.errors import AuthenticationData, ConfigurationError
 from graph.settings import Settings
 from graph.store import GraphStore
+from loaders.bulk import LoadPath
+from loaders.bulk.sources import node_source_by_columns, tie_source_by_columns
 from loaders.context import LoadContext, Progress, SourceReads
 from loaders.customers import CustomerBatch, customer_batches, load_customers
 from loaders.mapping import Mapping, Source, SourceFormat
@@ -57,11 +59,14 @@ def load_mapping(
     data_dir: Path | None = None,
     review_path: Path | None = None,
     today: date | None = None,
+    path: LoadPath = LoadPath.COLUMNS,
 ) -> LoadReport:
     """Load every source of a mapping file into ``store``; write ``quarantine.csv`` and ``report.json``.
 
     ``data_dir`` overrides the folder the mapping's paths are relative to; ``review_path`` (default
     ``report_dir / "review.json"``) is where uncertain customer pairs are kept for ``crm-graph review``.
+    ``path`` chooses how node and tie sources are loaded (see ``loaders.bulk``): the store content,
+    quarantine and accounting are the same either way.
     Raises ``SourceError`` (nothing written) when a file cannot be read or holds authentication data.
     """
     started = time.perf_counter()
@@ -83,9 +88,9 @@ def load_mapping(
         tie_sources = [source for source in mapping.sources if source.tie is not None]
         load_customers(loader, customer_sources, files, review)
         for source in other_nodes:
-            load_nodes(loader, source, files[source.name])
+            _load_source(loader, source, files[source.name], path, node_source_by_columns, load_nodes)
         for source in tie_sources:
-            load_ties(loader, source, files[source.name])
+            _load_source(loader, source, files[source.name], path, tie_source_by_columns, load_ties)
     review.update(loader.review_candidates)
     review.write(review_path)
     for source_report in loader.reports:
@@ -106,6 +111,25 @@ def load_mapping(
     )
     report.write(report_dir)
     return report
+
+
+SourceLoader = Callable[[LoadContext, Source, list[Path]], None]
+
+
+def _load_source(
+    loader: LoadContext,
+    source: Source,
+    files: list[Path],
+    path: LoadPath,
+    by_columns: Callable[[LoadContext, Source, list[Path]], str | None],
+    by_rows: SourceLoader,
+) -> None:
+    """Load a source column-wise when asked and it allows it, else row by row, noting why in its report."""
+    why_not = by_columns(loader, source, files) if path is LoadPath.COLUMNS else None
+    if path is LoadPath.COLUMNS and why_not is None:
+        return
+    by_rows(loader, source, files)
+    loader.reports[-1].path_note = why_not or ""
 
 
 def date_warnings(mapping: Mapping, source_name: str, transform: RowTransform, today: date) -> list[str]:

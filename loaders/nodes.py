@@ -12,44 +12,57 @@ from loaders.context import LoadContext, Pending, node_row, row_key, tie_row
 from loaders.identifiers import to_half_width
 from loaders.mapping import Link, Source
 from loaders.quarantine import QuarantineReason
+from loaders.raw import RawRecord
+from loaders.report import SourceReport
 from loaders.transform import RowProblem
 
 
 def load_nodes(context: LoadContext, source: Source, files: list[Path]) -> None:
     """Write a node per row, and a tie per link; a link to a missing node is an orphan (or makes it)."""
-    assert source.node is not None
     started = time.perf_counter()
     report, records, total = context.stream(source, files, "nodes")
-    transform = context.row_transform(source)
-    label = source.node
-    known = context.known(label)
-    seen: set[str] = set()
-    written: set[str] = set()
+    rows = NodeRows(context, source, report)
     batch = Pending()
-    done = 0
-    for path, raw in records:
-        done += 1
+    for done, (path, raw) in enumerate(records, start=1):
+        rows.take(path, raw, batch)
+        if batch.rows >= context.batch_size:
+            context.flush(report, batch, done, total)
+    context.finish(report, batch)
+    report.seconds = round(time.perf_counter() - started, 3)
+
+
+class NodeRows:
+    """One node source's rows, taken one by one: what the rows before have made, and the row's outcome."""
+
+    def __init__(self, context: LoadContext, source: Source, report: SourceReport) -> None:
+        assert source.node is not None
+        self.context, self.source, self.report = context, source, report
+        self.transform = context.row_transform(source)
+        self.label = source.node
+        self.known = context.known(self.label)
+        self.seen: set[str] = set()
+        self.written: set[str] = set()
+
+    def take(self, path: Path, raw: RawRecord, batch: Pending) -> None:
+        """Add the row's node and link ties to ``batch``, or quarantine it."""
+        context, source, report = self.context, self.source, self.report
         if raw.problem is not None:
             context.refuse(report, path, raw, raw.problem, raw.message)
-            continue
+            return
         try:
             key = row_key(source, raw.values)
-            typed = transform(raw.values)
+            typed = self.transform(raw.values)
             node_id = source.id_prefix + key
-            if key in seen:
+            if key in self.seen:
                 raise RowProblem(QuarantineReason.DUPLICATE_KEY, f"key {', '.join(source.key)} repeated")
-            links = [_link(context, label, node_id, link, raw.values) for link in source.links]
+            links = [_link(context, self.label, node_id, link, raw.values) for link in source.links]
         except RowProblem as problem:
             context.refuse(report, path, raw, problem.reason, problem.message)
-            continue
-        seen.add(key)
-        if node_id in written:
-            report.merged += 1
-        else:
-            report.loaded += 1
-            written.add(node_id)
-        batch.nodes.append(node_row(label, node_id, typed.properties))
-        known.add(node_id)
+            return
+        self.seen.add(key)
+        self.count_written(node_id)
+        batch.nodes.append(node_row(self.label, node_id, typed.properties))
+        self.known.add(node_id)
         for made in links:
             if made is None:
                 continue
@@ -59,10 +72,13 @@ def load_nodes(context: LoadContext, source: Source, files: list[Path]) -> None:
                 context.known(created["label"]).add(created["id"])
             batch.ties.append(tie)
         batch.rows += 1
-        if batch.rows >= context.batch_size:
-            context.flush(report, batch, done, total)
-    context.finish(report, batch)
-    report.seconds = round(time.perf_counter() - started, 3)
+
+    def count_written(self, node_id: str) -> None:
+        if node_id in self.written:
+            self.report.merged += 1
+        else:
+            self.report.loaded += 1
+            self.written.add(node_id)
 
 
 def _link(

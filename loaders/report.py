@@ -39,6 +39,10 @@ class SourceReport(BaseModel):
     """Nodes and ties that were in the store and whose properties this source's writes changed."""
     unchanged: int = 0
     """Nodes and ties that were in the store as this source wrote them: a reload of the same file counts all here."""
+    path: str = "rows"
+    """How the source was loaded: ``columns`` (the column-wise bulk path) or ``rows``."""
+    path_note: str = ""
+    """Why a source that could have gone column-wise went row by row."""
     seconds: float = 0.0
     warnings: list[str] = Field(default_factory=list)
     """Loaded, but worth a look: dates in the future or more than 110 years back, by column."""

@@ -12,42 +12,57 @@ from loaders.context import LoadContext, Pending, tie_row
 from loaders.identifiers import to_half_width
 from loaders.mapping import EndRef, Source
 from loaders.quarantine import QuarantineReason
+from loaders.raw import RawRecord
+from loaders.report import SourceReport
 from loaders.transform import RowProblem, RowTransform
 
 
 def load_ties(context: LoadContext, source: Source, files: list[Path]) -> None:
     """Write the ties of each row; a row whose ties were all made by earlier rows counts as merged."""
-    assert source.tie is not None and source.source is not None and source.target is not None
     started = time.perf_counter()
     report, records, total = context.stream(source, files, "ties")
-    ends = _TieEnds(context, source, context.row_transform(source))
-    ties_seen = context.ties_seen
+    rows = TieRows(context, source, report)
     batch = Pending()
-    done = 0
-    for path, raw in records:
-        done += 1
-        if raw.problem is not None:
-            context.refuse(report, path, raw, raw.problem, raw.message)
-            continue
-        try:
-            ties, keys = ends.ties(raw.values)
-        except RowProblem as problem:
-            context.refuse(report, path, raw, problem.reason, problem.message)
-            continue
-        if all(key in ties_seen for key in keys):
-            report.merged += 1
-        else:
-            report.loaded += 1
-        ties_seen.update(keys)
-        batch.ties.extend(ties)
-        batch.rows += 1
+    for done, (path, raw) in enumerate(records, start=1):
+        rows.take(path, raw, batch)
         if batch.rows >= context.batch_size:
             context.flush(report, batch, done, total)
     context.finish(report, batch)
     report.seconds = round(time.perf_counter() - started, 3)
 
 
-class _TieEnds:
+class TieRows:
+    """One tie source's rows, taken one by one (see :class:`loaders.nodes.NodeRows`)."""
+
+    def __init__(self, context: LoadContext, source: Source, report: SourceReport) -> None:
+        self.context, self.report = context, report
+        self.ends = TieEnds(context, source, context.row_transform(source))
+
+    def take(self, path: Path, raw: RawRecord, batch: Pending) -> None:
+        """Add the row's ties to ``batch``, or quarantine it."""
+        if raw.problem is not None:
+            self.context.refuse(self.report, path, raw, raw.problem, raw.message)
+            return
+        try:
+            ties, keys = self.ends.ties(raw.values)
+        except RowProblem as problem:
+            self.context.refuse(self.report, path, raw, problem.reason, problem.message)
+            return
+        self.count(keys)
+        batch.ties.extend(ties)
+        batch.rows += 1
+
+    def count(self, keys: list[tuple[TieType, str, str]]) -> None:
+        """A row whose ties were all made before is merged, else loaded."""
+        ties_seen = self.context.ties_seen
+        if all(key in ties_seen for key in keys):
+            self.report.merged += 1
+        else:
+            self.report.loaded += 1
+        ties_seen.update(keys)
+
+
+class TieEnds:
     """The ties of one source's rows, with what every row needs looked up once per source."""
 
     def __init__(self, context: LoadContext, source: Source, transform: RowTransform) -> None:
@@ -58,7 +73,7 @@ class _TieEnds:
         self._ids: dict[NodeLabel, set[str] | dict[str, str]] = {}
         self._specs: dict[TieType, tuple[TieSpec, tuple[tuple[EndRef, NodeLabel, str], ...]]] = {}
 
-    def _spec(self, tie_type: TieType) -> tuple[TieSpec, tuple[tuple[EndRef, NodeLabel, str], ...]]:
+    def spec_for(self, tie_type: TieType) -> tuple[TieSpec, tuple[tuple[EndRef, NodeLabel, str], ...]]:
         found = self._specs.get(tie_type)
         if found is None:
             tie_spec = spec(tie_type)
@@ -70,7 +85,7 @@ class _TieEnds:
             found = self._specs[tie_type] = (tie_spec, ends)
         return found
 
-    def _lookup(self, label: NodeLabel) -> set[str] | dict[str, str]:
+    def ids_of(self, label: NodeLabel) -> set[str] | dict[str, str]:
         # Read from the context on first use only, as before: the crosswalk and the known ids are
         # filled lazily from the store, then kept up to date in place.
         found = self._ids.get(label)
@@ -91,13 +106,13 @@ class _TieEnds:
         ties: list[TieData] = []
         keys: list[tuple[TieType, str, str]] = []
         for tie_type in types:
-            tie_spec, ends = self._spec(tie_type)
+            tie_spec, ends = self.spec_for(tie_type)
             found_ends: list[str] = []
             for end, label, prefix in ends:
                 key = to_half_width(values.get(end.from_, "")).strip()
                 if not key:
                     raise RowProblem(QuarantineReason.MISSING_VALUE, f"tie end column {end.from_} empty")
-                ids = self._lookup(label)
+                ids = self.ids_of(label)
                 if label is NodeLabel.CUSTOMER:
                     assert isinstance(ids, dict)
                     found = ids.get(prefix + key)

@@ -371,6 +371,11 @@ class RowTransform:
                 )
             )
 
+    @property
+    def constants(self) -> dict[str, Any]:
+        """The constant columns' values, the same for every row."""
+        return dict(self._constants)
+
     def __call__(self, values: Mapping[str, str]) -> TypedRow:
         properties: dict[str, Any] = {}
         identifiers: dict[ValueType, str] = {}

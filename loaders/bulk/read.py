@@ -1,0 +1,80 @@
+"""Reading a plain delimited file whole into an Arrow table of text columns, with its rows counted from its bytes.
+
+A file is plain when nothing in it needs the row reader's care: it decodes whole in its declared
+encoding, holds no quote character, no carriage return, no blank line and no control character, and
+every line has the header's number of fields. Then record ``i`` is physical line ``i + 2`` and its
+original text is its values joined by the delimiter, and Arrow's CSV reader (C++, with quoting off)
+splits it as the row reader would. A file that is not plain gets the reason why, and its source takes
+the row path, which handles all of that line by line.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from loaders.delimited import check_header
+from loaders.mapping import Source
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters other than tab and newline (a tab is checked apart: it may be the delimiter)."""
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+"""A blank line after the header, in text that ends with a newline."""
+
+
+@dataclass(frozen=True)
+class PlainFile:
+    """A plain file's records as text columns (named as its header); row ``i`` is line ``i + 2``."""
+
+    path: Path
+    columns: list[str]
+    table: pa.Table
+    rows_in_bytes: int
+    """The newline-ended lines after the header, counted on the file's bytes, not by the parser."""
+
+
+def read_plain(source: Source, path: Path) -> PlainFile | str:
+    """The file as a :class:`PlainFile`, or why it is not plain (then the source takes the row path)."""
+    data = path.read_bytes()
+    try:
+        text = data.decode(source.encoding.value)
+    except UnicodeDecodeError:
+        return f"{path.name} has lines that do not decode as {source.encoding.value}"
+    if text.startswith("\ufeff"):
+        return f"{path.name} starts with a byte order mark"
+    if source.quotechar in text:
+        return f"{path.name} holds quoted values"
+    if "\r" in text:
+        return f"{path.name} has carriage returns (CRLF line ends)"
+    if _CONTROL.search(text) or (source.separator != "\t" and "\t" in text):
+        return f"{path.name} holds control characters"
+    if not text.endswith("\n"):
+        text += "\n"
+    if _BLANK_LINE.search(text, text.index("\n")):
+        return f"{path.name} has blank lines"
+    header = [name.strip() for name in text[: text.index("\n")].split(source.separator)]
+    check_header(header)
+    rows_in_bytes = text.count("\n") - 1
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode()),
+            read_options=pacsv.ReadOptions(skip_rows=1, autogenerate_column_names=True, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(
+                delimiter=source.separator, quote_char=False, escape_char=False, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{index}": pa.string() for index in range(len(header))},
+                strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+    except pa.ArrowInvalid:
+        return f"{path.name} has lines with another number of fields than its header"
+    if table.num_columns != len(header) or table.num_rows != rows_in_bytes:
+        return f"{path.name} has lines with another number of fields than its header"
+    return PlainFile(path, header, table.rename_columns(header), rows_in_bytes)

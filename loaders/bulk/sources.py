@@ -1,0 +1,411 @@
+"""Node and tie sources loaded column-wise: whole files typed, checked and looked up by column, written in
+large Arrow batches through ``GraphStore.bulk_write``.
+
+The outcome is the row path's, row for row: a row every column check passes is loaded here; any other
+row (a problem in any column, a repeated key, an orphan, a self tie) is handed, in its place in the
+file, to the row path's own per-row code (:class:`loaders.nodes.NodeRows`, :class:`loaders.ties.TieRows`),
+which quarantines it with its usual reason and message or, if it is fine after all, writes it. So the
+quarantine, the report's accounting and the store content are the row path's; only the work per row
+that passes is done on columns.
+
+A source takes this path when it is a csv/tsv file source whose files are all plain
+(:mod:`loaders.bulk.read`) and whose columns type into one Arrow type each; otherwise
+:func:`node_source_by_columns` and :func:`tie_source_by_columns` return why not before touching
+anything, and the caller loads the source row by row.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from graph.model import NodeLabel, TieType
+from graph.ties import spec
+from loaders.bulk.cells import TypedColumn, date_counts, each_distinct, typed_columns, without_nulls
+from loaders.bulk.read import PlainFile, read_plain
+from loaders.context import LoadContext, Pending, report_files
+from loaders.identifiers import to_half_width
+from loaders.mapping import Link, Source, SourceFormat
+from loaders.nodes import NodeRows
+from loaders.progress import Count
+from loaders.quarantine import QuarantineReason
+from loaders.raw import RawRecord
+from loaders.report import SourceReport
+from loaders.ties import TieRows
+from loaders.transform import RowProblem
+
+BULK_ROWS = 100_000
+"""Source rows per ``bulk_write``: each is one atomic batch, as ``batch_size`` rows are on the row path."""
+
+_MIXED = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
+"""What Arrow raises for a column whose values are not of one type (a map to text and numbers)."""
+
+
+@dataclass
+class _File:
+    """A plain file with its columns typed: what is known of every row before any row is taken."""
+
+    plain: PlainFile
+    cells: dict[str, pa.Array]
+    keys: pa.Array
+    typed: list[TypedColumn]
+    good: np.ndarray
+    """Rows whose key and every column read well (and, for ties, whose ends were found)."""
+
+
+def why_not_by_columns(source: Source) -> str | None:
+    """Why a source cannot take the column-wise path whatever its files hold, or None."""
+    if source.query is not None:
+        return "a query source"
+    if source.format not in (SourceFormat.CSV, SourceFormat.TSV):
+        return f"a {source.format} file"
+    if source.node is not None and any(
+        _other_end(source.node, link.type) is source.node.primary for link in source.links
+    ):
+        return "a link between two nodes of the source's own label"
+    return None
+
+
+def node_source_by_columns(context: LoadContext, source: Source, files: list[Path]) -> str | None:
+    """Load a node source column-wise; return why not (nothing read, nothing written) when it cannot be."""
+    assert source.node is not None
+    started = time.perf_counter()
+    prepared = _prepare(context, source, files)
+    if isinstance(prepared, str):
+        return prepared
+    label = source.node
+    links = [_LinkColumn(context, label, link) for link in source.links]
+    try:
+        file_links = [[link.read(file) for link in links] for file in prepared]
+    except _MIXED:
+        return "a link column's values cannot be read column-wise"
+    report = _start(context, source, files, prepared, "nodes")
+    rows = NodeRows(context, source, report)
+    constants = rows.transform.constants
+    for file, read_links in zip(prepared, file_links, strict=True):
+        keys = file.keys.to_pylist()
+        ids = [source.id_prefix + key if key is not None else "" for key in keys]
+        id_column = pa.array(ids, pa.string())
+        for start, stop in _chunks(file):
+            taken: list[int] = []
+            fallback = Pending()
+            created: dict[NodeLabel, dict[str, str]] = defaultdict(dict)
+            for index in range(start, stop):
+                if file.good[index] and keys[index] not in rows.seen:
+                    rows.seen.add(keys[index])
+                    rows.count_written(ids[index])
+                    rows.known.add(ids[index])
+                    taken.append(index)
+                    for link in read_links:
+                        link.created_at(index, created)
+                else:
+                    rows.take(file.plain.path, _record(source, file, index), fallback)
+            _count_dates(context, source, file, rows.transform, taken)
+            chosen = pa.array(taken, pa.int64())
+            nodes = {label: _with_columns({"id": id_column.take(chosen)}, file, constants, chosen)}
+            for other, names in created.items():
+                nodes[other] = pa.table({"id": list(names), "name": list(names.values())})
+            ties: dict[TieType, list[pa.Table]] = defaultdict(list)
+            for link in read_links:
+                link.add_ties(ids, taken, ties)
+            _write(context, report, nodes, ties, fallback, stop)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return None
+
+
+def tie_source_by_columns(context: LoadContext, source: Source, files: list[Path]) -> str | None:
+    """Load a tie source column-wise; return why not (nothing read, nothing written) when it cannot be."""
+    assert source.tie is not None and source.source is not None and source.target is not None
+    started = time.perf_counter()
+    prepared = _prepare(context, source, files)
+    if isinstance(prepared, str):
+        return prepared
+    report = _start(context, source, files, prepared, "ties")
+    rows = TieRows(context, source, report)
+    constants = rows.ends.transform.constants
+    tie = source.tie
+    for file in prepared:
+        if tie.type_from is not None:
+            row_types = [tie.types_for(code.strip()) for code in file.cells[tie.type_from].to_pylist()]
+        else:
+            row_types = [[tie.type] for _ in range(file.plain.rows_in_bytes)]  # type: ignore[list-item]
+        end_ids = {
+            tie_type: _tie_end_ids(rows, file, tie_type)
+            for tie_type in sorted({tie_type for types in row_types if types for tie_type in types})
+        }
+        for start, stop in _chunks(file):
+            fallback = Pending()
+            taken: list[int] = []
+            chosen: dict[TieType, tuple[list[int], list[str], list[str]]] = defaultdict(lambda: ([], [], []))
+            for index in range(start, stop):
+                types = row_types[index]
+                made = _row_ties(types, index, end_ids) if types is not None and file.good[index] else None
+                if made is None:
+                    rows.take(file.plain.path, _record(source, file, index), fallback)
+                    continue
+                rows.count([key for key, _, _ in made])
+                taken.append(index)
+                for key, tie_source, tie_target in made:
+                    indices, sources, targets = chosen[key[0]]
+                    indices.append(index)
+                    sources.append(tie_source)
+                    targets.append(tie_target)
+            _count_dates(context, source, file, rows.ends.transform, taken)
+            ties: dict[TieType, list[pa.Table]] = {}
+            for tie_type, (indices, sources, targets) in chosen.items():
+                ends = {"source": pa.array(sources, pa.string()), "target": pa.array(targets, pa.string())}
+                ties[tie_type] = [_with_columns(ends, file, constants, pa.array(indices, pa.int64()))]
+            _write(context, report, {}, ties, fallback, stop)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return None
+
+
+TieKey = tuple[TieType, str, str]
+
+
+def _row_ties(
+    types: list[TieType], index: int, end_ids: dict[TieType, tuple[list[str | None], list[str | None]]]
+) -> list[tuple[TieKey, str, str]] | None:
+    """The ties of a row that passed its column checks: (key, source, target) each, the key from the smaller
+    id when symmetric; None when an end is missing or a tie would join a node to itself (the row path then
+    says which)."""
+    made = []
+    for tie_type in types:
+        sources, targets = end_ids[tie_type]
+        tie_source, tie_target = sources[index], targets[index]
+        if tie_source is None or tie_target is None:
+            return None
+        tie_spec = spec(tie_type)
+        if tie_source == tie_target and tie_spec.source is tie_spec.target:
+            return None
+        ordered = tie_spec.symmetric and tie_target < tie_source
+        key = (tie_type, tie_target, tie_source) if ordered else (tie_type, tie_source, tie_target)
+        made.append((key, tie_source, tie_target))
+    return made
+
+
+def _tie_end_ids(rows: TieRows, file: _File, tie_type: TieType) -> tuple[list[str | None], list[str | None]]:
+    _, end_specs = rows.ends.spec_for(tie_type)
+    found = [
+        _end_ids(file.cells[end.from_], prefix, rows.ends.ids_of(end_label)) for end, end_label, prefix in end_specs
+    ]
+    return found[0], found[1]
+
+
+def _chunks(file: _File) -> list[tuple[int, int]]:
+    count = file.plain.rows_in_bytes
+    return [(start, min(start + BULK_ROWS, count)) for start in range(0, count, BULK_ROWS)]
+
+
+def _end_ids(cells: pa.Array, prefix: str, lookup: set[str] | dict[str, str]) -> list[str | None]:
+    """Per row, the id of the node a tie end column names, or None when it is empty or names none."""
+
+    def find(text: str) -> str | None:
+        key = to_half_width(text).strip()
+        if not key:
+            return None
+        if isinstance(lookup, dict):
+            return lookup.get(prefix + key)
+        return prefix + key if prefix + key in lookup else None
+
+    values, _ = each_distinct(cells, find)
+    found: list[str | None] = values.to_pylist()
+    return found
+
+
+class _LinkColumn:
+    """One link of a node source, read on whole columns (see :meth:`read`)."""
+
+    def __init__(self, context: LoadContext, label: NodeLabel, link: Link) -> None:
+        self.context, self.link = context, link
+        self.node_is_source = spec(link.type).source is label.primary
+        self.other = _other_end(label, link.type)
+
+    def read(self, file: _File) -> _LinkRows:
+        """Look the link up for every row of a file, once per distinct cell; the rows it refuses (an empty
+        required end, an orphan) are taken off the file's good rows."""
+        link, other = self.link, self.other
+        known = None if other is NodeLabel.CUSTOMER else self.context.known(other)
+        crosswalk = self.context.crosswalk() if other is NodeLabel.CUSTOMER else {}
+
+        def find(text: str) -> tuple[str, str | None] | None:
+            key = to_half_width(text).strip()
+            found: str | None
+            created = None
+            if not key:
+                found = None
+            elif known is None:
+                found = crosswalk.get(f"{link.system or ''}:{key}")
+            else:
+                found = link.prefix + key
+                if found not in known:
+                    created, found = (key, found) if link.create else (None, None)
+            if found is None:
+                if link.required:
+                    raise RowProblem(QuarantineReason.ORPHAN, "")  # the row path words the message
+                return None
+            return found, created
+
+        count = file.plain.rows_in_bytes
+        column = pa.array([link.value] * count, pa.string()) if link.value is not None else file.cells[link.from_ or ""]
+        values, bad = each_distinct(column, find)
+        file.good &= ~bad
+        outcomes = values.to_pylist()
+        return _LinkRows(
+            self,
+            [outcome[0] if outcome else None for outcome in outcomes],
+            [outcome[1] if outcome else None for outcome in outcomes],
+        )
+
+
+@dataclass
+class _LinkRows:
+    """A link read on one file: per row the other end's id (None: no tie) and the key of a node it creates."""
+
+    link: _LinkColumn
+    other_ids: list[str | None]
+    created: list[str | None]
+
+    def created_at(self, index: int, created: dict[NodeLabel, dict[str, str]]) -> None:
+        """Note the node a row's link creates (its name is its key), once; it is known from then on."""
+        name = self.created[index]
+        if name is None:
+            return
+        other = self.link.other
+        node_id = self.link.link.prefix + name
+        known = self.link.context.known(other)
+        if node_id not in known:
+            known.add(node_id)
+            created[other].setdefault(node_id, name)
+
+    def add_ties(self, ids: list[str], taken: list[int], ties: dict[TieType, list[pa.Table]]) -> None:
+        """The link's ties for the rows taken: from or to each row's node, per the tie type's direction."""
+        pairs = [(ids[index], other) for index in taken if (other := self.other_ids[index]) is not None]
+        if not pairs:
+            return
+        nodes, others = [node for node, _ in pairs], [other for _, other in pairs]
+        sources, targets = (nodes, others) if self.link.node_is_source else (others, nodes)
+        table = pa.table({"source": pa.array(sources, pa.string()), "target": pa.array(targets, pa.string())})
+        ties[self.link.link.type].append(table)
+
+
+def _other_end(label: NodeLabel, tie_type: TieType) -> NodeLabel:
+    tie_spec = spec(tie_type)
+    return tie_spec.target if tie_spec.source is label.primary else tie_spec.source
+
+
+def _prepare(context: LoadContext, source: Source, files: list[Path]) -> list[_File] | str:
+    """Every file read and typed, or why the source cannot go column-wise (then nothing was changed)."""
+    reason = why_not_by_columns(source)
+    if reason is not None:
+        return reason
+    prepared: list[_File] = []
+    for path in files:
+        plain = read_plain(source, path)
+        if isinstance(plain, str):
+            return plain
+        cells = {
+            name: without_nulls(plain.table.column(name).combine_chunks(), source.null_values)
+            for name in dict.fromkeys(plain.columns)
+            if name
+        }
+        try:
+            keys, key_bad = _keys(source, cells)
+            typed = typed_columns(source.columns, cells, context.hash_key, context.today)
+        except _MIXED:
+            return "a column's values are not all of one type"
+        good = ~key_bad
+        for column in typed:
+            good &= ~column.bad
+        prepared.append(_File(plain, cells, keys, typed, good))
+    return prepared
+
+
+def _keys(source: Source, cells: dict[str, pa.Array]) -> tuple[pa.Array, np.ndarray]:
+    """The record key of every row (key parts half-width, trimmed, joined by ``|``) and the rows whose
+    key part is empty or holds a control character (the row path refuses them)."""
+    count = len(next(iter(cells.values())))
+    bad = np.zeros(count, dtype=bool)
+    if not source.key:  # a tie source
+        return pa.nulls(count, pa.string()), bad
+    parts = []
+    for column in source.key:
+        values, refused = each_distinct(cells[column], _key_part)
+        parts.append(values)
+        bad |= refused
+    keys = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "|")
+    return keys, bad
+
+
+def _key_part(text: str) -> str:
+    part = to_half_width(text).strip()
+    if not part or any(ord(char) < 32 or 127 <= ord(char) < 160 for char in part):
+        raise RowProblem(QuarantineReason.MISSING_VALUE, "")
+    return part
+
+
+def _start(context: LoadContext, source: Source, files: list[Path], prepared: list[_File], role: str) -> SourceReport:
+    report = SourceReport(name=source.name, system=source.system, role=role, files=report_files(source, files))
+    report.rows_read = sum(file.plain.rows_in_bytes for file in prepared)
+    report.path = "columns"
+    context.reports.append(report)
+    if context.progress is not None:
+        context.progress(source.name, 0, Count(report.rows_read, "rows"))
+    return report
+
+
+def _count_dates(context: LoadContext, source: Source, file: _File, transform: Any, taken: list[int]) -> None:
+    """The date warnings' counts for the rows loaded here (the rows the row path took count there)."""
+    rows = np.zeros(file.plain.rows_in_bytes, dtype=bool)
+    rows[taken] = True
+    future, ancient = date_counts(source.columns, file.typed, rows, context.today)
+    transform.future_dates.update(future)
+    transform.ancient_dates.update(ancient)
+
+
+def _with_columns(first: dict[str, pa.Array], file: _File, constants: dict[str, Any], chosen: pa.Array) -> pa.Table:
+    """A table of the rows ``chosen``: the given columns, then every property, then the constants."""
+    columns = dict(first)
+    for column in file.typed:
+        columns[column.name] = column.values.take(chosen)
+    for name, value in constants.items():
+        columns[name] = pa.array([value] * len(chosen))
+    return pa.table(columns)
+
+
+def _record(source: Source, file: _File, index: int) -> RawRecord:
+    """Row ``index`` as the row reader gives it: the cells with null markers emptied, and the line's text
+    (its cells joined: a plain line has no quotes)."""
+    table = file.plain.table
+    text = source.separator.join(table.column(position)[index].as_py() for position in range(table.num_columns))
+    values = {name: cells[index].as_py() for name, cells in file.cells.items()}
+    return RawRecord(index + 2, text, values)
+
+
+def _write(
+    context: LoadContext,
+    report: SourceReport,
+    nodes: dict[NodeLabel, pa.Table],
+    ties: dict[TieType, list[pa.Table]],
+    fallback: Pending,
+    done: int,
+) -> None:
+    """One atomic bulk write of the rows taken here, then the rows the row path took (their ends may be
+    among the nodes just written), with the progress after them."""
+    tables = {tie_type: pa.concat_tables(parts, promote_options="permissive") for tie_type, parts in ties.items()}
+    nodes = {label: table for label, table in nodes.items() if table.num_rows}
+    if nodes or tables:
+        result = context.store.bulk_write(nodes, tables)
+        report.nodes_written += result.nodes
+        report.ties_written += result.ties
+        report.new += result.created
+        report.updated += result.updated
+        report.unchanged += result.unchanged
+    context.flush(report, fallback, done, report.rows_read)

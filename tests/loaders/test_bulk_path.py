@@ -1,0 +1,141 @@
+"""The column-wise bulk path against the row path: the same store content (full dumps), the same accounting,
+quarantine and warnings, on the generated bank, on FinBench and on files full of bad rows; and the reasons
+a source goes row by row instead."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph.embedded import EmbeddedStore
+from graph.model import NodeLabel
+from graph.store import GraphStore
+from loaders.bulk.read import PlainFile, read_plain
+from loaders.generator import generate
+from loaders.load import LoadPath, load_mapping
+from loaders.mapping import Source
+from loaders.quarantine import read_quarantine
+from tests.loaders.conftest import TODAY, write_bank
+from tests.loaders.test_finbench import DATA as FINBENCH_DATA
+from tests.loaders.test_finbench import MAPPING as FINBENCH_MAPPING
+
+ACCOUNTED = {"name", "path", "rows_read", "loaded", "merged", "quarantined", "reasons", "warnings"}
+
+
+def dump(store: GraphStore) -> dict[str, Any]:
+    """Every node with its properties and every tie with its properties."""
+    primary = [label for label in NodeLabel if label.primary is label]
+    nodes = {label.value: [node.model_dump() for node in store.nodes(label)] for label in primary}
+    return {"nodes": nodes, "ties": [tie.model_dump() for tie in store.ties()]}
+
+
+def both_paths(mapping: Path, work: Path, data_dir: Path | None = None) -> dict[LoadPath, Any]:
+    """Load the mapping into a fresh embedded store once per path: the dump, the reports and the quarantine."""
+    outcomes = {}
+    for path in LoadPath:
+        with EmbeddedStore(work / f"{path}.sqlite") as store:
+            report = load_mapping(store, mapping, work / path, today=TODAY, path=path, data_dir=data_dir)
+            quarantine = read_quarantine(work / path / "quarantine.csv")
+            sources = [source.model_dump(include=ACCOUNTED - {"path"}) for source in report.sources]
+            outcomes[path] = (dump(store), sources, sorted(tuple(row.values()) for row in quarantine), report)
+    return outcomes
+
+
+def assert_same_outcome(outcomes: dict[LoadPath, Any]) -> None:
+    rows, columns = outcomes[LoadPath.ROWS], outcomes[LoadPath.COLUMNS]
+    assert columns[1] == rows[1]  # accounting, reasons and date warnings, source by source
+    assert columns[2] == rows[2]  # quarantine: source, file, line, original line, reason, message
+    assert columns[0] == rows[0]  # nodes, ties and their properties
+
+
+@pytest.fixture(scope="module")
+def generated_bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("bank")
+    generate(600, 7, path)
+    return path / "mapping.yaml"
+
+
+def test_generated_bank_loads_the_same_by_columns_and_by_rows(generated_bank: Path, tmp_path: Path) -> None:
+    outcomes = both_paths(generated_bank, tmp_path)
+    assert_same_outcome(outcomes)
+    report = outcomes[LoadPath.COLUMNS][3]
+    by_columns = [source.name for source in report.sources if source.path == "columns"]
+    assert "core_accounts" in by_columns and "crm_family" in by_columns
+    assert report.quarantined > 0  # the generator's bad rows went through the column checks too
+    notes = {source.name: source.path_note for source in report.sources if source.role != "customers"}
+    assert notes["wealth_holdings"] == "a xlsx file"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not FINBENCH_DATA.is_dir() and os.environ.get("CI") != "true", reason="FinBench snapshot not found")
+def test_finbench_loads_the_same_by_columns_and_by_rows(tmp_path: Path) -> None:
+    outcomes = both_paths(FINBENCH_MAPPING, tmp_path, FINBENCH_DATA)
+    assert_same_outcome(outcomes)
+    assert any(source.path == "columns" for source in outcomes[LoadPath.COLUMNS][3].sources)
+
+
+def test_bad_rows_are_quarantined_alike(tmp_path: Path) -> None:
+    accounts = "acct_no,cust_no,bal\nA1,C1,12\nA2,NOPE,5\nA3,C1,abc\nA1,C1,3\n,C2,4\nA5,,4\nA6,C2,１２00\nA7,C2,-\n"
+    family = "cust_a,cust_b,rel_cd\nC1,C1,10\nC1,NOPE,10\nC1,C3,77\nC1,C2,20\nC1,C2,20\nC2,C1,10\n,C1,10\n"
+    mapping = write_bank(tmp_path / "bank", accounts=accounts, family=family)
+    outcomes = both_paths(mapping, tmp_path)
+    assert_same_outcome(outcomes)
+    report = outcomes[LoadPath.COLUMNS][3]
+    assert [source.path for source in report.sources if source.role != "customers"] == ["columns", "columns"]
+    reasons = {source.name: source.reasons for source in report.sources}
+    assert reasons["accounts"] == {"bad_number": 2, "duplicate_key": 1, "missing_value": 2, "orphan": 1}
+    assert reasons["family"] == {"missing_value": 1, "orphan": 1, "self_tie": 1, "unknown_code": 1}
+
+
+def test_a_reload_by_columns_changes_nothing_and_says_unchanged(generated_bank: Path, tmp_path: Path) -> None:
+    with EmbeddedStore(tmp_path / "s.sqlite") as store:
+        load_mapping(store, generated_bank, tmp_path / "first", today=TODAY)
+        before = dump(store)
+        again = load_mapping(store, generated_bank, tmp_path / "again", today=TODAY)
+        assert dump(store) == before
+    for source in again.sources:
+        assert (source.new, source.updated) == (0, 0), source.name
+        assert source.unchanged == source.nodes_written + source.ties_written, source.name
+
+
+def source(**options: Any) -> Source:
+    fields = {"name": "accounts", "system": "core", "path": "a.csv", "node": "Account", "key": ["acct_no"]}
+    return Source.model_validate(fields | options)
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b'acct_no,bal\nA1,"1,000"\n', "holds quoted values"),
+        (b"acct_no,bal\r\nA1,1\r\n", "carriage returns"),
+        (b"acct_no,bal\nA1,1\n\nA2,2\n", "blank lines"),
+        (b"acct_no,bal\nA1,1,2\n", "another number of fields"),
+        (b"acct_no,bal\nA1,\xff\n", "do not decode as utf-8"),
+        (b"acct_no,bal\nA\x001,1\n", "control characters"),
+    ],
+)
+def test_a_file_that_is_not_plain_says_why(tmp_path: Path, content: bytes, why: str) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes(content)
+    found = read_plain(source(), path)
+    assert isinstance(found, str) and why in found
+
+
+def test_a_plain_file_is_read_whole_and_counted_from_its_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes("acct_no,name\nA1,张三\nA2,\n".encode("gbk"))
+    found = read_plain(source(encoding="gbk"), path)
+    assert isinstance(found, PlainFile)
+    assert found.rows_in_bytes == 2
+    assert found.table.to_pylist() == [{"acct_no": "A1", "name": "张三"}, {"acct_no": "A2", "name": ""}]
+
+
+def test_the_row_path_can_be_asked_for(generated_bank: Path, tmp_path: Path) -> None:
+    with EmbeddedStore(tmp_path / "s.sqlite") as store:
+        report = load_mapping(store, generated_bank, tmp_path / "r", today=date(2026, 1, 1), path=LoadPath.ROWS)
+    assert {source.path for source in report.sources} == {"rows"}
+    assert {source.path_note for source in report.sources} == {""}
