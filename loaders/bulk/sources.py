@@ -44,7 +44,7 @@ from loaders.transform import RowProblem
 BULK_ROWS = 100_000
 """Source rows per ``bulk_write``: each is one atomic batch, as ``batch_size`` rows are on the row path."""
 
-_MIXED = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
+_MIXED = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError)
 """What Arrow raises for a column whose values are not of one type (a map to text and numbers)."""
 
 
@@ -337,11 +337,17 @@ def _keys(source: Source, cells: dict[str, pa.Array]) -> tuple[pa.Array, np.ndar
         return pa.nulls(count, pa.string()), bad
     parts = []
     for column in source.key:
-        values, refused = each_distinct(cells[column], _key_part)
+        values, refused = each_distinct(cells[column], _key_part, _plain_key_parts)
         parts.append(values)
         bad |= refused
     keys = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "|")
     return keys, bad
+
+
+def _plain_key_parts(cells: pa.Array) -> tuple[pa.Array, pa.Array]:
+    # ASCII cells of a plain file hold no control character: trimming is all the row path does to them.
+    trimmed = pc.ascii_trim_whitespace(cells)
+    return pc.and_(pc.string_is_ascii(cells), pc.greater(pc.utf8_length(trimmed), 0)), trimmed
 
 
 def _key_part(text: str) -> str:

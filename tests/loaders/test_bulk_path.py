@@ -9,16 +9,19 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel
 from graph.store import GraphStore
+from loaders.bulk.cells import each_distinct, vectorised_reader
 from loaders.bulk.read import PlainFile, read_plain
 from loaders.generator import generate
 from loaders.load import LoadPath, load_mapping
-from loaders.mapping import Source
+from loaders.mapping import Column, Source
 from loaders.quarantine import read_quarantine
+from loaders.transform import cell_transform
 from tests.loaders.conftest import TODAY, write_bank
 from tests.loaders.test_finbench import DATA as FINBENCH_DATA
 from tests.loaders.test_finbench import MAPPING as FINBENCH_MAPPING
@@ -139,3 +142,51 @@ def test_the_row_path_can_be_asked_for(generated_bank: Path, tmp_path: Path) -> 
         report = load_mapping(store, generated_bank, tmp_path / "r", today=date(2026, 1, 1), path=LoadPath.ROWS)
     assert {source.path for source in report.sources} == {"rows"}
     assert {source.path_note for source in report.sources} == {""}
+
+
+TRICKY_CELLS = [
+    "12",
+    "-3",
+    "+.5",
+    "0012",
+    "1e5",
+    "2.5E-3",
+    "1e999",
+    " 12",
+    "12 ",
+    "１２",
+    "nan",
+    "inf",
+    "1_000",
+    "",
+    "-",
+    "NA",
+    "12.345",
+    "12.3",
+    "12.",
+    "1,000.50",
+    "(5)",
+    "¥12",
+    "99999999999999999",
+    "1.0;2.5;3",
+    "1;;2",
+    "1;x",
+    ";",
+    "张三",
+    "retail",
+    "  retail  ",
+    "a|b",
+]
+
+
+@pytest.mark.parametrize("kind", ["text", "integer", "number", "amount", "float_list"])
+@pytest.mark.parametrize("options", [{}, {"null_values": ["NA", "12"]}, {"prefix": "P-"}, {"required": True}])
+def test_cells_read_in_arrow_read_as_the_row_path_reads_them(kind: str, options: dict[str, Any]) -> None:
+    if "prefix" in options and kind != "text":
+        return
+    column = Column.model_validate({"from": "cell", "type": kind, **options})
+    cells = pa.array(TRICKY_CELLS * 2, pa.string())
+    by_python = each_distinct(cells, cell_transform(column))
+    by_arrow = each_distinct(cells, cell_transform(column), vectorised_reader(column))
+    assert by_arrow[0].to_pylist() == by_python[0].to_pylist()
+    assert by_arrow[1].tolist() == by_python[1].tolist()
