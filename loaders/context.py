@@ -6,13 +6,14 @@ kind of source each through a :class:`LoadContext`.
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from graph.batch import NodeData, TieData
 from graph.model import NodeLabel, TieType
@@ -46,6 +47,13 @@ class Pending:
     nodes: list[NodeData] = field(default_factory=list)
     ties: list[TieData] = field(default_factory=list)
     rows: int = 0
+
+
+class Rows(Protocol):
+    """What a source's role makes of its rows, one at a time (``loaders.nodes.NodeRows``, ``loaders.ties.TieRows``)."""
+
+    def take(self, path: Path, raw: RawRecord, batch: Pending) -> None:
+        """Add what the row makes to ``batch``, or quarantine it."""
 
 
 def node_row(label: NodeLabel, node_id: str, properties: dict[str, Any]) -> NodeData:
@@ -214,15 +222,26 @@ class LoadContext:
 
     def flush(self, report: SourceReport, pending: Pending, done: int, total: int) -> None:
         if pending.nodes or pending.ties:
-            result = self.store.write(pending.nodes, pending.ties)
-            report.nodes_written += result.nodes
-            report.ties_written += result.ties
-            report.new += result.created
-            report.updated += result.updated
-            report.unchanged += result.unchanged
+            report.count_written(self.store.write(pending.nodes, pending.ties))
         pending.nodes, pending.ties, pending.rows = [], [], 0
         if self.progress is not None:
             self.progress(report.name, done, total)
+
+    def load_by_rows(
+        self, source: Source, files: list[Path], role: str, rows: Callable[[LoadContext, Source, SourceReport], Rows]
+    ) -> None:
+        """Load a source row by row: each record given to ``rows`` (what its role makes of a row) in turn, and
+        written in batches of ``batch_size`` source rows."""
+        started = time.perf_counter()
+        report, records, total = self.stream(source, files, role)
+        taker = rows(self, source, report)
+        batch = Pending()
+        for done, (path, raw) in enumerate(records, start=1):
+            taker.take(path, raw, batch)
+            if batch.rows >= self.batch_size:
+                self.flush(report, batch, done, total)
+        self.finish(report, batch)
+        report.seconds = round(time.perf_counter() - started, 3)
 
     def finish(self, report: SourceReport, pending: Pending) -> None:
         """A streamed source's last write; its progress ends with the rows read, as its report counts them."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from graph.batch import NodeData, TieData
@@ -19,16 +18,7 @@ from loaders.transform import RowProblem
 
 def load_nodes(context: LoadContext, source: Source, files: list[Path]) -> None:
     """Write a node per row, and a tie per link; a link to a missing node is an orphan (or makes it)."""
-    started = time.perf_counter()
-    report, records, total = context.stream(source, files, "nodes")
-    rows = NodeRows(context, source, report)
-    batch = Pending()
-    for done, (path, raw) in enumerate(records, start=1):
-        rows.take(path, raw, batch)
-        if batch.rows >= context.batch_size:
-            context.flush(report, batch, done, total)
-    context.finish(report, batch)
-    report.seconds = round(time.perf_counter() - started, 3)
+    context.load_by_rows(source, files, "nodes", NodeRows)
 
 
 class NodeRows:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from graph.errors import AccountingError
 from graph.model import GraphCounts
+from graph.store import WriteResult
 
 
 class SourceReport(BaseModel):
@@ -46,6 +47,14 @@ class SourceReport(BaseModel):
     seconds: float = 0.0
     warnings: list[str] = Field(default_factory=list)
     """Loaded, but worth a look: dates in the future or more than 110 years back, by column."""
+
+    def count_written(self, result: WriteResult) -> None:
+        """Add what one of the source's writes did to the store."""
+        self.nodes_written += result.nodes
+        self.ties_written += result.ties
+        self.new += result.created
+        self.updated += result.updated
+        self.unchanged += result.unchanged
 
     def count_reason(self, reason: str) -> None:
         self.quarantined += 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from graph.batch import TieData
@@ -19,16 +18,7 @@ from loaders.transform import RowProblem, RowTransform
 
 def load_ties(context: LoadContext, source: Source, files: list[Path]) -> None:
     """Write the ties of each row; a row whose ties were all made by earlier rows counts as merged."""
-    started = time.perf_counter()
-    report, records, total = context.stream(source, files, "ties")
-    rows = TieRows(context, source, report)
-    batch = Pending()
-    for done, (path, raw) in enumerate(records, start=1):
-        rows.take(path, raw, batch)
-        if batch.rows >= context.batch_size:
-            context.flush(report, batch, done, total)
-    context.finish(report, batch)
-    report.seconds = round(time.perf_counter() - started, 3)
+    context.load_by_rows(source, files, "ties", TieRows)
 
 
 class TieRows:

@@ -408,10 +408,5 @@ def _write(
     tables = {tie_type: pa.concat_tables(parts, promote_options="permissive") for tie_type, parts in ties.items()}
     nodes = {label: table for label, table in nodes.items() if table.num_rows}
     if nodes or tables:
-        result = context.store.bulk_write(nodes, tables)
-        report.nodes_written += result.nodes
-        report.ties_written += result.ties
-        report.new += result.created
-        report.updated += result.updated
-        report.unchanged += result.unchanged
+        report.count_written(context.store.bulk_write(nodes, tables))
     context.flush(report, fallback, done, report.rows_read)
