@@ -41,9 +41,6 @@ from loaders.report import SourceReport
 from loaders.ties import TieRows
 from loaders.transform import RowProblem
 
-BULK_ROWS = 100_000
-"""Source rows per ``bulk_write``: each is one atomic batch, as ``batch_size`` rows are on the row path."""
-
 _MIXED = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError)
 """What Arrow raises for a column whose values are not of one type (a map to text and numbers)."""
 
@@ -93,7 +90,7 @@ def node_source_by_columns(context: LoadContext, source: Source, files: list[Pat
         keys = file.keys.to_pylist()
         ids = [source.id_prefix + key if key is not None else "" for key in keys]
         id_column = pa.array(ids, pa.string())
-        for start, stop in _chunks(file):
+        for start, stop in _chunks(file, context.batch_size):
             taken: list[int] = []
             fallback = Pending()
             created: dict[NodeLabel, dict[str, str]] = defaultdict(dict)
@@ -140,7 +137,7 @@ def tie_source_by_columns(context: LoadContext, source: Source, files: list[Path
             tie_type: _tie_end_ids(rows, file, tie_type)
             for tie_type in sorted({tie_type for types in row_types if types for tie_type in types})
         }
-        for start, stop in _chunks(file):
+        for start, stop in _chunks(file, context.batch_size):
             fallback = Pending()
             taken: list[int] = []
             chosen: dict[TieType, tuple[list[int], list[str], list[str]]] = defaultdict(lambda: ([], [], []))
@@ -199,9 +196,11 @@ def _tie_end_ids(rows: TieRows, file: _File, tie_type: TieType) -> tuple[list[st
     return found[0], found[1]
 
 
-def _chunks(file: _File) -> list[tuple[int, int]]:
+def _chunks(file: _File, rows: int) -> list[tuple[int, int]]:
+    """The file's rows in batches of ``rows`` (the ``batch_size`` setting): each batch is one atomic write,
+    as on the row path, and a Neo4j transaction stays within its timeout."""
     count = file.plain.rows_in_bytes
-    return [(start, min(start + BULK_ROWS, count)) for start in range(0, count, BULK_ROWS)]
+    return [(start, min(start + rows, count)) for start in range(0, count, rows)]
 
 
 def _end_ids(cells: pa.Array, prefix: str, lookup: set[str] | dict[str, str]) -> list[str | None]:

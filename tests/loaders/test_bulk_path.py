@@ -14,6 +14,7 @@ import pytest
 
 from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel
+from graph.settings import Settings
 from graph.store import GraphStore
 from loaders.bulk.cells import each_distinct, vectorised_reader
 from loaders.bulk.read import PlainFile, read_plain
@@ -36,12 +37,16 @@ def dump(store: GraphStore) -> dict[str, Any]:
     return {"nodes": nodes, "ties": [tie.model_dump() for tie in store.ties()]}
 
 
-def both_paths(mapping: Path, work: Path, data_dir: Path | None = None) -> dict[LoadPath, Any]:
+def both_paths(
+    mapping: Path, work: Path, data_dir: Path | None = None, settings: Settings | None = None
+) -> dict[LoadPath, Any]:
     """Load the mapping into a fresh embedded store once per path: the dump, the reports and the quarantine."""
     outcomes = {}
     for path in LoadPath:
         with EmbeddedStore(work / f"{path}.sqlite") as store:
-            report = load_mapping(store, mapping, work / path, today=TODAY, path=path, data_dir=data_dir)
+            report = load_mapping(
+                store, mapping, work / path, today=TODAY, path=path, data_dir=data_dir, settings=settings
+            )
             quarantine = read_quarantine(work / path / "quarantine.csv")
             sources = [source.model_dump(include=ACCOUNTED - {"path"}) for source in report.sources]
             outcomes[path] = (dump(store), sources, sorted(tuple(row.values()) for row in quarantine), report)
@@ -63,7 +68,8 @@ def generated_bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_generated_bank_loads_the_same_by_columns_and_by_rows(generated_bank: Path, tmp_path: Path) -> None:
-    outcomes = both_paths(generated_bank, tmp_path)
+    # Small batches: many batch boundaries, with rows handed to the row path on either side of them.
+    outcomes = both_paths(generated_bank, tmp_path, settings=Settings(batch_size=97))
     assert_same_outcome(outcomes)
     report = outcomes[LoadPath.COLUMNS][3]
     by_columns = [source.name for source in report.sources if source.path == "columns"]
