@@ -214,6 +214,10 @@ def test_cli_load_and_failure_exit_codes(bank: Path, tmp_path: Path, monkeypatch
     result = runner.invoke(app, ["load", str(bank), "--report-dir", str(tmp_path / "rep")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "rep" / "report.json").exists()
+    result = runner.invoke(app, ["load", str(bank), "--report-dir", str(tmp_path / "rows"), "--path", "rows"])
+    assert result.exit_code == 0, result.output
+    report = LoadReport.model_validate_json((tmp_path / "rows" / "report.json").read_text(encoding="utf-8"))
+    assert {source.path for source in report.sources} == {"rows"}
     (bank.parent / "core" / "accounts.csv").unlink()
     result = runner.invoke(app, ["load", str(bank), "--report-dir", str(tmp_path / "rep2")])
     assert result.exit_code == 1
