@@ -70,6 +70,7 @@ def load_mapping(
     Raises ``SourceError`` (nothing written) when a file cannot be read or holds authentication data.
     """
     started = time.perf_counter()
+    path = LoadPath(path)
     settings = settings or Settings()
     mapping = prepared(Mapping.from_file(Path(mapping_path), data_dir=data_dir))
     report_dir = Path(report_dir)
