@@ -7,17 +7,23 @@ and 404, are recorded too) and, for a search, a keyed hash of the search term (a
 the hash lets an auditor ask "who searched for this text" without the log holding it). Records never
 hold the values that were shown. Triggers refuse UPDATE and DELETE, and this module offers neither.
 
-Durability is synchronous: :meth:`AuditLog.append` returns only once its record is committed and
-fsynced, so a request never answers with customer data whose read is not on disk; when the record
-cannot be written, ``append`` raises :class:`~api.errors.AuditUnavailable` and the request answers 503
-without the data. Commits are grouped: one writer thread takes every record queued while the previous
-commit was syncing and commits them in one transaction (WAL journal, ``synchronous=FULL``: one fsync of
-the log per group). Under load many requests share one fsync instead of queueing for one each; alone, a
-request waits for exactly one commit, as before.
+Durability comes before the answer: a request awaits :meth:`AuditLog.record` (a thread calls
+:meth:`AuditLog.append`), which returns only once its record is committed and fsynced, so a request never
+answers with customer data whose read is not on disk; when the record cannot be written it raises
+:class:`~api.errors.AuditUnavailable` and the request answers 503 without the data.
+
+Commits are grouped without any fixed delay. One writer thread takes every record queued while its previous
+commit was syncing and commits them in one transaction (WAL journal, ``synchronous=FULL``: one fsync of the
+log per group), then starts on the next group at once. A request on the event loop only queues its record
+and awaits a future; the writer settles all the futures of a group with one wake-up of the loop. No thread
+is held while a record waits, so every request in flight adds its record to the next group: under load
+many requests share one fsync, and alone a request waits for exactly one commit.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import queue
@@ -25,11 +31,10 @@ import sqlite3
 import threading
 from collections.abc import Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import anyio.to_thread
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 
@@ -120,12 +125,59 @@ def search_term_hash(term: str, key: bytes) -> str:
 
 @dataclass
 class _Pending:
-    """A record waiting for the writer thread, and the future its request waits on (its sequence number)."""
+    """A record waiting for the writer thread, and the future its caller waits on (its sequence number):
+    a thread's :class:`concurrent.futures.Future`, or a request's future with the event loop it belongs to
+    (it may be settled only on that loop)."""
 
     row: tuple[object, ...]
     customer_ids: list[str]
     stub_ids: list[str]
-    committed: Future[int] = field(default_factory=Future)
+    thread_waiter: Future[int] | None = None
+    loop_waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[int]] | None = None
+
+
+_Outcome = tuple["asyncio.Future[int]", int | None, BaseException | None]
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
+    """On the event loop: hand each awaiting request its sequence number or its error."""
+    for waiting, seq, error in outcomes:
+        if waiting.done():  # the request stopped waiting (its timeout, or its client went away)
+            continue
+        if error is None:
+            waiting.set_result(seq or 0)
+        else:
+            waiting.set_exception(error)
+
+
+def _row(
+    principal: Principal,
+    endpoint: str,
+    customer_ids: Iterable[str],
+    purpose: str | None,
+    unmasked: bool,
+    stub_ids: Iterable[str],
+    status: int,
+    search_term_hash: str | None,
+) -> tuple[tuple[object, ...], list[str], list[str]]:
+    """The ``audit`` row of a read, its customers and its stubs (a customer shown in full is no stub)."""
+    ids = sorted(set(customer_ids))
+    stubs = sorted(set(stub_ids) - set(ids))
+    at = datetime.now(UTC).isoformat(timespec="microseconds")
+    row = (
+        at,
+        principal.token_id,
+        principal.name,
+        principal.role.value,
+        principal.manager_id,
+        endpoint,
+        json.dumps(ids),
+        purpose,
+        int(unmasked),
+        status,
+        search_term_hash,
+    )
+    return row, ids, stubs
 
 
 _INSERT_AUDIT = (
@@ -157,11 +209,46 @@ class AuditLog:
                 self._writer.execute(f"ALTER TABLE audit ADD COLUMN {column} {declaration}")
         self._reader_lock = threading.Lock()
         self._reader = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._pending: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self.commits = 0
+        """Transactions committed so far: fewer than records when concurrent requests shared them."""
         self._open_lock = threading.Lock()
         self._open = True
         self._thread = threading.Thread(target=self._commit_loop, name="audit-writer", daemon=True)
         self._thread.start()
+
+    def _enqueue(self, pending: _Pending) -> None:
+        with self._open_lock:
+            if not self._open:
+                raise AuditUnavailable("the audit log is closed")
+            self._queue.put(pending)
+
+    async def record(
+        self,
+        principal: Principal,
+        endpoint: str,
+        customer_ids: Iterable[str],
+        *,
+        purpose: str | None = None,
+        unmasked: bool = False,
+        stub_ids: Iterable[str] = (),
+        status: int = 200,
+        search_term_hash: str | None = None,
+    ) -> int:
+        """Record one read from the event loop; returns its sequence number once the record is durable.
+
+        Raises :class:`~api.errors.AuditUnavailable` when the record could not be committed (or not
+        within ``APPEND_TIMEOUT_SECONDS``); the caller must then withhold the data it read.
+        """
+        loop = asyncio.get_running_loop()
+        committed: asyncio.Future[int] = loop.create_future()
+        row = _row(principal, endpoint, customer_ids, purpose, unmasked, stub_ids, status, search_term_hash)
+        self._enqueue(_Pending(*row, loop_waiter=(loop, committed)))
+        try:
+            async with asyncio.timeout(APPEND_TIMEOUT_SECONDS):
+                return await committed
+        except TimeoutError:
+            raise AuditUnavailable(f"the audit log did not commit within {APPEND_TIMEOUT_SECONDS:g} s") from None
 
     def append(
         self,
@@ -175,34 +262,12 @@ class AuditLog:
         status: int = 200,
         search_term_hash: str | None = None,
     ) -> int:
-        """Record one read; returns its sequence number once the record is durable.
-
-        Raises :class:`~api.errors.AuditUnavailable` when the record could not be committed (or not
-        within ``APPEND_TIMEOUT_SECONDS``); the caller must then withhold the data it read.
-        """
-        ids = sorted(set(customer_ids))
-        stubs = sorted(set(stub_ids) - set(ids))
-        at = datetime.now(UTC).isoformat(timespec="microseconds")
-        row = (
-            at,
-            principal.token_id,
-            principal.name,
-            principal.role.value,
-            principal.manager_id,
-            endpoint,
-            json.dumps(ids),
-            purpose,
-            int(unmasked),
-            status,
-            search_term_hash,
-        )
-        pending = _Pending(row, ids, stubs)
-        with self._open_lock:
-            if not self._open:
-                raise AuditUnavailable("the audit log is closed")
-            self._pending.put(pending)
+        """:meth:`record` for a caller in a thread of its own (blocks it until the record is durable)."""
+        committed: Future[int] = Future()
+        row = _row(principal, endpoint, customer_ids, purpose, unmasked, stub_ids, status, search_term_hash)
+        self._enqueue(_Pending(*row, thread_waiter=committed))
         try:
-            return pending.committed.result(timeout=APPEND_TIMEOUT_SECONDS)
+            return committed.result(timeout=APPEND_TIMEOUT_SECONDS)
         except TimeoutError:
             raise AuditUnavailable(f"the audit log did not commit within {APPEND_TIMEOUT_SECONDS:g} s") from None
 
@@ -210,13 +275,13 @@ class AuditLog:
         """The writer thread: commit whatever is queued as one group, until ``close`` queues None."""
         closing = False
         while not closing:
-            first = self._pending.get()
+            first = self._queue.get()
             if first is None:
                 break
             group = [first]
             while len(group) < MAX_GROUP:
                 try:
-                    following = self._pending.get_nowait()
+                    following = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if following is None:
@@ -227,19 +292,37 @@ class AuditLog:
         self._writer.close()
 
     def _commit_group(self, group: list[_Pending]) -> None:
+        outcomes: list[tuple[_Pending, int | None, BaseException | None]] = []
+        self._commit_into(group, outcomes)
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+        for pending, seq, error in outcomes:
+            if pending.loop_waiter is not None:
+                loop, waiting = pending.loop_waiter
+                by_loop.setdefault(loop, []).append((waiting, seq, error))
+            elif pending.thread_waiter is not None:
+                if error is None:
+                    pending.thread_waiter.set_result(seq or 0)
+                else:
+                    pending.thread_waiter.set_exception(error)
+        for loop, settled in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+                loop.call_soon_threadsafe(_settle, settled)  # one wake-up of the loop for the whole group
+
+    def _commit_into(
+        self, group: list[_Pending], outcomes: list[tuple[_Pending, int | None, BaseException | None]]
+    ) -> None:
         try:
             seqs = self._insert(group)
         except Exception as error:  # whatever the cause, the waiting requests must hear of it
             if len(group) == 1:
                 log.error("audit record not written: %s", type(error).__name__)
-                group[0].committed.set_exception(AuditUnavailable("the audit log could not record this read"))
+                outcomes.append((group[0], None, AuditUnavailable("the audit log could not record this read")))
                 return
             # One bad record must not fail the others: retry them one transaction each.
             for pending in group:
-                self._commit_group([pending])
+                self._commit_into([pending], outcomes)
             return
-        for pending, seq in zip(group, seqs, strict=True):
-            pending.committed.set_result(seq)
+        outcomes.extend((pending, seq, None) for pending, seq in zip(group, seqs, strict=True))
 
     def _insert(self, group: list[_Pending]) -> list[int]:
         """Insert the group in one transaction; all or nothing."""
@@ -252,6 +335,7 @@ class AuditLog:
                 self._writer.executemany(_INSERT_STUB, [(seq, i) for i in pending.stub_ids])
                 seqs.append(seq)
             self._writer.execute("COMMIT")
+            self.commits += 1
         except BaseException:
             if self._writer.in_transaction:
                 self._writer.execute("ROLLBACK")
@@ -321,7 +405,7 @@ class AuditLog:
             if not self._open:
                 return
             self._open = False
-            self._pending.put(None)
+            self._queue.put(None)
         self._thread.join()
         with self._reader_lock:
             self._reader.close()
@@ -343,8 +427,6 @@ async def audit_refusal(request: Request, status: int) -> None:
     customer_id = request.path_params.get("customer_id")
     audit: AuditLog = request.app.state.services.audit
     try:
-        await anyio.to_thread.run_sync(
-            lambda: audit.append(principal, endpoint, [customer_id] if customer_id else [], status=status)
-        )
+        await audit.record(principal, endpoint, [customer_id] if customer_id else [], status=status)
     except AuditUnavailable:
         log.error("refused read of %s not audited", endpoint)

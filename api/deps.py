@@ -1,9 +1,14 @@
-"""FastAPI dependencies and their ``Annotated`` aliases: settings, store, caller, view, request context.
+"""FastAPI dependencies: the request context of an endpoint, the caller, the services.
 
-A :class:`RequestContext` carries what one request needs (store, caller, audit log, masking key) and
-answers "may this caller see that customer" the one way the access matrix says.
+:func:`context_for` is the one dependency of a data endpoint: it verifies the bearer token, admits the
+caller to the endpoint (``api.access``), checks an unmasking request and gives a :class:`RequestContext`,
+in one function (a chain of small dependencies cost FastAPI more per request than their work).
+A :class:`RequestContext` carries what one request needs (store, caller, audit log, masking key), answers
+"may this caller see that customer" the one way the access matrix says, runs the store work and makes the
+request's audit record durable before the answer leaves.
 """
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
@@ -25,7 +30,7 @@ from api.tokens import TokenRegistry
 from api.unmask import audit_purpose, checked_reason
 from graph.errors import InvalidRequest, NotFound, StoreUnavailable
 from graph.model import NodeLabel, NodeRecord, TieType
-from graph.settings import Settings
+from graph.settings import Backend, Settings
 from graph.store import GraphStore
 
 T = TypeVar("T")
@@ -61,38 +66,17 @@ async def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
-
-
-async def get_settings(services: ServicesDep) -> Settings:
-    return services.settings
-
-
-async def get_store(services: ServicesDep) -> GraphStore:
-    return services.store
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-StoreDep = Annotated[GraphStore, Depends(get_store)]
-
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 AUTH_FAILURES = "too many failed authentications from this address"
 
 
-async def get_principal(
-    request: Request,
-    services: ServicesDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
+def authenticate(request: Request, services: Services, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     """The verified caller; spends one request of its rate budget.
 
     An address that failed to authenticate too often is refused (429) before its token is even looked
     at, so a right guess after many wrong ones does not show. Two ``Authorization`` headers are refused:
     servers and proxies in front of us may each read a different one.
-
-    The dependencies here are ``async`` although they do not await: FastAPI runs a plain ``def``
-    dependency in the worker-thread pool, a hop per dependency per request that costs more than the
-    work itself (a cached token lookup, a bucket update). Blocking store work goes through
-    :meth:`RequestContext.run` instead.
     """
     address = request.client.host if request.client else "unknown"
     services.failed_authentications.check(address, AUTH_FAILURES)
@@ -112,19 +96,17 @@ async def get_principal(
     return principal
 
 
+async def get_principal(request: Request, credentials: BearerDep) -> Principal:
+    """The verified caller of an endpoint that needs no permission (``/me``).
+
+    The dependencies here are ``async`` although they do not await: FastAPI runs a plain ``def``
+    dependency in the worker-thread pool, a hop per dependency per request that costs more than the
+    work itself (a cached token lookup, a bucket update).
+    """
+    return authenticate(request, request.app.state.services, credentials)
+
+
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
-
-
-def allow(endpoint: str) -> Callable[[Principal], Awaitable[Principal]]:
-    """A dependency admitting callers whose permissions allow ``endpoint`` (see ``api.access.ENDPOINTS``)."""
-
-    async def admitted(principal: PrincipalDep) -> Principal:
-        if not principal.may_call(endpoint):
-            raise PermissionDenied(f"role {principal.role} may not call {endpoint}")
-        return principal
-
-    admitted.__name__ = f"allow_{endpoint}"
-    return admitted
 
 
 @dataclass(frozen=True)
@@ -135,22 +117,8 @@ class View:
     reason: str | None
 
 
-async def get_view(
-    services: ServicesDep,
-    principal: PrincipalDep,
-    unmask: Annotated[bool, Query(description="Show personal fields in clear; needs pii:unmask and a reason.")] = False,
-    purpose: Annotated[
-        str | None,
-        Query(max_length=64, description="Why personal fields are needed: one of the configured purposes."),
-    ] = None,
-    reason: Annotated[
-        str | None,
-        Query(
-            max_length=200,
-            description="The case in words (no identifying numbers); written to the audit log with the purpose.",
-        ),
-    ] = None,
-) -> View:
+def view_for(services: Services, principal: Principal, unmask: bool, purpose: str | None, reason: str | None) -> View:
+    """The caller's view: masked, or unmasked for a token with pii:unmask that gave a valid purpose and reason."""
     if not unmask:
         return View(unmask=False, reason=checked_reason(reason))
     if not principal.has(Permission.UNMASK):
@@ -158,7 +126,14 @@ async def get_view(
     return View(unmask=True, reason=audit_purpose(services.settings, purpose, reason))
 
 
-ViewDep = Annotated[View, Depends(get_view)]
+@dataclass(frozen=True)
+class _Read:
+    """One audited read of a request, waiting for the answer to be ready."""
+
+    endpoint: str
+    customer_ids: list[str]
+    stub_ids: list[str]
+    search_term_hash: str | None
 
 
 @dataclass
@@ -174,12 +149,35 @@ class RequestContext:
     _refs: dict[str, NodeRefPublic] = field(default_factory=dict)
     _stubbed: set[str] = field(default_factory=set)
     """Customers this response shows as stubs: audited with the read."""
+    _reads: list[_Read] = field(default_factory=list)
+    """Reads to audit, made durable by :meth:`run` before it hands the answer back."""
 
     @property
     def store(self) -> GraphStore:
         return self.services.store
 
-    async def run(self, work: Callable[[], T]) -> T:
+    async def run(self, work: Callable[[], T], *, cheap: bool = False) -> T:
+        """Run the store work of the request, then make the reads it audited durable; returns its answer.
+
+        ``cheap`` work (measured well under a millisecond on the embedded store: one customer and its
+        neighbourhood) runs inline on the event loop there, since a hop to a worker thread costs more than
+        the work. Inline work cannot be stopped half-way: when it took longer than the store timeout all the
+        same, its answer is withheld (503), as a worker thread's would be. Everything else, and every call on
+        Neo4j (network I/O), runs in a worker thread.
+        The answer is handed back only once its audit records are on disk (503 when they cannot be).
+        """
+        if cheap and self.services.store.backend is Backend.EMBEDDED:
+            timeout = self.services.settings.api_store_timeout_seconds
+            started = time.monotonic()
+            answer = work()
+            if time.monotonic() - started > timeout:
+                raise StoreUnavailable(f"the store did not answer within {timeout:g} s")
+        else:
+            answer = await self._in_thread(work)
+        await self._write_reads()
+        return answer
+
+    async def _in_thread(self, work: Callable[[], T]) -> T:
         """Run blocking store work in a worker thread, bounded by the store timeout (503 past it).
 
         The work of a costly endpoint first takes a place of :class:`api.limits.CostLimits` (429 or 503 when
@@ -211,6 +209,19 @@ class RequestContext:
         if not answer:
             raise ClientClosedRequest("the client closed the connection before the answer was ready")
         return answer[0]
+
+    async def _write_reads(self) -> None:
+        reads, self._reads = self._reads, []
+        for read in reads:
+            await self.services.audit.record(
+                self.principal,
+                read.endpoint,
+                read.customer_ids,
+                purpose=self.view.reason,
+                unmasked=self.view.unmask,
+                stub_ids=read.stub_ids,
+                search_term_hash=read.search_term_hash,
+            )
 
     def sees(self, customer_id: str) -> bool:
         """Whether the caller may see this customer in full."""
@@ -286,16 +297,12 @@ class RequestContext:
         return self._refs[customer_id]
 
     def audit(self, endpoint: str, customer_ids: list[str], *, search_term: str | None = None) -> None:
-        """Record that this request read these customers, and showed the stubs it made (and its search term)."""
-        self.services.audit.append(
-            self.principal,
-            endpoint,
-            customer_ids,
-            purpose=self.view.reason,
-            unmasked=self.view.unmask,
-            stub_ids=self._stubbed - {""},
-            search_term_hash=None if search_term is None else search_term_hash(search_term, self.services.audit_key),
-        )
+        """Note that this request read these customers and showed the stubs made so far (and its search term).
+
+        Called inside the work given to :meth:`run`, which writes the record before it returns the answer.
+        """
+        term_hash = None if search_term is None else search_term_hash(search_term, self.services.audit_key)
+        self._reads.append(_Read(endpoint, list(customer_ids), sorted(self._stubbed - {""}), term_hash))
 
     def page_size(self, requested: int | None) -> int:
         maximum = self.services.settings.api_max_page_size
@@ -319,19 +326,38 @@ def _customer_id(fields: dict[str, Any]) -> str:
 
 
 def context_for(endpoint: str) -> Callable[..., Awaitable[RequestContext]]:
-    """A dependency giving the request context of a caller admitted to ``endpoint``."""
-    admitted = allow(endpoint)
+    """The dependency of ``endpoint``: token -> caller -> permission for the endpoint -> view, in one step.
 
-    async def build(
+    Whether the caller may see a given customer is decided later, per customer, by :meth:`RequestContext.sees`.
+    """
+
+    async def authorised(
         request: Request,
-        services: ServicesDep,
-        principal: Annotated[Principal, Depends(admitted)],
-        view: ViewDep,
+        credentials: BearerDep,
+        unmask: Annotated[
+            bool, Query(description="Show personal fields in clear; needs pii:unmask and a reason.")
+        ] = False,
+        purpose: Annotated[
+            str | None,
+            Query(max_length=64, description="Why personal fields are needed: one of the configured purposes."),
+        ] = None,
+        reason: Annotated[
+            str | None,
+            Query(
+                max_length=200,
+                description="The case in words (no identifying numbers); written to the audit log with the purpose.",
+            ),
+        ] = None,
     ) -> RequestContext:
+        services: Services = request.app.state.services
+        principal = authenticate(request, services, credentials)
+        if not principal.may_call(endpoint):
+            raise PermissionDenied(f"role {principal.role} may not call {endpoint}")
+        view = view_for(services, principal, unmask, purpose, reason)
         return RequestContext(services, principal, view, endpoint=endpoint, request=request)
 
-    build.__name__ = f"context_{endpoint}"
-    return build
+    authorised.__name__ = f"context_{endpoint}"
+    return authorised
 
 
 PageSize = Annotated[

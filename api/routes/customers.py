@@ -129,7 +129,7 @@ async def get_customer(
         ctx.audit("get_customer", shown)
         return body
 
-    return await ctx.run(work)
+    return await ctx.run(work, cheap=True)
 
 
 @router.get("/{customer_id}/network", summary="Related customers", responses=_COMMON)
@@ -179,7 +179,7 @@ async def get_network(
             truncated=truncated or len(found) > limit,
         )
 
-    return await ctx.run(work)
+    return await ctx.run(work, cheap=depth <= 2)
 
 
 @router.get("/{customer_id}/paths/{other_id}", summary="Shortest paths between two customers", responses=_COMMON)
@@ -260,13 +260,13 @@ async def get_household(
     ctx: Annotated[RequestContext, _ctx("get_household")], customer_id: CustomerId
 ) -> MembersPublic:
     """The customer's household (family ties); members out of the caller's sight appear as stubs."""
-    return await ctx.run(lambda: _members(ctx, "get_household", "household", customer_id))
+    return await ctx.run(lambda: _members(ctx, "get_household", "household", customer_id), cheap=True)
 
 
 @router.get("/{customer_id}/group", summary="Corporate group", responses=_COMMON)
 async def get_group(ctx: Annotated[RequestContext, _ctx("get_group")], customer_id: CustomerId) -> MembersPublic:
     """The corporate group the customer belongs to (shareholding, control, legal representation)."""
-    return await ctx.run(lambda: _members(ctx, "get_group", "corporate_group", customer_id))
+    return await ctx.run(lambda: _members(ctx, "get_group", "corporate_group", customer_id), cheap=True)
 
 
 @router.get("/{customer_id}/recommendations", summary="Cross-sell recommendations", responses=_COMMON)
@@ -391,7 +391,7 @@ async def get_churn_risk(
             analytics_at=result.get("analytics_at"),
         )
 
-    return await ctx.run(work)
+    return await ctx.run(work, cheap=True)
 
 
 @router.post(

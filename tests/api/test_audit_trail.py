@@ -3,6 +3,7 @@ and ``GET /audit?customer_id=`` answers a data-subject access request from it.""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -83,4 +84,33 @@ def test_a_log_written_before_stubs_and_statuses_were_recorded_opens(tmp_path: P
         assert (old.actor, old.status, old.stub_ids, old.search_term_hash) == ("old", 200, [], None)
         assert (new.actor, new.customer_ids, new.stub_ids) == ("new", ["p3"], ["p1"])
     finally:
+        log.close()
+
+
+def test_records_awaited_together_share_one_commit_and_none_is_acknowledged_before_it_is_on_disk(
+    tmp_path: Path,
+) -> None:
+    """While another connection holds the log's write lock, no awaiting read is acknowledged; once it lets
+    go, the 64 records queued meanwhile are committed in at most two transactions (the writer may have
+    taken the first before the others arrived), and each acknowledged record is read back from the file."""
+    path = tmp_path / "audit.sqlite"
+    log = AuditLog(path)
+    reader = Principal("t1", "risk", Role.RISK, None)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    try:
+
+        async def read_all() -> list[int]:
+            blocker.execute("BEGIN IMMEDIATE")
+            waiting = [asyncio.ensure_future(log.record(reader, "get_customer", [f"p{i}"])) for i in range(64)]
+            await asyncio.sleep(0)  # each request runs up to its await: its record is queued, none answered
+            assert not any(task.done() for task in waiting)
+            blocker.execute("COMMIT")
+            return list(await asyncio.gather(*waiting))
+
+        seqs = asyncio.run(read_all())
+        on_disk = {seq for (seq,) in blocker.execute("SELECT seq FROM audit")}
+        assert set(seqs) == on_disk and len(on_disk) == 64
+        assert log.commits <= 2
+    finally:
+        blocker.close()
         log.close()
