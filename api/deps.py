@@ -278,14 +278,18 @@ class RequestContext:
         self._stubbed.add(_customer_id(fields))
         return stub(fields, self.services.mask_key, tie_type)
 
+    def stored_fields(self, customer_id: str) -> dict[str, Any]:
+        """The customer's stored fields with its label and id; only the id when the store has no such customer."""
+        record = self.store.get_node(NodeLabel.CUSTOMER, customer_id)
+        if record is None:
+            return {"id": customer_id}
+        return {**record.properties, "label": record.label.value, "id": customer_id}
+
     def node_ref(self, customer_id: str) -> NodeRefPublic:
         """A customer as the graph draws it: real id when visible, else the network's stub id and a masked name."""
         if customer_id not in self._refs:
-            record = self.store.get_node(NodeLabel.CUSTOMER, customer_id)
-            fields: dict[str, Any] = {"id": customer_id}
-            if record is not None:
-                fields = {**record.properties, "label": record.label.value, "id": customer_id}
-            if record is not None and self.sees(customer_id):
+            fields = self.stored_fields(customer_id)
+            if "label" in fields and self.sees(customer_id):
                 self._refs[customer_id] = NodeRefPublic(
                     id=customer_id,
                     name=self.display_name(fields),

@@ -13,6 +13,9 @@ from api.models import AccountPublic
 from api.wiring import flatten, items_of, plain
 from graph.model import NodeLabel
 from graph.store import GraphStore
+from queries.customers import AccountHolding, CustomerSummary
+from queries.groups import GroupMember
+from queries.network import EgoNode
 
 RELATED_KEYS = ("related", "relationships", "relations", "members", "customers", "items", "neighbours", "nodes")
 NESTED_KEYS = ("customer", "node", "member", "other", "neighbour")
@@ -105,3 +108,35 @@ def product_names(store: GraphStore, product_ids: list[str]) -> dict[str, str | 
         name = record.properties.get("name") if record is not None else None
         names[product_id] = name if isinstance(name, str) else None
     return names
+
+
+def summary_fields(customer: CustomerSummary) -> dict[str, Any]:
+    """A listed customer's fields, as :func:`api.masking.public_customer` reads them."""
+    return {**customer.model_dump(exclude={"kind"}), "kind": customer.kind.value}
+
+
+def network_node_fields(node: EgoNode) -> dict[str, Any]:
+    """A customer of an ego network: what the network query read of it."""
+    return {"id": node.id, "kind": node.kind.value, "name": node.name, "tier": node.tier, "churn_risk": node.churn_risk}
+
+
+def group_member_fields(member: GroupMember) -> dict[str, Any]:
+    """A household or group member with its own totals."""
+    return {
+        "id": member.id,
+        "kind": member.kind.value,
+        "name": member.name,
+        "segment": member.segment,
+        "tier": member.tier,
+        "churn_risk": member.churn_risk,
+        "deposits": member.deposits,
+        "aum": member.assets_under_management,
+        "loans": member.loans,
+    }
+
+
+def holding(item: AccountHolding) -> AccountPublic:
+    """An account the customer holds; the card number is not part of a holding."""
+    return AccountPublic(
+        id=item.account_id, role=item.role, product_id=item.product_id, status=item.status, balance=item.latest_balance
+    )

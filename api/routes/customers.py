@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
-from api import wiring
 from api.access import Scope
 from api.deps import Cursor, PageSize, RequestContext, context_for
 from api.models import (
@@ -29,21 +29,16 @@ from api.models import (
     TieDetailsPublic,
 )
 from api.problems import problem_responses
-from api.shaping import (
-    account,
-    customer_fields,
-    ids_of,
-    items_of,
-    number,
-    plain,
-    product_names,
-    related_items,
-)
-from api.wiring import flatten
-from graph.errors import InvalidRequest, NotFound
+from api.shaping import group_member_fields, holding, network_node_fields, number, product_names, summary_fields
+from graph.errors import InvalidRequest
 from graph.model import NodeLabel, TieType
+from graph.store import GraphStore
 from loaders.free_text import mask_identifiers
-from queries.customers import search_customers_in_scope
+from queries.analytics.churn import churn_risk
+from queries.analytics.crosssell import EvidencePath, cross_sell
+from queries.customers import customer_360, search_customers_in_scope
+from queries.groups import CustomerGroup, corporate_group, household
+from queries.network import EgoNetwork, related_customers
 from queries.paths import MAX_PATHS, shortest_paths
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -88,7 +83,7 @@ async def search_customers(
         found = search_customers_in_scope(
             ctx.store, q, manager_id=manager_id, match_names=match_names, offset=offset, limit=size
         )
-        shown = [customer_fields(customer) for customer in found.customers if ctx.sees(customer.id)]
+        shown = [summary_fields(customer) for customer in found.customers if ctx.sees(customer.id)]
         ctx.audit("search_customers", [str(fields["id"]) for fields in shown], search_term=q)
         following = ctx.services.cursors.encode(offset + size, binding) if offset + size < found.total else None
         return CustomerPage(
@@ -110,23 +105,15 @@ async def get_customer(
 
     def work() -> Customer360Public:
         record = ctx.customer(customer_id)
-        result = plain(wiring.call("customer_360", ctx.store, customer_id))
-        if not isinstance(result, dict):
-            result = {}
-        profile = result.get("customer") or result.get("profile")
-        fields = {**record.properties, "label": record.label.value, "id": record.id}
-        if isinstance(profile, dict):
-            fields.update(flatten(profile))
-        related = [ctx.related(item, tie, depth) for item, tie, depth in related_items(result, ctx.store)]
+        found = customer_360(ctx.store, customer_id)
         body = Customer360Public(
-            customer=ctx.public(fields),
-            accounts=[account(item) for item in items_of(result, "accounts")],
-            manager_ids=ids_of(result, "managers", "manager_ids") + ids_of({"m": [result.get("manager")]}, "m"),
-            related=related,
-            tie_counts={str(k): int(v) for k, v in (result.get("tie_counts") or {}).items()},
+            customer=ctx.public({**record.properties, "label": record.label.value, "id": record.id}),
+            accounts=[holding(item) for item in found.accounts],
+            manager_ids=[found.manager.id] if found.manager else [],
+            related=[],
+            tie_counts=found.tie_counts,
         )
-        shown = [customer_id] + [item.customer.id for item in related if item.customer]
-        ctx.audit("get_customer", shown)
+        ctx.audit("get_customer", [customer_id])
         return body
 
     return await ctx.run(work, cheap=True)
@@ -147,36 +134,32 @@ async def get_network(
 
     def work() -> NetworkPublic:
         ctx.customer(customer_id)
-        result = wiring.call(
-            "related_customers",
+        found = related_customers(
             ctx.store,
             customer_id,
             depth=depth,
-            types=[t.value for t in wanted],
+            types=[tie_type.value for tie_type in wanted],
             limit_per_node=limit,
             max_nodes=limit + 1,
         )
-        entries = related_items(result, ctx.store)
-        centre = next((fields for fields, _, _ in entries if fields.get("id") == customer_id), {})
-        found = [entry for entry in entries if entry[0].get("id") != customer_id]
-        whole = plain(result)
-        ties = reaching_ties(whole, customer_id)
+        centre = next((node for node in found.nodes if node.id == customer_id), None)
+        others = [node for node in found.nodes if node.id != customer_id]
+        ties = reaching_ties(found)
         related = []
-        for item, tie, hops in found[:limit]:
-            shown = ctx.related(item, tie, hops)
-            omitted = item.get("omitted_neighbours")
-            if shown.customer is not None and isinstance(omitted, int):
-                shown.omitted_neighbours = omitted
-            shown.tie = ties.get(str(item.get("id")))
+        for node in others[:limit]:
+            reached_by = node.path[-1].tie.value if node.path else None
+            shown = ctx.related(network_node_fields(node), reached_by, node.depth)
+            if shown.customer is not None and node.omitted_neighbours is not None:
+                shown.omitted_neighbours = node.omitted_neighbours
+            shown.tie = ties.get(node.id)
             related.append(shown)
-        truncated = bool(whole.get("truncated")) if isinstance(whole, dict) else False
         ctx.audit("get_network", [customer_id] + [item.customer.id for item in related if item.customer])
         return NetworkPublic(
             center_id=customer_id,
             depth=depth,
             related=related,
-            omitted_neighbours=int(centre.get("omitted_neighbours") or 0),
-            truncated=truncated or len(found) > limit,
+            omitted_neighbours=(centre.omitted_neighbours or 0) if centre else 0,
+            truncated=found.truncated or len(others) > limit,
         )
 
     return await ctx.run(work, cheap=depth <= 2)
@@ -218,39 +201,32 @@ SINCE_KEYS = ("since", "signed", "at")
 """Where a tie keeps the day it began: a guarantee's signing day, a referral's day, any other tie's start."""
 
 
-def reaching_ties(network: Any, center_id: str) -> dict[str, TieDetailsPublic]:
+def reaching_ties(network: EgoNetwork) -> dict[str, TieDetailsPublic]:
     """For each customer of an ego network, the details of the tie its path reached it by."""
-    if not isinstance(network, dict):
-        return {}
-    properties = {
-        (edge["type"], edge["source"], edge["target"]): edge.get("properties") or {}
-        for edge in network.get("edges") or []
-    }
+    properties = {(edge.type.value, edge.source, edge.target): edge.properties for edge in network.edges}
     found = {}
-    for node in network.get("nodes") or []:
-        path = node.get("path") or []
-        if not path:
+    for node in network.nodes:
+        if not node.path:
             continue
-        step, before = path[-1], path[-2]["node_id"] if len(path) > 1 else center_id
-        ends = (before, step["node_id"]) if step["forward"] else (step["node_id"], before)
-        tie = properties.get((str(step["tie"]), *ends), {})
+        step = node.path[-1]
+        before = node.path[-2].node_id if len(node.path) > 1 else network.center_id
+        ends = (before, step.node_id) if step.forward else (step.node_id, before)
+        tie = properties.get((step.tie.value, *ends), {})
         since = next((tie[key] for key in SINCE_KEYS if isinstance(tie.get(key), str)), None)
-        found[str(node["id"])] = TieDetailsPublic(
-            outward=bool(step["forward"]), amount=number(tie.get("amount")), ratio=number(tie.get("ratio")), since=since
+        found[node.id] = TieDetailsPublic(
+            outward=step.forward, amount=number(tie.get("amount")), ratio=number(tie.get("ratio")), since=since
         )
     return found
 
 
-def _members(ctx: RequestContext, endpoint: str, function: str, customer_id: str) -> MembersPublic:
+def _members(
+    ctx: RequestContext, endpoint: str, group: Callable[[GraphStore, str], CustomerGroup], customer_id: str
+) -> MembersPublic:
     ctx.customer(customer_id)
-    result = plain(wiring.call(function, ctx.store, customer_id))
-    found = [entry for entry in related_items(result, ctx.store) if entry[0].get("id") != customer_id]
-    members = [ctx.related(item, tie, hops) for item, tie, hops in found]
-    total = None
-    if all(member.customer for member in members) and isinstance(result, dict):
-        nested = result.get("rollup")
-        rollup: dict[str, Any] = nested if isinstance(nested, dict) else result
-        total = number(rollup.get("assets_under_management", rollup.get("total_aum")))
+    found = group(ctx.store, customer_id)
+    members = [ctx.related(group_member_fields(member), None) for member in found.members if member.id != customer_id]
+    # The total would tell what members out of sight hold: it is shown only when every member is in sight.
+    total = found.rollup.assets_under_management if all(member.customer for member in members) else None
     ctx.audit(endpoint, [customer_id] + [member.customer.id for member in members if member.customer])
     return MembersPublic(anchor_id=customer_id, members=members, total_aum=total)
 
@@ -260,13 +236,13 @@ async def get_household(
     ctx: Annotated[RequestContext, _ctx("get_household")], customer_id: CustomerId
 ) -> MembersPublic:
     """The customer's household (family ties); members out of the caller's sight appear as stubs."""
-    return await ctx.run(lambda: _members(ctx, "get_household", "household", customer_id), cheap=True)
+    return await ctx.run(lambda: _members(ctx, "get_household", household, customer_id), cheap=True)
 
 
 @router.get("/{customer_id}/group", summary="Corporate group", responses=_COMMON)
 async def get_group(ctx: Annotated[RequestContext, _ctx("get_group")], customer_id: CustomerId) -> MembersPublic:
     """The corporate group the customer belongs to (shareholding, control, legal representation)."""
-    return await ctx.run(lambda: _members(ctx, "get_group", "corporate_group", customer_id), cheap=True)
+    return await ctx.run(lambda: _members(ctx, "get_group", corporate_group, customer_id), cheap=True)
 
 
 @router.get("/{customer_id}/recommendations", summary="Cross-sell recommendations", responses=_COMMON)
@@ -284,26 +260,19 @@ async def get_recommendations(
             return RecommendationsPublic(
                 customer_id=customer_id, recommendations=[], reason="customer has not consented to marketing"
             )
-        result = wiring.call(
-            "cross_sell", ctx.store, customer_id, limit=limit, settings=ctx.services.settings.analytics
-        )
-        items = [
-            flatten(item) if isinstance(item, dict) else {"product_code": str(item)}
-            for item in items_of(result, "recommendations", "products", "items")
-        ]
-        codes = [str(f.get("product_code") or f.get("product_id") or f.get("id")) for f in items]
-        names = product_names(ctx.store, codes)
+        found = cross_sell(ctx.store, customer_id, limit=limit, settings=ctx.services.settings.analytics)
+        names = product_names(ctx.store, [item.product_id for item in found])
         recommendations = []
-        for code, fields in zip(codes, items, strict=True):
-            shown_fields = as_shown(ctx, fields)
+        for item in found:
+            parts, evidence = as_shown(ctx, item.parts, item.evidence)
             recommendations.append(
                 RecommendationPublic(
-                    product_code=code,
-                    product_name=fields.get("product_name") or names.get(code),
-                    score=number(fields.get("score")),
-                    parts=score_parts(shown_fields),
-                    why=why(shown_fields),
-                    evidence=[evidence_path(ctx, path) for path in shown_fields["evidence"]],
+                    product_code=item.product_id,
+                    product_name=names.get(item.product_id),
+                    score=item.score,
+                    parts=parts,
+                    why=why(parts, evidence),
+                    evidence=[evidence_path(ctx, path) for path in evidence],
                 )
             )
         shown = {node.id for item in recommendations for path in item.evidence for node in path.nodes if not node.stub}
@@ -314,45 +283,35 @@ async def get_recommendations(
     return await ctx.run(work)
 
 
-def as_shown(ctx: RequestContext, fields: dict[str, Any]) -> dict[str, Any]:
-    """A recommendation with only the evidence paths whose holder (the last node) the caller may see.
+def as_shown(
+    ctx: RequestContext, parts: dict[str, float], evidence: list[EvidencePath]
+) -> tuple[dict[str, float], list[EvidencePath]]:
+    """A recommendation's score parts and evidence paths as the caller may see them: only the paths whose
+    holder (the last node) the caller sees.
 
     A path ending at a customer out of sight would tell which product that customer holds: it still counts
     in the score, but it is neither shown nor named in the reason, and the reason then does not name the
     network either (with a single tie out of sight, "strongest signal: network" would say the same).
     """
-    paths = [path for path in fields.get("evidence") or [] if isinstance(path, dict) and path.get("nodes")]
-    visible = [path for path in paths if ctx.sees(str(path["nodes"][-1]))]
-    shown = {**fields, "evidence": visible}
-    if len(visible) < len(paths) and isinstance(fields.get("parts"), dict):
-        shown["parts"] = {name: value for name, value in fields["parts"].items() if name != "network"}
-    return shown
+    visible = [path for path in evidence if path.nodes and ctx.sees(path.nodes[-1])]
+    if len(visible) < len([path for path in evidence if path.nodes]):
+        parts = {name: value for name, value in parts.items() if name != "network"}
+    return parts, visible
 
 
-def evidence_path(ctx: RequestContext, path: dict[str, Any]) -> EvidencePathPublic:
+def evidence_path(ctx: RequestContext, path: EvidencePath) -> EvidencePathPublic:
     """An evidence path with each customer as the caller may see it (real id in sight, stub id otherwise)."""
     return EvidencePathPublic(
-        nodes=[ctx.node_ref(str(node)) for node in path.get("nodes") or []],
-        ties=[str(tie) for tie in path.get("ties") or []],
-        contribution=number(path.get("contribution")),
+        nodes=[ctx.node_ref(node) for node in path.nodes], ties=path.ties, contribution=path.contribution
     )
 
 
-def score_parts(fields: dict[str, Any]) -> dict[str, float]:
-    """The numeric parts of a recommendation's score, as the caller may see them (see ``as_shown``)."""
-    parts = fields.get("parts")
-    if not isinstance(parts, dict):
-        return {}
-    return {str(name): value for name, value in ((n, number(v)) for n, v in parts.items()) if value is not None}
-
-
-def why(fields: dict[str, Any]) -> str | None:
+def why(parts: dict[str, float], evidence: list[EvidencePath]) -> str | None:
     """A one-line reason in English: the kinds of tie the evidence came through, or the strongest part."""
-    ties = sorted({str(tie) for path in fields.get("evidence") or [] for tie in (path.get("ties") or [])})
-    parts = fields.get("parts") or {}
+    ties = sorted({tie for path in evidence for tie in path.ties})
     if ties:
         return "held by customers tied by " + ", ".join(ties)
-    if isinstance(parts, dict) and parts:
+    if parts:
         return "strongest signal: " + max(parts, key=lambda name: parts[name] or 0)
     return None
 
@@ -366,29 +325,27 @@ async def get_churn_risk(
 
     def work() -> ChurnRiskPublic:
         ctx.customer(customer_id)
-        result = plain(wiring.call("churn_risk", ctx.store, customer_id))
-        score = number(result.get("churn_risk"))
-        if score is None:
-            raise NotFound(f"no churn score for customer {customer_id!r} yet; run crm-graph analyze")
+        found = churn_risk(ctx.store, customer_id)
         contributors = []
-        for item in items_of(result, "contributors"):
-            tie = item.get("tie_type")
-            share = number(item.get("share"))
-            other = str(item.get("customer_id"))
-            related = ctx.related(customer_fields(other, ctx.store), tie)
+        for item in found.contributors:
+            related = ctx.related(ctx.stored_fields(item.customer_id), item.tie_type)
             contributors.append(
                 ChurnContributorPublic(
-                    tie_type=tie, share=share, customer=related.customer, stub=related.stub, node=ctx.node_ref(other)
+                    tie_type=item.tie_type,
+                    share=item.share,
+                    customer=related.customer,
+                    stub=related.stub,
+                    node=ctx.node_ref(item.customer_id),
                 )
             )
         ctx.audit("get_churn_risk", [customer_id] + [c.customer.id for c in contributors if c.customer])
         return ChurnRiskPublic(
             customer_id=customer_id,
-            churn_risk=score,
-            churn_risk_own=number(result.get("churn_risk_own")),
-            churn_risk_network=number(result.get("churn_risk_network")),
+            churn_risk=found.churn_risk,
+            churn_risk_own=found.churn_risk_own,
+            churn_risk_network=found.churn_risk_network,
             contributors=contributors,
-            analytics_at=result.get("analytics_at"),
+            analytics_at=found.analytics_at,
         )
 
     return await ctx.run(work, cheap=True)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from api import wiring
 from api.deps import Cursor, PageSize, RequestContext, context_for
 from api.errors import PermissionDenied
 from api.models import (
@@ -22,29 +21,23 @@ from api.models import (
 )
 from api.problems import problem_responses
 from api.routes.customers import as_shown, why
-from api.shaping import customer_fields, product_names
-from api.wiring import flatten, items_of, plain
+from api.shaping import product_names, summary_fields
 from graph.errors import NotFound
 from graph.model import NodeLabel
+from queries.groups import guarantee_circles
+from queries.portfolio import ManagerSummary, manager_portfolio
+from queries.portfolio import list_managers as list_managers_of
 
 router = APIRouter(tags=["managers"])
 
 
-def _manager(item: Any) -> ManagerPublic:
-    value = plain(item)
-    fields = flatten(value) if isinstance(value, dict) else {"id": str(value)}
-    customers = fields.get("customers")
-    if isinstance(customers, list):
-        customers = len(customers)
-    if customers is None:
-        customers = fields.get("book_size", fields.get("customer_count"))
-    employee_no = fields.get("employee_no")
+def _manager(manager: ManagerSummary) -> ManagerPublic:
     return ManagerPublic(
-        id=str(fields.get("id") or fields.get("manager_id")),
-        name=fields.get("name"),
-        employee_no=None if employee_no is None else str(employee_no),
-        branch_id=fields.get("branch_id") or fields.get("branch"),
-        customers=customers if isinstance(customers, int) and not isinstance(customers, bool) else None,
+        id=manager.id,
+        name=manager.name,
+        employee_no=manager.employee_no,
+        branch_id=manager.branch_id,
+        customers=manager.book_size,
     )
 
 
@@ -59,7 +52,7 @@ async def list_managers(
     offset = ctx.services.cursors.decode(cursor, "managers")
 
     def work() -> ManagerPage:
-        managers = [_manager(item) for item in items_of(wiring.call("list_managers", ctx.store), "managers", "items")]
+        managers = [_manager(manager) for manager in list_managers_of(ctx.store)]
         chunk, following = ctx.services.cursors.page(managers, offset, size, "managers")
         return ManagerPage(items=chunk, next_cursor=following)
 
@@ -86,71 +79,66 @@ async def get_portfolio(
     def work() -> PortfolioPublic:
         if ctx.store.get_node(NodeLabel.MANAGER, manager_id) is None:
             raise NotFound(f"manager {manager_id!r} not found")
-        result = plain(
-            wiring.call(
-                "manager_portfolio",
-                ctx.store,
-                manager_id,
-                today=date.today(),
-                top=top,
-                risk_threshold=risk_threshold,
-                settings=ctx.services.settings.analytics,
-            )
+        result = manager_portfolio(
+            ctx.store,
+            manager_id,
+            today=date.today(),
+            top=top,
+            risk_threshold=risk_threshold,
+            settings=ctx.services.settings.analytics,
         )
         # The book of a manager is his to see; the check is the one every customer read makes all the same.
-        at_risk = [
-            fields for fields in map(customer_fields, items_of(result, "at_risk")) if ctx.sees(str(fields["id"]))
-        ]
+        at_risk = [customer for customer in result.at_risk if ctx.sees(customer.id)]
         follow_ups = [
             FollowUpPublic(
-                interaction_id=str(item.get("interaction_id")),
-                customer_id=str(item.get("customer_id")),
-                customer_name=ctx.display_name({"id": item.get("customer_id"), "name": item.get("customer_name")}),
-                channel=item.get("channel"),
-                due=str(item.get("due")),
-                days_overdue=int(item.get("days_overdue") or 0),
+                interaction_id=item.interaction_id,
+                customer_id=item.customer_id,
+                customer_name=ctx.display_name({"id": item.customer_id, "name": item.customer_name}),
+                channel=item.channel,
+                due=item.due,
+                days_overdue=item.days_overdue,
             )
-            for item in items_of(result, "overdue_follow_ups")
-            if ctx.sees(str(item.get("customer_id")))
+            for item in result.overdue_follow_ups
+            if ctx.sees(item.customer_id)
         ]
-        found = [item for item in items_of(result, "opportunities") if ctx.sees(str(item.get("customer_id")))]
-        names = product_names(ctx.store, [str(item.get("product_id")) for item in found])
-        opportunities = [
-            OpportunityPublic(
-                customer_id=str(item.get("customer_id")),
-                customer_name=ctx.display_name(
-                    {**customer_fields(str(item.get("customer_id")), ctx.store), "name": item.get("customer_name")}
-                ),
-                product_code=str(item.get("product_id")),
-                product_name=names.get(str(item.get("product_id"))),
-                score=float(item.get("score") or 0.0),
-                why=why(as_shown(ctx, item)),
+        found = [item for item in result.opportunities if ctx.sees(item.customer_id)]
+        names = product_names(ctx.store, [item.product_id for item in found])
+        opportunities = []
+        for item in found:
+            parts, evidence = as_shown(ctx, item.parts, item.evidence)
+            opportunities.append(
+                OpportunityPublic(
+                    customer_id=item.customer_id,
+                    customer_name=ctx.display_name({**ctx.stored_fields(item.customer_id), "name": item.customer_name}),
+                    product_code=item.product_id,
+                    product_name=names.get(item.product_id),
+                    score=item.score,
+                    why=why(parts, evidence),
+                )
             )
-            for item in found
-        ]
         ctx.audit(
             "get_portfolio",
-            [str(f.get("id")) for f in at_risk]
+            [customer.id for customer in at_risk]
             + [f.customer_id for f in follow_ups]
             + [o.customer_id for o in opportunities],
         )
         return PortfolioPublic(
-            manager=_manager(result.get("manager") or {"id": manager_id}),
-            customers=int(result.get("customers") or 0),
-            by_tier=dict(result.get("by_tier") or {}),
-            by_lifecycle_stage=dict(result.get("by_lifecycle_stage") or {}),
-            risk_threshold=float(result.get("risk_threshold") or 0.0),
+            manager=_manager(result.manager),
+            customers=result.customers,
+            by_tier=result.by_tier,
+            by_lifecycle_stage=result.by_lifecycle_stage,
+            risk_threshold=result.risk_threshold,
             at_risk=[
                 AtRiskPublic(
-                    **ctx.public(fields).model_dump(),
-                    value=float(fields.get("value") or 0.0),
-                    expected_loss=float(fields.get("expected_loss") or 0.0),
+                    **ctx.public(summary_fields(customer)).model_dump(),
+                    value=customer.value,
+                    expected_loss=customer.expected_loss,
                 )
-                for fields in at_risk
+                for customer in at_risk
             ],
-            at_risk_total=int(result.get("at_risk_total") or 0),
+            at_risk_total=result.at_risk_total,
             overdue_follow_ups=follow_ups,
-            overdue_total=int(result.get("overdue_total") or 0),
+            overdue_total=result.overdue_total,
             opportunities=opportunities,
         )
 
@@ -172,15 +160,12 @@ async def list_guarantee_circles(
     offset = ctx.services.cursors.decode(cursor, "guarantee-circles")
 
     def work() -> GuaranteeCirclePage:
-        circles = items_of(wiring.call("guarantee_circles", ctx.store, limit=1000), "circles", "items")
+        circles = guarantee_circles(ctx.store, limit=1000).circles
         chunk, following = ctx.services.cursors.page(circles, offset, size, "guarantee-circles")
         shown: list[str] = []
         items = []
         for circle in chunk:
-            members = [
-                ctx.related(customer_fields(member, ctx.store), "GUARANTEES")
-                for member in items_of(circle, "members", "customers", "customer_ids", "ids")
-            ]
+            members = [ctx.related(ctx.stored_fields(member), "GUARANTEES") for member in circle.members]
             shown.extend(member.customer.id for member in members if member.customer)
             items.append(GuaranteeCirclePublic(members=members))
         ctx.audit("list_guarantee_circles", shown)
