@@ -21,13 +21,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.access import Permission, Principal, Scope
 from api.audit import AuditLog, search_term_hash
 from api.errors import ClientClosedRequest, NotAuthenticated, PermissionDenied
-from api.limits import COSTLY_ENDPOINTS, CostLimits, TokenBuckets
+from api.limits import COSTLY_ENDPOINTS, REQUEST_COSTS, CostLimits, TokenBuckets
 from api.masking import display_name, is_person, public_customer, stub
 from api.models import CustomerPublic, CustomerStub, NodeRefPublic, RelatedCustomerPublic
 from api.pagination import Cursors
 from api.readiness import ReadinessProbe
 from api.tokens import TokenRegistry
 from api.unmask import audit_purpose, checked_reason
+from graph.cancellation import Cancellation, cancellable
 from graph.errors import InvalidRequest, NotFound, StoreUnavailable
 from graph.model import NodeLabel, NodeRecord, TieType
 from graph.settings import Backend, Settings
@@ -181,14 +182,20 @@ class RequestContext:
         """Run blocking store work in a worker thread, bounded by the store timeout (503 past it).
 
         The work of a costly endpoint first takes a place of :class:`api.limits.CostLimits` (429 or 503 when
-        there is none). The request stops waiting when its client goes away (499); the thread cannot be
-        killed, so the place stays taken until the work returns.
+        there is none). The request stops waiting when its client goes away (499) or the timeout passes (503).
+        The thread cannot be killed; instead the work is cancelled (:mod:`graph.cancellation`) and stops at its
+        next check, giving its place back then.
         """
         timeout = self.services.settings.api_store_timeout_seconds
         place = self.services.costs.admit(self.principal.token_id) if self.endpoint in COSTLY_ENDPOINTS else None
         answer: list[T] = []
         failure: Exception | None = None
-        runner = work if place is None else lambda: place.run(work)
+        cancellation = Cancellation(deadline=time.monotonic() + timeout)
+
+        def runner() -> T:
+            with cancellable(cancellation):
+                return work() if place is None else place.run(work)
+
         try:
             with anyio.fail_after(timeout):
                 async with anyio.create_task_group() as group:
@@ -204,6 +211,7 @@ class RequestContext:
         except TimeoutError:
             raise StoreUnavailable(f"the store did not answer within {timeout:g} s") from None
         finally:
+            cancellation.cancel()  # answered or abandoned: work still running for this request stops
             if place is not None:
                 place.close()
         if not answer:
@@ -357,6 +365,8 @@ def context_for(endpoint: str) -> Callable[..., Awaitable[RequestContext]]:
         principal = authenticate(request, services, credentials)
         if not principal.may_call(endpoint):
             raise PermissionDenied(f"role {principal.role} may not call {endpoint}")
+        if endpoint in REQUEST_COSTS:  # authentication spent one request; a costly one spends the rest of its cost
+            services.buckets.take(principal.token_id, cost=REQUEST_COSTS[endpoint] - 1)
         view = view_for(services, principal, unmask, purpose, reason)
         return RequestContext(services, principal, view, endpoint=endpoint, request=request)
 

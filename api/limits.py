@@ -1,12 +1,13 @@
 """Request limits: a token bucket per API token (and one per client address for failed authentications), a cap
 on the costly requests running at once, and a cap on request body size.
 
-The token bucket counts requests, not what they cost: one listing of every referral cluster costs as much as
-hundreds of customer 360s. :class:`CostLimits` therefore also bounds how many requests to the endpoints of
-:data:`COSTLY_ENDPOINTS` run at once, per token (429 above it) and in all (503 above it), so that one token
+The token bucket counts what requests cost, not how many there are: a request to an endpoint of
+:data:`REQUEST_COSTS` spends that many of its token's budget, a customer 360 one. :class:`CostLimits` also bounds
+how many costly requests run at once, per token (429 above it) and in all (503 above it), so that one token
 cannot fill the worker threads and the cores that every other caller's requests need. A request holds its
 place until its work has really stopped: work abandoned by a client that went away keeps its place until the
-worker thread returns, so abandoning and retrying does not pile work up.
+worker thread returns (the work is cancelled and stops at its next check, see ``graph.cancellation``), so
+abandoning and retrying does not pile work up.
 
 The body cap is a pure ASGI middleware so that it acts before FastAPI reads or parses anything: it
 refuses a declared ``Content-Length`` over the cap at once, and counts the bytes of a streamed body
@@ -29,9 +30,17 @@ from api.problems import problem_for
 
 T = TypeVar("T")
 
-COSTLY_ENDPOINTS = frozenset(
-    {"list_clusters", "get_cluster", "list_prospects", "get_portfolio", "list_guarantee_circles"}
-)
+REQUEST_COSTS = {
+    "list_clusters": 2,
+    "get_cluster": 2,
+    "list_prospects": 3,
+    "get_portfolio": 10,
+    "list_guarantee_circles": 10,
+}
+"""What a request to each costly endpoint spends of its token's rate budget, in customer 360s: its time on a
+20,000-customer bank over a 360's (about 15 ms), at most 20, so that the default burst of 40 still lets two
+through at once (bench/results/costly-20k.md)."""
+COSTLY_ENDPOINTS = frozenset(REQUEST_COSTS)
 """Endpoints whose answer reads far more of the graph than one customer's neighbourhood."""
 COSTLY_RETRY_AFTER_SECONDS = 1
 
@@ -46,13 +55,17 @@ class TokenBuckets:
         self._lock = threading.Lock()
         self._buckets: dict[str, tuple[float, float]] = {}
 
-    def take(self, key: str, reason: str = "too many requests") -> None:
-        """Spend one request of ``key``'s budget, or raise ``RateLimited`` saying when to retry."""
+    def take(self, key: str, reason: str = "too many requests", cost: float = 1.0) -> None:
+        """Spend ``cost`` requests of ``key``'s budget, or raise ``RateLimited`` saying when to retry.
+
+        A cost above the burst spends the whole burst: such a request can always be made, at most that often.
+        """
+        cost = min(cost, float(self.burst))
         with self._lock:
             tokens = self._refilled(key)
-            if tokens < 1.0:
-                raise RateLimited(self._wait(tokens), reason)
-            self._buckets[key] = (tokens - 1.0, self._clock())
+            if tokens < cost:
+                raise RateLimited(self._wait(tokens, cost), reason)
+            self._buckets[key] = (tokens - cost, self._clock())
 
     def check(self, key: str, reason: str = "too many requests") -> None:
         """Raise ``RateLimited`` when ``key``'s budget is spent, without spending any of it."""
@@ -68,8 +81,8 @@ class TokenBuckets:
         self._buckets[key] = (tokens, now)
         return tokens
 
-    def _wait(self, tokens: float) -> int:
-        return max(1, math.ceil((1.0 - tokens) / self.rate))
+    def _wait(self, tokens: float, cost: float = 1.0) -> int:
+        return max(1, math.ceil((cost - tokens) / self.rate))
 
 
 class CostLimits:

@@ -4,6 +4,7 @@
     ├── ConfigurationError             settings or a mapping file are wrong
     ├── StoreError                     the store cannot do what was asked
     │   ├── StoreUnavailable           the store cannot be reached (or timed out)
+    │   │   └── WorkCancelled          the work was stopped: its request ended or ran out of time
     │   ├── StoreCorrupt               the store's file is damaged or is not a store; restore it from a backup
     │   └── InvalidBatch               a batch was refused whole; nothing of it was written
     │       ├── UnknownLabel           a node label outside the schema
@@ -41,6 +42,11 @@ class StoreError(CrmGraphError):
 
 class StoreUnavailable(StoreError):
     """The store cannot be reached, or it did not answer in time."""
+
+
+class WorkCancelled(StoreUnavailable):
+    """Work stopped at a :func:`graph.cancellation.checkpoint`: its caller gave up on it or its deadline passed.
+    To a caller still waiting it reads as a store that did not answer in time."""
 
 
 class StoreCorrupt(StoreError):

@@ -23,6 +23,7 @@ from neo4j import GraphDatabase, NotificationDisabledClassification, Transaction
 from neo4j import exceptions as driver_errors
 
 from graph.batch import Batch, NodeInput, NodeRef, TieInput, prepare_batch
+from graph.cancellation import checkpoint
 from graph.cypher import render
 from graph.errors import MissingEndpoint, NotFound, StoreError, StoreUnavailable
 from graph.model import PRIMARY_LABELS, GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
@@ -274,6 +275,7 @@ class Neo4jStore(GraphStore):
                 after = page[-1][0]
 
     def run(self, query: NamedQuery, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        checkpoint()  # work of a request that has ended starts no further query
         return self._read(query.cypher, **(params or {}))
 
     def counts(self) -> GraphCounts:

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from graph.cancellation import checkpoint
 from graph.embedded.view import GraphView, NodeKey
 from graph.errors import InvalidRequest
 from graph.model import NodeLabel, TieType
@@ -160,6 +161,7 @@ def _find_guarantee_circles(view: GraphView, params: Mapping[str, Any]) -> Rows:
                 walk(start, [*path, target], [*amounts, props.get("amount")])
 
     for start in view.keys(NodeLabel.CUSTOMER):
+        checkpoint()
         walk(start, [start], [])
     rows.sort(key=lambda row: row["members"])
     return rows

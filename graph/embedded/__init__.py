@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from graph.batch import TIE_ENDS, NodeInput, NodeRef, TieInput, prepare_batch
+from graph.cancellation import checkpoint
 from graph.collector import bulk_objects
 from graph.embedded.disk import Disk, encode
 from graph.embedded.view import GraphView, NodeKey, WritableGraph, node_key
@@ -203,6 +204,7 @@ class EmbeddedStore(GraphStore):
 
     def run(self, query: NamedQuery, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         with self._lock:
+            checkpoint()  # the request may have ended while this waited for the lock
             return query.embedded(self.view, params or {})
 
     def counts(self) -> GraphCounts:

@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from graph.cancellation import checkpoint
 from graph.errors import NotFound
 from graph.settings import AnalyticsSettings
 from graph.store import GraphStore, check_limit
@@ -298,6 +299,7 @@ def prospects(
     profiles = store.run(LIST_CUSTOMER_PROFILES, {"customer_ids": sorted(by_candidate)})
     found = []
     for row in profiles:
+        checkpoint()
         profile = Profile.from_row(row)
         paths = by_candidate[profile.customer_id]
         scored = score_product(profile, catalogue, product_id, paths, settings, today or date.today())

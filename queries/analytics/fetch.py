@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from graph.cancellation import checkpoint
 from graph.embedded.view import GraphView, NodeKey
 from graph.model import NodeLabel, TieType
 from graph.query import NamedQuery, Rows
@@ -41,6 +42,7 @@ def customer_neighbours(view: GraphView, key: NodeKey) -> Iterator[tuple[str, No
 def _list_customer_profiles(view: GraphView, params: Mapping[str, Any]) -> Rows:
     rows = []
     for customer_id in sorted(set(params["customer_ids"])):
+        checkpoint()
         key = (NodeLabel.CUSTOMER, customer_id)
         if key not in view:
             continue
@@ -140,6 +142,7 @@ def _list_product_prospects(view: GraphView, params: Mapping[str, Any]) -> Rows:
     rows = []
     holding: dict[NodeKey, bool] = {}
     for holder in holders:
+        checkpoint()
         for tie_type, candidate in customer_neighbours(view, holder):
             props = view.props(candidate)
             if candidate == holder or props.get("consent_marketing") is not True:

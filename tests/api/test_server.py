@@ -21,7 +21,9 @@ from fastapi import FastAPI
 from api.app import create_app
 from api.limits import CostLimits
 from api.serving import server_config
+from graph.cancellation import checkpoint
 from graph.embedded import EmbeddedStore
+from graph.errors import WorkCancelled
 from graph.query import NamedQuery
 from queries.analytics.community import LIST_CLUSTERS
 from tests.api.conftest import api_settings_for, bank_nodes, bank_ties, clear_identifiers, issue_tokens
@@ -45,9 +47,16 @@ class Served:
         self.app = app
 
 
-def _serve(directory: Path, store_type: type[EmbeddedStore] = EmbeddedStore) -> Iterator[Served]:
+def _serve(directory: Path, store_type: type[EmbeddedStore] = EmbeddedStore, **overrides: Any) -> Iterator[Served]:
     settings = api_settings_for(
-        directory, api_rate_burst=100_000, api_rate_per_second=10_000.0, api_costly_per_token=2, api_costly_total=4
+        directory,
+        **{
+            "api_rate_burst": 100_000,
+            "api_rate_per_second": 10_000.0,
+            "api_costly_per_token": 2,
+            "api_costly_total": 4,
+            **overrides,
+        },
     )
     tokens = issue_tokens(settings)
     with store_type(directory / "store.sqlite") as store:
@@ -209,6 +218,8 @@ def test_costly_requests_of_one_token_do_not_hold_up_other_callers(gated: Served
 
 
 def test_an_abandoned_costly_request_is_answered_at_once_but_holds_its_place_until_its_work_ends(gated: Served) -> None:
+    """Work that never checks for cancellation (the gated store blocks without a check) keeps its place until
+    it returns, so that abandoning and retrying cannot pile work up."""
     headers = {"Authorization": f"Bearer {gated.tokens['marketing']}"}
 
     async def scenario() -> None:
@@ -225,6 +236,71 @@ def test_an_abandoned_costly_request_is_answered_at_once_but_holds_its_place_unt
             assert (await client.get("/api/v1/clusters", headers=headers)).status_code == 200
 
     asyncio.run(scenario())
+
+
+class CheckingStore(EmbeddedStore):
+    """A real embedded store whose cluster listing runs until the test opens the gate, checking for cancellation
+    as it goes, as the long loops of the queries do (``graph.cancellation``)."""
+
+    gate = threading.Event()
+    stopped = threading.Event()
+
+    def run(self, query: NamedQuery, params: Any = None) -> list[dict[str, Any]]:
+        if query == LIST_CLUSTERS:
+            try:
+                while not self.gate.wait(timeout=0.01):
+                    checkpoint()
+            except WorkCancelled:
+                self.stopped.set()
+                raise
+        return super().run(query, params)
+
+
+def _checking(directory: Path, **overrides: Any) -> Iterator[Served]:
+    CheckingStore.gate.clear()
+    CheckingStore.stopped.clear()
+    try:
+        yield from _serve(directory, CheckingStore, **overrides)
+    finally:
+        CheckingStore.gate.set()
+
+
+@pytest.fixture
+def checking(tmp_path: Path) -> Iterator[Served]:
+    yield from _checking(tmp_path)
+
+
+@pytest.fixture
+def checking_briefly(tmp_path: Path) -> Iterator[Served]:
+    """The same, with a store timeout far shorter than the gate stays closed."""
+    yield from _checking(tmp_path, api_store_timeout_seconds=0.5)
+
+
+def test_an_abandoned_costly_request_stops_its_work_and_gives_its_place_back(checking: Served) -> None:
+    """The client disconnects: the work stops at its next check, without the gate ever opening."""
+    headers = {"Authorization": f"Bearer {checking.tokens['marketing']}"}
+
+    async def scenario() -> None:
+        async with httpx.AsyncClient(base_url=checking.base_url, timeout=30) as client:
+            abandoned = asyncio.ensure_future(client.get("/api/v1/clusters", headers=headers))
+            await _until(lambda: _costs(checking).running() == 1)
+            abandoned.cancel()  # the client closes its connection
+            await _until(CheckingStore.stopped.is_set)
+            await _until(lambda: _costs(checking).running() == 0)
+            assert not CheckingStore.gate.is_set()
+            CheckingStore.gate.set()
+            assert (await client.get("/api/v1/clusters", headers=headers)).status_code == 200
+
+    asyncio.run(scenario())
+
+
+def test_costly_work_past_its_deadline_is_answered_503_and_stops(checking_briefly: Served) -> None:
+    headers = {"Authorization": f"Bearer {checking_briefly.tokens['marketing']}"}
+    late = httpx.get(f"{checking_briefly.base_url}/api/v1/clusters", headers=headers, timeout=30)
+    assert late.status_code == 503 and late.headers["content-type"].startswith("application/problem+json")
+    assert CheckingStore.stopped.wait(timeout=30)
+    asyncio.run(_until(lambda: _costs(checking_briefly).running() == 0))
+    assert not CheckingStore.gate.is_set()
 
 
 def _schema() -> schemathesis.schemas.BaseSchema:
