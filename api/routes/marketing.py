@@ -28,6 +28,7 @@ from api.shaping import customer_fields, number, product_names
 from api.wiring import flatten, items_of, plain
 from graph.errors import NotFound
 from loaders.identifiers import mask_name
+from queries.analytics.prospecting import PRECOMPUTED_PROSPECTS, ranked_prospects
 from queries.customers import customer_summaries
 
 router = APIRouter(tags=["marketing"])
@@ -94,7 +95,8 @@ async def list_clusters(
     offset = ctx.services.cursors.decode(cursor, "clusters")
 
     def work() -> ClusterPage:
-        found = items_of(wiring.call("clusters", ctx.store), "clusters", "items")
+        # One more than the page, so that the cursor knows whether a next page exists.
+        found = items_of(wiring.call("clusters", ctx.store, limit=offset + size + 1), "clusters", "items")
         chunk, following = ctx.services.cursors.page(found, offset, size, "clusters")
         items = _clusters_shown(chunk, ctx)
         ctx.audit("list_clusters", [])  # the central members were shown as stubs, recorded as such
@@ -215,13 +217,11 @@ async def list_prospects(
     offset = ctx.services.cursors.decode(cursor, binding)
 
     def work() -> ProspectPage:
-        result = wiring.call(
-            "prospects",
-            ctx.store,
-            code,
-            limit=min(10_000, offset + size + 1000),
-            settings=ctx.services.settings.analytics,
-        )
+        # The list analyze ranked; computed here only for a store analysed before analyze ranked prospects.
+        limit = min(PRECOMPUTED_PROSPECTS, offset + size + 1000)  # room for customers who withdrew consent since
+        result = ranked_prospects(ctx.store, code, limit)
+        if result is None:
+            result = wiring.call("prospects", ctx.store, code, limit=limit, settings=ctx.services.settings.analytics)
         prospects = []
         for item in items_of(result, "prospects", "customers", "items"):
             fields = customer_fields(item)
@@ -230,6 +230,8 @@ async def list_prospects(
             if fields.get("consent_marketing") is not True:
                 continue
             prospects.append(fields)
+            if len(prospects) > offset + size:  # enough to know that a next page exists
+                break
         chunk, following = ctx.services.cursors.page(prospects, offset, size, binding)
         shown = [_prospect(ctx, fields) for fields in chunk]
         ctx.audit("list_prospects", [prospect.customer_id for prospect in shown if not prospect.stub])

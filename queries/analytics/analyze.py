@@ -2,9 +2,10 @@
 
 Per-customer results land on Customer nodes (property names in ``docs/data-model.md``); co-holding counts for
 request-time cross-selling land on Product nodes (``holders``, ``holder_share``, ``co_held_products``,
-``co_held_counts``); each referral cluster's summary lands on a Cluster node (clusters gone since the previous
-run are deleted), so that the API reads summaries instead of recomputing them per request. Every customer row
-carries ``analytics_version`` and ``analytics_at``.
+``co_held_counts``), and so do each product's best prospects (``prospect_ids``, ``prospect_scores``, see
+``queries.analytics.prospecting``); each referral cluster's summary lands on a Cluster node (clusters gone since
+the previous run are deleted), so that the API reads summaries and lists instead of recomputing them per request.
+Every customer row carries ``analytics_version`` and ``analytics_at``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
-from scipy import sparse
 
 from graph.collector import bulk_objects
 from graph.model import NodeLabel
@@ -35,12 +35,13 @@ from queries.analytics.community import (
 )
 from queries.analytics.frames import FloatArray, GraphFrames, read_frames
 from queries.analytics.model_card import ModelCard, write_model_card
+from queries.analytics.prospecting import holdings, prospect_rows
 from queries.analytics.training import fitted_churn
 from queries.analytics.value import CustomerValue, customer_value
 
 ANALYTICS_VERSION = "1"
 Progress = Callable[[str, int, int], None]
-STEPS = ("read", "value", "churn", "pagerank", "clusters", "co-holdings", "cluster summaries", "write")
+STEPS = ("read", "value", "churn", "pagerank", "clusters", "co-holdings", "prospects", "cluster summaries", "write")
 
 
 class AnalyzeReport(BaseModel):
@@ -99,16 +100,7 @@ def compute(
 
 def co_holdings(frames: GraphFrames) -> list[dict[str, Any]]:
     """Product node rows: holders, holder share, and per other product how many customers hold both."""
-    product_ids = list(frames.products.index)
-    column = {product_id: number for number, product_id in enumerate(product_ids)}
-    closed = frames.accounts["closed"].to_numpy(dtype=bool)
-    account_product = frames.accounts["product_id"].map(column).fillna(-1).to_numpy(dtype=np.int64)
-    keep = ~closed[frames.owner_account] & (account_product[frames.owner_account] >= 0)
-    rows, cols = frames.owner_customer[keep], account_product[frames.owner_account[keep]]
-    holds = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(frames.size, len(product_ids)))
-    holds.data[:] = 1.0  # several accounts of one product are one holding
-    holds.sum_duplicates()
-    holds.data[:] = 1.0
+    holds, product_ids = holdings(frames)
     together = (holds.T @ holds).toarray().astype(np.int64)
     found = []
     for number, product_id in enumerate(product_ids):
@@ -158,6 +150,12 @@ def customer_rows(result: AnalyticsResult, analytics_at: str) -> Iterator[dict[s
         }
 
 
+def _merged(rows: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Node rows of the same nodes with their properties put together (one write per node)."""
+    extra = {row["id"]: row["properties"] for row in more}
+    return [{**row, "properties": {**row["properties"], **extra.get(row["id"], {})}} for row in rows]
+
+
 def _write_clusters(store: GraphStore, rows: list[dict[str, Any]], batch_size: int) -> None:
     """Write the Cluster nodes after the customers they summarise, deleting clusters no customer carries now."""
     current = {row["id"] for row in rows}
@@ -203,6 +201,8 @@ def analyze(
         result = compute(frames, analytics, store.registry, step)
         step("co-holdings")
         product_rows = co_holdings(frames)
+        step("prospects")
+        product_rows = _merged(product_rows, prospect_rows(frames, analytics))
         step("cluster summaries")
         summaries = summarise_clusters(frames, result.cluster_ids, result.value.aum, result.pagerank)
         step("write")

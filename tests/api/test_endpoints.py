@@ -160,6 +160,20 @@ def test_prospects_as_csv_without_refusers(client: CheckedClient, tokens: dict[s
         assert {line.split(",")[0] for line in lines[1:]} == set(ids)
 
 
+def test_prospects_are_read_from_the_list_analyze_ranked_and_consent_is_checked_again(
+    client: CheckedClient, bank: GraphStore, tokens: dict[str, str]
+) -> None:
+    # p3 withdrew consent after the ranking: the list still names him, the answer does not.
+    ranked = {"prospect_ids": ["p4", "p3", "p1", "p2"], "prospect_scores": [0.9, 0.8, 0.7, 0.6]}
+    bank.write(nodes=[{"label": "Product", "id": "TD01", "properties": ranked}])
+    headers = auth(tokens["admin"])
+    first = client.get(f"{V1}/products/TD01/prospects", params={"page_size": 2}, headers=headers).json()
+    assert [(item["customer_id"], item["score"]) for item in first["items"]] == [("p4", 0.9), ("p1", 0.7)]
+    params = {"page_size": 2, "cursor": first["next_cursor"]}
+    second = client.get(f"{V1}/products/TD01/prospects", params=params, headers=headers).json()
+    assert [item["customer_id"] for item in second["items"]] == ["p2"] and second["next_cursor"] is None
+
+
 def test_refused_marketing_gets_no_recommendations(client: CheckedClient, tokens: dict[str, str]) -> None:
     body = client.get(f"{V1}/customers/p3/recommendations", headers=auth(tokens["manager"])).json()
     assert body["recommendations"] == [] and "consent" in body["reason"]
