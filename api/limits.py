@@ -31,15 +31,15 @@ from api.problems import problem_for
 T = TypeVar("T")
 
 REQUEST_COSTS = {
-    "list_clusters": 2,
+    "list_clusters": 5,
     "get_cluster": 2,
-    "list_prospects": 3,
+    "list_prospects": 4,
     "get_portfolio": 10,
     "list_guarantee_circles": 10,
 }
-"""What a request to each costly endpoint spends of its token's rate budget, in customer 360s: its time on a
-20,000-customer bank over a 360's (about 15 ms), at most 20, so that the default burst of 40 still lets two
-through at once (bench/results/costly-20k.md)."""
+"""What a request to each costly endpoint spends of its token's rate budget, in customer 360s: about its time on a
+20,000-customer bank over a 360's (bench/results/costly-20k.md), but at most 10, a quarter of the default burst,
+so that a manager may still open his portfolio a few times in a row."""
 COSTLY_ENDPOINTS = frozenset(REQUEST_COSTS)
 """Endpoints whose answer reads far more of the graph than one customer's neighbourhood."""
 COSTLY_RETRY_AFTER_SECONDS = 1
