@@ -27,18 +27,8 @@ from typing import Any
 
 import httpx
 
-from bench.loadgen import check_loopback
+from bench.loadgen import check_loopback, timed_get
 from bench.measure import latency
-
-
-async def _timed(client: httpx.AsyncClient, path: str, statuses: Counter[str]) -> float:
-    began = time.perf_counter()
-    try:
-        response = await client.get(path)
-        statuses[str(response.status_code)] += 1
-    except httpx.HTTPError as error:
-        statuses[type(error).__name__] += 1
-    return time.perf_counter() - began
 
 
 async def _victim(
@@ -49,7 +39,7 @@ async def _victim(
     durations: list[float] = []
     began = time.perf_counter()
     while time.perf_counter() < began + seconds:
-        durations.append(await _timed(client, paths[len(durations) % len(paths)], statuses))
+        durations.append(await timed_get(client, paths[len(durations) % len(paths)], statuses))
         await asyncio.sleep(max(0.0, began + len(durations) / per_second - time.perf_counter()))
     return durations, statuses
 
@@ -71,7 +61,7 @@ async def run(plan: dict[str, Any], flood_token: str, victim_token: str) -> dict
         alone = {}
         for path in plan["alone"]:
             statuses: Counter[str] = Counter()
-            durations = [await _timed(flooder, path, statuses) for _ in range(int(plan["repeat"]))]
+            durations = [await timed_get(flooder, path, statuses) for _ in range(int(plan["repeat"]))]
             alone[path] = {"latency": latency(durations).model_dump(), "statuses": dict(statuses)}
         pace = float(plan["victim_per_second"])
         quiet, quiet_statuses = await _victim(victim, plan["victim_paths"], seconds, pace)
@@ -81,7 +71,7 @@ async def run(plan: dict[str, Any], flood_token: str, victim_token: str) -> dict
 
         async def flood() -> None:
             while time.perf_counter() < stop:
-                flood_durations.append(await _timed(flooder, plan["flood_path"], flood_statuses))
+                flood_durations.append(await timed_get(flooder, plan["flood_path"], flood_statuses))
 
         flooding = [asyncio.ensure_future(flood()) for _ in range(concurrency)]
         await asyncio.sleep(0.2)  # let the flood fill the server first

@@ -33,6 +33,17 @@ def check_loopback(base_url: str) -> None:
         raise SystemExit(f"refusing to load {base_url!r}: only loopback addresses (127.0.0.1, ::1) are allowed")
 
 
+async def timed_get(client: httpx.AsyncClient, path: str, statuses: Counter[str]) -> float:
+    """Seconds one GET took; its status (or the transport error's name) counted in ``statuses``."""
+    began = time.perf_counter()
+    try:
+        response = await client.get(path)
+        statuses[str(response.status_code)] += 1
+    except httpx.HTTPError as error:
+        statuses[type(error).__name__] += 1
+    return time.perf_counter() - began
+
+
 async def run(plan: dict[str, Any], token: str) -> dict[str, Any]:
     check_loopback(plan["base_url"])
     paths: list[str] = plan["paths"]
@@ -50,13 +61,7 @@ async def run(plan: dict[str, Any], token: str) -> dict[str, Any]:
             while issued < max_requests and time.perf_counter() < deadline:
                 path = paths[issued % len(paths)]
                 issued += 1
-                began = time.perf_counter()
-                try:
-                    response = await client.get(path)
-                    statuses[str(response.status_code)] += 1
-                except httpx.HTTPError as error:
-                    statuses[type(error).__name__] += 1
-                durations.append(time.perf_counter() - began)
+                durations.append(await timed_get(client, path, statuses))
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(plan["concurrency"])))
