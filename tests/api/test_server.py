@@ -166,7 +166,7 @@ def _costs(served: Served) -> CostLimits:
 
 
 async def _until(condition: Callable[[], bool]) -> None:
-    for _ in range(400):
+    for _ in range(1200):  # 30 s: a bound for a busy machine, not a measure
         if condition():
             return
         await asyncio.sleep(0.025)
@@ -243,10 +243,12 @@ class CheckingStore(EmbeddedStore):
     as it goes, as the long loops of the queries do (``graph.cancellation``)."""
 
     gate = threading.Event()
+    entered = threading.Event()
     stopped = threading.Event()
 
     def run(self, query: NamedQuery, params: Any = None) -> list[dict[str, Any]]:
         if query == LIST_CLUSTERS:
+            self.entered.set()
             try:
                 while not self.gate.wait(timeout=0.01):
                     checkpoint()
@@ -258,6 +260,7 @@ class CheckingStore(EmbeddedStore):
 
 def _checking(directory: Path, **overrides: Any) -> Iterator[Served]:
     CheckingStore.gate.clear()
+    CheckingStore.entered.clear()
     CheckingStore.stopped.clear()
     try:
         yield from _serve(directory, CheckingStore, **overrides)
@@ -283,7 +286,7 @@ def test_an_abandoned_costly_request_stops_its_work_and_gives_its_place_back(che
     async def scenario() -> None:
         async with httpx.AsyncClient(base_url=checking.base_url, timeout=30) as client:
             abandoned = asyncio.ensure_future(client.get("/api/v1/clusters", headers=headers))
-            await _until(lambda: _costs(checking).running() == 1)
+            await _until(CheckingStore.entered.is_set)  # the work runs in its thread
             abandoned.cancel()  # the client closes its connection
             await _until(CheckingStore.stopped.is_set)
             await _until(lambda: _costs(checking).running() == 0)
@@ -298,9 +301,10 @@ def test_costly_work_past_its_deadline_is_answered_503_and_stops(checking_briefl
     headers = {"Authorization": f"Bearer {checking_briefly.tokens['marketing']}"}
     late = httpx.get(f"{checking_briefly.base_url}/api/v1/clusters", headers=headers, timeout=30)
     assert late.status_code == 503 and late.headers["content-type"].startswith("application/problem+json")
-    assert CheckingStore.stopped.wait(timeout=30)
     asyncio.run(_until(lambda: _costs(checking_briefly).running() == 0))
     assert not CheckingStore.gate.is_set()
+    # On a busy machine the deadline may pass before a thread takes the work; then it never starts at all.
+    assert CheckingStore.stopped.is_set() or not CheckingStore.entered.is_set()
 
 
 def _schema() -> schemathesis.schemas.BaseSchema:
