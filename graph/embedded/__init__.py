@@ -14,13 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pyarrow as pa
+
 from graph.batch import TIE_ENDS, NodeInput, NodeRef, TieInput, prepare_batch
 from graph.cancellation import checkpoint
 from graph.collector import bulk_objects
+from graph.embedded.columns import table_from_rows
 from graph.embedded.disk import Disk, encode
+from graph.embedded.layout import ID, KIND, SOURCE, TARGET
 from graph.embedded.view import GraphView, NodeKey, WritableGraph, node_key
 from graph.errors import MissingEndpoint, NotFound, StoreCorrupt, StoreError, StoreUnavailable
-from graph.model import GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
+from graph.model import PRIMARY_LABELS, GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
 from graph.query import NamedQuery
 from graph.settings import Backend
 from graph.store import GraphStore, Neighbourhood, WriteResult, check_limit
@@ -56,20 +60,39 @@ class EmbeddedStore(GraphStore):
             raise
 
     def _load(self) -> None:
-        graph = self.view
-        # One object per distinct text: property names and repeated values (cities, codes, dates) would
-        # otherwise be held once per node, and tie ends once more besides the node's own key.
-        shared: dict[Any, Any] = {}
+        rows: dict[NodeLabel, list[tuple[str, NodeLabel, dict[str, Any]]]] = {label: [] for label in PRIMARY_LABELS}
         for label, node_id, kind, props in self._disk.read_nodes():
-            key = (label, node_id)
-            shared[key] = key
-            graph.put_node(key, kind, _shared_texts(props, shared))
+            rows[label].append((node_id, kind, props))
+        node_tables, row_of = {}, {}
+        for label, found in rows.items():
+            found.sort(key=lambda row: row[0])
+            node_tables[label] = table_from_rows(
+                [props for _, _, props in found],
+                {
+                    ID: pa.array([node_id for node_id, _, _ in found], pa.large_string()),
+                    KIND: pa.array([kind.value for _, kind, _ in found], pa.large_string()),
+                },
+            )
+            row_of[label] = {node_id: row for row, (node_id, _, _) in enumerate(found)}
+        del rows
+        tie_rows: dict[TieType, list[tuple[int, int, dict[str, Any]]]] = {tie_type: [] for tie_type in TieType}
         for tie_type, source, target, props in self._disk.read_ties():
             source_label, target_label = TIE_ENDS[tie_type]
-            source_key, target_key = shared.get((source_label, source)), shared.get((target_label, target))
-            if source_key is None or target_key is None:
+            source_row, target_row = row_of[source_label].get(source), row_of[target_label].get(target)
+            if source_row is None or target_row is None:
                 raise StoreCorrupt(self.path, f"holds a {tie_type} tie {source!r} -> {target!r} whose end is missing")
-            graph.put_tie(tie_type, source_key, target_key, _shared_texts(props, shared))
+            tie_rows[tie_type].append((source_row, target_row, props))
+        tie_tables = {}
+        for tie_type, ties in tie_rows.items():
+            ties.sort(key=lambda tie: (tie[0], tie[1]))
+            tie_tables[tie_type] = table_from_rows(
+                [props for _, _, props in ties],
+                {
+                    SOURCE: pa.array([source for source, _, _ in ties], pa.int32()),
+                    TARGET: pa.array([target for _, target, _ in ties], pa.int32()),
+                },
+            )
+        self.view = WritableGraph(node_tables, tie_tables)
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -140,6 +163,7 @@ class EmbeddedStore(GraphStore):
                 graph.put_tie(tie_type, source, target, props)
             for key in gone:
                 graph.remove_node(key)
+            graph.settle()
         return WriteResult(
             nodes=len(batch.nodes),
             ties=len(batch.ties),
@@ -249,12 +273,6 @@ class _Changes:
 
 _PRIMARY = {label: label.primary for label in NodeLabel}
 _VALUES: dict[NodeLabel | TieType, str] = {member: member.value for member in (*NodeLabel, *TieType)}
-
-
-def _shared_texts(props: dict[str, Any], shared: dict[Any, Any]) -> dict[str, Any]:
-    """``props`` with names and text values replaced by the equal object already in ``shared`` (same reads)."""
-    share = shared.setdefault
-    return {share(name, name): share(value, value) if type(value) is str else value for name, value in props.items()}
 
 
 def _merged(current: Mapping[str, Any], update: dict[str, Any]) -> dict[str, Any]:

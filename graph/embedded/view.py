@@ -1,34 +1,38 @@
 """The embedded graph in memory, and the small read API that named queries and analytics use on it.
 
 Nodes are keyed ``(primary label, id)``, with their kind (``Person``, ``Company`` or the primary label) and
-properties; a list of floats (an account's monthly balances) is held as an array of doubles, 8 bytes a value
-instead of a float object and a pointer (32), and read back as a list. Ties are held as adjacency maps in
-both directions, ``source -> target -> type -> properties``, the innermost map shared by both directions.
-Query code reads only through :class:`GraphView`'s methods (``out_ties``, ``in_ties``, ``neighbours``,
-``props`` ...), never the maps: another layout (typed columns, sorted tie arrays) can then replace this one
-by implementing the same methods.
+properties. They are held in the columnar layout of :mod:`graph.embedded.layout`: per primary label a
+table of typed columns, per tie type sorted int32 arrays with CSR offsets both ways, and an overlay for
+what was written since. Query code reads only through :class:`GraphView`'s methods (``out_ties``,
+``in_ties``, ``neighbours``, ``props`` ...), never the layout, so the layout can change under them.
 """
 
 from __future__ import annotations
 
-from array import array
 from collections import Counter
 from collections.abc import Callable, Collection, Hashable, Iterator, Mapping
-from types import MappingProxyType
 from typing import Any, TypeVar
 
-from graph.model import NodeLabel, NodeRecord, TieRecord, TieType
+import pyarrow as pa
+
+from graph.batch import TIE_ENDS
+from graph.embedded.layout import NO_PROPERTIES, NodeTable, TieProperties, TieTable
+from graph.model import PRIMARY_LABELS, NodeLabel, NodeRecord, TieRecord, TieType
+
+__all__ = ["NO_PROPERTIES", "GraphView", "NodeKey", "TieEntry", "TieProperties", "WritableGraph", "node_key"]
 
 NodeKey = tuple[NodeLabel, str]
-TieProperties = Mapping[str, Any]
 TieEntry = tuple[TieType, NodeKey, TieProperties]
 """(type, the node at the other end, the tie's properties), as the adjacency reads yield them."""
-Adjacency = dict[NodeKey, dict[NodeKey, dict[TieType, TieProperties]]]
 T = TypeVar("T")
 
-NO_PROPERTIES: TieProperties = MappingProxyType({})
-"""What a tie without properties holds: one shared empty mapping rather than a dict per tie."""
-_NO_NEIGHBOURS: dict[NodeKey, dict[TieType, TieProperties]] = {}
+OVERLAY_SHARE = 0.25
+"""The overlay of a label or tie type is merged into its base once it holds this share of the base's rows..."""
+OVERLAY_MINIMUM = 50_000
+"""... and at least this many rows (a small graph keeps its few changes in the overlay)."""
+
+_OUT_TYPES = {label: [t for t in TieType if TIE_ENDS[t][0] is label] for label in PRIMARY_LABELS}
+_IN_TYPES = {label: [t for t in TieType if TIE_ENDS[t][1] is label] for label in PRIMARY_LABELS}
 
 
 def node_key(label: NodeLabel, node_id: str) -> NodeKey:
@@ -38,15 +42,23 @@ def node_key(label: NodeLabel, node_id: str) -> NodeKey:
 class GraphView:
     """Read access to the embedded graph. Query code must not change what it reads."""
 
-    def __init__(self) -> None:
-        self._kinds: dict[NodeKey, NodeLabel] = {}
-        self._props: dict[NodeKey, dict[str, Any]] = {}
-        # Only nodes with ties have an entry: most products, branches and source records have few or none.
-        self._out: Adjacency = {}
-        self._in: Adjacency = {}
-        # Node keys by primary label, so listing a small label (products, managers) does not scan every node.
-        self._by_label: dict[NodeLabel, set[NodeKey]] = {label: set() for label in NodeLabel if label.primary is label}
+    def __init__(
+        self, nodes: Mapping[NodeLabel, pa.Table] | None = None, ties: Mapping[TieType, pa.Table] | None = None
+    ) -> None:
+        """A graph from node tables per primary label and tie tables per type (see :mod:`graph.embedded.layout`)."""
+        self._build(nodes or {}, ties or {})
         self._derived: dict[Hashable, Any] = {}
+
+    def _build(self, nodes: Mapping[NodeLabel, pa.Table], ties: Mapping[TieType, pa.Table]) -> None:
+        self._nodes = {label: NodeTable(label, nodes.get(label)) for label in PRIMARY_LABELS}
+        self._ties = {
+            tie_type: TieTable(
+                self._nodes[TIE_ENDS[tie_type][0]].base_count,
+                self._nodes[TIE_ENDS[tie_type][1]].base_count,
+                ties.get(tie_type),
+            )
+            for tie_type in TieType
+        }
 
     def derived(self, name: Hashable, build: Callable[[], T]) -> T:
         """What ``build`` makes from the graph, made once until the graph next changes.
@@ -60,27 +72,35 @@ class GraphView:
 
     # -- nodes ----------------------------------------------------------------------------------
 
+    def _row(self, key: NodeKey) -> int | None:
+        table = self._nodes.get(key[0])
+        return None if table is None else table.row(key[1])
+
+    def _found(self, key: NodeKey) -> tuple[NodeTable, int]:
+        table = self._nodes[key[0]]
+        row = table.row(key[1])
+        if row is None:
+            raise KeyError(key)
+        return table, row
+
     def __contains__(self, key: object) -> bool:
-        return key in self._kinds
+        return isinstance(key, tuple) and len(key) == 2 and self._row(key) is not None
 
     def has(self, label: NodeLabel, node_id: str) -> bool:
-        return node_key(label, node_id) in self._kinds
+        return self._row(node_key(label, node_id)) is not None
 
     def props(self, key: NodeKey) -> dict[str, Any]:
-        """The node's properties (the held dict itself, or a copy with lists unpacked: read it, do not change it)."""
-        props = self._props[key]
-        if type(props) is _PackedProperties:
-            return {name: value.tolist() if type(value) is array else value for name, value in props.items()}
-        return props
+        """The node's properties (read them, do not change them)."""
+        table, row = self._found(key)
+        return table.props(row)
 
     def kind(self, key: NodeKey) -> NodeLabel:
-        return self._kinds[key]
+        table, row = self._found(key)
+        return table.kind(row)
 
     def record(self, key: NodeKey) -> NodeRecord:
-        props = self._props[key]
-        # An unpacked copy is already the record's own; the held dict is copied so the record cannot change it.
-        own = self.props(key) if type(props) is _PackedProperties else dict(props)
-        return NodeRecord(label=self._kinds[key], id=key[1], properties=own)
+        table, row = self._found(key)
+        return NodeRecord(label=table.kind(row), id=key[1], properties=dict(table.props(row)))
 
     def keys(self, label: NodeLabel) -> list[NodeKey]:
         """Keys of every node carrying ``label``, ordered by id (a new list: the caller may change it)."""
@@ -88,22 +108,36 @@ class GraphView:
 
     def _sorted_keys(self, label: NodeLabel) -> list[NodeKey]:
         primary = label.primary
-        keys = list(self._by_label[primary])
-        if label is not primary:
-            kinds = self._kinds
-            keys = [key for key in keys if kinds[key] is label]
-        keys.sort(key=lambda key: key[1])
-        return keys
+        ids = self._nodes[primary].ids(None if label is primary else label)
+        return [(primary, node_id) for node_id in ids]
 
     # -- ties -----------------------------------------------------------------------------------
 
     def out_ties(self, key: NodeKey, types: Collection[TieType] = ()) -> Iterator[TieEntry]:
         """(type, target, properties) of ties leaving ``key``, of ``types`` (every type when empty)."""
-        return _ties_at(self._out.get(key, _NO_NEIGHBOURS), types)
+        row = self._row(key)
+        if row is None:
+            return
+        for tie_type in _OUT_TYPES[key[0]]:
+            if types and tie_type not in types:
+                continue
+            targets = self._nodes[TIE_ENDS[tie_type][1]]
+            label = targets.label
+            for target, props in self._ties[tie_type].out(row):
+                yield tie_type, (label, targets.node_id(target)), props
 
     def in_ties(self, key: NodeKey, types: Collection[TieType] = ()) -> Iterator[TieEntry]:
         """(type, source, properties) of ties arriving at ``key``, of ``types`` (every type when empty)."""
-        return _ties_at(self._in.get(key, _NO_NEIGHBOURS), types)
+        row = self._row(key)
+        if row is None:
+            return
+        for tie_type in _IN_TYPES[key[0]]:
+            if types and tie_type not in types:
+                continue
+            sources = self._nodes[TIE_ENDS[tie_type][0]]
+            label = sources.label
+            for source, props in self._ties[tie_type].into(row):
+                yield tie_type, (label, sources.node_id(source)), props
 
     def neighbours(self, key: NodeKey, types: Collection[TieType] = ()) -> Iterator[TieEntry]:
         """(type, other end, properties) of ties touching ``key`` either way: those leaving it, then those
@@ -113,45 +147,61 @@ class GraphView:
 
     def tie_props(self, tie_type: TieType, source: NodeKey, target: NodeKey) -> TieProperties | None:
         """The properties of the tie ``source -[tie_type]-> target``; None when there is no such tie."""
-        return self._out.get(source, _NO_NEIGHBOURS).get(target, {}).get(tie_type)
+        source_label, target_label = TIE_ENDS[tie_type]
+        if source[0] is not source_label or target[0] is not target_label:
+            return None
+        source_row, target_row = self._row(source), self._row(target)
+        if source_row is None or target_row is None:
+            return None
+        return self._ties[tie_type].find(source_row, target_row)
 
     def tie_record(self, tie_type: TieType, source: NodeKey, target: NodeKey) -> TieRecord:
-        props = self._out[source][target][tie_type]
+        props = self.tie_props(tie_type, source, target)
+        if props is None:
+            raise KeyError((tie_type, source, target))
         return TieRecord(type=tie_type, source=source[1], target=target[1], properties=dict(props))
 
     def ties(self, types: Collection[TieType] = ()) -> list[TieRecord]:
         """Every tie of the given types (all when empty), ordered by (type, source, target)."""
-        found = [
-            (tie_type, source, target, props)
-            for source, targets in self._out.items()
-            for target, by_type in targets.items()
-            for tie_type, props in by_type.items()
-            if not types or tie_type in types
-        ]
-        found.sort(key=lambda item: (item[0].value, item[1][1], item[2][1]))
-        return [
-            TieRecord(type=tie_type, source=source[1], target=target[1], properties=dict(props))
-            for tie_type, source, target, props in found
-        ]
+        found: list[TieRecord] = []
+        for tie_type in sorted(types or TieType, key=lambda tie_type: tie_type.value):
+            sources, targets = (self._nodes[label] for label in TIE_ENDS[tie_type])
+            ties = [
+                (sources.node_id(source), targets.node_id(target), props)
+                for source, target, props in self._ties[tie_type].live()
+            ]
+            ties.sort(key=lambda item: (item[0], item[1]))
+            found.extend(
+                TieRecord(type=tie_type, source=source, target=target, properties=dict(props))
+                for source, target, props in ties
+            )
+        return found
 
     def counts(self) -> tuple[Counter[NodeLabel], Counter[TieType]]:
         """Nodes by label (a person or company counted under its kind and as a customer), ties by type."""
-        node_kinds: Counter[NodeLabel] = Counter({label: len(keys) for label, keys in self._by_label.items() if keys})
-        node_kinds.update(kind for kind in self._kinds.values() if kind is not kind.primary)
-        tie_types: Counter[TieType] = Counter()
-        for targets in self._out.values():
-            for by_type in targets.values():
-                tie_types.update(by_type.keys())
+        node_kinds: Counter[NodeLabel] = Counter()
+        for label, table in self._nodes.items():
+            if table.count():
+                node_kinds[label] = table.count()
+                node_kinds.update({kind: n for kind, n in table.kind_counts().items() if kind is not label and n})
+        tie_types: Counter[TieType] = Counter(
+            {tie_type: table.count() for tie_type, table in self._ties.items() if table.count()}
+        )
         return node_kinds, tie_types
 
+    # -- the graph as tables --------------------------------------------------------------------
 
-def _ties_at(
-    neighbours: Mapping[NodeKey, Mapping[TieType, TieProperties]], types: Collection[TieType]
-) -> Iterator[TieEntry]:
-    for other, by_type in neighbours.items():
-        for tie_type, props in by_type.items():
-            if not types or tie_type in types:
-                yield tie_type, other, props
+    def tables(self) -> tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]]:
+        """Base and overlay as node tables (sorted by id) and tie tables (rows of those, sorted): what a new
+        base is built from, and what a snapshot holds."""
+        nodes, new_rows = {}, {}
+        for label, table in self._nodes.items():
+            nodes[label], new_rows[label] = table.merged()
+        ties = {}
+        for tie_type, tie_table in self._ties.items():
+            source_label, target_label = TIE_ENDS[tie_type]
+            ties[tie_type] = tie_table.merged(new_rows[source_label], new_rows[target_label])
+        return nodes, ties
 
 
 class WritableGraph(GraphView):
@@ -159,60 +209,46 @@ class WritableGraph(GraphView):
 
     def put_node(self, key: NodeKey, kind: NodeLabel, props: dict[str, Any]) -> None:
         """Add the node, or replace its kind and properties."""
-        if key not in self._kinds:
-            self._by_label[key[0]].add(key)
-        self._kinds[key] = kind
-        self._props[key] = _packed(props)
+        self._nodes[key[0]].put(key[1], kind, props)
 
     def put_tie(self, tie_type: TieType, source: NodeKey, target: NodeKey, props: TieProperties) -> None:
         """Add the tie, or replace its properties; both ends must be nodes of the graph already."""
-        by_type = self._out.setdefault(source, {}).get(target)
-        if by_type is None:
-            by_type = self._out[source][target] = {}
-            self._in.setdefault(target, {})[source] = by_type
-        by_type[tie_type] = props or NO_PROPERTIES
+        _, source_row = self._found(source)
+        _, target_row = self._found(target)
+        self._ties[tie_type].put(source_row, target_row, props)
 
     def remove_node(self, key: NodeKey) -> None:
         """Remove the node and every tie touching it."""
-        for target in self._out.pop(key, _NO_NEIGHBOURS):
-            if target != key:
-                _forget(self._in, target, key)
-        for source in self._in.pop(key, _NO_NEIGHBOURS):
-            if source != key:
-                _forget(self._out, source, key)
-        del self._kinds[key], self._props[key]
-        self._by_label[key[0]].discard(key)
+        table, row = self._found(key)
+        for tie_type, tie_table in self._ties.items():
+            source_label, target_label = TIE_ENDS[tie_type]
+            if key[0] in (source_label, target_label):
+                tie_table.remove_at(row, as_source=source_label is key[0], as_target=target_label is key[0])
+        table.remove(row)
 
     def clear(self) -> None:
-        for held in (self._kinds, self._props, self._out, self._in):
-            held.clear()
-        for keys in self._by_label.values():
-            keys.clear()
+        self._build({}, {})
         self.changed()
 
     def changed(self) -> None:
         """Called by the store after every change to the graph: what was derived from it is stale."""
         self._derived.clear()
 
+    def settle(self) -> bool:
+        """Merge the overlay into a new base when it has grown past its share; True when it did."""
+        if not any(_due(table.overlay_size(), table.base_count) for table in self._nodes.values()) and not any(
+            _due(table.overlay_size(), table.count_base) for table in self._ties.values()
+        ):
+            return False
+        self.rebuild()
+        return True
 
-class _PackedProperties(dict[str, Any]):
-    """Node properties holding at least one list of floats as an array (so reads know to unpack them)."""
-
-    __slots__ = ()
-
-
-def _packed(props: dict[str, Any]) -> dict[str, Any]:
-    """``props``, or a copy with each non-empty list of floats as an array of doubles (the same values)."""
-    packed = {name: array("d", value) for name, value in props.items() if _float_list(value)}
-    return _PackedProperties({**props, **packed}) if packed else props
+    def rebuild(self) -> None:
+        """A new base from base and overlay, with an empty overlay (the graph reads the same)."""
+        nodes, ties = self.tables()
+        self._build(nodes, ties)
+        self.changed()
 
 
-def _float_list(value: Any) -> bool:
-    return type(value) is list and bool(value) and all(type(item) is float for item in value)
-
-
-def _forget(adjacency: Adjacency, key: NodeKey, other: NodeKey) -> None:
-    neighbours = adjacency[key]
-    del neighbours[other]
-    if not neighbours:
-        del adjacency[key]
+def _due(overlay: int, base: int) -> bool:
+    return overlay > max(OVERLAY_MINIMUM, OVERLAY_SHARE * base)

@@ -1,0 +1,262 @@
+"""Property columns: Python values to typed Arrow arrays, and fast reads of one row's value back.
+
+A property is held per primary label (or per tie type) as one Arrow array over all rows, null where a row
+lacks it. Its type is chosen from the values: text, bool, int64, double, or a list of one of those. Texts
+repeated across rows (cities, codes, dates, segments) are dictionary-encoded: a 4-byte code a row. A
+property whose values mix types (an int in one row, a text in another; an integer beyond 64 bits) is kept
+as JSON text with a field marker, so nothing the store accepted is ever refused or changed by the layout.
+
+Reads of one row go through numpy views of the Arrow buffers, not ``array[i].as_py()`` (about ten times
+slower): the embedded queries read a few hundred rows per request and analytics read every row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+ABSENT: Any = object()
+"""What a column reads for a row that lacks the property (properties never hold None)."""
+
+JSON_MARK = {b"crm_graph": b"json"}
+"""Field metadata of a property kept as JSON text because its values mix types."""
+
+DICTIONARY_SHARE = 0.5
+"""Texts are dictionary-encoded when there are at most this many distinct values per row."""
+
+_SCALAR_TYPES: dict[type, pa.DataType] = {
+    str: pa.large_string(),
+    bool: pa.bool_(),
+    int: pa.int64(),
+    float: pa.float64(),
+}
+
+
+def arrow_column(name: str, values: Sequence[Any]) -> tuple[pa.Field, pa.Array]:
+    """The field and array holding ``values`` (None where a row lacks the property)."""
+    kinds = {type(value) for value in values if value is not None}
+    arrow_type: pa.DataType | None = None
+    if len(kinds) == 1:
+        (kind,) = kinds
+        if kind is list:
+            items = {type(item) for value in values if value is not None for item in value}
+            if not items:
+                arrow_type = pa.list_(pa.float64())
+            elif len(items) == 1 and (item_type := _SCALAR_TYPES.get(items.pop())) is not None:
+                arrow_type = pa.list_(item_type)
+        else:
+            arrow_type = _SCALAR_TYPES.get(kind)
+    elif not kinds:
+        arrow_type = pa.null()
+    if arrow_type is not None:
+        try:
+            return pa.field(name, arrow_type), pa.array(values, type=arrow_type)
+        except (OverflowError, pa.ArrowInvalid):
+            pass  # an integer beyond 64 bits: JSON keeps it whole
+    texts = [None if value is None else json.dumps(value, ensure_ascii=False) for value in values]
+    return pa.field(name, pa.large_string(), metadata=JSON_MARK), pa.array(texts, type=pa.large_string())
+
+
+def table_from_rows(rows: Sequence[dict[str, Any]], leading: dict[str, pa.Array] | None = None) -> pa.Table:
+    """A table with the ``leading`` columns, then one column per property name found in ``rows``."""
+    names: dict[str, None] = {}
+    for props in rows:
+        names.update(dict.fromkeys(props))
+    fields, arrays = [], []
+    for name, array in (leading or {}).items():
+        fields.append(pa.field(name, array.type))
+        arrays.append(array)
+    for name in names:
+        field, array = arrow_column(name, [props.get(name) for props in rows])
+        fields.append(field)
+        arrays.append(array)
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def is_json(field: pa.Field) -> bool:
+    return field.metadata is not None and field.metadata.get(b"crm_graph") == b"json"
+
+
+def plain_values(field: pa.Field, array: pa.Array | pa.ChunkedArray) -> list[Any]:
+    """The column's values as Python objects (None where absent), JSON text decoded."""
+    values = array.to_pylist()
+    return [None if value is None else json.loads(value) for value in values] if is_json(field) else values
+
+
+def unified(tables: Iterable[pa.Table]) -> pa.Table:
+    """The tables one after the other, a column missing from one null there; a column whose types differ
+    between tables becomes JSON text, and dictionary-encoded texts are decoded first."""
+    tables = [table for table in tables]
+    columns: dict[str, list[tuple[pa.Field, pa.Array | pa.ChunkedArray]]] = {}
+    for table in tables:
+        for field, column in zip(table.schema, table.columns, strict=True):
+            if pa.types.is_dictionary(field.type):
+                column = pc.cast(column, field.type.value_type)
+                field = field.with_type(field.type.value_type)
+            columns.setdefault(field.name, []).append((field, column))
+    fields, arrays = [], []
+    for name, parts in columns.items():
+        kinds = {(field.type, is_json(field)) for field, _ in parts if field.type != pa.null()}
+        if len(kinds) <= 1:
+            arrow_type, mark = kinds.pop() if kinds else (pa.null(), False)
+            field = pa.field(name, arrow_type, metadata=JSON_MARK if mark else None)
+            pieces = _aligned(tables, name, lambda part, size, wanted=arrow_type: _as_type(part, size, wanted))
+        else:
+            field = pa.field(name, pa.large_string(), metadata=JSON_MARK)
+            pieces = _aligned(tables, name, _as_json)
+        fields.append(field)
+        arrays.append(pa.chunked_array(pieces, type=field.type))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _aligned(tables: list[pa.Table], name: str, convert: Any) -> list[pa.Array]:
+    """Each table's part of column ``name`` (None where it lacks it), converted, in table order."""
+    pieces = []
+    for table in tables:
+        if name in table.column_names:
+            index = table.column_names.index(name)
+            pieces.append(convert((table.schema.field(index), table.column(index)), table.num_rows))
+        else:
+            pieces.append(convert(None, table.num_rows))
+    return [chunk for piece in pieces for chunk in piece]
+
+
+def _as_type(part: tuple[pa.Field, Any] | None, size: int, arrow_type: pa.DataType) -> list[pa.Array]:
+    if part is None or part[0].type == pa.null():
+        return [pa.nulls(size, type=arrow_type)]
+    field, column = part
+    if pa.types.is_dictionary(field.type):
+        column = pc.cast(column, field.type.value_type)
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    return [chunk.cast(arrow_type) if chunk.type != arrow_type else chunk for chunk in chunks]
+
+
+def _as_json(part: tuple[pa.Field, Any] | None, size: int) -> list[pa.Array]:
+    if part is None:
+        return [pa.nulls(size, type=pa.large_string())]
+    field, column = part
+    if is_json(field):
+        return _as_type(part, size, pa.large_string())
+    texts = [None if value is None else json.dumps(value, ensure_ascii=False) for value in column.to_pylist()]
+    return [pa.array(texts, type=pa.large_string())]
+
+
+# -- reading one row ---------------------------------------------------------------------------------
+
+
+class Column:
+    """One property over all rows of a table; ``value(row)`` is the Python value or ``ABSENT``."""
+
+    __slots__ = ("valid",)
+
+    def __init__(self, valid: np.ndarray | None) -> None:
+        self.valid = valid
+
+    def value(self, row: int) -> Any:
+        raise NotImplementedError
+
+
+class _Numbers(Column):
+    __slots__ = ("values",)
+
+    def __init__(self, values: np.ndarray, valid: np.ndarray | None) -> None:
+        super().__init__(valid)
+        self.values = values
+
+    def value(self, row: int) -> Any:
+        if self.valid is not None and not self.valid[row]:
+            return ABSENT
+        return self.values[row].item()
+
+
+class _Dictionary(Column):
+    __slots__ = ("codes", "words")
+
+    def __init__(self, codes: np.ndarray, words: list[Any], valid: np.ndarray | None) -> None:
+        super().__init__(valid)
+        self.codes, self.words = codes, words
+
+    def value(self, row: int) -> Any:
+        if self.valid is not None and not self.valid[row]:
+            return ABSENT
+        return self.words[self.codes[row]]
+
+
+class _Texts(Column):
+    __slots__ = ("data", "offsets")
+
+    def __init__(self, offsets: np.ndarray, data: memoryview, valid: np.ndarray | None) -> None:
+        super().__init__(valid)
+        self.offsets, self.data = offsets, data
+
+    def value(self, row: int) -> Any:
+        if self.valid is not None and not self.valid[row]:
+            return ABSENT
+        return str(self.data[self.offsets[row] : self.offsets[row + 1]], "utf-8")
+
+
+class _NumberLists(Column):
+    __slots__ = ("items", "offsets")
+
+    def __init__(self, offsets: np.ndarray, items: np.ndarray, valid: np.ndarray | None) -> None:
+        super().__init__(valid)
+        self.offsets, self.items = offsets, items
+
+    def value(self, row: int) -> Any:
+        if self.valid is not None and not self.valid[row]:
+            return ABSENT
+        return self.items[self.offsets[row] : self.offsets[row + 1]].tolist()
+
+
+class _Objects(Column):
+    __slots__ = ("objects",)
+
+    def __init__(self, objects: list[Any]) -> None:
+        super().__init__(None)
+        self.objects = objects
+
+    def value(self, row: int) -> Any:
+        found = self.objects[row]
+        return ABSENT if found is None else found
+
+
+def compact_array(field: pa.Field, column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The column as one array, texts with few distinct values dictionary-encoded (the form held in memory)."""
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_dictionary(array.type):
+        array = pc.cast(array, array.type.value_type)
+    if pa.types.is_large_string(array.type) and not is_json(field) and len(array):
+        distinct = pc.count_distinct(array).as_py()
+        if distinct <= DICTIONARY_SHARE * len(array):
+            return array.dictionary_encode()
+    return array
+
+
+def column_reader(field: pa.Field, array: pa.Array) -> Column:
+    """A reader of ``array`` (as :func:`compact_array` made it) by row."""
+    valid = None if array.null_count == 0 else np.asarray(array.is_valid().to_numpy(zero_copy_only=False))
+    arrow_type = array.type
+    if is_json(field) or pa.types.is_null(arrow_type):
+        return _Objects(plain_values(field, array))
+    if pa.types.is_dictionary(arrow_type):
+        codes = array.indices.fill_null(0).to_numpy(zero_copy_only=False)
+        return _Dictionary(codes, array.dictionary.to_pylist(), valid)
+    if pa.types.is_large_string(arrow_type) or pa.types.is_string(arrow_type):
+        if not pa.types.is_large_string(arrow_type) or array.offset:
+            array = pa.concat_arrays([array.cast(pa.large_string())])
+        buffers = array.buffers()
+        offsets = np.frombuffer(buffers[1], dtype=np.int64)[: len(array) + 1]
+        data = memoryview(buffers[2]) if buffers[2] is not None else memoryview(b"")
+        return _Texts(offsets, data, valid)
+    if pa.types.is_boolean(arrow_type) or pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type):
+        filler = False if pa.types.is_boolean(arrow_type) else 0
+        return _Numbers(array.fill_null(filler).to_numpy(zero_copy_only=False), valid)
+    if pa.types.is_list(arrow_type) and pa.types.is_floating(arrow_type.value_type):
+        offsets = np.asarray(array.offsets.fill_null(0).to_numpy(zero_copy_only=False))
+        return _NumberLists(offsets, array.values.to_numpy(zero_copy_only=False), valid)
+    return _Objects(array.to_pylist())
