@@ -277,10 +277,10 @@ def check(
     backend: BackendOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
 ) -> None:
-    """Check the embedded store's file without changing it; exit 0 when sound, 1 when damaged, 2 when absent.
+    """Check the embedded store without changing it; exit 0 when sound, 1 when damaged, 2 when absent.
 
-    Runs SQLite's integrity check, decodes every node and tie row as opening the store would, and compares
-    the rows read with the counts SQLite keeps.
+    Reads every snapshot file and checks its table as opening the store would, checks every log record's
+    checksum, and applies the logged batches on top, naming each tie whose end is missing.
     """
     from graph.embedded.check import check_store
 
@@ -296,7 +296,7 @@ def check(
     else:
         typer.echo(f"{report.path}: {report.node_rows:,} nodes and {report.tie_rows:,} ties read and decoded")
         if report.ok:
-            typer.echo("no problems found: SQLite's integrity check passed and every row decodes")
+            typer.echo("no problems found: every snapshot file and logged batch reads and holds together")
         else:
             found = len(report.problems) + report.problems_left_out
             typer.echo(f"{found:,} problem{'s' if found > 1 else ''} found (the file was not changed):")
@@ -304,9 +304,28 @@ def check(
                 typer.echo(f"  - {problem}")
             if report.problems_left_out:
                 typer.echo(f"  ... and {report.problems_left_out:,} more")
-            typer.echo("Restore the file from a backup; a store reading it refuses to open.")
+            typer.echo("Restore the store from a backup; opening it is refused until then.")
     if not report.ok:
         raise typer.Exit(code=1)
+
+
+@app.command()
+def migrate(backend: BackendOption = None) -> None:
+    """Convert an embedded store of the earlier SQLite format, in place, into the current format.
+
+    The new store is built beside the old file and checked; the old file is then kept as
+    ``<path>.sqlite-v1`` (delete it once the new store serves you) and the new store takes its path.
+    """
+    from graph.embedded.migrate import migrate as migrate_store
+
+    settings = settings_for(backend)
+    if settings.backend is not Backend.EMBEDDED:
+        raise fail(ConfigurationError("migrate converts the embedded store; Neo4j keeps its own format"), code=2)
+    try:
+        done = migrate_store(settings.embedded_path)
+    except CrmGraphError as error:
+        raise fail(error) from None
+    typer.echo(f"{done.path}: {done.nodes:,} nodes and {done.ties:,} ties converted; the old file is {done.kept_as}")
 
 
 @app.command()

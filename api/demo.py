@@ -46,7 +46,7 @@ def demo_settings(base: Settings, folder: Path) -> Settings:
     return base.model_copy(
         update={
             "backend": Backend.EMBEDDED,
-            "embedded_path": folder / "crm-graph.sqlite",
+            "embedded_path": folder / "crm-graph",
             "review_path": folder / "review.json",
             "api_tokens_path": folder / "tokens.sqlite",
             "api_audit_path": folder / "audit.sqlite",
@@ -61,8 +61,9 @@ def build_demo_store(
     """Open the demo store, first generating, loading and analysing a bank when there is none yet."""
     folder = settings.embedded_path.parent
     ready = folder / "READY"
-    if rebuild or not ready.exists():
-        # An earlier run that stopped half-way leaves a partial bank: start that one over too.
+    if rebuild or not ready.exists() or not settings.embedded_path.is_dir():
+        # An earlier run that stopped half-way leaves a partial bank, and one of an earlier version a store of
+        # the earlier format: start those over too.
         shutil.rmtree(folder, ignore_errors=True)
     store = EmbeddedStore(settings.embedded_path)
     if ready.exists():

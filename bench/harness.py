@@ -124,7 +124,7 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRep
         backends: dict[str, BackendResult] = {}
 
         reset_peak()
-        with EmbeddedStore(work / "embedded.sqlite") as embedded:
+        with EmbeddedStore(work / "embedded") as embedded:
             backends["embedded"], loaded = measure_backend(
                 embedded, "embedded", bank, work, settings, config, None, report_progress
             )

@@ -6,6 +6,7 @@
     │   ├── StoreUnavailable           the store cannot be reached (or timed out)
     │   │   └── WorkCancelled          the work was stopped: its request ended or ran out of time
     │   ├── StoreCorrupt               the store's file is damaged or is not a store; restore it from a backup
+    │   │   └── StoreOutdated          the store is of an earlier on-disk format; `crm-graph migrate` converts it
     │   └── InvalidBatch               a batch was refused whole; nothing of it was written
     │       ├── UnknownLabel           a node label outside the schema
     │       ├── UnknownTieType         a relationship type outside the schema
@@ -60,6 +61,17 @@ class StoreCorrupt(StoreError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"the embedded store {path} {problem}; {remedy} (`crm-graph check` lists what is damaged)")
+
+
+class StoreOutdated(StoreCorrupt):
+    """The embedded store is of an earlier on-disk format; ``crm-graph migrate`` converts it."""
+
+    def __init__(self, path: object, problem: str, remedy: str) -> None:
+        super().__init__(path, problem, remedy)
+        self.args = (f"the embedded store {path} {problem}; {remedy}",)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class InvalidBatch(StoreError):

@@ -34,8 +34,8 @@ class Settings(BaseSettings):
 
     backend: Backend = Backend.EMBEDDED
     embedded_path: Path = Field(
-        default=Path("data/crm-graph.sqlite"),
-        description="File of the embedded store; created on first use.",
+        default=Path("data/crm-graph"),
+        description="Folder of the embedded store; created on first use.",
     )
     neo4j_uri: str = "bolt://localhost:7687"
     neo4j_user: str = "neo4j"

@@ -1,4 +1,4 @@
-"""The embedded store: the whole graph in memory (``view.py``), every committed batch on disk (SQLite).
+"""The embedded store: the whole graph in memory (``view.py``), every committed batch on disk (``disk.py``).
 
 One process owns a writable store at a time (a lock file beside it says so); other processes may open
 it ``read_only`` to get a snapshot.
@@ -6,6 +6,7 @@ it ``read_only`` to get a snapshot.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import threading
@@ -14,17 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-import pyarrow as pa
-
 from graph.batch import TIE_ENDS, NodeInput, NodeRef, TieInput, prepare_batch
 from graph.cancellation import checkpoint
 from graph.collector import bulk_objects
-from graph.embedded.columns import table_from_rows
-from graph.embedded.disk import Disk, encode
-from graph.embedded.layout import ID, KIND, SOURCE, TARGET
+from graph.embedded.disk import Batch, Disk
 from graph.embedded.view import GraphView, NodeKey, WritableGraph, node_key
 from graph.errors import MissingEndpoint, NotFound, StoreCorrupt, StoreError, StoreUnavailable
-from graph.model import PRIMARY_LABELS, GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
+from graph.model import GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
 from graph.query import NamedQuery
 from graph.settings import Backend
 from graph.store import GraphStore, Neighbourhood, WriteResult, check_limit
@@ -34,7 +31,7 @@ __all__ = ["EmbeddedStore", "GraphView"]
 
 
 class EmbeddedStore(GraphStore):
-    """Adjacency maps in memory for traversal, SQLite on disk for durability."""
+    """Columns in memory for traversal, a Parquet snapshot and a log of batches on disk for durability."""
 
     backend: ClassVar[Backend] = Backend.EMBEDDED
 
@@ -60,39 +57,19 @@ class EmbeddedStore(GraphStore):
             raise
 
     def _load(self) -> None:
-        rows: dict[NodeLabel, list[tuple[str, NodeLabel, dict[str, Any]]]] = {label: [] for label in PRIMARY_LABELS}
-        for label, node_id, kind, props in self._disk.read_nodes():
-            rows[label].append((node_id, kind, props))
-        node_tables, row_of = {}, {}
-        for label, found in rows.items():
-            found.sort(key=lambda row: row[0])
-            node_tables[label] = table_from_rows(
-                [props for _, _, props in found],
-                {
-                    ID: pa.array([node_id for node_id, _, _ in found], pa.large_string()),
-                    KIND: pa.array([kind.value for _, kind, _ in found], pa.large_string()),
-                },
-            )
-            row_of[label] = {node_id: row for row, (node_id, _, _) in enumerate(found)}
-        del rows
-        tie_rows: dict[TieType, list[tuple[int, int, dict[str, Any]]]] = {tie_type: [] for tie_type in TieType}
-        for tie_type, source, target, props in self._disk.read_ties():
-            source_label, target_label = TIE_ENDS[tie_type]
-            source_row, target_row = row_of[source_label].get(source), row_of[target_label].get(target)
-            if source_row is None or target_row is None:
-                raise StoreCorrupt(self.path, f"holds a {tie_type} tie {source!r} -> {target!r} whose end is missing")
-            tie_rows[tie_type].append((source_row, target_row, props))
-        tie_tables = {}
-        for tie_type, ties in tie_rows.items():
-            ties.sort(key=lambda tie: (tie[0], tie[1]))
-            tie_tables[tie_type] = table_from_rows(
-                [props for _, _, props in ties],
-                {
-                    SOURCE: pa.array([source for source, _, _ in ties], pa.int32()),
-                    TARGET: pa.array([target for _, target, _ in ties], pa.int32()),
-                },
-            )
-        self.view = WritableGraph(node_tables, tie_tables)
+        nodes, ties, batches = self._disk.read()
+        try:
+            self.view = WritableGraph(nodes, ties)
+        except ValueError as error:
+            raise StoreCorrupt(self.path, f"has a snapshot that does not hold together ({error})") from None
+        for number, batch in enumerate(batches, start=1):
+            try:
+                self.view.apply(batch)
+            except (ValueError, KeyError, TypeError) as error:
+                raise StoreCorrupt(
+                    self.path, f"has a logged batch (number {number}) that does not apply: {error}"
+                ) from None
+        self.view.settle()
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -140,30 +117,18 @@ class EmbeddedStore(GraphStore):
                     changes.count(merged == current_tie)
 
             gone = [key for key in batch.deletions if key in graph]
-            self._disk.commit(
-                [(_VALUES[key[0]], key[1], _VALUES[kind], encode(props)) for key, (kind, props) in node_states.items()],
-                [
-                    (_VALUES[tie_type], source[1], target[1], encode(props))
+            logged: Batch = {
+                "nodes": [[key[0].value, key[1], kind.value, props] for key, (kind, props) in node_states.items()],
+                "ties": [
+                    [tie_type.value, source[1], target[1], props]
                     for (source, target, tie_type), props in tie_states.items()
                 ],
-                [(_VALUES[key[0]], key[1]) for key in gone],
-                [
-                    (_VALUES[tie_type], source[1], target[1])
-                    for key in gone
-                    for tie_type, source, target in (
-                        *((tie_type, key, target) for tie_type, target, _ in graph.out_ties(key)),
-                        *((tie_type, source, key) for tie_type, source, _ in graph.in_ties(key)),
-                    )
-                ],
-            )
+                "gone": [[key[0].value, key[1]] for key in gone],
+            }
+            self._disk.append(logged)
             graph.changed()
-            for key, (kind, props) in node_states.items():
-                graph.put_node(key, kind, props)
-            for (source, target, tie_type), props in tie_states.items():
-                graph.put_tie(tie_type, source, target, props)
-            for key in gone:
-                graph.remove_node(key)
-            graph.settle()
+            graph.apply(logged)
+            self._settle()
         return WriteResult(
             nodes=len(batch.nodes),
             ties=len(batch.ties),
@@ -173,9 +138,23 @@ class EmbeddedStore(GraphStore):
             unchanged=changes.unchanged,
         )
 
+    def _settle(self) -> None:
+        """Write a new snapshot once the log has grown past its share, else let the graph settle its overlay."""
+        graph = self.view
+        if self._disk.log_rows <= max(LOG_MINIMUM, LOG_SHARE * graph.base_rows()):
+            graph.settle()
+            return
+        tables = graph.tables()
+        # On failure every batch is in the log still, which the next snapshot will fold in.
+        with contextlib.suppress(OSError):
+            self._disk.write_snapshot(*tables)
+        graph.rebuild(tables)
+
     def clear(self) -> None:
+        if self.read_only:
+            raise StoreError("this embedded store was opened read-only")
         with self._lock:
-            self._disk.clear()
+            self._disk.write_snapshot({}, {})
             self.view.clear()
 
     # -- reads --------------------------------------------------------------------------------
@@ -272,7 +251,11 @@ class _Changes:
 
 
 _PRIMARY = {label: label.primary for label in NodeLabel}
-_VALUES: dict[NodeLabel | TieType, str] = {member: member.value for member in (*NodeLabel, *TieType)}
+
+LOG_MINIMUM = 200_000
+"""Rows the log may hold before a new snapshot is written ..."""
+LOG_SHARE = 0.25
+"""... or this share of the rows in the snapshot, whichever is more (a log costs per-row work to replay)."""
 
 
 def _merged(current: Mapping[str, Any], update: dict[str, Any]) -> dict[str, Any]:

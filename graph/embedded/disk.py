@@ -1,271 +1,331 @@
-"""The embedded store's file: SQLite in WAL mode, one row per node and per tie.
+"""The embedded store on disk: a folder holding a Parquet snapshot and a log of the batches written since.
 
-SQLite gives the atomic, crash-safe commit: a batch is one transaction, so a process killed in the
-middle of it leaves the previous state on disk. ``synchronous=FULL`` also survives a power cut.
+    <store>/MANIFEST                  which snapshot and log are current (JSON, replaced by an atomic rename)
+    <store>/snapshot-000002/          one Parquet file (zstd, page checksums) per primary label and tie type
+    <store>/log-000002                the batches written after that snapshot, appended one record each
 
-A file that cannot be read as a store (damaged pages, a payload that is not JSON, a zero-length file,
-some other file) is never repaired or written over: every read of it ends in ``StoreCorrupt``, one line
-naming the file and what to do. A new store is made whole beside its path and renamed into place, so a
-file at the path that is not a valid store is never one this code left half made.
+Opening reads the snapshot's columns straight into the in-memory layout (no per-row Python), then replays
+the log. Every batch is appended to the log and fsynced before it is applied in memory, so a process killed
+mid-batch leaves at most an unfinished last record, which opening ignores and the next writer cuts off. Once
+the log holds a share of the snapshot's rows, the writer writes a new snapshot (each file fsynced), points
+the manifest at it and an empty log, and removes the old pair: opening stays fast however much was written.
+
+Why this and not SQLite as before: SQLite kept a JSON document per node and tie, so opening a 100,000-customer
+bank decoded 1.4 million documents into Python objects (14 s); the columns of a snapshot load in well under a
+second, and a batch costs one append and one fsync instead of B-tree pages and index updates.
+
+A log record is ``MAGIC``, the payload's length and CRC-32, then the payload: the batch's resulting node and
+tie states and its deletions as JSON (``o``: orjson; ``j``: the standard library's, for values orjson cannot
+write: integers beyond 64 bits, infinities).
+
+Anything that cannot be read as such a store (a damaged file, a record whose checksum fails with records
+after it, some other file or folder) ends in ``StoreCorrupt``, one line naming the store and what to do; it
+is never written over. A new store is built beside its path and renamed into place whole.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+import shutil
+import struct
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from graph.errors import StoreCorrupt, StoreError, StoreUnavailable
-from graph.model import NodeLabel, TieType
+from graph.errors import StoreCorrupt, StoreError, StoreOutdated, StoreUnavailable
+from graph.model import PRIMARY_LABELS, NodeLabel, TieType
 
-SCHEMA_VERSION = "1"
-
-# Rows go to the end of a rowid table and only the keys into a (much smaller) unique index. Keyed by
-# (label, id) with the properties inside (WITHOUT ROWID), every insert landed on a random page of a
-# table of gigabytes: at 1.5 million nodes it wrote 16,000 rows/s, against 29,000 this way. Files made
-# with the earlier layout stay readable and writable: the statements below work on either.
-_SCHEMA = f"""
-BEGIN;
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');
-CREATE TABLE nodes (label TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, props TEXT NOT NULL);
-CREATE UNIQUE INDEX nodes_key ON nodes (label, id);
-CREATE TABLE ties (type TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL, props TEXT NOT NULL);
-CREATE UNIQUE INDEX ties_key ON ties (type, source, target);
-COMMIT;
-"""
-
-CACHE_KIB = 262_144
-"""SQLite's page cache (256 MiB; its default is 2 MiB): the key indexes of a large bank stay in memory."""
-
+FORMAT = "crm-graph embedded store"
+VERSION = 2
+MANIFEST = "MANIFEST"
+MAGIC = b"CRMB"
+_HEADER = struct.Struct("<4sII")
 SQLITE_HEADER = b"SQLite format 3\x00"
-"""The first 16 bytes of every SQLite database file."""
 
-NodeRowOnDisk = tuple[str, str, str, str]
-TieRowOnDisk = tuple[str, str, str, str]
-StoredNode = tuple[NodeLabel, str, NodeLabel, dict[str, Any]]
-"""A node as read back: primary label, id, the node's own label (Person for a Customer), properties."""
-StoredTie = tuple[TieType, str, str, dict[str, Any]]
+Batch = dict[str, Any]
+"""A logged batch: ``nodes`` [[label, id, kind, props]], ``ties`` [[type, source, target, props]],
+``gone`` [[label, id]] (nodes deleted with their ties)."""
 OnDamage = Callable[[str], None]
-"""Told about each row that cannot be read (a check lists them); without one, the first ends the read."""
-
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-"""For the rare values orjson refuses (integers beyond 64 bits), which the file has always held."""
-
-
-def encode(props: dict[str, Any]) -> str:
-    """Properties as compact JSON text (orjson: several times faster than ``json`` on float lists)."""
-    if not props:
-        return "{}"
-    try:
-        text = orjson.dumps(props)
-    except orjson.JSONEncodeError:
-        return _ENCODER.encode(props)
-    # Stored properties hold no None, so a null is an infinity orjson could not write (json writes Infinity).
-    return _ENCODER.encode(props) if b"null" in text else text.decode()
-
-
-def decode(text: str) -> dict[str, Any]:
-    """Properties from their stored text; ``ValueError`` when the text is not a JSON object."""
-    # Not orjson.loads: it turns integers beyond 64 bits into floats, silently losing digits.
-    props = json.loads(text)
-    if not isinstance(props, dict):
-        raise ValueError(f"a JSON {type(props).__name__} instead of an object")
-    return props
-
 
 _RESTORE = "restore it from a backup"
+_MIGRATE = "convert it with `crm-graph migrate`, which keeps the old file beside the new store"
 _NOT_A_STORE = "check that CRM_GRAPH_EMBEDDED_PATH names the store, or " + _RESTORE
 
 
-def check_file_kind(path: Path) -> None:
-    """Refuse an existing file whose first bytes show it cannot be an SQLite database."""
+def node_file(label: NodeLabel) -> str:
+    return f"nodes-{label.value}.parquet"
+
+
+def tie_file(tie_type: TieType) -> str:
+    return f"ties-{tie_type.value}.parquet"
+
+
+def encode_batch(batch: Batch) -> bytes:
+    try:
+        text = orjson.dumps(batch)
+    except orjson.JSONEncodeError:
+        text = b""
+    # Stored properties hold no None, so a null is an infinity orjson could not write (json writes Infinity).
+    if not text or b"null" in text:
+        return b"j" + json.dumps(batch, ensure_ascii=False, separators=(",", ":")).encode()
+    return b"o" + text
+
+
+def decode_batch(payload: bytes) -> Batch:
+    """A batch from its payload; ``ValueError`` when it is not one."""
+    kind, body = payload[:1], payload[1:]
+    # Not orjson for "j": it turns integers beyond 64 bits into floats, silently losing digits.
+    batch = orjson.loads(body) if kind == b"o" else json.loads(body) if kind == b"j" else None
+    if not isinstance(batch, dict) or not {"nodes", "ties", "gone"} <= batch.keys():
+        raise ValueError("a record that is not a batch")
+    return batch
+
+
+def refuse_other_files(path: Path) -> None:
+    """Refuse a path that exists but is not a store folder: an earlier SQLite store, an empty file, another file."""
+    if path.is_dir():
+        return
     try:
         with path.open("rb") as file:
             header = file.read(len(SQLITE_HEADER))
     except OSError as error:
         raise StoreUnavailable(f"cannot read the embedded store {path}: {error.strerror}") from None
+    if header == SQLITE_HEADER:
+        raise StoreOutdated(path, "is a store of the earlier SQLite format", _MIGRATE)
     if not header:
         raise StoreCorrupt(path, "is empty (zero bytes)", "delete it if it never held a store, or " + _RESTORE)
-    if header != SQLITE_HEADER:
-        raise StoreCorrupt(path, "is not an SQLite file", _NOT_A_STORE)
+    raise StoreCorrupt(path, "is not a crm-graph store (a store is a folder)", _NOT_A_STORE)
 
 
-def sqlite_failure(
-    path: Path, error: sqlite3.Error, doing: str, otherwise: type[StoreError] = StoreUnavailable
-) -> StoreError:
-    """The error of the tree for an SQLite failure: damage (a file that is malformed, or not a database
-    at all) is ``StoreCorrupt``; anything else (locked, busy, disk full) is ``otherwise``."""
-    code = getattr(error, "sqlite_errorcode", None)
-    # Extended codes (SQLITE_CORRUPT_INDEX, ...) carry the primary code in their low byte. An error without a
-    # code comes from the sqlite3 module itself reading a value, such as text that is not UTF-8.
-    if code is None or code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
-        # The module's own message quotes the undecodable text, which may be a customer's name.
-        detail = "text that is not UTF-8" if str(error).startswith("Could not decode") else str(error)
-        return StoreCorrupt(path, f"is damaged ({detail})")
-    return otherwise(f"cannot {doing} the embedded store {path}: {error}")
+def read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((path / MANIFEST).read_bytes())
+    except FileNotFoundError:
+        raise StoreCorrupt(path, "is a folder without a store's MANIFEST", _NOT_A_STORE) from None
+    except (OSError, ValueError) as error:
+        raise StoreCorrupt(path, f"has a MANIFEST that cannot be read ({error})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+        raise StoreCorrupt(path, f"has a MANIFEST that is not of a crm-graph store of version {VERSION}")
+    if not isinstance(manifest.get("log"), str) or not isinstance(manifest.get("snapshot"), str | None):
+        raise StoreCorrupt(path, "has a MANIFEST naming no snapshot or log")
+    return manifest
 
 
-def schema_version(db: sqlite3.Connection) -> str | None:
-    """The schema version a store file records, or None when the file is not a store."""
-    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone() is None:
-        return None
-    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return None if row is None else str(row[0])
+def read_records(log: Path, on_damage: OnDamage | None = None) -> Iterator[tuple[int, Batch]]:
+    """(end offset, batch) of every whole record of the log. An unfinished last record (a writer killed
+    mid-append) ends the read; a damaged record with more after it raises ``StoreCorrupt`` (or, given
+    ``on_damage``, is reported and the read goes on at the next record it can find)."""
+    data = log.read_bytes()
+    offset = 0
+    while offset < len(data):
+        problem, end = _record_at(data, offset)
+        if problem is None:
+            try:
+                batch = decode_batch(data[offset + _HEADER.size : end])
+            except ValueError as error:
+                problem = f"a batch that does not decode ({error})"
+            else:
+                yield end, batch
+                offset = end
+                continue
+        following = data.find(MAGIC, offset + 1)
+        if following < 0 and problem in _UNFINISHED:
+            return  # the last record of a writer stopped while appending it: never acknowledged
+        message = f"log record at byte {offset:,} is damaged: {problem}"
+        if on_damage is None:
+            raise StoreCorrupt(log.parent, f"has a {message}")
+        on_damage(message)
+        if following < 0:
+            return
+        offset = following
 
 
-def _create(path: Path) -> None:
+_UNFINISHED = ("it ends inside its header", "it ends before its length")
+
+
+def _record_at(data: bytes, offset: int) -> tuple[str | None, int]:
+    """(None, end) for a whole record at ``offset``, else (what is wrong, offset)."""
+    if len(data) - offset < _HEADER.size:
+        return "it ends inside its header", offset
+    magic, length, checksum = _HEADER.unpack_from(data, offset)
+    end = offset + _HEADER.size + length
+    if magic != MAGIC:
+        return "no record starts there", offset
+    if end > len(data):
+        return "it ends before its length", offset
+    if zlib.crc32(data[offset + _HEADER.size : end]) != checksum:
+        return "its checksum does not match", offset
+    return None, end
+
+
+def read_snapshot(path: Path, snapshot: str | None) -> tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]]:
+    """The snapshot's node tables by primary label and tie tables by type (those it holds)."""
+    nodes: dict[NodeLabel, pa.Table] = {}
+    ties: dict[TieType, pa.Table] = {}
+    if snapshot is None:
+        return nodes, ties
+    folder = path / snapshot
+    for label in PRIMARY_LABELS:
+        if (folder / node_file(label)).exists():
+            nodes[label] = read_table(path, folder / node_file(label))
+    for tie_type in TieType:
+        if (folder / tie_file(tie_type)).exists():
+            ties[tie_type] = read_table(path, folder / tie_file(tie_type))
+    return nodes, ties
+
+
+def read_table(store: Path, file: Path) -> pa.Table:
+    """A snapshot file's table; ``FileNotFoundError`` when a writer has just replaced the snapshot."""
+    try:
+        return pq.read_table(file, page_checksum_verification=True)
+    except FileNotFoundError:
+        raise
+    except (OSError, pa.ArrowException) as error:
+        raise StoreCorrupt(store, f"has a damaged snapshot file {file.name} ({str(error).splitlines()[0]})") from None
+
+
+def _fsync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _write_manifest(folder: Path, snapshot: str | None, log: str) -> None:
+    fresh = folder / (MANIFEST + ".new")
+    fresh.write_text(json.dumps({"format": FORMAT, "version": VERSION, "snapshot": snapshot, "log": log}))
+    _fsync(fresh)
+    os.replace(fresh, folder / MANIFEST)
+    _fsync(folder)
+
+
+def create_store(path: Path) -> None:
     """Make a new, empty store at ``path``: built whole under another name, then renamed into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fresh = path.with_name(f".{path.name}.new")
-    fresh.unlink(missing_ok=True)
-    db = sqlite3.connect(fresh, isolation_level=None)
-    try:
-        db.executescript(_SCHEMA)
-    finally:
-        db.close()
+    if fresh.is_dir():
+        shutil.rmtree(fresh)
+    else:
+        fresh.unlink(missing_ok=True)
+    fresh.mkdir()
+    (fresh / "log-000001").touch()
+    _fsync(fresh / "log-000001")
+    _write_manifest(fresh, None, "log-000001")
     os.replace(fresh, path)
-
-
-_NODE_LABELS = {label.value: label for label in NodeLabel}
-_TIE_TYPES = {tie_type.value: tie_type for tie_type in TieType}
-
-
-def _stored_node(label: Any, node_id: Any, kind: Any, props: Any) -> StoredNode:
-    primary, own = _NODE_LABELS.get(label), _NODE_LABELS.get(kind)
-    if primary is None or own is None or own.primary is not primary or not isinstance(node_id, str):
-        raise ValueError(f"node row ({label!r}, {node_id!r}, {kind!r}) names no label of the schema")
-    try:
-        return primary, node_id, own, decode(props)
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"node {primary} {node_id!r}: its properties do not decode ({error})") from None
-
-
-def _stored_tie(tie_type: Any, source: Any, target: Any, props: Any) -> StoredTie:
-    kind = _TIE_TYPES.get(tie_type)
-    if kind is None or not isinstance(source, str) or not isinstance(target, str):
-        raise ValueError(f"tie row ({tie_type!r}, {source!r}, {target!r}) names no type of the schema")
-    try:
-        return kind, source, target, decode(props)
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"{kind} tie {source!r} -> {target!r}: its properties do not decode ({error})") from None
+    _fsync(path.parent)
 
 
 class Disk:
-    """The SQLite file behind an embedded store."""
+    """The folder behind an embedded store."""
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
         if not path.exists():
             if read_only:
                 raise StoreUnavailable(f"there is no embedded store at {path} yet; load data into it first")
             try:
-                _create(path)
-            except (OSError, sqlite3.Error) as error:
+                create_store(path)
+            except OSError as error:
                 raise StoreUnavailable(f"cannot create the embedded store {path}: {error}") from error
-        check_file_kind(path)
+        refuse_other_files(path)
+        self._log_file: int | None = None
+        self.log_batches = 0
+        self.log_rows = 0
+        self._read_manifest()
+
+    def _read_manifest(self) -> None:
+        manifest = read_manifest(self.path)
+        self.snapshot: str | None = manifest["snapshot"]
+        self.log = self.path / manifest["log"]
+
+    def read(self) -> tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table], list[Batch]]:
+        """The snapshot's tables and the batches logged since (a writer cuts off an unfinished last record)."""
+        for attempt in range(3):
+            try:
+                nodes, ties = read_snapshot(self.path, self.snapshot)
+                records = list(read_records(self.log))
+                break
+            except FileNotFoundError as error:
+                # A reader that lost a race with the writer replacing the snapshot reads the new one.
+                if attempt == 2 or not self.read_only:
+                    raise StoreCorrupt(self.path, f"has lost a file its MANIFEST names ({error.filename})") from None
+                self._read_manifest()
+        batches = [batch for _, batch in records]
+        good_end = records[-1][0] if records else 0
+        self.log_batches = len(batches)
+        self.log_rows = sum(batch_rows(batch) for batch in batches)
+        if not self.read_only:
+            try:
+                self._log_file = os.open(self.log, os.O_WRONLY | os.O_APPEND)
+                if os.fstat(self._log_file).st_size != good_end:
+                    os.ftruncate(self._log_file, good_end)
+                    os.fsync(self._log_file)
+            except OSError as error:
+                raise StoreUnavailable(f"cannot write the embedded store {self.path}: {error}") from error
+        return nodes, ties, batches
+
+    def append(self, batch: Batch) -> None:
+        """Write the batch to the log and fsync it, or leave the log as it was and raise ``StoreError``."""
+        if self._log_file is None:
+            raise StoreError("this embedded store was opened read-only")
+        payload = encode_batch(batch)
+        record = _HEADER.pack(MAGIC, len(payload), zlib.crc32(payload)) + payload
+        size = os.fstat(self._log_file).st_size
         try:
-            if read_only:
-                self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-            else:
-                self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        except sqlite3.Error as error:
-            raise sqlite_failure(path, error, "open") from error
-        try:
-            self._configure(read_only)
-        except BaseException:
-            self._db.close()
-            raise
+            written = os.write(self._log_file, record)
+            while written < len(record):
+                written += os.write(self._log_file, record[written:])
+            os.fsync(self._log_file)
+        except OSError as error:
+            os.ftruncate(self._log_file, size)
+            raise StoreError(f"cannot commit a batch to the embedded store {self.path}: {error}") from error
+        self.log_batches += 1
+        self.log_rows += batch_rows(batch)
 
-    def _configure(self, read_only: bool) -> None:
-        try:
-            version = schema_version(self._db)
-            if version != SCHEMA_VERSION:
-                raise StoreCorrupt(
-                    self.path,
-                    f"is an SQLite file but not a crm-graph store of schema version {SCHEMA_VERSION}",
-                    _NOT_A_STORE,
-                )
-            if not read_only:
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA synchronous=FULL")
-                self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-        except sqlite3.Error as error:
-            raise sqlite_failure(self.path, error, "open") from error
-
-    def read_nodes(self, on_damage: OnDamage | None = None) -> Iterator[StoredNode]:
-        """Every node; a row that cannot be read raises ``StoreCorrupt`` or, given ``on_damage``, is skipped."""
-        return self._read("SELECT label, id, kind, props FROM nodes", _stored_node, on_damage)
-
-    def read_ties(self, on_damage: OnDamage | None = None) -> Iterator[StoredTie]:
-        """Every tie, read as :meth:`read_nodes` reads nodes."""
-        return self._read("SELECT type, source, target, props FROM ties", _stored_tie, on_damage)
-
-    def row_counts(self) -> tuple[int, int]:
-        """The node and tie rows SQLite counts (from the smallest index, so a check can compare them with a scan)."""
-        try:
-            nodes = self._db.execute("SELECT count(*) FROM nodes").fetchone()[0]
-            ties = self._db.execute("SELECT count(*) FROM ties").fetchone()[0]
-        except sqlite3.Error as error:
-            raise sqlite_failure(self.path, error, "count the rows of") from error
-        return int(nodes), int(ties)
-
-    def _read(self, query: str, stored: Callable[..., Any], on_damage: OnDamage | None) -> Iterator[Any]:
-        try:
-            for row in self._db.execute(query):
-                try:
-                    value = stored(*row)
-                except ValueError as problem:
-                    if on_damage is None:
-                        raise StoreCorrupt(self.path, f"holds a row that cannot be read: {problem}") from None
-                    on_damage(str(problem))
-                    continue
-                yield value
-        except sqlite3.Error as error:
-            raise sqlite_failure(self.path, error, "read") from error
-
-    def commit(
-        self,
-        nodes: list[NodeRowOnDisk],
-        ties: list[TieRowOnDisk],
-        gone_nodes: Sequence[tuple[str, str]] = (),
-        gone_ties: Sequence[tuple[str, str, str]] = (),
-    ) -> None:
-        """Write full node and tie states and remove deleted ones, in one transaction, or nothing."""
-        with self._transaction("commit a batch to"):
-            self._db.executemany("INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?)", nodes)
-            self._db.executemany("INSERT OR REPLACE INTO ties VALUES (?, ?, ?, ?)", ties)
-            self._db.executemany("DELETE FROM ties WHERE type = ? AND source = ? AND target = ?", gone_ties)
-            self._db.executemany("DELETE FROM nodes WHERE label = ? AND id = ?", gone_nodes)
-
-    def clear(self) -> None:
-        with self._transaction("clear"):
-            self._db.execute("DELETE FROM nodes")
-            self._db.execute("DELETE FROM ties")
-
-    @contextmanager
-    def _transaction(self, doing: str) -> Iterator[None]:
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            yield
-            self._db.execute("COMMIT")
-        except sqlite3.Error as error:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise sqlite_failure(self.path, error, doing, otherwise=StoreError) from error
+    def write_snapshot(self, nodes: dict[NodeLabel, pa.Table], ties: dict[TieType, pa.Table]) -> None:
+        """Make these tables the snapshot, with an empty log; the previous snapshot and log are removed."""
+        number = int(self.log.name.rsplit("-", 1)[1]) + 1
+        snapshot, log = f"snapshot-{number:06d}", f"log-{number:06d}"
+        folder = self.path / snapshot
+        if folder.exists():
+            shutil.rmtree(folder)  # left by a writer stopped while writing it: never named by the manifest
+        folder.mkdir()
+        files = [(node_file(label), table) for label, table in nodes.items() if table.num_rows]
+        files += [(tie_file(tie_type), table) for tie_type, table in ties.items() if table.num_rows]
+        for name, table in files:
+            pq.write_table(table, folder / name, compression="zstd", write_page_checksum=True)
+            _fsync(folder / name)
+        _fsync(folder)
+        (self.path / log).write_bytes(b"")
+        _fsync(self.path / log)
+        _write_manifest(self.path, snapshot, log)
+        old_snapshot, old_log = self.snapshot, self.log
+        self.snapshot, self.log = snapshot, self.path / log
+        if self._log_file is not None:
+            os.close(self._log_file)
+        self._log_file = os.open(self.log, os.O_WRONLY | os.O_APPEND)
+        self.log_batches = self.log_rows = 0
+        old_log.unlink(missing_ok=True)
+        if old_snapshot is not None:
+            shutil.rmtree(self.path / old_snapshot, ignore_errors=True)
 
     def ping(self) -> None:
-        try:
-            self._db.execute("SELECT 1").fetchone()
-        except sqlite3.Error as error:
-            raise StoreUnavailable(f"the embedded store does not answer: {error}") from error
+        if not (self.path / MANIFEST).exists():
+            raise StoreUnavailable(f"the embedded store {self.path} does not answer: its MANIFEST is gone")
 
     def close(self) -> None:
-        self._db.close()
+        if self._log_file is not None:
+            os.close(self._log_file)
+            self._log_file = None
+
+
+def batch_rows(batch: Batch) -> int:
+    return len(batch["nodes"]) + len(batch["ties"]) + len(batch["gone"])

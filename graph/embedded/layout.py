@@ -58,12 +58,18 @@ class NodeTable:
         self.kinds: tuple[NodeLabel, ...] = tuple(kind for kind in NodeLabel if kind.primary is label)
         if table is None:
             table = pa.table({ID: pa.array([], pa.large_string()), KIND: pa.array([], pa.large_string())})
+        if table.column_names[:2] != [ID, KIND] or table.column(ID).null_count:
+            raise ValueError(f"a {label} table without its id and kind columns")
         self.base_ids = _id_bytes(table.column(ID))
         self.base_count = len(self.base_ids)
+        if self.base_count > 1 and not bool(np.all(self.base_ids[1:] > self.base_ids[:-1])):
+            raise ValueError(f"a {label} table whose ids are not unique and in order")
         kind_names = pc.cast(table.column(KIND), pa.large_string())
-        codes = np.zeros(self.base_count, dtype=np.int8)
+        codes = np.full(self.base_count, -1, dtype=np.int8)
         for code, kind in enumerate(self.kinds):
             codes[np.asarray(pc.equal(kind_names, kind.value).to_numpy(zero_copy_only=False), dtype=bool)] = code
+        if self.base_count and codes.min() < 0:
+            raise ValueError(f"a {label} table with a kind that is not one of {', '.join(self.kinds)}")
         self.base_kinds = codes
         self.properties, self.columns = _property_columns(table, start=2)
         self.deleted = np.zeros(self.base_count, dtype=bool)
@@ -220,9 +226,20 @@ class TieTable:
         """``table``: columns ``source``, ``target`` (int32 rows) then properties, sorted by (source, target)."""
         if table is None:
             table = pa.table({SOURCE: pa.array([], pa.int32()), TARGET: pa.array([], pa.int32())})
+        if (
+            table.column_names[:2] != [SOURCE, TARGET]
+            or table.column(SOURCE).null_count + table.column(TARGET).null_count
+        ):
+            raise ValueError("a tie table without its source and target columns")
         self.sources = np.asarray(table.column(SOURCE).to_numpy(), dtype=np.int32)
         self.targets = np.asarray(table.column(TARGET).to_numpy(), dtype=np.int32)
         self.count_base = len(self.sources)
+        _check_ends(self.sources, source_count, "source")
+        _check_ends(self.targets, target_count, "target")
+        if self.count_base > 1:
+            steps = np.diff(self.sources.astype(np.int64)) * (1 << 32) + np.diff(self.targets.astype(np.int64))
+            if not bool(np.all(steps > 0)):
+                raise ValueError("a tie table whose ties are not unique and in order")
         self.out_offsets = _offsets(self.sources, source_count)
         self.in_order = np.lexsort((self.sources, self.targets)).astype(np.int32)
         self.in_offsets = _offsets(self.targets[self.in_order], target_count)
@@ -364,6 +381,11 @@ class TieTable:
         table = unified([base, overlay])
         order = np.lexsort((table.column(TARGET).to_numpy(), table.column(SOURCE).to_numpy()))
         return table.take(order)
+
+
+def _check_ends(rows: np.ndarray, count: int, end: str) -> None:
+    if len(rows) and (rows.min() < 0 or rows.max() >= count):
+        raise ValueError(f"a tie table with a {end} that is not a node of the snapshot")
 
 
 def _offsets(rows: np.ndarray, count: int) -> np.ndarray:

@@ -243,11 +243,37 @@ class WritableGraph(GraphView):
         self.rebuild()
         return True
 
-    def rebuild(self) -> None:
-        """A new base from base and overlay, with an empty overlay (the graph reads the same)."""
-        nodes, ties = self.tables()
+    def rebuild(self, tables: tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]] | None = None) -> None:
+        """A new base from base and overlay (or from ``tables``, as :meth:`tables` made them just before), with
+        an empty overlay: the graph reads the same."""
+        nodes, ties = tables or self.tables()
         self._build(nodes, ties)
         self.changed()
+
+    def base_rows(self) -> int:
+        """Nodes and ties in the base."""
+        return sum(table.base_count for table in self._nodes.values()) + sum(
+            table.count_base for table in self._ties.values()
+        )
+
+    def apply(self, batch: Mapping[str, Any]) -> None:
+        """Apply a logged batch (see :mod:`graph.embedded.disk`): node and tie states, then deletions.
+        ``ValueError`` or ``KeyError`` when it names a label or type that does not exist, or a missing end."""
+        for label, node_id, kind, props in batch["nodes"]:
+            primary, own = NodeLabel(label).primary, NodeLabel(kind)
+            if own.primary is not primary or not isinstance(props, dict):
+                raise ValueError(f"node {label} {node_id!r} of kind {kind} with properties that are not a map")
+            self.put_node((primary, node_id), own, props)
+        for tie_type, source, target, props in batch["ties"]:
+            source_label, target_label = TIE_ENDS[TieType(tie_type)]
+            ends = (source_label, source), (target_label, target)
+            if ends[0] not in self or ends[1] not in self:
+                raise ValueError(f"{tie_type} tie {source!r} -> {target!r} whose end is missing")
+            self.put_tie(TieType(tie_type), *ends, props)
+        for label, node_id in batch["gone"]:
+            key = (NodeLabel(label).primary, node_id)
+            if key in self:
+                self.remove_node(key)
 
 
 def _due(overlay: int, base: int) -> bool:

@@ -1,80 +1,113 @@
-"""A store file that cannot be read as a store is one line naming the file and what to do, never a
-traceback; nothing initialises a store over it; ``crm-graph check`` lists the damage without changing
-anything; and the store opens again once the file is restored."""
+"""A store that cannot be read as a store is one line naming it and what to do, never a traceback; nothing
+initialises a store over it; ``crm-graph check`` lists the damage without changing anything; and the store
+opens again once it is restored."""
 
 from __future__ import annotations
 
 import json
 import random
 import shutil
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
+import graph.embedded as embedded
 from api.cli import app
 from graph.embedded import EmbeddedStore
 from graph.embedded.check import MAX_PROBLEMS, check_store
+from graph.embedded.disk import MANIFEST, Disk, read_manifest
 from graph.errors import StoreCorrupt
 from tests.loaders.conftest import write_bank
 from tests.samples import family_nodes, family_ties, snapshot
 
-PAGE = 4096
+PEOPLE = 3000
+LATE = 3
 
 
 @pytest.fixture(scope="module")
 def sound_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store of some thousand customers (so its file has pages of rows in the middle), closed."""
-    path = tmp_path_factory.mktemp("sound") / "store.sqlite"
+    """A store of some thousand customers: a snapshot, then a log of a few batches after it; closed."""
+    path = tmp_path_factory.mktemp("sound") / "store"
     people = [
         {"label": "Person", "id": f"r{n}", "properties": {"name": f"客户{n}", "segment": "retail", "n": n}}
-        for n in range(3000)
+        for n in range(PEOPLE)
     ]
-    spouses = [{"type": "SPOUSE_OF", "source": f"r{n}", "target": f"r{n + 1}"} for n in range(0, 3000, 2)]
-    with EmbeddedStore(path) as store:
+    spouses = [{"type": "SPOUSE_OF", "source": f"r{n}", "target": f"r{n + 1}"} for n in range(0, PEOPLE, 2)]
+    with EmbeddedStore(path) as store, pytest.MonkeyPatch.context() as patch:
         store.write(family_nodes(), family_ties())
-        store.write(people, spouses)
-    assert not path.with_name(path.name + "-wal").exists()  # the last close folded the log into the file
+        patch.setattr(embedded, "LOG_MINIMUM", 0)
+        store.write(people, spouses)  # the log outgrew its share: this batch is in a snapshot
+        patch.undo()
+        for n in range(LATE):
+            store.write(
+                [{"label": "Person", "id": f"late{n}", "properties": {"n": n}}],
+                [{"type": "REFERRED", "source": f"r{n}", "target": f"late{n}"}],
+            )
     return path
 
 
 @pytest.fixture
-def store_file(sound_store: Path, tmp_path: Path) -> Path:
+def store_path(sound_store: Path, tmp_path: Path) -> Path:
     # A long folder name: the message must stay one line however long the path and narrow the terminal.
-    path = tmp_path / "a-folder-with-a-rather-long-name-for-the-store" / "store.sqlite"
-    path.parent.mkdir()
-    shutil.copy(sound_store, path)
+    path = tmp_path / "a-folder-with-a-rather-long-name-for-the-store" / "store"
+    shutil.copytree(sound_store, path)
     return path
 
 
-def random_bytes_in_the_middle(path: Path) -> None:
-    size = path.stat().st_size
-    with path.open("r+b") as file:
-        file.seek(size // 2 // PAGE * PAGE)
-        file.write(random.Random(13).randbytes(4 * PAGE))
+def contents(path: Path) -> dict[str, bytes]:
+    if path.is_file():
+        return {"": path.read_bytes()}
+    return {str(file.relative_to(path)): file.read_bytes() for file in sorted(path.rglob("*")) if file.is_file()}
 
 
-def broken_json_payload(path: Path) -> None:
-    with sqlite3.connect(path) as db:
-        db.execute("""UPDATE nodes SET props = '{"name": "客户7", "n' WHERE id = 'r7'""")
-    db.close()
+def current(path: Path, name: str) -> Path:
+    """The current snapshot's file ``name``, or the current log (name ``log``)."""
+    manifest = read_manifest(path)
+    return path / manifest["log"] if name == "log" else path / manifest["snapshot"] / name
+
+
+def random_bytes_in_a_snapshot_file(path: Path) -> None:
+    file = current(path, "nodes-Customer.parquet")
+    size = file.stat().st_size
+    with file.open("r+b") as opened:
+        opened.seek(size // 3)
+        opened.write(random.Random(13).randbytes(size // 3))
+
+
+def a_damaged_log_record(path: Path) -> None:
+    log = current(path, "log")
+    data = bytearray(log.read_bytes())
+    data[20] ^= 0xFF  # inside the first record's payload; two more records follow it
+    log.write_bytes(bytes(data))
+
+
+def a_lost_snapshot_file(path: Path) -> None:
+    current(path, "nodes-Customer.parquet").unlink()
+
+
+def a_broken_manifest(path: Path) -> None:
+    (path / MANIFEST).write_text('{"format": "crm-graph embedded store", "ver', encoding="utf-8")
 
 
 def zero_length(path: Path) -> None:
+    shutil.rmtree(path)
     path.write_bytes(b"")
 
 
-def not_sqlite(path: Path) -> None:
+def not_a_store(path: Path) -> None:
+    shutil.rmtree(path)
     path.write_text("cust_no,cust_name\nC1,张三\n", encoding="utf-8")
 
 
 DAMAGE: dict[str, Callable[[Path], None]] = {
-    "random bytes in the middle": random_bytes_in_the_middle,
-    "broken JSON payload": broken_json_payload,
+    "random bytes in a snapshot file": random_bytes_in_a_snapshot_file,
+    "a damaged log record": a_damaged_log_record,
+    "a lost snapshot file": a_lost_snapshot_file,
+    "a broken MANIFEST": a_broken_manifest,
     "zero-length file": zero_length,
-    "not SQLite": not_sqlite,
+    "not a store": not_a_store,
 }
 
 
@@ -89,34 +122,43 @@ def assert_one_line_naming(result: Result, path: Path) -> None:
     assert str(path) in lines[0] and "crm-graph check" in lines[0]
 
 
+def restore(path: Path, backup: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+    shutil.copytree(backup, path)
+
+
 @pytest.mark.parametrize("damage", DAMAGE.values(), ids=DAMAGE.keys())
-def test_a_damaged_file_is_one_line_and_the_store_opens_again_once_restored(
-    store_file: Path, damage: Callable[[Path], None]
+def test_a_damaged_store_is_one_line_and_opens_again_once_restored(
+    store_path: Path, damage: Callable[[Path], None], tmp_path: Path
 ) -> None:
-    with EmbeddedStore(store_file, read_only=True) as store:
+    with EmbeddedStore(store_path, read_only=True) as store:
         before = snapshot(store)
-    backup = store_file.read_bytes()
-    damage(store_file)
-    damaged = store_file.read_bytes()
+    backup = tmp_path / "backup"
+    shutil.copytree(store_path, backup)
+    damage(store_path)
+    damaged = contents(store_path)
 
     for read_only in (True, False):
         with pytest.raises(StoreCorrupt, match="restore it from a backup") as raised:
-            EmbeddedStore(store_file, read_only=read_only)
-        assert str(store_file) in str(raised.value) and "\n" not in str(raised.value)
+            EmbeddedStore(store_path, read_only=read_only)
+        assert str(store_path) in str(raised.value) and "\n" not in str(raised.value)
     for command in ("stats", "analyze"):  # a reader and a writer
-        result = invoke(store_file, command)
+        result = invoke(store_path, command)
         assert result.exit_code == 1
-        assert_one_line_naming(result, store_file)
-    assert store_file.read_bytes() == damaged, "a failed open changed the file"
+        assert_one_line_naming(result, store_path)
+    assert contents(store_path) == damaged, "a failed open changed the store"
 
-    store_file.write_bytes(backup)
-    with EmbeddedStore(store_file) as store:
+    restore(store_path, backup)
+    with EmbeddedStore(store_path) as store:
         assert snapshot(store) == before
 
 
 def test_a_load_never_makes_a_store_of_a_zero_length_file(tmp_path: Path) -> None:
     mapping = write_bank(tmp_path / "bank")
-    path = tmp_path / "store.sqlite"
+    path = tmp_path / "store"
     path.touch()
     result = invoke(
         path, "load", str(mapping), "--report-dir", str(tmp_path / "report"),
@@ -129,7 +171,7 @@ def test_a_load_never_makes_a_store_of_a_zero_length_file(tmp_path: Path) -> Non
 
 
 def test_a_new_store_appears_whole(tmp_path: Path) -> None:
-    path = tmp_path / "new" / "store.sqlite"
+    path = tmp_path / "new" / "store"
     leftover = path.with_name(f".{path.name}.new")
     path.parent.mkdir()
     leftover.write_bytes(b"half of a store an earlier process did not finish")
@@ -139,87 +181,79 @@ def test_a_new_store_appears_whole(tmp_path: Path) -> None:
     assert check_store(path).ok
 
 
-def test_a_tie_whose_end_is_missing_is_refused_on_open(store_file: Path) -> None:
-    with sqlite3.connect(store_file) as db:
-        db.execute("DELETE FROM nodes WHERE id = 'r8'")
-    db.close()
-    with pytest.raises(StoreCorrupt, match="SPOUSE_OF tie 'r8' -> 'r9' whose end is missing"):
-        EmbeddedStore(store_file, read_only=True)
+def append_batches(path: Path, *batches: dict[str, list[list[object]]]) -> None:
+    disk = Disk(path)
+    disk.read()
+    for batch in batches:
+        disk.append(batch)
+    disk.close()
 
 
-def test_check_of_a_sound_store_reports_its_counts_and_changes_nothing(store_file: Path) -> None:
-    with EmbeddedStore(store_file, read_only=True) as store:
+def tie_to_nobody(source: str) -> dict[str, list[list[object]]]:
+    return {"nodes": [], "ties": [["SPOUSE_OF", source, "nobody", {}]], "gone": []}
+
+
+def test_a_tie_whose_end_is_missing_is_refused_on_open(store_path: Path) -> None:
+    append_batches(store_path, tie_to_nobody("r8"))
+    with pytest.raises(StoreCorrupt, match="SPOUSE_OF tie 'r8' -> 'nobody' whose end is missing"):
+        EmbeddedStore(store_path, read_only=True)
+
+
+def test_check_of_a_sound_store_reports_its_counts_and_changes_nothing(store_path: Path) -> None:
+    with EmbeddedStore(store_path, read_only=True) as store:
         counts = store.counts()
-    before = {file.name: file.read_bytes() for file in store_file.parent.iterdir()}
-    result = invoke(store_file, "check", "--json")
+    before = contents(store_path)
+    result = invoke(store_path, "check", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["ok"] is True and report["problems"] == []
     assert report["nodes"] == counts.nodes and report["ties"] == counts.ties
-    assert report["node_rows"] == 3000 + len(family_nodes())
-    assert report["tie_rows"] == 1500 + len(family_ties())
-    assert {file.name: file.read_bytes() for file in store_file.parent.iterdir()} == before
+    assert report["node_rows"] == PEOPLE + LATE + len(family_nodes())
+    assert report["tie_rows"] == PEOPLE // 2 + LATE + len(family_ties())
+    assert contents(store_path) == before
 
-    text = invoke(store_file, "check")
+    text = invoke(store_path, "check")
     assert text.exit_code == 0
     assert "no problems found" in text.stdout
 
 
 @pytest.mark.parametrize("damage", DAMAGE.values(), ids=DAMAGE.keys())
-def test_check_finds_each_kind_of_damage_and_changes_nothing(store_file: Path, damage: Callable[[Path], None]) -> None:
-    damage(store_file)
-    damaged = store_file.read_bytes()
-    result = invoke(store_file, "check")
+def test_check_finds_each_kind_of_damage_and_changes_nothing(store_path: Path, damage: Callable[[Path], None]) -> None:
+    damage(store_path)
+    damaged = contents(store_path)
+    result = invoke(store_path, "check")
     assert result.exit_code == 1
     assert "Traceback" not in result.output
-    assert "problem" in result.stdout and "Restore the file from a backup" in result.stdout
-    assert check_store(store_file).problems
-    assert store_file.read_bytes() == damaged
+    assert "problem" in result.stdout and "Restore the store from a backup" in result.stdout
+    assert check_store(store_path).problems
+    assert contents(store_path) == damaged
 
 
-def execute(path: Path, *statements: str) -> None:
-    with sqlite3.connect(path) as db:
-        for statement in statements:
-            db.execute(statement)
-    db.close()
-
-
-def test_check_lists_every_damaged_row_and_goes_on_reading(store_file: Path) -> None:
-    execute(
-        store_file,
-        "UPDATE nodes SET props = '{\"name\": ' WHERE id = 'r10'",
-        "UPDATE nodes SET props = '[1, 2]' WHERE id = 'r11'",
-        "UPDATE nodes SET label = 'Planet' WHERE id = 'r12'",
-        "UPDATE ties SET props = 'not json' WHERE source = 'r20'",
-        "DELETE FROM nodes WHERE id = 'r31'",
-    )
-    report = check_store(store_file)
+def test_check_lists_every_damage_and_goes_on_reading(store_path: Path) -> None:
+    append_batches(store_path, tie_to_nobody("r10"))
+    a_damaged_log_record(store_path)
+    report = check_store(store_path)
     assert not report.ok
     assert report.problems == [
-        "node Customer 'r10': its properties do not decode (Expecting value: line 1 column 10 (char 9))",
-        "node Customer 'r11': its properties do not decode (a JSON list instead of an object)",
-        "node row ('Planet', 'r12', 'Person') names no label of the schema",
-        "SPOUSE_OF tie 'r10' -> 'r11': its source Customer 'r10' is missing",
-        "SPOUSE_OF tie 'r10' -> 'r11': its target Customer 'r11' is missing",
-        "SPOUSE_OF tie 'r12' -> 'r13': its source Customer 'r12' is missing",
-        "SPOUSE_OF tie 'r20' -> 'r21': its properties do not decode (Expecting value: line 1 column 1 (char 0))",
-        "SPOUSE_OF tie 'r30' -> 'r31': its target Customer 'r31' is missing",
+        "log record at byte 0 is damaged: its checksum does not match",
+        "logged batch 3 does not apply: SPOUSE_OF tie 'r10' -> 'nobody' whose end is missing",
     ]
-    assert report.node_rows == 3000 + len(family_nodes()) - 4  # three damaged, one gone
-    assert report.tie_rows == 1500 + len(family_ties()) - 1
+    # The batches after the damaged record were read: the last two late customers are there.
+    assert report.node_rows == PEOPLE + LATE - 1 + len(family_nodes())
+    assert report.tie_rows == PEOPLE // 2 + LATE - 1 + len(family_ties())
 
 
-def test_check_lists_a_bounded_number_of_problems(store_file: Path) -> None:
-    execute(store_file, "UPDATE nodes SET props = 'x' WHERE label = 'Customer'")
-    report = check_store(store_file)
+def test_check_lists_a_bounded_number_of_problems(store_path: Path) -> None:
+    append_batches(store_path, *(tie_to_nobody(f"r{n}") for n in range(MAX_PROBLEMS + 30)))
+    report = check_store(store_path)
     assert len(report.problems) == MAX_PROBLEMS
-    assert report.problems_left_out > 3000 - MAX_PROBLEMS  # and the ties whose ends could not be read
+    assert report.problems_left_out == 30
 
 
 def test_check_without_a_store_to_check_exits_2(tmp_path: Path) -> None:
-    result = invoke(tmp_path / "absent.sqlite", "check")
+    result = invoke(tmp_path / "absent", "check")
     assert result.exit_code == 2
     assert "no embedded store" in result.stderr
-    other = invoke(tmp_path / "absent.sqlite", "check", "--backend", "neo4j")
+    other = invoke(tmp_path / "absent", "check", "--backend", "neo4j")
     assert other.exit_code == 2
     assert "embedded store" in other.stderr

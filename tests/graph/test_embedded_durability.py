@@ -5,24 +5,31 @@ from __future__ import annotations
 import gc
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
 import time
 import weakref
 from pathlib import Path
+from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+import graph.embedded as embedded
+from api.cli import app
 from graph.embedded import EmbeddedStore
-from graph.errors import StoreError, StoreUnavailable
-from graph.model import NodeLabel
+from graph.embedded.disk import read_manifest
+from graph.embedded.migrate import OLD_SUFFIX
+from graph.embedded.sqlite_v1 import Disk as SqliteFile
+from graph.embedded.sqlite_v1 import encode
+from graph.errors import StoreError, StoreOutdated, StoreUnavailable
+from graph.model import NodeLabel, NodeRecord
 from tests.samples import family_nodes, family_ties, snapshot
 
 
 def test_reopening_gives_back_the_same_graph(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite"
+    path = tmp_path / "store"
     with EmbeddedStore(path) as store:
         store.write(family_nodes(), family_ties())
         store.write([{"label": "Person", "id": "p1", "properties": {"score": None}}])
@@ -34,7 +41,7 @@ def test_reopening_gives_back_the_same_graph(tmp_path: Path) -> None:
 def test_values_without_a_plain_json_form_survive_a_reopen(tmp_path: Path) -> None:
     # Infinities (a ratio over nothing) and integers beyond 64 bits; "null" inside a text stays text.
     values = {"up": float("inf"), "down": [1.5, float("-inf")], "huge": 2**70, "note": "null", "nulls": ["null"]}
-    path = tmp_path / "store.sqlite"
+    path = tmp_path / "store"
     with EmbeddedStore(path) as store:
         store.write([{"label": "Person", "id": "p1", "properties": values}])
     with EmbeddedStore(path, read_only=True) as reopened:
@@ -42,35 +49,55 @@ def test_values_without_a_plain_json_form_survive_a_reopen(tmp_path: Path) -> No
         assert node is not None and node.properties == values
 
 
-EARLIER_LAYOUT = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT INTO meta VALUES ('schema_version', '1');
-CREATE TABLE nodes (label TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, props TEXT NOT NULL,
-    PRIMARY KEY (label, id)) WITHOUT ROWID;
-CREATE TABLE ties (type TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL, props TEXT NOT NULL,
-    PRIMARY KEY (type, source, target)) WITHOUT ROWID;
-"""
-
-
-def test_a_file_of_the_earlier_layout_is_read_and_written(tmp_path: Path) -> None:
+def test_a_store_of_the_earlier_sqlite_format_is_refused_until_migrated(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite"
-    with sqlite3.connect(path) as db:
-        db.executescript(EARLIER_LAYOUT)
+    with EmbeddedStore(tmp_path / "model") as model:
+        model.write(family_nodes(), family_ties())
+        model.write([{"label": "Person", "id": "p9", "properties": {"huge": 2**70, "up": float("inf")}}])
+        before = snapshot(model)
+    old = SqliteFile(path)
+    old.commit(
+        [(node.label.primary.value, node.id, node.label.value, encode(node.properties)) for node in _all_nodes(before)],
+        [(tie["type"], tie["source"], tie["target"], encode(tie["properties"])) for tie in before["ties"]],
+    )
+    old.close()
+
+    with pytest.raises(StoreOutdated, match="earlier SQLite format; convert it with `crm-graph migrate`") as refused:
+        EmbeddedStore(path)
+    assert "\n" not in str(refused.value) and str(path) in str(refused.value)
+    result = CliRunner().invoke(app, ["migrate"], env={"CRM_GRAPH_EMBEDDED_PATH": str(path), "COLUMNS": "60"})
+    assert result.exit_code == 0, result.output
+    assert "converted" in result.stdout
+    assert path.is_dir() and path.with_name(path.name + OLD_SUFFIX).is_file()
+    with EmbeddedStore(path) as migrated:
+        assert snapshot(migrated) == before
+    again = CliRunner().invoke(app, ["migrate"], env={"CRM_GRAPH_EMBEDDED_PATH": str(path), "COLUMNS": "60"})
+    assert again.exit_code == 1 and "nothing to migrate" in again.stderr
+
+
+def _all_nodes(held: dict[str, Any]) -> list[NodeRecord]:
+    primary = [label for label in NodeLabel if label.primary is label]
+    return [NodeRecord.model_validate(node) for label in primary for node in held["nodes"][label.value]]
+
+
+def test_a_new_snapshot_reads_the_same_and_replaces_the_old(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "store"
     with EmbeddedStore(path) as store:
         store.write(family_nodes(), family_ties())
-        store.write(family_nodes(), family_ties())  # replaces rows in place, as on the current layout
+        monkeypatch.setattr(embedded, "LOG_MINIMUM", 0)
+        store.write([{"label": "Person", "id": "p1", "properties": {"score": 0.5}}], delete=[("Account", "a1")])
+        monkeypatch.undo()
+        store.write([{"label": "Person", "id": "p2", "properties": {"score": None}}])
         before = snapshot(store)
-    with EmbeddedStore(path) as reopened:
+    assert sorted(file.name for file in path.iterdir()) == ["MANIFEST", "log-000002", "snapshot-000002"]
+    assert (path / "log-000002").stat().st_size > 0
+    with EmbeddedStore(path, read_only=True) as reopened:
         assert snapshot(reopened) == before
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT count(*) FROM nodes").fetchone()[0] == len(family_nodes())
-        indexes = db.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
-        assert ("nodes_key",) not in indexes
 
 
 def test_a_closed_store_lets_its_graph_go(tmp_path: Path) -> None:
     # ``with EmbeddedStore(...) as store`` leaves ``store`` bound; the graph must not live on through it.
-    with EmbeddedStore(tmp_path / "store.sqlite") as store:
+    with EmbeddedStore(tmp_path / "store") as store:
         store.write(family_nodes(), family_ties())
         graph = weakref.ref(store.view)
     gc.collect()
@@ -80,7 +107,7 @@ def test_a_closed_store_lets_its_graph_go(tmp_path: Path) -> None:
 
 
 def test_a_second_writer_is_refused_but_readers_are_served(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite"
+    path = tmp_path / "store"
     with EmbeddedStore(path) as store:
         store.write(family_nodes(), family_ties())
         with pytest.raises(StoreUnavailable, match="open for writing in another process"):
@@ -93,7 +120,7 @@ def test_a_second_writer_is_refused_but_readers_are_served(tmp_path: Path) -> No
 
 def test_read_only_open_of_a_missing_store_says_so(tmp_path: Path) -> None:
     with pytest.raises(StoreUnavailable, match="no embedded store"):
-        EmbeddedStore(tmp_path / "absent.sqlite", read_only=True)
+        EmbeddedStore(tmp_path / "absent", read_only=True)
 
 
 CHILD = textwrap.dedent(
@@ -114,8 +141,7 @@ CHILD = textwrap.dedent(
 
 @pytest.mark.slow
 def test_killing_the_process_mid_batch_keeps_the_previous_state(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite"
-    wal = path.with_name(path.name + "-wal")
+    path = tmp_path / "store"
     repo = Path(__file__).resolve().parents[2]
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(path)],
@@ -126,28 +152,34 @@ def test_killing_the_process_mid_batch_keeps_the_previous_state(tmp_path: Path) 
     )
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "committed"
-    size_after_first = wal.stat().st_size
-    # The second batch's pages spill into the WAL while its transaction is open: once the WAL has
-    # grown by several megabytes, the process is inside the transaction, not before or after it.
+    log = path / read_manifest(path)["log"]
+    size_after_first = log.stat().st_size
+    # The second batch is one record of about 100 MB: once the log has grown by several megabytes, the
+    # process is inside its append, not before or after it.
     deadline = time.monotonic() + 120
-    while wal.stat().st_size < size_after_first + 8_000_000:
+    while log.stat().st_size < size_after_first + 8_000_000:
         assert child.poll() is None, "the child finished before it could be killed mid-batch"
         assert time.monotonic() < deadline, "the second batch never started writing"
-        time.sleep(0.005)
+        time.sleep(0.002)
     child.send_signal(signal.SIGKILL)
     child.wait()
     rest = child.stdout.read()
     child.stdout.close()
     assert rest == "", "the second batch committed before the kill"
+    assert log.stat().st_size > size_after_first  # part of the second batch is on disk
 
     with EmbeddedStore(path) as reopened:
         assert reopened.counts().nodes == {"Customer": 100, "Person": 100}
         assert reopened.get_node(NodeLabel.PERSON, "first-99") is not None
         assert reopened.get_node(NodeLabel.PERSON, "second-0") is None
+        reopened.write([{"label": "Person", "id": "after", "properties": {"n": 1}}])
+    assert log.stat().st_size < size_after_first + 8_000_000  # the unfinished record was cut off
+    with EmbeddedStore(path, read_only=True) as again:
+        assert again.counts().nodes == {"Customer": 101, "Person": 101}
 
 
 def test_a_delete_survives_a_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite"
+    path = tmp_path / "store"
     with EmbeddedStore(path) as store:
         store.write(family_nodes(), family_ties())
         store.write(delete=[("Person", "p1"), ("Account", "a1")])
@@ -159,12 +191,12 @@ def test_a_delete_survives_a_reopen(tmp_path: Path) -> None:
 
 def test_lists_of_floats_read_back_as_the_lists_written(tmp_path: Path) -> None:
     # The store holds lists of floats as arrays of doubles; every read, a merge and a reopen see lists.
-    with EmbeddedStore(tmp_path / "store.sqlite") as store:
+    with EmbeddedStore(tmp_path / "store") as store:
         store.write(family_nodes(), family_ties())
         store.write([{"label": "Account", "id": "a1", "properties": {"status": "closed"}}])
         held = store.get_node(NodeLabel.ACCOUNT, "a1")
         assert held is not None
         assert held.properties == {"balances": [100.0, 250.5, 300.0], "status": "closed"}
         assert type(held.properties["balances"]) is list
-    with EmbeddedStore(tmp_path / "store.sqlite", read_only=True) as reopened:
+    with EmbeddedStore(tmp_path / "store", read_only=True) as reopened:
         assert reopened.get_node(NodeLabel.ACCOUNT, "a1") == held
