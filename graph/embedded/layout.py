@@ -20,6 +20,7 @@ this replaced.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -28,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graph.embedded.columns import ABSENT, Column, column_reader, compact_array, table_from_rows, unified
+from graph.embedded.columns import ABSENT, Column, column_reader, compact_array, scalars, table_from_rows, unified
 from graph.model import NodeLabel
 
 TieProperties = Mapping[str, Any]
@@ -74,6 +75,8 @@ class NodeTable:
         self.properties, self.columns = _property_columns(table, start=2)
         self.deleted = np.zeros(self.base_count, dtype=bool)
         self.deleted_count = 0
+        # Views of the same memory for reads of one row (see graph.embedded.columns.Column).
+        self._deleted, self._base_kinds = scalars(self.deleted), scalars(self.base_kinds)
         self.added: dict[str, int] = {}
         self.added_ids: list[str | None] = []
         self.changed: dict[int, tuple[NodeLabel, dict[str, Any]]] = {}
@@ -90,7 +93,7 @@ class NodeTable:
         if not self.base_count or len(encoded) > base_ids.itemsize:
             return None
         row = int(base_ids.searchsorted(encoded))
-        if row < self.base_count and base_ids[row] == encoded and not self.deleted[row]:
+        if row < self.base_count and base_ids[row] == encoded and not self._deleted[row]:
             return row
         return None
 
@@ -103,7 +106,7 @@ class NodeTable:
 
     def kind(self, row: int) -> NodeLabel:
         changed = self.changed.get(row)
-        return changed[0] if changed is not None else self.kinds[self.base_kinds[row]]
+        return changed[0] if changed is not None else self.kinds[self._base_kinds[row]]
 
     def props(self, row: int) -> dict[str, Any]:
         """The properties (a changed node's held dict itself: read it, do not change it)."""
@@ -246,6 +249,16 @@ class TieTable:
         self.properties, self.columns = _property_columns(table, start=2)
         self.deleted = np.zeros(self.count_base, dtype=bool)
         self.deleted_count = 0
+        self._deleted, self._sources, self._targets = (
+            scalars(self.deleted),
+            scalars(self.sources),
+            scalars(self.targets),
+        )
+        self._out, self._in, self._in_order = (
+            scalars(self.out_offsets),
+            scalars(self.in_offsets),
+            scalars(self.in_order),
+        )
         self.changed: dict[int, TieProperties] = {}
         self.added_out: dict[int, dict[int, TieProperties]] = {}
         self.added_in: dict[int, dict[int, TieProperties]] = {}
@@ -265,13 +278,11 @@ class TieTable:
         return found or NO_PROPERTIES
 
     def base_tie(self, source: int, target: int) -> int | None:
-        if source >= len(self.out_offsets) - 1:
+        if source >= len(self._out) - 1:
             return None
-        start, end = int(self.out_offsets[source]), int(self.out_offsets[source + 1])
-        if start == end:
-            return None
-        position = start + int(self.targets[start:end].searchsorted(target))
-        if position < end and self.targets[position] == target and not self.deleted[position]:
+        start, end = self._out[source], self._out[source + 1]
+        position = bisect_left(self._targets, target, start, end)
+        if position < end and self._targets[position] == target and not self._deleted[position]:
             return position
         return None
 
@@ -283,11 +294,11 @@ class TieTable:
 
     def out(self, source: int) -> Iterator[tuple[int, TieProperties]]:
         """(target row, properties) of the ties leaving ``source``."""
-        if source < len(self.out_offsets) - 1:
-            start, end = int(self.out_offsets[source]), int(self.out_offsets[source + 1])
+        if source < len(self._out) - 1:
+            start, end = self._out[source], self._out[source + 1]
             if start != end:
-                deleted, props = self.deleted, self.props
-                for tie, target in enumerate(self.targets[start:end].tolist(), start):
+                deleted, props = self._deleted, self.props
+                for tie, target in enumerate(self._targets[start:end].tolist(), start):
                     if not deleted[tie]:
                         yield target, props(tie)
         added = self.added_out.get(source)
@@ -296,13 +307,13 @@ class TieTable:
 
     def into(self, target: int) -> Iterator[tuple[int, TieProperties]]:
         """(source row, properties) of the ties arriving at ``target``."""
-        if target < len(self.in_offsets) - 1:
-            start, end = int(self.in_offsets[target]), int(self.in_offsets[target + 1])
+        if target < len(self._in) - 1:
+            start, end = self._in[target], self._in[target + 1]
             if start != end:
-                deleted, props, sources = self.deleted, self.props, self.sources
-                for tie in self.in_order[start:end].tolist():
+                deleted, props, sources = self._deleted, self.props, self._sources
+                for tie in self._in_order[start:end].tolist():
                     if not deleted[tie]:
-                        yield int(sources[tie]), props(tie)
+                        yield sources[tie], props(tie)
         added = self.added_in.get(target)
         if added:
             yield from list(added.items())
