@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pyarrow as pa
+
 from graph.batch import TIE_ENDS, NodeInput, NodeRef, TieInput, prepare_batch
 from graph.cancellation import checkpoint
 from graph.collector import bulk_objects
+from graph.embedded.bulk import checked_tables
 from graph.embedded.disk import Batch, Disk
 from graph.embedded.view import GraphView, NodeKey, WritableGraph, node_key
 from graph.errors import MissingEndpoint, NotFound, StoreCorrupt, StoreError, StoreUnavailable
@@ -136,6 +139,31 @@ class EmbeddedStore(GraphStore):
             created=changes.created,
             updated=changes.updated,
             unchanged=changes.unchanged,
+        )
+
+    def bulk_write(
+        self, nodes: Mapping[NodeLabel, pa.Table] | None = None, ties: Mapping[TieType, pa.Table] | None = None
+    ) -> WriteResult:
+        """Whole tables merged into the columns (see :mod:`graph.embedded.bulk`), logged as one record; tables
+        that need the row path's merging or checks are written as rows, with the same outcome."""
+        if self.read_only:
+            raise StoreError("this embedded store was opened read-only")
+        if self._closed:
+            raise StoreUnavailable(f"the embedded store {self.path} is closed")
+        checked = checked_tables(nodes or {}, ties or {})
+        if checked is None:
+            return super().bulk_write(nodes, ties)
+        with self._lock:
+            prepared = self.view.bulk_prepare(*checked)
+            self._disk.append({"tables": checked})
+            self.view.install(prepared)
+            self._settle()
+        return WriteResult(
+            nodes=sum(table.num_rows for table in checked[0].values()),
+            ties=sum(table.num_rows for table in checked[1].values()),
+            created=prepared.created,
+            updated=prepared.updated,
+            unchanged=prepared.unchanged,
         )
 
     def _settle(self) -> None:

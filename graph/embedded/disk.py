@@ -16,7 +16,7 @@ second, and a batch costs one append and one fsync instead of B-tree pages and i
 
 A log record is ``MAGIC``, the payload's length and CRC-32, then the payload: the batch's resulting node and
 tie states and its deletions as JSON (``o``: orjson; ``j``: the standard library's, for values orjson cannot
-write: integers beyond 64 bits, infinities).
+write: integers beyond 64 bits, infinities), or the checked tables of a bulk write as Arrow IPC (``a``).
 
 Anything that cannot be read as such a store (a damaged file, a record whose checksum fails with records
 after it, some other file or folder) ends in ``StoreCorrupt``, one line naming the store and what to do; it
@@ -67,6 +67,8 @@ def tie_file(tie_type: TieType) -> str:
 
 
 def encode_batch(batch: Batch) -> bytes:
+    if "tables" in batch:
+        return b"a" + _encode_tables(*batch["tables"])
     try:
         text = orjson.dumps(batch)
     except orjson.JSONEncodeError:
@@ -80,11 +82,46 @@ def encode_batch(batch: Batch) -> bytes:
 def decode_batch(payload: bytes) -> Batch:
     """A batch from its payload; ``ValueError`` when it is not one."""
     kind, body = payload[:1], payload[1:]
+    if kind == b"a":
+        return {"tables": _decode_tables(body)}
     # Not orjson for "j": it turns integers beyond 64 bits into floats, silently losing digits.
     batch = orjson.loads(body) if kind == b"o" else json.loads(body) if kind == b"j" else None
     if not isinstance(batch, dict) or not {"nodes", "ties", "gone"} <= batch.keys():
         raise ValueError("a record that is not a batch")
     return batch
+
+
+def _encode_tables(nodes: dict[NodeLabel, pa.Table], ties: dict[TieType, pa.Table]) -> bytes:
+    """Tables of a bulk write: a JSON list of (node or tie, label or type, bytes), then an Arrow IPC stream each."""
+    parts, streams = [], []
+    for kind, tables in (("node", nodes), ("tie", ties)):
+        for name, table in tables.items():
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, table.schema) as writer:
+                writer.write_table(table)
+            stream = sink.getvalue().to_pybytes()
+            parts.append([kind, name.value, len(stream)])
+            streams.append(stream)
+    header = json.dumps(parts).encode()
+    return struct.pack("<I", len(header)) + header + b"".join(streams)
+
+
+def _decode_tables(body: bytes) -> tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]]:
+    try:
+        (length,) = struct.unpack_from("<I", body)
+        parts = json.loads(body[4 : 4 + length])
+        nodes, ties = {}, {}
+        offset = 4 + length
+        for kind, name, size in parts:
+            table = pa.ipc.open_stream(body[offset : offset + size]).read_all()
+            offset += size
+            if kind == "node":
+                nodes[NodeLabel(name)] = table
+            else:
+                ties[TieType(name)] = table
+    except (struct.error, ValueError, TypeError, pa.ArrowException) as error:
+        raise ValueError(f"tables that do not decode ({error})") from None
+    return nodes, ties
 
 
 def refuse_other_files(path: Path) -> None:
@@ -328,4 +365,6 @@ class Disk:
 
 
 def batch_rows(batch: Batch) -> int:
+    if "tables" in batch:
+        return sum(table.num_rows for tables in batch["tables"] for table in tables.values())
     return len(batch["nodes"]) + len(batch["ties"]) + len(batch["gone"])

@@ -42,7 +42,7 @@ ID, KIND, SOURCE, TARGET = "id", "kind", "source", "target"
 _EMPTY_ROWS = np.zeros(0, dtype=np.int32)
 
 
-def _id_bytes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+def id_bytes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Ids as a numpy array of UTF-8 bytes: byte order is code point order, so it sorts as Python sorts str."""
     if len(ids) == 0:
         return np.zeros(0, dtype="S1")
@@ -61,7 +61,7 @@ class NodeTable:
             table = pa.table({ID: pa.array([], pa.large_string()), KIND: pa.array([], pa.large_string())})
         if table.column_names[:2] != [ID, KIND] or table.column(ID).null_count:
             raise ValueError(f"a {label} table without its id and kind columns")
-        self.base_ids = _id_bytes(table.column(ID))
+        self.base_ids = id_bytes(table.column(ID))
         self.base_count = len(self.base_ids)
         if self.base_count > 1 and not bool(np.all(self.base_ids[1:] > self.base_ids[:-1])):
             raise ValueError(f"a {label} table whose ids are not unique and in order")
@@ -174,6 +174,16 @@ class NodeTable:
 
     # -- rebuilding -------------------------------------------------------------------------------
 
+    def id_column(self, rows: np.ndarray | None = None) -> pa.Array:
+        """The base ids (of ``rows``) as texts."""
+        held = self.base_ids if rows is None else self.base_ids[rows]
+        return pc.cast(pa.array(held), pa.large_string())
+
+    def kind_column(self, rows: np.ndarray | None = None) -> pa.Array:
+        """The base kinds (of ``rows``) as texts."""
+        codes = self.base_kinds if rows is None else self.base_kinds[rows]
+        return pa.array([kind.value for kind in self.kinds], pa.large_string()).take(pa.array(codes))
+
     def merged(self) -> tuple[pa.Table, np.ndarray]:
         """Base and overlay as one table sorted by id, and each old row's new row (-1 when deleted)."""
         keep = ~self.deleted
@@ -187,13 +197,8 @@ class NodeTable:
                 KIND: pa.array([kind.value for kind, _ in self.changed.values()], pa.large_string()),
             },
         )
-        base_part = _with_leading(
-            {
-                ID: pc.cast(pa.array(self.base_ids[kept_rows]), pa.large_string()),
-                KIND: pa.array([kind.value for kind in self.kinds], pa.large_string()).take(
-                    pa.array(self.base_kinds[kept_rows])
-                ),
-            },
+        base_part = with_leading(
+            {ID: self.id_column(kept_rows), KIND: self.kind_column(kept_rows)},
             self.properties.take(kept_rows),
         )
         old_rows = np.concatenate([kept_rows, np.fromiter(self.changed, dtype=np.int64, count=len(self.changed))])
@@ -205,7 +210,7 @@ class NodeTable:
         return table.take(order), new_rows
 
 
-def _with_leading(leading: dict[str, pa.Array], properties: pa.Table) -> pa.Table:
+def with_leading(leading: dict[str, pa.Array], properties: pa.Table) -> pa.Table:
     """The ``leading`` columns, then those of ``properties`` (which may have none, so no row count of its own)."""
     table = pa.table(leading)
     for field, column in zip(properties.schema, properties.columns, strict=True):
@@ -371,7 +376,7 @@ class TieTable:
         keep = ~self.deleted
         keep[list(self.changed)] = False
         kept = np.flatnonzero(keep)
-        base = _with_leading(
+        base = with_leading(
             {
                 SOURCE: pa.array(new_sources[self.sources[kept]].astype(np.int32)),
                 TARGET: pa.array(new_targets[self.targets[kept]].astype(np.int32)),

@@ -16,7 +16,10 @@ from typing import Any, TypeVar
 import pyarrow as pa
 
 from graph.batch import TIE_ENDS
+from graph.embedded import bulk
+from graph.embedded.bulk import NodeTables, Prepared, TieTables
 from graph.embedded.layout import NO_PROPERTIES, NodeTable, TieProperties, TieTable
+from graph.errors import MissingEndpoint
 from graph.model import PRIMARY_LABELS, NodeLabel, NodeRecord, TieRecord, TieType
 
 __all__ = ["NO_PROPERTIES", "GraphView", "NodeKey", "TieEntry", "TieProperties", "WritableGraph", "node_key"]
@@ -256,9 +259,28 @@ class WritableGraph(GraphView):
             table.count_base for table in self._ties.values()
         )
 
+    def bulk_prepare(self, nodes: NodeTables, ties: TieTables) -> Prepared:
+        """What writing these checked tables makes (see :mod:`graph.embedded.bulk`); the graph reads the same."""
+        if any(table.overlay_size() or table.added for table in self._nodes.values()) or any(
+            table.overlay_size() for table in self._ties.values()
+        ):
+            self.rebuild()
+        return bulk.prepare(self._nodes, self._ties, nodes, ties)
+
+    def install(self, prepared: Prepared) -> None:
+        self._nodes.update(prepared.nodes)
+        self._ties.update(prepared.ties)
+        self.changed()
+
     def apply(self, batch: Mapping[str, Any]) -> None:
         """Apply a logged batch (see :mod:`graph.embedded.disk`): node and tie states, then deletions.
         ``ValueError`` or ``KeyError`` when it names a label or type that does not exist, or a missing end."""
+        if "tables" in batch:
+            try:
+                self.install(self.bulk_prepare(*batch["tables"]))
+            except MissingEndpoint as error:
+                raise ValueError(str(error)) from None
+            return
         for label, node_id, kind, props in batch["nodes"]:
             primary, own = NodeLabel(label).primary, NodeLabel(kind)
             if own.primary is not primary or not isinstance(props, dict):

@@ -1,0 +1,286 @@
+"""Bulk writes into the embedded graph: whole Arrow tables merged into the columns, no Python per new row.
+
+:func:`checked_tables` takes the tables :meth:`graph.store.GraphStore.bulk_write` is given and returns them in
+the store's types, or None when a table needs what only the row path does (duplicate keys to merge, a
+symmetric tie to turn round, a value ``write`` would refuse, which the row path then names): the store
+then writes it as rows, so both paths always agree. :func:`prepare` merges checked tables into new node and
+tie tables (a key already there is updated: a property column replaces the property, a null removes it,
+a property without a column stays), refusing a tie whose end does not exist before anything changes;
+the store logs the checked tables and then installs what ``prepare`` made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from graph.batch import TIE_ENDS
+from graph.embedded.columns import unified
+from graph.embedded.layout import ID, KIND, SOURCE, TARGET, NodeTable, TieTable, id_bytes, with_leading
+from graph.errors import MissingEndpoint
+from graph.model import NodeLabel, TieType
+from graph.ties import spec
+
+_LABELS: dict[Any, NodeLabel] = dict(NodeLabel._value2member_map_)
+_TIE_TYPES: dict[Any, TieType] = dict(TieType._value2member_map_)
+NodeTables = dict[NodeLabel, pa.Table]
+TieTables = dict[TieType, pa.Table]
+
+
+@dataclass
+class Prepared:
+    """New node and tie tables for the labels and types a bulk write touches, and what it did."""
+
+    nodes: dict[NodeLabel, NodeTable] = field(default_factory=dict)
+    ties: dict[TieType, TieTable] = field(default_factory=dict)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def checked_tables(nodes: Mapping[Any, pa.Table], ties: Mapping[Any, pa.Table]) -> tuple[NodeTables, TieTables] | None:
+    """The tables in the store's column types (ids and kinds as texts), or None for the row path."""
+    node_tables: NodeTables = {}
+    for given, table in nodes.items():
+        label = _LABELS.get(given)
+        if label is None or label.primary is not label or not isinstance(table, pa.Table):
+            return None
+        checked = _checked_nodes(label, table)
+        if checked is None:
+            return None
+        node_tables[label] = checked
+    tie_tables: TieTables = {}
+    for given, table in ties.items():
+        tie_type = _TIE_TYPES.get(given)
+        if tie_type is None or not isinstance(table, pa.Table):
+            return None
+        checked = _checked_ties(tie_type, table)
+        if checked is None:
+            return None
+        tie_tables[tie_type] = checked
+    return node_tables, tie_tables
+
+
+def _key_texts(table: pa.Table, name: str) -> pa.Array | None:
+    if name not in table.column_names:
+        return None
+    column = table.column(name)
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)) or column.null_count:
+        return None
+    texts = pc.cast(column, pa.large_string()).combine_chunks()
+    if len(texts) and pc.min(pc.utf8_length(texts)).as_py() == 0:
+        return None
+    return texts
+
+
+def _checked_nodes(label: NodeLabel, table: pa.Table) -> pa.Table | None:
+    ids = _key_texts(table, ID)
+    if ids is None or pc.count_distinct(ids).as_py() != len(ids):
+        return None
+    allowed = [NodeLabel.PERSON.value, NodeLabel.COMPANY.value] if label is NodeLabel.CUSTOMER else [label.value]
+    kinds = _key_texts(table, KIND)
+    if kinds is None:
+        if KIND in table.column_names or label is NodeLabel.CUSTOMER:
+            return None
+        kinds = pa.array([label.value] * len(ids), pa.large_string())
+    elif not pc.all(pc.is_in(kinds, pa.array(allowed, pa.large_string()))).as_py() and len(kinds):
+        return None
+    properties = _checked_properties(table, exclude=(ID, KIND))
+    return None if properties is None else with_leading({ID: ids, KIND: kinds}, properties)
+
+
+def _checked_ties(tie_type: TieType, table: pa.Table) -> pa.Table | None:
+    sources, targets = _key_texts(table, SOURCE), _key_texts(table, TARGET)
+    if sources is None or targets is None:
+        return None
+    if spec(tie_type).symmetric and len(sources) and not pc.all(pc.less(sources, targets)).as_py():
+        return None  # the row path turns these round (and refuses a tie of a node to itself)
+    if spec(tie_type).source is spec(tie_type).target and pc.any(pc.equal(sources, targets)).as_py():
+        return None
+    keys = pc.binary_join_element_wise(sources, targets, pa.scalar("\x00", pa.large_string()))
+    if pc.count_distinct(keys).as_py() != len(keys):
+        return None
+    properties = _checked_properties(table, exclude=(SOURCE, TARGET))
+    return None if properties is None else with_leading({SOURCE: sources, TARGET: targets}, properties)
+
+
+_SCALARS = (pa.large_string(), pa.bool_(), pa.int64(), pa.float64())
+
+
+def _store_type(arrow_type: pa.DataType) -> pa.DataType | None:
+    """The type the store holds a column of ``arrow_type`` in, None when it holds no such column."""
+    if pa.types.is_dictionary(arrow_type):
+        arrow_type = arrow_type.value_type
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return pa.large_string()
+    if pa.types.is_boolean(arrow_type) or pa.types.is_null(arrow_type):
+        return arrow_type
+    if pa.types.is_integer(arrow_type) and arrow_type != pa.uint64():
+        return pa.int64()
+    if pa.types.is_floating(arrow_type):
+        return pa.float64()
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+        item = _store_type(arrow_type.value_type)
+        return pa.list_(item) if item in _SCALARS else None
+    return None
+
+
+def _checked_properties(table: pa.Table, exclude: tuple[str, ...]) -> pa.Table | None:
+    fields, arrays = [], []
+    for source_field, column in zip(table.schema, table.columns, strict=True):
+        if source_field.name in exclude:
+            continue
+        wanted = _store_type(source_field.type)
+        if wanted is None or not source_field.name or source_field.name in (ID, KIND, SOURCE, TARGET):
+            return None
+        array = pc.cast(column, wanted).combine_chunks() if column.type != wanted else column.combine_chunks()
+        if pa.types.is_list(wanted):
+            items = pc.list_flatten(array)
+            if items.null_count or (pa.types.is_floating(wanted.value_type) and pc.any(pc.is_nan(items)).as_py()):
+                return None
+        elif pa.types.is_floating(wanted) and pc.any(pc.is_nan(array)).as_py():
+            return None
+        fields.append(pa.field(source_field.name, wanted))
+        arrays.append(array)
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _rows_of(keys: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """For each of ``keys``, its position in the sorted ``held``, or -1 (both of one kind: bytes or ints)."""
+    if not len(held) or not len(keys):
+        return np.full(len(keys), -1, dtype=np.int64)
+    if keys.dtype.kind == "S" and keys.dtype.itemsize != held.dtype.itemsize:
+        width = max(keys.dtype.itemsize, held.dtype.itemsize)
+        keys, held = keys.astype(f"S{width}"), held.astype(f"S{width}")
+    positions = np.minimum(np.searchsorted(held, keys), len(held) - 1)
+    return np.where(held[positions] == keys, positions, -1).astype(np.int64)
+
+
+def _present(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _merged_rows(
+    base: pa.Table, found: np.ndarray, given: pa.Table, leading: list[str]
+) -> tuple[pa.Table, pa.Table, int]:
+    """The given rows with the properties they leave alone taken from ``base`` (the held rows, by ``found``,
+    -1 for a new row); the rows of ``base`` they do not name; and how many of the rows already held it leaves
+    as they were (a node's kind counts)."""
+    old = base.take(pa.array(found, mask=found < 0))
+    columns = {name: (old.schema.field(name), old.column(name)) for name in old.column_names}
+    for name in given.column_names[len(leading) :]:
+        columns[name] = (given.schema.field(name), given.column(name))
+    merged = with_leading(
+        {name: given.column(name) for name in leading},
+        pa.Table.from_arrays(
+            [column for _, column in columns.values()], schema=pa.schema([f for f, _ in columns.values()])
+        ),
+    )
+    existing = np.flatnonzero(found >= 0)
+    compared = [*leading[1:2], *given.column_names[len(leading) :]] if leading[1] == KIND else given.column_names[2:]
+    if compared:
+        before = old.select([name for name in compared if name in old.column_names]).take(existing).to_pylist()
+        after = given.select(compared).take(existing).to_pylist()
+        unchanged = np.array([_present(one) == _present(two) for one, two in zip(before, after, strict=True)])
+    else:  # ties given without properties: a tie already there stays as it was
+        unchanged = np.ones(len(existing), dtype=bool)
+    keep = np.ones(base.num_rows, dtype=bool)
+    keep[found[found >= 0]] = False
+    return merged, base.take(pa.array(np.flatnonzero(keep))), int(unchanged.sum())
+
+
+def prepare(
+    nodes: Mapping[NodeLabel, NodeTable],
+    ties: Mapping[TieType, TieTable],
+    given_nodes: NodeTables,
+    given_ties: TieTables,
+) -> Prepared:
+    """New tables for what the checked tables touch (the graph's overlay must be empty); ``MissingEndpoint``
+    naming the row when a tie's end is neither held nor written by the same call."""
+    prepared = Prepared()
+    new_rows: dict[NodeLabel, np.ndarray] = {}
+    for label, given in given_nodes.items():
+        table = nodes[label]
+        found = _rows_of(id_bytes(given.column(ID)), table.base_ids)
+        held = with_leading(
+            {ID: table.id_column(), KIND: table.kind_column()},
+            table.properties,
+        )
+        merged, kept, unchanged = _merged_rows(held, found, given, [ID, KIND])
+        prepared.created += int((found < 0).sum())
+        prepared.unchanged += unchanged
+        prepared.updated += int((found >= 0).sum()) - unchanged
+        full = unified([kept, merged])
+        order = pc.sort_indices(full.column(ID)).to_numpy()
+        kept_rows = np.flatnonzero(~np.isin(np.arange(table.base_count), found[found >= 0]))
+        old_rows = np.concatenate([kept_rows, found])[order]
+        mapping = np.full(table.base_count, -1, dtype=np.int64)
+        mapping[old_rows[old_rows >= 0]] = np.flatnonzero(old_rows >= 0)
+        new_rows[label] = mapping
+        prepared.nodes[label] = NodeTable(label, full.take(order))
+    end_rows = _tie_ends(nodes, prepared.nodes, given_ties)
+    for tie_type, tie_table in ties.items():
+        source_label, target_label = TIE_ENDS[tie_type]
+        given = given_ties.get(tie_type)
+        if given is None and source_label not in new_rows and target_label not in new_rows:
+            continue
+        sources_now = new_rows.get(source_label, np.arange(nodes[source_label].base_count))
+        targets_now = new_rows.get(target_label, np.arange(nodes[target_label].base_count))
+        source_nodes = prepared.nodes.get(source_label, nodes[source_label])
+        target_nodes = prepared.nodes.get(target_label, nodes[target_label])
+        if given is None:
+            prepared.ties[tie_type] = TieTable(
+                source_nodes.base_count, target_nodes.base_count, tie_table.merged(sources_now, targets_now)
+            )
+            continue
+        source_rows, target_rows = end_rows[tie_type]
+        held = tie_table.merged(sources_now, targets_now)
+        held_keys = _tie_keys(held.column(SOURCE).to_numpy(), held.column(TARGET).to_numpy())
+        found = _rows_of(_tie_keys(source_rows, target_rows), held_keys)
+        rows_given = with_leading(
+            {SOURCE: pa.array(source_rows.astype(np.int32)), TARGET: pa.array(target_rows.astype(np.int32))},
+            given.select(given.column_names[2:]),
+        )
+        merged, kept, unchanged = _merged_rows(held, found, rows_given, [SOURCE, TARGET])
+        prepared.created += int((found < 0).sum())
+        prepared.unchanged += unchanged
+        prepared.updated += int((found >= 0).sum()) - unchanged
+        full = unified([kept, merged])
+        order = np.argsort(_tie_keys(full.column(SOURCE).to_numpy(), full.column(TARGET).to_numpy()), kind="stable")
+        prepared.ties[tie_type] = TieTable(source_nodes.base_count, target_nodes.base_count, full.take(order))
+    return prepared
+
+
+def _tie_ends(
+    nodes: Mapping[NodeLabel, NodeTable], new_nodes: Mapping[NodeLabel, NodeTable], given_ties: TieTables
+) -> dict[TieType, tuple[np.ndarray, np.ndarray]]:
+    """The node rows of each given tie's ends; ``MissingEndpoint`` for the first tie (in the order given, rows
+    numbered across the tables) with an end that does not exist."""
+    found, number = {}, 0
+    for tie_type, given in given_ties.items():
+        source_label, target_label = TIE_ENDS[tie_type]
+        source_nodes, target_nodes = (new_nodes.get(label, nodes[label]) for label in (source_label, target_label))
+        source_rows = _rows_of(id_bytes(given.column(SOURCE)), source_nodes.base_ids)
+        target_rows = _rows_of(id_bytes(given.column(TARGET)), target_nodes.base_ids)
+        missing = np.flatnonzero((source_rows < 0) | (target_rows < 0))
+        if len(missing):
+            at = int(missing[0])
+            end, label, column = (
+                ("source", source_label, SOURCE) if source_rows[at] < 0 else ("target", target_label, TARGET)
+            )
+            node_id = given.column(column)[at].as_py()
+            raise MissingEndpoint(
+                f"{tie_type} {end} {label} {node_id!r} does not exist", row=number + at + 1, kind="tie"
+            )
+        found[tie_type] = (source_rows, target_rows)
+        number += given.num_rows
+    return found
+
+
+def _tie_keys(sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    return (np.asarray(sources, dtype=np.int64) << 32) | np.asarray(targets, dtype=np.int64)
