@@ -1,6 +1,6 @@
 """The one store interface. Loaders, queries, analytics and the API see only this.
 
-Two backends implement it: :class:`graph.embedded.EmbeddedStore` (networkx in memory, SQLite on disk;
+Two backends implement it: :class:`graph.embedded.EmbeddedStore` (columns in memory, Parquet and a log on disk;
 the default) and :class:`graph.neo4j_store.Neo4jStore`. The contract tests in ``tests/graph`` run every
 operation against both and compare the results.
 """

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.batch import TIE_ENDS
-from graph.embedded.columns import unified
+from graph.embedded.columns import is_json, plain_values, unified
 from graph.embedded.layout import ID, KIND, SOURCE, TARGET, NodeTable, TieTable, id_bytes, with_leading
 from graph.errors import MissingEndpoint
 from graph.model import NodeLabel, TieType
@@ -161,8 +161,26 @@ def _rows_of(keys: np.ndarray, held: np.ndarray) -> np.ndarray:
     return np.where(held[positions] == keys, positions, -1).astype(np.int64)
 
 
-def _present(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in values.items() if value is not None}
+def _same_rows(before: pa.Table, after: pa.Table, rows: int) -> np.ndarray:
+    """Row by row, whether each column of ``after`` holds what ``before`` holds (null: absent), as Python's ==
+    compares them: column-wise where both columns have one plain type, value by value otherwise."""
+    same = np.ones(rows, dtype=bool)
+    for name in after.column_names:
+        new = after.column(name)
+        if name not in before.column_names:
+            same &= np.asarray(pc.is_null(new).to_numpy(zero_copy_only=False), dtype=bool)
+            continue
+        field, old = before.schema.field(name), before.column(name)
+        if pa.types.is_dictionary(old.type):
+            old = pc.cast(old, old.type.value_type)
+        if old.type == new.type and not pa.types.is_list(new.type) and not is_json(field):
+            equal = pc.fill_null(pc.equal(old, new), False)
+            both_absent = pc.and_(pc.is_null(old), pc.is_null(new))
+            same &= np.asarray(pc.or_(equal, both_absent).to_numpy(zero_copy_only=False), dtype=bool)
+        else:
+            pairs = zip(plain_values(field, old), new.to_pylist(), strict=True)
+            same &= np.array([one == two for one, two in pairs], dtype=bool)
+    return same
 
 
 def _merged_rows(
@@ -183,12 +201,7 @@ def _merged_rows(
     )
     existing = np.flatnonzero(found >= 0)
     compared = [*leading[1:2], *given.column_names[len(leading) :]] if leading[1] == KIND else given.column_names[2:]
-    if compared:
-        before = old.select([name for name in compared if name in old.column_names]).take(existing).to_pylist()
-        after = given.select(compared).take(existing).to_pylist()
-        unchanged = np.array([_present(one) == _present(two) for one, two in zip(before, after, strict=True)])
-    else:  # ties given without properties: a tie already there stays as it was
-        unchanged = np.ones(len(existing), dtype=bool)
+    unchanged = _same_rows(old.take(existing), given.select(compared).take(existing), len(existing))
     keep = np.ones(base.num_rows, dtype=bool)
     keep[found[found >= 0]] = False
     return merged, base.take(pa.array(np.flatnonzero(keep))), int(unchanged.sum())

@@ -1,4 +1,6 @@
-"""The embedded store's file: SQLite in WAL mode, one row per node and per tie.
+"""The embedded store's earlier on-disk format, kept to read it once: ``crm-graph migrate`` converts it.
+
+SQLite in WAL mode, one row per node and per tie (a JSON document of properties each).
 
 SQLite gives the atomic, crash-safe commit: a batch is one transaction, so a process killed in the
 middle of it leaves the previous state on disk. ``synchronous=FULL`` also survives a power cut.
