@@ -27,7 +27,7 @@ from graph.embedded.disk import (
 )
 from graph.embedded.layout import NodeTable, TieTable
 from graph.embedded.view import WritableGraph
-from graph.errors import StoreCorrupt, StoreUnavailable
+from graph.errors import StoreCorrupt, StoreOutdated, StoreUnavailable
 from graph.model import PRIMARY_LABELS, NodeLabel, TieType
 
 MAX_PROBLEMS = 100
@@ -60,7 +60,8 @@ class _Problems:
 
 
 def check_store(path: Path) -> StoreCheck:
-    """Check the store at ``path``; raises ``StoreUnavailable`` only when there is nothing to check."""
+    """Check the store at ``path``; raises ``StoreUnavailable`` when there is nothing to check, ``StoreOutdated``
+    when it is of the earlier format."""
     if not path.exists():
         raise StoreUnavailable(f"there is no embedded store at {path} to check")
     problems = _Problems()
@@ -68,6 +69,8 @@ def check_store(path: Path) -> StoreCheck:
     try:
         refuse_other_files(path)
         manifest = read_manifest(path)
+    except StoreOutdated:
+        raise  # not damage: the one line says to migrate it
     except StoreCorrupt as error:
         problems.add(f"the store {error.problem}")
     else:

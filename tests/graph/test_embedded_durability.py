@@ -65,6 +65,8 @@ def test_a_store_of_the_earlier_sqlite_format_is_refused_until_migrated(tmp_path
     with pytest.raises(StoreOutdated, match="earlier SQLite format; convert it with `crm-graph migrate`") as refused:
         EmbeddedStore(path)
     assert "\n" not in str(refused.value) and str(path) in str(refused.value)
+    checked = CliRunner().invoke(app, ["check"], env={"CRM_GRAPH_EMBEDDED_PATH": str(path), "COLUMNS": "60"})
+    assert checked.exit_code == 2 and "crm-graph migrate" in checked.stderr
     result = CliRunner().invoke(app, ["migrate"], env={"CRM_GRAPH_EMBEDDED_PATH": str(path), "COLUMNS": "60"})
     assert result.exit_code == 0, result.output
     assert "converted" in result.stdout
