@@ -151,7 +151,7 @@ class EmbeddedStore(GraphStore):
         if self._closed:
             raise StoreUnavailable(f"the embedded store {self.path} is closed")
         checked = checked_tables(nodes or {}, ties or {})
-        if checked is None:
+        if checked is None or _small(checked, self.view):
             return super().bulk_write(nodes, ties)
         with self._lock:
             prepared = self.view.bulk_prepare(*checked)
@@ -284,6 +284,17 @@ LOG_MINIMUM = 200_000
 """Rows the log may hold before a new snapshot is written ..."""
 LOG_SHARE = 0.25
 """... or this share of the rows in the snapshot, whichever is more (a log costs per-row work to replay)."""
+
+
+BULK_SHARE = 0.25
+"""Tables go into the columns when they hold at least this share of the rows already held for their labels and
+tie types; smaller ones go to the overlay as rows (merging columns costs the whole base of each label)."""
+
+
+def _small(checked: tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]], graph: WritableGraph) -> bool:
+    nodes, ties = checked
+    given = sum(table.num_rows for table in nodes.values()) + sum(table.num_rows for table in ties.values())
+    return given < BULK_SHARE * graph.base_rows(nodes.keys(), ties.keys())
 
 
 def _merged(current: Mapping[str, Any], update: dict[str, Any]) -> dict[str, Any]:

@@ -253,10 +253,12 @@ class WritableGraph(GraphView):
         self._build(nodes, ties)
         self.changed()
 
-    def base_rows(self) -> int:
-        """Nodes and ties in the base."""
-        return sum(table.base_count for table in self._nodes.values()) + sum(
-            table.count_base for table in self._ties.values()
+    def base_rows(self, labels: Collection[NodeLabel] = (), types: Collection[TieType] = ()) -> int:
+        """Nodes and ties in the base (of these labels and types when either is given)."""
+        if not labels and not types:
+            labels, types = self._nodes.keys(), self._ties.keys()
+        return sum(self._nodes[label].base_count for label in labels) + sum(
+            self._ties[tie_type].count_base for tie_type in types
         )
 
     def bulk_prepare(self, nodes: NodeTables, ties: TieTables) -> Prepared:

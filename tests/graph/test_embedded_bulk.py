@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+import graph.embedded as embedded
 from graph.embedded import EmbeddedStore
 from graph.errors import MissingEndpoint
 from graph.model import NodeLabel, TieType
@@ -50,6 +51,7 @@ def test_columns_in_give_what_rows_in_give_and_survive_a_reopen(
     rng = random.Random(5)
     with EmbeddedStore(tmp_path / "rows") as by_rows, EmbeddedStore(tmp_path / "columns") as by_columns:
         monkeypatch.setattr(GraphStore, "bulk_write", _no_row_path)
+        monkeypatch.setattr(embedded, "BULK_SHARE", 0.0)  # small tables too: into the columns
         for round_number, customers in enumerate((200, 300, 300)):
             nodes, ties = _bank(rng, customers, round_number)
             expected = by_rows.write(nodes, ties)
