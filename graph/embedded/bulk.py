@@ -190,7 +190,7 @@ def _merged_rows(
     -1 for a new row); the rows of ``base`` they do not name; and how many of the rows already held it leaves
     as they were (a node's kind counts)."""
     old = base.take(pa.array(found, mask=found < 0))
-    columns = {name: (old.schema.field(name), old.column(name)) for name in old.column_names}
+    columns = {name: (old.schema.field(name), old.column(name)) for name in old.column_names if name not in leading}
     for name in given.column_names[len(leading) :]:
         columns[name] = (given.schema.field(name), given.column(name))
     merged = with_leading(
@@ -200,7 +200,7 @@ def _merged_rows(
         ),
     )
     existing = np.flatnonzero(found >= 0)
-    compared = [*leading[1:2], *given.column_names[len(leading) :]] if leading[1] == KIND else given.column_names[2:]
+    compared = [name for name in given.column_names if name not in (ID, SOURCE, TARGET)]  # a node's kind counts
     unchanged = _same_rows(old.take(existing), given.select(compared).take(existing), len(existing))
     keep = np.ones(base.num_rows, dtype=bool)
     keep[found[found >= 0]] = False
