@@ -13,8 +13,9 @@ A *base* of immutable arrays, plus a small mutable *overlay* for what was writte
 Once the overlay grows, :mod:`graph.embedded.view` rebuilds the base from base and overlay (Arrow
 ``concat``/``sort``, no per-row Python for the base rows).
 
-Measured on a 100,000-customer bank (600,614 nodes, 1,074,242 ties): opening adds 535-547 MiB of resident
-memory against 1,012 MiB for the dicts this replaced, and takes 8 s against 102 s (on a machine at load 20).
+Measured on a 100,000-customer bank (600,614 nodes, 1,074,242 ties): opening adds 334 MiB of resident memory
+(152 MiB of it Arrow data) against 1,012 MiB for the dicts this replaced, and takes 8-15 s against 102 s
+(on a machine at load 20).
 """
 
 from __future__ import annotations

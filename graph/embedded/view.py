@@ -252,6 +252,7 @@ class WritableGraph(GraphView):
         nodes, ties = tables or self.tables()
         self._build(nodes, ties)
         self.changed()
+        pa.default_memory_pool().release_unused()  # Arrow's allocator keeps the old base's memory unless told
 
     def base_rows(self, labels: Collection[NodeLabel] = (), types: Collection[TieType] = ()) -> int:
         """Nodes and ties in the base (of these labels and types when either is given)."""
