@@ -12,7 +12,7 @@ import numpy as np
 
 from graph.model import TieType
 from loaders.generator.badrows import Defect, Fault, KeyMaker, inject, set_cell, with_fresh_keys
-from loaders.generator.common import AS_OF, MONTH_ENDS, Ties, iso_dates, padded, take
+from loaders.generator.common import AS_OF, MONTH_ENDS, WINDOW_START, Ties, iso_dates, padded, take
 from loaders.generator.export import SourceFile
 from loaders.generator.files_customers import col
 from loaders.generator.people import CITY_NAMES
@@ -120,7 +120,10 @@ def staff_files(data: Bank) -> list[SourceFile]:
 
 
 def interactions(data: Bank, rng: np.random.Generator) -> SourceFile:
-    """Contact logs of managers with their customers over the last year (before leaving, for churners)."""
+    """Contact logs of managers with their customers over the whole window (up to leaving, for churners).
+
+    Spread over the window the balances cover, not only its last year: a log that starts a year before the
+    export would make "any contact at all" mean "leaves soon" for every month-end before that year."""
     book = data.staff.manages
     is_company = book.target >= data.n_person
     count = rng.poisson(np.where(is_company, 2.5, 1.2))
@@ -129,7 +132,9 @@ def interactions(data: Bank, rng: np.random.Generator) -> SourceFile:
     n = len(entry)
     month = data.churn.month[customer]
     end = np.where(month < len(MONTH_ENDS), MONTH_ENDS[np.minimum(month, len(MONTH_ENDS) - 1)] - 20, AS_OF)
-    day = end - rng.integers(0, 365, n).astype("m8[D]")
+    start = np.maximum(WINDOW_START, data.since[customer])
+    span = np.maximum((end - start).astype(np.int64), 1)
+    day = end - (rng.random(n) * span).astype(np.int64).astype("m8[D]")
     seconds = rng.integers(9 * 3600, 18 * 3600, n)
     at = [
         f"{d} {s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
