@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.audit import AuditRecord
 from graph.ties import TieRegistry
-from queries.analytics.model_card import ModelCard
+from queries.analytics.model_card import CrossSellCard, ModelCard
 
 _OUT = ConfigDict(extra="ignore")
 
@@ -485,6 +485,7 @@ class ModelsPublic(BaseModel):
     """The models behind the analytics' scores."""
 
     churn: ModelCard
+    cross_sell: CrossSellCard | None = None
 
 
 class ReadyPublic(BaseModel):

@@ -94,9 +94,10 @@ async def list_audit(
 @router.get("/models", summary="The analytics' models", responses=problem_responses(401, 403, 422, 429))
 async def get_models(ctx: Annotated[RequestContext, Depends(context_for("get_models"))]) -> ModelsPublic:
     """Which churn model ``crm-graph analyze`` used: fitted (on which months, with its tie-type weights and
-    backtest) or the hand-set defaults and why. Risk and admin only."""
+    backtest) or the hand-set defaults and why; and which cross-sell model the live answers score with.
+    Risk and admin only."""
     try:
         card = read_model_card(ctx.services.settings.model_card_path)
     except NotFound:
         card = ModelCard(model="none", reason="crm-graph analyze has not run on this store yet")
-    return ModelsPublic(churn=card)
+    return ModelsPublic(churn=card.model_copy(update={"cross_sell": None}), cross_sell=card.cross_sell)

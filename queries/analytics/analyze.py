@@ -33,15 +33,27 @@ from queries.analytics.community import (
     stable_cluster_ids,
     summarise_clusters,
 )
+from queries.analytics.crosssell_fit import CrossSellFit, customer_properties, fitted_cross_sell, product_properties
 from queries.analytics.frames import FloatArray, GraphFrames, read_frames
 from queries.analytics.model_card import ModelCard, write_model_card
 from queries.analytics.prospecting import holdings, prospect_rows
-from queries.analytics.training import fitted_churn
+from queries.analytics.training import fitted_churn, training_window
 from queries.analytics.value import CustomerValue, customer_value
 
 ANALYTICS_VERSION = "1"
 Progress = Callable[[str, int, int], None]
-STEPS = ("read", "value", "churn", "pagerank", "clusters", "co-holdings", "prospects", "cluster summaries", "write")
+STEPS = (
+    "read",
+    "value",
+    "churn",
+    "cross-sell",
+    "pagerank",
+    "clusters",
+    "co-holdings",
+    "prospects",
+    "cluster summaries",
+    "write",
+)
 
 
 class AnalyzeReport(BaseModel):
@@ -73,6 +85,7 @@ class AnalyticsResult:
     cluster_ids: list[str | None]
     clusters: int
     churn_model: ModelCard
+    cross_sell: CrossSellFit | None
 
 
 def compute(
@@ -83,8 +96,12 @@ def compute(
     mark("value")
     value = customer_value(frames, settings)
     mark("churn")
-    fitted, card = fitted_churn(frames, settings)
+    window = training_window(frames, settings)
+    fitted, card = fitted_churn(frames, settings, window)
     churn = fitted or churn_scores(frames, value, settings)
+    mark("cross-sell")
+    cross_sell, cross_sell_card = fitted_cross_sell(frames, window)
+    card = card.model_copy(update={"cross_sell": cross_sell_card})
     mark("pagerank")
     rank = pagerank(frames, settings.pagerank_damping)
     mark("clusters")
@@ -95,11 +112,12 @@ def compute(
     for cluster_id, members in zip(ids, communities, strict=True):
         for member in members:
             cluster_ids[member] = cluster_id
-    return AnalyticsResult(frames, value, churn, rank, cluster_ids, len(communities), card)
+    return AnalyticsResult(frames, value, churn, rank, cluster_ids, len(communities), card, cross_sell)
 
 
-def co_holdings(frames: GraphFrames) -> list[dict[str, Any]]:
-    """Product node rows: holders, holder share, and per other product how many customers hold both."""
+def co_holdings(frames: GraphFrames, cross_sell: CrossSellFit | None = None) -> list[dict[str, Any]]:
+    """Product node rows: holders, holder share, per other product how many customers hold both, and the
+    fitted cross-sell tie weights."""
     holds, product_ids = holdings(frames)
     together = (holds.T @ holds).toarray().astype(np.int64)
     found = []
@@ -114,6 +132,7 @@ def co_holdings(frames: GraphFrames) -> list[dict[str, Any]]:
                     "holder_share": round(float(together[number, number]) / max(frames.size, 1), 6),
                     "co_held_products": [product_ids[other] for other in others],
                     "co_held_counts": [int(together[number, other]) for other in others],
+                    **product_properties(cross_sell, product_id),
                 },
             }
         )
@@ -142,6 +161,7 @@ def customer_rows(result: AnalyticsResult, analytics_at: str) -> Iterator[dict[s
                 "churn_contributors": churn.contributors[number],
                 "churn_contributor_ties": churn.contributor_ties[number],
                 "churn_contributions": churn.contributions[number],
+                **customer_properties(result.cross_sell, number),
                 "cluster_id": result.cluster_ids[number],
                 "pagerank": round(float(result.pagerank[number]), 12),
                 "analytics_version": ANALYTICS_VERSION,
@@ -200,7 +220,7 @@ def analyze(
         frames = read_frames(store, analytics.as_of)
         result = compute(frames, analytics, store.registry, step)
         step("co-holdings")
-        product_rows = co_holdings(frames)
+        product_rows = co_holdings(frames, result.cross_sell)
         step("prospects")
         product_rows = _merged(product_rows, prospect_rows(frames, analytics))
         step("cluster summaries")

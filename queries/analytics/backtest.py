@@ -207,7 +207,8 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> tuple[float, list[
 # ---- cross-sell ----------------------------------------------------------------------------------------
 
 
-def _candidates(shot: Snapshot) -> BoolArray:
+def candidates(shot: Snapshot) -> BoolArray:
+    """(customers, products): active customers and the eligible products they do not hold."""
     return shot.active[:, None] & eligibility(shot.frames, shot.holdings, shot.products) & ~shot.holdings
 
 
@@ -221,7 +222,7 @@ def cross_sell_scores(
     train: Snapshot, test: Snapshot, train_label: BoolArray
 ) -> tuple[dict[str, FloatArray], dict[str, Any]]:
     """(customers, products) scores of the fitted models and the baselines at the cut, and what was fitted."""
-    train_candidates, test_candidates = _candidates(train), _candidates(test)
+    train_candidates, test_candidates = candidates(train), candidates(test)
     train_confidence, test_confidence = co_holding_confidence(train.holdings), co_holding_confidence(test.holdings)
     train_share, test_share = segment_share(train.frames, train.holdings), segment_share(test.frames, test.holdings)
     scores = {
@@ -249,7 +250,12 @@ def cross_sell_scores(
             if model is not None:
                 scores[name][:, number] = model.predict(test_table)
                 if name == "model":
-                    fitted[product_id] = {"taken_up": model.positives, "candidates": model.examples}
+                    weights = model.weights
+                    fitted[product_id] = {
+                        "taken_up": model.positives,
+                        "candidates": model.examples,
+                        "tie_weights": {t: weights[f"holders_{t}"] for t in train.tie_types},
+                    }
     for name in scores:
         scores[name] = np.where(test_candidates, scores[name], -np.inf)
     return scores, fitted
@@ -268,9 +274,9 @@ def rank_quality(scores: FloatArray, relevant: BoolArray) -> dict[str, np.ndarra
 
 def cross_sell_backtest(train: Snapshot, test: Snapshot, opened: tuple[BoolArray, BoolArray], seed: int) -> dict:
     """The fitted model against the three baselines on the products opened after the cut."""
-    train_label = opened[0] & _candidates(train)
+    train_label = opened[0] & candidates(train)
     scores, fitted = cross_sell_scores(train, test, train_label)
-    relevant = opened[1] & _candidates(test)
+    relevant = opened[1] & candidates(test)
     rows = relevant.any(axis=1)
     if not rows.any():
         raise InvalidRequest("no customer opened a product after the cut: nothing to score cross-selling on")

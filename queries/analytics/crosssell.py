@@ -1,5 +1,13 @@
-"""Cross-selling, answered at request time from a customer's neighbourhood and precomputed co-holdings.
+"""Cross-selling, answered at request time from a customer's neighbourhood and what ``crm-graph analyze`` wrote.
 
+When analyze fitted the cross-sell model (see ``crosssell_fit``), a product's score is the fitted probability
+that the customer opens it within the model's horizon, with parts ``model`` (that probability), ``own`` (the
+own-only twin's) and ``network`` (what the neighbours add, never below 0); evidence paths are the customer's
+tied neighbours holding the product, each weighted by the product's fitted log-odds for its tie type (paths
+whose tie type the model found no positive effect for are left out). A product analyze did not score (held
+or not allowed then) is not recommended until the next run.
+
+Otherwise (too little history, or analyze has not fitted one) the documented hand-set defaults:
 score = network_weight x network + similar_weight x similar, over eligible products the customer does not hold.
 
 * network: noisy-or over evidence paths. A tied customer holding the product gives the tie weight (from the
@@ -16,6 +24,7 @@ Scores are rounded to 6 decimals and ties broken by product id, so both backends
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -80,9 +89,11 @@ class Profile:
     birth_date: str | None
     consent: bool
     products: frozenset[str]
+    fitted: Mapping[str, tuple[float, float]]  # product -> (model, own-only) probability analyze wrote
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Profile:
+        scores = zip(row.get("cross_sell_scores") or [], row.get("cross_sell_own_scores") or [], strict=False)
         return cls(
             customer_id=row["customer_id"],
             kind=row["kind"],
@@ -90,6 +101,7 @@ class Profile:
             birth_date=row["birth_date"],
             consent=row["consent_marketing"] is True,
             products=frozenset(row["products"] or ()),
+            fitted=dict(zip(row.get("cross_sell_products") or [], scores, strict=False)),
         )
 
 
@@ -111,6 +123,11 @@ class Catalogue:
             return 0.0
         counts = dict(zip(row.get("co_held_products") or [], row.get("co_held_counts") or [], strict=False))
         return float(counts.get(candidate, 0)) / float(holders)
+
+    def tie_weights(self, product_id: str) -> dict[str, float]:
+        """The fitted log-odds of one log-unit of holding neighbours, per tie type (empty when not fitted)."""
+        row = self.products.get(product_id) or {}
+        return dict(zip(row.get("cross_sell_tie_types") or [], row.get("cross_sell_tie_weights") or [], strict=False))
 
 
 def as_list(value: Any) -> list[str]:
@@ -174,6 +191,8 @@ def score_product(
         product_id in as_list((catalogue.products.get(held) or {}).get("exclusive_with")) for held in profile.products
     ):
         return None
+    if profile.fitted:
+        return _fitted_recommendation(profile, catalogue, product_id, paths)
     evidence = sorted(paths, key=lambda path: (-path.contribution, path.nodes, path.ties))
     network = noisy_or([path.contribution for path in evidence])
     similar = similar_score(profile, product_id, catalogue)
@@ -181,6 +200,41 @@ def score_product(
     parts = {"network": round(network, DECIMALS), "similar": round(similar, DECIMALS), "eligibility": 1.0}
     score = round(weights.get("network", 0.0) * network + weights.get("similar", 0.0) * similar, DECIMALS)
     return Recommendation(product_id=product_id, score=score, parts=parts, evidence=evidence[:MAX_EVIDENCE])
+
+
+def _fitted_recommendation(
+    profile: Profile, catalogue: Catalogue, product_id: str, paths: list[EvidencePath]
+) -> Recommendation | None:
+    """The fitted model's probability, its parts, and the direct ties to holders weighted by the fitted terms."""
+    if product_id not in profile.fitted:
+        return None
+    model, own = profile.fitted[product_id]
+    weights = catalogue.tie_weights(product_id)
+    direct = [path for path in paths if len(path.ties) == 1 and weights.get(path.ties[0], 0.0) > 0]
+    per_type: dict[str, int] = {}
+    for path in direct:
+        per_type[path.ties[0]] = per_type.get(path.ties[0], 0) + 1
+    # The model reads log(1 + holders) per tie type: the holders of one type share that term equally.
+    evidence = [
+        path.model_copy(
+            update={
+                "contribution": round(
+                    weights[path.ties[0]] * math.log1p(per_type[path.ties[0]]) / per_type[path.ties[0]], DECIMALS
+                )
+            }
+        )
+        for path in direct
+    ]
+    evidence.sort(key=lambda path: (-path.contribution, path.nodes, path.ties))
+    parts = {
+        "model": round(model, DECIMALS),
+        "own": round(own, DECIMALS),
+        "network": round(max(model - own, 0.0), DECIMALS),
+        "eligibility": 1.0,
+    }
+    return Recommendation(
+        product_id=product_id, score=round(model, DECIMALS), parts=parts, evidence=evidence[:MAX_EVIDENCE]
+    )
 
 
 def score_products(

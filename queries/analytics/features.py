@@ -25,6 +25,9 @@ from queries.analytics.value import CustomerValue, customer_value
 
 SEGMENTS = ("retail", "private", "corporate", "sme")
 RECENT_MONTHS = 3  # a neighbour who left within this many months before the cut counts as recent
+# Older departures are not counted, so that "churned neighbours" means the same at every month-end and a model
+# trained at an earlier one reads the features at a later one alike.
+CHURN_MEMORY_MONTHS = 12
 NO_CONTACT_MONTHS = 24.0
 
 
@@ -72,11 +75,16 @@ def churn_dates(frames: GraphFrames) -> np.ndarray:
     return np.where(open_count == 0, last, np.datetime64("NaT"))
 
 
+def churned_within(frames: GraphFrames, churned: BoolArray, months: int) -> BoolArray:
+    """Customers who left within ``months`` months before ``frames.as_of``."""
+    left = churn_dates(frames)
+    since = np.datetime64(frames.as_of, "D") - np.timedelta64(round(months * 30.44), "D")
+    return churned & ~np.isnat(left) & (left > since)
+
+
 def recently_churned(frames: GraphFrames, churned: BoolArray) -> BoolArray:
     """Customers who left within ``RECENT_MONTHS`` before ``frames.as_of``."""
-    left = churn_dates(frames)
-    since = np.datetime64(frames.as_of, "D") - np.timedelta64(round(RECENT_MONTHS * 30.44), "D")
-    return churned & ~np.isnat(left) & (left > since)
+    return churned_within(frames, churned, RECENT_MONTHS)
 
 
 def eligibility(frames: GraphFrames, held: BoolArray, products: list[str]) -> BoolArray:
@@ -121,7 +129,9 @@ def own_features(
     last_contact = np.full(frames.size, np.datetime64("NaT"), dtype="datetime64[D]")
     order = np.argsort(contacts, kind="stable")
     last_contact[frames.interaction_customer[order]] = contacts[order]
-    idle = (as_of - last_contact).astype("timedelta64[D]").astype(np.float64) / 30.44
+    # NaT (never contacted) must stay NaN: cast to float it would be a huge negative number of days.
+    idle = np.where(np.isnat(last_contact), np.nan, (as_of - last_contact).astype("timedelta64[D]").astype(np.float64))
+    idle /= 30.44
     age = _age_years(frames)
     segment = frames.customers["segment"].to_numpy(dtype=object)
     table = {
@@ -143,29 +153,48 @@ def own_features(
 
 
 def network_features(
-    frames: GraphFrames, value: CustomerValue, ties: DirectedTies, tie_types: list[str], settings: AnalyticsSettings
+    frames: GraphFrames,
+    value: CustomerValue,
+    ties: DirectedTies,
+    tie_types: list[str],
+    settings: AnalyticsSettings,
+    own_risk_values: FloatArray,
 ) -> pd.DataFrame:
-    """Per tie type: degree, churned and recently churned neighbours; overall: relational-neighbour and
-    spreading scores, neighbours' balance trend, PageRank."""
+    """Per tie type: recently churned neighbours (their fitted weights are the tie-type weights). Overall:
+    degree, neighbours who left in the last ``CHURN_MEMORY_MONTHS`` and their share of the ties (exposure),
+    relational-neighbour and spreading scores from them, neighbours' balance trend, and the own risk of the
+    neighbours still here, summed and the riskiest one's (a neighbour whose balance is falling may leave next
+    and take others along), PageRank.
+
+    Per-type terms are kept to one per tie type: a bank sees tens or hundreds of leavers a horizon, and
+    every further term per type is one more weight to learn from them."""
     n = frames.size
-    churned = value.churned.astype(np.float64)
+    left = churned_within(frames, value.churned, CHURN_MEMORY_MONTHS)
+    churned = left.astype(np.float64)
     recent = recently_churned(frames, value.churned).astype(np.float64)
+    at_risk = np.where(value.churned, 0.0, own_risk_values)
     table: dict[str, FloatArray] = {}
     for tie_type in tie_types:
         chosen = ties.type == tie_type
         source, target = ties.source[chosen], ties.target[chosen]
-        table[f"degree_{tie_type}"] = np.log1p(np.bincount(target, minlength=n).astype(np.float64))
-        table[f"churned_{tie_type}"] = np.log1p(weighted_sum(target, churned[source], n))
         table[f"recently_churned_{tie_type}"] = weighted_sum(target, recent[source], n)
-    relational, _ = relational_neighbour(n, ties, value.churned)
+    degree = np.bincount(ties.target, minlength=n).astype(np.float64)
+    churned_count = weighted_sum(ties.target, churned[ties.source], n)
+    relational, _ = relational_neighbour(n, ties, left)
     received, _ = spread_energy(
         n, ties, churned, settings.spreading_factor, settings.spreading_threshold, settings.spreading_max_steps
     )
-    degree = np.bincount(ties.target, minlength=n).astype(np.float64)
     trend_sum = weighted_sum(ties.target, np.clip(value.trend, -2.0, 2.0)[ties.source], n)
+    riskiest = np.zeros(n)
+    np.maximum.at(riskiest, ties.target, at_risk[ties.source])
+    table["degree"] = np.log1p(degree)
+    table["churned_neighbours"] = np.log1p(churned_count)
+    table["churned_share"] = np.divide(churned_count, degree, out=np.zeros(n), where=degree > 0)
     table["relational_neighbour"] = relational
     table["spreading"] = 1.0 - np.exp(-received)
     table["neighbours_balance_trend"] = np.divide(trend_sum, degree, out=np.zeros(n), where=degree > 0)
+    table["neighbours_at_risk"] = np.log1p(weighted_sum(ties.target, at_risk[ties.source], n))
+    table["riskiest_neighbour"] = riskiest
     table["pagerank"] = np.log1p(pagerank(frames, settings.pagerank_damping) * n)
     return pd.DataFrame(table)
 
@@ -177,7 +206,7 @@ def snapshot(frames: GraphFrames, settings: AnalyticsSettings, tie_types: list[s
     held = holdings(frames, products)
     ties = DirectedTies.from_frames(frames)
     own = own_features(frames, value, held, settings)
-    network = network_features(frames, value, ties, tie_types, settings)
+    network = network_features(frames, value, ties, tie_types, settings, own["hand_set_own_risk"].to_numpy())
     return Snapshot(frames, value, held, products, own, network, ties, tie_types)
 
 

@@ -39,6 +39,10 @@ def customer_neighbours(view: GraphView, key: NodeKey) -> Iterator[tuple[str, No
         yield tie_type.value, other
 
 
+FITTED_CROSS_SELL_FIELDS = ("cross_sell_products", "cross_sell_scores", "cross_sell_own_scores")
+"""What analyze's fitted cross-sell model wrote on a customer (see ``crosssell_fit``)."""
+
+
 def _list_customer_profiles(view: GraphView, params: Mapping[str, Any]) -> Rows:
     rows = []
     for customer_id in sorted(set(params["customer_ids"])):
@@ -56,6 +60,7 @@ def _list_customer_profiles(view: GraphView, params: Mapping[str, Any]) -> Rows:
                 "consent_marketing": props.get("consent_marketing"),
                 "status": props.get("status"),
                 "products": held_products(view, key),
+                **{name: props.get(name) for name in FITTED_CROSS_SELL_FIELDS},
             }
         )
     return rows
@@ -118,6 +123,8 @@ PRODUCT_FIELDS = (
     "holder_share",
     "co_held_products",
     "co_held_counts",
+    "cross_sell_tie_types",
+    "cross_sell_tie_weights",
 )
 
 

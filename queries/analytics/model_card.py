@@ -1,4 +1,5 @@
-"""The model card: which churn model ``crm-graph analyze`` used, on which months, with which terms and figures.
+"""The model card: which churn model ``crm-graph analyze`` used, on which months, with which terms and figures,
+and which cross-sell model the live answers score with.
 
 Kept as a JSON file (``CRM_GRAPH_MODEL_CARD_PATH``) beside the store's other files; ``GET /api/v1/models``
 serves it to risk and admin tokens.
@@ -16,6 +17,16 @@ from graph.errors import NotFound
 HORIZON_MONTHS = 6
 
 
+class CrossSellCard(BaseModel):
+    """What the live cross-sell answers score with: the fitted per-product model or the hand-set weights."""
+
+    model: str
+    reason: str
+    features_as_of: str | None = None
+    horizon_months: int = HORIZON_MONTHS
+    products: dict[str, dict[str, Any]] = {}  # product -> taken_up, candidates, tie_weights
+
+
 class ModelCard(BaseModel):
     """What analyze's churn model is: fitted or the defaults, on which months, with which terms and figures."""
 
@@ -29,6 +40,7 @@ class ModelCard(BaseModel):
     tie_weights: dict[str, float] = {}
     network_weights: dict[str, float] = {}
     backtest: dict[str, Any] | None = None
+    cross_sell: CrossSellCard | None = None
 
 
 def write_model_card(path: Path, card: ModelCard) -> None:

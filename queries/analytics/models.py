@@ -22,7 +22,20 @@ from sklearn.preprocessing import StandardScaler
 from queries.analytics.frames import BoolArray, FloatArray
 
 REGULARISATION = 0.1  # inverse strength (C) of the L2 penalty: strong enough that useless features stay near 0
+# The network terms of churn learn from the few leavers of one horizon: a stronger penalty keeps them honest.
+NETWORK_REGULARISATION = 0.03
 MIN_POSITIVES = 5  # fewer positive examples than this and a model is not fitted
+# Beyond this many training rows a model learns from a seeded uniform sample of them: its cost stops growing
+# with the bank (a million customers would otherwise fit every product's model on a million rows).
+MAX_TRAINING_ROWS = 200_000
+
+
+def training_sample(table: pd.DataFrame, label: BoolArray) -> tuple[pd.DataFrame, BoolArray]:
+    """All rows, or ``MAX_TRAINING_ROWS`` of them drawn uniformly (the same ones for the same data)."""
+    if len(label) <= MAX_TRAINING_ROWS:
+        return table, label
+    chosen = np.sort(np.random.default_rng(0).choice(len(label), MAX_TRAINING_ROWS, replace=False))
+    return table.iloc[chosen].reset_index(drop=True), label[chosen]
 
 
 @dataclass(frozen=True)
@@ -46,12 +59,15 @@ class FittedModel:
         return {name: round(float(c), 6) for name, c in zip(self.columns, model.coef_[0] / scale, strict=True)}
 
 
-def fit(table: pd.DataFrame, label: BoolArray, columns: list[str]) -> FittedModel | None:
+def fit(
+    table: pd.DataFrame, label: BoolArray, columns: list[str], regularisation: float = REGULARISATION
+) -> FittedModel | None:
     """Logistic regression of ``label`` on ``columns``; None when there are too few of either class."""
+    table, label = training_sample(table, label)
     positives = int(label.sum())
     if positives < MIN_POSITIVES or len(label) - positives < MIN_POSITIVES:
         return None
-    pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=REGULARISATION, max_iter=2000))
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=regularisation, max_iter=2000))
     pipeline.fit(table[columns].to_numpy(), label.astype(np.int64))
     return FittedModel(pipeline, list(columns), positives, len(label))
 
@@ -100,6 +116,7 @@ def fit_churn(
 ) -> ChurnModel | None:
     """The own model on every row; the network terms on out-of-fold own log-odds (in-sample ones would be
     overconfident and leave the network nothing to add). None when there are too few of either class."""
+    table, label = training_sample(table, label)
     positives = int(label.sum())
     if positives < max(MIN_POSITIVES, FOLDS) or len(label) - positives < max(MIN_POSITIVES, FOLDS):
         return None
@@ -109,5 +126,5 @@ def fit_churn(
         _boosted_trees(), features, target, cv=StratifiedKFold(FOLDS), method="predict_proba"
     )[:, 1]
     stacked = table.assign(**{OWN_LOG_ODDS: _log_odds(out_of_fold)})
-    network = fit(stacked, label, [OWN_LOG_ODDS, *network_columns])
+    network = fit(stacked, label, [OWN_LOG_ODDS, *network_columns], NETWORK_REGULARISATION)
     return None if network is None else ChurnModel(own, list(own_columns), network)

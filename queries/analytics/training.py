@@ -10,13 +10,14 @@ customers leaving, or after such a backtest, the documented hand-set defaults sc
 Scores written back (:class:`~queries.analytics.models.ChurnModel`): ``churn_risk`` is the own + network
 model's probability of leaving within the horizon, ``churn_risk_own`` the own-only trees', and
 ``churn_risk_network`` what the network adds (never below 0).
-Contributors are the churned neighbours, each with its share of the positive log-odds the fitted tie-type
-terms give it: a recently churned neighbour along a tie type brings that type's fitted weight, and the
-churned neighbours of one type share that type's "churned neighbours" term equally.
+Contributors are the churned neighbours, each with its share of the positive log-odds the fitted terms give
+it: a recently churned neighbour along a tie type brings that type's fitted weight, and the neighbours who left
+within the last year share the "churned neighbours" term equally.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ from graph.errors import InvalidRequest
 from graph.settings import AnalyticsSettings
 from queries.analytics.backtest import MIN_HISTORY_MONTHS, churn_backtest, tie_weights
 from queries.analytics.churn import ChurnScores, top_contributors
-from queries.analytics.features import Snapshot, recently_churned, snapshot
+from queries.analytics.features import CHURN_MEMORY_MONTHS, Snapshot, churned_within, recently_churned, snapshot
 from queries.analytics.frames import FloatArray, GraphFrames
 from queries.analytics.model_card import HORIZON_MONTHS, ModelCard
 from queries.analytics.models import ChurnModel, fit_churn
@@ -34,19 +35,41 @@ from queries.analytics.models import ChurnModel, fit_churn
 BACKTEST_SEED = 0
 
 
-def fitted_churn(frames: GraphFrames, settings: AnalyticsSettings) -> tuple[ChurnScores | None, ModelCard]:
-    """Churn scores from models fitted on the bank's last ``HORIZON_MONTHS`` months, or None (and why not)."""
-    months = frames.months
-    if months < HORIZON_MONTHS + MIN_HISTORY_MONTHS:
-        return None, ModelCard(
-            model="hand-set defaults",
-            reason=f"{months} months of balances; fitting needs {HORIZON_MONTHS + MIN_HISTORY_MONTHS}",
-        )
+@dataclass(frozen=True)
+class TrainingWindow:
+    """The bank ``HORIZON_MONTHS`` before its latest month-end (features) and now (labels, and scoring)."""
+
+    cut: int  # balance columns up to the training month-end
+    before: Snapshot
+    now: Snapshot
+
+    @property
+    def features_as_of(self) -> str:
+        return f"{self.before.frames.as_of:%Y-%m}"
+
+
+def training_window(frames: GraphFrames, settings: AnalyticsSettings) -> TrainingWindow | None:
+    """Both snapshots the fitted models learn from; None without ``HORIZON_MONTHS + MIN_HISTORY_MONTHS``."""
+    if frames.months < HORIZON_MONTHS + MIN_HISTORY_MONTHS:
+        return None
     tie_types = sorted(set(frames.tie_type.tolist()))
+    cut = frames.months - HORIZON_MONTHS
+    return TrainingWindow(cut, snapshot(frames.cut(cut), settings, tie_types), snapshot(frames, settings, tie_types))
+
+
+def too_little_history(frames: GraphFrames) -> str:
+    return f"{frames.months} months of balances; fitting needs {HORIZON_MONTHS + MIN_HISTORY_MONTHS}"
+
+
+def fitted_churn(
+    frames: GraphFrames, settings: AnalyticsSettings, window: TrainingWindow | None
+) -> tuple[ChurnScores | None, ModelCard]:
+    """Churn scores from models fitted on the bank's last ``HORIZON_MONTHS`` months, or None (and why not)."""
+    if window is None:
+        return None, ModelCard(model="hand-set defaults", reason=too_little_history(frames))
+    tie_types = window.before.tie_types
     ends = frames.month_ends()
-    cut = months - HORIZON_MONTHS
-    before = snapshot(frames.cut(cut), settings, tie_types)
-    now = snapshot(frames, settings, tie_types)
+    cut, before, now = window.cut, window.before, window.now
     rows = before.active
     label = now.value.churned[rows]
     table = pd.concat([before.own, before.network], axis=1)[rows].reset_index(drop=True)
@@ -111,18 +134,20 @@ def scores_from(shot: Snapshot, model: ChurnModel) -> ChurnScores:
 
 
 def _tie_contributions(shot: Snapshot, model: ChurnModel) -> FloatArray:
-    """Positive log-odds each directed tie brings its target through the fitted tie-type terms."""
+    """Positive log-odds each directed tie from a churned neighbour brings its target through the fitted terms:
+    its tie type's weight if the neighbour left recently, plus an equal share of the "churned neighbours" term
+    if within the last year."""
     weights = model.weights
     ties, n = shot.ties, shot.frames.size
     churned = shot.value.churned
     recent = recently_churned(shot.frames, churned)
-    contribution = np.zeros(len(ties.source))
-    for tie_type in shot.tie_types:
-        chosen = (ties.type == tie_type) & churned[ties.source]
-        per_recent = max(weights.get(f"recently_churned_{tie_type}", 0.0), 0.0)
-        per_type = max(weights.get(f"churned_{tie_type}", 0.0), 0.0)
-        count = np.bincount(ties.target[chosen], minlength=n).astype(np.float64)
-        # log1p(count) split equally among the churned neighbours of this type
-        share = np.divide(np.log1p(count), count, out=np.zeros(n), where=count > 0)
-        contribution[chosen] = per_type * share[ties.target[chosen]] + per_recent * recent[ties.source[chosen]]
-    return contribution
+    chosen = churned_within(shot.frames, churned, CHURN_MEMORY_MONTHS)[ties.source]
+    count = np.bincount(ties.target[chosen], minlength=n).astype(np.float64)
+    # log1p(count) split equally among the customer's churned neighbours
+    share = np.divide(np.log1p(count), count, out=np.zeros(n), where=count > 0)
+    types, type_of_tie = np.unique(ties.type, return_inverse=True)
+    per_type = np.array([max(weights.get(f"recently_churned_{t}", 0.0), 0.0) for t in types.tolist()])
+    per_recent = per_type[type_of_tie] if len(types) else np.zeros(len(ties.source))
+    pooled = max(weights.get("churned_neighbours", 0.0), 0.0)
+    contribution = pooled * share[ties.target] + per_recent * recent[ties.source]
+    return np.where(chosen, contribution, 0.0)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from graph.embedded import EmbeddedStore
+from graph.model import NodeLabel
 from graph.settings import AnalyticsSettings, Settings
 from graph.store import GraphStore
-from queries.analytics import analyze
+from queries.analytics import analyze, cross_sell, models
+from queries.analytics.crosssell import Recommendation
 from queries.analytics.features import snapshot
 from queries.analytics.frames import GraphFrames
 from queries.analytics.model_card import read_model_card
@@ -42,7 +46,7 @@ def test_fitted_scores_explain_themselves_through_the_fitted_tie_terms(generated
         assert sum(scores.contributions[i]) == pytest.approx(1.0, abs=1e-5)
         for neighbour, tie_type in zip(scores.contributors[i], scores.contributor_ties[i], strict=True):
             assert churned[ids.index(neighbour)]
-            assert max(weights[f"churned_{tie_type}"], weights[f"recently_churned_{tie_type}"]) > 0
+            assert max(weights["churned_neighbours"], weights[f"recently_churned_{tie_type}"]) > 0
 
 
 def test_analyze_fits_on_the_last_six_months_and_keeps_a_card(generated_bank: Path, tmp_path: Path) -> None:
@@ -50,7 +54,26 @@ def test_analyze_fits_on_the_last_six_months_and_keeps_a_card(generated_bank: Pa
     settings = Settings(_env_file=None, model_card_path=tmp_path / "card.json")  # type: ignore[call-arg]
     with EmbeddedStore(tmp_path / "store.sqlite") as store:
         report = analyze(store, settings)
+        served = _cross_sell_of_fitted_customers(store, settings.analytics)
     card = read_model_card(tmp_path / "card.json")
+    assert card.cross_sell is not None and card.cross_sell.model.startswith("fitted")
+    assert card.cross_sell.features_as_of == "2024-06" and card.cross_sell.products
+    assert all(set(figures["tie_weights"]) >= {"SPOUSE_OF"} for figures in card.cross_sell.products.values())
+    # The live answers serve what analyze's fitted model wrote, best first, with its parts and weighted paths.
+    assert served and any(
+        recommendation.evidence for _, recommendations in served for recommendation in recommendations
+    )
+    for stored, recommendations in served:
+        assert [(r.product_id, r.score) for r in recommendations] == [
+            p for p in stored if p[0] in {r.product_id for r in recommendations}
+        ]
+        for recommendation in recommendations:
+            parts = recommendation.parts
+            assert set(parts) == {"model", "own", "network", "eligibility"} and parts["model"] == recommendation.score
+            assert parts["network"] == pytest.approx(max(parts["model"] - parts["own"], 0.0), abs=2e-6)
+            weights = dict(card.cross_sell.products.get(recommendation.product_id, {}).get("tie_weights", {}))
+            for path in recommendation.evidence:
+                assert len(path.ties) == 1 and weights[path.ties[0]] > 0 and path.contribution > 0
     assert card == report.churn_model
     assert (card.features_as_of, card.outcomes_until, card.horizon_months) == ("2024-06", "2024-12", 6)
     assert card.trained_on["churned"] > 0 and "recently_churned_SPOUSE_OF" in card.features
@@ -63,8 +86,40 @@ def test_analyze_fits_on_the_last_six_months_and_keeps_a_card(generated_bank: Pa
         assert card.model.startswith("fitted") and "2024-06" in card.reason
 
 
+def _cross_sell_of_fitted_customers(
+    store: GraphStore, settings: AnalyticsSettings
+) -> list[tuple[list[tuple[str, float]], list[Recommendation]]]:
+    """(what analyze wrote, what the API answers) for consenting customers analyze scored."""
+    found = []
+    for record in store.nodes(NodeLabel.CUSTOMER):
+        props = record.properties
+        if props.get("consent_marketing") is not True or not props.get("cross_sell_products"):
+            continue
+        stored = list(zip(props["cross_sell_products"], props["cross_sell_scores"], strict=True))
+        found.append((stored, cross_sell(store, record.id, 100, settings=settings, today=date(2024, 12, 31))))
+        if len(found) == 40:
+            break
+    return found
+
+
 def test_a_bank_with_too_few_leavers_keeps_the_defaults_and_says_why(store: GraphStore) -> None:
     small_bank().write(store)
     card = analyze(store, SETTINGS).churn_model
     assert card.model == "hand-set defaults" and "too few to fit" in card.reason
     assert card.tie_weights == {} and card.backtest is None
+    # Too few accounts opened to fit cross-selling either: the live answers keep the hand-set weights.
+    assert card.cross_sell is not None and card.cross_sell.model == "hand-set defaults"
+    recommendations = cross_sell(store, "t3", settings=SETTINGS, today=date(2024, 12, 31))
+    assert recommendations and all("similar" in r.parts for r in recommendations)
+
+
+def test_large_banks_train_on_a_fixed_uniform_sample_of_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(models, "MAX_TRAINING_ROWS", 10)
+    table = pd.DataFrame({"row": np.arange(25)})
+    label = np.arange(25) % 2 == 0
+    sample, sampled_label = models.training_sample(table, label)
+    assert len(sample) == 10 and list(sample.index) == list(range(10))
+    assert (sampled_label == (sample["row"].to_numpy() % 2 == 0)).all()  # rows and labels stay aligned
+    assert models.training_sample(table, label)[0].equals(sample)  # the same rows every run
+    small = table.iloc[:10]
+    assert models.training_sample(small, label[:10])[0] is small

@@ -1,0 +1,83 @@
+"""The cross-sell model ``crm-graph analyze`` fits on the loaded bank, for the live cross-sell answers.
+
+The recipe of ``crm-graph backtest`` (:func:`~queries.analytics.backtest.cross_sell_scores`): per product, a
+regularised logistic regression of "opened it within ``HORIZON_MONTHS``" on features as of the month-end
+``HORIZON_MONTHS`` before the latest (own features, products held, co-holding, segment share, neighbours
+holding the product by tie type), then applied to today's features. A product too rarely taken up to fit
+scores its past take-up rate. The own-only twin (the same without the neighbours) gives the part the network
+adds.
+
+Written back: on each Customer, the eligible products not held today with the model's probability and the
+own-only one (``cross_sell_products``, ``cross_sell_scores``, ``cross_sell_own_scores``); on each Product, the
+fitted log-odds per holding neighbour of each tie type (``cross_sell_tie_types``, ``cross_sell_tie_weights``),
+which weigh the evidence paths. Without enough history, or when no product was taken up often enough to fit,
+the lists are written empty and the API scores with the documented hand-set weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from queries.analytics.backtest import Window, candidates, cross_sell_scores, opened_between
+from queries.analytics.frames import FloatArray, GraphFrames
+from queries.analytics.model_card import CrossSellCard
+from queries.analytics.training import TrainingWindow, too_little_history
+
+DECIMALS = 6
+
+
+@dataclass(frozen=True)
+class CrossSellFit:
+    """(customers, products) probabilities, -inf where the product is not a candidate today."""
+
+    products: list[str]
+    model: FloatArray
+    own: FloatArray
+    tie_weights: dict[str, dict[str, float]]  # product -> tie type -> log-odds of one log-unit of holders
+
+
+def fitted_cross_sell(frames: GraphFrames, window: TrainingWindow | None) -> tuple[CrossSellFit | None, CrossSellCard]:
+    """Fit on the last ``HORIZON_MONTHS`` and score today, or None (and why not)."""
+    if window is None:
+        return None, CrossSellCard(model="hand-set defaults", reason=too_little_history(frames))
+    before, now = window.before, window.now
+    label = opened_between(frames, Window(window.cut, frames.months), now.products) & candidates(before)
+    scores, fitted = cross_sell_scores(before, now, label)
+    if not fitted:
+        return None, CrossSellCard(
+            model="hand-set defaults",
+            reason=f"no product was opened by enough customers after {window.features_as_of} to fit a model",
+        )
+    card = CrossSellCard(
+        model="fitted: logistic regression per product",
+        reason=f"trained on features as of {window.features_as_of} and the accounts opened since",
+        features_as_of=window.features_as_of,
+        products=fitted,
+    )
+    weights = {product: figures["tie_weights"] for product, figures in fitted.items()}
+    return CrossSellFit(now.products, scores["model"], scores["own_model"], weights), card
+
+
+def customer_properties(fit: CrossSellFit | None, number: int) -> dict[str, Any]:
+    """The lists one Customer row carries: candidates today, best first (ties by product id)."""
+    if fit is None:
+        return {"cross_sell_products": [], "cross_sell_scores": [], "cross_sell_own_scores": []}
+    row, own = fit.model[number], fit.own[number]
+    chosen = [k for k in np.lexsort((np.arange(len(row)), -row)).tolist() if np.isfinite(row[k])]
+    return {
+        "cross_sell_products": [fit.products[k] for k in chosen],
+        "cross_sell_scores": [round(float(row[k]), DECIMALS) for k in chosen],
+        "cross_sell_own_scores": [round(float(own[k]), DECIMALS) for k in chosen],
+    }
+
+
+def product_properties(fit: CrossSellFit | None, product_id: str) -> dict[str, Any]:
+    """The fitted tie weights one Product row carries (empty without a fitted model for it)."""
+    weights = (fit.tie_weights.get(product_id) if fit else None) or {}
+    return {
+        "cross_sell_tie_types": sorted(weights),
+        "cross_sell_tie_weights": [round(weights[tie_type], DECIMALS) for tie_type in sorted(weights)],
+    }
