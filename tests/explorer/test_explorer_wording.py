@@ -20,7 +20,12 @@ RAW_VALUES = re.compile(
 )
 ENGLISH_IN_CHINESE = re.compile(r"\b(network|similar|eligibility|manager|strongest)\b")
 
-PART_NAMES = {"network": ("关系网络", "network"), "similar": ("相似客户", "similar customers")}
+PART_NAMES = {
+    "network": ("关系网络", "network"),
+    "similar": ("相似客户", "similar customers"),
+    "model": ("模型", "model"),
+    "own": ("自身", "own"),
+}
 
 
 def test_products_by_name_values_translated_and_scores_explained(page: Any, bank: Bank) -> None:
@@ -49,8 +54,9 @@ def test_products_by_name_values_translated_and_scores_explained(page: Any, bank
     line = page.inner_text("#recommendations li >> nth=0 >> .why")
     for name, value in parts.items():
         assert f"{PART_NAMES[name][0]} {value:.2f}" in line
-    top = churn["contributors"][0]
-    assert (top["node"]["name"] or "") in page.inner_text("#churn-why")
+    if churn["contributors"]:  # whether this customer has churned neighbours depends on the generated bank
+        top = churn["contributors"][0]
+        assert (top["node"]["name"] or "") in page.inner_text("#churn-why")
     shot(page, "wording-chinese")
 
     page.click("#lang-toggle")

@@ -119,6 +119,10 @@ const zh = {
   "no product fits this customer now": "目前没有适合该客户的产品。",
   "why.churn": "自身 {own}，网络 {network}；影响最大：{name}（{tie}，{share}）",
   "why.churn_alone": "自身 {own}，网络 {network}",
+  "model.title": "模型",
+  "model.tie_weights": "拟合的关系权重（每位近期流失的关联客户增加的对数几率）",
+  "model.backtest": "回测：前5%提升度 自身 {own} / 含网络 {network}（比值 {ratio}）；AUC {auc_own} / {auc_network}",
+  "model.cross_sell": "交叉销售：{model}",
   // Reasons the API gives in English for an empty recommendation list.
   "customer has not consented to marketing": "客户未同意接受营销",
   "no product fits this customer now": "目前没有适合该客户的产品",
@@ -164,7 +168,7 @@ const zh = {
     silver: "银卡",
     standard: "普通",
   },
-  part: { network: "关系网络", similar: "相似客户", eligibility: "准入" },
+  part: { network: "关系网络", similar: "相似客户", eligibility: "准入", model: "模型", own: "自身" },
   channel: { phone: "电话", visit: "上门拜访", branch: "网点", wechat: "微信", email: "邮件", app: "手机银行", sms: "短信" },
   outcome: {
     interested: "有意向",
@@ -310,6 +314,10 @@ const en = {
 
   "why.churn": "own {own}, network {network}; weighs most: {name} ({tie}, {share})",
   "why.churn_alone": "own {own}, network {network}",
+  "model.title": "Model",
+  "model.tie_weights": "Fitted tie weights (log-odds per recently churned neighbour)",
+  "model.backtest": "Backtest: top-5% lift own {own} / with network {network} (ratio {ratio}); AUC {auc_own} / {auc_network}",
+  "model.cross_sell": "Cross-sell: {model}",
   "clusters.assets_chart": "Cluster assets (total)",
   "clusters.penetration_chart": "Product penetration (share of members)",
   "clusters.central": "Most central",
@@ -352,7 +360,7 @@ const en = {
     silver: "Silver",
     standard: "Standard",
   },
-  part: { network: "network", similar: "similar customers", eligibility: "eligibility" },
+  part: { network: "network", similar: "similar customers", eligibility: "eligibility", model: "model", own: "own" },
   channel: { phone: "phone", visit: "visit", branch: "branch", wechat: "WeChat", email: "email", app: "mobile app", sms: "SMS" },
   outcome: {
     interested: "interested",

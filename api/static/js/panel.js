@@ -6,6 +6,7 @@ import { $, clear, h, money, percent, riskBar } from "./dom.js";
 import { nodeOf, TIE_COLOURS } from "./graph.js";
 import { graph } from "./explorer.js";
 import { onLanguageChange, partName, segmentName, stageName, statusName, t, tieName, tierName } from "./i18n.js";
+import { modelSection } from "./models.js";
 import { productName } from "./products.js";
 import { contactForm, mayLogContacts } from "./contact.js";
 import { pathButtons } from "./paths.js";
@@ -208,10 +209,11 @@ export async function showCustomer(customerId, actions) {
   }
   panel.append(h("p", {}, t("loading")));
   try {
-    const [profile, recos, risk] = await Promise.all([
+    const [profile, recos, risk, model] = await Promise.all([
       get(`/customers/${enc(customerId)}`),
       session.may("recommendations:read") ? get(`/customers/${enc(customerId)}/recommendations`) : null,
       session.may("churn:read") ? get(`/customers/${enc(customerId)}/churn-risk`).catch(() => null) : null,
+      modelSection(),
     ]);
     if (last[0] !== customerId) return; // another customer was chosen meanwhile
     const c = profile.customer;
@@ -238,7 +240,7 @@ export async function showCustomer(customerId, actions) {
       ),
     );
     if (actions.contact && mayLogContacts()) toggleContact(customerId);
-    if (risk) panel.append(...churn(customerId, risk));
+    if (risk) panel.append(...churn(customerId, risk), ...model);
     if (recos) panel.append(...recommendations(customerId, recos));
     if (profile.accounts.length) {
       panel.append(
