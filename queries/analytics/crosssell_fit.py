@@ -3,9 +3,9 @@
 The recipe of ``crm-graph backtest`` (:func:`~queries.analytics.backtest.cross_sell_scores`): per product, a
 regularised logistic regression of "opened it within ``HORIZON_MONTHS``" on features as of the month-end
 ``HORIZON_MONTHS`` before the latest (own features, products held, co-holding, segment share, neighbours
-holding the product by tie type), then applied to today's features. A product too rarely taken up to fit
-scores its past take-up rate. The own-only twin (the same without the neighbours) gives the part the network
-adds.
+holding the product by tie type), then applied to today's features. A product opened by fewer than
+``MIN_OPENED`` customers in that horizon scores its past take-up rate. The own-only twin (the same without
+the neighbours) gives the part the network adds.
 
 Written back: on each Customer, the eligible products not held today with the model's probability and the
 own-only one (``cross_sell_products``, ``cross_sell_scores``, ``cross_sell_own_scores``); on each Product, the
@@ -27,6 +27,9 @@ from queries.analytics.model_card import CrossSellCard
 from queries.analytics.training import TrainingWindow, too_little_history
 
 DECIMALS = 6
+# A product's model is served only when at least this many customers opened it in the training horizon: a
+# regression of some forty terms learned from fewer would mostly repeat their noise.
+MIN_OPENED = 20
 
 
 @dataclass(frozen=True)
@@ -46,10 +49,20 @@ def fitted_cross_sell(frames: GraphFrames, window: TrainingWindow | None) -> tup
     before, now = window.before, window.now
     label = opened_between(frames, Window(window.cut, frames.months), now.products) & candidates(before)
     scores, fitted = cross_sell_scores(before, now, label)
+    for number, product_id in enumerate(now.products):
+        figures = fitted.get(product_id)
+        if figures is not None and figures["taken_up"] < MIN_OPENED:
+            # Too few openings to trust a fitted model's terms: the product scores its past take-up rate.
+            rate = figures["taken_up"] / figures["candidates"]
+            for name in ("model", "own_model"):
+                column = scores[name][:, number]
+                scores[name][:, number] = np.where(np.isfinite(column), rate, column)
+            del fitted[product_id]
     if not fitted:
         return None, CrossSellCard(
             model="hand-set defaults",
-            reason=f"no product was opened by enough customers after {window.features_as_of} to fit a model",
+            reason=f"no product was opened by {MIN_OPENED} or more customers after {window.features_as_of}; "
+            "too few to fit a model",
         )
     card = CrossSellCard(
         model="fitted: logistic regression per product",
