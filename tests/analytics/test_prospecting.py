@@ -47,7 +47,7 @@ def test_generated_bank_lists_match_the_request_time_ranking(
 ) -> None:
     # A generated bank has every tie type, age limits, segments and exclusive products. The request-time ranking
     # reads the co-holdings analyze writes, so they are written first, to a copy of the session's bank.
-    shutil.copy(generated_bank / "store.sqlite", tmp_path / "store.sqlite")
+    shutil.copytree(generated_bank / "store.sqlite", tmp_path / "store.sqlite")  # the embedded store is a folder
     settings = AnalyticsSettings(as_of=generated_frames.as_of)
     with EmbeddedStore(tmp_path / "store.sqlite") as store:
         store.write(nodes=co_holdings(generated_frames))

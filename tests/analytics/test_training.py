@@ -50,7 +50,7 @@ def test_fitted_scores_explain_themselves_through_the_fitted_tie_terms(generated
 
 
 def test_analyze_fits_on_the_last_six_months_and_keeps_a_card(generated_bank: Path, tmp_path: Path) -> None:
-    shutil.copy(generated_bank / "store.sqlite", tmp_path / "store.sqlite")
+    shutil.copytree(generated_bank / "store.sqlite", tmp_path / "store.sqlite")  # the embedded store is a folder
     settings = Settings(_env_file=None, model_card_path=tmp_path / "card.json")  # type: ignore[call-arg]
     with EmbeddedStore(tmp_path / "store.sqlite") as store:
         report = analyze(store, settings)
