@@ -115,7 +115,7 @@ def load(
     if initial:
         from api.cli_initial import load_initial
 
-        report = load_initial(settings, mapping, report_dir, data_dir, neo4j_home, replace=replace)
+        report = load_initial(settings, mapping, report_dir, data_dir, neo4j_home, replace=replace, path=load_path)
         check_quarantine_share(report, max_quarantine_share)
         return
     if neo4j_home is not None or replace:

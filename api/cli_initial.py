@@ -17,6 +17,7 @@ from api.terminal import CommandConsole
 from graph.embedded import EmbeddedStore
 from graph.errors import CrmGraphError
 from graph.settings import Backend, Settings
+from loaders.bulk import LoadPath
 from loaders.report import LoadReport
 
 
@@ -28,6 +29,7 @@ def load_initial(
     neo4j_home: Path | None,
     *,
     replace: bool,
+    path: LoadPath,
 ) -> LoadReport:
     """Load the mapping's files into a staging store, import it into Neo4j, and print both reports."""
     from graph.neo4j_initial import check_import_target, import_store
@@ -49,6 +51,7 @@ def load_initial(
                     settings=staging,
                     data_dir=data_dir,
                     review_path=settings.review_path,
+                    path=path,
                 )
                 imported = import_store(store, target, work, progress)
     except CrmGraphError as error:
