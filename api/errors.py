@@ -7,8 +7,7 @@
         ├── PayloadTooLarge          the request body is larger than allowed (413)
         ├── RateLimited              the token spent its request budget or runs too many costly requests (429)
         ├── ServerBusy               the costly requests of all tokens fill the server (503)
-        ├── ClientClosedRequest      the client went away before its answer was ready (499, never read)
-        └── NotWired                 the query or analytics function behind an endpoint does not exist yet (501)
+        └── ClientClosedRequest      the client went away before its answer was ready (499, never read)
     StoreError
     └── StoreUnavailable
         └── AuditUnavailable         the audit log could not record a read, so its data is withheld (503)
@@ -55,10 +54,6 @@ class ServerBusy(ApiError):
 
 class ClientClosedRequest(ApiError):
     """The client closed the connection while its request was being worked on; the work was stopped."""
-
-
-class NotWired(ApiError):
-    """The function an endpoint delegates to is not in the code base yet."""
 
 
 class AuditUnavailable(StoreUnavailable):

@@ -1,8 +1,8 @@
 """Turning store fields into what a caller may see: masked by default, stubs for customers out of sight.
 
-Pure functions over flat field mappings (see :func:`api.wiring.flatten`). What is personal: a person's
-name (masked with :func:`loaders.identifiers.mask_name`), birth date (only the year shown), address
-(hidden). Phones and resident ids are stored only masked and hashed: the masked form is shown, the
+Pure functions over flat field mappings (a node's stored properties, or :mod:`api.shaping`'s fields).
+What is personal: a person's name (masked with :func:`loaders.identifiers.mask_name`), birth date (only the
+year shown), address (hidden). Phones and resident ids are stored only masked and hashed: the masked form is shown, the
 hashes never. Company names and credit codes are public registry data and are shown as they are.
 
 A resident id's mask is applied again on the way out (:func:`loaders.identifiers.mask_resident_id`

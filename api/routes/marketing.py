@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from api import wiring
 from api.deps import Cursor, PageSize, RequestContext, context_for
 from api.models import (
     ClusterDetailPublic,
@@ -24,10 +23,11 @@ from api.models import (
     ProspectPublic,
 )
 from api.problems import problem_responses
-from api.shaping import customer_fields, number, product_names
-from api.wiring import flatten, items_of, plain
-from graph.errors import NotFound
+from api.shaping import product_names
 from loaders.identifiers import mask_name
+from queries.accounts import product_catalogue
+from queries.analytics.community import ClusterSummary, cluster, cluster_graph, clusters
+from queries.analytics.crosssell import prospects
 from queries.analytics.prospecting import PRECOMPUTED_PROSPECTS, ranked_prospects
 from queries.customers import customer_summaries
 
@@ -48,39 +48,32 @@ def _stubs(ctx: RequestContext, customer_ids: list[str]) -> dict[str, CustomerSt
     }
 
 
-def _top_products(fields: dict[str, Any]) -> list[tuple[str, float]]:
-    penetration = fields.get("product_penetration")
-    penetration = penetration if isinstance(penetration, dict) else {}
-    shares = [(str(code), float(share or 0.0)) for code, share in penetration.items()]
+def _top_products(cluster: ClusterSummary) -> list[tuple[str, float]]:
+    shares = cluster.product_penetration.items()
     return sorted(shares, key=lambda item: (-item[1], item[0]))[:PENETRATION_SHOWN]
 
 
-def _clusters_shown(items: list[Any], ctx: RequestContext) -> list[ClusterPublic]:
-    """Cluster summaries of ``queries.analytics.community`` (made plain) as marketing may see them: central
-    members as stubs; the members' names and the product names of the whole page read at once."""
-    fields = [flatten(item) if isinstance(item, dict) else {"id": str(item)} for item in items]
-    central = {str(member): None for one in fields for member in one.get("central_members") or []}
+def _clusters_shown(clusters: list[ClusterSummary], ctx: RequestContext) -> list[ClusterPublic]:
+    """Cluster summaries as marketing may see them: central members as stubs; the members' names and the
+    product names of the whole page read at once."""
+    central = {member: None for cluster in clusters for member in cluster.central_members}
     stubs = _stubs(ctx, list(central))
-    names = product_names(ctx.store, [code for one in fields for code, _ in _top_products(one)])
-    shown = []
-    for one in fields:
-        size = one.get("size")
-        shown.append(
-            ClusterPublic(
-                id=str(one.get("id") or one.get("cluster_id")),
-                size=size if isinstance(size, int) and not isinstance(size, bool) else None,
-                label=one.get("label") or one.get("name"),
-                total_aum=number(one.get("total_aum")),
-                central_members=[stubs[str(member)] for member in one.get("central_members") or []],
-                product_penetration=[
-                    ProductSharePublic(product_code=code, product_name=names.get(code), share=share)
-                    for code, share in _top_products(one)
-                ],
-                referrals_per_member=number(one.get("referrals_per_member")),
-                referred_active_share=number(one.get("referred_active_share")),
-            )
+    names = product_names(ctx.store, [code for cluster in clusters for code, _ in _top_products(cluster)])
+    return [
+        ClusterPublic(
+            id=cluster.cluster_id,
+            size=cluster.size,
+            total_aum=cluster.total_aum,
+            central_members=[stubs[member] for member in cluster.central_members],
+            product_penetration=[
+                ProductSharePublic(product_code=code, product_name=names.get(code), share=share)
+                for code, share in _top_products(cluster)
+            ],
+            referrals_per_member=cluster.referrals_per_member,
+            referred_active_share=cluster.referred_active_share,
         )
-    return shown
+        for cluster in clusters
+    ]
 
 
 @router.get("/clusters", summary="Referral clusters", responses=problem_responses(401, 403, 422, 429, 503))
@@ -96,7 +89,7 @@ async def list_clusters(
 
     def work() -> ClusterPage:
         # One more than the page, so that the cursor knows whether a next page exists.
-        found = items_of(wiring.call("clusters", ctx.store, limit=offset + size + 1), "clusters", "items")
+        found = clusters(ctx.store, limit=offset + size + 1)
         chunk, following = ctx.services.cursors.page(found, offset, size, "clusters")
         items = _clusters_shown(chunk, ctx)
         ctx.audit("list_clusters", [])  # the central members were shown as stubs, recorded as such
@@ -119,25 +112,18 @@ async def get_cluster(
     offset = ctx.services.cursors.decode(cursor, binding)
 
     def work() -> ClusterDetailPublic:
-        result = plain(wiring.call("cluster", ctx.store, cluster_id))
-        if not result:
-            raise NotFound(f"cluster {cluster_id!r} not found")
-        drawn = plain(wiring.call("cluster_graph", ctx.store, cluster_id))
-        chunk, following = ctx.services.cursors.page(list(drawn.get("members") or []), offset, size, binding)
-        stubs = _stubs(ctx, [str(member) for member in chunk])
+        summary = cluster(ctx.store, cluster_id)
+        drawn = cluster_graph(ctx.store, cluster_id)
+        chunk, following = ctx.services.cursors.page(drawn.members, offset, size, binding)
+        stubs = _stubs(ctx, chunk)
         ties = [
-            ClusterTiePublic(
-                type=str(tie["type"]), source=stubs[tie["source"]].opaque_id, target=stubs[tie["target"]].opaque_id
-            )
-            for tie in drawn.get("ties") or []
-            if tie["source"] in stubs and tie["target"] in stubs
+            ClusterTiePublic(type=tie.type, source=stubs[tie.source].opaque_id, target=stubs[tie.target].opaque_id)
+            for tie in drawn.ties
+            if tie.source in stubs and tie.target in stubs
         ]
-        info = result.get("cluster", result) if isinstance(result, dict) else {"id": cluster_id}
-        (cluster,) = _clusters_shown(
-            [{"size": len(stubs), **(info if isinstance(info, dict) else {}), "id": cluster_id}], ctx
-        )
+        (shown,) = _clusters_shown([summary], ctx)
         ctx.audit("get_cluster", [])  # members and central members were shown as stubs, recorded as such
-        return ClusterDetailPublic(cluster=cluster, members=list(stubs.values()), ties=ties, next_cursor=following)
+        return ClusterDetailPublic(cluster=shown, members=list(stubs.values()), ties=ties, next_cursor=following)
 
     return await ctx.run(work)
 
@@ -147,29 +133,27 @@ async def list_products(ctx: Annotated[RequestContext, Depends(context_for("list
     """Every product of the bank (id, name, category), by id: what a product picker offers."""
 
     def work() -> ProductList:
-        found = items_of(wiring.call("product_catalogue", ctx.store), "products", "items")
         return ProductList(
             items=[
-                ProductPublic(id=str(item.get("id")), name=item.get("name"), category=item.get("category"))
-                for item in found
+                ProductPublic(id=product.id, name=product.name, category=product.category)
+                for product in product_catalogue(ctx.store)
             ]
         )
 
     return await ctx.run(work)
 
 
-def _prospect(ctx: RequestContext, fields: dict[str, Any]) -> ProspectPublic:
+def _prospect(ctx: RequestContext, fields: dict[str, Any], score: float) -> ProspectPublic:
     """A prospect as the caller may see it: in full when the caller sees the customer (the check of the
     customer 360), else as a stub keeping only the segment and the score the campaign is planned on."""
-    score = number(fields.get("score") if fields.get("score") is not None else fields.get("propensity"))
-    if not ctx.sees(str(fields.get("id"))):
+    if not ctx.sees(str(fields["id"])):
         hidden = ctx.stub(fields)
         return ProspectPublic(
             customer_id=hidden.opaque_id, stub=True, name=hidden.name, segment=fields.get("segment"), score=score
         )
     name = fields.get("name")
     return ProspectPublic(
-        customer_id=str(fields.get("id")),
+        customer_id=str(fields["id"]),
         name=mask_name(name) if isinstance(name, str) and name.strip() else "***",
         segment=fields.get("segment"),
         city=fields.get("city"),
@@ -219,21 +203,22 @@ async def list_prospects(
     def work() -> ProspectPage:
         # The list analyze ranked; computed here only for a store analysed before analyze ranked prospects.
         limit = min(PRECOMPUTED_PROSPECTS, offset + size + 1000)  # room for customers who withdrew consent since
-        result = ranked_prospects(ctx.store, code, limit)
-        if result is None:
-            result = wiring.call("prospects", ctx.store, code, limit=limit, settings=ctx.services.settings.analytics)
-        prospects = []
-        for item in items_of(result, "prospects", "customers", "items"):
-            fields = customer_fields(item)
-            if "consent_marketing" not in fields:
-                fields = customer_fields({"id": fields.get("id")}, ctx.store) | fields
+        ranked = ranked_prospects(ctx.store, code, limit)
+        found = (
+            ranked
+            if ranked is not None
+            else prospects(ctx.store, code, limit=limit, settings=ctx.services.settings.analytics)
+        )
+        consenting = []
+        for item in found:
+            fields = ctx.stored_fields(item.customer_id)
             if fields.get("consent_marketing") is not True:
                 continue
-            prospects.append(fields)
-            if len(prospects) > offset + size:  # enough to know that a next page exists
+            consenting.append((fields, item.score))
+            if len(consenting) > offset + size:  # enough to know that a next page exists
                 break
-        chunk, following = ctx.services.cursors.page(prospects, offset, size, binding)
-        shown = [_prospect(ctx, fields) for fields in chunk]
+        chunk, following = ctx.services.cursors.page(consenting, offset, size, binding)
+        shown = [_prospect(ctx, fields, score) for fields, score in chunk]
         ctx.audit("list_prospects", [prospect.customer_id for prospect in shown if not prospect.stub])
         return ProspectPage(product_code=code, items=shown, next_cursor=following)
 
