@@ -57,9 +57,11 @@ def test_the_load_log_agrees_with_the_report_and_shows_no_stale_bars(tmp_path: P
     log = [line for line in result.output.splitlines() if ": started" in line or ": done" in line]
     expected = []
     for source in report["sources"]:
-        # Customer sources are read in full first (rows); the others are streamed, counted by lines first.
+        # Customer sources and column-wise sources are read in full first (rows); the others are streamed,
+        # counted by lines first.
         rows = source["rows_read"]
-        first = "rows" if source["role"] == "customers" else "lines"
+        streamed = source["role"] != "customers" and source["path"] == "rows"
+        first = "lines" if streamed else "rows"
         name = source["name"]
         expected += [
             f"{name}: started, {rows:,} {_unit(first, rows)} to do",
