@@ -555,7 +555,9 @@ def serve_folder_detached(home: Path, port: int, heap: str, log: Path, timeout: 
     )
     deadline = time.monotonic() + timeout
     while (served := served_folder(home)) is None or served.pid != pid:
-        if not _is_launcher(pid):
+        # Our own child: waitpid tells whether it exited (and reaps it). Its /proc cmdline would not do:
+        # until the exec it shows this process's.
+        if os.waitpid(pid, os.WNOHANG) != (0, 0):
             tail = collections.deque(log.read_text(encoding="utf-8", errors="replace").splitlines(), maxlen=20)
             raise Neo4jLauncherError(f"the Neo4j launcher stopped before it served {home}:\n{_format_tail(tail)}")
         if time.monotonic() > deadline:
