@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from api.cli_export import export
+from api.cli_spark import Engine, analyze_on_spark_engine, bench_spark
 from api.cli_support import BackendOption, check_quarantine_share, console, fail, settings_for
 from api.cli_tokens import token_app
 from api.progress import stage_bars
@@ -369,17 +370,36 @@ def generate(
 
 
 @app.command()
-def analyze(backend: BackendOption = None) -> None:
+def analyze(
+    backend: BackendOption = None,
+    engine: Annotated[
+        Engine, typer.Option("--engine", help="In this process (local), or on Spark over a Parquet export.")
+    ] = Engine.LOCAL,
+    master: Annotated[str, typer.Option("--master", help="Spark master: local[*], local[N], spark://host:port.")] = (
+        "local[*]"
+    ),
+    spark_memory: Annotated[str, typer.Option("--spark-memory", help="Heap of Spark's driver JVM.")] = "2g",
+    parquet: Annotated[
+        Path | None,
+        typer.Option("--parquet", help="With --engine spark: read this export instead of exporting the store first."),
+    ] = None,
+) -> None:
     """Compute balances, tiers, lifecycle, lifetime value, churn risk, clusters and PageRank; write them back."""
     from queries.analytics import analyze as run_analytics
 
     settings = settings_for(backend)
+    if parquet is not None and engine is not Engine.SPARK:
+        raise fail(ConfigurationError("--parquet is read by the Spark engine only; add --engine spark"), code=2)
     try:
         with open_store(settings) as store, stage_bars(console) as progress:
-            report = run_analytics(store, settings, progress)
+            if engine is Engine.SPARK:
+                report = analyze_on_spark_engine(store, settings, progress, master, spark_memory, parquet)
+            else:
+                report = run_analytics(store, settings, progress)
     except CrmGraphError as error:
         raise fail(error) from None
-    table = Table(title=f"Analysed {report.customers:,} customers as of {report.as_of} ({settings.backend.value})")
+    where = f"{settings.backend.value}, {engine.value} engine"
+    table = Table(title=f"Analysed {report.customers:,} customers as of {report.as_of} ({where})")
     table.add_column("result")
     table.add_column("value", justify="right")
     for name, count in (*report.tiers.items(), *report.stages.items()):
@@ -513,8 +533,15 @@ def bench(
     ),
     skip_neo4j: Annotated[bool, typer.Option("--skip-neo4j", help="Measure the embedded store only.")] = False,
     seed: Annotated[int, typer.Option("--seed", help="Generator and sampling seed.")] = 7,
+    engine: Annotated[
+        Engine,
+        typer.Option("--engine", help="local: both backends side by side; spark: analyze --engine spark alone."),
+    ] = Engine.LOCAL,
+    master: Annotated[str, typer.Option("--master", help="Spark master, with --engine spark.")] = "local[*]",
+    spark_memory: Annotated[str, typer.Option("--spark-memory", help="Heap of Spark's driver JVM.")] = "2g",
 ) -> None:
-    """Benchmark load, queries, analytics and the API on the embedded store and Neo4j, side by side.
+    """Benchmark load, queries, analytics and the API on the embedded store and Neo4j, side by side; or, with
+    --engine spark, the Spark engine's analyze on Neo4j (time, Python driver and Spark JVM peak memory).
 
     Neo4j is started locally for the run unless CRM_GRAPH_BENCH_NEO4J_URI names an empty server.
     """
@@ -523,6 +550,9 @@ def bench(
 
     checkpoint = out / f"bench-{customers}-partial.json"
     config = BenchConfig(customers=customers, queries=queries, seed=seed, skip_neo4j=skip_neo4j, checkpoint=checkpoint)
+    if engine is Engine.SPARK:
+        bench_spark(config, master, spark_memory, out, as_json)
+        return
     try:
         with stage_bars(console, width=44) as progress:
             report = run_bench(config, progress)

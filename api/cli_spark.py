@@ -1,0 +1,59 @@
+"""What ``crm-graph analyze`` and ``bench`` need for ``--engine spark`` (PySpark is imported only when chosen)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from api.cli_support import console, fail
+from api.progress import stage_bars
+from graph.errors import CrmGraphError
+from graph.settings import Settings
+from graph.store import GraphStore
+
+if TYPE_CHECKING:
+    from api.progress import ProgressCallback
+    from bench.harness import BenchConfig
+    from queries.analytics import AnalyzeReport
+
+
+class Engine(StrEnum):
+    """Where analyze computes: in this Python process, or on Spark."""
+
+    LOCAL = "local"
+    SPARK = "spark"
+
+
+def analyze_on_spark_engine(
+    store: GraphStore,
+    settings: Settings,
+    progress: ProgressCallback,
+    master: str,
+    spark_memory: str,
+    parquet: Path | None,
+) -> AnalyzeReport:
+    """``analyze --engine spark``: export, compute on Spark, write back."""
+    from queries.analytics.spark import SparkSettings, analyze_on_spark
+
+    options = SparkSettings(master=master, driver_memory=spark_memory, parquet=parquet)
+    return analyze_on_spark(store, settings, options, progress)
+
+
+def bench_spark(config: BenchConfig, master: str, spark_memory: str, out: Path, as_json: bool) -> None:
+    """``bench --engine spark``: one measured Spark analyze of a generated bank, written as JSON and markdown."""
+    from bench.spark import render_spark_markdown, run_spark_bench, write_spark_results
+    from queries.analytics.spark import SparkSettings
+
+    try:
+        with stage_bars(console, width=44) as progress:
+            result = run_spark_bench(config, SparkSettings(master=master, driver_memory=spark_memory), progress)
+    except CrmGraphError as error:
+        raise fail(error) from None
+    json_path, markdown_path = write_spark_results(result, out)
+    console.print(render_spark_markdown(result))
+    console.print(f"results: {json_path} and {markdown_path}")
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))

@@ -1,0 +1,146 @@
+"""``crm-graph bench --engine spark``: time ``analyze --engine spark`` on a generated bank, with the peak memory of
+the Python driver and of Spark's JVM.
+
+The bank is loaded into Neo4j (started here unless ``CRM_GRAPH_BENCH_NEO4J_URI`` names an empty server), so the
+Python process holds no graph: what its peak shows is the export's row groups and the write-back's batches,
+which is what must stay flat as the bank grows. With ``--skip-neo4j`` the embedded store is measured instead;
+its graph lives in the driver's process, so the driver's peak then includes the store.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from bench.harness import NEO4J_URI_VARIABLE, BenchConfig, Progress, _neo4j_server, _work_dir, measure_load
+from bench.measure import process_peak_mib, reset_peak
+from graph.embedded import EmbeddedStore
+from graph.errors import StoreError
+from graph.settings import Settings
+from graph.store import GraphStore
+from loaders.generator import generate
+from queries.analytics.spark import SparkSettings, analyze_on_spark
+from queries.analytics.spark.session import spark_jvm_pid
+
+
+class SparkBenchReport(BaseModel):
+    """One run of the Spark engine on a generated bank."""
+
+    model_config = ConfigDict(frozen=True)
+
+    started_at: str
+    customers: int
+    seed: int
+    backend: str
+    master: str
+    spark_memory: str
+    cpus: int
+    load_seconds: float
+    analyze_seconds: float
+    steps: dict[str, float]
+    driver_before_mib: float
+    driver_peak_mib: float
+    jvm_peak_mib: float | None
+    neo4j_peak_mib: float | None
+
+
+def run_spark_bench(config: BenchConfig, spark: SparkSettings, progress: Progress | None = None) -> SparkBenchReport:
+    """Generate a bank, load it, and measure one ``analyze --engine spark`` on it."""
+    report = progress or (lambda _stage, _done, _total: None)
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    with _work_dir(config.work_dir) as work:
+        report("generate bank", 0, 0)
+        bank = work / "bank"
+        generate(config.customers, config.seed, bank)
+        report("generate bank", 1, 1)
+        settings = config.settings.model_copy(
+            update={"review_path": work / "review.json", "model_card_path": work / "model-card.json"}
+        )
+        if config.skip_neo4j:
+            with EmbeddedStore(work / "embedded.sqlite") as store:
+                return _measure(store, "embedded", bank, work, settings, config, spark, None, started_at, report)
+        uri = config.neo4j_uri or os.environ.get(NEO4J_URI_VARIABLE)
+        with _neo4j_server(uri, config, report) as (bolt, jvm_pid):
+            from graph.neo4j_store import Neo4jStore
+
+            with Neo4jStore(bolt, None, timeout_seconds=max(settings.neo4j_timeout_seconds, 120)) as neo4j:
+                if any(neo4j.counts().nodes.values()):
+                    raise StoreError(f"the benchmark needs an empty Neo4j database; {bolt} holds data")
+                try:
+                    return _measure(neo4j, "neo4j", bank, work, settings, config, spark, jvm_pid, started_at, report)
+                finally:
+                    if jvm_pid is None:
+                        neo4j.clear()
+
+
+def _measure(
+    store: GraphStore,
+    backend: str,
+    bank: Path,
+    work: Path,
+    settings: Settings,
+    config: BenchConfig,
+    spark: SparkSettings,
+    neo4j_pid: int | None,
+    started_at: str,
+    report: Progress,
+) -> SparkBenchReport:
+    load = measure_load(store, backend, bank, work, settings, report)
+    reset_peak()
+    before = process_peak_mib() or 0.0
+    began = time.perf_counter()
+    analysed = analyze_on_spark(store, settings, spark, report)
+    seconds = time.perf_counter() - began
+    jvm = spark_jvm_pid()
+    return SparkBenchReport(
+        started_at=started_at,
+        customers=config.customers,
+        seed=config.seed,
+        backend=backend,
+        master=spark.master,
+        spark_memory=spark.driver_memory,
+        cpus=os.cpu_count() or 1,
+        load_seconds=load.seconds,
+        analyze_seconds=round(seconds, 3),
+        steps=analysed.seconds,
+        driver_before_mib=before,
+        driver_peak_mib=process_peak_mib() or 0.0,
+        jvm_peak_mib=process_peak_mib(jvm) if jvm is not None else None,
+        neo4j_peak_mib=process_peak_mib(neo4j_pid) if neo4j_pid is not None else None,
+    )
+
+
+def render_spark_markdown(result: SparkBenchReport) -> str:
+    """The run as a short markdown table."""
+    rows = [
+        ("bank", f"{result.customers:,} customers (seed {result.seed}) on {result.backend}"),
+        ("Spark", f"{result.master}, driver JVM heap {result.spark_memory}, {result.cpus} CPUs"),
+        ("load", f"{result.load_seconds:,.1f} s"),
+        ("analyze --engine spark", f"{result.analyze_seconds:,.1f} s"),
+        *((f"  {step}", f"{seconds:,.1f} s") for step, seconds in result.steps.items()),
+        ("Python driver peak", f"{result.driver_peak_mib:,.0f} MiB (before: {result.driver_before_mib:,.0f} MiB)"),
+        ("Spark JVM peak", "-" if result.jvm_peak_mib is None else f"{result.jvm_peak_mib:,.0f} MiB"),
+        ("Neo4j JVM peak", "-" if result.neo4j_peak_mib is None else f"{result.neo4j_peak_mib:,.0f} MiB"),
+    ]
+    lines = [
+        f"# Spark engine, {result.customers:,} customers ({result.started_at})",
+        "",
+        "| measure | value |",
+        "|---|---|",
+    ]
+    lines.extend(f"| {name} | {value} |" for name, value in rows)
+    return "\n".join(lines) + "\n"
+
+
+def write_spark_results(result: SparkBenchReport, out: Path) -> tuple[Path, Path]:
+    """``bench-spark-<customers>-<timestamp>.json`` and ``.md`` in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"bench-spark-{result.customers}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    json_path, markdown_path = stem.with_suffix(".json"), stem.with_suffix(".md")
+    json_path.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    markdown_path.write_text(render_spark_markdown(result), encoding="utf-8")
+    return json_path, markdown_path

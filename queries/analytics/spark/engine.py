@@ -1,0 +1,245 @@
+"""``crm-graph analyze --engine spark``: export the store to Parquet, compute every analytic on Spark, stream the
+results back into the store in batches.
+
+Churn: the Spark engine scores with the documented hand-set model (own signals and risk spreading). Fitting the
+churn model (boosted trees and logistic network terms) runs in-process only for now; the model card written by
+a Spark run says so, and ``crm-graph analyze`` without ``--engine spark`` fits as before.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from graph.model import NodeLabel
+from graph.parquet_export import export_parquet
+from graph.settings import Settings
+from graph.store import GraphStore
+from graph.ties import TieRegistry
+from queries.analytics.analyze import ANALYTICS_VERSION, AnalyzeReport
+from queries.analytics.model_card import ModelCard, write_model_card
+from queries.analytics.spark.churn import churn_scores
+from queries.analytics.spark.clusters import cluster_summaries, co_holdings, open_holdings, stable_cluster_ids
+from queries.analytics.spark.frames import SparkFrames, read_spark_frames
+from queries.analytics.spark.network import pagerank, referral_communities
+from queries.analytics.spark.session import spark_session
+from queries.analytics.spark.value import customer_value
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, Row
+
+Progress = Callable[[str, int, int], None]
+ROWS_PER_PARTITION = 50_000  # what the driver holds at a time while writing back
+SPARK_MODEL_CARD = ModelCard(
+    model="hand-set defaults",
+    reason="the Spark engine scores churn with the documented hand-set model; the fitted model runs in-process "
+    "(crm-graph analyze without --engine spark)",
+)
+
+
+class SparkSettings(BaseModel):
+    """Where Spark runs and how much memory its driver JVM may take."""
+
+    master: str = Field(default="local[*]", description="local[*], local[N] or spark://host:port")
+    driver_memory: str = Field(default="2g", description="Heap of the driver JVM (in local mode, of all of Spark)")
+    partitions: int = Field(default=8, ge=1, description="Shuffle partitions")
+    parquet: Path | None = Field(default=None, description="Read this export instead of exporting the store now")
+
+
+def analyze_on_spark(
+    store: GraphStore,
+    settings: Settings,
+    spark_settings: SparkSettings | None = None,
+    progress: Progress | None = None,
+    *,
+    now: datetime | None = None,
+) -> AnalyzeReport:
+    """Every analytic of :func:`queries.analytics.analyze` computed on Spark and written back to ``store``."""
+    options = spark_settings or SparkSettings()
+    report = progress or (lambda _step, _done, _total: None)
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def done(step: str) -> None:
+        nonlocal started
+        seconds[step] = round(time.perf_counter() - started, 3)
+        report(step, 1, 1)
+        started = time.perf_counter()
+
+    scratch = None if options.parquet else Path(tempfile.mkdtemp(prefix="crm-graph-parquet-"))
+    try:
+        if options.parquet is not None:
+            directory = options.parquet
+        else:
+            assert scratch is not None
+            directory = export_parquet(store, scratch / "export", report).directory
+        done("export")
+        spark = spark_session(options.master, options.driver_memory, options.partitions)
+        frames = read_spark_frames(spark, directory, store.registry, settings.analytics.as_of)
+        done("read")
+        results = _compute(frames, settings, store.registry, done)
+        analytics_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+        written = _write_back(store, frames, results, analytics_at, settings.batch_size, report)
+        done("write")
+        # Counted before the export is removed: the frames read its files.
+        analysed = AnalyzeReport(
+            analytics_version=ANALYTICS_VERSION,
+            analytics_at=analytics_at,
+            as_of=frames.as_of,
+            customers=written,
+            accounts=frames.accounts.count(),
+            ties=frames.ties.count(),
+            clusters=results.clusters.count(),
+            churn_model=SPARK_MODEL_CARD,
+            tiers=_counts(results.customers, "tier"),
+            stages=_counts(results.customers, "stage"),
+            seconds=seconds,
+        )
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    write_model_card(settings.model_card_path, SPARK_MODEL_CARD)
+    return analysed
+
+
+class _Results:
+    """The two DataFrames written back, checkpointed so that writing and counting do not recompute them."""
+
+    def __init__(self, customers: DataFrame, clusters: DataFrame, products: list[dict[str, Any]]) -> None:
+        self.customers = customers
+        self.clusters = clusters
+        self.products = products
+
+
+def _compute(frames: SparkFrames, settings: Settings, registry: TieRegistry, done: Callable[[str], None]) -> _Results:
+    analytics = settings.analytics
+    value = customer_value(frames, analytics).localCheckpoint()
+    done("value")
+    churn = churn_scores(frames, value, analytics).localCheckpoint()
+    done("churn")
+    rank = pagerank(frames.customers, frames.ties, analytics.pagerank_damping).localCheckpoint()
+    done("pagerank")
+    communities = referral_communities(
+        frames.customers, frames.ties, registry, analytics.cluster_resolution, analytics.cluster_seed
+    ).localCheckpoint()
+    cluster_ids = stable_cluster_ids(
+        communities, frames.customers.select("id", "cluster_id"), analytics.cluster_match_jaccard
+    )
+    done("clusters")
+    customers = (
+        value.drop("cluster_id")
+        .join(churn, "id", "left")
+        .join(rank, "id", "left")
+        .join(cluster_ids, "id", "left")
+        .na.fill(0.0, ["pagerank"])
+    )
+    partitions = max(1, math.ceil(customers.count() / ROWS_PER_PARTITION))
+    customers = customers.repartition(partitions, "id").localCheckpoint()
+    holdings = open_holdings(frames).localCheckpoint()
+    products = co_holdings(frames, holdings, customers.count())
+    done("co-holdings")
+    summaries = cluster_summaries(frames, customers, holdings)
+    clusters = summaries.coalesce(max(1, math.ceil(summaries.count() / ROWS_PER_PARTITION))).localCheckpoint()
+    done("cluster summaries")
+    return _Results(customers, clusters, products)
+
+
+def customer_properties(row: Row, analytics_at: str) -> dict[str, Any]:
+    """The properties :func:`queries.analytics.analyze.customer_rows` writes, from one row, rounded alike."""
+    return {
+        "aum": round(float(row.aum), 2),
+        "deposits": round(float(row.deposits), 2),
+        "loans": round(float(row.loans), 2),
+        "tier": row.tier,
+        "lifecycle_stage": row.stage,
+        "ltv_historical": round(float(row.ltv_historical), 2),
+        "ltv_current": round(float(row.ltv_current), 2),
+        "ltv_potential": round(float(row.ltv_potential), 2),
+        "churn_risk": round(float(row.churn_risk), 6),
+        "churn_risk_own": round(float(row.churn_own), 6),
+        "churn_risk_network": round(float(row.churn_network), 6),
+        "churn_contributors": list(row.contributors or []),
+        "churn_contributor_ties": list(row.contributor_ties or []),
+        "churn_contributions": [float(share) for share in row.contributions or []],
+        "cluster_id": row.cluster_id,
+        "pagerank": round(float(row.pagerank), 12),
+        "analytics_version": ANALYTICS_VERSION,
+        "analytics_at": analytics_at,
+    }
+
+
+def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _write_back(
+    store: GraphStore, frames: SparkFrames, results: _Results, analytics_at: str, batch_size: int, report: Progress
+) -> int:
+    """Products, then customers, then clusters (stale ones deleted with the last batch), as analyze does."""
+    total = results.customers.count()
+    report("write", 0, total)
+    if results.products:
+        store.write(nodes=results.products)
+    written = 0
+    customer_rows = (
+        {"label": NodeLabel.CUSTOMER, "id": row.id, "properties": customer_properties(row, analytics_at)}
+        for row in results.customers.toLocalIterator()
+    )
+    for batch in _batches(customer_rows, batch_size):
+        store.write(nodes=batch)
+        written += len(batch)
+        report("write", written, total)
+    current = results.clusters.select("cluster_id")
+    stale = [
+        (NodeLabel.CLUSTER, row.id)
+        for row in frames.clusters.join(
+            current.withColumnRenamed("cluster_id", "id"), "id", "left_anti"
+        ).toLocalIterator()
+    ]
+    cluster_rows = (
+        {"label": NodeLabel.CLUSTER, "id": row.cluster_id, "properties": _cluster_properties(row, rank, analytics_at)}
+        for rank, row in enumerate(results.clusters.toLocalIterator(), start=1)
+    )
+    # Clusters no customer carries now go with the last batch, so the store never lists a cluster twice.
+    batches = _batches(cluster_rows, batch_size)
+    batch = next(batches, [])
+    for following in batches:
+        store.write(nodes=batch)
+        batch = following
+    store.write(nodes=batch, delete=stale)
+    return written
+
+
+def _cluster_properties(row: Row, rank: int, analytics_at: str) -> dict[str, Any]:
+    return {
+        "rank": rank,
+        "size": int(row.size),
+        "total_aum": float(row.total_aum),
+        "central_members": list(row.central_members),
+        "drawn_members": list(row.drawn_members),
+        "penetration_products": list(row.penetration_products),
+        "penetration_shares": [float(share) for share in row.penetration_shares],
+        "referrals_per_member": float(row.referrals_per_member),
+        "referred_active_share": float(row.referred_active_share),
+        "analytics_at": analytics_at,
+    }
+
+
+def _counts(customers: DataFrame, column: str) -> dict[str, int]:
+    return dict(sorted(Counter({row[0]: int(row[1]) for row in customers.groupBy(column).count().collect()}).items()))

@@ -1,0 +1,191 @@
+"""The graph as Spark DataFrames, read from the files ``crm-graph export --format parquet`` writes.
+
+The same picture as :func:`queries.analytics.frames.read_frames`, keyed by id instead of by number: customers,
+accounts (product, category, closed, dates, balances), owned accounts (owner or joint holder), customer ties in
+their stored direction with the registry's weight, and interaction dates. Customer ids order customers as the
+in-process engine numbers them (string order), which is what makes "smallest member" and "ties broken by id"
+mean the same in both engines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from graph.model import NodeLabel, TieType
+from graph.parquet_export import node_file, tie_file
+from graph.ties import TieRegistry
+from queries.analytics.frames import OWNING_ROLES
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
+
+
+@dataclass(frozen=True)
+class SparkFrames:
+    """DataFrames of one analyze run, and the two numbers every step needs."""
+
+    as_of: date
+    months: int
+    customers: DataFrame
+    """id, kind, segment, status (active unless 'churned' is stored), customer_since, birth_date, consent_marketing,
+    cluster_id (the previous run's)."""
+    accounts: DataFrame
+    """account, product_id ('' when none), category ('' when unknown), closed, balances (oldest first)."""
+    owners: DataFrame
+    """customer, account: held as owner or joint holder."""
+    ties: DataFrame
+    """source, target, type, weight: customer ties as stored (symmetric ones once)."""
+    interactions: DataFrame
+    """customer, at (date)."""
+    products: DataFrame
+    """product_id, category."""
+    clusters: DataFrame
+    """id: Cluster nodes the previous run wrote."""
+
+
+def scalar(frame: DataFrame) -> Any:
+    """The first column of the first row (an aggregate's value); None for no rows."""
+    row = frame.first()
+    return None if row is None else row[0]
+
+
+def _column(frame: DataFrame, name: str, kind: str) -> Column:
+    """The column, or nulls of ``kind`` when no row had the property (the export then has no such column)."""
+    from pyspark.sql import functions as F
+
+    return F.col(name) if name in frame.columns else F.lit(None).cast(kind)
+
+
+def _as_date(frame: DataFrame, name: str) -> Column:
+    """A text date or datetime (ISO, with or without an offset) as its UTC day; no date when it does not parse."""
+    from pyspark.sql import functions as F
+
+    return F.to_date(F.to_timestamp(_column(frame, name, "string")))
+
+
+def read_spark_frames(
+    spark: SparkSession, directory: Path, registry: TieRegistry, as_of: date | None = None
+) -> SparkFrames:
+    """DataFrames over the export in ``directory``; ``as_of`` defaults to the latest date the data mention."""
+    from pyspark.sql import functions as F
+
+    def nodes(label: NodeLabel) -> DataFrame:
+        return spark.read.parquet(str(directory / node_file(label)))
+
+    def ties(tie_type: TieType) -> DataFrame:
+        return spark.read.parquet(str(directory / tie_file(tie_type)))
+
+    raw = nodes(NodeLabel.CUSTOMER)
+    status = _column(raw, "status", "string")
+    consent = _column(raw, "consent_marketing", "boolean")
+    customers = raw.select(
+        F.col("id"),
+        F.col("label").alias("kind"),
+        _column(raw, "segment", "string").alias("segment"),
+        F.when((status.isNull()) | (status == ""), F.lit("active")).otherwise(status).alias("status"),
+        _as_date(raw, "customer_since").alias("customer_since"),
+        _as_date(raw, "birth_date").alias("birth_date"),
+        F.coalesce(consent == F.lit(True), F.lit(False)).alias("consent_marketing"),
+        _column(raw, "cluster_id", "string").alias("cluster_id"),
+    )
+
+    product_nodes = nodes(NodeLabel.PRODUCT)
+    products = product_nodes.select(
+        F.col("id").alias("product_id"), _column(product_nodes, "category", "string").alias("category")
+    )
+    account_nodes = nodes(NodeLabel.ACCOUNT)
+    closed_value = _column(account_nodes, "closed", "string")
+    closed = (_column(account_nodes, "status", "string") == "closed") | (
+        closed_value.isNotNull() & (closed_value.cast("string") != "") & (closed_value.cast("string") != "false")
+    )
+    # One product per account; of several, the last in tie order (by target), as read_frames keeps.
+    product_of = (
+        ties(TieType.OF_PRODUCT).groupBy(F.col("source").alias("account")).agg(F.max("target").alias("product_id"))
+    )
+    accounts = (
+        account_nodes.select(
+            F.col("id").alias("account"),
+            F.coalesce(closed, F.lit(False)).alias("closed"),
+            _as_date(account_nodes, "opened").alias("opened"),
+            _as_date(account_nodes, "closed").alias("closed_on"),
+            F.coalesce(_column(account_nodes, "balances", "array<double>"), F.array().cast("array<double>")).alias(
+                "balances"
+            ),
+        )
+        .join(product_of, "account", "left")
+        .join(products, "product_id", "left")
+        .select(
+            "account",
+            F.coalesce("product_id", F.lit("")).alias("product_id"),
+            F.coalesce("category", F.lit("")).alias("category"),
+            "closed",
+            "opened",
+            "closed_on",
+            "balances",
+        )
+    )
+    owns = ties(TieType.OWNS)
+    role = _column(owns, "role", "string")
+    owners = (
+        owns.where(F.coalesce(F.when(role != "", role), F.lit("owner")).isin(*OWNING_ROLES))
+        .select(F.col("source").alias("customer"), F.col("target").alias("account"))
+        .join(customers.select(F.col("id").alias("customer")), "customer", "left_semi")
+        .join(accounts.select("account"), "account", "left_semi")
+    )
+
+    weights = registry.weights()
+    customer_ids = customers.select("id")
+    tie_frames = [
+        ties(tie_spec.type).select("source", "target", F.lit(tie_spec.type.value).alias("type"))
+        for tie_spec in registry.customer_ties()
+    ]
+    all_ties = tie_frames[0]
+    for frame in tie_frames[1:]:
+        all_ties = all_ties.unionByName(frame)
+    weight_of = F.create_map(*[item for name, value in weights.items() for item in (F.lit(name), F.lit(value))])
+    customer_ties = (
+        all_ties.join(customer_ids.withColumnRenamed("id", "source"), "source", "left_semi")
+        .join(customer_ids.withColumnRenamed("id", "target"), "target", "left_semi")
+        .select("source", "target", "type", weight_of[F.col("type")].cast("double").alias("weight"))
+    )
+
+    interaction_nodes = nodes(NodeLabel.INTERACTION)
+    at = interaction_nodes.select(F.col("id").alias("interaction"), _as_date(interaction_nodes, "at").alias("at"))
+    interactions = (
+        ties(TieType.WITH)
+        .select(F.col("source").alias("interaction"), F.col("target").alias("customer"))
+        .join(customer_ids.withColumnRenamed("id", "customer"), "customer", "left_semi")
+        .join(at, "interaction", "left")
+        .where(F.col("at").isNotNull())
+        .select("customer", "at")
+    )
+
+    months = scalar(accounts.agg(F.max(F.size("balances")))) or 1
+    frames_as_of = as_of or _data_date(customers, accounts, interactions)
+    return SparkFrames(
+        as_of=frames_as_of,
+        months=max(int(months), 1),
+        customers=customers,
+        accounts=accounts,
+        owners=owners,
+        ties=customer_ties,
+        interactions=interactions,
+        products=products,
+        clusters=nodes(NodeLabel.CLUSTER).select("id"),
+    )
+
+
+def _data_date(customers: DataFrame, accounts: DataFrame, interactions: DataFrame) -> date:
+    """The latest date the data mention, never after today (as the in-process engine decides)."""
+    from pyspark.sql import functions as F
+
+    latest = [
+        scalar(customers.agg(F.max("customer_since"))),
+        scalar(accounts.agg(F.greatest(F.max("opened"), F.max("closed_on")))),
+        scalar(interactions.agg(F.max("at"))),
+    ]
+    found = [day for day in latest if day is not None]
+    return min(max(found), date.today()) if found else date.today()

@@ -1,0 +1,215 @@
+"""PageRank, churn spreading and referral communities as DataFrame iterations.
+
+Our own iterations rather than GraphFrames: GraphFrames' PageRank is unweighted and its Louvain-free community
+detection (label propagation) would not give the in-process engine's clusters, while the iterations here are the
+in-process formulas term for term (:mod:`queries.analytics.community`, :mod:`queries.analytics.churn`), and
+need no jar beyond Spark's own. Each iteration's result is checkpointed locally, so the plans stay short.
+
+Communities: connected components of referral and family ties by min-id propagation; a component of more
+than ``SMALL_COMPONENT`` members is split by the same seeded networkx Louvain the in-process engine runs, one
+component per group of a grouped-map pandas UDF, with its members numbered and its edges added in the same
+order, so both engines return the same clusters.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import networkx as nx
+
+from graph.ties import TieCategory, TieRegistry
+from queries.analytics.community import SMALL_COMPONENT
+from queries.analytics.spark.frames import scalar
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+CHECK_EVERY = 5  # PageRank iterations between convergence checks (each check is a Spark job)
+
+
+def both_ways(ties: DataFrame) -> DataFrame:
+    """Every customer tie in both directions: source, target, type, weight."""
+    return ties.unionByName(
+        ties.select(ties["target"].alias("source"), ties["source"].alias("target"), "type", "weight")
+    )
+
+
+def pagerank(
+    customers: DataFrame, ties: DataFrame, damping: float, tolerance: float = 1e-10, max_steps: int = 200
+) -> DataFrame:
+    """id, pagerank: weighted PageRank over customer ties taken both ways; sums to 1 (as in-process).
+
+    A customer without ties (a dangling node) only ever receives the teleport and the dangling mass, so all of
+    them share one rank, which the driver tracks as a number; Spark iterates over the customers with ties.
+    """
+    from pyspark.sql import functions as F
+
+    n = customers.count()
+    directed = both_ways(ties).where(F.col("weight") > 0)
+    out_weight = directed.groupBy(F.col("source").alias("id")).agg(F.sum("weight").alias("out_weight"))
+    edges = (
+        directed.join(out_weight.withColumnRenamed("id", "source"), "source")
+        .select("source", "target", (F.col("weight") / F.col("out_weight")).alias("share"))
+        .localCheckpoint()
+    )
+    linked = customers.select("id").join(out_weight, "id", "left_semi").localCheckpoint()
+    dangling = n - linked.count()
+    alone = 1.0 / n  # the rank of every customer without ties
+    rank = linked.withColumn("rank", F.lit(1.0 / n))
+    for step in range(1, max_steps + 1):
+        spread = dangling * alone / n
+        incoming = (
+            edges.join(rank.select(F.col("id").alias("source"), "rank"), "source")
+            .groupBy(F.col("target").alias("id"))
+            .agg(F.sum(F.col("rank") * F.col("share")).alias("incoming"))
+        )
+        # A lazy checkpoint keeps the plan one step long; the steps run when the next check asks for them.
+        following = (
+            rank.join(incoming, "id", "left")
+            .select(
+                "id",
+                (damping * (F.coalesce("incoming", F.lit(0.0)) + spread) + (1.0 - damping) / n).alias("rank"),
+                F.col("rank").alias("previous"),
+            )
+            .localCheckpoint(eager=False)
+        )
+        alone, alone_before = damping * spread + (1.0 - damping) / n, alone
+        rank = following.drop("previous")
+        # Checked every few steps: each check is a Spark job, and a few more steps only come closer.
+        if step % CHECK_EVERY == 0 or step == max_steps:
+            change = scalar(following.agg(F.sum(F.abs(F.col("rank") - F.col("previous"))))) or 0.0
+            if change + dangling * abs(alone - alone_before) < n * tolerance:
+                break
+    total = (scalar(rank.agg(F.sum("rank"))) or 0.0) + dangling * alone
+    ranked = rank.select("id", (F.col("rank") / total).alias("pagerank"))
+    return customers.select("id").join(ranked, "id", "left").na.fill(alone / total, ["pagerank"])
+
+
+def spread_energy(
+    ties: DataFrame, initial: DataFrame, factor: float, threshold: float, max_steps: int
+) -> tuple[DataFrame, DataFrame]:
+    """(id, received) and (id, passed): spreading activation from ``initial`` (id, energy), as in-process."""
+    from pyspark.sql import functions as F
+
+    transfer = transfer_shares(ties).localCheckpoint()
+    frontier = initial.where(F.col("energy") >= threshold).select("id", "energy").localCheckpoint(eager=False)
+    received: list[DataFrame] = []
+    passed: list[DataFrame] = []
+    # No step asks whether the frontier is empty (a Spark job each): a step after it dies out adds nothing, and
+    # all steps run as one job when the sums are asked for.
+    for _ in range(max_steps):
+        passing = frontier.select("id", (F.col("energy") * factor).alias("energy"))
+        passed.append(passing)
+        incoming = (
+            transfer.join(passing.withColumnRenamed("id", "source"), "source")
+            .groupBy(F.col("target").alias("id"))
+            .agg(F.sum(F.col("energy") * F.col("share")).alias("energy"))
+            .localCheckpoint(eager=False)
+        )
+        received.append(incoming)
+        frontier = incoming.where(F.col("energy") >= threshold)
+    return _summed(initial, received, "received"), _summed(initial, passed, "passed")
+
+
+def transfer_shares(ties: DataFrame) -> DataFrame:
+    """source, target, type, share: each directed tie's weight over max(1, the source's total tie weight)."""
+    from pyspark.sql import functions as F
+
+    directed = both_ways(ties)
+    scale = directed.groupBy("source").agg(F.greatest(F.sum("weight"), F.lit(1.0)).alias("scale"))
+    return directed.join(scale, "source").select(
+        "source", "target", "type", (F.col("weight") / F.col("scale")).alias("share")
+    )
+
+
+def _summed(every: DataFrame, parts: list[DataFrame], name: str) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    total = every.select("id", F.lit(0.0).alias("energy"))
+    for part in parts:
+        total = total.unionByName(part)
+    return total.groupBy("id").agg(F.sum("energy").alias(name))
+
+
+def referral_communities(
+    customers: DataFrame, ties: DataFrame, registry: TieRegistry, resolution: float, seed: int
+) -> DataFrame:
+    """id, community (the smallest member id): clusters over referral and family ties; singletons left out."""
+    from pyspark.sql import functions as F
+
+    types = [s.type.value for s in registry.customer_ties() if s.category in (TieCategory.REFERRAL, TieCategory.FAMILY)]
+    chosen = ties.where(F.col("type").isin(*types)).join(
+        customers.select(F.col("id").alias("source")), "source", "left_semi"
+    )
+    # Edge weight between two members: every tie between them, either way (the in-process A + A^T).
+    pairs = (
+        chosen.where(F.col("source") != F.col("target"))
+        .select(
+            F.least("source", "target").alias("a"),
+            F.greatest("source", "target").alias("b"),
+            F.greatest(F.col("weight"), F.lit(1e-6)).alias("weight"),
+        )
+        .groupBy("a", "b")
+        .agg(F.sum("weight").alias("weight"))
+        .localCheckpoint()
+    )
+    component = connected_components(pairs)
+    sizes = component.groupBy("component").agg(F.count(F.lit(1)).alias("size"))
+    with_size = component.join(sizes, "component")
+    small = with_size.where(F.col("size") <= SMALL_COMPONENT).select("id", F.col("component").alias("community"))
+    large_members = with_size.where(F.col("size") > SMALL_COMPONENT).select("id", "component")
+    large_edges = pairs.join(large_members.withColumnRenamed("id", "a"), "a")
+    # Plain Python rows per component (no pandas UDF: PySpark's Arrow path does not support pandas 3 yet).
+    split = (
+        large_edges.rdd.map(lambda row: (row.component, (row.a, row.b, row.weight)))
+        .groupByKey()
+        .flatMap(lambda group: louvain_members(list(group[1]), resolution, seed))
+    )
+    return small.unionByName(customers.sparkSession.createDataFrame(split, "id string, community string"))
+
+
+def connected_components(pairs: DataFrame) -> DataFrame:
+    """id, component (the smallest id reachable): minimum-label propagation until no label changes."""
+    from pyspark.sql import functions as F
+
+    directed = pairs.select("a", "b").unionByName(pairs.select(F.col("b").alias("a"), F.col("a").alias("b")))
+    label = (
+        directed.groupBy(F.col("a").alias("id"))
+        .agg(F.min("b").alias("smallest"))
+        .select("id", F.least("id", "smallest").alias("component"))
+        .localCheckpoint(eager=False)
+    )
+    while True:
+        offered = (
+            directed.join(label.select(F.col("id").alias("b"), F.col("component").alias("offer")), "b")
+            .groupBy(F.col("a").alias("id"))
+            .agg(F.min("offer").alias("offer"))
+        )
+        following = (
+            label.join(offered, "id")
+            .select("id", F.least("component", "offer").alias("component"), F.col("component").alias("before"))
+            .localCheckpoint(eager=False)
+        )
+        changed = following.where(F.col("component") != F.col("before")).count()
+        label = following.drop("before")
+        if changed == 0:
+            return label
+
+
+def louvain_members(edges: list[tuple[str, str, float]], resolution: float, seed: int) -> list[tuple[str, str]]:
+    """(id, community) of one large component from its edges (a, b, weight with a < b): the in-process Louvain.
+
+    Members are numbered in id order and edges added by (smaller number, larger number), as
+    :func:`queries.analytics.community.referral_communities` builds its graph from a sorted sparse matrix.
+    """
+    members = sorted({a for a, _, _ in edges} | {b for _, b, _ in edges})
+    number = {member: index for index, member in enumerate(members)}
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(members)))
+    graph.add_weighted_edges_from(sorted((number[a], number[b], float(weight)) for a, b, weight in edges))
+    found = nx.community.louvain_communities(graph, weight="weight", resolution=resolution, seed=seed)
+    rows: list[tuple[str, str]] = []
+    for group in found:
+        ids = sorted(members[index] for index in group)
+        rows.extend((member, ids[0]) for member in ids)
+    return rows
