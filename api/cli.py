@@ -12,19 +12,22 @@ from rich.table import Table
 
 from api.cli_export import export
 from api.cli_spark import Engine, analyze_on_spark_engine, bench_spark
+from api.cli_store import check, migrate
 from api.cli_support import BackendOption, check_quarantine_share, console, fail, settings_for
 from api.cli_tokens import token_app
 from api.progress import stage_bars
 from api.terminal import CommandConsole
 from graph.errors import ConfigurationError, CrmGraphError
 from graph.factory import open_store
-from graph.settings import Backend, Settings
+from graph.settings import Settings
 from loaders.bulk import LoadPath
 from loaders.generator.effects import WorldName
 
 app = typer.Typer(help="crm-graph: the bank's customer relationship graph.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.command()(export)
+app.command()(check)
+app.command()(migrate)
 
 WorldOption = Annotated[
     WorldName,
@@ -271,62 +274,6 @@ def check_keys(settings: Settings, *, allow_dev_pii_key: bool) -> None:
     problem = settings.api_secret_problem()
     if problem:
         raise ConfigurationError(f"{problem}; make one with {NEW_SECRET_HINT}")
-
-
-@app.command()
-def check(
-    backend: BackendOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
-) -> None:
-    """Check the embedded store without changing it; exit 0 when sound, 1 when damaged, 2 when absent.
-
-    Reads every snapshot file and checks its table as opening the store would, checks every log record's
-    checksum, and applies the logged batches on top, naming each tie whose end is missing.
-    """
-    from graph.embedded.check import check_store
-
-    settings = settings_for(backend)
-    if settings.backend is not Backend.EMBEDDED:
-        raise fail(ConfigurationError("check reads the embedded store's file; Neo4j checks its own"), code=2)
-    try:
-        report = check_store(settings.embedded_path)
-    except CrmGraphError as error:
-        raise fail(error, code=2) from None
-    if as_json:
-        typer.echo(report.model_dump_json(indent=2))
-    else:
-        typer.echo(f"{report.path}: {report.node_rows:,} nodes and {report.tie_rows:,} ties read and decoded")
-        if report.ok:
-            typer.echo("no problems found: every snapshot file and logged batch reads and holds together")
-        else:
-            found = len(report.problems) + report.problems_left_out
-            typer.echo(f"{found:,} problem{'s' if found > 1 else ''} found (the file was not changed):")
-            for problem in report.problems:
-                typer.echo(f"  - {problem}")
-            if report.problems_left_out:
-                typer.echo(f"  ... and {report.problems_left_out:,} more")
-            typer.echo("Restore the store from a backup; opening it is refused until then.")
-    if not report.ok:
-        raise typer.Exit(code=1)
-
-
-@app.command()
-def migrate(backend: BackendOption = None) -> None:
-    """Convert an embedded store of the earlier SQLite format, in place, into the current format.
-
-    The new store is built beside the old file and checked; the old file is then kept as
-    ``<path>.sqlite-v1`` (delete it once the new store serves you) and the new store takes its path.
-    """
-    from graph.embedded.migrate import migrate as migrate_store
-
-    settings = settings_for(backend)
-    if settings.backend is not Backend.EMBEDDED:
-        raise fail(ConfigurationError("migrate converts the embedded store; Neo4j keeps its own format"), code=2)
-    try:
-        done = migrate_store(settings.embedded_path)
-    except CrmGraphError as error:
-        raise fail(error) from None
-    typer.echo(f"{done.path}: {done.nodes:,} nodes and {done.ties:,} ties converted; the old file is {done.kept_as}")
 
 
 @app.command()
