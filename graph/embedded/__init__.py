@@ -2,6 +2,12 @@
 
 One process owns a writable store at a time (a lock file beside it says so); other processes may open
 it ``read_only`` to get a snapshot.
+
+Within the process, reads take no lock: each read takes the graph that ``view`` holds when it starts and
+reads that graph to its end. A write changes a fork of the graph (:meth:`WritableGraph.fork`: the base
+columns shared, the small overlay copied) and then puts the fork in ``view`` at once, so a read sees every
+batch whole or not at all, and a long read (a costly request) holds up neither other reads nor writes. The
+lock only keeps writers in line, one batch after another.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ class EmbeddedStore(GraphStore):
         super().__init__(registry)
         self.path = Path(path)
         self.read_only = read_only
-        self._lock = threading.RLock()
+        self._write_lock = threading.Lock()  # writers only: reads take no lock (see the module docstring)
         self._closed = False
         self._lock_file = None if read_only else _take_file_lock(self.path)
         self.view = WritableGraph()
@@ -87,7 +93,7 @@ class EmbeddedStore(GraphStore):
         if self._closed:
             raise StoreUnavailable(f"the embedded store {self.path} is closed")
         batch = prepare_batch(nodes, ties, delete)
-        with self._lock:
+        with self._write_lock:
             graph = self.view
             changes = _Changes()
             node_states: dict[NodeKey, tuple[NodeLabel, dict[str, Any]]] = {}
@@ -132,9 +138,9 @@ class EmbeddedStore(GraphStore):
                 "gone": [[key[0].value, key[1]] for key in gone],
             }
             self._disk.append(logged)
-            graph.changed()
-            graph.apply(logged)
-            self._settle()
+            changed = graph.fork()
+            changed.apply(logged)
+            self._publish(changed)
         return WriteResult(
             nodes=len(batch.nodes),
             ties=len(batch.ties),
@@ -156,11 +162,12 @@ class EmbeddedStore(GraphStore):
         checked = checked_tables(nodes or {}, ties or {})
         if checked is None or _small(checked, self.view):
             return super().bulk_write(nodes, ties)
-        with self._lock:
-            prepared = self.view.bulk_prepare(*checked)
+        with self._write_lock:
+            changed = self.view.fork()
+            prepared = changed.bulk_prepare(*checked)
             self._disk.append({"tables": checked})
-            self.view.install(prepared)
-            self._settle()
+            changed.install(prepared)
+            self._publish(changed)
         return WriteResult(
             nodes=sum(table.num_rows for table in checked[0].values()),
             ties=sum(table.num_rows for table in checked[1].values()),
@@ -169,81 +176,70 @@ class EmbeddedStore(GraphStore):
             unchanged=prepared.unchanged,
         )
 
-    def _settle(self) -> None:
-        """Write a new snapshot once the log has grown past its share, else let the graph settle its overlay."""
-        graph = self.view
+    def _publish(self, graph: WritableGraph) -> None:
+        """Write a new snapshot once the log has grown past its share, else let the graph settle its overlay;
+        then make ``graph`` the one reads see."""
         if self._disk.log_rows <= max(LOG_MINIMUM, LOG_SHARE * graph.base_rows()):
             graph.settle()
-            return
-        tables = graph.tables()
-        # On failure every batch is in the log still, which the next snapshot will fold in.
-        with contextlib.suppress(OSError):
-            self._disk.write_snapshot(*tables)
-        graph.rebuild(tables)
+        else:
+            tables = graph.tables()
+            # On failure every batch is in the log still, which the next snapshot will fold in.
+            with contextlib.suppress(OSError):
+                self._disk.write_snapshot(*tables)
+            graph.rebuild(tables)
+        self.view = graph
 
     def clear(self) -> None:
         if self.read_only:
             raise StoreError("this embedded store was opened read-only")
-        with self._lock:
+        with self._write_lock:
             self._disk.write_snapshot({}, {})
-            self.view.clear()
+            self.view = WritableGraph()
 
     # -- reads --------------------------------------------------------------------------------
 
     def get_node(self, label: NodeLabel, node_id: str) -> NodeRecord | None:
-        label = NodeLabel(label)
-        key = node_key(label, node_id)
-        with self._lock:
-            if key not in self.view:
-                return None
-            record = self.view.record(key)
-        if label is not label.primary and record.label is not label:
-            return None
-        return record
+        return _node(self.view, NodeLabel(label), node_id)
 
     def neighbourhood(
         self, label: NodeLabel, node_id: str, types: Sequence[TieType] = (), limit: int = 100
     ) -> Neighbourhood:
         check_limit(limit)
         label, types = NodeLabel(label), [TieType(tie_type) for tie_type in types]
-        with self._lock:
-            center = self.get_node(label, node_id)
-            if center is None:
-                raise NotFound(f"no {label} with id {node_id!r}")
-            key = node_key(label, node_id)
-            found: list[tuple[TieType, NodeKey, NodeKey, NodeKey]] = []  # type, other, source, target
-            for tie_type, target, _ in self.view.out_ties(key, types):
-                found.append((tie_type, target, key, target))
-            for tie_type, source, _ in self.view.in_ties(key, types):
-                if source != key:
-                    found.append((tie_type, source, source, key))
-            found.sort(key=lambda item: (item[0].value, item[1][0].value, item[1][1], item[2][1]))
-            kept = found[:limit]
-            neighbours: dict[NodeKey, NodeRecord] = {}
-            for _, other, _, _ in kept:
-                neighbours.setdefault(other, self.view.record(other))
-            ties = [self.view.tie_record(tie_type, source, target) for tie_type, _, source, target in kept]
+        view = self.view
+        center = _node(view, label, node_id)
+        if center is None:
+            raise NotFound(f"no {label} with id {node_id!r}")
+        key = node_key(label, node_id)
+        found: list[tuple[TieType, NodeKey, NodeKey, NodeKey]] = []  # type, other, source, target
+        for tie_type, target, _ in view.out_ties(key, types):
+            found.append((tie_type, target, key, target))
+        for tie_type, source, _ in view.in_ties(key, types):
+            if source != key:
+                found.append((tie_type, source, source, key))
+        found.sort(key=lambda item: (item[0].value, item[1][0].value, item[1][1], item[2][1]))
+        kept = found[:limit]
+        neighbours: dict[NodeKey, NodeRecord] = {}
+        for _, other, _, _ in kept:
+            neighbours.setdefault(other, view.record(other))
+        ties = [view.tie_record(tie_type, source, target) for tie_type, _, source, target in kept]
         return Neighbourhood(
             center=center, neighbours=list(neighbours.values()), ties=ties, omitted=len(found) - len(kept)
         )
 
     def nodes(self, label: NodeLabel) -> Iterator[NodeRecord]:
-        with self._lock:
-            records = [self.view.record(key) for key in self.view.keys(NodeLabel(label))]
-        return iter(records)
+        view = self.view
+        return iter([view.record(key) for key in view.keys(NodeLabel(label))])
 
     def ties(self, types: Sequence[TieType] = ()) -> Iterator[TieRecord]:
-        with self._lock:
-            return iter(self.view.ties([TieType(tie_type) for tie_type in types]))
+        return iter(self.view.ties([TieType(tie_type) for tie_type in types]))
 
     def run(self, query: NamedQuery, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            checkpoint()  # the request may have ended while this waited for the lock
-            return query.embedded(self.view, params or {})
+        checkpoint()  # the request may have ended before this query of its work
+        return query.embedded(self.view, params or {})
 
     def counts(self) -> GraphCounts:
-        with self._lock:
-            node_kinds, tie_types = self.view.counts()
+        node_kinds, tie_types = self.view.counts()
         nodes = {label.value: count for label, count in node_kinds.items()}
         ties = {tie_type.value: count for tie_type, count in tie_types.items()}
         return GraphCounts(nodes=dict(sorted(nodes.items())), ties=dict(sorted(ties.items())))
@@ -254,7 +250,7 @@ class EmbeddedStore(GraphStore):
     def close(self) -> None:
         """Close the file and let the in-memory graph go: a variable left bound to a closed store (as after a
         ``with`` block) must not keep gigabytes alive. A closed store holds nothing and cannot be written."""
-        with self._lock:
+        with self._write_lock:
             self._disk.close()
             self._release_file_lock()
             self.view = WritableGraph()
@@ -264,6 +260,16 @@ class EmbeddedStore(GraphStore):
         if self._lock_file is not None:
             os.close(self._lock_file)
             self._lock_file = None
+
+
+def _node(view: GraphView, label: NodeLabel, node_id: str) -> NodeRecord | None:
+    key = node_key(label, node_id)
+    if key not in view:
+        return None
+    record = view.record(key)
+    if label is not label.primary and record.label is not label:
+        return None
+    return record
 
 
 @dataclass

@@ -13,6 +13,10 @@ A *base* of immutable arrays, plus a small mutable *overlay* for what was writte
 Once the overlay grows, :mod:`graph.embedded.view` rebuilds the base from base and overlay (Arrow
 ``concat``/``sort``, no per-row Python for the base rows).
 
+A table that readers may be reading is not changed: a write changes a ``clone()``, which shares the base
+arrays and copies the overlay (each inner map of the tie overlay, and the deletion mask, only when it first
+changes them).
+
 Measured on a 100,000-customer bank (600,614 nodes, 1,074,242 ties): opening adds 334 MiB of resident memory
 (152 MiB of it Arrow data) against 1,012 MiB for the dicts this replaced, and takes 8-15 s against 102 s
 (on a machine at load 20).
@@ -20,6 +24,7 @@ Measured on a 100,000-customer bank (600,614 nodes, 1,074,242 ties): opening add
 
 from __future__ import annotations
 
+import copy
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
@@ -50,7 +55,20 @@ def id_bytes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(as_bytes.astype(np.bytes_))
 
 
-class NodeTable:
+class _DeletionMask:
+    """The mask of deleted base rows, shared between a table and its clones until one of them deletes."""
+
+    deleted: np.ndarray
+    _deleted: memoryview
+    _owns_deleted: bool
+
+    def _own_deleted(self) -> None:
+        if not self._owns_deleted:
+            self.deleted = self.deleted.copy()
+            self._deleted, self._owns_deleted = scalars(self.deleted), True
+
+
+class NodeTable(_DeletionMask):
     """The nodes of one primary label."""
 
     def __init__(self, label: NodeLabel, table: pa.Table | None = None) -> None:
@@ -80,6 +98,15 @@ class NodeTable:
         self.added: dict[str, int] = {}
         self.added_ids: list[str | None] = []
         self.changed: dict[int, tuple[NodeLabel, dict[str, Any]]] = {}
+        self._owns_deleted = True
+
+    def clone(self) -> NodeTable:
+        """A table reading the same that may be changed without changing this one: the base is shared, the
+        overlay copied (it is small), the deletion mask copied on the first deletion."""
+        twin = copy.copy(self)
+        twin.added, twin.added_ids, twin.changed = dict(self.added), list(self.added_ids), dict(self.changed)
+        twin._owns_deleted = False
+        return twin
 
     # -- rows -------------------------------------------------------------------------------------
 
@@ -164,6 +191,7 @@ class NodeTable:
     def remove(self, row: int) -> None:
         self.changed.pop(row, None)
         if row < self.base_count:
+            self._own_deleted()
             self.deleted[row] = True
             self.deleted_count += 1
         else:
@@ -227,7 +255,7 @@ def _property_columns(table: pa.Table, start: int) -> tuple[pa.Table, list[tuple
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields)), readers
 
 
-class TieTable:
+class TieTable(_DeletionMask):
     """The ties of one type, between rows of its source and target node tables."""
 
     def __init__(self, source_count: int, target_count: int, table: pa.Table | None = None) -> None:
@@ -268,6 +296,26 @@ class TieTable:
         self.added_out: dict[int, dict[int, TieProperties]] = {}
         self.added_in: dict[int, dict[int, TieProperties]] = {}
         self.added_count = 0
+        # Which of the overlay's parts this table may change in place; a clone owns none until it copies them.
+        self._owns_deleted = True
+        self._owned_out: set[int] | None = None  # None: every inner map of added_out is this table's own
+        self._owned_in: set[int] | None = None
+
+    def clone(self) -> TieTable:
+        """A table reading the same that may be changed without changing this one: the base is shared, the
+        overlay's maps copied one level deep, each inner map and the deletion mask copied when first changed."""
+        twin = copy.copy(self)
+        twin.changed, twin.added_out, twin.added_in = dict(self.changed), dict(self.added_out), dict(self.added_in)
+        twin._owns_deleted, twin._owned_out, twin._owned_in = False, set(), set()
+        return twin
+
+    def _own_targets(self, source: int) -> dict[int, TieProperties]:
+        """The overlay's ties leaving ``source``, as a map this table may change."""
+        return _owned_inner(self.added_out, self._owned_out, source)
+
+    def _own_sources(self, target: int) -> dict[int, TieProperties]:
+        """The overlay's ties arriving at ``target``, as a map this table may change."""
+        return _owned_inner(self.added_in, self._owned_in, target)
 
     def props(self, tie: int) -> TieProperties:
         changed = self.changed.get(tie)
@@ -335,11 +383,11 @@ class TieTable:
         if tie is not None:
             self.changed[tie] = props
             return
-        targets = self.added_out.setdefault(source, {})
+        targets = self._own_targets(source)
         if target not in targets:
             self.added_count += 1
         targets[target] = props
-        self.added_in.setdefault(target, {})[source] = props
+        self._own_sources(target)[source] = props
 
     def remove_at(self, row: int, *, as_source: bool, as_target: bool) -> None:
         """Remove every tie leaving (``as_source``) or arriving at (``as_target``) the node at ``row``."""
@@ -347,16 +395,17 @@ class TieTable:
             if row < len(self.out_offsets) - 1:
                 self._delete_base(range(int(self.out_offsets[row]), int(self.out_offsets[row + 1])))
             for target in self.added_out.pop(row, {}):
-                _forget(self.added_in, target, row)
+                _forget(self.added_in, self._owned_in, target, row)
                 self.added_count -= 1
         if as_target:
             if row < len(self.in_offsets) - 1:
                 self._delete_base(self.in_order[int(self.in_offsets[row]) : int(self.in_offsets[row + 1])].tolist())
             for source in self.added_in.pop(row, {}):
-                if _forget(self.added_out, source, row):
+                if _forget(self.added_out, self._owned_out, source, row):
                     self.added_count -= 1
 
     def _delete_base(self, ties: Any) -> None:
+        self._own_deleted()
         for tie in ties:
             if not self.deleted[tie]:
                 self.deleted[tie] = True
@@ -411,10 +460,24 @@ def _offsets(rows: np.ndarray, count: int) -> np.ndarray:
     return offsets
 
 
-def _forget(adjacency: dict[int, dict[int, TieProperties]], key: int, other: int) -> bool:
+def _owned_inner(
+    adjacency: dict[int, dict[int, TieProperties]], owned: set[int] | None, key: int
+) -> dict[int, TieProperties]:
+    """``adjacency[key]`` (made when missing), copied first unless ``owned`` says it is the table's own already
+    (None: all are): a clone shares the inner maps with the table it came from, which readers may still use."""
+    inner = adjacency.get(key)
+    if inner is None or (owned is not None and key not in owned):
+        inner = adjacency[key] = dict(inner or {})
+        if owned is not None:
+            owned.add(key)
+    return inner
+
+
+def _forget(adjacency: dict[int, dict[int, TieProperties]], owned: set[int] | None, key: int, other: int) -> bool:
     neighbours = adjacency.get(key)
     if neighbours is None or other not in neighbours:
         return False
+    neighbours = _owned_inner(adjacency, owned, key)
     del neighbours[other]
     if not neighbours:
         del adjacency[key]

@@ -9,6 +9,7 @@ what was written since. Query code reads only through :class:`GraphView`'s metho
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from collections.abc import Callable, Collection, Hashable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -208,26 +209,59 @@ class GraphView:
 
 
 class WritableGraph(GraphView):
-    """The store's own handle on the graph: the reads, and the changes it applies once a batch is committed."""
+    """The store's own handle on the graph: the reads, and the changes it applies once a batch is committed.
+
+    A graph that readers may be reading is never changed: the store changes a :meth:`fork` and then puts it in
+    the old one's place. A fork shares every table with the graph it came from and copies a table (its small
+    overlay; the base arrays stay shared) the first time it changes it.
+    """
+
+    def _build(self, nodes: Mapping[NodeLabel, pa.Table], ties: Mapping[TieType, pa.Table]) -> None:
+        super()._build(nodes, ties)
+        self._own_nodes: set[NodeLabel] = set(self._nodes)  # tables this graph alone holds, free to change
+        self._own_ties: set[TieType] = set(self._ties)
+
+    def fork(self) -> WritableGraph:
+        """A graph reading the same as this one, whose changes this one does not see."""
+        twin = copy.copy(self)
+        twin._nodes, twin._ties, twin._derived = dict(self._nodes), dict(self._ties), {}
+        twin._own_nodes, twin._own_ties = set(), set()
+        return twin
+
+    def _node_table(self, label: NodeLabel) -> NodeTable:
+        """The label's table, to change."""
+        if label not in self._own_nodes:
+            self._nodes[label] = self._nodes[label].clone()
+            self._own_nodes.add(label)
+        return self._nodes[label]
+
+    def _tie_table(self, tie_type: TieType) -> TieTable:
+        """The tie type's table, to change."""
+        if tie_type not in self._own_ties:
+            self._ties[tie_type] = self._ties[tie_type].clone()
+            self._own_ties.add(tie_type)
+        return self._ties[tie_type]
 
     def put_node(self, key: NodeKey, kind: NodeLabel, props: dict[str, Any]) -> None:
         """Add the node, or replace its kind and properties."""
-        self._nodes[key[0]].put(key[1], kind, props)
+        self._node_table(key[0]).put(key[1], kind, props)
 
     def put_tie(self, tie_type: TieType, source: NodeKey, target: NodeKey, props: TieProperties) -> None:
         """Add the tie, or replace its properties; both ends must be nodes of the graph already."""
         _, source_row = self._found(source)
         _, target_row = self._found(target)
-        self._ties[tie_type].put(source_row, target_row, props)
+        self._tie_table(tie_type).put(source_row, target_row, props)
 
     def remove_node(self, key: NodeKey) -> None:
         """Remove the node and every tie touching it."""
-        table, row = self._found(key)
-        for tie_type, tie_table in self._ties.items():
+        _, row = self._found(key)
+        for tie_type in TieType:
             source_label, target_label = TIE_ENDS[tie_type]
             if key[0] in (source_label, target_label):
-                tie_table.remove_at(row, as_source=source_label is key[0], as_target=target_label is key[0])
-        table.remove(row)
+                self._tie_table(tie_type).remove_at(
+                    row, as_source=source_label is key[0], as_target=target_label is key[0]
+                )
+        self._node_table(key[0]).remove(row)
 
     def clear(self) -> None:
         self._build({}, {})
@@ -273,6 +307,8 @@ class WritableGraph(GraphView):
     def install(self, prepared: Prepared) -> None:
         self._nodes.update(prepared.nodes)
         self._ties.update(prepared.ties)
+        self._own_nodes.update(prepared.nodes)
+        self._own_ties.update(prepared.ties)
         self.changed()
 
     def apply(self, batch: Mapping[str, Any]) -> None:
