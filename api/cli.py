@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from api.cli_export import export
-from api.cli_spark import Engine, analyze_on_spark_engine, bench_spark
+from api.cli_spark import Engine, SparkOptions, analyze_on_spark_engine, bench_spark
 from api.cli_store import check, migrate
 from api.cli_support import BackendOption, check_quarantine_share, console, fail, settings_for
 from api.cli_tokens import token_app
@@ -486,6 +486,14 @@ def bench(
     ] = Engine.LOCAL,
     master: Annotated[str, typer.Option("--master", help="Spark master, with --engine spark.")] = "local[*]",
     spark_memory: Annotated[str, typer.Option("--spark-memory", help="Heap of Spark's driver JVM.")] = "2g",
+    loaded: Annotated[
+        bool,
+        typer.Option("--loaded", help="With --engine spark: measure the bank already in the store (--backend)."),
+    ] = False,
+    backend: BackendOption = None,
+    parquet: Annotated[
+        Path | None, typer.Option("--parquet", help="With --loaded: read this export of the store, made beforehand.")
+    ] = None,
 ) -> None:
     """Benchmark load, queries, analytics and the API on the embedded store and Neo4j, side by side; or, with
     --engine spark, the Spark engine's analyze on Neo4j (time, Python driver and Spark JVM peak memory).
@@ -495,10 +503,15 @@ def bench(
     from bench.harness import BenchConfig, run_bench, write_results
     from bench.report import render_markdown
 
+    if loaded and engine is not Engine.SPARK:
+        raise fail(ConfigurationError("--loaded measures the Spark engine only; add --engine spark"), code=2)
+    if parquet is not None and not loaded:
+        raise fail(ConfigurationError("--parquet is an export of a loaded store; add --loaded"), code=2)
     checkpoint = out / f"bench-{customers}-partial.json"
     config = BenchConfig(customers=customers, queries=queries, seed=seed, skip_neo4j=skip_neo4j, checkpoint=checkpoint)
     if engine is Engine.SPARK:
-        bench_spark(config, master, spark_memory, out, as_json)
+        options = SparkOptions(master=master, memory=spark_memory, parquet=parquet)
+        bench_spark(config, options, out, as_json, settings_for(backend) if loaded else None)
         return
     try:
         with stage_bars(console, width=44) as progress:

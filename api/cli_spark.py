@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +28,15 @@ class Engine(StrEnum):
     SPARK = "spark"
 
 
+@dataclass(frozen=True)
+class SparkOptions:
+    """The command line's Spark options."""
+
+    master: str
+    memory: str
+    parquet: Path | None
+
+
 def analyze_on_spark_engine(
     store: GraphStore,
     settings: Settings,
@@ -42,14 +52,25 @@ def analyze_on_spark_engine(
     return analyze_on_spark(store, settings, options, progress)
 
 
-def bench_spark(config: BenchConfig, master: str, spark_memory: str, out: Path, as_json: bool) -> None:
-    """``bench --engine spark``: one measured Spark analyze of a generated bank, written as JSON and markdown."""
-    from bench.spark import render_spark_markdown, run_spark_bench, write_spark_results
+def bench_spark(
+    config: BenchConfig, spark_options: SparkOptions, out: Path, as_json: bool, loaded: Settings | None
+) -> None:
+    """``bench --engine spark``: one measured Spark analyze of a generated bank (or, with ``loaded``, of the bank
+    in that store as it is), written as JSON and markdown."""
+    from bench.spark import measure_spark_analyze, render_spark_markdown, run_spark_bench, write_spark_results
+    from graph.factory import open_store
     from queries.analytics.spark import SparkSettings
 
+    spark = SparkSettings(
+        master=spark_options.master, driver_memory=spark_options.memory, parquet=spark_options.parquet
+    )
     try:
         with stage_bars(console, width=44) as progress:
-            result = run_spark_bench(config, SparkSettings(master=master, driver_memory=spark_memory), progress)
+            if loaded is None:
+                result = run_spark_bench(config, spark, progress)
+            else:
+                with open_store(loaded) as store:
+                    result = measure_spark_analyze(store, loaded.backend.value, loaded, spark, progress)
     except CrmGraphError as error:
         raise fail(error) from None
     json_path, markdown_path = write_spark_results(result, out)

@@ -107,7 +107,7 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRep
     report_progress = progress or (lambda _stage, _done, _total: None)
     started = time.perf_counter()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    with _work_dir(config.work_dir) as work:
+    with work_dir(config.work_dir) as work:
         report_progress("generate bank", 0, 0)
         bank = work / "bank"
         summary = generate(config.customers, config.seed, bank)
@@ -142,7 +142,7 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRep
         started_here = False
         if not config.skip_neo4j:
             reset_peak()
-            with _neo4j_server(neo4j_uri, config, report_progress) as (uri, jvm_pid):
+            with neo4j_server(neo4j_uri, config, report_progress) as (uri, jvm_pid):
                 started_here = jvm_pid is not None
                 neo4j_uri = uri
                 from graph.neo4j_store import Neo4jStore
@@ -417,7 +417,8 @@ def _checkpoint(config: BenchConfig, backends: dict[str, BackendResult]) -> None
 
 
 @contextlib.contextmanager
-def _work_dir(path: Path | None) -> Iterator[Path]:
+def work_dir(path: Path | None) -> Iterator[Path]:
+    """``path`` (created if missing, kept), or a temporary folder removed afterwards."""
     if path is not None:
         path.mkdir(parents=True, exist_ok=True)
         yield path
@@ -427,7 +428,7 @@ def _work_dir(path: Path | None) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def _neo4j_server(uri: str | None, config: BenchConfig, progress: Progress) -> Iterator[tuple[str, int | None]]:
+def neo4j_server(uri: str | None, config: BenchConfig, progress: Progress) -> Iterator[tuple[str, int | None]]:
     """The given server, or a local one started for the run: (Bolt URI, JVM pid when started here)."""
     if uri:
         yield uri, None

@@ -5,6 +5,11 @@ The bank is loaded into Neo4j (started here unless ``CRM_GRAPH_BENCH_NEO4J_URI``
 Python process holds no graph: what its peak shows is the export's row groups and the write-back's batches,
 which is what must stay flat as the bank grows. With ``--skip-neo4j`` the embedded store is measured instead;
 its graph lives in the driver's process, so the driver's peak then includes the store.
+
+``--loaded`` measures the bank already loaded in the store the settings name, as it is (nothing is generated,
+loaded or cleared): a big bank is loaded once beforehand, and only analyze is timed. ``--parquet DIR`` reads an
+export made beforehand (``crm-graph export --format parquet``), so that the export and the rest can be timed
+apart.
 """
 
 from __future__ import annotations
@@ -16,8 +21,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from bench.harness import NEO4J_URI_VARIABLE, BenchConfig, Progress, _neo4j_server, _work_dir, measure_load
-from bench.measure import process_peak_mib, reset_peak
+from bench.harness import NEO4J_URI_VARIABLE, BenchConfig, measure_load, neo4j_server, work_dir
+from bench.measure import Progress, process_peak_mib, reset_peak
 from graph.embedded import EmbeddedStore
 from graph.errors import StoreError
 from graph.settings import Settings
@@ -34,12 +39,15 @@ class SparkBenchReport(BaseModel):
 
     started_at: str
     customers: int
-    seed: int
+    seed: int | None
+    """None for a bank loaded beforehand (``--loaded``)."""
     backend: str
     master: str
     spark_memory: str
     cpus: int
-    load_seconds: float
+    load_seconds: float | None
+    parquet: str | None = None
+    """The export read instead of exporting the store in the run."""
     analyze_seconds: float
     steps: dict[str, float]
     driver_before_mib: float
@@ -52,7 +60,7 @@ def run_spark_bench(config: BenchConfig, spark: SparkSettings, progress: Progres
     """Generate a bank, load it, and measure one ``analyze --engine spark`` on it."""
     report = progress or (lambda _stage, _done, _total: None)
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    with _work_dir(config.work_dir) as work:
+    with work_dir(config.work_dir) as work:
         report("generate bank", 0, 0)
         bank = work / "bank"
         generate(config.customers, config.seed, bank)
@@ -64,7 +72,7 @@ def run_spark_bench(config: BenchConfig, spark: SparkSettings, progress: Progres
             with EmbeddedStore(work / "embedded.sqlite") as store:
                 return _measure(store, "embedded", bank, work, settings, config, spark, None, started_at, report)
         uri = config.neo4j_uri or os.environ.get(NEO4J_URI_VARIABLE)
-        with _neo4j_server(uri, config, report) as (bolt, jvm_pid):
+        with neo4j_server(uri, config, report) as (bolt, jvm_pid):
             from graph.neo4j_store import Neo4jStore
 
             with Neo4jStore(bolt, None, timeout_seconds=max(settings.neo4j_timeout_seconds, 120)) as neo4j:
@@ -90,6 +98,21 @@ def _measure(
     report: Progress,
 ) -> SparkBenchReport:
     load = measure_load(store, backend, bank, work, settings, report)
+    measured = measure_spark_analyze(store, backend, settings, spark, report, neo4j_pid)
+    return measured.model_copy(update={"started_at": started_at, "seed": config.seed, "load_seconds": load.seconds})
+
+
+def measure_spark_analyze(
+    store: GraphStore,
+    backend: str,
+    settings: Settings,
+    spark: SparkSettings,
+    progress: Progress | None = None,
+    neo4j_pid: int | None = None,
+) -> SparkBenchReport:
+    """One measured ``analyze --engine spark`` of the bank in ``store`` as it is (``--loaded``)."""
+    report = progress or (lambda _stage, _done, _total: None)
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     reset_peak()
     before = process_peak_mib() or 0.0
     began = time.perf_counter()
@@ -98,13 +121,14 @@ def _measure(
     jvm = spark_jvm_pid()
     return SparkBenchReport(
         started_at=started_at,
-        customers=config.customers,
-        seed=config.seed,
+        customers=analysed.customers,
+        seed=None,
         backend=backend,
         master=spark.master,
         spark_memory=spark.driver_memory,
         cpus=os.cpu_count() or 1,
-        load_seconds=load.seconds,
+        load_seconds=None,
+        parquet=str(spark.parquet) if spark.parquet else None,
         analyze_seconds=round(seconds, 3),
         steps=analysed.seconds,
         driver_before_mib=before,
@@ -116,10 +140,12 @@ def _measure(
 
 def render_spark_markdown(result: SparkBenchReport) -> str:
     """The run as a short markdown table."""
+    seed = "loaded beforehand" if result.seed is None else f"seed {result.seed}"
     rows = [
-        ("bank", f"{result.customers:,} customers (seed {result.seed}) on {result.backend}"),
+        ("bank", f"{result.customers:,} customers ({seed}) on {result.backend}"),
         ("Spark", f"{result.master}, driver JVM heap {result.spark_memory}, {result.cpus} CPUs"),
-        ("load", f"{result.load_seconds:,.1f} s"),
+        ("load", "loaded beforehand" if result.load_seconds is None else f"{result.load_seconds:,.1f} s"),
+        ("export", f"read beforehand from {result.parquet}" if result.parquet else "in the run (step export)"),
         ("analyze --engine spark", f"{result.analyze_seconds:,.1f} s"),
         *((f"  {step}", f"{seconds:,.1f} s") for step, seconds in result.steps.items()),
         ("Python driver peak", f"{result.driver_peak_mib:,.0f} MiB (before: {result.driver_before_mib:,.0f} MiB)"),

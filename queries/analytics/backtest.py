@@ -108,23 +108,46 @@ def churn_backtest(
 ) -> dict[str, Any]:
     """Own-only against own + network logistic regression (and the documented hand-set defaults)."""
     train_rows, test_rows = train.active, test.active
-    label = test.value.churned[train_rows]
-    outcome = churned_at_end[test_rows]
-    own_columns = list(train.own.columns)
     train_table = pd.concat([train.own, train.network], axis=1)[train_rows].reset_index(drop=True)
     test_table = pd.concat([test.own, test.network], axis=1)[test_rows].reset_index(drop=True)
-    model = fit_churn(train_table, label, own_columns, list(train.network.columns))
+    tables = ChurnBacktestTables(
+        train=train_table,
+        label=test.value.churned[train_rows],
+        test=test_table,
+        outcome=churned_at_end[test_rows],
+        default=churn_scores(test.frames, test.value, settings).risk[test_rows],
+        ids=np.asarray(test.frames.customers["id"], dtype=str)[test_rows],
+    )
+    return churn_backtest_figures(tables, list(train.own.columns), list(train.network.columns), test.tie_types, seed)
+
+
+@dataclass(frozen=True)
+class ChurnBacktestTables:
+    """What a churn backtest reads: features of the customers active at the training cut and whether they had
+    left by the test cut; features of those active at the test cut, whether they left by the end, their
+    hand-set default score and their ids (rows aligned, in id order)."""
+
+    train: pd.DataFrame
+    label: BoolArray
+    test: pd.DataFrame
+    outcome: BoolArray
+    default: FloatArray
+    ids: np.ndarray
+
+
+def churn_backtest_figures(
+    tables: ChurnBacktestTables, own_columns: list[str], network_columns: list[str], tie_types: list[str], seed: int
+) -> dict[str, Any]:
+    """The figures of :func:`churn_backtest` from its tables (the Spark engine builds them on its workers)."""
+    train_table, label, test_table, outcome = tables.train, tables.label, tables.test, tables.outcome
+    model = fit_churn(train_table, label, own_columns, network_columns)
     if model is None or outcome.sum() == 0:
         raise InvalidRequest(
             f"too few customers left in the history to fit a churn model ({int(label.sum())} before the cut, "
             f"{int(outcome.sum())} after); load more history or choose another cut"
         )
-    scores = {
-        "own": model.predict_own(test_table),
-        "network": model.predict(test_table),
-        "default": churn_scores(test.frames, test.value, settings).risk[test_rows],
-    }
-    ids = np.asarray(test.frames.customers["id"], dtype=str)[test_rows]
+    scores = {"own": model.predict_own(test_table), "network": model.predict(test_table), "default": tables.default}
+    ids = tables.ids
     order_key = np.argsort(np.argsort(ids, kind="stable"), kind="stable")  # rank of id: ties broken by id
     rng = np.random.default_rng(seed)
     samples = rng.integers(0, len(outcome), (RESAMPLES, len(outcome)))
@@ -133,9 +156,9 @@ def churn_backtest(
     pr_auc = {name: _metric_draws(average_precision_score, score, outcome, samples) for name, score in scores.items()}
     ratio = _ratio(lift["network"], lift["own"])
     return {
-        "customers_scored": int(test_rows.sum()),
+        "customers_scored": len(outcome),
         "churned_after_cut": int(outcome.sum()),
-        "trained_on": {"customers": int(train_rows.sum()), "churned": int(label.sum())},
+        "trained_on": {"customers": len(label), "churned": int(label.sum())},
         "lift_at_5pct": {**_figures(lift), "ratio": ratio[0], "ratio_ci": ratio[1]},
         "auc": _figures(auc),
         "pr_auc": _figures(pr_auc),
@@ -147,7 +170,7 @@ def churn_backtest(
             }
             for name in ("own", "network")
         },
-        "fitted_tie_weights": tie_weights(model, test.tie_types),
+        "fitted_tie_weights": tie_weights(model, tie_types),
     }
 
 

@@ -45,7 +45,7 @@ class CrossSellFit:
 def fitted_cross_sell(frames: GraphFrames, window: TrainingWindow | None) -> tuple[CrossSellFit | None, CrossSellCard]:
     """Fit on the last ``HORIZON_MONTHS`` and score today, or None (and why not)."""
     if window is None:
-        return None, CrossSellCard(model="hand-set defaults", reason=too_little_history(frames))
+        return None, CrossSellCard(model="hand-set defaults", reason=too_little_history(frames.months))
     before, now = window.before, window.now
     label = opened_between(frames, Window(window.cut, frames.months), now.products) & candidates(before)
     scores, fitted = cross_sell_scores(before, now, label)

@@ -18,6 +18,7 @@ within the last year share the "churned neighbours" term equally.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -57,8 +58,8 @@ def training_window(frames: GraphFrames, settings: AnalyticsSettings) -> Trainin
     return TrainingWindow(cut, snapshot(frames.cut(cut), settings, tie_types), snapshot(frames, settings, tie_types))
 
 
-def too_little_history(frames: GraphFrames) -> str:
-    return f"{frames.months} months of balances; fitting needs {HORIZON_MONTHS + MIN_HISTORY_MONTHS}"
+def too_little_history(months: int) -> str:
+    return f"{months} months of balances; fitting needs {HORIZON_MONTHS + MIN_HISTORY_MONTHS}"
 
 
 def fitted_churn(
@@ -66,7 +67,7 @@ def fitted_churn(
 ) -> tuple[ChurnScores | None, ModelCard]:
     """Churn scores from models fitted on the bank's last ``HORIZON_MONTHS`` months, or None (and why not)."""
     if window is None:
-        return None, ModelCard(model="hand-set defaults", reason=too_little_history(frames))
+        return None, ModelCard(model="hand-set defaults", reason=too_little_history(frames.months))
     tie_types = window.before.tie_types
     ends = frames.month_ends()
     cut, before, now = window.cut, window.before, window.now
@@ -75,35 +76,56 @@ def fitted_churn(
     table = pd.concat([before.own, before.network], axis=1)[rows].reset_index(drop=True)
     model = fit_churn(table, label, list(before.own.columns), list(before.network.columns))
     if model is None:
-        return None, ModelCard(
-            model="hand-set defaults",
-            reason=f"{int(label.sum())} of {int(rows.sum())} customers left after {ends[cut - 1]:%Y-%m}; "
-            "too few to fit a model",
-        )
+        return None, too_few_leavers(int(label.sum()), int(rows.sum()), ends[cut - 1])
+    backtest = _backtest(frames, settings, tie_types, before, now)
+    card = fitted_model_card(model, tie_types, ends[cut - 1], ends[-1], (int(rows.sum()), int(label.sum())), backtest)
+    if card.model == "hand-set defaults":
+        return None, card
+    return scores_from(now, model), card
+
+
+def too_few_leavers(churned: int, customers: int, features_as_of: date) -> ModelCard:
+    """The card of a bank where too few customers left in the training horizon to fit a model."""
+    return ModelCard(
+        model="hand-set defaults",
+        reason=f"{churned} of {customers} customers left after {features_as_of:%Y-%m}; too few to fit a model",
+    )
+
+
+def fitted_model_card(
+    model: ChurnModel,
+    tie_types: list[str],
+    features_as_of: date,
+    outcomes_until: date,
+    trained_on: tuple[int, int],
+    backtest: dict[str, Any] | None,
+) -> ModelCard:
+    """The card of a fitted model (``trained_on``: customers, churned); a model whose backtest ranks leavers
+    worse than the hand-set defaults (ROC AUC) is not used, and the card says so."""
     card = ModelCard(
         model="fitted: boosted trees on own signals, logistic network terms",
-        reason=f"trained on features as of {ends[cut - 1]:%Y-%m} and who left by {ends[-1]:%Y-%m}",
-        features_as_of=f"{ends[cut - 1]:%Y-%m}",
-        outcomes_until=f"{ends[-1]:%Y-%m}",
-        trained_on={"customers": int(rows.sum()), "churned": int(label.sum())},
+        reason=f"trained on features as of {features_as_of:%Y-%m} and who left by {outcomes_until:%Y-%m}",
+        features_as_of=f"{features_as_of:%Y-%m}",
+        outcomes_until=f"{outcomes_until:%Y-%m}",
+        trained_on={"customers": trained_on[0], "churned": trained_on[1]},
         features=[*model.own_columns, *model.network.columns],
         tie_weights=tie_weights(model, tie_types),
         network_weights={
             name: weight for name, weight in model.weights.items() if not name.startswith("recently_churned_")
         },
-        backtest=_backtest(frames, settings, tie_types, before, now),
+        backtest=backtest,
     )
     auc = (card.backtest or {}).get("auc")
     if auc and auc["network"] < auc["default"]:
         # A fitted model that ranks leavers worse than the documented defaults did must not replace them.
-        return None, card.model_copy(
+        return card.model_copy(
             update={
                 "model": "hand-set defaults",
-                "reason": f"the model fitted on features as of {ends[cut - 1]:%Y-%m} backtested below the "
+                "reason": f"the model fitted on features as of {features_as_of:%Y-%m} backtested below the "
                 f"defaults (ROC AUC {auc['network']:.3f} against {auc['default']:.3f}); defaults kept",
             }
         )
-    return scores_from(now, model), card
+    return card
 
 
 def _backtest(
@@ -118,6 +140,11 @@ def _backtest(
         figures = churn_backtest(train, test, now.value.churned, settings, BACKTEST_SEED)
     except InvalidRequest as error:  # too few leavers in a window: the card says so instead of figures
         return {"not_scored": str(error)}
+    return card_backtest(figures)
+
+
+def card_backtest(figures: dict[str, Any]) -> dict[str, Any]:
+    """The part of a churn backtest's figures the model card carries."""
     return {key: figures[key] for key in ("customers_scored", "churned_after_cut", "lift_at_5pct", "auc", "pr_auc")}
 
 

@@ -1,12 +1,16 @@
 """The Spark engine writes what the in-process engine writes, on the same generated bank (Spark in local mode).
 
 Tolerances (stated once, used below): amounts in CNY within 0.01 (both round to cents; sums in another order
-can land on the other side of a half cent), scores and shares within 2e-6 (both round to 6 decimals), PageRank
-within a relative 1e-5 (both stop the power iteration once a step changes the ranks by less than n x 1e-10 in
-L1, which leaves each rank about 1e-6 from the fixed point; Spark checks every 5 steps, so it may stop up to 4
-steps later, closer to it).
+can land on the other side of a half cent), hand-set scores and shares within 2e-6 (both round to 6 decimals),
+PageRank within a relative 1e-5 (both stop the power iteration once a step changes the ranks by less than
+n x 1e-10 in L1, which leaves each rank about 1e-6 from the fixed point; Spark checks every 5 steps, so it may
+stop up to 4 steps later, closer to it).
+The fitted churn model: both engines fit the same code on the same rows, whose features differ only in the
+order of floating-point sums and in PageRank (within the 1e-5 above), so fitted weights and scores agree within
+FITTED_TOLERANCE (1e-5; on the generated bank they differed by at most 1e-6, the last of the 6 decimals written)
+and backtest figures within 1e-3 (they are rounded to 4 decimals).
 Everything else is equal: tiers, stages, cluster ids and members, contributors and their tie types, co-holding
-counts. Churn is compared with the in-process hand-set model, the one the Spark engine applies.
+counts, which model the card names and why.
 """
 
 from __future__ import annotations
@@ -24,15 +28,13 @@ from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel
 from graph.settings import Settings
 from queries.analytics import analyze
-from queries.analytics.churn import churn_scores
-from queries.analytics.frames import read_frames
 from queries.analytics.model_card import read_model_card
 from queries.analytics.spark import SparkSettings, analyze_on_spark
-from queries.analytics.value import customer_value
 
 NOW = datetime(2025, 1, 2, tzinfo=UTC)
 AMOUNTS = ("aum", "deposits", "loans", "ltv_historical", "ltv_current", "ltv_potential")
 SCORES = ("churn_risk", "churn_risk_own", "churn_risk_network")
+FITTED_TOLERANCE = 1e-5
 EXACT = ("tier", "lifecycle_stage", "cluster_id", "analytics_version", "churn_contributors", "churn_contributor_ties")
 CO_HOLDINGS = ("holders", "holder_share", "co_held_products", "co_held_counts")
 SPARK = SparkSettings(master="local[2]", driver_memory="1g", partitions=2)
@@ -58,12 +60,10 @@ def _nodes(store: EmbeddedStore, label: NodeLabel) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def both_engines(generated_bank: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The bank analysed by each engine, and the in-process hand-set churn scores."""
+    """The bank analysed by each engine, with the model cards each wrote."""
     root = tmp_path_factory.mktemp("engines")
     local_settings, spark_settings = _copy(generated_bank, root / "local"), _copy(generated_bank, root / "spark")
     with EmbeddedStore(local_settings.embedded_path) as store:
-        frames = read_frames(store)
-        hand_set = churn_scores(frames, customer_value(frames, local_settings.analytics), local_settings.analytics)
         local_report = analyze(store, local_settings, now=NOW)
         local = {label: _nodes(store, label) for label in (NodeLabel.CUSTOMER, NodeLabel.CLUSTER, NodeLabel.PRODUCT)}
     with EmbeddedStore(spark_settings.embedded_path) as store:
@@ -74,9 +74,8 @@ def both_engines(generated_bank: Path, tmp_path_factory: pytest.TempPathFactory)
         "spark": spark,
         "local_report": local_report,
         "spark_report": spark_report,
-        "hand_set": {customer_id: number for number, customer_id in enumerate(frames.ids)},
-        "scores": hand_set,
-        "card": read_model_card(spark_settings.model_card_path),
+        "local_card": read_model_card(local_settings.model_card_path),
+        "spark_card": read_model_card(spark_settings.model_card_path),
     }
 
 
@@ -93,18 +92,27 @@ def test_balances_tiers_stages_value_pagerank_and_clusters_match(both_engines: d
     assert sum(1 for props in spark.values() if props.get("cluster_id")) > 100
 
 
-def test_churn_scores_and_contributors_match_the_hand_set_model(both_engines: dict[str, Any]) -> None:
-    spark, scores = both_engines["spark"][NodeLabel.CUSTOMER], both_engines["scores"]
-    for customer_id, number in both_engines["hand_set"].items():
+def test_fitted_churn_scores_and_contributors_match(both_engines: dict[str, Any]) -> None:
+    local_card, spark_card = both_engines["local_card"], both_engines["spark_card"]
+    assert local_card.model.startswith("fitted") and spark_card.model == local_card.model
+    assert spark_card.reason == local_card.reason and spark_card.trained_on == local_card.trained_on
+    assert spark_card.features == local_card.features
+    for name in ("tie_weights", "network_weights"):
+        expected, found = getattr(local_card, name), getattr(spark_card, name)
+        assert found.keys() == expected.keys() and found == pytest.approx(expected, abs=FITTED_TOLERANCE), name
+    assert local_card.backtest is not None and spark_card.backtest is not None
+    for figure in ("auc", "pr_auc", "lift_at_5pct"):
+        for model in ("own", "network", "default"):
+            assert spark_card.backtest[figure][model] == pytest.approx(local_card.backtest[figure][model], abs=1e-3)
+    local, spark = both_engines["local"][NodeLabel.CUSTOMER], both_engines["spark"][NodeLabel.CUSTOMER]
+    for customer_id, expected in local.items():
         found = spark[customer_id]
-        assert found["churn_risk"] == pytest.approx(scores.risk[number], abs=2e-6), customer_id
-        assert found["churn_risk_own"] == pytest.approx(scores.own[number], abs=2e-6), customer_id
-        assert found["churn_risk_network"] == pytest.approx(scores.network[number], abs=2e-6), customer_id
-        assert found["churn_contributors"] == scores.contributors[number], customer_id
-        assert found["churn_contributor_ties"] == scores.contributor_ties[number], customer_id
-        assert found["churn_contributions"] == pytest.approx(scores.contributions[number], abs=2e-6), customer_id
-    assert sum(1 for props in spark.values() if props["churn_contributors"]) > 50
-    assert both_engines["card"].model == "hand-set defaults" and "Spark engine" in both_engines["card"].reason
+        for name in SCORES:
+            assert found[name] == pytest.approx(expected[name], abs=FITTED_TOLERANCE), (customer_id, name)
+        assert found["churn_contributors"] == expected["churn_contributors"], customer_id
+        assert found["churn_contributor_ties"] == expected["churn_contributor_ties"], customer_id
+        assert found["churn_contributions"] == pytest.approx(expected["churn_contributions"], abs=2e-6), customer_id
+    assert sum(1 for props in spark.values() if props["churn_contributors"]) > 10
 
 
 def test_cluster_summaries_and_co_holdings_match(both_engines: dict[str, Any]) -> None:
@@ -138,3 +146,20 @@ def test_parquet_without_the_spark_engine_is_refused_in_one_line(tmp_path: Path)
     result = CliRunner().invoke(app, ["analyze", "--parquet", str(tmp_path)])
     assert result.exit_code == 2
     assert "--parquet is read by the Spark engine only" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--loaded"], "--loaded measures the Spark engine only"),
+        (["--engine", "spark", "--parquet", "."], "--parquet is an export of a loaded store"),
+    ],
+)
+def test_bench_options_of_a_loaded_bank_are_refused_in_one_line(arguments: list[str], message: str) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    result = CliRunner().invoke(app, ["bench", *arguments])
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output

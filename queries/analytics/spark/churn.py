@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
 
-def _clip(value: Column, low: float, high: float) -> Column:
+def clip(value: Column, low: float, high: float) -> Column:
     from pyspark.sql import functions as F
 
     return F.least(F.greatest(value, F.lit(low)), F.lit(high))
@@ -28,21 +28,21 @@ def own_risk(frames: SparkFrames, value: DataFrame, settings: AnalyticsSettings)
     last_contact = frames.interactions.groupBy(F.col("customer").alias("id")).agg(F.max("at").alias("last_contact"))
     idle_days = F.datediff(F.lit(frames.as_of), F.col("last_contact"))
     inactivity = F.when(F.col("last_contact").isNull(), F.lit(1.0)).otherwise(
-        _clip(idle_days / float(settings.inactivity_days), 0.0, 1.0)
+        clip(idle_days / float(settings.inactivity_days), 0.0, 1.0)
     )
     stage = F.lit(0.0)
     for name, signal in STAGE_SIGNAL.items():
         stage = F.when(F.col("stage") == name, F.lit(signal)).otherwise(stage)
     weights = settings.own_weights
     score = (
-        weights.get("decline", 0.0) * _clip(-F.col("trend") / FULL_DECLINE, 0.0, 1.0)
+        weights.get("decline", 0.0) * clip(-F.col("trend") / FULL_DECLINE, 0.0, 1.0)
         + weights.get("closed", 0.0) * F.col("closed_share")
         + weights.get("inactivity", 0.0) * inactivity
         + weights.get("stage", 0.0) * stage
     )
     return (
         value.join(last_contact, "id", "left")
-        .withColumn("own", F.when(F.col("churned"), F.lit(1.0)).otherwise(_clip(score, 0.0, 1.0)))
+        .withColumn("own", F.when(F.col("churned"), F.lit(1.0)).otherwise(clip(score, 0.0, 1.0)))
         .drop("last_contact")
     )
 
@@ -72,7 +72,7 @@ def churn_scores(frames: SparkFrames, value: DataFrame, settings: AnalyticsSetti
         )
         network = received.select("id", (1.0 - F.exp(-F.col("received"))).alias("network"))
     churned = F.col("churned")
-    network_score = F.when(churned, F.lit(0.0)).otherwise(_clip(F.coalesce("network", F.lit(0.0)), 0.0, 1.0))
+    network_score = F.when(churned, F.lit(0.0)).otherwise(clip(F.coalesce("network", F.lit(0.0)), 0.0, 1.0))
     scores = (
         scored.join(network, "id", "left")
         .withColumn("churn_network", network_score)

@@ -1,9 +1,11 @@
 """``crm-graph analyze --engine spark``: export the store to Parquet, compute every analytic on Spark, stream the
 results back into the store in batches.
 
-Churn: the Spark engine scores with the documented hand-set model (own signals and risk spreading). Fitting the
-churn model (boosted trees and logistic network terms) runs in-process only for now; the model card written by
-a Spark run says so, and ``crm-graph analyze`` without ``--engine spark`` fits as before.
+Churn: the model fitted on the bank's own history, as in-process (features on the workers, fitting on the driver
+from a bounded sample, scoring on the workers: :mod:`queries.analytics.spark.training`), or the documented
+hand-set model when there is too little history or too few leavers to fit one, as in-process. Cross-sell: not
+fitted on Spark yet; the lists are written empty, so the API scores with the documented hand-set weights, and
+the model card says so.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ from graph.settings import Settings
 from graph.store import GraphStore
 from graph.ties import TieRegistry
 from queries.analytics.analyze import ANALYTICS_VERSION, AnalyzeReport
-from queries.analytics.model_card import ModelCard, write_model_card
+from queries.analytics.crosssell_fit import customer_properties as cross_sell_properties
+from queries.analytics.model_card import CrossSellCard, ModelCard, write_model_card
 from queries.analytics.spark.churn import churn_scores
 from queries.analytics.spark.clusters import cluster_summaries, co_holdings, open_holdings, stable_cluster_ids
 from queries.analytics.spark.frames import SparkFrames, read_spark_frames
 from queries.analytics.spark.network import pagerank, referral_communities
 from queries.analytics.spark.session import spark_session
+from queries.analytics.spark.training import fitted_churn_on_spark
 from queries.analytics.spark.value import customer_value
 
 if TYPE_CHECKING:
@@ -39,10 +43,9 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, int, int], None]
 ROWS_PER_PARTITION = 50_000  # what the driver holds at a time while writing back
-SPARK_MODEL_CARD = ModelCard(
+SPARK_CROSS_SELL_CARD = CrossSellCard(
     model="hand-set defaults",
-    reason="the Spark engine scores churn with the documented hand-set model; the fitted model runs in-process "
-    "(crm-graph analyze without --engine spark)",
+    reason="the Spark engine does not fit the cross-sell model yet (crm-graph analyze without --engine spark does)",
 )
 
 
@@ -99,7 +102,7 @@ def analyze_on_spark(
             accounts=frames.accounts.count(),
             ties=frames.ties.count(),
             clusters=results.clusters.count(),
-            churn_model=SPARK_MODEL_CARD,
+            churn_model=results.card,
             tiers=_counts(results.customers, "tier"),
             stages=_counts(results.customers, "stage"),
             seconds=seconds,
@@ -107,27 +110,33 @@ def analyze_on_spark(
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
-    write_model_card(settings.model_card_path, SPARK_MODEL_CARD)
+    write_model_card(settings.model_card_path, analysed.churn_model)
     return analysed
 
 
 class _Results:
     """The two DataFrames written back, checkpointed so that writing and counting do not recompute them."""
 
-    def __init__(self, customers: DataFrame, clusters: DataFrame, products: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, customers: DataFrame, clusters: DataFrame, products: list[dict[str, Any]], card: ModelCard
+    ) -> None:
         self.customers = customers
         self.clusters = clusters
         self.products = products
+        self.card = card
 
 
 def _compute(frames: SparkFrames, settings: Settings, registry: TieRegistry, done: Callable[[str], None]) -> _Results:
     analytics = settings.analytics
     value = customer_value(frames, analytics).localCheckpoint()
     done("value")
-    churn = churn_scores(frames, value, analytics).localCheckpoint()
-    done("churn")
+    # PageRank first: it is one of the fitted churn model's features.
     rank = pagerank(frames.customers, frames.ties, analytics.pagerank_damping).localCheckpoint()
     done("pagerank")
+    fitted, card = fitted_churn_on_spark(frames, value, analytics, rank)
+    churn = (fitted if fitted is not None else churn_scores(frames, value, analytics)).localCheckpoint()
+    card = card.model_copy(update={"cross_sell": SPARK_CROSS_SELL_CARD})
+    done("churn")
     communities = referral_communities(
         frames.customers, frames.ties, registry, analytics.cluster_resolution, analytics.cluster_seed
     ).localCheckpoint()
@@ -150,7 +159,7 @@ def _compute(frames: SparkFrames, settings: Settings, registry: TieRegistry, don
     summaries = cluster_summaries(frames, customers, holdings)
     clusters = summaries.coalesce(max(1, math.ceil(summaries.count() / ROWS_PER_PARTITION))).localCheckpoint()
     done("cluster summaries")
-    return _Results(customers, clusters, products)
+    return _Results(customers, clusters, products, card)
 
 
 def customer_properties(row: Row, analytics_at: str) -> dict[str, Any]:
@@ -170,6 +179,7 @@ def customer_properties(row: Row, analytics_at: str) -> dict[str, Any]:
         "churn_contributors": list(row.contributors or []),
         "churn_contributor_ties": list(row.contributor_ties or []),
         "churn_contributions": [float(share) for share in row.contributions or []],
+        **cross_sell_properties(None, 0),
         "cluster_id": row.cluster_id,
         "pagerank": round(float(row.pagerank), 12),
         "analytics_version": ANALYTICS_VERSION,

@@ -9,10 +9,12 @@ mean the same in both engines.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from graph.model import NodeLabel, TieType
 from graph.parquet_export import node_file, tie_file
@@ -44,6 +46,55 @@ class SparkFrames:
     """product_id, category."""
     clusters: DataFrame
     """id: Cluster nodes the previous run wrote."""
+
+    def month_ends(self) -> list[date]:
+        """Month-end date of each balance position, oldest first (as :meth:`GraphFrames.month_ends`)."""
+        ends = pd.date_range(end=pd.Timestamp(self.as_of) + pd.offsets.MonthEnd(0), periods=self.months, freq="ME")
+        return [stamp.date() for stamp in ends]
+
+    def cut(self, months: int) -> SparkFrames:
+        """The bank at the end of balance position ``months - 1``, as :meth:`GraphFrames.cut` rewinds it: later
+        months, accounts opened later, closures and interactions after it are forgotten, and a customer counts
+        as churned when every account held then was closed by then."""
+        from pyspark.sql import functions as F
+
+        end_date = self.month_ends()[months - 1]
+        end = F.lit(end_date)
+        later = self.months - months  # balance positions after the cut, the last ones of every array
+        size = F.size("balances")
+        accounts = self.accounts.select(
+            "account",
+            "product_id",
+            "category",
+            (F.col("closed_on").isNotNull() & (F.col("closed_on") <= end)).alias("closed"),
+            "opened",
+            "closed_on",
+            F.when(size > later, F.slice("balances", F.lit(1), size - later))
+            .otherwise(F.array().cast("array<double>"))
+            .alias("balances"),
+        )
+        existed = accounts.where(F.col("opened").isNull() | (F.col("opened") <= end))
+        owners = self.owners.join(existed.select("account"), "account", "left_semi")
+        held = (
+            owners.join(accounts.select("account", "closed"), "account")
+            .groupBy(F.col("customer").alias("id"))
+            .agg(F.min(F.col("closed").cast("int")).alias("all_closed"))
+        )
+        customers = (
+            self.customers.drop("status")
+            .join(held, "id", "left")
+            .withColumn("status", F.when(F.col("all_closed") == 1, F.lit("churned")).otherwise(F.lit("active")))
+            .select(*self.customers.columns)
+        )
+        return replace(
+            self,
+            as_of=end_date,
+            months=months,
+            customers=customers,
+            accounts=accounts,
+            owners=owners,
+            interactions=self.interactions.where(F.col("at") <= end),
+        )
 
 
 def scalar(frame: DataFrame) -> Any:
