@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -9,6 +10,9 @@ from pathlib import Path
 
 from graph.model import NodeLabel, NodeRecord, TieType
 from graph.store import GraphStore
+from loaders.bulk import LoadPath
+from loaders.bulk.customers import RowRecord, customer_records_by_columns, pending_tables
+from loaders.bulk.resolve import resolve_grouped
 from loaders.context import LoadContext, Pending, node_row, row_key, tie_row
 from loaders.mapping import ResolveMode, Source
 from loaders.quarantine import QuarantineReason
@@ -91,25 +95,43 @@ def customer_batches(
 
 
 def load_customers(
-    context: LoadContext, sources: list[Source], files: dict[str, list[Path]], review: ReviewList
+    context: LoadContext,
+    sources: list[Source],
+    files: dict[str, list[Path]],
+    review: ReviewList,
+    path: LoadPath = LoadPath.COLUMNS,
 ) -> None:
-    """Read every customer source, resolve the records into customers, and write them with their lineage."""
+    """Read every customer source (column-wise where ``path`` asks and the source allows it), resolve the
+    records into customers, and write them with their lineage."""
     context.retired = review.retired_customers()
     existing = dict(context.crosswalk())
     records: list[CustomerRecord] = []
     reports: list[SourceReport] = []
     seen_refs: set[str] = set()
     for source in sources:
+        started = time.perf_counter()
+        by_row = _row_records(context, source, seen_refs)
+        why_not = None
+        if path is LoadPath.COLUMNS:
+            found = customer_records_by_columns(context, source, files[source.name], seen_refs, by_row)
+            if not isinstance(found, str):
+                records += found
+                reports.append(context.reports[-1])
+                reports[-1].seconds = round(time.perf_counter() - started, 3)
+                continue
+            why_not = found
         report, raws = context.read(source, files[source.name], "customers")
+        report.path_note = why_not or ""
         reports.append(report)
         transform = context.row_transform(source)
         for raw_source in raws:
             for raw in raw_source.records:
-                record = _customer_record(context, source, transform, report, raw_source.path, raw, seen_refs)
+                record = by_row(transform, report, raw_source.path, raw)
                 if record is not None:
                     records.append(record)
+        report.seconds = round(time.perf_counter() - started, 3)
     stored = stored_records(context.store, records, existing, context.hash_key)
-    resolved = resolve(
+    resolved = (resolve_grouped if path is LoadPath.COLUMNS else resolve)(
         records,
         merge_above=context.mapping.resolution.merge_above,
         review_above=context.mapping.resolution.review_above,
@@ -135,6 +157,10 @@ def load_customers(
         report.loaded += batch.loaded
         report.merged += batch.merged
         done[batch.source] += batch.rows
+        tables = pending_tables(batch.pending) if path is LoadPath.COLUMNS else None
+        if tables is not None:
+            report.count_written(context.store.bulk_write(*tables))
+            batch.pending = Pending()
         context.flush(report, batch.pending, done[batch.source], report.rows_read)
     context.add_lineage((record.ref for record in records), resolved.customer_ids)
     known.update(resolved.customer_ids)
@@ -189,6 +215,15 @@ def stored_records(
             )
         )
     return sorted(stored, key=lambda record: record.ref)
+
+
+def _row_records(context: LoadContext, source: Source, seen_refs: set[str]) -> RowRecord:
+    """The row path's record of one row of ``source`` (see :func:`_customer_record`)."""
+
+    def by_row(transform: RowTransform, report: SourceReport, file: Path, raw: RawRecord) -> CustomerRecord | None:
+        return _customer_record(context, source, transform, report, file, raw, seen_refs)
+
+    return by_row
 
 
 def _customer_record(

@@ -87,7 +87,7 @@ def load_mapping(
         customer_sources = [source for source in mapping.sources if source.feeds_customers]
         other_nodes = [source for source in mapping.sources if source.node is not None and not source.feeds_customers]
         tie_sources = [source for source in mapping.sources if source.tie is not None]
-        load_customers(loader, customer_sources, files, review)
+        load_customers(loader, customer_sources, files, review, path)
         for source in other_nodes:
             _load_source(loader, source, files[source.name], path, node_source_by_columns, load_nodes)
         for source in tie_sources:

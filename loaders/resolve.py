@@ -169,7 +169,8 @@ def _equal_level(left: str | None, right: str | None) -> str | None:
     return "exact" if left == right else "different"
 
 
-def _name_for_conflict(name: Any) -> str:
+def conflict_name(name: Any) -> str:
+    """A name as two records of one ID number are compared on it."""
     # Spaces, case, width and punctuation (the middle dot of 阿依古丽·买买提) are how systems write a
     # name, not a different name.
     return "".join(char for char in normalise_text(name) if not unicodedata.category(char).startswith("P"))
@@ -178,8 +179,8 @@ def _name_for_conflict(name: Any) -> str:
 def conflicting_fields(left: CustomerRecord, right: CustomerRecord) -> tuple[str, ...]:
     """The fields on which two records of the same ID number disagree (both sides holding a value)."""
     found: list[str] = []
-    left_name = _name_for_conflict(left.properties.get("name"))
-    right_name = _name_for_conflict(right.properties.get("name"))
+    left_name = conflict_name(left.properties.get("name"))
+    right_name = conflict_name(right.properties.get("name"))
     if left_name and right_name and left_name != right_name:
         found.append("name")
     left_birth, right_birth = left.properties.get("birth_date"), right.properties.get("birth_date")
@@ -213,15 +214,9 @@ def candidate_pairs(records: list[CustomerRecord]) -> list[tuple[int, int]]:
     """Pairs sharing a block, with at least one side lacking a usable ID; sorted, without repeats."""
     blocks: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for index, record in enumerate(records):
-        if record.mode is not ResolveMode.AUTO:
-            continue
-        kind = record.kind.value
-        if birth := record.properties.get("birth_date"):
-            blocks[(kind, "birth", str(birth))].append(index)
-        if record.phone_hash:
-            blocks[(kind, "phone", record.phone_hash)].append(index)
-        if name := normalise_text(record.properties.get("name")):
-            blocks[(kind, "name", name)].append(index)
+        if record.mode is ResolveMode.AUTO:
+            for key in block_keys(record):
+                blocks[key].append(index)
     has_id = [bool(record.national_id) for record in records]
     pairs: set[tuple[int, int]] = set()
     for members in blocks.values():
@@ -231,6 +226,19 @@ def candidate_pairs(records: list[CustomerRecord]) -> list[tuple[int, int]]:
         for lacking in (member for member in members if not has_id[member]):
             pairs.update((min(lacking, other), max(lacking, other)) for other in members if other != lacking)
     return sorted(pairs)
+
+
+def block_keys(record: CustomerRecord) -> list[tuple[str, str, str]]:
+    """The blocks an ``auto`` record falls into: (kind, birth date), (kind, phone hash), (kind, name)."""
+    kind = record.kind.value
+    keys = []
+    if birth := record.properties.get("birth_date"):
+        keys.append((kind, "birth", str(birth)))
+    if record.phone_hash:
+        keys.append((kind, "phone", record.phone_hash))
+    if name := normalise_text(record.properties.get("name")):
+        keys.append((kind, "name", name))
+    return keys
 
 
 Identity = tuple[str, str]

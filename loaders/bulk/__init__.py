@@ -1,9 +1,10 @@
-"""The column-wise bulk path: node and tie sources read, typed, checked and written on whole columns.
+"""The column-wise bulk path: sources of plain csv/tsv files read, typed, checked and written on whole columns.
 
 ``read`` reads a plain delimited file into Arrow columns, ``cells`` types them with the row path's own
-transforms (once per distinct cell), ``sources`` loads node and tie sources with them and writes
-through ``GraphStore.bulk_write``. Customer sources stay on the row path (entity resolution works on
-records).
+transforms (once per distinct cell; personal identifiers checked in numpy by ``loaders.identifier_columns``),
+``sources`` loads node and tie sources with them and writes through ``GraphStore.bulk_write``;
+``customers`` makes the records of customer sources, which ``resolve`` resolves with the exact merges as
+group-bys.
 """
 
 from __future__ import annotations

@@ -20,10 +20,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from loaders import identifier_columns
 from loaders.identifiers import to_half_width
 from loaders.mapping import PERSONAL_TYPES, Column, ValueType
 from loaders.quarantine import QuarantineReason
-from loaders.transform import PLAUSIBLE_YEARS, RowProblem, cell_transform, personal_values
+from loaders.transform import PLAUSIBLE_YEARS, RowProblem, canonical_values, cell_transform, personal_values
 
 _REFUSED = object()
 
@@ -68,27 +69,6 @@ def each_distinct(
     typed = by_python if done is None else pc.if_else(done, values, by_python)
     indices = encoded.indices
     return typed.take(indices), refused[indices.to_numpy(zero_copy_only=False)]
-
-
-def _distinct(cells: pa.Array, read: Callable[[str], Any]) -> tuple[list[Any], pa.Array, np.ndarray]:
-    """The results of ``read`` per distinct cell (None where refused), each row's index into them, and
-    the rows refused."""
-    encoded = pc.dictionary_encode(cells)
-    results: list[Any] = []
-    refused: list[bool] = []
-    for text in encoded.dictionary.to_pylist():
-        try:
-            results.append(read(text))
-            refused.append(False)
-        except RowProblem:
-            results.append(None)
-            refused.append(True)
-    indices = encoded.indices
-    return results, indices, np.array(refused, dtype=bool)[indices.to_numpy(zero_copy_only=False)]
-
-
-def _taken(results: list[Any], indices: pa.Array) -> pa.Array:
-    return pa.array(results).take(indices)
 
 
 _NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
@@ -167,9 +147,11 @@ def typed_columns(
             continue
         raw = cells[column.from_]
         if column.type in PERSONAL_TYPES and column.map is None:
-            pairs, indices, bad = _distinct(raw, _personal_reader(column, hash_key, today))
-            hashes = _taken([pair[0] if pair else None for pair in pairs], indices)
-            masks = _taken([pair[1] if pair else None for pair in pairs], indices)
+            pairs, bad = each_distinct(
+                raw, _personal_reader(column, hash_key, today), _personal_columns(column, hash_key, today)
+            )
+            pairs = pairs.cast(_HASH_AND_MASK)  # a column of empty cells only comes back untyped
+            hashes, masks = pc.struct_field(pairs, "hash"), pc.struct_field(pairs, "masked")
             typed += [TypedColumn(f"{name}_hash", hashes, bad), TypedColumn(f"{name}_masked", masks, bad)]
             continue
         if column.type is ValueType.CREDIT_CODE:
@@ -179,17 +161,45 @@ def typed_columns(
     return typed
 
 
+_HASH_AND_MASK = pa.struct([("hash", pa.string()), ("masked", pa.string())])
+_SETTLE: dict[ValueType, Callable[[pa.Array, date], tuple[np.ndarray, pa.Array]]] = {
+    ValueType.RESIDENT_ID: identifier_columns.resident_ids,
+    ValueType.MOBILE: lambda cells, _: identifier_columns.mobiles(cells),
+    ValueType.CARD_NUMBER: lambda cells, _: identifier_columns.card_numbers(cells),
+}
+
+
 def _personal_reader(column: Column, hash_key: bytes, today: date | None) -> Callable[[str], Any]:
     nulls = frozenset(column.null_values or ())
     required, kind = column.required, column.type
 
-    def read(raw: str) -> tuple[str, str] | None:
+    def read(raw: str) -> dict[str, str] | None:
         text = to_half_width(raw).strip()
         if not text or text in nulls:
             if required:
                 raise RowProblem(QuarantineReason.MISSING_VALUE, "required value is empty")
             return None
-        return personal_values(kind, text, hash_key, today=today)
+        hashed, masked = personal_values(kind, text, hash_key, today=today)
+        return {"hash": hashed, "masked": masked}
+
+    return read
+
+
+def _personal_columns(column: Column, hash_key: bytes, today: date | None) -> Vectorised:
+    """The identifiers of a personal column checked in numpy (``loaders.identifier_columns``); each one
+    it settles is hashed and masked once, the others are left to :func:`_personal_reader`."""
+    nulls = pa.array(sorted(column.null_values or ()), pa.string())
+    kind = column.type
+
+    def read(cells: pa.Array) -> tuple[pa.Array, pa.Array]:
+        settled, canonical = _SETTLE[kind](cells, today or date.today())
+        settled &= ~pc.is_in(pc.utf8_trim_whitespace(cells), value_set=nulls).to_numpy(zero_copy_only=False)
+        values: list[dict[str, str] | None] = [None] * len(cells)
+        texts = canonical.to_pylist()
+        for index in np.flatnonzero(settled).tolist():
+            hashed, masked = canonical_values(kind, texts[index], hash_key)
+            values[index] = {"hash": hashed, "masked": masked}
+        return pa.array(settled), pa.array(values, _HASH_AND_MASK)
 
     return read
 
@@ -206,8 +216,8 @@ def date_counts(
     by_name = {column.name: column for column in typed}
     for name, column in columns.items():
         dated = column.type in (ValueType.DATE, ValueType.DATETIME) and column.map is None
-        if column.from_ is None or not dated:
-            continue
+        if column.from_ is None or not dated or pa.types.is_null(by_name[name].values.type):
+            continue  # (a column of empty or refused cells only holds no date)
         days = pc.utf8_slice_codeunits(by_name[name].values, 0, 10).to_numpy(zero_copy_only=False)[rows]
         present = days[days != None]  # noqa: E711 (an object array: elementwise comparison)
         after = int((present > latest).sum()) if not column.expect_future else 0

@@ -46,7 +46,7 @@ _MIXED = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, Overf
 
 
 @dataclass
-class _File:
+class TypedFile:
     """A plain file with its columns typed: what is known of every row before any row is taken."""
 
     plain: PlainFile
@@ -74,7 +74,7 @@ def node_source_by_columns(context: LoadContext, source: Source, files: list[Pat
     """Load a node source column-wise; return why not (nothing read, nothing written) when it cannot be."""
     assert source.node is not None
     started = time.perf_counter()
-    prepared = _prepare(context, source, files)
+    prepared = prepare_files(context, source, files)
     if isinstance(prepared, str):
         return prepared
     label = source.node
@@ -83,7 +83,7 @@ def node_source_by_columns(context: LoadContext, source: Source, files: list[Pat
         file_links = [[link.read(file) for link in links] for file in prepared]
     except _MIXED:
         return "a link column's values cannot be read column-wise"
-    report = _start(context, source, files, prepared, "nodes")
+    report = start_report(context, source, files, prepared, "nodes")
     rows = NodeRows(context, source, report)
     constants = rows.transform.constants
     for file, read_links in zip(prepared, file_links, strict=True):
@@ -103,8 +103,8 @@ def node_source_by_columns(context: LoadContext, source: Source, files: list[Pat
                     for link in read_links:
                         link.created_at(index, created)
                 else:
-                    rows.take(file.plain.path, _record(source, file, index), fallback)
-            _count_dates(context, source, file, rows.transform, taken)
+                    rows.take(file.plain.path, record_at(source, file, index), fallback)
+            count_dates(context, source, file, rows.transform, taken)
             chosen = pa.array(taken, pa.int64())
             nodes = {label: _with_columns({"id": id_column.take(chosen)}, file, constants, chosen)}
             for other, names in created.items():
@@ -121,10 +121,10 @@ def tie_source_by_columns(context: LoadContext, source: Source, files: list[Path
     """Load a tie source column-wise; return why not (nothing read, nothing written) when it cannot be."""
     assert source.tie is not None and source.source is not None and source.target is not None
     started = time.perf_counter()
-    prepared = _prepare(context, source, files)
+    prepared = prepare_files(context, source, files)
     if isinstance(prepared, str):
         return prepared
-    report = _start(context, source, files, prepared, "ties")
+    report = start_report(context, source, files, prepared, "ties")
     rows = TieRows(context, source, report)
     constants = rows.ends.transform.constants
     tie = source.tie
@@ -145,7 +145,7 @@ def tie_source_by_columns(context: LoadContext, source: Source, files: list[Path
                 types = row_types[index]
                 made = _row_ties(types, index, end_ids) if types is not None and file.good[index] else None
                 if made is None:
-                    rows.take(file.plain.path, _record(source, file, index), fallback)
+                    rows.take(file.plain.path, record_at(source, file, index), fallback)
                     continue
                 rows.count([key for key, _, _ in made])
                 taken.append(index)
@@ -154,7 +154,7 @@ def tie_source_by_columns(context: LoadContext, source: Source, files: list[Path
                     indices.append(index)
                     sources.append(tie_source)
                     targets.append(tie_target)
-            _count_dates(context, source, file, rows.ends.transform, taken)
+            count_dates(context, source, file, rows.ends.transform, taken)
             ties: dict[TieType, list[pa.Table]] = {}
             for tie_type, (indices, sources, targets) in chosen.items():
                 ends = {"source": pa.array(sources, pa.string()), "target": pa.array(targets, pa.string())}
@@ -188,7 +188,7 @@ def _row_ties(
     return made
 
 
-def _tie_end_ids(rows: TieRows, file: _File, tie_type: TieType) -> tuple[list[str | None], list[str | None]]:
+def _tie_end_ids(rows: TieRows, file: TypedFile, tie_type: TieType) -> tuple[list[str | None], list[str | None]]:
     _, end_specs = rows.ends.spec_for(tie_type)
     found = [
         _end_ids(file.cells[end.from_], prefix, rows.ends.ids_of(end_label)) for end, end_label, prefix in end_specs
@@ -196,7 +196,7 @@ def _tie_end_ids(rows: TieRows, file: _File, tie_type: TieType) -> tuple[list[st
     return found[0], found[1]
 
 
-def _chunks(file: _File, rows: int) -> list[tuple[int, int]]:
+def _chunks(file: TypedFile, rows: int) -> list[tuple[int, int]]:
     """The file's rows in batches of ``rows`` (the ``batch_size`` setting): each batch is one atomic write,
     as on the row path, and a Neo4j transaction stays within its timeout."""
     count = file.plain.rows_in_bytes
@@ -227,7 +227,7 @@ class _LinkColumn:
         self.node_is_source = spec(link.type).source is label.primary
         self.other = _other_end(label, link.type)
 
-    def read(self, file: _File) -> _LinkRows:
+    def read(self, file: TypedFile) -> _LinkRows:
         """Look the link up for every row of a file, once per distinct cell; the rows it refuses (an empty
         required end, an orphan) are taken off the file's good rows."""
         link, other = self.link, self.other
@@ -300,12 +300,12 @@ def _other_end(label: NodeLabel, tie_type: TieType) -> NodeLabel:
     return tie_spec.target if tie_spec.source is label.primary else tie_spec.source
 
 
-def _prepare(context: LoadContext, source: Source, files: list[Path]) -> list[_File] | str:
+def prepare_files(context: LoadContext, source: Source, files: list[Path]) -> list[TypedFile] | str:
     """Every file read and typed, or why the source cannot go column-wise (then nothing was changed)."""
     reason = why_not_by_columns(source)
     if reason is not None:
         return reason
-    prepared: list[_File] = []
+    prepared: list[TypedFile] = []
     for path in files:
         plain = read_plain(source, path)
         if isinstance(plain, str):
@@ -323,7 +323,7 @@ def _prepare(context: LoadContext, source: Source, files: list[Path]) -> list[_F
         good = ~key_bad
         for column in typed:
             good &= ~column.bad
-        prepared.append(_File(plain, cells, keys, typed, good))
+        prepared.append(TypedFile(plain, cells, keys, typed, good))
     return prepared
 
 
@@ -356,7 +356,9 @@ def _key_part(text: str) -> str:
     return part
 
 
-def _start(context: LoadContext, source: Source, files: list[Path], prepared: list[_File], role: str) -> SourceReport:
+def start_report(
+    context: LoadContext, source: Source, files: list[Path], prepared: list[TypedFile], role: str
+) -> SourceReport:
     report = SourceReport(name=source.name, system=source.system, role=role, files=report_files(source, files))
     report.rows_read = sum(file.plain.rows_in_bytes for file in prepared)
     report.path = "columns"
@@ -366,7 +368,7 @@ def _start(context: LoadContext, source: Source, files: list[Path], prepared: li
     return report
 
 
-def _count_dates(context: LoadContext, source: Source, file: _File, transform: Any, taken: list[int]) -> None:
+def count_dates(context: LoadContext, source: Source, file: TypedFile, transform: Any, taken: list[int]) -> None:
     """The date warnings' counts for the rows loaded here (the rows the row path took count there)."""
     rows = np.zeros(file.plain.rows_in_bytes, dtype=bool)
     rows[taken] = True
@@ -375,7 +377,7 @@ def _count_dates(context: LoadContext, source: Source, file: _File, transform: A
     transform.ancient_dates.update(ancient)
 
 
-def _with_columns(first: dict[str, pa.Array], file: _File, constants: dict[str, Any], chosen: pa.Array) -> pa.Table:
+def _with_columns(first: dict[str, pa.Array], file: TypedFile, constants: dict[str, Any], chosen: pa.Array) -> pa.Table:
     """A table of the rows ``chosen``: the given columns, then every property, then the constants."""
     columns = dict(first)
     for column in file.typed:
@@ -385,7 +387,7 @@ def _with_columns(first: dict[str, pa.Array], file: _File, constants: dict[str, 
     return pa.table(columns)
 
 
-def _record(source: Source, file: _File, index: int) -> RawRecord:
+def record_at(source: Source, file: TypedFile, index: int) -> RawRecord:
     """Row ``index`` as the row reader gives it: the cells with null markers emptied, and the line's text
     (its cells joined: a plain line has no quotes)."""
     table = file.plain.table

@@ -23,7 +23,8 @@ from loaders.load import LoadPath, load_mapping
 from loaders.mapping import Column, Source
 from loaders.quarantine import read_quarantine
 from loaders.transform import cell_transform
-from tests.loaders.conftest import TODAY, write_bank
+from tests.loaders.conftest import CARD, RID_LI, RID_ZHANG, TODAY, write_bank
+from tests.loaders.identifier_samples import full_width
 from tests.loaders.test_finbench import DATA as FINBENCH_DATA
 from tests.loaders.test_finbench import MAPPING as FINBENCH_MAPPING
 
@@ -73,7 +74,7 @@ def test_generated_bank_loads_the_same_by_columns_and_by_rows(generated_bank: Pa
     assert_same_outcome(outcomes)
     report = outcomes[LoadPath.COLUMNS][3]
     by_columns = [source.name for source in report.sources if source.path == "columns"]
-    assert "core_accounts" in by_columns and "crm_family" in by_columns
+    assert {"core_accounts", "crm_family", "core_customers_person", "card_customers"} <= set(by_columns)
     assert report.quarantined > 0  # the generator's bad rows went through the column checks too
     notes = {source.name: source.path_note for source in report.sources if source.role != "customers"}
     assert notes["wealth_holdings"] == "a xlsx file"
@@ -98,6 +99,44 @@ def test_bad_rows_are_quarantined_alike(tmp_path: Path) -> None:
     reasons = {source.name: source.reasons for source in report.sources}
     assert reasons["accounts"] == {"bad_number": 2, "duplicate_key": 1, "missing_value": 2, "orphan": 1}
     assert reasons["family"] == {"missing_value": 1, "orphan": 1, "self_tie": 1, "unknown_code": 1}
+
+
+def test_bad_customer_rows_are_quarantined_and_resolved_alike(tmp_path: Path) -> None:
+    legacy = RID_LI[:6] + RID_LI[8:17]
+    customers = (
+        "cust_no,cust_name,id_no,birth,mobile,seg_cd\n"
+        f"C1,张三,{RID_ZHANG},19900307,13812345678,01\n"
+        f"C2,李四,{legacy},19850512,+86 139-0000-1111,02\n"
+        f"C3,王五,{RID_ZHANG[:-1]}0,19700101,,01\n"  # a wrong check digit
+        f"C4,,{RID_LI},19850512,,01\n"  # no name
+        f"C1,赵六,{RID_LI},19850512,,01\n"  # a repeated key
+        f"C5,钱七,{full_width(RID_LI)},19850512,１３９００００１１１１,01\n"  # full width: read in Python
+        "C6,孙八,,19851332,13900001111,01\n"  # no real date
+        "C7,周九,,19700101,12345,09\n"  # a bad mobile and an unknown segment
+        f"C8,吴十,{RID_ZHANG.lower()},19900307,8613812345678,01\n"
+        f" ,郑一,{RID_LI},19850512,,01\n"  # no key
+    )
+    holders = (
+        "holder_id,holder_name,cert_no,birth,mobile,card_no\n"
+        f"H1,张三,{RID_ZHANG},1990-03-07,,{CARD}\n"
+        f"H2,张三,,1990-03-07,13812345678,{CARD[:-1]}{(int(CARD[-1]) + 1) % 10}\n"  # no ID; a bad card
+        f"H3,张 三,,1990-03-07,13812345678,{CARD}\n"  # no ID: the scorer finds C1
+        f"H1,李四,{RID_LI},1985-05-12,,\n"  # a repeated key
+    )
+    mapping = write_bank(tmp_path / "bank", customers=customers, holders=holders)
+    outcomes = both_paths(mapping, tmp_path)
+    assert_same_outcome(outcomes)
+    report = outcomes[LoadPath.COLUMNS][3]
+    assert [source.path for source in report.sources if source.role == "customers"] == ["columns", "columns"]
+    reasons = {source.name: source.reasons for source in report.sources}
+    assert reasons["core_customers"] == {
+        "bad_check_digit": 1,
+        "bad_date": 1,
+        "bad_length": 1,
+        "duplicate_key": 1,
+        "missing_value": 2,
+    }
+    assert reasons["card_customers"] == {"bad_check_digit": 1, "duplicate_key": 1}
 
 
 def test_a_reload_by_columns_changes_nothing_and_says_unchanged(generated_bank: Path, tmp_path: Path) -> None:
