@@ -28,6 +28,7 @@ class NodeLabel(StrEnum):
     INTERACTION = "Interaction"
     SOURCE_RECORD = "SourceRecord"
     CLUSTER = "Cluster"
+    GUARANTEE_CIRCLE = "GuaranteeCircle"
 
     @property
     def primary(self) -> NodeLabel:

@@ -12,6 +12,10 @@ amount rounded to cents:
   balances are summed as stored, without currency conversion;
 * ``guarantees_given``: amounts of GUARANTEES from a member to a customer outside the group;
   ``guarantees_received``: from outside to a member; ``guarantees_internal``: between two members.
+
+Guarantee circles are searched by ``crm-graph analyze``, which writes each circle it finds (at most
+``MAX_CIRCLES``) on a ``GuaranteeCircle`` node; :func:`guarantee_circles` reads them. A store that holds none
+(analysed by an older version, or without any circle) is searched at request time.
 """
 
 from __future__ import annotations
@@ -168,6 +172,31 @@ def _find_guarantee_circles(view: GraphView, params: Mapping[str, Any]) -> Rows:
 
 
 FIND_GUARANTEE_CIRCLES = NamedQuery("find_guarantee_circles", "queries.cypher", _find_guarantee_circles)
+
+
+def _circle_ranking(view: GraphView) -> list[tuple[int, NodeKey]]:
+    return sorted(
+        (props["rank"], key)
+        for key in view.keys(NodeLabel.GUARANTEE_CIRCLE)
+        if isinstance((props := view.props(key)).get("rank"), int)
+    )
+
+
+def _list_stored_guarantee_circles(view: GraphView, params: Mapping[str, Any]) -> Rows:
+    # The ranking is kept until the graph changes: reads far outnumber analyze runs.
+    ranking = view.derived("guarantee_circle_ranking", lambda: _circle_ranking(view))
+    rows = []
+    for rank, key in ranking:
+        if rank > params["limit"]:
+            break
+        props = view.props(key)
+        rows.append({"members": props.get("members"), "amounts": props.get("amounts"), "total": props.get("found")})
+    return rows
+
+
+LIST_STORED_GUARANTEE_CIRCLES = NamedQuery(
+    "list_stored_guarantee_circles", "queries.cypher", _list_stored_guarantee_circles
+)
 
 
 # -- shared pure post-processing -------------------------------------------------------------------
@@ -401,11 +430,44 @@ def corporate_group(
     return _group(store, "corporate_group", customer_id, list(CONTROL_TIES), max_members, float(control_threshold))
 
 
-def guarantee_circles(store: GraphStore, max_length: int = MAX_CIRCLE_LENGTH, limit: int = 100) -> GuaranteeCircles:
-    """Rings of customers guaranteeing each other (2 to ``max_length`` ties), each listed once."""
+def find_guarantee_circles(
+    store: GraphStore, max_length: int = MAX_CIRCLE_LENGTH, limit: int = 100
+) -> GuaranteeCircles:
+    """Rings of customers guaranteeing each other (2 to ``max_length`` ties), each listed once, searched now."""
     check_range("max_length", max_length, 2, MAX_CIRCLE_LENGTH)
     check_range("limit", limit, 1, MAX_CIRCLES)
     return to_circles(store.run(FIND_GUARANTEE_CIRCLES, {"max_length": max_length}), max_length, limit)
+
+
+def guarantee_circles(store: GraphStore, max_length: int = MAX_CIRCLE_LENGTH, limit: int = 100) -> GuaranteeCircles:
+    """Rings of customers guaranteeing each other (2 to ``max_length`` ties), each listed once: as ``crm-graph
+    analyze`` last found them when it did (it searches to the longest length), else searched now."""
+    check_range("max_length", max_length, 2, MAX_CIRCLE_LENGTH)
+    check_range("limit", limit, 1, MAX_CIRCLES)
+    if max_length == MAX_CIRCLE_LENGTH:
+        stored = store.run(LIST_STORED_GUARANTEE_CIRCLES, {"limit": limit})
+        if stored:
+            return to_circles(stored, max_length, limit).model_copy(update={"total": stored[0]["total"]})
+    return find_guarantee_circles(store, max_length, limit)
+
+
+def circle_rows(circles: GuaranteeCircles, analytics_at: str) -> list[dict[str, Any]]:
+    """``GuaranteeCircle`` node rows in the order served (``rank`` 1 first, ids by rank), with the number of
+    circles found (more than the rows when ``MAX_CIRCLES`` cut the list) and the amounts in ring order."""
+    return [
+        {
+            "label": NodeLabel.GUARANTEE_CIRCLE,
+            "id": f"G{rank:06d}",
+            "properties": {
+                "rank": rank,
+                "members": circle.members,
+                "amounts": [tie.amount for tie in circle.ties],
+                "found": circles.total,
+                "analytics_at": analytics_at,
+            },
+        }
+        for rank, circle in enumerate(circles.circles, start=1)
+    ]
 
 
 def guarantee_chains(

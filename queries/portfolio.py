@@ -9,6 +9,10 @@ the book: the ``OPPORTUNITY_POOL`` consenting customers with the highest ``ltv_p
 scored by :func:`queries.analytics.crosssell.recommend`. They are picked one by one by score, each earlier
 pick of the same product or the same customer multiplying the score it competes with by ``DIVERSITY_DECAY``:
 ten calls about one product to ten customers, or ten products to one customer, is not a day's plan.
+Scoring the pool is most of a portfolio's cost, so ``crm-graph analyze`` picks each manager's
+``STORED_OPPORTUNITIES`` best as of its analysis date and keeps them on the Manager node
+(``opportunities``, JSON; ``opportunities_as_of``); a portfolio reads them, leaving out customers who have
+since withdrawn their consent. A manager analyze did not pick for (an older version) is scored at request time.
 
 An overdue follow-up is an Interaction WITH one of the manager's customers whose ``due`` date is before
 ``today``, whose outcome is unknown or ``follow_up``, and after which no contact reached the customer (a
@@ -24,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from graph.embedded.view import GraphView
 from graph.errors import InvalidRequest, NotFound
@@ -40,6 +44,8 @@ from queries.network import check_range
 UNASSIGNED = "unassigned"
 """The key counting customers that analytics has not given a tier or a stage yet."""
 MAX_LIST = 1000
+STORED_OPPORTUNITIES = 10
+"""Opportunities analyze keeps per manager: what a portfolio shows by default."""
 OPPORTUNITY_POOL = 50
 """How many of the book's consenting customers (highest ``ltv_potential`` first) are scored for opportunities."""
 DIVERSITY_DECAY = 0.5
@@ -348,6 +354,44 @@ def best_opportunities(
     return varied(found, top)
 
 
+_OPPORTUNITY_LIST = TypeAdapter(list[Opportunity])
+
+
+def opportunity_rows(store: GraphStore, as_of: date, settings: AnalyticsSettings) -> list[dict[str, Any]]:
+    """Manager node rows with each manager's best ``STORED_OPPORTUNITIES`` on ``as_of`` (what analyze writes
+    once the customers' scores are in the store)."""
+    return [
+        {
+            "label": NodeLabel.MANAGER,
+            "id": manager.id,
+            "properties": {
+                "opportunities": _OPPORTUNITY_LIST.dump_json(
+                    best_opportunities(store, manager.id, as_of, settings, STORED_OPPORTUNITIES)
+                ).decode(),
+                "opportunities_as_of": as_of.isoformat(),
+            },
+        }
+        for manager in list_managers(store)
+    ]
+
+
+def stored_opportunities(store: GraphStore, manager_id: str) -> list[Opportunity] | None:
+    """The manager's opportunities as analyze picked them, less those whose customer has withdrawn consent (or
+    is gone) since; None when analyze picked none for this manager."""
+    record = store.get_node(NodeLabel.MANAGER, manager_id)
+    text = None if record is None else record.properties.get("opportunities")
+    if not isinstance(text, str):
+        return None
+    found = _OPPORTUNITY_LIST.validate_json(text)
+    customers = {item.customer_id: store.get_node(NodeLabel.CUSTOMER, item.customer_id) for item in found}
+    return [
+        item
+        for item in found
+        if (customer := customers[item.customer_id]) is not None
+        and customer.properties.get("consent_marketing") is True
+    ]
+
+
 # -- public questions -------------------------------------------------------------------------------
 
 
@@ -406,7 +450,15 @@ def manager_portfolio(
         at_risk_total=at_risk_total,
         overdue_follow_ups=[to_follow_up(row, today) for row in overdue[:limit]],
         overdue_total=len(overdue),
-        opportunities=best_opportunities(store, manager_id, today, settings or AnalyticsSettings(), opportunities)
-        if opportunities
-        else [],
+        opportunities=_opportunities(store, manager_id, today, settings or AnalyticsSettings(), opportunities),
     )
+
+
+def _opportunities(
+    store: GraphStore, manager_id: str, today: date, settings: AnalyticsSettings, top: int
+) -> list[Opportunity]:
+    """The stored opportunities when analyze picked as many as asked for, else scored now."""
+    if not top:
+        return []
+    stored = stored_opportunities(store, manager_id) if top == STORED_OPPORTUNITIES else None
+    return stored if stored is not None else best_opportunities(store, manager_id, today, settings, top)

@@ -3,8 +3,10 @@
 Per-customer results land on Customer nodes (property names in ``docs/data-model.md``); co-holding counts for
 request-time cross-selling land on Product nodes (``holders``, ``holder_share``, ``co_held_products``,
 ``co_held_counts``), and so do each product's best prospects (``prospect_ids``, ``prospect_scores``, see
-``queries.analytics.prospecting``); each referral cluster's summary lands on a Cluster node (clusters gone since
-the previous run are deleted), so that the API reads summaries and lists instead of recomputing them per request.
+``queries.analytics.prospecting``); each referral cluster's summary lands on a Cluster node and each guarantee
+circle on a GuaranteeCircle node (those gone since the previous run are deleted), and each manager's best
+cross-sell opportunities on the Manager node, so that the API reads summaries and lists instead of
+recomputing them per request.
 Every customer row carries ``analytics_version`` and ``analytics_at``.
 """
 
@@ -25,6 +27,7 @@ from graph.model import NodeLabel
 from graph.settings import AnalyticsSettings, Settings
 from graph.store import GraphStore
 from graph.ties import TieRegistry
+from queries import portfolio  # a module, not its names: the portfolio imports this package in turn
 from queries.analytics.churn import ChurnScores, churn_scores
 from queries.analytics.community import (
     cluster_rows,
@@ -39,6 +42,7 @@ from queries.analytics.model_card import ModelCard, write_model_card
 from queries.analytics.prospecting import holdings, prospect_rows
 from queries.analytics.training import fitted_churn, training_window
 from queries.analytics.value import CustomerValue, customer_value
+from queries.groups import MAX_CIRCLES, circle_rows, find_guarantee_circles
 
 ANALYTICS_VERSION = "1"
 Progress = Callable[[str, int, int], None]
@@ -52,7 +56,9 @@ STEPS = (
     "co-holdings",
     "prospects",
     "cluster summaries",
+    "guarantee circles",
     "write",
+    "opportunities",
 )
 
 
@@ -176,10 +182,11 @@ def _merged(rows: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[dict
     return [{**row, "properties": {**row["properties"], **extra.get(row["id"], {})}} for row in rows]
 
 
-def _write_clusters(store: GraphStore, rows: list[dict[str, Any]], batch_size: int) -> None:
-    """Write the Cluster nodes after the customers they summarise, deleting clusters no customer carries now."""
+def _write_found(store: GraphStore, label: NodeLabel, rows: list[dict[str, Any]], batch_size: int) -> None:
+    """Write the Cluster (or GuaranteeCircle) nodes after the customers they summarise, deleting those of the
+    previous run that this one did not find."""
     current = {row["id"] for row in rows}
-    stale = [(NodeLabel.CLUSTER, record.id) for record in store.nodes(NodeLabel.CLUSTER) if record.id not in current]
+    stale = [(label, record.id) for record in store.nodes(label) if record.id not in current]
     for start in range(0, max(len(rows), 1), batch_size):
         last = start + batch_size >= len(rows)
         store.write(nodes=rows[start : start + batch_size], delete=stale if last else ())
@@ -225,6 +232,8 @@ def analyze(
         product_rows = _merged(product_rows, prospect_rows(frames, analytics))
         step("cluster summaries")
         summaries = summarise_clusters(frames, result.cluster_ids, result.value.aum, result.pagerank)
+        step("guarantee circles")
+        circles = find_guarantee_circles(store, limit=MAX_CIRCLES)
         step("write")
         report_progress("write", 0, frames.size)
         analytics_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
@@ -242,8 +251,12 @@ def analyze(
         if batch:
             store.write(nodes=batch)
             written += len(batch)
-        _write_clusters(store, cluster_rows(summaries, analytics_at), batch_size)
+        _write_found(store, NodeLabel.CLUSTER, cluster_rows(summaries, analytics_at), batch_size)
+        _write_found(store, NodeLabel.GUARANTEE_CIRCLE, circle_rows(circles, analytics_at), batch_size)
         report_progress("write", written, frames.size)
+        # Scored from what was just written (churn, lifetime values, the fitted cross-sell model).
+        step("opportunities")
+        store.write(nodes=portfolio.opportunity_rows(store, frames.as_of, analytics))
     step("done")
     if isinstance(settings, Settings):
         write_model_card(settings.model_card_path, result.churn_model)

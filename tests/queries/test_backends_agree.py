@@ -11,11 +11,20 @@ from pydantic import BaseModel
 from graph.embedded import EmbeddedStore
 from graph.errors import CrmGraphError
 from graph.neo4j_store import Neo4jStore
+from graph.settings import AnalyticsSettings
 from graph.store import GraphStore
 from queries.customers import customer_360, search_customers
-from queries.groups import corporate_group, guarantee_chains, guarantee_circles, household
+from queries.groups import (
+    MAX_CIRCLES,
+    circle_rows,
+    corporate_group,
+    find_guarantee_circles,
+    guarantee_chains,
+    guarantee_circles,
+    household,
+)
 from queries.network import related_customers
-from queries.portfolio import list_managers, manager_portfolio
+from queries.portfolio import list_managers, manager_portfolio, opportunity_rows
 from tests.queries.bank import TODAY, bank_nodes, write_bank
 
 CUSTOMER_IDS = sorted(node["id"] for node in bank_nodes() if node["label"] in {"Person", "Company"})
@@ -80,6 +89,12 @@ def test_every_query_agrees_across_backends(embedded_store: EmbeddedStore, neo4j
     for name, question in _questions():
         embedded, neo4j = _answer(question, embedded_store), _answer(question, neo4j_store)
         assert embedded == neo4j, name
+    for store in (embedded_store, neo4j_store):  # the circles and opportunities analyze stores, read back
+        store.write(nodes=circle_rows(find_guarantee_circles(store, limit=MAX_CIRCLES), "2024-06-01T02:00:00"))
+        store.write(nodes=opportunity_rows(store, TODAY, AnalyticsSettings()))
+    for name, question in _questions():
+        embedded, neo4j = _answer(question, embedded_store), _answer(question, neo4j_store)
+        assert embedded == neo4j, f"{name}, read as analyze stored it"
 
 
 @pytest.mark.neo4j

@@ -5,9 +5,18 @@ from __future__ import annotations
 import pytest
 
 from graph.errors import InvalidRequest, NotFound
+from graph.model import NodeLabel
+from graph.settings import AnalyticsSettings
 from graph.store import GraphStore
-from queries.groups import corporate_group, guarantee_chains, guarantee_circles, household
-from tests.queries.bank import write_bank
+from queries.analytics import analyze
+from queries.groups import (
+    corporate_group,
+    find_guarantee_circles,
+    guarantee_chains,
+    guarantee_circles,
+    household,
+)
+from tests.queries.bank import TODAY, write_bank
 
 
 @pytest.fixture
@@ -111,6 +120,23 @@ def test_guarantee_circles_respect_length_and_limit(bank: GraphStore) -> None:
     assert [c.members for c in guarantee_circles(bank, max_length=2).circles] == [["g6", "g7"]]
     limited = guarantee_circles(bank, limit=1)
     assert len(limited.circles) == 1 and limited.total == 3
+
+
+def test_circles_analyze_found_are_read_as_the_search_finds_them(bank: GraphStore) -> None:
+    analyze(bank, AnalyticsSettings(as_of=TODAY))
+    assert len(list(bank.nodes(NodeLabel.GUARANTEE_CIRCLE))) == 3
+    for length in (2, 3, 6):
+        for limit in (1, 2, 100):
+            assert guarantee_circles(bank, length, limit) == find_guarantee_circles(bank, length, limit)
+    # What analyze found is read, not searched again: an amount changed since shows only in a new search.
+    bank.write(ties=[{"type": "GUARANTEES", "source": "g6", "target": "g7", "properties": {"amount": 99.0}}])
+    assert guarantee_circles(bank).circles[0].total_exposure == 30.3
+    assert find_guarantee_circles(bank).circles[0].total_exposure == 119.2
+    # The next analysis replaces the circles it no longer finds.
+    bank.write(nodes=[{"label": "GuaranteeCircle", "id": "G000009", "properties": {"rank": 9, "members": ["x"]}}])
+    analyze(bank, AnalyticsSettings(as_of=TODAY))
+    assert sorted(record.id for record in bank.nodes(NodeLabel.GUARANTEE_CIRCLE)) == ["G000001", "G000002", "G000003"]
+    assert guarantee_circles(bank) == find_guarantee_circles(bank)
 
 
 def test_guarantee_chains_follow_who_stands_behind_whom(bank: GraphStore) -> None:

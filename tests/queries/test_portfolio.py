@@ -8,8 +8,20 @@ from typing import Any
 import pytest
 
 from graph.errors import InvalidRequest, NotFound
+from graph.model import NodeLabel
+from graph.settings import AnalyticsSettings
 from graph.store import GraphStore
-from queries.portfolio import Opportunity, list_managers, manager_portfolio, varied
+from queries.analytics import analyze
+from queries.portfolio import (
+    Opportunity,
+    best_opportunities,
+    list_managers,
+    manager_portfolio,
+    opportunity_rows,
+    stored_opportunities,
+    varied,
+)
+from tests.api.conftest import bank_nodes, bank_ties
 from tests.queries.bank import TODAY, write_bank
 
 
@@ -158,3 +170,36 @@ def test_opportunities_vary_across_products_and_customers() -> None:
     # then that card (0.445) and the fund (0.425); a third card (0.88 quartered, 0.22) still beats the loan (0.2).
     assert picked == [("c0", "card"), ("c8", "deposit"), ("c1", "card"), ("c0", "fund"), ("c2", "card")]
     assert varied(candidates, 0) == [] and len(varied(candidates, 50)) == len(candidates)
+
+
+def test_opportunities_analyze_picked_are_read_as_request_time_scoring_finds_them(store: GraphStore) -> None:
+    # The API's bank: analysed by hand, with opportunities in both books.
+    store.write(nodes=bank_nodes(), ties=bank_ties())
+    settings = AnalyticsSettings()
+    scored = {manager: manager_portfolio(store, manager, TODAY, settings=settings) for manager in ("m1", "m2")}
+    assert all(book.opportunities for book in scored.values())
+    assert stored_opportunities(store, "m1") is None  # not picked by analyze yet: scored per request, as above
+    store.write(nodes=opportunity_rows(store, TODAY, settings))
+    for manager, book in scored.items():
+        assert stored_opportunities(store, manager) == book.opportunities
+        assert manager_portfolio(store, manager, TODAY, settings=settings) == book
+    # What is stored is what is shown; a customer who withdrew consent since is left out.
+    store.write(nodes=[{"label": "Manager", "id": "m1", "properties": {"opportunities": "[]"}}])
+    assert manager_portfolio(store, "m1", TODAY, settings=settings).opportunities == []
+    withdrawn = scored["m2"].opportunities[0].customer_id
+    store.write(nodes=[{"label": "Customer", "id": withdrawn, "properties": {"consent_marketing": False}}])
+    shown = manager_portfolio(store, "m2", TODAY, settings=settings).opportunities
+    assert shown == [item for item in scored["m2"].opportunities if item.customer_id != withdrawn]
+    # Asked for another number than analyze picked: scored now.
+    assert manager_portfolio(store, "m2", TODAY, opportunities=3, settings=settings).opportunities == (
+        best_opportunities(store, "m2", TODAY, settings, 3)
+    )
+
+
+def test_analyze_picks_every_managers_opportunities(bank: GraphStore) -> None:
+    analyze(bank, AnalyticsSettings(as_of=TODAY))
+    managers = {record.id: record.properties for record in bank.nodes(NodeLabel.MANAGER)}
+    assert sorted(managers) == ["m1", "m2", "m3"]
+    assert all(props["opportunities_as_of"] == TODAY.isoformat() for props in managers.values())
+    for manager in managers:
+        assert stored_opportunities(bank, manager) == best_opportunities(bank, manager, TODAY, AnalyticsSettings(), 10)
