@@ -11,7 +11,7 @@ from pathlib import Path
 from graph.model import NodeLabel, NodeRecord, TieType
 from graph.store import GraphStore
 from loaders.bulk import LoadPath
-from loaders.bulk.customers import RowRecord, customer_records_by_columns, pending_tables
+from loaders.bulk.customers import RowRecord, customer_records_by_columns
 from loaders.bulk.resolve import resolve_grouped
 from loaders.context import LoadContext, Pending, node_row, row_key, tie_row
 from loaders.mapping import ResolveMode, Source
@@ -157,10 +157,6 @@ def load_customers(
         report.loaded += batch.loaded
         report.merged += batch.merged
         done[batch.source] += batch.rows
-        tables = pending_tables(batch.pending) if path is LoadPath.COLUMNS else None
-        if tables is not None:
-            report.count_written(context.store.bulk_write(*tables))
-            batch.pending = Pending()
         context.flush(report, batch.pending, done[batch.source], report.rows_read)
     context.add_lineage((record.ref for record in records), resolved.customer_ids)
     known.update(resolved.customer_ids)

@@ -107,3 +107,17 @@ def card_numbers(cells: pa.Array) -> Settled:
     settled = np.zeros(len(cells), dtype=bool)
     settled[at] = total % 10 == 0
     return settled, compact
+
+
+def resident_id_masks(canonical: pa.Array) -> pa.Array:
+    """``mask_resident_id`` of canonical resident IDs: region and check character, 110105***********X."""
+    return pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(canonical, 0, 6), "*" * 11, pc.utf8_slice_codeunits(canonical, 17, 18), ""
+    )
+
+
+def mobile_masks(canonical: pa.Array) -> pa.Array:
+    """``mask_phone`` of canonical mobile numbers: 138****5678."""
+    return pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(canonical, 0, 3), "****", pc.utf8_slice_codeunits(canonical, 7, 11), ""
+    )

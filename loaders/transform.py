@@ -295,11 +295,6 @@ def personal_values(kind: ValueType, text: str, hash_key: bytes, *, today: date 
         canonical = _identifier(lambda value: normalize_resident_id(value, today=today), text)
     else:
         canonical = _identifier(_NORMALISE[kind], text)
-    return canonical_values(kind, canonical, hash_key)
-
-
-def canonical_values(kind: ValueType, canonical: str, hash_key: bytes) -> tuple[str, str]:
-    """(keyed hash, mask) of a personal identifier already in its canonical form."""
     return keyed_hash(canonical, hash_key, purpose=kind.value), _MASK[kind](canonical)
 
 

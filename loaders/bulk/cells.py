@@ -21,10 +21,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loaders import identifier_columns
-from loaders.identifiers import to_half_width
+from loaders.identifiers import keyed_hashes, mask_card, to_half_width
 from loaders.mapping import PERSONAL_TYPES, Column, ValueType
 from loaders.quarantine import QuarantineReason
-from loaders.transform import PLAUSIBLE_YEARS, RowProblem, canonical_values, cell_transform, personal_values
+from loaders.transform import PLAUSIBLE_YEARS, RowProblem, cell_transform, personal_values
 
 _REFUSED = object()
 
@@ -187,21 +187,32 @@ def _personal_reader(column: Column, hash_key: bytes, today: date | None) -> Cal
 
 def _personal_columns(column: Column, hash_key: bytes, today: date | None) -> Vectorised:
     """The identifiers of a personal column checked in numpy (``loaders.identifier_columns``); each one
-    it settles is hashed and masked once, the others are left to :func:`_personal_reader`."""
+    it settles is hashed once and masked, the others are left to :func:`_personal_reader`."""
     nulls = pa.array(sorted(column.null_values or ()), pa.string())
     kind = column.type
 
     def read(cells: pa.Array) -> tuple[pa.Array, pa.Array]:
         settled, canonical = _SETTLE[kind](cells, today or date.today())
         settled &= ~pc.is_in(pc.utf8_trim_whitespace(cells), value_set=nulls).to_numpy(zero_copy_only=False)
-        values: list[dict[str, str] | None] = [None] * len(cells)
-        texts = canonical.to_pylist()
-        for index in np.flatnonzero(settled).tolist():
-            hashed, masked = canonical_values(kind, texts[index], hash_key)
-            values[index] = {"hash": hashed, "masked": masked}
-        return pa.array(settled), pa.array(values, _HASH_AND_MASK)
+        at = pa.array(np.flatnonzero(settled), pa.int64())
+        chosen = canonical.take(at)
+        hashes = pa.array(keyed_hashes(chosen.to_pylist(), hash_key, purpose=kind.value), pa.string())
+        masks = _masks(kind, chosen)
+        # Rows not settled take their values from _personal_reader: they only need a place here.
+        places = np.zeros(len(cells), dtype=np.int64)
+        places[settled] = np.arange(len(at))
+        pairs = pa.StructArray.from_arrays([hashes, masks], fields=list(_HASH_AND_MASK))
+        return pa.array(settled), pairs.take(pa.array(places)) if len(at) else pa.nulls(len(cells), _HASH_AND_MASK)
 
     return read
+
+
+def _masks(kind: ValueType, canonical: pa.Array) -> pa.Array:
+    if kind is ValueType.RESIDENT_ID:
+        return identifier_columns.resident_id_masks(canonical)
+    if kind is ValueType.MOBILE:
+        return identifier_columns.mobile_masks(canonical)
+    return pa.array([mask_card(number) for number in canonical.to_pylist()], pa.string())
 
 
 def date_counts(

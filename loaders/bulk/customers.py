@@ -9,19 +9,17 @@ or makes its record after all. The records, the quarantine and the date warnings
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from graph.batch import NodeData, TieData
-from graph.model import NodeLabel, TieType
+from graph.model import NodeLabel
 from loaders.bulk.cells import each_distinct
 from loaders.bulk.sources import TypedFile, count_dates, prepare_files, record_at, start_report
-from loaders.context import LoadContext, Pending
+from loaders.context import LoadContext
 from loaders.mapping import PERSONAL_TYPES, Source, ValueType
 from loaders.quarantine import QuarantineReason
 from loaders.raw import RawRecord
@@ -120,48 +118,3 @@ def _identifiers(source: Source, file: TypedFile) -> list[dict[ValueType, str]]:
             if value is not None:
                 row.setdefault(kind, value)
     return rows
-
-
-def pending_tables(pending: Pending) -> tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]] | None:
-    """A batch of rows as the tables ``GraphStore.bulk_write`` takes, or None when they do not make tables
-    that mean the same: rows of one label with different properties (a missing column would remove what a
-    row leaves alone) or a property holding values of more than one type."""
-    nodes: dict[NodeLabel, list[NodeData]] = defaultdict(list)
-    for node in pending.nodes:
-        nodes[NodeLabel(node["label"]).primary].append(node)
-    ties: dict[TieType, list[TieData]] = defaultdict(list)
-    for tie in pending.ties:
-        ties[TieType(tie["type"])].append(tie)
-    node_tables: dict[NodeLabel, pa.Table] = {}
-    for label, rows in nodes.items():
-        keys = {"id": [row["id"] for row in rows]}
-        if label is NodeLabel.CUSTOMER:
-            keys["kind"] = [NodeLabel(row["label"]).value for row in rows]
-        table = _table(keys, [row["properties"] for row in rows])
-        if table is None:
-            return None
-        node_tables[label] = table
-    tie_tables: dict[TieType, pa.Table] = {}
-    for tie_type, tie_rows in ties.items():
-        ends = {"source": [tie["source"] for tie in tie_rows], "target": [tie["target"] for tie in tie_rows]}
-        table = _table(ends, [tie["properties"] for tie in tie_rows])
-        if table is None:
-            return None
-        tie_tables[tie_type] = table
-    return node_tables, tie_tables
-
-
-def _table(keys: dict[str, list[Any]], properties: list[Mapping[str, Any]]) -> pa.Table | None:
-    names = properties[0].keys()
-    if any(row.keys() != names for row in properties):
-        return None
-    columns = {name: pa.array(values, pa.string()) for name, values in keys.items()}
-    for name in names:
-        values = [row[name] for row in properties]
-        if len({type(value) for value in values} - {type(None)}) > 1:
-            return None
-        try:
-            columns[name] = pa.array(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-            return None
-    return pa.table(columns)

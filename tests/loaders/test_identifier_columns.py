@@ -14,6 +14,8 @@ from loaders import identifier_columns
 from loaders.identifiers import (
     InvalidIdentifier,
     luhn_check_digit,
+    mask_phone,
+    mask_resident_id,
     normalize_card_number,
     normalize_mobile,
     normalize_resident_id,
@@ -115,3 +117,27 @@ def test_a_sliced_array_is_read_from_its_own_offset() -> None:
     cells = pa.array(["13812345678", GB11643_EXAMPLE, "15012345678"], pa.string())
     settled, canonical = identifier_columns.resident_ids(cells.slice(1, 1), TODAY)
     assert settled.tolist() == [True] and canonical.to_pylist() == [GB11643_EXAMPLE]
+
+
+@pytest.mark.parametrize(
+    ("settle", "mask", "scalar"),
+    [
+        (
+            lambda cells: identifier_columns.resident_ids(cells, TODAY),
+            identifier_columns.resident_id_masks,
+            mask_resident_id,
+        ),
+        (CASES[1][2], identifier_columns.mobile_masks, mask_phone),
+    ],
+)
+def test_masks_on_columns_are_the_scalar_masks(
+    settle: Callable[[pa.Array], identifier_columns.Settled],
+    mask: Callable[[pa.Array], pa.Array],
+    scalar: Callable[[str], str],
+) -> None:
+    rng = random.Random(7)
+    cells = [make(rng) for make in (resident_id_cells, mobile_cells) for _ in range(2_000)]
+    settled, canonical = settle(pa.array(cells, pa.string()))
+    valid = canonical.filter(pa.array(settled))
+    assert len(valid) > 100
+    assert mask(valid).to_pylist() == [scalar(value) for value in valid.to_pylist()]
