@@ -13,7 +13,7 @@ slower): the embedded queries read a few hundred rows per request and analytics 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -227,6 +227,60 @@ class _Objects(Column):
     def value(self, row: int) -> Any:
         found = self.objects[row]
         return ABSENT if found is None else found
+
+
+class RowProperties(Mapping[str, Any]):
+    """The properties of one row, each read from its column when asked for.
+
+    Queries ask a node for two or three of its dozens of properties (a name, a status), so building the
+    whole dict on every read would cost more than the query. Iterating or copying it reads every column.
+    """
+
+    __slots__ = ("_columns", "_row")
+
+    def __init__(self, columns: Mapping[str, Column], row: int) -> None:
+        self._columns, self._row = columns, row
+
+    def __getitem__(self, name: str) -> Any:
+        value = self.get(name, ABSENT)
+        if value is ABSENT:
+            raise KeyError(name)
+        return value
+
+    def get(self, name: str, default: Any = None) -> Any:  # the Mapping mixin's goes through a KeyError
+        column = self._columns.get(name)
+        if column is None:
+            return default
+        value = column.value(self._row)
+        return default if value is ABSENT else value
+
+    def __contains__(self, name: object) -> bool:
+        column = self._columns.get(name) if isinstance(name, str) else None
+        return column is not None and column.value(self._row) is not ABSENT
+
+    def __iter__(self) -> Iterator[str]:
+        row = self._row
+        return (name for name, column in self._columns.items() if column.value(row) is not ABSENT)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return repr(self.as_dict())
+
+    def as_dict(self) -> dict[str, Any]:
+        """A new dict of the row's properties, each column read once."""
+        row, found = self._row, {}
+        for name, column in self._columns.items():
+            value = column.value(row)
+            if value is not ABSENT:
+                found[name] = value
+        return found
+
+
+def copied(props: Mapping[str, Any]) -> dict[str, Any]:
+    """A new dict of ``props`` (a :class:`RowProperties` read column by column once)."""
+    return props.as_dict() if isinstance(props, RowProperties) else dict(props)
 
 
 def scalars(array: np.ndarray) -> memoryview:

@@ -2,9 +2,10 @@
 
 A *base* of immutable arrays, plus a small mutable *overlay* for what was written since the base was built:
 
-- :class:`NodeTable`: ids sorted as a numpy bytes array (a node's row is its rank, found by binary search;
-  keys ordered by id come for free), the node's kind as a small code, properties as typed Arrow columns
-  read through :mod:`graph.embedded.columns`. The overlay holds the full properties of changed or added
+- :class:`NodeTable`: ids sorted as a numpy bytes array (a node's row is its rank, found through the hash
+  index of :mod:`graph.embedded.id_index`; keys ordered by id come for free), the node's kind as a small
+  code, properties as typed Arrow columns read through :mod:`graph.embedded.columns` (a row's properties
+  are read as they are asked for). The overlay holds the full properties of changed or added
   nodes in dicts, new ids after the base rows, and a mask of deleted base rows.
 - :class:`TieTable`: ties as int32 row numbers sorted by (source, target) with CSR offsets in both
   directions, properties as columns per tie. The overlay holds changed properties by tie number, added
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import copy
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -34,7 +35,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graph.embedded.columns import ABSENT, Column, column_reader, compact_array, scalars, table_from_rows, unified
+from graph.embedded.columns import (
+    Column,
+    RowProperties,
+    column_reader,
+    compact_array,
+    scalars,
+    table_from_rows,
+    unified,
+)
+from graph.embedded.id_index import IdIndex
 from graph.model import NodeLabel
 
 TieProperties = Mapping[str, Any]
@@ -45,6 +55,7 @@ ID, KIND, SOURCE, TARGET = "id", "kind", "source", "target"
 """Leading columns of node and tie tables (the rest are properties)."""
 
 _EMPTY_ROWS = np.zeros(0, dtype=np.int32)
+_NOTHING = object()
 
 
 def id_bytes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -98,6 +109,8 @@ class NodeTable(_DeletionMask):
         self.added: dict[str, int] = {}
         self.added_ids: list[str | None] = []
         self.changed: dict[int, tuple[NodeLabel, dict[str, Any]]] = {}
+        self._index: IdIndex | None = None  # built on the first lookup: a load that only appends needs none
+        self._last: tuple[object, int] = (_NOTHING, -1)  # the id last found in the base, and its row
         self._owns_deleted = True
 
     def clone(self) -> NodeTable:
@@ -115,14 +128,21 @@ class NodeTable(_DeletionMask):
         found = self.added.get(node_id)
         if found is not None:
             return found
-        encoded = node_id.encode()
-        base_ids = self.base_ids
-        if not self.base_count or len(encoded) > base_ids.itemsize:
-            return None
-        row = int(base_ids.searchsorted(encoded))
-        if row < self.base_count and base_ids[row] == encoded and not self._deleted[row]:
-            return row
-        return None
+        last = self._last  # one read: reads run in several threads at once
+        if node_id is last[0]:  # queries often ask one node for its kind, then its properties
+            row = last[1]
+        else:
+            if not self.base_count:
+                return None
+            index = self._index
+            if index is None:
+                index = self._index = IdIndex(self.base_ids)
+            found = index.row(node_id)
+            if found is None:
+                return None
+            row = found
+            self._last = (node_id, row)
+        return None if self._deleted[row] else row
 
     def node_id(self, row: int) -> str:
         if row < self.base_count:
@@ -135,17 +155,12 @@ class NodeTable(_DeletionMask):
         changed = self.changed.get(row)
         return changed[0] if changed is not None else self.kinds[self._base_kinds[row]]
 
-    def props(self, row: int) -> dict[str, Any]:
-        """The properties (a changed node's held dict itself: read it, do not change it)."""
+    def props(self, row: int) -> Mapping[str, Any]:
+        """The properties (a changed node's held dict itself: read them, do not change them)."""
         changed = self.changed.get(row)
         if changed is not None:
             return changed[1]
-        found = {}
-        for name, column in self.columns:
-            value = column.value(row)
-            if value is not ABSENT:
-                found[name] = value
-        return found
+        return RowProperties(self.columns, row)
 
     def ids(self, kind: NodeLabel | None = None) -> list[str]:
         """Ids of the live nodes (of ``kind`` when given), sorted."""
@@ -246,12 +261,12 @@ def with_leading(leading: dict[str, pa.Array], properties: pa.Table) -> pa.Table
     return table
 
 
-def _property_columns(table: pa.Table, start: int) -> tuple[pa.Table, list[tuple[str, Column]]]:
+def _property_columns(table: pa.Table, start: int) -> tuple[pa.Table, dict[str, Column]]:
     """The property columns of ``table`` (from column ``start``) as held in memory, and a reader of each."""
     fields = [table.schema.field(index) for index in range(start, table.num_columns)]
     arrays = [compact_array(field, table.column(field.name)) for field in fields]
     fields = [field.with_type(array.type) for field, array in zip(fields, arrays, strict=True)]
-    readers = [(field.name, column_reader(field, array)) for field, array in zip(fields, arrays, strict=True)]
+    readers = {field.name: column_reader(field, array) for field, array in zip(fields, arrays, strict=True)}
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields)), readers
 
 
@@ -292,6 +307,7 @@ class TieTable(_DeletionMask):
             scalars(self.in_offsets),
             scalars(self.in_order),
         )
+        self._out_nodes, self._in_nodes = len(self.out_offsets) - 1, len(self.in_offsets) - 1
         self.changed: dict[int, TieProperties] = {}
         self.added_out: dict[int, dict[int, TieProperties]] = {}
         self.added_in: dict[int, dict[int, TieProperties]] = {}
@@ -323,15 +339,10 @@ class TieTable(_DeletionMask):
             return changed
         if not self.columns:
             return NO_PROPERTIES
-        found = {}
-        for name, column in self.columns:
-            value = column.value(tie)
-            if value is not ABSENT:
-                found[name] = value
-        return found or NO_PROPERTIES
+        return RowProperties(self.columns, tie)
 
     def base_tie(self, source: int, target: int) -> int | None:
-        if source >= len(self._out) - 1:
+        if source >= self._out_nodes:
             return None
         start, end = self._out[source], self._out[source + 1]
         position = bisect_left(self._targets, target, start, end)
@@ -345,31 +356,37 @@ class TieTable(_DeletionMask):
             return self.props(tie)
         return self.added_out.get(source, {}).get(target)
 
-    def out(self, source: int) -> Iterator[tuple[int, TieProperties]]:
+    def out(self, source: int) -> list[tuple[int, TieProperties]]:
         """(target row, properties) of the ties leaving ``source``."""
-        if source < len(self._out) - 1:
+        found: list[tuple[int, TieProperties]] = []
+        if source < self._out_nodes:
             start, end = self._out[source], self._out[source + 1]
             if start != end:
-                deleted, props = self._deleted, self.props
-                for tie, target in enumerate(self._targets[start:end].tolist(), start):
-                    if not deleted[tie]:
-                        yield target, props(tie)
+                found = self._entries(range(start, end), self._targets[start:end].tolist())
         added = self.added_out.get(source)
         if added:
-            yield from list(added.items())
+            found.extend(added.items())
+        return found
 
-    def into(self, target: int) -> Iterator[tuple[int, TieProperties]]:
+    def into(self, target: int) -> list[tuple[int, TieProperties]]:
         """(source row, properties) of the ties arriving at ``target``."""
-        if target < len(self._in) - 1:
+        found: list[tuple[int, TieProperties]] = []
+        if target < self._in_nodes:
             start, end = self._in[target], self._in[target + 1]
             if start != end:
-                deleted, props, sources = self._deleted, self.props, self._sources
-                for tie in self._in_order[start:end].tolist():
-                    if not deleted[tie]:
-                        yield sources[tie], props(tie)
+                ties, sources = self._in_order[start:end].tolist(), self._sources
+                found = self._entries(ties, [sources[tie] for tie in ties])
         added = self.added_in.get(target)
         if added:
-            yield from list(added.items())
+            found.extend(added.items())
+        return found
+
+    def _entries(self, ties: Sequence[int], ends: list[int]) -> list[tuple[int, TieProperties]]:
+        """(other end, properties) of these base ties, deleted ones left out."""
+        if not self.columns and not self.changed and not self.deleted_count:
+            return [(end, NO_PROPERTIES) for end in ends]
+        deleted, props = self._deleted, self.props
+        return [(end, props(tie)) for tie, end in zip(ties, ends, strict=True) if not deleted[tie]]
 
     def count(self) -> int:
         return self.count_base - self.deleted_count + self.added_count

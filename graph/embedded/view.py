@@ -10,15 +10,18 @@ what was written since. Query code reads only through :class:`GraphView`'s metho
 from __future__ import annotations
 
 import copy
+import functools
 from collections import Counter
 from collections.abc import Callable, Collection, Hashable, Iterator, Mapping
 from typing import Any, TypeVar
 
+import numpy as np
 import pyarrow as pa
 
 from graph.batch import TIE_ENDS
 from graph.embedded import bulk
 from graph.embedded.bulk import NodeTables, Prepared, TieTables
+from graph.embedded.columns import copied, scalars
 from graph.embedded.layout import NO_PROPERTIES, NodeTable, TieProperties, TieTable
 from graph.errors import MissingEndpoint
 from graph.model import PRIMARY_LABELS, NodeLabel, NodeRecord, TieRecord, TieType
@@ -34,6 +37,9 @@ OVERLAY_SHARE = 0.25
 """The overlay of a label or tie type is merged into its base once it holds this share of the base's rows..."""
 OVERLAY_MINIMUM = 50_000
 """... and at least this many rows (a small graph keeps its few changes in the overlay)."""
+
+MAX_PLANS = 512
+"""Tie-type filters whose reading plan is kept (see :func:`_plan`)."""
 
 _OUT_TYPES = {label: [t for t in TieType if TIE_ENDS[t][0] is label] for label in PRIMARY_LABELS}
 _IN_TYPES = {label: [t for t in TieType if TIE_ENDS[t][1] is label] for label in PRIMARY_LABELS}
@@ -63,6 +69,11 @@ class GraphView:
             )
             for tie_type in TieType
         }
+        self._reset_presence()
+
+    def _reset_presence(self) -> None:
+        """Forget what :meth:`_present` made: the base it read was replaced."""
+        self._presence: dict[tuple[NodeLabel, bool], memoryview] = {}
 
     def derived(self, name: Hashable, build: Callable[[], T]) -> T:
         """What ``build`` makes from the graph, made once until the graph next changes.
@@ -93,8 +104,8 @@ class GraphView:
     def has(self, label: NodeLabel, node_id: str) -> bool:
         return self._row(node_key(label, node_id)) is not None
 
-    def props(self, key: NodeKey) -> dict[str, Any]:
-        """The node's properties (read them, do not change them)."""
+    def props(self, key: NodeKey) -> Mapping[str, Any]:
+        """The node's properties (read as asked for: take a ``dict`` of them to keep or change)."""
         table, row = self._found(key)
         return table.props(row)
 
@@ -104,7 +115,7 @@ class GraphView:
 
     def record(self, key: NodeKey) -> NodeRecord:
         table, row = self._found(key)
-        return NodeRecord(label=table.kind(row), id=key[1], properties=dict(table.props(row)))
+        return NodeRecord(label=table.kind(row), id=key[1], properties=copied(table.props(row)))
 
     def keys(self, label: NodeLabel) -> list[NodeKey]:
         """Keys of every node carrying ``label``, ordered by id (a new list: the caller may change it)."""
@@ -119,29 +130,40 @@ class GraphView:
 
     def out_ties(self, key: NodeKey, types: Collection[TieType] = ()) -> Iterator[TieEntry]:
         """(type, target, properties) of ties leaving ``key``, of ``types`` (every type when empty)."""
-        row = self._row(key)
-        if row is None:
-            return
-        for tie_type in _OUT_TYPES[key[0]]:
-            if types and tie_type not in types:
-                continue
-            targets = self._nodes[TIE_ENDS[tie_type][1]]
-            label = targets.label
-            for target, props in self._ties[tie_type].out(row):
-                yield tie_type, (label, targets.node_id(target)), props
+        return self._adjacent(key, types, outgoing=True)
 
     def in_ties(self, key: NodeKey, types: Collection[TieType] = ()) -> Iterator[TieEntry]:
         """(type, source, properties) of ties arriving at ``key``, of ``types`` (every type when empty)."""
+        return self._adjacent(key, types, outgoing=False)
+
+    def _adjacent(self, key: NodeKey, types: Collection[TieType], *, outgoing: bool) -> Iterator[TieEntry]:
         row = self._row(key)
         if row is None:
             return
-        for tie_type in _IN_TYPES[key[0]]:
-            if types and tie_type not in types:
-                continue
-            sources = self._nodes[TIE_ENDS[tie_type][0]]
-            label = sources.label
-            for source, props in self._ties[tie_type].into(row):
-                yield tie_type, (label, sources.node_id(source)), props
+        present = self._present(key[0], outgoing=outgoing)
+        held = present[row] if row < len(present) else 0
+        tie_tables, node_tables = self._ties, self._nodes
+        for bit, tie_type, other_label in _plan(key[0], tuple(types), outgoing):
+            tie_table = tie_tables[tie_type]
+            if held & bit or (tie_table.added_out if outgoing else tie_table.added_in):
+                others = node_tables[other_label]
+                label, node_id = others.label, others.node_id
+                for other, props in tie_table.out(row) if outgoing else tie_table.into(row):
+                    yield tie_type, (label, node_id(other)), props
+
+    def _present(self, label: NodeLabel, *, outgoing: bool) -> memoryview:
+        """For each base row of ``label``, a bit per tie type that can leave (or reach) it, in type order, set
+        when the base holds such ties of the row: a node has ties of few of its types, and one read here
+        spares looking into the index of every other type."""
+        found = self._presence.get((label, outgoing))
+        if found is None:
+            bits = np.zeros(self._nodes[label].base_count, dtype=np.int32)
+            for position, tie_type in enumerate((_OUT_TYPES if outgoing else _IN_TYPES)[label]):
+                tie_table = self._ties[tie_type]
+                offsets = tie_table.out_offsets if outgoing else tie_table.in_offsets
+                bits[np.diff(offsets) > 0] |= 1 << position
+            found = self._presence[(label, outgoing)] = scalars(bits)
+        return found
 
     def neighbours(self, key: NodeKey, types: Collection[TieType] = ()) -> Iterator[TieEntry]:
         """(type, other end, properties) of ties touching ``key`` either way: those leaving it, then those
@@ -163,7 +185,7 @@ class GraphView:
         props = self.tie_props(tie_type, source, target)
         if props is None:
             raise KeyError((tie_type, source, target))
-        return TieRecord(type=tie_type, source=source[1], target=target[1], properties=dict(props))
+        return TieRecord(type=tie_type, source=source[1], target=target[1], properties=copied(props))
 
     def ties(self, types: Collection[TieType] = ()) -> list[TieRecord]:
         """Every tie of the given types (all when empty), ordered by (type, source, target)."""
@@ -176,7 +198,7 @@ class GraphView:
             ]
             ties.sort(key=lambda item: (item[0], item[1]))
             found.extend(
-                TieRecord(type=tie_type, source=source, target=target, properties=dict(props))
+                TieRecord(type=tie_type, source=source, target=target, properties=copied(props))
                 for source, target, props in ties
             )
         return found
@@ -309,6 +331,7 @@ class WritableGraph(GraphView):
         self._ties.update(prepared.ties)
         self._own_nodes.update(prepared.nodes)
         self._own_ties.update(prepared.ties)
+        self._reset_presence()
         self.changed()
 
     def apply(self, batch: Mapping[str, Any]) -> None:
@@ -335,6 +358,18 @@ class WritableGraph(GraphView):
             key = (NodeLabel(label).primary, node_id)
             if key in self:
                 self.remove_node(key)
+
+
+@functools.lru_cache(maxsize=MAX_PLANS)  # filters come from requests: keep their number bounded
+def _plan(label: NodeLabel, types: tuple[TieType, ...], outgoing: bool) -> list[tuple[int, TieType, NodeLabel]]:
+    """The tie types to read for ties of ``types`` (every type when empty) leaving (or reaching) a node of
+    ``label``, in type order, each with its bit in ``GraphView._present`` and the label at the other end."""
+    end = 1 if outgoing else 0
+    return [
+        (1 << position, tie_type, TIE_ENDS[tie_type][end])
+        for position, tie_type in enumerate((_OUT_TYPES if outgoing else _IN_TYPES)[label])
+        if not types or tie_type in types
+    ]
 
 
 def _due(overlay: int, base: int) -> bool:

@@ -84,6 +84,7 @@ def test_rebuilding_the_base_after_every_batch_reads_the_same(
         kept = snapshot(overlay_store)
         centers = [node["id"] for node in kept["nodes"]["Customer"][:5]]
         neighbourhoods = [overlay_store.neighbourhood(NodeLabel.CUSTOMER, center).model_dump() for center in centers]
+        adjacency = _adjacency(overlay_store)
     monkeypatch.setattr(view, "OVERLAY_MINIMUM", -1)
     with EmbeddedStore(tmp_path / "rebuilt") as rebuilt_store:
         rebuilt_outcomes = [_try_write(rebuilt_store, batch) for batch in batches]
@@ -94,6 +95,30 @@ def test_rebuilding_the_base_after_every_batch_reads_the_same(
         for center, expected in zip(centers, neighbourhoods, strict=True):
             found = rebuilt_store.neighbourhood(NodeLabel.CUSTOMER, center).model_dump()
             assert found == expected
+        assert _adjacency(rebuilt_store) == adjacency
+
+
+def _adjacency(store: EmbeddedStore) -> dict[tuple[str, str], Any]:
+    """What the view's read API gives for every node: its properties, then its ties each way, all and of
+    one type (the reads the named queries use)."""
+    graph = store.view
+    found = {}
+    for label in (NodeLabel.CUSTOMER, NodeLabel.ACCOUNT):
+        for key in graph.keys(label):
+            ties = [
+                sorted((tie_type.value, other[1], dict(props)) for tie_type, other, props in reads)
+                for reads in (
+                    graph.out_ties(key),
+                    graph.in_ties(key),
+                    graph.out_ties(key, [TieType.OWNS]),
+                    graph.in_ties(key, (TieType.SPOUSE_OF, TieType.GUARANTEES)),
+                    graph.neighbours(key, {TieType.REFERRED}),
+                )
+            ]
+            props = graph.props(key)
+            assert dict(props) == {name: props[name] for name in props} == {n: props.get(n) for n in props}
+            found[(key[0].value, key[1])] = (graph.kind(key).value, dict(props), ties)
+    return found
 
 
 def test_a_property_whose_values_change_type_keeps_each_value(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
