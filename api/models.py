@@ -347,6 +347,11 @@ class PortfolioPublic(BaseModel):
     best open cross-sell opportunities."""
 
     manager: ManagerPublic
+    as_of: date = Field(
+        description="The day the book is read on: the day the data describe (overdue follow-ups count from it), "
+        "not the calendar's today.",
+        examples=["2024-12-31"],
+    )
     customers: int = Field(examples=[120])
     by_tier: dict[str, int] = Field(examples=[{"gold": 12, "standard": 100}])
     by_lifecycle_stage: dict[str, int] = Field(examples=[{"maturity": 80}])
@@ -411,6 +416,7 @@ class Channel(StrEnum):
     PHONE = "phone"
     VISIT = "visit"
     WECHAT = "wechat"
+    SMS = "sms"
     EMAIL = "email"
     APP = "app"
 

@@ -14,8 +14,10 @@ Scoring the pool is most of a portfolio's cost, so ``crm-graph analyze`` picks e
 (``opportunities``, JSON; ``opportunities_as_of``); a portfolio reads them, leaving out customers who have
 since withdrawn their consent. A manager analyze did not pick for (an older version) is scored at request time.
 
+"Today" is the book's as-of date (:mod:`queries.as_of`): the day the data describe, not the calendar's.
+
 An overdue follow-up is an Interaction WITH one of the manager's customers whose ``due`` date is before
-``today``, whose outcome is unknown or ``follow_up``, and after which no contact reached the customer (a
+the as-of date, whose outcome is unknown or ``follow_up``, and after which no contact reached the customer (a
 later interaction whose outcome is not ``no_contact``): logging the contact keeps the promise. The customer's
 manager answers for every promise made to the customer, even one a colleague logged (``logged_by`` says who
 did); a customer who has left is owed none.
@@ -38,6 +40,7 @@ from graph.settings import AnalyticsSettings
 from graph.store import GraphStore
 from queries.analytics import fetch as analytics_fetch
 from queries.analytics.crosssell import Catalogue, EvidencePath, recommend
+from queries.as_of import as_of_date
 from queries.customers import CustomerSummary, summary_row, to_summary
 from queries.network import check_range
 
@@ -108,12 +111,12 @@ class Opportunity(BaseModel):
 
 
 class ManagerPortfolio(BaseModel):
-    """The manager's book on ``today``."""
+    """The manager's book as of ``as_of`` (see the module docstring)."""
 
     model_config = ConfigDict(frozen=True)
 
     manager: ManagerSummary
-    today: date
+    as_of: date
     customers: int
     by_tier: dict[str, int]
     """Customers by tier, ``unassigned`` for those without one; keys sorted."""
@@ -167,7 +170,11 @@ def _list_managed_customers(view: GraphView, params: Mapping[str, Any]) -> Rows:
         return []
     customers = {target for _, target, _ in view.out_ties(manager, [TieType.MANAGES])}
     return [
-        {**summary_row(view, key), "ltv_current": view.props(key).get("ltv_current")}
+        {
+            **summary_row(view, key),
+            "ltv_current": view.props(key).get("ltv_current"),
+            "analytics_as_of": view.props(key).get("analytics_as_of"),
+        }
         for key in sorted(customers, key=lambda key: key[1])
     ]
 
@@ -403,7 +410,7 @@ def list_managers(store: GraphStore) -> list[ManagerSummary]:
 def manager_portfolio(
     store: GraphStore,
     manager_id: str,
-    today: date,
+    as_of: date | None = None,
     risk_threshold: float = 0.6,
     top: int = 10,
     limit: int = 100,
@@ -412,7 +419,8 @@ def manager_portfolio(
     settings: AnalyticsSettings | None = None,
 ) -> ManagerPortfolio:
     """The manager's customers by tier and stage, the ``top`` most at risk, overdue follow-ups, and the best
-    ``opportunities`` (cross-sell recommendations; see the module docstring)."""
+    ``opportunities`` (cross-sell recommendations; see the module docstring), on the configured ``as_of`` when
+    given, else on the as-of date analyze stamped on the book (:func:`queries.as_of.as_of_date`)."""
     if isinstance(risk_threshold, bool) or not isinstance(risk_threshold, int | float):
         raise InvalidRequest("risk_threshold must be a number in [0, 1]")
     if not 0.0 <= risk_threshold <= 1.0:
@@ -420,14 +428,15 @@ def manager_portfolio(
     check_range("top", top, 1, MAX_LIST)
     check_range("limit", limit, 1, MAX_LIST)
     check_range("opportunities", opportunities, 0, 100)
-    if not isinstance(today, date):
-        raise InvalidRequest("today must be a date")
-    if isinstance(today, datetime):
-        today = today.date()
+    if as_of is not None and not isinstance(as_of, date):
+        raise InvalidRequest("as_of must be a date")
+    if isinstance(as_of, datetime):
+        as_of = as_of.date()
     managers = store.run(LIST_MANAGERS, {"manager_id": manager_id})
     if not managers:
         raise NotFound(f"no manager with id {manager_id!r}")
     book = store.run(LIST_MANAGED_CUSTOMERS, {"manager_id": manager_id})
+    today = as_of_date(as_of, (row["analytics_as_of"] for row in book))
     customers, by_tier, by_stage, at_risk, at_risk_total = summarise_book(book, float(risk_threshold), top)
     overdue = store.run(
         LIST_OVERDUE_FOLLOW_UPS,
@@ -441,7 +450,7 @@ def manager_portfolio(
     )
     return ManagerPortfolio(
         manager=to_manager(managers[0]),
-        today=today,
+        as_of=today,
         customers=customers,
         by_tier=by_tier,
         by_lifecycle_stage=by_stage,

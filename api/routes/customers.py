@@ -36,6 +36,7 @@ from graph.store import GraphStore
 from loaders.free_text import mask_identifiers
 from queries.analytics.churn import churn_risk
 from queries.analytics.crosssell import EvidencePath, cross_sell
+from queries.as_of import as_of_date
 from queries.customers import customer_360, search_customers_in_scope
 from queries.groups import CustomerGroup, corporate_group, household
 from queries.network import EgoNetwork, related_customers
@@ -260,7 +261,9 @@ async def get_recommendations(
             return RecommendationsPublic(
                 customer_id=customer_id, recommendations=[], reason="customer has not consented to marketing"
             )
-        found = cross_sell(ctx.store, customer_id, limit=limit, settings=ctx.services.settings.analytics)
+        settings = ctx.services.settings.analytics
+        as_of = as_of_date(settings.as_of, [record.properties.get("analytics_as_of")])
+        found = cross_sell(ctx.store, customer_id, limit=limit, settings=settings, today=as_of)
         names = product_names(ctx.store, [item.product_id for item in found])
         recommendations = []
         for item in found:

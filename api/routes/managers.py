@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -82,7 +81,7 @@ async def get_portfolio(
         result = manager_portfolio(
             ctx.store,
             manager_id,
-            today=date.today(),
+            as_of=ctx.services.settings.analytics.as_of,
             top=top,
             risk_threshold=risk_threshold,
             settings=ctx.services.settings.analytics,
@@ -124,6 +123,7 @@ async def get_portfolio(
         )
         return PortfolioPublic(
             manager=_manager(result.manager),
+            as_of=result.as_of,
             customers=result.customers,
             by_tier=result.by_tier,
             by_lifecycle_stage=result.by_lifecycle_stage,

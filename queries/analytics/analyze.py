@@ -148,6 +148,7 @@ def co_holdings(frames: GraphFrames, cross_sell: CrossSellFit | None = None) -> 
 def customer_rows(result: AnalyticsResult, analytics_at: str) -> Iterator[dict[str, Any]]:
     """One Customer row per customer with every written-back property."""
     value, churn = result.value, result.churn
+    as_of = result.frames.as_of.isoformat()
     for number, customer_id in enumerate(result.frames.customers["id"]):
         yield {
             "label": NodeLabel.CUSTOMER,
@@ -172,6 +173,7 @@ def customer_rows(result: AnalyticsResult, analytics_at: str) -> Iterator[dict[s
                 "pagerank": round(float(result.pagerank[number]), 12),
                 "analytics_version": ANALYTICS_VERSION,
                 "analytics_at": analytics_at,
+                "analytics_as_of": as_of,
             },
         }
 

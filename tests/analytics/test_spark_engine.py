@@ -86,7 +86,7 @@ def test_balances_tiers_stages_value_pagerank_and_clusters_match(both_engines: d
         found = spark[customer_id]
         for name in AMOUNTS:
             assert found[name] == pytest.approx(expected[name], abs=0.01), (customer_id, name)
-        for name in ("tier", "lifecycle_stage", "cluster_id", "analytics_version"):
+        for name in ("tier", "lifecycle_stage", "cluster_id", "analytics_version", "analytics_as_of"):
             assert found.get(name) == expected.get(name), (customer_id, name)
         assert math.isclose(found["pagerank"], expected["pagerank"], rel_tol=1e-5), customer_id
     assert sum(1 for props in spark.values() if props.get("cluster_id")) > 100

@@ -4,6 +4,7 @@ products, and contacts logged from the portfolio, the side panel and the graph."
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from typing import Any
 
 import pytest
@@ -125,3 +126,35 @@ def test_who_may_not_log_contacts_sees_no_form(page: Any, bank: Bank) -> None:
     sign_in(page, bank.tokens["admin"])
     open_customer(page, bank.dense_customer)
     assert page.locator("#log-contact").count() == 0
+
+
+def test_follow_ups_are_overdue_as_of_the_day_the_data_describe(page: Any, bank: Bank) -> None:
+    """The generated bank ends on its own last day, not the calendar's: overdue days count from there."""
+    stamps = {fields.get("analytics_as_of") for fields in bank.customers.values()}
+    assert len(stamps) == 1 and None not in stamps
+    (as_of,) = stamps
+    with bank.api("admin") as api:
+        books = [api.get(f"/managers/{manager}/portfolio").json() for manager in sorted(set(bank.managed_by.values()))]
+    assert {book["as_of"] for book in books} == {as_of} and date.fromisoformat(as_of) < date.today()
+    overdue = [item for book in books for item in book["overdue_follow_ups"]]
+    assert overdue, "the generated contact log leaves some promises unkept"
+    for item in overdue:
+        assert item["days_overdue"] == (date.fromisoformat(as_of) - date.fromisoformat(item["due"][:10])).days > 0
+    sign_in(page, bank.tokens["manager"])
+    open_portfolio(page)
+    assert as_of in page.inner_text("#as-of")
+    shot(page, "portfolio-as-of")
+
+
+def test_a_contact_by_sms_can_be_logged(page: Any, bank: Bank) -> None:
+    """The generated contact log uses SMS; the form offers it and the API takes it."""
+    sign_in(page, bank.tokens["manager"])
+    open_customer(page, bank.dense_customer)
+    page.click("#log-contact")
+    form = page.locator("#side-panel .contact-form")
+    form.locator("select[name=channel]").select_option("sms")
+    assert form.locator("select[name=channel] option[value=sms]").inner_text() == "短信"
+    form.locator("textarea").fill("短信提醒理财到期")
+    with page.expect_response(lambda r: r.url.endswith("/interactions") and r.request.method == "POST") as posted:
+        form.locator("button[type=submit]").click()
+    assert posted.value.status == 201 and posted.value.json()["channel"] == "sms"

@@ -203,3 +203,23 @@ def test_analyze_picks_every_managers_opportunities(bank: GraphStore) -> None:
     assert all(props["opportunities_as_of"] == TODAY.isoformat() for props in managers.values())
     for manager in managers:
         assert stored_opportunities(bank, manager) == best_opportunities(bank, manager, TODAY, AnalyticsSettings(), 10)
+
+
+def test_the_book_is_read_as_of_the_day_its_data_describe(bank: GraphStore) -> None:
+    """Without a configured date the book is read on the latest as-of date analyze stamped on its customers,
+    not on the calendar's today: a bank whose data end on 2024-06-01 shows i1 31 days late, not years."""
+    bank.write(
+        nodes=[
+            {"label": "Person", "id": "p1", "properties": {"analytics_as_of": "2024-05-31"}},
+            {"label": "Person", "id": "p2", "properties": {"analytics_as_of": "2024-06-01"}},
+        ]
+    )
+    book = manager_portfolio(bank, "m1")
+    assert book.as_of == TODAY
+    assert [(f.interaction_id, f.days_overdue) for f in book.overdue_follow_ups] == [("i1", 31), ("i2", 12)]
+    # A configured date wins over the stamps.
+    assert manager_portfolio(bank, "m1", date(2024, 5, 21)).as_of == date(2024, 5, 21)
+
+
+def test_a_book_never_analysed_is_read_on_the_calendars_today(bank: GraphStore) -> None:
+    assert manager_portfolio(bank, "m3").as_of == date.today()

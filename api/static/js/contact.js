@@ -7,7 +7,7 @@ import { h } from "./dom.js";
 import { channelName, outcomeName, t } from "./i18n.js";
 import { report } from "./status.js";
 
-const CHANNELS = ["phone", "visit", "branch", "wechat", "email", "app"];
+const CHANNELS = ["phone", "sms", "visit", "branch", "wechat", "email", "app"];
 const OUTCOMES = ["interested", "not_interested", "purchased", "follow_up", "complaint", "no_contact"];
 
 export const mayLogContacts = () => session.may("interactions:write");

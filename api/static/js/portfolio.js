@@ -108,7 +108,13 @@ function render() {
   const board = clear($("#portfolio"));
   if (!body) return;
   board.append(
-    card(t("portfolio.customers"), h("div", { class: "big-number", id: "book-size" }, body.customers), h("p", {}, body.manager.name ?? body.manager.id)),
+    card(
+      t("portfolio.customers"),
+      h("div", { class: "big-number", id: "book-size" }, body.customers),
+      h("p", {}, body.manager.name ?? body.manager.id),
+      // Overdue days count from the day the data describe, which is not the calendar's today in a demo bank.
+      h("p", { class: "muted", id: "as-of" }, t("portfolio.as_of", { date: body.as_of })),
+    ),
     card(
       t("portfolio.by_tier"),
       barChart(ordered(body.by_tier, TIER_ORDER).map(([tier, count]) => ({ label: tierName(tier), value: count })), { colour: "#c9a227" }),

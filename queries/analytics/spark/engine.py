@@ -162,7 +162,7 @@ def _compute(frames: SparkFrames, settings: Settings, registry: TieRegistry, don
     return _Results(customers, clusters, products, card)
 
 
-def customer_properties(row: Row, analytics_at: str) -> dict[str, Any]:
+def customer_properties(row: Row, analytics_at: str, as_of: str) -> dict[str, Any]:
     """The properties :func:`queries.analytics.analyze.customer_rows` writes, from one row, rounded alike."""
     return {
         "aum": round(float(row.aum), 2),
@@ -184,6 +184,7 @@ def customer_properties(row: Row, analytics_at: str) -> dict[str, Any]:
         "pagerank": round(float(row.pagerank), 12),
         "analytics_version": ANALYTICS_VERSION,
         "analytics_at": analytics_at,
+        "analytics_as_of": as_of,
     }
 
 
@@ -203,12 +204,13 @@ def _write_back(
 ) -> int:
     """Products, then customers, then clusters (stale ones deleted with the last batch), as analyze does."""
     total = results.customers.count()
+    as_of = frames.as_of.isoformat()
     report("write", 0, total)
     if results.products:
         store.write(nodes=results.products)
     written = 0
     customer_rows = (
-        {"label": NodeLabel.CUSTOMER, "id": row.id, "properties": customer_properties(row, analytics_at)}
+        {"label": NodeLabel.CUSTOMER, "id": row.id, "properties": customer_properties(row, analytics_at, as_of)}
         for row in results.customers.toLocalIterator()
     )
     for batch in _batches(customer_rows, batch_size):
