@@ -26,7 +26,7 @@ DRAWN_BOXES = """() => {
             box: box(n.renderedBoundingBox(
                 { includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false })),
         })),
-        bodies: cy.nodes().map((n) => ({ id: n.id(), box: box(n.renderedBoundingBox(
+        bodies: cy.nodes(":visible").map((n) => ({ id: n.id(), box: box(n.renderedBoundingBox(
             { includeNodes: true, includeEdges: false, includeLabels: false, includeOverlays: false })) })),
         view: [0, 0, cy.width(), cy.height()],
     };

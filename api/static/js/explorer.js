@@ -34,18 +34,28 @@ function depth() {
   return Number($("#depth").value);
 }
 
-/** One customer's related customers (one hop) as the API answers them, with the "N more" count. */
-async function neighbours(customerId, signal) {
-  const body = await get(`/customers/${enc(customerId)}/network`, { depth: 1, types: selectedTypes(), limit: LIMIT }, signal);
+/** One customer's related customers (one hop, through ``types``: [] for all) as the API answers them, with
+ * the "N more" count. */
+async function neighbours(customerId, signal, types = selectedTypes()) {
+  const body = await get(`/customers/${enc(customerId)}/network`, { depth: 1, types, limit: LIMIT }, signal);
   // The API counts the neighbours its cap left out: the "N more" marker.
   return { fromId: customerId, related: body.related, omitted: body.omitted_neighbours ?? 0 };
 }
 
-/** Fetch one customer's related customers and merge them into the drawn graph (unless a newer action came). */
-export async function expand(customerId) {
+/**
+ * Fetch one customer's related customers (through one tie type when ``type`` is given) and merge them into the
+ * drawn graph, showing them even where a collapse hid them (unless a newer action came).
+ */
+export async function expand(customerId, type = null) {
   const signal = state.requests.signal;
-  const hop = await neighbours(customerId, signal);
-  state.graph.mergeNeighbours(hop.fromId, hop.related, hop.omitted);
+  const hop = await neighbours(customerId, signal, type ? [type] : selectedTypes());
+  signal.throwIfAborted();
+  const g = state.graph;
+  g.uncollapse(customerId);
+  g.reveal(hop.related.map((entry) => nodeOf(entry).id));
+  // By one type, the "N more" marker counts what that type left out, or stays as it was when it left none.
+  g.cy.batch(() => g.mergeNeighbours(hop.fromId, hop.related, hop.omitted || (type ? null : 0)));
+  g.applyCollapses();
   return hop.related;
 }
 
@@ -90,13 +100,16 @@ async function drawNetwork(customer, signal) {
   $("#graph-empty").hidden = true;
   const g = state.graph;
   g.clear();
-  g.addNode({ ...nodeOf({ customer }), center: true });
-  for (const hop of hops) g.mergeNeighbours(hop.fromId, hop.related, hop.omitted);
+  // One batch of adds and one layout: cytoscape restyles and redraws once, not once per node.
+  g.cy.batch(() => {
+    g.addNode({ ...nodeOf({ customer }), center: true });
+    for (const hop of hops) g.mergeNeighbours(hop.fromId, hop.related, hop.omitted);
+  });
   g.layout();
   report(error);
   $("#exports").hidden = false;
   writeAddress({ view: "explorer", center: customer.id, depth: depth(), ties: selectedTypes().join(",") || null });
-  await showCustomer(customer.id, { expand: expandAndLayout, recenter: recenter });
+  await showCustomer(customer.id, PANEL_ACTIONS);
 }
 
 /** Draw the network of ``customer``, cancelling whatever the view was still fetching. */
@@ -108,15 +121,21 @@ export async function showNetwork(customer) {
   }
 }
 
-async function expandAndLayout(customerId) {
+/** Expand as the panel asks (all ties, or one type); the merge lays the graph out once. */
+async function expandFromPanel(customerId, type = null) {
   try {
-    await expand(customerId);
+    await expand(customerId, type);
     report(null);
   } catch (error) {
     report(error);
-    if (isAborted(error)) return;
   }
-  state.graph.layout();
+}
+
+/** Hide what hangs off the customer, or show it again. */
+function toggleCollapse(customerId) {
+  const g = state.graph;
+  if (g.isCollapsed(customerId)) g.uncollapse(customerId);
+  else g.collapse(customerId);
 }
 
 /** Redraw around ``customerId`` (the current centre when none), as a new action. */
@@ -130,6 +149,14 @@ async function recenter(customerId = state.centerId) {
     report(error);
   }
 }
+
+// What the side panel may do to the graph.
+const PANEL_ACTIONS = {
+  expand: expandFromPanel,
+  recenter: (customerId) => recenter(customerId),
+  collapse: toggleCollapse,
+  isCollapsed: (customerId) => state.graph.isCollapsed(customerId),
+};
 
 export function forgetSearch() {
   state.search.forget();
@@ -166,11 +193,11 @@ export function initExplorer() {
   state.graph = new NetworkGraph($("#graph"), {
     onSelect: (data) => {
       if (data.more) return;
-      showCustomer(data.stub ? null : data.id, { expand: expandAndLayout, recenter, stub: data.stub ? data : null });
+      showCustomer(data.stub ? null : data.id, { ...PANEL_ACTIONS, stub: data.stub ? data : null });
     },
     onContact: (data) => {
       if (data.more || data.stub) return;
-      showCustomer(data.id, { expand: expandAndLayout, recenter, contact: true });
+      showCustomer(data.id, { ...PANEL_ACTIONS, contact: true });
     },
   });
   state.search = new CustomerSearch({ requests: state.requests, draw: drawNetwork });

@@ -18,10 +18,11 @@ export function csvText(header, rows) {
   return `\ufeff${lines.join("\r\n")}\r\n`;
 }
 
-/** The customers drawn (not the "N more" markers): id, name, kind, tier, churn risk, masked or not. */
+/** The customers drawn (not the "N more" markers, nor those a collapse hides): id, name, kind, tier, churn
+ * risk, masked or not. */
 export function nodesCsv(cy) {
   const rows = cy
-    .nodes()
+    .nodes(":visible")
     .filter((node) => !node.data("more"))
     .map((node) => {
       const data = node.data();
@@ -30,10 +31,10 @@ export function nodesCsv(cy) {
   return csvText(["id", "name", "kind", "tier", "churn_risk", "masked"], rows);
 }
 
-/** The ties drawn between customers: source, target, tie type. */
+/** The ties drawn between customers (both ends shown): source, target, tie type. */
 export function tiesCsv(cy) {
   const rows = cy
-    .edges()
+    .edges(":visible")
     .filter((edge) => !edge.data("more"))
     .map((edge) => [edge.data("source"), edge.data("target"), edge.data("type")]);
   return csvText(["source", "target", "tie_type"], rows);

@@ -53,10 +53,12 @@ const TIER_BORDERS = {
 };
 
 // A name per node; the tier only under the centre's (the border keys it everywhere): short labels fit the rings.
+// A node whose neighbours are hidden says how many.
 function nodeLabel(data) {
   if (data.more) return t("graph.more", { n: data.more });
   const tier = data.center && data.tier ? `\n${tierName(data.tier)}` : "";
-  return `${data.name ?? ""}${tier}`;
+  const hidden = data.collapsed ? ` ${t("graph.collapsed", { n: data.collapsed })}` : "";
+  return `${data.name ?? ""}${hidden}${tier}`;
 }
 
 const STYLE = [
@@ -110,6 +112,8 @@ const STYLE = [
   { selector: "edge[?directed]", style: { "target-arrow-shape": "triangle", "target-arrow-color": (edge) => TIE_COLOURS[edge.data("type")] ?? "#90a4ae" } },
   { selector: "edge[?toStub]", style: { "line-style": "dashed" } },
   { selector: "edge[?more]", style: { "line-style": "dotted", "line-color": "#b0bec5", label: "" } },
+  { selector: "node[collapsed > 0]", style: { "border-style": "double", "border-width": 6 } },
+  { selector: ".away", style: { display: "none" } },
   { selector: ".faded", style: { opacity: 0.18 } },
   { selector: "node.quiet", style: { "text-opacity": 0, "text-background-opacity": 0 } },
   { selector: "node.highlight", style: { "overlay-color": "#ffd54f", "overlay-opacity": 0.45, "overlay-padding": 8 } },
@@ -134,6 +138,7 @@ export class NetworkGraph {
   constructor(container, { onSelect, onContact } = {}) {
     this.cy = cytoscape({ container, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 3 });
     this.layouts = 0; // layouts run so far: tests wait on it
+    this.collapsed = new Map(); // node id -> ids of the nodes its collapse hid
     this.cy.on("tap", "node", (event) => onSelect?.(event.target.data()));
     this.cy.on("cxttap", "node", (event) => onContact?.(event.target.data())); // right-click: log a contact
     container.addEventListener("contextmenu", (event) => event.preventDefault());
@@ -143,7 +148,67 @@ export class NetworkGraph {
   }
 
   clear() {
+    this.collapsed.clear();
     this.cy.elements().remove();
+  }
+
+  /** The nodes drawn and not hidden by a collapse. */
+  shown() {
+    return this.cy.nodes().not(".away");
+  }
+
+  isCollapsed(id) {
+    return this.collapsed.has(id);
+  }
+
+  /**
+   * Hide what hangs off ``id``: the shown nodes that lose every way to the centre once ``id`` is set aside (all
+   * of them when ``id`` is the centre), "N more" markers included. Only classes change, in one batch, and the
+   * shown nodes are laid out once: a few hundred nodes stay instant.
+   */
+  collapse(id) {
+    const node = this.cy.getElementById(id);
+    if (node.empty() || this.collapsed.has(id)) return 0;
+    const shown = this.shown().not(node);
+    const reached = new Set();
+    const center = shown.filter("[?center]");
+    for (let frontier = [...center]; frontier.length; ) {
+      const next = [];
+      for (const current of frontier) {
+        if (reached.has(current.id())) continue;
+        reached.add(current.id());
+        next.push(...current.neighborhood("node").intersection(shown).filter((other) => !reached.has(other.id())));
+      }
+      frontier = next;
+    }
+    const hidden = shown.filter((other) => !reached.has(other.id())).map((other) => other.id());
+    this.collapsed.set(id, hidden);
+    this.applyCollapses();
+    return hidden.length;
+  }
+
+  /** Show again what the collapse of ``id`` hid (what another collapse hides stays hidden). */
+  uncollapse(id) {
+    if (!this.collapsed.delete(id)) return;
+    this.applyCollapses();
+  }
+
+  /** Take ``ids`` out of every collapse: an expand shows what it fetched even where a collapse hid it. */
+  reveal(ids) {
+    const wanted = new Set(ids);
+    for (const [id, hidden] of this.collapsed) this.collapsed.set(id, hidden.filter((other) => !wanted.has(other)));
+  }
+
+  applyCollapses() {
+    const hidden = new Set([...this.collapsed.values()].flat());
+    this.cy.batch(() => {
+      for (const node of this.cy.nodes()) {
+        node.toggleClass("away", hidden.has(node.id()));
+        const count = this.collapsed.get(node.id())?.length ?? 0;
+        if ((node.data("collapsed") ?? 0) !== count) node.data("collapsed", count);
+      }
+    });
+    this.layout();
   }
 
   /** Add or update a node; fields already known are kept when the new data lacks them. */
@@ -166,7 +231,8 @@ export class NetworkGraph {
     this.cy.add({ group: "edges", data: { id, source, target, type: type ?? "MEMBER", toStub, ...extra } });
   }
 
-  /** Merge the API's related customers of ``fromId`` (one hop each) and a "N more" marker. */
+  /** Merge the API's related customers of ``fromId`` (one hop each) and a "N more" marker (``omitted`` null:
+   * leave the marker as it is). */
   mergeNeighbours(fromId, related, omitted = 0) {
     for (const entry of related) {
       const data = nodeOf(entry);
@@ -177,6 +243,7 @@ export class NetworkGraph {
       const details = tie ? { amount: tie.amount, ratio: tie.ratio, since: tie.since, directed: !SYMMETRIC.has(entry.tie_type) } : {};
       this.addEdge(source, target, entry.tie_type, details);
     }
+    if (omitted === null) return;
     const moreId = `more:${fromId}`;
     this.cy.getElementById(moreId).remove();
     if (omitted > 0) {
@@ -190,14 +257,16 @@ export class NetworkGraph {
    * circle in the order drawn (``refine`` lets a force layout untangle it from there, e.g. for clusters).
    */
   layout({ refine = false } = {}) {
-    const center = this.cy.nodes("[?center]");
-    const nodes = this.cy.nodes();
+    const nodes = this.shown();
+    const center = nodes.filter("[?center]");
     if (nodes.empty()) return;
-    const positions = center.nonempty() ? concentricPositions(this.cy, center.first()) : circlePositions([...nodes]);
-    this.cy.layout({ name: "preset", positions: (node) => positions.get(node.id()), fit: false, animate: false }).run();
+    // Room is made for every label, hidden at this zoom or not: the same nodes land in the same place at any zoom.
+    this.cy.nodes(".quiet").removeClass("quiet");
+    const positions = center.nonempty() ? concentricPositions(nodes, center.first()) : circlePositions([...nodes]);
+    nodes.layout({ name: "preset", positions: (node) => positions.get(node.id()), fit: false, animate: false }).run();
     this.layouts += 1;
     this.quietSmallLabels();
-    if (refine) this.cy.layout({ name: "cose", animate: false, randomize: false, nodeRepulsion: () => 9000, idealEdgeLength: () => 90, padding: PADDING }).run();
+    if (refine) nodes.layout({ name: "cose", animate: false, randomize: false, nodeRepulsion: () => 9000, idealEdgeLength: () => 90, padding: PADDING }).run();
     this.view();
   }
 
@@ -209,7 +278,7 @@ export class NetworkGraph {
     const center = this.cy.nodes("[?center]");
     const width = this.cy.width() - 2 * PADDING;
     const height = this.cy.height() - 2 * PADDING;
-    const box = this.cy.elements().boundingBox();
+    const box = this.cy.elements(":visible").boundingBox();
     const zoomToFit = Math.min(width / box.w, height / box.h, MAX_FIT_ZOOM);
     if (center.empty() || zoomToFit >= LEGIBLE_ZOOM) {
       this.fit();
@@ -217,7 +286,7 @@ export class NetworkGraph {
     }
     // Rings are whole: every node of a ring is as far from the centre. Keep the widest rings still legible.
     const origin = center.position();
-    const reaches = this.cy.nodes().map((node) => Math.hypot(node.position().x - origin.x, node.position().y - origin.y) + RING_MARGIN);
+    const reaches = this.shown().map((node) => Math.hypot(node.position().x - origin.x, node.position().y - origin.y) + RING_MARGIN);
     const legible = reaches.filter((span) => Math.min(width, height) / (2 * span) >= LEGIBLE_ZOOM);
     const span = Math.max(...legible, RING_MARGIN);
     const zoom = legible.length ? Math.min(width / (2 * span), height / (2 * span), MAX_FIT_ZOOM) : LEGIBLE_ZOOM;
@@ -236,7 +305,7 @@ export class NetworkGraph {
   }
 
   fit() {
-    this.cy.fit(undefined, PADDING);
+    this.cy.fit(this.cy.elements(":visible"), PADDING);
     if (this.cy.zoom() > MAX_FIT_ZOOM) this.cy.viewport({ zoom: MAX_FIT_ZOOM, pan: this.cy.pan() }).center();
   }
 

@@ -15,7 +15,8 @@ const byId = (a, b) => (a.id() < b.id() ? -1 : a.id() > b.id() ? 1 : 0);
  */
 function disc(node) {
   const { x, y } = node.position();
-  const box = node.boundingBox({ includeLabels: true, includeOverlays: false });
+  // Not from the cache: it can still hold the box from before the node last moved.
+  const box = node.boundingBox({ includeLabels: true, includeOverlays: false, useCache: false });
   return { radius: Math.hypot(box.w, box.h) / 2 + GAP / 2, dx: (box.x1 + box.x2) / 2 - x, dy: (box.y1 + box.y2) / 2 - y };
 }
 
@@ -25,14 +26,15 @@ function reachAround(node) {
   return radius + Math.hypot(dx, dy);
 }
 
-/** Nodes by hop from ``center`` (breadth first, neighbours in id order); each with the node it was reached from. */
-function hops(cy, center) {
+/** Nodes of ``nodes`` by hop from ``center`` (breadth first, neighbours in id order); each with the node it was
+ * reached from. */
+function hops(nodes, center) {
   const rings = [[center]];
   const parent = new Map([[center.id(), null]]);
   for (let frontier = [center]; frontier.length; ) {
     const next = [];
     for (const node of frontier) {
-      for (const neighbour of node.neighborhood("node").sort(byId)) {
+      for (const neighbour of node.neighborhood("node").intersection(nodes).sort(byId)) {
         if (parent.has(neighbour.id())) continue;
         parent.set(neighbour.id(), node);
         next.push(neighbour);
@@ -42,7 +44,7 @@ function hops(cy, center) {
     frontier = next;
   }
   // Nodes not connected to the centre (none in practice) go on an outer ring of their own.
-  const unreached = cy.nodes().filter((node) => !parent.has(node.id())).sort(byId);
+  const unreached = nodes.filter((node) => !parent.has(node.id())).sort(byId);
   if (unreached.length) rings.push([...unreached]);
   return { rings, parent };
 }
@@ -85,9 +87,9 @@ function alignTo(angles, parentAngles) {
   return sin || cos ? Math.atan2(sin, cos) : -Math.PI / 2;
 }
 
-/** Positions of every node of ``cy`` in rings around ``center`` (a node), keyed by node id. */
-export function concentricPositions(cy, center) {
-  const { rings, parent } = hops(cy, center);
+/** Positions of ``nodes`` (a collection holding ``center``) in rings around ``center``, keyed by node id. */
+export function concentricPositions(nodes, center) {
+  const { rings, parent } = hops(nodes, center);
   const positions = new Map([[center.id(), { x: 0, y: 0 }]]);
   const angleOf = new Map([[center.id(), null]]);
   const indexOf = new Map([[center.id(), 0]]);

@@ -178,6 +178,47 @@ async function members(customerId, kind) {
   );
 }
 
+/** A picker that expands the customer through one tie type, listing the types it has with their counts. */
+function expandByType(customerId, counts, actions) {
+  const types = TIE_TYPES.filter((type) => counts[type]);
+  if (!types.length) return null;
+  const select = h(
+    "select",
+    { id: "expand-type", "aria-label": t("panel.expand_type") },
+    h("option", { value: "", selected: true }, t("panel.expand_type")),
+    types.map((type) => h("option", { value: type }, `${tieName(type)} (${counts[type]})`)),
+  );
+  select.addEventListener("change", async () => {
+    const type = select.value;
+    if (!type) return;
+    await actions.expand(customerId, type);
+    select.value = "";
+    refreshCollapse(customerId, actions);
+  });
+  return select;
+}
+
+/** Hide what hangs off the customer in the graph, or show it again. */
+function collapseButton(customerId, actions) {
+  const button = h("button", { type: "button", id: "collapse" });
+  const label = () => {
+    button.textContent = t(actions.isCollapsed(customerId) ? "panel.uncollapse" : "panel.collapse");
+  };
+  button.addEventListener("click", () => {
+    actions.collapse(customerId);
+    label();
+  });
+  label();
+  return button;
+}
+
+function refreshCollapse(customerId, actions) {
+  const button = $("#side-panel #collapse");
+  if (button && $("#side-panel").dataset.customerId === customerId) {
+    button.textContent = t(actions.isCollapsed(customerId) ? "panel.uncollapse" : "panel.collapse");
+  }
+}
+
 /** Put the paths found right under the panel's actions, replacing those shown before. */
 function showPaths(section) {
   const panel = $("#side-panel");
@@ -231,8 +272,21 @@ export async function showCustomer(customerId, actions) {
       h(
         "div",
         { class: "actions" },
-        h("button", { type: "button", onclick: () => actions.expand(customerId) }, t("panel.expand")),
+        h(
+          "button",
+          {
+            type: "button",
+            id: "expand",
+            onclick: async () => {
+              await actions.expand(customerId);
+              refreshCollapse(customerId, actions);
+            },
+          },
+          t("panel.expand"),
+        ),
         h("button", { type: "button", onclick: () => actions.recenter(customerId) }, t("panel.center")),
+        expandByType(customerId, profile.tie_counts ?? {}, actions),
+        collapseButton(customerId, actions),
         h("button", { type: "button", id: "show-household", onclick: () => members(customerId, "household").catch(report) }, t("panel.household")),
         h("button", { type: "button", id: "show-group", onclick: () => members(customerId, "group").catch(report) }, t("panel.group")),
         mayLogContacts() ? h("button", { type: "button", id: "log-contact", onclick: () => toggleContact(customerId) }, t("contact.log")) : null,
