@@ -201,6 +201,12 @@ class AnalyticsSettings(BaseModel):
     cluster_resolution: float = Field(default=1.0, gt=0)
     cluster_match_jaccard: float = Field(default=0.5, ge=0, le=1, description="Overlap that keeps a cluster id.")
     pagerank_damping: float = Field(default=0.85, gt=0, lt=1)
+    threads: int | None = Field(
+        default=None,
+        ge=1,
+        description="Threads scikit-learn, OpenMP and BLAS may use in analyze, backtest and eval; "
+        "default: the cores this process may run on.",
+    )
 
     @field_validator("tier_thresholds")
     @classmethod

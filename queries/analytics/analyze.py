@@ -40,6 +40,7 @@ from queries.analytics.crosssell_fit import CrossSellFit, customer_properties, f
 from queries.analytics.frames import FloatArray, GraphFrames, read_frames
 from queries.analytics.model_card import ModelCard, write_model_card
 from queries.analytics.prospecting import holdings, prospect_rows
+from queries.analytics.threads import capped_threads
 from queries.analytics.training import fitted_churn, training_window
 from queries.analytics.value import CustomerValue, customer_value
 from queries.groups import MAX_CIRCLES, circle_rows, find_guarantee_circles
@@ -224,7 +225,7 @@ def analyze(
             report_progress(name, 0, 1)
 
     # Writing back a million customers makes a million dicts that stay: see graph.collector.
-    with bulk_objects():
+    with bulk_objects(), capped_threads(analytics):
         step("read")
         frames = read_frames(store, analytics.as_of)
         result = compute(frames, analytics, store.registry, step)

@@ -38,6 +38,7 @@ from queries.analytics.features import (
 )
 from queries.analytics.frames import BoolArray, FloatArray, GraphFrames
 from queries.analytics.models import ChurnModel, fit, fit_churn
+from queries.analytics.threads import capped_threads
 from queries.analytics.value import customer_value
 
 TOP_SHARE = 0.05
@@ -322,6 +323,11 @@ def cross_sell_backtest(train: Snapshot, test: Snapshot, opened: tuple[BoolArray
 
 def backtest(frames: GraphFrames, settings: AnalyticsSettings, cut: int | None = None, seed: int = 0) -> BacktestReport:
     """Train before ``cut`` (a month count, default: keep the last third), score after it."""
+    with capped_threads(settings):
+        return _backtest(frames, settings, cut, seed)
+
+
+def _backtest(frames: GraphFrames, settings: AnalyticsSettings, cut: int | None, seed: int) -> BacktestReport:
     train_window, test_window = windows(frames.months, cut)
     tie_types = sorted(set(frames.tie_type.tolist()))
     train = snapshot(frames.cut(train_window.start), settings, tie_types)
