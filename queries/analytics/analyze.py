@@ -232,7 +232,7 @@ def analyze(
         step("co-holdings")
         product_rows = co_holdings(frames, result.cross_sell)
         step("prospects")
-        product_rows = _merged(product_rows, prospect_rows(frames, analytics))
+        product_rows = _merged(product_rows, prospect_rows(frames, analytics, result.cross_sell))
         step("cluster summaries")
         summaries = summarise_clusters(frames, result.cluster_ids, result.value.aum, result.pagerank)
         step("guarantee circles")

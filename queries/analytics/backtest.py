@@ -172,13 +172,15 @@ def churn_backtest_figures(
             for name in ("own", "network")
         },
         "fitted_tie_weights": tie_weights(model, tie_types),
+        "network_terms": model.network_terms.model_dump(),
     }
 
 
 def tie_weights(model: ChurnModel, tie_types: list[str]) -> dict[str, float]:
-    """Log-odds per recently churned neighbour of each tie type: the fitted weight of the tie type."""
+    """Log-odds per recently churned neighbour of each tie type: the fitted weight of the tie type (0 for every
+    type when the network terms were left out)."""
     weights = model.weights
-    return {tie_type: weights[f"recently_churned_{tie_type}"] for tie_type in tie_types}
+    return {tie_type: weights.get(f"recently_churned_{tie_type}", 0.0) for tie_type in tie_types}
 
 
 def _lift_draws(score: FloatArray, outcome: BoolArray, order_key: np.ndarray, samples: np.ndarray) -> np.ndarray:

@@ -39,6 +39,7 @@ class ModelCard(BaseModel):
     features: list[str] = []
     tie_weights: dict[str, float] = {}
     network_weights: dict[str, float] = {}
+    network_terms: dict[str, Any] | None = None  # the inner validation's decision: kept, penalty, gain and its error
     backtest: dict[str, Any] | None = None
     cross_sell: CrossSellCard | None = None
 

@@ -1,10 +1,13 @@
 """Prospect lists made by ``crm-graph analyze``, so that a campaign's list is read, not recomputed per request.
 
 A product's prospects are scored exactly as :func:`queries.analytics.crosssell.prospects` scores them at request
-time (consenting, active, eligible customers not holding the product, tied to one who holds it; network part from
-direct ties to holders, similar part from co-holdings), but for every product at once from the arrays analyze
-already holds, with ages counted at the analysis date. Each Product node keeps its best
-``PRECOMPUTED_PROSPECTS`` as two parallel lists, ``prospect_ids`` and ``prospect_scores``, best first (ties by id).
+time (consenting, active, eligible customers not holding the product, tied to one who holds it), but for every
+product at once from the arrays analyze already holds, with ages counted at the analysis date. With a fitted
+cross-sell model a prospect's score is the model's probability that they open the product (a customer the model
+gave no candidate product at all keeps the hand-set score, as the request-time answer does); without one, the
+hand-set score: network part from direct ties to holders, similar part from co-holdings. Each Product node keeps
+its best ``PRECOMPUTED_PROSPECTS`` as two parallel lists, ``prospect_ids`` and ``prospect_scores``, best first
+(ties by id).
 
 At request time :func:`ranked_prospects` reads them; a customer who withdrew consent since then is still dropped
 by the API, which checks every prospect it shows against the customer as stored now.
@@ -24,6 +27,7 @@ from graph.model import NodeLabel
 from graph.settings import AnalyticsSettings
 from graph.store import GraphStore, check_limit
 from queries.analytics.crosssell import DECIMALS, as_list
+from queries.analytics.crosssell_fit import CrossSellFit
 from queries.analytics.frames import BoolArray, FloatArray, GraphFrames
 
 PRECOMPUTED_PROSPECTS = 10_000
@@ -86,8 +90,23 @@ def _eligible(
     return allowed
 
 
-def prospect_rows(frames: GraphFrames, settings: AnalyticsSettings) -> list[dict[str, Any]]:
-    """A Product node row per product with its best prospects (pure)."""
+def _fitted_scores(
+    cross_sell: CrossSellFit, product_id: str, chosen: np.ndarray, hand_set: FloatArray
+) -> tuple[np.ndarray, FloatArray]:
+    """(prospects kept, their scores): the fitted probability, rounded as the customer row stores it; the
+    hand-set score for a customer the model scored no product for; dropped where it did not score this one."""
+    fitted = cross_sell.model[chosen, cross_sell.products.index(product_id)]
+    scored_any = np.isfinite(cross_sell.model[chosen]).any(axis=1)
+    keep = ~scored_any | np.isfinite(fitted)
+    # Python's round, as the customer row stores it: numpy's may differ in the last place and reorder ties.
+    rounded = np.array([round(value, DECIMALS) for value in fitted[keep].tolist()], dtype=np.float64)
+    return chosen[keep], np.where(scored_any[keep], rounded, hand_set[keep])
+
+
+def prospect_rows(
+    frames: GraphFrames, settings: AnalyticsSettings, cross_sell: CrossSellFit | None = None
+) -> list[dict[str, Any]]:
+    """A Product node row per product with its best prospects, from the fitted cross-sell model when given (pure)."""
     holds, product_ids = holdings(frames)
     together = (holds.T @ holds).toarray()
     holders = np.diag(together)
@@ -114,6 +133,8 @@ def prospect_rows(frames: GraphFrames, settings: AnalyticsSettings) -> list[dict
         chosen = np.flatnonzero(tied & reachable & ~held & _eligible(frames, holds, product_ids, column, ages))
         scored = weights.get("network", 0.0) * network[chosen] + weights.get("similar", 0.0) * similar[chosen]
         scores = np.round(scored, DECIMALS)
+        if cross_sell is not None:
+            chosen, scores = _fitted_scores(cross_sell, product_id, chosen, scores)
         order = np.lexsort((ids[chosen], -scores))[:PRECOMPUTED_PROSPECTS]  # best first, ties by id
         rows.append(
             {

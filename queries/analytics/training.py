@@ -102,9 +102,13 @@ def fitted_model_card(
 ) -> ModelCard:
     """The card of a fitted model (``trained_on``: customers, churned); a model whose backtest ranks leavers
     worse than the hand-set defaults (ROC AUC) is not used, and the card says so."""
+    terms = model.network_terms
     card = ModelCard(
-        model="fitted: boosted trees on own signals, logistic network terms",
-        reason=f"trained on features as of {features_as_of:%Y-%m} and who left by {outcomes_until:%Y-%m}",
+        model="fitted: boosted trees on own signals, logistic network terms"
+        if terms.kept
+        else "fitted: boosted trees on own signals; network terms left out",
+        reason=f"trained on features as of {features_as_of:%Y-%m} and who left by {outcomes_until:%Y-%m}"
+        + ("" if terms.kept else "; the network terms gained too little in the inner validation to be kept"),
         features_as_of=f"{features_as_of:%Y-%m}",
         outcomes_until=f"{outcomes_until:%Y-%m}",
         trained_on={"customers": trained_on[0], "churned": trained_on[1]},
@@ -113,6 +117,7 @@ def fitted_model_card(
         network_weights={
             name: weight for name, weight in model.weights.items() if not name.startswith("recently_churned_")
         },
+        network_terms=terms.model_dump(),
         backtest=backtest,
     )
     auc = (card.backtest or {}).get("auc")

@@ -14,17 +14,23 @@ from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel
 from graph.settings import AnalyticsSettings, Settings
 from graph.store import GraphStore
-from queries.analytics import analyze, cross_sell, models
+from queries.analytics import analyze, cross_sell, models, prospects
 from queries.analytics.crosssell import Recommendation
 from queries.analytics.features import snapshot
 from queries.analytics.frames import GraphFrames
 from queries.analytics.model_card import read_model_card
 from queries.analytics.models import fit_churn
+from queries.analytics.prospecting import PRECOMPUTED_PROSPECTS, ranked_prospects
 from queries.analytics.training import scores_from
 from tests.analytics.bank import SETTINGS, small_bank
 
 
-def test_fitted_scores_explain_themselves_through_the_fitted_tie_terms(generated_frames: GraphFrames) -> None:
+def test_fitted_scores_explain_themselves_through_the_fitted_tie_terms(
+    generated_frames: GraphFrames, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # How a score splits over the network terms, given a model that keeps them (whether it keeps them is
+    # the inner validation's call, tested below: on this small bank it leaves them out).
+    monkeypatch.setattr(models, "EARNS_ITS_PLACE", float("-inf"))
     tie_types = sorted(set(generated_frames.tie_type.tolist()))
     settings = AnalyticsSettings()
     before = snapshot(generated_frames.cut(18), settings, tie_types)
@@ -55,6 +61,15 @@ def test_analyze_fits_on_the_last_six_months_and_keeps_a_card(generated_bank: Pa
     with EmbeddedStore(tmp_path / "store.sqlite") as store:
         report = analyze(store, settings)
         served = _cross_sell_of_fitted_customers(store, settings.analytics)
+        precomputed, live, fitted = _prospect_lists(store, settings.analytics)
+    # The prospect lists analyze wrote rank by the fitted model, exactly as the request-time ranking does.
+    assert precomputed == live and sum(map(len, precomputed.values())) > 500
+    listed = [(customer, product, score) for product, found in precomputed.items() for customer, score in found]
+    by_model = [
+        fitted[(customer, product)] == score for customer, product, score in listed if (customer, product) in fitted
+    ]
+    # Only a customer the model scored no product for (e.g. one without an open account then) keeps hand-set scores.
+    assert all(by_model) and len(by_model) > 0.9 * len(listed)
     card = read_model_card(tmp_path / "card.json")
     assert card.cross_sell is not None and card.cross_sell.model.startswith("fitted")
     assert card.cross_sell.features_as_of == "2024-06" and card.cross_sell.products
@@ -84,6 +99,37 @@ def test_analyze_fits_on_the_last_six_months_and_keeps_a_card(generated_bank: Pa
         assert card.backtest["auc"]["network"] < card.backtest["auc"]["default"]
     else:
         assert card.model.startswith("fitted") and "2024-06" in card.reason
+
+
+def _prospect_lists(
+    store: GraphStore, settings: AnalyticsSettings
+) -> tuple[dict[str, list[tuple[str, float]]], dict[str, list[tuple[str, float]]], dict[tuple[str, str], float]]:
+    """Per product, (analyze's list, the request-time ranking), and the fitted score analyze wrote per
+    (customer, product)."""
+    products = sorted(record.id for record in store.nodes(NodeLabel.PRODUCT))
+    precomputed = {
+        product: [
+            (item.customer_id, item.score) for item in ranked_prospects(store, product, PRECOMPUTED_PROSPECTS) or []
+        ]
+        for product in products
+    }
+    live = {
+        product: [
+            (item.customer_id, item.score)
+            for item in prospects(store, product, PRECOMPUTED_PROSPECTS, settings=settings, today=date(2024, 12, 31))
+        ]
+        for product in products
+    }
+    fitted = {
+        (record.id, product): score
+        for record in store.nodes(NodeLabel.CUSTOMER)
+        for product, score in zip(
+            record.properties.get("cross_sell_products") or [],
+            record.properties.get("cross_sell_scores") or [],
+            strict=True,
+        )
+    }
+    return precomputed, live, fitted
 
 
 def _cross_sell_of_fitted_customers(
@@ -123,3 +169,35 @@ def test_large_banks_train_on_a_fixed_uniform_sample_of_rows(monkeypatch: pytest
     assert models.training_sample(table, label)[0].equals(sample)  # the same rows every run
     small = table.iloc[:10]
     assert models.training_sample(small, label[:10])[0] is small
+
+
+def _stacked(network: np.ndarray, own: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({models.OWN_LOG_ODDS: own, "churned_neighbours": network})
+
+
+def test_network_terms_are_kept_only_when_they_improve_the_inner_validation() -> None:
+    rng = np.random.default_rng(3)
+    n = 4000
+    own = rng.normal(size=n)
+    tied = rng.poisson(0.3, size=n).astype(float)
+    # Leavers driven by the own signal alone: a network column of noise must be left out.
+    alone = rng.random(n) < 1 / (1 + np.exp(-(own * 1.2 - 3.5)))
+    noise = models.choose_network_terms(_stacked(tied, own), alone, ["churned_neighbours"])
+    assert not noise.kept and noise.regularisation is None
+    # Leavers whose churned neighbours matter as much as their own signal: the term earns its place.
+    spread = rng.random(n) < 1 / (1 + np.exp(-(own * 1.2 + tied * 1.5 - 3.5)))
+    found = models.choose_network_terms(_stacked(tied, own), spread, ["churned_neighbours"])
+    assert found.kept and found.regularisation in models.NETWORK_PENALTIES
+    assert found.auc_network - found.auc_own > models.EARNS_ITS_PLACE * found.gain_standard_error
+
+
+def test_a_model_without_network_terms_ranks_as_its_own_signals_and_names_no_contributors() -> None:
+    rng = np.random.default_rng(4)
+    n = 3000
+    table = pd.DataFrame({"balance_trend": rng.normal(size=n), "churned_neighbours": rng.poisson(0.3, size=n) * 1.0})
+    label = rng.random(n) < 1 / (1 + np.exp(-(table["balance_trend"].to_numpy() * 1.5 - 3.0)))
+    model = fit_churn(table, label, ["balance_trend"], ["churned_neighbours"])
+    assert model is not None and not model.network_terms.kept
+    assert set(model.weights) == {models.OWN_LOG_ODDS}
+    order_own = np.argsort(-model.predict_own(table), kind="stable")
+    assert (np.diff(model.predict(table)[order_own]) <= 1e-12).all()  # the same order: a calibration only
