@@ -30,6 +30,13 @@ def backtest_table(title: str, churn: dict[str, Any], cross_sell: dict[str, Any]
         for name in names:
             table.add_row(f"{label} — {name}", _with_interval(churn[key], name))
     table.add_row("churn lift ratio network / own", _with_interval(churn["lift_at_5pct"], "ratio"))
+    terms = churn.get("network_terms")
+    if terms:
+        table.add_row(
+            "churn network terms (inner validation)",
+            f"{'kept' if terms['kept'] else 'left out'}: AUC {terms['auc_own']:.3f} alone, "
+            f"{terms['auc_network']:.3f} with them (s.e. {terms['gain_standard_error']:.3f})",
+        )
     for name, figures in churn["calibration"].items():
         table.add_row(
             f"churn calibration — {name}",

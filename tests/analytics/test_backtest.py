@@ -48,6 +48,10 @@ def test_churn_compares_own_only_with_own_plus_network(report: BacktestReport) -
     calibration = churn["calibration"]["network"]
     assert 0 < calibration["mean_predicted"] < 1 and calibration["brier"] < 0.25
     assert set(churn["fitted_tie_weights"]) >= {"SPOUSE_OF", "EMPLOYED_BY", "REFERRED"}
+    terms = churn["network_terms"]
+    assert terms["kept"] == (terms["regularisation"] is not None)
+    if not terms["kept"]:  # left out: the network model ranks as the own one
+        assert set(churn["fitted_tie_weights"].values()) == {0.0} and lift["network"] == lift["own"]
 
 
 def test_cross_sell_compares_the_model_with_three_baselines(report: BacktestReport) -> None:
@@ -112,7 +116,7 @@ def test_the_backtest_table_fits_a_narrow_terminal(report: BacktestReport) -> No
     console = Console(width=60, record=True, force_terminal=False)
     console.print(backtest_table("backtest", report.churn, report.cross_sell))
     text = console.export_text()
-    assert all(word in text for word in ("hit@5", "MAP@5", "ROC", "Brier", "ratio"))
+    assert all(word in text for word in ("hit@5", "MAP@5", "ROC", "Brier", "ratio", "inner validation"))
     assert max(len(line) for line in text.splitlines()) <= 60
 
 
