@@ -61,6 +61,11 @@ class FittedModel:
         return {name: round(float(c), 6) for name, c in zip(self.columns, model.coef_[0] / scale, strict=True)}
 
 
+def _logistic(regularisation: float) -> Pipeline:
+    """Standardised features, L2-penalised logistic regression (``regularisation`` is its C)."""
+    return make_pipeline(StandardScaler(), LogisticRegression(C=regularisation, max_iter=2000))
+
+
 def fit(
     table: pd.DataFrame, label: BoolArray, columns: list[str], regularisation: float = REGULARISATION
 ) -> FittedModel | None:
@@ -69,7 +74,7 @@ def fit(
     positives = int(label.sum())
     if positives < MIN_POSITIVES or len(label) - positives < MIN_POSITIVES:
         return None
-    pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=regularisation, max_iter=2000))
+    pipeline = _logistic(regularisation)
     pipeline.fit(table[columns].to_numpy(), label.astype(np.int64))
     return FittedModel(pipeline, list(columns), positives, len(label))
 
@@ -166,7 +171,7 @@ def _out_of_fold_probability(
     """Each row's probability under a logistic regression fitted on the other folds."""
     probability = np.zeros(len(target))
     for train_rows, held_out in folds:
-        pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=regularisation, max_iter=2000))
+        pipeline = _logistic(regularisation)
         pipeline.fit(features[train_rows], target[train_rows])
         probability[held_out] = pipeline.predict_proba(features[held_out])[:, 1]
     return probability

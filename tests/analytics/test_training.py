@@ -91,7 +91,12 @@ def test_analyze_fits_on_the_last_six_months_and_keeps_a_card(generated_bank: Pa
                 assert len(path.ties) == 1 and weights[path.ties[0]] > 0 and path.contribution > 0
     assert card == report.churn_model
     assert (card.features_as_of, card.outcomes_until, card.horizon_months) == ("2024-06", "2024-12", 6)
-    assert card.trained_on["churned"] > 0 and "recently_churned_SPOUSE_OF" in card.features
+    assert card.trained_on["churned"] > 0 and card.network_terms is not None
+    # The network terms are features only when the inner validation kept them; left out, every tie weighs 0.
+    assert ("recently_churned_SPOUSE_OF" in card.features) == card.network_terms["kept"]
+    if not card.network_terms["kept"]:
+        assert set(card.tie_weights.values()) == {0.0}
+        assert "left out" in card.model or card.model == "hand-set defaults"
     assert set(card.tie_weights) >= {"SPOUSE_OF", "EMPLOYED_BY"} and "own_log_odds" in card.network_weights
     assert card.backtest is not None and {"lift_at_5pct", "auc"} <= set(card.backtest)
     if card.model == "hand-set defaults":  # the fitted model must earn its place in the backtest
