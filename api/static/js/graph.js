@@ -4,7 +4,7 @@
 import cytoscape from "/vendor/cytoscape.esm.min.mjs";
 import { h, money, riskColour } from "./dom.js";
 import { onLanguageChange, t, tieName, tierName } from "./i18n.js";
-import { circlePositions, concentricPositions } from "./layout.js";
+import { circlePositions, concentricPositions, hierarchy, layeredPositions } from "./layout.js";
 
 const FONT_PX = 14; // node labels; the centre's a little larger
 const MIN_LABEL_PX = 11; // a label smaller than this on screen is not drawn: fewer labels, never tiny ones
@@ -253,8 +253,10 @@ export class NetworkGraph {
   }
 
   /**
-   * Lay the graph out the same way every time: rings by hop around the centre when there is one, else one
-   * circle in the order drawn (``refine`` lets a force layout untangle it from there, e.g. for clusters).
+   * Lay the graph out by its shape, the same way every time: top-down layers when only ranking ties join it
+   * without a cycle (ownership, control, guarantee chains: see layout.js), else rings by hop around the centre
+   * when there is one, else one circle in the order drawn (``refine`` lets a force layout untangle it from
+   * there, e.g. for clusters). ``shape`` says which was chosen.
    */
   layout({ refine = false } = {}) {
     const nodes = this.shown();
@@ -262,7 +264,13 @@ export class NetworkGraph {
     if (nodes.empty()) return;
     // Room is made for every label, hidden at this zoom or not: the same nodes land in the same place at any zoom.
     this.cy.nodes(".quiet").removeClass("quiet");
-    const positions = center.nonempty() ? concentricPositions(nodes, center.first()) : circlePositions([...nodes]);
+    const ranks = refine ? null : hierarchy(nodes);
+    this.shape = ranks ? "layers" : center.nonempty() ? "rings" : refine ? "force" : "circle";
+    const positions = ranks
+      ? layeredPositions(nodes, ranks)
+      : center.nonempty()
+        ? concentricPositions(nodes, center.first())
+        : circlePositions([...nodes]);
     nodes.layout({ name: "preset", positions: (node) => positions.get(node.id()), fit: false, animate: false }).run();
     this.layouts += 1;
     this.quietSmallLabels();
@@ -280,7 +288,7 @@ export class NetworkGraph {
     const height = this.cy.height() - 2 * PADDING;
     const box = this.cy.elements(":visible").boundingBox();
     const zoomToFit = Math.min(width / box.w, height / box.h, MAX_FIT_ZOOM);
-    if (center.empty() || zoomToFit >= LEGIBLE_ZOOM) {
+    if (center.empty() || zoomToFit >= LEGIBLE_ZOOM || this.shape !== "rings") {
       this.fit();
       return;
     }

@@ -134,3 +134,73 @@ export function circlePositions(nodes) {
   });
   return positions;
 }
+
+// Ties that rank one party above the other, drawn top-down: the owner above what it holds, the parent company above
+// its subsidiary, the legal representative and director above their company, the guarantor above the borrower.
+const DOWNWARD = { SHAREHOLDER_OF: 1, LEGAL_REP_OF: 1, DIRECTOR_OF: 1, GUARANTEES: 1, SUBSIDIARY_OF: -1 };
+const LAYER_GAP = 50; // model pixels between two layers' boxes
+
+/**
+ * For ``nodes`` joined only by ranking ties (and "N more" markers) without a cycle: each node's parents (the nodes
+ * drawn above it), else null. A guarantee circle or a family tie makes the shape something else.
+ */
+export function hierarchy(nodes) {
+  const edges = nodes.edgesWith(nodes);
+  const ranked = edges.filter((edge) => !edge.data("more"));
+  if (ranked.empty() || ranked.some((edge) => !DOWNWARD[edge.data("type")])) return null;
+  const parents = new Map(nodes.map((node) => [node.id(), []]));
+  for (const edge of edges) {
+    const down = edge.data("more") ? 1 : DOWNWARD[edge.data("type")];
+    const [upper, lower] = down > 0 ? [edge.source(), edge.target()] : [edge.target(), edge.source()];
+    parents.get(lower.id()).push(upper.id());
+  }
+  // Kahn's order: a node whose parents are all placed comes next; nodes left over sit on a cycle.
+  const waiting = new Map([...parents].map(([id, above]) => [id, new Set(above).size]));
+  const children = new Map(nodes.map((node) => [node.id(), new Set()]));
+  for (const [id, above] of parents) for (const upper of above) children.get(upper).add(id);
+  const order = [...waiting].filter(([, count]) => count === 0).map(([id]) => id).sort();
+  for (let i = 0; i < order.length; i++) {
+    for (const child of [...children.get(order[i])].sort()) {
+      waiting.set(child, waiting.get(child) - 1);
+      if (waiting.get(child) === 0) order.push(child);
+    }
+  }
+  return order.length === nodes.length ? { parents, order } : null;
+}
+
+/**
+ * Positions of ``nodes`` in layers, top-down (``shape`` from :func:`hierarchy`): a node one layer below its lowest
+ * parent, each layer in the order of its parents' places (then by id), boxes side by side with labels included.
+ */
+export function layeredPositions(nodes, { parents, order }) {
+  const layerOf = new Map();
+  for (const id of order) layerOf.set(id, Math.max(-1, ...parents.get(id).map((upper) => layerOf.get(upper))) + 1);
+  const layers = [];
+  for (const id of order) (layers[layerOf.get(id)] ??= []).push(id);
+  const byId = new Map(nodes.map((node) => [node.id(), node]));
+  const place = new Map(); // id -> index within its layer
+  const positions = new Map();
+  let top = 0;
+  for (const layer of layers) {
+    const key = (id) => {
+      const above = parents.get(id).map((upper) => place.get(upper));
+      return above.length ? above.reduce((sum, index) => sum + index, 0) / above.length : -1;
+    };
+    layer.sort((a, b) => key(a) - key(b) || (a < b ? -1 : a > b ? 1 : 0));
+    const boxes = layer.map((id) => byId.get(id).boundingBox({ includeLabels: true, includeOverlays: false, useCache: false }));
+    const width = boxes.reduce((sum, box) => sum + box.w + GAP, -GAP);
+    const height = Math.max(...boxes.map((box) => box.h));
+    let left = -width / 2;
+    layer.forEach((id, index) => {
+      const node = byId.get(id);
+      const box = boxes[index];
+      const { x, y } = node.position();
+      // The box's top-left corner goes to (left, top); the node keeps its place within its box.
+      positions.set(id, { x: left + (x - box.x1), y: top + (y - box.y1) });
+      place.set(id, index);
+      left += box.w + GAP;
+    });
+    top += height + LAYER_GAP;
+  }
+  return positions;
+}

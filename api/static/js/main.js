@@ -105,6 +105,7 @@ window.crmGraph = {
   cy: () => graph().cy,
   nodes: () => graph().cy.nodes().map((node) => node.data()),
   layouts: () => graph().layouts,
+  shape: () => graph().shape,
   circleEdges: () => drawnCircle()?.cy.edges().length ?? 0,
   cluster: () => ({
     nodes: drawnCluster()?.cy.nodes().map((node) => node.id()) ?? [],
