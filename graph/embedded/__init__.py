@@ -26,7 +26,7 @@ import pyarrow as pa
 from graph.batch import TIE_ENDS, NodeInput, NodeRef, TieInput, prepare_batch
 from graph.cancellation import checkpoint
 from graph.collector import bulk_objects
-from graph.embedded.bulk import checked_tables
+from graph.embedded.bulk import NeedsRows, NodeTables, TieTables, checked_tables
 from graph.embedded.disk import Batch, Disk
 from graph.embedded.view import GraphView, NodeKey, WritableGraph, node_key
 from graph.errors import MissingEndpoint, NotFound, StoreCorrupt, StoreError, StoreUnavailable
@@ -162,6 +162,12 @@ class EmbeddedStore(GraphStore):
         checked = checked_tables(nodes or {}, ties or {})
         if checked is None or _small(checked, self.view):
             return super().bulk_write(nodes, ties)
+        try:
+            return self._bulk_write_columns(checked)
+        except NeedsRows:  # two rows of one key: the row path merges them
+            return super().bulk_write(nodes, ties)
+
+    def _bulk_write_columns(self, checked: tuple[NodeTables, TieTables]) -> WriteResult:
         with self._write_lock:
             changed = self.view.fork()
             prepared = changed.bulk_prepare(*checked)
@@ -177,16 +183,17 @@ class EmbeddedStore(GraphStore):
         )
 
     def _publish(self, graph: WritableGraph) -> None:
-        """Write a new snapshot once the log has grown past its share, else let the graph settle its overlay;
-        then make ``graph`` the one reads see."""
-        if self._disk.log_rows <= max(LOG_MINIMUM, LOG_SHARE * graph.base_rows()):
+        """Start a new snapshot in the background once the log has grown past its share (and none is being
+        written), else let the graph settle its overlay; then make ``graph`` the one reads see."""
+        if self._disk.snapshotting or self._disk.log_rows <= max(LOG_MINIMUM, LOG_SHARE * graph.base_rows()):
             graph.settle()
         else:
             tables = graph.tables()
-            # On failure every batch is in the log still, which the next snapshot will fold in.
+            if graph.overlay_rows():
+                graph.rebuild(tables)
+            # On failure every batch is in the logs still, which the next snapshot will fold in.
             with contextlib.suppress(OSError):
-                self._disk.write_snapshot(*tables)
-            graph.rebuild(tables)
+                self._disk.snapshot_in_background(*tables)
         self.view = graph
 
     def clear(self) -> None:

@@ -79,8 +79,8 @@ def _key_texts(table: pa.Table, name: str) -> pa.Array | None:
 
 
 def _checked_nodes(label: NodeLabel, table: pa.Table) -> pa.Table | None:
-    ids = _key_texts(table, ID)
-    if ids is None or pc.count_distinct(ids).as_py() != len(ids):
+    ids = _key_texts(table, ID)  # duplicates are found once sorted, by prepare
+    if ids is None:
         return None
     allowed = [NodeLabel.PERSON.value, NodeLabel.COMPANY.value] if label is NodeLabel.CUSTOMER else [label.value]
     kinds = _key_texts(table, KIND)
@@ -101,9 +101,6 @@ def _checked_ties(tie_type: TieType, table: pa.Table) -> pa.Table | None:
     if spec(tie_type).symmetric and len(sources) and not pc.all(pc.less(sources, targets)).as_py():
         return None  # the row path turns these round (and refuses a tie of a node to itself)
     if spec(tie_type).source is spec(tie_type).target and pc.any(pc.equal(sources, targets)).as_py():
-        return None
-    keys = pc.binary_join_element_wise(sources, targets, pa.scalar("\x00", pa.large_string()))
-    if pc.count_distinct(keys).as_py() != len(keys):
         return None
     properties = _checked_properties(table, exclude=(SOURCE, TARGET))
     return None if properties is None else with_leading({SOURCE: sources, TARGET: targets}, properties)
@@ -136,7 +133,7 @@ def _checked_properties(table: pa.Table, exclude: tuple[str, ...]) -> pa.Table |
         if source_field.name in exclude:
             continue
         wanted = _store_type(source_field.type)
-        if wanted is None or not source_field.name or source_field.name in (ID, KIND, SOURCE, TARGET):
+        if wanted is None or not source_field.name or source_field.name in exclude:
             return None
         array = pc.cast(column, wanted).combine_chunks() if column.type != wanted else column.combine_chunks()
         if pa.types.is_list(wanted):
@@ -154,11 +151,36 @@ def _rows_of(keys: np.ndarray, held: np.ndarray) -> np.ndarray:
     """For each of ``keys``, its position in the sorted ``held``, or -1 (both of one kind: bytes or ints)."""
     if not len(held) or not len(keys):
         return np.full(len(keys), -1, dtype=np.int64)
+    too_long = None
     if keys.dtype.kind == "S" and keys.dtype.itemsize != held.dtype.itemsize:
-        width = max(keys.dtype.itemsize, held.dtype.itemsize)
-        keys, held = keys.astype(f"S{width}"), held.astype(f"S{width}")
+        if keys.dtype.itemsize > held.dtype.itemsize:
+            too_long = np.char.str_len(keys) > held.dtype.itemsize  # held nowhere: none is that long
+        keys = keys.astype(held.dtype)
     positions = np.minimum(np.searchsorted(held, keys), len(held) - 1)
-    return np.where(held[positions] == keys, positions, -1).astype(np.int64)
+    found = np.where(held[positions] == keys, positions, -1).astype(np.int64)
+    if too_long is not None:
+        found[too_long] = -1
+    return found
+
+
+HASH_SHARE = 1 / 16
+"""Ids given are looked up by hashing the held ids once they number at least this share of them (a binary
+search per id costs more than one hash table per call), else by binary search in the sorted held ids."""
+
+
+def _node_rows(ids: pa.Array, table: NodeTable, held_ids: pa.Array | None = None) -> np.ndarray:
+    """For each of ``ids``, its row in ``table`` (whose ids as texts ``held_ids`` are, when known), or -1."""
+    if not len(ids) or not table.base_count:
+        return np.full(len(ids), -1, dtype=np.int64)
+    if len(ids) < HASH_SHARE * table.base_count:
+        return _rows_of(id_bytes(ids), table.base_ids)
+    held = table.id_column() if held_ids is None else held_ids
+    rows = pc.index_in(ids, value_set=held).fill_null(-1)
+    return np.asarray(rows.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+class NeedsRows(Exception):
+    """The tables hold what only the row path merges (two rows of one key): write them as rows."""
 
 
 def _same_rows(before: pa.Table, after: pa.Table, rows: int) -> np.ndarray:
@@ -177,20 +199,49 @@ def _same_rows(before: pa.Table, after: pa.Table, rows: int) -> np.ndarray:
             equal = pc.fill_null(pc.equal(old, new), False)
             both_absent = pc.and_(pc.is_null(old), pc.is_null(new))
             same &= np.asarray(pc.or_(equal, both_absent).to_numpy(zero_copy_only=False), dtype=bool)
+        elif old.type == new.type and not is_json(field):
+            same &= _same_lists(old, new)
         else:
             pairs = zip(plain_values(field, old), new.to_pylist(), strict=True)
             same &= np.array([one == two for one, two in pairs], dtype=bool)
     return same
 
 
+def _same_lists(old: pa.Array | pa.ChunkedArray, new: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Row by row, whether two list columns of one type hold equal lists (or both none), without Python lists."""
+    old, new = (column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column for column in (old, new))
+    old_valid, new_valid = (
+        np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=bool) for column in (old, new)
+    )
+    old_lengths, new_lengths = (
+        np.asarray(pc.list_value_length(column).fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+        for column in (old, new)
+    )
+    compared = old_valid & new_valid & (old_lengths == new_lengths)
+    chosen = pa.array(np.flatnonzero(compared))
+    old_items, new_items = (pc.list_flatten(column.take(chosen)) for column in (old, new))
+    differs = ~np.asarray(
+        pc.fill_null(pc.equal(old_items, new_items), False).to_numpy(zero_copy_only=False), dtype=bool
+    )
+    counted = np.concatenate([[0], np.cumsum(differs)])
+    ends = np.cumsum(old_lengths[compared])
+    equal_lists = counted[ends] == counted[ends - old_lengths[compared]]
+    same = ~old_valid & ~new_valid
+    same[compared] = equal_lists
+    return same
+
+
 def _merged_rows(
     base: pa.Table, found: np.ndarray, given: pa.Table, leading: list[str]
-) -> tuple[pa.Table, pa.Table, int]:
+) -> tuple[pa.Table, pa.Table, np.ndarray, int]:
     """The given rows with the properties they leave alone taken from ``base`` (the held rows, by ``found``,
-    -1 for a new row); the rows of ``base`` they do not name; and how many of the rows already held it leaves
-    as they were (a node's kind counts)."""
-    old = base.take(pa.array(found, mask=found < 0))
-    columns = {name: (old.schema.field(name), old.column(name)) for name in old.column_names if name not in leading}
+    -1 for a new row); the rows of ``base`` they do not name, and their numbers; and how many of the rows
+    already held it leaves as they were (a node's kind counts)."""
+    existing = np.flatnonzero(found >= 0)
+    columns = {}
+    if len(existing):  # else every property of the given rows comes from the given columns
+        old = base.take(pa.array(found, mask=found < 0))
+        columns = {name: (old.schema.field(name), old.column(name)) for name in old.column_names[len(leading) :]}
     for name in given.column_names[len(leading) :]:
         columns[name] = (given.schema.field(name), given.column(name))
     merged = with_leading(
@@ -199,12 +250,24 @@ def _merged_rows(
             [column for _, column in columns.values()], schema=pa.schema([f for f, _ in columns.values()])
         ),
     )
-    existing = np.flatnonzero(found >= 0)
-    compared = [name for name in given.column_names if name not in (ID, SOURCE, TARGET)]  # a node's kind counts
-    unchanged = _same_rows(old.take(existing), given.select(compared).take(existing), len(existing))
+    unchanged = 0
+    if len(existing):
+        compared = given.column_names[1 if leading[0] == ID else 2 :]  # a node's kind counts
+        if len(existing) < len(found):
+            old, given = old.take(existing), given.take(existing)
+        unchanged = int(_same_rows(old, given.select(compared), len(existing)).sum())
     keep = np.ones(base.num_rows, dtype=bool)
-    keep[found[found >= 0]] = False
-    return merged, base.take(pa.array(np.flatnonzero(keep))), int(unchanged.sum())
+    keep[found[existing]] = False
+    kept_rows = np.flatnonzero(keep)
+    kept = base if len(kept_rows) == base.num_rows else base.take(pa.array(kept_rows))
+    return merged, kept, kept_rows, unchanged
+
+
+def _in_order(table: pa.Table, order: np.ndarray) -> pa.Table:
+    """The table's rows in ``order`` (the table itself when that is the order they are in)."""
+    if np.array_equal(order, np.arange(len(order))):
+        return table
+    return table.take(pa.array(order))
 
 
 def prepare(
@@ -214,29 +277,35 @@ def prepare(
     given_ties: TieTables,
 ) -> Prepared:
     """New tables for what the checked tables touch (the graph's overlay must be empty); ``MissingEndpoint``
-    naming the row when a tie's end is neither held nor written by the same call."""
+    naming the row when a tie's end is neither held nor written by the same call, ``NeedsRows`` when a key
+    comes twice. Changes nothing it is given."""
     prepared = Prepared()
     new_rows: dict[NodeLabel, np.ndarray] = {}
+    id_texts: dict[NodeLabel, pa.Array] = {}
     for label, given in given_nodes.items():
         table = nodes[label]
-        found = _rows_of(id_bytes(given.column(ID)), table.base_ids)
-        held = with_leading(
-            {ID: table.id_column(), KIND: table.kind_column()},
-            table.properties,
-        )
-        merged, kept, unchanged = _merged_rows(held, found, given, [ID, KIND])
+        held_ids = table.id_column()
+        found = _node_rows(given.column(ID), table, held_ids)
+        held = with_leading({ID: held_ids, KIND: table.kind_column()}, table.properties)
+        merged, kept, kept_rows, unchanged = _merged_rows(held, found, given, [ID, KIND])
         prepared.created += int((found < 0).sum())
         prepared.unchanged += unchanged
         prepared.updated += int((found >= 0).sum()) - unchanged
         full = unified([kept, merged])
         order = pc.sort_indices(full.column(ID)).to_numpy()
-        kept_rows = np.flatnonzero(~np.isin(np.arange(table.base_count), found[found >= 0]))
+        sorted_ids = full.column(ID).take(pa.array(order)).combine_chunks()
+        if (
+            len(sorted_ids) > 1
+            and pc.any(pc.equal(sorted_ids.slice(1), sorted_ids.slice(0, len(sorted_ids) - 1))).as_py()
+        ):
+            raise NeedsRows
         old_rows = np.concatenate([kept_rows, found])[order]
         mapping = np.full(table.base_count, -1, dtype=np.int64)
         mapping[old_rows[old_rows >= 0]] = np.flatnonzero(old_rows >= 0)
         new_rows[label] = mapping
-        prepared.nodes[label] = NodeTable(label, full.take(order))
-    end_rows = _tie_ends(nodes, prepared.nodes, given_ties)
+        prepared.nodes[label] = NodeTable(label, _in_order(full, order))
+        id_texts[label] = sorted_ids
+    end_rows = _tie_ends(nodes, prepared.nodes, id_texts, given_ties)
     for tie_type, tie_table in ties.items():
         source_label, target_label = TIE_ENDS[tie_type]
         given = given_ties.get(tie_type)
@@ -252,34 +321,41 @@ def prepare(
             )
             continue
         source_rows, target_rows = end_rows[tie_type]
+        given_keys = _tie_keys(source_rows, target_rows)
+        if len(given_keys) > 1 and bool(np.any(np.diff(np.sort(given_keys)) == 0)):
+            raise NeedsRows
         held = tie_table.merged(sources_now, targets_now)
         held_keys = _tie_keys(held.column(SOURCE).to_numpy(), held.column(TARGET).to_numpy())
-        found = _rows_of(_tie_keys(source_rows, target_rows), held_keys)
+        found = _rows_of(given_keys, held_keys)
         rows_given = with_leading(
             {SOURCE: pa.array(source_rows.astype(np.int32)), TARGET: pa.array(target_rows.astype(np.int32))},
             given.select(given.column_names[2:]),
         )
-        merged, kept, unchanged = _merged_rows(held, found, rows_given, [SOURCE, TARGET])
+        merged, kept, _, unchanged = _merged_rows(held, found, rows_given, [SOURCE, TARGET])
         prepared.created += int((found < 0).sum())
         prepared.unchanged += unchanged
         prepared.updated += int((found >= 0).sum()) - unchanged
         full = unified([kept, merged])
         order = np.argsort(_tie_keys(full.column(SOURCE).to_numpy(), full.column(TARGET).to_numpy()), kind="stable")
-        prepared.ties[tie_type] = TieTable(source_nodes.base_count, target_nodes.base_count, full.take(order))
+        prepared.ties[tie_type] = TieTable(source_nodes.base_count, target_nodes.base_count, _in_order(full, order))
     return prepared
 
 
 def _tie_ends(
-    nodes: Mapping[NodeLabel, NodeTable], new_nodes: Mapping[NodeLabel, NodeTable], given_ties: TieTables
+    nodes: Mapping[NodeLabel, NodeTable],
+    new_nodes: Mapping[NodeLabel, NodeTable],
+    new_ids: dict[NodeLabel, pa.Array],
+    given_ties: TieTables,
 ) -> dict[TieType, tuple[np.ndarray, np.ndarray]]:
     """The node rows of each given tie's ends; ``MissingEndpoint`` for the first tie (in the order given, rows
-    numbered across the tables) with an end that does not exist."""
+    numbered across the tables) with an end that does not exist. ``new_ids``: the ids of ``new_nodes`` as
+    texts, in row order."""
     found, number = {}, 0
     for tie_type, given in given_ties.items():
         source_label, target_label = TIE_ENDS[tie_type]
         source_nodes, target_nodes = (new_nodes.get(label, nodes[label]) for label in (source_label, target_label))
-        source_rows = _rows_of(id_bytes(given.column(SOURCE)), source_nodes.base_ids)
-        target_rows = _rows_of(id_bytes(given.column(TARGET)), target_nodes.base_ids)
+        source_rows = _node_rows(given.column(SOURCE), source_nodes, new_ids.get(source_label))
+        target_rows = _node_rows(given.column(TARGET), target_nodes, new_ids.get(target_label))
         missing = np.flatnonzero((source_rows < 0) | (target_rows < 0))
         if len(missing):
             at = int(missing[0])

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from graph.batch import TIE_ENDS
 from graph.embedded.disk import (
     Batch,
+    manifest_logs,
     node_file,
     read_manifest,
     read_records,
@@ -76,10 +77,11 @@ def check_store(path: Path) -> StoreCheck:
     else:
         graph = _snapshot_graph(path, manifest["snapshot"], problems)
         batches: list[Batch] = []
-        try:
-            batches = [batch for _, batch in read_records(path / manifest["log"], problems.add)]
-        except OSError as error:
-            problems.add(f"the log {manifest['log']} cannot be read ({error.strerror})")
+        for log in manifest_logs(manifest):
+            try:
+                batches += [batch for _, batch in read_records(path / log, problems.add)]
+            except OSError as error:
+                problems.add(f"the log {log} cannot be read ({error.strerror})")
         for number, batch in enumerate(batches, start=1):
             _apply(graph, number, batch, problems)
     node_counts, tie_counts = graph.counts()

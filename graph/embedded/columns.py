@@ -294,9 +294,9 @@ def compact_array(field: pa.Field, column: pa.Array | pa.ChunkedArray) -> pa.Arr
     if pa.types.is_dictionary(array.type):
         array = pc.cast(array, array.type.value_type)
     if pa.types.is_large_string(array.type) and not is_json(field) and len(array):
-        distinct = pc.count_distinct(array).as_py()
-        if distinct <= DICTIONARY_SHARE * len(array):
-            return array.dictionary_encode()
+        encoded = array.dictionary_encode()  # one pass over the texts that also counts them
+        if len(encoded.dictionary) <= DICTIONARY_SHARE * len(array):
+            return encoded
     return array
 
 

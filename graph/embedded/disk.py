@@ -1,14 +1,21 @@
 """The embedded store on disk: a folder holding a Parquet snapshot and a log of the batches written since.
 
-    <store>/MANIFEST                  which snapshot and log are current (JSON, replaced by an atomic rename)
+    <store>/MANIFEST                  which snapshot and logs are current (JSON, replaced by an atomic rename)
     <store>/snapshot-000002/          one Parquet file (zstd, page checksums) per primary label and tie type
     <store>/log-000002                the batches written after that snapshot, appended one record each
+    <store>/log-000003                (while a new snapshot is written) the batches written since it began
 
 Opening reads the snapshot's columns straight into the in-memory layout (no per-row Python), then replays
 the log. Every batch is appended to the log and fsynced before it is applied in memory, so a process killed
-mid-batch leaves at most an unfinished last record, which opening ignores and the next writer cuts off. Once
-the log holds a share of the snapshot's rows, the writer writes a new snapshot (each file fsynced), points
-the manifest at it and an empty log, and removes the old pair: opening stays fast however much was written.
+mid-batch leaves at most an unfinished last record, which opening ignores and the next writer cuts off.
+
+Once the log holds a share of the snapshot's rows, a new snapshot is written *in the background*: the writer
+starts a fresh log (the MANIFEST now names the old snapshot, the old log and the fresh one, so nothing
+acknowledged depends on the new snapshot), and a thread writes the graph as it was at that moment (immutable
+Arrow tables: later batches do not change them) while batches go on into the fresh log. Once its files are
+fsynced, the MANIFEST is switched to the new snapshot and the fresh log, and the old pair is removed; opening
+stays fast however much was written. A process killed mid-snapshot leaves the MANIFEST naming the old
+snapshot and both logs, which read to the same graph; the half-written folder is removed by the next writer.
 
 Why this and not SQLite as before: SQLite kept a JSON document per node and tie, so opening a 100,000-customer
 bank decoded 1.4 million documents into Python objects (14 s); the columns of a snapshot load in well under a
@@ -29,8 +36,9 @@ import json
 import os
 import shutil
 import struct
+import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +50,9 @@ from graph.errors import StoreCorrupt, StoreError, StoreOutdated, StoreUnavailab
 from graph.model import PRIMARY_LABELS, NodeLabel, TieType
 
 FORMAT = "crm-graph embedded store"
-VERSION = 2
+VERSION = 3
+"""Version 3 added ``earlier_logs`` to the MANIFEST; version 2 (one log) is read as well."""
+READABLE_VERSIONS = (2, 3)
 MANIFEST = "MANIFEST"
 MAGIC = b"CRMB"
 _HEADER = struct.Struct("<4sII")
@@ -66,9 +76,15 @@ def tie_file(tie_type: TieType) -> str:
     return f"ties-{tie_type.value}.parquet"
 
 
-def encode_batch(batch: Batch) -> bytes:
+def encode_batch(batch: Batch) -> list[bytes | pa.Buffer]:
+    """A batch's payload, in parts to be written one after the other (a bulk write's Arrow buffers are
+    written as they are, not copied into one string)."""
     if "tables" in batch:
-        return b"a" + _encode_tables(*batch["tables"])
+        return [b"a", *_encode_tables(*batch["tables"])]
+    return [_encode_rows(batch)]
+
+
+def _encode_rows(batch: Batch) -> bytes:
     try:
         text = orjson.dumps(batch)
     except orjson.JSONEncodeError:
@@ -91,7 +107,7 @@ def decode_batch(payload: bytes) -> Batch:
     return batch
 
 
-def _encode_tables(nodes: dict[NodeLabel, pa.Table], ties: dict[TieType, pa.Table]) -> bytes:
+def _encode_tables(nodes: dict[NodeLabel, pa.Table], ties: dict[TieType, pa.Table]) -> list[bytes | pa.Buffer]:
     """Tables of a bulk write: a JSON list of (node or tie, label or type, bytes), then an Arrow IPC stream each."""
     parts, streams = [], []
     for kind, tables in (("node", nodes), ("tie", ties)):
@@ -99,11 +115,11 @@ def _encode_tables(nodes: dict[NodeLabel, pa.Table], ties: dict[TieType, pa.Tabl
             sink = pa.BufferOutputStream()
             with pa.ipc.new_stream(sink, table.schema) as writer:
                 writer.write_table(table)
-            stream = sink.getvalue().to_pybytes()
-            parts.append([kind, name.value, len(stream)])
+            stream = sink.getvalue()
+            parts.append([kind, name.value, stream.size])
             streams.append(stream)
     header = json.dumps(parts).encode()
-    return struct.pack("<I", len(header)) + header + b"".join(streams)
+    return [struct.pack("<I", len(header)) + header, *streams]
 
 
 def _decode_tables(body: bytes) -> tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]]:
@@ -112,8 +128,9 @@ def _decode_tables(body: bytes) -> tuple[dict[NodeLabel, pa.Table], dict[TieType
         parts = json.loads(body[4 : 4 + length])
         nodes, ties = {}, {}
         offset = 4 + length
+        whole = pa.py_buffer(body)
         for kind, name, size in parts:
-            table = pa.ipc.open_stream(body[offset : offset + size]).read_all()
+            table = pa.ipc.open_stream(whole.slice(offset, size)).read_all()
             offset += size
             if kind == "node":
                 nodes[NodeLabel(name)] = table
@@ -147,11 +164,26 @@ def read_manifest(path: Path) -> dict[str, Any]:
         raise StoreCorrupt(path, "is a folder without a store's MANIFEST", _NOT_A_STORE) from None
     except (OSError, ValueError) as error:
         raise StoreCorrupt(path, f"has a MANIFEST that cannot be read ({error})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("format") != FORMAT
+        or manifest.get("version") not in READABLE_VERSIONS
+    ):
         raise StoreCorrupt(path, f"has a MANIFEST that is not of a crm-graph store of version {VERSION}")
-    if not isinstance(manifest.get("log"), str) or not isinstance(manifest.get("snapshot"), str | None):
+    earlier = manifest.setdefault("earlier_logs", [])
+    if (
+        not isinstance(manifest.get("log"), str)
+        or not isinstance(manifest.get("snapshot"), str | None)
+        or not isinstance(earlier, list)
+        or not all(isinstance(name, str) for name in earlier)
+    ):
         raise StoreCorrupt(path, "has a MANIFEST naming no snapshot or log")
     return manifest
+
+
+def manifest_logs(manifest: dict[str, Any]) -> list[str]:
+    """The logs a MANIFEST names, in the order they are replayed: earlier ones first, the one written last."""
+    return [*manifest["earlier_logs"], manifest["log"]]
 
 
 def read_records(log: Path, on_damage: OnDamage | None = None) -> Iterator[tuple[int, Batch]]:
@@ -235,9 +267,12 @@ def _fsync(path: Path) -> None:
         os.close(descriptor)
 
 
-def _write_manifest(folder: Path, snapshot: str | None, log: str) -> None:
+def _write_manifest(folder: Path, snapshot: str | None, log: str, earlier_logs: Sequence[str] = ()) -> None:
     fresh = folder / (MANIFEST + ".new")
-    fresh.write_text(json.dumps({"format": FORMAT, "version": VERSION, "snapshot": snapshot, "log": log}))
+    manifest = {"format": FORMAT, "version": VERSION, "snapshot": snapshot, "log": log}
+    if earlier_logs:
+        manifest["earlier_logs"] = list(earlier_logs)
+    fresh.write_text(json.dumps(manifest))
     _fsync(fresh)
     os.replace(fresh, folder / MANIFEST)
     _fsync(folder)
@@ -276,18 +311,24 @@ class Disk:
         self._log_file: int | None = None
         self.log_batches = 0
         self.log_rows = 0
+        self._manifest_lock = threading.Lock()
+        self._snapshotting: threading.Thread | None = None
+        self.snapshot_error: Exception | None = None
+        """Why the last background snapshot failed (its batches are in the logs still), or None."""
         self._read_manifest()
 
     def _read_manifest(self) -> None:
         manifest = read_manifest(self.path)
         self.snapshot: str | None = manifest["snapshot"]
         self.log = self.path / manifest["log"]
+        self.earlier_logs: list[str] = list(manifest["earlier_logs"])
 
     def read(self) -> tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table], list[Batch]]:
         """The snapshot's tables and the batches logged since (a writer cuts off an unfinished last record)."""
         for attempt in range(3):
             try:
                 nodes, ties = read_snapshot(self.path, self.snapshot)
+                earlier = [batch for name in self.earlier_logs for _, batch in read_records(self.path / name)]
                 records = list(read_records(self.log))
                 break
             except FileNotFoundError as error:
@@ -295,7 +336,7 @@ class Disk:
                 if attempt == 2 or not self.read_only:
                     raise StoreCorrupt(self.path, f"has lost a file its MANIFEST names ({error.filename})") from None
                 self._read_manifest()
-        batches = [batch for _, batch in records]
+        batches = earlier + [batch for _, batch in records]
         good_end = records[-1][0] if records else 0
         self.log_batches = len(batches)
         self.log_rows = sum(batch_rows(batch) for batch in batches)
@@ -305,21 +346,33 @@ class Disk:
                 if os.fstat(self._log_file).st_size != good_end:
                     os.ftruncate(self._log_file, good_end)
                     os.fsync(self._log_file)
+                self._remove_leftovers()
             except OSError as error:
                 raise StoreUnavailable(f"cannot write the embedded store {self.path}: {error}") from error
         return nodes, ties, batches
+
+    def _remove_leftovers(self) -> None:
+        """Remove snapshot folders and logs the MANIFEST does not name: left by a writer stopped mid-snapshot."""
+        named = {self.snapshot, self.log.name, *self.earlier_logs}
+        for entry in self.path.iterdir():
+            if entry.name.startswith(("snapshot-", "log-")) and entry.name not in named:
+                if entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
 
     def append(self, batch: Batch) -> None:
         """Write the batch to the log and fsync it, or leave the log as it was and raise ``StoreError``."""
         if self._log_file is None:
             raise StoreError("this embedded store was opened read-only")
-        payload = encode_batch(batch)
-        record = _HEADER.pack(MAGIC, len(payload), zlib.crc32(payload)) + payload
+        parts = encode_batch(batch)
+        checksum = 0
+        for part in parts:
+            checksum = zlib.crc32(part, checksum)
+        record = [_HEADER.pack(MAGIC, sum(len(part) for part in parts), checksum), *parts]
         size = os.fstat(self._log_file).st_size
         try:
-            written = os.write(self._log_file, record)
-            while written < len(record):
-                written += os.write(self._log_file, record[written:])
+            _write_all(self._log_file, record)
             os.fsync(self._log_file)
         except OSError as error:
             os.ftruncate(self._log_file, size)
@@ -327,10 +380,71 @@ class Disk:
         self.log_batches += 1
         self.log_rows += batch_rows(batch)
 
+    # -- snapshots -----------------------------------------------------------------------------
+
+    @property
+    def snapshotting(self) -> bool:
+        """Whether a background snapshot is being written."""
+        return self._snapshotting is not None and self._snapshotting.is_alive()
+
     def write_snapshot(self, nodes: dict[NodeLabel, pa.Table], ties: dict[TieType, pa.Table]) -> None:
-        """Make these tables the snapshot, with an empty log; the previous snapshot and log are removed."""
+        """Make these tables (the whole graph as of now) the snapshot, with an empty log, before returning."""
+        self.wait_for_snapshot()
+        number, covered = self._start_log()
+        self._finish_snapshot(number, covered, nodes, ties)
+
+    def snapshot_in_background(self, nodes: dict[NodeLabel, pa.Table], ties: dict[TieType, pa.Table]) -> None:
+        """Start writing these tables (the whole graph as of now, never changed after) as the next snapshot.
+
+        Batches appended from here on go to a fresh log, which the MANIFEST names at once beside the old
+        ones: whether the snapshot is finished or not, the store opens to every batch acknowledged. Call
+        this while no other writer appends (the store holds its lock).
+        """
+        self.wait_for_snapshot()
+        number, covered = self._start_log()
+        self.snapshot_error = None
+        self._snapshotting = threading.Thread(
+            target=self._snapshot_quietly, args=(number, covered, nodes, ties), name="crm-graph snapshot", daemon=True
+        )
+        self._snapshotting.start()
+
+    def wait_for_snapshot(self) -> None:
+        """Return once no background snapshot is being written."""
+        if self._snapshotting is not None:
+            self._snapshotting.join()
+            self._snapshotting = None
+
+    def _snapshot_quietly(
+        self, number: int, covered: list[str], nodes: dict[NodeLabel, pa.Table], ties: dict[TieType, pa.Table]
+    ) -> None:
+        try:
+            self._finish_snapshot(number, covered, nodes, ties)
+        except (OSError, pa.ArrowException) as error:
+            # The MANIFEST still names the old snapshot and every log: nothing is lost, the next one retries.
+            self.snapshot_error = error
+
+    def _start_log(self) -> tuple[int, list[str]]:
+        """Start a fresh log for the batches to come; the number of the snapshot to write before it and the
+        logs that snapshot will replace."""
         number = int(self.log.name.rsplit("-", 1)[1]) + 1
-        snapshot, log = f"snapshot-{number:06d}", f"log-{number:06d}"
+        fresh = self.path / f"log-{number:06d}"
+        fresh.write_bytes(b"")
+        _fsync(fresh)
+        covered = [*self.earlier_logs, self.log.name]
+        with self._manifest_lock:
+            _write_manifest(self.path, self.snapshot, fresh.name, covered)
+            self.earlier_logs, self.log = covered, fresh
+        if self._log_file is not None:
+            os.close(self._log_file)
+        self._log_file = os.open(self.log, os.O_WRONLY | os.O_APPEND)
+        self.log_batches = self.log_rows = 0
+        return number, covered
+
+    def _finish_snapshot(
+        self, number: int, covered: list[str], nodes: dict[NodeLabel, pa.Table], ties: dict[TieType, pa.Table]
+    ) -> None:
+        """Write snapshot ``number`` from the tables, then switch the MANIFEST to it and drop what it replaces."""
+        snapshot = f"snapshot-{number:06d}"
         folder = self.path / snapshot
         if folder.exists():
             shutil.rmtree(folder)  # left by a writer stopped while writing it: never named by the manifest
@@ -341,16 +455,13 @@ class Disk:
             pq.write_table(table, folder / name, compression="zstd", write_page_checksum=True)
             _fsync(folder / name)
         _fsync(folder)
-        (self.path / log).write_bytes(b"")
-        _fsync(self.path / log)
-        _write_manifest(self.path, snapshot, log)
-        old_snapshot, old_log = self.snapshot, self.log
-        self.snapshot, self.log = snapshot, self.path / log
-        if self._log_file is not None:
-            os.close(self._log_file)
-        self._log_file = os.open(self.log, os.O_WRONLY | os.O_APPEND)
-        self.log_batches = self.log_rows = 0
-        old_log.unlink(missing_ok=True)
+        with self._manifest_lock:
+            old_snapshot = self.snapshot
+            left = [name for name in self.earlier_logs if name not in covered]
+            _write_manifest(self.path, snapshot, self.log.name, left)
+            self.snapshot, self.earlier_logs = snapshot, left
+        for name in covered:
+            (self.path / name).unlink(missing_ok=True)
         if old_snapshot is not None:
             shutil.rmtree(self.path / old_snapshot, ignore_errors=True)
 
@@ -359,9 +470,22 @@ class Disk:
             raise StoreUnavailable(f"the embedded store {self.path} does not answer: its MANIFEST is gone")
 
     def close(self) -> None:
+        self.wait_for_snapshot()
         if self._log_file is not None:
             os.close(self._log_file)
             self._log_file = None
+
+
+def _write_all(descriptor: int, parts: list[Any]) -> None:
+    """Write every part, in order, with as few system calls as the kernel allows."""
+    views = [memoryview(part).cast("B") for part in parts if len(part)]
+    while views:
+        written = os.writev(descriptor, views[:1024])
+        while views and written >= len(views[0]):
+            written -= len(views[0])
+            views.pop(0)
+        if written:
+            views[0] = views[0][written:]
 
 
 def batch_rows(batch: Batch) -> int:

@@ -62,8 +62,19 @@ def id_bytes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Ids as a numpy array of UTF-8 bytes: byte order is code point order, so it sorts as Python sorts str."""
     if len(ids) == 0:
         return np.zeros(0, dtype="S1")
-    as_bytes = pc.cast(ids, pa.large_binary()).to_numpy(zero_copy_only=False)
-    return np.asarray(as_bytes.astype(np.bytes_))
+    binary = pc.cast(ids, pa.large_binary())
+    array = binary.combine_chunks() if isinstance(binary, pa.ChunkedArray) else binary
+    _, offsets_buffer, data_buffer = array.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[array.offset : array.offset + len(array) + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    width = max(1, int(lengths.max()))
+    # Byte by byte across all ids (a few dozen numpy passes), not id by id through Python objects.
+    matrix = np.zeros((len(array), width), dtype=np.uint8)
+    for position in range(width):
+        rows = np.flatnonzero(lengths > position)
+        matrix[rows, position] = data[starts[rows] + position]
+    return matrix.view(f"S{width}").reshape(len(array))
 
 
 class _DeletionMask:
@@ -229,6 +240,9 @@ class NodeTable(_DeletionMask):
 
     def merged(self) -> tuple[pa.Table, np.ndarray]:
         """Base and overlay as one table sorted by id, and each old row's new row (-1 when deleted)."""
+        if not self.overlay_size():  # the base as it is (a snapshot after a bulk write): nothing to merge
+            leading = {ID: self.id_column(), KIND: self.kind_column()}
+            return with_leading(leading, self.properties), np.arange(self.base_count, dtype=np.int64)
         keep = ~self.deleted
         keep[[row for row in self.changed if row < self.base_count]] = False
         kept_rows = np.flatnonzero(keep)
@@ -439,6 +453,12 @@ class TieTable(_DeletionMask):
 
     def merged(self, new_sources: np.ndarray, new_targets: np.ndarray) -> pa.Table:
         """Base and overlay as one table on the new node rows, sorted by (source, target)."""
+        if not self.overlay_size():  # the base on the new rows; their order is the old rows' order
+            ends = {
+                SOURCE: pa.array(new_sources[self.sources], pa.int32()),
+                TARGET: pa.array(new_targets[self.targets], pa.int32()),
+            }
+            return with_leading(ends, self.properties)
         keep = ~self.deleted
         keep[list(self.changed)] = False
         kept = np.flatnonzero(keep)

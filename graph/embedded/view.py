@@ -310,6 +310,12 @@ class WritableGraph(GraphView):
         self.changed()
         pa.default_memory_pool().release_unused()  # Arrow's allocator keeps the old base's memory unless told
 
+    def overlay_rows(self) -> int:
+        """Nodes and ties written since the base was built (changed, added or deleted)."""
+        return sum(table.overlay_size() for table in self._nodes.values()) + sum(
+            table.overlay_size() for table in self._ties.values()
+        )
+
     def base_rows(self, labels: Collection[NodeLabel] = (), types: Collection[TieType] = ()) -> int:
         """Nodes and ties in the base (of these labels and types when either is given)."""
         if not labels and not types:
@@ -340,7 +346,7 @@ class WritableGraph(GraphView):
         if "tables" in batch:
             try:
                 self.install(self.bulk_prepare(*batch["tables"]))
-            except MissingEndpoint as error:
+            except (MissingEndpoint, bulk.NeedsRows) as error:
                 raise ValueError(str(error)) from None
             return
         for label, node_id, kind, props in batch["nodes"]:

@@ -91,3 +91,22 @@ def test_a_missing_end_refuses_the_tables_whole_and_names_the_row(tmp_path: Path
         assert snapshot(store) == before
     with EmbeddedStore(tmp_path / "store", read_only=True) as reopened:
         assert snapshot(reopened) == before
+
+
+def test_a_key_given_twice_is_merged_as_the_row_path_merges_it(tmp_path: Path) -> None:
+    nodes = [
+        {"label": "Person", "id": "p1", "properties": {"name": "Ana"}},
+        {"label": "Account", "id": "a1", "properties": {"status": "open"}},
+        {"label": "Person", "id": "p1", "properties": {"name": "Ana B."}},
+    ]
+    ties = [
+        {"type": "OWNS", "source": "p1", "target": "a1", "properties": {"role": "owner"}},
+        {"type": "OWNS", "source": "p1", "target": "a1", "properties": {"role": "joint"}},
+    ]
+    with EmbeddedStore(tmp_path / "rows") as by_rows, EmbeddedStore(tmp_path / "columns") as by_columns:
+        expected = GraphStore.bulk_write(by_rows, node_tables(nodes), tie_tables(ties))
+        found = by_columns.bulk_write(node_tables(nodes), tie_tables(ties))
+        assert found == expected
+        assert snapshot(by_columns) == snapshot(by_rows)
+        node = by_columns.get_node(NodeLabel.PERSON, "p1")
+        assert node is not None and node.properties == {"name": "Ana B."}
