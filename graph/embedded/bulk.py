@@ -195,7 +195,10 @@ def _same_rows(before: pa.Table, after: pa.Table, rows: int) -> np.ndarray:
         field, old = before.schema.field(name), before.column(name)
         if pa.types.is_dictionary(old.type):
             old = pc.cast(old, old.type.value_type)
-        if old.type == new.type and not pa.types.is_list(new.type) and not is_json(field):
+        if pa.types.is_null(old.type) or pa.types.is_null(new.type):  # no value on one side: same where none
+            both_absent = pc.and_(pc.is_null(old), pc.is_null(new))
+            same &= np.asarray(both_absent.to_numpy(zero_copy_only=False), dtype=bool)
+        elif old.type == new.type and not pa.types.is_list(new.type) and not is_json(field):
             equal = pc.fill_null(pc.equal(old, new), False)
             both_absent = pc.and_(pc.is_null(old), pc.is_null(new))
             same &= np.asarray(pc.or_(equal, both_absent).to_numpy(zero_copy_only=False), dtype=bool)
