@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import gc
-import os
 import signal
-import subprocess
-import sys
 import textwrap
 import time
 import weakref
@@ -25,6 +22,7 @@ from graph.embedded.sqlite_v1 import Disk as SqliteFile
 from graph.embedded.sqlite_v1 import encode
 from graph.errors import StoreError, StoreOutdated, StoreUnavailable
 from graph.model import NodeLabel, NodeRecord
+from tests.graph.store_child import start_store_child
 from tests.samples import family_nodes, family_ties, snapshot
 
 
@@ -144,14 +142,7 @@ CHILD = textwrap.dedent(
 @pytest.mark.slow
 def test_killing_the_process_mid_batch_keeps_the_previous_state(tmp_path: Path) -> None:
     path = tmp_path / "store"
-    repo = Path(__file__).resolve().parents[2]
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(path)],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=repo,
-        env={**os.environ, "PYTHONPATH": str(repo)},
-    )
+    child = start_store_child(CHILD, path)
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "committed"
     log = path / read_manifest(path)["log"]

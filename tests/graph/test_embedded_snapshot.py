@@ -3,10 +3,7 @@ while a snapshot is half written leaves a store that opens to every batch it ack
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import textwrap
 import threading
 from pathlib import Path
@@ -18,6 +15,7 @@ import pytest
 import graph.embedded as embedded
 from graph.embedded import EmbeddedStore
 from graph.embedded.disk import read_manifest
+from tests.graph.store_child import start_store_child
 from tests.graph.test_bulk_write import node_tables, tie_tables
 from tests.samples import family_nodes, family_ties, snapshot
 
@@ -87,14 +85,7 @@ CHILD = textwrap.dedent(
 
 def test_killing_the_process_mid_snapshot_keeps_every_acknowledged_batch(tmp_path: Path) -> None:
     path = tmp_path / "store"
-    repo = Path(__file__).resolve().parents[2]
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(path)],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=repo,
-        env={**os.environ, "PYTHONPATH": str(repo)},
-    )
+    child = start_store_child(CHILD, path)
     assert child.stdout is not None
     try:
         said = {child.stdout.readline().strip(), child.stdout.readline().strip()}
