@@ -17,8 +17,8 @@ nodes instead of every clustered customer (seconds per request on a large bank).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple, TypeVar
 
 import networkx as nx
 import numpy as np
@@ -112,13 +112,7 @@ def stable_cluster_ids(communities: list[list[int]], previous: list[str | None],
             jaccard = overlap / (len(members) + previous_sizes[cluster_id] - overlap)
             if jaccard >= threshold:
                 candidates.append((jaccard, number, cluster_id))
-    candidates.sort(key=lambda item: (-item[0], item[1], item[2]))
-    assigned: dict[int, str] = {}
-    taken: set[str] = set()
-    for _, number, cluster_id in candidates:
-        if number not in assigned and cluster_id not in taken:
-            assigned[number] = cluster_id
-            taken.add(cluster_id)
+    assigned = match_previous_ids(candidates)
     next_number = 1 + max((_id_number(cluster_id) for cluster_id in previous_sizes), default=0)
     ids = []
     for number in range(len(communities)):
@@ -127,6 +121,21 @@ def stable_cluster_ids(communities: list[list[int]], previous: list[str | None],
             next_number += 1
         ids.append(assigned[number])
     return ids
+
+
+_Community = TypeVar("_Community", int, str)
+
+
+def match_previous_ids(candidates: Iterable[tuple[float, _Community, str]]) -> dict[_Community, str]:
+    """Greedily from the best overlap (ties by community, then id): each community takes the previous cluster id
+    of its best remaining candidate (jaccard, community, cluster_id), each id going to one community at most."""
+    assigned: dict[_Community, str] = {}
+    taken: set[str] = set()
+    for _, community, cluster_id in sorted(candidates, key=lambda item: (-item[0], item[1], item[2])):
+        if community not in assigned and cluster_id not in taken:
+            assigned[community] = cluster_id
+            taken.add(cluster_id)
+    return assigned
 
 
 def _id_number(cluster_id: str) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from graph.model import NodeLabel, TieType
-from queries.analytics.community import CENTRAL_MEMBERS, ID_PREFIX, MAX_DRAWN_MEMBERS
+from queries.analytics.community import CENTRAL_MEMBERS, ID_PREFIX, MAX_DRAWN_MEMBERS, match_previous_ids
 from queries.analytics.spark.frames import SparkFrames, scalar
 
 if TYPE_CHECKING:
@@ -42,16 +42,7 @@ def stable_cluster_ids(communities: DataFrame, previous: DataFrame, threshold: f
         )
         .where(F.col("jaccard") >= threshold)
     )
-    candidates = sorted(
-        ((row.jaccard, row.community, row.cluster_id) for row in overlaps.toLocalIterator()),
-        key=lambda item: (-item[0], item[1], item[2]),
-    )
-    assigned: dict[str, str] = {}
-    taken: set[str] = set()
-    for _, community, cluster_id in candidates:
-        if community not in assigned and cluster_id not in taken:
-            assigned[community] = cluster_id
-            taken.add(cluster_id)
+    assigned = match_previous_ids((row.jaccard, row.community, row.cluster_id) for row in overlaps.toLocalIterator())
     digits = F.regexp_extract("cluster_id", f"^{ID_PREFIX}([0-9]+)$", 1)
     highest = scalar(previous_sizes.agg(F.max(F.when(digits != "", digits.cast("long")).otherwise(0)))) or 0
     kept = spark.createDataFrame(list(assigned.items()), "community string, cluster_id string")
