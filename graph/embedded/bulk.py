@@ -21,7 +21,8 @@ import pyarrow.compute as pc
 
 from graph.batch import TIE_ENDS
 from graph.embedded.columns import is_json, plain_values, unified
-from graph.embedded.layout import ID, KIND, SOURCE, TARGET, NodeTable, TieTable, id_bytes, with_leading
+from graph.embedded.layout import ID, KIND, SOURCE, TARGET, NodeTable, id_bytes, with_leading
+from graph.embedded.tie_table import TieTable
 from graph.errors import MissingEndpoint
 from graph.model import NodeLabel, TieType
 from graph.ties import spec

@@ -26,7 +26,8 @@ from graph.embedded.disk import (
     refuse_other_files,
     tie_file,
 )
-from graph.embedded.layout import NodeTable, TieTable
+from graph.embedded.layout import NodeTable
+from graph.embedded.tie_table import TieTable
 from graph.embedded.view import WritableGraph
 from graph.errors import StoreCorrupt, StoreOutdated, StoreUnavailable
 from graph.model import PRIMARY_LABELS, NodeLabel, TieType

@@ -22,7 +22,8 @@ from graph.batch import TIE_ENDS
 from graph.embedded import bulk
 from graph.embedded.bulk import NodeTables, Prepared, TieTables
 from graph.embedded.columns import copied, scalars
-from graph.embedded.layout import NO_PROPERTIES, NodeTable, TieProperties, TieTable
+from graph.embedded.layout import NO_PROPERTIES, NodeTable, TieProperties
+from graph.embedded.tie_table import TieTable
 from graph.errors import MissingEndpoint
 from graph.model import PRIMARY_LABELS, NodeLabel, NodeRecord, TieRecord, TieType
 
