@@ -10,6 +10,7 @@ from rich.text import Text
 from api.terminal import CommandConsole
 from graph.errors import CrmGraphError, TooManyQuarantined
 from graph.settings import Backend, Settings
+from loaders.generator.effects import WorldName
 
 if TYPE_CHECKING:
     from loaders.report import LoadReport
@@ -18,6 +19,15 @@ console = CommandConsole(stderr=True)
 
 BackendOption = Annotated[
     Backend | None, typer.Option("--backend", help="Store to use; default from CRM_GRAPH_BACKEND (embedded).")
+]
+
+WorldOption = Annotated[
+    WorldName,
+    typer.Option(
+        "--world",
+        help="Mechanisms of the generated bank: none between customers (null), spread along ties (contagion), "
+        "shared causes only (confounded) or all (mixed).",
+    ),
 ]
 
 
