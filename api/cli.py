@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from api.cli_bench import bench_loaded_store
 from api.cli_evaluate import backtest, evaluate
 from api.cli_export import export
 from api.cli_spark import Engine, SparkOptions, analyze_on_spark_engine, bench_spark
@@ -404,7 +405,11 @@ def bench(
     spark_memory: Annotated[str, typer.Option("--spark-memory", help="Heap of Spark's driver JVM.")] = "2g",
     loaded: Annotated[
         bool,
-        typer.Option("--loaded", help="With --engine spark: measure the bank already in the store (--backend)."),
+        typer.Option(
+            "--loaded",
+            help="Measure the bank already in the store (--backend): the embedded store's own figures, queries and "
+            "API; with --engine spark, its analyze.",
+        ),
     ] = False,
     backend: BackendOption = None,
     parquet: Annotated[
@@ -419,8 +424,6 @@ def bench(
     from bench.harness import BenchConfig, run_bench, write_results
     from bench.report import render_markdown
 
-    if loaded and engine is not Engine.SPARK:
-        raise fail(ConfigurationError("--loaded measures the Spark engine only; add --engine spark"), code=2)
     if parquet is not None and not loaded:
         raise fail(ConfigurationError("--parquet is an export of a loaded store; add --loaded"), code=2)
     checkpoint = out / f"bench-{customers}-partial.json"
@@ -428,6 +431,9 @@ def bench(
     if engine is Engine.SPARK:
         options = SparkOptions(master=master, memory=spark_memory, parquet=parquet)
         bench_spark(config, options, out, as_json, settings_for(backend) if loaded else None)
+        return
+    if loaded:
+        bench_loaded_store(config, settings_for(backend), out, as_json)
         return
     try:
         with stage_bars(console, width=44) as progress:

@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import random
+import resource
 import socket
 import subprocess
 import sys
@@ -44,6 +45,7 @@ from bench.report import (
     render_markdown,
     targets,
 )
+from bench.store_figures import measure_store
 from graph.embedded import EmbeddedStore
 from graph.errors import CrmGraphError, StoreError
 from graph.model import NodeLabel, NodeRecord
@@ -112,15 +114,7 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRep
         bank = work / "bank"
         summary = generate(config.customers, config.seed, bank)
         report_progress("generate bank", 1, 1)
-        settings = config.settings.model_copy(
-            update={
-                "review_path": work / "review.json",
-                "api_tokens_path": work / "api" / "tokens.sqlite",
-                "api_audit_path": work / "api" / "audit.jsonl",
-                "api_rate_per_second": 1_000_000.0,
-                "api_rate_burst": 1_000_000,
-            }
-        )
+        settings = bench_settings(config.settings, work)
         backends: dict[str, BackendResult] = {}
 
         reset_peak()
@@ -134,6 +128,8 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRep
             initial = None
             if not config.skip_neo4j and launcher_available() is None:  # neo4j-admin runs from the launcher's jars
                 initial = initial_import(embedded, work / "neo4j-initial", report_progress)
+        figures = measure_store(work / "embedded", report_progress)
+        backends["embedded"] = backends["embedded"].model_copy(update={"store": figures})
         gc.collect()
         _checkpoint(config, backends)
 
@@ -189,6 +185,19 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRep
             targets=targets(backends, baselines),
             total_seconds=round(time.perf_counter() - started, 1),
         )
+
+
+def bench_settings(settings: Settings, work: Path) -> Settings:
+    """The settings a benchmark serves with: its own token and audit files in ``work``, no rate limit."""
+    return settings.model_copy(
+        update={
+            "review_path": work / "review.json",
+            "api_tokens_path": work / "api" / "tokens.sqlite",
+            "api_audit_path": work / "api" / "audit.jsonl",
+            "api_rate_per_second": 1_000_000.0,
+            "api_rate_burst": 1_000_000,
+        }
+    )
 
 
 def write_results(report: BenchReport, out: Path) -> tuple[Path, Path]:
@@ -375,6 +384,7 @@ def measure_api(
         "max_seconds": config.api_max_seconds,
     }
     progress(f"{name}: API load", 0, 0)
+    server_before, client_before = _cpu_seconds(resource.RUSAGE_SELF), _cpu_seconds(resource.RUSAGE_CHILDREN)
     try:
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
             json.dump(plan, file)
@@ -388,6 +398,8 @@ def measure_api(
         )
     finally:
         Path(file.name).unlink(missing_ok=True)
+        server_cpu = _cpu_seconds(resource.RUSAGE_SELF) - server_before
+        client_cpu = _cpu_seconds(resource.RUSAGE_CHILDREN) - client_before
         server.should_exit = True
         thread.join(timeout=30)
     if completed.returncode != 0:
@@ -403,7 +415,14 @@ def measure_api(
         latency=latency(measured["durations"]),
         status_counts=measured["status_counts"],
         server=server_name(),
+        server_cpu_ms_per_request=round(1000.0 * server_cpu / max(measured["requests"], 1), 3),
+        client_cpu_ms_per_request=round(1000.0 * client_cpu / max(measured["requests"], 1), 3),
     )
+
+
+def _cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 # -- plumbing --------------------------------------------------------------------------------------

@@ -58,6 +58,10 @@ class ApiResult(_Model):
     status_counts: dict[str, int]
     server: str | None = None
     """What served the API (uvicorn's version, HTTP parser and event loop); None in reports made before it was kept."""
+    server_cpu_ms_per_request: float | None = None
+    """CPU time of the serving process (every thread) over the requests answered: robust to a busy machine."""
+    client_cpu_ms_per_request: float | None = None
+    """The load generator's CPU time per request: it shares the machine's cores with the server."""
 
 
 class MemoryResult(_Model):
@@ -67,6 +71,39 @@ class MemoryResult(_Model):
     """RSS high-water mark of the Neo4j JVM (None for the embedded store or a server started elsewhere)."""
 
 
+class OpenRun(_Model):
+    """One read-only open of the embedded store in a fresh process."""
+
+    seconds: float
+    cpu_seconds: float
+    rss_mib: float
+    """Resident memory of that process once the store is open."""
+    rss_added_mib: float
+    """What opening added to it (the process had imported the store's code before)."""
+
+
+class BulkWriteRun(_Model):
+    """One ``bulk_write`` call of the store's whole content as prepared Arrow columns."""
+
+    rows: int
+    seconds: float
+    cpu_seconds: float
+    rows_per_second: float
+    rows_per_cpu_second: float
+
+
+class StoreFigures(_Model):
+    """The embedded store's own figures (see :mod:`bench.store_figures`)."""
+
+    nodes: int
+    ties: int
+    disk_mib: float
+    opens: list[OpenRun]
+    bulk_write_into_empty: BulkWriteRun
+    bulk_write_unchanged: BulkWriteRun
+    """The same tables written again: every row matched and found unchanged."""
+
+
 class BackendResult(_Model):
     backend: str
     load: LoadResult
@@ -74,6 +111,8 @@ class BackendResult(_Model):
     queries: dict[str, Latency]
     api: ApiResult
     memory: MemoryResult
+    store: StoreFigures | None = None
+    """The embedded store's size, opening and bulk write; None for Neo4j and in reports made before them."""
 
 
 class RowByRow(_Model):
@@ -147,6 +186,21 @@ class BenchReport(_Model):
     total_seconds: float
 
 
+class LoadedStoreReport(_Model):
+    """``bench --loaded`` of an embedded store: its own figures, the queries and the API, no load or analyze."""
+
+    started_at: str
+    customers: int
+    queries_sampled: int
+    cpus: int
+    python: str
+    store: StoreFigures
+    queries: dict[str, Latency]
+    api: ApiResult
+    targets: list[Target]
+    total_seconds: float
+
+
 def ratios(backends: dict[str, BackendResult]) -> dict[str, float]:
     """Neo4j over embedded for times, embedded over Neo4j for rates: above 1, the embedded store is faster."""
     embedded, neo4j = backends.get("embedded"), backends.get("neo4j")
@@ -178,57 +232,108 @@ def targets(backends: dict[str, BackendResult], baselines: Baselines) -> list[Ta
     rbr = baselines.neo4j_row_by_row
     initial = baselines.neo4j_initial_import
 
-    def target(name: str, text: str, measured: float | None, unit: str, ok: Callable[[float], bool]) -> Target:
-        return Target(
-            name=name, target=text, measured=measured, unit=unit, met=None if measured is None else ok(measured)
-        )
-
     return [
-        target(
+        _target(
             "embedded load",
             ">= 100,000 rows/s",
             embedded.load.rows_per_second if embedded else None,
             "rows/s",
             lambda v: v >= 100_000,
         ),
-        target("Neo4j batched vs row-by-row", ">= 50x", rbr.ratio if rbr else None, "x", lambda v: v >= 50),
-        target(
+        _target("Neo4j batched vs row-by-row", ">= 50x", rbr.ratio if rbr else None, "x", lambda v: v >= 50),
+        _target(
             "Neo4j load",
             ">= 20,000 rows/s",
             neo4j.load.rows_per_second if neo4j else None,
             "rows/s",
             lambda v: v >= 20_000,
         ),
-        target(
+        _target(
             "Neo4j initial import (neo4j-admin, its start included)",
             ">= 150,000 rows/s",
             initial.rows_per_second if initial else None,
             "rows/s",
             lambda v: v >= 150_000,
         ),
-        target(
+        _target(
             "2-hop network p99, embedded",
             "< 10 ms",
             embedded.queries["network_2hop"].p99_ms if embedded else None,
             "ms",
             lambda v: v < 10,
         ),
-        target(
+        _target(
             "2-hop network p99, Neo4j",
             "< 50 ms",
             neo4j.queries["network_2hop"].p99_ms if neo4j else None,
             "ms",
             lambda v: v < 50,
         ),
-        target(
+        _target(
             "cross-sell p99, Neo4j",
             "< 100 ms",
             neo4j.queries["cross_sell"].p99_ms if neo4j else None,
             "ms",
             lambda v: v < 100,
         ),
-        target("analyze, embedded", "< 600 s", embedded.analyze.seconds if embedded else None, "s", lambda v: v < 600),
-        target("analyze, Neo4j", "< 600 s", neo4j.analyze.seconds if neo4j else None, "s", lambda v: v < 600),
+        _target("analyze, embedded", "< 600 s", embedded.analyze.seconds if embedded else None, "s", lambda v: v < 600),
+        _target("analyze, Neo4j", "< 600 s", neo4j.analyze.seconds if neo4j else None, "s", lambda v: v < 600),
+        *store_targets(embedded.store if embedded else None),
+        *api_targets(embedded.api if embedded else None, neo4j.api if neo4j else None),
+    ]
+
+
+def _target(name: str, text: str, measured: float | None, unit: str, ok: Callable[[float], bool]) -> Target:
+    return Target(name=name, target=text, measured=measured, unit=unit, met=None if measured is None else ok(measured))
+
+
+def store_targets(store: StoreFigures | None) -> list[Target]:
+    """The embedded store's targets (issue 16, set for 1,000,000 customers): the fastest open measured, the
+    resident memory after it, and the bulk write into an empty store."""
+    fastest = min(store.opens, key=lambda run: run.seconds) if store and store.opens else None
+    return [
+        _target("embedded store open", "< 10 s", fastest.seconds if fastest else None, "s", lambda v: v < 10),
+        _target(
+            "embedded store resident after open",
+            "< 2,560 MiB",
+            fastest.rss_mib if fastest else None,
+            "MiB",
+            lambda v: v < 2_560,
+        ),
+        _target(
+            "embedded bulk write on prepared columns",
+            ">= 250,000 rows/s",
+            store.bulk_write_into_empty.rows_per_second if store else None,
+            "rows/s",
+            lambda v: v >= 250_000,
+        ),
+    ]
+
+
+def api_targets(embedded: ApiResult | None, neo4j: ApiResult | None) -> list[Target]:
+    """The API's targets at 16 concurrent clients: requests per second, and the p99 on the embedded store."""
+    return [
+        _target(
+            "API on the embedded store",
+            ">= 600 requests/s",
+            embedded.requests_per_second if embedded else None,
+            "requests/s",
+            lambda v: v >= 600,
+        ),
+        _target(
+            "API p99 on the embedded store",
+            "< 50 ms",
+            embedded.latency.p99_ms if embedded else None,
+            "ms",
+            lambda v: v < 50,
+        ),
+        _target(
+            "API on Neo4j",
+            ">= 200 requests/s",
+            neo4j.requests_per_second if neo4j else None,
+            "requests/s",
+            lambda v: v >= 200,
+        ),
     ]
 
 
@@ -283,6 +388,13 @@ def render_markdown(report: BenchReport) -> str:
     row("peak RSS, benchmark process (MiB)", lambda r: r.memory.process_peak_mib, "-", 0)
     row("peak RSS, Neo4j JVM (MiB)", lambda r: r.memory.neo4j_peak_mib, "-", 0)
 
+    if embedded is not None:
+        lines += ["", *render_api_cpu(embedded.api, "embedded")]
+    if neo4j is not None:
+        lines += render_api_cpu(neo4j.api, "Neo4j")
+    if embedded is not None and embedded.store is not None:
+        lines += ["", *render_store(embedded.store)]
+
     lines += ["", "## Baselines", "", "| baseline | slow | fast | ratio |", "|---|---:|---:|---:|"]
     rbr = report.baselines.neo4j_row_by_row
     if rbr is not None:
@@ -311,8 +423,48 @@ def render_markdown(report: BenchReport) -> str:
         f"| {churn.loop_seconds:.3f} | {churn.sparse_seconds:.3f} | {churn.ratio:,.1f}x |"
     )
 
-    lines += ["", "## Targets (set for 1,000,000 customers)", "", "| target | measured | met |", "|---|---:|---|"]
-    for target in report.targets:
+    lines += ["", *render_targets(report.targets)]
+    return "\n".join(lines) + "\n"
+
+
+def render_targets(found: list[Target]) -> list[str]:
+    lines = ["## Targets (set for 1,000,000 customers)", "", "| target | measured | met |", "|---|---:|---|"]
+    for target in found:
         met = "–" if target.met is None else ("yes" if target.met else "**no**")
         lines.append(f"| {target.name}: {target.target} | {_number(target.measured, 1)} {target.unit} | {met} |")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def render_api_cpu(api: ApiResult, backend: str) -> list[str]:
+    """One line on what the API's requests cost in CPU time (robust to a busy machine, unlike requests/s)."""
+    if api.server_cpu_ms_per_request is None:
+        return []
+    return [
+        f"API on {backend}: {api.requests:,} requests by {api.concurrency} clients ({api.server or 'uvicorn'}); "
+        f"server CPU {api.server_cpu_ms_per_request:.2f} ms a request, load generator "
+        f"{api.client_cpu_ms_per_request or 0:.2f} ms.",
+    ]
+
+
+def render_store(store: StoreFigures) -> list[str]:
+    """The embedded store's size, opening (each run) and bulk write as a table."""
+    opens = "; ".join(f"{run.seconds:,.2f} s ({run.cpu_seconds:,.2f} s CPU)" for run in store.opens)
+    resident = "; ".join(f"{run.rss_mib:,.0f} ({run.rss_added_mib:,.0f} added)" for run in store.opens)
+    lines = [
+        f"## Embedded store: {store.nodes:,} nodes, {store.ties:,} ties",
+        "",
+        "| measure | value |",
+        "|---|---:|",
+        f"| size on disk (MiB) | {store.disk_mib:,.1f} |",
+        f"| open, read-only, in a fresh process | {opens} |",
+        f"| resident memory after open (MiB) | {resident} |",
+    ]
+    for label, run in (
+        ("bulk write of every row into an empty store", store.bulk_write_into_empty),
+        ("bulk write of the same rows again (unchanged)", store.bulk_write_unchanged),
+    ):
+        lines.append(
+            f"| {label}: {run.rows:,} rows in {run.seconds:,.2f} s ({run.cpu_seconds:,.2f} s CPU) "
+            f"| {run.rows_per_second:,.0f} rows/s ({run.rows_per_cpu_second:,.0f} per CPU s) |"
+        )
+    return lines

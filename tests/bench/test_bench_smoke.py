@@ -17,6 +17,7 @@ from api.cli import app
 from bench.growth import growth_rows, read_report, render_growth
 from bench.harness import BenchConfig, run_bench, write_results
 from bench.report import LOAD_KINDS, QUERY_NAMES, BackendResult, BenchReport
+from tests.bench.conftest import BenchRun
 
 
 def _numbers(value: Any) -> list[float]:
@@ -77,24 +78,8 @@ def test_bench_runs_end_to_end_on_both_backends(neo4j_uri: str, tmp_path: Path) 
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("partial") / "partial.json"
-
-
-@pytest.fixture(scope="module")
-def embedded_only(tmp_path_factory: pytest.TempPathFactory, checkpoint: Path) -> BenchReport:
-    return run_bench(
-        BenchConfig(
-            customers=120,
-            queries=15,
-            skip_neo4j=True,
-            api_concurrency=2,
-            api_max_requests=20,
-            api_max_seconds=3,
-            work_dir=tmp_path_factory.mktemp("bench"),
-            checkpoint=checkpoint,
-        )
-    )
+def embedded_only(embedded_bench: BenchRun) -> BenchReport:
+    return embedded_bench.report
 
 
 def test_bench_without_neo4j_leaves_its_sections_empty(embedded_only: BenchReport) -> None:
@@ -106,9 +91,10 @@ def test_bench_without_neo4j_leaves_its_sections_empty(embedded_only: BenchRepor
     assert all(result.count == 15 for result in report.backends["embedded"].queries.values())
 
 
-def test_each_backend_is_kept_as_soon_as_it_is_measured(embedded_only: BenchReport, checkpoint: Path) -> None:
+def test_each_backend_is_kept_as_soon_as_it_is_measured(embedded_bench: BenchRun) -> None:
     # The fixture's run wrote its checkpoint after the embedded store; a failure later would have kept it.
-    document = json.loads(checkpoint.read_text(encoding="utf-8"))
+    embedded_only = embedded_bench.report
+    document = json.loads(embedded_bench.checkpoint.read_text(encoding="utf-8"))
     assert document["customers"] == 120
     assert BackendResult.model_validate(document["backends"]["embedded"]) == embedded_only.backends["embedded"]
 

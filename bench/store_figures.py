@@ -1,0 +1,167 @@
+"""The embedded store's own figures: its size on disk, how long opening it takes and what resident memory that
+adds, and the rate of its bulk write on prepared columns.
+
+Opening is measured in a fresh process (``python -m bench.store_figures PATH``, which opens the store read-only
+and prints one JSON object), so that the memory it reports is the store's and not the benchmark's. The bulk
+write takes the store's own content as Arrow tables (its columns, tie ends turned into ids; untimed) and writes it with
+``bulk_write`` into an empty store, then once more into the same store (every row unchanged); only the
+``bulk_write`` calls are timed. Each figure is given in wall seconds and in CPU seconds of this process, which
+a busy machine distorts far less.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+
+from bench.measure import Progress
+from bench.report import BulkWriteRun, OpenRun, StoreFigures
+from graph.batch import TIE_ENDS
+from graph.embedded import EmbeddedStore
+from graph.embedded.layout import ID, KIND, SOURCE, TARGET
+from graph.errors import StoreError
+from graph.model import NodeLabel, TieType
+
+OPEN_RUNS = 1
+MIB = 2**20
+
+
+def measure_store(path: Path, progress: Progress, opens: int = OPEN_RUNS) -> StoreFigures:
+    """Every figure of the closed embedded store at ``path`` (left unchanged; scratch files go to a temporary
+    folder)."""
+    disk = disk_bytes(path)
+    runs = []
+    for done in range(opens):
+        progress("store: open", done, opens)
+        runs.append(open_in_fresh_process(path))
+    progress("store: open", opens, opens)
+    with tempfile.TemporaryDirectory(prefix="crm-graph-bulk-") as scratch:
+        progress("store: bulk write", 0, 2)
+        nodes, ties = prepared_columns(path)
+        into_empty, unchanged = bulk_write_twice(Path(scratch) / "store", nodes, ties)
+        progress("store: bulk write", 2, 2)
+    return StoreFigures(
+        nodes=sum(table.num_rows for table in nodes.values()),
+        ties=sum(table.num_rows for table in ties.values()),
+        disk_mib=round(disk / MIB, 1),
+        opens=runs,
+        bulk_write_into_empty=into_empty,
+        bulk_write_unchanged=unchanged,
+    )
+
+
+def disk_bytes(path: Path) -> int:
+    """Bytes of every file under the store's folder."""
+    return sum(file.stat().st_size for file in path.rglob("*") if file.is_file())
+
+
+def open_in_fresh_process(path: Path) -> OpenRun:
+    """Open the store read-only in a new Python process and report its time and memory."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.store_figures", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    if completed.returncode != 0:
+        raise StoreError(f"opening the store in a fresh process failed: {completed.stderr.strip()[-500:]}")
+    return OpenRun.model_validate_json(completed.stdout)
+
+
+def prepared_columns(path: Path) -> tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]]:
+    """The store's nodes and ties as the Arrow tables ``bulk_write`` takes: its own columns, with each tie's
+    ends as ids (the store keeps them as row numbers of the node tables)."""
+    with EmbeddedStore(path, read_only=True) as store:
+        node_tables, tie_tables = store.view.tables()
+    nodes = {
+        label: table if label is NodeLabel.CUSTOMER else table.drop_columns([KIND])
+        for label, table in node_tables.items()
+        if table.num_rows
+    }
+    ties = {}
+    for tie_type, table in tie_tables.items():
+        if not table.num_rows:
+            continue
+        source_label, target_label = TIE_ENDS[tie_type]
+        ends = {
+            SOURCE: node_tables[source_label].column(ID).take(table.column(SOURCE)),
+            TARGET: node_tables[target_label].column(ID).take(table.column(TARGET)),
+        }
+        ties[tie_type] = (
+            table.drop_columns([SOURCE, TARGET]).add_column(0, TARGET, ends[TARGET]).add_column(0, SOURCE, ends[SOURCE])
+        )
+    return nodes, ties
+
+
+def bulk_write_twice(
+    path: Path, nodes: dict[NodeLabel, pa.Table], ties: dict[TieType, pa.Table]
+) -> tuple[BulkWriteRun, BulkWriteRun]:
+    """``bulk_write`` of the tables into an empty store, then of the same tables again after reopening it."""
+    rows = sum(table.num_rows for table in [*nodes.values(), *ties.values()])
+    with EmbeddedStore(path) as store:
+        into_empty = _timed(rows, lambda: store.bulk_write(nodes, ties))
+    with EmbeddedStore(path) as store:  # closing waited for a snapshot the first write started
+        unchanged = _timed(rows, lambda: store.bulk_write(nodes, ties))
+    return into_empty, unchanged
+
+
+def _timed(rows: int, write: Callable[[], object]) -> BulkWriteRun:
+    with _clocks() as measured:
+        write()
+    seconds, cpu_seconds = measured
+    return BulkWriteRun(
+        rows=rows,
+        seconds=round(seconds, 3),
+        cpu_seconds=round(cpu_seconds, 3),
+        rows_per_second=round(rows / max(seconds, 1e-9)),
+        rows_per_cpu_second=round(rows / max(cpu_seconds, 1e-9)),
+    )
+
+
+@contextmanager
+def _clocks() -> Iterator[list[float]]:
+    """Wall and CPU seconds (every thread of this process) of the block, filled in when it ends."""
+    measured: list[float] = []
+    wall, cpu = time.perf_counter(), time.process_time()
+    yield measured
+    measured.extend([time.perf_counter() - wall, time.process_time() - cpu])
+
+
+def _rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024.0, 1)
+    return 0.0
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Open the store at the one argument read-only; print its :class:`OpenRun` as JSON."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        raise SystemExit("usage: python -m bench.store_figures STORE_FOLDER")
+    before = _rss_mib()
+    with _clocks() as measured:
+        store = EmbeddedStore(Path(args[0]), read_only=True)
+    after = _rss_mib()
+    store.close()
+    seconds, cpu_seconds = measured
+    run = OpenRun(
+        seconds=round(seconds, 3),
+        cpu_seconds=round(cpu_seconds, 3),
+        rss_mib=after,
+        rss_added_mib=round(after - before, 1),
+    )
+    print(json.dumps(run.model_dump()))
+
+
+if __name__ == "__main__":
+    main()
