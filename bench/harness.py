@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from bench.baselines import churn_baseline, initial_import, row_by_row_baseline
 from bench.measure import Progress, TimedStore, latency, process_peak_mib, reset_peak
 from bench.report import (
@@ -202,12 +204,16 @@ def bench_settings(settings: Settings, work: Path) -> Settings:
 
 def write_results(report: BenchReport, out: Path) -> tuple[Path, Path]:
     """Write ``bench-<customers>-<timestamp>.json`` and ``.md`` into ``out``; return both paths."""
+    return write_report_files(out, f"bench-{report.meta.customers}", report, render_markdown(report))
+
+
+def write_report_files(out: Path, name: str, report: BaseModel, markdown: str) -> tuple[Path, Path]:
+    """Write ``<name>-<timestamp>.json`` (the report) and ``.md`` into ``out``; return both paths."""
     out.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    stem = out / f"bench-{report.meta.customers}-{stamp}"
+    stem = out / f"{name}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     json_path, markdown_path = stem.with_suffix(".json"), stem.with_suffix(".md")
     json_path.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    markdown_path.write_text(render_markdown(report), encoding="utf-8")
+    markdown_path.write_text(markdown, encoding="utf-8")
     return json_path, markdown_path
 
 

@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.harness import BenchConfig, bench_settings, measure_api, measure_queries
+from bench.harness import BenchConfig, bench_settings, measure_api, measure_queries, write_report_files
 from bench.measure import Progress
 from bench.report import (
     LoadedStoreReport,
@@ -83,10 +83,4 @@ def render_loaded_markdown(report: LoadedStoreReport) -> str:
 
 def write_loaded_results(report: LoadedStoreReport, out: Path) -> tuple[Path, Path]:
     """Write ``store-<customers>-<timestamp>.json`` and ``.md`` into ``out``; return both paths."""
-    out.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    stem = out / f"store-{report.customers}-{stamp}"
-    json_path, markdown_path = stem.with_suffix(".json"), stem.with_suffix(".md")
-    json_path.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    markdown_path.write_text(render_loaded_markdown(report), encoding="utf-8")
-    return json_path, markdown_path
+    return write_report_files(out, f"store-{report.customers}", report, render_loaded_markdown(report))

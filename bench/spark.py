@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from bench.harness import NEO4J_URI_VARIABLE, BenchConfig, measure_load, neo4j_server, work_dir
+from bench.harness import NEO4J_URI_VARIABLE, BenchConfig, measure_load, neo4j_server, work_dir, write_report_files
 from bench.measure import Progress, process_peak_mib, reset_peak
 from graph.embedded import EmbeddedStore
 from graph.errors import StoreError
@@ -164,9 +164,4 @@ def render_spark_markdown(result: SparkBenchReport) -> str:
 
 def write_spark_results(result: SparkBenchReport, out: Path) -> tuple[Path, Path]:
     """``bench-spark-<customers>-<timestamp>.json`` and ``.md`` in ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"bench-spark-{result.customers}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
-    json_path, markdown_path = stem.with_suffix(".json"), stem.with_suffix(".md")
-    json_path.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    markdown_path.write_text(render_spark_markdown(result), encoding="utf-8")
-    return json_path, markdown_path
+    return write_report_files(out, f"bench-spark-{result.customers}", result, render_spark_markdown(result))
