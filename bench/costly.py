@@ -27,8 +27,19 @@ from typing import Any
 
 import httpx
 
-from bench.loadgen import check_loopback, timed_get
+from bench.loadgen import check_loopback
 from bench.measure import latency
+
+
+async def timed_get(client: httpx.AsyncClient, path: str, statuses: Counter[str]) -> float:
+    """Seconds one GET took; its status (or the transport error's name) counted in ``statuses``."""
+    began = time.perf_counter()
+    try:
+        response = await client.get(path)
+        statuses[str(response.status_code)] += 1
+    except httpx.HTTPError as error:
+        statuses[type(error).__name__] += 1
+    return time.perf_counter() - began
 
 
 async def _victim(
