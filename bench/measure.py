@@ -6,6 +6,7 @@ import math
 import resource
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +76,9 @@ class TimedStore(GraphStore):
         finally:
             self.write_seconds += time.perf_counter() - started
             self.writes += 1
+
+    def loading(self) -> AbstractContextManager[None]:
+        return self.inner.loading()
 
     def get_node(self, label: NodeLabel, node_id: str) -> NodeRecord | None:
         return self.inner.get_node(label, node_id)

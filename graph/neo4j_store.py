@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
 
 import neo4j
+import pyarrow as pa
 import tenacity
 from neo4j import GraphDatabase, NotificationDisabledClassification, Transaction
 from neo4j import exceptions as driver_errors
@@ -25,14 +26,32 @@ from neo4j import exceptions as driver_errors
 from graph.batch import Batch, NodeInput, NodeRef, TieInput, prepare_batch
 from graph.cancellation import checkpoint
 from graph.cypher import render
-from graph.errors import MissingEndpoint, NotFound, StoreError, StoreUnavailable
+from graph.embedded.bulk import checked_tables
+from graph.errors import NotFound, StoreError, StoreUnavailable
 from graph.model import PRIMARY_LABELS, GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
+from graph.neo4j_write import (
+    Changes,
+    Statement,
+    keys_unique,
+    node_statement,
+    parts,
+    run_statements,
+    symmetric_turned,
+    table_statements,
+    tie_statement,
+)
 from graph.query import NamedQuery
 from graph.settings import Backend, Settings
 from graph.store import GraphStore, Neighbourhood, WriteResult, check_limit
 from graph.ties import TieRegistry, spec
 
-_KINDS = (NodeLabel.PERSON, NodeLabel.COMPANY)
+_INDEXES = ("cluster_index", "name_search_index", "phone_search_index")
+"""The indexes besides the key constraints, by the names of their create_ and drop_ statements: marketing reads
+referral clusters by id (without the index, a scan of every customer); customer search reads names and masked
+phones through text indexes."""
+INDEX_WAIT_SECONDS = 1800
+"""How long opening a store or finishing a first load waits for its indexes to come online (a large bank's text
+indexes take minutes)."""
 READ_PAGE = 10_000
 """Nodes (or, for ties, source nodes) per read transaction when listing a whole label or tie type."""
 
@@ -96,11 +115,31 @@ class Neo4jStore(GraphStore):
         with self._session() as session:
             for label in PRIMARY_LABELS:
                 session.run(render("create_constraint", label=label)).consume()
-            # Marketing reads referral clusters by id; without this index that is a scan of every customer.
-            session.run(render("create_cluster_index")).consume()
-            session.run(render("create_name_search_index")).consume()
-            session.run(render("create_phone_search_index")).consume()
-            session.run("CALL db.awaitIndexes(300)").consume()
+        self._create_indexes()
+
+    def _create_indexes(self) -> None:
+        """The indexes other than the key constraints, waited for until they are online."""
+        with self._session() as session:
+            for name in _INDEXES:
+                session.run(render(f"create_{name}")).consume()
+            session.run(render("await_indexes"), seconds=INDEX_WAIT_SECONDS).consume()
+
+    @contextmanager
+    def loading(self) -> Iterator[None]:
+        """Into an empty database, a load runs without the indexes other than the key constraints (the text
+        indexes cost most), which are built once afterwards and online when this returns, even if the load failed.
+        A database holding data keeps its indexes: its users search it while it loads."""
+        with _translated_errors(), self._session() as session:
+            empty = session.run(render("count_all_nodes")).single(strict=True)["count"] == 0
+            if empty:
+                for name in _INDEXES:
+                    session.run(render(f"drop_{name}")).consume()
+        try:
+            yield
+        finally:
+            if empty:
+                with _translated_errors():
+                    self._create_indexes()
 
     def _session(self, access_mode: str = neo4j.WRITE_ACCESS) -> neo4j.Session:
         return self._driver.session(database=self.database, default_access_mode=access_mode)
@@ -137,7 +176,7 @@ class Neo4jStore(GraphStore):
         self, nodes: Iterable[NodeInput] = (), ties: Iterable[TieInput] = (), delete: Iterable[NodeRef] = ()
     ) -> WriteResult:
         batch = prepare_batch(nodes, ties, delete)
-        changes = _Changes()
+        changes = Changes()
         if not batch.empty:
             # A retried attempt starts its count afresh: the failed one was rolled back.
             changes = self._transaction(neo4j.WRITE_ACCESS, lambda tx: self._write_batch(tx, batch))
@@ -150,43 +189,34 @@ class Neo4jStore(GraphStore):
             unchanged=changes.unchanged,
         )
 
-    def _write_batch(self, tx: Transaction, batch: Batch) -> _Changes:
-        """Write the batch in ``tx``; return what it created, updated and deleted."""
-        changes = _Changes()
-        by_label: dict[NodeLabel, list[dict[str, Any]]] = defaultdict(list)
-        for row in batch.nodes:
-            by_label[row.label].append({"id": row.id, "properties": row.properties})
-        for label, rows in by_label.items():
-            if label in _KINDS:
-                other = _KINDS[1 - _KINDS.index(label)]
-                statement = render("merge_customers", kind=label, other=other)
-            else:
-                statement = render("merge_nodes", label=label)
-            counted = tx.run(statement, rows=rows).single(strict=True)
-            changes.add(counted["created"], counted["updated"], len(rows))
-
-        by_type: dict[TieType, list[dict[str, Any]]] = defaultdict(list)
-        for number, tie in zip(batch.tie_numbers, batch.ties, strict=True):
-            by_type[tie.type].append(
-                {"number": number, "source": tie.source, "target": tie.target, "properties": tie.properties}
+    def bulk_write(
+        self, nodes: Mapping[NodeLabel, pa.Table] | None = None, ties: Mapping[TieType, pa.Table] | None = None
+    ) -> WriteResult:
+        """The tables' rows straight into ``UNWIND`` statements of one transaction (see :mod:`graph.neo4j_write`);
+        symmetric ties given the other way round are turned round first; tables that need the row path's merging or
+        checks (:func:`graph.embedded.bulk.checked_tables`, or a key given twice) go through :meth:`write`, with the
+        same outcome."""
+        checked = checked_tables(nodes or {}, symmetric_turned(ties or {}))
+        if checked is None or not keys_unique(*checked):
+            return super().bulk_write(nodes, ties)
+        node_tables, tie_tables = checked
+        changes = Changes()
+        if node_tables or tie_tables:
+            # The statements are made afresh by each attempt: a retried transaction starts from the tables.
+            changes = self._transaction(
+                neo4j.WRITE_ACCESS, lambda tx: run_statements(tx, table_statements(node_tables, tie_tables))
             )
-        # One statement per tie type checks both ends and merges; a type with a missing end merges nothing,
-        # and the first bad row over every type is raised, which rolls the whole batch back.
-        missing: list[tuple[int, TieType, bool]] = []
-        for tie_type, rows in by_type.items():
-            ends = {"source": spec(tie_type).source, "target": spec(tie_type).target}
-            found = tx.run(render("merge_ties", **ends, type=tie_type), rows=rows).single(strict=True)
-            if found["number"] is not None:
-                missing.append((found["number"], tie_type, found["source_missing"]))
-            else:
-                changes.add(found["created"], found["updated"], len(rows))
-        if missing:
-            number, tie_type, source_missing = min(missing, key=lambda item: item[0])
-            bad = next(row for row in by_type[tie_type] if row["number"] == number)
-            end = "source" if source_missing else "target"
-            label = spec(tie_type).source if source_missing else spec(tie_type).target
-            raise MissingEndpoint(f"{tie_type} {end} {label} {bad[end]!r} does not exist", row=number, kind="tie")
+        return WriteResult(
+            nodes=sum(table.num_rows for table in node_tables.values()),
+            ties=sum(table.num_rows for table in tie_tables.values()),
+            created=changes.created,
+            updated=changes.updated,
+            unchanged=changes.unchanged,
+        )
 
+    def _write_batch(self, tx: Transaction, batch: Batch) -> Changes:
+        """Write the batch in ``tx``; return what it created, updated and deleted."""
+        changes = run_statements(tx, _batch_statements(batch))
         doomed: dict[NodeLabel, list[str]] = defaultdict(list)
         for label, node_id in batch.deletions:
             doomed[label].append(node_id)
@@ -294,19 +324,20 @@ class Neo4jStore(GraphStore):
         self._driver.close()
 
 
-@dataclass
-class _Changes:
-    """What the statements of one batch reported: rows created, updated (some value differed) and unchanged."""
-
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-
-    def add(self, created: int, updated: int, rows: int) -> None:
-        self.created += created
-        self.updated += updated
-        self.unchanged += rows - created - updated
+def _batch_statements(batch: Batch) -> Iterator[Statement]:
+    """A checked batch's rows as statements: nodes by their own label, then ties by type with their row numbers."""
+    by_label: dict[NodeLabel, list[dict[str, Any]]] = defaultdict(list)
+    for row in batch.nodes:
+        by_label[row.label].append({"id": row.id, "properties": row.properties})
+    for label, rows in by_label.items():
+        yield from parts(node_statement(label), rows)
+    by_type: dict[TieType, list[dict[str, Any]]] = defaultdict(list)
+    for number, tie in zip(batch.tie_numbers, batch.ties, strict=True):
+        by_type[tie.type].append(
+            {"number": number, "source": tie.source, "target": tie.target, "properties": tie.properties}
+        )
+    for tie_type, rows in by_type.items():
+        yield from parts(tie_statement(tie_type), rows, tie_type)
 
 
 def _kind(labels: list[str]) -> NodeLabel:

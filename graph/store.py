@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -89,6 +90,11 @@ class GraphStore(ABC):
         from graph.tables import node_rows, tie_rows
 
         return self.write(node_rows(nodes or {}), tie_rows(ties or {}))
+
+    def loading(self) -> AbstractContextManager[None]:
+        """A context around a load of many batches, which a backend may prepare for; whatever it defers is done
+        before the context exits (Neo4j builds its search indexes after a first load). This default does nothing."""
+        return nullcontext()
 
     def upsert_nodes(self, rows: Iterable[NodeInput]) -> WriteResult:
         """Upsert one batch of nodes (see :meth:`write`)."""

@@ -82,7 +82,7 @@ def load_mapping(
 
     loader = LoadContext(store, mapping, settings, progress, today, reads)
     review = ReviewList.read(review_path)
-    with bulk_objects(), QuarantineFile(report_dir / "quarantine.csv") as quarantine:
+    with bulk_objects(), store.loading(), QuarantineFile(report_dir / "quarantine.csv") as quarantine:
         loader.quarantine = quarantine
         customer_sources = [source for source in mapping.sources if source.feeds_customers]
         other_nodes = [source for source in mapping.sources if source.node is not None and not source.feeds_customers]
