@@ -17,7 +17,6 @@ import fcntl
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,7 +25,8 @@ import pyarrow as pa
 from graph.batch import TIE_ENDS, NodeInput, NodeRef, TieInput, prepare_batch
 from graph.cancellation import checkpoint
 from graph.collector import bulk_objects
-from graph.embedded.bulk import NeedsRows, NodeTables, TieTables, checked_tables
+from graph.embedded.bulk import NeedsRows, checked_tables
+from graph.embedded.delta import Changes
 from graph.embedded.disk import Batch, Disk
 from graph.embedded.view import GraphView, NodeKey, WritableGraph, node_key
 from graph.errors import MissingEndpoint, NotFound, StoreCorrupt, StoreError, StoreUnavailable
@@ -95,7 +95,7 @@ class EmbeddedStore(GraphStore):
         batch = prepare_batch(nodes, ties, delete)
         with self._write_lock:
             graph = self.view
-            changes = _Changes()
+            changes = Changes()
             node_states: dict[NodeKey, tuple[NodeLabel, dict[str, Any]]] = {}
             for label, node_id, properties in batch.nodes:
                 key = (_PRIMARY[label], node_id)
@@ -129,18 +129,20 @@ class EmbeddedStore(GraphStore):
                     changes.count(merged == current_tie)
 
             gone = [key for key in batch.deletions if key in graph]
-            logged: Batch = {
-                "nodes": [[key[0].value, key[1], kind.value, props] for key, (kind, props) in node_states.items()],
-                "ties": [
-                    [tie_type.value, source[1], target[1], props]
-                    for (source, target, tie_type), props in tie_states.items()
-                ],
-                "gone": [[key[0].value, key[1]] for key in gone],
-            }
-            self._disk.append(logged)
-            changed = graph.fork()
-            changed.apply(logged)
-            self._publish(changed)
+            if changes.created or changes.updated or gone:  # a batch that changes nothing is neither logged nor applied
+                self._commit(
+                    graph,
+                    {
+                        "nodes": [
+                            [key[0].value, key[1], kind.value, props] for key, (kind, props) in node_states.items()
+                        ],
+                        "ties": [
+                            [tie_type.value, source[1], target[1], props]
+                            for (source, target, tie_type), props in tie_states.items()
+                        ],
+                        "gone": [[key[0].value, key[1]] for key in gone],
+                    },
+                )
         return WriteResult(
             nodes=len(batch.nodes),
             ties=len(batch.ties),
@@ -160,27 +162,31 @@ class EmbeddedStore(GraphStore):
         if self._closed:
             raise StoreUnavailable(f"the embedded store {self.path} is closed")
         checked = checked_tables(nodes or {}, ties or {})
-        if checked is None or _small(checked, self.view):
+        if checked is None:
             return super().bulk_write(nodes, ties)
         try:
-            return self._bulk_write_columns(checked)
+            with self._write_lock:
+                changed = self.view.fork()
+                changes = changed.bulk_write(*checked)
+                if changes.created or changes.updated:  # a batch that changes nothing is neither logged nor applied
+                    self._disk.append({"tables": checked})
+                    self._publish(changed)
         except NeedsRows:  # two rows of one key: the row path merges them
             return super().bulk_write(nodes, ties)
-
-    def _bulk_write_columns(self, checked: tuple[NodeTables, TieTables]) -> WriteResult:
-        with self._write_lock:
-            changed = self.view.fork()
-            prepared = changed.bulk_prepare(*checked)
-            self._disk.append({"tables": checked})
-            changed.install(prepared)
-            self._publish(changed)
         return WriteResult(
             nodes=sum(table.num_rows for table in checked[0].values()),
             ties=sum(table.num_rows for table in checked[1].values()),
-            created=prepared.created,
-            updated=prepared.updated,
-            unchanged=prepared.unchanged,
+            created=changes.created,
+            updated=changes.updated,
+            unchanged=changes.unchanged,
         )
+
+    def _commit(self, graph: WritableGraph, batch: Batch) -> None:
+        """Log a batch of rows, then apply it to a fork of ``graph`` and make that the graph reads see."""
+        self._disk.append(batch)
+        changed = graph.fork()
+        changed.apply(batch)
+        self._publish(changed)
 
     def _publish(self, graph: WritableGraph) -> None:
         """Start a new snapshot in the background once the log has grown past its share (and none is being
@@ -279,38 +285,12 @@ def _node(view: GraphView, label: NodeLabel, node_id: str) -> NodeRecord | None:
     return record
 
 
-@dataclass
-class _Changes:
-    """What a batch does to the nodes and ties it names (see :class:`WriteResult`)."""
-
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def count(self, same: bool) -> None:
-        if same:
-            self.unchanged += 1
-        else:
-            self.updated += 1
-
-
 _PRIMARY = {label: label.primary for label in NodeLabel}
 
 LOG_MINIMUM = 200_000
 """Rows the log may hold before a new snapshot is written ..."""
 LOG_SHARE = 0.25
 """... or this share of the rows in the snapshot, whichever is more (a log costs per-row work to replay)."""
-
-
-BULK_SHARE = 0.25
-"""Tables go into the columns when they hold at least this share of the rows already held for their labels and
-tie types; smaller ones go to the overlay as rows (merging columns costs the whole base of each label)."""
-
-
-def _small(checked: tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]], graph: WritableGraph) -> bool:
-    nodes, ties = checked
-    given = sum(table.num_rows for table in nodes.values()) + sum(table.num_rows for table in ties.values())
-    return given < BULK_SHARE * graph.base_rows(nodes.keys(), ties.keys())
 
 
 def _merged(current: Mapping[str, Any], update: dict[str, Any]) -> dict[str, Any]:

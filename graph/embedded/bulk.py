@@ -21,8 +21,8 @@ import pyarrow.compute as pc
 
 from graph.batch import TIE_ENDS
 from graph.embedded.columns import is_json, plain_values, unified
-from graph.embedded.layout import ID, KIND, SOURCE, TARGET, NodeTable, id_bytes, with_leading
-from graph.embedded.tie_table import TieTable
+from graph.embedded.layout import ID, KIND, SOURCE, TARGET, NodeTable, id_bytes, positions_in, with_leading
+from graph.embedded.tie_table import TieTable, tie_keys
 from graph.errors import MissingEndpoint
 from graph.model import NodeLabel, TieType
 from graph.ties import spec
@@ -148,22 +148,6 @@ def _checked_properties(table: pa.Table, exclude: tuple[str, ...]) -> pa.Table |
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
-def _rows_of(keys: np.ndarray, held: np.ndarray) -> np.ndarray:
-    """For each of ``keys``, its position in the sorted ``held``, or -1 (both of one kind: bytes or ints)."""
-    if not len(held) or not len(keys):
-        return np.full(len(keys), -1, dtype=np.int64)
-    too_long = None
-    if keys.dtype.kind == "S" and keys.dtype.itemsize != held.dtype.itemsize:
-        if keys.dtype.itemsize > held.dtype.itemsize:
-            too_long = np.char.str_len(keys) > held.dtype.itemsize  # held nowhere: none is that long
-        keys = keys.astype(held.dtype)
-    positions = np.minimum(np.searchsorted(held, keys), len(held) - 1)
-    found = np.where(held[positions] == keys, positions, -1).astype(np.int64)
-    if too_long is not None:
-        found[too_long] = -1
-    return found
-
-
 HASH_SHARE = 1 / 16
 """Ids given are looked up by hashing the held ids once they number at least this share of them (a binary
 search per id costs more than one hash table per call), else by binary search in the sorted held ids."""
@@ -174,7 +158,7 @@ def _node_rows(ids: pa.Array, table: NodeTable, held_ids: pa.Array | None = None
     if not len(ids) or not table.base_count:
         return np.full(len(ids), -1, dtype=np.int64)
     if len(ids) < HASH_SHARE * table.base_count:
-        return _rows_of(id_bytes(ids), table.base_ids)
+        return positions_in(id_bytes(ids), table.base_ids)
     held = table.id_column() if held_ids is None else held_ids
     rows = pc.index_in(ids, value_set=held).fill_null(-1)
     return np.asarray(rows.to_numpy(zero_copy_only=False), dtype=np.int64)
@@ -241,10 +225,24 @@ def _merged_rows(
     """The given rows with the properties they leave alone taken from ``base`` (the held rows, by ``found``,
     -1 for a new row); the rows of ``base`` they do not name, and their numbers; and how many of the rows
     already held it leaves as they were (a node's kind counts)."""
-    existing = np.flatnonzero(found >= 0)
+    existing = found >= 0
+    old = base.take(pa.array(found, mask=~existing)) if existing.any() else None
+    merged, same = merged_given(old, existing, given, leading)
+    keep = np.ones(base.num_rows, dtype=bool)
+    keep[found[existing]] = False
+    kept_rows = np.flatnonzero(keep)
+    kept = base if len(kept_rows) == base.num_rows else base.take(pa.array(kept_rows))
+    return merged, kept, kept_rows, int(same.sum())
+
+
+def merged_given(
+    old: pa.Table | None, existing: np.ndarray, given: pa.Table, leading: list[str]
+) -> tuple[pa.Table, np.ndarray]:
+    """The given rows with the properties they leave alone taken from ``old`` (the rows held for them, row
+    for row, null where ``existing`` is False; its leading columns as ``given``'s), and which of them are
+    held already and left as they were (a node's kind counts)."""
     columns = {}
-    if len(existing):  # else every property of the given rows comes from the given columns
-        old = base.take(pa.array(found, mask=found < 0))
+    if old is not None:
         columns = {name: (old.schema.field(name), old.column(name)) for name in old.column_names[len(leading) :]}
     for name in given.column_names[len(leading) :]:
         columns[name] = (given.schema.field(name), given.column(name))
@@ -254,17 +252,14 @@ def _merged_rows(
             [column for _, column in columns.values()], schema=pa.schema([f for f, _ in columns.values()])
         ),
     )
-    unchanged = 0
-    if len(existing):
+    same = np.zeros(len(existing), dtype=bool)
+    rows = np.flatnonzero(existing)
+    if old is not None and len(rows):
         compared = given.column_names[1 if leading[0] == ID else 2 :]  # a node's kind counts
-        if len(existing) < len(found):
-            old, given = old.take(existing), given.take(existing)
-        unchanged = int(_same_rows(old, given.select(compared), len(existing)).sum())
-    keep = np.ones(base.num_rows, dtype=bool)
-    keep[found[existing]] = False
-    kept_rows = np.flatnonzero(keep)
-    kept = base if len(kept_rows) == base.num_rows else base.take(pa.array(kept_rows))
-    return merged, kept, kept_rows, unchanged
+        if len(rows) < len(existing):
+            old, given = old.take(pa.array(rows)), given.take(pa.array(rows))
+        same[rows] = _same_rows(old, given.select(compared), len(rows))
+    return merged, same
 
 
 def _in_order(table: pa.Table, order: np.ndarray) -> pa.Table:
@@ -325,12 +320,12 @@ def prepare(
             )
             continue
         source_rows, target_rows = end_rows[tie_type]
-        given_keys = _tie_keys(source_rows, target_rows)
+        given_keys = tie_keys(source_rows, target_rows)
         if len(given_keys) > 1 and bool(np.any(np.diff(np.sort(given_keys)) == 0)):
             raise NeedsRows
         held = tie_table.merged(sources_now, targets_now)
-        held_keys = _tie_keys(held.column(SOURCE).to_numpy(), held.column(TARGET).to_numpy())
-        found = _rows_of(given_keys, held_keys)
+        held_keys = tie_keys(held.column(SOURCE).to_numpy(), held.column(TARGET).to_numpy())
+        found = positions_in(given_keys, held_keys)
         rows_given = with_leading(
             {SOURCE: pa.array(source_rows.astype(np.int32)), TARGET: pa.array(target_rows.astype(np.int32))},
             given.select(given.column_names[2:]),
@@ -340,7 +335,7 @@ def prepare(
         prepared.unchanged += unchanged
         prepared.updated += int((found >= 0).sum()) - unchanged
         full = unified([kept, merged])
-        order = np.argsort(_tie_keys(full.column(SOURCE).to_numpy(), full.column(TARGET).to_numpy()), kind="stable")
+        order = np.argsort(tie_keys(full.column(SOURCE).to_numpy(), full.column(TARGET).to_numpy()), kind="stable")
         prepared.ties[tie_type] = TieTable(source_nodes.base_count, target_nodes.base_count, _in_order(full, order))
     return prepared
 
@@ -373,7 +368,3 @@ def _tie_ends(
         found[tie_type] = (source_rows, target_rows)
         number += given.num_rows
     return found
-
-
-def _tie_keys(sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    return (np.asarray(sources, dtype=np.int64) << 32) | np.asarray(targets, dtype=np.int64)

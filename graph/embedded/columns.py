@@ -62,7 +62,7 @@ def arrow_column(name: str, values: Sequence[Any]) -> tuple[pa.Field, pa.Array]:
     return pa.field(name, pa.large_string(), metadata=JSON_MARK), pa.array(texts, type=pa.large_string())
 
 
-def table_from_rows(rows: Sequence[dict[str, Any]], leading: dict[str, pa.Array] | None = None) -> pa.Table:
+def table_from_rows(rows: Sequence[Mapping[str, Any]], leading: dict[str, pa.Array] | None = None) -> pa.Table:
     """A table with the ``leading`` columns, then one column per property name found in ``rows``."""
     names: dict[str, None] = {}
     for props in rows:
@@ -276,6 +276,71 @@ class RowProperties(Mapping[str, Any]):
             if value is not ABSENT:
                 found[name] = value
         return found
+
+
+class Segment:
+    """Rows one bulk write put in an overlay: their whole properties as columns, read through ``SegmentRow``.
+
+    A small table written into a large graph goes here instead of into the base (which it would cost
+    rebuilding) or into a dict per row: the overlay maps each row to its place in the segment, and the
+    next rebuild takes the rows still current from the segment's columns, not row by row.
+    """
+
+    __slots__ = ("columns", "properties")
+
+    def __init__(self, properties: pa.Table, columns: Mapping[str, Column]) -> None:
+        self.properties, self.columns = properties, columns
+
+
+class SegmentRow(RowProperties):
+    """The properties of one row of a :class:`Segment`."""
+
+    __slots__ = ("segment",)
+
+    def __init__(self, segment: Segment, position: int) -> None:
+        super().__init__(segment.columns, position)
+        self.segment = segment
+
+    @property
+    def position(self) -> int:
+        return self._row
+
+
+def table_from_overlay(rows: Sequence[Mapping[str, Any]], leading: dict[str, pa.Array]) -> pa.Table:
+    """:func:`table_from_rows` of an overlay's rows: those of segments taken from their columns at once
+    (rows of one segment together), the others (dicts) converted value by value; in the order given."""
+    plain: list[Mapping[str, Any]] = []
+    plain_at: list[int] = []
+    segments: dict[int, tuple[Segment, list[int], list[int]]] = {}
+    for at, props in enumerate(rows):
+        if type(props) is SegmentRow:
+            found = segments.get(id(props.segment))
+            if found is None:
+                found = segments[id(props.segment)] = (props.segment, [], [])
+            found[1].append(at)
+            found[2].append(props.position)
+        else:
+            plain.append(props)
+            plain_at.append(at)
+    if not segments:
+        return table_from_rows(plain, leading)
+    # Each part carries its rows' places in a column (a part without property columns has no row count of
+    # its own), named unlike any property.
+    names = {name for props in plain for name in props} | {
+        name for segment, _, _ in segments.values() for name in segment.properties.column_names
+    }
+    place = "place"
+    while place in names:
+        place += "_"
+    parts = [table_from_rows(plain, {place: pa.array(plain_at, pa.int64())})]
+    for segment, places, positions in segments.values():
+        part = segment.properties.take(pa.array(positions, pa.int64()))
+        parts.append(part.add_column(0, place, pa.array(places, pa.int64())))
+    table = unified(parts)
+    table = table.take(pc.sort_indices(table.column(place))).drop_columns([place])
+    for index, (name, array) in enumerate(leading.items()):
+        table = table.add_column(index, name, array)
+    return table
 
 
 def copied(props: Mapping[str, Any]) -> dict[str, Any]:

@@ -37,10 +37,12 @@ import pyarrow.compute as pc
 from graph.embedded.columns import (
     Column,
     RowProperties,
+    Segment,
+    SegmentRow,
     column_reader,
     compact_array,
     scalars,
-    table_from_rows,
+    table_from_overlay,
     unified,
 )
 from graph.embedded.id_index import IdIndex
@@ -73,6 +75,22 @@ def id_bytes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
         rows = np.flatnonzero(lengths > position)
         matrix[rows, position] = data[starts[rows] + position]
     return matrix.view(f"S{width}").reshape(len(array))
+
+
+def positions_in(keys: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """For each of ``keys``, its position in the sorted ``held``, or -1 (both of one kind: bytes or ints)."""
+    if not len(held) or not len(keys):
+        return np.full(len(keys), -1, dtype=np.int64)
+    too_long = None
+    if keys.dtype.kind == "S" and keys.dtype.itemsize != held.dtype.itemsize:
+        if keys.dtype.itemsize > held.dtype.itemsize:
+            too_long = np.char.str_len(keys) > held.dtype.itemsize  # held nowhere: none is that long
+        keys = keys.astype(held.dtype)
+    positions = np.minimum(np.searchsorted(held, keys), len(held) - 1)
+    found = np.where(held[positions] == keys, positions, -1).astype(np.int64)
+    if too_long is not None:
+        found[too_long] = -1
+    return found
 
 
 class DeletionMask:
@@ -117,7 +135,7 @@ class NodeTable(DeletionMask):
         self._deleted, self._base_kinds = scalars(self.deleted), scalars(self.base_kinds)
         self.added: dict[str, int] = {}
         self.added_ids: list[str | None] = []
-        self.changed: dict[int, tuple[NodeLabel, dict[str, Any]]] = {}
+        self.changed: dict[int, tuple[NodeLabel, Mapping[str, Any]]] = {}
         self._index: IdIndex | None = None  # built on the first lookup: a load that only appends needs none
         self._last: tuple[object, int] = (_NOTHING, -1)  # the id last found in the base, and its row
         self._owns_deleted = True
@@ -212,6 +230,19 @@ class NodeTable(DeletionMask):
         self.changed[row] = (kind, props)
         return row
 
+    def put_segment(
+        self, ids: list[str], rows: np.ndarray, kinds: list[NodeLabel], segment: Segment, written: np.ndarray
+    ) -> None:
+        """Put the nodes ``written`` picks: each id's kind and its segment row as its properties; ``rows``
+        are their current rows (-1: a new node)."""
+        added, added_ids, changed = self.added, self.added_ids, self.changed
+        for position in np.flatnonzero(written).tolist():
+            row = int(rows[position])
+            if row < 0:
+                row = added[ids[position]] = self.base_count + len(added_ids)
+                added_ids.append(ids[position])
+            changed[row] = (kinds[position], SegmentRow(segment, position))
+
     def remove(self, row: int) -> None:
         self.changed.pop(row, None)
         if row < self.base_count:
@@ -223,6 +254,20 @@ class NodeTable(DeletionMask):
             assert node_id is not None
             del self.added[node_id]
             self.added_ids[row - self.base_count] = None
+
+    def rows_of(self, ids: pa.Array) -> np.ndarray:
+        """For each of ``ids`` (texts), its node's row, or -1 when there is no such node."""
+        rows = np.full(len(ids), -1, dtype=np.int64)
+        if self.base_count and len(ids):
+            rows = positions_in(id_bytes(ids), self.base_ids)
+            found = np.flatnonzero(rows >= 0)
+            rows[found[self.deleted[rows[found]]]] = -1
+        if self.added:
+            added = self.added
+            missing = np.flatnonzero(rows < 0)
+            texts = ids.take(pa.array(missing)).to_pylist()
+            rows[missing] = [added.get(node_id, -1) for node_id in texts]
+        return rows
 
     # -- rebuilding -------------------------------------------------------------------------------
 
@@ -245,7 +290,7 @@ class NodeTable(DeletionMask):
         keep[[row for row in self.changed if row < self.base_count]] = False
         kept_rows = np.flatnonzero(keep)
         ids = [self.node_id(row) for row in self.changed]
-        overlay = table_from_rows(
+        overlay = table_from_overlay(
             [props for _, props in self.changed.values()],
             {
                 ID: pa.array(ids, pa.large_string()),

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import copy
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from graph.embedded.columns import RowProperties, scalars, table_from_rows, unified
+from graph.embedded.columns import RowProperties, scalars, table_from_overlay, unified
 from graph.embedded.layout import (
     NO_PROPERTIES,
     SOURCE,
     TARGET,
     DeletionMask,
     TieProperties,
+    positions_in,
     property_columns,
     with_leading,
 )
@@ -65,6 +66,7 @@ class TieTable(DeletionMask):
         self.added_out: dict[int, dict[int, TieProperties]] = {}
         self.added_in: dict[int, dict[int, TieProperties]] = {}
         self.added_count = 0
+        self._keys: np.ndarray | None = None  # the base's (source, target) keys, made when first asked for
         # Which of the overlay's parts this table may change in place; a clone owns none until it copies them.
         self._owns_deleted = True
         self._owned_out: set[int] | None = None  # None: every inner map of added_out is this table's own
@@ -159,6 +161,39 @@ class TieTable(DeletionMask):
         targets[target] = props
         self._own_sources(target)[source] = props
 
+    def base_ties_of(self, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """For each (source, target) row pair, its live tie in the base, or -1."""
+        if self._keys is None:
+            self._keys = tie_keys(self.sources, self.targets)  # sorted: the base is sorted by (source, target)
+        ties = positions_in(tie_keys(sources, targets), self._keys)
+        found = np.flatnonzero(ties >= 0)
+        ties[found[self.deleted[ties[found]]]] = -1
+        return ties
+
+    def put_segment(
+        self,
+        sources: np.ndarray,
+        targets: np.ndarray,
+        base_ties: np.ndarray,
+        props: Callable[[int], TieProperties],
+        written: np.ndarray,
+    ) -> None:
+        """Put the ties ``written`` picks, with ``props(position)`` as their properties; ``base_ties`` are
+        their live ties in the base (see :meth:`base_ties_of`), -1 for others."""
+        changed = self.changed
+        for position in np.flatnonzero(written).tolist():
+            tie = int(base_ties[position])
+            if tie >= 0:
+                changed[tie] = props(position)
+                continue
+            source, target = int(sources[position]), int(targets[position])
+            tie_props = props(position)
+            targets_held = self._own_targets(source)
+            if target not in targets_held:
+                self.added_count += 1
+            targets_held[target] = tie_props
+            self._own_sources(target)[source] = tie_props
+
     def remove_at(self, row: int, *, as_source: bool, as_target: bool) -> None:
         """Remove every tie leaving (``as_source``) or arriving at (``as_target``) the node at ``row``."""
         if as_source:
@@ -212,8 +247,8 @@ class TieTable(DeletionMask):
         rows += [
             (source, target, props) for source, targets in self.added_out.items() for target, props in targets.items()
         ]
-        overlay = table_from_rows(
-            [dict(props) for _, _, props in rows],
+        overlay = table_from_overlay(
+            [props for _, _, props in rows],
             {
                 SOURCE: pa.array([int(new_sources[source]) for source, _, _ in rows], pa.int32()),
                 TARGET: pa.array([int(new_targets[target]) for _, target, _ in rows], pa.int32()),
@@ -258,3 +293,8 @@ def _forget(adjacency: dict[int, dict[int, TieProperties]], owned: set[int] | No
     if not neighbours:
         del adjacency[key]
     return True
+
+
+def tie_keys(sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """(source, target) row pairs as one int64 each, ordered as the pairs are."""
+    return (np.asarray(sources, dtype=np.int64) << 32) | np.asarray(targets, dtype=np.int64)

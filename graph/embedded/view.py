@@ -19,10 +19,11 @@ import numpy as np
 import pyarrow as pa
 
 from graph.batch import TIE_ENDS
-from graph.embedded import bulk
+from graph.embedded import bulk, delta
 from graph.embedded.bulk import NodeTables, Prepared, TieTables
 from graph.embedded.columns import copied, scalars
-from graph.embedded.layout import NO_PROPERTIES, NodeTable, TieProperties
+from graph.embedded.delta import Changes
+from graph.embedded.layout import NO_PROPERTIES, SOURCE, TARGET, NodeTable, TieProperties
 from graph.embedded.tie_table import TieTable
 from graph.errors import MissingEndpoint
 from graph.model import PRIMARY_LABELS, NodeLabel, NodeRecord, TieRecord, TieType
@@ -38,6 +39,10 @@ OVERLAY_SHARE = 0.25
 """The overlay of a label or tie type is merged into its base once it holds this share of the base's rows..."""
 OVERLAY_MINIMUM = 50_000
 """... and at least this many rows (a small graph keeps its few changes in the overlay)."""
+
+BULK_SHARE = 0.25
+"""A bulk write is merged into the base of its labels and tie types when it holds at least this share of the
+rows already there (rebuilding them costs about as much as the rows it adds), else into the overlay."""
 
 MAX_PLANS = 512
 """Tie-type filters whose reading plan is kept (see :func:`_plan`)."""
@@ -325,8 +330,45 @@ class WritableGraph(GraphView):
             self._ties[tie_type].count_base for tie_type in types
         )
 
+    def bulk_write(self, nodes: NodeTables, ties: TieTables) -> Changes:
+        """Merge checked tables in (see :mod:`graph.embedded.bulk`): into new base tables when they are large
+        beside them, else into the overlay (:mod:`graph.embedded.delta`). ``MissingEndpoint`` or ``NeedsRows``
+        may come once part of it is done: the store writes into a :meth:`fork`, which it then drops."""
+        given = sum(table.num_rows for table in nodes.values()) + sum(table.num_rows for table in ties.values())
+        if given >= BULK_SHARE * self.base_rows(nodes.keys(), ties.keys()):
+            prepared = self.bulk_prepare(nodes, ties)
+            if prepared.created or prepared.updated:
+                self.install(prepared)
+            return Changes(prepared.created, prepared.updated, prepared.unchanged)
+        changes = Changes()
+        for label, table in nodes.items():
+            delta.put_nodes(self._node_table(label), table, changes)
+        number = 0  # ties are numbered across the tables, in the order given
+        for tie_type, table in ties.items():
+            source_label, target_label = TIE_ENDS[tie_type]
+            ends = [
+                self._nodes[label].rows_of(table.column(end).combine_chunks())
+                for label, end in ((source_label, SOURCE), (target_label, TARGET))
+            ]
+            missing = np.flatnonzero((ends[0] < 0) | (ends[1] < 0))
+            if len(missing):
+                at = int(missing[0])
+                end, label, column = (
+                    ("source", source_label, SOURCE) if ends[0][at] < 0 else ("target", target_label, TARGET)
+                )
+                raise MissingEndpoint(
+                    f"{tie_type} {end} {label} {table.column(column)[at].as_py()!r} does not exist",
+                    row=number + at + 1,
+                    kind="tie",
+                )
+            delta.put_ties(self._tie_table(tie_type), ends[0], ends[1], table, changes)
+            number += table.num_rows
+        if changes.created or changes.updated:
+            self.changed()
+        return changes
+
     def bulk_prepare(self, nodes: NodeTables, ties: TieTables) -> Prepared:
-        """What writing these checked tables makes (see :mod:`graph.embedded.bulk`); the graph reads the same."""
+        """What writing these checked tables into the base makes; the graph reads the same."""
         if any(table.overlay_size() or table.added for table in self._nodes.values()) or any(
             table.overlay_size() for table in self._ties.values()
         ):
@@ -346,7 +388,7 @@ class WritableGraph(GraphView):
         ``ValueError`` or ``KeyError`` when it names a label or type that does not exist, or a missing end."""
         if "tables" in batch:
             try:
-                self.install(self.bulk_prepare(*batch["tables"]))
+                self.bulk_write(*batch["tables"])
             except (MissingEndpoint, bulk.NeedsRows) as error:
                 raise ValueError(str(error)) from None
             return

@@ -3,6 +3,7 @@ the same rows, kept across a reopen, and refused whole when a tie's end is missi
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-import graph.embedded as embedded
+import graph.embedded.view as view
 from graph.embedded import EmbeddedStore
 from graph.errors import MissingEndpoint
 from graph.model import NodeLabel, TieType
@@ -45,13 +46,19 @@ def _no_row_path(*_: Any, **__: Any) -> Any:
     raise AssertionError("the tables were written as rows")
 
 
+@pytest.mark.parametrize(
+    ("bulk_share", "overlay_minimum"),
+    [(0.0, view.OVERLAY_MINIMUM), (math.inf, view.OVERLAY_MINIMUM), (math.inf, 0)],
+    ids=["into the base", "into the overlay", "into the overlay, then the base"],
+)
 def test_columns_in_give_what_rows_in_give_and_survive_a_reopen(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bulk_share: float, overlay_minimum: int
 ) -> None:
     rng = random.Random(5)
     with EmbeddedStore(tmp_path / "rows") as by_rows, EmbeddedStore(tmp_path / "columns") as by_columns:
         monkeypatch.setattr(GraphStore, "bulk_write", _no_row_path)
-        monkeypatch.setattr(embedded, "BULK_SHARE", 0.0)  # small tables too: into the columns
+        monkeypatch.setattr(view, "BULK_SHARE", bulk_share)  # every table merged into the base, or none
+        monkeypatch.setattr(view, "OVERLAY_MINIMUM", overlay_minimum)  # 0: the overlay rebuilt into the base
         for round_number, customers in enumerate((200, 300, 300)):
             nodes, ties = _bank(rng, customers, round_number)
             expected = by_rows.write(nodes, ties)
@@ -110,3 +117,46 @@ def test_a_key_given_twice_is_merged_as_the_row_path_merges_it(tmp_path: Path) -
         assert snapshot(by_columns) == snapshot(by_rows)
         node = by_columns.get_node(NodeLabel.PERSON, "p1")
         assert node is not None and node.properties == {"name": "Ana B."}
+
+
+def test_a_small_table_goes_into_the_overlay_and_reads_as_written(tmp_path: Path) -> None:
+    rng = random.Random(9)
+    nodes, ties = _bank(rng, 400, 0)
+    more_nodes, more_ties = _bank(rng, 420, 1)
+    small_nodes = more_nodes[395:420] + more_nodes[815:840]  # 5 customers and 5 accounts held, 20 new of each
+    small_ties = [tie for tie in more_ties if tie["source"] in {node["id"] for node in small_nodes}]
+    with EmbeddedStore(tmp_path / "rows") as by_rows, EmbeddedStore(tmp_path / "columns") as by_columns:
+        by_rows.write(nodes, ties)
+        by_columns.bulk_write(node_tables(nodes), tie_tables(ties))
+        assert by_columns.view.overlay_rows() == 0
+        expected = by_rows.write(small_nodes, small_ties)
+        found = by_columns.bulk_write(node_tables(small_nodes), tie_tables(small_ties))
+        assert (found.created, found.updated, found.unchanged) == (
+            expected.created,
+            expected.updated,
+            expected.unchanged,
+        )
+        assert 0 < by_columns.view.overlay_rows() <= len(small_nodes) + len(small_ties)
+        assert snapshot(by_columns) == snapshot(by_rows)
+        expected_held = snapshot(by_rows)
+    with EmbeddedStore(tmp_path / "columns", read_only=True) as reopened:
+        assert snapshot(reopened) == expected_held
+
+
+@pytest.mark.parametrize("bulk_share", [0.0, math.inf], ids=["into the base", "into the overlay"])
+def test_a_batch_that_changes_nothing_is_neither_logged_nor_applied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bulk_share: float
+) -> None:
+    monkeypatch.setattr(view, "BULK_SHARE", bulk_share)
+    nodes, ties = _bank(random.Random(3), 50, 0)
+    path = tmp_path / "store"
+    with EmbeddedStore(path) as store:
+        store.write(nodes, ties)
+        logs = {log.name: log.read_bytes() for log in path.glob("log-*")}
+        graph = store.view
+        by_rows = store.write(nodes, ties)
+        by_columns = store.bulk_write(node_tables(nodes), tie_tables(ties))
+        for result in (by_rows, by_columns):
+            assert (result.created, result.updated, result.unchanged) == (0, 0, len(nodes) + len(ties))
+        assert store.view is graph
+        assert {log.name: log.read_bytes() for log in path.glob("log-*")} == logs

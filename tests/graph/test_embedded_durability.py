@@ -87,7 +87,7 @@ def test_a_new_snapshot_reads_the_same_and_replaces_the_old(tmp_path: Path, monk
         monkeypatch.setattr(embedded, "LOG_MINIMUM", 0)
         store.write([{"label": "Person", "id": "p1", "properties": {"score": 0.5}}], delete=[("Account", "a1")])
         monkeypatch.undo()
-        store.write([{"label": "Person", "id": "p2", "properties": {"score": None}}])
+        store.write([{"label": "Person", "id": "p2", "properties": {"consent_marketing": None}}])
         before = snapshot(store)
     assert sorted(file.name for file in path.iterdir()) == ["MANIFEST", "log-000002", "snapshot-000002"]
     assert (path / "log-000002").stat().st_size > 0
