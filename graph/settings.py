@@ -43,6 +43,15 @@ class Settings(BaseSettings):
     neo4j_database: str = "neo4j"
     neo4j_timeout_seconds: float = Field(default=30.0, gt=0)
     batch_size: int = Field(default=5000, ge=1, le=100_000)
+    table_batch_size: int = Field(
+        default=100_000,
+        ge=1,
+        le=10_000_000,
+        description=(
+            "Source rows per atomic write of the column-wise load into the embedded store, which takes whole tables "
+            "(batch_size applies to the row path and to Neo4j)."
+        ),
+    )
     pii_hash_key: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_PII_KEY),
         description=(

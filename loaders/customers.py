@@ -152,12 +152,15 @@ def load_customers(
     earlier: dict[str, list[CustomerRecord]] = defaultdict(list)
     for record, customer_id in zip(stored, resolved.stored_customer_ids, strict=True):
         earlier[customer_id].append(record)
-    for batch in customer_batches(records, resolved.customer_ids, context.batch_size, ranks, earlier):
+    # On the column-wise path the batches go as tables where the store takes them so (see LoadContext).
+    by_columns = path is LoadPath.COLUMNS
+    batch_size = context.table_batch_size if by_columns else context.batch_size
+    for batch in customer_batches(records, resolved.customer_ids, batch_size, ranks, earlier):
         report = by_report[batch.source]
         report.loaded += batch.loaded
         report.merged += batch.merged
         done[batch.source] += batch.rows
-        context.flush(report, batch.pending, done[batch.source], report.rows_read)
+        context.flush(report, batch.pending, done[batch.source], report.rows_read, as_tables=by_columns)
     context.add_lineage((record.ref for record in records), resolved.customer_ids)
     known.update(resolved.customer_ids)
     if context.progress is not None:

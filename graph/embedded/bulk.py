@@ -1,9 +1,10 @@
 """Bulk writes into the embedded graph: whole Arrow tables merged into the columns, no Python per new row.
 
 :func:`checked_tables` takes the tables :meth:`graph.store.GraphStore.bulk_write` is given and returns them in
-the store's types, or None when a table needs what only the row path does (duplicate keys to merge, a
-symmetric tie to turn round, a value ``write`` would refuse, which the row path then names): the store
-then writes it as rows, so both paths always agree. :func:`prepare` merges checked tables into new node and
+the store's types (a symmetric tie turned round to start from the smaller id, as the row path holds it), or
+None when a table needs what only the row path does (a value ``write`` would refuse, which the row path then
+names): the store then writes it as rows, so both paths always agree; so it does when :func:`prepare` finds a
+key given twice (``NeedsRows``). :func:`prepare` merges checked tables into new node and
 tie tables (a key already there is updated: a property column replaces the property, a null removes it,
 a property without a column stays), refusing a tie whose end does not exist before anything changes;
 the store logs the checked tables and then installs what ``prepare`` made.
@@ -99,10 +100,11 @@ def _checked_ties(tie_type: TieType, table: pa.Table) -> pa.Table | None:
     sources, targets = _key_texts(table, SOURCE), _key_texts(table, TARGET)
     if sources is None or targets is None:
         return None
-    if spec(tie_type).symmetric and len(sources) and not pc.all(pc.less(sources, targets)).as_py():
-        return None  # the row path turns these round (and refuses a tie of a node to itself)
     if spec(tie_type).source is spec(tie_type).target and pc.any(pc.equal(sources, targets)).as_py():
-        return None
+        return None  # a tie of a node to itself: the row path refuses it, naming the row
+    if spec(tie_type).symmetric and len(sources):  # held from the smaller id, as the row path holds it
+        turned = pc.greater(sources, targets)
+        sources, targets = pc.if_else(turned, targets, sources), pc.if_else(turned, sources, targets)
     properties = _checked_properties(table, exclude=(SOURCE, TARGET))
     return None if properties is None else with_leading({SOURCE: sources, TARGET: targets}, properties)
 

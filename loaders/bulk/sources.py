@@ -90,7 +90,7 @@ def node_source_by_columns(context: LoadContext, source: Source, files: list[Pat
         keys = file.keys.to_pylist()
         ids = [source.id_prefix + key if key is not None else "" for key in keys]
         id_column = pa.array(ids, pa.string())
-        for start, stop in _chunks(file, context.batch_size):
+        for start, stop in _chunks(file, context.table_batch_size):
             taken: list[int] = []
             fallback = Pending()
             created: dict[NodeLabel, dict[str, str]] = defaultdict(dict)
@@ -137,10 +137,11 @@ def tie_source_by_columns(context: LoadContext, source: Source, files: list[Path
             tie_type: _tie_end_ids(rows, file, tie_type)
             for tie_type in sorted({tie_type for types in row_types if types for tie_type in types})
         }
-        for start, stop in _chunks(file, context.batch_size):
+        for start, stop in _chunks(file, context.table_batch_size):
             fallback = Pending()
             taken: list[int] = []
             chosen: dict[TieType, tuple[list[int], list[str], list[str]]] = defaultdict(lambda: ([], [], []))
+            placed: dict[TieKey, int] = {}  # where each tie is in ``chosen``: a later row of it replaces the earlier
             for index in range(start, stop):
                 types = row_types[index]
                 made = _row_ties(types, index, end_ids) if types is not None and file.good[index] else None
@@ -151,6 +152,11 @@ def tie_source_by_columns(context: LoadContext, source: Source, files: list[Path
                 taken.append(index)
                 for key, tie_source, tie_target in made:
                     indices, sources, targets = chosen[key[0]]
+                    at = placed.get(key)
+                    if at is not None:  # the row path merges the two rows: every column comes from the later
+                        indices[at] = index
+                        continue
+                    placed[key] = len(indices)
                     indices.append(index)
                     sources.append(tie_source)
                     targets.append(tie_target)
@@ -197,8 +203,8 @@ def _tie_end_ids(rows: TieRows, file: TypedFile, tie_type: TieType) -> tuple[lis
 
 
 def _chunks(file: TypedFile, rows: int) -> list[tuple[int, int]]:
-    """The file's rows in batches of ``rows`` (the ``batch_size`` setting): each batch is one atomic write,
-    as on the row path, and a Neo4j transaction stays within its timeout."""
+    """The file's rows in batches of ``rows`` (``LoadContext.table_batch_size``): each batch is one atomic
+    write, as on the row path, and a Neo4j transaction stays within its timeout."""
     count = file.plain.rows_in_bytes
     return [(start, min(start + rows, count)) for start in range(0, count, rows)]
 
