@@ -147,7 +147,8 @@ class LoadContext:
         self.batch_size = settings.batch_size
         # The embedded store merges whole tables at a cost that follows the rows given: large batches spare
         # a commit (an fsync) and a fork of the overlay per few thousand rows. Neo4j keeps its transactions small.
-        self.table_batch_size = settings.table_batch_size if store.backend is Backend.EMBEDDED else settings.batch_size
+        self.takes_tables = store.backend is Backend.EMBEDDED
+        self.table_batch_size = settings.table_batch_size if self.takes_tables else settings.batch_size
         self.hash_key = settings.pii_hash_key.get_secret_value().encode()
         self.progress = progress
         self.today = today or date.today()
@@ -225,10 +226,12 @@ class LoadContext:
         return RowProblem(QuarantineReason.ORPHAN, message)
 
     def flush(self, report: SourceReport, pending: Pending, done: int, total: int, *, as_tables: bool = False) -> None:
-        """Write the pending rows as one batch (``as_tables``: as tables, when they go as such; see
-        :mod:`loaders.bulk.tables`) and report the progress."""
+        """Write the pending rows as one batch (``as_tables``: as tables, when the store takes them well and
+        they go as such; see :mod:`loaders.bulk.tables`) and report the progress."""
         if pending.nodes or pending.ties:
-            tables = pending_tables(pending.nodes, pending.ties, self._is_new) if as_tables else None
+            tables = None
+            if as_tables and self.takes_tables:
+                tables = pending_tables(pending.nodes, pending.ties, self._is_new)
             if tables is not None:
                 report.count_written(self.store.bulk_write(*tables))
             else:
