@@ -131,11 +131,7 @@ def test_a_small_table_goes_into_the_overlay_and_reads_as_written(tmp_path: Path
         assert by_columns.view.overlay_rows() == 0
         expected = by_rows.write(small_nodes, small_ties)
         found = by_columns.bulk_write(node_tables(small_nodes), tie_tables(small_ties))
-        assert (found.created, found.updated, found.unchanged) == (
-            expected.created,
-            expected.updated,
-            expected.unchanged,
-        )
+        assert found == expected
         assert 0 < by_columns.view.overlay_rows() <= len(small_nodes) + len(small_ties)
         assert snapshot(by_columns) == snapshot(by_rows)
         expected_held = snapshot(by_rows)
