@@ -231,55 +231,6 @@ class ChurnRiskPublic(BaseModel):
     analytics_at: str | None = Field(default=None, examples=["2025-03-01T02:00:00"])
 
 
-class ProductSharePublic(BaseModel):
-    product_code: str = Field(examples=["FUND01"])
-    product_name: str | None = Field(default=None, examples=["稳健理财"])
-    share: float = Field(description="Share of the cluster's members holding the product.", examples=[0.42])
-
-
-class ClusterPublic(BaseModel):
-    """A referral cluster in summary, for marketing: no member is identified (central members are stubs)."""
-
-    model_config = _OUT
-
-    id: str = Field(examples=["c-17"])
-    size: int | None = Field(default=None, examples=[12])
-    label: str | None = Field(default=None, examples=["Xihu referral circle"])
-    total_aum: float | None = Field(default=None, examples=[3250000.0])
-    central_members: list[CustomerStub] = Field(
-        default_factory=list, description="The most central members (PageRank), as masked stubs."
-    )
-    product_penetration: list[ProductSharePublic] = Field(
-        default_factory=list, description="The most held products, highest share first (at most five)."
-    )
-    referrals_per_member: float | None = Field(default=None, examples=[0.8])
-    referred_active_share: float | None = Field(
-        default=None, description="Of the members who were referred, the share still active.", examples=[0.9]
-    )
-
-
-class ClusterPage(BaseModel):
-    items: list[ClusterPublic]
-    next_cursor: str | None = None
-
-
-class ClusterTiePublic(BaseModel):
-    """A tie between two members of a cluster, by their stubs' opaque ids, in its stored direction."""
-
-    type: str = Field(examples=["REFERRED"])
-    source: str = Field(examples=["x-5f1c0a9e2b7d4c18"])
-    target: str = Field(examples=["x-0b9c7d1e2f3a4b5c"])
-
-
-class ClusterDetailPublic(BaseModel):
-    cluster: ClusterPublic
-    members: list[CustomerStub] = Field(description="The most central members first; paged.")
-    ties: list[ClusterTiePublic] = Field(
-        default_factory=list, description="Referral and family ties among the members of this page (bounded)."
-    )
-    next_cursor: str | None = None
-
-
 class ProspectPublic(BaseModel):
     """A prospect: in full for a caller who sees the customer, else a stub (opaque id, masked name, segment, score)."""
 
@@ -378,15 +329,6 @@ class ProductPublic(BaseModel):
 
 class ProductList(BaseModel):
     items: list[ProductPublic]
-
-
-class GuaranteeCirclePublic(BaseModel):
-    members: list[RelatedCustomerPublic]
-
-
-class GuaranteeCirclePage(BaseModel):
-    items: list[GuaranteeCirclePublic]
-    next_cursor: str | None = None
 
 
 class CustomerTieType(StrEnum):

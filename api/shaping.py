@@ -6,13 +6,16 @@ in a query fails type checking here instead of silently disappearing from an ans
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from api.models import AccountPublic
+from api.group_models import GroupNamePublic, TraitPublic
+from api.models import AccountPublic, NodeRefPublic
 from graph.model import NodeLabel
 from graph.store import GraphStore
 from queries.customers import AccountHolding, CustomerSummary
 from queries.groups import GroupMember
+from queries.naming import GroupName, Trait, TraitKind
 from queries.network import EgoNode
 
 
@@ -63,3 +66,19 @@ def product_names(store: GraphStore, product_ids: list[str]) -> dict[str, str | 
         name = record.properties.get("name") if record is not None else None
         names[product_id] = name if isinstance(name, str) else None
     return names
+
+
+def public_naming(found: GroupName, node_ref: Callable[[str], NodeRefPublic]) -> GroupNamePublic:
+    """A group's name and evidence as the caller may see them: each customer trait through ``node_ref`` (the
+    customer in full when in sight, else the network's stub), a city as it is."""
+
+    def shown(trait: Trait) -> TraitPublic:
+        customer = None if trait.kind is TraitKind.CITY else node_ref(trait.value)
+        text = trait.value if customer is None else customer.name or "***"
+        return TraitPublic(**trait.model_dump(exclude={"value"}), text=text, customer=customer)
+
+    return GroupNamePublic(
+        name=shown(found.name) if found.name else None,
+        traits=[shown(trait) for trait in found.traits],
+        examined=found.examined,
+    )

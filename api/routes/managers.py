@@ -8,11 +8,10 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from api.deps import Cursor, PageSize, RequestContext, context_for
 from api.errors import PermissionDenied
+from api.group_models import GuaranteeCirclePage, GuaranteeCirclePublic, SizeCountPublic
 from api.models import (
     AtRiskPublic,
     FollowUpPublic,
-    GuaranteeCirclePage,
-    GuaranteeCirclePublic,
     ManagerPage,
     ManagerPublic,
     OpportunityPublic,
@@ -20,10 +19,11 @@ from api.models import (
 )
 from api.problems import problem_responses
 from api.routes.customers import as_shown, why
-from api.shaping import product_names, summary_fields
+from api.shaping import product_names, public_naming, summary_fields
 from graph.errors import NotFound
 from graph.model import NodeLabel
 from queries.groups import guarantee_circles
+from queries.naming import circle_names, size_counts
 from queries.portfolio import ManagerSummary, manager_portfolio
 from queries.portfolio import list_managers as list_managers_of
 
@@ -155,20 +155,28 @@ async def list_guarantee_circles(
     page_size: PageSize = None,
     cursor: Cursor = None,
 ) -> GuaranteeCirclePage:
-    """Cycles of customers guaranteeing each other's obligations: a concentrated credit risk."""
+    """Cycles of customers guaranteeing each other's obligations: a concentrated credit risk. Each circle is
+    named after its company group or its largest guarantor, with the evidence; every page says how many circles
+    there are of each number of members."""
     size = ctx.page_size(page_size)
     offset = ctx.services.cursors.decode(cursor, "guarantee-circles")
 
     def work() -> GuaranteeCirclePage:
-        circles = guarantee_circles(ctx.store, limit=1000).circles
-        chunk, following = ctx.services.cursors.page(circles, offset, size, "guarantee-circles")
+        found = guarantee_circles(ctx.store, limit=1000)
+        chunk, following = ctx.services.cursors.page(found.circles, offset, size, "guarantee-circles")
         shown: list[str] = []
         items = []
-        for circle in chunk:
+        for circle, naming in zip(chunk, circle_names(ctx.store, chunk), strict=True):
             members = [ctx.related(ctx.stored_fields(member), "GUARANTEES") for member in circle.members]
             shown.extend(member.customer.id for member in members if member.customer)
-            items.append(GuaranteeCirclePublic(members=members))
-        ctx.audit("list_guarantee_circles", shown)
-        return GuaranteeCirclePage(items=items, next_cursor=following)
+            named = public_naming(naming, ctx.node_ref)
+            shown.extend(t.customer.id for t in named.traits if t.customer and not t.customer.stub)
+            items.append(GuaranteeCirclePublic(members=members, naming=named, total_exposure=circle.total_exposure))
+        ctx.audit("list_guarantee_circles", list(dict.fromkeys(shown)))
+        sizes = [
+            SizeCountPublic(size=row.size, count=row.count)
+            for row in size_counts(len(circle.members) for circle in found.circles)
+        ]
+        return GuaranteeCirclePage(items=items, next_cursor=following, total=found.total, sizes=sizes)
 
     return await ctx.run(work)

@@ -10,26 +10,24 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from api.deps import Cursor, PageSize, RequestContext, context_for
-from api.models import (
+from api.group_models import (
     ClusterDetailPublic,
     ClusterPage,
     ClusterPublic,
     ClusterTiePublic,
-    CustomerStub,
-    ProductList,
-    ProductPublic,
     ProductSharePublic,
-    ProspectPage,
-    ProspectPublic,
+    SizeCountPublic,
 )
+from api.models import CustomerStub, ProductList, ProductPublic, ProspectPage, ProspectPublic
 from api.problems import problem_responses
-from api.shaping import product_names
+from api.shaping import product_names, public_naming
 from loaders.identifiers import mask_name
 from queries.accounts import product_catalogue
 from queries.analytics.community import ClusterSummary, cluster, cluster_graph, clusters
 from queries.analytics.crosssell import prospects
 from queries.analytics.prospecting import PRECOMPUTED_PROSPECTS, ranked_prospects
 from queries.customers import customer_summaries
+from queries.naming import cluster_names, cluster_size_counts
 
 router = APIRouter(tags=["marketing"])
 
@@ -54,15 +52,19 @@ def _top_products(cluster: ClusterSummary) -> list[tuple[str, float]]:
 
 
 def _clusters_shown(clusters: list[ClusterSummary], ctx: RequestContext) -> list[ClusterPublic]:
-    """Cluster summaries as marketing may see them: central members as stubs; the members' names and the
-    product names of the whole page read at once."""
+    """Cluster summaries as marketing may see them: central members as stubs, each cluster's name with its
+    evidence; the members' names, traits and the product names of the whole page read at once."""
     central = {member: None for cluster in clusters for member in cluster.central_members}
     stubs = _stubs(ctx, list(central))
     names = product_names(ctx.store, [code for cluster in clusters for code, _ in _top_products(cluster)])
+    naming = cluster_names(ctx.store, [cluster.cluster_id for cluster in clusters])
+    shown = {cluster.cluster_id: public_naming(naming[cluster.cluster_id], ctx.node_ref) for cluster in clusters}
     return [
         ClusterPublic(
             id=cluster.cluster_id,
             size=cluster.size,
+            label=named.name.text if (named := shown[cluster.cluster_id]).name else None,
+            naming=named,
             total_aum=cluster.total_aum,
             central_members=[stubs[member] for member in cluster.central_members],
             product_penetration=[
@@ -76,14 +78,21 @@ def _clusters_shown(clusters: list[ClusterSummary], ctx: RequestContext) -> list
     ]
 
 
+def _named_in_full(clusters: list[ClusterPublic]) -> list[str]:
+    """The customers a cluster was named after that the caller sees in full (the audit names them)."""
+    traits = [trait for cluster in clusters for trait in cluster.naming.traits]
+    return sorted({trait.customer.id for trait in traits if trait.customer and not trait.customer.stub})
+
+
 @router.get("/clusters", summary="Referral clusters", responses=problem_responses(401, 403, 422, 429, 503))
 async def list_clusters(
     ctx: Annotated[RequestContext, Depends(context_for("list_clusters"))],
     page_size: PageSize = None,
     cursor: Cursor = None,
 ) -> ClusterPage:
-    """Clusters found by ``crm-graph analyze``, largest first: size, assets, the most central members (masked
-    stubs), the most held products and how referrals fared."""
+    """Clusters found by ``crm-graph analyze``, largest first: the name each is known by with its evidence (its
+    members' dominant employer, referrer or city), size, assets, the most central members (masked stubs), the most
+    held products and how referrals fared; with every page, how many clusters there are of each size."""
     size = ctx.page_size(page_size)
     offset = ctx.services.cursors.decode(cursor, "clusters")
 
@@ -92,8 +101,9 @@ async def list_clusters(
         found = clusters(ctx.store, limit=offset + size + 1)
         chunk, following = ctx.services.cursors.page(found, offset, size, "clusters")
         items = _clusters_shown(chunk, ctx)
-        ctx.audit("list_clusters", [])  # the central members were shown as stubs, recorded as such
-        return ClusterPage(items=items, next_cursor=following)
+        sizes = [SizeCountPublic(size=row.size, count=row.count) for row in cluster_size_counts(ctx.store)]
+        ctx.audit("list_clusters", _named_in_full(items))  # the rest was shown as stubs, recorded as such
+        return ClusterPage(items=items, next_cursor=following, total=sum(row.count for row in sizes), sizes=sizes)
 
     return await ctx.run(work)
 
@@ -122,7 +132,7 @@ async def get_cluster(
             if tie.source in stubs and tie.target in stubs
         ]
         (shown,) = _clusters_shown([summary], ctx)
-        ctx.audit("get_cluster", [])  # members and central members were shown as stubs, recorded as such
+        ctx.audit("get_cluster", _named_in_full([shown]))  # the rest was shown as stubs, recorded as such
         return ClusterDetailPublic(cluster=shown, members=list(stubs.values()), ties=ties, next_cursor=following)
 
     return await ctx.run(work)

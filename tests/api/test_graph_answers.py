@@ -132,3 +132,29 @@ def test_shortest_paths_show_customers_out_of_sight_as_the_network_stubs(
     assert _get(client, tokens["manager"], "/customers/p1/paths/p3")["paths"][0]["ties"] == ["PARENT_OF"]
     # Another book's customer is not there to be reached.
     assert client.get(f"{V1}/customers/p1/paths/p4", headers=auth(tokens["manager"])).status_code == 404
+
+
+def test_clusters_and_circles_come_named_with_their_evidence(client: CheckedClient, tokens: dict[str, str]) -> None:
+    page = _get(client, tokens["marketing"], "/clusters")
+    (cluster,) = page["items"]
+    # p1 lives in 杭州, his spouse p2 has no city on file: half the members, enough for a city to name it.
+    assert cluster["label"] == "杭州" and cluster["naming"]["examined"] == 2
+    assert cluster["naming"]["name"] == {
+        "kind": "city",
+        "text": "杭州",
+        "customer": None,
+        "members": 1,
+        "share": 0.5,
+        "amount": None,
+    }
+    assert page["total"] == 1 and page["sizes"] == [{"size": 2, "count": 1}]
+    assert _get(client, tokens["marketing"], "/clusters/k1")["cluster"]["naming"] == cluster["naming"]
+
+    circles = _get(client, tokens["risk"], "/guarantee-circles")
+    assert circles["total"] == 1 and circles["sizes"] == [{"size": 2, "count": 1}]
+    (pair,) = circles["items"]  # c1 and p2 guarantee each other 1,000 and 500: c1 the larger
+    assert pair["total_exposure"] == 1500.0
+    name = pair["naming"]["name"]
+    assert name["kind"] == "guarantor" and name["customer"]["id"] == "c1" and not name["customer"]["stub"]
+    assert name["text"] == name["customer"]["name"] and name["amount"] == 1000.0 and name["share"] == 0.666667
+

@@ -77,7 +77,7 @@ def _customers(store: EmbeddedStore) -> dict[str, dict[str, Any]]:
 
 
 def _build_bank(directory: Path, settings: Settings) -> tuple[str, dict[str, dict[str, Any]], dict[str, str]]:
-    """Generate, load and analyse a small bank; add a guarantee circle and a customer with many ties."""
+    """Generate, load and analyse a small bank; add two guarantee circles and a customer with many ties."""
     from loaders.generator import generate
     from loaders.load import load_mapping
     from queries.analytics import analyze
@@ -91,9 +91,9 @@ def _build_bank(directory: Path, settings: Settings) -> tuple[str, dict[str, dic
         companies = sorted(c for c, fields in customers.items() if fields["label"] == "Company")
         persons = sorted(c for c, fields in customers.items() if fields["label"] == "Person")
         dense = next(c for c in book if customers[c]["label"] == "Person")
-        circle = companies[:3]
         ties = [
-            {"type": "GUARANTEES", "source": a, "target": b, "properties": {"amount": 1_000_000.0}}
+            {"type": "GUARANTEES", "source": a, "target": b, "properties": {"amount": amount}}
+            for circle, amount in ((companies[:3], 1_000_000.0), (companies[3:5], 250_000.0))
             for a, b in zip(circle, circle[1:] + circle[:1], strict=True)
         ]
         ties += [{"type": "REFERRED", "source": dense, "target": p} for p in persons if p != dense][:40]

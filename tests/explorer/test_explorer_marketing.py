@@ -47,10 +47,18 @@ def test_every_cluster_page_is_reachable_and_the_chosen_cluster_is_drawn_in_view
         page.wait_for_function("n => document.querySelectorAll('#cluster-table tbody tr').length > n", arg=shown)
     assert [rows.nth(i).get_attribute("data-cluster-id") for i in range(rows.count())] == [c["id"] for c in expected]
 
-    # The sizes as a histogram: bands of sizes, each counting its clusters; every listed cluster counted once.
+    # The sizes as a histogram of every cluster (the API counts them all, not only the pages read).
     bars = page.locator("#cluster-chart svg rect")
     counts = [int(bars.nth(i).get_attribute("data-value")) for i in range(bars.count())]
     assert sum(counts) == len(expected) and len(counts) < len(expected)
+
+    # Each cluster by the name the API gives it (what its members share), with the evidence.
+    named = [c for c in expected if c["naming"]["name"]]
+    assert named, "the bank's clusters share cities and referrers"
+    for cluster in named:
+        row = page.locator(f"#cluster-table tbody tr[data-cluster-id='{cluster['id']}']")
+        assert cluster["naming"]["name"]["text"] in row.locator("strong").inner_text()
+        assert f"{round(cluster['naming']['name']['share'] * 100)}%" in row.inner_text()
 
     # The last cluster of the list, clicked, is drawn beside it and in view.
     last = expected[-1]["id"]
@@ -60,3 +68,30 @@ def test_every_cluster_page_is_reachable_and_the_chosen_cluster_is_drawn_in_view
     assert page.evaluate(IN_VIEW, f"#cluster-table tbody tr[data-cluster-id='{last}']")
     assert "客户等级" in page.inner_text("#cluster-detail .legend")
     shot(page, "marketing-cluster-in-view")
+    page.click("#lang-toggle")
+    page.wait_for_function("() => document.querySelector('#cluster-chart').textContent.includes('Cluster sizes')")
+    shot(page, "marketing-cluster-in-view-en")
+
+
+def test_guarantee_circles_are_named_and_every_page_is_reachable(page: Any, bank: Bank) -> None:
+    page.route(
+        re.compile(r"/api/v1/guarantee-circles\?"),
+        lambda route: route.continue_(url=route.request.url.replace("page_size=50", "page_size=1")),
+    )
+    sign_in(page, bank.tokens["risk"])
+    page.click("#tabs button[data-view=circles]")
+    page.wait_for_selector("#circle-list li button")
+    with bank.api("risk") as api:
+        body = api.get("/guarantee-circles", params={"page_size": 200}).json()
+    while page.is_visible("#circles-more"):
+        shown = page.locator("#circle-list li").count()
+        page.click("#circles-more")
+        page.wait_for_function("n => document.querySelectorAll('#circle-list li').length > n", arg=shown)
+    items = page.locator("#circle-list li")
+    assert items.count() == len(body["items"]) == body["total"]
+    for index, circle in enumerate(body["items"]):
+        name = circle["naming"]["name"]
+        assert name["text"] in items.nth(index).locator("strong").inner_text()
+    bars = page.locator("#circle-chart svg rect")
+    assert sum(int(bars.nth(i).get_attribute("data-value")) for i in range(bars.count())) == body["total"]
+    shot(page, "guarantee-circles-named")

@@ -96,6 +96,7 @@ export class PagedList {
     this.path = path;
     this.params = params;
     this.items = [];
+    this.last = null; // the last page's whole body (totals beside the items)
     this.cursor = undefined; // null once the last page is read
   }
 
@@ -107,6 +108,7 @@ export class PagedList {
     if (this.complete) return [];
     const body = await get(this.path, { ...this.params, cursor: this.cursor });
     this.items.push(...body.items);
+    this.last = body;
     this.cursor = body.next_cursor ?? null;
     return body.items;
   }

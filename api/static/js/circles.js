@@ -1,17 +1,24 @@
 // Guarantee circles (risk): customers guaranteeing each other in a cycle, listed and drawn one at a time.
 
 import { PagedList } from "./api.js";
-import { $, clear, h } from "./dom.js";
+import { barChart, sizeBins } from "./charts.js";
+import { $, clear, h, money } from "./dom.js";
 import { decorate, NetworkGraph, nodeOf } from "./graph.js";
 import { onLanguageChange, t } from "./i18n.js";
+import { groupName, namingEvidence } from "./naming.js";
 import { report } from "./status.js";
 
 let circles = null; // the circles listed so far (PagedList)
 let circleGraph = null;
+let drawnIndex = null; // the circle drawn, by its place in the list
 
 export const drawnCircle = () => circleGraph;
 
-function draw(circle) {
+function draw(index) {
+  const circle = circles.items[index];
+  drawnIndex = index;
+  for (const [i, item] of [...document.querySelectorAll("#circle-list li")].entries()) item.classList.toggle("chosen", i === index);
+  renderTitle();
   if (!circleGraph) {
     circleGraph = new NetworkGraph($("#circle-graph"));
     decorate(circleGraph, { ties: false });
@@ -19,22 +26,47 @@ function draw(circle) {
   circleGraph.clear();
   const ids = circle.members.map((member) => circleGraph.addNode(nodeOf(member)).id());
   // The members come in the order of the cycle: each guarantees the next.
-  ids.forEach((id, index) => circleGraph.addEdge(id, ids[(index + 1) % ids.length], "GUARANTEES", { directed: true }));
+  ids.forEach((id, index) => {
+    const next = ids[(index + 1) % ids.length];
+    circleGraph.addEdge(id, next, "GUARANTEES", { directed: true, id: `${id}>${next}` });
+  });
   circleGraph.layout();
+}
+
+/** A circle's name in the page's language: its group or largest guarantor, else its place in the list. */
+export const circleName = (circle, index) => groupName(circle.naming, t("circles.item", { n: index + 1, size: circle.members.length }));
+
+function renderTitle() {
+  const circle = circles?.items[drawnIndex];
+  $("#circle-title").textContent = circle ? circleName(circle, drawnIndex) : "";
+  $("#circle-facts").textContent = circle ? namingEvidence(circle.naming) : "";
 }
 
 function render() {
   const list = clear($("#circle-list"));
   if (!circles) return;
   $("#circles-more").hidden = circles.complete;
+  const { sizes = [], total = circles.items.length } = circles.last ?? {};
+  clear($("#circle-chart")).append(
+    barChart(sizeBins(sizes).map((bin) => ({ ...bin, colour: "#e53935" })), { title: t("circles.chart", { n: total }) }),
+  );
   if (!circles.items.length) list.append(h("li", {}, t("circles.none")));
   circles.items.forEach((circle, index) => {
     const names = circle.members.map((member) => nodeOf(member).name).join(" → ");
     list.append(
       h(
         "li",
-        {},
-        h("button", { type: "button", onclick: () => draw(circle) }, h("strong", {}, t("circles.item", { n: index + 1, size: circle.members.length })), h("br"), names),
+        { class: index === drawnIndex ? "chosen" : null },
+        h(
+          "button",
+          { type: "button", onclick: () => draw(index) },
+          h("strong", {}, circleName(circle, index)),
+          ` · ${t("circles.item", { n: index + 1, size: circle.members.length })}`,
+          h("br"),
+          h("small", { class: "muted" }, t("circles.exposure", { amount: money(circle.total_exposure) })),
+          h("br"),
+          names,
+        ),
       ),
     );
   });
@@ -45,7 +77,7 @@ export async function openCircles() {
     circles = new PagedList("/guarantee-circles", { page_size: 50 });
     await circles.more();
     render();
-    if (circles.items.length) draw(circles.items[0]);
+    if (circles.items.length) draw(0);
   }
 }
 
@@ -56,5 +88,8 @@ export function initCircles() {
       .then(render)
       .catch(report),
   );
-  onLanguageChange(render);
+  onLanguageChange(() => {
+    render();
+    renderTitle();
+  });
 }

@@ -32,6 +32,9 @@ export const TIE_COLOURS = {
 // Ties that read the same both ways: drawn without an arrow.
 const SYMMETRIC = new Set(["SPOUSE_OF", "SIBLING_OF", "RELATIVE_OF", "MEMBER"]);
 
+/** Whether a tie of ``type`` points one way (drawn with an arrow). */
+export const pointsOneWay = (type) => !SYMMETRIC.has(type);
+
 /** A pointed tie's label: its type, then what the parties signed (amount, share, since when) where known. */
 export function tieLabel(edge) {
   const { type, amount, ratio, since } = edge.data();
@@ -223,8 +226,9 @@ export class NetworkGraph {
     return this.cy.add({ group: "nodes", data });
   }
 
+  /** Add a tie once; ``extra.id`` keeps apart two ties of one type that point opposite ways (a mutual guarantee). */
   addEdge(source, target, type, extra = {}) {
-    const id = edgeId(source, target, type ?? "MEMBER");
+    const id = extra.id ?? edgeId(source, target, type ?? "MEMBER");
     if (this.cy.getElementById(id).nonempty()) return;
     if (this.cy.getElementById(source).empty() || this.cy.getElementById(target).empty()) return;
     const toStub = Boolean(this.cy.getElementById(source).data("stub") || this.cy.getElementById(target).data("stub"));
@@ -240,7 +244,7 @@ export class NetworkGraph {
       const tie = entry.tie;
       // Drawn the way the tie points (guarantor to borrower, holder to company), with its details for the hover.
       const [source, target] = tie && !tie.outward ? [data.id, fromId] : [fromId, data.id];
-      const details = tie ? { amount: tie.amount, ratio: tie.ratio, since: tie.since, directed: !SYMMETRIC.has(entry.tie_type) } : {};
+      const details = tie ? { amount: tie.amount, ratio: tie.ratio, since: tie.since, directed: pointsOneWay(entry.tie_type) } : {};
       this.addEdge(source, target, entry.tie_type, details);
     }
     if (omitted === null) return;

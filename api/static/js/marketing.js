@@ -6,6 +6,7 @@ import { $, clear, downloadBlob, h, money, percent } from "./dom.js";
 import { barChart, sizeBins } from "./charts.js";
 import { decorate, NetworkGraph } from "./graph.js";
 import { categoryName, onLanguageChange, segmentName, t, tierName } from "./i18n.js";
+import { groupName, namingEvidence } from "./naming.js";
 import { report } from "./status.js";
 
 const CHARTED = 12; // clusters in the assets chart (the largest by assets)
@@ -21,19 +22,24 @@ export function drawnCluster() {
   return clusterGraph;
 }
 
+/** A cluster's name in the page's language, its id when nothing names it. */
+export const clusterName = (cluster) =>
+  groupName(cluster.naming, `${t("clusters.name")} ${cluster.id}`, cluster.central_members[0]?.name);
+
 function renderClusters() {
   const clusters = clusterPages.items;
+  const { sizes = [], total = clusters.length } = clusterPages.last ?? {};
   clear($("#cluster-chart")).append(
     barChart(
-      sizeBins(clusters.map((cluster) => cluster.size ?? 0)).map((bin) => ({ ...bin, colour: "#fb8c00" })),
-      { title: t("clusters.chart", { n: clusters.length }) },
+      sizeBins(sizes).map((bin) => ({ ...bin, colour: "#fb8c00" })),
+      { title: t("clusters.chart", { n: total }) },
     ),
   );
   const largest = [...clusters].sort((a, b) => (b.total_aum ?? 0) - (a.total_aum ?? 0)).slice(0, CHARTED);
   clear($("#cluster-assets-chart")).append(
     barChart(
-      largest.map((cluster) => ({ label: cluster.label ?? cluster.id, value: cluster.total_aum ?? 0, colour: "#1d5fa7" })),
-      { title: t("clusters.assets_chart"), format: money },
+      largest.map((cluster) => ({ label: clusterName(cluster), value: cluster.total_aum ?? 0, colour: "#1d5fa7" })),
+      { title: t("clusters.assets_chart"), format: money, labelWidth: 170 },
     ),
   );
   $("#clusters-more").hidden = clusterPages.complete;
@@ -45,7 +51,7 @@ function renderClusters() {
       h(
         "tr",
         {},
-        h("th", {}, t("field.id")),
+        h("th", {}, t("clusters.name")),
         h("th", { class: "num" }, t("field.size")),
         h("th", { class: "num" }, t("field.aum")),
         h("th", { class: "num" }, t("clusters.referrals")),
@@ -63,7 +69,13 @@ function renderClusters() {
             dataset: { clusterId: cluster.id },
             onclick: () => showCluster(cluster.id).catch(report),
           },
-          h("td", {}, cluster.label ?? cluster.id),
+          h(
+            "td",
+            { class: "group-name" },
+            h("strong", {}, clusterName(cluster)),
+            h("br"),
+            h("small", { class: "muted" }, [cluster.id, namingEvidence(cluster.naming, cluster.size)].filter(Boolean).join(" · ")),
+          ),
           h("td", { class: "num" }, cluster.size ?? "–"),
           h("td", { class: "num" }, money(cluster.total_aum)),
           h("td", { class: "num" }, cluster.referrals_per_member?.toFixed(2) ?? "–"),
@@ -78,10 +90,12 @@ function renderCluster() {
   const body = shownCluster;
   if (!body) return;
   const c = body.cluster;
-  $("#cluster-title").textContent = t("clusters.members", { id: c.id });
+  $("#cluster-title").textContent = `${clusterName(c)} · ${t("clusters.members", { id: c.id })}`;
   const facts = clear($("#cluster-facts"));
   facts.append(
     ...[
+    h("span", { class: "evidence-line" }, namingEvidence(c.naming, c.size)),
+    h("br"),
     h("span", { class: "badge" }, `${t("field.size")} ${c.size ?? "–"}`),
     h("span", { class: "badge" }, `${t("field.aum")} ${money(c.total_aum)}`),
     h("span", { class: "badge" }, `${t("clusters.referrals")} ${c.referrals_per_member?.toFixed(2) ?? "–"}`),
