@@ -154,11 +154,23 @@ class NetworkPublic(BaseModel):
     truncated: bool = Field(default=False, description="Whether `limit` stopped the search early.")
 
 
+class MemberTiePublic(BaseModel):
+    """A tie within a household or group, by its ends' ids as the graph draws them (a stub's opaque id out of
+    sight), in its stored direction."""
+
+    type: str = Field(examples=["PARENT_OF"])
+    source: str = Field(examples=["p1"])
+    target: str = Field(examples=["p3"])
+
+
 class MembersPublic(BaseModel):
     """A household or a corporate group around a customer."""
 
     anchor_id: str = Field(examples=["p1"])
     members: list[RelatedCustomerPublic]
+    ties: list[MemberTiePublic] = Field(
+        default_factory=list, description="The ties joining the members and the anchor, as stored (bounded)."
+    )
     total_aum: float | None = Field(
         default=None, description="Only when the caller may see every member.", examples=[1250000.0]
     )

@@ -22,6 +22,7 @@ from api.models import (
     InteractionCreate,
     InteractionPublic,
     MembersPublic,
+    MemberTiePublic,
     NetworkPublic,
     RecommendationPublic,
     RecommendationsPublic,
@@ -228,8 +229,12 @@ def _members(
     members = [ctx.related(group_member_fields(member), None) for member in found.members if member.id != customer_id]
     # The total would tell what members out of sight hold: it is shown only when every member is in sight.
     total = found.rollup.assets_under_management if all(member.customer for member in members) else None
+    ties = [
+        MemberTiePublic(type=tie.type.value, source=ctx.node_ref(tie.source).id, target=ctx.node_ref(tie.target).id)
+        for tie in found.ties
+    ]
     ctx.audit(endpoint, [customer_id] + [member.customer.id for member in members if member.customer])
-    return MembersPublic(anchor_id=customer_id, members=members, total_aum=total)
+    return MembersPublic(anchor_id=customer_id, members=members, ties=ties, total_aum=total)
 
 
 @router.get("/{customer_id}/household", summary="Household", responses=_COMMON)

@@ -158,3 +158,15 @@ def test_clusters_and_circles_come_named_with_their_evidence(client: CheckedClie
     assert name["kind"] == "guarantor" and name["customer"]["id"] == "c1" and not name["customer"]["stub"]
     assert name["text"] == name["customer"]["name"] and name["amount"] == 1000.0 and name["share"] == 0.666667
 
+
+def test_a_household_comes_with_its_ties_as_they_point(client: CheckedClient, tokens: dict[str, str]) -> None:
+    body = _get(client, tokens["manager"], "/customers/p1/household")
+    stubs = {item["stub"]["name"]: item["stub"]["opaque_id"] for item in body["members"] if item["stub"]}
+    spouse, sibling = stubs["李*"], stubs["陈*"]  # p2 and p4 are in m2's book: stubs, by the network's ids
+    # p4 is p2's sibling, not p1's: no tie is drawn from the anchor to every member.
+    assert [(tie["type"], tie["source"], tie["target"]) for tie in body["ties"]] == [
+        ("PARENT_OF", "p1", "p3"),
+        ("SIBLING_OF", spouse, sibling),
+        ("SPOUSE_OF", "p1", spouse),
+    ]
+    assert spouse == _stub_ids(client, tokens["manager"])["李*"]

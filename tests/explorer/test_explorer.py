@@ -160,6 +160,12 @@ def test_household_and_group_rollups(page: Any, bank: Bank) -> None:
     assert page.locator("#household-view tr").count() == len(household["members"])
     if household["total_aum"] is not None:
         assert page.inner_text("#household-view .total-aum") != ""
+    # The household's ties drawn as they point (a parent to the child), none invented from the anchor outward.
+    drawn = page.evaluate(
+        "() => window.crmGraph.cy().edges().map((e) => [e.data('type'), e.source().id(), e.target().id()])"
+    )
+    assert household["ties"] and all([t["type"], t["source"], t["target"]] in drawn for t in household["ties"])
+    assert not [edge for edge in drawn if edge[0] == "MEMBER"]
     shot(page, "household")
     page.click("#show-group")
     page.wait_for_selector("#group-view")

@@ -3,7 +3,7 @@
 
 import { enc, get, session } from "./api.js";
 import { $, clear, h, money, percent, riskBar } from "./dom.js";
-import { nodeOf, TIE_COLOURS } from "./graph.js";
+import { nodeOf, pointsOneWay, TIE_COLOURS } from "./graph.js";
 import { graph } from "./explorer.js";
 import { onLanguageChange, partName, segmentName, stageName, statusName, t, tieName, tierName } from "./i18n.js";
 import { modelSection } from "./models.js";
@@ -147,7 +147,6 @@ async function members(customerId, kind) {
     const node = nodeOf(member);
     const before = g.cy.nodes().length;
     g.addNode(node);
-    g.addEdge(customerId, node.id, member.tie_type ?? "MEMBER");
     if (g.cy.nodes().length !== before) g.layoutPending = true;
     ids.push(node.id);
     return h(
@@ -158,6 +157,9 @@ async function members(customerId, kind) {
       h("td", { class: "num" }, member.customer ? money(member.customer.aum) : "–"),
     );
   });
+  // The ties that join the group, each the way it points (a parent to the child, a holder to the company); an
+  // edge from the anchor to every member would invent ties and directions.
+  for (const tie of body.ties) g.addEdge(tie.source, tie.target, tie.type, { directed: pointsOneWay(tie.type) });
   if (g.layoutPending) {
     g.layout();
     g.layoutPending = false;
