@@ -142,6 +142,14 @@ class CustomerPage(BaseModel):
     next_cursor: str | None = Field(default=None, description="Pass as ?cursor= for the next page.")
 
 
+class BranchTiePublic(BaseModel):
+    """A customer banking at a branch (BANKED_AT)."""
+
+    customer_id: str = Field(examples=["p1"])
+    branch_id: str = Field(examples=["b1"])
+    branch_name: str | None = Field(default=None, examples=["西湖支行"])
+
+
 class NetworkPublic(BaseModel):
     center_id: str = Field(examples=["p1"])
     depth: int = Field(examples=[2])
@@ -152,6 +160,10 @@ class NetworkPublic(BaseModel):
         examples=[3],
     )
     truncated: bool = Field(default=False, description="Whether `limit` stopped the search early.")
+    branches: list[BranchTiePublic] = Field(
+        default_factory=list,
+        description="With `types` naming BANKED_AT: the branches the centre and the customers shown in full bank at.",
+    )
 
 
 class MemberTiePublic(BaseModel):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
 from api.access import Scope
 from api.deps import Cursor, PageSize, RequestContext, context_for
 from api.models import (
+    BranchTiePublic,
     ChurnContributorPublic,
     ChurnRiskPublic,
     Customer360Public,
@@ -38,6 +39,7 @@ from loaders.free_text import mask_identifiers
 from queries.analytics.churn import churn_risk
 from queries.analytics.crosssell import EvidencePath, cross_sell
 from queries.as_of import as_of_date
+from queries.branches import customer_branches
 from queries.customers import customer_360, search_customers_in_scope
 from queries.groups import CustomerGroup, corporate_group, household
 from queries.network import EgoNetwork, related_customers
@@ -127,12 +129,17 @@ async def get_network(
     customer_id: CustomerId,
     depth: Annotated[int, Query(ge=1, le=3, description="Ties to follow outward, 1 to 3.")] = 1,
     types: Annotated[
-        list[CustomerTieType] | None, Query(description="Tie types between customers to follow; all when absent.")
+        list[CustomerTieType | Literal["BANKED_AT"]] | None,
+        Query(
+            description="Tie types between customers to follow (all when none is named); BANKED_AT adds the "
+            "branches the centre and the customers shown in full bank at."
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Most related customers returned.")] = 50,
 ) -> NetworkPublic:
     """Customers reached from this one through ties; those the caller may not see appear as stubs."""
-    wanted = list(dict.fromkeys(types or []))
+    wanted = [tie_type for tie_type in dict.fromkeys(types or []) if isinstance(tie_type, CustomerTieType)]
+    with_branches = "BANKED_AT" in (types or [])
 
     def work() -> NetworkPublic:
         ctx.customer(customer_id)
@@ -155,13 +162,17 @@ async def get_network(
                 shown.omitted_neighbours = node.omitted_neighbours
             shown.tie = ties.get(node.id)
             related.append(shown)
-        ctx.audit("get_network", [customer_id] + [item.customer.id for item in related if item.customer])
+        seen = [customer_id] + [item.customer.id for item in related if item.customer]
+        # Only customers shown in full: where a stub banks would say more of it than its masked name.
+        branches = customer_branches(ctx.store, seen) if with_branches else []
+        ctx.audit("get_network", seen)
         return NetworkPublic(
             center_id=customer_id,
             depth=depth,
             related=related,
             omitted_neighbours=(centre.omitted_neighbours or 0) if centre else 0,
             truncated=found.truncated or len(others) > limit,
+            branches=[BranchTiePublic(**tie.model_dump()) for tie in branches],
         )
 
     return await ctx.run(work, cheap=depth <= 2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph.store import GraphStore
 from tests.api.conftest import CheckedClient, auth
 
 V1 = "/api/v1"
@@ -170,3 +171,26 @@ def test_a_household_comes_with_its_ties_as_they_point(client: CheckedClient, to
         ("SPOUSE_OF", "p1", spouse),
     ]
     assert spouse == _stub_ids(client, tokens["manager"])["李*"]
+
+
+def test_a_network_names_the_branches_its_customers_bank_at_when_asked(
+    client: CheckedClient, tokens: dict[str, str], bank: GraphStore
+) -> None:
+    bank.write(nodes=[], ties=[{"type": "BANKED_AT", "source": c, "target": "b1"} for c in ("p1", "p2", "p3")])
+    plain = _get(client, tokens["manager"], "/customers/p1/network")
+    assert plain["branches"] == []
+    body = _get(client, tokens["manager"], "/customers/p1/network", types=["BANKED_AT"])
+    assert body["related"] == plain["related"]  # BANKED_AT alone still follows every tie between customers
+    # p2 is in m2's book (a stub here): where a stub banks is not told.
+    assert body["branches"] == [
+        {"customer_id": customer, "branch_id": "b1", "branch_name": "西湖支行"} for customer in ("p1", "p3")
+    ]
+    spouse = _get(client, tokens["manager"], "/customers/p1/network", types=["SPOUSE_OF", "BANKED_AT"])
+    assert [item["tie_type"] for item in spouse["related"]] == ["SPOUSE_OF"]
+    assert [tie["customer_id"] for tie in spouse["branches"]] == ["p1"]
+    assert (
+        client.get(
+            f"{V1}/customers/p1/network", params={"types": "MANAGES"}, headers=auth(tokens["manager"])
+        ).status_code
+        == 422
+    )

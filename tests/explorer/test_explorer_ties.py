@@ -75,3 +75,36 @@ def test_shortest_paths_between_two_chosen_customers(page: Any, bank: Bank) -> N
     lit = set(page.evaluate("window.crmGraph.highlighted().nodes"))
     assert {node["id"] for path in expected["paths"] for node in path["nodes"]} <= lit
     shot(page, "shortest-paths")
+
+
+BRANCH_TIES = """() => window.crmGraph.cy().edges().filter((e) => e.data('type') === 'BANKED_AT')
+    .map((e) => [e.source().id(), e.target().id()]).sort()"""
+
+
+def test_branches_are_drawn_when_the_tie_filter_asks_for_them(page: Any, bank: Bank) -> None:
+    sign_in(page, bank.tokens["manager"])
+    open_customer(page, bank.dense_customer)
+    assert page.evaluate(BRANCH_TIES) == []  # not asked: no branch drawn
+    with bank.api("manager") as api:
+        body = api.get(f"/customers/{bank.dense_customer}/network", params={"limit": 25, "types": ["BANKED_AT"]}).json()
+    expected = sorted([tie["customer_id"], f"branch:{tie['branch_id']}"] for tie in body["branches"])
+    assert expected, "the test bank's customers bank at their managers' branches"
+
+    page.click("#tie-filter summary")
+    page.check("#tie-filter-options input[value=BANKED_AT]")
+    page.click("#tie-filter summary")  # closing the filter redraws
+    page.wait_for_function(f"() => ({BRANCH_TIES})().length === {len(expected)}")
+    assert page.evaluate(BRANCH_TIES) == expected
+    kinds = page.evaluate("() => window.crmGraph.nodes().filter((n) => n.branch).map((n) => n.kind)")
+    assert kinds and set(kinds) == {"Branch"}
+    assert "BANKED_AT" in page.url
+    assert "网点" in page.inner_text("#legend")
+    shot(page, "network-branches")
+
+    page.reload()  # the address keeps the choice
+    page.wait_for_function(f"() => ({BRANCH_TIES})().length === {len(expected)}")
+    assert page.is_checked("#tie-filter-options input[value=BANKED_AT]")
+    assert page.is_checked("#tie-filter-options input[value=SPOUSE_OF]")
+    page.click("#lang-toggle")
+    page.wait_for_function("() => document.querySelector('#legend').textContent.includes('branch')")
+    shot(page, "network-branches-en")

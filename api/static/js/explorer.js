@@ -4,7 +4,7 @@ import { enc, get, isAborted, LatestAction } from "./api.js";
 import { $, clear, h } from "./dom.js";
 import { writeAddress } from "./address.js";
 import { downloadCsv, downloadPng, nodesCsv, tiesCsv } from "./export.js";
-import { decorate, NetworkGraph, nodeOf, TIE_COLOURS } from "./graph.js";
+import { BANKED_AT, decorate, NetworkGraph, nodeOf, TIE_COLOURS } from "./graph.js";
 import { onLanguageChange, tieName } from "./i18n.js";
 import { showCustomer } from "./panel.js";
 import { CustomerSearch } from "./search.js";
@@ -12,11 +12,12 @@ import { report } from "./status.js";
 
 const LIMIT = 25; // related customers drawn per node; the rest become "N more"
 const MAX_EXPANSIONS_PER_LEVEL = 20; // depth 2-3 expand at most this many customers per level
-const TIE_TYPES = Object.keys(TIE_COLOURS).filter((type) => type !== "MEMBER");
+const TIE_TYPES = Object.keys(TIE_COLOURS).filter((type) => type !== "MEMBER"); // the filter's choices
+const CUSTOMER_TIE_TYPES = TIE_TYPES.filter((type) => type !== BANKED_AT);
 
 const state = {
   graph: null,
-  selectedTypes: new Set(TIE_TYPES),
+  selectedTypes: new Set(CUSTOMER_TIE_TYPES), // branches only when asked
   centerId: null,
   search: null,
   requests: new LatestAction(), // a search, depth change or recentre cancels the one before
@@ -26,8 +27,17 @@ export function graph() {
   return state.graph;
 }
 
+/** The tie types to ask the API for: [] for every tie between customers; BANKED_AT adds the branches. */
 function selectedTypes() {
-  return state.selectedTypes.size === TIE_TYPES.length ? [] : [...state.selectedTypes];
+  const chosen = CUSTOMER_TIE_TYPES.filter((type) => state.selectedTypes.has(type));
+  const types = chosen.length === CUSTOMER_TIE_TYPES.length ? [] : chosen;
+  return state.selectedTypes.has(BANKED_AT) ? [...types, BANKED_AT] : types;
+}
+
+/** The types to expand one customer by: one tie type (with the branches when they are drawn), else all chosen. */
+function expandTypes(type) {
+  if (!type) return selectedTypes();
+  return state.selectedTypes.has(BANKED_AT) && type !== BANKED_AT ? [type, BANKED_AT] : [type];
 }
 
 function depth() {
@@ -39,7 +49,7 @@ function depth() {
 async function neighbours(customerId, signal, types = selectedTypes()) {
   const body = await get(`/customers/${enc(customerId)}/network`, { depth: 1, types, limit: LIMIT }, signal);
   // The API counts the neighbours its cap left out: the "N more" marker.
-  return { fromId: customerId, related: body.related, omitted: body.omitted_neighbours ?? 0 };
+  return { fromId: customerId, related: body.related, omitted: body.omitted_neighbours ?? 0, branches: body.branches ?? [] };
 }
 
 /**
@@ -48,13 +58,13 @@ async function neighbours(customerId, signal, types = selectedTypes()) {
  */
 export async function expand(customerId, type = null) {
   const signal = state.requests.signal;
-  const hop = await neighbours(customerId, signal, type ? [type] : selectedTypes());
+  const hop = await neighbours(customerId, signal, expandTypes(type));
   signal.throwIfAborted();
   const g = state.graph;
   g.uncollapse(customerId);
   g.reveal(hop.related.map((entry) => nodeOf(entry).id));
   // By one type, the "N more" marker counts what that type left out, or stays as it was when it left none.
-  g.cy.batch(() => g.mergeNeighbours(hop.fromId, hop.related, hop.omitted || (type ? null : 0)));
+  g.cy.batch(() => g.mergeNeighbours(hop.fromId, hop.related, hop.omitted || (type ? null : 0), hop.branches));
   g.applyCollapses();
   return hop.related;
 }
@@ -103,7 +113,7 @@ async function drawNetwork(customer, signal) {
   // One batch of adds and one layout: cytoscape restyles and redraws once, not once per node.
   g.cy.batch(() => {
     g.addNode({ ...nodeOf({ customer }), center: true });
-    for (const hop of hops) g.mergeNeighbours(hop.fromId, hop.related, hop.omitted);
+    for (const hop of hops) g.mergeNeighbours(hop.fromId, hop.related, hop.omitted, hop.branches);
   });
   g.layout();
   report(error);
@@ -178,8 +188,8 @@ function renderTieFilter() {
 export async function restoreExplorer({ center, depth: wanted, ties }) {
   if (wanted) $("#depth").value = String(wanted);
   if (ties) {
-    const known = ties.filter((type) => TIE_TYPES.includes(type));
-    state.selectedTypes = new Set(known.length ? known : TIE_TYPES);
+    const customer = ties.filter((type) => CUSTOMER_TIE_TYPES.includes(type));
+    state.selectedTypes = new Set([...(customer.length ? customer : CUSTOMER_TIE_TYPES), ...(ties.includes(BANKED_AT) ? [BANKED_AT] : [])]);
     renderTieFilter();
   }
   if (center) await recenter(center);
@@ -192,11 +202,11 @@ function exportName(extension, part = "") {
 export function initExplorer() {
   state.graph = new NetworkGraph($("#graph"), {
     onSelect: (data) => {
-      if (data.more) return;
+      if (data.more || data.branch) return;
       showCustomer(data.stub ? null : data.id, { ...PANEL_ACTIONS, stub: data.stub ? data : null });
     },
     onContact: (data) => {
-      if (data.more || data.stub) return;
+      if (data.more || data.stub || data.branch) return;
       showCustomer(data.id, { ...PANEL_ACTIONS, contact: true });
     },
   });

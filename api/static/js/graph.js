@@ -26,8 +26,12 @@ export const TIE_COLOURS = {
   SUPPLIES: "#6d4c41",
   GUARANTEES: "#e53935",
   REFERRED: "#fb8c00",
+  BANKED_AT: "#5c6bc0",
   MEMBER: "#90a4ae",
 };
+
+/** Ties from a customer to a branch: drawn only when asked, to branch nodes (not customers). */
+export const BANKED_AT = "BANKED_AT";
 
 // Ties that read the same both ways: drawn without an arrow.
 const SYMMETRIC = new Set(["SPOUSE_OF", "SIBLING_OF", "RELATIVE_OF", "MEMBER"]);
@@ -94,6 +98,10 @@ const STYLE = [
   {
     selector: "node[?more]",
     style: { shape: "round-tag", "background-color": "#eceff1", "border-width": 1, "border-style": "dotted", "text-valign": "center", "text-margin-y": 0, width: 70, height: 22 },
+  },
+  {
+    selector: "node[?branch]",
+    style: { shape: "diamond", "background-color": "#e8eaf6", "border-color": "#3949ab", "border-width": 2, color: "#283593" },
   },
   { selector: "node[?hub]", style: { shape: "star", "background-color": "#fb8c00", "border-width": 0 } },
   {
@@ -235,9 +243,9 @@ export class NetworkGraph {
     this.cy.add({ group: "edges", data: { id, source, target, type: type ?? "MEMBER", toStub, ...extra } });
   }
 
-  /** Merge the API's related customers of ``fromId`` (one hop each) and a "N more" marker (``omitted`` null:
-   * leave the marker as it is). */
-  mergeNeighbours(fromId, related, omitted = 0) {
+  /** Merge the API's related customers of ``fromId`` (one hop each), the branches they bank at (when asked) and
+   * a "N more" marker (``omitted`` null: leave the marker as it is). */
+  mergeNeighbours(fromId, related, omitted = 0, branches = []) {
     for (const entry of related) {
       const data = nodeOf(entry);
       this.addNode(data);
@@ -246,6 +254,11 @@ export class NetworkGraph {
       const [source, target] = tie && !tie.outward ? [data.id, fromId] : [fromId, data.id];
       const details = tie ? { amount: tie.amount, ratio: tie.ratio, since: tie.since, directed: pointsOneWay(entry.tie_type) } : {};
       this.addEdge(source, target, entry.tie_type, details);
+    }
+    for (const tie of branches) {
+      const id = `branch:${tie.branch_id}`;
+      this.addNode({ id, name: tie.branch_name ?? tie.branch_id, kind: "Branch", branch: true });
+      this.addEdge(tie.customer_id, id, BANKED_AT, { directed: true });
     }
     if (omitted === null) return;
     const moreId = `more:${fromId}`;
@@ -423,7 +436,15 @@ function legend(element, { ties = true } = {}) {
   );
   element.replaceChildren(
     ...[
-    h("div", {}, h("span", {}, t("legend.person")), h("span", {}, t("legend.company")), h("span", {}, t("legend.stub")), risk),
+    h(
+      "div",
+      {},
+      h("span", {}, t("legend.person")),
+      h("span", {}, t("legend.company")),
+      ties ? h("span", {}, t("legend.branch")) : null,
+      h("span", {}, t("legend.stub")),
+      risk,
+    ),
     h("div", {}, h("span", {}, t("legend.tiers")), tiers),
     ties ? h("div", {}, Object.entries(TIE_COLOURS).filter(([type]) => type !== "MEMBER").map(([type, colour]) => swatch(`background:${colour}`, tieName(type)))) : null,
     ].filter(Boolean),

@@ -31,6 +31,7 @@ const zh = {
   "legend.person": "● 个人",
   "legend.company": "■ 企业",
   "legend.stub": "虚线灰色：非本人管户（已脱敏）",
+  "legend.branch": "◆ 网点",
   "legend.risk": "填充色：流失风险",
   "legend.low": "低",
   "legend.high": "高",
@@ -215,6 +216,7 @@ const zh = {
     SUPPLIES: "供应",
     GUARANTEES: "担保",
     REFERRED: "转介绍",
+    BANKED_AT: "开户网点",
     MEMBER: "成员",
   },
 };
@@ -247,6 +249,7 @@ const en = {
   "legend.person": "● person",
   "legend.company": "■ company",
   "legend.stub": "dashed grey: outside your book (masked)",
+  "legend.branch": "◆ branch",
   "legend.risk": "fill: churn risk",
   "legend.low": "low",
   "legend.high": "high",
@@ -427,6 +430,7 @@ const en = {
     SUPPLIES: "supplies",
     GUARANTEES: "guarantees",
     REFERRED: "referred",
+    BANKED_AT: "banks at (branch)",
     MEMBER: "member",
   },
 };
