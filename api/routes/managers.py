@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 
@@ -154,16 +154,24 @@ async def list_guarantee_circles(
     ctx: Annotated[RequestContext, Depends(context_for("list_guarantee_circles"))],
     page_size: PageSize = None,
     cursor: Cursor = None,
+    order: Annotated[
+        Literal["ring", "exposure"],
+        Query(description="`ring`: by number of members, then members; `exposure`: the largest amount first."),
+    ] = "ring",
 ) -> GuaranteeCirclePage:
     """Cycles of customers guaranteeing each other's obligations: a concentrated credit risk. Each circle is
     named after its company group or its largest guarantor, with the evidence; every page says how many circles
     there are of each number of members."""
     size = ctx.page_size(page_size)
-    offset = ctx.services.cursors.decode(cursor, "guarantee-circles")
+    binding = f"guarantee-circles:{order}"
+    offset = ctx.services.cursors.decode(cursor, binding)
 
     def work() -> GuaranteeCirclePage:
         found = guarantee_circles(ctx.store, limit=1000)
-        chunk, following = ctx.services.cursors.page(found.circles, offset, size, "guarantee-circles")
+        listed = found.circles
+        if order == "exposure":  # a stable sort: equal amounts keep the ring order
+            listed = sorted(listed, key=lambda circle: -circle.total_exposure)
+        chunk, following = ctx.services.cursors.page(listed, offset, size, binding)
         shown: list[str] = []
         items = []
         for circle, naming in zip(chunk, circle_names(ctx.store, chunk), strict=True):

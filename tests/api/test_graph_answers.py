@@ -194,3 +194,25 @@ def test_a_network_names_the_branches_its_customers_bank_at_when_asked(
         ).status_code
         == 422
     )
+
+
+def test_circles_listed_by_exposure_put_the_largest_first(
+    client: CheckedClient, tokens: dict[str, str], bank: GraphStore
+) -> None:
+    bank.write(
+        nodes=[],
+        ties=[
+            {"type": "GUARANTEES", "source": "p3", "target": "p4", "properties": {"amount": 5000.0}},
+            {"type": "GUARANTEES", "source": "p4", "target": "p3", "properties": {"amount": 1.0}},
+        ],
+    )
+
+    def listed(**params: Any) -> list[tuple[float, list[str]]]:
+        body = _get(client, tokens["risk"], "/guarantee-circles", **params)
+        return [(c["total_exposure"], [m["customer"]["id"] for m in c["members"]]) for c in body["items"]]
+
+    assert listed() == [(1500.0, ["c1", "p2"]), (5001.0, ["p3", "p4"])]
+    assert listed(order="exposure") == [(5001.0, ["p3", "p4"]), (1500.0, ["c1", "p2"])]
+    first = _get(client, tokens["risk"], "/guarantee-circles", order="exposure", page_size=1)
+    second = _get(client, tokens["risk"], "/guarantee-circles", order="exposure", cursor=first["next_cursor"])
+    assert [m["customer"]["id"] for m in second["items"][0]["members"]] == ["c1", "p2"]

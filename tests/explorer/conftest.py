@@ -195,10 +195,16 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def sign_in(page: Any, token: str) -> None:
+def sign_in(page: Any, token: str, *, landing: bool = False) -> None:
+    """Sign in; unless ``landing`` (or a bookmark names a view), go on to the role's first view after the landing
+    view, where most tests start."""
+    bookmarked = "view=" in page.url
     page.fill("#token-input", token)
     page.click("#sign-in-form button[type=submit]")
     page.wait_for_selector("#tabs:not([hidden])")
+    if not landing and not bookmarked:
+        page.wait_for_selector("#view-home:not([hidden])")
+        page.locator("#tabs button:not([hidden]):not([data-view=home])").first.click()
 
 
 @pytest.hookimpl(wrapper=True)

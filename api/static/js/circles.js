@@ -11,12 +11,16 @@ import { report } from "./status.js";
 let circles = null; // the circles listed so far (PagedList)
 let circleGraph = null;
 let drawnIndex = null; // the circle drawn, by its place in the list
+let drawnCircleBody = null; // the circle drawn (one the list has not reached yet, when opened from the landing view)
 
 export const drawnCircle = () => circleGraph;
 
-function draw(index) {
-  const circle = circles.items[index];
-  drawnIndex = index;
+const sameMembers = (a, b) => a.members.map((m) => nodeOf(m).id).join() === b.members.map((m) => nodeOf(m).id).join();
+
+function draw(circle) {
+  drawnCircleBody = circle;
+  const index = circles?.items.findIndex((item) => sameMembers(item, circle)) ?? -1;
+  drawnIndex = index >= 0 ? index : null;
   for (const [i, item] of [...document.querySelectorAll("#circle-list li")].entries()) item.classList.toggle("chosen", i === index);
   renderTitle();
   if (!circleGraph) {
@@ -37,8 +41,8 @@ function draw(index) {
 export const circleName = (circle, index) => groupName(circle.naming, t("circles.item", { n: index + 1, size: circle.members.length }));
 
 function renderTitle() {
-  const circle = circles?.items[drawnIndex];
-  $("#circle-title").textContent = circle ? circleName(circle, drawnIndex) : "";
+  const circle = drawnCircleBody;
+  $("#circle-title").textContent = circle ? groupName(circle.naming, t("circles.title")) : "";
   $("#circle-facts").textContent = circle ? namingEvidence(circle.naming) : "";
 }
 
@@ -59,7 +63,7 @@ function render() {
         { class: index === drawnIndex ? "chosen" : null },
         h(
           "button",
-          { type: "button", onclick: () => draw(index) },
+          { type: "button", onclick: () => draw(circle) },
           h("strong", {}, circleName(circle, index)),
           ` · ${t("circles.item", { n: index + 1, size: circle.members.length })}`,
           h("br"),
@@ -77,8 +81,14 @@ export async function openCircles() {
     circles = new PagedList("/guarantee-circles", { page_size: 50 });
     await circles.more();
     render();
-    if (circles.items.length) draw(0);
+    if (circles.items.length && !drawnCircleBody) draw(circles.items[0]);
   }
+}
+
+/** Open the circles view on ``circle`` (from the landing view), whether or not the list has reached it. */
+export async function showCircle(circle) {
+  await openCircles();
+  draw(circle);
 }
 
 export function initCircles() {

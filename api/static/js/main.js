@@ -6,14 +6,31 @@ import { readAddress, writeAddress } from "./address.js";
 import { forgetSearch, graph, initExplorer, restoreExplorer, showNetwork } from "./explorer.js";
 import { applyTranslations, lang, onLanguageChange, roleName, setLanguage, t } from "./i18n.js";
 import { loadProducts } from "./products.js";
-import { drawnCluster, initMarketing, openMarketing } from "./marketing.js";
+import { drawnCluster, initMarketing, openMarketing, showCluster } from "./marketing.js";
 import { openPortfolio } from "./portfolio.js";
-import { drawnCircle, initCircles, openCircles } from "./circles.js";
+import { drawnCircle, initCircles, openCircles, showCircle } from "./circles.js";
+import { openHome } from "./home.js";
 import { report } from "./status.js";
 
 const seesCustomers = () => session.may("customers:read:book") || session.may("customers:read:all");
 
+// What the landing view's lines and cards open.
+const HOME_ACTIONS = {
+  openCustomer: async (customerId) => openFromPortfolio((await get(`/customers/${encodeURIComponent(customerId)}`)).customer),
+  openView: (name) => openView(name),
+  showCluster: async (clusterId) => {
+    await openView("marketing");
+    await showCluster(clusterId);
+  },
+  showCircle: async (circle) => {
+    await openView("circles");
+    await showCircle(circle);
+  },
+};
+
+// The first view allowed is where a sign-in lands: the landing view.
 const VIEWS = {
+  home: { allowed: () => true, open: () => openHome(session, HOME_ACTIONS) },
   explorer: { allowed: seesCustomers, open: async () => {} },
   portfolio: {
     allowed: () => seesCustomers() && (session.may("portfolio:read:own") || session.may("portfolio:read:all")),

@@ -112,7 +112,7 @@ function renderCluster() {
 }
 
 /** A cluster drawn as a graph: its most central members (masked stubs) and the ties among them. */
-async function showCluster(clusterId) {
+export async function showCluster(clusterId) {
   shownCluster = await get(`/clusters/${enc(clusterId)}`, { page_size: 200 });
   chosenCluster = clusterId;
   for (const row of document.querySelectorAll("#cluster-table tbody tr")) row.classList.toggle("chosen", row.dataset.clusterId === clusterId);
