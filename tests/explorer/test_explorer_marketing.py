@@ -18,6 +18,22 @@ IN_VIEW = """selector => {
 }"""
 
 
+def small_pages(page: Any, path: str, size: int) -> None:
+    """Have the page read ``path`` in pages of ``size``, so that the bank's few items take several."""
+    page.route(
+        re.compile(rf"/api/v1/{path}\?"),
+        lambda route: route.continue_(url=route.request.url.replace("page_size=50", f"page_size={size}")),
+    )
+
+
+def load_every_page(page: Any, items: str, more: str) -> None:
+    """Press "Load more" until it goes, each time waiting for the list to grow."""
+    while page.is_visible(more):
+        shown = page.locator(items).count()
+        page.click(more)
+        page.wait_for_function("([items, n]) => document.querySelectorAll(items).length > n", arg=[items, shown])
+
+
 def all_clusters(bank: Bank) -> list[dict[str, Any]]:
     clusters: list[dict[str, Any]] = []
     params: dict[str, Any] = {"page_size": 200}
@@ -32,19 +48,13 @@ def all_clusters(bank: Bank) -> list[dict[str, Any]]:
 
 def test_every_cluster_page_is_reachable_and_the_chosen_cluster_is_drawn_in_view(page: Any, bank: Bank) -> None:
     # Pages of four, so that the bank's clusters take several.
-    page.route(
-        re.compile(r"/api/v1/clusters\?"),
-        lambda route: route.continue_(url=route.request.url.replace("page_size=50", "page_size=4")),
-    )
+    small_pages(page, "clusters", 4)
     sign_in(page, bank.tokens["marketing"])
     page.wait_for_selector("#cluster-table tbody tr")
     expected = all_clusters(bank)
     assert len(expected) > 4, "the bank has more clusters than one page"
     rows = page.locator("#cluster-table tbody tr")
-    while page.is_visible("#clusters-more"):
-        shown = rows.count()
-        page.click("#clusters-more")
-        page.wait_for_function("n => document.querySelectorAll('#cluster-table tbody tr').length > n", arg=shown)
+    load_every_page(page, "#cluster-table tbody tr", "#clusters-more")
     assert [rows.nth(i).get_attribute("data-cluster-id") for i in range(rows.count())] == [c["id"] for c in expected]
 
     # The sizes as a histogram of every cluster (the API counts them all, not only the pages read).
@@ -74,19 +84,13 @@ def test_every_cluster_page_is_reachable_and_the_chosen_cluster_is_drawn_in_view
 
 
 def test_guarantee_circles_are_named_and_every_page_is_reachable(page: Any, bank: Bank) -> None:
-    page.route(
-        re.compile(r"/api/v1/guarantee-circles\?"),
-        lambda route: route.continue_(url=route.request.url.replace("page_size=50", "page_size=1")),
-    )
+    small_pages(page, "guarantee-circles", 1)
     sign_in(page, bank.tokens["risk"])
     page.click("#tabs button[data-view=circles]")
     page.wait_for_selector("#circle-list li button")
     with bank.api("risk") as api:
         body = api.get("/guarantee-circles", params={"page_size": 200}).json()
-    while page.is_visible("#circles-more"):
-        shown = page.locator("#circle-list li").count()
-        page.click("#circles-more")
-        page.wait_for_function("n => document.querySelectorAll('#circle-list li').length > n", arg=shown)
+    load_every_page(page, "#circle-list li", "#circles-more")
     items = page.locator("#circle-list li")
     assert items.count() == len(body["items"]) == body["total"]
     for index, circle in enumerate(body["items"]):

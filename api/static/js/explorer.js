@@ -3,6 +3,7 @@
 import { enc, get, isAborted, LatestAction } from "./api.js";
 import { $, clear, h } from "./dom.js";
 import { writeAddress } from "./address.js";
+import { Minimap } from "./minimap.js";
 import { downloadCsv, downloadPng, nodesCsv, tiesCsv } from "./export.js";
 import { BANKED_AT, decorate, NetworkGraph, nodeOf, TIE_COLOURS } from "./graph.js";
 import { onLanguageChange, tieName } from "./i18n.js";
@@ -184,9 +185,18 @@ function renderTieFilter() {
   }
 }
 
-/** Open the view a bookmark describes: its depth and tie types, then its centre (if the token may see it). */
-export async function restoreExplorer({ center, depth: wanted, ties }) {
+/** Draw the graph again in the layout picked (kept in the address; "auto" is the default and not written). */
+function pickLayout(layout) {
+  $("#layout").value = layout;
+  state.graph.chosenLayout = layout;
+  writeAddress({ layout: layout === "auto" ? null : layout });
+  if (state.graph.cy.nodes().nonempty()) state.graph.layout();
+}
+
+/** Open the view a bookmark describes: its depth, tie types and layout, then its centre (if the token may see it). */
+export async function restoreExplorer({ center, depth: wanted, ties, layout }) {
   if (wanted) $("#depth").value = String(wanted);
+  if (layout) pickLayout(layout);
   if (ties) {
     const customer = ties.filter((type) => CUSTOMER_TIE_TYPES.includes(type));
     state.selectedTypes = new Set([...(customer.length ? customer : CUSTOMER_TIE_TYPES), ...(ties.includes(BANKED_AT) ? [BANKED_AT] : [])]);
@@ -212,6 +222,8 @@ export function initExplorer() {
   });
   state.search = new CustomerSearch({ requests: state.requests, draw: drawNetwork });
   $("#depth").addEventListener("change", () => recenter());
+  $("#layout").addEventListener("change", () => pickLayout($("#layout").value));
+  state.minimap = new Minimap(state.graph, $("#minimap"));
   $("#tie-filter").addEventListener("toggle", (event) => {
     if (!event.target.open) recenter();
   });

@@ -4,7 +4,10 @@
 import cytoscape from "/vendor/cytoscape.esm.min.mjs";
 import { h, money, riskColour } from "./dom.js";
 import { onLanguageChange, t, tieName, tierName } from "./i18n.js";
-import { circlePositions, concentricPositions, hierarchy, layeredPositions } from "./layout.js";
+import { circlePositions, concentricPositions, hierarchy, hopLayers, layeredPositions } from "./layout.js";
+
+/** Layouts a user may pick; "auto" chooses by the network's shape. */
+export const LAYOUTS = ["auto", "rings", "layers", "force"];
 
 const FONT_PX = 14; // node labels; the centre's a little larger
 const MIN_LABEL_PX = 11; // a label smaller than this on screen is not drawn: fewer labels, never tiny ones
@@ -149,6 +152,7 @@ export class NetworkGraph {
   constructor(container, { onSelect, onContact } = {}) {
     this.cy = cytoscape({ container, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 3 });
     this.layouts = 0; // layouts run so far: tests wait on it
+    this.chosenLayout = "auto"; // one of LAYOUTS
     this.collapsed = new Map(); // node id -> ids of the nodes its collapse hid
     this.cy.on("tap", "node", (event) => onSelect?.(event.target.data()));
     this.cy.on("cxttap", "node", (event) => onContact?.(event.target.data())); // right-click: log a contact
@@ -270,10 +274,11 @@ export class NetworkGraph {
   }
 
   /**
-   * Lay the graph out by its shape, the same way every time: top-down layers when only ranking ties join it
-   * without a cycle (ownership, control, guarantee chains: see layout.js), else rings by hop around the centre
-   * when there is one, else one circle in the order drawn (``refine`` lets a force layout untangle it from
-   * there, e.g. for clusters). ``shape`` says which was chosen.
+   * Lay the graph out, the same way every time. By its shape ("auto"): top-down layers when only ranking ties
+   * join it without a cycle (ownership, control, guarantee chains: see layout.js), else rings by hop around the
+   * centre when there is one, else one circle in the order drawn (``refine`` lets a force layout untangle it from
+   * there, e.g. for clusters). A layout picked by hand (``chosenLayout``) is drawn whatever the shape: top-down
+   * by hop from the centre when the network is no hierarchy, force from the rings. ``shape`` says which was drawn.
    */
   layout({ refine = false } = {}) {
     const nodes = this.shown();
@@ -281,8 +286,12 @@ export class NetworkGraph {
     if (nodes.empty()) return;
     // Room is made for every label, hidden at this zoom or not: the same nodes land in the same place at any zoom.
     this.cy.nodes(".quiet").removeClass("quiet");
-    const ranks = refine ? null : hierarchy(nodes);
-    this.shape = ranks ? "layers" : center.nonempty() ? "rings" : refine ? "force" : "circle";
+    const chosen = this.chosenLayout;
+    refine = chosen === "force" || (chosen === "auto" && refine);
+    let ranks = null;
+    if (chosen === "layers") ranks = hierarchy(nodes) ?? (center.nonempty() ? hopLayers(nodes, center.first()) : null);
+    else if (chosen === "auto" && !refine) ranks = hierarchy(nodes);
+    this.shape = ranks ? "layers" : refine ? "force" : center.nonempty() ? "rings" : "circle";
     const positions = ranks
       ? layeredPositions(nodes, ranks)
       : center.nonempty()

@@ -33,6 +33,12 @@ const zh = {
   "search.phone": "尾号 {last}",
   "filter.depth": "深度",
   "filter.ties": "关系类型",
+  "filter.layout": "布局",
+  "layout.auto": "自动",
+  "layout.rings": "同心圆",
+  "layout.layers": "自上而下",
+  "layout.force": "力导向",
+  "graph.minimap": "全图缩略：点击移动视图",
   "graph.fit": "适应窗口",
   "graph.empty": "搜索客户以查看其关系网络。",
   "graph.more": "另有 {n} 个",
@@ -259,6 +265,12 @@ const en = {
   "search.phone": "phone …{last}",
   "filter.depth": "Depth",
   "filter.ties": "Tie types",
+  "filter.layout": "Layout",
+  "layout.auto": "Automatic",
+  "layout.rings": "Concentric",
+  "layout.layers": "Top-down",
+  "layout.force": "Force",
+  "graph.minimap": "The whole graph: click to move the view",
   "graph.fit": "Fit",
   "graph.empty": "Search a customer to see their network.",
   "graph.more": "{n} more",
@@ -484,6 +496,7 @@ export function applyTranslations(root = document) {
   for (const element of root.querySelectorAll("[data-i18n-placeholder]")) {
     element.placeholder = t(element.dataset.i18nPlaceholder);
   }
+  for (const element of root.querySelectorAll("[data-i18n-title]")) element.title = t(element.dataset.i18nTitle);
 }
 
 export function onLanguageChange(listener) {

@@ -57,6 +57,16 @@ function tieTo(node, parent) {
 }
 
 /**
+ * Layers by hop from ``center`` (for :func:`layeredPositions`), whatever the ties: each node below the node it was
+ * first reached from. The top-down layout picked by hand for a network that is not a hierarchy.
+ */
+export function hopLayers(nodes, center) {
+  const { rings, parent } = hops(nodes, center);
+  const parents = new Map(nodes.map((node) => [node.id(), parent.get(node.id()) ? [parent.get(node.id()).id()] : []]));
+  return { parents, order: rings.flat().map((node) => node.id()) };
+}
+
+/**
  * Place ``nodes`` (in order) on a circle no smaller than ``minRadius``: angles proportional to the space two
  * neighbours need, radius such that the chord between neighbours holds both discs.
  */

@@ -47,7 +47,7 @@ function showOnly(id) {
 async function openView(name) {
   showOnly(`view-${name}`);
   // The address names the view; a centre, depth and ties only mean something in the network view.
-  writeAddress(name === "explorer" ? { view: name } : { view: name, center: null, depth: null, ties: null });
+  writeAddress(name === "explorer" ? { view: name } : { view: name, center: null, depth: null, ties: null, layout: null });
   for (const button of document.querySelectorAll("#tabs button")) button.classList.toggle("active", button.dataset.view === name);
   report(null);
   try {
