@@ -21,7 +21,8 @@ def test_a_manager_lands_on_his_book_at_a_glance(page: Any, bank: Bank) -> None:
     assert f"（{book['customers']} 户）" in page.inner_text("#home-book h3")
     at_risk = page.locator("#home-at-risk li")
     assert at_risk.count() == min(5, len(book["at_risk"]))
-    assert [at_risk.nth(i).inner_text().split(" ")[0] for i in range(at_risk.count())] == [
+    names = "b => b.firstChild.textContent"  # the line's name, before its details
+    assert [at_risk.nth(i).locator("button").evaluate(names) for i in range(at_risk.count())] == [
         c["name"] for c in book["at_risk"]
     ]
     assert page.locator("#home-overdue li").count() == min(5, len(book["overdue_follow_ups"]))

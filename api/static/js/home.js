@@ -44,21 +44,21 @@ function bookCard(book) {
     lines(
       "home-at-risk",
       book.at_risk.slice(0, SHOWN),
-      (c) => [c.name ?? c.id, h("small", {}, ` ${percent(c.churn_risk)} · ${t("portfolio.expected_loss")} ${money(c.expected_loss)}`)],
+      (c) => [c.name ?? c.id, h("small", {}, `${percent(c.churn_risk)} · ${t("portfolio.expected_loss")} ${money(c.expected_loss)}`)],
       (c) => open(c.id),
     ),
     h("h4", {}, `${t("portfolio.overdue")} · ${book.overdue_total}`),
     lines(
       "home-overdue",
       book.overdue_follow_ups.slice(0, SHOWN),
-      (f) => [f.customer_name ?? f.customer_id, h("small", {}, ` ${t("home.days_overdue", { n: f.days_overdue })}`)],
+      (f) => [f.customer_name ?? f.customer_id, h("small", {}, t("home.days_overdue", { n: f.days_overdue }))],
       (f) => open(f.customer_id),
     ),
     h("h4", {}, t("portfolio.opportunities")),
     lines(
       "home-opportunities",
       book.opportunities.slice(0, SHOWN),
-      (o) => [o.customer_name ?? o.customer_id, h("small", {}, ` ${productName(o.product_code, o.product_name)} · ${o.score.toFixed(2)}`)],
+      (o) => [o.customer_name ?? o.customer_id, h("small", {}, `${productName(o.product_code, o.product_name)} · ${o.score.toFixed(2)}`)],
       (o) => open(o.customer_id),
     ),
   );
@@ -74,7 +74,7 @@ function clustersCard(page) {
       page.items,
       (c) => [
         groupName(c.naming, `${t("clusters.name")} ${c.id}`, c.central_members[0]?.name),
-        h("small", {}, ` ${t("home.members", { n: c.size })} · ${money(c.total_aum)} · ${namingEvidence(c.naming, c.size)}`),
+        h("small", {}, `${t("home.members", { n: c.size })} · ${money(c.total_aum)} · ${namingEvidence(c.naming, c.size)}`),
       ],
       (c) => actions.showCluster(c.id),
     ),
@@ -91,7 +91,7 @@ function circlesCard(page) {
       page.items,
       (c) => [
         groupName(c.naming, c.members.map((member) => nodeOf(member).name).join(" → ")),
-        h("small", {}, ` ${t("home.members", { n: c.members.length })} · ${t("circles.exposure", { amount: money(c.total_exposure) })}`),
+        h("small", {}, `${t("home.members", { n: c.members.length })} · ${t("circles.exposure", { amount: money(c.total_exposure) })}`),
       ],
       (c) => actions.showCircle(c),
     ),
