@@ -1,8 +1,9 @@
-// The page's state in the address after "#" (view, centre, depth, tie types), so that a view can be bookmarked,
-// reloaded and shared. Only ids travel: who opens the link sees what his own token allows, nothing more.
+// The page's state in the address after "#" (view, centre, depth, tie types, layout), so that a view can be
+// bookmarked, reloaded and shared. Only ids travel: who opens the link sees what his own token allows, nothing more.
+
+import { LAYOUTS } from "./graph.js";
 
 const KEYS = ["view", "center", "depth", "ties", "layout"];
-const LAYOUTS = ["rings", "layers", "force"]; // "auto" is the absence of one
 
 /** The state the address holds: ``{view, center, depth, ties, layout}``, each null when absent. */
 export function readAddress() {
@@ -13,7 +14,7 @@ export function readAddress() {
     center: params.get("center"),
     depth: [1, 2, 3].includes(depth) ? depth : null,
     ties: params.has("ties") ? params.get("ties").split(",").filter(Boolean) : null,
-    layout: LAYOUTS.includes(params.get("layout")) ? params.get("layout") : null,
+    layout: LAYOUTS.includes(params.get("layout")) && params.get("layout") !== "auto" ? params.get("layout") : null,
   };
 }
 

@@ -38,7 +38,7 @@ function draw(circle) {
 }
 
 /** A circle's name in the page's language: its group or largest guarantor, else its place in the list. */
-export const circleName = (circle, index) => groupName(circle.naming, t("circles.item", { n: index + 1, size: circle.members.length }));
+const circleName = (circle, index) => groupName(circle.naming, t("circles.item", { n: index + 1, size: circle.members.length }));
 
 function renderTitle() {
   const circle = drawnCircleBody;
