@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from bench.harness import NEO4J_URI_VARIABLE, BenchConfig, measure_load, neo4j_server, work_dir, write_report_files
-from bench.measure import Progress, process_peak_mib, reset_peak
+from bench.measure import Progress, process_cpu_seconds, process_peak_mib, reset_peak
 from graph.embedded import EmbeddedStore
 from graph.errors import StoreError
 from graph.settings import Settings
@@ -50,6 +50,10 @@ class SparkBenchReport(BaseModel):
     """The export read instead of exporting the store in the run."""
     analyze_seconds: float
     steps: dict[str, float]
+    driver_cpu_seconds: float | None = None
+    """CPU seconds of the Python driver during analyze (its own, not Spark's Python workers')."""
+    jvm_cpu_seconds: float | None = None
+    """CPU seconds of Spark's JVM and the Python workers it started and reaped, during analyze."""
     driver_before_mib: float
     driver_peak_mib: float
     jvm_peak_mib: float | None
@@ -115,10 +119,13 @@ def measure_spark_analyze(
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     reset_peak()
     before = process_peak_mib() or 0.0
-    began = time.perf_counter()
+    running = spark_jvm_pid()  # a session started earlier in this process: count only this run's CPU
+    jvm_before = (process_cpu_seconds(running) or 0.0) if running is not None else 0.0
+    began, cpu_began = time.perf_counter(), time.process_time()
     analysed = analyze_on_spark(store, settings, spark, report)
-    seconds = time.perf_counter() - began
+    seconds, driver_cpu = time.perf_counter() - began, time.process_time() - cpu_began
     jvm = spark_jvm_pid()
+    jvm_cpu = process_cpu_seconds(jvm) if jvm is not None else None
     return SparkBenchReport(
         started_at=started_at,
         customers=analysed.customers,
@@ -131,6 +138,8 @@ def measure_spark_analyze(
         parquet=str(spark.parquet) if spark.parquet else None,
         analyze_seconds=round(seconds, 3),
         steps=analysed.seconds,
+        driver_cpu_seconds=round(driver_cpu, 2),
+        jvm_cpu_seconds=None if jvm_cpu is None else round(jvm_cpu - jvm_before, 2),
         driver_before_mib=before,
         driver_peak_mib=process_peak_mib() or 0.0,
         jvm_peak_mib=process_peak_mib(jvm) if jvm is not None else None,
@@ -148,6 +157,10 @@ def render_spark_markdown(result: SparkBenchReport) -> str:
         ("export", f"read beforehand from {result.parquet}" if result.parquet else "in the run (step export)"),
         ("analyze --engine spark", f"{result.analyze_seconds:,.1f} s"),
         *((f"  {step}", f"{seconds:,.1f} s") for step, seconds in result.steps.items()),
+        (
+            "CPU: Python driver / Spark JVM",
+            f"{_seconds(result.driver_cpu_seconds)} / {_seconds(result.jvm_cpu_seconds)}",
+        ),
         ("Python driver peak", f"{result.driver_peak_mib:,.0f} MiB (before: {result.driver_before_mib:,.0f} MiB)"),
         ("Spark JVM peak", "-" if result.jvm_peak_mib is None else f"{result.jvm_peak_mib:,.0f} MiB"),
         ("Neo4j JVM peak", "-" if result.neo4j_peak_mib is None else f"{result.neo4j_peak_mib:,.0f} MiB"),
@@ -160,6 +173,10 @@ def render_spark_markdown(result: SparkBenchReport) -> str:
     ]
     lines.extend(f"| {name} | {value} |" for name, value in rows)
     return "\n".join(lines) + "\n"
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f} s"
 
 
 def write_spark_results(result: SparkBenchReport, out: Path) -> tuple[Path, Path]:
