@@ -5,12 +5,13 @@ can land on the other side of a half cent), hand-set scores and shares within 2e
 PageRank within a relative 1e-5 (both stop the power iteration once a step changes the ranks by less than
 n x 1e-10 in L1, which leaves each rank about 1e-6 from the fixed point; Spark checks every 5 steps, so it may
 stop up to 4 steps later, closer to it).
-The fitted churn model: both engines fit the same code on the same rows, whose features differ only in the
-order of floating-point sums and in PageRank (within the 1e-5 above), so fitted weights and scores agree within
-FITTED_TOLERANCE (1e-5; on the generated bank they differed by at most 1e-6, the last of the 6 decimals written)
-and backtest figures within 1e-3 (they are rounded to 4 decimals).
-Everything else is equal: tiers, stages, cluster ids and members, contributors and their tie types, co-holding
-counts, which model the card names and why.
+The fitted churn and cross-sell models: both engines fit the same code on the same rows, whose features differ
+only in the order of floating-point sums and in PageRank (within the 1e-5 above), so fitted weights and scores
+agree within FITTED_TOLERANCE (1e-5; on the generated bank they differed by at most 1e-6, the last of the 6
+decimals written) and backtest figures within 1e-3 (they are rounded to 4 decimals).
+Everything else is equal: tiers, stages, cluster ids and members, contributors and their tie types, each
+customer's cross-sell products and each product's prospects in their order, co-holding counts, which models the
+card names and why.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ AMOUNTS = ("aum", "deposits", "loans", "ltv_historical", "ltv_current", "ltv_pot
 SCORES = ("churn_risk", "churn_risk_own", "churn_risk_network")
 FITTED_TOLERANCE = 1e-5
 EXACT = ("tier", "lifecycle_stage", "cluster_id", "analytics_version", "churn_contributors", "churn_contributor_ties")
-CO_HOLDINGS = ("holders", "holder_share", "co_held_products", "co_held_counts")
+FITTED = ("cross_sell_tie_weights", "prospect_scores")  # Product properties from the fitted cross-sell model
 SPARK = SparkSettings(master="local[2]", driver_memory="1g", partitions=2)
 
 
@@ -58,6 +59,14 @@ def _nodes(store: EmbeddedStore, label: NodeLabel) -> dict[str, dict[str, Any]]:
     return {record.id: dict(record.properties) for record in store.nodes(label)}
 
 
+def _stop_spark() -> None:
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    if session is not None:
+        session.stop()
+
+
 @pytest.fixture(scope="module")
 def both_engines(generated_bank: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The bank analysed by each engine, with the model cards each wrote."""
@@ -77,6 +86,7 @@ def both_engines(generated_bank: Path, tmp_path_factory: pytest.TempPathFactory)
             spark = {
                 label: _nodes(store, label) for label in (NodeLabel.CUSTOMER, NodeLabel.CLUSTER, NodeLabel.PRODUCT)
             }
+    _stop_spark()  # the one run this module needs is done: its JVM need not stay for the rest of the suite
     yield {
         "local": local,
         "spark": spark,
@@ -123,21 +133,41 @@ def test_fitted_churn_scores_and_contributors_match(both_engines: dict[str, Any]
     assert sum(1 for props in spark.values() if props["churn_contributors"]) > 10
 
 
-def test_cluster_summaries_and_co_holdings_match(both_engines: dict[str, Any]) -> None:
+def test_fitted_cross_sell_lists_and_card_match(both_engines: dict[str, Any]) -> None:
+    local_card, spark_card = both_engines["local_card"].cross_sell, both_engines["spark_card"].cross_sell
+    assert local_card is not None and spark_card is not None
+    assert local_card.model.startswith("fitted") and spark_card.model == local_card.model
+    assert spark_card.reason == local_card.reason and spark_card.features_as_of == local_card.features_as_of
+    assert spark_card.products.keys() == local_card.products.keys() and len(local_card.products) > 1
+    for product_id, expected in local_card.products.items():
+        found = spark_card.products[product_id]
+        assert (found["taken_up"], found["candidates"]) == (expected["taken_up"], expected["candidates"])
+        assert found["tie_weights"] == pytest.approx(expected["tie_weights"], abs=FITTED_TOLERANCE), product_id
+    local, spark = both_engines["local"][NodeLabel.CUSTOMER], both_engines["spark"][NodeLabel.CUSTOMER]
+    for customer_id, expected in local.items():
+        found = spark[customer_id]
+        assert found["cross_sell_products"] == expected["cross_sell_products"], customer_id
+        for name in ("cross_sell_scores", "cross_sell_own_scores"):
+            assert found[name] == pytest.approx(expected[name], abs=FITTED_TOLERANCE), (customer_id, name)
+    assert sum(1 for props in spark.values() if props["cross_sell_products"]) > 100
+
+
+def test_cluster_summaries_co_holdings_and_prospects_match(both_engines: dict[str, Any]) -> None:
     for label in (NodeLabel.CLUSTER, NodeLabel.PRODUCT):
         local, spark = both_engines["local"][label], both_engines["spark"][label]
         assert local.keys() == spark.keys(), label
         for node_id, expected in local.items():
             found = spark[node_id]
-            if label is NodeLabel.PRODUCT:  # the in-process prospect rankings are not computed on Spark yet
-                expected = {name: expected[name] for name in CO_HOLDINGS}
-                found = {name: found[name] for name in CO_HOLDINGS}
             assert found.keys() == expected.keys(), node_id
             for name, value in expected.items():
-                if isinstance(value, float) or (isinstance(value, list) and value and isinstance(value[0], float)):
+                if name in FITTED:
+                    assert found[name] == pytest.approx(value, abs=FITTED_TOLERANCE), (node_id, name)
+                elif isinstance(value, float) or (isinstance(value, list) and value and isinstance(value[0], float)):
                     assert found[name] == pytest.approx(value, abs=0.01 if name == "total_aum" else 2e-6), name
                 else:
                     assert found[name] == value, (node_id, name)
+    products = both_engines["spark"][NodeLabel.PRODUCT].values()
+    assert sum(len(props["prospect_ids"]) for props in products) > 100
 
 
 def test_reports_agree(both_engines: dict[str, Any]) -> None:

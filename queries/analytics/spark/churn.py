@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from graph.settings import AnalyticsSettings
 from queries.analytics.churn import FULL_DECLINE, STAGE_SIGNAL, TOP_CONTRIBUTORS
 from queries.analytics.spark.frames import SparkFrames
-from queries.analytics.spark.network import both_ways, spread_energy, transfer_shares
+from queries.analytics.spark.network import spread_energy
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -49,6 +49,13 @@ def own_risk(frames: SparkFrames, value: DataFrame, settings: AnalyticsSettings)
 
 def churn_scores(frames: SparkFrames, value: DataFrame, settings: AnalyticsSettings) -> DataFrame:
     """One row per customer: id, churn_own, churn_network, churn_risk, contributors, contributor_ties, contributions."""
+    scores, contribution = hand_set_scores(frames, value, settings)
+    return scores.join(top_contributors(contribution, scores), "id", "left").drop("churned")
+
+
+def hand_set_scores(frames: SparkFrames, value: DataFrame, settings: AnalyticsSettings) -> tuple[DataFrame, DataFrame]:
+    """(id, churn_own, churn_network, churn_risk, churned) of every customer and (source, target, type,
+    contribution) of every directed tie: the scores alone, for a use that needs no contributors."""
     from pyspark.sql import functions as F
 
     scored = own_risk(frames, value, settings).select("id", "own", "churned").localCheckpoint()
@@ -63,12 +70,14 @@ def churn_scores(frames: SparkFrames, value: DataFrame, settings: AnalyticsSetti
             .alias("energy"),
         )
         received, passed = spread_energy(
-            frames.ties, initial, settings.spreading_factor, settings.spreading_threshold, settings.spreading_max_steps
+            frames.transfer,
+            initial,
+            settings.spreading_factor,
+            settings.spreading_threshold,
+            settings.spreading_max_steps,
         )
-        contribution = (
-            transfer_shares(frames.ties)
-            .join(passed.withColumnRenamed("id", "source"), "source")
-            .select("source", "target", "type", (F.col("passed") * F.col("share")).alias("contribution"))
+        contribution = frames.transfer.join(passed.withColumnRenamed("id", "source"), "source").select(
+            "source", "target", "type", (F.col("passed") * F.col("share")).alias("contribution")
         )
         network = received.select("id", (1.0 - F.exp(-F.col("received"))).alias("network"))
     churned = F.col("churned")
@@ -84,13 +93,13 @@ def churn_scores(frames: SparkFrames, value: DataFrame, settings: AnalyticsSetti
         )
         .select("id", F.col("own").alias("churn_own"), "churn_network", "churn_risk", "churned")
     )
-    return scores.join(top_contributors(contribution, scores), "id", "left").drop("churned")
+    return scores, contribution
 
 
 def _relational_neighbour(frames: SparkFrames, scored: DataFrame) -> tuple[DataFrame, DataFrame]:
     from pyspark.sql import functions as F
 
-    directed = both_ways(frames.ties).join(
+    directed = frames.directed.join(
         scored.select(F.col("id").alias("source"), F.col("churned").alias("source_churned")), "source"
     )
     total = directed.groupBy("target").agg(F.sum("weight").alias("total"))

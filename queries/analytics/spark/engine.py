@@ -1,11 +1,11 @@
 """``crm-graph analyze --engine spark``: export the store to Parquet, compute every analytic on Spark, stream the
 results back into the store in batches.
 
-Churn: the model fitted on the bank's own history, as in-process (features on the workers, fitting on the driver
-from a bounded sample, scoring on the workers: :mod:`queries.analytics.spark.training`), or the documented
-hand-set model when there is too little history or too few leavers to fit one, as in-process. Cross-sell: not
-fitted on Spark yet; the lists are written empty, so the API scores with the documented hand-set weights, and
-the model card says so.
+Churn and cross-sell: the models fitted on the bank's own history, as in-process (features on the workers,
+fitting on the driver from a bounded sample, scoring on the workers: :mod:`queries.analytics.spark.training`,
+:mod:`queries.analytics.spark.crosssell`), or the documented hand-set ones when there is too little history or
+too few leavers or openings to fit them, as in-process. The features of each month-end are computed once and
+serve both models.
 """
 
 from __future__ import annotations
@@ -28,25 +28,32 @@ from graph.settings import Settings
 from graph.store import GraphStore
 from graph.ties import TieRegistry
 from queries.analytics.analyze import ANALYTICS_VERSION, AnalyzeReport
-from queries.analytics.crosssell_fit import customer_properties as cross_sell_properties
-from queries.analytics.model_card import CrossSellCard, ModelCard, write_model_card
+from queries.analytics.model_card import ModelCard, write_model_card
 from queries.analytics.spark.churn import churn_scores
 from queries.analytics.spark.clusters import cluster_summaries, co_holdings, open_holdings, stable_cluster_ids
+from queries.analytics.spark.crosssell import (
+    SparkCrossSell,
+    fitted_cross_sell_on_spark,
+    product_rules,
+    product_tie_weights,
+)
 from queries.analytics.spark.frames import SparkFrames, read_spark_frames
 from queries.analytics.spark.network import pagerank, referral_communities
+from queries.analytics.spark.prospects import prospect_rows
 from queries.analytics.spark.session import spark_session
-from queries.analytics.spark.training import fitted_churn_on_spark
+from queries.analytics.spark.training import fitted_churn_on_spark, training_window
 from queries.analytics.spark.value import customer_value
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, Row
+    from pyspark.sql import DataFrame, Row, SparkSession
 
 Progress = Callable[[str, int, int], None]
+CROSS_SELL_LISTS = {
+    "cross_sell_products": "array<string>",
+    "cross_sell_scores": "array<double>",
+    "cross_sell_own_scores": "array<double>",
+}
 ROWS_PER_PARTITION = 50_000  # what the driver holds at a time while writing back
-SPARK_CROSS_SELL_CARD = CrossSellCard(
-    model="hand-set defaults",
-    reason="the Spark engine does not fit the cross-sell model yet (crm-graph analyze without --engine spark does)",
-)
 
 
 class SparkSettings(BaseModel):
@@ -79,6 +86,7 @@ def analyze_on_spark(
         started = time.perf_counter()
 
     scratch = None if options.parquet else Path(tempfile.mkdtemp(prefix="crm-graph-parquet-"))
+    spark: SparkSession | None = None
     try:
         if options.parquet is not None:
             directory = options.parquet
@@ -108,6 +116,8 @@ def analyze_on_spark(
             seconds=seconds,
         )
     finally:
+        if spark is not None:  # what the run kept in Spark's memory (SparkFrames.persisted) goes with it
+            spark.catalog.clearCache()
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
     write_model_card(settings.model_card_path, analysed.churn_model)
@@ -131,12 +141,16 @@ def _compute(frames: SparkFrames, settings: Settings, registry: TieRegistry, don
     value = customer_value(frames, analytics).localCheckpoint()
     done("value")
     # PageRank first: it is one of the fitted churn model's features.
-    rank = pagerank(frames.customers, frames.ties, analytics.pagerank_damping).localCheckpoint()
+    rank = pagerank(frames.customers, frames.directed, analytics.pagerank_damping).localCheckpoint()
     done("pagerank")
-    fitted, card = fitted_churn_on_spark(frames, value, analytics, rank)
+    window = training_window(frames, value, analytics, rank)
+    fitted, card = fitted_churn_on_spark(frames, window, analytics, rank)
     churn = (fitted if fitted is not None else churn_scores(frames, value, analytics)).localCheckpoint()
-    card = card.model_copy(update={"cross_sell": SPARK_CROSS_SELL_CARD})
     done("churn")
+    rules = product_rules(frames)
+    cross_sell, cross_sell_card = fitted_cross_sell_on_spark(frames, window, rules)
+    card = card.model_copy(update={"cross_sell": cross_sell_card})
+    done("cross-sell")
     communities = referral_communities(
         frames.customers, frames.ties, registry, analytics.cluster_resolution, analytics.cluster_seed
     ).localCheckpoint()
@@ -144,22 +158,39 @@ def _compute(frames: SparkFrames, settings: Settings, registry: TieRegistry, don
         communities, frames.customers.select("id", "cluster_id"), analytics.cluster_match_jaccard
     )
     done("clusters")
-    customers = (
+    customers = _with_lists(
         value.drop("cluster_id")
         .join(churn, "id", "left")
         .join(rank, "id", "left")
         .join(cluster_ids, "id", "left")
-        .na.fill(0.0, ["pagerank"])
+        .na.fill(0.0, ["pagerank"]),
+        cross_sell,
     )
     partitions = max(1, math.ceil(customers.count() / ROWS_PER_PARTITION))
     customers = customers.repartition(partitions, "id").localCheckpoint()
     holdings = open_holdings(frames).localCheckpoint()
-    products = co_holdings(frames, holdings, customers.count())
+    products = [
+        {**row, "properties": {**row["properties"], **product_tie_weights(cross_sell, row["id"])}}
+        for row in co_holdings(frames, holdings, customers.count())
+    ]
     done("co-holdings")
+    prospects = {row["id"]: row["properties"] for row in prospect_rows(frames, analytics, rules, holdings, cross_sell)}
+    products = [{**row, "properties": {**row["properties"], **prospects.get(row["id"], {})}} for row in products]
+    done("prospects")
     summaries = cluster_summaries(frames, customers, holdings)
     clusters = summaries.coalesce(max(1, math.ceil(summaries.count() / ROWS_PER_PARTITION))).localCheckpoint()
     done("cluster summaries")
     return _Results(customers, clusters, products, card)
+
+
+def _with_lists(customers: DataFrame, cross_sell: SparkCrossSell | None) -> DataFrame:
+    """Each customer's cross-sell lists; empty without a fitted model (the API then scores with the documented
+    hand-set weights)."""
+    from pyspark.sql import functions as F
+
+    if cross_sell is not None:
+        return customers.join(cross_sell.lists, "id", "left")
+    return customers.select("*", *(F.lit(None).cast(kind).alias(name) for name, kind in CROSS_SELL_LISTS.items()))
 
 
 def customer_properties(row: Row, analytics_at: str, as_of: str) -> dict[str, Any]:
@@ -179,7 +210,9 @@ def customer_properties(row: Row, analytics_at: str, as_of: str) -> dict[str, An
         "churn_contributors": list(row.contributors or []),
         "churn_contributor_ties": list(row.contributor_ties or []),
         "churn_contributions": [float(share) for share in row.contributions or []],
-        **cross_sell_properties(None, 0),
+        "cross_sell_products": list(row.cross_sell_products or []),
+        "cross_sell_scores": [float(score) for score in row.cross_sell_scores or []],
+        "cross_sell_own_scores": [float(score) for score in row.cross_sell_own_scores or []],
         "cluster_id": row.cluster_id,
         "pagerank": round(float(row.pagerank), 12),
         "analytics_version": ANALYTICS_VERSION,

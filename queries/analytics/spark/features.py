@@ -14,7 +14,7 @@ from graph.settings import AnalyticsSettings
 from queries.analytics.features import CHURN_MEMORY_MONTHS, NO_CONTACT_MONTHS, RECENT_MONTHS, SEGMENTS
 from queries.analytics.spark.churn import clip, own_risk
 from queries.analytics.spark.frames import SparkFrames
-from queries.analytics.spark.network import both_ways, spread_energy
+from queries.analytics.spark.network import spread_energy
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -160,7 +160,7 @@ def _network_features(
         clip(F.col("trend"), -2.0, 2.0).alias("source_trend"),
         F.when(F.col("churned"), F.lit(0.0)).otherwise(F.col("hand_set_own_risk")).alias("at_risk"),
     )
-    directed = both_ways(frames.ties).join(sources, "source")
+    directed = frames.directed.join(sources, "source")
     by_target = directed.groupBy(F.col("target").alias("id")).agg(
         *(
             F.sum(F.when(F.col("type") == tie_type, F.col("recent")).otherwise(F.lit(0.0))).alias(
@@ -177,7 +177,7 @@ def _network_features(
         F.greatest(F.max("at_risk"), F.lit(0.0)).alias("riskiest_neighbour"),
     )
     received, _ = spread_energy(
-        frames.ties,
+        frames.transfer,
         own.select("id", F.col("left_within_memory").cast("double").alias("energy")),
         settings.spreading_factor,
         settings.spreading_threshold,

@@ -40,12 +40,39 @@ class SparkFrames:
     """customer, account: held as owner or joint holder."""
     ties: DataFrame
     """source, target, type, weight: customer ties as stored (symmetric ones once)."""
+    directed: DataFrame
+    """source, target, type, weight: every customer tie in both directions."""
+    transfer: DataFrame
+    """source, target, type, share: each directed tie's weight over max(1, the source's total tie weight)
+    (what spreading passes along, at every month-end)."""
     interactions: DataFrame
     """customer, at (date)."""
     products: DataFrame
     """product_id, category."""
     clusters: DataFrame
     """id: Cluster nodes the previous run wrote."""
+    product_nodes: DataFrame
+    """Product nodes as exported (id, and segments, min_age, exclusive_with where any product has them)."""
+
+    def persisted(self) -> SparkFrames:
+        """The same frames kept in Spark's memory (spilling to disk) once first computed: every step reads them
+        several times, and without this each read would redo their joins from the Parquet files. The engine
+        drops every kept frame when it is done."""
+        from pyspark import StorageLevel
+
+        def kept(frame: DataFrame) -> DataFrame:
+            return frame.persist(StorageLevel.MEMORY_AND_DISK)
+
+        return replace(
+            self,
+            customers=kept(self.customers),
+            accounts=kept(self.accounts),
+            owners=kept(self.owners),
+            ties=kept(self.ties),
+            directed=kept(self.directed),
+            transfer=kept(self.transfer),
+            interactions=kept(self.interactions),
+        )
 
     def month_ends(self) -> list[date]:
         """Month-end date of each balance position, oldest first (as :meth:`GraphFrames.month_ends`)."""
@@ -95,6 +122,23 @@ class SparkFrames:
             owners=owners,
             interactions=self.interactions.where(F.col("at") <= end),
         )
+
+
+def both_ways(ties: DataFrame) -> DataFrame:
+    """Every customer tie in both directions: source, target, type, weight."""
+    return ties.unionByName(
+        ties.select(ties["target"].alias("source"), ties["source"].alias("target"), "type", "weight")
+    )
+
+
+def transfer_shares(directed: DataFrame) -> DataFrame:
+    """source, target, type, share: each directed tie's weight over max(1, the source's total tie weight)."""
+    from pyspark.sql import functions as F
+
+    scale = directed.groupBy("source").agg(F.greatest(F.sum("weight"), F.lit(1.0)).alias("scale"))
+    return directed.join(scale, "source").select(
+        "source", "target", "type", (F.col("weight") / F.col("scale")).alias("share")
+    )
 
 
 def scalar(frame: DataFrame) -> Any:
@@ -214,19 +258,24 @@ def read_spark_frames(
         .select("customer", "at")
     )
 
-    months = scalar(accounts.agg(F.max(F.size("balances")))) or 1
-    frames_as_of = as_of or _data_date(customers, accounts, interactions)
-    return SparkFrames(
-        as_of=frames_as_of,
-        months=max(int(months), 1),
+    directed = both_ways(customer_ties)
+    read = SparkFrames(
+        as_of=as_of or date.min,
+        months=1,
         customers=customers,
         accounts=accounts,
         owners=owners,
         ties=customer_ties,
+        directed=directed,
+        transfer=transfer_shares(directed),
         interactions=interactions,
         products=products,
         clusters=nodes(NodeLabel.CLUSTER).select("id"),
-    )
+        product_nodes=product_nodes,
+    ).persisted()
+    months = scalar(read.accounts.agg(F.max(F.size("balances")))) or 1
+    frames_as_of = as_of or _data_date(read.customers, read.accounts, read.interactions)
+    return replace(read, as_of=frames_as_of, months=max(int(months), 1))
 
 
 def _data_date(customers: DataFrame, accounts: DataFrame, interactions: DataFrame) -> date:

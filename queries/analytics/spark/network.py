@@ -27,15 +27,8 @@ if TYPE_CHECKING:
 CHECK_EVERY = 5  # PageRank iterations between convergence checks (each check is a Spark job)
 
 
-def both_ways(ties: DataFrame) -> DataFrame:
-    """Every customer tie in both directions: source, target, type, weight."""
-    return ties.unionByName(
-        ties.select(ties["target"].alias("source"), ties["source"].alias("target"), "type", "weight")
-    )
-
-
 def pagerank(
-    customers: DataFrame, ties: DataFrame, damping: float, tolerance: float = 1e-10, max_steps: int = 200
+    customers: DataFrame, directed: DataFrame, damping: float, tolerance: float = 1e-10, max_steps: int = 200
 ) -> DataFrame:
     """id, pagerank: weighted PageRank over customer ties taken both ways; sums to 1 (as in-process).
 
@@ -45,7 +38,7 @@ def pagerank(
     from pyspark.sql import functions as F
 
     n = customers.count()
-    directed = both_ways(ties).where(F.col("weight") > 0)
+    directed = directed.where(F.col("weight") > 0)
     out_weight = directed.groupBy(F.col("source").alias("id")).agg(F.sum("weight").alias("out_weight"))
     edges = (
         directed.join(out_weight.withColumnRenamed("id", "source"), "source")
@@ -86,12 +79,12 @@ def pagerank(
 
 
 def spread_energy(
-    ties: DataFrame, initial: DataFrame, factor: float, threshold: float, max_steps: int
+    transfer: DataFrame, initial: DataFrame, factor: float, threshold: float, max_steps: int
 ) -> tuple[DataFrame, DataFrame]:
-    """(id, received) and (id, passed): spreading activation from ``initial`` (id, energy), as in-process."""
+    """(id, received) and (id, passed): spreading activation from ``initial`` (id, energy) along ``transfer``
+    (:attr:`SparkFrames.transfer`), as in-process."""
     from pyspark.sql import functions as F
 
-    transfer = transfer_shares(ties).localCheckpoint()
     frontier = initial.where(F.col("energy") >= threshold).select("id", "energy").localCheckpoint(eager=False)
     received: list[DataFrame] = []
     passed: list[DataFrame] = []
@@ -109,17 +102,6 @@ def spread_energy(
         received.append(incoming)
         frontier = incoming.where(F.col("energy") >= threshold)
     return _summed(initial, received, "received"), _summed(initial, passed, "passed")
-
-
-def transfer_shares(ties: DataFrame) -> DataFrame:
-    """source, target, type, share: each directed tie's weight over max(1, the source's total tie weight)."""
-    from pyspark.sql import functions as F
-
-    directed = both_ways(ties)
-    scale = directed.groupBy("source").agg(F.greatest(F.sum("weight"), F.lit(1.0)).alias("scale"))
-    return directed.join(scale, "source").select(
-        "source", "target", "type", (F.col("weight") / F.col("scale")).alias("share")
-    )
 
 
 def _summed(every: DataFrame, parts: list[DataFrame], name: str) -> DataFrame:

@@ -25,10 +25,9 @@ from graph.settings import AnalyticsSettings
 from queries.analytics.backtest import MIN_HISTORY_MONTHS, ChurnBacktestTables, churn_backtest_figures
 from queries.analytics.model_card import HORIZON_MONTHS, ModelCard
 from queries.analytics.models import MAX_TRAINING_ROWS, ChurnModel, fit_churn
-from queries.analytics.spark.churn import churn_scores, clip, top_contributors
+from queries.analytics.spark.churn import clip, hand_set_scores, top_contributors
 from queries.analytics.spark.features import OWN_COLUMNS, feature_table, network_columns
 from queries.analytics.spark.frames import SparkFrames, scalar
-from queries.analytics.spark.network import both_ways
 from queries.analytics.spark.value import customer_value
 from queries.analytics.training import (
     BACKTEST_SEED,
@@ -54,27 +53,56 @@ class _Collected:
     ids: np.ndarray
 
 
-def fitted_churn_on_spark(
+@dataclass(frozen=True)
+class SparkTrainingWindow:
+    """The bank ``HORIZON_MONTHS`` before its latest month-end (features) and now (labels, and scoring): each
+    month-end's features computed once, for every fitted model (the in-process ``TrainingWindow``)."""
+
+    cut: int  # balance positions up to the training month-end
+    tie_types: list[str]
+    before_frames: SparkFrames
+    before_value: DataFrame
+    before: DataFrame
+    """:func:`~queries.analytics.spark.features.feature_table` at the training month-end."""
+    now: DataFrame
+    """... and at the latest."""
+
+    @property
+    def features_as_of(self) -> str:
+        return f"{self.before_frames.as_of:%Y-%m}"
+
+
+def training_window(
     frames: SparkFrames, value: DataFrame, settings: AnalyticsSettings, rank: DataFrame
-) -> tuple[DataFrame | None, ModelCard]:
-    """Scores of the fitted model (id, churn_own, churn_network, churn_risk, contributors, contributor_ties,
-    contributions), or None and the card saying why the hand-set defaults score instead.
+) -> SparkTrainingWindow | None:
+    """Both month-ends' features, kept; None without ``HORIZON_MONTHS + MIN_HISTORY_MONTHS`` of history.
 
     ``value``: :func:`~queries.analytics.spark.value.customer_value` of ``frames``; ``rank``: id, pagerank of
     every customer (a network feature)."""
-    from pyspark.sql import functions as F
-
     if frames.months < HORIZON_MONTHS + MIN_HISTORY_MONTHS:
-        return None, ModelCard(model="hand-set defaults", reason=too_little_history(frames.months))
+        return None
     tie_types = sorted(row[0] for row in frames.ties.select("type").distinct().collect())
-    own_columns, network = OWN_COLUMNS, network_columns(tie_types)
-    ends = frames.month_ends()
     cut = frames.months - HORIZON_MONTHS
-    before_frames = frames.cut(cut)
+    before_frames = frames.cut(cut).persisted()
     before_value = customer_value(before_frames, settings).localCheckpoint()
     before = feature_table(before_frames, before_value, settings, tie_types, rank).localCheckpoint()
     now = feature_table(frames, value, settings, tie_types, rank).localCheckpoint()
-    hand_set = churn_scores(before_frames, before_value, settings)
+    return SparkTrainingWindow(cut, tie_types, before_frames, before_value, before, now)
+
+
+def fitted_churn_on_spark(
+    frames: SparkFrames, window: SparkTrainingWindow | None, settings: AnalyticsSettings, rank: DataFrame
+) -> tuple[DataFrame | None, ModelCard]:
+    """Scores of the fitted model (id, churn_own, churn_network, churn_risk, contributors, contributor_ties,
+    contributions), or None and the card saying why the hand-set defaults score instead."""
+    from pyspark.sql import functions as F
+
+    if window is None:
+        return None, ModelCard(model="hand-set defaults", reason=too_little_history(frames.months))
+    tie_types, cut, before, now = window.tie_types, window.cut, window.before, window.now
+    own_columns, network = OWN_COLUMNS, network_columns(tie_types)
+    ends = frames.month_ends()
+    hand_set, _ = hand_set_scores(window.before_frames, window.before_value, settings)
     labelled = (
         before.where(F.col("active"))
         .join(now.select("id", F.col("churned").alias("label")), "id")
@@ -110,8 +138,9 @@ def _backtest(
     if start < MIN_HISTORY_MONTHS:
         return None
     own_columns, network = OWN_COLUMNS, network_columns(tie_types)
-    earlier_frames = frames.cut(start)
-    earlier = feature_table(earlier_frames, customer_value(earlier_frames, settings), settings, tie_types, rank)
+    earlier_frames = frames.cut(start).persisted()
+    earlier_value = customer_value(earlier_frames, settings).localCheckpoint()
+    earlier = feature_table(earlier_frames, earlier_value, settings, tie_types, rank).localCheckpoint()
     labelled = (
         earlier.where(F.col("active"))
         .join(test_features.select("id", F.col("churned").alias("label")), "id")
@@ -131,28 +160,34 @@ def _backtest(
 def _collect(labelled: DataFrame, columns: list[str]) -> _Collected:
     """The rows (id, label, default, ``columns``) at the driver in id order: all of them, or the
     ``MAX_TRAINING_ROWS`` the in-process :func:`~queries.analytics.models.training_sample` would draw."""
+    table = collect_rows(labelled, ["label", "default", *columns])
+    return _Collected(
+        table[columns].reset_index(drop=True),
+        table["label"].to_numpy(dtype=bool),
+        table["default"].to_numpy(dtype=np.float64),
+        table.index.to_numpy(dtype=str),
+    )
 
-    total = labelled.count()
+
+def collect_rows(frame: DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of ``frame``'s rows at the driver, indexed by id in id order: all of them, or the
+    ``MAX_TRAINING_ROWS`` the in-process :func:`~queries.analytics.models.training_sample` draws from the same
+    rows in id order (so both engines fit on the same sample)."""
+    total = frame.count()
     if total > MAX_TRAINING_ROWS:
         chosen = np.sort(np.random.default_rng(0).choice(total, MAX_TRAINING_ROWS, replace=False))
-        spark = labelled.sparkSession
+        spark = frame.sparkSession
         keep = spark.sparkContext.broadcast(frozenset(chosen.tolist()))
-        numbered = labelled.select("id").rdd.map(lambda row: row[0]).sortBy(lambda key: key).zipWithIndex()
+        numbered = frame.select("id").rdd.map(lambda row: row[0]).sortBy(lambda key: key).zipWithIndex()
         picked = numbered.filter(lambda pair: pair[1] in keep.value).map(lambda pair: (pair[0],))
-        labelled = labelled.join(spark.createDataFrame(picked, "id string"), "id", "left_semi")
-        total = MAX_TRAINING_ROWS
-    values = np.zeros((total, len(columns)))
-    label = np.zeros(total, dtype=bool)
-    default = np.zeros(total)
-    ids: list[str] = []
-    rows = labelled.select("id", "label", "default", *columns).orderBy("id").toLocalIterator()
-    for number, row in enumerate(rows):
-        ids.append(row[0])
-        label[number] = bool(row[1])
-        default[number] = float(row[2])
-        values[number] = row[3:]
-    table = pd.DataFrame(values, columns=columns)
-    return _Collected(table, label, default, np.asarray(ids, dtype=str))
+        frame = frame.join(spark.createDataFrame(picked, "id string"), "id", "left_semi")
+    # As Arrow columns, not Row objects: a fraction of the driver's time and memory per row.
+    table = frame.select("id", *columns).toArrow().sort_by("id")
+    return pd.DataFrame(
+        {name: table.column(name).to_numpy() for name in columns},
+        columns=columns,
+        index=pd.Index(table.column("id").to_pylist(), name="id"),
+    )
 
 
 def _scores(frames: SparkFrames, now: DataFrame, model: ChurnModel, columns: list[str]) -> DataFrame:
@@ -215,7 +250,7 @@ def _tie_contributions(frames: SparkFrames, now: DataFrame, model: ChurnModel) -
     sources = now.where(F.col("left_within_memory")).select(
         F.col("id").alias("source"), F.col("left_recently").cast("double").alias("recent")
     )
-    chosen = both_ways(frames.ties).join(sources, "source")
+    chosen = frames.directed.join(sources, "source")
     count = chosen.groupBy("target").agg(F.count(F.lit(1)).cast("double").alias("count"))
     share = F.log1p(F.col("count")) / F.col("count")
     return chosen.join(count, "target").select(

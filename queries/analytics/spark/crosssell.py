@@ -1,0 +1,394 @@
+"""The fitted cross-sell model on Spark: features per candidate (customer, product) on the workers, each product's
+model fitted on the driver from a bounded sample, every candidate scored on the workers with the models broadcast
+(the in-process twin and the meaning of every term: :mod:`queries.analytics.crosssell_fit` and
+:func:`~queries.analytics.backtest.cross_sell_scores`).
+
+Features of a candidate, as in-process and in its column order: the customer's own features, which products they
+hold, the co-holding confidence and their segment's share of the product, and their neighbours holding the
+product by tie type and as a share of their ties. A product's training rows (its candidates at the training
+month-end, in id order, at most ``MAX_TRAINING_ROWS`` drawn as in-process) reach the driver one product at a
+time, so the driver holds one bounded table whatever the size of the bank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from queries.analytics.crosssell import as_list
+from queries.analytics.crosssell_fit import DECIMALS, MIN_OPENED
+from queries.analytics.model_card import CrossSellCard
+from queries.analytics.models import FittedModel, fit
+from queries.analytics.spark.features import OWN_COLUMNS
+from queries.analytics.spark.frames import SparkFrames
+from queries.analytics.spark.training import SparkTrainingWindow, collect_rows
+from queries.analytics.training import too_little_history
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, Row
+
+SCORING_CHUNK = 20_000  # candidate rows a worker scores as one table
+
+
+@dataclass(frozen=True)
+class ProductRule:
+    """Who may be offered a product (``crosssell.eligible``'s rules): segments served (all when empty), the
+    minimum age of a person, and the products it excludes either way."""
+
+    product_id: str
+    segments: list[str]
+    min_age: float | None
+    excludes: list[str]
+
+
+@dataclass(frozen=True)
+class SparkCrossSell:
+    """What a fitted cross-sell run writes: per customer the candidate products best first with both scores
+    (id, cross_sell_products, cross_sell_scores, cross_sell_own_scores: customers with a candidate only), and
+    per product the fitted log-odds of each tie type's holding neighbours."""
+
+    candidates: DataFrame
+    """id, product, position (in product id order), score, written, written_own: every candidate (customer,
+    product) today with its score, and both scores rounded as written."""
+    lists: DataFrame
+    tie_weights: dict[str, dict[str, float]]
+
+
+def product_rules(frames: SparkFrames) -> list[ProductRule]:
+    """Every product's rules, in product id order (the in-process column order)."""
+    rows = {row["id"]: row.asDict() for row in frames.product_nodes.collect()}
+    known = sorted(rows)
+    excluded = {product_id: set(as_list(rows[product_id].get("exclusive_with"))) for product_id in known}
+    rules = []
+    for product_id in known:
+        either_way = {other for other in excluded[product_id] if other in rows}
+        either_way |= {other for other in known if product_id in excluded[other]}
+        min_age = rows[product_id].get("min_age")
+        rules.append(
+            ProductRule(
+                product_id=product_id,
+                segments=as_list(rows[product_id].get("segments")),
+                min_age=None if min_age is None or (isinstance(min_age, float) and np.isnan(min_age)) else min_age,
+                excludes=sorted(either_way - {product_id}),
+            )
+        )
+    return rules
+
+
+def _holds(product_id: str) -> str:
+    return f"holds_{product_id}"
+
+
+def _snapshot(frames: SparkFrames, features: DataFrame, rules: list[ProductRule]) -> DataFrame:
+    """One row per customer at ``frames.as_of``: id, active, the own features, holds_<product> (0 or 1), and
+    per product whether it is a candidate (``candidate_<n>``): active, eligible, not held."""
+    from pyspark.sql import functions as F
+
+    products = [rule.product_id for rule in rules]
+    held = _held(frames, products)
+    holds = held.groupBy(F.col("customer").alias("id")).agg(
+        *(
+            F.max((F.col("product_id") == product_id).cast("double")).alias(_holds(product_id))
+            for product_id in products
+        )
+    )
+    customers = frames.customers.select(
+        "id",
+        F.coalesce("segment", F.lit("")).alias("segment"),
+        (F.col("kind") != "Company").alias("person"),
+        (F.datediff(F.lit(frames.as_of), F.col("birth_date")) / 365.25).alias("age_years"),
+    )
+    table = (
+        features.select("id", "active", *OWN_COLUMNS)
+        .join(customers, "id")
+        .join(holds, "id", "left")
+        .na.fill(0.0, [_holds(product_id) for product_id in products])
+    )
+    return table.select(
+        "*", *(_candidate(rule).alias(f"candidate_{number}") for number, rule in enumerate(rules))
+    ).localCheckpoint()
+
+
+def _candidate(rule: ProductRule) -> Column:
+    from pyspark.sql import functions as F
+
+    allowed = F.col("active") & (F.col(_holds(rule.product_id)) == 0)
+    if rule.segments:
+        allowed &= F.col("segment").isin(*rule.segments)
+    if rule.min_age is not None:
+        allowed &= ~F.col("person") | (F.col("age_years").isNotNull() & (F.col("age_years") >= float(rule.min_age)))
+    for other in rule.excludes:
+        allowed &= F.col(_holds(other)) == 0
+    return F.coalesce(allowed, F.lit(False))
+
+
+def _held(frames: SparkFrames, products: list[str]) -> DataFrame:
+    """customer, product_id: known products held through an open account owned as owner or joint holder."""
+    from pyspark.sql import functions as F
+
+    return (
+        frames.owners.join(frames.accounts.where(~F.col("closed") & F.col("product_id").isin(*products)), "account")
+        .select("customer", "product_id")
+        .distinct()
+    )
+
+
+def _product_table(
+    frames: SparkFrames, snapshot: DataFrame, rules: list[ProductRule], tie_types: list[str]
+) -> DataFrame:
+    """The candidates' feature rows: id, product, then the model's columns (:func:`model_columns`)."""
+    from pyspark.sql import functions as F
+
+    products = [rule.product_id for rule in rules]
+    holds = [F.col(_holds(product_id)) for product_id in products]
+    # Products x products counts of customers holding both, and the customers' count: small, on the driver.
+    counted = snapshot.agg(
+        F.count(F.lit(1)).alias("customers"),
+        *(F.sum(one * other).alias(f"{a}|{b}") for a, one in enumerate(holds) for b, other in enumerate(holds)),
+    ).first()
+    assert counted is not None
+    size = max(int(counted["customers"]), 1)
+    count = len(products)
+    together = np.array([[float(counted[f"{a}|{b}"] or 0.0) for b in range(count)] for a in range(count)])
+    holders = np.diag(together)
+    confidence = np.divide(together, holders[:, None], out=np.zeros_like(together), where=holders[:, None] > 0)
+    share = holders / size
+    shares = (
+        snapshot.groupBy("segment")
+        .agg(*(F.avg(column).alias(f"share_{b}") for b, column in enumerate(holds)))
+        .collect()
+    )
+    holds_any = F.greatest(*holds, F.lit(0.0)) > 0
+    neighbours = _neighbour_holders(frames, products, tie_types)
+    parts = []
+    for number, product_id in enumerate(products):
+        best = F.greatest(
+            *(column * float(confidence[other, number]) for other, column in enumerate(holds)), F.lit(0.0)
+        )
+        segment_share = F.create_map(
+            *[item for row in shares for item in (F.lit(row["segment"]), F.lit(float(row[f"share_{number}"])))]
+        )
+        parts.append(
+            snapshot.where(F.col(f"candidate_{number}")).select(
+                "id",
+                F.lit(product_id).alias("product"),
+                *OWN_COLUMNS,
+                *(F.col(_holds(other)) for other in products),
+                F.when(holds_any, best).otherwise(F.lit(float(share[number]))).alias("co_holding"),
+                F.coalesce(segment_share[F.col("segment")], F.lit(0.0)).alias("segment_share"),
+            )
+        )
+    table = parts[0]
+    for part in parts[1:]:
+        table = table.unionByName(part)
+    network = [f"holders_{tie_type}" for tie_type in tie_types]
+    return (
+        table.join(neighbours, ["id", "product"], "left")
+        .na.fill(0.0, [*network, "holder_share_of_neighbours"])
+        .select("id", "product", *model_columns(products, tie_types))
+    )
+
+
+def _neighbour_holders(frames: SparkFrames, products: list[str], tie_types: list[str]) -> DataFrame:
+    """id, product, holders_<tie type> (log1p of the neighbours along it holding the product),
+    holder_share_of_neighbours: for each customer with a neighbour holding the product."""
+    from pyspark.sql import functions as F
+
+    directed = frames.directed.select("source", "target", "type")
+    degree = directed.groupBy(F.col("target").alias("id")).agg(F.count(F.lit(1)).cast("double").alias("degree"))
+    held = _held(frames, products).select(F.col("customer").alias("source"), F.col("product_id").alias("product"))
+    counts = (
+        directed.join(held, "source")
+        .groupBy(F.col("target").alias("id"), "product")
+        .agg(
+            *(F.sum((F.col("type") == tie_type).cast("double")).alias(f"count_{tie_type}") for tie_type in tie_types),
+            F.count(F.lit(1)).cast("double").alias("holding"),
+        )
+    )
+    return counts.join(degree, "id").select(
+        "id",
+        "product",
+        *(F.log1p(F.col(f"count_{tie_type}")).alias(f"holders_{tie_type}") for tie_type in tie_types),
+        (F.col("holding") / F.col("degree")).alias("holder_share_of_neighbours"),
+    )
+
+
+def model_columns(products: list[str], tie_types: list[str]) -> list[str]:
+    """The fitted model's columns, in the in-process order: own, then network."""
+    return [
+        *own_model_columns(products),
+        *(f"holders_{tie_type}" for tie_type in tie_types),
+        "holder_share_of_neighbours",
+    ]
+
+
+def own_model_columns(products: list[str]) -> list[str]:
+    """The own-only model's columns."""
+    return [*OWN_COLUMNS, *(_holds(product_id) for product_id in products), "co_holding", "segment_share"]
+
+
+def _opened(frames: SparkFrames, window: SparkTrainingWindow, products: list[str]) -> DataFrame:
+    """id, product: accounts opened after the training month-end, up to the latest (``opened_between``)."""
+    from pyspark.sql import functions as F
+
+    ends = frames.month_ends()
+    start, end = F.lit(ends[window.cut - 1]), F.lit(ends[-1])
+    accounts = frames.accounts.where(
+        F.col("opened").isNotNull() & (F.col("opened") > start) & (F.col("opened") <= end)
+    ).where(F.col("product_id").isin(*products))
+    return (
+        frames.owners.join(accounts, "account")
+        .select(F.col("customer").alias("id"), F.col("product_id").alias("product"))
+        .distinct()
+        .withColumn("label", F.lit(True))
+    )
+
+
+@dataclass(frozen=True)
+class _Scorer:
+    """How one product's candidates are scored: by both fitted models, or one rate for both."""
+
+    model: FittedModel | None
+    own: FittedModel | None
+    rate: float
+
+
+def fitted_cross_sell_on_spark(
+    frames: SparkFrames, window: SparkTrainingWindow | None, rules: list[ProductRule]
+) -> tuple[SparkCrossSell | None, CrossSellCard]:
+    """Fit each product on the last ``HORIZON_MONTHS`` and score today's candidates, or None (and why not).
+
+    ``rules``: :func:`product_rules` of ``frames``."""
+    from pyspark.sql import functions as F
+
+    if window is None:
+        return None, CrossSellCard(model="hand-set defaults", reason=too_little_history(frames.months))
+    products = [rule.product_id for rule in rules]
+    if not products:
+        return None, CrossSellCard(model="hand-set defaults", reason="the bank has no products")
+    tie_types = window.tie_types
+    train = (
+        _product_table(window.before_frames, _snapshot(window.before_frames, window.before, rules), rules, tie_types)
+        .join(_opened(frames, window, products), ["id", "product"], "left")
+        .withColumn("label", F.coalesce("label", F.lit(False)))
+        .localCheckpoint()
+    )
+    sizes = {
+        row["product"]: (int(row["rows"]), int(row["taken_up"]))
+        for row in train.groupBy("product")
+        .agg(F.count(F.lit(1)).alias("rows"), F.sum(F.col("label").cast("long")).alias("taken_up"))
+        .collect()
+    }
+    columns, own_columns = model_columns(products, tie_types), own_model_columns(products)
+    scorers: dict[str, _Scorer] = {}
+    fitted: dict[str, Any] = {}
+    for product_id in products:
+        rows, taken_up = sizes.get(product_id, (0, 0))
+        if rows == 0:
+            scorers[product_id] = _Scorer(None, None, 0.0)  # never a candidate to learn from: scores 0, as in-process
+            continue
+        sample = collect_rows(train.where(F.col("product") == product_id), ["label", *columns])
+        table, label = sample.drop(columns="label").reset_index(drop=True), sample["label"].to_numpy(dtype=bool)
+        model, own = fit(table, label, columns), fit(table, label, own_columns)
+        if model is None or own is None:
+            scorers[product_id] = _Scorer(None, None, taken_up / rows)
+        elif model.positives < MIN_OPENED:
+            # Too few openings to trust a fitted model's terms: the product scores its past take-up rate.
+            scorers[product_id] = _Scorer(None, None, model.positives / model.examples)
+        else:
+            scorers[product_id] = _Scorer(model, own, 0.0)
+            fitted_weights = model.weights
+            fitted[product_id] = {
+                "taken_up": model.positives,
+                "candidates": model.examples,
+                "tie_weights": {tie_type: fitted_weights[f"holders_{tie_type}"] for tie_type in tie_types},
+            }
+    if not fitted:
+        return None, CrossSellCard(
+            model="hand-set defaults",
+            reason=f"no product was opened by {MIN_OPENED} or more customers after {window.features_as_of}; "
+            "too few to fit a model",
+        )
+    card = CrossSellCard(
+        model="fitted: logistic regression per product",
+        reason=f"trained on features as of {window.features_as_of} and the accounts opened since",
+        features_as_of=window.features_as_of,
+        products=fitted,
+    )
+    today = _product_table(frames, _snapshot(frames, window.now, rules), rules, tie_types)
+    scored = _scored(today, scorers, columns, products).localCheckpoint()
+    weights = {product: figures["tie_weights"] for product, figures in fitted.items()}
+    return SparkCrossSell(scored, _ranked(scored), weights), card
+
+
+def _scored(today: DataFrame, scorers: dict[str, _Scorer], columns: list[str], products: list[str]) -> DataFrame:
+    """id, product, position (the product's place in id order), score, and both scores rounded as written:
+    every candidate today."""
+    spark = today.sparkSession
+    shared = spark.sparkContext.broadcast(scorers)
+    position = {product_id: number for number, product_id in enumerate(products)}
+
+    def score(rows: Iterable[Row]) -> Iterator[tuple[str, str, int, float, float, float]]:
+        chunk: list[Row] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= SCORING_CHUNK:
+                yield from _scored_chunk(shared.value, chunk, columns, position)
+                chunk = []
+        if chunk:
+            yield from _scored_chunk(shared.value, chunk, columns, position)
+
+    return spark.createDataFrame(
+        today.select("id", "product", *columns).rdd.mapPartitions(score),
+        "id string, product string, position int, score double, written double, written_own double",
+    )
+
+
+def _scored_chunk(
+    scorers: dict[str, _Scorer], rows: list[Row], columns: list[str], position: dict[str, int]
+) -> Iterator[tuple[str, str, int, float, float, float]]:
+    by_product: dict[str, list[Row]] = {}
+    for row in rows:
+        by_product.setdefault(row[1], []).append(row)
+    for product_id, chosen in by_product.items():
+        scorer = scorers[product_id]
+        if scorer.model is None or scorer.own is None:
+            model = own = np.full(len(chosen), scorer.rate)
+        else:
+            table = pd.DataFrame([row[2:] for row in chosen], columns=columns, dtype=np.float64)
+            model, own = scorer.model.predict(table), scorer.own.predict(table)
+        for row, found, found_own in zip(chosen, model.tolist(), own.tolist(), strict=True):
+            # Python's round, as the in-process rows are rounded (Spark's rounds the decimal text of a double).
+            yield row[0], product_id, position[product_id], found, round(found, DECIMALS), round(found_own, DECIMALS)
+
+
+def _ranked(scored: DataFrame) -> DataFrame:
+    """id and the three lists, best first by the unrounded score (ties by product order)."""
+    from pyspark.sql import functions as F
+
+    ordered = F.array_sort(
+        F.collect_list(F.struct((-F.col("score")).alias("order"), "position", "product", "written", "written_own"))
+    )
+    return (
+        scored.groupBy("id")
+        .agg(ordered.alias("ranked"))
+        .select(
+            "id",
+            F.col("ranked.product").alias("cross_sell_products"),
+            F.col("ranked.written").alias("cross_sell_scores"),
+            F.col("ranked.written_own").alias("cross_sell_own_scores"),
+        )
+    )
+
+
+def product_tie_weights(cross_sell: SparkCrossSell | None, product_id: str) -> dict[str, Any]:
+    """The fitted tie weights one Product row carries (``crosssell_fit.product_properties``)."""
+    weights = (cross_sell.tie_weights.get(product_id) if cross_sell else None) or {}
+    return {
+        "cross_sell_tie_types": sorted(weights),
+        "cross_sell_tie_weights": [round(weights[tie_type], DECIMALS) for tie_type in sorted(weights)],
+    }
