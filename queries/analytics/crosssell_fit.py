@@ -58,20 +58,28 @@ def fitted_cross_sell(frames: GraphFrames, window: TrainingWindow | None) -> tup
                 column = scores[name][:, number]
                 scores[name][:, number] = np.where(np.isfinite(column), rate, column)
             del fitted[product_id]
+    card = fitted_card(fitted, window.features_as_of)
     if not fitted:
-        return None, CrossSellCard(
-            model="hand-set defaults",
-            reason=f"no product was opened by {MIN_OPENED} or more customers after {window.features_as_of}; "
-            "too few to fit a model",
-        )
-    card = CrossSellCard(
-        model="fitted: logistic regression per product",
-        reason=f"trained on features as of {window.features_as_of} and the accounts opened since",
-        features_as_of=window.features_as_of,
-        products=fitted,
-    )
+        return None, card
     weights = {product: figures["tie_weights"] for product, figures in fitted.items()}
     return CrossSellFit(now.products, scores["model"], scores["own_model"], weights), card
+
+
+def fitted_card(fitted: dict[str, Any], features_as_of: str) -> CrossSellCard:
+    """The card of the products fitted (product -> taken_up, candidates, tie_weights), or, with none, why the
+    hand-set defaults score (both engines)."""
+    if not fitted:
+        return CrossSellCard(
+            model="hand-set defaults",
+            reason=f"no product was opened by {MIN_OPENED} or more customers after {features_as_of}; "
+            "too few to fit a model",
+        )
+    return CrossSellCard(
+        model="fitted: logistic regression per product",
+        reason=f"trained on features as of {features_as_of} and the accounts opened since",
+        features_as_of=features_as_of,
+        products=fitted,
+    )
 
 
 def customer_properties(fit: CrossSellFit | None, number: int) -> dict[str, Any]:
@@ -89,7 +97,12 @@ def customer_properties(fit: CrossSellFit | None, number: int) -> dict[str, Any]
 
 def product_properties(fit: CrossSellFit | None, product_id: str) -> dict[str, Any]:
     """The fitted tie weights one Product row carries (empty without a fitted model for it)."""
-    weights = (fit.tie_weights.get(product_id) if fit else None) or {}
+    return tie_weight_properties(fit.tie_weights.get(product_id) if fit else None)
+
+
+def tie_weight_properties(weights: dict[str, float] | None) -> dict[str, Any]:
+    """A product's fitted tie weights as its Product row carries them (empty lists without any)."""
+    weights = weights or {}
     return {
         "cross_sell_tie_types": sorted(weights),
         "cross_sell_tie_weights": [round(weights[tie_type], DECIMALS) for tie_type in sorted(weights)],

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from queries.analytics.crosssell import as_list
-from queries.analytics.crosssell_fit import DECIMALS, MIN_OPENED
+from queries.analytics.crosssell_fit import DECIMALS, MIN_OPENED, fitted_card, tie_weight_properties
 from queries.analytics.model_card import CrossSellCard
 from queries.analytics.models import FittedModel, fit
 from queries.analytics.spark.features import OWN_COLUMNS
@@ -145,15 +145,7 @@ def _product_table(
 
     products = [rule.product_id for rule in rules]
     holds = [F.col(_holds(product_id)) for product_id in products]
-    # Products x products counts of customers holding both, and the customers' count: small, on the driver.
-    counted = snapshot.agg(
-        F.count(F.lit(1)).alias("customers"),
-        *(F.sum(one * other).alias(f"{a}|{b}") for a, one in enumerate(holds) for b, other in enumerate(holds)),
-    ).first()
-    assert counted is not None
-    size = max(int(counted["customers"]), 1)
-    count = len(products)
-    together = np.array([[float(counted[f"{a}|{b}"] or 0.0) for b in range(count)] for a in range(count)])
+    size, together = held_together(snapshot, holds)
     holders = np.diag(together)
     confidence = np.divide(together, holders[:, None], out=np.zeros_like(together), where=holders[:, None] > 0)
     share = holders / size
@@ -191,6 +183,21 @@ def _product_table(
         .na.fill(0.0, [*network, "holder_share_of_neighbours"])
         .select("id", "product", *model_columns(products, tie_types))
     )
+
+
+def held_together(customers: DataFrame, holds: list[Column]) -> tuple[int, np.ndarray]:
+    """(customers, products x products counts of customers holding both) from one row per customer with a
+    0/1 column per product: small, on the driver."""
+    from pyspark.sql import functions as F
+
+    counted = customers.agg(
+        F.count(F.lit(1)).alias("customers"),
+        *(F.sum(one * other).alias(f"{a}|{b}") for a, one in enumerate(holds) for b, other in enumerate(holds)),
+    ).first()
+    assert counted is not None
+    count = len(holds)
+    together = np.array([[float(counted[f"{a}|{b}"] or 0.0) for b in range(count)] for a in range(count)])
+    return max(int(counted["customers"]), 1), together
 
 
 def _neighbour_holders(frames: SparkFrames, products: list[str], tie_types: list[str]) -> DataFrame:
@@ -307,18 +314,9 @@ def fitted_cross_sell_on_spark(
                 "candidates": model.examples,
                 "tie_weights": {tie_type: fitted_weights[f"holders_{tie_type}"] for tie_type in tie_types},
             }
+    card = fitted_card(fitted, window.features_as_of)
     if not fitted:
-        return None, CrossSellCard(
-            model="hand-set defaults",
-            reason=f"no product was opened by {MIN_OPENED} or more customers after {window.features_as_of}; "
-            "too few to fit a model",
-        )
-    card = CrossSellCard(
-        model="fitted: logistic regression per product",
-        reason=f"trained on features as of {window.features_as_of} and the accounts opened since",
-        features_as_of=window.features_as_of,
-        products=fitted,
-    )
+        return None, card
     today = _product_table(frames, _snapshot(frames, window.now, rules), rules, tie_types)
     scored = _scored(today, scorers, columns, products).localCheckpoint()
     weights = {product: figures["tie_weights"] for product, figures in fitted.items()}
@@ -387,8 +385,4 @@ def _ranked(scored: DataFrame) -> DataFrame:
 
 def product_tie_weights(cross_sell: SparkCrossSell | None, product_id: str) -> dict[str, Any]:
     """The fitted tie weights one Product row carries (``crosssell_fit.product_properties``)."""
-    weights = (cross_sell.tie_weights.get(product_id) if cross_sell else None) or {}
-    return {
-        "cross_sell_tie_types": sorted(weights),
-        "cross_sell_tie_weights": [round(weights[tie_type], DECIMALS) for tie_type in sorted(weights)],
-    }
+    return tie_weight_properties(cross_sell.tie_weights.get(product_id) if cross_sell else None)

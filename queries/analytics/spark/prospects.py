@@ -15,7 +15,7 @@ import numpy as np
 from graph.model import NodeLabel
 from graph.settings import AnalyticsSettings
 from queries.analytics.prospecting import PRECOMPUTED_PROSPECTS
-from queries.analytics.spark.crosssell import ProductRule, SparkCrossSell
+from queries.analytics.spark.crosssell import ProductRule, SparkCrossSell, held_together
 from queries.analytics.spark.frames import SparkFrames
 
 if TYPE_CHECKING:
@@ -60,14 +60,8 @@ def prospect_rows(
         .na.fill(0.0, [f"holds_{number}" for number in range(len(products))])
         .localCheckpoint()
     )
-    counted = customers.agg(
-        F.count(F.lit(1)).alias("customers"),
-        *(F.sum(one * other).alias(f"{a}|{b}") for a, one in enumerate(holds) for b, other in enumerate(holds)),
-    ).first()
-    assert counted is not None
-    size = max(int(counted["customers"]), 1)
+    size, together = held_together(customers, holds)
     count = len(products)
-    together = np.array([[float(counted[f"{a}|{b}"] or 0.0) for b in range(count)] for a in range(count)])
     holders = np.diag(together)
     weights = settings.cross_sell_weights
     # Ties read both ways: a tie between a holder and another customer is evidence for the other.
