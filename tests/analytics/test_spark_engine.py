@@ -189,7 +189,7 @@ def test_parquet_without_the_spark_engine_is_refused_in_one_line(tmp_path: Path)
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--loaded"], "--loaded measures the Spark engine only"),
+        (["--loaded", "--backend", "neo4j"], "--loaded measures an embedded store; on Neo4j add --engine spark"),
         (["--engine", "spark", "--parquet", "."], "--parquet is an export of a loaded store"),
     ],
 )
