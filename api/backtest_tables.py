@@ -13,6 +13,8 @@ CHURN_ROWS = (
 )
 CROSS_SELL_MEASURES = (("hit_at_5", "hit@5"), ("recall_at_5", "recall@5"), ("map_at_5", "MAP@5"))
 CROSS_SELL_NAMES = ("model", "own_model", "popularity", "segment", "cooccurrence")
+# Only in ``crm-graph eval``: the generator's true risks, and the own model with the true part ties carry.
+ORACLE_CHURN_NAMES = ("oracle", "own_plus_true_network")
 
 
 def _with_interval(figures: dict[str, Any], name: str) -> str:
@@ -27,9 +29,12 @@ def backtest_table(title: str, churn: dict[str, Any], cross_sell: dict[str, Any]
     table.add_column("measure")
     table.add_column("value [95% interval]", justify="right")
     for key, label, names in CHURN_ROWS:
-        for name in names:
+        for name in (*names, *(name for name in ORACLE_CHURN_NAMES if name in churn[key])):
             table.add_row(f"{label} — {name}", _with_interval(churn[key], name))
     table.add_row("churn lift ratio network / own", _with_interval(churn["lift_at_5pct"], "ratio"))
+    for name in ORACLE_CHURN_NAMES:
+        if f"{name}_ratio" in churn["lift_at_5pct"]:
+            table.add_row(f"churn lift ratio {name} / own", _with_interval(churn["lift_at_5pct"], f"{name}_ratio"))
     terms = churn.get("network_terms")
     if terms:
         table.add_row(
@@ -44,10 +49,13 @@ def backtest_table(title: str, churn: dict[str, Any], cross_sell: dict[str, Any]
             f"Brier {figures['brier']:.4f}",
         )
     for key, label in CROSS_SELL_MEASURES:
-        for name in CROSS_SELL_NAMES:
+        oracle = ("oracle",) if "oracle" in cross_sell[key] else ()
+        for name in (*CROSS_SELL_NAMES, *oracle):
             table.add_row(f"cross-sell {label} — {name}", _with_interval(cross_sell[key], name))
         best = cross_sell[key]["best_baseline_is"]
         table.add_row(f"cross-sell {label} ratio model / {best}", _with_interval(cross_sell[key], "ratio"))
+        if oracle:
+            table.add_row(f"cross-sell {label} ratio oracle / {best}", _with_interval(cross_sell[key], "oracle_ratio"))
     weights = ", ".join(f"{tie} {weight:+.2f}" for tie, weight in churn["fitted_tie_weights"].items())
     table.caption = (
         f"{churn['customers_scored']:,} customers scored, {churn['churned_after_cut']:,} left after the cut; "

@@ -28,6 +28,7 @@ def evaluate(
 ) -> None:
     """Backtest the fitted models on freshly generated banks: does the network help, and by how much?"""
     from api.backtest_tables import backtest_table, summary_table
+    from loaders.generator.oracle import true_risk
     from queries.analytics.evaluate import evaluate as run_evaluation
     from queries.analytics.evaluate import summarise
 
@@ -40,7 +41,11 @@ def evaluate(
     try:
         for number in chosen:
             with stage_bars(console) as progress:
-                runs.append(run_evaluation(customers, number, world.value, settings.analytics, progress=progress))
+                runs.append(
+                    run_evaluation(
+                        customers, number, world.value, settings.analytics, progress=progress, oracle=true_risk
+                    )
+                )
     except CrmGraphError as error:
         raise fail(error) from None
     if as_json:

@@ -149,6 +149,19 @@ class Groups:
     city: IntArray
 
 
+@dataclass(frozen=True)
+class Mechanism:
+    """The true rates the simulation drew from, kept only when asked (``crm-graph eval``'s oracle reads them)."""
+
+    own_churn_hazard: FloatArray  # monthly, before shocks and the discount for products held
+    shock: FloatArray  # (n, months) factor on the own churn hazard
+    can_churn: BoolArray
+    churn_ties: sparse.csr_matrix  # log(1 - strength) per tie, as in :func:`tie_matrix`
+    own_uptake: FloatArray  # (n, products) monthly base uptake hazard, taste included, before complements
+    complement: BoolArray  # [held, candidate]
+    uptake_ties: dict[str, sparse.csr_matrix]  # product code -> log(1 - strength) per tie
+
+
 @dataclass
 class Outcome:
     """What the simulation decided: final holdings, the month each was taken up, and churn."""
@@ -157,6 +170,7 @@ class Outcome:
     taken_up: IntArray  # (n, products) month of uptake within the window, -1 before it, MONTHS never
     churn: Churn
     adopted_through_ties: int = 0
+    mechanism: Mechanism | None = None
 
 
 def _own_churn_hazard(segment: IntArray, age: FloatArray, tenure_years: FloatArray, frailty: FloatArray) -> FloatArray:
@@ -219,11 +233,13 @@ def simulate(
     tenure_years: FloatArray,
     groups: Groups,
     ties: dict[TieType, Ties],
+    keep_mechanism: bool = False,
 ) -> Outcome:
     """Run the window month by month: customers leave, then those still here take up products.
 
     ``holds`` are the holdings at the start of the window; ``joined_month`` is -1 for customers who joined
     before it. Customers who joined within the window cannot leave (they are too new to have left).
+    ``keep_mechanism`` keeps the true rates on the outcome (memory the size of the shocks and uptake rates).
     """
     n, products = holds.shape
     holds = holds.copy()
@@ -259,7 +275,7 @@ def simulate(
         present = (joined_month <= m) & (month == MONTHS)
         if m >= CHURN_FIRST_MONTH:
             product_count = holds.sum(axis=1)
-            own = np.clip(own_hazard * shock[:, m] * np.exp(-0.35 * np.clip(product_count - 1, 0, 4)), 0, 0.5)
+            own = own_churn(own_hazard * shock[:, m], product_count)
             recent = ((month < m) & (month >= m - CHURN_SPREAD_MONTHS)).astype(np.float64)
             through_ties = 1.0 - np.exp(churn_ties @ recent)
             total = 1.0 - (1.0 - own) * (1.0 - through_ties)
@@ -269,11 +285,7 @@ def simulate(
             contagious |= leaving & (draw < total * through_ties / np.maximum(own + through_ties, 1e-12))
             month[leaving] = m
         present &= month == MONTHS
-        held_complement = (holds.astype(np.float64) @ complement.astype(np.float64)) > 0
-        own_uptake = np.clip(base * np.where(held_complement, COMPLEMENT_LIFT, 1.0), 0.0, 1.0)
-        spread = np.zeros((n, products))
-        for code, matrix in uptake_ties.items():
-            spread[:, INDEX[code]] = 1.0 - np.exp(matrix @ holds[:, INDEX[code]].astype(np.float64))
+        own_uptake, spread = uptake_hazards(base, complement, uptake_ties, holds)
         total_uptake = 1.0 - (1.0 - own_uptake) * (1.0 - spread)
         blocked = (holds.astype(np.float64) @ exclusive.astype(np.float64)) > 0
         can_take = present[:, None] & allowed & ~holds & ~blocked
@@ -285,7 +297,28 @@ def simulate(
         taken_up[new] = m
     trigger = _triggers(month, contagious, churn_ties)
     decline_from, decline_to = _warnings(rng, month)
-    return Outcome(holds, taken_up, Churn(month, contagious, trigger, decline_from, decline_to), adopted_through_ties)
+    mechanism = (
+        Mechanism(own_hazard, shock, can_churn, churn_ties, base, complement, uptake_ties) if keep_mechanism else None
+    )
+    churn = Churn(month, contagious, trigger, decline_from, decline_to)
+    return Outcome(holds, taken_up, churn, adopted_through_ties, mechanism)
+
+
+def own_churn(hazard: FloatArray, product_count: IntArray) -> FloatArray:
+    """A month's own churn hazard: each product held beyond the first keeps the customer a little longer."""
+    return np.clip(hazard * np.exp(-0.35 * np.clip(product_count - 1, 0, 4)), 0, 0.5)
+
+
+def uptake_hazards(
+    base: FloatArray, complement: BoolArray, uptake_ties: dict[str, sparse.csr_matrix], holds: BoolArray
+) -> tuple[FloatArray, FloatArray]:
+    """A month's (own, through ties) uptake hazards per customer and product, given what everyone holds."""
+    held_complement = (holds.astype(np.float64) @ complement.astype(np.float64)) > 0
+    own_uptake = np.clip(base * np.where(held_complement, COMPLEMENT_LIFT, 1.0), 0.0, 1.0)
+    spread = np.zeros(holds.shape)
+    for code, matrix in uptake_ties.items():
+        spread[:, INDEX[code]] = 1.0 - np.exp(matrix @ holds[:, INDEX[code]].astype(np.float64))
+    return own_uptake, spread
 
 
 def _triggers(month: IntArray, contagious: BoolArray, matrix: sparse.csr_matrix) -> IntArray:

@@ -72,6 +72,7 @@ class Bank:
     accounts: bank.Accounts
     staff: Staff
     measured: dict[str, object] = field(default_factory=dict)
+    mechanism: effects.Mechanism | None = None  # the true rates, when built with ``keep_mechanism``
 
     @property
     def age(self) -> FloatArray:
@@ -80,8 +81,16 @@ class Bank:
         return years
 
 
-def build(customers: int, seed: int, progress: Progress | None = None, world: str = effects.DEFAULT_WORLD) -> Bank:
-    """Simulate ``customers`` customers of the bank in one of ``effects.WORLDS``; deterministic for ``seed``."""
+def build(
+    customers: int,
+    seed: int,
+    progress: Progress | None = None,
+    world: str = effects.DEFAULT_WORLD,
+    keep_mechanism: bool = False,
+) -> Bank:
+    """Simulate ``customers`` customers of the bank in one of ``effects.WORLDS``; deterministic for ``seed``.
+
+    ``keep_mechanism`` keeps the simulation's true rates on the bank (for the evaluation's oracle)."""
 
     def report(step: str, done: int) -> None:
         # One stage of six steps, so that a log reads "simulate the bank: started, 6 steps to do".
@@ -169,7 +178,17 @@ def build(customers: int, seed: int, progress: Progress | None = None, world: st
     joined_month = np.where(since < WINDOW_START, -1, month_of(since))
     tenure_years = (WINDOW_START - since).astype(np.int64) / 365.25
     outcome = effects.simulate(
-        child_rng(seed, "effects"), the_world, holds, allowed, segment, age, joined_month, tenure_years, groups, ties
+        child_rng(seed, "effects"),
+        the_world,
+        holds,
+        allowed,
+        segment,
+        age,
+        joined_month,
+        tenure_years,
+        groups,
+        ties,
+        keep_mechanism,
     )
     churn = outcome.churn
     measured: dict[str, object] = {
@@ -215,6 +234,7 @@ def build(customers: int, seed: int, progress: Progress | None = None, world: st
         accounts,
         staff,
         measured,
+        outcome.mechanism,
     )
 
 

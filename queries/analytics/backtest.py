@@ -13,6 +13,9 @@ as of the cut and scored on what happened after it (``horizon`` = the months the
   products customers actually opened after the cut: hit@5, recall@5, MAP@5.
 
 Every figure comes with a 95% percentile bootstrap interval over the customers scored.
+
+A :class:`Reference` (``crm-graph eval`` passes the generator's true risks) is ranked beside the models and
+scored the same way: how far the models are from the best ranking the data allow.
 """
 
 from __future__ import annotations
@@ -46,6 +49,17 @@ TOP_K = 5
 RESAMPLES = 200
 MIN_HISTORY_MONTHS = 3
 BASELINES = ("popularity", "segment", "cooccurrence")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Risks known from outside the loaded data, rows aligned with the frames' customers: the true chance of
+    leaving after the cut, the part of it ties carry, and of taking up each product (columns: ``product_ids``)."""
+
+    churn_risk: FloatArray
+    churn_through_ties: FloatArray
+    product_ids: list[str]
+    uptake: FloatArray
 
 
 class BacktestReport(BaseModel):
@@ -105,7 +119,12 @@ def opened_between(frames: GraphFrames, window: Window, products: list[str]) -> 
 
 
 def churn_backtest(
-    train: Snapshot, test: Snapshot, churned_at_end: BoolArray, settings: AnalyticsSettings, seed: int
+    train: Snapshot,
+    test: Snapshot,
+    churned_at_end: BoolArray,
+    settings: AnalyticsSettings,
+    seed: int,
+    reference: Reference | None = None,
 ) -> dict[str, Any]:
     """Own-only against own + network logistic regression (and the documented hand-set defaults)."""
     train_rows, test_rows = train.active, test.active
@@ -119,7 +138,9 @@ def churn_backtest(
         default=churn_scores(test.frames, test.value, settings).risk[test_rows],
         ids=np.asarray(test.frames.customers["id"], dtype=str)[test_rows],
     )
-    return churn_backtest_figures(tables, list(train.own.columns), list(train.network.columns), test.tie_types, seed)
+    return churn_backtest_figures(
+        tables, list(train.own.columns), list(train.network.columns), test.tie_types, seed, reference, test_rows
+    )
 
 
 @dataclass(frozen=True)
@@ -137,9 +158,19 @@ class ChurnBacktestTables:
 
 
 def churn_backtest_figures(
-    tables: ChurnBacktestTables, own_columns: list[str], network_columns: list[str], tie_types: list[str], seed: int
+    tables: ChurnBacktestTables,
+    own_columns: list[str],
+    network_columns: list[str],
+    tie_types: list[str],
+    seed: int,
+    reference: Reference | None = None,
+    reference_rows: BoolArray | None = None,
 ) -> dict[str, Any]:
-    """The figures of :func:`churn_backtest` from its tables (the Spark engine builds them on its workers)."""
+    """The figures of :func:`churn_backtest` from its tables (the Spark engine builds them on its workers).
+
+    With a ``reference`` (rows ``reference_rows`` of it are the test table's), its true risk is scored as
+    ``oracle``, and the own model's score combined with the true risk ties carry as ``own_plus_true_network``:
+    the most the network could add to this own model."""
     train_table, label, test_table, outcome = tables.train, tables.label, tables.test, tables.outcome
     model = fit_churn(train_table, label, own_columns, network_columns)
     if model is None or outcome.sum() == 0:
@@ -148,6 +179,10 @@ def churn_backtest_figures(
             f"{int(outcome.sum())} after); load more history or choose another cut"
         )
     scores = {"own": model.predict_own(test_table), "network": model.predict(test_table), "default": tables.default}
+    if reference is not None:
+        through_ties = reference.churn_through_ties[reference_rows]
+        scores["oracle"] = reference.churn_risk[reference_rows]
+        scores["own_plus_true_network"] = 1.0 - (1.0 - scores["own"]) * (1.0 - through_ties)
     ids = tables.ids
     order_key = np.argsort(np.argsort(ids, kind="stable"), kind="stable")  # rank of id: ties broken by id
     rng = np.random.default_rng(seed)
@@ -155,12 +190,16 @@ def churn_backtest_figures(
     lift = {name: _lift_draws(score, outcome, order_key, samples) for name, score in scores.items()}
     auc = {name: _metric_draws(roc_auc_score, score, outcome, samples) for name, score in scores.items()}
     pr_auc = {name: _metric_draws(average_precision_score, score, outcome, samples) for name, score in scores.items()}
-    ratio = _ratio(lift["network"], lift["own"])
+    ratios: dict[str, Any] = {}
+    for name in ("network", *(("oracle", "own_plus_true_network") if reference is not None else ())):
+        value, interval = _ratio(lift[name], lift["own"])
+        prefix = "" if name == "network" else f"{name}_"
+        ratios |= {f"{prefix}ratio": value, f"{prefix}ratio_ci": interval}
     return {
         "customers_scored": len(outcome),
         "churned_after_cut": int(outcome.sum()),
         "trained_on": {"customers": len(label), "churned": int(label.sum())},
-        "lift_at_5pct": {**_figures(lift), "ratio": ratio[0], "ratio_ci": ratio[1]},
+        "lift_at_5pct": {**_figures(lift), **ratios},
         "auc": _figures(auc),
         "pr_auc": _figures(pr_auc),
         "calibration": {
@@ -298,10 +337,22 @@ def rank_quality(scores: FloatArray, relevant: BoolArray) -> dict[str, np.ndarra
     return {"hit_at_5": hits.any(axis=1), "recall_at_5": hits.sum(axis=1) / count, "map_at_5": average_precision}
 
 
-def cross_sell_backtest(train: Snapshot, test: Snapshot, opened: tuple[BoolArray, BoolArray], seed: int) -> dict:
-    """The fitted model against the three baselines on the products opened after the cut."""
+def cross_sell_backtest(
+    train: Snapshot,
+    test: Snapshot,
+    opened: tuple[BoolArray, BoolArray],
+    seed: int,
+    reference: Reference | None = None,
+) -> dict:
+    """The fitted model against the three baselines on the products opened after the cut (and, with a
+    ``reference``, its true uptake chances as ``oracle``)."""
     train_label = opened[0] & candidates(train)
     scores, fitted = cross_sell_scores(train, test, train_label)
+    if reference is not None:
+        column = {product_id: number for number, product_id in enumerate(reference.product_ids)}
+        known = [column.get(product_id, -1) for product_id in test.products]
+        uptake = np.where(np.array(known) >= 0, reference.uptake[:, known], 0.0)
+        scores["oracle"] = np.where(candidates(test), uptake, -np.inf)
     relevant = opened[1] & candidates(test)
     rows = relevant.any(axis=1)
     if not rows.any():
@@ -316,20 +367,30 @@ def cross_sell_backtest(train: Snapshot, test: Snapshot, opened: tuple[BoolArray
         }
         figures = _figures(draws)
         best = max(BASELINES, key=lambda name: figures[name])
-        ratio = _ratio(draws["model"], draws[best])
         out[measure] = {**figures, "best_baseline": figures[best], "best_baseline_is": best}
-        out[measure].update({"ratio": ratio[0], "ratio_ci": ratio[1]})
+        for name in ("model", *(("oracle",) if reference is not None else ())):
+            value, interval = _ratio(draws[name], draws[best])
+            prefix = "" if name == "model" else f"{name}_"
+            out[measure] |= {f"{prefix}ratio": value, f"{prefix}ratio_ci": interval}
     out["fitted_products"] = fitted
     return out
 
 
-def backtest(frames: GraphFrames, settings: AnalyticsSettings, cut: int | None = None, seed: int = 0) -> BacktestReport:
+def backtest(
+    frames: GraphFrames,
+    settings: AnalyticsSettings,
+    cut: int | None = None,
+    seed: int = 0,
+    reference: Reference | None = None,
+) -> BacktestReport:
     """Train before ``cut`` (a month count, default: keep the last third), score after it."""
     with capped_threads(settings):
-        return _backtest(frames, settings, cut, seed)
+        return _backtest(frames, settings, cut, seed, reference)
 
 
-def _backtest(frames: GraphFrames, settings: AnalyticsSettings, cut: int | None, seed: int) -> BacktestReport:
+def _backtest(
+    frames: GraphFrames, settings: AnalyticsSettings, cut: int | None, seed: int, reference: Reference | None
+) -> BacktestReport:
     train_window, test_window = windows(frames.months, cut)
     tie_types = sorted(set(frames.tie_type.tolist()))
     train = snapshot(frames.cut(train_window.start), settings, tie_types)
@@ -342,6 +403,6 @@ def _backtest(frames: GraphFrames, settings: AnalyticsSettings, cut: int | None,
         train_cut=ends[train_window.start - 1].isoformat()[:7],
         horizon_months=test_window.end - test_window.start,
         customers=frames.size,
-        churn=churn_backtest(train, test, churned_at_end, settings, seed),
-        cross_sell=cross_sell_backtest(train, test, opened, seed),
+        churn=churn_backtest(train, test, churned_at_end, settings, seed, reference),
+        cross_sell=cross_sell_backtest(train, test, opened, seed, reference),
     )
