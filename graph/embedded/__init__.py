@@ -50,6 +50,7 @@ class EmbeddedStore(GraphStore):
         self.read_only = read_only
         self._write_lock = threading.Lock()  # writers only: reads take no lock (see the module docstring)
         self._closed = False
+        self._opened = False  # whether the graph was read whole: only then may closing write it as a snapshot
         self._lock_file = None if read_only else _take_file_lock(self.path)
         self.view = WritableGraph()
         try:
@@ -60,6 +61,7 @@ class EmbeddedStore(GraphStore):
         try:
             with bulk_objects():
                 self._load()
+            self._opened = True
         except BaseException:
             # A file that fails half way through its rows: let it and the lock go, and the part read with them.
             self.close()
@@ -262,8 +264,14 @@ class EmbeddedStore(GraphStore):
 
     def close(self) -> None:
         """Close the file and let the in-memory graph go: a variable left bound to a closed store (as after a
-        ``with`` block) must not keep gigabytes alive. A closed store holds nothing and cannot be written."""
+        ``with`` block) must not keep gigabytes alive. A closed store holds nothing and cannot be written.
+
+        A writer leaving many rows in its log writes a snapshot first (see :data:`CLOSE_SNAPSHOT_ROWS`)."""
         with self._write_lock:
+            if self._opened and not self.read_only and not self._closed and self._disk.log_rows >= CLOSE_SNAPSHOT_ROWS:
+                # On failure every batch is in the logs still: the next open replays them, as it would have.
+                with contextlib.suppress(OSError, pa.ArrowException):
+                    self._disk.write_snapshot(*self.view.tables())
             self._disk.close()
             self._release_file_lock()
             self.view = WritableGraph()
@@ -291,6 +299,11 @@ LOG_MINIMUM = 200_000
 """Rows the log may hold before a new snapshot is written ..."""
 LOG_SHARE = 0.25
 """... or this share of the rows in the snapshot, whichever is more (a log costs per-row work to replay)."""
+
+CLOSE_SNAPSHOT_ROWS = 20_000
+"""A writer closing with at least this many rows logged since its snapshot writes a new one: the next open (a
+read-only one, often: ``serve`` or ``export`` after ``analyze``) then reads columns instead of replaying the
+log row by row into the overlay (a 100,000-customer bank after analyze: over a minute and ~940 MiB)."""
 
 
 def _merged(current: Mapping[str, Any], update: dict[str, Any]) -> dict[str, Any]:

@@ -193,3 +193,21 @@ def test_lists_of_floats_read_back_as_the_lists_written(tmp_path: Path) -> None:
         assert type(held.properties["balances"]) is list
     with EmbeddedStore(tmp_path / "store", read_only=True) as reopened:
         assert reopened.get_node(NodeLabel.ACCOUNT, "a1") == held
+
+
+def test_a_writer_closing_with_a_long_log_leaves_a_snapshot_instead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "store"
+    with EmbeddedStore(path) as store:
+        store.write(family_nodes(), family_ties())
+    assert read_manifest(path)["snapshot"] is None  # a short log is left as it is
+    monkeypatch.setattr(embedded, "CLOSE_SNAPSHOT_ROWS", 3)
+    with EmbeddedStore(path) as store:
+        store.write([{"label": "Person", "id": "p1", "properties": {"score": 0.75}}], delete=[("Account", "a2")])
+        before = snapshot(store)
+    manifest = read_manifest(path)
+    assert manifest["snapshot"] is not None and manifest["earlier_logs"] == []
+    assert (path / manifest["log"]).stat().st_size == 0
+    with EmbeddedStore(path, read_only=True) as reopened:
+        assert snapshot(reopened) == before
