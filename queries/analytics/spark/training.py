@@ -239,12 +239,18 @@ def _tie_contributions(frames: SparkFrames, now: DataFrame, model: ChurnModel) -
 
     weights = model.weights
     tie_types = sorted(name.removeprefix("recently_churned_") for name in weights if name.startswith("recently_"))
-    per_type = F.create_map(
-        *[
-            item
-            for tie_type in tie_types
-            for item in (F.lit(tie_type), F.lit(max(weights[f"recently_churned_{tie_type}"], 0.0)))
-        ]
+    # Without the network terms (left out by the inner validation) no tie type has a weight: an empty map
+    # would have no value type, so the per-type part is a plain 0.
+    per_type = (
+        F.create_map(
+            *[
+                item
+                for tie_type in tie_types
+                for item in (F.lit(tie_type), F.lit(max(weights[f"recently_churned_{tie_type}"], 0.0)))
+            ]
+        )[F.col("type")]
+        if tie_types
+        else F.lit(0.0)
     )
     pooled = max(weights.get("churned_neighbours", 0.0), 0.0)
     sources = now.where(F.col("left_within_memory")).select(
@@ -257,5 +263,5 @@ def _tie_contributions(frames: SparkFrames, now: DataFrame, model: ChurnModel) -
         "source",
         "target",
         "type",
-        (pooled * share + F.coalesce(per_type[F.col("type")], F.lit(0.0)) * F.col("recent")).alias("contribution"),
+        (pooled * share + F.coalesce(per_type, F.lit(0.0)) * F.col("recent")).alias("contribution"),
     )
