@@ -1,7 +1,7 @@
 """The embedded store's own figures: its size on disk, how long opening it takes and what resident memory that
 adds, and the rate of its bulk write on prepared columns.
 
-Opening is measured in a fresh process (``python -m bench.store_figures PATH``, which opens the store read-only
+Opening is measured in a fresh process (``python -m bench.open_store PATH``, which opens the store read-only
 and prints one JSON object), so that the memory it reports is the store's and not the benchmark's. The bulk
 write takes the store's own content as Arrow tables (its columns, tie ends turned into ids; untimed) and writes it with
 ``bulk_write`` into an empty store, then once more into the same store (every row unchanged); only the
@@ -11,7 +11,6 @@ a busy machine distorts far less.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
@@ -66,7 +65,7 @@ def disk_bytes(path: Path) -> int:
 def open_in_fresh_process(path: Path) -> OpenRun:
     """Open the store read-only in a new Python process and report its time and memory."""
     completed = subprocess.run(
-        [sys.executable, "-m", "bench.store_figures", str(path)],
+        [sys.executable, "-m", "bench.open_store", str(path)],
         capture_output=True,
         text=True,
         timeout=600,
@@ -115,7 +114,7 @@ def bulk_write_twice(
 
 
 def _timed(rows: int, write: Callable[[], object]) -> BulkWriteRun:
-    with _clocks() as measured:
+    with clocks() as measured:
         write()
     seconds, cpu_seconds = measured
     return BulkWriteRun(
@@ -128,40 +127,9 @@ def _timed(rows: int, write: Callable[[], object]) -> BulkWriteRun:
 
 
 @contextmanager
-def _clocks() -> Iterator[list[float]]:
+def clocks() -> Iterator[list[float]]:
     """Wall and CPU seconds (every thread of this process) of the block, filled in when it ends."""
     measured: list[float] = []
     wall, cpu = time.perf_counter(), time.process_time()
     yield measured
     measured.extend([time.perf_counter() - wall, time.process_time() - cpu])
-
-
-def _rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024.0, 1)
-    return 0.0
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Open the store at the one argument read-only; print its :class:`OpenRun` as JSON."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        raise SystemExit("usage: python -m bench.store_figures STORE_FOLDER")
-    before = _rss_mib()
-    with _clocks() as measured:
-        store = EmbeddedStore(Path(args[0]), read_only=True)
-    after = _rss_mib()
-    store.close()
-    seconds, cpu_seconds = measured
-    run = OpenRun(
-        seconds=round(seconds, 3),
-        cpu_seconds=round(cpu_seconds, 3),
-        rss_mib=after,
-        rss_added_mib=round(after - before, 1),
-    )
-    print(json.dumps(run.model_dump()))
-
-
-if __name__ == "__main__":
-    main()
