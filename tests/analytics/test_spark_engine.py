@@ -176,6 +176,44 @@ def test_reports_agree(both_engines: dict[str, Any]) -> None:
         assert getattr(spark, name) == getattr(local, name), name
 
 
+@pytest.mark.parametrize(
+    ("weights", "expected"),
+    [
+        # The inner validation left the network terms out: no tie brings anything (this once failed the run).
+        ({"own_log_odds": 1.0}, {("a", "c"): 0.0, ("b", "c"): 0.0}),
+        # Kept: a recent leaver's FAMILY tie brings its type's weight; a REFERRAL tie has no weight of its own.
+        (
+            {"own_log_odds": 1.0, "recently_churned_FAMILY": 0.5, "recently_churned_REFERRAL": -0.2},
+            {("a", "c"): 0.5, ("b", "c"): 0.0},
+        ),
+    ],
+)
+def test_tie_contributions_with_and_without_network_terms(
+    weights: dict[str, float], expected: dict[tuple[str, str], float]
+) -> None:
+    from types import SimpleNamespace
+
+    from queries.analytics.spark.session import spark_session
+    from queries.analytics.spark.training import _tie_contributions
+
+    session = spark_session(SPARK.master, SPARK.driver_memory, SPARK.partitions)
+    try:
+        directed = session.createDataFrame(
+            [("a", "c", "FAMILY", 1.0), ("b", "c", "REFERRAL", 1.0)],
+            "source string, target string, type string, weight double",
+        )
+        now = session.createDataFrame(
+            [("a", True, True), ("b", True, True), ("c", False, False)],
+            "id string, left_within_memory boolean, left_recently boolean",
+        )
+        # Only the parts the function reads: the directed ties and the fitted weights.
+        frames, model = SimpleNamespace(directed=directed), SimpleNamespace(weights=weights)
+        rows = _tie_contributions(frames, now, model).collect()  # type: ignore[arg-type]
+    finally:
+        _stop_spark()
+    assert {(row["source"], row["target"]): row["contribution"] for row in rows} == pytest.approx(expected)
+
+
 def test_parquet_without_the_spark_engine_is_refused_in_one_line(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
