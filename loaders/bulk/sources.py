@@ -128,6 +128,7 @@ def tie_source_by_columns(context: LoadContext, source: Source, files: list[Path
     rows = TieRows(context, source, report)
     constants = rows.ends.transform.constants
     tie = source.tie
+    ties_seen = context.ties_seen
     for file in prepared:
         if tie.type_from is not None:
             row_types = [tie.types_for(code.strip()) for code in file.cells[tie.type_from].to_pylist()]
@@ -137,18 +138,29 @@ def tie_source_by_columns(context: LoadContext, source: Source, files: list[Path
             tie_type: _tie_end_ids(rows, file, tie_type)
             for tie_type in sorted({tie_type for types in row_types if types for tie_type in types})
         }
+        row_keys = _single_type_keys(tie.type, file, end_ids) if tie.type_from is None else None
         for start, stop in _chunks(file, context.table_batch_size):
             fallback = Pending()
             taken: list[int] = []
             chosen: dict[TieType, tuple[list[int], list[str], list[str]]] = defaultdict(lambda: ([], [], []))
             placed: dict[TieKey, int] = {}  # where each tie is in ``chosen``: a later row of it replaces the earlier
+            loaded = merged = 0
             for index in range(start, stop):
-                types = row_types[index]
-                made = _row_ties(types, index, end_ids) if types is not None and file.good[index] else None
+                if row_keys is not None:
+                    found = row_keys[index]
+                    made = [found] if found is not None else None
+                else:
+                    types = row_types[index]
+                    made = _row_ties(types, index, end_ids) if types is not None and file.good[index] else None
                 if made is None:
                     rows.take(file.plain.path, record_at(source, file, index), fallback)
                     continue
-                rows.count([key for key, _, _ in made])
+                # The row path's TieRows.count, kept in local counts: a row whose ties were all made before is merged.
+                if all(key in ties_seen for key, _, _ in made):
+                    merged += 1
+                else:
+                    loaded += 1
+                    ties_seen.update(key for key, _, _ in made)
                 taken.append(index)
                 for key, tie_source, tie_target in made:
                     indices, sources, targets = chosen[key[0]]
@@ -160,6 +172,8 @@ def tie_source_by_columns(context: LoadContext, source: Source, files: list[Path
                     indices.append(index)
                     sources.append(tie_source)
                     targets.append(tie_target)
+            report.loaded += loaded
+            report.merged += merged
             count_dates(context, source, file, rows.ends.transform, taken)
             ties: dict[TieType, list[pa.Table]] = {}
             for tie_type, (indices, sources, targets) in chosen.items():
@@ -194,6 +208,30 @@ def _row_ties(
     return made
 
 
+def _single_type_keys(
+    tie_type: TieType | None, file: TypedFile, end_ids: dict[TieType, tuple[list[str | None], list[str | None]]]
+) -> list[tuple[TieKey, str, str] | None]:
+    """Per row of a source of one tie type, what :func:`_row_ties` makes of it (its one tie), or None for a row
+    the row path must take: a failed column check, a missing end or a self tie."""
+    assert tie_type is not None
+    count = len(file.good)
+    if tie_type not in end_ids:  # no row has a tie type: every row is the row path's
+        return [None] * count
+    sources, targets = end_ids[tie_type]
+    tie_spec = spec(tie_type)
+    loops_refused = tie_spec.source is tie_spec.target
+    symmetric = tie_spec.symmetric
+    made: list[tuple[TieKey, str, str] | None] = []
+    for good, tie_source, tie_target in zip(file.good.tolist(), sources, targets, strict=True):
+        if not good or tie_source is None or tie_target is None or (loops_refused and tie_source == tie_target):
+            made.append(None)
+        elif symmetric and tie_target < tie_source:
+            made.append(((tie_type, tie_target, tie_source), tie_source, tie_target))
+        else:
+            made.append(((tie_type, tie_source, tie_target), tie_source, tie_target))
+    return made
+
+
 def _tie_end_ids(rows: TieRows, file: TypedFile, tie_type: TieType) -> tuple[list[str | None], list[str | None]]:
     _, end_specs = rows.ends.spec_for(tie_type)
     found = [
@@ -220,7 +258,22 @@ def _end_ids(cells: pa.Array, prefix: str, lookup: set[str] | dict[str, str]) ->
             return lookup.get(prefix + key)
         return prefix + key if prefix + key in lookup else None
 
-    values, _ = each_distinct(cells, find)
+    def ascii_ids(distinct: pa.Array) -> tuple[pa.Array, pa.Array]:
+        # ASCII cells need only trimming (a plain file holds no control character): the ids are made and
+        # looked up in one pass over the distinct cells, not one call of ``find`` each.
+        trimmed = pc.ascii_trim_whitespace(distinct)
+        candidates = pc.binary_join_element_wise(prefix, trimmed, "").to_pylist()
+        empty = pc.equal(pc.utf8_length(trimmed), 0).to_numpy(zero_copy_only=False).tolist()
+        if isinstance(lookup, dict):
+            ids = [None if blank else lookup.get(candidate) for candidate, blank in zip(candidates, empty, strict=True)]
+        else:
+            ids = [
+                candidate if not blank and candidate in lookup else None
+                for candidate, blank in zip(candidates, empty, strict=True)
+            ]
+        return pc.string_is_ascii(distinct), pa.array(ids, pa.string())
+
+    values, _ = each_distinct(cells, find, ascii_ids)
     found: list[str | None] = values.to_pylist()
     return found
 
