@@ -147,6 +147,8 @@ def load_customers(
 
     by_report = {report.name: report for report in reports}
     known = context.known(NodeLabel.CUSTOMER)
+    # Read before the writes below: afterwards the store would hand back every lineage node just written.
+    known_records = context.known(NodeLabel.SOURCE_RECORD)
     done: dict[str, int] = dict.fromkeys(by_report, 0)
     ranks = source_ranks(context.mapping.resolution.source_priority)
     earlier: dict[str, list[CustomerRecord]] = defaultdict(list)
@@ -167,7 +169,7 @@ def load_customers(
         for report in reports:
             context.progress(report.name, report.rows_read, report.rows_read)
     # Lineage nodes of this load are known too (for ties reading them, none today).
-    context.known(NodeLabel.SOURCE_RECORD).update(record.ref for record in records)
+    known_records.update(record.ref for record in records)
 
 
 def stored_records(

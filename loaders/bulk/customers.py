@@ -67,7 +67,7 @@ def customer_records_by_columns(
                     source=source.name,
                     system=source.system,
                     key=key,
-                    line=index + 2,
+                    line=file.plain.line(index),
                     kind=kinds[index],
                     properties=row,
                     identifiers=identifiers[index],

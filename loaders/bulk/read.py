@@ -20,9 +20,12 @@ import pyarrow.csv as pacsv
 
 from loaders.delimited import check_header
 from loaders.mapping import Source
+from loaders.raw import RawRecord, RawSource
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """Control characters other than tab and newline (a tab is checked apart: it may be the delimiter)."""
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+"""Any control character, tab and newline included."""
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 """A blank line after the header, in text that ends with a newline."""
 
@@ -35,7 +38,14 @@ class PlainFile:
     columns: list[str]
     table: pa.Table
     rows_in_bytes: int
-    """The newline-ended lines after the header, counted on the file's bytes, not by the parser."""
+    """The newline-ended lines after the header, counted on the file's bytes, not by the parser (for a file
+    read by the row reader, its records)."""
+    records: list[RawRecord] | None = None
+    """The row reader's records, for a file it read (:func:`read_records`): their lines and texts."""
+
+    def line(self, index: int) -> int:
+        """The physical line of row ``index``."""
+        return self.records[index].line if self.records is not None else index + 2
 
 
 def read_plain(source: Source, path: Path) -> PlainFile | str:
@@ -78,3 +88,17 @@ def read_plain(source: Source, path: Path) -> PlainFile | str:
     if table.num_columns != len(header) or table.num_rows != rows_in_bytes:
         return f"{path.name} has lines with another number of fields than its header"
     return PlainFile(path, header, table.rename_columns(header), rows_in_bytes)
+
+
+def read_records(raw: RawSource) -> PlainFile | str:
+    """A file the row reader read whole (an xlsx sheet) as a :class:`PlainFile` of its records' cells, or why
+    it cannot be read so. Its rows are its records (blank rows were skipped), with their own lines and texts."""
+    if any(record.problem is not None for record in raw.records):
+        return f"{raw.path.name} has rows the reader refused"
+    names = [name for name in dict.fromkeys(raw.columns) if name]
+    cells = {name: [record.values.get(name, "") for record in raw.records] for name in names}
+    # The column checks read trimmed ASCII cells in Arrow, which a control character would mislead.
+    if any(_ANY_CONTROL.search("".join(column)) for column in cells.values()):
+        return f"{raw.path.name} holds control characters"
+    table = pa.table({name: pa.array(column, pa.string()) for name, column in cells.items()})
+    return PlainFile(raw.path, names, table, len(raw.records), raw.records)

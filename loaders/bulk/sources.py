@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 from graph.model import NodeLabel, TieType
 from graph.ties import spec
 from loaders.bulk.cells import TypedColumn, date_counts, each_distinct, typed_columns, without_nulls
-from loaders.bulk.read import PlainFile, read_plain
+from loaders.bulk.read import PlainFile, read_plain, read_records
 from loaders.context import LoadContext, Pending, report_files
 from loaders.identifiers import to_half_width
 from loaders.mapping import Link, Source, SourceFormat
@@ -61,7 +61,7 @@ def why_not_by_columns(source: Source) -> str | None:
     """Why a source cannot take the column-wise path whatever its files hold, or None."""
     if source.query is not None:
         return "a query source"
-    if source.format not in (SourceFormat.CSV, SourceFormat.TSV):
+    if source.format not in (SourceFormat.CSV, SourceFormat.TSV, SourceFormat.XLSX):
         return f"a {source.format} file"
     if source.node is not None and any(
         _other_end(source.node, link.type) is source.node.primary for link in source.links
@@ -366,7 +366,11 @@ def prepare_files(context: LoadContext, source: Source, files: list[Path]) -> li
         return reason
     prepared: list[TypedFile] = []
     for path in files:
-        plain = read_plain(source, path)
+        plain = (
+            read_records(context.reads.read(source, path))
+            if source.format is SourceFormat.XLSX
+            else read_plain(source, path)
+        )
         if isinstance(plain, str):
             return plain
         cells = {
@@ -449,9 +453,11 @@ def _with_columns(first: dict[str, pa.Array], file: TypedFile, constants: dict[s
 def record_at(source: Source, file: TypedFile, index: int) -> RawRecord:
     """Row ``index`` as the row reader gives it: the cells with null markers emptied, and the line's text
     (its cells joined: a plain line has no quotes)."""
+    values = {name: cells[index].as_py() for name, cells in file.cells.items()}
+    if file.plain.records is not None:
+        return replace(file.plain.records[index], values=values)
     table = file.plain.table
     text = source.separator.join(table.column(position)[index].as_py() for position in range(table.num_columns))
-    values = {name: cells[index].as_py() for name, cells in file.cells.items()}
     return RawRecord(index + 2, text, values)
 
 

@@ -17,11 +17,12 @@ from graph.model import NodeLabel
 from graph.settings import Settings
 from graph.store import GraphStore
 from loaders.bulk.cells import each_distinct, vectorised_reader
-from loaders.bulk.read import PlainFile, read_plain
+from loaders.bulk.read import PlainFile, read_plain, read_records
 from loaders.generator import generate
 from loaders.load import LoadPath, load_mapping
 from loaders.mapping import Column, Source
 from loaders.quarantine import read_quarantine
+from loaders.raw import RawRecord, RawSource
 from loaders.transform import cell_transform
 from tests.loaders.conftest import CARD, RID_LI, RID_ZHANG, TODAY, write_bank
 from tests.loaders.identifier_samples import full_width
@@ -75,9 +76,8 @@ def test_generated_bank_loads_the_same_by_columns_and_by_rows(generated_bank: Pa
     report = outcomes[LoadPath.COLUMNS][3]
     by_columns = [source.name for source in report.sources if source.path == "columns"]
     assert {"core_accounts", "crm_family", "core_customers_person", "card_customers"} <= set(by_columns)
+    assert {"wealth_holdings", "wealth_holdings_owners"} <= set(by_columns)  # an xlsx sheet, from its records
     assert report.quarantined > 0  # the generator's bad rows went through the column checks too
-    notes = {source.name: source.path_note for source in report.sources if source.role != "customers"}
-    assert notes["wealth_holdings"] == "a xlsx file"
 
 
 @pytest.mark.slow
@@ -137,6 +137,44 @@ def test_bad_customer_rows_are_quarantined_and_resolved_alike(tmp_path: Path) ->
         "missing_value": 2,
     }
     assert reasons["card_customers"] == {"bad_check_digit": 1, "duplicate_key": 1}
+
+
+def _sheet(path: Path, rows: list[list[Any]]) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+
+
+def test_xlsx_sheets_load_the_same_by_columns_and_by_rows(tmp_path: Path) -> None:
+    mapping = write_bank(tmp_path / "bank", family="cust_a,cust_b,rel_cd\n")
+    text = mapping.read_text(encoding="utf-8")
+    for name in ("accounts", "family"):
+        text = text.replace(f"path: core/{name}.csv", f"path: core/{name}.xlsx\n    format: xlsx")
+    mapping.write_text(text, encoding="utf-8")
+    accounts = [["acct_no", "cust_no", "bal"], ["A1", "C1", 12.5], [None, None, None], ["Ａ２", "C2", "１２00"]]
+    accounts += [["A1", "C1", 3], ["A3", "NOPE", 4], ["A4", "C2", "abc"], [" A5 ", " C1", 7], ["", "C2", 1]]
+    _sheet(mapping.parent / "core" / "accounts.xlsx", accounts)
+    family = [["cust_a", "cust_b", "rel_cd"], ["C1", "C2", 10], ["C1", "C1", 10], ["C1", "C2", "20"], [None] * 3]
+    family += [["C2", "C1", 10], ["C1", "NOPE", 10], ["C1", "C2", 77], ["Ｃ1", "C2 ", 20]]
+    _sheet(mapping.parent / "core" / "family.xlsx", family)
+    outcomes = both_paths(mapping, tmp_path)
+    assert_same_outcome(outcomes)
+    report = outcomes[LoadPath.COLUMNS][3]
+    assert [source.path for source in report.sources if source.role != "customers"] == ["columns", "columns"]
+    quarantine = read_quarantine(tmp_path / "columns" / "quarantine.csv")
+    lines = {(row["source"], int(row["line"])) for row in quarantine}
+    assert ("accounts", 5) in lines and ("family", 3) in lines  # sheet rows, the blank row counted
+
+
+def test_a_sheet_with_control_characters_takes_the_row_path(tmp_path: Path) -> None:
+    raw = RawSource(tmp_path / "a.xlsx", ["id", "name"], [RawRecord(2, "1\ta\tb", {"id": "1", "name": "a\tb"})])
+    found = read_records(raw)
+    assert isinstance(found, str) and "control characters" in found
 
 
 def test_a_reload_by_columns_changes_nothing_and_says_unchanged(generated_bank: Path, tmp_path: Path) -> None:
