@@ -210,11 +210,11 @@ class AnalyticsSettings(BaseModel):
     cluster_resolution: float = Field(default=1.0, gt=0)
     cluster_match_jaccard: float = Field(default=0.5, ge=0, le=1, description="Overlap that keeps a cluster id.")
     pagerank_damping: float = Field(default=0.85, gt=0, lt=1)
-    threads: int | None = Field(
-        default=None,
+    threads: int = Field(
+        default=1,
         ge=1,
-        description="Threads scikit-learn, OpenMP and BLAS may use in analyze, backtest and eval; "
-        "default: the cores this process may run on.",
+        description="Threads scikit-learn, OpenMP and BLAS may use in analyze, backtest and eval; more than 1 "
+        "pays only on cores nothing else uses (see queries/analytics/threads.py).",
     )
 
     @field_validator("tier_thresholds")

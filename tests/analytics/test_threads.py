@@ -15,25 +15,25 @@ from queries.analytics import analyze
 from queries.analytics import backtest as backtest_module
 from queries.analytics.backtest import backtest
 from queries.analytics.frames import read_frames
-from queries.analytics.threads import available_cores, capped_threads
+from queries.analytics.threads import capped_threads
 from tests.analytics.bank import SETTINGS, small_bank
 
-ONE_THREAD = SETTINGS.model_copy(update={"threads": 1})
+TWO_THREADS = SETTINGS.model_copy(update={"threads": 2})
 
 
 def _pool_sizes() -> dict[str, int]:
     return {pool["internal_api"]: pool["num_threads"] for pool in threadpool_info()}
 
 
-def test_the_cap_defaults_to_the_cores_available_and_is_lifted_after() -> None:
+def test_the_cap_defaults_to_one_thread_and_is_lifted_after() -> None:
     before = _pool_sizes()
     assert "openmp" in before
     with capped_threads(SETTINGS) as threads:
-        assert threads == available_cores()
-        assert all(size <= threads for size in _pool_sizes().values())
-    with capped_threads(ONE_THREAD) as threads:
         assert threads == 1
         assert set(_pool_sizes().values()) == {1}
+    with capped_threads(TWO_THREADS) as threads:
+        assert threads == 2
+        assert all(size <= 2 for size in _pool_sizes().values())
     assert _pool_sizes() == before
 
 
@@ -41,7 +41,7 @@ def test_analyze_runs_every_step_with_the_pools_capped(tmp_path: Path) -> None:
     seen: dict[str, dict[str, int]] = {}
     with EmbeddedStore(tmp_path / "store") as store:
         small_bank().write(store)
-        analyze(store, ONE_THREAD, lambda step, _done, _total: seen.setdefault(step, _pool_sizes()))
+        analyze(store, SETTINGS, lambda step, _done, _total: seen.setdefault(step, _pool_sizes()))
     assert {"churn", "cross-sell", "write"} <= set(seen)
     assert {size for sizes in seen.values() for size in sizes.values()} == {1}
 
@@ -59,5 +59,5 @@ def test_backtest_fits_with_the_pools_capped(tmp_path: Path, monkeypatch: pytest
         small_bank().write(store)
         frames = read_frames(store, SETTINGS.as_of)
     with pytest.raises(InvalidRequest):  # the small bank has too few leavers to score; the fit was tried
-        backtest(frames, ONE_THREAD)
+        backtest(frames, SETTINGS)
     assert seen and set(seen[0].values()) == {1}
