@@ -21,15 +21,17 @@ scored the same way: how far the models are from the best ranking the data allow
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.metrics import brier_score_loss
 
 from graph.errors import InvalidRequest
 from graph.settings import AnalyticsSettings
+from queries.analytics import resampling
 from queries.analytics.churn import churn_scores
 from queries.analytics.features import (
     Snapshot,
@@ -187,9 +189,8 @@ def churn_backtest_figures(
     order_key = np.argsort(np.argsort(ids, kind="stable"), kind="stable")  # rank of id: ties broken by id
     rng = np.random.default_rng(seed)
     samples = rng.integers(0, len(outcome), (RESAMPLES, len(outcome)))
-    lift = {name: _lift_draws(score, outcome, order_key, samples) for name, score in scores.items()}
-    auc = {name: _metric_draws(roc_auc_score, score, outcome, samples) for name, score in scores.items()}
-    pr_auc = {name: _metric_draws(average_precision_score, score, outcome, samples) for name, score in scores.items()}
+    draws = _ranking_draws(scores, outcome, order_key, samples)
+    lift, auc, pr_auc = draws["lift"], draws["auc"], draws["pr_auc"]
     ratios: dict[str, Any] = {}
     for name in ("network", *(("oracle", "own_plus_true_network") if reference is not None else ())):
         value, interval = _ratio(lift[name], lift["own"])
@@ -222,28 +223,26 @@ def tie_weights(model: ChurnModel, tie_types: list[str]) -> dict[str, float]:
     return {tie_type: weights.get(f"recently_churned_{tie_type}", 0.0) for tie_type in tie_types}
 
 
-def _lift_draws(score: FloatArray, outcome: BoolArray, order_key: np.ndarray, samples: np.ndarray) -> np.ndarray:
-    """Lift in the top share on the full sample, then on each bootstrap resample."""
-    draws = [_lift(score, outcome, order_key)]
-    for rows in samples:
-        draws.append(_lift(score[rows], outcome[rows], order_key[rows]))
-    return np.array(draws)
-
-
-def _lift(score: FloatArray, outcome: BoolArray, order_key: np.ndarray) -> float:
-    if not outcome.any():
-        return float("nan")
-    order = np.lexsort((order_key, -score))
-    top = order[: max(1, round(TOP_SHARE * len(score)))]
-    return float(outcome[top].mean() / outcome.mean())
-
-
-def _metric_draws(metric: Any, score: FloatArray, outcome: BoolArray, samples: np.ndarray) -> np.ndarray:
-    draws = [float(metric(outcome, score))]
-    for rows in samples:
-        y = outcome[rows]
-        draws.append(float(metric(y, score[rows])) if 0 < y.sum() < len(y) else float("nan"))
-    return np.array(draws)
+def _ranking_draws(
+    scores: dict[str, FloatArray], outcome: BoolArray, order_key: np.ndarray, samples: np.ndarray
+) -> dict[str, dict[str, FloatArray]]:
+    """Per measure (lift in the top share, ROC AUC, PR AUC as average precision) and score: the full sample
+    first, then each bootstrap resample (rows of ``samples``); NaN where a resample holds one class only."""
+    top = max(1, round(TOP_SHARE * len(outcome)))
+    best_first = {name: np.lexsort((order_key, -score)) for name, score in scores.items()}
+    rankings = {name: resampling.Ranking.of(score, outcome) for name, score in scores.items()}
+    parts: dict[str, dict[str, list[FloatArray]]] = {
+        measure: {name: [] for name in scores} for measure in ("lift", "auc", "pr_auc")
+    }
+    everyone_once = np.ones((1, len(outcome)), dtype=np.int64)
+    for weights in chain([everyone_once], resampling.weight_batches(samples, len(outcome))):
+        for name in scores:
+            parts["lift"][name].append(resampling.lift(best_first[name], outcome, top, weights))
+            parts["auc"][name].append(resampling.roc_auc(rankings[name], weights))
+            parts["pr_auc"][name].append(resampling.average_precision(rankings[name], weights))
+    return {
+        measure: {name: np.concatenate(drawn) for name, drawn in by_name.items()} for measure, by_name in parts.items()
+    }
 
 
 def _interval(draws: np.ndarray) -> list[float]:

@@ -1,0 +1,91 @@
+"""Bootstrap figures of a ranking, all resamples at once: lift in the top share, ROC AUC and average precision.
+
+A bootstrap resample of rows drawn with replacement is the same as the full rows each weighted by how often it
+was drawn, and a weighted ranking needs no new sort: rows are sorted once by score, and every resample only
+weighs them. ROC AUC is then the Mann-Whitney count (a tied negative counts one half), average precision the
+step-wise sum scikit-learn's ``average_precision_score`` takes over distinct scores, and lift the outcomes of
+the first ``top`` rows in a fixed order: each equal to the metric on the resampled rows, without a sort per
+resample (a churn backtest scores some 1,000 resamples).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from queries.analytics.frames import BoolArray, FloatArray
+
+# Resamples weighed together: bounds the (resamples, rows) weights in memory to about 32 MB at any bank size.
+CELLS_AT_ONCE = 4_000_000
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Rows sorted once by ascending score, where each run of equal scores starts, and the outcome in that order."""
+
+    order: np.ndarray
+    run_starts: np.ndarray
+    outcome: BoolArray
+
+    @classmethod
+    def of(cls, score: FloatArray, outcome: BoolArray) -> Ranking:
+        order = np.argsort(score, kind="stable")
+        ordered = score[order]
+        run_starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+        return cls(order, run_starts, outcome[order])
+
+    def per_run(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(positives, negatives) weight of each run of equal scores, per resample (rows of ``weights``)."""
+        ordered = weights[:, self.order]
+        positives = np.add.reduceat(np.where(self.outcome, ordered, 0), self.run_starts, axis=1)
+        negatives = np.add.reduceat(np.where(self.outcome, 0, ordered), self.run_starts, axis=1)
+        return positives.astype(np.float64), negatives.astype(np.float64)
+
+
+def roc_auc(ranking: Ranking, weights: np.ndarray) -> FloatArray:
+    """ROC AUC per resample; NaN where a resample holds only one class."""
+    positives, negatives = ranking.per_run(weights)
+    below = np.cumsum(negatives, axis=1) - negatives
+    pairs = positives.sum(axis=1) * negatives.sum(axis=1)
+    won = (positives * (below + 0.5 * negatives)).sum(axis=1)
+    return _ratio_or_nan(won, pairs)
+
+
+def average_precision(ranking: Ranking, weights: np.ndarray) -> FloatArray:
+    """Average precision per resample (precision at each distinct score, from the highest, weighted by the
+    recall it adds); NaN where a resample holds only one class."""
+    positives, negatives = ranking.per_run(weights)
+    # from the highest score down: true and false positives at or above each run
+    true_above = np.cumsum(positives[:, ::-1], axis=1)[:, ::-1]
+    flagged = true_above + np.cumsum(negatives[:, ::-1], axis=1)[:, ::-1]
+    precision = np.divide(true_above, flagged, out=np.zeros_like(flagged), where=flagged > 0)
+    total = positives.sum(axis=1)
+    summed = (positives * precision).sum(axis=1)
+    return np.where(negatives.sum(axis=1) > 0, _ratio_or_nan(summed, total), np.nan)
+
+
+def lift(order: np.ndarray, outcome: BoolArray, top: int, weights: np.ndarray) -> FloatArray:
+    """Rate of the outcome among the first ``top`` rows (``order``: best first, ties already broken) over its
+    rate among all, per resample; a row drawn several times fills as many places."""
+    ordered = weights[:, order]
+    before = np.cumsum(ordered, axis=1) - ordered
+    taken = np.clip(top - before, 0, ordered)
+    hits = np.where(outcome[order], taken, 0).sum(axis=1)
+    rate = np.where(outcome[order], ordered, 0).sum(axis=1) / weights.sum(axis=1)
+    return _ratio_or_nan(hits / top, rate)
+
+
+def weight_batches(samples: np.ndarray, rows: int) -> Iterator[np.ndarray]:
+    """Per resample (rows of ``samples``, drawn row numbers), how often each of ``rows`` rows was drawn, a batch
+    of resamples at a time."""
+    batch = max(1, CELLS_AT_ONCE // max(rows, 1))
+    for start in range(0, len(samples), batch):
+        drawn = samples[start : start + batch]
+        offsets = np.arange(len(drawn))[:, None] * rows
+        yield np.bincount((drawn + offsets).ravel(), minlength=len(drawn) * rows).reshape(len(drawn), rows)
+
+
+def _ratio_or_nan(numerator: np.ndarray, denominator: np.ndarray) -> FloatArray:
+    return np.divide(numerator, denominator, out=np.full(len(numerator), np.nan), where=denominator > 0)

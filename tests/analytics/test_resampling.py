@@ -1,0 +1,69 @@
+"""Bootstrap figures from one sort equal the same figures computed on each resample's rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from queries.analytics import resampling
+from queries.analytics.resampling import Ranking, average_precision, lift, roc_auc, weight_batches
+
+ROWS = 600
+RESAMPLES = 40
+TOP = 30
+
+
+def _data(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scores with many ties (rounded), a rare outcome, and bootstrap row draws."""
+    rng = np.random.default_rng(seed)
+    score = np.round(rng.random(ROWS), 2)
+    outcome = rng.random(ROWS) < 0.05 + 0.2 * score
+    samples = rng.integers(0, ROWS, (RESAMPLES, ROWS))
+    return score, outcome, samples
+
+
+def _all(metric: object, samples: np.ndarray, *args: object) -> np.ndarray:
+    return np.concatenate([metric(*args, weights) for weights in weight_batches(samples, ROWS)])  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_auc_and_average_precision_equal_scikit_learn_on_each_resample(seed: int) -> None:
+    score, outcome, samples = _data(seed)
+    ranking = Ranking.of(score, outcome)
+    expected_auc = [roc_auc_score(outcome[rows], score[rows]) for rows in samples]
+    expected_precision = [average_precision_score(outcome[rows], score[rows]) for rows in samples]
+    np.testing.assert_allclose(_all(roc_auc, samples, ranking), expected_auc, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(_all(average_precision, samples, ranking), expected_precision, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_lift_equals_the_top_rows_of_each_resample_sorted_on_its_own(seed: int) -> None:
+    score, outcome, samples = _data(seed)
+    tie_break = np.random.default_rng(seed).permutation(ROWS)
+    expected = []
+    for rows in samples:
+        top = np.lexsort((tie_break[rows], -score[rows]))[:TOP]
+        expected.append(outcome[rows][top].mean() / outcome[rows].mean())
+    best_first = np.lexsort((tie_break, -score))
+    np.testing.assert_allclose(_all(lift, samples, best_first, outcome, TOP), expected, rtol=1e-12)
+
+
+def test_a_resample_of_one_class_has_no_figure() -> None:
+    score = np.array([0.1, 0.2, 0.3, 0.4])
+    outcome = np.array([False, False, True, True])
+    samples = np.array([[0, 1, 0, 1], [2, 3, 3, 2], [0, 2, 1, 3]])
+    ranking = Ranking.of(score, outcome)
+    weights = next(weight_batches(samples, 4))
+    assert np.isnan(roc_auc(ranking, weights)[:2]).all() and roc_auc(ranking, weights)[2] == 1.0
+    assert np.isnan(average_precision(ranking, weights)[:2]).all()
+    assert np.isnan(lift(np.argsort(-score), outcome, 1, weights)[0])
+
+
+def test_batches_of_resamples_give_the_same_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+    score, outcome, samples = _data(4)
+    ranking = Ranking.of(score, outcome)
+    whole = _all(roc_auc, samples, ranking)
+    monkeypatch.setattr(resampling, "CELLS_AT_ONCE", 7 * ROWS)  # 7 resamples a batch, the last one short
+    assert len(list(weight_batches(samples, ROWS))) == 6
+    np.testing.assert_array_equal(_all(roc_auc, samples, ranking), whole)
