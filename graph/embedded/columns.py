@@ -98,6 +98,9 @@ def unified(tables: Iterable[pa.Table]) -> pa.Table:
             if pa.types.is_dictionary(field.type):
                 column = pc.cast(column, field.type.value_type)
                 field = field.with_type(field.type.value_type)
+            if pa.types.is_string(field.type):  # two types of one kind of text would make it JSON
+                column = pc.cast(column, pa.large_string())
+                field = field.with_type(pa.large_string())
             columns.setdefault(field.name, []).append((field, column))
     fields, arrays = [], []
     for name, parts in columns.items():
@@ -217,6 +220,20 @@ class _NumberLists(Column):
         return self.items[self.offsets[row] : self.offsets[row + 1]].tolist()
 
 
+class _TextLists(Column):
+    __slots__ = ("offsets", "texts")
+
+    def __init__(self, offsets: np.ndarray, texts: _Texts, valid: np.ndarray | None) -> None:
+        super().__init__(valid)
+        self.offsets, self.texts = scalars(offsets), texts
+
+    def value(self, row: int) -> Any:
+        if self.valid is not None and not self.valid[row]:
+            return ABSENT
+        text = self.texts.value
+        return [text(item) for item in range(self.offsets[row], self.offsets[row + 1])]
+
+
 class _Objects(Column):
     __slots__ = ("objects",)
 
@@ -227,6 +244,18 @@ class _Objects(Column):
     def value(self, row: int) -> Any:
         found = self.objects[row]
         return ABSENT if found is None else found
+
+
+class _Absent(Column):
+    """A column no row holds a value of (Arrow's null type): nothing to keep per row."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    def value(self, row: int) -> Any:
+        return ABSENT
 
 
 class RowProperties(Mapping[str, Any]):
@@ -350,14 +379,55 @@ def copied(props: Mapping[str, Any]) -> dict[str, Any]:
 
 def scalars(array: np.ndarray) -> memoryview:
     """A memoryview of ``array`` whose items read as Python scalars (see :class:`Column`)."""
-    return memoryview(np.ascontiguousarray(array))  # type: ignore[arg-type]
+    # Aligned too: a memoryview of unaligned memory (an Arrow buffer may start anywhere) cannot be indexed.
+    return memoryview(np.require(array, requirements="CA"))  # type: ignore[arg-type]
+
+
+def one_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The column as one array: its only chunk as it is (``combine_chunks`` copies even that), else combined."""
+    if not isinstance(column, pa.ChunkedArray):
+        return column
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def compact_column(field: pa.Field, column: pa.Array | pa.ChunkedArray) -> tuple[pa.Field, pa.Array]:
+    """The field and the column as held in memory (see :func:`compact_array`). A column kept as JSON whose
+    values turn out to be of one type (a store written before text types were made one) is typed again."""
+    if is_json(field):
+        texts = one_array(column).cast(pa.large_string())
+        if _plain_json_strings(texts):  # the usual case, taken without a Python object a row
+            field, column = pa.field(field.name, pa.large_string()), pc.utf8_slice_codeunits(texts, 1, -1)
+        else:
+            typed_field, typed = arrow_column(field.name, plain_values(field, texts))
+            if not is_json(typed_field):
+                field, column = typed_field, typed
+    array = compact_array(field, column)
+    return field.with_type(array.type), array
+
+
+def _plain_json_strings(texts: pa.Array) -> bool:
+    """Whether every JSON text is a string without escapes: a quote, the string itself, a quote."""
+    if texts.null_count == len(texts):
+        return False
+    plain = pc.and_(
+        pc.and_(pc.starts_with(texts, '"'), pc.ends_with(texts, '"')),
+        pc.invert(pc.match_substring(texts, "\\")),
+    )
+    return bool(pc.all(pc.and_(plain, pc.greater_equal(pc.utf8_length(texts), 2))).as_py())
 
 
 def compact_array(field: pa.Field, column: pa.Array | pa.ChunkedArray) -> pa.Array:
     """The column as one array, texts with few distinct values dictionary-encoded (the form held in memory)."""
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    array = one_array(column)
     if pa.types.is_dictionary(array.type):
+        words = array.type.value_type
+        if (pa.types.is_string(words) or pa.types.is_large_string(words)) and not is_json(field):
+            # Kept encoded (a snapshot holds what was encoded in memory): only the words are cast. Parquet
+            # gives the words back as ``string``, which the reader would otherwise copy row by row.
+            return array.cast(pa.dictionary(array.type.index_type, pa.large_string()))
         array = pc.cast(array, array.type.value_type)
+    if pa.types.is_string(array.type):
+        array = array.cast(pa.large_string())  # one text type, which the reader reads in place
     if pa.types.is_large_string(array.type) and not is_json(field) and len(array):
         encoded = array.dictionary_encode()  # one pass over the texts that also counts them
         if len(encoded.dictionary) <= DICTIONARY_SHARE * len(array):
@@ -369,22 +439,33 @@ def column_reader(field: pa.Field, array: pa.Array) -> Column:
     """A reader of ``array`` (as :func:`compact_array` made it) by row."""
     valid = None if array.null_count == 0 else np.asarray(array.is_valid().to_numpy(zero_copy_only=False))
     arrow_type = array.type
-    if is_json(field) or pa.types.is_null(arrow_type):
+    if pa.types.is_null(arrow_type):
+        return _Absent()
+    if is_json(field):
         return _Objects(plain_values(field, array))
     if pa.types.is_dictionary(arrow_type):
         codes = array.indices.fill_null(0).to_numpy(zero_copy_only=False)
         return _Dictionary(codes, array.dictionary.to_pylist(), valid)
     if pa.types.is_large_string(arrow_type) or pa.types.is_string(arrow_type):
-        if not pa.types.is_large_string(arrow_type) or array.offset:
-            array = pa.concat_arrays([array.cast(pa.large_string())])
-        buffers = array.buffers()
-        offsets = np.frombuffer(buffers[1], dtype=np.int64)[: len(array) + 1]
-        data = memoryview(buffers[2]) if buffers[2] is not None else memoryview(b"")
-        return _Texts(offsets, data, valid)
+        return _texts(array, valid)
     if pa.types.is_boolean(arrow_type) or pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type):
         filler = False if pa.types.is_boolean(arrow_type) else 0
         return _Numbers(array.fill_null(filler).to_numpy(zero_copy_only=False), valid)
     if pa.types.is_list(arrow_type) and pa.types.is_floating(arrow_type.value_type):
         offsets = np.asarray(array.offsets.fill_null(0).to_numpy(zero_copy_only=False))
         return _NumberLists(offsets, array.values.to_numpy(zero_copy_only=False), valid)
+    if pa.types.is_list(arrow_type) and pa.types.is_large_string(arrow_type.value_type) and not array.values.null_count:
+        # Read a row at a time: lists of ids or product names a row (prospects, clusters' members) made into
+        # Python lists at once would cost a Python string per item before any is asked for.
+        offsets = np.asarray(array.offsets.fill_null(0).to_numpy(zero_copy_only=False))
+        return _TextLists(offsets, _texts(array.values, None), valid)
     return _Objects(array.to_pylist())
+
+
+def _texts(array: pa.Array, valid: np.ndarray | None) -> _Texts:
+    if not pa.types.is_large_string(array.type) or array.offset:
+        array = pa.concat_arrays([array.cast(pa.large_string())])
+    buffers = array.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[: len(array) + 1]
+    data = memoryview(buffers[2]) if buffers[2] is not None else memoryview(b"")
+    return _Texts(offsets, data, valid)

@@ -40,7 +40,8 @@ from graph.embedded.columns import (
     Segment,
     SegmentRow,
     column_reader,
-    compact_array,
+    compact_column,
+    one_array,
     scalars,
     table_from_overlay,
     unified,
@@ -62,8 +63,16 @@ def id_bytes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Ids as a numpy array of UTF-8 bytes: byte order is code point order, so it sorts as Python sorts str."""
     if len(ids) == 0:
         return np.zeros(0, dtype="S1")
-    binary = pc.cast(ids, pa.large_binary())
-    array = binary.combine_chunks() if isinstance(binary, pa.ChunkedArray) else binary
+    texts = one_array(ids)
+    if not texts.null_count and pc.all(pc.string_is_ascii(texts)).as_py():
+        # One byte a code point: padded with NULs to the longest, the ids lie in one buffer as fixed-width
+        # bytes (numpy ignores trailing NULs, as the general path below leaves them).
+        width = max(1, int(pc.max(pc.utf8_length(texts)).as_py()))
+        padded = pc.utf8_rpad(texts, width=width, padding="\0").cast(pa.large_binary())
+        first = int(np.frombuffer(padded.buffers()[1], dtype=np.int64)[padded.offset])
+        return np.frombuffer(padded.buffers()[2], dtype=f"S{width}", count=len(padded), offset=first)
+    binary = pc.cast(texts, pa.large_binary())
+    array = one_array(binary)
     _, offsets_buffer, data_buffer = array.buffers()
     offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[array.offset : array.offset + len(array) + 1]
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
@@ -320,8 +329,9 @@ def with_leading(leading: dict[str, pa.Array], properties: pa.Table) -> pa.Table
 
 def property_columns(table: pa.Table, start: int) -> tuple[pa.Table, dict[str, Column]]:
     """The property columns of ``table`` (from column ``start``) as held in memory, and a reader of each."""
-    fields = [table.schema.field(index) for index in range(start, table.num_columns)]
-    arrays = [compact_array(field, table.column(field.name)) for field in fields]
-    fields = [field.with_type(array.type) for field, array in zip(fields, arrays, strict=True)]
+    compacted = [
+        compact_column(table.schema.field(index), table.column(index)) for index in range(start, table.num_columns)
+    ]
+    fields, arrays = [field for field, _ in compacted], [array for _, array in compacted]
     readers = {field.name: column_reader(field, array) for field, array in zip(fields, arrays, strict=True)}
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields)), readers

@@ -46,7 +46,8 @@ class TieTable(DeletionMask):
             if not bool(np.all(steps > 0)):
                 raise ValueError("a tie table whose ties are not unique and in order")
         self.out_offsets = _offsets(self.sources, source_count)
-        self.in_order = np.lexsort((self.sources, self.targets)).astype(np.int32)
+        # By target, then source: a stable sort by target keeps the base's order by source within each target.
+        self.in_order = np.argsort(self.targets, kind="stable").astype(np.int32)
         self.in_offsets = _offsets(self.targets[self.in_order], target_count)
         self.properties, self.columns = property_columns(table, start=2)
         self.deleted = np.zeros(self.count_base, dtype=bool)

@@ -7,9 +7,11 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from graph.embedded import EmbeddedStore, view
+from graph.embedded.columns import JSON_MARK, is_json
 from graph.model import NodeLabel, TieType
 from tests.samples import snapshot
 
@@ -131,3 +133,41 @@ def test_a_property_whose_values_change_type_keeps_each_value(tmp_path: Path, mo
         assert found == {"p0": 0, "p1": 1, "p2": 2, "p3": 3, "p4": 4, "p8": 2.5, "p9": "text"}
         assert [type(found[f"p{n}"]) for n in range(5)] == [int] * 5
         assert store.view.tie_props(TieType.OWNS, (NodeLabel.CUSTOMER, "p1"), (NodeLabel.ACCOUNT, "x")) is None
+
+
+def test_texts_read_back_from_a_snapshot_stay_one_type_of_text_and_json_of_one_type_is_typed_again() -> None:
+    """Parquet gives dictionary-encoded texts back with ``string`` words: merged with the ``large_string``
+    texts of new rows they must stay texts, not become JSON; a column an older store kept as JSON for that
+    reason, its values all of one type, is typed again when read."""
+    customers = pa.Table.from_arrays(
+        [
+            pa.array(["c1", "c2", "c3"], pa.large_string()),
+            pa.array(["Person"] * 3, pa.large_string()),
+            pa.array(["Praha", "Praha", None]).dictionary_encode(),  # dictionary<string>, as Parquet reads it
+            pa.array(['"gold"', None, '"silver"'], pa.large_string()),
+            pa.array(["7", "2.5", None], pa.large_string()),  # truly mixed: an int and a float
+        ],
+        schema=pa.schema(
+            [
+                pa.field("id", pa.large_string()),
+                pa.field("kind", pa.large_string()),
+                pa.field("city", pa.dictionary(pa.int32(), pa.string())),
+                pa.field("tier", pa.large_string(), metadata=JSON_MARK),
+                pa.field("score", pa.large_string(), metadata=JSON_MARK),
+            ]
+        ),
+    )
+    graph = view.WritableGraph({NodeLabel.CUSTOMER: customers})
+    graph.put_node((NodeLabel.CUSTOMER, "c4"), NodeLabel.PERSON, {"city": "Brno", "tier": "gold", "score": 1})
+    graph.rebuild()
+    expected = {
+        "c1": {"city": "Praha", "tier": "gold", "score": 7},
+        "c2": {"city": "Praha", "score": 2.5},
+        "c3": {"tier": "silver"},
+        "c4": {"city": "Brno", "tier": "gold", "score": 1},
+    }
+    assert {key[1]: dict(graph.props(key)) for key in graph.keys(NodeLabel.CUSTOMER)} == expected
+    schema = graph.tables()[0][NodeLabel.CUSTOMER].schema
+    assert not is_json(schema.field("city")) and not is_json(schema.field("tier"))
+    assert is_json(schema.field("score"))
+    assert type(graph.props((NodeLabel.CUSTOMER, "c1"))["score"]) is int
