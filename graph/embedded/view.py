@@ -223,17 +223,36 @@ class GraphView:
 
     # -- the graph as tables --------------------------------------------------------------------
 
-    def tables(self) -> tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]]:
+    def tables(
+        self, labels: Collection[NodeLabel] | None = None, types: Collection[TieType] | None = None
+    ) -> tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]]:
         """Base and overlay as node tables (sorted by id) and tie tables (rows of those, sorted): what a new
-        base is built from, and what a snapshot holds."""
+        base is built from, and what a snapshot holds. Only those of ``labels`` and ``types`` when given."""
         nodes, new_rows = {}, {}
         for label, table in self._nodes.items():
-            nodes[label], new_rows[label] = table.merged()
+            if labels is None or label in labels:
+                nodes[label], new_rows[label] = table.merged()
         ties = {}
         for tie_type, tie_table in self._ties.items():
-            source_label, target_label = TIE_ENDS[tie_type]
-            ties[tie_type] = tie_table.merged(new_rows[source_label], new_rows[target_label])
+            if types is None or tie_type in types:
+                source_rows, target_rows = (
+                    new_rows[label] if label in new_rows else np.arange(self._nodes[label].base_count)
+                    for label in TIE_ENDS[tie_type]
+                )
+                ties[tie_type] = tie_table.merged(source_rows, target_rows)
         return nodes, ties
+
+    def stale(self) -> tuple[set[NodeLabel], set[TieType]]:
+        """The labels and tie types whose base a rebuild replaces: those with an overlay, and the tie types
+        ending at a label whose rows move (nodes added or deleted; a changed node keeps its row)."""
+        labels = {label for label, table in self._nodes.items() if table.overlay_size()}
+        moved = {label for label in labels if self._nodes[label].deleted_count or self._nodes[label].added_ids}
+        types = {
+            tie_type
+            for tie_type, table in self._ties.items()
+            if table.overlay_size() or not moved.isdisjoint(TIE_ENDS[tie_type])
+        }
+        return labels, types
 
 
 class WritableGraph(GraphView):
@@ -310,9 +329,20 @@ class WritableGraph(GraphView):
 
     def rebuild(self, tables: tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]] | None = None) -> None:
         """A new base from base and overlay (or from ``tables``, as :meth:`tables` made them just before), with
-        an empty overlay: the graph reads the same."""
-        nodes, ties = tables or self.tables()
-        self._build(nodes, ties)
+        an empty overlay: the graph reads the same. Only the :meth:`stale` tables are built again: a few
+        thousand customers changed leave the accounts and every tie type as they are."""
+        labels, types = self.stale()
+        nodes, ties = tables or self.tables(labels, types)
+        for label in labels:
+            self._nodes[label] = NodeTable(label, nodes.get(label))
+        for tie_type in types:
+            source_label, target_label = TIE_ENDS[tie_type]
+            self._ties[tie_type] = TieTable(
+                self._nodes[source_label].base_count, self._nodes[target_label].base_count, ties.get(tie_type)
+            )
+        self._own_nodes.update(labels)
+        self._own_ties.update(types)
+        self._reset_presence()
         self.changed()
         pa.default_memory_pool().release_unused()  # Arrow's allocator keeps the old base's memory unless told
 

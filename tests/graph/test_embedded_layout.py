@@ -135,6 +135,38 @@ def test_a_property_whose_values_change_type_keeps_each_value(tmp_path: Path, mo
         assert store.view.tie_props(TieType.OWNS, (NodeLabel.CUSTOMER, "p1"), (NodeLabel.ACCOUNT, "x")) is None
 
 
+def test_a_rebuild_builds_again_only_the_labels_and_tie_types_the_overlay_touched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(view, "OVERLAY_MINIMUM", 10**9)  # the overlay is kept, to be looked at
+    with EmbeddedStore(tmp_path / "store") as store:
+        store.write(
+            [{"label": "Person", "id": f"p{n}", "properties": {"name": f"P{n}"}} for n in range(3)]
+            + [{"label": "Account", "id": "a1", "properties": {"balances": [1.0]}}],
+            [{"type": "OWNS", "source": "p1", "target": "a1"}, {"type": "SPOUSE_OF", "source": "p1", "target": "p2"}],
+        )
+        store.view.rebuild()
+        assert store.view.stale() == (set(), set())
+
+        store.write([{"label": "Person", "id": "p1", "properties": {"name": "Renamed"}}])  # its row stays
+        assert store.view.stale() == ({NodeLabel.CUSTOMER}, set())
+
+        store.write([{"label": "Person", "id": "p0a", "properties": {"name": "New"}}])  # rows after it move
+        labels, types = store.view.stale()
+        assert labels == {NodeLabel.CUSTOMER}
+        assert {TieType.OWNS, TieType.SPOUSE_OF, TieType.REFERRED} <= types
+        assert TieType.OF_PRODUCT not in types  # from an account to a product: no end moved
+
+        before = snapshot(store)
+        store.view.rebuild()
+        assert store.view.stale() == (set(), set())
+        assert snapshot(store) == before
+        assert [(tie_type, other[1]) for tie_type, other, _ in store.view.out_ties((NodeLabel.CUSTOMER, "p1"))] == [
+            (TieType.OWNS, "a1"),
+            (TieType.SPOUSE_OF, "p2"),
+        ]
+
+
 def test_texts_read_back_from_a_snapshot_stay_one_type_of_text_and_json_of_one_type_is_typed_again() -> None:
     """Parquet gives dictionary-encoded texts back with ``string`` words: merged with the ``large_string``
     texts of new rows they must stay texts, not become JSON; a column an older store kept as JSON for that
