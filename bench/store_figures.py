@@ -5,7 +5,8 @@ Opening is measured in a fresh process (``python -m bench.open_store PATH``, whi
 and prints one JSON object), so that the memory it reports is the store's and not the benchmark's. The bulk
 write takes the store's own content as Arrow tables (its columns, tie ends turned into ids; untimed) and writes it with
 ``bulk_write`` into an empty store, then once more into the same store (every row unchanged); only the
-``bulk_write`` calls are timed. Each figure is given in wall seconds and in CPU seconds of this process, which
+``bulk_write`` calls are timed; then 20 writes of 5,000 changed customers each into that full store
+(:func:`small_writes`). Each figure is given in wall seconds and in CPU seconds of this process, which
 a busy machine distorts far less.
 """
 
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from bench.measure import Progress
@@ -43,10 +45,12 @@ def measure_store(path: Path, progress: Progress, opens: int = OPEN_RUNS) -> Sto
         runs.append(open_in_fresh_process(path))
     progress("store: open", opens, opens)
     with tempfile.TemporaryDirectory(prefix="crm-graph-bulk-") as scratch:
-        progress("store: bulk write", 0, 2)
+        progress("store: bulk write", 0, 3)
         nodes, ties = prepared_columns(path)
         into_empty, unchanged = bulk_write_twice(Path(scratch) / "store", nodes, ties)
-        progress("store: bulk write", 2, 2)
+        progress("store: bulk write", 2, 3)
+        small = small_writes(Path(scratch) / "store", nodes.get(NodeLabel.CUSTOMER))
+        progress("store: bulk write", 3, 3)
     return StoreFigures(
         nodes=sum(table.num_rows for table in nodes.values()),
         ties=sum(table.num_rows for table in ties.values()),
@@ -54,6 +58,7 @@ def measure_store(path: Path, progress: Progress, opens: int = OPEN_RUNS) -> Sto
         opens=runs,
         bulk_write_into_empty=into_empty,
         bulk_write_unchanged=unchanged,
+        small_writes=small,
     )
 
 
@@ -111,6 +116,28 @@ def bulk_write_twice(
     with EmbeddedStore(path) as store:  # closing waited for a snapshot the first write started
         unchanged = _timed(rows, lambda: store.bulk_write(nodes, ties))
     return into_empty, unchanged
+
+
+SMALL_WRITES = 20
+SMALL_WRITE_ROWS = 5_000
+
+
+def small_writes(path: Path, customers: pa.Table | None, seed: int = 16) -> BulkWriteRun | None:
+    """``SMALL_WRITES`` bulk writes of ``SMALL_WRITE_ROWS`` customers each (fewer in a small bank: a twentieth
+    of them), drawn at random, with a changed ``status`` and a new ``score``, into the full store at ``path``:
+    a loader's batches of changes to a big bank. Only the ``bulk_write`` calls are timed."""
+    if customers is None or customers.num_rows < SMALL_WRITES:
+        return None
+    size = min(SMALL_WRITE_ROWS, customers.num_rows // SMALL_WRITES)
+    random = np.random.default_rng(seed)
+    batches = []
+    for _ in range(SMALL_WRITES):
+        chosen = customers.take(pa.array(np.sort(random.choice(customers.num_rows, size, replace=False))))
+        statuses = pa.array(random.choice(["active", "dormant", "closed"], size), pa.large_string())
+        chosen = chosen.drop_columns([name for name in ("status", "score") if name in chosen.column_names])
+        batches.append(chosen.append_column("status", statuses).append_column("score", pa.array(random.random(size))))
+    with EmbeddedStore(path) as store:
+        return _timed(size * SMALL_WRITES, lambda: [store.bulk_write({NodeLabel.CUSTOMER: batch}) for batch in batches])
 
 
 def _timed(rows: int, write: Callable[[], object]) -> BulkWriteRun:

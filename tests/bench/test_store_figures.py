@@ -15,7 +15,7 @@ from api.cli import app
 from bench.harness import BenchConfig
 from bench.loaded import run_loaded_bench, write_loaded_results
 from bench.report import QUERY_NAMES, LoadedStoreReport
-from bench.store_figures import bulk_write_twice, prepared_columns
+from bench.store_figures import SMALL_WRITES, bulk_write_twice, prepared_columns
 from graph.embedded import EmbeddedStore
 from graph.model import PRIMARY_LABELS, TieType
 from graph.settings import Settings
@@ -37,6 +37,9 @@ def test_the_bench_reports_the_embedded_store_figures(embedded_bench: BenchRun) 
     for run in (figures.bulk_write_into_empty, figures.bulk_write_unchanged):
         assert run.rows == figures.nodes + figures.ties
         assert run.seconds > 0 and run.rows_per_second > 0 and run.rows_per_cpu_second > 0
+    small = figures.small_writes
+    assert small is not None and small.rows == SMALL_WRITES * (counts.nodes["Customer"] // SMALL_WRITES)
+    assert small.seconds > 0 and small.rows_per_cpu_second > 0
     assert embedded.api.server_cpu_ms_per_request is not None and embedded.api.server_cpu_ms_per_request > 0
     assert embedded.api.client_cpu_ms_per_request is not None and embedded.api.client_cpu_ms_per_request > 0
     measured = {target.name for target in report.targets if target.met is not None}
