@@ -99,10 +99,13 @@ def staff_files(data: Bank) -> list[SourceFile]:
         ],
     )
     book = staff.manages
+    # The branch a book is kept at (the manager's) is where its customers bank: the simulation's branch shocks
+    # hit them there, and the explorer draws it (BANKED_AT).
+    book_branch = take(branch_no, staff.manager_branch[book.source])
     manages = SourceFile(
         "crm/mgr_cust_rel.csv",
-        ["emp_no", "cust_no", "asgn_dt"],
-        zip(take(emp_no, book.source), take(data.cust_no, book.target), book.props["since"], strict=True),
+        ["emp_no", "cust_no", "asgn_dt", "brch_no"],
+        zip(take(emp_no, book.source), take(data.cust_no, book.target), book.props["since"], book_branch, strict=True),
         len(book),
         [
             {
@@ -113,7 +116,15 @@ def staff_files(data: Bank) -> list[SourceFile]:
                 "source": {"from": "emp_no", "prefix": "manager:"},
                 "target": {"from": "cust_no", "system": "core"},
                 "columns": {"since": col("asgn_dt", type="date", format="%Y-%m-%d")},
-            }
+            },
+            {
+                "name": "crm_customer_branches",
+                **SYSTEM,
+                "path": "crm/mgr_cust_rel.csv",
+                "tie": {"type": "BANKED_AT"},
+                "source": {"from": "cust_no", "system": "core"},
+                "target": {"from": "brch_no", "prefix": "branch:"},
+            },
         ],
     )
     return [branches, managers, manages]

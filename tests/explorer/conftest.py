@@ -77,8 +77,7 @@ def _customers(store: EmbeddedStore) -> dict[str, dict[str, Any]]:
 
 
 def _build_bank(directory: Path, settings: Settings) -> tuple[str, dict[str, dict[str, Any]], dict[str, str]]:
-    """Generate, load and analyse a small bank; add two guarantee circles, a customer with many ties and the
-    branches customers bank at."""
+    """Generate, load and analyse a small bank; add two guarantee circles and a customer with many ties."""
     from loaders.generator import generate
     from loaders.load import load_mapping
     from queries.analytics import analyze
@@ -98,13 +97,6 @@ def _build_bank(directory: Path, settings: Settings) -> tuple[str, dict[str, dic
             for a, b in zip(circle, circle[1:] + circle[:1], strict=True)
         ]
         ties += [{"type": "REFERRED", "source": dense, "target": p} for p in persons if p != dense][:40]
-        # The generated bank says where managers work, not where customers bank: each banks at its manager's branch.
-        works_at = {tie.source: tie.target for tie in store.ties([TieType.WORKS_AT])}
-        ties += [
-            {"type": "BANKED_AT", "source": customer, "target": works_at[manager]}
-            for customer, manager in sorted(managed_by.items())
-            if manager in works_at
-        ]
         store.write(nodes=[], ties=ties)
         analyze(store, settings)
         customers = _customers(store)

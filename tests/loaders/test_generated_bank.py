@@ -137,6 +137,10 @@ def check_first_load(store: GraphStore, bank: Path, truth: dict[str, Any], repor
     assert exclusive and all(other in products and (other, pid) in exclusive for pid, other in exclusive)
     core_persons = by_name["core_customers_person"]
     assert report.counts.nodes["Person"] == core_persons.rows_read - core_persons.quarantined
+    # Every customer in a book banks at the branch its manager works at.
+    works_at = {tie.source: tie.target for tie in store.ties([TieType.WORKS_AT])}
+    banked_at = {(tie.source, tie.target) for tie in store.ties([TieType.BANKED_AT])}
+    assert banked_at and banked_at == {(tie.target, works_at[tie.source]) for tie in store.ties([TieType.MANAGES])}
 
 
 def test_generated_bank_loads_exactly_reloads_idempotently_and_updates(
