@@ -3,6 +3,7 @@ read the models, and nothing of them to others."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -33,6 +34,15 @@ def test_the_panel_shows_the_fitted_weights_and_backtest_to_admin(page: Any, ban
         assert f"{churn['backtest']['lift_at_5pct']['ratio']:.2f}" in page.inner_text("#model-backtest")
     assert card["cross_sell"]["model"] in page.inner_text("#model-cross-sell")
     shot(page, "model-panel")
+
+    # In Chinese the same facts, none of the API's English sentence.
+    page.click("#lang-toggle")
+    page.wait_for_function("() => /[\u4e00-\u9fff]/.test(document.querySelector('#model-kind')?.textContent ?? '')")
+    kind = page.inner_text("#model-kind") + page.inner_text("#model-cross-sell")
+    assert not re.search(r"[a-z]{3,}", kind.replace("ROC AUC", "")), kind
+    if churn["model"].startswith("fitted"):
+        assert churn["features_as_of"] in kind and churn["outcomes_until"] in kind
+    shot(page, "model-panel-chinese")
 
 
 def test_a_relationship_manager_sees_the_score_without_the_models(page: Any, bank: Bank) -> None:

@@ -3,7 +3,7 @@
 
 import { get, session } from "./api.js";
 import { h } from "./dom.js";
-import { t, tieName } from "./i18n.js";
+import { lang, t, tieName } from "./i18n.js";
 
 const SHOWN_WEIGHTS = 5;
 let card = null; // one request per page: the card changes only when analyze runs again
@@ -17,12 +17,30 @@ async function models() {
 const fixed = (value) => (typeof value === "number" ? value.toFixed(2) : "–");
 const interval = (range) => (range && range[0] === range[0] ? ` [${fixed(range[0])}, ${fixed(range[1])}]` : "");
 
+/**
+ * Why analyze used this churn model. English shows the API's own sentence; Chinese says the same from the card's
+ * fields (the months, whether the network terms were kept, the backtest's AUC), since the sentence is not
+ * translatable word for word.
+ */
+function churnReason(churn) {
+  if (lang === "en") return churn.reason;
+  if (churn.model.startsWith("fitted")) {
+    const months = t("model.reason_fitted", { features_as_of: churn.features_as_of, outcomes_until: churn.outcomes_until });
+    return churn.network_terms && !churn.network_terms.kept ? `${months}${t("model.reason_terms_left_out")}` : months;
+  }
+  const auc = churn.backtest?.auc;
+  if (churn.features_as_of && auc) {
+    return t("model.reason_below_defaults", { features_as_of: churn.features_as_of, fitted: auc.network?.toFixed(3), defaults: auc.default?.toFixed(3) });
+  }
+  return t("model.reason_too_little");
+}
+
 /** The fitted tie weights (largest first) and the backtest beside the churn score; nothing for other roles. */
 export async function modelSection() {
   const body = await models();
   const churn = body?.churn;
   if (!churn) return [];
-  const section = [h("h4", {}, t("model.title")), h("p", { class: "muted", id: "model-kind" }, `${churn.model}: ${churn.reason}`)];
+  const section = [h("h4", {}, t("model.title")), h("p", { class: "muted", id: "model-kind" }, `${t(churn.model)}${t("model.reason_separator")}${churnReason(churn)}`)];
   const weights = Object.entries(churn.tie_weights ?? {})
     .filter(([, weight]) => weight > 0)
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
@@ -55,6 +73,6 @@ export async function modelSection() {
     );
   }
   const crossSell = body.cross_sell;
-  if (crossSell) section.push(h("p", { class: "muted", id: "model-cross-sell" }, t("model.cross_sell", { model: crossSell.model })));
+  if (crossSell) section.push(h("p", { class: "muted", id: "model-cross-sell" }, t("model.cross_sell", { model: t(crossSell.model) })));
   return section;
 }
