@@ -57,6 +57,39 @@ def test_a_guarantee_shows_its_amount_and_direction_on_hover(page: Any, bank: Ba
     assert point_at_tie(page, before, guarantor, "GUARANTEES").startswith("担保")
 
 
+def _first_tie(bank: Bank, wanted: str) -> tuple[str, str, dict[str, Any], str]:
+    """A company of the generated bank with a tie carrying ``wanted`` (ratio, since) in its first ring:
+    (centre, the other customer, the tie as the API gives it, its type)."""
+    with bank.api("admin") as api:
+        for centre in sorted(c for c, fields in bank.customers.items() if fields["label"] == "Company"):
+            for item in api.get(f"/customers/{centre}/network", params={"limit": 25}).json()["related"]:
+                if item["customer"] and item["depth"] == 1 and item["tie"] and item["tie"][wanted] is not None:
+                    return centre, item["customer"]["id"], item["tie"], item["tie_type"]
+    raise AssertionError(f"no tie with {wanted} in the generated bank")
+
+
+def test_a_shareholding_shows_its_ratio_and_a_tie_its_start_on_hover(page: Any, bank: Bank) -> None:
+    centre, holder, tie, tie_type = _first_tie(bank, "ratio")
+    source, target = (centre, holder) if tie["outward"] else (holder, centre)
+    percent = f"{tie['ratio'] * 100:.1f}".removesuffix(".0")
+    sign_in(page, bank.tokens["admin"])
+    open_customer(page, centre)
+    assert f"持股 {percent}%" in point_at_tie(page, source, target, tie_type).splitlines()
+    shot(page, "tie-shareholding-hover")
+
+    shown, (centre, other, tie, tie_type) = centre, _first_tie(bank, "since")
+    source, target = (centre, other) if tie["outward"] else (other, centre)
+    page.mouse.move(0, 0)
+    if centre != shown:
+        open_customer(page, centre)
+    assert f"始于 {tie['since'][:10]}" in point_at_tie(page, source, target, tie_type).splitlines()
+    page.mouse.move(0, 0)
+    page.click("#lang-toggle")
+    page.wait_for_function("() => document.querySelector('#legend').textContent.includes('person')")
+    assert f"since {tie['since'][:10]}" in point_at_tie(page, source, target, tie_type).splitlines()
+    shot(page, "tie-since-hover-en")
+
+
 def test_shortest_paths_between_two_chosen_customers(page: Any, bank: Bank) -> None:
     """From the dense customer to one of the book two ties away: every shortest path the API gives is drawn
     and lit, customers of other books as stubs."""
