@@ -53,6 +53,12 @@ def test_every_cluster_page_is_reachable_and_the_chosen_cluster_is_drawn_in_view
     page.wait_for_selector("#cluster-table tbody tr")
     expected = all_clusters(bank)
     assert len(expected) > 4, "the bank has more clusters than one page"
+    # The largest cluster is drawn beside the list from the start.
+    page.wait_for_function(
+        "id => document.querySelector('#cluster-title').textContent.includes(id)", arg=expected[0]["id"]
+    )
+    assert page.locator("#cluster-table tbody tr.chosen").get_attribute("data-cluster-id") == expected[0]["id"]
+    assert page.evaluate("() => window.crmGraph.cluster().nodes.length") > 0
     rows = page.locator("#cluster-table tbody tr")
     load_every_page(page, "#cluster-table tbody tr", "#clusters-more")
     assert [rows.nth(i).get_attribute("data-cluster-id") for i in range(rows.count())] == [c["id"] for c in expected]
@@ -73,7 +79,8 @@ def test_every_cluster_page_is_reachable_and_the_chosen_cluster_is_drawn_in_view
     # The last cluster of the list, clicked, is drawn beside it and in view.
     last = expected[-1]["id"]
     page.click(f"#cluster-table tbody tr[data-cluster-id='{last}']")
-    page.wait_for_function("() => window.crmGraph.cluster().nodes.length > 0")
+    page.wait_for_function("id => document.querySelector('#cluster-title').textContent.includes(id)", arg=last)
+    assert page.evaluate("() => window.crmGraph.cluster().nodes.length") > 0
     assert page.evaluate(IN_VIEW, "#cluster-graph")
     assert page.evaluate(IN_VIEW, f"#cluster-table tbody tr[data-cluster-id='{last}']")
     assert "客户等级" in page.inner_text("#cluster-detail .legend")

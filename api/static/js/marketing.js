@@ -1,7 +1,7 @@
 // Marketing: referral clusters (charts of size, assets and product penetration, a table, one cluster drawn
 // with the ties among its members) and a product's prospects, picked from the catalogue, with CSV export.
 
-import { enc, get, getCsv, PagedList } from "./api.js";
+import { enc, get, getCsv, LatestAction, PagedList } from "./api.js";
 import { $, clear, downloadBlob, h, money, percent } from "./dom.js";
 import { barChart, sizeBins } from "./charts.js";
 import { decorate, NetworkGraph } from "./graph.js";
@@ -15,6 +15,7 @@ let clusterPages = null; // the clusters listed so far (PagedList)
 let chosenCluster = null;
 let clusterGraph = null;
 let shownCluster = null; // the body of GET /clusters/{id}
+const clusterRequests = new LatestAction(); // a cluster clicked while another is coming replaces it
 let prospects = null;
 let products = [];
 
@@ -113,7 +114,7 @@ function renderCluster() {
 
 /** A cluster drawn as a graph: its most central members (masked stubs) and the ties among them. */
 export async function showCluster(clusterId) {
-  shownCluster = await get(`/clusters/${enc(clusterId)}`, { page_size: 200 });
+  shownCluster = await get(`/clusters/${enc(clusterId)}`, { page_size: 200 }, clusterRequests.begin());
   chosenCluster = clusterId;
   for (const row of document.querySelectorAll("#cluster-table tbody tr")) row.classList.toggle("chosen", row.dataset.clusterId === clusterId);
   renderCluster();
@@ -203,6 +204,8 @@ export async function openMarketing(session) {
     clusterPages = new PagedList("/clusters", { page_size: PAGE_SIZE });
     await clusterPages.more();
     renderClusters();
+    // The largest cluster is drawn beside the list from the start (a click draws another).
+    if (clusterPages.items.length && !chosenCluster) await showCluster(clusterPages.items[0].id);
   }
   if (session.may("prospects:read") && session.may("products:read") && !products.length) {
     products = (await get("/products")).items;
