@@ -27,6 +27,7 @@ def test_a_manager_lands_on_his_book_at_a_glance(page: Any, bank: Bank) -> None:
     ]
     assert page.locator("#home-overdue li").count() == min(5, len(book["overdue_follow_ups"]))
     assert page.locator("#home-opportunities li").count() == min(5, len(book["opportunities"])) > 0
+    assert f"得分 {book['opportunities'][0]['score']:.2f}" in page.inner_text("#home-opportunities li >> nth=0")
     assert page.locator("#home-clusters, #home-circles").count() == 0  # not a manager's
     shot(page, "home-manager")
     page.click("#lang-toggle")
@@ -48,14 +49,17 @@ def test_marketing_lands_on_the_largest_clusters(page: Any, bank: Bank) -> None:
     assert lines.count() == len(clusters["items"]) == 5
     assert f"共 {clusters['total']} 个" in page.inner_text("#home-clusters h3")
     for index, cluster in enumerate(clusters["items"]):
+        assert "金融资产" in lines.nth(index).inner_text()
         if cluster["naming"]["name"]:
             assert cluster["naming"]["name"]["text"] in lines.nth(index).inner_text()
     shot(page, "home-marketing")
-    lines.first.locator("button").click()
-    page.wait_for_function("() => window.crmGraph.cluster().nodes.length > 0")
-    assert "view=marketing" in page.url
+    # The second line, since the marketing view draws the largest cluster by itself.
+    second = clusters["items"][1]["id"]
+    lines.nth(1).locator("button").click()
+    page.wait_for_function("id => document.querySelector('#cluster-title').textContent.includes(id)", arg=second)
+    assert "view=marketing" in page.url and page.evaluate("() => window.crmGraph.cluster().nodes.length") > 0
     chosen = page.locator("#cluster-table tbody tr.chosen")
-    assert chosen.get_attribute("data-cluster-id") == clusters["items"][0]["id"]
+    assert chosen.get_attribute("data-cluster-id") == second
 
 
 def test_risk_lands_on_the_circles_with_the_largest_amounts(page: Any, bank: Bank) -> None:

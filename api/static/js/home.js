@@ -58,7 +58,7 @@ function bookCard(book) {
     lines(
       "home-opportunities",
       book.opportunities.slice(0, SHOWN),
-      (o) => [o.customer_name ?? o.customer_id, h("small", {}, `${productName(o.product_code, o.product_name)} · ${o.score.toFixed(2)}`)],
+      (o) => [o.customer_name ?? o.customer_id, h("small", {}, `${productName(o.product_code, o.product_name)} · ${t("field.score")} ${o.score.toFixed(2)}`)],
       (o) => open(o.customer_id),
     ),
   );
@@ -74,7 +74,7 @@ function clustersCard(page) {
       page.items,
       (c) => [
         groupName(c.naming, `${t("clusters.name")} ${c.id}`, c.central_members[0]?.name),
-        h("small", {}, `${t("home.members", { n: c.size })} · ${money(c.total_aum)} · ${namingEvidence(c.naming, c.size)}`),
+        h("small", {}, `${t("home.members", { n: c.size })} · ${t("field.aum")} ${money(c.total_aum)} · ${namingEvidence(c.naming, c.size)}`),
       ],
       (c) => actions.showCluster(c.id),
     ),
