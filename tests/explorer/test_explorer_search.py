@@ -110,3 +110,10 @@ def test_results_show_what_the_role_may_see_of_a_masked_customer(page: Any, bank
     for part in (str(fields["city"]), decade, "尾号 " + str(fields["phone_masked"])[-4:], customer_id):
         assert part in label
     shot(page, "search-masked-result")
+
+    # English counts one customer in the singular.
+    page.click("#lang-toggle")
+    page.wait_for_function(
+        "() => document.querySelector('#search-results .search-total').textContent.includes('shown')"
+    )
+    assert page.inner_text("#search-results .search-total").startswith("1 customer matches, 1 shown")

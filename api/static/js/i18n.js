@@ -248,11 +248,11 @@ const en = {
   "tab.explorer": "Network",
   "tab.home": "Home",
   "home.more": "See all",
-  "home.book": "{name}'s book ({n} customers)",
-  "home.days_overdue": "{n} days overdue",
+  "home.book": "{name}'s book ({n} {n|customer|customers})",
+  "home.days_overdue": "{n} {n|day|days} overdue",
   "home.clusters": "Largest referral clusters (of {n})",
   "home.circles": "Guarantee circles with the largest amounts (of {n})",
-  "home.members": "{n} customers",
+  "home.members": "{n} {n|customer|customers}",
   "home.nothing": "Your token has no overview to show.",
   "tab.portfolio": "Portfolio",
   "tab.marketing": "Marketing",
@@ -267,7 +267,7 @@ const en = {
   "search.placeholder": "Name, customer id or last four phone digits",
   "search.submit": "Search",
   "search.none": "No customer you may see matches.",
-  "search.total": "{total} customers match, {shown} shown",
+  "search.total": "{total} {total|customer matches|customers match}, {shown} shown",
   "search.names_masked": "names are masked and not searched: type a customer id or the last four phone digits",
   "search.born": "born '{decade}s",
   "search.phone": "phone …{last}",
@@ -413,7 +413,7 @@ const en = {
   "path.started": "Paths start here",
   "path.to": "Shortest paths from {name}",
   "path.heading": "How {from} is connected",
-  "path.title": "{n} shortest paths of {hops} ties",
+  "path.title": "{n} shortest {n|path|paths} of {hops} {hops|tie|ties}",
   "path.none": "Not connected within 4 ties.",
   "tie.ratio": "holds {ratio}",
   "tie.since": "since {since}",
@@ -480,7 +480,10 @@ export let lang = localStorage.getItem(LANG_KEY) === "en" ? "en" : "zh";
 export function t(key, vars = {}) {
   // An English key missing from the dictionary is already English (the API's own reasons).
   const text = dictionaries[lang][key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+  // "{n|day|days}": the first form when n is 1, else the second (English counts; Chinese needs none).
+  return text
+    .replace(/\{(\w+)\|([^|}]*)\|([^}]*)\}/g, (_, name, one, other) => (Number(vars[name]) === 1 ? one : other))
+    .replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
 }
 
 function named(group, value) {
