@@ -127,6 +127,7 @@ window.crmGraph = {
   cluster: () => ({
     nodes: drawnCluster()?.cy.nodes().map((node) => node.id()) ?? [],
     edges: drawnCluster()?.cy.edges().map((edge) => [edge.data("type"), edge.source().id(), edge.target().id()]) ?? [],
+    shape: drawnCluster()?.shape ?? null,
   }),
   highlighted: () => ({
     nodes: graph().cy.nodes(".highlight").map((node) => node.id()),
