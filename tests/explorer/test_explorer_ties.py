@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.explorer.conftest import Bank, shot, sign_in
 from tests.explorer.test_explorer import open_customer
@@ -12,27 +13,37 @@ from tests.explorer.test_explorer import open_customer
 pytestmark = pytest.mark.browser
 
 
+POINTED = """([source, target]) => window.crmGraph.cy().edges('.pointed')
+    .some((e) => e.source().id() === source && e.target().id() === target)"""
+
+
 def point_at_tie(page: Any, source: str, target: str, tie_type: str) -> str:
-    """Move the real mouse onto the middle of the drawn tie; return its label."""
-    x, y = page.evaluate(
-        """([source, target, type]) => {
-            const box = document.querySelector('#graph').getBoundingClientRect();
-            const cy = window.crmGraph.cy();
-            const edge = cy.edges().filter((e) => e.data('type') === type
-                && e.source().id() === source && e.target().id() === target);
-            cy.zoom(1.5);
-            cy.center(edge);
-            const middle = edge.renderedMidpoint();
-            return [box.left + middle.x, box.top + middle.y];
-        }""",
-        [source, target, tie_type],
-    )
-    page.mouse.move(x, y)
-    page.wait_for_function(
-        """([source, target]) => window.crmGraph.cy().edges('.pointed')
-            .some((e) => e.source().id() === source && e.target().id() === target)""",
-        arg=[source, target],
-    )
+    """Move the real mouse onto the middle of the drawn tie; return its label.
+
+    Tried a few times: under load the page can still be settling while the side panel's last requests arrive,
+    and once a tie a few pixels wide was missed though it was drawn where the pointer went."""
+    for _ in range(4):
+        x, y = page.evaluate(
+            """([source, target, type]) => {
+                const box = document.querySelector('#graph').getBoundingClientRect();
+                const cy = window.crmGraph.cy();
+                const edge = cy.edges().filter((e) => e.data('type') === type
+                    && e.source().id() === source && e.target().id() === target);
+                cy.zoom(1.5);
+                cy.center(edge);
+                const middle = edge.renderedMidpoint();
+                return [box.left + middle.x, box.top + middle.y];
+            }""",
+            [source, target, tie_type],
+        )
+        page.mouse.move(0, 0)
+        page.mouse.move(x, y)
+        try:
+            page.wait_for_function(POINTED, arg=[source, target], timeout=3_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    assert page.evaluate(POINTED, [source, target]), f"the {tie_type} tie {source} -> {target} was never pointed at"
     return page.evaluate(  # type: ignore[no-any-return]
         """([source, target]) => window.crmGraph.cy().edges('.pointed')
             .filter((e) => e.source().id() === source && e.target().id() === target)[0].style('label')""",
