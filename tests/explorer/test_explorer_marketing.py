@@ -60,6 +60,8 @@ def test_every_cluster_page_is_reachable_and_the_chosen_cluster_is_drawn_in_view
     assert page.locator("#cluster-table tbody tr.chosen").get_attribute("data-cluster-id") == expected[0]["id"]
     assert page.evaluate("() => window.crmGraph.cluster().nodes.length") > 0
     assert page.evaluate("() => window.crmGraph.cluster().shape") == "force"  # a cluster has no centre
+    title = page.inner_text("#cluster-title")
+    assert title.count(expected[0]["id"]) == 1, title
     rows = page.locator("#cluster-table tbody tr")
     load_every_page(page, "#cluster-table tbody tr", "#clusters-more")
     assert [rows.nth(i).get_attribute("data-cluster-id") for i in range(rows.count())] == [c["id"] for c in expected]

@@ -91,7 +91,8 @@ function renderCluster() {
   const body = shownCluster;
   if (!body) return;
   const c = body.cluster;
-  $("#cluster-title").textContent = `${clusterName(c)} · ${t("clusters.members", { id: c.id })}`;
+  const members = t("clusters.members", { id: c.id });
+  $("#cluster-title").textContent = c.naming?.name ? `${clusterName(c)} · ${members}` : members; // the id once
   const facts = clear($("#cluster-facts"));
   facts.append(
     ...[
