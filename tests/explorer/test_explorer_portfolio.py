@@ -51,6 +51,9 @@ def test_an_overdue_follow_up_is_kept_by_logging_the_contact(page: Any, bank: Ba
     first = before["overdue_follow_ups"][0]
     sign_in(page, bank.tokens["manager"])
     open_portfolio(page)
+    # However many are owed, the table scrolls within its card rather than lengthening the page.
+    box = page.evaluate("getComputedStyle(document.querySelector('#overdue').parentElement).overflowY")
+    assert box == "auto"
     row = page.locator(f"#overdue tr[data-interaction-id='{first['interaction_id']}']")
     row.locator("button.keep").click()
     form = page.locator("#overdue .contact-row form")

@@ -81,11 +81,16 @@ function overdue() {
     );
     return row;
   });
+  // A book can owe a hundred follow-ups: the table scrolls in its card (headings kept) instead of the page.
   return h(
-    "table",
-    { class: "table", id: "overdue" },
-    h("thead", {}, h("tr", {}, headings, h("th", { class: "num" }, t("field.overdue")), h("th", {}))),
-    h("tbody", {}, rows),
+    "div",
+    { class: "scroll-list" },
+    h(
+      "table",
+      { class: "table", id: "overdue" },
+      h("thead", {}, h("tr", {}, headings, h("th", { class: "num" }, t("field.overdue")), h("th", {}))),
+      h("tbody", {}, rows),
+    ),
   );
 }
 
