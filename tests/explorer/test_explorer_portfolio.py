@@ -40,6 +40,8 @@ def test_at_risk_by_expected_loss_and_opportunities_across_products(page: Any, b
     customers = Counter(item["customer_id"] for item in body["opportunities"])
     assert len(body["opportunities"]) == 10 and len(products) >= 3
     assert max(products.values()) <= 5 and max(customers.values()) <= 3
+    # Scores shown out of order are explained: repeats are ranked at half their score.
+    assert "减半" in page.inner_text("#opportunities-order")
     shot(page, "portfolio-acts")
 
 

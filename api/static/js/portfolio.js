@@ -164,7 +164,11 @@ function render() {
         ),
       ),
     ),
-    card(`${t("portfolio.opportunities")} · ${body.opportunities.length}`, opportunities()),
+    card(
+      `${t("portfolio.opportunities")} · ${body.opportunities.length}`,
+      body.opportunities.length ? h("p", { class: "muted", id: "opportunities-order" }, t("portfolio.ranked_diverse")) : null,
+      opportunities(),
+    ),
     card(`${t("portfolio.overdue")} · ${body.overdue_total}`, kept ? h("p", { id: "follow-up-kept", role: "status" }, t("portfolio.kept", { name: kept })) : null, overdue()),
   );
 }
