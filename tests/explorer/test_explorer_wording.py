@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.explorer.conftest import Bank, shot, sign_in
+from tests.explorer.conftest import MANAGER, Bank, shot, sign_in
 from tests.explorer.test_explorer import _consenting_with_recommendations, open_customer
 
 pytestmark = pytest.mark.browser
@@ -69,3 +69,16 @@ def test_products_by_name_values_translated_and_scores_explained(page: Any, bank
         assert f"{PART_NAMES[name][1]} {value:.2f}" in line
     assert not re.search("[\u4e00-\u9fff]", page.inner_text("#side-panel .facts dt"))
     shot(page, "wording-english")
+
+
+def test_why_a_customer_gets_no_recommendation_is_a_sentence_in_either_language(page: Any, bank: Bank) -> None:
+    customer_id = next(c for c in sorted(bank.book(MANAGER)) if bank.customers[c].get("consent_marketing") is not True)
+    with bank.api("manager") as api:
+        body = api.get(f"/customers/{customer_id}/recommendations").json()
+    assert body["recommendations"] == [] and body["reason"] == "customer has not consented to marketing"
+    sign_in(page, bank.tokens["manager"])
+    open_customer(page, customer_id)
+    assert page.inner_text("#no-recommendations") == "客户未同意接受营销"
+    page.click("#lang-toggle")
+    page.wait_for_function("() => document.querySelector('#no-recommendations')?.textContent.startsWith('The')")
+    assert page.inner_text("#no-recommendations") == "The customer has not consented to marketing."

@@ -394,6 +394,9 @@ const en = {
 
   "why.churn": "own {own}, network {network}; weighs most: {name} ({tie}, {share})",
   "why.churn_alone": "own {own}, network {network}",
+  // The API's reasons for an empty recommendation list, as a sentence.
+  "customer has not consented to marketing": "The customer has not consented to marketing.",
+  "no product fits this customer now": "No product fits this customer now.",
   "model.title": "Model",
   "model.tie_weights": "Fitted tie weights (log-odds per recently churned neighbour)",
   "model.backtest": "Backtest: top-5% lift own {own} / with network {network} (ratio {ratio}); AUC {auc_own} / {auc_network}",
