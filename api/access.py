@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 
 class Role(StrEnum):
@@ -168,9 +169,10 @@ class Principal:
     def has(self, permission: Permission) -> bool:
         return permission in self.permissions
 
-    @property
+    @cached_property
     def customer_scope(self) -> Scope:
-        """Which customers the token may see in full."""
+        """Which customers the token may see in full (asked for every customer a response shows; the registry
+        keeps a verified principal, so this is worked out once per token)."""
         if P.CUSTOMERS_ALL in self.permissions:
             return Scope.ALL
         if P.CUSTOMERS_BOOK in self.permissions and self.manager_id:

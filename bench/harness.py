@@ -98,6 +98,8 @@ class BenchConfig:
     api_concurrency: int = 16
     api_max_requests: int = 5_000
     api_max_seconds: float = 20.0
+    api_paths: tuple[str, ...] = API_PATHS
+    """The API requests of the mix, each asked about every sampled customer (``{id}``)."""
     work_dir: Path | None = None
     """Where the bank, the embedded store and load reports go; a temporary folder (removed) by default."""
     checkpoint: Path | None = None
@@ -381,7 +383,7 @@ def measure_api(
         if time.monotonic() > deadline or not thread.is_alive():
             raise StoreError("the benchmark's API server did not start")
         time.sleep(0.05)
-    paths = [template.format(id=customer_id) for customer_id in customer_ids for template in API_PATHS]
+    paths = [template.format(id=customer_id) for customer_id in customer_ids for template in config.api_paths]
     plan = {
         "base_url": f"http://127.0.0.1:{port}",
         "paths": paths,
