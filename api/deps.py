@@ -193,7 +193,8 @@ class RequestContext:
         cancellation = Cancellation(deadline=time.monotonic() + timeout)
 
         def runner() -> T:
-            with cancellable(cancellation):
+            # One read transaction for the request's reads on Neo4j (graph.neo4j_store), entered in this thread.
+            with cancellable(cancellation), self.store.reading():
                 return work() if place is None else place.run(work)
 
         try:

@@ -8,10 +8,17 @@ own timeout (15 s) before answering 503, and the retries went on after the answe
 errors (a deadlock, a lost cluster member) are retried with backoff within the store's timeout, while a
 server that cannot be reached is retried once, at once (a pooled connection the server dropped on a
 restart fails the first time), and then reported, so the caller answers in well under a second.
+
+Within :meth:`Neo4jStore.reading` (an API request's work) the reads share one read transaction, begun at the
+first read: a request made four to eight queries, each its own session, BEGIN and COMMIT, and that work per
+transaction cost the server and the driver more than the queries. A read of the shared transaction that fails
+ends it; after a transient error (a lost connection, a deadlock) that read and the rest run each in its own
+transaction, with the retries above, and any other error is raised as it is.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -84,6 +91,8 @@ class Neo4jStore(GraphStore):
         super().__init__(registry)
         self.database = database
         self.timeout_seconds = timeout_seconds
+        self._shared = threading.local()
+        """``reads``: the :class:`_SharedReads` of this thread's :meth:`reading` context, if any."""
         self._driver = GraphDatabase.driver(
             uri,
             auth=auth,
@@ -162,13 +171,32 @@ class Neo4jStore(GraphStore):
         with _translated_errors():
             return retrying(attempt)
 
-    def _read(self, text: Any, **params: Any) -> list[dict[str, Any]]:
-        def work(tx: Transaction) -> list[dict[str, Any]]:
-            # Not record.data(): it walks every value for graph objects, which no query of ours returns,
-            # and that walk was three quarters of the time of reading a large bank.
-            return [dict(record.items()) for record in tx.run(text, params)]
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """The reads of this thread until the context exits share one read transaction (see the module docstring);
+        a nested context leaves them to the outer one."""
+        if getattr(self._shared, "reads", None) is not None:
+            yield
+            return
+        reads = _SharedReads(self)
+        self._shared.reads = reads
+        try:
+            yield
+        finally:
+            self._shared.reads = None
+            reads.close()
 
-        return self._transaction(neo4j.READ_ACCESS, work)
+    def _read(self, text: Any, **params: Any) -> list[dict[str, Any]]:
+        shared: _SharedReads | None = getattr(self._shared, "reads", None)
+        if shared is not None and shared.open:
+            try:
+                return _rows(shared.transaction().run(text, params))
+            except (driver_errors.Neo4jError, driver_errors.DriverError) as error:
+                shared.close()  # the transaction is spent: this read and the next go their own way
+                if not error.is_retryable():  # a refusal or a timeout would only come again
+                    with _translated_errors():
+                        raise
+        return self._transaction(neo4j.READ_ACCESS, lambda tx: _rows(tx.run(text, params)))
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -338,6 +366,41 @@ def _batch_statements(batch: Batch) -> Iterator[Statement]:
         )
     for tie_type, rows in by_type.items():
         yield from parts(tie_statement(tie_type), rows, tie_type)
+
+
+def _rows(result: neo4j.Result) -> list[dict[str, Any]]:
+    # Not record.data(): it walks every value for graph objects, which no query of ours returns,
+    # and that walk was three quarters of the time of reading a large bank.
+    return [dict(record.items()) for record in result]
+
+
+class _SharedReads:
+    """One read transaction for the reads of a :meth:`Neo4jStore.reading` context, begun at the first read."""
+
+    def __init__(self, store: Neo4jStore) -> None:
+        self._store = store
+        self._session: neo4j.Session | None = None
+        self._transaction: Transaction | None = None
+        self.open = True
+
+    def transaction(self) -> Transaction:
+        if self._transaction is None:
+            self._session = self._store._session(neo4j.READ_ACCESS)
+            self._transaction = self._session.begin_transaction(timeout=self._store.timeout_seconds)
+        return self._transaction
+
+    def close(self) -> None:
+        """End the transaction (a read-only one has nothing to commit) and give the connection back."""
+        self.open = False
+        transaction, session, self._transaction, self._session = self._transaction, self._session, None, None
+        try:
+            if transaction is not None:
+                transaction.close()
+        except (driver_errors.Neo4jError, driver_errors.DriverError):
+            pass  # a broken connection: the session below gives it back to the pool, which drops it
+        finally:
+            if session is not None:
+                session.close()
 
 
 def _kind(labels: list[str]) -> NodeLabel:

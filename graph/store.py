@@ -96,6 +96,12 @@ class GraphStore(ABC):
         before the context exits (Neo4j builds its search indexes after a first load). This default does nothing."""
         return nullcontext()
 
+    def reading(self) -> AbstractContextManager[None]:
+        """A context around the reads of one piece of work in this thread (an API request), which a backend may
+        serve from one read transaction: Neo4j then pays for one session and transaction instead of one per query.
+        Writes inside it go their own way. This default does nothing."""
+        return nullcontext()
+
     def upsert_nodes(self, rows: Iterable[NodeInput]) -> WriteResult:
         """Upsert one batch of nodes (see :meth:`write`)."""
         return self.write(nodes=rows)

@@ -11,6 +11,7 @@ from graph.errors import (
     InvalidRequest,
     MissingEndpoint,
     NotFound,
+    StoreError,
     UnknownLabel,
     UnknownTieType,
     UnsupportedProperty,
@@ -249,3 +250,38 @@ def test_bad_deletes_are_refused_whole(
     with pytest.raises(error, match=message):
         family.write([{"label": "Person", "id": "new-person"}, *nodes], ties, delete)
     assert snapshot(family) == before
+
+
+def test_reads_in_a_reading_context_answer_as_alone(family: GraphStore) -> None:
+    alone = (
+        family.get_node(NodeLabel.CUSTOMER, "p1"),
+        family.neighbourhood(NodeLabel.CUSTOMER, "p1"),
+        family.run(LIST_CUSTOMER_ACCOUNTS, {"customer_id": "p1"}),
+        [node.id for node in family.nodes(NodeLabel.CUSTOMER)],
+    )
+    with family.reading():
+        together = (
+            family.get_node(NodeLabel.CUSTOMER, "p1"),
+            family.neighbourhood(NodeLabel.CUSTOMER, "p1"),
+            family.run(LIST_CUSTOMER_ACCOUNTS, {"customer_id": "p1"}),
+            [node.id for node in family.nodes(NodeLabel.CUSTOMER)],
+        )
+        with family.reading():  # nested: the outer context serves
+            assert family.get_node(NodeLabel.CUSTOMER, "p1") == alone[0]
+        family.write([{"label": "Person", "id": "p9", "properties": {"name": "Nine"}}])
+        written = family.get_node(NodeLabel.PERSON, "p9")
+    assert together == alone
+    assert written is not None and written.properties["name"] == "Nine"
+
+
+@pytest.mark.neo4j
+def test_a_refused_read_in_a_reading_context_leaves_the_next_reads_working(neo4j_store: GraphStore) -> None:
+    neo4j_store.write(family_nodes(), family_ties())
+    with neo4j_store.reading():
+        assert neo4j_store.get_node(NodeLabel.CUSTOMER, "p1") is not None
+        with pytest.raises(StoreError, match="ParameterMissing"):
+            neo4j_store.run(LIST_CUSTOMER_ACCOUNTS, {})
+        assert [row["account_id"] for row in neo4j_store.run(LIST_CUSTOMER_ACCOUNTS, {"customer_id": "p1"})] == [
+            "a1",
+            "a2",
+        ]
