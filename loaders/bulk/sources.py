@@ -90,20 +90,29 @@ def node_source_by_columns(context: LoadContext, source: Source, files: list[Pat
         keys = file.keys.to_pylist()
         ids = [source.id_prefix + key if key is not None else "" for key in keys]
         id_column = pa.array(ids, pa.string())
+        good = file.good.tolist()
         for start, stop in _chunks(file, context.table_batch_size):
             taken: list[int] = []
             fallback = Pending()
             created: dict[NodeLabel, dict[str, str]] = defaultdict(dict)
+            loaded = merged = 0
             for index in range(start, stop):
-                if file.good[index] and keys[index] not in rows.seen:
+                if good[index] and keys[index] not in rows.seen:
                     rows.seen.add(keys[index])
-                    rows.count_written(ids[index])
+                    # NodeRows.count_written, kept in local counts (not one report update per row)
+                    if ids[index] in rows.written:
+                        merged += 1
+                    else:
+                        loaded += 1
+                        rows.written.add(ids[index])
                     rows.known.add(ids[index])
                     taken.append(index)
                     for link in read_links:
                         link.created_at(index, created)
                 else:
                     rows.take(file.plain.path, record_at(source, file, index), fallback)
+            report.loaded += loaded
+            report.merged += merged
             count_dates(context, source, file, rows.transform, taken)
             chosen = pa.array(taken, pa.int64())
             nodes = {label: _with_columns({"id": id_column.take(chosen)}, file, constants, chosen)}
