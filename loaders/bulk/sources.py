@@ -165,11 +165,12 @@ def tie_source_by_columns(context: LoadContext, source: Source, files: list[Path
                     rows.take(file.plain.path, record_at(source, file, index), fallback)
                     continue
                 # The row path's TieRows.count, kept in local counts: a row whose ties were all made before is merged.
-                if all(key in ties_seen for key, _, _ in made):
+                keys = [key for key, _, _ in made]
+                if ties_seen.issuperset(keys):
                     merged += 1
                 else:
                     loaded += 1
-                    ties_seen.update(key for key, _, _ in made)
+                    ties_seen.update(keys)
                 taken.append(index)
                 for key, tie_source, tie_target in made:
                     indices, sources, targets = chosen[key[0]]
