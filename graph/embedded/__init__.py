@@ -243,11 +243,13 @@ class EmbeddedStore(GraphStore):
         )
 
     def nodes(self, label: NodeLabel) -> Iterator[NodeRecord]:
+        # Records made as they are taken, from the graph as it was at the call (a write replaces it, never
+        # changes it): analytics reads every node of a label once.
         view = self.view
-        return iter([view.record(key) for key in view.keys(NodeLabel(label))])
+        return (view.record(key) for key in view.keys(NodeLabel(label)))
 
     def ties(self, types: Sequence[TieType] = ()) -> Iterator[TieRecord]:
-        return iter(self.view.ties([TieType(tie_type) for tie_type in types]))
+        return self.view.ties([TieType(tie_type) for tie_type in types])
 
     def run(self, query: NamedQuery, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         checkpoint()  # the request may have ended before this query of its work

@@ -193,9 +193,10 @@ class GraphView:
             raise KeyError((tie_type, source, target))
         return TieRecord(type=tie_type, source=source[1], target=target[1], properties=copied(props))
 
-    def ties(self, types: Collection[TieType] = ()) -> list[TieRecord]:
-        """Every tie of the given types (all when empty), ordered by (type, source, target)."""
-        found: list[TieRecord] = []
+    def ties(self, types: Collection[TieType] = ()) -> Iterator[TieRecord]:
+        """Every tie of the given types (all when empty), ordered by (type, source, target), each record made
+        as it is taken: analytics reads every tie of a bank once, and a million records held at once would
+        be the peak of its memory."""
         for tie_type in sorted(types or TieType, key=lambda tie_type: tie_type.value):
             sources, targets = (self._nodes[label] for label in TIE_ENDS[tie_type])
             ties = [
@@ -203,11 +204,8 @@ class GraphView:
                 for source, target, props in self._ties[tie_type].live()
             ]
             ties.sort(key=lambda item: (item[0], item[1]))
-            found.extend(
-                TieRecord(type=tie_type, source=source, target=target, properties=copied(props))
-                for source, target, props in ties
-            )
-        return found
+            for source, target, props in ties:
+                yield TieRecord(type=tie_type, source=source, target=target, properties=copied(props))
 
     def counts(self) -> tuple[Counter[NodeLabel], Counter[TieType]]:
         """Nodes by label (a person or company counted under its kind and as a customer), ties by type."""
