@@ -13,6 +13,8 @@ order, so both engines return the same clusters.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import networkx as nx
@@ -22,7 +24,7 @@ from queries.analytics.community import SMALL_COMPONENT
 from queries.analytics.spark.frames import scalar
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import DataFrame, SparkSession
 
 CHECK_EVERY = 5  # PageRank iterations between convergence checks (each check is a Spark job)
 
@@ -34,48 +36,66 @@ def pagerank(
 
     A customer without ties (a dangling node) only ever receives the teleport and the dangling mass, so all of
     them share one rank, which the driver tracks as a number; Spark iterates over the customers with ties.
+    The ties are taken both ways, so every customer who passes rank on also receives some: the customers with
+    ties are exactly those a step's sums reach, and a step is one join and one sum.
     """
     from pyspark.sql import functions as F
 
+    spark = customers.sparkSession
     n = customers.count()
-    directed = directed.where(F.col("weight") > 0)
-    out_weight = directed.groupBy(F.col("source").alias("id")).agg(F.sum("weight").alias("out_weight"))
-    edges = (
-        directed.join(out_weight.withColumnRenamed("id", "source"), "source")
-        .select("source", "target", (F.col("weight") / F.col("out_weight")).alias("share"))
-        .localCheckpoint()
-    )
-    linked = customers.select("id").join(out_weight, "id", "left_semi").localCheckpoint()
-    dangling = n - linked.count()
-    alone = 1.0 / n  # the rank of every customer without ties
-    rank = linked.withColumn("rank", F.lit(1.0 / n))
-    for step in range(1, max_steps + 1):
-        spread = dangling * alone / n
-        incoming = (
-            edges.join(rank.select(F.col("id").alias("source"), "rank"), "source")
-            .groupBy(F.col("target").alias("id"))
-            .agg(F.sum(F.col("rank") * F.col("share")).alias("incoming"))
+    positive = directed.where(F.col("weight") > 0)
+    with fixed_partitioning(spark) as partitions:
+        out_weight = positive.groupBy("source").agg(F.sum("weight").alias("out_weight"))
+        # The ties hashed by source into the partitions the ranks are hashed into by id, once: each step's join
+        # then reads both where they lie, and its one shuffle is the sum by target (summed within each
+        # partition before it leaves it).
+        edges = (
+            positive.join(out_weight, "source")
+            .select("source", "target", (F.col("weight") / F.col("out_weight")).alias("share"))
+            .repartition(partitions, "source")
+            .localCheckpoint()
         )
-        # A lazy checkpoint keeps the plan one step long; the steps run when the next check asks for them.
-        following = (
-            rank.join(incoming, "id", "left")
-            .select(
-                "id",
-                (damping * (F.coalesce("incoming", F.lit(0.0)) + spread) + (1.0 - damping) / n).alias("rank"),
-                F.col("rank").alias("previous"),
+        rank = out_weight.select(F.col("source").alias("id"), F.lit(1.0 / n).alias("rank")).localCheckpoint()
+        dangling = n - rank.count()
+        alone = 1.0 / n  # the rank of every customer without ties
+        for step in range(1, max_steps + 1):
+            spread = dangling * alone / n
+            previous = rank
+            # A lazy checkpoint keeps the plan one step long; the steps run as one job when the check asks.
+            rank = (
+                edges.join(previous.withColumnRenamed("id", "source").hint("shuffle_hash"), "source")
+                .groupBy("target")
+                .agg(F.sum(F.col("rank") * F.col("share")).alias("incoming"))
+                .select(
+                    F.col("target").alias("id"),
+                    (damping * (F.col("incoming") + spread) + (1.0 - damping) / n).alias("rank"),
+                )
+                .localCheckpoint(eager=False)
             )
-            .localCheckpoint(eager=False)
-        )
-        alone, alone_before = damping * spread + (1.0 - damping) / n, alone
-        rank = following.drop("previous")
-        # Checked every few steps: each check is a Spark job, and a few more steps only come closer.
-        if step % CHECK_EVERY == 0 or step == max_steps:
-            change = scalar(following.agg(F.sum(F.abs(F.col("rank") - F.col("previous"))))) or 0.0
-            if change + dangling * abs(alone - alone_before) < n * tolerance:
-                break
-    total = (scalar(rank.agg(F.sum("rank"))) or 0.0) + dangling * alone
+            alone, alone_before = damping * spread + (1.0 - damping) / n, alone
+            # Checked every few steps: each check is a Spark job, and a few more steps only come closer.
+            if step % CHECK_EVERY == 0 or step == max_steps:
+                moved = rank.join(previous.withColumnRenamed("rank", "before"), "id")
+                change = scalar(moved.agg(F.sum(F.abs(F.col("rank") - F.col("before"))))) or 0.0
+                if change + dangling * abs(alone - alone_before) < n * tolerance:
+                    break
+        total = (scalar(rank.agg(F.sum("rank"))) or 0.0) + dangling * alone
     ranked = rank.select("id", (F.col("rank") / total).alias("pagerank"))
     return customers.select("id").join(ranked, "id", "left").na.fill(alone / total, ["pagerank"])
+
+
+@contextmanager
+def fixed_partitioning(spark: SparkSession) -> Iterator[int]:
+    """The shuffle partitions, with adaptive execution off meanwhile: an iteration keeps its frames hashed by
+    the same key across steps, which adaptive execution does not honour (it re-shuffles a checkpointed frame
+    for a join, and runs every shuffle of a lazily checkpointed step as a job of its own)."""
+    setting = "spark.sql.adaptive.enabled"
+    adaptive = spark.conf.get(setting) or "true"
+    spark.conf.set(setting, "false")
+    try:
+        yield int(spark.conf.get("spark.sql.shuffle.partitions") or 1)
+    finally:
+        spark.conf.set(setting, adaptive)
 
 
 def spread_energy(
