@@ -39,9 +39,9 @@ class Ranking:
     def per_run(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(positives, negatives) weight of each run of equal scores, per resample (rows of ``weights``)."""
         ordered = weights[:, self.order]
-        positives = np.add.reduceat(np.where(self.outcome, ordered, 0), self.run_starts, axis=1)
-        negatives = np.add.reduceat(np.where(self.outcome, 0, ordered), self.run_starts, axis=1)
-        return positives.astype(np.float64), negatives.astype(np.float64)
+        everyone = np.add.reduceat(ordered, self.run_starts, axis=1)
+        positives = np.add.reduceat(ordered * self.outcome, self.run_starts, axis=1)
+        return positives.astype(np.float64), (everyone - positives).astype(np.float64)
 
 
 def roc_auc(ranking: Ranking, weights: np.ndarray) -> FloatArray:
