@@ -51,6 +51,10 @@ class Cursors:
 
     def page(self, items: Sequence[T], offset: int, size: int, binding: str) -> tuple[list[T], str | None]:
         """One page of ``items`` and the cursor of the next (None at the end)."""
-        chunk = list(items[offset : offset + size])
-        following = self.encode(offset + size, binding) if offset + size < len(items) else None
-        return chunk, following
+        return self.page_from(items[offset : offset + size + 1], offset, size, binding)
+
+    def page_from(self, fetched: Sequence[T], offset: int, size: int, binding: str) -> tuple[list[T], str | None]:
+        """One page from ``fetched``, the items from ``offset`` on (one more than the page when a next exists),
+        for queries that skip to the page themselves."""
+        following = self.encode(offset + size, binding) if len(fetched) > size else None
+        return list(fetched[:size]), following

@@ -98,8 +98,8 @@ async def list_clusters(
 
     def work() -> ClusterPage:
         # One more than the page, so that the cursor knows whether a next page exists.
-        found = clusters(ctx.store, limit=offset + size + 1)
-        chunk, following = ctx.services.cursors.page(found, offset, size, "clusters")
+        found = clusters(ctx.store, limit=size + 1, skip=offset)
+        chunk, following = ctx.services.cursors.page_from(found, offset, size, "clusters")
         items = _clusters_shown(chunk, ctx)
         sizes = [SizeCountPublic(size=row.size, count=row.count) for row in cluster_size_counts(ctx.store)]
         ctx.audit("list_clusters", _named_in_full(items))  # the rest was shown as stubs, recorded as such

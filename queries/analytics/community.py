@@ -287,9 +287,10 @@ def _cluster_ranking(view: GraphView) -> list[tuple[int, str]]:
 def _list_clusters(view: GraphView, params: Mapping[str, Any]) -> Rows:
     # The ranking is kept until the graph changes: a large bank has a quarter of a million clusters to sort.
     ranking = view.derived("cluster_ranking", lambda: _cluster_ranking(view))
+    skip, limit = max(params["skip"], 0), max(params["limit"], 0)
     rows = []
-    for rank, cluster_id in ranking[: max(params["limit"], 0)]:
-        if rank > params["limit"]:
+    for rank, cluster_id in ranking[skip : skip + limit]:
+        if not skip < rank <= skip + limit:
             break
         props = view.props((NodeLabel.CLUSTER, cluster_id))
         rows.append({"cluster_id": cluster_id, **{name: props.get(name) for name in SUMMARY_PROPERTIES}})
@@ -306,9 +307,11 @@ def _cluster_node(store: GraphStore, cluster_id: str) -> NodeRecord:
     return record
 
 
-def clusters(store: GraphStore, limit: int = 100) -> list[ClusterSummary]:
-    """The largest referral clusters (ties by id), as ``crm-graph analyze`` last summarised them."""
-    return [_to_summary(row["cluster_id"], row) for row in store.run(LIST_CLUSTERS, {"limit": limit})]
+def clusters(store: GraphStore, limit: int = 100, skip: int = 0) -> list[ClusterSummary]:
+    """The largest referral clusters (ties by id), as ``crm-graph analyze`` last summarised them: ``limit`` of
+    them after the ``skip`` largest, so that a page costs its own size whatever its place."""
+    rows = store.run(LIST_CLUSTERS, {"limit": limit, "skip": skip})
+    return [_to_summary(row["cluster_id"], row) for row in rows]
 
 
 def cluster(store: GraphStore, cluster_id: str) -> ClusterSummary:

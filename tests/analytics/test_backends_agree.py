@@ -38,6 +38,7 @@ def test_analytics_agree_across_backends(embedded_store: EmbeddedStore, neo4j_st
                 },
                 "churn": {c: churn_risk(store, c).model_dump() for c in customers},
                 "clusters": [c.model_dump() for c in clusters(store)],
+                "clusters_after_the_largest": [c.model_dump() for c in clusters(store, limit=2, skip=1)],
                 "cluster": cluster(store, clusters(store)[0].cluster_id).model_dump(),
                 "cluster_graph": [cluster_graph(store, c.cluster_id).model_dump() for c in clusters(store)],
                 "opportunities": {

@@ -90,5 +90,8 @@ def test_analyze_writes_one_cluster_node_per_cluster_and_deletes_clusters_gone(s
     listed = clusters(store)
     assert [summary.size for summary in listed] == sorted((summary.size for summary in listed), reverse=True)
     assert [summary.cluster_id for summary in clusters(store, limit=1)] == [listed[0].cluster_id]
+    assert len(listed) >= 3
+    assert clusters(store, limit=2, skip=1) == listed[1:3]
+    assert clusters(store, limit=5, skip=len(listed)) == []
     with pytest.raises(NotFound):
         cluster(store, "K999999")

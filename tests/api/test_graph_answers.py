@@ -216,3 +216,21 @@ def test_circles_listed_by_exposure_put_the_largest_first(
     first = _get(client, tokens["risk"], "/guarantee-circles", order="exposure", page_size=1)
     second = _get(client, tokens["risk"], "/guarantee-circles", order="exposure", cursor=first["next_cursor"])
     assert [m["customer"]["id"] for m in second["items"][0]["members"]] == ["c1", "p2"]
+
+
+def test_every_cluster_page_follows_the_ranking(
+    client: CheckedClient, tokens: dict[str, str], bank: GraphStore
+) -> None:
+    # The route asks the store for its page alone (skip and limit): pages of one walk the ranking without a gap.
+    summary = {"size": 1, "total_aum": 0.0, "referrals_per_member": 0.0, "referred_active_share": 0.0}
+    bank.write(
+        nodes=[{"label": "Cluster", "id": f"k{rank}", "properties": {"rank": rank, **summary}} for rank in (2, 3)]
+    )
+    seen, params = [], {"page_size": 1}
+    while True:
+        page = _get(client, tokens["marketing"], "/clusters", **params)
+        seen += [item["id"] for item in page["items"]]
+        if not page["next_cursor"]:
+            break
+        params["cursor"] = page["next_cursor"]
+    assert seen == ["k1", "k2", "k3"] and page["total"] == 3
