@@ -200,22 +200,29 @@ TieKey = tuple[TieType, str, str]
 def _row_ties(
     types: list[TieType], index: int, end_ids: dict[TieType, tuple[list[str | None], list[str | None]]]
 ) -> list[tuple[TieKey, str, str]] | None:
-    """The ties of a row that passed its column checks: (key, source, target) each, the key from the smaller
-    id when symmetric; None when an end is missing or a tie would join a node to itself (the row path then
-    says which)."""
+    """The ties of a row that passed its column checks (see :func:`_tie`); None when one of them is not made
+    (the row path then says why)."""
     made = []
     for tie_type in types:
         sources, targets = end_ids[tie_type]
-        tie_source, tie_target = sources[index], targets[index]
-        if tie_source is None or tie_target is None:
+        tie = _tie(tie_type, sources[index], targets[index])
+        if tie is None:
             return None
-        tie_spec = spec(tie_type)
-        if tie_source == tie_target and tie_spec.source is tie_spec.target:
-            return None
-        ordered = tie_spec.symmetric and tie_target < tie_source
-        key = (tie_type, tie_target, tie_source) if ordered else (tie_type, tie_source, tie_target)
-        made.append((key, tie_source, tie_target))
+        made.append(tie)
     return made
+
+
+def _tie(tie_type: TieType, tie_source: str | None, tie_target: str | None) -> tuple[TieKey, str, str] | None:
+    """(key, source, target) of one tie, the key from the smaller id when symmetric; None when an end is missing
+    or the tie would join a node to itself."""
+    if tie_source is None or tie_target is None:
+        return None
+    tie_spec = spec(tie_type)
+    if tie_source == tie_target and tie_spec.source is tie_spec.target:
+        return None
+    ordered = tie_spec.symmetric and tie_target < tie_source
+    key = (tie_type, tie_target, tie_source) if ordered else (tie_type, tie_source, tie_target)
+    return key, tie_source, tie_target
 
 
 def _single_type_keys(
@@ -224,22 +231,13 @@ def _single_type_keys(
     """Per row of a source of one tie type, what :func:`_row_ties` makes of it (its one tie), or None for a row
     the row path must take: a failed column check, a missing end or a self tie."""
     assert tie_type is not None
-    count = len(file.good)
     if tie_type not in end_ids:  # no row has a tie type: every row is the row path's
-        return [None] * count
+        return [None] * len(file.good)
     sources, targets = end_ids[tie_type]
-    tie_spec = spec(tie_type)
-    loops_refused = tie_spec.source is tie_spec.target
-    symmetric = tie_spec.symmetric
-    made: list[tuple[TieKey, str, str] | None] = []
-    for good, tie_source, tie_target in zip(file.good.tolist(), sources, targets, strict=True):
-        if not good or tie_source is None or tie_target is None or (loops_refused and tie_source == tie_target):
-            made.append(None)
-        elif symmetric and tie_target < tie_source:
-            made.append(((tie_type, tie_target, tie_source), tie_source, tie_target))
-        else:
-            made.append(((tie_type, tie_source, tie_target), tie_source, tie_target))
-    return made
+    return [
+        _tie(tie_type, tie_source, tie_target) if good else None
+        for good, tie_source, tie_target in zip(file.good.tolist(), sources, targets, strict=True)
+    ]
 
 
 def _tie_end_ids(rows: TieRows, file: TypedFile, tie_type: TieType) -> tuple[list[str | None], list[str | None]]:
