@@ -307,6 +307,17 @@ class OpportunityPublic(BaseModel):
     product_code: str = Field(examples=["FUND01"])
     product_name: str | None = Field(default=None, examples=["稳健理财"])
     score: float = Field(examples=[0.73])
+    parts: dict[str, float] = Field(
+        default_factory=dict,
+        description="What the score is made of, as for a recommendation (`network` left out when some evidence "
+        "is out of sight).",
+        examples=[{"network": 0.62, "similar": 0.35, "eligibility": 1.0}],
+    )
+    evidence_ties: list[str] = Field(
+        default_factory=list,
+        description="The kinds of tie the evidence in the caller's sight came through, in name order.",
+        examples=[["SPOUSE_OF"]],
+    )
     why: str | None = Field(default=None, examples=["held by customers tied by SPOUSE_OF"])
 
 

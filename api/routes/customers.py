@@ -325,9 +325,14 @@ def evidence_path(ctx: RequestContext, path: EvidencePath) -> EvidencePathPublic
     )
 
 
+def evidence_ties(evidence: list[EvidencePath]) -> list[str]:
+    """The kinds of tie the evidence came through, in name order."""
+    return sorted({tie for path in evidence for tie in path.ties})
+
+
 def why(parts: dict[str, float], evidence: list[EvidencePath]) -> str | None:
     """A one-line reason in English: the kinds of tie the evidence came through, or the strongest part."""
-    ties = sorted({tie for path in evidence for tie in path.ties})
+    ties = evidence_ties(evidence)
     if ties:
         return "held by customers tied by " + ", ".join(ties)
     if parts:

@@ -18,7 +18,7 @@ from api.models import (
     PortfolioPublic,
 )
 from api.problems import problem_responses
-from api.routes.customers import as_shown, why
+from api.routes.customers import as_shown, evidence_ties, why
 from api.shaping import product_names, public_naming, summary_fields
 from graph.errors import NotFound
 from graph.model import NodeLabel
@@ -112,6 +112,8 @@ async def get_portfolio(
                     product_code=item.product_id,
                     product_name=names.get(item.product_id),
                     score=item.score,
+                    parts=parts,
+                    evidence_ties=evidence_ties(evidence),
                     why=why(parts, evidence),
                 )
             )

@@ -96,6 +96,12 @@ def test_portfolio_lists_the_best_opportunities(client: CheckedClient, tokens: d
     first = body["opportunities"][0]
     assert first["customer_name"] == "王伟" and first["product_name"] == "定期存款"  # his own customer: in clear
     assert "SPOUSE_OF" not in str(first["why"])  # the spouse holding it is in another book
+    # The portfolio explains each opportunity as the panel explains the recommendation: the same parts and ties.
+    for opportunity, recommendation in zip(body["opportunities"], recommendations, strict=True):
+        assert opportunity["parts"] == recommendation["parts"] and opportunity["parts"]
+        ties = {tie for path in recommendation["evidence"] for tie in path["ties"]}
+        assert opportunity["evidence_ties"] == sorted(ties)
+    assert "SPOUSE_OF" not in first["evidence_ties"] and "network" not in first["parts"]
     assert _get(client, tokens["risk"], "/managers/m2/portfolio")["opportunities"][0]["customer_id"] in {"p2", "p4"}
 
 

@@ -14,6 +14,8 @@ from tests.explorer.test_explorer import open_customer
 
 pytestmark = pytest.mark.browser
 
+PARTS = {"network": "关系网络", "similar": "相似客户"}  # the score parts' names in the Chinese view
+
 
 def open_portfolio(page: Any) -> None:
     page.click("#tabs button[data-view=portfolio]")
@@ -42,7 +44,19 @@ def test_at_risk_by_expected_loss_and_opportunities_across_products(page: Any, b
     assert max(products.values()) <= 5 and max(customers.values()) <= 3
     # Scores shown out of order are explained: repeats are ranked at half their score.
     assert "减半" in page.inner_text("#opportunities-order")
+    # Each opportunity says why, as the side panel does: its score's parts, then the ties its evidence came through.
+    whys = page.locator("#opportunities tbody td.why").all_inner_texts()
+    assert len(whys) == len(body["opportunities"])
+    for why, item in zip(whys, body["opportunities"], strict=True):
+        parts = {name: value for name, value in item["parts"].items() if name != "eligibility"}
+        assert parts and all(f"{PARTS[name]} {value:.2f}" in why for name, value in parts.items()), why
+        assert ("关联客户持有" in why) == bool(item["evidence_ties"]), why
+    assert any(item["evidence_ties"] for item in body["opportunities"]), "some evidence comes through ties"
     shot(page, "portfolio-acts")
+    page.click("#lang-toggle")
+    english = " ".join(page.locator("#opportunities tbody td.why").all_inner_texts())
+    assert "similar customers" in english and not any(name in english for name in PARTS.values())
+    shot(page, "portfolio-why-english")
 
 
 def test_an_overdue_follow_up_is_kept_by_logging_the_contact(page: Any, bank: Bank) -> None:

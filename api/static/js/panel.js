@@ -5,12 +5,13 @@ import { enc, get, session } from "./api.js";
 import { $, clear, h, money, percent, riskBar } from "./dom.js";
 import { nodeOf, pointsOneWay, TIE_COLOURS } from "./graph.js";
 import { graph } from "./explorer.js";
-import { onLanguageChange, partName, segmentName, stageName, statusName, t, tieName, tierName } from "./i18n.js";
+import { onLanguageChange, segmentName, stageName, statusName, t, tieName, tierName } from "./i18n.js";
 import { modelSection } from "./models.js";
 import { productName } from "./products.js";
 import { contactForm, mayLogContacts } from "./contact.js";
 import { pathButtons } from "./paths.js";
 import { report } from "./status.js";
+import { offerLine } from "./why.js";
 
 const TIE_TYPES = Object.keys(TIE_COLOURS);
 let last = null; // what the panel shows, to redraw it in another language
@@ -51,24 +52,6 @@ function evidenceItem(content, light) {
   return item;
 }
 
-/** The API's English "why" in the page's language. */
-function explain(why, types) {
-  if (!why) return "";
-  if (types.length) return t("why.tied", { ties: types.map(tieName).join(", ") });
-  const signal = /^strongest signal: (.+)$/.exec(why);
-  return signal ? t("why.signal", { signal: partName(signal[1]) }) : why;
-}
-
-/** One line on where a recommendation's score comes from: its parts, then the ties its evidence came through. */
-function scoreLine(item, why) {
-  const parts = Object.entries(item.parts ?? {})
-    .filter(([name]) => name !== "eligibility") // 1 for every product shown: it explains nothing
-    .map(([name, value]) => `${partName(name)} ${value.toFixed(2)}`)
-    .join(" · ");
-  if (!parts) return why;
-  return why ? t("why.score", { parts, why }) : parts;
-}
-
 /** One line on a churn risk: own and network shares, and the contributor that weighs most. */
 function churnLine(body) {
   const top = body.contributors[0];
@@ -88,7 +71,6 @@ function recommendations(customerId, body) {
   const list = h("ol", { class: "evidence", id: "recommendations" });
   for (const item of body.recommendations) {
     const types = [...new Set(item.evidence.flatMap((path) => path.ties))].filter((type) => TIE_TYPES.includes(type));
-    const why = explain(item.why, types);
     // The evidence paths name each customer as the graph draws it (real id or stub id): light exactly those.
     const light = () => {
       const g = graph();
@@ -99,7 +81,7 @@ function recommendations(customerId, body) {
       [
         h("span", { class: "score", dataset: { score: item.score } }, item.score?.toFixed(3) ?? "–"),
         h("strong", { class: "product", dataset: { product: item.product_code } }, productName(item.product_code, item.product_name)),
-        h("span", { class: "why" }, scoreLine(item, types.length ? why : null) || why),
+        h("span", { class: "why" }, offerLine(item, types)),
       ],
       light,
     );

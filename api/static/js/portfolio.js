@@ -4,12 +4,11 @@
 import { enc, get } from "./api.js";
 import { $, clear, h, money, riskBar, percent } from "./dom.js";
 import { barChart } from "./charts.js";
-import { channelName, onLanguageChange, stageName, t, tieName, tierName } from "./i18n.js";
+import { channelName, onLanguageChange, stageName, t, tierName } from "./i18n.js";
 import { contactForm, mayLogContacts } from "./contact.js";
 import { productName } from "./products.js";
 import { report } from "./status.js";
-
-const TIE_WORD = /\b[A-Z]+(?:_[A-Z]+)+\b|\bREFERRED\b|\bGUARANTEES\b|\bSUPPLIES\b/g;
+import { offerLine } from "./why.js";
 
 const TIER_ORDER = ["private_banking", "diamond", "platinum", "gold", "silver", "standard"];
 const STAGE_ORDER = ["acquisition", "growth", "maturity", "decline", "churned"];
@@ -42,7 +41,11 @@ function opportunities() {
   return h(
     "table",
     { class: "table", id: "opportunities" },
-    h("thead", {}, h("tr", {}, ["field.customer", "field.product"].map((key) => h("th", {}, t(key))), h("th", { class: "num" }, t("field.score")))),
+    h(
+      "thead",
+      {},
+      h("tr", {}, ["field.customer", "field.product"].map((key) => h("th", {}, t(key))), h("th", { class: "num" }, t("field.score")), h("th", {}, t("portfolio.why"))),
+    ),
     h(
       "tbody",
       {},
@@ -52,12 +55,12 @@ function opportunities() {
           {
             class: "clickable",
             dataset: { customerId: item.customer_id, product: item.product_code, score: item.score },
-            title: (item.why ?? "").replace(TIE_WORD, (type) => tieName(type)),
             onclick: () => openById(item.customer_id),
           },
           h("td", {}, item.customer_name ?? item.customer_id),
           h("td", {}, productName(item.product_code, item.product_name)),
           h("td", { class: "num" }, item.score.toFixed(3)),
+          h("td", { class: "why" }, offerLine(item, item.evidence_ties ?? [])),
         ),
       ),
     ),
