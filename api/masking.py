@@ -12,6 +12,7 @@ no more than the current rule allows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,7 @@ from api.models import CustomerPublic, CustomerStub
 from loaders.identifiers import keyed_hash, mask_name, mask_resident_id
 
 STUB_PURPOSE = "api-opaque-id"
+_LONG_MASK = re.compile(r"\*{3,}")
 
 
 def _text(value: Any) -> str | None:
@@ -90,11 +92,18 @@ def opaque_id(customer_id: str, key: bytes) -> str:
     return "x-" + keyed_hash(customer_id, key, purpose=STUB_PURPOSE)[:16]
 
 
+def stub_name(name: Any) -> str:
+    """A stub's name: masked, each run of stars cut to two. A company's name masked in full is a row of stars as
+    long as the name ('杭*********'): it reads badly on a graph and tells the name's length for nothing."""
+    if not isinstance(name, str) or not name.strip():
+        return "**"
+    return _LONG_MASK.sub("**", mask_name(name))
+
+
 def stub(fields: Mapping[str, Any], key: bytes, tie_type: str | None = None) -> CustomerStub:
     """A customer out of the caller's sight: opaque id, masked name, the tie that reached it."""
-    name = fields.get("name")
     return CustomerStub(
         opaque_id=opaque_id(str(fields.get("id") or fields.get("customer_id")), key),
-        name=mask_name(name) if isinstance(name, str) and name.strip() else "***",
+        name=stub_name(fields.get("name")),
         tie_type=tie_type,
     )

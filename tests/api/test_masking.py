@@ -19,6 +19,7 @@ import pytest
 
 from api.access import Role
 from api.app import create_app
+from api.masking import stub_name
 from api.tokens import TokenRegistry
 from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel
@@ -130,3 +131,18 @@ def test_the_count_is_exact_and_catches_the_former_mask() -> None:
     assert candidate_count(former, 1949, "F") < 60
     # Hiding the birth year would not have saved the former mask either.
     assert candidate_count(former, None, None) < BOUND
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("杭州云帆科技有限公司", "杭**"),  # not a row of nine stars: the length is not told
+        ("张三丰", "张**"),
+        ("王伟", "王*"),
+        ("Acme Trading Limited", "A** T** L**"),
+        ("", "**"),
+        (None, "**"),
+    ],
+)
+def test_a_stub_name_is_masked_with_short_runs(name: Any, shown: str) -> None:
+    assert stub_name(name) == shown
