@@ -78,6 +78,13 @@ def test_every_cluster_page_is_reachable_and_the_chosen_cluster_is_drawn_in_view
         row = page.locator(f"#cluster-table tbody tr[data-cluster-id='{cluster['id']}']")
         assert cluster["naming"]["name"]["text"] in row.locator("strong").inner_text()
         assert f"{round(cluster['naming']['name']['share'] * 100)}%" in row.inner_text()
+    # A cluster whose members share nothing enough is named after its most central member, not left as an id.
+    unnamed = [c for c in expected if not c["naming"]["name"] and c["central_members"]]
+    assert unnamed, "some of the bank's clusters share no employer, referrer or city enough"
+    for cluster in unnamed:
+        row = page.locator(f"#cluster-table tbody tr[data-cluster-id='{cluster['id']}']")
+        name = f"以{cluster['central_members'][0]['name']}为核心的客群"
+        assert row.locator("strong").inner_text() == name
 
     # The last cluster of the list, clicked, is drawn beside it and in view.
     last = expected[-1]["id"]

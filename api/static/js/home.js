@@ -5,7 +5,7 @@
 import { enc, get } from "./api.js";
 import { $, clear, h, money, percent } from "./dom.js";
 import { onLanguageChange, t } from "./i18n.js";
-import { groupName, namingEvidence } from "./naming.js";
+import { clusterName, groupName, namingEvidence } from "./naming.js";
 import { productName } from "./products.js";
 import { nodeOf } from "./graph.js";
 
@@ -73,7 +73,7 @@ function clustersCard(page) {
       "home-cluster-list",
       page.items,
       (c) => [
-        groupName(c.naming, `${t("clusters.name")} ${c.id}`, c.central_members[0]?.name),
+        clusterName(c),
         h("small", {}, `${t("home.members", { n: c.size })} · ${t("field.aum")} ${money(c.total_aum)} · ${namingEvidence(c.naming, c.size)}`),
       ],
       (c) => actions.showCluster(c.id),

@@ -6,7 +6,7 @@ import { $, clear, downloadBlob, h, money, percent } from "./dom.js";
 import { barChart, sizeBins } from "./charts.js";
 import { decorate, NetworkGraph } from "./graph.js";
 import { categoryName, onLanguageChange, segmentName, t, tierName } from "./i18n.js";
-import { groupName, namingEvidence } from "./naming.js";
+import { clusterName, namingEvidence } from "./naming.js";
 import { report } from "./status.js";
 
 const CHARTED = 12; // clusters in the assets chart (the largest by assets)
@@ -22,10 +22,6 @@ let products = [];
 export function drawnCluster() {
   return clusterGraph;
 }
-
-/** A cluster's name in the page's language, its id when nothing names it. */
-export const clusterName = (cluster) =>
-  groupName(cluster.naming, `${t("clusters.name")} ${cluster.id}`, cluster.central_members[0]?.name);
 
 function renderClusters() {
   const clusters = clusterPages.items;
@@ -92,7 +88,8 @@ function renderCluster() {
   if (!body) return;
   const c = body.cluster;
   const members = t("clusters.members", { id: c.id });
-  $("#cluster-title").textContent = c.naming?.name ? `${clusterName(c)} · ${members}` : members; // the id once
+  const named = c.naming?.name || c.central_members?.length; // else the name is the id: said once
+  $("#cluster-title").textContent = named ? `${clusterName(c)} · ${members}` : members;
   const facts = clear($("#cluster-facts"));
   facts.append(
     ...[

@@ -15,6 +15,15 @@ export function groupName(naming, fallback, lead = null) {
   return t(`name.${name.kind}`, { text: name.text });
 }
 
+/**
+ * A referral cluster's name: what its members share; else its most central member ("Around 宁**": a large
+ * cluster often shares no employer, referrer or city enough to be named after it); else its id.
+ */
+export function clusterName(cluster) {
+  const lead = cluster.central_members?.[0]?.name;
+  return groupName(cluster.naming, lead ? t("name.lead", { lead }) : `${t("clusters.name")} ${cluster.id}`, lead);
+}
+
 /** One trait as evidence: "75% of members work for ...", "guarantees 1,000,000, 40% of the circle's amount". */
 export function traitLine(trait) {
   return t(`evidence.${trait.kind}`, { text: trait.text, share: percent(trait.share), amount: money(trait.amount) });
