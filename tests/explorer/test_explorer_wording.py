@@ -34,7 +34,9 @@ def test_products_by_name_values_translated_and_scores_explained(page: Any, bank
         profile = api.get(f"/customers/{customer_id}").json()
         recommendations = api.get(f"/customers/{customer_id}/recommendations").json()["recommendations"]
         churn = api.get(f"/customers/{customer_id}/churn-risk").json()
-        names = {product["id"]: product["name"] for product in api.get("/products").json()["items"]}
+        catalogue = api.get("/products").json()["items"]
+    names = {product["id"]: product["name"] for product in catalogue}
+    categories = {product["id"]: product["category"] for product in catalogue}
     sign_in(page, bank.tokens["manager"])
     open_customer(page, customer_id)
 
@@ -68,6 +70,13 @@ def test_products_by_name_values_translated_and_scores_explained(page: Any, bank
     for name, value in parts.items():
         assert f"{PART_NAMES[name][1]} {value:.2f}" in line
     assert not re.search("[\u4e00-\u9fff]", page.inner_text("#side-panel .facts dt"))
+    # The bank's Chinese product names stay (the contract's), glossed in English with their kind of product.
+    english = {"deposit": "Deposit", "investment": "Investment", "loan": "Loan", "credit": "Credit card"}
+    for code in held:
+        if categories[code] in english:
+            assert f"{names[code]} ({english[categories[code]]})" in panel, panel
+    product = page.inner_text("#recommendations li >> nth=0 >> .product")
+    assert product.startswith(names[recommendations[0]["product_code"]] + " (") and product.endswith(")")
     shot(page, "wording-english")
 
 

@@ -7,6 +7,7 @@ import { barChart, sizeBins } from "./charts.js";
 import { decorate, NetworkGraph } from "./graph.js";
 import { categoryName, onLanguageChange, segmentName, t, tierName } from "./i18n.js";
 import { clusterName, namingEvidence } from "./naming.js";
+import { productName } from "./products.js";
 import { report } from "./status.js";
 
 const CHARTED = 12; // clusters in the assets chart (the largest by assets)
@@ -104,8 +105,8 @@ function renderCluster() {
   );
   clear($("#cluster-penetration-chart")).append(
     barChart(
-      c.product_penetration.map((item) => ({ label: item.product_name ?? item.product_code, value: item.share, colour: "#00897b" })),
-      { title: t("clusters.penetration_chart"), format: percent },
+      c.product_penetration.map((item) => ({ label: productName(item.product_code, item.product_name), value: item.share, colour: "#00897b" })),
+      { title: t("clusters.penetration_chart"), format: percent, labelWidth: 150 },
     ),
   );
 }
