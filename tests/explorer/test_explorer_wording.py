@@ -75,6 +75,12 @@ def test_products_by_name_values_translated_and_scores_explained(page: Any, bank
     for code in held:
         if categories[code] in english:
             assert f"{names[code]} ({english[categories[code]]})" in panel, panel
+    # An industry is a section of the national classification: a coded value, translated.
+    facts = dict(
+        zip(*(page.locator(f"#side-panel .facts {tag}").all_inner_texts() for tag in ("dt", "dd")), strict=True)
+    )
+    assert bool(profile["customer"]["industry"]) == ("Industry" in facts)
+    assert not re.search("[\u4e00-\u9fff]", facts.get("Industry", "")), facts
     product = page.inner_text("#recommendations li >> nth=0 >> .product")
     assert product.startswith(names[recommendations[0]["product_code"]] + " (") and product.endswith(")")
     shot(page, "wording-english")

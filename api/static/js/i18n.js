@@ -206,6 +206,7 @@ const zh = {
   segment: { retail: "零售", private: "私行", sme: "小微企业", corporate: "公司" },
   status: { active: "正常", churned: "已流失", open: "正常", closed: "已销户" },
   category: { deposit: "存款", investment: "理财", insurance: "保险", credit: "信用卡", loan: "贷款", payroll: "代发", fx: "外汇" },
+  industry: {}, // the sections of GB/T 4754 are written in Chinese already
   tier: {
     private_banking: "私人银行",
     diamond: "钻石",
@@ -441,6 +442,29 @@ const en = {
   segment: { retail: "Retail", private: "Private", sme: "SME", corporate: "Corporate" },
   status: { active: "Active", churned: "Churned", open: "Open", closed: "Closed" },
   category: { deposit: "Deposit", investment: "Investment", insurance: "Insurance", credit: "Credit card", loan: "Loan", payroll: "Payroll", fx: "FX" },
+  // The 20 sections of China's industry classification (GB/T 4754-2017), as a bank's exports name them.
+  industry: {
+    "农、林、牧、渔业": "Agriculture, forestry and fishing",
+    "采矿业": "Mining",
+    "制造业": "Manufacturing",
+    "电力、热力、燃气及水生产和供应业": "Electricity, heat, gas and water supply",
+    "建筑业": "Construction",
+    "批发和零售业": "Wholesale and retail",
+    "交通运输、仓储和邮政业": "Transport, storage and post",
+    "住宿和餐饮业": "Accommodation and catering",
+    "信息传输、软件和信息技术服务业": "Information technology and software",
+    "金融业": "Finance",
+    "房地产业": "Real estate",
+    "租赁和商务服务业": "Leasing and business services",
+    "科学研究和技术服务业": "Scientific research and technical services",
+    "水利、环境和公共设施管理业": "Water, environment and public facilities",
+    "居民服务、修理和其他服务业": "Household services and repair",
+    "教育": "Education",
+    "卫生和社会工作": "Health and social work",
+    "文化、体育和娱乐业": "Culture, sports and entertainment",
+    "公共管理、社会保障和社会组织": "Public administration and social organisations",
+    "国际组织": "International organisations",
+  },
   tier: {
     private_banking: "Private banking",
     diamond: "Diamond",
@@ -506,6 +530,7 @@ export const stageName = (stage) => named("stage", stage);
 export const segmentName = (segment) => named("segment", segment);
 export const statusName = (status) => named("status", status);
 export const categoryName = (category) => named("category", category);
+export const industryName = (industry) => named("industry", industry);
 export const roleName = (role) => named("role", role);
 export const partName = (part) => named("part", part);
 export const channelName = (channel) => named("channel", channel);

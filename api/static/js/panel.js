@@ -5,7 +5,7 @@ import { enc, get, session } from "./api.js";
 import { $, clear, h, money, percent, riskBar } from "./dom.js";
 import { nodeOf, pointsOneWay, TIE_COLOURS } from "./graph.js";
 import { graph } from "./explorer.js";
-import { onLanguageChange, segmentName, stageName, statusName, t, tieName, tierName } from "./i18n.js";
+import { industryName, onLanguageChange, segmentName, stageName, statusName, t, tieName, tierName } from "./i18n.js";
 import { modelSection } from "./models.js";
 import { productName } from "./products.js";
 import { contactForm, mayLogContacts } from "./contact.js";
@@ -28,7 +28,7 @@ function facts(customer) {
     ["field.phone", customer.phone_masked],
     ["field.birth_year", customer.birth_year],
     ["field.since", customer.customer_since],
-    ["field.industry", customer.industry],
+    ["field.industry", customer.industry && industryName(customer.industry)],
     ["field.credit_code", customer.credit_code],
   ].filter(([, value]) => value !== null && value !== undefined);
   return h("dl", { class: "facts" }, rows.map(([key, value]) => [h("dt", {}, t(key)), h("dd", {}, value)]));

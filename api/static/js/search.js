@@ -6,7 +6,7 @@
 
 import { get, isAborted, LatestAction } from "./api.js";
 import { $, clear, h } from "./dom.js";
-import { onLanguageChange, t, tierName } from "./i18n.js";
+import { industryName, onLanguageChange, t, tierName } from "./i18n.js";
 import { report } from "./status.js";
 
 const PAUSE_MS = 250; // typing pause before suggestions are asked for
@@ -21,7 +21,7 @@ export function distinguishing(customer) {
     customer.tier ? tierName(customer.tier) : null,
     customer.city,
     decade,
-    customer.industry,
+    customer.industry && industryName(customer.industry),
     phone ? t("search.phone", { last: phone }) : null,
     customer.id,
   ].filter(Boolean);
