@@ -263,16 +263,19 @@ def to_chains(customer_id: str, rows: Iterable[Mapping[str, Any]], max_depth: in
     return GuaranteeChains(customer_id=customer_id, max_depth=max_depth, chains=chains[:limit], total=len(chains))
 
 
+def to_circle(row: Mapping[str, Any]) -> GuaranteeCircle:
+    """A raw cycle row (members, amounts in ring order) as a circle."""
+    members = list(row["members"])
+    ties = [
+        GuaranteeTie(source=members[index], target=members[(index + 1) % len(members)], amount=money([amount]))
+        for index, amount in enumerate(_amount(value) for value in row["amounts"])
+    ]
+    return GuaranteeCircle(members=members, ties=ties, total_exposure=money(tie.amount for tie in ties))
+
+
 def to_circles(rows: Iterable[Mapping[str, Any]], max_length: int, limit: int) -> GuaranteeCircles:
     """Raw cycle rows (members, amounts in ring order) to circles ordered by (length, members)."""
-    circles = []
-    for row in rows:
-        members = list(row["members"])
-        ties = [
-            GuaranteeTie(source=members[index], target=members[(index + 1) % len(members)], amount=money([amount]))
-            for index, amount in enumerate(_amount(value) for value in row["amounts"])
-        ]
-        circles.append(GuaranteeCircle(members=members, ties=ties, total_exposure=money(tie.amount for tie in ties)))
+    circles = [to_circle(row) for row in rows]
     circles.sort(key=lambda circle: (len(circle.members), circle.members))
     return GuaranteeCircles(max_length=max_length, circles=circles[:limit], total=len(circles))
 

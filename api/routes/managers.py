@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
@@ -22,8 +22,8 @@ from api.routes.customers import as_shown, evidence_ties, why
 from api.shaping import product_names, public_naming, summary_fields
 from graph.errors import NotFound
 from graph.model import NodeLabel
-from queries.groups import guarantee_circles
-from queries.naming import circle_names, size_counts
+from queries.circle_pages import CircleOrder, guarantee_circle_page
+from queries.naming import circle_names
 from queries.portfolio import ManagerSummary, manager_portfolio
 from queries.portfolio import list_managers as list_managers_of
 
@@ -157,7 +157,7 @@ async def list_guarantee_circles(
     page_size: PageSize = None,
     cursor: Cursor = None,
     order: Annotated[
-        Literal["ring", "exposure"],
+        CircleOrder,
         Query(description="`ring`: by number of members, then members; `exposure`: the largest amount first."),
     ] = "ring",
 ) -> GuaranteeCirclePage:
@@ -169,11 +169,9 @@ async def list_guarantee_circles(
     offset = ctx.services.cursors.decode(cursor, binding)
 
     def work() -> GuaranteeCirclePage:
-        found = guarantee_circles(ctx.store, limit=1000)
-        listed = found.circles
-        if order == "exposure":  # a stable sort: equal amounts keep the ring order
-            listed = sorted(listed, key=lambda circle: -circle.total_exposure)
-        chunk, following = ctx.services.cursors.page(listed, offset, size, binding)
+        # One more than the page, so that the cursor knows whether a next page exists.
+        found = guarantee_circle_page(ctx.store, order=order, skip=offset, limit=size + 1)
+        chunk, following = ctx.services.cursors.page_from(found.circles, offset, size, binding)
         shown: list[str] = []
         items = []
         for circle, naming in zip(chunk, circle_names(ctx.store, chunk), strict=True):
@@ -183,10 +181,7 @@ async def list_guarantee_circles(
             shown.extend(t.customer.id for t in named.traits if t.customer and not t.customer.stub)
             items.append(GuaranteeCirclePublic(members=members, naming=named, total_exposure=circle.total_exposure))
         ctx.audit("list_guarantee_circles", list(dict.fromkeys(shown)))
-        sizes = [
-            SizeCountPublic(size=row.size, count=row.count)
-            for row in size_counts(len(circle.members) for circle in found.circles)
-        ]
+        sizes = [SizeCountPublic(size=row.size, count=row.count) for row in found.sizes]
         return GuaranteeCirclePage(items=items, next_cursor=following, total=found.total, sizes=sizes)
 
     return await ctx.run(work)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.store import GraphStore
+from queries.groups import circle_rows, find_guarantee_circles
 from tests.api.conftest import CheckedClient, auth
 
 V1 = "/api/v1"
@@ -222,6 +223,33 @@ def test_circles_listed_by_exposure_put_the_largest_first(
     first = _get(client, tokens["risk"], "/guarantee-circles", order="exposure", page_size=1)
     second = _get(client, tokens["risk"], "/guarantee-circles", order="exposure", cursor=first["next_cursor"])
     assert [m["customer"]["id"] for m in second["items"][0]["members"]] == ["c1", "p2"]
+
+
+def test_every_page_of_stored_circles_is_walked_in_either_order(
+    client: CheckedClient, tokens: dict[str, str], bank: GraphStore
+) -> None:
+    # As analyze stores them: the route asks the store for its page alone, in ring order or by exposure.
+    bank.write(
+        ties=[
+            {"type": "GUARANTEES", "source": "p3", "target": "p4", "properties": {"amount": 5000.0}},
+            {"type": "GUARANTEES", "source": "p4", "target": "p3", "properties": {"amount": 1.0}},
+        ]
+    )
+    bank.write(nodes=circle_rows(find_guarantee_circles(bank), "2024-06-01T02:00:00"))
+
+    def walk(order: str) -> tuple[list[list[str]], dict[str, Any]]:
+        seen, params = [], {"page_size": 1, "order": order}
+        while True:
+            page = _get(client, tokens["risk"], "/guarantee-circles", **params)
+            seen += [[m["customer"]["id"] for m in item["members"]] for item in page["items"]]
+            if not page["next_cursor"]:
+                return seen, page
+            params["cursor"] = page["next_cursor"]
+
+    ring, last = walk("ring")
+    assert ring == [["c1", "p2"], ["p3", "p4"]] and last["total"] == 2
+    assert last["sizes"] == [{"size": 2, "count": 2}]
+    assert walk("exposure")[0] == [["p3", "p4"], ["c1", "p2"]]
 
 
 def test_every_cluster_page_follows_the_ranking(

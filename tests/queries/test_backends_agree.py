@@ -13,6 +13,7 @@ from graph.errors import CrmGraphError
 from graph.neo4j_store import Neo4jStore
 from graph.settings import AnalyticsSettings
 from graph.store import GraphStore
+from queries.circle_pages import guarantee_circle_page
 from queries.customers import customer_360, search_customers
 from queries.groups import (
     MAX_CIRCLES,
@@ -37,6 +38,9 @@ def _questions() -> list[tuple[str, Question]]:
         ("list_managers", list_managers),
         ("guarantee_circles", guarantee_circles),
         ("guarantee_circles_3", lambda store: guarantee_circles(store, max_length=3, limit=1)),
+        ("circle_page_ring", lambda store: guarantee_circle_page(store, order="ring", skip=1, limit=2)),
+        ("circle_page_exposure", lambda store: guarantee_circle_page(store, order="exposure", skip=1, limit=2)),
+        ("circle_page_past_the_end", lambda store: guarantee_circle_page(store, order="exposure", skip=9, limit=2)),
         ("guarantee_chains", lambda store: [guarantee_chains(store, c) for c in ("g5", "c1", "g1", "h1", "p4")]),
         ("search_name", lambda store: search_customers(store, "公司", limit=50)),
         ("search_phone", lambda store: search_customers(store, "1234")),

@@ -9,6 +9,7 @@ from graph.model import NodeLabel
 from graph.settings import AnalyticsSettings
 from graph.store import GraphStore
 from queries.analytics import analyze
+from queries.circle_pages import CircleOrder, CirclePage, guarantee_circle_page
 from queries.groups import (
     corporate_group,
     find_guarantee_circles,
@@ -16,6 +17,7 @@ from queries.groups import (
     guarantee_circles,
     household,
 )
+from queries.naming import SizeCount
 from tests.queries.bank import TODAY, write_bank
 
 
@@ -137,6 +139,32 @@ def test_circles_analyze_found_are_read_as_the_search_finds_them(bank: GraphStor
     analyze(bank, AnalyticsSettings(as_of=TODAY))
     assert sorted(record.id for record in bank.nodes(NodeLabel.GUARANTEE_CIRCLE)) == ["G000001", "G000002", "G000003"]
     assert guarantee_circles(bank) == find_guarantee_circles(bank)
+
+
+def test_a_page_of_circles_is_its_slice_of_the_list_whether_stored_or_searched(bank: GraphStore) -> None:
+    def pages(order: CircleOrder) -> list[CirclePage]:
+        return [
+            guarantee_circle_page(bank, order=order, skip=skip, limit=limit) for skip in range(4) for limit in (1, 2, 9)
+        ]
+
+    searched = {order: pages(order) for order in ("ring", "exposure")}
+    analyze(bank, AnalyticsSettings(as_of=TODAY))
+    assert len(list(bank.nodes(NodeLabel.GUARANTEE_CIRCLE))) == 3  # read from here on, not searched
+    stored = {order: pages(order) for order in ("ring", "exposure")}
+    assert stored == searched
+    ring = guarantee_circles(bank).circles
+    exposure = sorted(ring, key=lambda circle: -circle.total_exposure)
+    assert (
+        [c.total_exposure for c in exposure]
+        == sorted((c.total_exposure for c in ring), reverse=True)
+        != [c.total_exposure for c in ring]
+    )
+    wanted = {"ring": ring, "exposure": exposure}
+    for order, found in stored.items():
+        slices = [wanted[order][skip : skip + limit] for skip in range(4) for limit in (1, 2, 9)]
+        assert [page.circles for page in found] == slices
+        assert all(page.total == 3 for page in found)
+        assert all(page.sizes == [SizeCount(size=size, count=1) for size in (2, 3, 4)] for page in found)
 
 
 def test_guarantee_chains_follow_who_stands_behind_whom(bank: GraphStore) -> None:
