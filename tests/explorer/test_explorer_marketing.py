@@ -3,7 +3,10 @@ histogram, and the chosen cluster drawn beside its list, in view."""
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
+import statistics
 from typing import Any
 
 import pytest
@@ -46,6 +49,19 @@ def all_clusters(bank: Bank) -> list[dict[str, Any]]:
             params["cursor"] = body["next_cursor"]
 
 
+def _distance(drawn: dict[str, Any], a: str, b: str) -> float:
+    first, second = drawn["positions"][a], drawn["positions"][b]
+    return math.hypot(first["x"] - second["x"], first["y"] - second["y"])
+
+
+def _mean_tie_length(drawn: dict[str, Any]) -> float:
+    return statistics.mean(_distance(drawn, source, target) for _, source, target in drawn["edges"])
+
+
+def _mean_distance(drawn: dict[str, Any]) -> float:
+    return statistics.mean(_distance(drawn, a, b) for a, b in itertools.combinations(drawn["nodes"], 2))
+
+
 def test_every_cluster_page_is_reachable_and_the_chosen_cluster_is_drawn_in_view(page: Any, bank: Bank) -> None:
     # Pages of four, so that the bank's clusters take several.
     small_pages(page, "clusters", 4)
@@ -60,6 +76,12 @@ def test_every_cluster_page_is_reachable_and_the_chosen_cluster_is_drawn_in_view
     assert page.locator("#cluster-table tbody tr.chosen").get_attribute("data-cluster-id") == expected[0]["id"]
     assert page.evaluate("() => window.crmGraph.cluster().nodes.length") > 0
     assert page.evaluate("() => window.crmGraph.cluster().shape") == "force"  # a cluster has no centre
+    # Force-directed with its ties: tied members sit nearer each other than members on average (not a grid).
+    drawn = page.evaluate("() => window.crmGraph.cluster()")
+    assert drawn["edges"], "the largest cluster has ties among its drawn members"
+    assert _mean_tie_length(drawn) < 0.75 * _mean_distance(drawn), drawn
+    # Drawn from the start without scrolling the page away from its charts.
+    assert page.evaluate("() => window.scrollY") == 0
     title = page.inner_text("#cluster-title")
     assert title.count(expected[0]["id"]) == 1, title
     rows = page.locator("#cluster-table tbody tr")

@@ -300,7 +300,9 @@ export class NetworkGraph {
     nodes.layout({ name: "preset", positions: (node) => positions.get(node.id()), fit: false, animate: false }).run();
     this.layouts += 1;
     this.quietSmallLabels();
-    if (refine) nodes.layout({ name: "cose", animate: false, randomize: false, nodeRepulsion: () => 9000, idealEdgeLength: () => 90, padding: PADDING }).run();
+    // The ties go in with the nodes: given nodes alone, cose sees each as a component of its own and packs them in
+    // a grid.
+    if (refine) nodes.union(nodes.edgesWith(nodes)).layout({ name: "cose", animate: false, randomize: false, nodeRepulsion: () => 9000, idealEdgeLength: () => 90, padding: PADDING }).run();
     this.view();
   }
 

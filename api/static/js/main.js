@@ -128,6 +128,7 @@ window.crmGraph = {
     nodes: drawnCluster()?.cy.nodes().map((node) => node.id()) ?? [],
     edges: drawnCluster()?.cy.edges().map((edge) => [edge.data("type"), edge.source().id(), edge.target().id()]) ?? [],
     shape: drawnCluster()?.shape ?? null,
+    positions: Object.fromEntries(drawnCluster()?.cy.nodes().map((node) => [node.id(), node.position()]) ?? []),
   }),
   highlighted: () => ({
     nodes: graph().cy.nodes(".highlight").map((node) => node.id()),

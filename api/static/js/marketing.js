@@ -111,8 +111,11 @@ function renderCluster() {
   );
 }
 
-/** A cluster drawn as a graph: its most central members (masked stubs) and the ties among them. */
-export async function showCluster(clusterId) {
+/**
+ * A cluster drawn as a graph: its most central members (masked stubs) and the ties among them; ``scroll`` brings it
+ * into view (a click in the list; not the first drawing, which would scroll the charts away).
+ */
+export async function showCluster(clusterId, { scroll = true } = {}) {
   shownCluster = await get(`/clusters/${enc(clusterId)}`, { page_size: 200 }, clusterRequests.begin());
   chosenCluster = clusterId;
   for (const row of document.querySelectorAll("#cluster-table tbody tr")) row.classList.toggle("chosen", row.dataset.clusterId === clusterId);
@@ -125,7 +128,7 @@ export async function showCluster(clusterId) {
   for (const member of shownCluster.members) clusterGraph.addNode({ id: member.opaque_id, name: member.name, stub: true });
   for (const tie of shownCluster.ties) clusterGraph.addEdge(tie.source, tie.target, tie.type, { directed: tie.type === "REFERRED" });
   clusterGraph.layout({ refine: true });
-  $("#cluster-detail").scrollIntoView({ block: "nearest" }); // beside the list, in view
+  if (scroll) $("#cluster-detail").scrollIntoView({ block: "nearest" }); // beside the list, in view
 }
 
 function renderProspects() {
@@ -204,7 +207,7 @@ export async function openMarketing(session) {
     await clusterPages.more();
     renderClusters();
     // The largest cluster is drawn beside the list from the start (a click draws another).
-    if (clusterPages.items.length && !chosenCluster) await showCluster(clusterPages.items[0].id);
+    if (clusterPages.items.length && !chosenCluster) await showCluster(clusterPages.items[0].id, { scroll: false });
   }
   if (session.may("prospects:read") && session.may("products:read") && !products.length) {
     products = (await get("/products")).items;
