@@ -10,7 +10,8 @@ scored by :func:`queries.analytics.crosssell.recommend`. They are picked one by 
 pick of the same product or the same customer multiplying the score it competes with by ``DIVERSITY_DECAY``:
 ten calls about one product to ten customers, or ten products to one customer, is not a day's plan.
 Scoring the pool is most of a portfolio's cost, so ``crm-graph analyze`` picks each manager's
-``STORED_OPPORTUNITIES`` best as of its analysis date and keeps them on the Manager node
+``STORED_OPPORTUNITIES`` best as of its analysis date (scoring from the arrays it holds, with the same results:
+:mod:`queries.analytics.array_recommendations`) and keeps them on the Manager node
 (``opportunities``, JSON; ``opportunities_as_of``); a portfolio reads them, leaving out customers who have
 since withdrawn their consent. A manager analyze did not pick for (an older version) is scored at request time.
 
@@ -26,8 +27,9 @@ did); a customer who has left is owed none.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
@@ -39,7 +41,7 @@ from graph.query import NamedQuery, Rows
 from graph.settings import AnalyticsSettings
 from graph.store import GraphStore
 from queries.analytics import fetch as analytics_fetch
-from queries.analytics.crosssell import Catalogue, EvidencePath, recommend
+from queries.analytics.crosssell import Catalogue, EvidencePath, Recommendation, recommend
 from queries.as_of import as_of_date
 from queries.customers import CustomerSummary, summary_row, to_summary
 from queries.network import check_range
@@ -332,6 +334,10 @@ def varied(candidates: list[Opportunity], top: int, decay: float = DIVERSITY_DEC
     return chosen
 
 
+Recommender = Callable[[str], list[Recommendation]]
+"""Every recommendation for one customer id, ranked (what :func:`~queries.analytics.crosssell.recommend` gives)."""
+
+
 def best_opportunities(
     store: GraphStore,
     manager_id: str,
@@ -339,13 +345,18 @@ def best_opportunities(
     settings: AnalyticsSettings,
     top: int,
     pool: int = OPPORTUNITY_POOL,
+    *,
+    recommender: Recommender | None = None,
 ) -> list[Opportunity]:
     """The ``top`` cross-sell recommendations over the ``pool`` most promising consenting customers of the book,
-    varied across products and customers."""
+    varied across products and customers; ``recommender`` answers as ``recommend`` does (analyze passes one
+    working from its arrays)."""
     candidates = store.run(LIST_OPPORTUNITY_CANDIDATES, {"manager_id": manager_id, "limit": pool})
     if not candidates:
         return []
-    catalogue = Catalogue.from_rows(store.run(analytics_fetch.LIST_PRODUCTS))
+    if recommender is None:
+        catalogue = Catalogue.from_rows(store.run(analytics_fetch.LIST_PRODUCTS))
+        recommender = partial(_recommend_now, store, settings, today, catalogue)
     found = [
         Opportunity(
             customer_id=row["customer_id"],
@@ -356,15 +367,23 @@ def best_opportunities(
             evidence=item.evidence,
         )
         for row in candidates
-        for item in recommend(store, row["customer_id"], settings, today, catalogue=catalogue)[:top]
+        for item in recommender(row["customer_id"])[:top]
     ]
     return varied(found, top)
+
+
+def _recommend_now(
+    store: GraphStore, settings: AnalyticsSettings, today: date, catalogue: Catalogue, customer_id: str
+) -> list[Recommendation]:
+    return recommend(store, customer_id, settings, today, catalogue=catalogue)
 
 
 _OPPORTUNITY_LIST = TypeAdapter(list[Opportunity])
 
 
-def opportunity_rows(store: GraphStore, as_of: date, settings: AnalyticsSettings) -> list[dict[str, Any]]:
+def opportunity_rows(
+    store: GraphStore, as_of: date, settings: AnalyticsSettings, recommender: Recommender | None = None
+) -> list[dict[str, Any]]:
     """Manager node rows with each manager's best ``STORED_OPPORTUNITIES`` on ``as_of`` (what analyze writes
     once the customers' scores are in the store)."""
     return [
@@ -373,7 +392,9 @@ def opportunity_rows(store: GraphStore, as_of: date, settings: AnalyticsSettings
             "id": manager.id,
             "properties": {
                 "opportunities": _OPPORTUNITY_LIST.dump_json(
-                    best_opportunities(store, manager.id, as_of, settings, STORED_OPPORTUNITIES)
+                    best_opportunities(
+                        store, manager.id, as_of, settings, STORED_OPPORTUNITIES, recommender=recommender
+                    )
                 ).decode(),
                 "opportunities_as_of": as_of.isoformat(),
             },

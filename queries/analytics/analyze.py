@@ -28,6 +28,7 @@ from graph.settings import AnalyticsSettings, Settings
 from graph.store import GraphStore
 from graph.ties import TieRegistry
 from queries import portfolio  # a module, not its names: the portfolio imports this package in turn
+from queries.analytics.array_recommendations import ArrayRecommender
 from queries.analytics.churn import ChurnScores, churn_scores
 from queries.analytics.community import (
     cluster_rows,
@@ -36,7 +37,9 @@ from queries.analytics.community import (
     stable_cluster_ids,
     summarise_clusters,
 )
+from queries.analytics.crosssell import Catalogue
 from queries.analytics.crosssell_fit import CrossSellFit, customer_properties, fitted_cross_sell, product_properties
+from queries.analytics.fetch import LIST_PRODUCTS
 from queries.analytics.frames import FloatArray, GraphFrames, read_frames
 from queries.analytics.model_card import ModelCard, write_model_card
 from queries.analytics.prospecting import holdings, prospect_rows
@@ -257,9 +260,11 @@ def analyze(
         _write_found(store, NodeLabel.CLUSTER, cluster_rows(summaries, analytics_at), batch_size)
         _write_found(store, NodeLabel.GUARANTEE_CIRCLE, circle_rows(circles, analytics_at), batch_size)
         report_progress("write", written, frames.size)
-        # Scored from what was just written (churn, lifetime values, the fitted cross-sell model).
+        # Picked from what was just written (lifetime values, co-holdings, the fitted cross-sell weights).
         step("opportunities")
-        store.write(nodes=portfolio.opportunity_rows(store, frames.as_of, analytics))
+        catalogue = Catalogue.from_rows(store.run(LIST_PRODUCTS))
+        recommender = ArrayRecommender(frames, result.cross_sell, catalogue, store.registry, analytics, frames.as_of)
+        store.write(nodes=portfolio.opportunity_rows(store, frames.as_of, analytics, recommender))
     step("done")
     if isinstance(settings, Settings):
         write_model_card(settings.model_card_path, result.churn_model)
