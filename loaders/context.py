@@ -19,7 +19,7 @@ from graph.batch import NodeData, TieData
 from graph.model import NodeLabel, TieType
 from graph.settings import Backend, Settings
 from graph.store import GraphStore
-from loaders.bulk.tables import pending_tables
+from loaders.bulk.tables import Tables
 from loaders.delimited import character_name
 from loaders.identifiers import to_half_width
 from loaders.mapping import PERSONAL_TYPES, Mapping, Source, SourceFormat
@@ -225,22 +225,22 @@ class LoadContext:
             message += f" (its row was quarantined: {refused})"
         return RowProblem(QuarantineReason.ORPHAN, message)
 
-    def flush(self, report: SourceReport, pending: Pending, done: int, total: int, *, as_tables: bool = False) -> None:
-        """Write the pending rows as one batch (``as_tables``: as tables, when the store takes them well and
-        they go as such; see :mod:`loaders.bulk.tables`) and report the progress."""
+    def flush(self, report: SourceReport, pending: Pending, done: int, total: int) -> None:
+        """Write the pending rows as one batch and report the progress."""
         if pending.nodes or pending.ties:
-            tables = None
-            if as_tables and self.takes_tables:
-                tables = pending_tables(pending.nodes, pending.ties, self._is_new)
-            if tables is not None:
-                report.count_written(self.store.bulk_write(*tables))
-            else:
-                report.count_written(self.store.write(pending.nodes, pending.ties))
+            report.count_written(self.store.write(pending.nodes, pending.ties))
         pending.nodes, pending.ties, pending.rows = [], [], 0
         if self.progress is not None:
             self.progress(report.name, done, total)
 
-    def _is_new(self, label: NodeLabel, node_id: str) -> bool:
+    def write_tables(self, report: SourceReport, tables: Tables, done: int, total: int) -> None:
+        """Write tables built for a batch as one (see :mod:`loaders.bulk.tables`) and report the progress."""
+        report.count_written(self.store.bulk_write(*tables))
+        if self.progress is not None:
+            self.progress(report.name, done, total)
+
+    def is_new(self, label: NodeLabel, node_id: str) -> bool:
+        """Whether neither the store nor this load holds a node of ``label``'s primary label and ``node_id``."""
         return node_id not in self.known(label)
 
     def load_by_rows(

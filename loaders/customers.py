@@ -5,14 +5,16 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from graph.model import NodeLabel, NodeRecord, TieType
 from graph.store import GraphStore
 from loaders.bulk import LoadPath
 from loaders.bulk.customers import RowRecord, customer_records_by_columns
 from loaders.bulk.resolve import resolve_grouped
+from loaders.bulk.tables import IsNew, Tables, column_table
 from loaders.context import LoadContext, Pending, node_row, row_key, tie_row
 from loaders.mapping import ResolveMode, Source
 from loaders.quarantine import QuarantineReason
@@ -20,7 +22,7 @@ from loaders.read import RawRecord
 from loaders.report import SourceReport
 from loaders.resolve import CustomerRecord, national_customer_id, resolve
 from loaders.review import ReviewList
-from loaders.survivorship import KEPT_FIELDS, combine, record_values, source_ranks, survivor_order
+from loaders.survivorship import KEPT_FIELDS, NO_ALIASES, combine, record_values, source_ranks, survivor_order
 from loaders.transform import RowProblem, RowTransform
 
 LOOK_UP_AT_MOST = 1000
@@ -29,16 +31,79 @@ LOOK_UP_AT_MOST = 1000
 
 @dataclass
 class CustomerBatch:
-    """One atomic write of customer rows, all from one source, with that source's accounting."""
+    """One atomic write of customer records, all from one source, with that source's accounting.
+
+    Each record makes its SourceRecord node and FROM_SOURCE tie; the records in ``customers`` also make
+    their customer's node (written in the batch of its first record). The batch is kept as its records,
+    not as rows: :meth:`tables` builds the store's tables from them column by column, :attr:`pending`
+    the rows (for the row path, and for tables the store must not take as such)."""
 
     source: str
-    pending: Pending
+    records: list[CustomerRecord] = field(default_factory=list)
+    customer_ids: list[str] = field(default_factory=list)
+    """The customer of each record."""
+    customers: dict[int, dict[str, Any] | None] = field(default_factory=dict)
+    """The records (by position) that make their customer's node: its properties combined from several
+    records, or None when the record alone makes it (its own properties, no aliases)."""
     loaded: int = 0
     merged: int = 0
 
     @property
     def rows(self) -> int:
-        return self.pending.rows
+        return len(self.records)
+
+    @property
+    def pending(self) -> Pending:
+        """The batch as rows: each customer node before the lineage of the record that makes it."""
+        pending = Pending(rows=len(self.records))
+        for index, (record, customer_id) in enumerate(zip(self.records, self.customer_ids, strict=True)):
+            if index in self.customers:
+                combined = self.customers[index]
+                properties = combined if combined is not None else {**record.properties, **NO_ALIASES}
+                pending.nodes.append(node_row(record.kind, customer_id, properties))
+            lineage = {"system": record.system, "source": record.source, "line": record.line}
+            lineage |= record_values(record.properties)
+            pending.nodes.append(node_row(NodeLabel.SOURCE_RECORD, record.ref, lineage))
+            pending.ties.append(tie_row(TieType.FROM_SOURCE, customer_id, record.ref))
+        return pending
+
+    def tables(self, is_new: IsNew) -> Tables | None:
+        """The tables ``pending_tables`` makes of :attr:`pending`, built column by column from the records
+        (no row dict per node); None when the rows must go as rows (see :mod:`loaders.bulk.tables`)."""
+        makers = list(self.customers)
+        if any(self.records[index].kind is NodeLabel.CUSTOMER for index in makers):
+            return None  # a customer of no kind keeps the kind held: rows know how
+        properties = [
+            combined if (combined := self.customers[index]) is not None else self.records[index].properties
+            for index in makers
+        ]
+        names = dict.fromkeys(name for shape in dict.fromkeys(tuple(row) for row in properties) for name in shape)
+        names.update(NO_ALIASES)
+        ids = [self.customer_ids[index] for index in makers]
+        for index, row, customer_id in zip(makers, properties, ids, strict=True):
+            named = len(row) if self.customers[index] is not None else len(row) + len(NO_ALIASES)
+            if named != len(names) and not is_new(NodeLabel.CUSTOMER, customer_id):
+                return None  # it would remove what the row leaves alone
+        customers = column_table(
+            {"id": ids, "kind": [self.records[index].kind.value for index in makers]},
+            {name: [row.get(name) for row in properties] for name in names},
+        )
+        records = self.records
+        lineage = column_table(
+            {
+                "id": [record.ref for record in records],
+                "kind": [NodeLabel.SOURCE_RECORD.value] * len(records),
+                "system": [record.system for record in records],
+                "source": [record.source for record in records],
+            },
+            {"line": [record.line for record in records]}
+            | {name: [record.properties.get(name) for record in records] for name in KEPT_FIELDS},
+        )
+        ties = column_table({"source": self.customer_ids, "target": [record.ref for record in records]}, {})
+        if customers is None or lineage is None or ties is None:
+            return None
+        nodes = {NodeLabel.CUSTOMER: customers, NodeLabel.SOURCE_RECORD: lineage}
+        return {label: table for label, table in nodes.items() if table.num_rows}, {TieType.FROM_SOURCE: ties}
 
 
 def customer_batches(
@@ -67,30 +132,29 @@ def customer_batches(
         if customer_id not in members and earlier and customer_id in earlier:
             members[customer_id].extend(earlier[customer_id])
         members[customer_id].append(record)
+    # A customer of one record is that record's properties: nothing to combine (see CustomerBatch.customers).
     combined = {
         customer_id: combine(
             group[index].properties for index in survivor_order([record.source for record in group], ranks or {})
         )
         for customer_id, group in members.items()
+        if len(group) > 1
     }
 
     batches: list[CustomerBatch] = []
     written: set[str] = set()
     for record, customer_id in zip(records, customer_ids, strict=True):
         if not batches or batches[-1].source != record.source or batches[-1].rows >= batch_size:
-            batches.append(CustomerBatch(record.source, Pending()))
+            batches.append(CustomerBatch(record.source))
         batch = batches[-1]
         if customer_id in written:
             batch.merged += 1
         else:
             batch.loaded += 1
             written.add(customer_id)
-            batch.pending.nodes.append(node_row(record.kind, customer_id, combined[customer_id]))
-        ref = record.ref
-        lineage = {"system": record.system, "source": record.source, "line": record.line}
-        batch.pending.nodes.append(node_row(NodeLabel.SOURCE_RECORD, ref, lineage | record_values(record.properties)))
-        batch.pending.ties.append(tie_row(TieType.FROM_SOURCE, customer_id, ref))
-        batch.pending.rows += 1
+            batch.customers[len(batch.records)] = combined.get(customer_id)
+        batch.records.append(record)
+        batch.customer_ids.append(customer_id)
     return batches
 
 
@@ -162,7 +226,11 @@ def load_customers(
         report.loaded += batch.loaded
         report.merged += batch.merged
         done[batch.source] += batch.rows
-        context.flush(report, batch.pending, done[batch.source], report.rows_read, as_tables=by_columns)
+        tables = batch.tables(context.is_new) if by_columns and context.takes_tables else None
+        if tables is not None:
+            context.write_tables(report, tables, done[batch.source], report.rows_read)
+        else:
+            context.flush(report, batch.pending, done[batch.source], report.rows_read)
     context.add_lineage((record.ref for record in records), resolved.customer_ids)
     known.update(resolved.customer_ids)
     if context.progress is not None:
