@@ -92,6 +92,9 @@ class TimedStore(GraphStore):
     def nodes(self, label: NodeLabel) -> Iterator[NodeRecord]:
         return self.inner.nodes(label)
 
+    def node_ids(self, label: NodeLabel) -> list[str]:
+        return self.inner.node_ids(label)
+
     def ties(self, types: Sequence[TieType] = ()) -> Iterator[TieRecord]:
         return self.inner.ties(types)
 

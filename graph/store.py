@@ -132,6 +132,11 @@ class GraphStore(ABC):
     def nodes(self, label: NodeLabel) -> Iterator[NodeRecord]:
         """Every node carrying ``label``, ordered by id."""
 
+    def node_ids(self, label: NodeLabel) -> list[str]:
+        """The id of every node carrying ``label``, ordered by id: what :meth:`nodes` gives, without reading
+        the properties (a load asks which nodes exist)."""
+        return [record.id for record in self.nodes(label)]
+
     @abstractmethod
     def ties(self, types: Sequence[TieType] = ()) -> Iterator[TieRecord]:
         """Every tie of the given types (all when empty), ordered by (type name, source, target)."""

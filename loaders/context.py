@@ -176,7 +176,7 @@ class LoadContext:
         """Ids of existing nodes under a primary label: the store's, read once, plus this load's."""
         primary = label.primary
         if primary not in self._known:
-            self._known[primary] = {record.id for record in self.store.nodes(primary)}
+            self._known[primary] = set(self.store.node_ids(primary))
         return self._known[primary]
 
     def crosswalk(self) -> dict[str, str]:

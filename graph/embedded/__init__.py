@@ -248,6 +248,9 @@ class EmbeddedStore(GraphStore):
         view = self.view
         return (view.record(key) for key in view.keys(NodeLabel(label)))
 
+    def node_ids(self, label: NodeLabel) -> list[str]:
+        return self.view.ids(NodeLabel(label))
+
     def ties(self, types: Sequence[TieType] = ()) -> Iterator[TieRecord]:
         return self.view.ties([TieType(tie_type) for tie_type in types])
 

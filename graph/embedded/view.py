@@ -129,8 +129,12 @@ class GraphView:
 
     def _sorted_keys(self, label: NodeLabel) -> list[NodeKey]:
         primary = label.primary
-        ids = self._nodes[primary].ids(None if label is primary else label)
-        return [(primary, node_id) for node_id in ids]
+        return [(primary, node_id) for node_id in self.ids(label)]
+
+    def ids(self, label: NodeLabel) -> list[str]:
+        """Ids of every node carrying ``label``, sorted (read from the id column, not node by node)."""
+        primary = label.primary
+        return self._nodes[primary].ids(None if label is primary else label)
 
     # -- ties -----------------------------------------------------------------------------------
 

@@ -158,6 +158,17 @@ def test_nodes_are_listed_by_label_in_id_order(family: GraphStore) -> None:
     assert [node.id for node in family.nodes(NodeLabel.COMPANY)] == ["c1"]
 
 
+def test_node_ids_are_the_ids_nodes_lists(family: GraphStore) -> None:
+    # After a deletion, a new node and a customer whose kind changed (on the embedded store: beside its columns).
+    family.write(
+        [{"label": "Company", "id": "p1"}, {"label": "Person", "id": "a0"}, {"label": "Account", "id": "x9"}],
+        delete=[("Person", "p2")],
+    )
+    for label in NodeLabel:
+        assert family.node_ids(label) == [node.id for node in family.nodes(label)]
+    assert family.node_ids(NodeLabel.COMPANY) == ["c1", "p1"]
+
+
 def test_named_query_runs(family: GraphStore) -> None:
     rows = family.run(LIST_CUSTOMER_ACCOUNTS, {"customer_id": "p1"})
     assert rows == [
