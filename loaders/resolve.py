@@ -27,13 +27,14 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import cached_property
 from typing import Any
 
 from graph.model import NodeLabel
-from loaders.identifiers import keyed_hash
+from loaders.identifiers import keyed_hash, keyed_hashes
 from loaders.mapping import ResolveMode, ValueType
 from loaders.survivorship import source_ranks, survivor_order
 
@@ -86,10 +87,20 @@ class CustomerRecord:
         """The identifier that makes records one customer: resident id for persons, credit code for companies."""
         return ValueType.RESIDENT_ID if self.kind is NodeLabel.PERSON else ValueType.CREDIT_CODE
 
-    @property
+    @cached_property
     def national_id(self) -> str | None:
-        """The keyed hash of the resident id, or the credit code."""
+        """The keyed hash of the resident id, or the credit code (kept: resolution asks for it many times)."""
         return self.identifiers.get(self.national_id_type)
+
+    @cached_property
+    def compared_name(self) -> str:
+        """The name as blocked on and compared (:func:`normalise_text`), made once per record, not per pair."""
+        return normalise_text(self.properties.get("name"))
+
+    @cached_property
+    def compared_address(self) -> str:
+        """The address as compared (:func:`normalise_text`)."""
+        return normalise_text(self.properties.get("address"))
 
     @property
     def phone_hash(self) -> str | None:
@@ -192,12 +203,10 @@ def conflicting_fields(left: CustomerRecord, right: CustomerRecord) -> tuple[str
 def comparison_levels(left: CustomerRecord, right: CustomerRecord) -> dict[str, str | None]:
     """The agreement level of each compared field (None when either side lacks it)."""
     return {
-        "name": _text_level(normalise_text(left.properties.get("name")), normalise_text(right.properties.get("name"))),
+        "name": _text_level(left.compared_name, right.compared_name),
         "birth_date": _equal_level(left.properties.get("birth_date"), right.properties.get("birth_date")),
         "phone": _equal_level(left.phone_hash, right.phone_hash),
-        "address": _text_level(
-            normalise_text(left.properties.get("address")), normalise_text(right.properties.get("address"))
-        ),
+        "address": _text_level(left.compared_address, right.compared_address),
     }
 
 
@@ -236,7 +245,7 @@ def block_keys(record: CustomerRecord) -> list[tuple[str, str, str]]:
         keys.append((kind, "birth", str(birth)))
     if record.phone_hash:
         keys.append((kind, "phone", record.phone_hash))
-    if name := normalise_text(record.properties.get("name")):
+    if name := record.compared_name:
         keys.append((kind, "name", name))
     return keys
 
@@ -423,8 +432,19 @@ def _part_keeping_the_id(
 
 def national_customer_id(record: CustomerRecord, national_id: str, hash_key: bytes) -> str:
     """The id of the customer an ID number makes (``P…`` for persons, ``C…`` for companies)."""
-    letter = "P" if record.kind is NodeLabel.PERSON else "C"
-    return record.id_prefix + letter + keyed_hash(national_id, hash_key, purpose=f"customer-{letter}")[:20]
+    return national_customer_ids([record], [national_id], hash_key)[0]
+
+
+def national_customer_ids(records: Sequence[CustomerRecord], national_ids: Sequence[str], hash_key: bytes) -> list[str]:
+    """:func:`national_customer_id` of each record and its ID number, hashed a letter's worth at a time."""
+    letters = ["P" if record.kind is NodeLabel.PERSON else "C" for record in records]
+    hashes: dict[str, Iterator[str]] = {}
+    for letter in ("P", "C"):
+        numbers = [number for number, of in zip(national_ids, letters, strict=True) if of == letter]
+        hashes[letter] = iter(keyed_hashes(numbers, hash_key, purpose=f"customer-{letter}"))
+    return [
+        record.id_prefix + letter + next(hashes[letter])[:20] for record, letter in zip(records, letters, strict=True)
+    ]
 
 
 def _customer_id(

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from loaders.mapping import ResolveMode
-from loaders.resolve import CustomerRecord, Resolved, block_keys, conflict_name, national_customer_id, resolve
+from loaders.resolve import CustomerRecord, Resolved, block_keys, conflict_name, national_customer_ids, resolve
 
 
 def resolve_grouped(
@@ -54,9 +54,9 @@ def resolve_grouped(
         else:
             assert record.national_id is not None, "a record without an ID number is scored"
             by_number[(record.kind.value, record.national_id)].append(index)
-    for (_, number), group in by_number.items():
-        first = min((records[index] for index in group), key=lambda record: record.ref)
-        customer_id = national_customer_id(first, number, hash_key)
+    firsts = [min((records[index] for index in group), key=lambda record: record.ref) for group in by_number.values()]
+    numbers = [number for _, number in by_number]
+    for group, customer_id in zip(by_number.values(), national_customer_ids(firsts, numbers, hash_key), strict=True):
         for index in group:
             customer_ids[index] = customer_id
     return Resolved(
