@@ -237,6 +237,8 @@ def _read_xlsx(source: Source, path: Path) -> RawSource:
 
 
 def _xlsx_text(value: Any) -> str:
+    if type(value) is str:  # most cells: the text as it is (what cell_text gives), without its type tests
+        return value
     # A date-formatted cell is a date and time in the file, whatever its display format shows.
     if type(value) is date:
         value = datetime.combine(value, datetime.min.time())
