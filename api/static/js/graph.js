@@ -160,6 +160,16 @@ export class NetworkGraph {
     this.cy.on("mouseover", "edge", (event) => event.target.addClass("pointed"));
     this.cy.on("mouseout", "edge", (event) => event.target.removeClass("pointed"));
     this.cy.on("zoom", () => this.quietSmallLabels());
+    // Cytoscape follows its container's size (the window, a phone turned, the panel beside it moving below) but
+    // keeps its zoom and pan: the drawn graph is fitted to the new size instead of staying where the old one put it
+    // (off-centre, or out of sight on a phone). Cytoscape also says "resize" when only the container's attributes
+    // changed (its cursor, on hover): the view stays then.
+    let size = "";
+    this.cy.on("resize", () => {
+      const now = `${this.cy.width()}x${this.cy.height()}`;
+      if (now !== size && this.cy.nodes().nonempty()) this.view();
+      size = now;
+    });
   }
 
   clear() {
