@@ -12,12 +12,15 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from graph.embedded import EmbeddedStore
+from graph.model import NodeLabel, TieType
 from graph.neo4j_store import Neo4jStore
 from graph.store import GraphStore
+from graph.ties import spec
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -41,9 +44,20 @@ def neo4j_uri() -> Iterator[str]:
 
 def _warm_up(uri: str) -> None:
     """Pay a fresh server's first writes once, with time to spare: creating the constraints and planning the
-    first queries took longer than a test's 30 s transaction timeout on a busy 2-core machine."""
+    first queries took longer than a test's 30 s transaction timeout on a busy 2-core machine. A write plans
+    one statement per label and tie type, so the warm-up writes a node of every label and a tie of every type
+    (a test writing many of them first, as the import test does, timed out when it ran first)."""
+    nodes: list[dict[str, Any]] = [
+        {"label": label.value, "id": f"warm-up-{label.value}", "properties": {"name": "warm-up"}} for label in NodeLabel
+    ]
+    ends = {label: f"warm-up-{label.value}" for label in NodeLabel if label is label.primary}
+    targets = ends | {NodeLabel.CUSTOMER: f"warm-up-{NodeLabel.PERSON.value}"}  # a tie between two customers
+    ties = [
+        {"type": tie_type.value, "source": ends[spec(tie_type).source], "target": targets[spec(tie_type).target]}
+        for tie_type in TieType
+    ]
     with Neo4jStore(uri, None, timeout_seconds=300) as store:
-        store.write(nodes=[{"label": "Person", "id": "warm-up", "properties": {"name": "warm-up"}}])
+        store.write(nodes, ties)
         store.clear()
 
 
