@@ -125,6 +125,26 @@ BRANCH_TIES = """() => window.crmGraph.cy().edges().filter((e) => e.data('type')
     .map((e) => [e.source().id(), e.target().id()]).sort()"""
 
 
+# Ties that run through the label of a branch they reach (sampled along their straight line, in model space).
+TIES_THROUGH_BRANCH_LABELS = """() => {
+    const crossed = [];
+    for (const node of window.crmGraph.cy().nodes('[?branch]')) {
+        const label = node.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true });
+        for (const edge of node.connectedEdges()) {
+            const [a, b] = [edge.sourceEndpoint(), edge.targetEndpoint()];
+            for (let i = 0; i <= 100; i++) {
+                const [x, y] = [a.x + ((b.x - a.x) * i) / 100, a.y + ((b.y - a.y) * i) / 100];
+                if (x > label.x1 && x < label.x2 && y > label.y1 && y < label.y2) {
+                    crossed.push(edge.id());
+                    break;
+                }
+            }
+        }
+    }
+    return crossed;
+}"""
+
+
 def test_branches_are_drawn_when_the_tie_filter_asks_for_them(page: Any, bank: Bank) -> None:
     sign_in(page, bank.tokens["manager"])
     open_customer(page, bank.dense_customer)
@@ -139,6 +159,8 @@ def test_branches_are_drawn_when_the_tie_filter_asks_for_them(page: Any, bank: B
     page.click("#tie-filter summary")  # closing the filter redraws
     page.wait_for_function(f"() => ({BRANCH_TIES})().length === {len(expected)}")
     assert page.evaluate(BRANCH_TIES) == expected
+    # A branch's name sits on the side away from the centre, clear of the ties that reach it from the centre's side.
+    assert page.evaluate(TIES_THROUGH_BRANCH_LABELS) == []
     kinds = page.evaluate("() => window.crmGraph.nodes().filter((n) => n.branch).map((n) => n.kind)")
     assert kinds and set(kinds) == {"Branch"}
     assert "BANKED_AT" in page.url

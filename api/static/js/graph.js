@@ -92,6 +92,8 @@ const STYLE = [
       "border-width": (node) => (TIER_BORDERS[node.data("tier")] ?? ["#cfd8dc", 1])[1],
     },
   },
+  // Over the centre, a label goes above its node: the ties of a ring come from the centre's side, below it.
+  { selector: "node.label-above", style: { "text-valign": "top", "text-margin-y": -4 } },
   { selector: "node[kind = 'Company']", style: { shape: "round-rectangle", width: 36, height: 28 } },
   { selector: "node[?center]", style: { width: 42, height: 42, "font-weight": "bold", "font-size": FONT_PX + 2 } },
   {
@@ -142,6 +144,26 @@ export function nodeOf(entry) {
     return { id: c.id, name: c.name, kind: c.kind, tier: c.tier, churn: c.churn_risk, customer: c };
   }
   return { id: entry.stub.opaque_id, name: entry.stub.name, stub: true };
+}
+
+/**
+ * Rings around ``center`` (layout.js), each label on the side away from the centre, where no tie of its ring arrives:
+ * above a node over the centre (a branch reached from below no longer has its ties cross its name), below one under
+ * it. Flipping a label keeps its node's disc (same size, same place), so the second pass only moves the nodes
+ * within their discs: nothing that did not overlap comes to overlap.
+ */
+function ringPositions(nodes, center) {
+  const first = concentricPositions(nodes, center);
+  const above = nodes.filter((node) => !node.same(center) && discMiddleY(node, first.get(node.id())) < 0);
+  if (above.empty()) return first;
+  above.addClass("label-above");
+  return concentricPositions(nodes, center);
+}
+
+/** The middle of ``node``'s shape and label, were the node at ``position``. */
+function discMiddleY(node, position) {
+  const box = node.boundingBox({ includeLabels: true, includeOverlays: false, useCache: false });
+  return position.y + (box.y1 + box.y2) / 2 - node.position().y;
 }
 
 export function edgeId(a, b, type) {
@@ -302,10 +324,11 @@ export class NetworkGraph {
     if (chosen === "layers") ranks = hierarchy(nodes) ?? (center.nonempty() ? hopLayers(nodes, center.first()) : null);
     else if (chosen === "auto" && !refine) ranks = hierarchy(nodes);
     this.shape = ranks ? "layers" : refine ? "force" : center.nonempty() ? "rings" : "circle";
+    nodes.removeClass("label-above");
     const positions = ranks
       ? layeredPositions(nodes, ranks)
       : center.nonempty()
-        ? concentricPositions(nodes, center.first())
+        ? ringPositions(nodes, center.first())
         : circlePositions([...nodes]);
     nodes.layout({ name: "preset", positions: (node) => positions.get(node.id()), fit: false, animate: false }).run();
     this.layouts += 1;
