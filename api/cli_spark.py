@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -64,16 +65,22 @@ def bench_spark(
     spark = SparkSettings(
         master=spark_options.master, driver_memory=spark_options.memory, parquet=spark_options.parquet
     )
+    # Each step's figures as it ends: what a run stopped before its end (a measurement window) leaves.
+    out.mkdir(parents=True, exist_ok=True)
+    steps_log = out / f"bench-spark-steps-{datetime.now(UTC):%Y%m%dT%H%M%S}.jsonl"
     try:
         with stage_bars(console, width=44) as progress:
             if loaded is None:
-                result = run_spark_bench(config, spark, progress)
+                result = run_spark_bench(config, spark, progress, steps_log)
             else:
                 with open_store(loaded) as store:
-                    result = measure_spark_analyze(store, loaded.backend.value, loaded, spark, progress)
+                    result = measure_spark_analyze(
+                        store, loaded.backend.value, loaded, spark, progress, steps_log=steps_log
+                    )
     except CrmGraphError as error:
         raise fail(error) from None
     json_path, markdown_path = write_spark_results(result, out)
+    steps_log.unlink(missing_ok=True)  # the results hold the same figures
     console.print(render_spark_markdown(result))
     console.print(f"results: {json_path} and {markdown_path}")
     if as_json:

@@ -136,10 +136,11 @@ def process_peak_mib(pid: int | None = None) -> float | None:
     return None if kib is None else round(kib / 1024.0, 1)
 
 
-def reset_peak() -> bool:
-    """Reset this process's RSS high-water mark (Linux ``clear_refs`` 5), so each backend gets its own peak."""
+def reset_peak(pid: int | None = None) -> bool:
+    """Reset the RSS high-water mark (Linux ``clear_refs`` 5) of this process (``pid`` None) or of a child
+    process this one owns, so each backend or step gets its own peak."""
     try:
-        Path("/proc/self/clear_refs").write_text("5")
+        Path(f"/proc/{'self' if pid is None else pid}/clear_refs").write_text("5")
     except OSError:
         return False
     return True

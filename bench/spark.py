@@ -32,6 +32,19 @@ from queries.analytics.spark import SparkSettings, analyze_on_spark
 from queries.analytics.spark.session import spark_jvm_pid
 
 
+class SparkStepFigures(BaseModel):
+    """One step of a measured run: its wall and CPU seconds, and the peaks reached during it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: str
+    seconds: float
+    driver_cpu_seconds: float
+    jvm_cpu_seconds: float | None
+    driver_peak_mib: float
+    jvm_peak_mib: float | None
+
+
 class SparkBenchReport(BaseModel):
     """One run of the Spark engine on a generated bank."""
 
@@ -58,9 +71,13 @@ class SparkBenchReport(BaseModel):
     driver_peak_mib: float
     jvm_peak_mib: float | None
     neo4j_peak_mib: float | None
+    step_figures: dict[str, SparkStepFigures] = {}
+    """Each step's own clocks and memory high-water marks (reset as each step ends)."""
 
 
-def run_spark_bench(config: BenchConfig, spark: SparkSettings, progress: Progress | None = None) -> SparkBenchReport:
+def run_spark_bench(
+    config: BenchConfig, spark: SparkSettings, progress: Progress | None = None, steps_log: Path | None = None
+) -> SparkBenchReport:
     """Generate a bank, load it, and measure one ``analyze --engine spark`` on it."""
     report = progress or (lambda _stage, _done, _total: None)
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -74,7 +91,9 @@ def run_spark_bench(config: BenchConfig, spark: SparkSettings, progress: Progres
         )
         if config.skip_neo4j:
             with EmbeddedStore(work / "embedded.sqlite") as store:
-                return _measure(store, "embedded", bank, work, settings, config, spark, None, started_at, report)
+                return _measure(
+                    store, "embedded", bank, work, settings, config, spark, None, started_at, report, steps_log
+                )
         uri = config.neo4j_uri or os.environ.get(NEO4J_URI_VARIABLE)
         with neo4j_server(uri, config, report) as (bolt, jvm_pid):
             from graph.neo4j_store import Neo4jStore
@@ -83,7 +102,9 @@ def run_spark_bench(config: BenchConfig, spark: SparkSettings, progress: Progres
                 if any(neo4j.counts().nodes.values()):
                     raise StoreError(f"the benchmark needs an empty Neo4j database; {bolt} holds data")
                 try:
-                    return _measure(neo4j, "neo4j", bank, work, settings, config, spark, jvm_pid, started_at, report)
+                    return _measure(
+                        neo4j, "neo4j", bank, work, settings, config, spark, jvm_pid, started_at, report, steps_log
+                    )
                 finally:
                     if jvm_pid is None:
                         neo4j.clear()
@@ -100,9 +121,10 @@ def _measure(
     neo4j_pid: int | None,
     started_at: str,
     report: Progress,
+    steps_log: Path | None,
 ) -> SparkBenchReport:
     load = measure_load(store, backend, bank, work, settings, report)
-    measured = measure_spark_analyze(store, backend, settings, spark, report, neo4j_pid)
+    measured = measure_spark_analyze(store, backend, settings, spark, report, neo4j_pid, steps_log)
     return measured.model_copy(update={"started_at": started_at, "seed": config.seed, "load_seconds": load.seconds})
 
 
@@ -113,19 +135,26 @@ def measure_spark_analyze(
     spark: SparkSettings,
     progress: Progress | None = None,
     neo4j_pid: int | None = None,
+    steps_log: Path | None = None,
 ) -> SparkBenchReport:
-    """One measured ``analyze --engine spark`` of the bank in ``store`` as it is (``--loaded``)."""
+    """One measured ``analyze --engine spark`` of the bank in ``store`` as it is (``--loaded``).
+
+    With ``steps_log``, each step's figures are appended to that file as one JSON line as the step ends, so a run
+    stopped before its end (a measurement window) still leaves the figures of the steps it finished."""
     report = progress or (lambda _stage, _done, _total: None)
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     reset_peak()
     before = process_peak_mib() or 0.0
     running = spark_jvm_pid()  # a session started earlier in this process: count only this run's CPU
     jvm_before = (process_cpu_seconds(running) or 0.0) if running is not None else 0.0
+    clock = StepClock(jvm_before, steps_log)
     began, cpu_began = time.perf_counter(), time.process_time()
-    analysed = analyze_on_spark(store, settings, spark, report)
+    analysed = analyze_on_spark(store, settings, spark, report, step_ended=clock.step_ended)
     seconds, driver_cpu = time.perf_counter() - began, time.process_time() - cpu_began
     jvm = spark_jvm_pid()
     jvm_cpu = process_cpu_seconds(jvm) if jvm is not None else None
+    steps = list(clock.figures.values())
+    jvm_peaks = [step.jvm_peak_mib for step in steps if step.jvm_peak_mib is not None]
     return SparkBenchReport(
         started_at=started_at,
         customers=analysed.customers,
@@ -141,10 +170,42 @@ def measure_spark_analyze(
         driver_cpu_seconds=round(driver_cpu, 2),
         jvm_cpu_seconds=None if jvm_cpu is None else round(jvm_cpu - jvm_before, 2),
         driver_before_mib=before,
-        driver_peak_mib=process_peak_mib() or 0.0,
-        jvm_peak_mib=process_peak_mib(jvm) if jvm is not None else None,
+        driver_peak_mib=max([before, process_peak_mib() or 0.0, *(step.driver_peak_mib for step in steps)]),
+        jvm_peak_mib=max(jvm_peaks) if jvm_peaks else None,
         neo4j_peak_mib=process_peak_mib(neo4j_pid) if neo4j_pid is not None else None,
+        step_figures=clock.figures,
     )
+
+
+class StepClock:
+    """Reads the driver's and the JVM's clocks and peaks as each step ends, then resets the peaks."""
+
+    def __init__(self, jvm_cpu_before: float, log: Path | None) -> None:
+        self.figures: dict[str, SparkStepFigures] = {}
+        self.log = log
+        self.wall, self.driver_cpu, self.jvm_cpu = time.perf_counter(), time.process_time(), jvm_cpu_before
+
+    def step_ended(self, step: str) -> None:
+        wall, driver_cpu = time.perf_counter(), time.process_time()
+        jvm = spark_jvm_pid()  # none before the session starts (the export step)
+        jvm_cpu = process_cpu_seconds(jvm) if jvm is not None else None
+        figures = SparkStepFigures(
+            step=step,
+            seconds=round(wall - self.wall, 2),
+            driver_cpu_seconds=round(driver_cpu - self.driver_cpu, 2),
+            jvm_cpu_seconds=None if jvm_cpu is None else round(jvm_cpu - self.jvm_cpu, 2),
+            driver_peak_mib=process_peak_mib() or 0.0,
+            jvm_peak_mib=process_peak_mib(jvm) if jvm is not None else None,
+        )
+        self.figures[step] = figures
+        if self.log is not None:
+            with self.log.open("a", encoding="utf-8") as out:
+                out.write(figures.model_dump_json() + "\n")
+        reset_peak()
+        if jvm is not None:
+            reset_peak(jvm)
+        self.jvm_cpu = jvm_cpu if jvm_cpu is not None else self.jvm_cpu
+        self.wall, self.driver_cpu = time.perf_counter(), time.process_time()
 
 
 def render_spark_markdown(result: SparkBenchReport) -> str:
@@ -172,7 +233,22 @@ def render_spark_markdown(result: SparkBenchReport) -> str:
         "|---|---|",
     ]
     lines.extend(f"| {name} | {value} |" for name, value in rows)
+    if result.step_figures:
+        lines += [
+            "",
+            "| step | wall s | driver CPU s | JVM CPU s | driver peak MiB | JVM peak MiB |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines.extend(
+            f"| {step.step} | {step.seconds:,.1f} | {step.driver_cpu_seconds:,.1f} | {_number(step.jvm_cpu_seconds)} "
+            f"| {step.driver_peak_mib:,.0f} | {_number(step.jvm_peak_mib, 0)} |"
+            for step in result.step_figures.values()
+        )
     return "\n".join(lines) + "\n"
+
+
+def _number(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
 
 
 def _seconds(value: float | None) -> str:

@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ from queries.analytics.model_card import ModelCard, write_model_card
 from queries.analytics.spark.churn import churn_scores
 from queries.analytics.spark.clusters import cluster_summaries, co_holdings, open_holdings, stable_cluster_ids
 from queries.analytics.spark.crosssell import (
+    ProductRule,
     SparkCrossSell,
     fitted_cross_sell_on_spark,
     product_rules,
@@ -72,8 +74,11 @@ def analyze_on_spark(
     progress: Progress | None = None,
     *,
     now: datetime | None = None,
+    step_ended: Callable[[str], None] | None = None,
 ) -> AnalyzeReport:
-    """Every analytic of :func:`queries.analytics.analyze` computed on Spark and written back to ``store``."""
+    """Every analytic of :func:`queries.analytics.analyze` computed on Spark and written back to ``store``.
+
+    ``step_ended`` is called with each step's name as it ends (the benchmark reads its clocks there)."""
     options = spark_settings or SparkSettings()
     report = progress or (lambda _step, _done, _total: None)
     seconds: dict[str, float] = {}
@@ -83,6 +88,8 @@ def analyze_on_spark(
         nonlocal started
         seconds[step] = round(time.perf_counter() - started, 3)
         report(step, 1, 1)
+        if step_ended is not None:
+            step_ended(step)
         started = time.perf_counter()
 
     scratch = None if options.parquet else Path(tempfile.mkdtemp(prefix="crm-graph-parquet-"))
@@ -99,7 +106,7 @@ def analyze_on_spark(
         done("read")
         results = _compute(frames, settings, store.registry, done)
         analytics_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
-        written = _write_back(store, frames, results, analytics_at, settings.batch_size, report)
+        written = write_back(store, frames, results, analytics_at, settings.batch_size, report)
         done("write")
         # Counted before the export is removed: the frames read its files.
         analysed = AnalyzeReport(
@@ -151,6 +158,33 @@ def _compute(frames: SparkFrames, settings: Settings, registry: TieRegistry, don
     cross_sell, cross_sell_card = fitted_cross_sell_on_spark(frames, window, rules)
     card = card.model_copy(update={"cross_sell": cross_sell_card})
     done("cross-sell")
+    scored = ScoredCustomers(value, rank, churn, rules, cross_sell, card)
+    return grouped_results(frames, settings, registry, done, scored)
+
+
+@dataclass(frozen=True)
+class ScoredCustomers:
+    """The per-customer results of the steps up to cross-sell, which the later steps group and summarise."""
+
+    value: DataFrame
+    rank: DataFrame
+    churn: DataFrame
+    rules: list[ProductRule]
+    cross_sell: SparkCrossSell | None
+    card: ModelCard
+
+
+def grouped_results(
+    frames: SparkFrames,
+    settings: Settings,
+    registry: TieRegistry,
+    done: Callable[[str], None],
+    scored: ScoredCustomers,
+) -> _Results:
+    """Clusters, co-holdings, prospects and cluster summaries from the scored customers; the rows written back.
+    (Apart from :func:`_compute` so that the benchmark can time these steps in a process of their own.)"""
+    analytics = settings.analytics
+    value, rank, churn, rules, cross_sell = scored.value, scored.rank, scored.churn, scored.rules, scored.cross_sell
     communities = referral_communities(
         frames.customers, frames.ties, registry, analytics.cluster_resolution, analytics.cluster_seed
     ).localCheckpoint()
@@ -180,7 +214,7 @@ def _compute(frames: SparkFrames, settings: Settings, registry: TieRegistry, don
     summaries = cluster_summaries(frames, customers, holdings)
     clusters = summaries.coalesce(max(1, math.ceil(summaries.count() / ROWS_PER_PARTITION))).localCheckpoint()
     done("cluster summaries")
-    return _Results(customers, clusters, products, card)
+    return _Results(customers, clusters, products, scored.card)
 
 
 def _with_lists(customers: DataFrame, cross_sell: SparkCrossSell | None) -> DataFrame:
@@ -232,7 +266,7 @@ def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[st
         yield batch
 
 
-def _write_back(
+def write_back(
     store: GraphStore, frames: SparkFrames, results: _Results, analytics_at: str, batch_size: int, report: Progress
 ) -> int:
     """Products, then customers, then clusters (stale ones deleted with the last batch), as analyze does."""

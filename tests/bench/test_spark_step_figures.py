@@ -1,0 +1,54 @@
+"""The Spark benchmark's per-step figures: written as each step ends (so a run stopped early leaves them), and
+shown in the markdown report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.spark import SparkBenchReport, SparkStepFigures, StepClock, render_spark_markdown
+
+
+def test_each_step_is_logged_as_it_ends(tmp_path: Path) -> None:
+    log = tmp_path / "steps.jsonl"
+    clock = StepClock(0.0, log)
+    clock.step_ended("export")
+    sum(range(200_000))  # some CPU for the second step
+    clock.step_ended("read")
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [line["step"] for line in lines] == ["export", "read"] == list(clock.figures)
+    for line in lines:
+        figures = SparkStepFigures.model_validate(line)
+        assert figures.seconds >= 0 and figures.driver_cpu_seconds >= 0 and figures.driver_peak_mib > 0
+        assert figures.jvm_cpu_seconds is None and figures.jvm_peak_mib is None  # no Spark session in this process
+
+
+def test_the_markdown_has_a_row_per_step() -> None:
+    step = SparkStepFigures(
+        step="pagerank",
+        seconds=124.93,
+        driver_cpu_seconds=0.58,
+        jvm_cpu_seconds=88.5,
+        driver_peak_mib=613.1,
+        jvm_peak_mib=2570.5,
+    )
+    report = SparkBenchReport(
+        started_at="2026-11-30T06:24:54+00:00",
+        customers=100_000,
+        seed=None,
+        backend="embedded",
+        master="local[*]",
+        spark_memory="2g",
+        cpus=2,
+        load_seconds=None,
+        analyze_seconds=200.0,
+        steps={"pagerank": 124.93},
+        driver_before_mib=612.5,
+        driver_peak_mib=613.1,
+        jvm_peak_mib=2570.5,
+        neo4j_peak_mib=None,
+        step_figures={"pagerank": step},
+    )
+    markdown = render_spark_markdown(report)
+    assert "| step | wall s | driver CPU s | JVM CPU s | driver peak MiB | JVM peak MiB |" in markdown
+    assert "| pagerank | 124.9 | 0.6 | 88.5 | 613 | 2,570 |" in markdown
