@@ -13,7 +13,7 @@ from rich.table import Table
 from api.cli_bench import bench_loaded_store
 from api.cli_evaluate import backtest, evaluate
 from api.cli_export import export
-from api.cli_spark import Engine, SparkOptions, analyze_on_spark_engine, bench_spark
+from api.cli_spark import Engine, SparkOptions, analyze_on_spark_engine, bench_spark, pair_scorer
 from api.cli_store import check, migrate
 from api.cli_support import BackendOption, WorldOption, check_quarantine_share, console, fail, settings_for
 from api.cli_tokens import token_app
@@ -102,6 +102,14 @@ def load(
             help="How node and tie sources are read: columns (whole columns, where a source allows it) or rows.",
         ),
     ] = LoadPath.COLUMNS,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine", help="Where entity resolution compares customer records: in this process, or on Spark."
+        ),
+    ] = Engine.LOCAL,
+    master: Annotated[str, typer.Option("--master", help="Spark master, with --engine spark.")] = "local[*]",
+    spark_memory: Annotated[str, typer.Option("--spark-memory", help="Heap of Spark's driver JVM.")] = "2g",
 ) -> None:
     """Load the source files a mapping names: validate, resolve customers, write, report, quarantine."""
     from loaders.load import load_mapping
@@ -109,10 +117,23 @@ def load(
 
     settings = settings_for(backend)
     report_dir = report_dir or Path("reports") / f"load-{datetime.now():%Y%m%d-%H%M%S}"
+    try:
+        score_pairs = pair_scorer(engine, settings, master, spark_memory)
+    except CrmGraphError as error:
+        raise fail(error) from None
     if initial:
         from api.cli_initial import load_initial
 
-        report = load_initial(settings, mapping, report_dir, data_dir, neo4j_home, replace=replace, path=load_path)
+        report = load_initial(
+            settings,
+            mapping,
+            report_dir,
+            data_dir,
+            neo4j_home,
+            replace=replace,
+            path=load_path,
+            score_pairs=score_pairs,
+        )
         check_quarantine_share(report, max_quarantine_share)
         return
     if neo4j_home is not None or replace:
@@ -128,6 +149,7 @@ def load(
                 data_dir=data_dir,
                 review_path=settings.review_path,
                 path=load_path,
+                score_pairs=score_pairs,
             )
     except CrmGraphError as error:
         raise fail(error) from None

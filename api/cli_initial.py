@@ -19,6 +19,7 @@ from graph.errors import CrmGraphError
 from graph.settings import Backend, Settings
 from loaders.bulk import LoadPath
 from loaders.report import LoadReport
+from loaders.resolve import PairScorer
 
 
 def load_initial(
@@ -30,6 +31,7 @@ def load_initial(
     *,
     replace: bool,
     path: LoadPath,
+    score_pairs: PairScorer,
 ) -> LoadReport:
     """Load the mapping's files into a staging store, import it into Neo4j, and print both reports."""
     from graph.neo4j_initial import check_import_target, import_store
@@ -52,6 +54,7 @@ def load_initial(
                     data_dir=data_dir,
                     review_path=settings.review_path,
                     path=path,
+                    score_pairs=score_pairs,
                 )
                 imported = import_store(store, target, work, progress)
     except CrmGraphError as error:

@@ -19,6 +19,7 @@ from graph.store import GraphStore
 if TYPE_CHECKING:
     from api.progress import ProgressCallback
     from bench.harness import BenchConfig
+    from loaders.resolve import PairScorer
     from queries.analytics import AnalyzeReport
 
 
@@ -51,6 +52,18 @@ def analyze_on_spark_engine(
 
     options = SparkSettings(master=master, driver_memory=spark_memory, parquet=parquet)
     return analyze_on_spark(store, settings, options, progress)
+
+
+def pair_scorer(engine: Engine, settings: Settings, master: str, spark_memory: str) -> PairScorer:
+    """How ``load`` scores the customer records entity resolution compares: in this process, or on Spark."""
+    if engine is Engine.LOCAL:
+        from loaders.resolve import scored_pairs
+
+        return scored_pairs
+    from loaders.spark_resolve import SparkPairScorer
+    from queries.analytics.spark.session import spark_session
+
+    return SparkPairScorer(settings.resolution_model_path, lambda: spark_session(master, spark_memory, partitions=8))
 
 
 def bench_spark(

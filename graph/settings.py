@@ -81,6 +81,13 @@ class Settings(BaseSettings):
         default=Path("data/model-card.json"),
         description="The churn model card crm-graph analyze writes (fitted or defaults, window, weights, backtest).",
     )
+    resolution_model_path: Path = Field(
+        default=Path("data/resolution-model.json"),
+        description=(
+            "The entity-resolution model crm-graph load --engine spark scores with (splink JSON): written from the "
+            "documented weights when missing, then only read, so reruns score alike."
+        ),
+    )
     analytics: AnalyticsSettings = Field(
         default_factory=lambda: AnalyticsSettings(),
         description="Thresholds, margins and weights of crm-graph analyze (JSON in CRM_GRAPH_ANALYTICS).",

@@ -20,7 +20,7 @@ from loaders.mapping import ResolveMode, Source
 from loaders.quarantine import QuarantineReason
 from loaders.read import RawRecord
 from loaders.report import SourceReport
-from loaders.resolve import CustomerRecord, national_customer_id, resolve
+from loaders.resolve import CustomerRecord, PairScorer, national_customer_id, resolve, scored_pairs
 from loaders.review import ReviewList
 from loaders.survivorship import KEPT_FIELDS, NO_ALIASES, combine, record_values, source_ranks, survivor_order
 from loaders.transform import RowProblem, RowTransform
@@ -164,9 +164,10 @@ def load_customers(
     files: dict[str, list[Path]],
     review: ReviewList,
     path: LoadPath = LoadPath.COLUMNS,
+    score_pairs: PairScorer = scored_pairs,
 ) -> None:
     """Read every customer source (column-wise where ``path`` asks and the source allows it), resolve the
-    records into customers, and write them with their lineage."""
+    records into customers (``score_pairs`` scoring the compared ones), and write them with their lineage."""
     context.retired = review.retired_customers()
     existing = dict(context.crosswalk())
     records: list[CustomerRecord] = []
@@ -205,6 +206,7 @@ def load_customers(
         separated=review.separated_keys(),
         source_priority=context.mapping.resolution.source_priority,
         stored=stored,
+        score_pairs=score_pairs,
     )
     context.review_candidates = resolved.review
     context.merged_by_score = resolved.merges_by_score

@@ -35,6 +35,7 @@ from loaders.quarantine import QuarantineFile
 from loaders.query import prepared, query_inputs
 from loaders.read import TEXT_FORMATS, check_encoding, source_files
 from loaders.report import LoadReport
+from loaders.resolve import PairScorer, scored_pairs
 from loaders.review import ReviewList
 from loaders.ties import load_ties
 from loaders.transform import PLAUSIBLE_YEARS, RowTransform
@@ -60,13 +61,15 @@ def load_mapping(
     review_path: Path | None = None,
     today: date | None = None,
     path: LoadPath = LoadPath.COLUMNS,
+    score_pairs: PairScorer = scored_pairs,
 ) -> LoadReport:
     """Load every source of a mapping file into ``store``; write ``quarantine.csv`` and ``report.json``.
 
     ``data_dir`` overrides the folder the mapping's paths are relative to; ``review_path`` (default
     ``report_dir / "review.json"``) is where uncertain customer pairs are kept for ``crm-graph review``.
     ``path`` chooses how node and tie sources are loaded (see ``loaders.bulk``): the store content,
-    quarantine and accounting are the same either way.
+    quarantine and accounting are the same either way. ``score_pairs`` scores the customer records entity
+    resolution compares (in this process by default; ``loaders.spark_resolve`` on Spark).
     Raises ``SourceError`` (nothing written) when a file cannot be read or holds authentication data.
     """
     started = time.perf_counter()
@@ -87,7 +90,7 @@ def load_mapping(
         customer_sources = [source for source in mapping.sources if source.feeds_customers]
         other_nodes = [source for source in mapping.sources if source.node is not None and not source.feeds_customers]
         tie_sources = [source for source in mapping.sources if source.tie is not None]
-        load_customers(loader, customer_sources, files, review, path)
+        load_customers(loader, customer_sources, files, review, path, score_pairs)
         for source in other_nodes:
             _load_source(loader, source, files[source.name], path, node_source_by_columns, load_nodes)
         for source in tie_sources:

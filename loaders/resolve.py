@@ -20,6 +20,8 @@ together with a newer export could score pairs differently, and reload stability
 it also brings DuckDB and a training step into every load. The comparisons needed are four, so fixed,
 documented m/u values below give deterministic scores with no dependency. A bank that wants trained
 weights can estimate them with splink offline and put them in ``FIELD_WEIGHTS``.
+On Spark (``crm-graph load --engine spark``) splink does run the blocking and scoring, with these same
+values saved once as a splink model and only read afterwards: ``loaders.spark_resolve``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cached_property
@@ -162,7 +164,9 @@ def edit_distance(left: str, right: str, limit: int = 2) -> int:
     return previous[-1]
 
 
-def _text_level(left: str, right: str) -> str | None:
+def text_level(left: str, right: str) -> str | None:
+    """How two normalised texts agree: exact, similar (one edit apart, or alike by difflib's ratio), different;
+    None when either is empty."""
     if not left or not right:
         return None
     if left == right:
@@ -203,10 +207,10 @@ def conflicting_fields(left: CustomerRecord, right: CustomerRecord) -> tuple[str
 def comparison_levels(left: CustomerRecord, right: CustomerRecord) -> dict[str, str | None]:
     """The agreement level of each compared field (None when either side lacks it)."""
     return {
-        "name": _text_level(left.compared_name, right.compared_name),
+        "name": text_level(left.compared_name, right.compared_name),
         "birth_date": _equal_level(left.properties.get("birth_date"), right.properties.get("birth_date")),
         "phone": _equal_level(left.phone_hash, right.phone_hash),
-        "address": _text_level(left.compared_address, right.compared_address),
+        "address": text_level(left.compared_address, right.compared_address),
     }
 
 
@@ -219,7 +223,21 @@ def match_probability(left: CustomerRecord, right: CustomerRecord) -> float:
     return 1 / (1 + 2 ** (-weight))
 
 
-def candidate_pairs(records: list[CustomerRecord]) -> list[tuple[int, int]]:
+PairScorer = Callable[[Sequence[CustomerRecord], float], list[ScoredPair]]
+"""Scores the candidate pairs of some records and keeps those scoring at least the bound given (indices into the
+records). In this process by default (:func:`scored_pairs`); ``loaders.spark_resolve`` does it on Spark."""
+
+
+def scored_pairs(records: Sequence[CustomerRecord], review_above: float) -> list[ScoredPair]:
+    """The candidate pairs (:func:`candidate_pairs`) scoring at least ``review_above``, scored in this process."""
+    scored = (
+        ScoredPair(left, right, match_probability(records[left], records[right]))
+        for left, right in candidate_pairs(records)
+    )
+    return [pair for pair in scored if pair.probability >= review_above]
+
+
+def candidate_pairs(records: Sequence[CustomerRecord]) -> list[tuple[int, int]]:
     """Pairs sharing a block, with at least one side lacking a usable ID; sorted, without repeats."""
     blocks: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for index, record in enumerate(records):
@@ -303,6 +321,7 @@ def resolve(
     separated: Iterable[str] = (),
     source_priority: Sequence[str] = (),
     stored: Sequence[CustomerRecord] = (),
+    score_pairs: PairScorer = scored_pairs,
 ) -> Resolved:
     """Assign a customer id to every record and list the pairs a person should look at.
 
@@ -312,7 +331,7 @@ def resolve(
     reviewer kept apart; ``source_priority`` ranks sources for survivorship. ``stored`` are records of
     earlier loads (from their SourceRecord nodes) that share an ID number with this load's records but
     are not in it: they count as read before this load's records when the records of one ID number
-    are checked for agreement, and are not scored.
+    are checked for agreement, and are not scored. ``score_pairs`` finds and scores the candidate pairs.
     """
     existing = existing or {}
     real = len(stored)  # from here on, records of this load
@@ -346,10 +365,9 @@ def resolve(
                 clusters.join(left, right)
 
     scored = [
-        ScoredPair(left, right, match_probability(records[left], records[right]))
-        for left, right in ((real + left, real + right) for left, right in candidate_pairs(records[real:]))
+        ScoredPair(real + pair.left, real + pair.right, pair.probability)
+        for pair in score_pairs(records[real:], review_above)
     ]
-    scored = [pair for pair in scored if pair.probability >= review_above]
     scored.sort(key=lambda pair: (-pair.probability, pair.left, pair.right))
     merges = 0
     maybe: list[ScoredPair] = []
