@@ -9,7 +9,8 @@ request's audit record durable before the answer leaves.
 """
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
@@ -26,13 +27,16 @@ from api.masking import display_name, is_person, public_customer, stub
 from api.models import CustomerPublic, CustomerStub, NodeRefPublic, RelatedCustomerPublic
 from api.pagination import Cursors
 from api.readiness import ReadinessProbe
+from api.shaping import summary_fields
 from api.tokens import TokenRegistry
 from api.unmask import audit_purpose, checked_reason
 from graph.cancellation import Cancellation, cancellable
 from graph.errors import InvalidRequest, NotFound, StoreUnavailable
-from graph.model import NodeLabel, NodeRecord, TieType
+from graph.model import NodeLabel, NodeRecord
 from graph.settings import Backend, Settings
 from graph.store import GraphStore
+from queries.book import managed_among
+from queries.customers import customer_summaries
 
 T = TypeVar("T")
 
@@ -232,6 +236,16 @@ class RequestContext:
                 search_term_hash=read.search_term_hash,
             )
 
+    def see(self, customer_ids: Iterable[str]) -> None:
+        """Decide at once whether the caller may see each of these customers: on a book's token one query for
+        the whole set, so that :meth:`sees` then answers each without a read of its own."""
+        if self.principal.customer_scope is not Scope.BOOK:
+            return
+        unknown = [customer_id for customer_id in dict.fromkeys(customer_ids) if customer_id not in self._book]
+        if unknown:
+            managed = managed_among(self.store, str(self.principal.manager_id), unknown)
+            self._book.update((customer_id, customer_id in managed) for customer_id in unknown)
+
     def sees(self, customer_id: str) -> bool:
         """Whether the caller may see this customer in full."""
         scope = self.principal.customer_scope
@@ -240,22 +254,27 @@ class RequestContext:
         if scope is Scope.NONE:
             return False
         if customer_id not in self._book:
-            try:
-                around = self.store.neighbourhood(NodeLabel.CUSTOMER, customer_id, [TieType.MANAGES])
-            except NotFound:
-                self._book[customer_id] = False
-            else:
-                self._book[customer_id] = any(
-                    tie.source == self.principal.manager_id for tie in around.ties if tie.type is TieType.MANAGES
-                )
+            self.see([customer_id])
         return self._book[customer_id]
 
     def customer(self, customer_id: str) -> NodeRecord:
         """The customer, or NotFound when it does not exist or the caller may not see it (the same answer)."""
         record = self.store.get_node(NodeLabel.CUSTOMER, customer_id)
         if record is None or not self.sees(customer_id):
-            raise NotFound(f"customer {customer_id!r} not found")
+            raise NotFound(_not_found(customer_id))
         return record
+
+    @contextmanager
+    def asking_about(self, customer_id: str) -> Iterator[None]:
+        """Around a query that reads the customer itself (and raises NotFound when it does not exist): the
+        caller's sight is checked first, and a missing customer gets the same answer as one out of sight, so
+        that the customer is read once, by the query."""
+        if not self.sees(customer_id):
+            raise NotFound(_not_found(customer_id))
+        try:
+            yield
+        except NotFound:
+            raise NotFound(_not_found(customer_id)) from None
 
     def names_in_clear(self, customer_id: str) -> bool:
         """Whether this customer's name is shown in clear: when unmasked, or to the manager whose book holds it
@@ -264,25 +283,27 @@ class RequestContext:
             return True
         return self.principal.customer_scope is Scope.BOOK and self.sees(customer_id)
 
-    def _name_in_clear(self, fields: dict[str, Any]) -> bool:
+    def _name_in_clear(self, fields: Mapping[str, Any]) -> bool:
         customer_id = _customer_id(fields)
         return bool(customer_id) and self.names_in_clear(customer_id)
 
-    def display_name(self, fields: dict[str, Any]) -> str | None:
+    def display_name(self, fields: Mapping[str, Any]) -> str | None:
         """The name of a customer the caller may see, in clear or masked as :meth:`names_in_clear` says."""
         return display_name(fields, unmask=self._name_in_clear(fields))
 
-    def public(self, fields: dict[str, Any]) -> CustomerPublic:
+    def public(self, fields: Mapping[str, Any]) -> CustomerPublic:
         return public_customer(fields, unmask=self.view.unmask, name_in_clear=self._name_in_clear(fields))
 
-    def related(self, fields: dict[str, Any], tie_type: str | None, depth: int | None = None) -> RelatedCustomerPublic:
+    def related(
+        self, fields: Mapping[str, Any], tie_type: str | None, depth: int | None = None
+    ) -> RelatedCustomerPublic:
         """A related customer: in full when visible, else a stub."""
         customer_id = _customer_id(fields)
         if customer_id and self.sees(customer_id):
             return RelatedCustomerPublic(tie_type=tie_type, depth=depth, customer=self.public(fields))
         return RelatedCustomerPublic(tie_type=tie_type, depth=depth, stub=self.stub(fields, tie_type))
 
-    def stub(self, fields: dict[str, Any], tie_type: str | None = None) -> CustomerStub:
+    def stub(self, fields: Mapping[str, Any], tie_type: str | None = None) -> CustomerStub:
         """A customer out of the caller's sight as a stub; remembered for the audit record of the read."""
         self._stubbed.add(_customer_id(fields))
         return stub(fields, self.services.mask_key, tie_type)
@@ -296,18 +317,31 @@ class RequestContext:
 
     def node_ref(self, customer_id: str) -> NodeRefPublic:
         """A customer as the graph draws it: real id when visible, else the network's stub id and a masked name."""
-        if customer_id not in self._refs:
-            fields = self.stored_fields(customer_id)
-            if "label" in fields and self.sees(customer_id):
-                self._refs[customer_id] = NodeRefPublic(
-                    id=customer_id,
-                    name=self.display_name(fields),
-                    kind="Person" if is_person(fields) else "Company",
-                )
-            else:
-                hidden = self.stub(fields)
-                self._refs[customer_id] = NodeRefPublic(id=hidden.opaque_id, stub=True, name=hidden.name)
+        self.node_refs([customer_id])
         return self._refs[customer_id]
+
+    def node_refs(self, customer_ids: Iterable[str], known: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        """Make the :meth:`node_ref` of many customers at once: their names and kinds from ``known`` (fields
+        already read, by id) or else read in one query, and the caller's sight decided for the set."""
+        wanted = [customer_id for customer_id in dict.fromkeys(customer_ids) if customer_id not in self._refs]
+        if not wanted:
+            return
+        fields = dict(known or {})
+        unread = [customer_id for customer_id in wanted if customer_id not in fields]
+        if unread:
+            fields.update(
+                (customer_id, summary_fields(summary))
+                for customer_id, summary in customer_summaries(self.store, unread).items()
+            )
+        self.see(wanted)
+        for customer_id in wanted:
+            found = fields.get(customer_id)
+            if found is not None and self.sees(customer_id):
+                kind = "Person" if is_person(found) else "Company"
+                self._refs[customer_id] = NodeRefPublic(id=customer_id, name=self.display_name(found), kind=kind)
+            else:
+                hidden = self.stub(found or {"id": customer_id})
+                self._refs[customer_id] = NodeRefPublic(id=hidden.opaque_id, stub=True, name=hidden.name)
 
     def audit(self, endpoint: str, customer_ids: list[str], *, search_term: str | None = None) -> None:
         """Note that this request read these customers and showed the stubs made so far (and its search term).
@@ -333,7 +367,11 @@ async def _cancel_when_gone(request: Request, scope: anyio.CancelScope) -> None:
     scope.cancel()
 
 
-def _customer_id(fields: dict[str, Any]) -> str:
+def _not_found(customer_id: str) -> str:
+    return f"customer {customer_id!r} not found"
+
+
+def _customer_id(fields: Mapping[str, Any]) -> str:
     """The customer id a row of fields carries (queries name it ``id`` or ``customer_id``), or ``""``."""
     return str(fields.get("id") or fields.get("customer_id") or "")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from api.models import CustomerPublic, CustomerStub
 from loaders.identifiers import keyed_hash, mask_name, mask_resident_id
@@ -27,14 +27,8 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _resident_id_mask(stored: Any) -> str | None:
-    return mask_resident_id(stored) if isinstance(stored, str) else None
+def _is_number(value: Any) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def is_person(fields: Mapping[str, Any]) -> bool:
@@ -49,41 +43,61 @@ def display_name(fields: Mapping[str, Any], *, unmask: bool) -> str | None:
     return name if unmask or not is_person(fields) else mask_name(name)
 
 
+TEXT_FIELDS = (
+    "gender",
+    "city",
+    "segment",
+    "status",
+    "customer_since",
+    "phone_masked",
+    "industry",
+    "tier",
+    "lifecycle_stage",
+    "cluster_id",
+)
+"""Fields every caller who sees the customer is shown as text, as stored."""
+
+NUMBER_FIELDS = ("deposits", "loans", "churn_risk")
+"""Fields every caller who sees the customer is shown as numbers (a value that is not a number is left out)."""
+
+
 def public_customer(fields: Mapping[str, Any], *, unmask: bool, name_in_clear: bool = False) -> CustomerPublic:
     """The caller's view of a customer they may see; ``name_in_clear`` shows the name alone in clear (a
-    manager's own customer), ``unmask`` every personal field."""
-    birth_date = _text(fields.get("birth_date"))
-    birth_year = fields.get("birth_year")
+    manager's own customer), ``unmask`` every personal field.
+
+    Only the fields that have a value are passed on (the rest keep the model's default, None): a network
+    shows dozens of customers of which the query read five fields each.
+    """
+    get = fields.get
+    person = is_person(fields)
+    shown: dict[str, Any] = {name: str(value) for name in TEXT_FIELDS if (value := get(name)) is not None}
+    for name in NUMBER_FIELDS:
+        if _is_number(value := get(name)):
+            shown[name] = float(value)
+    if _is_number(aum := get("aum", get("assets_under_management"))):
+        shown["aum"] = float(aum)
+    birth_date = _text(get("birth_date"))
+    birth_year = get("birth_year")
     if birth_year is None and birth_date and birth_date[:4].isdigit():
         birth_year = int(birth_date[:4])
-    person = is_person(fields)
+    if isinstance(birth_year, int) and not isinstance(birth_year, bool):
+        shown["birth_year"] = birth_year
+    if unmask and birth_date is not None:
+        shown["birth_date"] = birth_date
+    if (address := get("address")) is not None and (unmask or not person):
+        shown["address"] = str(address)
+    if isinstance(consent := get("consent_marketing"), bool):
+        shown["consent_marketing"] = consent
+    if isinstance(resident_id := get("resident_id_masked"), str):
+        shown["resident_id_masked"] = mask_resident_id(resident_id)
+    if (credit_code := get("credit_code")) is not None and not person:
+        shown["credit_code"] = str(credit_code)
     return CustomerPublic(
-        id=str(fields.get("id") or fields.get("customer_id")),
+        id=str(get("id") or get("customer_id")),
         kind="Person" if person else "Company",
         name=display_name(fields, unmask=unmask or name_in_clear),
         masked=person and not unmask,
-        gender=_text(fields.get("gender")),
-        birth_year=birth_year if isinstance(birth_year, int) and not isinstance(birth_year, bool) else None,
-        birth_date=birth_date if unmask else None,
-        city=_text(fields.get("city")),
-        address=_text(fields.get("address")) if unmask or not person else None,
-        segment=_text(fields.get("segment")),
-        status=_text(fields.get("status")),
-        customer_since=_text(fields.get("customer_since")),
-        consent_marketing=fields.get("consent_marketing")
-        if isinstance(fields.get("consent_marketing"), bool)
-        else None,
-        phone_masked=_text(fields.get("phone_masked")),
-        resident_id_masked=_resident_id_mask(fields.get("resident_id_masked")),
-        industry=_text(fields.get("industry")),
-        credit_code=None if person else _text(fields.get("credit_code")),
-        tier=_text(fields.get("tier")),
-        aum=_number(fields.get("aum", fields.get("assets_under_management"))),
-        deposits=_number(fields.get("deposits")),
-        loans=_number(fields.get("loans")),
-        lifecycle_stage=_text(fields.get("lifecycle_stage")),
-        churn_risk=_number(fields.get("churn_risk")),
-        cluster_id=_text(fields.get("cluster_id")),
+        **shown,
     )
 
 

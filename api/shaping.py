@@ -11,8 +11,6 @@ from typing import Any
 
 from api.group_models import GroupNamePublic, TraitPublic
 from api.models import AccountPublic, NodeRefPublic
-from graph.model import NodeLabel
-from graph.store import GraphStore
 from queries.customers import AccountHolding, CustomerSummary
 from queries.groups import GroupMember
 from queries.naming import GroupName, Trait, TraitKind
@@ -56,16 +54,6 @@ def number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
-
-
-def product_names(store: GraphStore, product_ids: list[str]) -> dict[str, str | None]:
-    """The catalogue name of each product (None when the product or its name is missing)."""
-    names: dict[str, str | None] = {}
-    for product_id in dict.fromkeys(product_ids):
-        record = store.get_node(NodeLabel.PRODUCT, product_id)
-        name = record.properties.get("name") if record is not None else None
-        names[product_id] = name if isinstance(name, str) else None
-    return names
 
 
 def public_naming(found: GroupName, node_ref: Callable[[str], NodeRefPublic]) -> GroupNamePublic:

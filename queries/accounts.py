@@ -64,3 +64,29 @@ def product_catalogue(store: GraphStore, limit: int = MAX_PRODUCTS) -> list[Prod
             )
         )
     return found
+
+
+def _list_product_names(view: GraphView, params: Mapping[str, Any]) -> Rows:
+    rows = []
+    for product_id in sorted(set(params["product_ids"])):
+        key = (NodeLabel.PRODUCT, product_id)
+        if key in view:  # only the name is read: a product also carries long lists (holders, prospects)
+            rows.append({"product_id": product_id, "name": view.props(key).get("name")})
+    return rows
+
+
+LIST_PRODUCT_NAMES = NamedQuery("list_product_names", "queries.cypher", _list_product_names)
+"""The catalogue name of each listed product that exists, by id."""
+
+
+def product_names(store: GraphStore, product_ids: list[str]) -> dict[str, str | None]:
+    """The catalogue name of each product, in one query (None when the product or its name is missing)."""
+    wanted = list(dict.fromkeys(product_ids))
+    if not wanted:
+        return {}
+    found = {row["product_id"]: row["name"] for row in store.run(LIST_PRODUCT_NAMES, {"product_ids": wanted})}
+    return {product_id: _text_or_none(found.get(product_id)) for product_id in wanted}
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

@@ -31,11 +31,12 @@ from api.models import (
     TieDetailsPublic,
 )
 from api.problems import problem_responses
-from api.shaping import group_member_fields, holding, network_node_fields, number, product_names, summary_fields
+from api.shaping import group_member_fields, holding, network_node_fields, number, summary_fields
 from graph.errors import InvalidRequest
 from graph.model import NodeLabel, TieType
 from graph.store import GraphStore
 from loaders.free_text import mask_identifiers
+from queries.accounts import product_names
 from queries.analytics.churn import churn_risk
 from queries.analytics.crosssell import EvidencePath, cross_sell
 from queries.as_of import as_of_date
@@ -108,10 +109,10 @@ async def get_customer(
     """Everything about one customer: profile, accounts, managers and relationships."""
 
     def work() -> Customer360Public:
-        record = ctx.customer(customer_id)
-        found = customer_360(ctx.store, customer_id)
+        with ctx.asking_about(customer_id):
+            found = customer_360(ctx.store, customer_id)
         body = Customer360Public(
-            customer=ctx.public({**record.properties, "label": record.label.value, "id": record.id}),
+            customer=ctx.public({**found.properties, "label": found.kind.value, "id": customer_id}),
             accounts=[holding(item) for item in found.accounts],
             manager_ids=[found.manager.id] if found.manager else [],
             related=[],
@@ -142,18 +143,19 @@ async def get_network(
     with_branches = "BANKED_AT" in (types or [])
 
     def work() -> NetworkPublic:
-        ctx.customer(customer_id)
-        found = related_customers(
-            ctx.store,
-            customer_id,
-            depth=depth,
-            types=[tie_type.value for tie_type in wanted],
-            limit_per_node=limit,
-            max_nodes=limit + 1,
-        )
+        with ctx.asking_about(customer_id):
+            found = related_customers(
+                ctx.store,
+                customer_id,
+                depth=depth,
+                types=[tie_type.value for tie_type in wanted],
+                limit_per_node=limit,
+                max_nodes=limit + 1,
+            )
         centre = next((node for node in found.nodes if node.id == customer_id), None)
         others = [node for node in found.nodes if node.id != customer_id]
         ties = reaching_ties(found)
+        ctx.see(node.id for node in others[:limit])
         related = []
         for node in others[:limit]:
             reached_by = node.path[-1].tie.value if node.path else None
@@ -195,6 +197,7 @@ async def get_paths(
         ctx.customer(customer_id)
         ctx.customer(other_id)
         found = shortest_paths(ctx.store, customer_id, other_id, [t.value for t in types or []], limit=limit)
+        ctx.node_refs(node_id for path in found.paths for node_id in path.node_ids)
         paths = [
             CustomerPathPublic(
                 nodes=[ctx.node_ref(node_id) for node_id in path.node_ids],
@@ -235,11 +238,14 @@ def reaching_ties(network: EgoNetwork) -> dict[str, TieDetailsPublic]:
 def _members(
     ctx: RequestContext, endpoint: str, group: Callable[[GraphStore, str], CustomerGroup], customer_id: str
 ) -> MembersPublic:
-    ctx.customer(customer_id)
-    found = group(ctx.store, customer_id)
-    members = [ctx.related(group_member_fields(member), None) for member in found.members if member.id != customer_id]
+    with ctx.asking_about(customer_id):
+        found = group(ctx.store, customer_id)
+    fields = {member.id: group_member_fields(member) for member in found.members}
+    ctx.see(fields)
+    members = [ctx.related(fields[member.id], None) for member in found.members if member.id != customer_id]
     # The total would tell what members out of sight hold: it is shown only when every member is in sight.
     total = found.rollup.assets_under_management if all(member.customer for member in members) else None
+    ctx.node_refs([end for tie in found.ties for end in (tie.source, tie.target)], known=fields)
     ties = [
         MemberTiePublic(type=tie.type.value, source=ctx.node_ref(tie.source).id, target=ctx.node_ref(tie.target).id)
         for tie in found.ties
@@ -281,6 +287,7 @@ async def get_recommendations(
         as_of = as_of_date(settings.as_of, [record.properties.get("analytics_as_of")])
         found = cross_sell(ctx.store, customer_id, limit=limit, settings=settings, today=as_of)
         names = product_names(ctx.store, [item.product_id for item in found])
+        ctx.node_refs(node for item in found for path in item.evidence for node in path.nodes)
         recommendations = []
         for item in found:
             parts, evidence = as_shown(ctx, item.parts, item.evidence)
@@ -350,9 +357,12 @@ async def get_churn_risk(
     def work() -> ChurnRiskPublic:
         ctx.customer(customer_id)
         found = churn_risk(ctx.store, customer_id)
+        fields = {item.customer_id: ctx.stored_fields(item.customer_id) for item in found.contributors}
+        ctx.see(fields)
+        ctx.node_refs(fields, known={other: shown for other, shown in fields.items() if "label" in shown})
         contributors = []
         for item in found.contributors:
-            related = ctx.related(ctx.stored_fields(item.customer_id), item.tie_type)
+            related = ctx.related(fields[item.customer_id], item.tie_type)
             contributors.append(
                 ChurnContributorPublic(
                     tie_type=item.tie_type,

@@ -19,9 +19,10 @@ from api.models import (
 )
 from api.problems import problem_responses
 from api.routes.customers import as_shown, evidence_ties, why
-from api.shaping import product_names, public_naming, summary_fields
+from api.shaping import public_naming, summary_fields
 from graph.errors import NotFound
 from graph.model import NodeLabel
+from queries.accounts import product_names
 from queries.circle_pages import CircleOrder, guarantee_circle_page
 from queries.naming import circle_names
 from queries.portfolio import ManagerSummary, manager_portfolio

@@ -20,9 +20,9 @@ from api.group_models import (
 )
 from api.models import CustomerStub, ProductList, ProductPublic, ProspectPage, ProspectPublic
 from api.problems import problem_responses
-from api.shaping import product_names, public_naming
+from api.shaping import public_naming
 from loaders.identifiers import mask_name
-from queries.accounts import product_catalogue
+from queries.accounts import product_catalogue, product_names
 from queries.analytics.community import ClusterSummary, cluster, cluster_graph, clusters
 from queries.analytics.crosssell import prospects
 from queries.analytics.prospecting import PRECOMPUTED_PROSPECTS, ranked_prospects

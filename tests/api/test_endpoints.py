@@ -200,6 +200,10 @@ class SlowStore(EmbeddedStore):
         time.sleep(1.0)
         return super().get_node(label, node_id)
 
+    def run(self, query, params=None):  # type: ignore[no-untyped-def]
+        time.sleep(1.0)
+        return super().run(query, params)
+
 
 def test_store_timeout_is_503(tmp_path: Path) -> None:
     settings = api_settings_for(tmp_path, api_store_timeout_seconds=0.2)
