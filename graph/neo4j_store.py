@@ -13,7 +13,8 @@ Within :meth:`Neo4jStore.reading` (an API request's work) the reads share one re
 first read: a request made four to eight queries, each its own session, BEGIN and COMMIT, and that work per
 transaction cost the server and the driver more than the queries. A read of the shared transaction that fails
 ends it; after a transient error (a lost connection, a deadlock) that read and the rest run each in its own
-transaction, with the retries above, and any other error is raised as it is.
+transaction, with the retries above, and any other error is raised as it is. A node read twice in the
+transaction (the API's check of the asked-for customer, then the query about it) is sent once.
 """
 
 from __future__ import annotations
@@ -155,6 +156,9 @@ class Neo4jStore(GraphStore):
 
     def _transaction(self, access_mode: str, work: Callable[[Transaction], T]) -> T:
         """Run ``work`` in one transaction and commit it, retrying as the module docstring says."""
+        shared: _SharedReads | None = getattr(self._shared, "reads", None)
+        if access_mode == neo4j.WRITE_ACCESS and shared is not None:
+            shared.nodes.clear()  # a node this thread writes is read afresh afterwards
 
         def attempt() -> T:
             with self._session(access_mode) as session, session.begin_transaction(timeout=self.timeout_seconds) as tx:
@@ -261,7 +265,13 @@ class Neo4jStore(GraphStore):
 
     def get_node(self, label: NodeLabel, node_id: str) -> NodeRecord | None:
         label = NodeLabel(label)
-        rows = self._read(render("get_node", label=label), id=node_id)
+        shared: _SharedReads | None = getattr(self._shared, "reads", None)
+        if shared is not None and shared.open and (label, node_id) in shared.nodes:
+            rows = shared.nodes[label, node_id]
+        else:
+            rows = self._read(render("get_node", label=label), id=node_id)
+            if shared is not None and shared.open:
+                shared.nodes[label, node_id] = rows
         if not rows:
             return None
         record = NodeRecord(label=_kind(rows[0]["labels"]), id=node_id, properties=_without_id(rows[0]["properties"]))
@@ -382,6 +392,8 @@ class _SharedReads:
         self._session: neo4j.Session | None = None
         self._transaction: Transaction | None = None
         self.open = True
+        self.nodes: dict[tuple[NodeLabel, str], list[dict[str, Any]]] = {}
+        """The rows of each node read in the transaction, by (label asked for, id)."""
 
     def transaction(self) -> Transaction:
         if self._transaction is None:

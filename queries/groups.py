@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from graph.cancellation import checkpoint
 from graph.embedded.view import GraphView, NodeKey
-from graph.errors import InvalidRequest
+from graph.errors import InvalidRequest, NotFound
 from graph.model import NodeLabel, TieType
 from graph.query import NamedQuery, Rows
 from graph.store import GraphStore
@@ -351,7 +351,6 @@ def _group(
     min_share_ratio: float | None = None,
 ) -> CustomerGroup:
     check_range("max_members", max_members, 1, MAX_GROUP_SIZE)
-    require_customer(store, customer_id)
     found = traverse(
         store,
         customer_id,
@@ -365,6 +364,10 @@ def _group(
     member_set = set(members)
     truncated = found.truncated or any(count > 0 for count in found.omitted_neighbours.values())
     summaries = customer_summaries(store, members)
+    # The summaries include the anchor, so they tell whether it exists (a round trip less on Neo4j than a
+    # query of its own); a missing customer has no ties, so the traversal found nothing else.
+    if customer_id not in summaries:
+        raise NotFound(f"no customer with id {customer_id!r}")
     holdings: dict[str, list[AccountHolding]] = {}
     for row in store.run(LIST_CUSTOMER_HOLDINGS, {"customer_ids": members}):
         holdings.setdefault(row["customer_id"], []).extend(to_holdings([row]))

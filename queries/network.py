@@ -195,10 +195,7 @@ def traverse(
                 if len(found.order) >= max_nodes:
                     found.truncated = True
                     continue
-                # Built from checked values: skipping validation matters on networks of hundreds of customers.
-                step = PathStep.model_construct(
-                    tie=TieType(tie["type"]), node_id=other, forward=tie["source"] == customer_id
-                )
+                step = PathStep(tie=TieType(tie["type"]), node_id=other, forward=tie["source"] == customer_id)
                 found.order.append(other)
                 found.depth[other] = level
                 found.path[other] = [*found.path[customer_id], step]
@@ -257,10 +254,10 @@ def related_customers(
     summaries = customer_summaries(store, found.order)
     if customer_id not in summaries:
         raise NotFound(f"no customer with id {customer_id!r}")
-    # Every value below is already typed (summaries and registry entries are validated models), so the
-    # result models are built without validating each node and edge again.
+    # Built by validation, not ``model_construct``: with values already of their types, pydantic's validation
+    # (in Rust) took half the time of its Python ``model_construct`` per node and edge (pydantic 2.14).
     nodes = [
-        EgoNode.model_construct(
+        EgoNode(
             id=node_id,
             kind=summary.kind,
             name=summary.name,
@@ -276,7 +273,7 @@ def related_customers(
     members = set(found.order)
     specs = {tie_type.value: store.registry[tie_type] for tie_type in tie_types}
     edges = [
-        EgoEdge.model_construct(
+        EgoEdge(
             type=specs[tie_type].type,
             source=source,
             target=target,

@@ -285,6 +285,16 @@ def test_reads_in_a_reading_context_answer_as_alone(family: GraphStore) -> None:
     assert written is not None and written.properties["name"] == "Nine"
 
 
+def test_a_node_written_in_a_reading_context_is_read_afresh(family: GraphStore) -> None:
+    with family.reading():
+        before = family.get_node(NodeLabel.CUSTOMER, "p1")
+        assert family.get_node(NodeLabel.CUSTOMER, "p1") == before  # Neo4j sends the second read of it no more
+        family.write([{"label": "Person", "id": "p1", "properties": {"name": "Renamed"}}])
+        after = family.get_node(NodeLabel.CUSTOMER, "p1")
+    assert before is not None and before.properties["name"] != "Renamed"
+    assert after is not None and after.properties["name"] == "Renamed"
+
+
 @pytest.mark.neo4j
 def test_a_refused_read_in_a_reading_context_leaves_the_next_reads_working(neo4j_store: GraphStore) -> None:
     neo4j_store.write(family_nodes(), family_ties())
