@@ -8,12 +8,12 @@ from importlib import resources
 import pytest
 
 from graph.query import NamedQuery
-from queries import branches, circle_pages, customers, groups, naming, network, portfolio
+from queries import accounts, book, branches, circle_pages, customers, groups, naming, network, portfolio
 
 QUERIES = sorted(
     {
         value.name: value
-        for module in (branches, circle_pages, customers, groups, naming, network, portfolio)
+        for module in (accounts, book, branches, circle_pages, customers, groups, naming, network, portfolio)
         for value in vars(module).values()
         if isinstance(value, NamedQuery)
     }.values(),
@@ -23,7 +23,7 @@ VARIABLE_LENGTH = re.compile(r"\[[^\]]*\*([^\]]*)\]")
 
 
 def test_every_query_has_its_file_named_verb_noun() -> None:
-    assert len(QUERIES) == 20
+    assert len(QUERIES) == 23
     for query in QUERIES:
         assert re.fullmatch(r"(get|list|count|search|find)_[a-z_]+", query.name), query.name
         assert resources.files(query.package).joinpath(f"{query.name}.cypher").is_file()
