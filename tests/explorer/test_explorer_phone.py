@@ -24,6 +24,12 @@ CENTRE_IN_VIEW = """() => {
 }"""
 
 
+IN_VIEW = """selector => {
+    const box = document.querySelector(selector).getBoundingClientRect();
+    return box.top >= 0 && box.bottom <= window.innerHeight && box.height > 0;
+}"""
+
+
 @pytest.fixture
 def phone(browser: Any, bank: Bank, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh phone-sized page on the explorer (touch, mobile viewport); JavaScript errors fail the test."""
@@ -84,3 +90,22 @@ def test_every_view_fits_the_phone_in_either_language(phone: Any, bank: Bank, ro
             assert phone.evaluate(PAGE_OVERFLOW) <= 0, f"{role} {view} {language}: wider than the screen"
             screen(phone, f"phone-{role}-{index}-{view}-{language}")
         phone.click("#lang-toggle")
+
+
+@pytest.mark.parametrize(
+    ("role", "view", "item", "drawing"),
+    [
+        ("risk", "circles", "#circle-list li button", "#circle-graph"),
+        ("marketing", "marketing", "#cluster-table tbody tr", "#cluster-graph"),
+    ],
+)
+def test_a_group_picked_from_its_list_is_drawn_in_view(
+    phone: Any, bank: Bank, role: str, view: str, item: str, drawing: str
+) -> None:
+    """On a phone the drawing sits under the list: picking an item brings it into view."""
+    sign_in(phone, bank.tokens[role], landing=True)
+    phone.click(f"#tabs button[data-view={view}]")
+    phone.wait_for_selector(f"{item} >> nth=1")
+    phone.locator(item).nth(1).click()
+    phone.wait_for_function(IN_VIEW, arg=drawing)
+    screen(phone, f"phone-{view}-picked")

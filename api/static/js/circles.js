@@ -63,7 +63,13 @@ function render() {
         { class: index === drawnIndex ? "chosen" : null },
         h(
           "button",
-          { type: "button", onclick: () => draw(circle) },
+          {
+            type: "button",
+            onclick: () => {
+              draw(circle);
+              $("#circle-detail").scrollIntoView({ block: "nearest" }); // on a phone the drawing is under the list
+            },
+          },
           h("strong", {}, circleName(circle, index)),
           ` · ${t("circles.item", { n: index + 1, size: circle.members.length })}`,
           h("br"),
