@@ -48,8 +48,8 @@ class Settings(BaseSettings):
         ge=1,
         le=10_000_000,
         description=(
-            "Source rows per atomic write of the column-wise load into the embedded store, which takes whole tables "
-            "(batch_size applies to the row path and to Neo4j)."
+            "Source rows per atomic write of the column-wise load into the embedded store, which takes whole tables, "
+            "and customers per write of analyze's results (batch_size applies to the row path and to Neo4j)."
         ),
     )
     pii_hash_key: SecretStr = Field(

@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
 from graph.collector import bulk_objects
 from graph.model import NodeLabel
-from graph.settings import AnalyticsSettings, Settings
+from graph.settings import AnalyticsSettings, Backend, Settings
 from graph.store import GraphStore
 from graph.ties import TieRegistry
 from queries import portfolio  # a module, not its names: the portfolio imports this package in turn
@@ -38,7 +39,7 @@ from queries.analytics.community import (
     summarise_clusters,
 )
 from queries.analytics.crosssell import Catalogue
-from queries.analytics.crosssell_fit import CrossSellFit, customer_properties, fitted_cross_sell, product_properties
+from queries.analytics.crosssell_fit import CrossSellFit, customer_columns, fitted_cross_sell, product_properties
 from queries.analytics.fetch import LIST_PRODUCTS
 from queries.analytics.frames import FloatArray, GraphFrames, read_frames
 from queries.analytics.model_card import ModelCard, write_model_card
@@ -149,37 +150,43 @@ def co_holdings(frames: GraphFrames, cross_sell: CrossSellFit | None = None) -> 
     return found
 
 
-def customer_rows(result: AnalyticsResult, analytics_at: str) -> Iterator[dict[str, Any]]:
-    """One Customer row per customer with every written-back property."""
-    value, churn = result.value, result.churn
-    as_of = result.frames.as_of.isoformat()
-    for number, customer_id in enumerate(result.frames.customers["id"]):
-        yield {
-            "label": NodeLabel.CUSTOMER,
-            "id": customer_id,
-            "properties": {
-                "aum": round(float(value.aum[number]), 2),
-                "deposits": round(float(value.deposits[number]), 2),
-                "loans": round(float(value.loans[number]), 2),
-                "tier": value.tier[number],
-                "lifecycle_stage": value.stage[number],
-                "ltv_historical": round(float(value.ltv_historical[number]), 2),
-                "ltv_current": round(float(value.ltv_current[number]), 2),
-                "ltv_potential": round(float(value.ltv_potential[number]), 2),
-                "churn_risk": round(float(churn.risk[number]), 6),
-                "churn_risk_own": round(float(churn.own[number]), 6),
-                "churn_risk_network": round(float(churn.network[number]), 6),
-                "churn_contributors": churn.contributors[number],
-                "churn_contributor_ties": churn.contributor_ties[number],
-                "churn_contributions": churn.contributions[number],
-                **customer_properties(result.cross_sell, number),
-                "cluster_id": result.cluster_ids[number],
-                "pagerank": round(float(result.pagerank[number]), 12),
-                "analytics_version": ANALYTICS_VERSION,
-                "analytics_at": analytics_at,
-                "analytics_as_of": as_of,
-            },
-        }
+def customer_table(result: AnalyticsResult, analytics_at: str) -> pa.Table:
+    """The Customer table with every written-back property, one row per customer (for ``bulk_write``), each
+    number rounded by Python's ``round`` as a row would be (numpy's may differ in the last place)."""
+    frames, value, churn = result.frames, result.value, result.churn
+    size = frames.size
+
+    def rounded(values: FloatArray, digits: int) -> pa.Array:
+        return pa.array([round(number, digits) for number in values.tolist()], pa.float64())
+
+    def constant(text: str) -> pa.Array:
+        return pa.array([text] * size, pa.string())
+
+    columns: dict[str, pa.Array] = {
+        "id": pa.array(frames.customers["id"].tolist(), pa.string()),
+        "kind": pa.array(frames.customers["kind"].tolist(), pa.string()),
+        "aum": rounded(value.aum, 2),
+        "deposits": rounded(value.deposits, 2),
+        "loans": rounded(value.loans, 2),
+        "tier": pa.array(value.tier, pa.string()),
+        "lifecycle_stage": pa.array(value.stage, pa.string()),
+        "ltv_historical": rounded(value.ltv_historical, 2),
+        "ltv_current": rounded(value.ltv_current, 2),
+        "ltv_potential": rounded(value.ltv_potential, 2),
+        "churn_risk": rounded(churn.risk, 6),
+        "churn_risk_own": rounded(churn.own, 6),
+        "churn_risk_network": rounded(churn.network, 6),
+        "churn_contributors": pa.array(churn.contributors, pa.list_(pa.string())),
+        "churn_contributor_ties": pa.array(churn.contributor_ties, pa.list_(pa.string())),
+        "churn_contributions": pa.array(churn.contributions, pa.list_(pa.float64())),
+        **customer_columns(result.cross_sell, size),
+        "cluster_id": pa.array(result.cluster_ids, pa.string()),  # a null removes the previous run's cluster
+        "pagerank": rounded(result.pagerank, 12),
+        "analytics_version": constant(ANALYTICS_VERSION),
+        "analytics_at": constant(analytics_at),
+        "analytics_as_of": constant(frames.as_of.isoformat()),
+    }
+    return pa.table(columns)
 
 
 def _merged(rows: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -204,12 +211,14 @@ def analyze(
     progress: Progress | None = None,
     *,
     batch_size: int = 5000,
+    table_batch_size: int = 100_000,
     now: datetime | None = None,
 ) -> AnalyzeReport:
-    """Compute every analytic over the whole graph and write the results back to Customer and Product nodes."""
+    """Compute every analytic over the whole graph and write the results back to Customer and Product nodes
+    (customers in writes of ``table_batch_size`` rows into the embedded store, of ``batch_size`` into Neo4j)."""
     analytics = settings.analytics if isinstance(settings, Settings) else settings
     if isinstance(settings, Settings):
-        batch_size = settings.batch_size
+        batch_size, table_batch_size = settings.batch_size, settings.table_batch_size
     report_progress = progress or (lambda _step, _done, _total: None)
     seconds: dict[str, float] = {}
     clock = {"": time.perf_counter()}
@@ -245,18 +254,15 @@ def analyze(
         analytics_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
         if product_rows:
             store.write(nodes=product_rows)
-        batch: list[dict[str, Any]] = []
-        written = 0
-        for row in customer_rows(result, analytics_at):
-            batch.append(row)
-            if len(batch) >= batch_size:
-                store.write(nodes=batch)
-                written += len(batch)
-                batch = []
-                report_progress("write", written, frames.size)
-        if batch:
-            store.write(nodes=batch)
-            written += len(batch)
+        # The customers as one table, written in slices: whole columns merged at once into the embedded store,
+        # UNWIND statements in transactions of batch_size rows on Neo4j.
+        customers = customer_table(result, analytics_at)
+        rows_per_write = table_batch_size if store.backend is Backend.EMBEDDED else batch_size
+        for start in range(0, frames.size, rows_per_write):
+            store.bulk_write({NodeLabel.CUSTOMER: customers.slice(start, rows_per_write)})
+            report_progress("write", min(start + rows_per_write, frames.size), frames.size)
+        del customers
+        written = frames.size
         _write_found(store, NodeLabel.CLUSTER, cluster_rows(summaries, analytics_at), batch_size)
         _write_found(store, NodeLabel.GUARANTEE_CIRCLE, circle_rows(circles, analytics_at), batch_size)
         report_progress("write", written, frames.size)

@@ -44,7 +44,11 @@ class ArrayRecommender:
         customers = frames.customers
         # Python lists: pandas' per-cell access costs more than the scoring itself.
         self._ids: list[str] = customers["id"].tolist()
-        self._facts = list(zip(customers["kind"], customers["segment"], customers["birth_date"], strict=True))
+        # Missing texts as None, as the store gives them (the frame holds them as NaN).
+        segments, births = (
+            customers[name].astype(object).where(customers[name].notna(), None) for name in ("segment", "birth_date")
+        )
+        self._facts = list(zip(customers["kind"], segments, births, strict=True))
         self._consent: list[bool] = customers["consent_marketing"].tolist()
         self._number = {customer_id: number for number, customer_id in enumerate(self._ids)}
         held, product_ids = holdings(frames)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from queries.analytics.backtest import Window, candidates, cross_sell_scores, opened_between
 from queries.analytics.frames import FloatArray, GraphFrames
@@ -92,6 +93,29 @@ def customer_properties(fit: CrossSellFit | None, number: int) -> dict[str, Any]
         "cross_sell_products": [fit.products[k] for k in chosen],
         "cross_sell_scores": [round(float(row[k]), DECIMALS) for k in chosen],
         "cross_sell_own_scores": [round(float(own[k]), DECIMALS) for k in chosen],
+    }
+
+
+def customer_columns(fit: CrossSellFit | None, size: int) -> dict[str, pa.Array]:
+    """:func:`customer_properties` of every customer at once, as list columns (rounded by Python's ``round``,
+    as the rows are: numpy's may differ in the last place)."""
+    if fit is None:
+        counts = np.zeros(size, dtype=np.int64)
+        products, scores, own = [], [], []
+    else:
+        # A stable sort of the negated scores breaks ties by product number, as the lexsort per row does.
+        order = np.argsort(-fit.model, axis=1, kind="stable")
+        keep = np.isfinite(np.take_along_axis(fit.model, order, axis=1))
+        counts = keep.sum(axis=1)
+        rows, columns = np.repeat(np.arange(size), counts), order[keep]
+        products = np.asarray(fit.products, dtype=object)[columns].tolist()
+        scores = [round(score, DECIMALS) for score in fit.model[rows, columns].tolist()]
+        own = [round(score, DECIMALS) for score in fit.own[rows, columns].tolist()]
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), pa.int32())
+    return {
+        "cross_sell_products": pa.ListArray.from_arrays(offsets, pa.array(products, pa.string())),
+        "cross_sell_scores": pa.ListArray.from_arrays(offsets, pa.array(scores, pa.float64())),
+        "cross_sell_own_scores": pa.ListArray.from_arrays(offsets, pa.array(own, pa.float64())),
     }
 
 

@@ -64,6 +64,9 @@ def test_array_recommendations_are_the_request_time_ones_for_every_customer(
     shutil.copytree(generated_bank / "store.sqlite", tmp_path / "store.sqlite")
     settings = AnalyticsSettings(as_of=generated_frames.as_of)
     with EmbeddedStore(tmp_path / "store.sqlite") as store:
+        # People whose birth date the bank does not know: products with an age limit are not offered to them.
+        unborn = generated_frames.customers.query("kind == 'Person'")["id"].tolist()[:50]
+        store.write(nodes=[{"label": "Person", "id": person, "properties": {"birth_date": None}} for person in unborn])
         analyze(store, settings)
         frames = read_frames(store, generated_frames.as_of)
         fit, _ = fitted_cross_sell(frames, training_window(frames, settings))
