@@ -1,6 +1,7 @@
 """``python -m bench.analyze_steps STORE_FOLDER``: run ``analyze`` on the embedded store there (it writes its
 results into it: give it a copy) and print, as one JSON object, the wall and CPU seconds of each step and of the
-whole run, and the process's peak resident memory. CPU seconds count every thread of the process, so a figure
+whole run, and the process's peak resident memory, also as it stood at the end of each step (the step where it
+grows is the one that set it). CPU seconds count every thread of the process, so a figure
 taken on a busy machine still compares with one taken on a quiet one; wall seconds do not."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("usage: python -m bench.analyze_steps STORE_FOLDER")
     settings = Settings(backend=Backend.EMBEDDED, embedded_path=Path(args[0]))
     step_cpu: dict[str, float] = {}
+    peak_after: dict[str, int] = {}
     started: dict[str, float] = {}
 
     def progress(step: str, done: int, total: int) -> None:
@@ -33,6 +35,7 @@ def main(argv: list[str] | None = None) -> None:
             started[step] = time.process_time()
         elif done == total:
             step_cpu[step] = round(time.process_time() - started[step], 2)
+            peak_after[step] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
     with clocks() as measured, open_store(settings) as store:
         report = analyze(store, settings, progress)
@@ -46,6 +49,7 @@ def main(argv: list[str] | None = None) -> None:
                 "cpu_seconds": round(measured[1], 1),
                 "peak_rss_mib": usage.ru_maxrss // 1024,
                 "step_cpu_seconds": step_cpu,
+                "peak_rss_mib_after_step": peak_after,
                 "step_seconds": report.seconds,
                 "churn_model": report.churn_model.model,
             }
