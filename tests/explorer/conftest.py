@@ -164,11 +164,11 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
-@pytest.fixture
-def page(browser: Any, bank: Bank, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh browser context (empty session and local storage) on the explorer page; console errors fail."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
-    page = context.new_page()
+def open_explorer(browser: Any, bank: Bank, name: str, *, full_page: bool = True, **context: Any) -> Iterator[Any]:
+    """A fresh browser context (empty session and local storage, ``context`` its options) on the explorer page;
+    its last screen is kept as ``name``-final.png, and JavaScript errors on it fail the test."""
+    browser_context = browser.new_context(**context)
+    page = browser_context.new_page()
     page.set_default_timeout(15_000)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -177,9 +177,17 @@ def page(browser: Any, bank: Bank, request: pytest.FixtureRequest) -> Iterator[A
         yield page
     finally:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"), full_page=True)
-        context.close()
+        page.screenshot(path=str(ARTIFACTS / f"{name}-final.png"), full_page=full_page)
+        browser_context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def page(browser: Any, bank: Bank, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The explorer page on a desktop screen."""
+    yield from open_explorer(
+        browser, bank, request.node.name, viewport={"width": 1400, "height": 900}, accept_downloads=True
+    )
 
 
 def shot(page: Any, name: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.explorer.conftest import ARTIFACTS, Bank, sign_in
+from tests.explorer.conftest import ARTIFACTS, Bank, open_explorer, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -32,20 +32,10 @@ IN_VIEW = """selector => {
 
 @pytest.fixture
 def phone(browser: Any, bank: Bank, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh phone-sized page on the explorer (touch, mobile viewport); JavaScript errors fail the test."""
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(bank.base_url + "/")
-    try:
-        yield page
-    finally:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"))
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    """The explorer page on a phone (touch, mobile viewport); its last screen kept as the phone shows it."""
+    yield from open_explorer(
+        browser, bank, request.node.name, full_page=False, viewport=PHONE, is_mobile=True, has_touch=True
+    )
 
 
 def screen(page: Any, name: str) -> None:
