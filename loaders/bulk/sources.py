@@ -156,8 +156,7 @@ def tie_source_by_columns(context: LoadContext, source: Source, files: list[Path
             loaded = merged = 0
             for index in range(start, stop):
                 if row_keys is not None:
-                    found = row_keys[index]
-                    made = [found] if found is not None else None
+                    made = row_keys[index]
                 else:
                     types = row_types[index]
                     made = _row_ties(types, index, end_ids) if types is not None and file.good[index] else None
@@ -165,14 +164,11 @@ def tie_source_by_columns(context: LoadContext, source: Source, files: list[Path
                     rows.take(file.plain.path, record_at(source, file, index), fallback)
                     continue
                 # The row path's TieRows.count, kept in local counts: a row whose ties were all made before is merged.
-                keys = [key for key, _, _ in made]
-                if ties_seen.issuperset(keys):
-                    merged += 1
-                else:
-                    loaded += 1
-                    ties_seen.update(keys)
-                taken.append(index)
+                fresh = False
                 for key, tie_source, tie_target in made:
+                    if key not in ties_seen:
+                        fresh = True
+                        ties_seen.add(key)
                     indices, sources, targets = chosen[key[0]]
                     at = placed.get(key)
                     if at is not None:  # the row path merges the two rows: every column comes from the later
@@ -182,6 +178,11 @@ def tie_source_by_columns(context: LoadContext, source: Source, files: list[Path
                     indices.append(index)
                     sources.append(tie_source)
                     targets.append(tie_target)
+                if fresh:
+                    loaded += 1
+                else:
+                    merged += 1
+                taken.append(index)
             report.loaded += loaded
             report.merged += merged
             count_dates(context, source, file, rows.ends.transform, taken)
@@ -227,15 +228,15 @@ def _tie(tie_type: TieType, tie_source: str | None, tie_target: str | None) -> t
 
 def _single_type_keys(
     tie_type: TieType | None, file: TypedFile, end_ids: dict[TieType, tuple[list[str | None], list[str | None]]]
-) -> list[tuple[TieKey, str, str] | None]:
-    """Per row of a source of one tie type, what :func:`_row_ties` makes of it (its one tie), or None for a row
-    the row path must take: a failed column check, a missing end or a self tie."""
+) -> list[list[tuple[TieKey, str, str]] | None]:
+    """Per row of a source of one tie type, what :func:`_row_ties` makes of it (a list of its one tie), or None
+    for a row the row path must take: a failed column check, a missing end or a self tie."""
     assert tie_type is not None
     if tie_type not in end_ids:  # no row has a tie type: every row is the row path's
         return [None] * len(file.good)
     sources, targets = end_ids[tie_type]
     return [
-        _tie(tie_type, tie_source, tie_target) if good else None
+        [made] if good and (made := _tie(tie_type, tie_source, tie_target)) is not None else None
         for good, tie_source, tie_target in zip(file.good.tolist(), sources, targets, strict=True)
     ]
 
