@@ -68,7 +68,7 @@ class CustomerBatch:
         return pending
 
     def tables(self, is_new: IsNew) -> Tables | None:
-        """The tables ``pending_tables`` makes of :attr:`pending`, built column by column from the records
+        """Tables that write what the rows of :attr:`pending` write, built column by column from the records
         (no row dict per node); None when the rows must go as rows (see :mod:`loaders.bulk.tables`)."""
         makers = list(self.customers)
         if any(self.records[index].kind is NodeLabel.CUSTOMER for index in makers):

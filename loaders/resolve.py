@@ -457,7 +457,7 @@ def national_customer_ids(records: Sequence[CustomerRecord], national_ids: Seque
     """:func:`national_customer_id` of each record and its ID number, hashed a letter's worth at a time."""
     letters = ["P" if record.kind is NodeLabel.PERSON else "C" for record in records]
     hashes: dict[str, Iterator[str]] = {}
-    for letter in ("P", "C"):
+    for letter in set(letters):
         numbers = [number for number, of in zip(national_ids, letters, strict=True) if of == letter]
         hashes[letter] = iter(keyed_hashes(numbers, hash_key, purpose=f"customer-{letter}"))
     return [
