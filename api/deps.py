@@ -379,7 +379,8 @@ def _customer_id(fields: Mapping[str, Any]) -> str:
 def context_for(endpoint: str) -> Callable[..., Awaitable[RequestContext]]:
     """The dependency of ``endpoint``: token -> caller -> permission for the endpoint -> view, in one step.
 
-    Whether the caller may see a given customer is decided later, per customer, by :meth:`RequestContext.sees`.
+    Whether the caller may see a given customer is decided later by :meth:`RequestContext.sees` (for the set of
+    customers a response shows at once by :meth:`RequestContext.see`).
     """
 
     async def authorised(
