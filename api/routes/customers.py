@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -45,6 +45,7 @@ from queries.customers import customer_360, search_customers_in_scope
 from queries.groups import CustomerGroup, corporate_group, household
 from queries.network import EgoNetwork, related_customers
 from queries.paths import MAX_PATHS, shortest_paths
+from queries.portfolio import CHURNED
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
@@ -268,21 +269,30 @@ async def get_group(ctx: Annotated[RequestContext, _ctx("get_group")], customer_
     return await ctx.run(lambda: _members(ctx, "get_group", corporate_group, customer_id), cheap=True)
 
 
+def _no_offer_reason(properties: Mapping[str, Any]) -> str | None:
+    """Why a customer gets no cross-sell offer at all, or None. A customer who has left is a case for winning back,
+    not for a product score computed as if he were still here."""
+    if CHURNED in (properties.get("status"), properties.get("lifecycle_stage")):
+        return "customer has left the bank"
+    if properties.get("consent_marketing") is not True:
+        return "customer has not consented to marketing"
+    return None
+
+
 @router.get("/{customer_id}/recommendations", summary="Cross-sell recommendations", responses=_COMMON)
 async def get_recommendations(
     ctx: Annotated[RequestContext, _ctx("get_recommendations")],
     customer_id: CustomerId,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> RecommendationsPublic:
-    """Products to offer. A customer who refused marketing gets none, and the reason says so."""
+    """Products to offer. A customer who left the bank or refused marketing gets none, and the reason says so."""
 
     def work() -> RecommendationsPublic:
         record = ctx.customer(customer_id)
-        if record.properties.get("consent_marketing") is not True:
+        refused = _no_offer_reason(record.properties)
+        if refused is not None:
             ctx.audit("get_recommendations", [customer_id])
-            return RecommendationsPublic(
-                customer_id=customer_id, recommendations=[], reason="customer has not consented to marketing"
-            )
+            return RecommendationsPublic(customer_id=customer_id, recommendations=[], reason=refused)
         settings = ctx.services.settings.analytics
         as_of = as_of_date(settings.as_of, [record.properties.get("analytics_as_of")])
         found = cross_sell(ctx.store, customer_id, limit=limit, settings=settings, today=as_of)

@@ -179,6 +179,16 @@ def test_refused_marketing_gets_no_recommendations(client: CheckedClient, tokens
     assert body["recommendations"] == [] and "consent" in body["reason"]
 
 
+def test_a_customer_who_left_gets_no_recommendations(
+    client: CheckedClient, bank: GraphStore, tokens: dict[str, str]
+) -> None:
+    path, headers = f"{V1}/customers/p1/recommendations", auth(tokens["manager"])
+    assert client.get(path, headers=headers).json()["recommendations"]
+    bank.write(nodes=[{"label": "Customer", "id": "p1", "properties": {"status": "churned"}}])
+    body = client.get(path, headers=headers).json()
+    assert body["recommendations"] == [] and body["reason"] == "customer has left the bank"
+
+
 def test_rate_limit_is_429_with_retry_after(tmp_path: Path, bank: GraphStore) -> None:
     settings = api_settings_for(tmp_path / "limited", api_rate_burst=3, api_rate_per_second=0.01)
     token = issue_tokens(settings)["admin"]

@@ -169,6 +169,7 @@ const zh = {
   "hand-set defaults": "人工设定的默认权重",
   // Reasons the API gives in English for an empty recommendation list.
   "customer has not consented to marketing": "客户未同意接受营销",
+  "customer has left the bank": "客户已流失，不做交叉销售推荐",
   "no product fits this customer now": "目前没有适合该客户的产品",
   "clusters.assets_chart": "客群金融资产合计",
   "clusters.penetration_chart": "产品渗透率（持有成员占比）",
@@ -400,6 +401,7 @@ const en = {
   "why.churn_alone": "own {own}, network {network}",
   // The API's reasons for an empty recommendation list, as a sentence.
   "customer has not consented to marketing": "The customer has not consented to marketing.",
+  "customer has left the bank": "The customer has left the bank: no cross-sell offer.",
   "no product fits this customer now": "No product fits this customer now.",
   "model.title": "Model",
   "model.tie_weights": "Fitted tie weights (log-odds per recently churned neighbour)",
