@@ -195,7 +195,7 @@ def _merged(rows: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[dict
     return [{**row, "properties": {**row["properties"], **extra.get(row["id"], {})}} for row in rows]
 
 
-def _write_found(store: GraphStore, label: NodeLabel, rows: list[dict[str, Any]], batch_size: int) -> None:
+def write_found(store: GraphStore, label: NodeLabel, rows: list[dict[str, Any]], batch_size: int) -> None:
     """Write the Cluster (or GuaranteeCircle) nodes after the customers they summarise, deleting those of the
     previous run that this one did not find."""
     current = {row["id"] for row in rows}
@@ -263,8 +263,8 @@ def analyze(
             report_progress("write", min(start + rows_per_write, frames.size), frames.size)
         del customers
         written = frames.size
-        _write_found(store, NodeLabel.CLUSTER, cluster_rows(summaries, analytics_at), batch_size)
-        _write_found(store, NodeLabel.GUARANTEE_CIRCLE, circle_rows(circles, analytics_at), batch_size)
+        write_found(store, NodeLabel.CLUSTER, cluster_rows(summaries, analytics_at), batch_size)
+        write_found(store, NodeLabel.GUARANTEE_CIRCLE, circle_rows(circles, analytics_at), batch_size)
         report_progress("write", written, frames.size)
         # Picked from what was just written (lifetime values, co-holdings, the fitted cross-sell weights).
         step("opportunities")

@@ -16,6 +16,7 @@ card names and why.
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from collections.abc import Iterator
@@ -39,6 +40,7 @@ FITTED_TOLERANCE = 1e-5
 EXACT = ("tier", "lifecycle_stage", "cluster_id", "analytics_version", "churn_contributors", "churn_contributor_ties")
 FITTED = ("cross_sell_tie_weights", "prospect_scores")  # Product properties from the fitted cross-sell model
 SPARK = SparkSettings(master="local[2]", driver_memory="1g", partitions=2)
+WRITTEN = (NodeLabel.CUSTOMER, NodeLabel.CLUSTER, NodeLabel.PRODUCT, NodeLabel.GUARANTEE_CIRCLE, NodeLabel.MANAGER)
 
 
 def _settings(folder: Path) -> Settings:
@@ -78,14 +80,10 @@ def both_engines(generated_bank: Path, tmp_path_factory: pytest.TempPathFactory)
         patch.setattr(models, "EARNS_ITS_PLACE", float("-inf"))
         with EmbeddedStore(local_settings.embedded_path) as store:
             local_report = analyze(store, local_settings, now=NOW)
-            local = {
-                label: _nodes(store, label) for label in (NodeLabel.CUSTOMER, NodeLabel.CLUSTER, NodeLabel.PRODUCT)
-            }
+            local = {label: _nodes(store, label) for label in WRITTEN}
         with EmbeddedStore(spark_settings.embedded_path) as store:
             spark_report = analyze_on_spark(store, spark_settings, SPARK, now=NOW)
-            spark = {
-                label: _nodes(store, label) for label in (NodeLabel.CUSTOMER, NodeLabel.CLUSTER, NodeLabel.PRODUCT)
-            }
+            spark = {label: _nodes(store, label) for label in WRITTEN}
     _stop_spark()  # the one run this module needs is done: its JVM need not stay for the rest of the suite
     yield {
         "local": local,
@@ -168,6 +166,28 @@ def test_cluster_summaries_co_holdings_and_prospects_match(both_engines: dict[st
                     assert found[name] == value, (node_id, name)
     products = both_engines["spark"][NodeLabel.PRODUCT].values()
     assert sum(len(props["prospect_ids"]) for props in products) > 100
+
+
+def test_guarantee_circles_and_opportunities_match(both_engines: dict[str, Any]) -> None:
+    local, spark = both_engines["local"], both_engines["spark"]
+    assert spark[NodeLabel.GUARANTEE_CIRCLE] == local[NodeLabel.GUARANTEE_CIRCLE]
+    assert len(local[NodeLabel.GUARANTEE_CIRCLE]) > 0
+    assert local[NodeLabel.MANAGER].keys() == spark[NodeLabel.MANAGER].keys()
+    listed = 0
+    for manager_id, expected in local[NodeLabel.MANAGER].items():
+        found = spark[NodeLabel.MANAGER][manager_id]
+        assert found["opportunities_as_of"] == expected["opportunities_as_of"]
+        mine, theirs = json.loads(found["opportunities"]), json.loads(expected["opportunities"])
+        # The same customers and products in the same order; scores from the fitted model within its tolerance.
+        assert [(item["customer_id"], item["product_id"]) for item in mine] == [
+            (item["customer_id"], item["product_id"]) for item in theirs
+        ], manager_id
+        for item, other in zip(mine, theirs, strict=True):
+            assert item["score"] == pytest.approx(other["score"], abs=FITTED_TOLERANCE)
+            assert item["parts"] == pytest.approx(other["parts"], abs=FITTED_TOLERANCE)
+            assert item["evidence"] == other["evidence"]
+        listed += len(theirs)
+    assert listed > 10
 
 
 def test_reports_agree(both_engines: dict[str, Any]) -> None:

@@ -28,7 +28,8 @@ from graph.parquet_export import export_parquet
 from graph.settings import Settings
 from graph.store import GraphStore
 from graph.ties import TieRegistry
-from queries.analytics.analyze import ANALYTICS_VERSION, AnalyzeReport
+from queries import portfolio  # a module, not its names: the portfolio imports the analytics package in turn
+from queries.analytics.analyze import ANALYTICS_VERSION, AnalyzeReport, write_found
 from queries.analytics.model_card import ModelCard, write_model_card
 from queries.analytics.spark.churn import churn_scores
 from queries.analytics.spark.clusters import cluster_summaries, co_holdings, open_holdings, stable_cluster_ids
@@ -45,6 +46,7 @@ from queries.analytics.spark.prospects import prospect_rows
 from queries.analytics.spark.session import spark_session
 from queries.analytics.spark.training import fitted_churn_on_spark, training_window
 from queries.analytics.spark.value import customer_value
+from queries.groups import MAX_CIRCLES, circle_rows, find_guarantee_circles
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, Row, SparkSession
@@ -108,6 +110,14 @@ def analyze_on_spark(
         analytics_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
         written = write_back(store, frames, results, analytics_at, settings.batch_size, report)
         done("write")
+        # From the store's own queries: the circles from its GUARANTEES ties (as in-process), each manager's
+        # opportunities by the API's recommender from the scores just written (in-process picks the same from its
+        # arrays, which this process does not hold). Only their results reach this process, not the graph.
+        circles = find_guarantee_circles(store, limit=MAX_CIRCLES)
+        write_found(store, NodeLabel.GUARANTEE_CIRCLE, circle_rows(circles, analytics_at), settings.batch_size)
+        done("guarantee circles")
+        store.write(nodes=portfolio.opportunity_rows(store, frames.as_of, settings.analytics))
+        done("opportunities")
         # Counted before the export is removed: the frames read its files.
         analysed = AnalyzeReport(
             analytics_version=ANALYTICS_VERSION,
