@@ -156,7 +156,7 @@ class Neo4jStore(GraphStore):
 
     def _transaction(self, access_mode: str, work: Callable[[Transaction], T]) -> T:
         """Run ``work`` in one transaction and commit it, retrying as the module docstring says."""
-        shared: _SharedReads | None = getattr(self._shared, "reads", None)
+        shared = self._open_reads()
         if access_mode == neo4j.WRITE_ACCESS and shared is not None:
             shared.nodes.clear()  # a node this thread writes is read afresh afterwards
 
@@ -190,9 +190,15 @@ class Neo4jStore(GraphStore):
             self._shared.reads = None
             reads.close()
 
-    def _read(self, text: Any, **params: Any) -> list[dict[str, Any]]:
+    def _open_reads(self) -> _SharedReads | None:
+        """This thread's shared read transaction, when it is in a :meth:`reading` context and the transaction
+        has not ended."""
         shared: _SharedReads | None = getattr(self._shared, "reads", None)
-        if shared is not None and shared.open:
+        return shared if shared is not None and shared.open else None
+
+    def _read(self, text: Any, **params: Any) -> list[dict[str, Any]]:
+        shared = self._open_reads()
+        if shared is not None:
             try:
                 return _rows(shared.transaction().run(text, params))
             except (driver_errors.Neo4jError, driver_errors.DriverError) as error:
@@ -265,12 +271,13 @@ class Neo4jStore(GraphStore):
 
     def get_node(self, label: NodeLabel, node_id: str) -> NodeRecord | None:
         label = NodeLabel(label)
-        shared: _SharedReads | None = getattr(self._shared, "reads", None)
-        if shared is not None and shared.open and (label, node_id) in shared.nodes:
+        shared = self._open_reads()
+        if shared is not None and (label, node_id) in shared.nodes:
             rows = shared.nodes[label, node_id]
         else:
             rows = self._read(render("get_node", label=label), id=node_id)
-            if shared is not None and shared.open:
+            shared = self._open_reads()  # the read may have ended the transaction
+            if shared is not None:
                 shared.nodes[label, node_id] = rows
         if not rows:
             return None

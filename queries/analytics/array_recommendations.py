@@ -22,6 +22,7 @@ from graph.settings import AnalyticsSettings
 from graph.ties import TieRegistry
 from queries.analytics.crosssell import Catalogue, Profile, Recommendation, network_paths, score_products
 from queries.analytics.crosssell_fit import CrossSellFit, customer_properties
+from queries.analytics.fetch import second_hop_rows
 from queries.analytics.frames import GraphFrames
 from queries.analytics.prospecting import holdings
 
@@ -128,17 +129,6 @@ class ArrayRecommender:
             for second_type, holder in second:
                 for product_id in self._products_of(holder):
                     holders.setdefault((second_type, product_id), set()).add(self._ids[holder])
-            rows.extend(
-                {
-                    "via": self._ids[via],
-                    "first_type": first_type,
-                    "second_type": second_type,
-                    "product_id": product_id,
-                    "fanout": len(second),
-                    "holders": len(ids),
-                    "example": min(ids),
-                }
-                for (second_type, product_id), ids in holders.items()
-            )
+            rows.extend(second_hop_rows(self._ids[via], first_type, len(second), holders))
         rows.sort(key=lambda row: (row["via"], row["first_type"], row["second_type"], row["product_id"]))
         return rows

@@ -98,20 +98,26 @@ def _list_second_hop_holdings(view: GraphView, params: Mapping[str, Any]) -> Row
                 holdings[holder] = held_products(view, holder)
             for product_id in holdings[holder]:
                 holders.setdefault((second_type, product_id), set()).add(holder[1])
-        for (second_type, product_id), ids in holders.items():
-            rows.append(
-                {
-                    "via": via[1],
-                    "first_type": first_type,
-                    "second_type": second_type,
-                    "product_id": product_id,
-                    "fanout": len(second),
-                    "holders": len(ids),
-                    "example": min(ids),
-                }
-            )
+        rows.extend(second_hop_rows(via[1], first_type, len(second), holders))
     rows.sort(key=lambda row: (row["via"], row["first_type"], row["second_type"], row["product_id"]))
     return rows
+
+
+def second_hop_rows(
+    via: str, first_type: str, fanout: int, holders: Mapping[tuple[str, str], set[str]]
+) -> Iterator[dict[str, Any]]:
+    """``LIST_SECOND_HOP_HOLDINGS``' rows through one first-hop customer: per (tie type, product) its holders'
+    count and smallest id. Shared by the embedded twin and analyze's array recommender."""
+    for (second_type, product_id), ids in holders.items():
+        yield {
+            "via": via,
+            "first_type": first_type,
+            "second_type": second_type,
+            "product_id": product_id,
+            "fanout": fanout,
+            "holders": len(ids),
+            "example": min(ids),
+        }
 
 
 PRODUCT_FIELDS = (
