@@ -84,7 +84,7 @@ def _list_second_hop_holdings(view: GraphView, params: Mapping[str, Any]) -> Row
     if key not in view:
         return []
     holdings: dict[NodeKey, list[str]] = {}
-    rows = []
+    rows: Rows = []
     seen: set[tuple[str, NodeKey]] = set()
     for first_type, via in customer_neighbours(view, key):
         # Cypher groups by (via, first type): two ties of one type both ways count once, as there.
