@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 from api.access import Role
 from api.app import create_app
 from api.demo import demo_settings, issue_demo_tokens
-from api.tokens import TokenRegistry
+from api.tokens import ChangeCounter, TokenRegistry
 from graph.settings import Settings
 from graph.store import GraphStore
 from tests.api.conftest import CheckedClient, api_settings_for, auth, bank_nodes, bank_ties
@@ -177,3 +179,51 @@ def test_each_demo_run_leaves_only_its_own_three_tokens(tmp_path: Path, embedded
         assert sum(info.state == "active" for info in registry.list()) == 3
     finally:
         registry.close()
+
+
+def _revoke_in_another_process(path: Path, token_id: str, *, journal_mode: str = "delete") -> None:
+    """Revoke a token as `crm-graph token revoke` run elsewhere would: a separate process writing the file."""
+    script = (
+        "import sqlite3, sys\n"
+        "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "db.execute('PRAGMA journal_mode=' + sys.argv[3])\n"
+        "db.execute(\"UPDATE tokens SET revoked_at = '2020-01-01T00:00:00+00:00' WHERE id = ?\", (sys.argv[2],))\n"
+        "db.close()\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(path), token_id, journal_mode], check=True)
+
+
+@pytest.mark.parametrize("journal_mode", ["delete", "wal"])
+def test_a_remembered_token_revoked_by_another_process_is_refused_at_once(tmp_path: Path, journal_mode: str) -> None:
+    path = tmp_path / "tokens.sqlite"
+    registry = TokenRegistry(path)
+    try:
+        token, info = registry.issue(Role.ADMIN, name="a")
+        kept, _ = registry.issue(Role.ADMIN, name="b")
+        assert registry.verify(token) is not None and registry.verify(kept) is not None  # remembered, last use written
+        _revoke_in_another_process(path, info.id, journal_mode=journal_mode)
+        assert registry.verify(token) is None
+        assert registry.verify(kept) is not None
+    finally:
+        registry.close()
+
+
+def test_a_commit_of_another_connection_is_seen_even_when_ours_follows_it(tmp_path: Path) -> None:
+    path = tmp_path / "file.sqlite"
+    ours = sqlite3.connect(path, isolation_level=None)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        ours.execute("CREATE TABLE t (x INTEGER)")
+        changes = ChangeCounter(path, ours)
+        ours.execute("INSERT INTO t VALUES (1)")
+        changes.absorb_own_commit()
+        assert not changes.moved()  # our own commit alone
+        other.execute("INSERT INTO t VALUES (2)")
+        ours.execute("INSERT INTO t VALUES (3)")
+        changes.absorb_own_commit()
+        assert changes.moved()  # the other connection's commit is not taken for ours
+        assert not changes.moved()
+        changes.close()
+    finally:
+        ours.close()
+        other.close()
