@@ -143,24 +143,6 @@ def summary_row(view: GraphView, key: NodeKey) -> dict[str, Any]:
     }
 
 
-def _get_customer_profile(view: GraphView, params: Mapping[str, Any]) -> Rows:
-    key = (NodeLabel.CUSTOMER, params["customer_id"])
-    if key not in view:
-        return []
-    managers = sorted(
-        (source for tie_type, source, _ in view.in_ties(key, [TieType.MANAGES]) if source[0] is NodeLabel.MANAGER),
-        key=lambda manager: manager[1],
-    )
-    return [
-        {
-            "customer_id": key[1],
-            "kind": customer_kind(view, key),
-            "properties": {"id": key[1], **view.props(key)},
-            "managers": [{"id": manager[1], "name": view.props(manager).get("name")} for manager in managers],
-        }
-    ]
-
-
 def _list_customer_holdings(view: GraphView, params: Mapping[str, Any]) -> Rows:
     rows = []
     for customer_id in params["customer_ids"]:
@@ -193,16 +175,32 @@ def _list_customer_holdings(view: GraphView, params: Mapping[str, Any]) -> Rows:
     return rows
 
 
-def _count_customer_ties(view: GraphView, params: Mapping[str, Any]) -> Rows:
-    key = (NodeLabel.CUSTOMER, params["customer_id"])
-    if key not in view:
-        return []
-    types = [TieType(name) for name in params["types"]]
+def _count_customer_ties(view: GraphView, key: NodeKey, types: list[TieType]) -> list[dict[str, Any]]:
     counts: dict[str, int] = {}
     for tie_type, other, _ in view.neighbours(key, types):
         if other[0] is NodeLabel.CUSTOMER:
             counts[tie_type.value] = counts.get(tie_type.value, 0) + 1
     return [{"type": name, "count": counts[name]} for name in sorted(counts)]
+
+
+def _get_customer_overview(view: GraphView, params: Mapping[str, Any]) -> Rows:
+    key = (NodeLabel.CUSTOMER, params["customer_id"])
+    if key not in view:
+        return []
+    managers = sorted(
+        (source for tie_type, source, _ in view.in_ties(key, [TieType.MANAGES]) if source[0] is NodeLabel.MANAGER),
+        key=lambda manager: manager[1],
+    )
+    return [
+        {
+            "customer_id": key[1],
+            "kind": customer_kind(view, key),
+            "properties": {"id": key[1], **view.props(key)},
+            "managers": [{"id": manager[1], "name": view.props(manager).get("name")} for manager in managers],
+            "holdings": _list_customer_holdings(view, {"customer_ids": [key[1]]}),
+            "tie_counts": _count_customer_ties(view, key, [TieType(name) for name in params["types"]]),
+        }
+    ]
 
 
 def _search_customers(view: GraphView, params: Mapping[str, Any]) -> Rows:
@@ -239,9 +237,8 @@ def _list_customer_summaries(view: GraphView, params: Mapping[str, Any]) -> Rows
     return [summary_row(view, key) for key in sorted(keys, key=lambda key: key[1]) if key in view]
 
 
-GET_CUSTOMER_PROFILE = NamedQuery("get_customer_profile", "queries.cypher", _get_customer_profile)
+GET_CUSTOMER_OVERVIEW = NamedQuery("get_customer_overview", "queries.cypher", _get_customer_overview)
 LIST_CUSTOMER_HOLDINGS = NamedQuery("list_customer_holdings", "queries.cypher", _list_customer_holdings)
-COUNT_CUSTOMER_TIES = NamedQuery("count_customer_ties", "queries.cypher", _count_customer_ties)
 SEARCH_CUSTOMERS = NamedQuery("search_customers", "queries.cypher", _search_customers)
 SEARCH_CUSTOMER_IDS = NamedQuery("search_customer_ids", "queries.cypher", _search_customer_ids)
 SEARCH_BOOK_CUSTOMER_IDS = NamedQuery("search_book_customer_ids", "queries.cypher", _search_book_customer_ids)
@@ -325,15 +322,14 @@ def _optional_str(value: Any) -> str | None:
 
 
 def customer_360(store: GraphStore, customer_id: str) -> Customer360:
-    """The customer's properties, accounts, products, manager, analytics scores and tie counts."""
-    rows = store.run(GET_CUSTOMER_PROFILE, {"customer_id": customer_id})
+    """The customer's properties, accounts, products, manager, analytics scores and tie counts (one statement)."""
+    customer_types = [spec.type.value for spec in store.registry.customer_ties()]
+    rows = store.run(GET_CUSTOMER_OVERVIEW, {"customer_id": customer_id, "types": customer_types})
     if not rows:
         raise NotFound(f"no customer with id {customer_id!r}")
     profile = rows[0]
     properties = {name: value for name, value in profile["properties"].items() if name != "id"}
-    accounts = to_holdings(store.run(LIST_CUSTOMER_HOLDINGS, {"customer_ids": [customer_id]}))
-    customer_types = [spec.type.value for spec in store.registry.customer_ties()]
-    tie_rows = store.run(COUNT_CUSTOMER_TIES, {"customer_id": customer_id, "types": customer_types})
+    accounts = to_holdings(profile["holdings"])
     managers = profile["managers"]
     return Customer360(
         id=customer_id,
@@ -348,7 +344,7 @@ def customer_360(store: GraphStore, customer_id: str) -> Customer360:
         ltv_current=_optional_float(properties.get("ltv_current")),
         ltv_potential=_optional_float(properties.get("ltv_potential")),
         churn_risk=_optional_float(properties.get("churn_risk")),
-        tie_counts={row["type"]: row["count"] for row in tie_rows},
+        tie_counts={row["type"]: row["count"] for row in profile["tie_counts"]},
     )
 
 
