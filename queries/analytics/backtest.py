@@ -20,6 +20,7 @@ scored the same way: how far the models are from the best ranking the data allow
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -187,9 +188,8 @@ def churn_backtest_figures(
         scores["own_plus_true_network"] = 1.0 - (1.0 - scores["own"]) * (1.0 - through_ties)
     ids = tables.ids
     order_key = np.argsort(np.argsort(ids, kind="stable"), kind="stable")  # rank of id: ties broken by id
-    rng = np.random.default_rng(seed)
-    samples = rng.integers(0, len(outcome), (RESAMPLES, len(outcome)))
-    draws = _ranking_draws(scores, outcome, order_key, samples)
+    resamples = resampling.resample_weights(np.random.default_rng(seed), len(outcome), RESAMPLES)
+    draws = _ranking_draws(scores, outcome, order_key, resamples)
     lift, auc, pr_auc = draws["lift"], draws["auc"], draws["pr_auc"]
     ratios: dict[str, Any] = {}
     for name in ("network", *(("oracle", "own_plus_true_network") if reference is not None else ())):
@@ -224,10 +224,11 @@ def tie_weights(model: ChurnModel, tie_types: list[str]) -> dict[str, float]:
 
 
 def _ranking_draws(
-    scores: dict[str, FloatArray], outcome: BoolArray, order_key: np.ndarray, samples: np.ndarray
+    scores: dict[str, FloatArray], outcome: BoolArray, order_key: np.ndarray, resamples: Iterable[np.ndarray]
 ) -> dict[str, dict[str, FloatArray]]:
     """Per measure (lift in the top share, ROC AUC, PR AUC as average precision) and score: the full sample
-    first, then each bootstrap resample (rows of ``samples``); NaN where a resample holds one class only."""
+    first, then each bootstrap resample (``resamples``: batches of row weights); NaN where a resample holds one
+    class only."""
     top = max(1, round(TOP_SHARE * len(outcome)))
     best_first = {name: np.lexsort((order_key, -score)) for name, score in scores.items()}
     rankings = {name: resampling.Ranking.of(score, outcome) for name, score in scores.items()}
@@ -235,7 +236,7 @@ def _ranking_draws(
         measure: {name: [] for name in scores} for measure in ("lift", "auc", "pr_auc")
     }
     everyone_once = np.ones((1, len(outcome)), dtype=np.int64)
-    for weights in chain([everyone_once], resampling.weight_batches(samples, len(outcome))):
+    for weights in chain([everyone_once], resamples):
         for name in scores:
             parts["lift"][name].append(resampling.lift(best_first[name], outcome, top, weights))
             parts["auc"][name].append(resampling.roc_auc(rankings[name], weights))
@@ -357,13 +358,18 @@ def cross_sell_backtest(
     if not rows.any():
         raise InvalidRequest("no customer opened a product after the cut: nothing to score cross-selling on")
     quality = {name: rank_quality(score[rows], relevant[rows]) for name, score in scores.items()}
-    samples = np.random.default_rng(seed).integers(0, int(rows.sum()), (RESAMPLES, int(rows.sum())))
-    out: dict[str, Any] = {"customers_scored": int(rows.sum()), "products_opened": int(relevant.sum())}
-    for measure in ("hit_at_5", "recall_at_5", "map_at_5"):
-        draws = {
-            name: np.concatenate([[values[measure].mean()], values[measure][samples].mean(axis=1)])
-            for name, values in quality.items()
-        }
+    scored = int(rows.sum())
+    resampled: dict[str, dict[str, list[FloatArray]]] = {
+        measure: {name: [np.array([values[measure].mean()])] for name, values in quality.items()}
+        for measure in ("hit_at_5", "recall_at_5", "map_at_5")
+    }
+    for drawn in resampling.drawn_rows(np.random.default_rng(seed), scored, RESAMPLES):
+        for measure, by_name in resampled.items():
+            for name, values in quality.items():
+                by_name[name].append(values[measure][drawn].mean(axis=1))
+    out: dict[str, Any] = {"customers_scored": scored, "products_opened": int(relevant.sum())}
+    for measure, by_name in resampled.items():
+        draws = {name: np.concatenate(parts) for name, parts in by_name.items()}
         figures = _figures(draws)
         best = max(BASELINES, key=lambda name: figures[name])
         out[measure] = {**figures, "best_baseline": figures[best], "best_baseline_is": best}

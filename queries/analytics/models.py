@@ -22,7 +22,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from queries.analytics.frames import BoolArray, FloatArray
-from queries.analytics.resampling import Ranking, roc_auc, weight_batches
+from queries.analytics.resampling import Ranking, resample_weights, roc_auc
 
 REGULARISATION = 0.1  # inverse strength (C) of the L2 penalty: strong enough that useless features stay near 0
 # The network terms of churn learn from the few leavers of one horizon: a stronger penalty keeps them honest.
@@ -180,16 +180,10 @@ def _out_of_fold_probability(
 
 def _auc_gain_standard_error(target: np.ndarray, better: FloatArray, alone: FloatArray) -> float:
     """Bootstrap standard error of the paired difference in ROC AUC (rows resampled, seeded)."""
-    rng = np.random.default_rng(0)
-    samples = np.stack([rng.integers(0, len(target), len(target)) for _ in range(INNER_RESAMPLES)])
+    resamples = resample_weights(np.random.default_rng(0), len(target), INNER_RESAMPLES)
     outcome = target.astype(bool)
     with_network, own_alone = Ranking.of(better, outcome), Ranking.of(alone, outcome)
-    gains = np.concatenate(
-        [
-            roc_auc(with_network, weights) - roc_auc(own_alone, weights)
-            for weights in weight_batches(samples, len(target))
-        ]
-    )
+    gains = np.concatenate([roc_auc(with_network, weights) - roc_auc(own_alone, weights) for weights in resamples])
     gains = gains[np.isfinite(gains)]  # a resample holding one class only has no AUC
     return float(np.std(gains, ddof=1)) if len(gains) > 1 else float("inf")
 

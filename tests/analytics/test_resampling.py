@@ -7,7 +7,15 @@ import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from queries.analytics import resampling
-from queries.analytics.resampling import Ranking, average_precision, lift, roc_auc, weight_batches
+from queries.analytics.resampling import (
+    Ranking,
+    average_precision,
+    draw_counts,
+    drawn_rows,
+    lift,
+    resample_weights,
+    roc_auc,
+)
 
 ROWS = 600
 RESAMPLES = 40
@@ -24,7 +32,7 @@ def _data(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _all(metric: object, samples: np.ndarray, *args: object) -> np.ndarray:
-    return np.concatenate([metric(*args, weights) for weights in weight_batches(samples, ROWS)])  # type: ignore[operator]
+    return metric(*args, draw_counts(samples, ROWS))  # type: ignore[operator,no-any-return]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -54,7 +62,7 @@ def test_a_resample_of_one_class_has_no_figure() -> None:
     outcome = np.array([False, False, True, True])
     samples = np.array([[0, 1, 0, 1], [2, 3, 3, 2], [0, 2, 1, 3]])
     ranking = Ranking.of(score, outcome)
-    weights = next(weight_batches(samples, 4))
+    weights = draw_counts(samples, 4)
     assert np.isnan(roc_auc(ranking, weights)[:2]).all() and roc_auc(ranking, weights)[2] == 1.0
     assert np.isnan(average_precision(ranking, weights)[:2]).all()
     assert np.isnan(lift(np.argsort(-score), outcome, 1, weights)[0])
@@ -65,5 +73,18 @@ def test_batches_of_resamples_give_the_same_figures(monkeypatch: pytest.MonkeyPa
     ranking = Ranking.of(score, outcome)
     whole = _all(roc_auc, samples, ranking)
     monkeypatch.setattr(resampling, "CELLS_AT_ONCE", 7 * ROWS)  # 7 resamples a batch, the last one short
-    assert len(list(weight_batches(samples, ROWS))) == 6
-    np.testing.assert_array_equal(_all(roc_auc, samples, ranking), whole)
+    rng = np.random.default_rng(4)
+    rng.random(ROWS), rng.random(ROWS)  # the draws _data made before its samples
+    batches = list(resample_weights(rng, ROWS, RESAMPLES))
+    assert len(batches) == 6
+    np.testing.assert_array_equal(np.concatenate([roc_auc(ranking, weights) for weights in batches]), whole)
+
+
+@pytest.mark.parametrize("rows", [1, 7, 600, 90_001])
+def test_draws_in_batches_are_the_draws_made_at_once(monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
+    """Batching keeps the random stream: the bootstrap intervals of a seed are those of the draws made at once."""
+    at_once = np.random.default_rng(11).integers(0, rows, (RESAMPLES, rows))
+    monkeypatch.setattr(resampling, "CELLS_AT_ONCE", 3 * rows)
+    batches = list(drawn_rows(np.random.default_rng(11), rows, RESAMPLES))
+    assert [len(batch) for batch in batches] == [3] * 13 + [1]
+    np.testing.assert_array_equal(np.concatenate(batches), at_once)
