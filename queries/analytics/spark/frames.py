@@ -44,7 +44,7 @@ class SparkFrames:
     """source, target, type, weight: every customer tie in both directions."""
     transfer: DataFrame
     """source, target, type, share: each directed tie's weight over max(1, the source's total tie weight)
-    (what spreading passes along, at every month-end)."""
+    (what spreading passes along, at every month-end), hashed by source into the shuffle partitions."""
     interactions: DataFrame
     """customer, at (date)."""
     products: DataFrame
@@ -131,13 +131,16 @@ def both_ways(ties: DataFrame) -> DataFrame:
     )
 
 
-def transfer_shares(directed: DataFrame) -> DataFrame:
-    """source, target, type, share: each directed tie's weight over max(1, the source's total tie weight)."""
+def transfer_shares(directed: DataFrame, partitions: int) -> DataFrame:
+    """source, target, type, share: each directed tie's weight over max(1, the source's total tie weight),
+    hashed by source into ``partitions`` (kept so: every step of every spreading run joins on the source)."""
     from pyspark.sql import functions as F
 
     scale = directed.groupBy("source").agg(F.greatest(F.sum("weight"), F.lit(1.0)).alias("scale"))
-    return directed.join(scale, "source").select(
-        "source", "target", "type", (F.col("weight") / F.col("scale")).alias("share")
+    return (
+        directed.join(scale, "source")
+        .select("source", "target", "type", (F.col("weight") / F.col("scale")).alias("share"))
+        .repartition(partitions, "source")
     )
 
 
@@ -267,7 +270,7 @@ def read_spark_frames(
         owners=owners,
         ties=customer_ties,
         directed=directed,
-        transfer=transfer_shares(directed),
+        transfer=transfer_shares(directed, int(spark.conf.get("spark.sql.shuffle.partitions") or 1)),
         interactions=interactions,
         products=products,
         clusters=nodes(NodeLabel.CLUSTER).select("id"),

@@ -102,25 +102,38 @@ def spread_energy(
     transfer: DataFrame, initial: DataFrame, factor: float, threshold: float, max_steps: int
 ) -> tuple[DataFrame, DataFrame]:
     """(id, received) and (id, passed): spreading activation from ``initial`` (id, energy) along ``transfer``
-    (:attr:`SparkFrames.transfer`), as in-process."""
+    (:attr:`SparkFrames.transfer`, hashed by source), as in-process.
+
+    As in :func:`pagerank`, a step's join reads the ties where they lie (hashed by source, once for the run) and
+    the frontier hashed alike (the previous step's sum by target), so its one shuffle is the sum of what the
+    frontier passes on, not the whole tie table sorted again at every step of every month-end."""
     from pyspark.sql import functions as F
 
-    frontier = initial.where(F.col("energy") >= threshold).select("id", "energy").localCheckpoint(eager=False)
+    spark = initial.sparkSession
     received: list[DataFrame] = []
     passed: list[DataFrame] = []
-    # No step asks whether the frontier is empty (a Spark job each): a step after it dies out adds nothing, and
-    # all steps run as one job when the sums are asked for.
-    for _ in range(max_steps):
-        passing = frontier.select("id", (F.col("energy") * factor).alias("energy"))
-        passed.append(passing)
-        incoming = (
-            transfer.join(passing.withColumnRenamed("id", "source"), "source")
-            .groupBy(F.col("target").alias("id"))
-            .agg(F.sum(F.col("energy") * F.col("share")).alias("energy"))
+    with fixed_partitioning(spark) as partitions:
+        edges = transfer.select("source", "target", "share")
+        frontier = (
+            initial.where(F.col("energy") >= threshold)
+            .select(F.col("id").alias("source"), "energy")
+            .repartition(partitions, "source")
             .localCheckpoint(eager=False)
         )
-        received.append(incoming)
-        frontier = incoming.where(F.col("energy") >= threshold)
+        # No step asks whether the frontier is empty (a Spark job each): a step after it dies out adds nothing,
+        # and all steps run as one job when the sums are asked for.
+        for _ in range(max_steps):
+            passing = frontier.select("source", (F.col("energy") * factor).alias("energy"))
+            passed.append(passing.withColumnRenamed("source", "id"))
+            incoming = (
+                edges.join(passing.hint("shuffle_hash"), "source")
+                .groupBy("target")
+                .agg(F.sum(F.col("energy") * F.col("share")).alias("energy"))
+                .select(F.col("target").alias("source"), "energy")
+                .localCheckpoint(eager=False)
+            )
+            received.append(incoming.withColumnRenamed("source", "id"))
+            frontier = incoming.where(F.col("energy") >= threshold)
     return _summed(initial, received, "received"), _summed(initial, passed, "passed")
 
 
