@@ -66,7 +66,8 @@ class SparkBenchReport(BaseModel):
     driver_cpu_seconds: float | None = None
     """CPU seconds of the Python driver during analyze (its own, not Spark's Python workers')."""
     jvm_cpu_seconds: float | None = None
-    """CPU seconds of Spark's JVM and the Python workers it started and reaped, during analyze."""
+    """CPU seconds of Spark's JVM and of the Python workers it started (:func:`spark_cpu_seconds`), during
+    analyze."""
     driver_before_mib: float
     driver_peak_mib: float
     jvm_peak_mib: float | None
@@ -146,13 +147,13 @@ def measure_spark_analyze(
     reset_peak()
     before = process_peak_mib() or 0.0
     running = spark_jvm_pid()  # a session started earlier in this process: count only this run's CPU
-    jvm_before = (process_cpu_seconds(running) or 0.0) if running is not None else 0.0
+    jvm_before = (spark_cpu_seconds(running) or 0.0) if running is not None else 0.0
     clock = StepClock(jvm_before, steps_log)
     began, cpu_began = time.perf_counter(), time.process_time()
     analysed = analyze_on_spark(store, settings, spark, report, step_ended=clock.step_ended)
     seconds, driver_cpu = time.perf_counter() - began, time.process_time() - cpu_began
     jvm = spark_jvm_pid()
-    jvm_cpu = process_cpu_seconds(jvm) if jvm is not None else None
+    jvm_cpu = spark_cpu_seconds(jvm) if jvm is not None else None
     steps = list(clock.figures.values())
     jvm_peaks = [step.jvm_peak_mib for step in steps if step.jvm_peak_mib is not None]
     return SparkBenchReport(
@@ -177,6 +178,31 @@ def measure_spark_analyze(
     )
 
 
+def spark_cpu_seconds(jvm_pid: int) -> float | None:
+    """CPU seconds of Spark's JVM and of every process under it so far; None when the JVM's cannot be read.
+
+    The Python workers (row UDFs, ``mapPartitions``) are children of PySpark's worker daemon, a child of the
+    JVM that lives as long as the session: their CPU reaches the JVM's own clock only when the session ends,
+    so a step's figure would leave it out. Reading the living descendants counts it as the step ends."""
+    own = process_cpu_seconds(jvm_pid)
+    if own is None:
+        return None
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+            children.setdefault(parent, []).append(int(entry.name))
+    total, waiting = own, list(children.get(jvm_pid, []))
+    while waiting:
+        pid = waiting.pop()
+        total += process_cpu_seconds(pid) or 0.0  # its own and its reaped children's
+        waiting.extend(children.get(pid, []))
+    return round(total, 2)
+
+
 class StepClock:
     """Reads the driver's and the JVM's clocks and peaks as each step ends, then resets the peaks."""
 
@@ -188,7 +214,7 @@ class StepClock:
     def step_ended(self, step: str) -> None:
         wall, driver_cpu = time.perf_counter(), time.process_time()
         jvm = spark_jvm_pid()  # none before the session starts (the export step)
-        jvm_cpu = process_cpu_seconds(jvm) if jvm is not None else None
+        jvm_cpu = spark_cpu_seconds(jvm) if jvm is not None else None
         figures = SparkStepFigures(
             step=step,
             seconds=round(wall - self.wall, 2),

@@ -4,9 +4,13 @@ shown in the markdown report."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-from bench.spark import SparkBenchReport, SparkStepFigures, StepClock, render_spark_markdown
+from bench.measure import process_cpu_seconds
+from bench.spark import SparkBenchReport, SparkStepFigures, StepClock, render_spark_markdown, spark_cpu_seconds
 
 
 def test_each_step_is_logged_as_it_ends(tmp_path: Path) -> None:
@@ -52,3 +56,20 @@ def test_the_markdown_has_a_row_per_step() -> None:
     markdown = render_spark_markdown(report)
     assert "| step | wall s | driver CPU s | JVM CPU s | driver peak MiB | JVM peak MiB |" in markdown
     assert "| pagerank | 124.9 | 0.6 | 88.5 | 613 | 2,570 |" in markdown
+
+
+def test_spark_cpu_counts_the_living_processes_under_the_jvm() -> None:
+    """As Spark's Python workers run under the JVM: a living child's CPU is counted, not only reaped ones'."""
+    parent = os.getpid()  # this process stands in for the JVM
+    burn = "sum(range(30_000_000)); print('done', flush=True); import time; time.sleep(60)"
+    with subprocess.Popen([sys.executable, "-c", burn], stdout=subprocess.PIPE, text=True) as child:
+        try:
+            assert child.stdout is not None and child.stdout.readline().strip() == "done"
+            own, child_cpu = process_cpu_seconds(parent), process_cpu_seconds(child.pid)
+            tree = spark_cpu_seconds(parent)
+            assert own is not None and child_cpu is not None and tree is not None
+            assert child_cpu > 0.1
+            assert tree >= own + child_cpu - 0.05  # clock ticks between the readings
+        finally:
+            child.kill()
+    assert spark_cpu_seconds(2**22 + 12345) is None  # no such process
