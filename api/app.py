@@ -11,8 +11,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.models import HTTPBearer
 
 from api import docs_page, explorer, problems
 from api.audit import AuditLog
@@ -70,6 +72,30 @@ def _store_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"neo4j_timeout_seconds": limit})
 
 
+def document_bearer_tokens(app: FastAPI) -> None:
+    """Say in the OpenAPI document that every endpoint which can answer 401 takes ``Authorization: Bearer``.
+
+    :func:`api.deps.authenticate` reads the header itself instead of through FastAPI's ``HTTPBearer``
+    dependency (cheaper per request), so the scheme is added to the document here, in one place.
+    """
+    build = app.openapi
+    scheme = HTTPBearer(description="An API token issued with `crm-graph token issue`.")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            document.setdefault("components", {})["securitySchemes"] = {
+                "HTTPBearer": scheme.model_dump(mode="json", by_alias=True, exclude_none=True)
+            }
+            for operations in document["paths"].values():
+                for operation in operations.values():
+                    if "401" in operation.get("responses", {}):
+                        operation["security"] = [{"HTTPBearer": []}]
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
     """The API over ``store`` (left open at shutdown) or over the store ``settings`` names (opened here)."""
     secret = api_secret(settings)
@@ -114,6 +140,7 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
     problems.install(app)
     for router in (system.router, customers.router, marketing.router, managers.router):
         app.include_router(router, prefix=PREFIX)
+    document_bearer_tokens(app)
     explorer.install(app)
     docs_page.install(app, f"{PREFIX}/docs", f"{PREFIX}/openapi.json")
     app.add_middleware(NoStore, prefix=PREFIX)

@@ -17,7 +17,6 @@ from typing import Annotated, Any, TypeVar
 import anyio
 import anyio.to_thread
 from fastapi import Depends, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.access import Permission, Principal, Scope
 from api.audit import AuditLog, search_term_hash
@@ -39,8 +38,6 @@ from queries.book import managed_among
 from queries.customers import customer_summaries
 
 T = TypeVar("T")
-
-bearer = HTTPBearer(auto_error=False, description="An API token issued with `crm-graph token issue`.")
 
 
 @dataclass
@@ -71,27 +68,35 @@ async def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
-BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 AUTH_FAILURES = "too many failed authentications from this address"
 
 
-def authenticate(request: Request, services: Services, credentials: HTTPAuthorizationCredentials | None) -> Principal:
-    """The verified caller; spends one request of its rate budget.
+def authenticate(request: Request) -> Principal:
+    """The verified caller, from the request's ``Authorization: Bearer`` header; spends one request of its rate
+    budget.
+
+    Called by the endpoint's own dependency rather than declared as a dependency of its own: each level of
+    FastAPI's dependency solving costs more per request than the work (a remembered token, a bucket update),
+    and a plain ``def`` dependency would add a worker-thread hop too. The OpenAPI document still says which
+    endpoints need the token (:func:`api.app.document_bearer_tokens`).
 
     An address that failed to authenticate too often is refused (429) before its token is even looked
     at, so a right guess after many wrong ones does not show. Two ``Authorization`` headers are refused:
     servers and proxies in front of us may each read a different one.
     """
+    services: Services = request.app.state.services
     address = request.client.host if request.client else "unknown"
     services.failed_authentications.check(address, AUTH_FAILURES)
     principal = None
-    if len(request.headers.getlist("authorization")) > 1:
+    headers = request.headers.getlist("authorization")
+    scheme, _, token = headers[0].partition(" ") if headers else ("", "", "")
+    if len(headers) > 1:
         problem = "send exactly one Authorization header"
-    elif credentials is None or credentials.scheme.lower() != "bearer":
+    elif scheme.lower() != "bearer" or not token.strip():
         problem = "a bearer token is required"
     else:
-        principal = services.tokens.verify(credentials.credentials)
+        principal = services.tokens.verify(token.strip())
         problem = "the bearer token is not valid"
     if principal is None:
         services.failed_authentications.take(address, AUTH_FAILURES)
@@ -99,19 +104,6 @@ def authenticate(request: Request, services: Services, credentials: HTTPAuthoriz
     services.buckets.take(principal.token_id)
     request.state.principal = principal  # so that a refused read can be audited (api.audit)
     return principal
-
-
-async def get_principal(request: Request, credentials: BearerDep) -> Principal:
-    """The verified caller of an endpoint that needs no permission (``/me``).
-
-    The dependencies here are ``async`` although they do not await: FastAPI runs a plain ``def``
-    dependency in the worker-thread pool, a hop per dependency per request that costs more than the
-    work itself (a cached token lookup, a bucket update).
-    """
-    return authenticate(request, request.app.state.services, credentials)
-
-
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 @dataclass(frozen=True)
@@ -385,7 +377,6 @@ def context_for(endpoint: str) -> Callable[..., Awaitable[RequestContext]]:
 
     async def authorised(
         request: Request,
-        credentials: BearerDep,
         unmask: Annotated[
             bool, Query(description="Show personal fields in clear; needs pii:unmask and a reason.")
         ] = False,
@@ -401,8 +392,8 @@ def context_for(endpoint: str) -> Callable[..., Awaitable[RequestContext]]:
             ),
         ] = None,
     ) -> RequestContext:
+        principal = authenticate(request)
         services: Services = request.app.state.services
-        principal = authenticate(request, services, credentials)
         if not principal.may_call(endpoint):
             raise PermissionDenied(f"role {principal.role} may not call {endpoint}")
         if endpoint in REQUEST_COSTS:  # authentication spent one request; a costly one spends the rest of its cost

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from api.audit import search_term_hash
-from api.deps import Cursor, PageSize, PrincipalDep, RequestContext, ServicesDep, context_for
+from api.deps import Cursor, PageSize, RequestContext, ServicesDep, authenticate, context_for
 from api.models import AuditPage, HealthPublic, MePublic, ModelsPublic, ReadyPublic
 from api.problems import problem_responses
 from graph.errors import NotFound
@@ -32,8 +32,9 @@ async def ready(services: ServicesDep) -> ReadyPublic:
 
 
 @router.get("/me", summary="The caller's token", responses=problem_responses(401, 429))
-async def me(principal: PrincipalDep) -> MePublic:
+async def me(request: Request) -> MePublic:
     """The role, manager and permissions of the token making the request."""
+    principal = authenticate(request)
     return MePublic(
         name=principal.name,
         role=principal.role.value,

@@ -191,6 +191,21 @@ def test_every_route_is_in_the_matrix(matrix_client: tuple[CheckedClient, dict[s
     assert set(MATRIX) - routes == set(), "MATRIX entries for routes that do not exist"
 
 
+def test_the_openapi_document_names_the_token_every_route_needs(
+    matrix_client: tuple[CheckedClient, dict[str, str]],
+) -> None:
+    client, _ = matrix_client
+    document = client.get(f"{V1}/openapi.json").json()
+    assert document["components"]["securitySchemes"]["HTTPBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token issued with `crm-graph token issue`.",
+    }
+    for (method, path), need in MATRIX.items():
+        operation = document["paths"][V1 + path][method.lower()]
+        assert operation.get("security") == ([{"HTTPBearer": []}] if need.token else None), (method, path)
+
+
 def test_the_roles_hold_what_this_file_expects() -> None:
     from api.access import ROLE_PERMISSIONS
 
