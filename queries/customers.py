@@ -143,9 +143,11 @@ def summary_row(view: GraphView, key: NodeKey) -> dict[str, Any]:
     }
 
 
-def _list_customer_holdings(view: GraphView, params: Mapping[str, Any]) -> Rows:
+def holding_rows(view: GraphView, customer_ids: Iterable[str]) -> Rows:
+    """The accounts each customer owns with their products, one row per (account, product), ordered by customer,
+    account and product (an account without product last): the ``holdings`` of the 360 and group queries."""
     rows = []
-    for customer_id in params["customer_ids"]:
+    for customer_id in customer_ids:
         key = (NodeLabel.CUSTOMER, customer_id)
         if key not in view:
             continue
@@ -197,7 +199,7 @@ def _get_customer_overview(view: GraphView, params: Mapping[str, Any]) -> Rows:
             "kind": customer_kind(view, key),
             "properties": {"id": key[1], **view.props(key)},
             "managers": [{"id": manager[1], "name": view.props(manager).get("name")} for manager in managers],
-            "holdings": _list_customer_holdings(view, {"customer_ids": [key[1]]}),
+            "holdings": holding_rows(view, [key[1]]),
             "tie_counts": _count_customer_ties(view, key, [TieType(name) for name in params["types"]]),
         }
     ]
@@ -238,7 +240,6 @@ def _list_customer_summaries(view: GraphView, params: Mapping[str, Any]) -> Rows
 
 
 GET_CUSTOMER_OVERVIEW = NamedQuery("get_customer_overview", "queries.cypher", _get_customer_overview)
-LIST_CUSTOMER_HOLDINGS = NamedQuery("list_customer_holdings", "queries.cypher", _list_customer_holdings)
 SEARCH_CUSTOMERS = NamedQuery("search_customers", "queries.cypher", _search_customers)
 SEARCH_CUSTOMER_IDS = NamedQuery("search_customer_ids", "queries.cypher", _search_customer_ids)
 SEARCH_BOOK_CUSTOMER_IDS = NamedQuery("search_book_customer_ids", "queries.cypher", _search_book_customer_ids)

@@ -33,13 +33,14 @@ from graph.query import NamedQuery, Rows
 from graph.store import GraphStore
 from graph.ties import TieCategory
 from queries.customers import (
-    LIST_CUSTOMER_HOLDINGS,
     AccountHolding,
     counts_towards_holdings,
-    customer_summaries,
+    holding_rows,
     money,
     require_customer,
+    summary_row,
     to_holdings,
+    to_summary,
 )
 from queries.network import LIST_CUSTOMER_TIES, TIES_PER_FETCH, check_range, traverse
 
@@ -151,6 +152,43 @@ class GuaranteeCircles(BaseModel):
 
 
 # -- guarantee circles, on both backends ------------------------------------------------------------
+
+
+def _list_group_members(view: GraphView, params: Mapping[str, Any]) -> Rows:
+    members = sorted(set(params["customer_ids"]))
+    holdings: dict[str, list[dict[str, Any]]] = {}
+    for row in holding_rows(view, members):
+        holdings.setdefault(row["customer_id"], []).append(row)
+    guarantees = {
+        row["customer_id"]: row
+        for row in LIST_CUSTOMER_TIES.embedded(
+            view,
+            {
+                "customer_ids": members,
+                "types": [TieType.GUARANTEES.value],
+                "min_share_ratio": None,
+                "limit": params["limit"],
+            },
+        )
+    }
+    rows = []
+    for member in members:
+        key = (NodeLabel.CUSTOMER, member)
+        if key not in view:
+            continue
+        found = guarantees.get(member, {"total": 0, "kept": []})
+        rows.append(
+            {
+                **summary_row(view, key),
+                "holdings": holdings.get(member, []),
+                "guarantees_total": found["total"],
+                "guarantees": found["kept"],
+            }
+        )
+    return rows
+
+
+LIST_GROUP_MEMBERS = NamedQuery("list_group_members", "queries.cypher", _list_group_members)
 
 
 def _find_guarantee_circles(view: GraphView, params: Mapping[str, Any]) -> Rows:
@@ -363,29 +401,19 @@ def _group(
     members = sorted(found.order)
     member_set = set(members)
     truncated = found.truncated or any(count > 0 for count in found.omitted_neighbours.values())
-    summaries = customer_summaries(store, members)
-    # The summaries include the anchor, so they tell whether it exists (a round trip less on Neo4j than a
-    # query of its own); a missing customer has no ties, so the traversal found nothing else.
+    # One statement for the members' summaries, holdings and guarantees. It includes the anchor, so it tells
+    # whether it exists; a missing customer has no ties, so the traversal found nothing else.
+    rows = store.run(LIST_GROUP_MEMBERS, {"customer_ids": members, "limit": TIES_PER_FETCH})
+    summaries = {row["customer_id"]: to_summary(row) for row in rows}
     if customer_id not in summaries:
         raise NotFound(f"no customer with id {customer_id!r}")
-    holdings: dict[str, list[AccountHolding]] = {}
-    for row in store.run(LIST_CUSTOMER_HOLDINGS, {"customer_ids": members}):
-        holdings.setdefault(row["customer_id"], []).extend(to_holdings([row]))
-    guarantee_rows = store.run(
-        LIST_CUSTOMER_TIES,
-        {
-            "customer_ids": members,
-            "types": [TieType.GUARANTEES.value],
-            "min_share_ratio": None,
-            "limit": TIES_PER_FETCH,
-        },
-    )
+    holdings = {row["customer_id"]: to_holdings(row["holdings"]) for row in rows}
     guarantees = {
         (tie["source"], tie["target"]): _amount(tie["properties"].get("amount"))
-        for row in guarantee_rows
-        for tie in row["kept"]
+        for row in rows
+        for tie in row["guarantees"]
     }
-    truncated = truncated or any(row["total"] > len(row["kept"]) for row in guarantee_rows)
+    truncated = truncated or any(row["guarantees_total"] > len(row["guarantees"]) for row in rows)
     per_member, group_rollup = rollup(
         members, holdings, [(source, target, amount) for (source, target), amount in sorted(guarantees.items())]
     )

@@ -1,5 +1,5 @@
 // One customer's 360 view in one statement: its own properties and kind, the managers who look after it (ordered
-// by id), the accounts it owns with their products (as list_customer_holdings), and its ties of the given
+// by id), the accounts it owns with their products (one entry per account and product), and its ties of the given
 // types with other customers, both directions, counted by type.
 MATCH (customer:Customer {id: $customer_id})
 CALL (customer) {
