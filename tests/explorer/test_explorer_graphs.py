@@ -13,9 +13,9 @@ from tests.explorer.test_explorer import open_customer
 pytestmark = pytest.mark.browser
 
 # The labels drawn (not hidden for being too small at this zoom), with their size on screen, and the nodes'
-# bodies, as rendered boxes [x1, y1, x2, y2] in the graph's own pixels.
-DRAWN_BOXES = """() => {
-    const cy = window.crmGraph.cy();
+# bodies, as rendered boxes [x1, y1, x2, y2] in the graph's own pixels; of the explorer's graph or the cluster's.
+DRAWN_BOXES = """(graph) => {
+    const cy = graph === "cluster" ? window.crmGraph.clusterCy() : window.crmGraph.cy();
     const zoom = cy.zoom();
     const box = (b) => [b.x1, b.y1, b.x2, b.y2];
     const labelled = cy.nodes().filter((n) => n.visible() && n.style("label") && Number(n.style("text-opacity")) > 0);
@@ -40,10 +40,10 @@ def _overlap(a: list[float], b: list[float]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def assert_labels_clear(page: Any) -> int:
-    """Every drawn label is at least 11 px on screen and overlaps no other label or node; returns how many
-    labels are in view."""
-    drawn = page.evaluate(DRAWN_BOXES)
+def assert_labels_clear(page: Any, graph: str = "explorer") -> int:
+    """Every drawn label of the explorer's (or the cluster's) graph is at least 11 px on screen and overlaps no
+    other label or node; returns how many labels are in view."""
+    drawn = page.evaluate(DRAWN_BOXES, graph)
     labels, bodies = drawn["labels"], drawn["bodies"]
     for i, first in enumerate(labels):
         assert first["px"] >= MIN_LABEL_PX, f"label of {first['id']} drawn at {first['px']:.1f} px"

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.explorer.conftest import Bank, shot, sign_in
+from tests.explorer.test_explorer_graphs import assert_labels_clear
 
 pytestmark = pytest.mark.browser
 
@@ -103,10 +104,21 @@ def test_every_cluster_page_is_reachable_and_the_chosen_cluster_is_drawn_in_view
     # A cluster whose members share nothing enough is named after its most central member, not left as an id.
     unnamed = [c for c in expected if not c["naming"]["name"] and c["central_members"]]
     assert unnamed, "some of the bank's clusters share no employer, referrer or city enough"
+    shown = {
+        c["id"]: page.locator(f"#cluster-table tbody tr[data-cluster-id='{c['id']}'] strong").inner_text()
+        for c in expected
+    }
+    # Masked central members often read the same ("王**"): a name that would repeat names the second central
+    # member too, or else the cluster's id, so that every listed cluster reads differently.
+    assert len(set(shown.values())) == len(shown), shown
+    leads = [c["central_members"][0]["name"] for c in unnamed]
     for cluster in unnamed:
-        row = page.locator(f"#cluster-table tbody tr[data-cluster-id='{cluster['id']}']")
-        name = f"以{cluster['central_members'][0]['name']}为核心的客群"
-        assert row.locator("strong").inner_text() == name
+        members = [member["name"] for member in cluster["central_members"]]
+        if leads.count(members[0]) == 1:
+            assert shown[cluster["id"]] == f"以{members[0]}为核心的客群"
+        else:
+            two = f"以{'、'.join(members[:2])}为核心的客群"
+            assert shown[cluster["id"]] in (two, f"{two} ({cluster['id']})"), shown[cluster["id"]]
 
     # The last cluster of the list, clicked, is drawn beside it and in view.
     last = expected[-1]["id"]
@@ -138,3 +150,59 @@ def test_guarantee_circles_are_named_and_every_page_is_reachable(page: Any, bank
     bars = page.locator("#circle-chart svg rect")
     assert sum(int(bars.nth(i).get_attribute("data-value")) for i in range(bars.count())) == body["total"]
     shot(page, "guarantee-circles-named")
+
+
+def test_a_cluster_of_a_dozen_or_more_fits_the_view_with_every_name_drawn(page: Any, bank: Bank) -> None:
+    sizes = {cluster["id"]: len(cluster_members(bank, cluster["id"])) for cluster in all_clusters(bank)}
+    chosen = max(sizes, key=lambda cluster_id: (sizes[cluster_id] <= 24, sizes[cluster_id], cluster_id))
+    assert 12 <= sizes[chosen] <= 24, sizes
+    sign_in(page, bank.tokens["marketing"])
+    page.wait_for_selector("#cluster-table tbody tr")
+    load_every_page(page, "#cluster-table tbody tr", "#clusters-more")
+    page.click(f"#cluster-table tbody tr[data-cluster-id='{chosen}']")
+    page.wait_for_function("id => document.querySelector('#cluster-title').textContent.includes(id)", arg=chosen)
+    # Every member's name drawn at a legible size, none on another, all of them in view.
+    assert assert_labels_clear(page, "cluster") == sizes[chosen]
+    shot(page, "marketing-cluster-of-a-dozen")
+
+
+def cluster_members(bank: Bank, cluster_id: str) -> list[dict[str, Any]]:
+    with bank.api("marketing") as api:
+        members: list[dict[str, Any]] = api.get(f"/clusters/{cluster_id}", params={"page_size": 200}).json()["members"]
+    return members
+
+
+def test_clusters_whose_masked_names_read_the_same_are_told_apart(page: Any, bank: Bank) -> None:
+    sign_in(page, bank.tokens["marketing"])
+
+    def cluster(cluster_id: str, *leads: str, city: str | None = None) -> dict[str, Any]:
+        name = {"kind": "city", "text": city, "share": 0.6} if city else None
+        return {
+            "id": cluster_id,
+            "naming": {"name": name, "traits": [], "examined": 10},
+            "central_members": [{"name": lead} for lead in leads],
+        }
+
+    clusters = [
+        cluster("K1", "王**", "李**"),
+        cluster("K2", "王**", "张**"),
+        cluster("K3", "王**", "张**"),
+        cluster("K4", "陈**", "李**"),
+        cluster("K5", "王**", "李**", city="杭州"),
+        cluster("K6", "王**", "赵**", city="杭州"),
+    ]
+    names = page.evaluate(
+        """async (clusters) => {
+            const { distinctClusterNames } = await import("/static/js/naming.js");
+            return Object.fromEntries(distinctClusterNames(clusters));
+        }""",
+        clusters,
+    )
+    assert names == {
+        "K1": "以王**、李**为核心的客群",
+        "K2": "以王**、张**为核心的客群 (K2)",
+        "K3": "以王**、张**为核心的客群 (K3)",
+        "K4": "以陈**为核心的客群",  # read apart already: left as it was
+        "K5": "杭州·王**、李**等",
+        "K6": "杭州·王**、赵**等",
+    }

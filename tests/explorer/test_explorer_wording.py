@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from loaders.generator.people import CITY_NAMES
 from tests.explorer.conftest import MANAGER, Bank, shot, sign_in
 from tests.explorer.test_explorer import _consenting_with_recommendations, open_customer
 
@@ -83,7 +84,31 @@ def test_products_by_name_values_translated_and_scores_explained(page: Any, bank
     assert not re.search("[\u4e00-\u9fff]", facts.get("Industry", "")), facts
     product = page.inner_text("#recommendations li >> nth=0 >> .product")
     assert product.startswith(names[recommendations[0]["product_code"]] + " (") and product.endswith(")")
+    # A city by its English name (pinyin), as the bank's English documents write it.
+    city = profile["customer"]["city"]
+    assert city and facts["City"] == english_city_names(page, [city])[city], facts
     shot(page, "wording-english")
+
+
+def english_city_names(page: Any, cities: list[str]) -> dict[str, str]:
+    """What the page's English view calls each city (the page must be in English)."""
+    names: dict[str, str] = page.evaluate(
+        """async (cities) => {
+            const { cityName } = await import("/static/js/i18n.js");
+            return Object.fromEntries(cities.map((city) => [city, cityName(city)]));
+        }""",
+        cities,
+    )
+    return names
+
+
+def test_every_city_of_the_generated_bank_has_an_english_name(page: Any, bank: Bank) -> None:
+    sign_in(page, bank.tokens["manager"])
+    page.click("#lang-toggle")
+    names = english_city_names(page, [*CITY_NAMES, "杭州市", "未列之城"])
+    assert all(re.fullmatch(r"[A-Z][a-z']+( [A-Z][a-z]+)?", names[city]) for city in CITY_NAMES), names
+    assert names["杭州"] == names["杭州市"] == "Hangzhou" and names["西安"] == "Xi'an"
+    assert names["未列之城"] == "未列之城"  # a city the page does not know stays as written
 
 
 def test_why_a_customer_gets_no_recommendation_is_a_sentence_in_either_language(page: Any, bank: Bank) -> None:

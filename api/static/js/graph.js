@@ -335,8 +335,51 @@ export class NetworkGraph {
     this.quietSmallLabels();
     // The ties go in with the nodes: given nodes alone, cose sees each as a component of its own and packs them in
     // a grid.
-    if (refine) nodes.union(nodes.edgesWith(nodes)).layout({ name: "cose", animate: false, randomize: false, nodeRepulsion: () => 9000, idealEdgeLength: () => 90, padding: PADDING }).run();
+    if (refine) {
+      nodes.union(nodes.edgesWith(nodes)).layout({ name: "cose", animate: false, randomize: false, nodeDimensionsIncludeLabels: true, nodeRepulsion: () => 9000, idealEdgeLength: () => 90, padding: PADDING }).run();
+      this.compact(nodes);
+    }
     this.view();
+  }
+
+  /**
+   * Draw a force layout's nodes nearer each other (their sizes and labels unchanged) until the whole graph fits the
+   * view at a zoom where its labels are still drawn, but never so near that two labels touch: the force layout
+   * spaces nodes for its own sake, so fitting a 12-member cluster as it drew it hid every name.
+   */
+  compact(nodes) {
+    const width = this.cy.width() - 2 * PADDING;
+    const height = this.cy.height() - 2 * PADDING;
+    const fits = () => {
+      const box = nodes.boundingBox();
+      return Math.min(width / box.w, height / box.h) >= 1.02 * LEGIBLE_ZOOM; // a little over: ties may bow out
+    };
+    if (fits()) return;
+    const drawn = new Map(nodes.map((node) => [node.id(), { ...node.position() }]));
+    const middle = { x: 0, y: 0 };
+    for (const { x, y } of drawn.values()) Object.assign(middle, { x: middle.x + x / drawn.size, y: middle.y + y / drawn.size });
+    const scaled = (scale) => {
+      nodes.positions((node) => {
+        const { x, y } = drawn.get(node.id());
+        return { x: middle.x + scale * (x - middle.x), y: middle.y + scale * (y - middle.y) };
+      });
+    };
+    // Bisection between ``low`` and ``high`` for the scale where ``holds`` turns: it holds on one side only.
+    const turn = (low, high, holds, holdsAbove) => {
+      for (let step = 0; step < 12; step += 1) {
+        const scale = (low + high) / 2;
+        scaled(scale);
+        if (holds() === holdsAbove) high = scale;
+        else low = scale;
+      }
+      return holdsAbove ? high : low;
+    };
+    // The largest scale that fits (nearer only makes fitting easier); then, if labels touch there, the smallest
+    // scale above it at which none do (farther only parts them; the force layout itself may have left two touching).
+    const fitting = turn(0.05, 1, fits, false);
+    scaled(fitting);
+    const apart = () => !labelsTouch(nodes);
+    if (!apart()) scaled(turn(fitting, 3, apart, true));
   }
 
   /**
@@ -442,6 +485,12 @@ export class NetworkGraph {
       .connectedEdges()
       .filter((edge) => types.includes(edge.data("type")));
   }
+}
+
+/** Whether any two nodes' boxes (body and label) overlap. */
+function labelsTouch(nodes) {
+  const boxes = nodes.map((node) => node.boundingBox({ includeLabels: true, includeOverlays: false }));
+  return boxes.some((a, i) => boxes.slice(i + 1).some((b) => a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2));
 }
 
 /** Give a drawn graph its zoom buttons and legend (kept in the page's language); both sit in its wrapper. */

@@ -5,7 +5,7 @@
 import { enc, get } from "./api.js";
 import { $, clear, h, money, percent } from "./dom.js";
 import { onLanguageChange, t } from "./i18n.js";
-import { clusterName, groupName, namingEvidence } from "./naming.js";
+import { distinctClusterNames, groupName, namingEvidence } from "./naming.js";
 import { productName } from "./products.js";
 import { nodeOf } from "./graph.js";
 
@@ -65,6 +65,7 @@ function bookCard(book) {
 }
 
 function clustersCard(page) {
+  const names = distinctClusterNames(page.items);
   return card(
     "home-clusters",
     t("home.clusters", { n: page.total }),
@@ -73,7 +74,7 @@ function clustersCard(page) {
       "home-cluster-list",
       page.items,
       (c) => [
-        clusterName(c),
+        names.get(c.id),
         h("small", {}, `${t("home.members", { n: c.size })} · ${t("field.aum")} ${money(c.total_aum)} · ${namingEvidence(c.naming, c.size)}`),
       ],
       (c) => actions.showCluster(c.id),

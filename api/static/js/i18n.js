@@ -121,6 +121,7 @@ const zh = {
   "name.city": "{text}客群",
   "name.city_lead": "{text}·{lead}等",
   "name.lead": "以{lead}为核心的客群",
+  "name.leads": "{first}、{second}",
   "name.group": "{text}集团",
   "name.guarantor": "{text}担保圈",
   "evidence.employer": "{share} 成员任职于 {text}",
@@ -366,6 +367,7 @@ const en = {
   "name.city": "{text} customers",
   "name.city_lead": "{lead} & co., {text}",
   "name.lead": "Around {lead}",
+  "name.leads": "{first} and {second}",
   "name.group": "{text} group",
   "name.guarantor": "Circle of {text}",
   "evidence.employer": "{share} of members work for {text}",
@@ -487,6 +489,22 @@ const en = {
     complaint: "complaint",
     no_contact: "not reached",
   },
+  // Cities by their English names: Hanyu Pinyin without tones, as China's official romanisation writes them on
+  // English documents (杭州 Hangzhou), and the few names English spells by convention (Harbin, Hohhot, Lhasa,
+  // Urumqi, Xi'an, Hong Kong, Macao). Zhejiang's cities (the bank's home), the municipalities, the provincial
+  // capitals and the largest other cities; a city not listed stays as written, as a proper name would.
+  city: {
+    杭州: "Hangzhou", 宁波: "Ningbo", 温州: "Wenzhou", 绍兴: "Shaoxing", 嘉兴: "Jiaxing", 湖州: "Huzhou",
+    金华: "Jinhua", 衢州: "Quzhou", 舟山: "Zhoushan", 台州: "Taizhou", 丽水: "Lishui", 义乌: "Yiwu",
+    北京: "Beijing", 上海: "Shanghai", 天津: "Tianjin", 重庆: "Chongqing",
+    石家庄: "Shijiazhuang", 太原: "Taiyuan", 呼和浩特: "Hohhot", 沈阳: "Shenyang", 长春: "Changchun",
+    哈尔滨: "Harbin", 南京: "Nanjing", 合肥: "Hefei", 福州: "Fuzhou", 南昌: "Nanchang", 济南: "Jinan",
+    郑州: "Zhengzhou", 武汉: "Wuhan", 长沙: "Changsha", 广州: "Guangzhou", 南宁: "Nanning", 海口: "Haikou",
+    成都: "Chengdu", 贵阳: "Guiyang", 昆明: "Kunming", 拉萨: "Lhasa", 西安: "Xi'an", 兰州: "Lanzhou",
+    西宁: "Xining", 银川: "Yinchuan", 乌鲁木齐: "Urumqi",
+    深圳: "Shenzhen", 苏州: "Suzhou", 无锡: "Wuxi", 常州: "Changzhou", 厦门: "Xiamen", 青岛: "Qingdao",
+    大连: "Dalian", 东莞: "Dongguan", 佛山: "Foshan", 香港: "Hong Kong", 澳门: "Macao",
+  },
   role: { manager: "Relationship manager", marketing: "Marketing", risk: "Risk", admin: "Administrator", service: "Service" },
   stage: { acquisition: "Acquisition", growth: "Growth", maturity: "Maturity", decline: "Decline", churned: "Churned" },
   tie: {
@@ -537,6 +555,13 @@ export const roleName = (role) => named("role", role);
 export const partName = (part) => named("part", part);
 export const channelName = (channel) => named("channel", channel);
 export const outcomeName = (outcome) => named("outcome", outcome);
+
+/** A city in the page's language: its English name in the English view (with or without the 市 of
+ * "杭州市"), else as written. */
+export function cityName(city) {
+  if (!city || lang !== "en") return city;
+  return dictionaries.en.city[city.replace(/市$/, "")] ?? city;
+}
 
 export function applyTranslations(root = document) {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";

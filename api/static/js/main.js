@@ -124,6 +124,7 @@ window.crmGraph = {
   layouts: () => graph().layouts,
   shape: () => graph().shape,
   circleEdges: () => drawnCircle()?.cy.edges().length ?? 0,
+  clusterCy: () => drawnCluster()?.cy,
   cluster: () => ({
     nodes: drawnCluster()?.cy.nodes().map((node) => node.id()) ?? [],
     edges: drawnCluster()?.cy.edges().map((edge) => [edge.data("type"), edge.source().id(), edge.target().id()]) ?? [],

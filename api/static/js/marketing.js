@@ -5,8 +5,8 @@ import { enc, get, getCsv, LatestAction, PagedList } from "./api.js";
 import { $, clear, downloadBlob, h, money, percent } from "./dom.js";
 import { barChart, sizeBins } from "./charts.js";
 import { decorate, NetworkGraph } from "./graph.js";
-import { categoryName, onLanguageChange, segmentName, t, tierName } from "./i18n.js";
-import { clusterName, namingEvidence } from "./naming.js";
+import { categoryName, cityName, onLanguageChange, segmentName, t, tierName } from "./i18n.js";
+import { clusterName, distinctClusterNames, namingEvidence } from "./naming.js";
 import { productName } from "./products.js";
 import { report } from "./status.js";
 
@@ -33,10 +33,11 @@ function renderClusters() {
       { title: t("clusters.chart", { n: total }) },
     ),
   );
+  const names = distinctClusterNames(clusters);
   const largest = [...clusters].sort((a, b) => (b.total_aum ?? 0) - (a.total_aum ?? 0)).slice(0, CHARTED);
   clear($("#cluster-assets-chart")).append(
     barChart(
-      largest.map((cluster) => ({ label: clusterName(cluster), value: cluster.total_aum ?? 0, colour: "#1d5fa7" })),
+      largest.map((cluster) => ({ label: names.get(cluster.id), value: cluster.total_aum ?? 0, colour: "#1d5fa7" })),
       { title: t("clusters.assets_chart"), format: money, labelWidth: 170 },
     ),
   );
@@ -70,7 +71,7 @@ function renderClusters() {
           h(
             "td",
             { class: "group-name" },
-            h("strong", {}, clusterName(cluster)),
+            h("strong", {}, names.get(cluster.id)),
             h("br"),
             h("small", { class: "muted" }, [cluster.id, namingEvidence(cluster.naming, cluster.size)].filter(Boolean).join(" · ")),
           ),
@@ -143,7 +144,7 @@ function renderProspects() {
     ["field.id", (p) => p.customer_id],
     ["field.name", (p) => p.name],
     ["field.segment", (p) => (p.segment ? segmentName(p.segment) : "")],
-    ["field.city", (p) => p.city ?? ""],
+    ["field.city", (p) => cityName(p.city) ?? ""],
     ["field.tier", (p) => tierName(p.tier)],
   ];
   table.append(

@@ -5,7 +5,7 @@ import { enc, get, session } from "./api.js";
 import { $, clear, h, money, percent, riskBar } from "./dom.js";
 import { nodeOf, pointsOneWay, TIE_COLOURS } from "./graph.js";
 import { graph } from "./explorer.js";
-import { industryName, onLanguageChange, segmentName, stageName, statusName, t, tieName, tierName } from "./i18n.js";
+import { cityName, industryName, onLanguageChange, segmentName, stageName, statusName, t, tieName, tierName } from "./i18n.js";
 import { modelSection } from "./models.js";
 import { productName } from "./products.js";
 import { contactForm, mayLogContacts } from "./contact.js";
@@ -19,7 +19,7 @@ let last = null; // what the panel shows, to redraw it in another language
 function facts(customer) {
   const rows = [
     ["field.segment", customer.segment && segmentName(customer.segment)],
-    ["field.city", customer.city],
+    ["field.city", cityName(customer.city)],
     ["field.status", customer.status && statusName(customer.status)],
     ["field.stage", customer.lifecycle_stage && stageName(customer.lifecycle_stage)],
     ["field.aum", customer.aum !== null ? money(customer.aum) : null],

@@ -6,7 +6,7 @@
 
 import { get, isAborted, LatestAction } from "./api.js";
 import { $, clear, h } from "./dom.js";
-import { industryName, onLanguageChange, t, tierName } from "./i18n.js";
+import { cityName, industryName, onLanguageChange, t, tierName } from "./i18n.js";
 import { report } from "./status.js";
 
 const PAUSE_MS = 250; // typing pause before suggestions are asked for
@@ -19,7 +19,7 @@ export function distinguishing(customer) {
   return [
     t(`kind.${customer.kind}`),
     customer.tier ? tierName(customer.tier) : null,
-    customer.city,
+    cityName(customer.city),
     decade,
     customer.industry && industryName(customer.industry),
     phone ? t("search.phone", { last: phone }) : null,
