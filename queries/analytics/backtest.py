@@ -131,12 +131,10 @@ def churn_backtest(
 ) -> dict[str, Any]:
     """Own-only against own + network logistic regression (and the documented hand-set defaults)."""
     train_rows, test_rows = train.active, test.active
-    train_table = pd.concat([train.own, train.network], axis=1)[train_rows].reset_index(drop=True)
-    test_table = pd.concat([test.own, test.network], axis=1)[test_rows].reset_index(drop=True)
     tables = ChurnBacktestTables(
-        train=train_table,
+        train=train.churn_table(train_rows),
         label=test.value.churned[train_rows],
-        test=test_table,
+        test=test.churn_table(test_rows),
         outcome=churned_at_end[test_rows],
         default=churn_scores(test.frames, test.value, settings).risk[test_rows],
         ids=np.asarray(test.frames.customers["id"], dtype=str)[test_rows],
@@ -398,8 +396,8 @@ def _backtest(
 ) -> BacktestReport:
     train_window, test_window = windows(frames.months, cut)
     tie_types = sorted(set(frames.tie_type.tolist()))
-    train = snapshot(frames.cut(train_window.start), settings, tie_types)
     test = snapshot(frames.cut(test_window.start), settings, tie_types)
+    train = snapshot(frames.cut(train_window.start), settings, tie_types, test.ties)
     churned_at_end = customer_value(frames, settings).churned
     opened = (opened_between(frames, train_window, test.products), opened_between(frames, test_window, test.products))
     ends = frames.month_ends()

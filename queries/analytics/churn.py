@@ -76,21 +76,42 @@ class ChurnScores:
 
 @dataclass(frozen=True)
 class DirectedTies:
-    """Both directions of every customer tie: (source, target, tie type, weight)."""
+    """Both directions of every customer tie: (source, target, tie type, weight). The tie type is held as a
+    code into ``type_names`` (sorted): the names themselves took 56 bytes a directed tie (190 MB at a million
+    customers) where a code takes one."""
 
     source: IntArray
     target: IntArray
-    type: np.ndarray
+    type_code: np.ndarray
+    type_names: list[str]
     weight: FloatArray
 
     @classmethod
+    def of(cls, source: IntArray, target: IntArray, types: np.ndarray, weight: FloatArray) -> DirectedTies:
+        """Directed ties with their tie types given by name."""
+        names, codes = np.unique(np.asarray(types, dtype=str), return_inverse=True)
+        return cls(source, target, codes.astype(np.min_scalar_type(max(len(names) - 1, 0))), names.tolist(), weight)
+
+    @classmethod
     def from_frames(cls, frames: GraphFrames) -> DirectedTies:
+        half = cls.of(frames.tie_source, frames.tie_target, frames.tie_type, frames.tie_weight)
         return cls(
             source=np.concatenate([frames.tie_source, frames.tie_target]),
             target=np.concatenate([frames.tie_target, frames.tie_source]),
-            type=np.concatenate([frames.tie_type, frames.tie_type]),
+            type_code=np.concatenate([half.type_code, half.type_code]),
+            type_names=half.type_names,
             weight=np.concatenate([frames.tie_weight, frames.tie_weight]),
         )
+
+    def of_type(self, tie_type: str) -> np.ndarray:
+        """Which ties are of ``tie_type``."""
+        if tie_type not in self.type_names:
+            return np.zeros(len(self.type_code), dtype=bool)
+        return np.asarray(self.type_code == self.type_names.index(tie_type))
+
+    def types(self, chosen: np.ndarray) -> np.ndarray:
+        """The tie type names of the ``chosen`` ties."""
+        return np.asarray(self.type_names, dtype=str)[self.type_code[chosen]]
 
 
 def own_risk(frames: GraphFrames, value: CustomerValue, settings: AnalyticsSettings) -> FloatArray:
@@ -219,7 +240,7 @@ def top_contributors(
         {
             "target": ties.target[keep],
             "source": ties.source[keep],
-            "type": ties.type[keep],
+            "type": ties.types(keep),
             "contribution": contribution[keep],
         }
     )

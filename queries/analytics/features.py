@@ -50,6 +50,11 @@ class Snapshot:
         since = self.frames.customers["customer_since"].fillna("").astype(str).to_numpy()
         return (since <= self.frames.as_of.isoformat()) & ~self.value.churned & self.holdings.any(axis=1)
 
+    def churn_table(self, rows: BoolArray | None = None) -> pd.DataFrame:
+        """Own and network features side by side, of every customer or of ``rows`` only (renumbered)."""
+        table = pd.concat([self.own, self.network], axis=1)
+        return table if rows is None else table[rows].reset_index(drop=True)
+
 
 def holdings(frames: GraphFrames, products: list[str]) -> BoolArray:
     """Which products each customer holds through an open account owned as owner or joint holder."""
@@ -120,9 +125,9 @@ def own_features(
 ) -> pd.DataFrame:
     """Balance level and trend, recent change, tenure, products, closed share, contacts, age, segment, and the
     hand-set own risk (its clipped decline and inactivity signals are shapes a linear model cannot draw)."""
-    series = value.series
-    latest = series[:, -1] if series.size else np.zeros(frames.size)
-    earlier = series[:, -min(4, series.shape[1])] if series.size else np.zeros(frames.size)
+    totals = value.recent_totals
+    latest = totals[:, -1] if totals.size else np.zeros(frames.size)
+    earlier = totals[:, 0] if totals.size else np.zeros(frames.size)
     as_of = np.datetime64(frames.as_of, "D")
     contacts = frames.interaction_at
     recent = contacts > as_of - np.timedelta64(365, "D")
@@ -175,7 +180,7 @@ def network_features(
     at_risk = np.where(value.churned, 0.0, own_risk_values)
     table: dict[str, FloatArray] = {}
     for tie_type in tie_types:
-        chosen = ties.type == tie_type
+        chosen = ties.of_type(tie_type)
         source, target = ties.source[chosen], ties.target[chosen]
         table[f"recently_churned_{tie_type}"] = weighted_sum(target, recent[source], n)
     degree = np.bincount(ties.target, minlength=n).astype(np.float64)
@@ -199,12 +204,15 @@ def network_features(
     return pd.DataFrame(table)
 
 
-def snapshot(frames: GraphFrames, settings: AnalyticsSettings, tie_types: list[str]) -> Snapshot:
-    """Everything the models read about the bank at ``frames.as_of``."""
+def snapshot(
+    frames: GraphFrames, settings: AnalyticsSettings, tie_types: list[str], ties: DirectedTies | None = None
+) -> Snapshot:
+    """Everything the models read about the bank at ``frames.as_of``; ``ties``: the directed ties of another
+    snapshot of the same bank, shared (a cut keeps every tie) instead of made again."""
     value = customer_value(frames, settings)
     products = sorted(frames.products.index)
     held = holdings(frames, products)
-    ties = DirectedTies.from_frames(frames)
+    ties = DirectedTies.from_frames(frames) if ties is None else ties
     own = own_features(frames, value, held, settings)
     network = network_features(frames, value, ties, tie_types, settings, own["hand_set_own_risk"].to_numpy())
     return Snapshot(frames, value, held, products, own, network, ties, tie_types)
@@ -216,7 +224,7 @@ def neighbour_holders(shot: Snapshot, product: int) -> pd.DataFrame:
     holds = shot.holdings[:, product].astype(np.float64)
     table: dict[str, FloatArray] = {}
     for tie_type in shot.tie_types:
-        chosen = shot.ties.type == tie_type
+        chosen = shot.ties.of_type(tie_type)
         table[f"holders_{tie_type}"] = np.log1p(
             weighted_sum(shot.ties.target[chosen], holds[shot.ties.source[chosen]], n)
         )

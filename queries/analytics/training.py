@@ -22,7 +22,6 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from graph.errors import InvalidRequest
 from graph.settings import AnalyticsSettings
@@ -55,7 +54,8 @@ def training_window(frames: GraphFrames, settings: AnalyticsSettings) -> Trainin
         return None
     tie_types = sorted(set(frames.tie_type.tolist()))
     cut = frames.months - HORIZON_MONTHS
-    return TrainingWindow(cut, snapshot(frames.cut(cut), settings, tie_types), snapshot(frames, settings, tie_types))
+    now = snapshot(frames, settings, tie_types)
+    return TrainingWindow(cut, snapshot(frames.cut(cut), settings, tie_types, now.ties), now)
 
 
 def too_little_history(months: int) -> str:
@@ -73,8 +73,8 @@ def fitted_churn(
     cut, before, now = window.cut, window.before, window.now
     rows = before.active
     label = now.value.churned[rows]
-    table = pd.concat([before.own, before.network], axis=1)[rows].reset_index(drop=True)
-    model = fit_churn(table, label, list(before.own.columns), list(before.network.columns))
+    # The table is not kept: at a million customers it would hold 290 MB through the backtest below.
+    model = fit_churn(before.churn_table(rows), label, list(before.own.columns), list(before.network.columns))
     if model is None:
         return None, too_few_leavers(int(label.sum()), int(rows.sum()), ends[cut - 1])
     backtest = _backtest(frames, settings, tie_types, before, now)
@@ -140,7 +140,7 @@ def _backtest(
     start = frames.months - 2 * HORIZON_MONTHS
     if start < MIN_HISTORY_MONTHS:
         return None
-    train = snapshot(frames.cut(start), settings, tie_types)
+    train = snapshot(frames.cut(start), settings, tie_types, test.ties)
     try:
         figures = churn_backtest(train, test, now.value.churned, settings, BACKTEST_SEED)
     except InvalidRequest as error:  # too few leavers in a window: the card says so instead of figures
@@ -155,7 +155,7 @@ def card_backtest(figures: dict[str, Any]) -> dict[str, Any]:
 
 def scores_from(shot: Snapshot, model: ChurnModel) -> ChurnScores:
     """Scores and contributors of every customer from the fitted models (churned customers score 1)."""
-    table = pd.concat([shot.own, shot.network], axis=1)
+    table = shot.churn_table()
     churned = shot.value.churned
     risk = np.where(churned, 1.0, model.predict(table))
     own = np.where(churned, 1.0, model.predict_own(table))
@@ -177,9 +177,8 @@ def _tie_contributions(shot: Snapshot, model: ChurnModel) -> FloatArray:
     count = np.bincount(ties.target[chosen], minlength=n).astype(np.float64)
     # log1p(count) split equally among the customer's churned neighbours
     share = np.divide(np.log1p(count), count, out=np.zeros(n), where=count > 0)
-    types, type_of_tie = np.unique(ties.type, return_inverse=True)
-    per_type = np.array([max(weights.get(f"recently_churned_{t}", 0.0), 0.0) for t in types.tolist()])
-    per_recent = per_type[type_of_tie] if len(types) else np.zeros(len(ties.source))
+    per_type = np.array([max(weights.get(f"recently_churned_{t}", 0.0), 0.0) for t in ties.type_names])
+    per_recent = per_type[ties.type_code] if len(ties.type_names) else np.zeros(len(ties.source))
     pooled = max(weights.get("churned_neighbours", 0.0), 0.0)
     contribution = pooled * share[ties.target] + per_recent * recent[ties.source]
     return np.where(chosen, contribution, 0.0)

@@ -21,6 +21,8 @@ DEPOSIT_CATEGORIES = ("deposit",)
 LOAN_CATEGORIES = ("loan", "credit")
 TIERS = ("private_banking", "diamond", "platinum", "gold", "silver")
 STANDARD = "standard"
+ACCOUNTS_AT_ONCE = 65_536
+MONTHS_KEPT = 4  # month-ends of a customer's total balance kept: the latest and three months before it (features)
 
 
 @dataclass(frozen=True)
@@ -30,10 +32,11 @@ class CustomerValue:
     aum: FloatArray
     deposits: FloatArray
     loans: FloatArray
-    series: FloatArray
-    """(n, months) total month-end balance over owned accounts of every category."""
+    recent_totals: FloatArray
+    """(n, up to ``MONTHS_KEPT``) total month-end balance over owned accounts of every category, the last
+    month-ends, oldest first (the whole series is not kept: it cost 192 MB a copy at a million customers)."""
     trend: FloatArray
-    """Fitted relative change of ``series`` over the trend window (-0.2 = fell by a fifth)."""
+    """Fitted relative change of the total balance over the trend window (-0.2 = fell by a fifth)."""
     tenure_months: FloatArray
     churned: BoolArray
     closed_share: FloatArray
@@ -50,14 +53,13 @@ def customer_value(frames: GraphFrames, settings: AnalyticsSettings) -> Customer
     owner, account = frames.owner_customer, frames.owner_account
     closed = frames.accounts["closed"].to_numpy(dtype=bool)
     category = frames.accounts["category"].to_numpy(dtype=object)
-    balances = np.where(closed[:, None], 0.0, frames.balances) if frames.balances.size else frames.balances
-    latest = balances[:, -1] if balances.size else np.zeros(len(closed))
+    latest = np.where(closed, 0.0, frames.balances[:, -1])
 
     def total(categories: tuple[str, ...]) -> FloatArray:
         chosen = np.isin(category, categories)[account]
         return weighted_sum(owner[chosen], latest[account[chosen]], n)
 
-    series = _sum_rows(owner, np.abs(frames.balances[account]), n, frames.months)
+    series = _monthly_totals(owner, account, frames.balances, n)
     trend = relative_trend(series, settings.trend_months)
     held = np.bincount(owner, minlength=n)
     closed_count = weighted_sum(owner, closed[account].astype(np.float64), n)
@@ -67,12 +69,12 @@ def customer_value(frames: GraphFrames, settings: AnalyticsSettings) -> Customer
 
     aum = total(AUM_CATEGORIES)
     stage = lifecycle_stages(tenure, trend, churned, settings)
-    historical, current, potential = lifetime_value(frames, balances, trend, tenure, churned, settings)
+    historical, current, potential = lifetime_value(frames, closed, trend, tenure, churned, settings)
     return CustomerValue(
         aum=aum,
         deposits=total(DEPOSIT_CATEGORIES),
         loans=total(LOAN_CATEGORIES),
-        series=series,
+        recent_totals=series[:, -MONTHS_KEPT:].copy(),
         trend=trend,
         tenure_months=tenure,
         churned=churned,
@@ -85,9 +87,12 @@ def customer_value(frames: GraphFrames, settings: AnalyticsSettings) -> Customer
     )
 
 
-def _sum_rows(owner: np.ndarray, rows: FloatArray, n: int, months: int) -> FloatArray:
-    out = np.zeros((n, months))
-    np.add.at(out, owner, rows) if len(owner) else None
+def _monthly_totals(owner: np.ndarray, account: np.ndarray, balances: FloatArray, n: int) -> FloatArray:
+    """(n, months): each customer's sum of the absolute month-end balances of the accounts he holds (``owner``
+    and ``account`` aligned), a month at a time: no (holdings, months) copy of the balances."""
+    out = np.zeros((n, balances.shape[1]))
+    for month in range(balances.shape[1]):
+        out[:, month] = weighted_sum(owner, np.abs(balances[account, month]), n)
     return out
 
 
@@ -137,13 +142,13 @@ def lifecycle_stages(
 
 def lifetime_value(
     frames: GraphFrames,
-    balances: FloatArray,
+    closed: BoolArray,
     trend: FloatArray,
     tenure: FloatArray,
     churned: BoolArray,
     settings: AnalyticsSettings,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """(historical, current, potential) contribution in CNY.
+    """(historical, current, potential) contribution in CNY (``closed`` accounts count zero).
 
     historical: sum over recorded months of month-end balance x annual category margin / 12;
     current: the latest month-end balances x annual margin (this year's run rate);
@@ -153,9 +158,15 @@ def lifetime_value(
     n = frames.size
     owner, account = frames.owner_customer, frames.owner_account
     margin = frames.accounts["category"].map(settings.margins).fillna(0.0).to_numpy(dtype=np.float64)
-    monthly = np.abs(balances) * margin[:, None] / 12.0
-    per_account_history = monthly.sum(axis=1) if monthly.size else np.zeros(len(margin))
-    per_account_current = monthly[:, -1] * 12.0 if monthly.size else np.zeros(len(margin))
+    per_account_history, per_account_current = np.zeros(len(margin)), np.zeros(len(margin))
+    # A block of accounts at a time: the (accounts, months) temporaries of all of them at once took 1 GB and
+    # more at a million customers; each row's figures are the same either way.
+    for start in range(0, len(margin), ACCOUNTS_AT_ONCE):
+        rows = slice(start, start + ACCOUNTS_AT_ONCE)
+        balances = np.where(closed[rows, None], 0.0, frames.balances[rows])
+        monthly = np.abs(balances) * margin[rows, None] / 12.0
+        per_account_history[rows] = monthly.sum(axis=1)
+        per_account_current[rows] = monthly[:, -1] * 12.0
     historical = weighted_sum(owner, per_account_history[account], n)
     current = weighted_sum(owner, per_account_current[account], n)
     years_observed = max(min(settings.trend_months, frames.months) - 1, 1) / 12.0

@@ -59,7 +59,7 @@ def _random_ties(n: int, edges: int, seed: int) -> DirectedTies:
     target = (source + rng.integers(1, n, edges)) % n
     weight = rng.choice([0.3, 0.4, 0.5, 0.6, 0.8, 0.9], edges)
     types = np.array(["SPOUSE_OF"] * edges)
-    return DirectedTies(
+    return DirectedTies.of(
         np.concatenate([source, target]),
         np.concatenate([target, source]),
         np.concatenate([types, types]),
@@ -82,7 +82,7 @@ def test_sparse_spreading_equals_the_loop_reference(seed: int) -> None:
 
 
 def test_relational_neighbour_is_the_weighted_share_of_churned_neighbours() -> None:
-    ties = DirectedTies(
+    ties = DirectedTies.of(
         np.array([0, 1, 0, 2]), np.array([1, 0, 2, 0]), np.array(["SPOUSE_OF"] * 4), np.array([0.9, 0.9, 0.3, 0.3])
     )
     score, _ = relational_neighbour(3, ties, np.array([False, True, False]))

@@ -1,0 +1,66 @@
+"""The memory-lean ways of holding the bank's arrays give the same figures as the plain ones."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from graph.settings import AnalyticsSettings
+from queries.analytics import value
+from queries.analytics.churn import DirectedTies
+from queries.analytics.features import snapshot
+from queries.analytics.frames import GraphFrames
+from queries.analytics.value import customer_value
+
+
+def test_a_cut_reads_the_balances_without_copying_them(generated_frames: GraphFrames) -> None:
+    cut = generated_frames.cut(18)
+    np.testing.assert_array_equal(cut.balances, generated_frames.balances[:, :18])
+    assert np.shares_memory(cut.balances, generated_frames.balances)
+    with pytest.raises(ValueError, match="read-only"):
+        cut.balances[0, 0] = 1.0
+
+
+@pytest.mark.parametrize("months", [24, 18, 9])
+def test_values_summed_a_month_and_a_block_at_a_time_equal_those_summed_at_once(
+    generated_frames: GraphFrames, monkeypatch: pytest.MonkeyPatch, months: int
+) -> None:
+    frames = generated_frames.cut(months)
+    settings = AnalyticsSettings()
+    at_once = customer_value(frames, settings)
+    monkeypatch.setattr(value, "ACCOUNTS_AT_ONCE", 7)
+    in_blocks = customer_value(frames, settings)
+    for field in dataclasses.fields(at_once):
+        np.testing.assert_array_equal(getattr(in_blocks, field.name), getattr(at_once, field.name))
+    # the kept month-ends are the last columns of every account's absolute balances summed per customer
+    series = np.zeros((frames.size, months))
+    np.add.at(series, frames.owner_customer, np.abs(frames.balances[frames.owner_account]))
+    np.testing.assert_array_equal(at_once.recent_totals, series[:, -value.MONTHS_KEPT :])
+
+
+def test_snapshots_sharing_their_ties_have_the_features_of_snapshots_made_alone(
+    generated_frames: GraphFrames,
+) -> None:
+    settings = AnalyticsSettings()
+    tie_types = sorted(set(generated_frames.tie_type.tolist()))
+    now = snapshot(generated_frames, settings, tie_types)
+    shared = snapshot(generated_frames.cut(18), settings, tie_types, now.ties)
+    alone = snapshot(generated_frames.cut(18), settings, tie_types)
+    assert shared.ties is now.ties
+    pd.testing.assert_frame_equal(shared.churn_table(), alone.churn_table(), check_exact=True)
+    rows = alone.active
+    pd.testing.assert_frame_equal(
+        alone.churn_table(rows), pd.concat([alone.own, alone.network], axis=1)[rows].reset_index(drop=True)
+    )
+
+
+def test_directed_ties_coded_by_type_read_as_the_names(generated_frames: GraphFrames) -> None:
+    ties = DirectedTies.from_frames(generated_frames)
+    names = np.concatenate([generated_frames.tie_type, generated_frames.tie_type])
+    assert ties.type_code.dtype == np.uint8 and ties.type_names == sorted(set(names.tolist()))
+    np.testing.assert_array_equal(ties.types(np.ones(len(names), dtype=bool)), names)
+    for tie_type in [*ties.type_names, "NOT_A_TIE_TYPE"]:
+        np.testing.assert_array_equal(ties.of_type(tie_type), names == tie_type)
