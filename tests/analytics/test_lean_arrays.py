@@ -12,8 +12,15 @@ from graph.settings import AnalyticsSettings
 from queries.analytics import value
 from queries.analytics.churn import DirectedTies
 from queries.analytics.features import snapshot
-from queries.analytics.frames import GraphFrames
+from queries.analytics.frames import GraphFrames, right_aligned
 from queries.analytics.value import customer_value
+
+
+def test_rows_given_end_to_end_are_right_aligned() -> None:
+    matrix = right_aligned(np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), np.array([2, 0, 3, 1]))
+    np.testing.assert_array_equal(matrix, [[0, 1, 2], [0, 0, 0], [3, 4, 5], [0, 0, 6]])
+    assert right_aligned(np.array([]), np.array([], dtype=np.int64)).shape == (0, 1)
+    assert right_aligned(np.array([]), np.array([0, 0])).shape == (2, 1)
 
 
 def test_a_cut_reads_the_balances_without_copying_them(generated_frames: GraphFrames) -> None:
