@@ -47,10 +47,11 @@ def check(
 
 
 def migrate(backend: BackendOption = None) -> None:
-    """Convert an embedded store of the earlier SQLite format, in place, into the current format.
+    """Convert an embedded store of an earlier format, in place, into the current format.
 
-    The new store is built beside the old file and checked; the old file is then kept as
-    ``<path>.sqlite-v1`` (delete it once the new store serves you) and the new store takes its path.
+    A SQLite store: the new store is built beside the old file and checked; the old file is then kept as
+    ``<path>.sqlite-v1`` (delete it once the new store serves you) and the new store takes its path. A store
+    whose snapshot is of Parquet files: the snapshot is written again as memory-mapped Arrow files.
     """
     from graph.embedded.migrate import migrate as migrate_store
 
@@ -59,7 +60,11 @@ def migrate(backend: BackendOption = None) -> None:
         done = migrate_store(path)
     except CrmGraphError as error:
         raise fail(error) from None
-    typer.echo(f"{done.path}: {done.nodes:,} nodes and {done.ties:,} ties converted; the old file is {done.kept_as}")
+    converted = f"{done.path}: {done.nodes:,} nodes and {done.ties:,} ties converted"
+    if done.kept_as is None:
+        typer.echo(f"{converted}; its snapshot is now of Arrow files, opened without decoding")
+    else:
+        typer.echo(f"{converted}; the old file is {done.kept_as}")
 
 
 def _embedded_path(backend: Backend | None, refusal: str) -> Path:

@@ -12,11 +12,14 @@ from bench.store_figures import clocks
 from graph.embedded import EmbeddedStore
 
 
-def _rss_mib() -> float:
+def _resident_mib() -> dict[str, float]:
+    """This process's resident memory in MiB: all of it (VmRSS), private (RssAnon) and file pages (RssFile)."""
+    found = {}
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024.0, 1)
-    return 0.0
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile"):
+            found[key] = int(value.split()[0]) / 1024.0
+    return found
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -24,17 +27,19 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         raise SystemExit("usage: python -m bench.open_store STORE_FOLDER")
-    before = _rss_mib()
+    before = _resident_mib()
     with clocks() as measured:
         store = EmbeddedStore(Path(args[0]), read_only=True)
-    after = _rss_mib()
+    after = _resident_mib()
     store.close()
     seconds, cpu_seconds = measured
     run = OpenRun(
         seconds=round(seconds, 3),
         cpu_seconds=round(cpu_seconds, 3),
-        rss_mib=after,
-        rss_added_mib=round(after - before, 1),
+        rss_mib=round(after["VmRSS"], 1),
+        rss_added_mib=round(after["VmRSS"] - before["VmRSS"], 1),
+        anon_added_mib=round(after["RssAnon"] - before["RssAnon"], 1),
+        file_added_mib=round(after["RssFile"] - before["RssFile"], 1),
     )
     print(json.dumps(run.model_dump()))
 

@@ -80,6 +80,11 @@ class OpenRun(_Model):
     """Resident memory of that process once the store is open."""
     rss_added_mib: float
     """What opening added to it (the process had imported the store's code before)."""
+    anon_added_mib: float | None = None
+    """Of that, the process's own memory (None in reports made before it was kept) ..."""
+    file_added_mib: float | None = None
+    """... and pages of the memory-mapped snapshot files it touched: the operating system's file cache, shared
+    with other processes mapping the same files and given back under memory pressure without being written."""
 
 
 class BulkWriteRun(_Model):
@@ -449,10 +454,16 @@ def render_api_cpu(api: ApiResult, backend: str) -> list[str]:
     ]
 
 
+def _split(run: OpenRun) -> str:
+    if run.anon_added_mib is None or run.file_added_mib is None:
+        return ""
+    return f": {run.anon_added_mib:,.0f} own, {run.file_added_mib:,.0f} mapped file pages"
+
+
 def render_store(store: StoreFigures) -> list[str]:
     """The embedded store's size, opening (each run) and bulk write as a table."""
     opens = "; ".join(f"{run.seconds:,.2f} s ({run.cpu_seconds:,.2f} s CPU)" for run in store.opens)
-    resident = "; ".join(f"{run.rss_mib:,.0f} ({run.rss_added_mib:,.0f} added)" for run in store.opens)
+    resident = "; ".join(f"{run.rss_mib:,.0f} ({run.rss_added_mib:,.0f} added{_split(run)})" for run in store.opens)
     lines = [
         f"## Embedded store: {store.nodes:,} nodes, {store.ties:,} ties",
         "",

@@ -40,7 +40,7 @@ __all__ = ["EmbeddedStore", "GraphView"]
 
 
 class EmbeddedStore(GraphStore):
-    """Columns in memory for traversal, a Parquet snapshot and a log of batches on disk for durability."""
+    """Columns in memory for traversal, a memory-mapped Arrow snapshot and a log of batches on disk for durability."""
 
     backend: ClassVar[Backend] = Backend.EMBEDDED
 
@@ -73,6 +73,9 @@ class EmbeddedStore(GraphStore):
             self.view = WritableGraph(nodes, ties)
         except ValueError as error:
             raise StoreCorrupt(self.path, f"has a snapshot that does not hold together ({error})") from None
+        finally:
+            nodes.close()
+            ties.close()
         del nodes, ties  # the tables as read: the graph holds what it keeps of them in its own form
         # Arrow's allocator keeps what it freed for reuse unless told (a 100k bank: 220 MiB after reading).
         pa.default_memory_pool().release_unused()
@@ -203,6 +206,14 @@ class EmbeddedStore(GraphStore):
             with contextlib.suppress(OSError):
                 self._disk.snapshot_in_background(*tables)
         self.view = graph
+
+    def write_snapshot(self) -> None:
+        """Write the graph as a new snapshot now, with an empty log (what ``crm-graph migrate`` does to a
+        snapshot of the earlier format)."""
+        if self.read_only:
+            raise StoreError("this embedded store was opened read-only")
+        with self._write_lock:
+            self._disk.write_snapshot(*self.view.tables())
 
     def clear(self) -> None:
         if self.read_only:

@@ -18,16 +18,15 @@ from pydantic import BaseModel, Field
 from graph.batch import TIE_ENDS
 from graph.embedded.disk import (
     Batch,
+    SnapshotFile,
     manifest_logs,
-    node_file,
     read_manifest,
     read_records,
-    read_table,
     refuse_other_files,
-    tie_file,
+    snapshot_files,
 )
 from graph.embedded.layout import NodeTable
-from graph.embedded.tie_table import TieTable
+from graph.embedded.tie_table import TieTable, in_order
 from graph.embedded.view import WritableGraph
 from graph.errors import StoreCorrupt, StoreOutdated, StoreUnavailable
 from graph.model import PRIMARY_LABELS, NodeLabel, TieType
@@ -108,31 +107,41 @@ def _snapshot_graph(path: Path, snapshot: str | None, problems: _Problems) -> Wr
     if not folder.is_dir():
         problems.add(f"the snapshot folder {snapshot} the MANIFEST names is missing")
         return WritableGraph()
+    try:
+        node_files, tie_files = snapshot_files(path, snapshot)
+    except StoreCorrupt as error:
+        problems.add(f"the store {error.problem}")
+        return WritableGraph()
     counts: dict[NodeLabel, int] = {}
-    for label in PRIMARY_LABELS:
-        table = _read(path, folder / node_file(label), problems)
-        if table is not None and _holds(partial(NodeTable, label, table), node_file(label), problems):
+    for label, (file, expected) in node_files.items():
+        table = _read(path, file, expected, problems)
+        if table is not None and _holds(partial(NodeTable, label, table), file.name, problems):
             nodes[label] = table
             counts[label] = table.num_rows
-    for tie_type in TieType:
-        table = _read(path, folder / tie_file(tie_type), problems)
+    for tie_type, (file, expected) in tie_files.items():
+        table = _read(path, file, expected, problems)
         if table is None:
             continue
         source_count, target_count = (counts.get(label, 0) for label in TIE_ENDS[tie_type])
-        if _holds(partial(TieTable, source_count, target_count, table), tie_file(tie_type), problems):
+        if _holds(partial(_tie_table, source_count, target_count, table), file.name, problems):
             ties[tie_type] = table
     return WritableGraph(nodes, ties)
 
 
-def _read(path: Path, file: Path, problems: _Problems) -> pa.Table | None:
-    if not file.exists():
-        return None
+def _tie_table(source_count: int, target_count: int, table: pa.Table) -> None:
+    """Build the tie table as opening does, and check the order by target a snapshot stores for it."""
+    built = TieTable(source_count, target_count, table)
+    if not (built.in_order == in_order(built.targets)).all():
+        raise ValueError("a tie table whose order by target does not match its ties")
+
+
+def _read(path: Path, file: Path, expected: tuple[int, int] | None, problems: _Problems) -> pa.Table | None:
     try:
-        return read_table(path, file)
+        return SnapshotFile(path, file, expected).read()
     except StoreCorrupt as error:
         problems.add(f"the store {error.problem}")
     except FileNotFoundError:
-        problems.add(f"the snapshot file {file.name} went missing while it was read")
+        problems.add(f"the snapshot file {file.name} the snapshot lists is missing")
     return None
 
 

@@ -444,22 +444,30 @@ def column_reader(field: pa.Field, array: pa.Array) -> Column:
     if is_json(field):
         return _Objects(plain_values(field, array))
     if pa.types.is_dictionary(arrow_type):
-        codes = array.indices.fill_null(0).to_numpy(zero_copy_only=False)
+        codes = _values(array.indices)
         return _Dictionary(codes, array.dictionary.to_pylist(), valid)
     if pa.types.is_large_string(arrow_type) or pa.types.is_string(arrow_type):
         return _texts(array, valid)
     if pa.types.is_boolean(arrow_type) or pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type):
-        filler = False if pa.types.is_boolean(arrow_type) else 0
-        return _Numbers(array.fill_null(filler).to_numpy(zero_copy_only=False), valid)
+        return _Numbers(_values(array), valid)
     if pa.types.is_list(arrow_type) and pa.types.is_floating(arrow_type.value_type):
-        offsets = np.asarray(array.offsets.fill_null(0).to_numpy(zero_copy_only=False))
+        offsets = array.offsets.to_numpy()  # never null: the list's own nulls are in its validity
         return _NumberLists(offsets, array.values.to_numpy(zero_copy_only=False), valid)
     if pa.types.is_list(arrow_type) and pa.types.is_large_string(arrow_type.value_type) and not array.values.null_count:
         # Read a row at a time: lists of ids or product names a row (prospects, clusters' members) made into
         # Python lists at once would cost a Python string per item before any is asked for.
-        offsets = np.asarray(array.offsets.fill_null(0).to_numpy(zero_copy_only=False))
+        offsets = array.offsets.to_numpy()
         return _TextLists(offsets, _texts(array.values, None), valid)
     return _Objects(array.to_pylist())
+
+
+def _values(array: pa.Array) -> np.ndarray:
+    """The array's values as numpy, read in place where they are fixed-width (a snapshot's memory-mapped column
+    stays in the file's pages): a null's slot holds whatever it holds, and readers check ``valid`` first."""
+    if pa.types.is_boolean(array.type):  # one bit a value: unpacked into bytes
+        return array.fill_null(False).to_numpy(zero_copy_only=False)
+    plain = pa.Array.from_buffers(array.type, len(array), [None, array.buffers()[1]], offset=array.offset)
+    return plain.to_numpy()
 
 
 def _texts(array: pa.Array, valid: np.ndarray | None) -> _Texts:

@@ -1,25 +1,39 @@
-"""The embedded store on disk: a folder holding a Parquet snapshot and a log of the batches written since.
+"""The embedded store on disk: a folder holding a snapshot and a log of the batches written since.
 
     <store>/MANIFEST                  which snapshot and logs are current (JSON, replaced by an atomic rename)
-    <store>/snapshot-000002/          one Parquet file (zstd, page checksums) per primary label and tie type
+    <store>/snapshot-000002/          one Arrow IPC file per primary label and tie type, and their CHECKSUMS
     <store>/log-000002                the batches written after that snapshot, appended one record each
     <store>/log-000003                (while a new snapshot is written) the batches written since it began
 
-Opening reads the snapshot's columns straight into the in-memory layout (no per-row Python), then replays
-the log. Every batch is appended to the log and fsynced before it is applied in memory, so a process killed
-mid-batch leaves at most an unfinished last record, which opening ignores and the next writer cuts off.
+Opening maps the snapshot's files into memory and uses their columns in place: a snapshot file holds each
+table in the form the in-memory layout keeps (ids as sorted fixed-width bytes, texts of few values
+dictionary-encoded, each tie type's order by target), uncompressed, so there is nothing to decode, sort or
+convert per row, and the pages are the operating system's file cache, read as queries touch them and
+shared between processes that open the same store. Each file is checked against its checksum (xxh3) in
+CHECKSUMS first, read through a small buffer, not the mapping: a damaged snapshot is refused on opening.
+Then opening replays the log. Every batch is appended to the log and fsynced before it is applied in
+memory, so a process killed mid-batch leaves at most an unfinished last record, which opening ignores and
+the next writer cuts off.
+
+Snapshots of stores written before this format (Parquet files, zstd, without CHECKSUMS) are read as they
+are, decoded; ``crm-graph migrate`` rewrites such a snapshot in the current format (so does the store's next
+snapshot).
 
 Once the log holds a share of the snapshot's rows, a new snapshot is written *in the background*: the writer
 starts a fresh log (the MANIFEST now names the old snapshot, the old log and the fresh one, so nothing
 acknowledged depends on the new snapshot), and a thread writes the graph as it was at that moment (immutable
-Arrow tables: later batches do not change them) while batches go on into the fresh log. Once its files are
-fsynced, the MANIFEST is switched to the new snapshot and the fresh log, and the old pair is removed; opening
-stays fast however much was written. A process killed mid-snapshot leaves the MANIFEST naming the old
-snapshot and both logs, which read to the same graph; the half-written folder is removed by the next writer.
+Arrow tables: later batches do not change them) while batches go on into the fresh log. Once its files and
+their CHECKSUMS are fsynced, the MANIFEST is switched to the new snapshot and the fresh log, and the old pair
+is removed (a process that has the old snapshot mapped keeps reading it: its pages stay until unmapped);
+opening stays fast however much was written. A process killed mid-snapshot leaves the MANIFEST naming the
+old snapshot and both logs, which read to the same graph; the half-written folder is removed by the next
+writer.
 
 Why this and not SQLite as before: SQLite kept a JSON document per node and tie, so opening a 100,000-customer
-bank decoded 1.4 million documents into Python objects (14 s); the columns of a snapshot load in well under a
-second, and a batch costs one append and one fsync instead of B-tree pages and index updates.
+bank decoded 1.4 million documents into Python objects (14 s). Why mapped Arrow files and not Parquet (the
+format before): Parquet's columns must be decompressed and decoded into memory on every open, and Arrow's
+allocator kept about 100 MiB of what decoding freed (bench/results/store-snapshot-format-2026-11-30.md
+has the measurements).
 
 A log record is ``MAGIC``, the payload's length and CRC-32, then the payload: the batch's resulting node and
 tie states and its deletions as JSON (``o``: orjson; ``j``: the standard library's, for values orjson cannot
@@ -32,7 +46,9 @@ is never written over. A new store is built beside its path and renamed into pla
 
 from __future__ import annotations
 
+import io
 import json
+import mmap
 import os
 import shutil
 import struct
@@ -45,15 +61,27 @@ from typing import Any, TypeVar
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
+import xxhash
 
+from graph.embedded.layout import stored_nodes
+from graph.embedded.tie_table import stored_ties
 from graph.errors import StoreCorrupt, StoreError, StoreOutdated, StoreUnavailable
 from graph.model import PRIMARY_LABELS, NodeLabel, TieType
 
 FORMAT = "crm-graph embedded store"
 VERSION = 3
-"""Version 3 added ``earlier_logs`` to the MANIFEST; version 2 (one log) is read as well."""
+"""Version 3 added ``earlier_logs`` to the MANIFEST; version 2 (one log) is read as well. A snapshot's own
+format is told by its files (see :func:`snapshot_files`)."""
 READABLE_VERSIONS = (2, 3)
 MANIFEST = "MANIFEST"
+CHECKSUMS = "CHECKSUMS"
+"""In a snapshot folder: each file's size and 64-bit xxh3 checksum (JSON), written and fsynced after the files."""
+CHECKSUM_ALGORITHM = "xxh3_64"
+ARROW, PARQUET = ".arrow", ".parquet"
+"""A snapshot file's suffix: Arrow IPC (written now) or Parquet (snapshots written before, still read)."""
+SNAPSHOT_COMPRESSION: str | None = None
+"""Compression of snapshot files: none, so that they are mapped and used in place."""
+CHECK_BUFFER = 4 * 2**20
 MAGIC = b"CRMB"
 _HEADER = struct.Struct("<4sII")
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -68,12 +96,12 @@ _MIGRATE = "convert it with `crm-graph migrate`, which keeps the old file beside
 _NOT_A_STORE = "check that CRM_GRAPH_EMBEDDED_PATH names the store, or " + _RESTORE
 
 
-def node_file(label: NodeLabel) -> str:
-    return f"nodes-{label.value}.parquet"
+def node_file(label: NodeLabel, suffix: str = ARROW) -> str:
+    return f"nodes-{label.value}{suffix}"
 
 
-def tie_file(tie_type: TieType) -> str:
-    return f"ties-{tie_type.value}.parquet"
+def tie_file(tie_type: TieType, suffix: str = ARROW) -> str:
+    return f"ties-{tie_type.value}{suffix}"
 
 
 def encode_batch(batch: Batch) -> list[bytes | pa.Buffer]:
@@ -233,19 +261,110 @@ def _record_at(data: bytes, offset: int) -> tuple[str | None, int]:
     return None, end
 
 
+class SnapshotFile:
+    """One file of a snapshot, opened at once (a writer replacing the snapshot since takes nothing from under
+    the reader) and read when :meth:`read` is called: an Arrow file checked against its checksum and mapped,
+    a Parquet file (a snapshot of the earlier format) decoded. ``FileNotFoundError`` when it is not there."""
+
+    def __init__(self, store: Path, file: Path, expected: tuple[int, int] | None) -> None:
+        self.store, self.name, self.expected = store, file.name, expected
+        try:
+            self._file: io.BufferedReader | pq.ParquetFile = (
+                file.open("rb")
+                if expected is not None
+                else pq.ParquetFile(file, page_checksum_verification=True, pre_buffer=False)
+            )
+        except FileNotFoundError:
+            raise
+        except (OSError, pa.ArrowException) as error:
+            raise _damaged(store, file.name, error) from None
+
+    def read(self) -> pa.Table:
+        """The file's table (then the file is closed)."""
+        try:
+            if isinstance(self._file, pq.ParquetFile):
+                return self._file.read()
+            return self._mapped(self._file)
+        except (OSError, ValueError, pa.ArrowException) as error:
+            raise _damaged(self.store, self.name, error) from None
+        finally:
+            self.close()
+
+    def _mapped(self, file: io.BufferedReader) -> pa.Table:
+        if checksum(file) != self.expected:
+            raise StoreCorrupt(self.store, f"has a damaged snapshot file {self.name} (its checksum does not match)")
+        mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)  # outlives the file: it holds its own
+        # The table's buffers are slices of the mapping, which stays until the last of them is let go.
+        return pa.ipc.open_file(pa.py_buffer(mapped)).read_all()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def checksum(file: io.BufferedReader) -> tuple[int, int]:
+    """The file's size and xxh3 checksum, read from its start through a small buffer (not through a mapping,
+    whose pages would then all be resident)."""
+    file.seek(0)
+    buffer = bytearray(CHECK_BUFFER)
+    view = memoryview(buffer)
+    digest = xxhash.xxh3_64()
+    size = 0
+    while read := file.readinto(buffer):
+        digest.update(view[:read])
+        size += read
+    return size, digest.intdigest()
+
+
+def snapshot_files(
+    path: Path, snapshot: str | None
+) -> tuple[dict[NodeLabel, tuple[Path, tuple[int, int] | None]], dict[TieType, tuple[Path, tuple[int, int] | None]]]:
+    """The files of the snapshot by primary label and tie type, each with its expected size and checksum (None
+    for a Parquet file of the earlier format). ``StoreCorrupt`` when its CHECKSUMS is damaged or lost."""
+    nodes: dict[NodeLabel, tuple[Path, tuple[int, int] | None]] = {}
+    ties: dict[TieType, tuple[Path, tuple[int, int] | None]] = {}
+    if snapshot is None:
+        return nodes, ties
+    folder = path / snapshot
+    try:
+        listed = json.loads((folder / CHECKSUMS).read_bytes())
+        if listed["algorithm"] != CHECKSUM_ALGORITHM:
+            raise ValueError(f"checksums of an unknown kind, {listed['algorithm']}")
+        sums = {str(name): (int(size), int(digest)) for name, (size, digest) in listed["files"].items()}
+    except FileNotFoundError:
+        if folder.is_dir() and any(folder.glob("*" + ARROW)):
+            raise StoreCorrupt(path, f"has lost the CHECKSUMS of its snapshot {snapshot}") from None
+        sums = None  # a snapshot of the earlier format (or a lost folder, which reading finds)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
+        raise StoreCorrupt(path, f"has a damaged CHECKSUMS in its snapshot {snapshot} ({error})") from None
+    for label in PRIMARY_LABELS:
+        if sums is not None and node_file(label) in sums:
+            nodes[label] = (folder / node_file(label), sums[node_file(label)])
+        elif sums is None and (folder / node_file(label, PARQUET)).exists():
+            nodes[label] = (folder / node_file(label, PARQUET), None)
+    for tie_type in TieType:
+        if sums is not None and tie_file(tie_type) in sums:
+            ties[tie_type] = (folder / tie_file(tie_type), sums[tie_file(tie_type)])
+        elif sums is None and (folder / tie_file(tie_type, PARQUET)).exists():
+            ties[tie_type] = (folder / tie_file(tie_type, PARQUET), None)
+    return nodes, ties
+
+
 def read_snapshot(path: Path, snapshot: str | None) -> tuple[SnapshotTables[NodeLabel], SnapshotTables[TieType]]:
-    """The snapshot's node tables by primary label and tie tables by type (those it holds), read when asked for."""
-    nodes: dict[NodeLabel, tuple[str, pq.ParquetFile]] = {}
-    ties: dict[TieType, tuple[str, pq.ParquetFile]] = {}
-    if snapshot is not None:
-        folder = path / snapshot
-        for label in PRIMARY_LABELS:
-            if (folder / node_file(label)).exists():
-                nodes[label] = (node_file(label), open_table(path, folder / node_file(label)))
-        for tie_type in TieType:
-            if (folder / tie_file(tie_type)).exists():
-                ties[tie_type] = (tie_file(tie_type), open_table(path, folder / tie_file(tie_type)))
-    return SnapshotTables(path, nodes), SnapshotTables(path, ties)
+    """The snapshot's node tables by primary label and tie tables by type (those it holds), read when asked for;
+    every file is opened before this returns."""
+    node_files, tie_files = snapshot_files(path, snapshot)
+    nodes: SnapshotTables[NodeLabel] = SnapshotTables({})
+    ties: SnapshotTables[TieType] = SnapshotTables({})
+    try:
+        for label, found in node_files.items():
+            nodes.files[label] = SnapshotFile(path, *found)
+        for tie_type, found in tie_files.items():
+            ties.files[tie_type] = SnapshotFile(path, *found)
+    except BaseException:
+        nodes.close()
+        ties.close()
+        raise
+    return nodes, ties
 
 
 SnapshotKey = TypeVar("SnapshotKey", NodeLabel, TieType)
@@ -253,53 +372,55 @@ SnapshotKey = TypeVar("SnapshotKey", NodeLabel, TieType)
 
 class SnapshotTables(Mapping[SnapshotKey, pa.Table]):
     """A snapshot's tables, each read from its file when asked for and not kept: a graph built from them
-    holds the columns of one table as read beside its own at a time, not of all (a 100,000-customer bank:
-    15-45 MiB less resident once open, and a lower peak). The files were opened before, so a writer
-    replacing the snapshot since takes nothing from under the reader."""
+    holds the columns of one table as read beside its own at a time, not of all (for a Parquet snapshot, a
+    100,000-customer bank: 15-45 MiB less resident once open, and a lower peak)."""
 
-    def __init__(self, store: Path, files: dict[SnapshotKey, tuple[str, pq.ParquetFile]]) -> None:
-        self._store = store
-        self._files: dict[SnapshotKey, tuple[str, pq.ParquetFile]] = files
+    def __init__(self, files: dict[SnapshotKey, SnapshotFile]) -> None:
+        self.files: dict[SnapshotKey, SnapshotFile] = files
 
     def __getitem__(self, key: SnapshotKey) -> pa.Table:
-        name, file = self._files[key]
         pa.default_memory_pool().release_unused()  # what the table read before was read into
-        try:
-            return file.read()
-        except (OSError, pa.ArrowException) as error:
-            raise _damaged(self._store, name, error) from None
+        return self.files[key].read()
 
     def __iter__(self) -> Iterator[SnapshotKey]:
-        return iter(self._files)
+        return iter(self.files)
 
     def __len__(self) -> int:
-        return len(self._files)
+        return len(self.files)
 
-
-def open_table(store: Path, file: Path) -> pq.ParquetFile:
-    """A snapshot file, opened; ``FileNotFoundError`` when a writer has just replaced the snapshot."""
-    try:
-        return pq.ParquetFile(file, page_checksum_verification=True, pre_buffer=False)
-    except FileNotFoundError:
-        raise
-    except (OSError, pa.ArrowException) as error:
-        raise _damaged(store, file.name, error) from None
-
-
-def read_table(store: Path, file: Path) -> pa.Table:
-    """A snapshot file's table; ``FileNotFoundError`` when a writer has just replaced the snapshot."""
-    opened = open_table(store, file)
-    try:
-        return opened.read()
-    except (OSError, pa.ArrowException) as error:
-        raise _damaged(store, file.name, error) from None
+    def close(self) -> None:
+        """Close the files not read (a read closes its own)."""
+        for file in self.files.values():
+            file.close()
 
 
 def _damaged(store: Path, name: str, error: Exception) -> StoreCorrupt:
     return StoreCorrupt(store, f"has a damaged snapshot file {name} ({str(error).splitlines()[0]})")
 
 
-def _fsync(path: Path) -> None:
+def write_snapshot_folder(folder: Path, nodes: Mapping[NodeLabel, pa.Table], ties: Mapping[TieType, pa.Table]) -> None:
+    """Write the tables (as :meth:`GraphView.tables` makes them) into the empty ``folder`` as a snapshot: a file
+    per table in the form the layout keeps, then their CHECKSUMS; all fsynced, the folder too."""
+    files = [(node_file(label), table, stored_nodes) for label, table in nodes.items() if table.num_rows]
+    files += [(tie_file(tie_type), table, stored_ties) for tie_type, table in ties.items() if table.num_rows]
+    sums = {name: write_snapshot_file(folder / name, stored(table)) for name, table, stored in files}
+    (folder / CHECKSUMS).write_text(json.dumps({"algorithm": CHECKSUM_ALGORITHM, "files": sums}))
+    fsync(folder / CHECKSUMS)
+    fsync(folder)
+
+
+def write_snapshot_file(file: Path, table: pa.Table) -> tuple[int, int]:
+    """Write ``table`` as one Arrow IPC record batch and fsync it; its size and checksum."""
+    with pa.OSFile(str(file), "wb") as sink:
+        options = pa.ipc.IpcWriteOptions(compression=SNAPSHOT_COMPRESSION)
+        with pa.ipc.new_file(sink, table.schema, options=options) as writer:
+            writer.write_table(table.combine_chunks())
+    fsync(file)
+    with file.open("rb") as written:
+        return checksum(written)
+
+
+def fsync(path: Path) -> None:
     descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)
@@ -307,15 +428,15 @@ def _fsync(path: Path) -> None:
         os.close(descriptor)
 
 
-def _write_manifest(folder: Path, snapshot: str | None, log: str, earlier_logs: Sequence[str] = ()) -> None:
+def write_manifest(folder: Path, snapshot: str | None, log: str, earlier_logs: Sequence[str] = ()) -> None:
     fresh = folder / (MANIFEST + ".new")
     manifest = {"format": FORMAT, "version": VERSION, "snapshot": snapshot, "log": log}
     if earlier_logs:
         manifest["earlier_logs"] = list(earlier_logs)
     fresh.write_text(json.dumps(manifest))
-    _fsync(fresh)
+    fsync(fresh)
     os.replace(fresh, folder / MANIFEST)
-    _fsync(folder)
+    fsync(folder)
 
 
 def create_store(path: Path) -> None:
@@ -328,10 +449,10 @@ def create_store(path: Path) -> None:
         fresh.unlink(missing_ok=True)
     fresh.mkdir()
     (fresh / "log-000001").touch()
-    _fsync(fresh / "log-000001")
-    _write_manifest(fresh, None, "log-000001")
+    fsync(fresh / "log-000001")
+    write_manifest(fresh, None, "log-000001")
     os.replace(fresh, path)
-    _fsync(path.parent)
+    fsync(path.parent)
 
 
 class Disk:
@@ -363,14 +484,19 @@ class Disk:
         self.log = self.path / manifest["log"]
         self.earlier_logs: list[str] = list(manifest["earlier_logs"])
 
-    def read(self) -> tuple[Mapping[NodeLabel, pa.Table], Mapping[TieType, pa.Table], list[Batch]]:
-        """The snapshot's tables (each read when asked for) and the batches logged since (a writer cuts off an
-        unfinished last record)."""
+    def read(self) -> tuple[SnapshotTables[NodeLabel], SnapshotTables[TieType], list[Batch]]:
+        """The snapshot's tables (each read when asked for; close both once built) and the batches logged
+        since (a writer cuts off an unfinished last record)."""
         for attempt in range(3):
             try:
                 nodes, ties = read_snapshot(self.path, self.snapshot)
-                earlier = [batch for name in self.earlier_logs for _, batch in read_records(self.path / name)]
-                records = list(read_records(self.log))
+                try:
+                    earlier = [batch for name in self.earlier_logs for _, batch in read_records(self.path / name)]
+                    records = list(read_records(self.log))
+                except BaseException:
+                    nodes.close()
+                    ties.close()
+                    raise
                 break
             except FileNotFoundError as error:
                 # A reader that lost a race with the writer replacing the snapshot reads the new one.
@@ -389,6 +515,8 @@ class Disk:
                     os.fsync(self._log_file)
                 self._remove_leftovers()
             except OSError as error:
+                nodes.close()
+                ties.close()
                 raise StoreUnavailable(f"cannot write the embedded store {self.path}: {error}") from error
         return nodes, ties, batches
 
@@ -470,10 +598,10 @@ class Disk:
         number = int(self.log.name.rsplit("-", 1)[1]) + 1
         fresh = self.path / f"log-{number:06d}"
         fresh.write_bytes(b"")
-        _fsync(fresh)
+        fsync(fresh)
         covered = [*self.earlier_logs, self.log.name]
         with self._manifest_lock:
-            _write_manifest(self.path, self.snapshot, fresh.name, covered)
+            write_manifest(self.path, self.snapshot, fresh.name, covered)
             self.earlier_logs, self.log = covered, fresh
         if self._log_file is not None:
             os.close(self._log_file)
@@ -490,16 +618,11 @@ class Disk:
         if folder.exists():
             shutil.rmtree(folder)  # left by a writer stopped while writing it: never named by the manifest
         folder.mkdir()
-        files = [(node_file(label), table) for label, table in nodes.items() if table.num_rows]
-        files += [(tie_file(tie_type), table) for tie_type, table in ties.items() if table.num_rows]
-        for name, table in files:
-            pq.write_table(table, folder / name, compression="zstd", write_page_checksum=True)
-            _fsync(folder / name)
-        _fsync(folder)
+        write_snapshot_folder(folder, nodes, ties)
         with self._manifest_lock:
             old_snapshot = self.snapshot
             left = [name for name in self.earlier_logs if name not in covered]
-            _write_manifest(self.path, snapshot, self.log.name, left)
+            write_manifest(self.path, snapshot, self.log.name, left)
             self.snapshot, self.earlier_logs = snapshot, left
         for name in covered:
             (self.path / name).unlink(missing_ok=True)

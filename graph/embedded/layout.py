@@ -20,8 +20,10 @@ changes them).
 
 Measured on a 100,000-customer bank (600,614 nodes, 1,074,242 ties): opening adds 334 MiB of resident memory
 (152 MiB of it Arrow data) against 1,012 MiB for the dicts this replaced, and takes 8-15 s against 102 s
-(on a machine at load 20). Once analysed, the same bank opens in 1.7 s of CPU and adds 387 MiB (228 MiB of it
-Arrow data; bench/results/store-open-writes-2026-11-30.md).
+(on a machine at load 20). Once analysed, the same bank opened from Parquet in 1.7 s of CPU and added 387 MiB
+(228 MiB of it Arrow data; bench/results/store-open-writes-2026-11-30.md); from a snapshot in the layout's own
+form (:func:`stored_nodes`, memory-mapped) in 0.17-0.19 s, adding 84 MiB, 36 of them the file's pages
+(bench/results/store-snapshot-format-2026-11-30.md).
 """
 
 from __future__ import annotations
@@ -57,14 +59,22 @@ NO_PROPERTIES: TieProperties = MappingProxyType({})
 ID, KIND, SOURCE, TARGET = "id", "kind", "source", "target"
 """Leading columns of node and tie tables (the rest are properties)."""
 
+STORED = {b"crm_graph": b"stored"}
+"""Schema metadata of a table in the form a snapshot holds it (see :func:`stored_nodes`): its columns are
+what the layout keeps in memory already, so a memory-mapped snapshot is used as it is, not converted."""
+
 _NOTHING = object()
 
 
 def id_bytes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Ids as a numpy array of UTF-8 bytes: byte order is code point order, so it sorts as Python sorts str."""
+    """Ids as a numpy array of UTF-8 bytes: byte order is code point order, so it sorts as Python sorts str.
+    Ids stored as fixed-width bytes already (a snapshot's) are read in place."""
     if len(ids) == 0:
         return np.zeros(0, dtype="S1")
     texts = one_array(ids)
+    if pa.types.is_fixed_size_binary(texts.type):
+        width = texts.type.byte_width
+        return np.frombuffer(texts.buffers()[1], dtype=f"S{width}", count=len(texts), offset=texts.offset * width)
     if not texts.null_count and pc.all(pc.string_is_ascii(texts)).as_py():
         # One byte a code point: padded with NULs to the longest, the ids lie in one buffer as fixed-width
         # bytes (numpy ignores trailing NULs, as the general path below leaves them).
@@ -131,14 +141,10 @@ class NodeTable(DeletionMask):
         self.base_count = len(self.base_ids)
         if self.base_count > 1 and not bool(np.all(self.base_ids[1:] > self.base_ids[:-1])):
             raise ValueError(f"a {label} table whose ids are not unique and in order")
-        kind_names = pc.cast(table.column(KIND), pa.large_string())
-        codes = np.full(self.base_count, -1, dtype=np.int8)
-        for code, kind in enumerate(self.kinds):
-            codes[np.asarray(pc.equal(kind_names, kind.value).to_numpy(zero_copy_only=False), dtype=bool)] = code
-        if self.base_count and codes.min() < 0:
+        self.base_kinds = kind_codes(one_array(table.column(KIND)), self.kinds)
+        if self.base_count and self.base_kinds.min() < 0:
             raise ValueError(f"a {label} table with a kind that is not one of {', '.join(self.kinds)}")
-        self.base_kinds = codes
-        self.properties, self.columns = property_columns(table, start=2)
+        self.properties, self.columns = property_columns(table, start=2, stored=is_stored(table))
         self.deleted = np.zeros(self.base_count, dtype=bool)
         self.deleted_count = 0
         # Views of the same memory for reads of one row (see graph.embedded.columns.Column).
@@ -320,6 +326,40 @@ class NodeTable(DeletionMask):
         return table.take(order), new_rows
 
 
+def kind_codes(kinds: pa.Array, known: tuple[NodeLabel, ...]) -> np.ndarray:
+    """Each row's kind as its position in ``known`` (int8; -1 for another kind). Kinds dictionary-encoded (as a
+    snapshot stores them) are read through their few words, without a text a row."""
+    if pa.types.is_dictionary(kinds.type) and not kinds.null_count:
+        names = [kind.value for kind in known]
+        words = np.array([names.index(word) if word in names else -1 for word in kinds.dictionary.to_pylist()], np.int8)
+        return words[kinds.indices.to_numpy(zero_copy_only=False)] if len(words) else np.zeros(len(kinds), np.int8)
+    texts = pc.cast(kinds, pa.large_string())
+    codes = np.full(len(kinds), -1, dtype=np.int8)
+    for code, kind in enumerate(known):
+        codes[np.asarray(pc.equal(texts, kind.value).to_numpy(zero_copy_only=False), dtype=bool)] = code
+    return codes
+
+
+def stored_nodes(table: pa.Table) -> pa.Table:
+    """A node table (as :meth:`NodeTable.merged` makes it) in the form a snapshot holds: ids as fixed-width
+    UTF-8 bytes (the layout's sorted id array, read in place), kinds as int8 codes of their few words, and
+    properties as the layout keeps them (texts of few values dictionary-encoded)."""
+    ids = id_bytes(table.column(ID))
+    id_array = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(ids.dtype.itemsize), len(ids), [None, pa.py_buffer(np.ascontiguousarray(ids))]
+    )
+    kinds = pc.cast(one_array(table.column(KIND)), pa.large_string()).dictionary_encode()
+    kinds = kinds.cast(pa.dictionary(pa.int8(), pa.large_string()))
+    properties, _ = property_columns(table, start=2, readers=False)
+    return with_leading({ID: id_array, KIND: kinds}, properties).replace_schema_metadata(STORED)
+
+
+def is_stored(table: pa.Table) -> bool:
+    """Whether ``table`` is in the form a snapshot holds (its columns need no conversion)."""
+    metadata = table.schema.metadata
+    return metadata is not None and metadata.get(b"crm_graph") == STORED[b"crm_graph"]
+
+
 def with_leading(leading: dict[str, pa.Array], properties: pa.Table) -> pa.Table:
     """The ``leading`` columns, then those of ``properties`` (which may have none, so no row count of its own)."""
     table = pa.table(leading)
@@ -328,11 +368,23 @@ def with_leading(leading: dict[str, pa.Array], properties: pa.Table) -> pa.Table
     return table
 
 
-def property_columns(table: pa.Table, start: int) -> tuple[pa.Table, dict[str, Column]]:
-    """The property columns of ``table`` (from column ``start``) as held in memory, and a reader of each."""
-    compacted = [
-        compact_column(table.schema.field(index), table.column(index)) for index in range(start, table.num_columns)
-    ]
-    fields, arrays = [field for field, _ in compacted], [array for _, array in compacted]
-    readers = {field.name: column_reader(field, array) for field, array in zip(fields, arrays, strict=True)}
-    return pa.Table.from_arrays(arrays, schema=pa.schema(fields)), readers
+def property_columns(
+    table: pa.Table, start: int, *, stored: bool = False, readers: bool = True
+) -> tuple[pa.Table, dict[str, Column]]:
+    """The property columns of ``table`` (from column ``start``) as held in memory, and a reader of each
+    (none when not ``readers``). Columns ``stored`` (a snapshot's) are held as they are: compacted already."""
+    if stored:
+        columns = [
+            (table.schema.field(index), one_array(table.column(index))) for index in range(start, table.num_columns)
+        ]
+    else:
+        columns = [
+            compact_column(table.schema.field(index), table.column(index)) for index in range(start, table.num_columns)
+        ]
+    fields, arrays = [field for field, _ in columns], [array for _, array in columns]
+    found = (
+        {field.name: column_reader(field, array) for field, array in zip(fields, arrays, strict=True)}
+        if readers
+        else {}
+    )
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields)), found

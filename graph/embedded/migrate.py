@@ -1,8 +1,11 @@
-"""Convert an embedded store of the earlier SQLite format into the folder format of :mod:`graph.embedded.disk`.
+"""Convert an embedded store of an earlier format into the current format of :mod:`graph.embedded.disk`.
 
-``crm-graph migrate`` runs this on the configured store path. The new store is built whole beside the old
-file, checked (every tie's ends present, counts equal to the old file's rows), then the old file is renamed
-to ``<path>.sqlite-v1`` (kept, as a backup the user may delete) and the new folder takes the path.
+``crm-graph migrate`` runs this on the configured store path. A store of the SQLite format: the new store is
+built whole beside the old file, checked (every tie's ends present, counts equal to the old file's rows),
+then the old file is renamed to ``<path>.sqlite-v1`` (kept, as a backup the user may delete) and the new
+folder takes the path. A folder store whose snapshot is of Parquet files (read, but decoded on every open):
+the store is opened and its graph written as a new snapshot of the current format, which replaces the old
+one as any new snapshot does (the old is removed once the new is on disk).
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ import pyarrow as pa
 from pydantic import BaseModel
 
 from graph.batch import TIE_ENDS
-from graph.embedded import _take_file_lock
+from graph.embedded import EmbeddedStore, _take_file_lock
 from graph.embedded.columns import table_from_rows
-from graph.embedded.disk import Disk, create_store
+from graph.embedded.disk import Disk, create_store, read_manifest, snapshot_files
 from graph.embedded.layout import ID, KIND, SOURCE, TARGET
 from graph.embedded.sqlite_v1 import Disk as SqliteFile
 from graph.embedded.sqlite_v1 import check_file_kind
@@ -33,7 +36,8 @@ class Migration(BaseModel):
     """What a migration converted."""
 
     path: str
-    kept_as: str
+    kept_as: str | None
+    """Where the old file was kept (a SQLite store), None when the old snapshot was replaced."""
     nodes: int
     ties: int
 
@@ -44,7 +48,7 @@ def migrate(path: Path) -> Migration:
     if not path.exists():
         raise StoreUnavailable(f"there is no embedded store at {path} to migrate")
     if path.is_dir():
-        raise StoreError(f"the embedded store {path} is of the current format already; nothing to migrate")
+        return _rewrite_parquet_snapshot(path)
     lock = _take_file_lock(path)
     try:
         check_file_kind(path)
@@ -57,7 +61,7 @@ def migrate(path: Path) -> Migration:
             shutil.rmtree(fresh)
         create_store(fresh)
         disk = Disk(fresh)
-        disk.read()
+        disk.read()  # a new store: no snapshot files to close
         disk.write_snapshot(nodes, ties)
         disk.close()
         os.replace(path, kept)
@@ -69,6 +73,21 @@ def migrate(path: Path) -> Migration:
         kept_as=str(kept),
         nodes=sum(table.num_rows for table in nodes.values()),
         ties=sum(table.num_rows for table in ties.values()),
+    )
+
+
+def _rewrite_parquet_snapshot(path: Path) -> Migration:
+    node_files, tie_files = snapshot_files(path, read_manifest(path)["snapshot"])
+    if not any(expected is None for _, expected in [*node_files.values(), *tie_files.values()]):
+        raise StoreError(f"the embedded store {path} is of the current format already; nothing to migrate")
+    with EmbeddedStore(path) as store:
+        store.write_snapshot()
+        counts = store.counts()
+    return Migration(
+        path=str(path),
+        kept_as=None,
+        nodes=sum(count for label, count in counts.nodes.items() if NodeLabel(label).primary is NodeLabel(label)),
+        ties=sum(counts.ties.values()),
     )
 
 

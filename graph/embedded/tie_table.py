@@ -11,24 +11,31 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from graph.embedded.columns import RowProperties, scalars, table_from_overlay, unified
+from graph.embedded.columns import RowProperties, one_array, scalars, table_from_overlay, unified
 from graph.embedded.layout import (
     NO_PROPERTIES,
     SOURCE,
+    STORED,
     TARGET,
     DeletionMask,
     TieProperties,
+    is_stored,
     positions_in,
     property_columns,
     with_leading,
 )
+
+IN_ORDER = "in_order"
+"""The column after ``source`` and ``target`` in a snapshot's tie table: the ties in (target, source) order,
+the sort opening would otherwise do."""
 
 
 class TieTable(DeletionMask):
     """The ties of one type, between rows of its source and target node tables."""
 
     def __init__(self, source_count: int, target_count: int, table: pa.Table | None = None) -> None:
-        """``table``: columns ``source``, ``target`` (int32 rows) then properties, sorted by (source, target)."""
+        """``table``: columns ``source``, ``target`` (int32 rows) then properties, sorted by (source, target); or
+        the form a snapshot holds (:func:`stored_ties`)."""
         if table is None:
             table = pa.table({SOURCE: pa.array([], pa.int32()), TARGET: pa.array([], pa.int32())})
         if (
@@ -41,15 +48,18 @@ class TieTable(DeletionMask):
         self.count_base = len(self.sources)
         _check_ends(self.sources, source_count, "source")
         _check_ends(self.targets, target_count, "target")
-        if self.count_base > 1:
-            steps = np.diff(self.sources.astype(np.int64)) * (1 << 32) + np.diff(self.targets.astype(np.int64))
-            if not bool(np.all(steps > 0)):
-                raise ValueError("a tie table whose ties are not unique and in order")
+        if not _unique_in_order(self.sources, self.targets):
+            raise ValueError("a tie table whose ties are not unique and in order")
         self.out_offsets = _offsets(self.sources, source_count)
-        # By target, then source: a stable sort by target keeps the base's order by source within each target.
-        self.in_order = np.argsort(self.targets, kind="stable").astype(np.int32)
-        self.in_offsets = _offsets(self.targets[self.in_order], target_count)
-        self.properties, self.columns = property_columns(table, start=2)
+        stored = is_stored(table)
+        if stored:
+            if table.column_names[2:3] != [IN_ORDER] or table.column(2).type != pa.int32():
+                raise ValueError("a tie table without its order by target")
+            self.in_order = np.asarray(table.column(2).to_numpy(), dtype=np.int32)
+        else:
+            self.in_order = in_order(self.targets)
+        self.in_offsets = _offsets(self.targets, target_count)  # counts per target: the order does not matter
+        self.properties, self.columns = property_columns(table, start=3 if stored else 2, stored=stored)
         self.deleted = np.zeros(self.count_base, dtype=bool)
         self.deleted_count = 0
         self._deleted, self._sources, self._targets = (
@@ -260,15 +270,46 @@ class TieTable(DeletionMask):
         return table.take(order)
 
 
+def in_order(targets: np.ndarray) -> np.ndarray:
+    """The ties sorted by (target, source), as int32 positions, given ``targets`` of ties sorted by (source,
+    target): a stable sort by target keeps the order by source within each target."""
+    return np.argsort(targets, kind="stable").astype(np.int32)
+
+
+def stored_ties(table: pa.Table) -> pa.Table:
+    """A tie table (as :meth:`TieTable.merged` makes it) in the form a snapshot holds: ``source``, ``target``,
+    the order by target (:data:`IN_ORDER`), then the properties as the layout keeps them."""
+    properties, _ = property_columns(table, start=2, readers=False)
+    targets = np.asarray(table.column(TARGET).to_numpy(), dtype=np.int32)
+    leading = {
+        SOURCE: one_array(table.column(SOURCE)),
+        TARGET: one_array(table.column(TARGET)),
+        IN_ORDER: pa.array(in_order(targets), pa.int32()),
+    }
+    return with_leading(leading, properties).replace_schema_metadata(STORED)
+
+
 def _check_ends(rows: np.ndarray, count: int, end: str) -> None:
     if len(rows) and (rows.min() < 0 or rows.max() >= count):
         raise ValueError(f"a tie table with a {end} that is not a node of the snapshot")
 
 
+def _unique_in_order(sources: np.ndarray, targets: np.ndarray, chunk: int = 1 << 20) -> bool:
+    """Whether the (source, target) pairs are strictly increasing: checked a chunk at a time, so that the
+    check of a few million ties holds a few MiB of temporaries, not several arrays as long as the ties."""
+    for start in range(0, max(len(sources) - 1, 0), chunk):
+        end = min(start + chunk + 1, len(sources))
+        keys = tie_keys(sources[start:end], targets[start:end])
+        if not bool(np.all(keys[1:] > keys[:-1])):
+            return False
+    return True
+
+
 def _offsets(rows: np.ndarray, count: int) -> np.ndarray:
-    """CSR offsets of sorted ``rows`` over ``count`` nodes: row r's entries are [offsets[r], offsets[r + 1])."""
-    offsets = np.zeros(count + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=count), out=offsets[1:])
+    """CSR offsets of ``rows`` (the ties' ends) over ``count`` nodes: in an order sorted by that end, row r's
+    ties are [offsets[r], offsets[r + 1]). int32, as tie rows are: half the memory of int64 per node and type."""
+    offsets = np.zeros(count + 1, dtype=np.int32)
+    offsets[1:] = np.cumsum(np.bincount(rows, minlength=count))
     return offsets
 
 

@@ -9,10 +9,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 import pytest
 
 import graph.embedded as embedded
+import graph.embedded.disk as disk
 from graph.embedded import EmbeddedStore
 from graph.embedded.disk import read_manifest
 from tests.graph.store_child import start_store_child
@@ -24,14 +24,14 @@ LATER = [{"label": "Person", "id": f"later-{n}", "properties": {"n": n}} for n i
 
 def test_writes_go_on_while_a_snapshot_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     release = threading.Event()
-    real_write = pq.write_table
+    real_write = disk.write_snapshot_file
 
-    def held_write(*args: Any, **kwargs: Any) -> None:
+    def held_write(*args: Any, **kwargs: Any) -> tuple[int, int]:
         release.wait(30)
-        real_write(*args, **kwargs)
+        return real_write(*args, **kwargs)
 
     path = tmp_path / "store"
-    monkeypatch.setattr(pq, "write_table", held_write)
+    monkeypatch.setattr(disk, "write_snapshot_file", held_write)
     with EmbeddedStore(path) as store, EmbeddedStore(tmp_path / "model") as model:
         monkeypatch.setattr(embedded, "LOG_MINIMUM", 0)
         for target in (store, model):
@@ -57,22 +57,21 @@ CHILD = textwrap.dedent(
     import threading
     from pathlib import Path
 
-    import pyarrow.parquet as pq
-
     import graph.embedded as embedded
+    import graph.embedded.disk as disk
     from graph.embedded import EmbeddedStore
     from tests.graph.test_bulk_write import node_tables, tie_tables
     from tests.graph.test_embedded_snapshot import LATER
     from tests.samples import family_nodes, family_ties
 
-    real_write = pq.write_table
+    real_write = disk.write_snapshot_file
 
     def write_then_stop(*args, **kwargs):
         real_write(*args, **kwargs)
         os.write(1, b"snapshot file written\\n")  # one write: the two threads' lines do not interleave
         threading.Event().wait()  # the parent kills the process here, the snapshot half written
 
-    pq.write_table = write_then_stop
+    disk.write_snapshot_file = write_then_stop
     embedded.LOG_MINIMUM = 0
     store = EmbeddedStore(Path(sys.argv[1]))
     store.bulk_write(node_tables(family_nodes()), tie_tables(family_ties()))
