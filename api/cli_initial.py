@@ -31,7 +31,7 @@ def load_initial(
     *,
     replace: bool,
     path: LoadPath,
-    score_pairs: PairScorer,
+    score_pairs: PairScorer | None,
 ) -> LoadReport:
     """Load the mapping's files into a staging store, import it into Neo4j, and print both reports."""
     from graph.neo4j_initial import check_import_target, import_store

@@ -54,12 +54,10 @@ def analyze_on_spark_engine(
     return analyze_on_spark(store, settings, options, progress)
 
 
-def pair_scorer(engine: Engine, settings: Settings, master: str, spark_memory: str) -> PairScorer:
-    """How ``load`` scores the customer records entity resolution compares: in this process, or on Spark."""
+def pair_scorer(engine: Engine, settings: Settings, master: str, spark_memory: str) -> PairScorer | None:
+    """How ``load`` scores the customer records entity resolution compares: in this process (None), or on Spark."""
     if engine is Engine.LOCAL:
-        from loaders.resolve import scored_pairs
-
-        return scored_pairs
+        return None
     from loaders.spark_resolve import SparkPairScorer
     from queries.analytics.spark.session import spark_session
 

@@ -12,6 +12,7 @@ from typing import Any
 from graph.model import NodeLabel, NodeRecord, TieType
 from graph.store import GraphStore
 from loaders.bulk import LoadPath
+from loaders.bulk.blocking import scored_pairs_by_columns
 from loaders.bulk.customers import RowRecord, customer_records_by_columns
 from loaders.bulk.resolve import resolve_grouped
 from loaders.bulk.tables import IsNew, Tables, column_table
@@ -164,10 +165,13 @@ def load_customers(
     files: dict[str, list[Path]],
     review: ReviewList,
     path: LoadPath = LoadPath.COLUMNS,
-    score_pairs: PairScorer = scored_pairs,
+    score_pairs: PairScorer | None = None,
 ) -> None:
     """Read every customer source (column-wise where ``path`` asks and the source allows it), resolve the
-    records into customers (``score_pairs`` scoring the compared ones), and write them with their lineage."""
+    records into customers (``score_pairs`` scoring the compared ones; None: in this process, by columns on
+    the column-wise path), and write them with their lineage."""
+    if score_pairs is None:
+        score_pairs = scored_pairs_by_columns if path is LoadPath.COLUMNS else scored_pairs
     context.retired = review.retired_customers()
     existing = dict(context.crosswalk())
     records: list[CustomerRecord] = []

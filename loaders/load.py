@@ -35,7 +35,7 @@ from loaders.quarantine import QuarantineFile
 from loaders.query import prepared, query_inputs
 from loaders.read import TEXT_FORMATS, check_encoding, source_files
 from loaders.report import LoadReport
-from loaders.resolve import PairScorer, scored_pairs
+from loaders.resolve import PairScorer
 from loaders.review import ReviewList
 from loaders.ties import load_ties
 from loaders.transform import PLAUSIBLE_YEARS, RowTransform
@@ -61,7 +61,7 @@ def load_mapping(
     review_path: Path | None = None,
     today: date | None = None,
     path: LoadPath = LoadPath.COLUMNS,
-    score_pairs: PairScorer = scored_pairs,
+    score_pairs: PairScorer | None = None,
 ) -> LoadReport:
     """Load every source of a mapping file into ``store``; write ``quarantine.csv`` and ``report.json``.
 
@@ -69,7 +69,8 @@ def load_mapping(
     ``report_dir / "review.json"``) is where uncertain customer pairs are kept for ``crm-graph review``.
     ``path`` chooses how node and tie sources are loaded (see ``loaders.bulk``): the store content,
     quarantine and accounting are the same either way. ``score_pairs`` scores the customer records entity
-    resolution compares (in this process by default; ``loaders.spark_resolve`` on Spark).
+    resolution compares (None: in this process, on columns on the column-wise path; ``loaders.spark_resolve``
+    on Spark).
     Raises ``SourceError`` (nothing written) when a file cannot be read or holds authentication data.
     """
     started = time.perf_counter()

@@ -149,19 +149,22 @@ def normalise_text(text: Any) -> str:
     return "".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
-def edit_distance(left: str, right: str, limit: int = 2) -> int:
-    """Levenshtein distance, stopping early once it exceeds ``limit``."""
-    if abs(len(left) - len(right)) > limit:
-        return limit + 1
-    previous = list(range(len(right) + 1))
-    for i, char_left in enumerate(left, start=1):
-        current = [i]
-        for j, char_right in enumerate(right, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_left != char_right)))
-        if min(current) > limit:
-            return limit + 1
-        previous = current
-    return previous[-1]
+def within_one_edit(left: str, right: str) -> bool:
+    """Whether two texts are at most one insertion, deletion or substitution apart (Levenshtein distance
+    of 0 or 1): past their common start, the rest of one is the rest of the other with one character
+    dropped or changed. Linear, where the distance itself takes a table per pair."""
+    if len(left) > len(right):
+        left, right = right, left
+    if len(right) - len(left) > 1:
+        return False
+    start = 0
+    for char_left, char_right in zip(left, right, strict=False):
+        if char_left != char_right:
+            break
+        start += 1
+    if len(left) == len(right):
+        return left[start + 1 :] == right[start + 1 :]
+    return left[start:] == right[start + 1 :]
 
 
 def text_level(left: str, right: str) -> str | None:
@@ -171,7 +174,7 @@ def text_level(left: str, right: str) -> str | None:
         return None
     if left == right:
         return "exact"
-    if edit_distance(left, right, 1) <= 1:
+    if within_one_edit(left, right):
         return "similar"
     # quick_ratio() bounds ratio() from above at a fraction of its cost; most compared pairs differ.
     matcher = SequenceMatcher(None, left, right)
@@ -216,8 +219,13 @@ def comparison_levels(left: CustomerRecord, right: CustomerRecord) -> dict[str, 
 
 def match_probability(left: CustomerRecord, right: CustomerRecord) -> float:
     """Fellegi-Sunter match probability of two records (prior odds times the fields' likelihood ratios)."""
+    return probability_of_levels(comparison_levels(left, right))
+
+
+def probability_of_levels(levels: Mapping[str, str | None]) -> float:
+    """The match probability of two records agreeing on each field as ``levels`` say (``comparison_levels``)."""
     weight = math.log2(PRIOR_MATCH / (1 - PRIOR_MATCH))
-    for name, level in comparison_levels(left, right).items():
+    for name, level in levels.items():
         if level is not None:
             weight += FIELD_WEIGHTS[name][level].weight
     return 1 / (1 + 2 ** (-weight))

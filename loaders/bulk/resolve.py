@@ -20,12 +20,14 @@ after the record with the smallest ref, or ``id_prefix`` + key for ``key_only`` 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from loaders.mapping import ResolveMode
-from loaders.resolve import CustomerRecord, Resolved, block_keys, conflict_name, national_customer_ids, resolve
+import numpy as np
+import pyarrow.compute as pc
+
+from loaders.bulk.blocking import RecordColumns, records_to_score, scored_pairs_by_columns
+from loaders.resolve import CustomerRecord, PairScorer, Resolved, national_customer_ids, resolve
 
 
 def resolve_grouped(
@@ -34,30 +36,42 @@ def resolve_grouped(
     hash_key: bytes,
     forced_merges: Iterable[tuple[str, str]] = (),
     stored: Sequence[CustomerRecord] = (),
+    score_pairs: PairScorer = scored_pairs_by_columns,
     **options: Any,
 ) -> Resolved:
     """What :func:`loaders.resolve.resolve` gives for the same arguments (``options`` are its others),
-    scoring only the records that need it."""
+    scoring only the records that need it, found on columns (``loaders.bulk.blocking``)."""
     forced = list(forced_merges)
-    scored = needs_scoring(records, forced, stored)
+    columns = RecordColumns.of(records)
+    if columns is None:  # values the columns cannot hold as the records compare them: every record is seen
+        return resolve(
+            records, hash_key=hash_key, forced_merges=forced, stored=stored, score_pairs=score_pairs, **options
+        )
+    scored = _needs_scoring(records, columns, forced, stored)
     part = [records[index] for index in scored]
-    resolved = resolve(part, hash_key=hash_key, forced_merges=forced, stored=stored, **options)
+    resolved = resolve(part, hash_key=hash_key, forced_merges=forced, stored=stored, score_pairs=score_pairs, **options)
     customer_ids: list[str | None] = [None] * len(records)
-    for index, customer_id in zip(scored, resolved.customer_ids, strict=True):
+    for index, customer_id in zip(scored.tolist(), resolved.customer_ids, strict=True):
         customer_ids[index] = customer_id
-    by_number: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for index, record in enumerate(records):
-        if customer_ids[index] is not None:
-            continue
-        if record.mode is ResolveMode.KEY_ONLY:
-            customer_ids[index] = record.id_prefix + record.key
-        else:
-            assert record.national_id is not None, "a record without an ID number is scored"
-            by_number[(record.kind.value, record.national_id)].append(index)
-    firsts = [min((records[index] for index in group), key=lambda record: record.ref) for group in by_number.values()]
-    numbers = [number for _, number in by_number]
-    for group, customer_id in zip(by_number.values(), national_customer_ids(firsts, numbers, hash_key), strict=True):
-        for index in group:
+    settled = np.ones(len(records), dtype=bool)
+    settled[scored] = False
+    for index in np.flatnonzero(settled & ~columns.auto).tolist():
+        record = records[index]
+        customer_ids[index] = record.id_prefix + record.key
+    # The other records: one customer per ID number, named after the number's record with the smallest ref.
+    numbers = columns.keys("national")
+    numbered = np.flatnonzero(settled & (numbers >= 0))
+    ref_rank = np.empty(len(records), dtype=np.int64)
+    ref_rank[pc.sort_indices(columns.refs).to_numpy()] = np.arange(len(records))
+    numbered = numbered[np.lexsort((ref_rank[numbered], numbers[numbered]))]
+    starts = np.flatnonzero(np.diff(numbers[numbered], prepend=-1))
+    firsts = numbered[starts]
+    ids = national_customer_ids(
+        [records[index] for index in firsts.tolist()], columns.national.take(firsts).to_pylist(), hash_key
+    )
+    bounds = [*starts.tolist(), len(numbered)]
+    for start, end, customer_id in zip(bounds[:-1], bounds[1:], ids, strict=True):
+        for index in numbered[start:end].tolist():
             customer_ids[index] = customer_id
     return Resolved(
         [customer_id for customer_id in customer_ids if customer_id is not None],
@@ -71,38 +85,18 @@ def needs_scoring(
     records: Sequence[CustomerRecord], forced_merges: Iterable[tuple[str, str]], stored: Sequence[CustomerRecord]
 ) -> list[int]:
     """The indices, in order, of the records ``resolve`` must see (the part described in the module's docstring)."""
-    auto = [record.mode is ResolveMode.AUTO for record in records]
-    lacking = [index for index, record in enumerate(records) if auto[index] and not record.national_id]
-    chosen = set(lacking)
-    if lacking:
-        wanted = {key for index in lacking for key in block_keys(records[index])}
-        members: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        for index, record in enumerate(records):
-            if auto[index]:
-                for key in block_keys(record):
-                    if key in wanted:
-                        members[key].append(index)
-        for block in members.values():
-            chosen.update(block)
-    numbers: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for index, record in enumerate(records):
-        if auto[index] and record.national_id:
-            numbers[(record.kind.value, record.national_id)].append(index)
-    shared = {(record.kind.value, record.national_id) for record in stored if record.national_id}
-    for number, group in numbers.items():
-        if number in shared or (len(group) > 1 and _disagree(records, group)):
-            chosen.update(group)
-    refs = {ref for pair in forced_merges for ref in pair}
-    chosen.update(index for index, record in enumerate(records) if record.ref in refs)
-    for index in list(chosen):
-        record = records[index]
-        if auto[index] and record.national_id:
-            chosen.update(numbers[(record.kind.value, record.national_id)])
-    return sorted(chosen)
+    columns = RecordColumns.of(records)
+    if columns is None:
+        return list(range(len(records)))
+    return _needs_scoring(records, columns, list(forced_merges), stored).tolist()
 
 
-def _disagree(records: Sequence[CustomerRecord], group: list[int]) -> bool:
-    """Whether two records of one ID number disagree on name or birth date (both holding one)."""
-    names = {conflict_name(records[index].properties.get("name")) for index in group} - {""}
-    births = {birth for index in group if (birth := records[index].properties.get("birth_date"))}
-    return len(names) > 1 or len(births) > 1
+def _needs_scoring(
+    records: Sequence[CustomerRecord],
+    columns: RecordColumns,
+    forced_merges: list[tuple[str, str]],
+    stored: Sequence[CustomerRecord],
+) -> np.ndarray:
+    forced = {ref for pair in forced_merges for ref in pair}
+    stored_numbers = {(record.kind, record.national_id) for record in stored if record.national_id}
+    return records_to_score(records, columns, forced, stored_numbers)

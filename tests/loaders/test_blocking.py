@@ -1,0 +1,141 @@
+"""Blocking and comparison on columns (loaders.bulk.blocking) against the record-by-record functions of
+loaders.resolve: the same candidate pairs, the same scored pairs with the same probabilities, on random records
+with texts that normalisation changes, on the generated bank with its planted duplicates, and on FinBench."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from graph.embedded import EmbeddedStore
+from graph.model import NodeLabel
+from loaders import resolve as resolution
+from loaders.bulk.blocking import RecordColumns, candidate_pairs_by_columns, scored_pairs_by_columns
+from loaders.bulk.resolve import resolve_grouped
+from loaders.generator import generate
+from loaders.load import load_mapping
+from loaders.mapping import ResolveMode, ValueType
+from loaders.resolve import CustomerRecord, ScoredPair, candidate_pairs, resolve, scored_pairs, within_one_edit
+from tests.loaders.test_finbench import DATA as FINBENCH_DATA
+from tests.loaders.test_finbench import MAPPING as FINBENCH_MAPPING
+
+# Texts that normalisation changes (width, case, spaces of several kinds, a dotted capital I, punctuation),
+# near misses one edit apart, and texts alike only by difflib's ratio.
+NAMES = [
+    "张三",
+    "张 三",
+    "张\u3000三",
+    "ＺＨＡＮＧ san",
+    "zhang san",
+    "張三",
+    "张叁",
+    "张三丰",
+    "İlhan",
+    "i̇lhan",
+    "阿依古丽·买买提",
+    "",
+]
+ADDRESSES = ["杭州市学院路1号", "杭州市学院路１号", "杭州市 学院路1号", "杭州市学院路2号", "宁波市延安路18号", "", None]
+BIRTHS = ["1990-03-07", "1990-03-08", "1985-05-12", "", None]
+PHONES = ["p1", "p2", "", None]
+
+
+def random_record(rng: random.Random, index: int) -> CustomerRecord:
+    kind = rng.choice([NodeLabel.PERSON, NodeLabel.PERSON, NodeLabel.COMPANY])
+    identifiers: dict[ValueType, str] = {}
+    if rng.random() < 0.5:
+        identifiers[ValueType.RESIDENT_ID if kind is NodeLabel.PERSON else ValueType.CREDIT_CODE] = (
+            f"n{rng.randrange(8)}"
+        )
+    if phone := rng.choice(PHONES):
+        identifiers[ValueType.MOBILE] = phone
+    properties = {"name": rng.choice(NAMES), "birth_date": rng.choice(BIRTHS), "address": rng.choice(ADDRESSES)}
+    return CustomerRecord(
+        source="core",
+        system=rng.choice(["core", "card"]),
+        key=f"K{index}",
+        line=index + 2,
+        kind=kind,
+        properties=properties,
+        identifiers=identifiers,
+        mode=ResolveMode.KEY_ONLY if rng.random() < 0.1 else ResolveMode.AUTO,
+    )
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_pairs_and_scores_are_those_of_the_records(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(seed)
+    if seed % 3 == 0:  # blocks too large to compare are left out alike
+        monkeypatch.setattr(resolution, "BLOCK_LIMIT", 4)
+    records = [random_record(rng, index) for index in range(rng.randrange(2, 80))]
+    columns = RecordColumns.of(records)
+    assert columns is not None
+    assert [tuple(pair) for pair in candidate_pairs_by_columns(columns).tolist()] == candidate_pairs(records)
+    for bound in (0.0, 0.2, 0.7, 0.95):
+        assert scored_pairs_by_columns(records, bound) == scored_pairs(records, bound)
+
+
+def test_birth_dates_that_are_not_text_are_compared_as_the_records_compare_them() -> None:
+    born = [date(1990, 3, 7), "1990-03-07", date(1990, 3, 7)]
+    records = [
+        CustomerRecord("crm", "crm", f"K{index}", index, NodeLabel.PERSON, {"name": "王五", "birth_date": birth})
+        for index, birth in enumerate(born)
+    ]
+    assert RecordColumns.of(records) is None
+    assert scored_pairs_by_columns(records, 0.0) == scored_pairs(records, 0.0)
+    options = {"merge_above": 0.9, "review_above": 0.2, "hash_key": b"k"}
+    assert resolve_grouped(records, **options) == resolve(records, **options)  # type: ignore[arg-type]
+
+
+def levenshtein(left: str, right: str) -> int:
+    previous = list(range(len(right) + 1))
+    for i, char_left in enumerate(left, start=1):
+        current = [i]
+        for j, char_right in enumerate(right, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_left != char_right)))
+        previous = current
+    return previous[-1]
+
+
+def test_one_edit_apart_is_a_levenshtein_distance_of_at_most_one() -> None:
+    rng = random.Random(3)
+    for _ in range(20000):
+        left = "".join(rng.choice("ab张三") for _ in range(rng.randrange(0, 6)))
+        right = "".join(rng.choice("ab张三") for _ in range(rng.randrange(0, 6)))
+        assert within_one_edit(left, right) == (levenshtein(left, right) <= 1), (left, right)
+
+
+class ComparingScorer:
+    """Scores by columns, checking every call against the record-by-record scorer (at the bound asked and
+    with no bound, so that every candidate pair's score is compared)."""
+
+    def __init__(self) -> None:
+        self.pairs = 0
+
+    def __call__(self, records: Sequence[CustomerRecord], review_above: float) -> list[ScoredPair]:
+        assert scored_pairs_by_columns(records, 0.0) == scored_pairs(records, 0.0)
+        found = scored_pairs_by_columns(records, review_above)
+        assert found == scored_pairs(records, review_above)
+        self.pairs += len(found)
+        return found
+
+
+def test_the_generated_banks_planted_duplicates_score_alike(tmp_path: Path) -> None:
+    generate(1500, 11, tmp_path / "bank")
+    scorer = ComparingScorer()
+    with EmbeddedStore(tmp_path / "store.sqlite") as store:
+        report = load_mapping(store, tmp_path / "bank" / "mapping.yaml", tmp_path / "report", score_pairs=scorer)
+    assert scorer.pairs > 0
+    assert sum(source.merged for source in report.sources) > 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not FINBENCH_DATA.is_dir(), reason="FinBench snapshot not found")
+def test_finbench_customers_score_alike(tmp_path: Path) -> None:
+    scorer = ComparingScorer()
+    with EmbeddedStore(tmp_path / "store.sqlite") as store:
+        load_mapping(store, FINBENCH_MAPPING, tmp_path / "report", data_dir=FINBENCH_DATA, score_pairs=scorer)
