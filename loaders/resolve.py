@@ -87,12 +87,13 @@ class CustomerRecord:
     @property
     def national_id_type(self) -> ValueType:
         """The identifier that makes records one customer: resident id for persons, credit code for companies."""
-        return ValueType.RESIDENT_ID if self.kind is NodeLabel.PERSON else ValueType.CREDIT_CODE
+        return _RESIDENT_ID if self.kind is _PERSON else _CREDIT_CODE
 
-    @cached_property
+    @property
     def national_id(self) -> str | None:
-        """The keyed hash of the resident id, or the credit code (kept: resolution asks for it many times)."""
-        return self.identifiers.get(self.national_id_type)
+        """The keyed hash of the resident id, or the credit code."""
+        # Not a cached_property: its first call takes a lock (Python 3.11), ten times this lookup.
+        return self.identifiers.get(_RESIDENT_ID if self.kind is _PERSON else _CREDIT_CODE)
 
     @cached_property
     def compared_name(self) -> str:
@@ -106,7 +107,16 @@ class CustomerRecord:
 
     @property
     def phone_hash(self) -> str | None:
-        return self.identifiers.get(ValueType.MOBILE)
+        return self.identifiers.get(_MOBILE)
+
+
+# Read once per record by resolution: module names, not an enum's class attribute each time (several times slower).
+_PERSON, _RESIDENT_ID, _CREDIT_CODE, _MOBILE = (
+    NodeLabel.PERSON,
+    ValueType.RESIDENT_ID,
+    ValueType.CREDIT_CODE,
+    ValueType.MOBILE,
+)
 
 
 @dataclass(frozen=True)
@@ -391,10 +401,9 @@ def resolve(
     members: dict[int, list[int]] = defaultdict(list)
     for index in range(len(records)):
         members[clusters.find(index)].append(index)
-    cluster_ids = {
-        root: _customer_id(root, [records[i] for i in group], hash_key, existing, clusters)
-        for root, group in members.items()
-    }
+    cluster_ids = _cluster_ids(
+        {root: [records[i] for i in group] for root, group in members.items()}, hash_key, existing, clusters
+    )
     customer_ids = [cluster_ids[clusters.find(index)] for index in range(len(records))]
     stored_customer_ids, customer_ids = customer_ids[:real], customer_ids[real:]
 
@@ -473,16 +482,37 @@ def national_customer_ids(records: Sequence[CustomerRecord], national_ids: Seque
     ]
 
 
+def _cluster_ids(
+    groups: dict[int, list[CustomerRecord]], hash_key: bytes, existing: Mapping[str, str], clusters: _Clusters
+) -> dict[int, str]:
+    """The customer id of each cluster (by root), from its records; the ID numbers' ids hashed in one batch."""
+    firsts = {root: min(group, key=lambda record: record.ref) for root, group in groups.items()}
+    numbered = {
+        root: identity[0]
+        for root, first in firsts.items()
+        if first.mode is not ResolveMode.KEY_ONLY
+        and (identity := clusters.identity[root]) is not None
+        and not identity[1]
+    }
+    ids = national_customer_ids([firsts[root] for root in numbered], list(numbered.values()), hash_key)
+    cluster_ids = dict(zip(numbered, ids, strict=True))
+    for root, group in groups.items():
+        if root not in cluster_ids:
+            cluster_ids[root] = _customer_id(firsts[root], group, clusters.identity[root], hash_key, existing)
+    return cluster_ids
+
+
 def _customer_id(
-    root: int, group: list[CustomerRecord], hash_key: bytes, existing: Mapping[str, str], clusters: _Clusters
+    first: CustomerRecord,
+    group: list[CustomerRecord],
+    identity: Identity | None,
+    hash_key: bytes,
+    existing: Mapping[str, str],
 ) -> str:
-    first = min(group, key=lambda record: record.ref)
+    """The id of a cluster not named after an ID number (``first`` is its record with the smallest ref)."""
     if first.mode is ResolveMode.KEY_ONLY:
         return first.id_prefix + first.key
     letter = "P" if first.kind is NodeLabel.PERSON else "C"
-    identity = clusters.identity[root]
-    if identity is not None and not identity[1]:
-        return national_customer_id(first, identity[0], hash_key)
     if identity is not None:
         # A part split off its ID number: named by its own smallest ref, never by the number's id.
         return first.id_prefix + letter + keyed_hash(identity[1], hash_key, purpose=f"record-{letter}")[:20]

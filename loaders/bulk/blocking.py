@@ -18,7 +18,7 @@ What is compared stays the row path's own, so that the pairs, the scores and the
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import cache, cached_property
 from typing import Any
 
@@ -67,10 +67,8 @@ class RecordColumns:
         """The records' columns; None when a birth date is not text (the row path compares such values as
         they are, not as their text)."""
         columns = cls(records)
-        births = (properties.get("birth_date") for properties in columns.properties)
-        if not all(isinstance(birth, str) for birth in births if birth):
-            return None
-        return columns
+        births = {type(properties.get("birth_date") or "") for properties in columns.properties}
+        return columns if births <= {str} else None
 
     @cached_property
     def kind(self) -> np.ndarray:
@@ -95,11 +93,11 @@ class RecordColumns:
 
     @cached_property
     def name(self) -> pa.Array:
-        return _normalised([properties.get("name") for properties in self.properties])
+        return _each_distinct([properties.get("name") for properties in self.properties], normalise_text)
 
     @cached_property
     def address(self) -> pa.Array:
-        return _normalised([properties.get("address") for properties in self.properties])
+        return _each_distinct([properties.get("address") for properties in self.properties], normalise_text)
 
     @cached_property
     def refs(self) -> pa.Array:
@@ -182,13 +180,14 @@ def scored_pairs_by_columns(records: Sequence[CustomerRecord], review_above: flo
     return [ScoredPair(int(left[position]), int(right[position]), float(probabilities[position])) for position in kept]
 
 
-def _normalised(values: list[Any]) -> pa.Array:
-    """``normalise_text`` of each value, made once per distinct text; null where it gives an empty text."""
+def _each_distinct(values: list[Any], read: Callable[[Any], str]) -> pa.Array:
+    """``read`` of each value, called once per distinct text (each value when they are not all text); null
+    where it gives an empty text."""
     try:
         encoded = pa.array(values, pa.string()).dictionary_encode()
-    except (pa.ArrowTypeError, pa.ArrowInvalid):  # not all text: each value on its own
-        return pa.array([normalise_text(value) or None for value in values], pa.string())
-    distinct = [normalise_text(text) or None for text in encoded.dictionary.to_pylist()]
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([read(value) or None for value in values], pa.string())
+    distinct = [read(text) or None for text in encoded.dictionary.to_pylist()]
     return pa.array(distinct, pa.string()).take(encoded.indices)
 
 
@@ -274,22 +273,16 @@ def _disagreeing(records: Sequence[CustomerRecord], members: np.ndarray, numbers
     """The ID numbers (keys) among ``members`` (every record of some numbers, ``numbers`` theirs) whose
     records disagree on name or birth date, both holding one (``loaders.bulk.resolve``'s rule)."""
     disagree = [np.empty(0, dtype=np.int64)]
-    for read in (_conflict_name, _birth):
-        values = [read(records[position]) or None for position in members.tolist()]
-        codes = pc.dictionary_encode(pa.array(values, pa.string())).indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    properties = [records[position].properties for position in members.tolist()]
+    names = _each_distinct([row.get("name") for row in properties], conflict_name)
+    births = pa.array([row.get("birth_date") or None for row in properties], pa.string())
+    for values in (names, births):
+        codes = pc.dictionary_encode(values).indices.fill_null(-1).to_numpy(zero_copy_only=False)
         held = codes >= 0
         pairs = np.unique(np.stack([numbers[held], codes[held].astype(np.int64)], axis=1), axis=0)
         held_numbers, distinct_values = np.unique(pairs[:, 0], return_counts=True)
         disagree.append(held_numbers[distinct_values > 1])
     return np.concatenate(disagree)
-
-
-def _conflict_name(record: CustomerRecord) -> str:
-    return conflict_name(record.properties.get("name"))
-
-
-def _birth(record: CustomerRecord) -> Any:
-    return record.properties.get("birth_date")
 
 
 def _number_keys(columns: RecordColumns, numbers: Collection[tuple[NodeLabel, str]]) -> np.ndarray:
