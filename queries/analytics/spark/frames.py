@@ -9,6 +9,8 @@ mean the same in both engines.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -44,7 +46,8 @@ class SparkFrames:
     """source, target, type, weight: every customer tie in both directions."""
     transfer: DataFrame
     """source, target, type, share: each directed tie's weight over max(1, the source's total tie weight)
-    (what spreading passes along, at every month-end), hashed by source into the shuffle partitions."""
+    (what spreading passes along, at every month-end), hashed by source into the shuffle partitions and
+    checkpointed once read (see :meth:`persisted`)."""
     interactions: DataFrame
     """customer, at (date)."""
     products: DataFrame
@@ -57,7 +60,10 @@ class SparkFrames:
     def persisted(self) -> SparkFrames:
         """The same frames kept in Spark's memory (spilling to disk) once first computed: every step reads them
         several times, and without this each read would redo their joins from the Parquet files. The engine
-        drops every kept frame when it is done."""
+        drops every kept frame when it is done.
+
+        Not the transfer shares: they are checkpointed when read, which keeps their hashing by source in the
+        plan (a kept frame's plan hides it from the joins), so spreading's steps find the ties where they lie."""
         from pyspark import StorageLevel
 
         def kept(frame: DataFrame) -> DataFrame:
@@ -70,7 +76,6 @@ class SparkFrames:
             owners=kept(self.owners),
             ties=kept(self.ties),
             directed=kept(self.directed),
-            transfer=kept(self.transfer),
             interactions=kept(self.interactions),
         )
 
@@ -142,6 +147,20 @@ def transfer_shares(directed: DataFrame, partitions: int) -> DataFrame:
         .select("source", "target", "type", (F.col("weight") / F.col("scale")).alias("share"))
         .repartition(partitions, "source")
     )
+
+
+@contextmanager
+def fixed_partitioning(spark: SparkSession) -> Iterator[int]:
+    """The shuffle partitions, with adaptive execution off meanwhile: an iteration keeps its frames hashed by
+    the same key across steps, which adaptive execution does not honour (it re-shuffles a checkpointed frame
+    for a join, and runs every shuffle of a lazily checkpointed step as a job of its own)."""
+    setting = "spark.sql.adaptive.enabled"
+    adaptive = spark.conf.get(setting) or "true"
+    spark.conf.set(setting, "false")
+    try:
+        yield int(spark.conf.get("spark.sql.shuffle.partitions") or 1)
+    finally:
+        spark.conf.set(setting, adaptive)
 
 
 def scalar(frame: DataFrame) -> Any:
@@ -278,7 +297,9 @@ def read_spark_frames(
     ).persisted()
     months = scalar(read.accounts.agg(F.max(F.size("balances")))) or 1
     frames_as_of = as_of or _data_date(read.customers, read.accounts, read.interactions)
-    return replace(read, as_of=frames_as_of, months=max(int(months), 1))
+    with fixed_partitioning(spark):  # a checkpoint made under adaptive execution forgets its hashing
+        transfer = read.transfer.localCheckpoint()
+    return replace(read, as_of=frames_as_of, months=max(int(months), 1), transfer=transfer)
 
 
 def _data_date(customers: DataFrame, accounts: DataFrame, interactions: DataFrame) -> date:

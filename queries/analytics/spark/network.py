@@ -13,18 +13,16 @@ order, so both engines return the same clusters.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import networkx as nx
 
 from graph.ties import TieCategory, TieRegistry
 from queries.analytics.community import SMALL_COMPONENT
-from queries.analytics.spark.frames import scalar
+from queries.analytics.spark.frames import fixed_partitioning, scalar
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import DataFrame
 
 CHECK_EVERY = 5  # PageRank iterations between convergence checks (each check is a Spark job)
 
@@ -82,20 +80,6 @@ def pagerank(
         total = (scalar(rank.agg(F.sum("rank"))) or 0.0) + dangling * alone
     ranked = rank.select("id", (F.col("rank") / total).alias("pagerank"))
     return customers.select("id").join(ranked, "id", "left").na.fill(alone / total, ["pagerank"])
-
-
-@contextmanager
-def fixed_partitioning(spark: SparkSession) -> Iterator[int]:
-    """The shuffle partitions, with adaptive execution off meanwhile: an iteration keeps its frames hashed by
-    the same key across steps, which adaptive execution does not honour (it re-shuffles a checkpointed frame
-    for a join, and runs every shuffle of a lazily checkpointed step as a job of its own)."""
-    setting = "spark.sql.adaptive.enabled"
-    adaptive = spark.conf.get(setting) or "true"
-    spark.conf.set(setting, "false")
-    try:
-        yield int(spark.conf.get("spark.sql.shuffle.partitions") or 1)
-    finally:
-        spark.conf.set(setting, adaptive)
 
 
 def spread_energy(
