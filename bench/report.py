@@ -107,6 +107,9 @@ class StoreFigures(_Model):
     bulk_write_into_empty: BulkWriteRun
     bulk_write_unchanged: BulkWriteRun
     """The same tables written again: every row matched and found unchanged."""
+    bulk_write_per_table: BulkWriteRun | None = None
+    """The tables written into an empty store one call per label and tie type, as a loader's first load writes
+    (see :func:`bench.store_figures.bulk_write_per_table`); None in reports made before it."""
     small_writes: BulkWriteRun | None = None
     """20 writes of 5,000 changed customers into the full store (see :func:`bench.store_figures.small_writes`);
     None in reports made before it and for a bank too small."""
@@ -477,6 +480,8 @@ def render_store(store: StoreFigures) -> list[str]:
         ("bulk write of every row into an empty store", store.bulk_write_into_empty),
         ("bulk write of the same rows again (unchanged)", store.bulk_write_unchanged),
     ]
+    if store.bulk_write_per_table is not None:
+        runs.append(("bulk write into an empty store, one call per label and tie type", store.bulk_write_per_table))
     if store.small_writes is not None:
         runs.append(("20 bulk writes of changed customers into the full store", store.small_writes))
     for label, run in runs:

@@ -3,9 +3,10 @@ adds, and the rate of its bulk write on prepared columns.
 
 Opening is measured in a fresh process (``python -m bench.open_store PATH``, which opens the store read-only
 and prints one JSON object), so that the memory it reports is the store's and not the benchmark's. The bulk
-write takes the store's own content as Arrow tables (its columns, tie ends turned into ids; untimed) and writes it with
-``bulk_write`` into an empty store, then once more into the same store (every row unchanged); only the
-``bulk_write`` calls are timed; then 20 writes of 5,000 changed customers each into that full store
+write takes the store's own content as Arrow tables (its columns, tie ends turned into ids; untimed) and
+writes it with ``bulk_write`` into an empty store, then once more into the same store (every row unchanged),
+then into another empty store one call per label and tie type (:func:`bulk_write_per_table`); only the
+``bulk_write`` calls are timed; then 20 writes of 5,000 changed customers each into the full store
 (:func:`small_writes`). Each figure is given in wall seconds and in CPU seconds of this process, which
 a busy machine distorts far less.
 """
@@ -48,6 +49,7 @@ def measure_store(path: Path, progress: Progress, opens: int = OPEN_RUNS) -> Sto
         progress("store: bulk write", 0, 3)
         nodes, ties = prepared_columns(path)
         into_empty, unchanged = bulk_write_twice(Path(scratch) / "store", nodes, ties)
+        per_table = bulk_write_per_table(Path(scratch) / "per-table", nodes, ties)
         progress("store: bulk write", 2, 3)
         small = small_writes(Path(scratch) / "store", nodes.get(NodeLabel.CUSTOMER))
         progress("store: bulk write", 3, 3)
@@ -58,6 +60,7 @@ def measure_store(path: Path, progress: Progress, opens: int = OPEN_RUNS) -> Sto
         opens=runs,
         bulk_write_into_empty=into_empty,
         bulk_write_unchanged=unchanged,
+        bulk_write_per_table=per_table,
         small_writes=small,
     )
 
@@ -116,6 +119,17 @@ def bulk_write_twice(
     with EmbeddedStore(path) as store:  # closing waited for a snapshot the first write started
         unchanged = _timed(rows, lambda: store.bulk_write(nodes, ties))
     return into_empty, unchanged
+
+
+def bulk_write_per_table(path: Path, nodes: dict[NodeLabel, pa.Table], ties: dict[TieType, pa.Table]) -> BulkWriteRun:
+    """``bulk_write`` of the tables into an empty store one call per label, then per tie type: a first load as
+    a loader writes it, source after source (each call merges into what the ones before wrote)."""
+    rows = sum(table.num_rows for table in [*nodes.values(), *ties.values()])
+    calls: list[tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]]]
+    calls = [({label: table}, {}) for label, table in nodes.items()]
+    calls += [({}, {tie_type: table}) for tie_type, table in ties.items()]
+    with EmbeddedStore(path) as store:
+        return _timed(rows, lambda: [store.bulk_write(*call) for call in calls])
 
 
 SMALL_WRITES = 20

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.batch import TIE_ENDS
-from graph.embedded.columns import is_json, plain_values, unified
+from graph.embedded.columns import is_json, one_array, plain_values, unified
 from graph.embedded.layout import ID, KIND, SOURCE, TARGET, NodeTable, id_bytes, positions_in, with_leading
 from graph.embedded.tie_table import TieTable, tie_keys
 from graph.errors import MissingEndpoint
@@ -351,12 +351,24 @@ def _tie_ends(
     """The node rows of each given tie's ends; ``MissingEndpoint`` for the first tie (in the order given, rows
     numbered across the tables) with an end that does not exist. ``new_ids``: the ids of ``new_nodes`` as
     texts, in row order."""
-    found, number = {}, 0
+    # Every end naming one label is looked up in one pass: the held ids are hashed once per label, not once
+    # per tie type and end (a first load: 40 passes over the customers' and accounts' ids).
+    wanted: dict[NodeLabel, list[pa.Array]] = {}
+    for tie_type, given in given_ties.items():
+        for label, column in zip(TIE_ENDS[tie_type], (SOURCE, TARGET), strict=True):
+            wanted.setdefault(label, []).append(one_array(given.column(column)))
+    rows_of: dict[NodeLabel, list[np.ndarray]] = {}
+    for label, columns in wanted.items():
+        table = new_nodes.get(label, nodes[label])
+        rows = _node_rows(pa.concat_arrays(columns), table, new_ids.get(label))
+        rows_of[label] = np.split(rows, np.cumsum([len(column) for column in columns[:-1]]).tolist())
+    found, number, taken = {}, 0, dict.fromkeys(wanted, 0)
     for tie_type, given in given_ties.items():
         source_label, target_label = TIE_ENDS[tie_type]
-        source_nodes, target_nodes = (new_nodes.get(label, nodes[label]) for label in (source_label, target_label))
-        source_rows = _node_rows(given.column(SOURCE), source_nodes, new_ids.get(source_label))
-        target_rows = _node_rows(given.column(TARGET), target_nodes, new_ids.get(target_label))
+        source_rows = rows_of[source_label][taken[source_label]]
+        taken[source_label] += 1
+        target_rows = rows_of[target_label][taken[target_label]]
+        taken[target_label] += 1
         missing = np.flatnonzero((source_rows < 0) | (target_rows < 0))
         if len(missing):
             at = int(missing[0])

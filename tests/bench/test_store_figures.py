@@ -15,7 +15,7 @@ from api.cli import app
 from bench.harness import BenchConfig
 from bench.loaded import run_loaded_bench, write_loaded_results
 from bench.report import QUERY_NAMES, LoadedStoreReport
-from bench.store_figures import SMALL_WRITES, bulk_write_twice, prepared_columns
+from bench.store_figures import SMALL_WRITES, bulk_write_per_table, bulk_write_twice, prepared_columns
 from graph.embedded import EmbeddedStore
 from graph.model import PRIMARY_LABELS, TieType
 from graph.settings import Settings
@@ -34,7 +34,8 @@ def test_the_bench_reports_the_embedded_store_figures(embedded_bench: BenchRun) 
     assert figures.disk_mib > 0
     assert len(figures.opens) == 1
     assert all(run.seconds > 0 and run.rss_mib > run.rss_added_mib > 0 for run in figures.opens)
-    for run in (figures.bulk_write_into_empty, figures.bulk_write_unchanged):
+    assert figures.bulk_write_per_table is not None
+    for run in (figures.bulk_write_into_empty, figures.bulk_write_unchanged, figures.bulk_write_per_table):
         assert run.rows == figures.nodes + figures.ties
         assert run.seconds > 0 and run.rows_per_second > 0 and run.rows_per_cpu_second > 0
     small = figures.small_writes
@@ -50,12 +51,14 @@ def test_the_timed_bulk_write_writes_the_store_s_whole_content(embedded_bench: B
     source_path = embedded_bench.work / "embedded"
     nodes, ties = prepared_columns(source_path)
     bulk_write_twice(tmp_path / "copy", nodes, ties)
-    with EmbeddedStore(source_path, read_only=True) as source, EmbeddedStore(tmp_path / "copy") as copy:
-        for label in PRIMARY_LABELS:
-            assert sorted(copy.nodes(label), key=lambda r: r.id) == sorted(source.nodes(label), key=lambda r: r.id)
-        for tie_type in TieType:
-            key = lambda tie: (tie.source, tie.target)  # noqa: E731
-            assert sorted(copy.ties([tie_type]), key=key) == sorted(source.ties([tie_type]), key=key)
+    bulk_write_per_table(tmp_path / "per-table", nodes, ties)
+    for written in ("copy", "per-table"):
+        with EmbeddedStore(source_path, read_only=True) as source, EmbeddedStore(tmp_path / written) as copy:
+            for label in PRIMARY_LABELS:
+                assert sorted(copy.nodes(label), key=lambda r: r.id) == sorted(source.nodes(label), key=lambda r: r.id)
+            for tie_type in TieType:
+                key = lambda tie: (tie.source, tie.target)  # noqa: E731
+                assert sorted(copy.ties([tie_type]), key=key) == sorted(source.ties([tie_type]), key=key)
 
 
 def test_bench_of_a_loaded_store_measures_it_as_it_is(embedded_bench: BenchRun, tmp_path: Path) -> None:
