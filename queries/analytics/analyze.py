@@ -150,37 +150,42 @@ def co_holdings(frames: GraphFrames, cross_sell: CrossSellFit | None = None) -> 
     return found
 
 
-def customer_table(result: AnalyticsResult, analytics_at: str) -> pa.Table:
-    """The Customer table with every written-back property, one row per customer (for ``bulk_write``), each
-    number rounded by Python's ``round`` as a row would be (numpy's may differ in the last place)."""
+def customer_table(result: AnalyticsResult, analytics_at: str, rows: slice = slice(None)) -> pa.Table:
+    """The Customer table with every written-back property, one row per customer of ``rows`` (all by default;
+    analyze makes one slice of customers at a time, so that the Python numbers a table is made from are never
+    all alive at once), each number rounded by Python's ``round`` as a row would be (numpy's may differ in the
+    last place)."""
     frames, value, churn = result.frames, result.value, result.churn
-    size = frames.size
+    size = len(range(frames.size)[rows])
 
     def rounded(values: FloatArray, digits: int) -> pa.Array:
-        return pa.array([round(number, digits) for number in values.tolist()], pa.float64())
+        return pa.array([round(number, digits) for number in values[rows].tolist()], pa.float64())
 
     def constant(text: str) -> pa.Array:
         return pa.array([text] * size, pa.string())
 
+    def texts(values: Any) -> pa.Array:
+        return pa.array(list(values[rows]), pa.string())
+
     columns: dict[str, pa.Array] = {
-        "id": pa.array(frames.customers["id"].tolist(), pa.string()),
-        "kind": pa.array(frames.customers["kind"].tolist(), pa.string()),
+        "id": texts(frames.customers["id"].to_numpy()),
+        "kind": texts(frames.customers["kind"].to_numpy()),
         "aum": rounded(value.aum, 2),
         "deposits": rounded(value.deposits, 2),
         "loans": rounded(value.loans, 2),
-        "tier": pa.array(value.tier, pa.string()),
-        "lifecycle_stage": pa.array(value.stage, pa.string()),
+        "tier": texts(value.tier),
+        "lifecycle_stage": texts(value.stage),
         "ltv_historical": rounded(value.ltv_historical, 2),
         "ltv_current": rounded(value.ltv_current, 2),
         "ltv_potential": rounded(value.ltv_potential, 2),
         "churn_risk": rounded(churn.risk, 6),
         "churn_risk_own": rounded(churn.own, 6),
         "churn_risk_network": rounded(churn.network, 6),
-        "churn_contributors": pa.array(churn.contributors, pa.list_(pa.string())),
-        "churn_contributor_ties": pa.array(churn.contributor_ties, pa.list_(pa.string())),
-        "churn_contributions": pa.array(churn.contributions, pa.list_(pa.float64())),
-        **customer_columns(result.cross_sell, size),
-        "cluster_id": pa.array(result.cluster_ids, pa.string()),  # a null removes the previous run's cluster
+        "churn_contributors": pa.array(churn.contributors[rows], pa.list_(pa.string())),
+        "churn_contributor_ties": pa.array(churn.contributor_ties[rows], pa.list_(pa.string())),
+        "churn_contributions": pa.array(churn.contributions[rows], pa.list_(pa.float64())),
+        **customer_columns(result.cross_sell, frames.size, rows),
+        "cluster_id": texts(result.cluster_ids),  # a null removes the previous run's cluster
         "pagerank": rounded(result.pagerank, 12),
         "analytics_version": constant(ANALYTICS_VERSION),
         "analytics_at": constant(analytics_at),
@@ -254,14 +259,13 @@ def analyze(
         analytics_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
         if product_rows:
             store.write(nodes=product_rows)
-        # The customers as one table, written in slices: whole columns merged at once into the embedded store,
+        # The customers as a table per slice of them: whole columns merged at once into the embedded store,
         # UNWIND statements in transactions of batch_size rows on Neo4j.
-        customers = customer_table(result, analytics_at)
         rows_per_write = table_batch_size if store.backend is Backend.EMBEDDED else batch_size
         for start in range(0, frames.size, rows_per_write):
-            store.bulk_write({NodeLabel.CUSTOMER: customers.slice(start, rows_per_write)})
+            customers = customer_table(result, analytics_at, slice(start, start + rows_per_write))
+            store.bulk_write({NodeLabel.CUSTOMER: customers})
             report_progress("write", min(start + rows_per_write, frames.size), frames.size)
-        del customers
         written = frames.size
         write_found(store, NodeLabel.CLUSTER, cluster_rows(summaries, analytics_at), batch_size)
         write_found(store, NodeLabel.GUARANTEE_CIRCLE, circle_rows(circles, analytics_at), batch_size)

@@ -96,21 +96,22 @@ def customer_properties(fit: CrossSellFit | None, number: int) -> dict[str, Any]
     }
 
 
-def customer_columns(fit: CrossSellFit | None, size: int) -> dict[str, pa.Array]:
-    """:func:`customer_properties` of every customer at once, as list columns (rounded by Python's ``round``,
-    as the rows are: numpy's may differ in the last place)."""
+def customer_columns(fit: CrossSellFit | None, size: int, rows: slice = slice(None)) -> dict[str, pa.Array]:
+    """:func:`customer_properties` of every customer at once (of ``rows`` of the ``size`` customers), as list
+    columns (rounded by Python's ``round``, as the rows are: numpy's may differ in the last place)."""
     if fit is None:
-        counts = np.zeros(size, dtype=np.int64)
+        counts = np.zeros(len(range(size)[rows]), dtype=np.int64)
         products, scores, own = [], [], []
     else:
+        model = fit.model[rows]
         # A stable sort of the negated scores breaks ties by product number, as the lexsort per row does.
-        order = np.argsort(-fit.model, axis=1, kind="stable")
-        keep = np.isfinite(np.take_along_axis(fit.model, order, axis=1))
+        order = np.argsort(-model, axis=1, kind="stable")
+        keep = np.isfinite(np.take_along_axis(model, order, axis=1))
         counts = keep.sum(axis=1)
-        rows, columns = np.repeat(np.arange(size), counts), order[keep]
+        chosen, columns = np.repeat(np.arange(len(model)), counts), order[keep]
         products = np.asarray(fit.products, dtype=object)[columns].tolist()
-        scores = [round(score, DECIMALS) for score in fit.model[rows, columns].tolist()]
-        own = [round(score, DECIMALS) for score in fit.own[rows, columns].tolist()]
+        scores = [round(score, DECIMALS) for score in model[chosen, columns].tolist()]
+        own = [round(score, DECIMALS) for score in fit.own[rows][chosen, columns].tolist()]
     offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), pa.int32())
     return {
         "cross_sell_products": pa.ListArray.from_arrays(offsets, pa.array(products, pa.string())),

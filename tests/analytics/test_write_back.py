@@ -27,6 +27,10 @@ def test_cross_sell_columns_are_each_customers_lists(generated_frames: GraphFram
         columns = {name: column.to_pylist() for name, column in customer_columns(given, generated_frames.size).items()}
         for number in range(generated_frames.size):
             assert {name: values[number] for name, values in columns.items()} == customer_properties(given, number)
+        sliced = customer_columns(given, generated_frames.size, slice(700, 1100))
+        assert {name: column.to_pylist() for name, column in sliced.items()} == {
+            name: values[700:1100] for name, values in columns.items()
+        }
 
 
 def test_the_stored_customers_are_the_table_analyze_wrote(generated_bank: Path, tmp_path: Path) -> None:
