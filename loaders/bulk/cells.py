@@ -24,7 +24,7 @@ from loaders import identifier_columns
 from loaders.identifiers import keyed_hashes, mask_card, to_half_width
 from loaders.mapping import PERSONAL_TYPES, Column, ValueType
 from loaders.quarantine import QuarantineReason
-from loaders.transform import PLAUSIBLE_YEARS, RowProblem, cell_transform, personal_values
+from loaders.transform import PLAUSIBLE_YEARS, RowProblem, cell_transform, personal_values, strftime_pattern
 
 _REFUSED = object()
 
@@ -85,8 +85,10 @@ def vectorised_reader(column: Column) -> Vectorised | None:
     nulls = pa.array(sorted(column.null_values or ()), pa.string())
     kind, prefix = column.type, column.prefix
 
-    def plain(cells: pa.Array, pattern: str | None) -> pa.Array:
+    def plain(cells: pa.Array, pattern: str | None, any_script: bool = False) -> pa.Array:
         ok = pc.and_(pc.string_is_ascii(cells), pc.equal(pc.ascii_trim_whitespace(cells), cells))
+        if any_script:  # text in other scripts too, where stripping and half-width forms change nothing
+            ok = pc.or_(ok, _unchanged_text(cells, column.half_width))
         ok = pc.and_(ok, pc.invert(pc.is_in(cells, value_set=nulls)))
         ok = pc.and_(ok, pc.greater(pc.utf8_length(cells), 0))
         if pattern is not None:
@@ -102,8 +104,15 @@ def vectorised_reader(column: Column) -> Vectorised | None:
 
     if kind is ValueType.TEXT:
         if prefix:
-            return lambda cells: (plain(cells, None), pc.binary_join_element_wise(prefix, cells, ""))
-        return lambda cells: (plain(cells, None), cells)
+            return lambda cells: (plain(cells, None, True), pc.binary_join_element_wise(prefix, cells, ""))
+        return lambda cells: (plain(cells, None, True), cells)
+    if kind is ValueType.DATE or kind is ValueType.DATETIME:
+        directive = strftime_pattern(column.format) if column.format is not None else "%Y-%m-%d"
+        shape = _DATE_SHAPES.get(directive)
+        if shape is None:
+            return None
+        with_time = kind is ValueType.DATETIME
+        return lambda cells: _dates(cells, plain(cells, shape.pattern), shape, with_time)
     if kind is ValueType.NUMBER:
         return lambda cells: cast(cells, _NUMBER, pa.float64())
     if kind is ValueType.INTEGER:
@@ -125,6 +134,69 @@ def vectorised_reader(column: Column) -> Vectorised | None:
 
         return float_lists
     return None
+
+
+# Python's whitespace (what str.strip() removes), as a regular expression class: taken from Python itself.
+_SPACE = "".join(f"\\x{{{code:x}}}" for code in range(0x110000) if chr(code).isspace())
+_STRIPPED = f"(?s)^[^{_SPACE}](?:.*[^{_SPACE}])?$"
+_FULL_WIDTH = "[\\x{3000}\\x{ff01}-\\x{ff5e}]"
+"""What ``to_half_width`` changes: full-width ASCII forms and the ideographic space."""
+
+
+def _unchanged_text(cells: pa.Array, half_width: bool) -> pa.Array:
+    """The cells the row path's text reading leaves as they are: nothing to strip at either end (by Python's
+    own whitespace), and no full-width form when the column asks for half width."""
+    ok = pc.match_substring_regex(cells, _STRIPPED)
+    if half_width:
+        ok = pc.and_(ok, pc.invert(pc.match_substring_regex(cells, _FULL_WIDTH)))
+    return ok
+
+
+@dataclass(frozen=True)
+class _DateShape:
+    """A fixed-width date pattern: its cells' regular expression and where year, month, day (and the time of
+    day, ``HH:MM:SS``) begin."""
+
+    pattern: str
+    date_at: tuple[int, int, int]
+    time_at: int | None = None
+
+
+_DATE_SHAPES = {
+    "%Y%m%d": _DateShape(r"[0-9]{8}", (0, 4, 6)),
+    "%Y-%m-%d": _DateShape(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", (0, 5, 8)),
+    "%Y-%m-%d %H:%M:%S": _DateShape(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}", (0, 5, 8), 11),
+}
+"""The patterns ``loaders.transform`` reads without strptime (its ``_FIXED_WIDTH``), here read on columns."""
+
+_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _dates(cells: pa.Array, ok: pa.Array, shape: _DateShape, with_time: bool) -> tuple[pa.Array, pa.Array]:
+    """Cells of a fixed-width date pattern as the row path gives them (``YYYY-MM-DD``, or ``YYYY-MM-DDTHH:MM:SS``
+    for a date and time); a cell of the shape that is no date (a 31st of April, year 0, hour 24) is left to the
+    row path, which refuses it in its words."""
+    starts = zip(shape.date_at, (4, 2, 2), strict=True)
+    texts = [pc.utf8_slice_codeunits(cells, at, at + length) for at, length in starts]
+    year, month, day = (_numbers(text, ok) for text in texts)
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    month_days = _MONTH_DAYS[np.clip(month, 1, 12) - 1] + ((month == 2) & leap)
+    valid = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
+    values = pc.binary_join_element_wise(*texts, "-")
+    if shape.time_at is not None:
+        clock = pc.utf8_slice_codeunits(cells, shape.time_at, shape.time_at + 8)
+        hour, minute, second = (_numbers(pc.utf8_slice_codeunits(clock, at, at + 2), ok) for at in (0, 3, 6))
+        valid &= (hour <= 23) & (minute <= 59) & (second <= 59)
+    else:
+        clock = pa.array(["00:00:00"] * len(cells), pa.string())
+    if with_time:
+        values = pc.binary_join_element_wise(values, clock, "T")
+    return pc.and_(ok, pa.array(valid)), values
+
+
+def _numbers(digits: pa.Array, ok: pa.Array) -> np.ndarray:
+    """Runs of digits as numbers (0 where ``ok`` is false: the cell is not of the shape)."""
+    return pc.cast(pc.if_else(ok, digits, "0"), pa.int64()).to_numpy(zero_copy_only=False)
 
 
 def without_nulls(cells: pa.Array, null_values: Iterable[str]) -> pa.Array:

@@ -259,13 +259,50 @@ TRICKY_CELLS = [
     "retail",
     "  retail  ",
     "a|b",
+    # Text in other scripts: Python strips its own whitespace (ideographic, no-break, line separators...).
+    "\u3000张三",
+    "张三\u3000",
+    "张\u3000三",
+    "\xa0张三",
+    "张三\x85",
+    "张三\u2028",
+    "\u200b张三",
+    "ＡＢＣ张三",
+    "张三\n李四",
+    "é",
+    # Dates and times of the fixed-width patterns, and near misses.
+    "20240229",
+    "20230229",
+    "20000229",
+    "19000229",
+    "00010101",
+    "00000101",
+    "20241301",
+    "20240431",
+    "20240100",
+    "2024-02-29",
+    "2023-02-29",
+    "2024-1-05",
+    "2024-01-05 23:59:59",
+    "2024-01-05 24:00:00",
+    "2024-01-05 12:60:00",
+    "2024-01-05 12:00:60",
+    "2024-01-05T12:00:00",
+    "２０２４０１０５",
 ]
 
 
-@pytest.mark.parametrize("kind", ["text", "integer", "number", "amount", "float_list"])
-@pytest.mark.parametrize("options", [{}, {"null_values": ["NA", "12"]}, {"prefix": "P-"}, {"required": True}])
+DATE_FORMATS = [None, "YYYYMMDD", "%Y%m%d", "YYYY-MM-DD", "%Y-%m-%d %H:%M:%S", "YYYY/MM/DD"]
+
+
+@pytest.mark.parametrize("kind", ["text", "integer", "number", "amount", "float_list", "date", "datetime"])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"null_values": ["NA", "12"]}, {"prefix": "P-"}, {"required": True}, {"half_width": True}]
+    + [{"format": pattern} for pattern in DATE_FORMATS],
+)
 def test_cells_read_in_arrow_read_as_the_row_path_reads_them(kind: str, options: dict[str, Any]) -> None:
-    if "prefix" in options and kind != "text":
+    if ("prefix" in options and kind != "text") or ("format" in options and kind not in ("date", "datetime")):
         return
     column = Column.model_validate({"from": "cell", "type": kind, **options})
     cells = pa.array(TRICKY_CELLS * 2, pa.string())
@@ -273,3 +310,31 @@ def test_cells_read_in_arrow_read_as_the_row_path_reads_them(kind: str, options:
     by_arrow = each_distinct(cells, cell_transform(column), vectorised_reader(column))
     assert by_arrow[0].to_pylist() == by_python[0].to_pylist()
     assert by_arrow[1].tolist() == by_python[1].tolist()
+
+
+@pytest.mark.parametrize(
+    ("column", "read", "left"),
+    [
+        (
+            {"type": "date", "format": "YYYYMMDD"},
+            {"20240229": "2024-02-29"},
+            ["20230229", "00000101", "２０２４０１０５"],
+        ),
+        ({"type": "date"}, {"2024-02-29": "2024-02-29"}, ["2024-1-05", "2024-01-05T12:00:00"]),
+        (
+            {"type": "datetime", "format": "%Y-%m-%d %H:%M:%S"},
+            {"2024-01-05 23:59:59": "2024-01-05T23:59:59"},
+            ["2024-01-05 24:00:00", "2024-01-05"],
+        ),
+        ({"type": "text"}, {"张三": "张三", "张\u3000三": "张\u3000三"}, ["\u3000张三", "张三\x85", " 张三"]),
+        ({"type": "text", "half_width": True}, {"张三": "张三"}, ["张\u3000三", "ＡＢＣ张三"]),
+    ],
+)
+def test_dates_and_text_in_any_script_are_read_in_arrow(
+    column: dict[str, Any], read: dict[str, str], left: list[str]
+) -> None:
+    vectorised = vectorised_reader(Column.model_validate({"from": "cell", **column}))
+    assert vectorised is not None
+    done, values = vectorised(pa.array([*read, *left], pa.string()))
+    assert done.to_pylist() == [True] * len(read) + [False] * len(left)
+    assert values.to_pylist()[: len(read)] == list(read.values())
