@@ -128,10 +128,22 @@ def test_every_cluster_page_is_reachable_and_the_chosen_cluster_is_drawn_in_view
     assert page.evaluate(IN_VIEW, "#cluster-graph")
     assert page.evaluate(IN_VIEW, f"#cluster-table tbody tr[data-cluster-id='{last}']")
     assert "客户等级" in page.inner_text("#cluster-detail .legend")
+    # The share of the referred still active only where someone was referred (a family cluster has none).
+    facts = page.inner_text("#cluster-facts")
+    assert ("被转介绍者留存" in facts) == (expected[-1]["referrals_per_member"] > 0), facts
+    assert_assets_chart_names_whole(page)
     shot(page, "marketing-cluster-in-view")
     page.click("#lang-toggle")
     page.wait_for_function("() => document.querySelector('#cluster-chart').textContent.includes('Cluster sizes')")
+    assert_assets_chart_names_whole(page)
     shot(page, "marketing-cluster-in-view-en")
+
+
+def assert_assets_chart_names_whole(page: Any) -> None:
+    """The assets chart's names are not cut: names told apart by their ids differ only at their end."""
+    labels = page.locator("#cluster-assets-chart svg text:not(.bar-value)").all_text_contents()
+    assert len(labels) > 2, labels  # the title and the charted clusters
+    assert not [label for label in labels if label.endswith("…")], labels
 
 
 def test_guarantee_circles_are_named_and_every_page_is_reachable(page: Any, bank: Bank) -> None:

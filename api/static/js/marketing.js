@@ -38,7 +38,8 @@ function renderClusters() {
   clear($("#cluster-assets-chart")).append(
     barChart(
       largest.map((cluster) => ({ label: names.get(cluster.id), value: cluster.total_aum ?? 0, colour: "#1d5fa7" })),
-      { title: t("clusters.assets_chart"), format: money, labelWidth: 170 },
+      // Wide enough for a name told apart by its id ("Referred by 杨** (K000012)"): the end is what differs.
+      { title: t("clusters.assets_chart"), format: money, width: 500, labelWidth: 250 },
     ),
   );
   $("#clusters-more").hidden = clusterPages.complete;
@@ -100,7 +101,8 @@ function renderCluster() {
     h("span", { class: "badge" }, `${t("field.size")} ${c.size ?? "–"}`),
     h("span", { class: "badge" }, `${t("field.aum")} ${money(c.total_aum)}`),
     h("span", { class: "badge" }, `${t("clusters.referrals")} ${c.referrals_per_member?.toFixed(2) ?? "–"}`),
-    h("span", { class: "badge" }, `${t("clusters.referred_active")} ${percent(c.referred_active_share)}`),
+    // A cluster held together by family ties alone has no one referred: no share of them to show.
+    c.referrals_per_member > 0 ? h("span", { class: "badge" }, `${t("clusters.referred_active")} ${percent(c.referred_active_share)}`) : null,
     c.size > body.members.length ? h("span", { class: "muted" }, t("clusters.truncated", { n: body.members.length })) : null,
     ].filter(Boolean),
   );
