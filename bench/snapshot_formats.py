@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import graph.embedded.disk as disk
+import graph.embedded.snapshot as snapshot
 from bench.store_figures import clocks, disk_bytes
 from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel, TieType
@@ -29,23 +30,25 @@ FORMATS = ("parquet-zstd", "arrow", "arrow-lz4")
 
 def write_parquet(folder: Path, nodes: dict[NodeLabel, pa.Table], ties: dict[TieType, pa.Table]) -> None:
     """A snapshot as the store wrote it before: a Parquet file per table (zstd, page checksums), fsynced."""
-    files = [(disk.node_file(label, disk.PARQUET), table) for label, table in nodes.items() if table.num_rows]
-    files += [(disk.tie_file(tie_type, disk.PARQUET), table) for tie_type, table in ties.items() if table.num_rows]
+    files = [(snapshot.node_file(label, snapshot.PARQUET), table) for label, table in nodes.items() if table.num_rows]
+    files += [
+        (snapshot.tie_file(tie_type, snapshot.PARQUET), table) for tie_type, table in ties.items() if table.num_rows
+    ]
     for name, table in files:
         pq.write_table(table, folder / name, compression="zstd", write_page_checksum=True)
-        disk.fsync(folder / name)
+        snapshot.fsync(folder / name)
 
 
 def write_arrow(
     folder: Path, nodes: dict[NodeLabel, pa.Table], ties: dict[TieType, pa.Table], compression: str | None
 ) -> None:
     """A snapshot as the store writes it, with ``compression``."""
-    chosen = disk.SNAPSHOT_COMPRESSION
-    disk.SNAPSHOT_COMPRESSION = compression
+    chosen = snapshot.SNAPSHOT_COMPRESSION
+    snapshot.SNAPSHOT_COMPRESSION = compression
     try:
-        disk.write_snapshot_folder(folder, nodes, ties)
+        snapshot.write_snapshot_folder(folder, nodes, ties)
     finally:
-        disk.SNAPSHOT_COMPRESSION = chosen
+        snapshot.SNAPSHOT_COMPRESSION = chosen
 
 
 def main(argv: list[str] | None = None) -> None:

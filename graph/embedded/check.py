@@ -16,16 +16,9 @@ import pyarrow as pa
 from pydantic import BaseModel, Field
 
 from graph.batch import TIE_ENDS
-from graph.embedded.disk import (
-    Batch,
-    SnapshotFile,
-    manifest_logs,
-    read_manifest,
-    read_records,
-    refuse_other_files,
-    snapshot_files,
-)
+from graph.embedded.disk import Batch, manifest_logs, read_manifest, read_records, refuse_other_files
 from graph.embedded.layout import NodeTable
+from graph.embedded.snapshot import SnapshotFile, snapshot_files
 from graph.embedded.tie_table import TieTable, in_order
 from graph.embedded.view import WritableGraph
 from graph.errors import StoreCorrupt, StoreOutdated, StoreUnavailable

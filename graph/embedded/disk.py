@@ -5,19 +5,10 @@
     <store>/log-000002                the batches written after that snapshot, appended one record each
     <store>/log-000003                (while a new snapshot is written) the batches written since it began
 
-Opening maps the snapshot's files into memory and uses their columns in place: a snapshot file holds each
-table in the form the in-memory layout keeps (ids as sorted fixed-width bytes, texts of few values
-dictionary-encoded, each tie type's order by target), uncompressed, so there is nothing to decode, sort or
-convert per row, and the pages are the operating system's file cache, read as queries touch them and
-shared between processes that open the same store. Each file is checked against its checksum (xxh3) in
-CHECKSUMS first, read through a small buffer, not the mapping: a damaged snapshot is refused on opening.
+Opening maps the snapshot's files into memory and uses their columns in place (``snapshot.py``).
 Then opening replays the log. Every batch is appended to the log and fsynced before it is applied in
 memory, so a process killed mid-batch leaves at most an unfinished last record, which opening ignores and
 the next writer cuts off.
-
-Snapshots of stores written before this format (Parquet files, zstd, without CHECKSUMS) are read as they
-are, decoded; ``crm-graph migrate`` rewrites such a snapshot in the current format (so does the store's next
-snapshot).
 
 Once the log holds a share of the snapshot's rows, a new snapshot is written *in the background*: the writer
 starts a fresh log (the MANIFEST now names the old snapshot, the old log and the fresh one, so nothing
@@ -30,10 +21,7 @@ old snapshot and both logs, which read to the same graph; the half-written folde
 writer.
 
 Why this and not SQLite as before: SQLite kept a JSON document per node and tie, so opening a 100,000-customer
-bank decoded 1.4 million documents into Python objects (14 s). Why mapped Arrow files and not Parquet (the
-format before): Parquet's columns must be decompressed and decoded into memory on every open, and Arrow's
-allocator kept about 100 MiB of what decoding freed (bench/results/store-snapshot-format-2026-11-30.md
-has the measurements).
+bank decoded 1.4 million documents into Python objects (14 s).
 
 A log record is ``MAGIC``, the payload's length and CRC-32, then the payload: the batch's resulting node and
 tie states and its deletions as JSON (``o``: orjson; ``j``: the standard library's, for values orjson cannot
@@ -46,42 +34,29 @@ is never written over. A new store is built beside its path and renamed into pla
 
 from __future__ import annotations
 
-import io
 import json
-import mmap
 import os
 import shutil
 import struct
 import threading
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 import pyarrow as pa
-import pyarrow.parquet as pq
-import xxhash
 
-from graph.embedded.layout import stored_nodes
-from graph.embedded.tie_table import stored_ties
+from graph.embedded.snapshot import SnapshotTables, fsync, read_snapshot, write_snapshot_folder
 from graph.errors import StoreCorrupt, StoreError, StoreOutdated, StoreUnavailable
-from graph.model import PRIMARY_LABELS, NodeLabel, TieType
+from graph.model import NodeLabel, TieType
 
 FORMAT = "crm-graph embedded store"
 VERSION = 3
 """Version 3 added ``earlier_logs`` to the MANIFEST; version 2 (one log) is read as well. A snapshot's own
-format is told by its files (see :func:`snapshot_files`)."""
+format is told by its files (see :func:`graph.embedded.snapshot.snapshot_files`)."""
 READABLE_VERSIONS = (2, 3)
 MANIFEST = "MANIFEST"
-CHECKSUMS = "CHECKSUMS"
-"""In a snapshot folder: each file's size and 64-bit xxh3 checksum (JSON), written and fsynced after the files."""
-CHECKSUM_ALGORITHM = "xxh3_64"
-ARROW, PARQUET = ".arrow", ".parquet"
-"""A snapshot file's suffix: Arrow IPC (written now) or Parquet (snapshots written before, still read)."""
-SNAPSHOT_COMPRESSION: str | None = None
-"""Compression of snapshot files: none, so that they are mapped and used in place."""
-CHECK_BUFFER = 4 * 2**20
 MAGIC = b"CRMB"
 _HEADER = struct.Struct("<4sII")
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -94,14 +69,6 @@ OnDamage = Callable[[str], None]
 _RESTORE = "restore it from a backup"
 _MIGRATE = "convert it with `crm-graph migrate`, which keeps the old file beside the new store"
 _NOT_A_STORE = "check that CRM_GRAPH_EMBEDDED_PATH names the store, or " + _RESTORE
-
-
-def node_file(label: NodeLabel, suffix: str = ARROW) -> str:
-    return f"nodes-{label.value}{suffix}"
-
-
-def tie_file(tie_type: TieType, suffix: str = ARROW) -> str:
-    return f"ties-{tie_type.value}{suffix}"
 
 
 def encode_batch(batch: Batch) -> list[bytes | pa.Buffer]:
@@ -259,173 +226,6 @@ def _record_at(data: bytes, offset: int) -> tuple[str | None, int]:
     if zlib.crc32(data[offset + _HEADER.size : end]) != checksum:
         return "its checksum does not match", offset
     return None, end
-
-
-class SnapshotFile:
-    """One file of a snapshot, opened at once (a writer replacing the snapshot since takes nothing from under
-    the reader) and read when :meth:`read` is called: an Arrow file checked against its checksum and mapped,
-    a Parquet file (a snapshot of the earlier format) decoded. ``FileNotFoundError`` when it is not there."""
-
-    def __init__(self, store: Path, file: Path, expected: tuple[int, int] | None) -> None:
-        self.store, self.name, self.expected = store, file.name, expected
-        try:
-            self._file: io.BufferedReader | pq.ParquetFile = (
-                file.open("rb")
-                if expected is not None
-                else pq.ParquetFile(file, page_checksum_verification=True, pre_buffer=False)
-            )
-        except FileNotFoundError:
-            raise
-        except (OSError, pa.ArrowException) as error:
-            raise _damaged(store, file.name, error) from None
-
-    def read(self) -> pa.Table:
-        """The file's table (then the file is closed)."""
-        try:
-            if isinstance(self._file, pq.ParquetFile):
-                return self._file.read()
-            return self._mapped(self._file)
-        except (OSError, ValueError, pa.ArrowException) as error:
-            raise _damaged(self.store, self.name, error) from None
-        finally:
-            self.close()
-
-    def _mapped(self, file: io.BufferedReader) -> pa.Table:
-        if checksum(file) != self.expected:
-            raise StoreCorrupt(self.store, f"has a damaged snapshot file {self.name} (its checksum does not match)")
-        mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)  # outlives the file: it holds its own
-        # The table's buffers are slices of the mapping, which stays until the last of them is let go.
-        return pa.ipc.open_file(pa.py_buffer(mapped)).read_all()
-
-    def close(self) -> None:
-        self._file.close()
-
-
-def checksum(file: io.BufferedReader) -> tuple[int, int]:
-    """The file's size and xxh3 checksum, read from its start through a small buffer (not through a mapping,
-    whose pages would then all be resident)."""
-    file.seek(0)
-    buffer = bytearray(CHECK_BUFFER)
-    view = memoryview(buffer)
-    digest = xxhash.xxh3_64()
-    size = 0
-    while read := file.readinto(buffer):
-        digest.update(view[:read])
-        size += read
-    return size, digest.intdigest()
-
-
-def snapshot_files(
-    path: Path, snapshot: str | None
-) -> tuple[dict[NodeLabel, tuple[Path, tuple[int, int] | None]], dict[TieType, tuple[Path, tuple[int, int] | None]]]:
-    """The files of the snapshot by primary label and tie type, each with its expected size and checksum (None
-    for a Parquet file of the earlier format). ``StoreCorrupt`` when its CHECKSUMS is damaged or lost."""
-    nodes: dict[NodeLabel, tuple[Path, tuple[int, int] | None]] = {}
-    ties: dict[TieType, tuple[Path, tuple[int, int] | None]] = {}
-    if snapshot is None:
-        return nodes, ties
-    folder = path / snapshot
-    try:
-        listed = json.loads((folder / CHECKSUMS).read_bytes())
-        if listed["algorithm"] != CHECKSUM_ALGORITHM:
-            raise ValueError(f"checksums of an unknown kind, {listed['algorithm']}")
-        sums = {str(name): (int(size), int(digest)) for name, (size, digest) in listed["files"].items()}
-    except FileNotFoundError:
-        if folder.is_dir() and any(folder.glob("*" + ARROW)):
-            raise StoreCorrupt(path, f"has lost the CHECKSUMS of its snapshot {snapshot}") from None
-        sums = None  # a snapshot of the earlier format (or a lost folder, which reading finds)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
-        raise StoreCorrupt(path, f"has a damaged CHECKSUMS in its snapshot {snapshot} ({error})") from None
-    for label in PRIMARY_LABELS:
-        if sums is not None and node_file(label) in sums:
-            nodes[label] = (folder / node_file(label), sums[node_file(label)])
-        elif sums is None and (folder / node_file(label, PARQUET)).exists():
-            nodes[label] = (folder / node_file(label, PARQUET), None)
-    for tie_type in TieType:
-        if sums is not None and tie_file(tie_type) in sums:
-            ties[tie_type] = (folder / tie_file(tie_type), sums[tie_file(tie_type)])
-        elif sums is None and (folder / tie_file(tie_type, PARQUET)).exists():
-            ties[tie_type] = (folder / tie_file(tie_type, PARQUET), None)
-    return nodes, ties
-
-
-def read_snapshot(path: Path, snapshot: str | None) -> tuple[SnapshotTables[NodeLabel], SnapshotTables[TieType]]:
-    """The snapshot's node tables by primary label and tie tables by type (those it holds), read when asked for;
-    every file is opened before this returns."""
-    node_files, tie_files = snapshot_files(path, snapshot)
-    nodes: SnapshotTables[NodeLabel] = SnapshotTables({})
-    ties: SnapshotTables[TieType] = SnapshotTables({})
-    try:
-        for label, found in node_files.items():
-            nodes.files[label] = SnapshotFile(path, *found)
-        for tie_type, found in tie_files.items():
-            ties.files[tie_type] = SnapshotFile(path, *found)
-    except BaseException:
-        nodes.close()
-        ties.close()
-        raise
-    return nodes, ties
-
-
-SnapshotKey = TypeVar("SnapshotKey", NodeLabel, TieType)
-
-
-class SnapshotTables(Mapping[SnapshotKey, pa.Table]):
-    """A snapshot's tables, each read from its file when asked for and not kept: a graph built from them
-    holds the columns of one table as read beside its own at a time, not of all (for a Parquet snapshot, a
-    100,000-customer bank: 15-45 MiB less resident once open, and a lower peak)."""
-
-    def __init__(self, files: dict[SnapshotKey, SnapshotFile]) -> None:
-        self.files: dict[SnapshotKey, SnapshotFile] = files
-
-    def __getitem__(self, key: SnapshotKey) -> pa.Table:
-        pa.default_memory_pool().release_unused()  # what the table read before was read into
-        return self.files[key].read()
-
-    def __iter__(self) -> Iterator[SnapshotKey]:
-        return iter(self.files)
-
-    def __len__(self) -> int:
-        return len(self.files)
-
-    def close(self) -> None:
-        """Close the files not read (a read closes its own)."""
-        for file in self.files.values():
-            file.close()
-
-
-def _damaged(store: Path, name: str, error: Exception) -> StoreCorrupt:
-    return StoreCorrupt(store, f"has a damaged snapshot file {name} ({str(error).splitlines()[0]})")
-
-
-def write_snapshot_folder(folder: Path, nodes: Mapping[NodeLabel, pa.Table], ties: Mapping[TieType, pa.Table]) -> None:
-    """Write the tables (as :meth:`GraphView.tables` makes them) into the empty ``folder`` as a snapshot: a file
-    per table in the form the layout keeps, then their CHECKSUMS; all fsynced, the folder too."""
-    files = [(node_file(label), table, stored_nodes) for label, table in nodes.items() if table.num_rows]
-    files += [(tie_file(tie_type), table, stored_ties) for tie_type, table in ties.items() if table.num_rows]
-    sums = {name: write_snapshot_file(folder / name, stored(table)) for name, table, stored in files}
-    (folder / CHECKSUMS).write_text(json.dumps({"algorithm": CHECKSUM_ALGORITHM, "files": sums}))
-    fsync(folder / CHECKSUMS)
-    fsync(folder)
-
-
-def write_snapshot_file(file: Path, table: pa.Table) -> tuple[int, int]:
-    """Write ``table`` as one Arrow IPC record batch and fsync it; its size and checksum."""
-    with pa.OSFile(str(file), "wb") as sink:
-        options = pa.ipc.IpcWriteOptions(compression=SNAPSHOT_COMPRESSION)
-        with pa.ipc.new_file(sink, table.schema, options=options) as writer:
-            writer.write_table(table.combine_chunks())
-    fsync(file)
-    with file.open("rb") as written:
-        return checksum(written)
-
-
-def fsync(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def write_manifest(folder: Path, snapshot: str | None, log: str, earlier_logs: Sequence[str] = ()) -> None:

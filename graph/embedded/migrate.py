@@ -21,8 +21,9 @@ from pydantic import BaseModel
 from graph.batch import TIE_ENDS
 from graph.embedded import EmbeddedStore, _take_file_lock
 from graph.embedded.columns import table_from_rows
-from graph.embedded.disk import Disk, create_store, read_manifest, snapshot_files
+from graph.embedded.disk import Disk, create_store, read_manifest
 from graph.embedded.layout import ID, KIND, SOURCE, TARGET
+from graph.embedded.snapshot import snapshot_files
 from graph.embedded.sqlite_v1 import Disk as SqliteFile
 from graph.embedded.sqlite_v1 import check_file_kind
 from graph.embedded.view import GraphView

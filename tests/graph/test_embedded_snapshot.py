@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import graph.embedded as embedded
-import graph.embedded.disk as disk
+import graph.embedded.snapshot as snapshot_module
 from graph.embedded import EmbeddedStore
 from graph.embedded.disk import read_manifest
 from tests.graph.store_child import start_store_child
@@ -24,14 +24,14 @@ LATER = [{"label": "Person", "id": f"later-{n}", "properties": {"n": n}} for n i
 
 def test_writes_go_on_while_a_snapshot_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     release = threading.Event()
-    real_write = disk.write_snapshot_file
+    real_write = snapshot_module.write_snapshot_file
 
     def held_write(*args: Any, **kwargs: Any) -> tuple[int, int]:
         release.wait(30)
         return real_write(*args, **kwargs)
 
     path = tmp_path / "store"
-    monkeypatch.setattr(disk, "write_snapshot_file", held_write)
+    monkeypatch.setattr(snapshot_module, "write_snapshot_file", held_write)
     with EmbeddedStore(path) as store, EmbeddedStore(tmp_path / "model") as model:
         monkeypatch.setattr(embedded, "LOG_MINIMUM", 0)
         for target in (store, model):
@@ -58,20 +58,20 @@ CHILD = textwrap.dedent(
     from pathlib import Path
 
     import graph.embedded as embedded
-    import graph.embedded.disk as disk
+    import graph.embedded.snapshot as snapshot_module
     from graph.embedded import EmbeddedStore
     from tests.graph.test_bulk_write import node_tables, tie_tables
     from tests.graph.test_embedded_snapshot import LATER
     from tests.samples import family_nodes, family_ties
 
-    real_write = disk.write_snapshot_file
+    real_write = snapshot_module.write_snapshot_file
 
     def write_then_stop(*args, **kwargs):
         real_write(*args, **kwargs)
         os.write(1, b"snapshot file written\\n")  # one write: the two threads' lines do not interleave
         threading.Event().wait()  # the parent kills the process here, the snapshot half written
 
-    disk.write_snapshot_file = write_then_stop
+    snapshot_module.write_snapshot_file = write_then_stop
     embedded.LOG_MINIMUM = 0
     store = EmbeddedStore(Path(sys.argv[1]))
     store.bulk_write(node_tables(family_nodes()), tie_tables(family_ties()))

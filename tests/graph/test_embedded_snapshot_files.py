@@ -15,12 +15,12 @@ from typer.testing import CliRunner, Result
 from api.cli import app
 from graph.embedded import EmbeddedStore
 from graph.embedded.check import check_store
-from graph.embedded.disk import (
+from graph.embedded.disk import read_manifest
+from graph.embedded.snapshot import (
     CHECKSUMS,
     PARQUET,
     SnapshotFile,
     node_file,
-    read_manifest,
     snapshot_files,
     tie_file,
     write_snapshot_file,
