@@ -36,9 +36,8 @@ from graph.errors import InvalidRequest
 from graph.model import NodeLabel, TieType
 from graph.store import GraphStore
 from loaders.free_text import mask_identifiers
-from queries.accounts import product_names
 from queries.analytics.churn import churn_risk
-from queries.analytics.crosssell import EvidencePath, cross_sell
+from queries.analytics.crosssell import EvidencePath, cross_sell_inputs
 from queries.as_of import as_of_date
 from queries.branches import customer_branches
 from queries.customers import customer_360, search_customers_in_scope
@@ -288,15 +287,15 @@ async def get_recommendations(
     """Products to offer. A customer who left the bank or refused marketing gets none, and the reason says so."""
 
     def work() -> RecommendationsPublic:
-        record = ctx.customer(customer_id)
-        refused = _no_offer_reason(record.properties)
+        with ctx.asking_about(customer_id):
+            inputs = cross_sell_inputs(ctx.store, customer_id)
+        refused = _no_offer_reason(inputs.facts)
         if refused is not None:
             ctx.audit("get_recommendations", [customer_id])
             return RecommendationsPublic(customer_id=customer_id, recommendations=[], reason=refused)
         settings = ctx.services.settings.analytics
-        as_of = as_of_date(settings.as_of, [record.properties.get("analytics_as_of")])
-        found = cross_sell(ctx.store, customer_id, limit=limit, settings=settings, today=as_of)
-        names = product_names(ctx.store, [item.product_id for item in found])
+        as_of = as_of_date(settings.as_of, [inputs.facts.get("analytics_as_of")])
+        found = inputs.recommend(ctx.store.registry, settings, as_of)[:limit]
         ctx.node_refs(node for item in found for path in item.evidence for node in path.nodes)
         recommendations = []
         for item in found:
@@ -304,7 +303,7 @@ async def get_recommendations(
             recommendations.append(
                 RecommendationPublic(
                     product_code=item.product_id,
-                    product_name=names.get(item.product_id),
+                    product_name=inputs.catalogue.name(item.product_id),
                     score=item.score,
                     parts=parts,
                     why=why(parts, evidence),

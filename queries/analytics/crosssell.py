@@ -38,6 +38,7 @@ from graph.settings import AnalyticsSettings
 from graph.store import GraphStore, check_limit
 from graph.ties import TieRegistry
 from queries.analytics.fetch import (
+    GET_CROSS_SELL_INPUTS,
     LIST_CUSTOMER_PROFILES,
     LIST_NEIGHBOUR_HOLDINGS,
     LIST_PRODUCT_PROSPECTS,
@@ -123,6 +124,11 @@ class Catalogue:
             return 0.0
         counts = dict(zip(row.get("co_held_products") or [], row.get("co_held_counts") or [], strict=False))
         return float(counts.get(candidate, 0)) / float(holders)
+
+    def name(self, product_id: str) -> str | None:
+        """The product's catalogue name (None when it has none)."""
+        name = (self.products.get(product_id) or {}).get("name")
+        return name if isinstance(name, str) else None
 
     def tie_weights(self, product_id: str) -> dict[str, float]:
         """The fitted log-odds of one log-unit of holding neighbours, per tie type (empty when not fitted)."""
@@ -297,7 +303,48 @@ def cross_sell(
 ) -> list[Recommendation]:
     """Products to offer a customer, best first; empty when the customer has not consented to marketing."""
     check_limit(limit, 100)
-    return recommend(store, customer_id, settings or AnalyticsSettings(), today or date.today())[:limit]
+    inputs = cross_sell_inputs(store, customer_id)
+    return inputs.recommend(store.registry, settings or AnalyticsSettings(), today or date.today())[:limit]
+
+
+@dataclass(frozen=True)
+class CrossSellInputs:
+    """What one customer's recommendations are scored from, read in one query (``GET_CROSS_SELL_INPUTS``).
+
+    The catalogue and the network are read only for a customer who consented to marketing: the others get
+    no personalised recommendations, so they are left empty.
+    """
+
+    facts: Mapping[str, Any]
+    """What decides whether the customer gets offers at all: ``status``, ``lifecycle_stage``,
+    ``consent_marketing``, and ``analytics_as_of`` (the day analyze scored it)."""
+    profile: Profile
+    catalogue: Catalogue
+    neighbours: list[dict[str, Any]]
+    second_hop: list[dict[str, Any]]
+
+    def recommend(self, registry: TieRegistry, settings: AnalyticsSettings, today: date) -> list[Recommendation]:
+        """Every recommendation, ranked; empty when the customer has not consented to marketing."""
+        if not self.profile.consent:
+            return []
+        paths = network_paths(self.profile.customer_id, self.neighbours, self.second_hop, registry, settings.hop_decay)
+        return score_products(self.profile, self.catalogue, paths, settings, today)
+
+
+def cross_sell_inputs(store: GraphStore, customer_id: str) -> CrossSellInputs:
+    """One customer's :class:`CrossSellInputs` (one statement on Neo4j); ``NotFound`` when there is no such
+    customer."""
+    rows = store.run(GET_CROSS_SELL_INPUTS, {"customer_id": customer_id})
+    if not rows:
+        raise NotFound(f"no customer with id {customer_id!r}")
+    row = rows[0]
+    return CrossSellInputs(
+        facts={name: row[name] for name in ("status", "lifecycle_stage", "consent_marketing", "analytics_as_of")},
+        profile=Profile.from_row(row),
+        catalogue=Catalogue.from_rows(row["catalogue"]),
+        neighbours=row["neighbours"],
+        second_hop=row["second_hop"],
+    )
 
 
 def recommend(

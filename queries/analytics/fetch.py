@@ -121,6 +121,7 @@ def second_hop_rows(
 
 
 PRODUCT_FIELDS = (
+    "name",
     "category",
     "min_age",
     "segments",
@@ -170,6 +171,25 @@ def _list_product_prospects(view: GraphView, params: Mapping[str, Any]) -> Rows:
     return rows
 
 
+def _get_cross_sell_inputs(view: GraphView, params: Mapping[str, Any]) -> Rows:
+    profiles = _list_customer_profiles(view, {"customer_ids": [params["customer_id"]]})
+    if not profiles:
+        return []
+    props = view.props((NodeLabel.CUSTOMER, params["customer_id"]))
+    offered = props.get("consent_marketing") is True
+    return [
+        {
+            **profiles[0],
+            "lifecycle_stage": props.get("lifecycle_stage"),
+            "analytics_as_of": props.get("analytics_as_of"),
+            "catalogue": sorted(_list_products(view, {}), key=lambda row: row["product_id"]) if offered else [],
+            "neighbours": _list_neighbour_holdings(view, params) if offered else [],
+            "second_hop": _list_second_hop_holdings(view, params) if offered else [],
+        }
+    ]
+
+
+GET_CROSS_SELL_INPUTS = NamedQuery("get_cross_sell_inputs", PACKAGE, _get_cross_sell_inputs)
 LIST_CUSTOMER_PROFILES = NamedQuery("list_customer_profiles", PACKAGE, _list_customer_profiles)
 LIST_NEIGHBOUR_HOLDINGS = NamedQuery("list_neighbour_holdings", PACKAGE, _list_neighbour_holdings)
 LIST_SECOND_HOP_HOLDINGS = NamedQuery("list_second_hop_holdings", PACKAGE, _list_second_hop_holdings)

@@ -10,6 +10,7 @@ from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel
 from graph.neo4j_store import Neo4jStore
 from queries.analytics import analyze, churn_risk, cluster, cluster_graph, clusters, cross_sell, prospects
+from queries.analytics.fetch import GET_CROSS_SELL_INPUTS
 from queries.portfolio import manager_portfolio
 from tests.analytics.bank import SETTINGS, TODAY, small_bank
 
@@ -31,6 +32,9 @@ def test_analytics_agree_across_backends(embedded_store: EmbeddedStore, neo4j_st
                 "report": report.model_dump(exclude={"seconds"}),
                 "cross_sell": {
                     c: [r.model_dump() for r in cross_sell(store, c, settings=SETTINGS, today=TODAY)] for c in customers
+                },
+                "cross_sell_inputs": {
+                    c: store.run(GET_CROSS_SELL_INPUTS, {"customer_id": c}) for c in [*customers, "nobody"]
                 },
                 "prospects": {
                     p: [r.model_dump() for r in prospects(store, p, settings=SETTINGS, today=TODAY)]
@@ -54,4 +58,7 @@ def test_analytics_agree_across_backends(embedded_store: EmbeddedStore, neo4j_st
     for key in embedded:
         assert embedded[key] == neo4j[key], key
     assert any(embedded["cross_sell"].values())
+    inputs = [rows[0] for rows in embedded["cross_sell_inputs"].values() if rows]
+    assert any(row["catalogue"] and row["neighbours"] and row["second_hop"] for row in inputs)
+    assert any(not row["catalogue"] for row in inputs) and not embedded["cross_sell_inputs"]["nobody"]
     assert all(embedded["opportunities"].values()) and any(graph["ties"] for graph in embedded["cluster_graph"])

@@ -38,12 +38,12 @@ READS_PER_REQUEST = {
     ("admin", "/customers/p1"): 1,
     ("admin", "/customers/p1/network?depth=2"): 3,
     ("admin", "/customers/p1/household"): 4,
-    ("admin", "/customers/p1/recommendations"): 7,
+    ("admin", "/customers/p1/recommendations"): 2,
     ("admin", "/customers/p1/churn-risk"): 2,
     ("manager", "/customers/p1"): 2,
     ("manager", "/customers/p1/network?depth=2"): 5,
     ("manager", "/customers/p1/household"): 6,
-    ("manager", "/customers/p1/recommendations"): 9,
+    ("manager", "/customers/p1/recommendations"): 4,
     ("manager", "/customers/p1/churn-risk"): 4,
 }
 
