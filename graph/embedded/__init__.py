@@ -68,15 +68,14 @@ class EmbeddedStore(GraphStore):
             raise
 
     def _load(self) -> None:
-        nodes, ties, batches = self._disk.read()
+        snapshot, batches = self._disk.read()
         try:
-            self.view = WritableGraph(nodes, ties)
+            self.view = WritableGraph(snapshot.nodes, snapshot.ties, snapshot.id_slots())
         except ValueError as error:
             raise StoreCorrupt(self.path, f"has a snapshot that does not hold together ({error})") from None
         finally:
-            nodes.close()
-            ties.close()
-        del nodes, ties  # the tables as read: the graph holds what it keeps of them in its own form
+            snapshot.close()
+        del snapshot  # the tables as read: the graph holds what it keeps of them in its own form
         # Arrow's allocator keeps what it freed for reuse unless told (a 100k bank: 220 MiB after reading).
         pa.default_memory_pool().release_unused()
         for number, batch in enumerate(batches, start=1):

@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 
 from graph.batch import TIE_ENDS
 from graph.embedded.disk import Batch, manifest_logs, read_manifest, read_records, refuse_other_files
-from graph.embedded.layout import NodeTable
+from graph.embedded.id_index import IdIndex, capacity_for
+from graph.embedded.layout import ID, NodeTable, id_bytes, index_slots
 from graph.embedded.snapshot import SnapshotFile, snapshot_files
 from graph.embedded.tie_table import TieTable, in_order
 from graph.embedded.view import WritableGraph
@@ -101,7 +102,7 @@ def _snapshot_graph(path: Path, snapshot: str | None, problems: _Problems) -> Wr
         problems.add(f"the snapshot folder {snapshot} the MANIFEST names is missing")
         return WritableGraph()
     try:
-        node_files, tie_files = snapshot_files(path, snapshot)
+        node_files, tie_files, index_files = snapshot_files(path, snapshot)
     except StoreCorrupt as error:
         problems.add(f"the store {error.problem}")
         return WritableGraph()
@@ -118,7 +119,25 @@ def _snapshot_graph(path: Path, snapshot: str | None, problems: _Problems) -> Wr
         source_count, target_count = (counts.get(label, 0) for label in TIE_ENDS[tie_type])
         if _holds(partial(_tie_table, source_count, target_count, table), file.name, problems):
             ties[tie_type] = table
+    for label, (file, expected) in index_files.items():
+        table = _read(path, file, expected, problems)
+        if table is not None and label in nodes:
+            _holds(partial(_id_index, nodes[label], table), file.name, problems)
     return WritableGraph(nodes, ties)
+
+
+def _id_index(nodes: pa.Table, index: pa.Table) -> None:
+    """Check that the id index finds every node of its table at its row (opening trusts it as it is)."""
+    slots = index_slots(index)
+    if slots is None:
+        return  # of another hash: opening builds the index instead of using this one
+    ids = id_bytes(nodes.column(ID))
+    if len(slots) != capacity_for(len(ids)) or int(slots.max(initial=-1)) >= len(ids):
+        raise ValueError(f"an id index of {len(slots):,} slots that does not fit {len(ids):,} ids")
+    found = IdIndex(ids, slots)
+    for row, node_id in enumerate(ids.tolist()):
+        if found.row(node_id.decode()) != row:
+            raise ValueError(f"an id index that does not find the node {node_id.decode()!r} at its row")
 
 
 def _tie_table(source_count: int, target_count: int, table: pa.Table) -> None:

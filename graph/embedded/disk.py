@@ -1,7 +1,7 @@
 """The embedded store on disk: a folder holding a snapshot and a log of the batches written since.
 
     <store>/MANIFEST                  which snapshot and logs are current (JSON, replaced by an atomic rename)
-    <store>/snapshot-000002/          one Arrow IPC file per primary label and tie type, and their CHECKSUMS
+    <store>/snapshot-000002/          an Arrow IPC file per primary label (and its id index) and tie type, CHECKSUMS
     <store>/log-000002                the batches written after that snapshot, appended one record each
     <store>/log-000003                (while a new snapshot is written) the batches written since it began
 
@@ -47,7 +47,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from graph.embedded.snapshot import SnapshotTables, fsync, read_snapshot, write_snapshot_folder
+from graph.embedded.snapshot import Snapshot, fsync, read_snapshot, write_snapshot_folder
 from graph.errors import StoreCorrupt, StoreError, StoreOutdated, StoreUnavailable
 from graph.model import NodeLabel, TieType
 
@@ -284,18 +284,17 @@ class Disk:
         self.log = self.path / manifest["log"]
         self.earlier_logs: list[str] = list(manifest["earlier_logs"])
 
-    def read(self) -> tuple[SnapshotTables[NodeLabel], SnapshotTables[TieType], list[Batch]]:
-        """The snapshot's tables (each read when asked for; close both once built) and the batches logged
+    def read(self) -> tuple[Snapshot, list[Batch]]:
+        """The snapshot (its tables each read when asked for; close it once built) and the batches logged
         since (a writer cuts off an unfinished last record)."""
         for attempt in range(3):
             try:
-                nodes, ties = read_snapshot(self.path, self.snapshot)
+                snapshot = read_snapshot(self.path, self.snapshot)
                 try:
                     earlier = [batch for name in self.earlier_logs for _, batch in read_records(self.path / name)]
                     records = list(read_records(self.log))
                 except BaseException:
-                    nodes.close()
-                    ties.close()
+                    snapshot.close()
                     raise
                 break
             except FileNotFoundError as error:
@@ -315,10 +314,9 @@ class Disk:
                     os.fsync(self._log_file)
                 self._remove_leftovers()
             except OSError as error:
-                nodes.close()
-                ties.close()
+                snapshot.close()
                 raise StoreUnavailable(f"cannot write the embedded store {self.path}: {error}") from error
-        return nodes, ties, batches
+        return snapshot, batches
 
     def _remove_leftovers(self) -> None:
         """Remove snapshot folders and logs the MANIFEST does not name: left by a writer stopped mid-snapshot."""

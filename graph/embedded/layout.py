@@ -49,7 +49,7 @@ from graph.embedded.columns import (
     table_from_overlay,
     unified,
 )
-from graph.embedded.id_index import IdIndex
+from graph.embedded.id_index import HASH_NAME, IdIndex
 from graph.model import NodeLabel
 
 TieProperties = Mapping[str, Any]
@@ -62,6 +62,9 @@ ID, KIND, SOURCE, TARGET = "id", "kind", "source", "target"
 STORED = {b"crm_graph": b"stored"}
 """Schema metadata of a table in the form a snapshot holds it (see :func:`stored_nodes`): its columns are
 what the layout keeps in memory already, so a memory-mapped snapshot is used as it is, not converted."""
+ID_INDEX = {b"crm_graph": b"id_index", b"hash": HASH_NAME.encode()}
+"""Schema metadata of a snapshot's id index table (see :func:`stored_id_index`), naming its hash."""
+SLOT = "row"
 
 _NOTHING = object()
 
@@ -129,8 +132,9 @@ class DeletionMask:
 class NodeTable(DeletionMask):
     """The nodes of one primary label."""
 
-    def __init__(self, label: NodeLabel, table: pa.Table | None = None) -> None:
-        """``table``: columns ``id``, ``kind`` then properties, rows sorted by id, ids unique."""
+    def __init__(self, label: NodeLabel, table: pa.Table | None = None, id_slots: np.ndarray | None = None) -> None:
+        """``table``: columns ``id``, ``kind`` then properties, rows sorted by id, ids unique; ``id_slots``: the
+        id index table a snapshot holds for these ids (else the index is built on the first lookup)."""
         self.label = label
         self.kinds: tuple[NodeLabel, ...] = tuple(kind for kind in NodeLabel if kind.primary is label)
         if table is None:
@@ -152,7 +156,8 @@ class NodeTable(DeletionMask):
         self.added: dict[str, int] = {}
         self.added_ids: list[str | None] = []
         self.changed: dict[int, tuple[NodeLabel, Mapping[str, Any]]] = {}
-        self._index: IdIndex | None = None  # built on the first lookup: a load that only appends needs none
+        # Else built on the first lookup: a load that only appends needs none.
+        self._index = IdIndex(self.base_ids, id_slots) if id_slots is not None else None
         self._last: tuple[object, int] = (_NOTHING, -1)  # the id last found in the base, and its row
         self._owns_deleted = True
 
@@ -352,6 +357,21 @@ def stored_nodes(table: pa.Table) -> pa.Table:
     kinds = kinds.cast(pa.dictionary(pa.int8(), pa.large_string()))
     properties, _ = property_columns(table, start=2, readers=False)
     return with_leading({ID: id_array, KIND: kinds}, properties).replace_schema_metadata(STORED)
+
+
+def stored_id_index(stored: pa.Table) -> pa.Table:
+    """The id index of a node table in its stored form (:func:`stored_nodes`), as a snapshot holds it: one
+    int32 column of slots, its hash named in the metadata."""
+    slots = IdIndex(id_bytes(stored.column(ID))).slots
+    return pa.table({SLOT: slots}).replace_schema_metadata(ID_INDEX)
+
+
+def index_slots(table: pa.Table) -> np.ndarray | None:
+    """The slots of a snapshot's id index table, in place; None when it is of another hash (or not one)."""
+    if table.schema.metadata != ID_INDEX or table.column_names != [SLOT] or table.column(SLOT).null_count:
+        return None
+    slots = one_array(table.column(SLOT))
+    return slots.to_numpy(zero_copy_only=True) if slots.type == pa.int32() else None
 
 
 def is_stored(table: pa.Table) -> bool:

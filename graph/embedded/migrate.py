@@ -78,7 +78,7 @@ def migrate(path: Path) -> Migration:
 
 
 def _rewrite_parquet_snapshot(path: Path) -> Migration:
-    node_files, tie_files = snapshot_files(path, read_manifest(path)["snapshot"])
+    node_files, tie_files, _ = snapshot_files(path, read_manifest(path)["snapshot"])
     if not any(expected is None for _, expected in [*node_files.values(), *tie_files.values()]):
         raise StoreError(f"the embedded store {path} is of the current format already; nothing to migrate")
     with EmbeddedStore(path) as store:

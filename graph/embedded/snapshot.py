@@ -1,4 +1,5 @@
-"""A snapshot of the embedded store: a folder with one Arrow IPC file per primary label and tie type, and CHECKSUMS.
+"""A snapshot of the embedded store: a folder with one Arrow IPC file per primary label and tie type, the id
+index of each label's table (:mod:`graph.embedded.id_index`: mapped, so no process builds it), and CHECKSUMS.
 
 A snapshot file holds each table in the form the in-memory layout keeps (ids as sorted fixed-width bytes,
 texts of few values dictionary-encoded, each tie type's order by target), uncompressed, so opening maps it
@@ -21,14 +22,16 @@ import json
 import mmap
 import os
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import xxhash
 
-from graph.embedded.layout import stored_nodes
+from graph.embedded.layout import index_slots, stored_id_index, stored_nodes
 from graph.embedded.tie_table import stored_ties
 from graph.errors import StoreCorrupt
 from graph.model import PRIMARY_LABELS, NodeLabel, TieType
@@ -49,6 +52,15 @@ def node_file(label: NodeLabel, suffix: str = ARROW) -> str:
 
 def tie_file(tie_type: TieType, suffix: str = ARROW) -> str:
     return f"ties-{tie_type.value}{suffix}"
+
+
+def id_index_file(label: NodeLabel) -> str:
+    """The file of the id index of a label's node table (see :mod:`graph.embedded.id_index`)."""
+    return f"id-index-{label.value}{ARROW}"
+
+
+Listed = tuple[Path, tuple[int, int] | None]
+"""A snapshot file and its expected size and checksum (None for a Parquet file of the earlier format)."""
 
 
 class SnapshotFile:
@@ -107,13 +119,14 @@ def checksum(file: io.BufferedReader) -> tuple[int, int]:
 
 def snapshot_files(
     path: Path, snapshot: str | None
-) -> tuple[dict[NodeLabel, tuple[Path, tuple[int, int] | None]], dict[TieType, tuple[Path, tuple[int, int] | None]]]:
-    """The files of the snapshot by primary label and tie type, each with its expected size and checksum (None
-    for a Parquet file of the earlier format). ``StoreCorrupt`` when its CHECKSUMS is damaged or lost."""
-    nodes: dict[NodeLabel, tuple[Path, tuple[int, int] | None]] = {}
-    ties: dict[TieType, tuple[Path, tuple[int, int] | None]] = {}
+) -> tuple[dict[NodeLabel, Listed], dict[TieType, Listed], dict[NodeLabel, Listed]]:
+    """The files of the snapshot: node tables by primary label, tie tables by type and id indexes by label
+    (a snapshot written before they were has none). ``StoreCorrupt`` when its CHECKSUMS is damaged or lost."""
+    nodes: dict[NodeLabel, Listed] = {}
+    ties: dict[TieType, Listed] = {}
+    id_indexes: dict[NodeLabel, Listed] = {}
     if snapshot is None:
-        return nodes, ties
+        return nodes, ties, id_indexes
     folder = path / snapshot
     try:
         listed = json.loads((folder / CHECKSUMS).read_bytes())
@@ -131,30 +144,31 @@ def snapshot_files(
             nodes[label] = (folder / node_file(label), sums[node_file(label)])
         elif sums is None and (folder / node_file(label, PARQUET)).exists():
             nodes[label] = (folder / node_file(label, PARQUET), None)
+        if sums is not None and label in nodes and id_index_file(label) in sums:
+            id_indexes[label] = (folder / id_index_file(label), sums[id_index_file(label)])
     for tie_type in TieType:
         if sums is not None and tie_file(tie_type) in sums:
             ties[tie_type] = (folder / tie_file(tie_type), sums[tie_file(tie_type)])
         elif sums is None and (folder / tie_file(tie_type, PARQUET)).exists():
             ties[tie_type] = (folder / tie_file(tie_type, PARQUET), None)
-    return nodes, ties
+    return nodes, ties, id_indexes
 
 
-def read_snapshot(path: Path, snapshot: str | None) -> tuple[SnapshotTables[NodeLabel], SnapshotTables[TieType]]:
-    """The snapshot's node tables by primary label and tie tables by type (those it holds), read when asked for;
-    every file is opened before this returns."""
-    node_files, tie_files = snapshot_files(path, snapshot)
-    nodes: SnapshotTables[NodeLabel] = SnapshotTables({})
-    ties: SnapshotTables[TieType] = SnapshotTables({})
+def read_snapshot(path: Path, snapshot: str | None) -> Snapshot:
+    """The snapshot's tables (those it holds), read when asked for; every file is opened before this returns."""
+    node_files, tie_files, index_files = snapshot_files(path, snapshot)
+    opened = Snapshot(SnapshotTables({}), SnapshotTables({}), SnapshotTables({}))
     try:
         for label, found in node_files.items():
-            nodes.files[label] = SnapshotFile(path, *found)
+            opened.nodes.files[label] = SnapshotFile(path, *found)
         for tie_type, found in tie_files.items():
-            ties.files[tie_type] = SnapshotFile(path, *found)
+            opened.ties.files[tie_type] = SnapshotFile(path, *found)
+        for label, found in index_files.items():
+            opened.id_indexes.files[label] = SnapshotFile(path, *found)
     except BaseException:
-        nodes.close()
-        ties.close()
+        opened.close()
         raise
-    return nodes, ties
+    return opened
 
 
 SnapshotKey = TypeVar("SnapshotKey", NodeLabel, TieType)
@@ -184,16 +198,43 @@ class SnapshotTables(Mapping[SnapshotKey, pa.Table]):
             file.close()
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """A snapshot's files, opened: its node tables by primary label, tie tables by type, and the id index of
+    each node table (see :func:`id_slots`). Close it once the graph is built."""
+
+    nodes: SnapshotTables[NodeLabel]
+    ties: SnapshotTables[TieType]
+    id_indexes: SnapshotTables[NodeLabel]
+
+    def id_slots(self) -> dict[NodeLabel, np.ndarray]:
+        """Each label's id index table, mapped (not built): those of an index file of the hash in use."""
+        found = {label: index_slots(self.id_indexes[label]) for label in self.id_indexes}
+        return {label: slots for label, slots in found.items() if slots is not None}
+
+    def close(self) -> None:
+        """Close the files not read (a read closes its own)."""
+        for tables in (self.nodes, self.ties, self.id_indexes):
+            tables.close()
+
+
 def _damaged(store: Path, name: str, error: Exception) -> StoreCorrupt:
     return StoreCorrupt(store, f"has a damaged snapshot file {name} ({str(error).splitlines()[0]})")
 
 
 def write_snapshot_folder(folder: Path, nodes: Mapping[NodeLabel, pa.Table], ties: Mapping[TieType, pa.Table]) -> None:
     """Write the tables (as :meth:`GraphView.tables` makes them) into the empty ``folder`` as a snapshot: a file
-    per table in the form the layout keeps, then their CHECKSUMS; all fsynced, the folder too."""
-    files = [(node_file(label), table, stored_nodes) for label, table in nodes.items() if table.num_rows]
-    files += [(tie_file(tie_type), table, stored_ties) for tie_type, table in ties.items() if table.num_rows]
-    sums = {name: write_snapshot_file(folder / name, stored(table)) for name, table, stored in files}
+    per table in the form the layout keeps and the id index of each node table, then their CHECKSUMS; all
+    fsynced, the folder too."""
+    sums = {}
+    for label, table in nodes.items():
+        if table.num_rows:
+            stored = stored_nodes(table)
+            sums[node_file(label)] = write_snapshot_file(folder / node_file(label), stored)
+            sums[id_index_file(label)] = write_snapshot_file(folder / id_index_file(label), stored_id_index(stored))
+    for tie_type, table in ties.items():
+        if table.num_rows:
+            sums[tie_file(tie_type)] = write_snapshot_file(folder / tie_file(tie_type), stored_ties(table))
     (folder / CHECKSUMS).write_text(json.dumps({"algorithm": CHECKSUM_ALGORITHM, "files": sums}))
     fsync(folder / CHECKSUMS)
     fsync(folder)

@@ -59,14 +59,23 @@ class GraphView:
     """Read access to the embedded graph. Query code must not change what it reads."""
 
     def __init__(
-        self, nodes: Mapping[NodeLabel, pa.Table] | None = None, ties: Mapping[TieType, pa.Table] | None = None
+        self,
+        nodes: Mapping[NodeLabel, pa.Table] | None = None,
+        ties: Mapping[TieType, pa.Table] | None = None,
+        id_slots: Mapping[NodeLabel, np.ndarray] | None = None,
     ) -> None:
-        """A graph from node tables per primary label and tie tables per type (see :mod:`graph.embedded.layout`)."""
-        self._build(nodes or {}, ties or {})
+        """A graph from node tables per primary label and tie tables per type (see :mod:`graph.embedded.layout`),
+        and the id index tables a snapshot holds for the node tables."""
+        self._build(nodes or {}, ties or {}, id_slots or {})
         self._derived: dict[Hashable, Any] = {}
 
-    def _build(self, nodes: Mapping[NodeLabel, pa.Table], ties: Mapping[TieType, pa.Table]) -> None:
-        self._nodes = {label: NodeTable(label, nodes.get(label)) for label in PRIMARY_LABELS}
+    def _build(
+        self,
+        nodes: Mapping[NodeLabel, pa.Table],
+        ties: Mapping[TieType, pa.Table],
+        id_slots: Mapping[NodeLabel, np.ndarray],
+    ) -> None:
+        self._nodes = {label: NodeTable(label, nodes.get(label), id_slots.get(label)) for label in PRIMARY_LABELS}
         self._ties = {
             tie_type: TieTable(
                 self._nodes[TIE_ENDS[tie_type][0]].base_count,
@@ -265,8 +274,13 @@ class WritableGraph(GraphView):
     overlay; the base arrays stay shared) the first time it changes it.
     """
 
-    def _build(self, nodes: Mapping[NodeLabel, pa.Table], ties: Mapping[TieType, pa.Table]) -> None:
-        super()._build(nodes, ties)
+    def _build(
+        self,
+        nodes: Mapping[NodeLabel, pa.Table],
+        ties: Mapping[TieType, pa.Table],
+        id_slots: Mapping[NodeLabel, np.ndarray],
+    ) -> None:
+        super()._build(nodes, ties, id_slots)
         self._own_nodes: set[NodeLabel] = set(self._nodes)  # tables this graph alone holds, free to change
         self._own_ties: set[TieType] = set(self._ties)
 
@@ -313,7 +327,7 @@ class WritableGraph(GraphView):
         self._node_table(key[0]).remove(row)
 
     def clear(self) -> None:
-        self._build({}, {})
+        self._build({}, {}, {})
         self.changed()
 
     def changed(self) -> None:

@@ -34,6 +34,7 @@ def test_the_bench_reports_the_embedded_store_figures(embedded_bench: BenchRun) 
     assert figures.disk_mib > 0
     assert len(figures.opens) == 1
     assert all(run.seconds > 0 and run.rss_mib > run.rss_added_mib > 0 for run in figures.opens)
+    assert all(run.first_lookup_ms and set(run.first_lookup_ms) == {"Customer", "Account"} for run in figures.opens)
     assert figures.bulk_write_per_table is not None
     for run in (figures.bulk_write_into_empty, figures.bulk_write_unchanged, figures.bulk_write_per_table):
         assert run.rows == figures.nodes + figures.ties

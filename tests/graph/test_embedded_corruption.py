@@ -183,8 +183,8 @@ def test_a_new_store_appears_whole(tmp_path: Path) -> None:
 
 def append_batches(path: Path, *batches: dict[str, list[list[object]]]) -> None:
     disk = Disk(path)
-    for tables in disk.read()[:2]:
-        tables.close()  # only the log is written here
+    snapshot, _ = disk.read()
+    snapshot.close()  # only the log is written here
     for batch in batches:
         disk.append(batch)
     disk.close()

@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pyarrow as pa
 
-from graph.embedded.id_index import IdIndex
+from graph.embedded.id_index import IdIndex, _placed
 from graph.embedded.layout import id_bytes
 from graph.embedded.view import _IN_TYPES, _OUT_TYPES
 from graph.model import PRIMARY_LABELS
@@ -45,3 +45,23 @@ def test_an_empty_table_finds_nothing() -> None:
 def test_tie_types_at_one_label_fit_the_views_bits() -> None:
     # GraphView._present keeps one int32 bit per tie type that can leave (or reach) a node of a label.
     assert all(len(types[label]) < 32 for types in (_OUT_TYPES, _IN_TYPES) for label in PRIMARY_LABELS)
+
+
+def test_ids_pushed_past_the_last_slot_are_found_from_the_start() -> None:
+    # Homes crowded at the end of 16 slots: the last ones wrap round to the first free slots.
+    homes = np.array([15, 14, 15, 15, 0, 13, 15], dtype=np.int64)
+    table = _placed(homes, 16)
+    for row, home in enumerate(homes.tolist()):
+        slot = home
+        while table[slot] != row:
+            assert table[slot] >= 0, f"id {row} is not reached from its home {home}"
+            slot = (slot + 1) % 16
+    assert sorted(table[table >= 0].tolist()) == list(range(len(homes)))
+
+
+def test_an_index_given_its_slots_finds_as_the_one_built() -> None:
+    ids = [f"acc-{number:07d}" for number in range(3_000)]
+    built, held = _index(ids)
+    given = IdIndex(held, built.slots.copy())
+    assert [given.row(node_id) for node_id in ids] == list(range(len(ids)))
+    assert given.row("acc-9999999") is None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -20,6 +21,7 @@ from graph.embedded.snapshot import (
     CHECKSUMS,
     PARQUET,
     SnapshotFile,
+    id_index_file,
     node_file,
     snapshot_files,
     tie_file,
@@ -81,7 +83,7 @@ def test_a_snapshot_is_checked_arrow_files_read_in_place(written: tuple[Path, di
     assert CHECKSUMS in names and node_file(NodeLabel.CUSTOMER) in names and tie_file(TieType.SPOUSE_OF) in names
     assert not any(name.endswith(PARQUET) for name in names)
 
-    nodes, _ = snapshot_files(path, folder.name)
+    nodes, _, _ = snapshot_files(path, folder.name)
     allocated = pa.total_allocated_bytes()
     customers = SnapshotFile(path, *nodes[NodeLabel.CUSTOMER]).read()
     # Mapped, not decoded: the columns are the file's pages, nothing is allocated for them.
@@ -153,3 +155,54 @@ def test_check_finds_a_stored_order_by_target_that_does_not_match(written: tuple
 
     report = check_store(path)
     assert report.problems == [f"the snapshot file {name} is a tie table whose order by target does not match its ties"]
+
+
+def rewrite_id_index(path: Path, label: NodeLabel, slots: np.ndarray, metadata: dict[bytes, bytes]) -> str:
+    """Replace a label's id index file by one of ``slots``, its checksum updated: a well-formed file."""
+    folder = snapshot_folder(path)
+    name = id_index_file(label)
+    table = pa.table({"row": pa.array(slots, pa.int32())}).replace_schema_metadata(metadata)
+    sums = json.loads((folder / CHECKSUMS).read_text())
+    sums["files"][name] = list(write_snapshot_file(folder / name, table))
+    (folder / CHECKSUMS).write_text(json.dumps(sums))
+    return name
+
+
+def test_each_node_tables_id_index_is_written_and_mapped_at_open(written: tuple[Path, dict[str, object]]) -> None:
+    path, held = written
+    listed = json.loads((snapshot_folder(path) / CHECKSUMS).read_text())["files"]
+    assert id_index_file(NodeLabel.CUSTOMER) in listed and id_index_file(NodeLabel.ACCOUNT) in listed
+
+    with EmbeddedStore(path, read_only=True) as reader:
+        customers = reader.view._nodes[NodeLabel.CUSTOMER]
+        index = (
+            customers._index
+        )  # persons are customers  # there before the first lookup: read from the snapshot, not built
+        assert index is not None and not index.slots.flags.writeable  # the file's mapped pages
+        found = [reader.get_node(NodeLabel.PERSON, f"p{n:04d}") for n in range(PEOPLE)]
+        assert [record.id for record in found if record is not None] == [f"p{n:04d}" for n in range(PEOPLE)]
+        assert reader.get_node(NodeLabel.PERSON, f"p{PEOPLE:04d}") is None
+        assert snapshot(reader) == held
+
+
+def test_an_id_index_of_another_hash_is_not_used(written: tuple[Path, dict[str, object]]) -> None:
+    path, held = written
+    rewrite_id_index(path, NodeLabel.CUSTOMER, np.zeros(1024, np.int32), {b"crm_graph": b"id_index", b"hash": b"other"})
+    with EmbeddedStore(path, read_only=True) as reader:
+        assert reader.view._nodes[NodeLabel.CUSTOMER]._index is None  # built on the first lookup instead
+        assert reader.get_node(NodeLabel.PERSON, "p0399") is not None
+        assert snapshot(reader) == held
+    assert check_store(path).ok
+
+
+def test_check_finds_an_id_index_that_does_not_find_its_nodes(written: tuple[Path, dict[str, object]]) -> None:
+    path, _ = written
+    index = id_index_file(NodeLabel.CUSTOMER)
+    stored = pa.ipc.open_file(pa.py_buffer((snapshot_folder(path) / index).read_bytes())).read_all()
+    slots = stored.column("row").to_numpy()
+    shifted = np.roll(slots, 1)  # every id one slot away from where a lookup starts
+    name = rewrite_id_index(path, NodeLabel.CUSTOMER, shifted, stored.schema.metadata)
+
+    report = check_store(path)
+    assert len(report.problems) == 1
+    assert report.problems[0].startswith(f"the snapshot file {name} is an id index that does not find the node")
