@@ -64,13 +64,20 @@ def run_stage(stage: str, parquet: Path, work: Path, settings: Settings, spark: 
     elif stage == "churn":
         value, rank = saved.frame("value"), saved.frame("rank")
         window = training_window(frames, value, analytics, rank)
-        fitted, card = fitted_churn_on_spark(frames, window, analytics, rank)
+        fitted, card = fitted_churn_on_spark(frames, window)
         churn = (fitted if fitted is not None else churn_scores(frames, value, analytics)).localCheckpoint()
         clock.step_ended("churn")
         if window is not None:
-            saved.frames(before_value=window.before_value, before=window.before, now=window.now)
+            saved.frames(before=window.before, now=window.now, default_at_cut=window.default_at_cut)
+            if window.earlier is not None:
+                saved.frames(earlier=window.earlier)
         saved.frames(churn=churn)
-        saved.json("window", None if window is None else {"cut": window.cut, "tie_types": window.tie_types})
+        saved.json(
+            "window",
+            None
+            if window is None
+            else {"cut": window.cut, "tie_types": window.tie_types, "earlier": window.earlier is not None},
+        )
         saved.json("card", card.model_dump(mode="json"))
     elif stage == "cross-sell":
         cross_sell, cross_sell_card = fitted_cross_sell_on_spark(frames, _window(saved, frames), product_rules(frames))
@@ -112,7 +119,13 @@ def _window(saved: _Saved, frames: SparkFrames) -> SparkTrainingWindow | None:
     cut = int(shape["cut"])
     before_frames = frames.cut(cut).persisted()
     return SparkTrainingWindow(
-        cut, shape["tie_types"], before_frames, saved.frame("before_value"), saved.frame("before"), saved.frame("now")
+        cut,
+        shape["tie_types"],
+        before_frames,
+        saved.frame("before"),
+        saved.frame("now"),
+        saved.frame("earlier") if shape["earlier"] else None,
+        saved.frame("default_at_cut"),
     )
 
 

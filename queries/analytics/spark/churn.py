@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from graph.settings import AnalyticsSettings
 from queries.analytics.churn import FULL_DECLINE, STAGE_SIGNAL, TOP_CONTRIBUTORS
 from queries.analytics.spark.frames import SparkFrames
-from queries.analytics.spark.network import spread_energy
+from queries.analytics.spark.network import spread_energies
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -60,29 +60,50 @@ def hand_set_scores(frames: SparkFrames, value: DataFrame, settings: AnalyticsSe
 
     scored = own_risk(frames, value, settings).select("id", "own", "churned").localCheckpoint()
     if settings.network_method == "relational_neighbour":
-        contribution, network = _relational_neighbour(frames, scored)
+        contribution, network = relational_neighbour(frames, scored)
     else:
-        initial = scored.select(
-            "id",
-            F.when(F.col("churned"), F.lit(1.0))
-            .when(F.col("own") >= settings.leaving_risk, F.col("own"))
-            .otherwise(F.lit(0.0))
-            .alias("energy"),
-        )
-        received, passed = spread_energy(
+        received, passed = spread_energies(
             frames.transfer,
-            initial,
+            scored.select("id", starting_energy(settings).alias("energy")),
+            ["energy"],
             settings.spreading_factor,
             settings.spreading_threshold,
             settings.spreading_max_steps,
         )
         contribution = frames.transfer.join(passed.withColumnRenamed("id", "source"), "source").select(
-            "source", "target", "type", (F.col("passed") * F.col("share")).alias("contribution")
+            "source", "target", "type", (F.col("energy") * F.col("share")).alias("contribution")
         )
-        network = received.select("id", (1.0 - F.exp(-F.col("received"))).alias("network"))
+        network = spread_network(received, "energy")
+    return combined_scores(scored, network, settings), contribution
+
+
+def starting_energy(settings: AnalyticsSettings) -> Column:
+    """What a customer spreads (of columns own, churned): 1 when churned, own risk at or above
+    ``leaving_risk``, else 0 (the in-process ``initial_energy``)."""
+    from pyspark.sql import functions as F
+
+    return (
+        F.when(F.col("churned"), F.lit(1.0))
+        .when(F.col("own") >= settings.leaving_risk, F.col("own"))
+        .otherwise(F.lit(0.0))
+    )
+
+
+def spread_network(received: DataFrame, run: str) -> DataFrame:
+    """id, network: the network score from what a spreading run (column ``run`` of ``received``) brought."""
+    from pyspark.sql import functions as F
+
+    return received.select("id", (1.0 - F.exp(-F.col(run))).alias("network"))
+
+
+def combined_scores(scored: DataFrame, network: DataFrame, settings: AnalyticsSettings) -> DataFrame:
+    """id, churn_own, churn_network, churn_risk, churned from ``scored`` (id, own, churned) and ``network``
+    (id, network: customers without a row have none)."""
+    from pyspark.sql import functions as F
+
     churned = F.col("churned")
     network_score = F.when(churned, F.lit(0.0)).otherwise(clip(F.coalesce("network", F.lit(0.0)), 0.0, 1.0))
-    scores = (
+    return (
         scored.join(network, "id", "left")
         .withColumn("churn_network", network_score)
         .withColumn(
@@ -93,10 +114,11 @@ def hand_set_scores(frames: SparkFrames, value: DataFrame, settings: AnalyticsSe
         )
         .select("id", F.col("own").alias("churn_own"), "churn_network", "churn_risk", "churned")
     )
-    return scores, contribution
 
 
-def _relational_neighbour(frames: SparkFrames, scored: DataFrame) -> tuple[DataFrame, DataFrame]:
+def relational_neighbour(frames: SparkFrames, scored: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """(source, target, type, contribution) of every directed tie and (id, network): the weighted vote of the
+    neighbours who left, of ``scored`` (id, churned)."""
     from pyspark.sql import functions as F
 
     directed = frames.directed.join(

@@ -161,7 +161,7 @@ def _compute(frames: SparkFrames, settings: Settings, registry: TieRegistry, don
     rank = pagerank(frames.customers, frames.directed, analytics.pagerank_damping).localCheckpoint()
     done("pagerank")
     window = training_window(frames, value, analytics, rank)
-    fitted, card = fitted_churn_on_spark(frames, window, analytics, rank)
+    fitted, card = fitted_churn_on_spark(frames, window)
     churn = (fitted if fitted is not None else churn_scores(frames, value, analytics)).localCheckpoint()
     done("churn")
     rules = product_rules(frames)

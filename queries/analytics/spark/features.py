@@ -14,7 +14,6 @@ from graph.settings import AnalyticsSettings
 from queries.analytics.features import CHURN_MEMORY_MONTHS, NO_CONTACT_MONTHS, RECENT_MONTHS, SEGMENTS
 from queries.analytics.spark.churn import clip, own_risk
 from queries.analytics.spark.frames import SparkFrames
-from queries.analytics.spark.network import spread_energy
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -59,18 +58,30 @@ def _log1p(column: Column) -> Column:
     return F.log1p(column)
 
 
+def own_feature_table(frames: SparkFrames, value: DataFrame, settings: AnalyticsSettings) -> DataFrame:
+    """id, churned, trend, the flags and the own features of every customer as of ``frames.as_of``: the first
+    of a feature table's two parts. Every month-end's own features come first, so that one spreading run can
+    start from all of them (:data:`SPREADING_SEED`) and serve every month-end's :func:`feature_table`.
+
+    ``value``: :func:`~queries.analytics.spark.value.customer_value` of ``frames``."""
+    return _own_features(frames, own_risk(frames, value, settings))
+
+
+SPREADING_SEED = "left_within_memory"
+"""The own table's flag whose spreading is the ``spreading`` feature (a leaver within the memory starts with 1)."""
+
+
 def feature_table(
-    frames: SparkFrames, value: DataFrame, settings: AnalyticsSettings, tie_types: list[str], rank: DataFrame
+    frames: SparkFrames, own: DataFrame, received: DataFrame, tie_types: list[str], rank: DataFrame
 ) -> DataFrame:
     """id, the flags, then the own and network features of every customer as of ``frames.as_of``.
 
-    ``value``: :func:`~queries.analytics.spark.value.customer_value` of ``frames``; ``rank``: id, pagerank
-    (PageRank reads only the ties, which every month-end shares).
-    """
+    ``own``: :func:`own_feature_table` of ``frames``; ``received``: id, received: what spreading from its
+    :data:`SPREADING_SEED` brought each customer; ``rank``: id, pagerank (PageRank reads only the ties, which
+    every month-end shares)."""
     from pyspark.sql import functions as F
 
-    own = _own_features(frames, own_risk(frames, value, settings))
-    network = _network_features(frames, settings, own, tie_types, rank)
+    network = _network_features(frames, own, received, tie_types, rank)
     return own.join(network, "id", "left").select(
         "id", *FLAGS, *OWN_COLUMNS, *(F.coalesce(name, F.lit(0.0)).alias(name) for name in network_columns(tie_types))
     )
@@ -147,7 +158,7 @@ def _own_features(frames: SparkFrames, value: DataFrame) -> DataFrame:
 
 
 def _network_features(
-    frames: SparkFrames, settings: AnalyticsSettings, own: DataFrame, tie_types: list[str], rank: DataFrame
+    frames: SparkFrames, own: DataFrame, received: DataFrame, tie_types: list[str], rank: DataFrame
 ) -> DataFrame:
     """id and the network features of the customers with ties (the others have zeros but for PageRank)."""
     from pyspark.sql import functions as F
@@ -175,13 +186,6 @@ def _network_features(
         F.sum("source_trend").alias("trend_sum"),
         F.sum("at_risk").alias("at_risk_sum"),
         F.greatest(F.max("at_risk"), F.lit(0.0)).alias("riskiest_neighbour"),
-    )
-    received, _ = spread_energy(
-        frames.transfer,
-        own.select("id", F.col("left_within_memory").cast("double").alias("energy")),
-        settings.spreading_factor,
-        settings.spreading_threshold,
-        settings.spreading_max_steps,
     )
     degree = F.col("degree")
     return (

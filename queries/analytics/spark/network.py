@@ -82,52 +82,72 @@ def pagerank(
     return customers.select("id").join(ranked, "id", "left").na.fill(alone / total, ["pagerank"])
 
 
-def spread_energy(
-    transfer: DataFrame, initial: DataFrame, factor: float, threshold: float, max_steps: int
+def spread_energies(
+    transfer: DataFrame, initial: DataFrame, runs: list[str], factor: float, threshold: float, max_steps: int
 ) -> tuple[DataFrame, DataFrame]:
-    """(id, received) and (id, passed): spreading activation from ``initial`` (id, energy) along ``transfer``
-    (:attr:`SparkFrames.transfer`, hashed by source), as in-process.
+    """(id, a column per run: received) and (id, a column per run: passed): spreading activation along
+    ``transfer`` (:attr:`SparkFrames.transfer`, hashed by source), as in-process, of several runs at once.
 
-    As in :func:`pagerank`, a step's join reads the ties where they lie (hashed by source, once for the run) and
-    the frontier hashed alike (the previous step's sum by target), so its one shuffle is the sum of what the
-    frontier passes on, not the whole tie table sorted again at every step of every month-end."""
+    ``initial`` holds id and each run's starting energy in a column named after the run. The runs share the
+    ties and step together: a step is one join and one sum for all of them, whose frontier is every customer
+    passing something on in some run (a run's energy below the threshold passes nothing, as in a run alone).
+    Each run's sums are those of a run alone but for added zeros.
+
+    As in :func:`pagerank`, a step's join reads the ties where they lie (hashed by source, once for the
+    session) and the frontier hashed alike (the previous step's sum by target), so its one shuffle is the sum of
+    what the frontier passes on, not the whole tie table sorted again at every step."""
     from pyspark.sql import functions as F
 
     spark = initial.sparkSession
     received: list[DataFrame] = []
     passed: list[DataFrame] = []
+
+    def frontier_of(energies: DataFrame) -> DataFrame:
+        """The rows passing something on in some run, each run's energy kept only where it reaches the
+        threshold (a projection: the rows stay hashed as they were)."""
+        passing = [F.col(run) >= threshold for run in runs]
+        anywhere = passing[0]
+        for more in passing[1:]:
+            anywhere = anywhere | more
+        return energies.where(anywhere).select(
+            "source",
+            *(
+                F.when(test, F.col(run)).otherwise(F.lit(0.0)).alias(run)
+                for run, test in zip(runs, passing, strict=True)
+            ),
+        )
+
     with fixed_partitioning(spark) as partitions:
         edges = transfer.select("source", "target", "share")
         frontier = (
-            initial.where(F.col("energy") >= threshold)
-            .select(F.col("id").alias("source"), "energy")
+            frontier_of(initial.select(F.col("id").alias("source"), *runs))
             .repartition(partitions, "source")
             .localCheckpoint(eager=False)
         )
         # No step asks whether the frontier is empty (a Spark job each): a step after it dies out adds nothing,
         # and all steps run as one job when the sums are asked for.
         for _ in range(max_steps):
-            passing = frontier.select("source", (F.col("energy") * factor).alias("energy"))
+            passing = frontier.select("source", *((F.col(run) * factor).alias(run) for run in runs))
             passed.append(passing.withColumnRenamed("source", "id"))
             incoming = (
                 edges.join(passing.hint("shuffle_hash"), "source")
                 .groupBy("target")
-                .agg(F.sum(F.col("energy") * F.col("share")).alias("energy"))
-                .select(F.col("target").alias("source"), "energy")
+                .agg(*(F.sum(F.col(run) * F.col("share")).alias(run) for run in runs))
+                .withColumnRenamed("target", "source")
                 .localCheckpoint(eager=False)
             )
             received.append(incoming.withColumnRenamed("source", "id"))
-            frontier = incoming.where(F.col("energy") >= threshold)
-    return _summed(initial, received, "received"), _summed(initial, passed, "passed")
+            frontier = frontier_of(incoming)
+    return _summed(initial, received, runs), _summed(initial, passed, runs)
 
 
-def _summed(every: DataFrame, parts: list[DataFrame], name: str) -> DataFrame:
+def _summed(every: DataFrame, parts: list[DataFrame], runs: list[str]) -> DataFrame:
     from pyspark.sql import functions as F
 
-    total = every.select("id", F.lit(0.0).alias("energy"))
+    total = every.select("id", *(F.lit(0.0).alias(run) for run in runs))
     for part in parts:
         total = total.unionByName(part)
-    return total.groupBy("id").agg(F.sum("energy").alias(name))
+    return total.groupBy("id").agg(*(F.sum(run).alias(run) for run in runs))
 
 
 def referral_communities(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import reduce
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,9 +26,23 @@ from graph.settings import AnalyticsSettings
 from queries.analytics.backtest import MIN_HISTORY_MONTHS, ChurnBacktestTables, churn_backtest_figures
 from queries.analytics.model_card import HORIZON_MONTHS, ModelCard
 from queries.analytics.models import MAX_TRAINING_ROWS, ChurnModel, fit_churn
-from queries.analytics.spark.churn import clip, hand_set_scores, top_contributors
-from queries.analytics.spark.features import OWN_COLUMNS, feature_table, network_columns
+from queries.analytics.spark.churn import (
+    clip,
+    combined_scores,
+    relational_neighbour,
+    spread_network,
+    starting_energy,
+    top_contributors,
+)
+from queries.analytics.spark.features import (
+    OWN_COLUMNS,
+    SPREADING_SEED,
+    feature_table,
+    network_columns,
+    own_feature_table,
+)
 from queries.analytics.spark.frames import SparkFrames, scalar
+from queries.analytics.spark.network import spread_energies
 from queries.analytics.spark.value import customer_value
 from queries.analytics.training import (
     BACKTEST_SEED,
@@ -61,11 +76,15 @@ class SparkTrainingWindow:
     cut: int  # balance positions up to the training month-end
     tie_types: list[str]
     before_frames: SparkFrames
-    before_value: DataFrame
     before: DataFrame
     """:func:`~queries.analytics.spark.features.feature_table` at the training month-end."""
     now: DataFrame
     """... and at the latest."""
+    earlier: DataFrame | None
+    """... and one horizon before the training month-end (the backtest's training rows); None without the
+    history for it."""
+    default_at_cut: DataFrame
+    """id, default: the hand-set churn risk at the training month-end (the backtest's reference)."""
 
     @property
     def features_as_of(self) -> str:
@@ -75,23 +94,73 @@ class SparkTrainingWindow:
 def training_window(
     frames: SparkFrames, value: DataFrame, settings: AnalyticsSettings, rank: DataFrame
 ) -> SparkTrainingWindow | None:
-    """Both month-ends' features, kept; None without ``HORIZON_MONTHS + MIN_HISTORY_MONTHS`` of history.
+    """Every month-end's features, kept; None without ``HORIZON_MONTHS + MIN_HISTORY_MONTHS`` of history.
+
+    The month-ends' spreading (of each one's leavers for its features, and of the hand-set risk at the
+    training month-end for the backtest's reference) is one run carrying every seed as a column: the ties are
+    the same at every month-end, so its steps serve all of them at once.
 
     ``value``: :func:`~queries.analytics.spark.value.customer_value` of ``frames``; ``rank``: id, pagerank of
     every customer (a network feature)."""
+    from pyspark.sql import functions as F
+
     if frames.months < HORIZON_MONTHS + MIN_HISTORY_MONTHS:
         return None
     tie_types = sorted(row[0] for row in frames.ties.select("type").distinct().collect())
-    cut = frames.months - HORIZON_MONTHS
-    before_frames = frames.cut(cut).persisted()
-    before_value = customer_value(before_frames, settings).localCheckpoint()
-    before = feature_table(before_frames, before_value, settings, tie_types, rank).localCheckpoint()
-    now = feature_table(frames, value, settings, tie_types, rank).localCheckpoint()
-    return SparkTrainingWindow(cut, tie_types, before_frames, before_value, before, now)
+    cut, start = frames.months - HORIZON_MONTHS, frames.months - 2 * HORIZON_MONTHS
+    month_ends = {"now": (frames, value), "before": _month_end(frames, cut, settings)}
+    if start >= MIN_HISTORY_MONTHS:
+        month_ends["earlier"] = _month_end(frames, start, settings)
+    own = {
+        name: own_feature_table(month_frames, month_value, settings).localCheckpoint()
+        for name, (month_frames, month_value) in month_ends.items()
+    }
+    scored_at_cut = own["before"].select("id", F.col("hand_set_own_risk").alias("own"), "churned")
+    seeds = {name: table.select("id", F.col(SPREADING_SEED).cast("double").alias(name)) for name, table in own.items()}
+    spreads_hand_set = settings.network_method != "relational_neighbour"
+    if spreads_hand_set:
+        seeds["hand_set"] = scored_at_cut.select("id", starting_energy(settings).alias("hand_set"))
+    received, _ = spread_energies(
+        frames.transfer,
+        reduce(lambda joined, seed: joined.join(seed, "id"), seeds.values()),
+        list(seeds),
+        settings.spreading_factor,
+        settings.spreading_threshold,
+        settings.spreading_max_steps,
+    )
+    received = received.localCheckpoint()
+    features = {
+        name: feature_table(
+            month_ends[name][0], table, received.select("id", F.col(name).alias("received")), tie_types, rank
+        ).localCheckpoint()
+        for name, table in own.items()
+    }
+    if spreads_hand_set:
+        network = spread_network(received, "hand_set")
+    else:
+        _, network = relational_neighbour(month_ends["before"][0], scored_at_cut)
+    default_at_cut = combined_scores(scored_at_cut, network, settings).select(
+        "id", F.col("churn_risk").alias("default")
+    )
+    return SparkTrainingWindow(
+        cut,
+        tie_types,
+        month_ends["before"][0],
+        features["before"],
+        features["now"],
+        features.get("earlier"),
+        default_at_cut,
+    )
+
+
+def _month_end(frames: SparkFrames, months: int, settings: AnalyticsSettings) -> tuple[SparkFrames, DataFrame]:
+    """The bank at the end of balance position ``months - 1``, kept, and its value."""
+    cut = frames.cut(months).persisted()
+    return cut, customer_value(cut, settings).localCheckpoint()
 
 
 def fitted_churn_on_spark(
-    frames: SparkFrames, window: SparkTrainingWindow | None, settings: AnalyticsSettings, rank: DataFrame
+    frames: SparkFrames, window: SparkTrainingWindow | None
 ) -> tuple[DataFrame | None, ModelCard]:
     """Scores of the fitted model (id, churn_own, churn_network, churn_risk, contributors, contributor_ties,
     contributions), or None and the card saying why the hand-set defaults score instead."""
@@ -102,11 +171,10 @@ def fitted_churn_on_spark(
     tie_types, cut, before, now = window.tie_types, window.cut, window.before, window.now
     own_columns, network = OWN_COLUMNS, network_columns(tie_types)
     ends = frames.month_ends()
-    hand_set, _ = hand_set_scores(window.before_frames, window.before_value, settings)
     labelled = (
         before.where(F.col("active"))
         .join(now.select("id", F.col("churned").alias("label")), "id")
-        .join(hand_set.select("id", F.col("churn_risk").alias("default")), "id")
+        .join(window.default_at_cut, "id")
         .localCheckpoint()
     )
     customers = labelled.count()
@@ -115,7 +183,7 @@ def fitted_churn_on_spark(
     model = fit_churn(test.table, test.label, own_columns, network)
     if model is None:
         return None, too_few_leavers(churned, customers, ends[cut - 1])
-    backtest = _backtest(frames, settings, tie_types, rank, before, test)
+    backtest = _backtest(window.earlier, before, test, tie_types)
     card = fitted_model_card(model, tie_types, ends[cut - 1], ends[-1], (customers, churned), backtest)
     if card.model == "hand-set defaults":
         return None, card
@@ -123,24 +191,15 @@ def fitted_churn_on_spark(
 
 
 def _backtest(
-    frames: SparkFrames,
-    settings: AnalyticsSettings,
-    tie_types: list[str],
-    rank: DataFrame,
-    test_features: DataFrame,
-    test: _Collected,
+    earlier: DataFrame | None, test_features: DataFrame, test: _Collected, tie_types: list[str]
 ) -> dict[str, object] | None:
-    """The recipe one horizon earlier, scored on the customers active at the training cut; None without the
-    history for it."""
+    """The recipe one horizon earlier (features ``earlier``), scored on the customers active at the training
+    cut; None without the history for it."""
     from pyspark.sql import functions as F
 
-    start = frames.months - 2 * HORIZON_MONTHS
-    if start < MIN_HISTORY_MONTHS:
+    if earlier is None:
         return None
     own_columns, network = OWN_COLUMNS, network_columns(tie_types)
-    earlier_frames = frames.cut(start).persisted()
-    earlier_value = customer_value(earlier_frames, settings).localCheckpoint()
-    earlier = feature_table(earlier_frames, earlier_value, settings, tie_types, rank).localCheckpoint()
     labelled = (
         earlier.where(F.col("active"))
         .join(test_features.select("id", F.col("churned").alias("label")), "id")
