@@ -15,6 +15,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from graph.batch import NodeData, TieData
 from graph.model import NodeLabel, TieType
 from graph.settings import Backend, Settings
@@ -48,6 +51,38 @@ class Pending:
     nodes: list[NodeData] = field(default_factory=list)
     ties: list[TieData] = field(default_factory=list)
     rows: int = 0
+
+
+@dataclass(frozen=True)
+class IdLookup:
+    """The nodes of one label a load knows, to find the node a reference names: one at a time in ``ids`` (a
+    set of ids; for customers the crosswalk, record ref -> customer id), a whole column at a time by a join
+    on ``refs`` (with ``customer_ids`` beside them for customers)."""
+
+    ids: set[str] | dict[str, str]
+    refs: pa.Array
+    customer_ids: pa.Array | None
+
+    @classmethod
+    def of(cls, ids: set[str] | dict[str, str]) -> IdLookup:
+        if isinstance(ids, dict):
+            return cls(ids, pa.array(list(ids), pa.string()), pa.array(list(ids.values()), pa.string()))
+        return cls(ids, pa.array(list(ids), pa.string()), None)
+
+    def find(self, ref: str) -> str | None:
+        """The id of the node ``ref`` names, or None."""
+        if isinstance(self.ids, dict):
+            return self.ids.get(ref)
+        return ref if ref in self.ids else None
+
+    def join(self, refs: pa.Array) -> pa.Array:
+        """:meth:`find` of every ref of a column (null where none)."""
+        if len(refs) * 4 < len(self.refs):  # Arrow's join hashes all the ids known, Python looks up each ref
+            return pa.array([self.find(ref) for ref in refs.to_pylist()], pa.string())
+        positions = pc.index_in(refs, value_set=self.refs)
+        if self.customer_ids is None:
+            return pc.if_else(pc.is_valid(positions), refs, pa.scalar(None, pa.string()))
+        return self.customer_ids.take(positions)
 
 
 class Rows(Protocol):
@@ -171,6 +206,8 @@ class LoadContext:
         self._known: dict[NodeLabel, set[str]] = {}
         self._crosswalk: dict[str, str] = {}
         self._crosswalk_read = False
+        self._crosswalk_changes = 0
+        self._id_lookups: dict[NodeLabel, tuple[tuple[int, int], IdLookup]] = {}
 
     def known(self, label: NodeLabel) -> set[str]:
         """Ids of existing nodes under a primary label: the store's, read once, plus this load's."""
@@ -191,6 +228,17 @@ class LoadContext:
     def add_lineage(self, refs: Iterable[str], customer_ids: Iterable[str]) -> None:
         """This load's record refs and the customers they became, for ties and links that name them."""
         self._crosswalk.update(zip(refs, customer_ids, strict=True))
+        self._crosswalk_changes += 1
+
+    def id_lookup(self, label: NodeLabel) -> IdLookup:
+        """The nodes of ``label`` known (:meth:`known`; for ``Customer``, the crosswalk), in a lookup made
+        again only when they changed: the sets of known ids only grow, the crosswalk changes by its lineage."""
+        ids = self.crosswalk() if label is NodeLabel.CUSTOMER else self.known(label)
+        version = (len(ids), self._crosswalk_changes if label is NodeLabel.CUSTOMER else 0)
+        cached = self._id_lookups.get(label)
+        if cached is None or cached[0] != version:
+            cached = self._id_lookups[label] = (version, IdLookup.of(ids))
+        return cached[1]
 
     def row_transform(self, source: Source) -> RowTransform:
         """The source's column transforms, prepared once for all its rows (kept for the date warnings)."""

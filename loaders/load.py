@@ -26,7 +26,8 @@ from graph.errors import AuthenticationData, ConfigurationError
 from graph.settings import Settings
 from graph.store import GraphStore
 from loaders.bulk import LoadPath
-from loaders.bulk.sources import node_source_by_columns, tie_source_by_columns
+from loaders.bulk.sources import node_source_by_columns
+from loaders.bulk.ties import tie_source_by_columns
 from loaders.context import LoadContext, Progress, SourceReads
 from loaders.customers import CustomerBatch, customer_batches, load_customers
 from loaders.mapping import Mapping, Source, SourceFormat

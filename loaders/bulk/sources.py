@@ -1,5 +1,6 @@
-"""Node and tie sources loaded column-wise: whole files typed, checked and looked up by column, written in
-large Arrow batches through ``GraphStore.bulk_write``.
+"""Node sources loaded column-wise, and what every column-wise source shares: whole files typed, checked and
+looked up by column, written in large Arrow batches through ``GraphStore.bulk_write`` (tie sources:
+:mod:`loaders.bulk.ties`).
 
 The outcome is the row path's, row for row: a row every column check passes is loaded here; any other
 row (a problem in any column, a repeated key, an orphan, a self tie) is handed, in its place in the
@@ -10,7 +11,7 @@ that passes is done on columns.
 
 A source takes this path when it is a csv/tsv file source whose files are all plain
 (:mod:`loaders.bulk.read`) and whose columns type into one Arrow type each; otherwise
-:func:`node_source_by_columns` and :func:`tie_source_by_columns` return why not before touching
+:func:`node_source_by_columns` and :func:`loaders.bulk.ties.tie_source_by_columns` return why not before touching
 anything, and the caller loads the source row by row.
 """
 
@@ -38,7 +39,6 @@ from loaders.progress import Count
 from loaders.quarantine import QuarantineReason
 from loaders.raw import RawRecord
 from loaders.report import SourceReport
-from loaders.ties import TieRows
 from loaders.transform import RowProblem
 
 _MIXED = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError)
@@ -91,7 +91,7 @@ def node_source_by_columns(context: LoadContext, source: Source, files: list[Pat
         ids = [source.id_prefix + key if key is not None else "" for key in keys]
         id_column = pa.array(ids, pa.string())
         good = file.good.tolist()
-        for start, stop in _chunks(file, context.table_batch_size):
+        for start, stop in chunks(file, context.table_batch_size):
             taken: list[int] = []
             fallback = Pending()
             created: dict[NodeLabel, dict[str, str]] = defaultdict(dict)
@@ -115,176 +115,22 @@ def node_source_by_columns(context: LoadContext, source: Source, files: list[Pat
             report.merged += merged
             count_dates(context, source, file, rows.transform, taken)
             chosen = pa.array(taken, pa.int64())
-            nodes = {label: _with_columns({"id": id_column.take(chosen)}, file, constants, chosen)}
+            nodes = {label: with_columns({"id": id_column.take(chosen)}, file, constants, chosen)}
             for other, names in created.items():
                 nodes[other] = pa.table({"id": list(names), "name": list(names.values())})
             ties: dict[TieType, list[pa.Table]] = defaultdict(list)
             for link in read_links:
                 link.add_ties(ids, taken, ties)
-            _write(context, report, nodes, ties, fallback, stop)
+            write_batch(context, report, nodes, ties, fallback, stop)
     report.seconds = round(time.perf_counter() - started, 3)
     return None
 
 
-def tie_source_by_columns(context: LoadContext, source: Source, files: list[Path]) -> str | None:
-    """Load a tie source column-wise; return why not (nothing read, nothing written) when it cannot be."""
-    assert source.tie is not None and source.source is not None and source.target is not None
-    started = time.perf_counter()
-    prepared = prepare_files(context, source, files)
-    if isinstance(prepared, str):
-        return prepared
-    report = start_report(context, source, files, prepared, "ties")
-    rows = TieRows(context, source, report)
-    constants = rows.ends.transform.constants
-    tie = source.tie
-    ties_seen = context.ties_seen
-    for file in prepared:
-        if tie.type_from is not None:
-            row_types = [tie.types_for(code.strip()) for code in file.cells[tie.type_from].to_pylist()]
-        else:
-            row_types = [[tie.type] for _ in range(file.plain.rows_in_bytes)]  # type: ignore[list-item]
-        end_ids = {
-            tie_type: _tie_end_ids(rows, file, tie_type)
-            for tie_type in sorted({tie_type for types in row_types if types for tie_type in types})
-        }
-        row_keys = _single_type_keys(tie.type, file, end_ids) if tie.type_from is None else None
-        for start, stop in _chunks(file, context.table_batch_size):
-            fallback = Pending()
-            taken: list[int] = []
-            chosen: dict[TieType, tuple[list[int], list[str], list[str]]] = defaultdict(lambda: ([], [], []))
-            placed: dict[TieKey, int] = {}  # where each tie is in ``chosen``: a later row of it replaces the earlier
-            loaded = merged = 0
-            for index in range(start, stop):
-                if row_keys is not None:
-                    made = row_keys[index]
-                else:
-                    types = row_types[index]
-                    made = _row_ties(types, index, end_ids) if types is not None and file.good[index] else None
-                if made is None:
-                    rows.take(file.plain.path, record_at(source, file, index), fallback)
-                    continue
-                # The row path's TieRows.count, kept in local counts: a row whose ties were all made before is merged.
-                fresh = False
-                for key, tie_source, tie_target in made:
-                    if key not in ties_seen:
-                        fresh = True
-                        ties_seen.add(key)
-                    indices, sources, targets = chosen[key[0]]
-                    at = placed.get(key)
-                    if at is not None:  # the row path merges the two rows: every column comes from the later
-                        indices[at] = index
-                        continue
-                    placed[key] = len(indices)
-                    indices.append(index)
-                    sources.append(tie_source)
-                    targets.append(tie_target)
-                if fresh:
-                    loaded += 1
-                else:
-                    merged += 1
-                taken.append(index)
-            report.loaded += loaded
-            report.merged += merged
-            count_dates(context, source, file, rows.ends.transform, taken)
-            ties: dict[TieType, list[pa.Table]] = {}
-            for tie_type, (indices, sources, targets) in chosen.items():
-                ends = {"source": pa.array(sources, pa.string()), "target": pa.array(targets, pa.string())}
-                ties[tie_type] = [_with_columns(ends, file, constants, pa.array(indices, pa.int64()))]
-            _write(context, report, {}, ties, fallback, stop)
-    report.seconds = round(time.perf_counter() - started, 3)
-    return None
-
-
-TieKey = tuple[TieType, str, str]
-
-
-def _row_ties(
-    types: list[TieType], index: int, end_ids: dict[TieType, tuple[list[str | None], list[str | None]]]
-) -> list[tuple[TieKey, str, str]] | None:
-    """The ties of a row that passed its column checks (see :func:`_tie`); None when one of them is not made
-    (the row path then says why)."""
-    made = []
-    for tie_type in types:
-        sources, targets = end_ids[tie_type]
-        tie = _tie(tie_type, sources[index], targets[index])
-        if tie is None:
-            return None
-        made.append(tie)
-    return made
-
-
-def _tie(tie_type: TieType, tie_source: str | None, tie_target: str | None) -> tuple[TieKey, str, str] | None:
-    """(key, source, target) of one tie, the key from the smaller id when symmetric; None when an end is missing
-    or the tie would join a node to itself."""
-    if tie_source is None or tie_target is None:
-        return None
-    tie_spec = spec(tie_type)
-    if tie_source == tie_target and tie_spec.source is tie_spec.target:
-        return None
-    ordered = tie_spec.symmetric and tie_target < tie_source
-    key = (tie_type, tie_target, tie_source) if ordered else (tie_type, tie_source, tie_target)
-    return key, tie_source, tie_target
-
-
-def _single_type_keys(
-    tie_type: TieType | None, file: TypedFile, end_ids: dict[TieType, tuple[list[str | None], list[str | None]]]
-) -> list[list[tuple[TieKey, str, str]] | None]:
-    """Per row of a source of one tie type, what :func:`_row_ties` makes of it (a list of its one tie), or None
-    for a row the row path must take: a failed column check, a missing end or a self tie."""
-    assert tie_type is not None
-    if tie_type not in end_ids:  # no row has a tie type: every row is the row path's
-        return [None] * len(file.good)
-    sources, targets = end_ids[tie_type]
-    return [
-        [made] if good and (made := _tie(tie_type, tie_source, tie_target)) is not None else None
-        for good, tie_source, tie_target in zip(file.good.tolist(), sources, targets, strict=True)
-    ]
-
-
-def _tie_end_ids(rows: TieRows, file: TypedFile, tie_type: TieType) -> tuple[list[str | None], list[str | None]]:
-    _, end_specs = rows.ends.spec_for(tie_type)
-    found = [
-        _end_ids(file.cells[end.from_], prefix, rows.ends.ids_of(end_label)) for end, end_label, prefix in end_specs
-    ]
-    return found[0], found[1]
-
-
-def _chunks(file: TypedFile, rows: int) -> list[tuple[int, int]]:
+def chunks(file: TypedFile, rows: int) -> list[tuple[int, int]]:
     """The file's rows in batches of ``rows`` (``LoadContext.table_batch_size``): each batch is one atomic
     write, as on the row path, and a Neo4j transaction stays within its timeout."""
     count = file.plain.rows_in_bytes
     return [(start, min(start + rows, count)) for start in range(0, count, rows)]
-
-
-def _end_ids(cells: pa.Array, prefix: str, lookup: set[str] | dict[str, str]) -> list[str | None]:
-    """Per row, the id of the node a tie end column names, or None when it is empty or names none."""
-
-    def find(text: str) -> str | None:
-        key = to_half_width(text).strip()
-        if not key:
-            return None
-        if isinstance(lookup, dict):
-            return lookup.get(prefix + key)
-        return prefix + key if prefix + key in lookup else None
-
-    def ascii_ids(distinct: pa.Array) -> tuple[pa.Array, pa.Array]:
-        # ASCII cells need only trimming (a plain file holds no control character): the ids are made and
-        # looked up in one pass over the distinct cells, not one call of ``find`` each.
-        trimmed = pc.ascii_trim_whitespace(distinct)
-        candidates = pc.binary_join_element_wise(prefix, trimmed, "").to_pylist()
-        empty = pc.equal(pc.utf8_length(trimmed), 0).to_numpy(zero_copy_only=False).tolist()
-        if isinstance(lookup, dict):
-            ids = [None if blank else lookup.get(candidate) for candidate, blank in zip(candidates, empty, strict=True)]
-        else:
-            ids = [
-                candidate if not blank and candidate in lookup else None
-                for candidate, blank in zip(candidates, empty, strict=True)
-            ]
-        return pc.string_is_ascii(distinct), pa.array(ids, pa.string())
-
-    values, _ = each_distinct(cells, find, ascii_ids)
-    found: list[str | None] = values.to_pylist()
-    return found
 
 
 class _LinkColumn:
@@ -440,7 +286,9 @@ def start_report(
     return report
 
 
-def count_dates(context: LoadContext, source: Source, file: TypedFile, transform: Any, taken: list[int]) -> None:
+def count_dates(
+    context: LoadContext, source: Source, file: TypedFile, transform: Any, taken: list[int] | np.ndarray
+) -> None:
     """The date warnings' counts for the rows loaded here (the rows the row path took count there)."""
     rows = np.zeros(file.plain.rows_in_bytes, dtype=bool)
     rows[taken] = True
@@ -449,7 +297,7 @@ def count_dates(context: LoadContext, source: Source, file: TypedFile, transform
     transform.ancient_dates.update(ancient)
 
 
-def _with_columns(first: dict[str, pa.Array], file: TypedFile, constants: dict[str, Any], chosen: pa.Array) -> pa.Table:
+def with_columns(first: dict[str, pa.Array], file: TypedFile, constants: dict[str, Any], chosen: pa.Array) -> pa.Table:
     """A table of the rows ``chosen``: the given columns, then every property, then the constants."""
     columns = dict(first)
     for column in file.typed:
@@ -470,7 +318,7 @@ def record_at(source: Source, file: TypedFile, index: int) -> RawRecord:
     return RawRecord(index + 2, text, values)
 
 
-def _write(
+def write_batch(
     context: LoadContext,
     report: SourceReport,
     nodes: dict[NodeLabel, pa.Table],

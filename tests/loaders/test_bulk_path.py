@@ -101,6 +101,74 @@ def test_bad_rows_are_quarantined_alike(tmp_path: Path) -> None:
     assert reasons["family"] == {"missing_value": 1, "orphan": 1, "self_tie": 1, "unknown_code": 1}
 
 
+TIE_SOURCES = """
+  - name: relatives
+    system: crm
+    path: crm/relatives.csv
+    tie: {type_from: rel_cd, map: {"10": SPOUSE_OF, "30": [SIBLING_OF, RELATIVE_OF], "40": []}}
+    source: {from: cust_a, system: core}
+    target: {from: cust_b, system: core}
+    columns:
+      since: {from: since, type: date, format: "%Y%m%d"}
+  - name: holders
+    system: crm
+    path: crm/holders.csv
+    tie: {type: OWNS}
+    source: {from: cust_no, system: core}
+    target: {from: acct_no, prefix: acct-}
+    columns:
+      role: {from: role_cd, map: {"1": owner, "2": joint}}
+"""
+
+
+def test_tie_rows_load_the_same_by_columns_and_by_rows(tmp_path: Path) -> None:
+    customers = "cust_no,cust_name,id_no,birth,mobile,seg_cd\n" + "".join(
+        f"C{number},客户{number},,1970010{number},,01\n" for number in range(1, 6)
+    )
+    accounts = "acct_no,cust_no,bal\nA1,C1,1\nA2,C2,2\nA3,C3,3\n"
+    mapping = write_bank(tmp_path / "bank", customers=customers, accounts=accounts)
+    mapping.write_text(mapping.read_text(encoding="utf-8") + TIE_SOURCES, encoding="utf-8")
+    (mapping.parent / "crm").mkdir()
+    relatives = [
+        "cust_a,cust_b,rel_cd,since",
+        "C1,C2,10,20200101",  # made by the family source before: merged
+        "C3,C2,10,20200102",  # a symmetric tie ...
+        "C2,C3,10,20200103",  # ... given the other way round: merged, its date kept, the first row's ends
+        "C3,C4,30,20200104",  # two ties from one row
+        "C4,C3,30,",  # both made before: merged, the date removed
+        "C4,C5,30,20200105",
+        "C5,C4,10,20200106",  # one tie new
+        "C1,C1,30,20200107",  # a self tie
+        "C1,C9,10,20200108",  # an orphan
+        " ,C2,10,20200109",  # no end
+        "C2,C4,99,20200110",  # an unknown code
+        "C2,C5,40,20200111",  # a code of no tie
+        "C2,C4,10,2020011x",  # a bad date
+        "Ｃ2,C4 ,10,20200112",  # full-width and spaced ends, read in Python
+        "C2,C4,10,20200113",
+    ]
+    (mapping.parent / "crm" / "relatives.csv").write_text("\n".join(relatives) + "\n", encoding="utf-8")
+    holders = "cust_no,acct_no,role_cd\nC1,A1,1\nC2,A1,2\nC1,A1,2\nC3,A9,1\nC3,A3,1\nC3,A3,3\nC1, A2,1\n"
+    (mapping.parent / "crm" / "holders.csv").write_text(holders, encoding="utf-8")
+    for batch in (2, 3, 100):  # batch boundaries between a tie's rows, and none
+        outcomes = both_paths(
+            mapping, tmp_path / str(batch), settings=Settings(batch_size=batch, table_batch_size=batch)
+        )
+        assert_same_outcome(outcomes)
+        report = outcomes[LoadPath.COLUMNS][3]
+        assert {source.name: source.path for source in report.sources}["relatives"] == "columns"
+        by_name = {source.name: source for source in report.sources}
+        assert by_name["relatives"].reasons == {
+            "bad_date": 1,
+            "missing_value": 1,
+            "orphan": 1,
+            "self_tie": 1,
+            "unknown_code": 1,
+        }
+        assert by_name["holders"].reasons == {"orphan": 1, "unknown_code": 1}
+        assert (by_name["holders"].loaded, by_name["holders"].merged) == (4, 1)  # link ties are not counted
+
+
 def test_bad_customer_rows_are_quarantined_and_resolved_alike(tmp_path: Path) -> None:
     legacy = RID_LI[:6] + RID_LI[8:17]
     customers = (

@@ -1,0 +1,211 @@
+"""Tie sources loaded column-wise: ends found by joins of whole key columns on the ids known, checks as column
+kernels, and ties counted and made unique per batch with numpy, written through ``GraphStore.bulk_write``.
+
+As for node sources (:mod:`loaders.bulk.sources`), a row the column checks take is loaded here and any
+other row (a failed column check, an unknown type code, an empty or unknown end, a self tie) is handed,
+in file order, to the row path's own :class:`loaders.ties.TieRows`, which quarantines it with its usual
+reason and message. The accounting follows the row path's: a row whose ties were all made before (by an
+earlier row of this load) is merged, else loaded; a tie given by several rows of a batch is written once,
+from its first row's ends with its last row's properties. The rows the row path takes in a batch are
+counted before the batch's other rows (the row path refuses every row these checks refuse, so none of
+them makes a tie in practice).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from itertools import repeat
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from graph.model import NodeLabel, TieType
+from loaders.bulk.cells import each_distinct
+from loaders.bulk.sources import (
+    TypedFile,
+    chunks,
+    count_dates,
+    prepare_files,
+    record_at,
+    start_report,
+    with_columns,
+    write_batch,
+)
+from loaders.context import IdLookup, LoadContext, Pending
+from loaders.identifiers import to_half_width
+from loaders.mapping import Source
+from loaders.ties import TieRows
+
+TieKey = tuple[TieType, str, str]
+"""A tie as the load's ``ties_seen`` holds it: type, then its ends (a symmetric tie's smaller id first)."""
+
+
+@dataclass(frozen=True)
+class _TypeEnds:
+    """One tie type of a tie source's file: per row, whether its row makes a tie of this type, and the tie."""
+
+    tie_type: TieType
+    wanted: np.ndarray
+    """Rows whose type code gives this type (every row, for a source of one type)."""
+    made: np.ndarray
+    """Rows whose tie of this type has both ends and joins two nodes (not a node to itself)."""
+    sources: pa.Array
+    targets: pa.Array
+    key_sources: pa.Array
+    key_targets: pa.Array
+    """The tie's ends as its key names them: a symmetric tie's smaller id first."""
+    keys: np.ndarray
+    """An integer per row, the same for rows making the same tie (meaningful where ``made``)."""
+
+
+def tie_source_by_columns(context: LoadContext, source: Source, files: list[Path]) -> str | None:
+    """Load a tie source column-wise; return why not (nothing read, nothing written) when it cannot be."""
+    assert source.tie is not None and source.source is not None and source.target is not None
+    started = time.perf_counter()
+    prepared = prepare_files(context, source, files)
+    if isinstance(prepared, str):
+        return prepared
+    report = start_report(context, source, files, prepared, "ties")
+    rows = TieRows(context, source, report)
+    constants = rows.ends.transform.constants
+    for file in prepared:
+        taken_by_columns, by_type = _file_ties(context, rows, source, file)
+        for start, stop in chunks(file, context.table_batch_size):
+            fallback = Pending()
+            for index in np.flatnonzero(~taken_by_columns[start:stop]) + start:
+                rows.take(file.plain.path, record_at(source, file, int(index)), fallback)
+            taken = np.flatnonzero(taken_by_columns[start:stop]) + start
+            loaded = np.zeros(stop - start, dtype=bool)
+            ties: dict[TieType, list[pa.Table]] = {}
+            for type_ends in by_type:
+                table = _batch_ties(context.ties_seen, type_ends, taken, start, loaded, file, constants)
+                if table is not None:
+                    ties[type_ends.tie_type] = [table]
+            report.loaded += int(np.count_nonzero(loaded))
+            report.merged += len(taken) - int(np.count_nonzero(loaded))
+            count_dates(context, source, file, rows.ends.transform, taken)
+            write_batch(context, report, {}, ties, fallback, stop)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return None
+
+
+def _file_ties(
+    context: LoadContext, rows: TieRows, source: Source, file: TypedFile
+) -> tuple[np.ndarray, list[_TypeEnds]]:
+    """The rows the column checks take (every other row is the row path's) and the ties of each type."""
+    tie = source.tie
+    assert tie is not None
+    count = file.plain.rows_in_bytes
+    taken = file.good.copy()
+    if tie.type is not None:
+        wanted_by_type = {tie.type: np.ones(count, dtype=bool)}
+    else:
+        codes = pc.dictionary_encode(file.cells[tie.type_from or ""])
+        code_types = [tie.types_for(code.strip()) for code in codes.dictionary.to_pylist()]
+        indices = codes.indices.to_numpy(zero_copy_only=False)
+        taken &= np.array([types is not None for types in code_types], dtype=bool)[indices]
+        present = sorted({tie_type for types in code_types if types for tie_type in types})
+        wanted_by_type = {
+            tie_type: np.array([tie_type in (types or ()) for types in code_types], dtype=bool)[indices]
+            for tie_type in present
+        }
+    by_type = []
+    end_ids: dict[tuple[str, NodeLabel, str], pa.Array] = {}  # the types of a row share its end columns
+    for tie_type, wanted in wanted_by_type.items():
+        type_ends = _type_ends(context, rows, file, tie_type, wanted, end_ids)
+        taken &= type_ends.made | ~wanted
+        by_type.append(type_ends)
+    return taken, by_type
+
+
+def _type_ends(
+    context: LoadContext,
+    rows: TieRows,
+    file: TypedFile,
+    tie_type: TieType,
+    wanted: np.ndarray,
+    end_ids: dict[tuple[str, NodeLabel, str], pa.Array],
+) -> _TypeEnds:
+    tie_spec, end_specs = rows.ends.spec_for(tie_type)
+    for end, label, prefix in end_specs:
+        if (end.from_, label, prefix) not in end_ids:
+            end_ids[end.from_, label, prefix] = _end_ids(file.cells[end.from_], prefix, context.id_lookup(label))
+    sources, targets = (end_ids[end.from_, label, prefix] for end, label, prefix in end_specs)
+    both = pc.and_(pc.is_valid(sources), pc.is_valid(targets))
+    if tie_spec.source is tie_spec.target:
+        both = pc.and_(both, pc.not_equal(sources, targets))
+    made = both.fill_null(False).to_numpy(zero_copy_only=False)
+    if tie_spec.symmetric:
+        reversed_ = pc.less(targets, sources)
+        key_sources, key_targets = pc.if_else(reversed_, targets, sources), pc.if_else(reversed_, sources, targets)
+    else:
+        key_sources, key_targets = sources, targets
+    return _TypeEnds(
+        tie_type, wanted, made, sources, targets, key_sources, key_targets, _pair_codes(key_sources, key_targets)
+    )
+
+
+def _pair_codes(firsts: pa.Array, seconds: pa.Array) -> np.ndarray:
+    """An int64 per row, equal exactly where both ``firsts`` and ``seconds`` are equal (nulls as one value)."""
+    first, second = firsts.dictionary_encode(), seconds.dictionary_encode()
+    first_codes = first.indices.fill_null(0).to_numpy().astype(np.int64)
+    second_codes = second.indices.fill_null(0).to_numpy().astype(np.int64)
+    return first_codes * max(len(second.dictionary), 1) + second_codes
+
+
+def _batch_ties(
+    ties_seen: set[TieKey],
+    type_ends: _TypeEnds,
+    taken: np.ndarray,
+    start: int,
+    loaded: np.ndarray,
+    file: TypedFile,
+    constants: dict[str, object],
+) -> pa.Table | None:
+    """The table of one tie type's ties made by the rows ``taken`` of a batch (each tie once, in the order
+    of its first row, with its last row's properties); marks in ``loaded`` (indexed from ``start``) the
+    rows that made a tie not seen before, and adds the batch's ties to ``ties_seen``."""
+    rows = taken[type_ends.wanted[taken]]
+    if not len(rows):
+        return None
+    chosen = pa.array(rows, pa.int64())
+    keys = list(
+        zip(
+            repeat(type_ends.tie_type),
+            type_ends.key_sources.take(chosen).to_pylist(),
+            type_ends.key_targets.take(chosen).to_pylist(),
+            strict=False,
+        )
+    )
+    _, first = np.unique(type_ends.keys[rows], return_index=True)
+    _, last_reversed = np.unique(type_ends.keys[rows][::-1], return_index=True)
+    last = len(rows) - 1 - last_reversed
+    seen_before = np.fromiter(map(ties_seen.__contains__, keys), dtype=bool, count=len(keys))
+    loaded[rows[first[~seen_before[first]]] - start] = True
+    ties_seen.update(keys[position] for position in first.tolist())
+    order = np.argsort(first, kind="stable")
+    first_rows = pa.array(rows[first[order]], pa.int64())
+    ends = {"source": type_ends.sources.take(first_rows), "target": type_ends.targets.take(first_rows)}
+    return with_columns(ends, file, constants, pa.array(rows[last[order]], pa.int64()))
+
+
+def _end_ids(cells: pa.Array, prefix: str, lookup: IdLookup) -> pa.Array:
+    """Per row, the id of the node a tie end column names, or null when it is empty or names none: the
+    ASCII cells joined on the ids known in Arrow, the others looked up one by one (once per distinct cell)."""
+
+    def find(text: str) -> str | None:
+        key = to_half_width(text).strip()
+        return lookup.find(prefix + key) if key else None
+
+    def ascii_ids(distinct: pa.Array) -> tuple[pa.Array, pa.Array]:
+        # ASCII cells need only trimming (a plain file holds no control character).
+        trimmed = pc.ascii_trim_whitespace(distinct)
+        found = lookup.join(pc.binary_join_element_wise(prefix, trimmed, ""))
+        blank = pc.equal(pc.utf8_length(trimmed), 0)
+        return pc.string_is_ascii(distinct), pc.if_else(blank, pa.scalar(None, pa.string()), found)
+
+    values, _ = each_distinct(cells, find, ascii_ids)
+    return values
