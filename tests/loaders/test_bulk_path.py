@@ -262,20 +262,25 @@ def source(**options: Any) -> Source:
 
 
 @pytest.mark.parametrize(
-    ("content", "why"),
+    ("content", "encoding", "why"),
     [
-        (b'acct_no,bal\nA1,"1,000"\n', "holds quoted values"),
-        (b"acct_no,bal\r\nA1,1\r\n", "carriage returns"),
-        (b"acct_no,bal\nA1,1\n\nA2,2\n", "blank lines"),
-        (b"acct_no,bal\nA1,1,2\n", "another number of fields"),
-        (b"acct_no,bal\nA1,\xff\n", "do not decode as utf-8"),
-        (b"acct_no,bal\nA\x001,1\n", "control characters"),
+        (b'acct_no,bal\nA1,"1,000"\n', "utf-8", "holds quoted values"),
+        (b"acct_no,bal\r\nA1,1\r\n", "utf-8", "carriage returns"),
+        (b"acct_no,bal\nA1,1\n\nA2,2\n", "utf-8", "blank lines"),
+        (b"acct_no,bal\nA1,1,2\n", "utf-8", "another number of fields"),
+        (b"acct_no,bal\nA1,\xff\n", "utf-8", "do not decode as utf-8"),
+        (b"acct_no,bal\nA\x001,1\n", "utf-8", "control characters"),
+        ("acct_no,bal\nA1,张\x7f三\n".encode(), "utf-8", "control characters"),
+        ("acct_no,bal\nA1,张\x1f三\n".encode("gbk"), "gbk", "control characters"),
+        (b"acct_no,bal\nA1,1\t2\n", "utf-8", "control characters"),
+        (b"acct_no,bal\nA1,1\n \nA2,2\n", "utf-8", "blank lines"),
+        ("\ufeffacct_no,bal\nA1,1\n".encode(), "utf-8", "byte order mark"),
     ],
 )
-def test_a_file_that_is_not_plain_says_why(tmp_path: Path, content: bytes, why: str) -> None:
+def test_a_file_that_is_not_plain_says_why(tmp_path: Path, content: bytes, encoding: str, why: str) -> None:
     path = tmp_path / "a.csv"
     path.write_bytes(content)
-    found = read_plain(source(), path)
+    found = read_plain(source(encoding=encoding), path)
     assert isinstance(found, str) and why in found
 
 
