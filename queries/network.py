@@ -134,7 +134,16 @@ def _list_customer_ties(view: GraphView, params: Mapping[str, Any]) -> Rows:
     return rows
 
 
+def _list_customer_ties_two_hops(view: GraphView, params: Mapping[str, Any]) -> Rows:
+    centre = params["customer_id"]
+    first = _list_customer_ties(view, {**params, "customer_ids": [centre]})
+    reached = {tie["other"] for row in first for tie in row["kept"]} - {centre}
+    second = _list_customer_ties(view, {**params, "customer_ids": sorted(reached)})
+    return sorted(first + second, key=lambda row: row["customer_id"])
+
+
 LIST_CUSTOMER_TIES = NamedQuery("list_customer_ties", "queries.cypher", _list_customer_ties)
+LIST_CUSTOMER_TIES_TWO_HOPS = NamedQuery("list_customer_ties_two_hops", "queries.cypher", _list_customer_ties_two_hops)
 
 
 # -- shared traversal --------------------------------------------------------------------------------
@@ -164,7 +173,9 @@ def traverse(
     max_nodes: int,
     min_share_ratio: float | None = None,
 ) -> Traversal:
-    """Breadth-first search from ``center_id`` over ``types`` (both directions), one Cypher hop per level.
+    """Breadth-first search from ``center_id`` over ``types`` (both directions), one Cypher hop per level after
+    the first two, which come in one statement (the second level's frontier is among the other ends of the
+    centre's kept ties, whose rows that statement reads).
 
     A customer is reached first from the earliest-reached customer next to it, then by (tie type,
     neighbour id): that gives one shortest path per customer, the same on every backend. The search
@@ -172,16 +183,23 @@ def traverse(
     """
     found = Traversal(order=[center_id], depth={center_id: 0}, path={center_id: []}, omitted_neighbours={})
     frontier = [center_id]
+    params = {
+        "types": [tie_type.value for tie_type in types],
+        "min_share_ratio": min_share_ratio,
+        "limit": limit_per_node,
+    }
+    two_levels: dict[str, dict[str, Any]] | None = None
+    if max_depth >= 2:
+        rows = store.run(LIST_CUSTOMER_TIES_TWO_HOPS, {**params, "customer_id": center_id})
+        two_levels = {row["customer_id"]: row for row in rows}
     for level in range(1, max_depth + 1):
         if not frontier:
             break
-        params = {
-            "customer_ids": frontier,
-            "types": [tie_type.value for tie_type in types],
-            "min_share_ratio": min_share_ratio,
-            "limit": limit_per_node,
-        }
-        by_customer = {row["customer_id"]: row for row in store.run(LIST_CUSTOMER_TIES, params)}
+        if two_levels is not None and level <= 2:
+            by_customer = two_levels
+        else:
+            rows = store.run(LIST_CUSTOMER_TIES, {**params, "customer_ids": frontier})
+            by_customer = {row["customer_id"]: row for row in rows}
         next_frontier: list[str] = []
         for customer_id in frontier:
             row = by_customer.get(customer_id)

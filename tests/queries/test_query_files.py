@@ -23,7 +23,7 @@ VARIABLE_LENGTH = re.compile(r"\[[^\]]*\*([^\]]*)\]")
 
 
 def test_every_query_has_its_file_named_verb_noun() -> None:
-    assert len(QUERIES) == 22
+    assert len(QUERIES) == 23
     for query in QUERIES:
         assert re.fullmatch(r"(get|list|count|search|find)_[a-z_]+", query.name), query.name
         assert resources.files(query.package).joinpath(f"{query.name}.cypher").is_file()
