@@ -42,6 +42,7 @@ from queries.analytics.crosssell import Catalogue
 from queries.analytics.crosssell_fit import CrossSellFit, customer_columns, fitted_cross_sell, product_properties
 from queries.analytics.fetch import LIST_PRODUCTS
 from queries.analytics.frames import FloatArray, GraphFrames, read_frames
+from queries.analytics.freed_memory import release_freed_memory
 from queries.analytics.model_card import ModelCard, write_model_card
 from queries.analytics.prospecting import holdings, prospect_rows
 from queries.analytics.threads import capped_threads
@@ -237,6 +238,7 @@ def analyze(
             if finished != "write":
                 report_progress(finished, 1, 1)
         clock.clear()
+        release_freed_memory()  # what the finished step freed, before the next one adds its own
         clock[name] = now_clock
         if name in STEPS and name != "write":
             report_progress(name, 0, 1)
