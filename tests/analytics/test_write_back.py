@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel
@@ -31,6 +34,21 @@ def test_cross_sell_columns_are_each_customers_lists(generated_frames: GraphFram
         assert {name: column.to_pylist() for name, column in sliced.items()} == {
             name: values[700:1100] for name, values in columns.items()
         }
+
+
+def test_a_table_made_in_pieces_is_the_table_made_at_once(
+    generated_bank: Path, generated_frames: GraphFrames, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with EmbeddedStore(generated_bank / "store.sqlite", read_only=True) as store:
+        result = compute(generated_frames, AnalyticsSettings(as_of=generated_frames.as_of), store.registry)
+    at_once = customer_table(result, NOW.isoformat(), slice(100, 1400))
+    assert at_once.num_rows == 1300 and at_once.column("id").num_chunks == 1
+    # the module itself: the package's name ``analyze`` is the function
+    monkeypatch.setattr(importlib.import_module("queries.analytics.analyze"), "TABLE_PIECE_ROWS", 7)
+    in_pieces = customer_table(result, NOW.isoformat(), slice(100, 1400))
+    assert in_pieces.column("id").num_chunks == 186
+    assert in_pieces.equals(at_once)
+    assert customer_table(result, NOW.isoformat(), slice(0, 0)).schema == at_once.schema
 
 
 def test_the_stored_customers_are_the_table_analyze_wrote(generated_bank: Path, tmp_path: Path) -> None:
