@@ -21,8 +21,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.batch import TIE_ENDS
-from graph.embedded.columns import is_json, one_array, plain_values, unified
-from graph.embedded.layout import ID, KIND, SOURCE, TARGET, NodeTable, id_bytes, positions_in, with_leading
+from graph.embedded.columns import compact_column, is_json, one_array, plain_values, unified
+from graph.embedded.layout import (
+    ID,
+    KIND,
+    SOURCE,
+    STORED,
+    TARGET,
+    NodeTable,
+    id_bytes,
+    kind_codes,
+    positions_in,
+    with_leading,
+)
 from graph.embedded.tie_table import TieTable, tie_keys
 from graph.errors import MissingEndpoint
 from graph.model import NodeLabel, TieType
@@ -287,6 +298,11 @@ def prepare(
         table = nodes[label]
         held_ids = table.id_column()
         found = _node_rows(given.column(ID), table, held_ids)
+        if len(found) and bool((found >= 0).all()):  # updates alone (analyze writing back): rows stay
+            prepared.nodes[label], unchanged = _updated_nodes(table, found, given)
+            prepared.unchanged += unchanged
+            prepared.updated += len(found) - unchanged
+            continue
         held = with_leading({ID: held_ids, KIND: table.kind_column()}, table.properties)
         merged, kept, kept_rows, unchanged = _merged_rows(held, found, given, [ID, KIND])
         prepared.created += int((found < 0).sum())
@@ -340,6 +356,54 @@ def prepare(
         order = np.argsort(tie_keys(full.column(SOURCE).to_numpy(), full.column(TARGET).to_numpy()), kind="stable")
         prepared.ties[tie_type] = TieTable(source_nodes.base_count, target_nodes.base_count, _in_order(full, order))
     return prepared
+
+
+def _updated_nodes(table: NodeTable, found: np.ndarray, given: pa.Table) -> tuple[NodeTable, int]:
+    """The node table with the given rows, every one held already at ``found``, written: the ids, their
+    order and the columns the rows do not name stay the base's own arrays (a memory-mapped snapshot's stay
+    its file's pages, not copied), and only the named columns are built again; with how many given rows leave
+    their node as it was. ``NeedsRows`` when an id comes twice."""
+    if len(np.unique(found)) < len(found):
+        raise NeedsRows
+    rows, held = table.base_count, table.properties
+    named = given.column_names[2:]
+    held_named = held.select([name for name in named if name in held.column_names]).take(pa.array(found))
+    before = with_leading({KIND: table.kind_column(found)}, held_named)
+    unchanged = int(_same_rows(before, given.select([KIND, *named]), len(found)).sum())
+
+    given_at = np.full(rows, -1, dtype=np.int64)  # each row's row in the given table, -1: not given
+    given_at[found] = np.arange(len(found))
+    from_either = pa.array(np.where(given_at < 0, np.arange(rows), rows + given_at))  # into base, then given
+    fields, arrays = [], []
+    for held_field, column in zip(held.schema, held.columns, strict=True):
+        if held_field.name not in named:
+            fields.append(held_field)
+            arrays.append(column)
+            continue
+        both = unified([held.select([held_field.name]), given.select([held_field.name])])
+        built_field, built = compact_column(both.schema.field(0), both.column(0).take(from_either))
+        fields.append(built_field)
+        arrays.append(built)
+    only_given = pa.array(given_at, mask=given_at < 0)
+    for name in named:
+        if name not in held.column_names:
+            built_field, built = compact_column(given.schema.field(name), given.column(name).take(only_given))
+            fields.append(built_field)
+            arrays.append(built)
+
+    kinds = table.base_kinds.copy()
+    kinds[found] = kind_codes(one_array(given.column(KIND)), table.kinds)
+    leading = {
+        ID: pa.FixedSizeBinaryArray.from_buffers(
+            pa.binary(table.base_ids.dtype.itemsize), rows, [None, pa.py_buffer(table.base_ids)]
+        ),
+        KIND: pa.DictionaryArray.from_arrays(
+            pa.array(kinds, pa.int8()), pa.array([kind.value for kind in table.kinds], pa.large_string())
+        ),
+    }
+    written = with_leading(leading, pa.Table.from_arrays(arrays, schema=pa.schema(fields)))
+    # In the form a snapshot holds (every column compact already), so nothing is converted again.
+    return NodeTable(table.label, written.replace_schema_metadata(STORED), table.id_slots()), unchanged
 
 
 def _tie_ends(

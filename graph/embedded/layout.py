@@ -192,6 +192,11 @@ class NodeTable(DeletionMask):
             self._last = (node_id, row)
         return None if self._deleted[row] else row
 
+    def id_slots(self) -> np.ndarray | None:
+        """The slots of the id index of the base ids, when it is built or was read (a table of the same ids
+        uses them as they are)."""
+        return None if self._index is None else self._index.slots
+
     def node_id(self, row: int) -> str:
         if row < self.base_count:
             return str(self.base_ids[row].decode())

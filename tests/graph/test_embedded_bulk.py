@@ -156,3 +156,42 @@ def test_a_batch_that_changes_nothing_is_neither_logged_nor_applied(
             assert (result.created, result.updated, result.unchanged) == (0, 0, len(nodes) + len(ties))
         assert store.view is graph
         assert {log.name: log.read_bytes() for log in path.glob("log-*")} == logs
+
+
+def test_updates_alone_keep_the_columns_they_do_not_name_in_place(tmp_path: Path) -> None:
+    # Analyze writing back: every row held already; the columns not named stay the snapshot's mapped arrays.
+    nodes, ties = _bank(random.Random(11), 400, 0)
+    for path in (tmp_path / "rows", tmp_path / "columns"):
+        with EmbeddedStore(path) as store:
+            store.write(nodes, ties)
+            store.write_snapshot()
+    updates = [
+        {
+            "label": "Company" if n % 7 == 0 else node["label"],  # a kind changed
+            "id": node["id"],
+            "properties": {
+                "n": n / 2 if n % 2 else None,  # a number column's type widened, and removed in half the rows
+                "city": "Ostrava" if n % 3 == 0 else node["properties"]["city"],  # a text changed in a third
+                "churn_risk": round(n / 400, 3),  # new columns
+                "contributors": [f"c{n + 1:04d}", f"c{n + 2:04d}"] if n % 5 else None,
+            },
+        }
+        for n, node in enumerate(nodes[:400])
+        if n % 4  # three quarters of the customers
+    ]
+    with EmbeddedStore(tmp_path / "rows") as by_rows, EmbeddedStore(tmp_path / "columns") as by_columns:
+        before = by_columns.view._nodes[NodeLabel.CUSTOMER]
+        expected = by_rows.write(updates)
+        found = by_columns.bulk_write(node_tables(updates))
+        assert (found.created, found.updated, found.unchanged) == (0, expected.updated, expected.unchanged)
+        assert snapshot(by_columns) == snapshot(by_rows)
+        after = by_columns.view._nodes[NodeLabel.CUSTOMER]
+        assert after is not before and after.base_count == before.base_count
+        untouched = before.properties.column("name").chunk(0)
+        assert after.properties.column("name").chunk(0).buffers()[2].address == untouched.buffers()[2].address
+        assert after.id_slots() is before.id_slots()  # the same ids: the snapshot's id index kept
+        again = by_columns.bulk_write(node_tables(updates))
+        assert (again.created, again.updated, again.unchanged) == (0, 0, len(updates))
+        expected_held = snapshot(by_rows)
+    with EmbeddedStore(tmp_path / "columns", read_only=True) as reopened:
+        assert snapshot(reopened) == expected_held
