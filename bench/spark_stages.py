@@ -28,7 +28,7 @@ from queries.analytics.model_card import ModelCard
 from queries.analytics.spark import SparkSettings
 from queries.analytics.spark.churn import churn_scores
 from queries.analytics.spark.crosssell import SparkCrossSell, fitted_cross_sell_on_spark, product_rules
-from queries.analytics.spark.engine import ScoredCustomers, grouped_results, write_back
+from queries.analytics.spark.engine import ScoredCustomers, grouped_results, write_back, write_sizes
 from queries.analytics.spark.frames import SparkFrames, read_spark_frames
 from queries.analytics.spark.network import pagerank
 from queries.analytics.spark.session import spark_session
@@ -104,7 +104,8 @@ def run_stage(stage: str, parquet: Path, work: Path, settings: Settings, spark: 
         )
         with open_store(settings) as store:
             results = grouped_results(frames, settings, store.registry, clock.step_ended, scored)
-            write_back(store, frames, results, ANALYTICS_AT, settings.batch_size, lambda _step, _done, _total: None)
+            sizes = write_sizes(store, settings)
+            write_back(store, frames, results, ANALYTICS_AT, sizes, lambda _step, _done, _total: None)
             clock.step_ended("write")
     if stage != "groups":
         clock.step_ended("save")

@@ -30,6 +30,7 @@ from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel
 from graph.settings import Settings
 from queries.analytics import analyze, models
+from queries.analytics.analyze import ANALYTICS_VERSION
 from queries.analytics.model_card import read_model_card
 from queries.analytics.spark import SparkSettings, analyze_on_spark
 
@@ -259,3 +260,33 @@ def test_bench_options_of_a_loaded_bank_are_refused_in_one_line(arguments: list[
     result = CliRunner().invoke(app, ["bench", *arguments])
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_a_written_back_batch_is_rounded_as_in_process_and_clears_a_lost_cluster(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from queries.analytics.spark.engine import ROUNDED, customer_table
+
+    numbers = {name: [2.675, 0.1234565] for name in ROUNDED}  # 2.675 is 2.67499... in binary: Python keeps 2.67
+    columns = pa.RecordBatch.from_pydict(
+        {
+            "id": ["C1", "C2"],
+            "kind": ["Person", "Company"],
+            **numbers,
+            "tier": ["gold", "standard"],
+            "churn_contributors": [["C2"], []],
+            "cluster_id": [None, "C1"],
+        }
+    )
+    table = customer_table(columns, "2026-01-01T00:00:00+00:00", "2025-12-31")
+    for name, digits in ROUNDED.items():
+        assert table.column(name).to_pylist() == [round(2.675, digits), round(0.1234565, digits)], name
+    assert table.column("analytics_as_of").to_pylist() == ["2025-12-31"] * 2
+    with EmbeddedStore(tmp_path / "store.sqlite") as store:
+        store.bulk_write({NodeLabel.CUSTOMER: pa.table({"id": ["C1"], "kind": ["Person"], "cluster_id": ["K9"]})})
+        store.bulk_write({NodeLabel.CUSTOMER: table})
+        first, second = store.get_node(NodeLabel.CUSTOMER, "C1"), store.get_node(NodeLabel.CUSTOMER, "C2")
+    assert first is not None and second is not None
+    assert first.properties["aum"] == 2.67 and "cluster_id" not in first.properties  # no cluster now: removed
+    assert first.properties["churn_contributors"] == ["C2"] and second.properties["churn_contributors"] == []
+    assert second.properties["cluster_id"] == "C1" and second.properties["analytics_version"] == ANALYTICS_VERSION

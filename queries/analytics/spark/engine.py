@@ -21,11 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from pydantic import BaseModel, Field
 
 from graph.model import NodeLabel
 from graph.parquet_export import export_parquet
-from graph.settings import Settings
+from graph.settings import Backend, Settings
 from graph.store import GraphStore
 from graph.ties import TieRegistry
 from queries import portfolio  # a module, not its names: the portfolio imports the analytics package in turn
@@ -49,7 +51,7 @@ from queries.analytics.spark.value import customer_value
 from queries.groups import MAX_CIRCLES, circle_rows, find_guarantee_circles
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, Row, SparkSession
+    from pyspark.sql import Column, DataFrame, Row, SparkSession
 
 Progress = Callable[[str, int, int], None]
 CROSS_SELL_LISTS = {
@@ -57,7 +59,7 @@ CROSS_SELL_LISTS = {
     "cross_sell_scores": "array<double>",
     "cross_sell_own_scores": "array<double>",
 }
-ROWS_PER_PARTITION = 50_000  # what the driver holds at a time while writing back
+ROWS_PER_PARTITION = 50_000  # customers per partition: per Parquet file the write-back reads
 
 
 class SparkSettings(BaseModel):
@@ -108,7 +110,7 @@ def analyze_on_spark(
         done("read")
         results = _compute(frames, settings, store.registry, done)
         analytics_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
-        written = write_back(store, frames, results, analytics_at, settings.batch_size, report)
+        written = write_back(store, frames, results, analytics_at, write_sizes(store, settings), report)
         done("write")
         # From the store's own queries: the circles from its GUARANTEES ties (as in-process), each manager's
         # opportunities by the API's recommender from the scores just written (in-process picks the same from its
@@ -237,32 +239,58 @@ def _with_lists(customers: DataFrame, cross_sell: SparkCrossSell | None) -> Data
     return customers.select("*", *(F.lit(None).cast(kind).alias(name) for name, kind in CROSS_SELL_LISTS.items()))
 
 
-def customer_properties(row: Row, analytics_at: str, as_of: str) -> dict[str, Any]:
-    """The properties :func:`queries.analytics.analyze.customer_rows` writes, from one row, rounded alike."""
-    return {
-        "aum": round(float(row.aum), 2),
-        "deposits": round(float(row.deposits), 2),
-        "loans": round(float(row.loans), 2),
-        "tier": row.tier,
-        "lifecycle_stage": row.stage,
-        "ltv_historical": round(float(row.ltv_historical), 2),
-        "ltv_current": round(float(row.ltv_current), 2),
-        "ltv_potential": round(float(row.ltv_potential), 2),
-        "churn_risk": round(float(row.churn_risk), 6),
-        "churn_risk_own": round(float(row.churn_own), 6),
-        "churn_risk_network": round(float(row.churn_network), 6),
-        "churn_contributors": list(row.contributors or []),
-        "churn_contributor_ties": list(row.contributor_ties or []),
-        "churn_contributions": [float(share) for share in row.contributions or []],
-        "cross_sell_products": list(row.cross_sell_products or []),
-        "cross_sell_scores": [float(score) for score in row.cross_sell_scores or []],
-        "cross_sell_own_scores": [float(score) for score in row.cross_sell_own_scores or []],
-        "cluster_id": row.cluster_id,
-        "pagerank": round(float(row.pagerank), 12),
-        "analytics_version": ANALYTICS_VERSION,
-        "analytics_at": analytics_at,
-        "analytics_as_of": as_of,
-    }
+ROUNDED = {
+    **dict.fromkeys(("aum", "deposits", "loans", "ltv_historical", "ltv_current", "ltv_potential"), 2),
+    **dict.fromkeys(("churn_risk", "churn_risk_own", "churn_risk_network"), 6),
+    "pagerank": 12,
+}
+"""Digits each number keeps when written (as :func:`queries.analytics.analyze.customer_table` rounds them)."""
+
+
+def customer_columns(customers: DataFrame) -> DataFrame:
+    """id, kind and every written-back property but the run's stamps, under the names the store holds them by
+    (the in-process :func:`~queries.analytics.analyze.customer_table`), numbers not yet rounded; a missing list
+    is an empty one, a missing cluster a null (which removes the previous run's)."""
+    from pyspark.sql import functions as F
+
+    def listed(name: str, kind: str) -> Column:
+        return F.coalesce(F.col(name), F.array().cast(kind))
+
+    return customers.select(
+        "id",
+        "kind",
+        "aum",
+        "deposits",
+        "loans",
+        "tier",
+        F.col("stage").alias("lifecycle_stage"),
+        "ltv_historical",
+        "ltv_current",
+        "ltv_potential",
+        "churn_risk",
+        F.col("churn_own").alias("churn_risk_own"),
+        F.col("churn_network").alias("churn_risk_network"),
+        listed("contributors", "array<string>").alias("churn_contributors"),
+        listed("contributor_ties", "array<string>").alias("churn_contributor_ties"),
+        listed("contributions", "array<double>").alias("churn_contributions"),
+        *(listed(name, kind).alias(name) for name, kind in CROSS_SELL_LISTS.items()),
+        "cluster_id",
+        "pagerank",
+    )
+
+
+def customer_table(columns: pa.RecordBatch, analytics_at: str, as_of: str) -> pa.Table:
+    """A batch of :func:`customer_columns` as the store's Customer table: numbers rounded by Python's ``round``
+    (as in-process; Spark's rounding works on the decimal text and can differ in the last digit), and the run's
+    stamps."""
+    table = pa.Table.from_batches([columns])
+    for name, digits in ROUNDED.items():
+        rounded = [round(number, digits) for number in table.column(name).to_pylist()]
+        table = table.set_column(table.schema.get_field_index(name), name, pa.array(rounded, pa.float64()))
+    stamps = {"analytics_version": ANALYTICS_VERSION, "analytics_at": analytics_at, "analytics_as_of": as_of}
+    for name, text in stamps.items():
+        table = table.append_column(name, pa.array([text] * table.num_rows, pa.string()))
+    return table
 
 
 def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
@@ -277,23 +305,34 @@ def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[st
 
 
 def write_back(
-    store: GraphStore, frames: SparkFrames, results: _Results, analytics_at: str, batch_size: int, report: Progress
+    store: GraphStore,
+    frames: SparkFrames,
+    results: _Results,
+    analytics_at: str,
+    sizes: tuple[int, int],
+    report: Progress,
 ) -> int:
-    """Products, then customers, then clusters (stale ones deleted with the last batch), as analyze does."""
+    """Products, then customers, then clusters (stale ones deleted with the last batch), as analyze does.
+
+    ``sizes``: rows per write of the customer table and of the cluster rows. The customers' properties are
+    written by Spark as Parquet files, one per partition, which the driver reads a batch of rows at a time and
+    hands the store as a table: no row of them becomes a Python object but for the rounding of its numbers. (On
+    a cluster, the temporary folder must be one the executors and the driver share, as the export's is.)"""
+    table_rows, batch_size = sizes
     total = results.customers.count()
     as_of = frames.as_of.isoformat()
     report("write", 0, total)
     if results.products:
         store.write(nodes=results.products)
     written = 0
-    customer_rows = (
-        {"label": NodeLabel.CUSTOMER, "id": row.id, "properties": customer_properties(row, analytics_at, as_of)}
-        for row in results.customers.toLocalIterator()
-    )
-    for batch in _batches(customer_rows, batch_size):
-        store.write(nodes=batch)
-        written += len(batch)
-        report("write", written, total)
+    with tempfile.TemporaryDirectory(prefix="crm-graph-results-") as folder:
+        customers = Path(folder) / "customers"
+        customer_columns(results.customers).write.parquet(str(customers))
+        for path in sorted(customers.glob("*.parquet")):
+            for columns in pq.ParquetFile(path).iter_batches(batch_size=table_rows):
+                store.bulk_write({NodeLabel.CUSTOMER: customer_table(columns, analytics_at, as_of)})
+                written += columns.num_rows
+                report("write", written, total)
     current = results.clusters.select("cluster_id")
     stale = [
         (NodeLabel.CLUSTER, row.id)
@@ -313,6 +352,13 @@ def write_back(
         batch = following
     store.write(nodes=batch, delete=stale)
     return written
+
+
+def write_sizes(store: GraphStore, settings: Settings) -> tuple[int, int]:
+    """Rows per write of the customer table and of other rows: whole columns at a time into the embedded store,
+    transactions of ``batch_size`` rows on Neo4j (as in-process)."""
+    table_rows = settings.table_batch_size if store.backend is Backend.EMBEDDED else settings.batch_size
+    return table_rows, settings.batch_size
 
 
 def _cluster_properties(row: Row, rank: int, analytics_at: str) -> dict[str, Any]:
