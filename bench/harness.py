@@ -394,25 +394,25 @@ def measure_api(
     progress(f"{name}: API load", 0, 0)
     server_before, client_before = _cpu_seconds(resource.RUSAGE_SELF), _cpu_seconds(resource.RUSAGE_CHILDREN)
     try:
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
-            json.dump(plan, file)
-        completed = subprocess.run(
-            [sys.executable, "-m", "bench.loadgen", file.name],
-            capture_output=True,
-            text=True,
-            timeout=config.api_max_seconds + 120,
-            env={**os.environ, "CRM_GRAPH_BENCH_TOKEN": token},
-            cwd=Path(__file__).resolve().parents[1],
-        )
+        with tempfile.TemporaryDirectory(prefix="crm-graph-loadgen-") as folder:
+            plan_file, result_file = Path(folder) / "plan.json", Path(folder) / "result.json"
+            plan_file.write_text(json.dumps(plan), encoding="utf-8")
+            completed = subprocess.run(
+                [sys.executable, "-m", "bench.loadgen", str(plan_file), str(result_file)],
+                capture_output=True,
+                text=True,
+                timeout=config.api_max_seconds + 120,
+                env={**os.environ, "CRM_GRAPH_BENCH_TOKEN": token},
+                cwd=Path(__file__).resolve().parents[1],
+            )
+            if completed.returncode != 0:
+                raise StoreError(f"the load generator failed: {completed.stderr.strip()[-500:]}")
+            measured = json.loads(result_file.read_text(encoding="utf-8"))
     finally:
-        Path(file.name).unlink(missing_ok=True)
         server_cpu = _cpu_seconds(resource.RUSAGE_SELF) - server_before
         client_cpu = _cpu_seconds(resource.RUSAGE_CHILDREN) - client_before
         server.should_exit = True
         thread.join(timeout=30)
-    if completed.returncode != 0:
-        raise StoreError(f"the load generator failed: {completed.stderr.strip()[-500:]}")
-    measured = json.loads(completed.stdout)
     progress(f"{name}: API load", 1, 1)
     return ApiResult(
         requests=measured["requests"],

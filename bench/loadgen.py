@@ -3,9 +3,10 @@ with the server it measures.
 
 ``python -m bench.loadgen PLAN`` reads a JSON plan (``base_url``, ``paths``, ``concurrency``,
 ``max_requests``, ``max_seconds``), takes the bearer token from ``CRM_GRAPH_BENCH_TOKEN``, sends at
-most ``max_requests`` requests for at most ``max_seconds`` with ``concurrency`` workers, and prints one
-JSON object: requests, errors, seconds, per-request durations and status counts. Only loopback URLs
-are accepted: this tool must never load someone else's server.
+most ``max_requests`` requests for at most ``max_seconds`` with ``concurrency`` workers, and writes one
+JSON object (requests, errors, seconds, per-request durations and status counts) to RESULT, or prints it
+when no RESULT is given. The harness passes a file: a result read back from a pipe once came cut at 64 KiB.
+Only loopback URLs are accepted: this tool must never load someone else's server.
 
 It shares the machine's cores with the server it measures, so it must cost far less per request than the
 server: aiohttp on uvloop does (httpx cost more CPU per request than the server did).
@@ -85,12 +86,17 @@ async def run(plan: dict[str, Any], token: str) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        raise SystemExit("usage: python -m bench.loadgen PLAN.json (token in CRM_GRAPH_BENCH_TOKEN)")
+    if len(args) not in (1, 2):
+        raise SystemExit("usage: python -m bench.loadgen PLAN.json [RESULT.json] (token in CRM_GRAPH_BENCH_TOKEN)")
     with open(args[0], encoding="utf-8") as file:
         plan = json.load(file)
     token = os.environ.get("CRM_GRAPH_BENCH_TOKEN", "")
-    print(json.dumps(_event_loop_runner()(run(plan, token))))
+    result = json.dumps(_event_loop_runner()(run(plan, token)))
+    if len(args) == 2:
+        with open(args[1], "w", encoding="utf-8") as file:
+            file.write(result)
+    else:
+        print(result)
 
 
 def _event_loop_runner() -> Any:
