@@ -152,6 +152,20 @@ def co_holdings(frames: GraphFrames, cross_sell: CrossSellFit | None = None) -> 
     return found
 
 
+ROUNDED = {
+    **dict.fromkeys(("aum", "deposits", "loans", "ltv_historical", "ltv_current", "ltv_potential"), 2),
+    **dict.fromkeys(("churn_risk", "churn_risk_own", "churn_risk_network"), 6),
+    "pagerank": 12,
+}
+"""Digits each written-back number keeps (the Spark engine's write-back rounds by the same table)."""
+
+
+def customer_write_rows(store: GraphStore, table_batch_size: int, batch_size: int) -> int:
+    """Customers per write of their table: whole columns merged at once into the embedded store, UNWIND
+    statements in transactions of ``batch_size`` rows on Neo4j."""
+    return table_batch_size if store.backend is Backend.EMBEDDED else batch_size
+
+
 def customer_table(result: AnalyticsResult, analytics_at: str, rows: slice = slice(None)) -> pa.Table:
     """The Customer table with every written-back property, one row per customer of ``rows`` (all by default;
     analyze makes one slice of customers per write), each number rounded by Python's ``round`` as a row would
@@ -171,8 +185,8 @@ def _customer_piece(result: AnalyticsResult, analytics_at: str, rows: slice) -> 
     frames, value, churn = result.frames, result.value, result.churn
     size = len(range(frames.size)[rows])
 
-    def rounded(values: FloatArray, digits: int) -> pa.Array:
-        return pa.array([round(number, digits) for number in values[rows].tolist()], pa.float64())
+    def rounded(values: FloatArray, name: str) -> pa.Array:
+        return pa.array([round(number, ROUNDED[name]) for number in values[rows].tolist()], pa.float64())
 
     def constant(text: str) -> pa.Array:
         return pa.array([text] * size, pa.string())
@@ -183,23 +197,23 @@ def _customer_piece(result: AnalyticsResult, analytics_at: str, rows: slice) -> 
     columns: dict[str, pa.Array] = {
         "id": texts(frames.customers["id"].to_numpy()),
         "kind": texts(frames.customers["kind"].to_numpy()),
-        "aum": rounded(value.aum, 2),
-        "deposits": rounded(value.deposits, 2),
-        "loans": rounded(value.loans, 2),
+        "aum": rounded(value.aum, "aum"),
+        "deposits": rounded(value.deposits, "deposits"),
+        "loans": rounded(value.loans, "loans"),
         "tier": texts(value.tier),
         "lifecycle_stage": texts(value.stage),
-        "ltv_historical": rounded(value.ltv_historical, 2),
-        "ltv_current": rounded(value.ltv_current, 2),
-        "ltv_potential": rounded(value.ltv_potential, 2),
-        "churn_risk": rounded(churn.risk, 6),
-        "churn_risk_own": rounded(churn.own, 6),
-        "churn_risk_network": rounded(churn.network, 6),
+        "ltv_historical": rounded(value.ltv_historical, "ltv_historical"),
+        "ltv_current": rounded(value.ltv_current, "ltv_current"),
+        "ltv_potential": rounded(value.ltv_potential, "ltv_potential"),
+        "churn_risk": rounded(churn.risk, "churn_risk"),
+        "churn_risk_own": rounded(churn.own, "churn_risk_own"),
+        "churn_risk_network": rounded(churn.network, "churn_risk_network"),
         "churn_contributors": pa.array(churn.contributors[rows], pa.list_(pa.string())),
         "churn_contributor_ties": pa.array(churn.contributor_ties[rows], pa.list_(pa.string())),
         "churn_contributions": pa.array(churn.contributions[rows], pa.list_(pa.float64())),
         **customer_columns(result.cross_sell, frames.size, rows),
         "cluster_id": texts(result.cluster_ids),  # a null removes the previous run's cluster
-        "pagerank": rounded(result.pagerank, 12),
+        "pagerank": rounded(result.pagerank, "pagerank"),
         "analytics_version": constant(ANALYTICS_VERSION),
         "analytics_at": constant(analytics_at),
         "analytics_as_of": constant(frames.as_of.isoformat()),
@@ -273,9 +287,7 @@ def analyze(
         analytics_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
         if product_rows:
             store.write(nodes=product_rows)
-        # The customers as a table per slice of them: whole columns merged at once into the embedded store,
-        # UNWIND statements in transactions of batch_size rows on Neo4j.
-        rows_per_write = table_batch_size if store.backend is Backend.EMBEDDED else batch_size
+        rows_per_write = customer_write_rows(store, table_batch_size, batch_size)
         for start in range(0, frames.size, rows_per_write):
             customers = customer_table(result, analytics_at, slice(start, start + rows_per_write))
             store.bulk_write({NodeLabel.CUSTOMER: customers})

@@ -354,14 +354,13 @@ def recommend(
     today: date,
     *,
     catalogue: Catalogue | None = None,
-    ignore_consent: bool = False,
 ) -> list[Recommendation]:
-    """Every recommendation for a customer, ranked. ``ignore_consent`` is for offline evaluation only."""
+    """Every recommendation for a customer, ranked (``catalogue``: one read before, for many customers)."""
     profiles = store.run(LIST_CUSTOMER_PROFILES, {"customer_ids": [customer_id]})
     if not profiles:
         raise NotFound(f"no customer with id {customer_id!r}")
     profile = Profile.from_row(profiles[0])
-    if not profile.consent and not ignore_consent:
+    if not profile.consent:
         return []
     catalogue = catalogue or Catalogue.from_rows(store.run(LIST_PRODUCTS))
     neighbours = store.run(LIST_NEIGHBOUR_HOLDINGS, {"customer_id": customer_id})

@@ -27,11 +27,11 @@ from pydantic import BaseModel, Field
 
 from graph.model import NodeLabel
 from graph.parquet_export import export_parquet
-from graph.settings import Backend, Settings
+from graph.settings import Settings
 from graph.store import GraphStore
 from graph.ties import TieRegistry
 from queries import portfolio  # a module, not its names: the portfolio imports the analytics package in turn
-from queries.analytics.analyze import ANALYTICS_VERSION, AnalyzeReport, write_found
+from queries.analytics.analyze import ANALYTICS_VERSION, ROUNDED, AnalyzeReport, customer_write_rows, write_found
 from queries.analytics.model_card import ModelCard, write_model_card
 from queries.analytics.spark.churn import churn_scores
 from queries.analytics.spark.clusters import cluster_summaries, co_holdings, open_holdings, stable_cluster_ids
@@ -239,14 +239,6 @@ def _with_lists(customers: DataFrame, cross_sell: SparkCrossSell | None) -> Data
     return customers.select("*", *(F.lit(None).cast(kind).alias(name) for name, kind in CROSS_SELL_LISTS.items()))
 
 
-ROUNDED = {
-    **dict.fromkeys(("aum", "deposits", "loans", "ltv_historical", "ltv_current", "ltv_potential"), 2),
-    **dict.fromkeys(("churn_risk", "churn_risk_own", "churn_risk_network"), 6),
-    "pagerank": 12,
-}
-"""Digits each number keeps when written (as :func:`queries.analytics.analyze.customer_table` rounds them)."""
-
-
 def customer_columns(customers: DataFrame) -> DataFrame:
     """id, kind and every written-back property but the run's stamps, under the names the store holds them by
     (the in-process :func:`~queries.analytics.analyze.customer_table`), numbers not yet rounded; a missing list
@@ -357,8 +349,7 @@ def write_back(
 def write_sizes(store: GraphStore, settings: Settings) -> tuple[int, int]:
     """Rows per write of the customer table and of other rows: whole columns at a time into the embedded store,
     transactions of ``batch_size`` rows on Neo4j (as in-process)."""
-    table_rows = settings.table_batch_size if store.backend is Backend.EMBEDDED else settings.batch_size
-    return table_rows, settings.batch_size
+    return customer_write_rows(store, settings.table_batch_size, settings.batch_size), settings.batch_size
 
 
 def _cluster_properties(row: Row, rank: int, analytics_at: str) -> dict[str, Any]:
