@@ -323,7 +323,7 @@ class TokenRegistry:
 
     def list(self) -> list[TokenInfo]:
         with self._lock:
-            rows = self._db.execute(f"SELECT {_COLUMNS} FROM tokens ORDER BY created_at, id").fetchall()
+            rows = self._db.execute(f"SELECT {_COLUMNS} FROM tokens ORDER BY created_at, rowid").fetchall()
         return [TokenInfo.from_row(row) for row in rows]
 
     def close(self) -> None:

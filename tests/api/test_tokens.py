@@ -227,3 +227,15 @@ def test_a_commit_of_another_connection_is_seen_even_when_ours_follows_it(tmp_pa
     finally:
         ours.close()
         other.close()
+
+
+def test_tokens_issued_in_one_second_are_listed_in_the_order_issued(tmp_path: Path) -> None:
+    # created_at has whole seconds: tokens issued within one second once came back in the order of their
+    # random ids.
+    registry = TokenRegistry(tmp_path / "tokens.sqlite")
+    names = [f"rm-{number}" for number in range(12)]
+    for name in names:
+        registry.issue(Role.MARKETING, name=name)
+    listed = registry.list()
+    registry.close()
+    assert [info.name for info in listed] == names
