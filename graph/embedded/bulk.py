@@ -29,6 +29,7 @@ from graph.embedded.layout import (
     STORED,
     TARGET,
     NodeTable,
+    fixed_width_ids,
     id_bytes,
     kind_codes,
     positions_in,
@@ -394,9 +395,7 @@ def _updated_nodes(table: NodeTable, found: np.ndarray, given: pa.Table) -> tupl
     kinds = table.base_kinds.copy()
     kinds[found] = kind_codes(one_array(given.column(KIND)), table.kinds)
     leading = {
-        ID: pa.FixedSizeBinaryArray.from_buffers(
-            pa.binary(table.base_ids.dtype.itemsize), rows, [None, pa.py_buffer(table.base_ids)]
-        ),
+        ID: fixed_width_ids(table.base_ids),
         KIND: pa.DictionaryArray.from_arrays(
             pa.array(kinds, pa.int8()), pa.array([kind.value for kind in table.kinds], pa.large_string())
         ),

@@ -354,14 +354,19 @@ def stored_nodes(table: pa.Table) -> pa.Table:
     """A node table (as :meth:`NodeTable.merged` makes it) in the form a snapshot holds: ids as fixed-width
     UTF-8 bytes (the layout's sorted id array, read in place), kinds as int8 codes of their few words, and
     properties as the layout keeps them (texts of few values dictionary-encoded)."""
-    ids = id_bytes(table.column(ID))
-    id_array = pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(ids.dtype.itemsize), len(ids), [None, pa.py_buffer(np.ascontiguousarray(ids))]
-    )
+    id_array = fixed_width_ids(id_bytes(table.column(ID)))
     kinds = pc.cast(one_array(table.column(KIND)), pa.large_string()).dictionary_encode()
     kinds = kinds.cast(pa.dictionary(pa.int8(), pa.large_string()))
     properties, _ = property_columns(table, start=2, readers=False)
     return with_leading({ID: id_array, KIND: kinds}, properties).replace_schema_metadata(STORED)
+
+
+def fixed_width_ids(ids: np.ndarray) -> pa.FixedSizeBinaryArray:
+    """Ids as fixed-width bytes (as :func:`id_bytes` gives them) as the id column a snapshot holds, over the
+    same memory (a contiguous array is not copied)."""
+    return pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(ids.dtype.itemsize), len(ids), [None, pa.py_buffer(np.ascontiguousarray(ids))]
+    )
 
 
 def stored_id_index(stored: pa.Table) -> pa.Table:
