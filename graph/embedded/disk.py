@@ -23,9 +23,13 @@ writer.
 Why this and not SQLite as before: SQLite kept a JSON document per node and tie, so opening a 100,000-customer
 bank decoded 1.4 million documents into Python objects (14 s).
 
-A log record is ``MAGIC``, the payload's length and CRC-32, then the payload: the batch's resulting node and
-tie states and its deletions as JSON (``o``: orjson; ``j``: the standard library's, for values orjson cannot
-write: integers beyond 64 bits, infinities), or the checked tables of a bulk write as Arrow IPC (``a``).
+A log record is ``MAGIC``, the payload's length and xxh3-64 (64 bits each), then the payload: the batch's
+resulting node and tie states and its deletions as JSON (``o``: orjson; ``j``: the standard library's, for
+values orjson cannot write: integers beyond 64 bits, infinities), or the checked tables of a bulk write as
+Arrow IPC streams (``a``), written from the tables' own buffers (never gathered into one copy). A store of
+version 2 or 3 wrote ``OLD_MAGIC`` records (32-bit length, CRC-32): they are read as before, and a writer
+opening such a store marks its MANIFEST version 4 before it appends a record of the new kind, so an earlier
+program refuses the store (its MANIFEST version) instead of reporting its new records as damage.
 
 Anything that cannot be read as such a store (a damaged file, a record whose checksum fails with records
 after it, some other file or folder) ends in ``StoreCorrupt``, one line naming the store and what to do; it
@@ -46,19 +50,25 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import xxhash
 
 from graph.embedded.snapshot import Snapshot, fsync, read_snapshot, write_snapshot_folder
 from graph.errors import StoreCorrupt, StoreError, StoreOutdated, StoreUnavailable
 from graph.model import NodeLabel, TieType
 
 FORMAT = "crm-graph embedded store"
-VERSION = 3
-"""Version 3 added ``earlier_logs`` to the MANIFEST; version 2 (one log) is read as well. A snapshot's own
-format is told by its files (see :func:`graph.embedded.snapshot.snapshot_files`)."""
-READABLE_VERSIONS = (2, 3)
+VERSION = 4
+"""Version 4 checksums log records with xxh3-64 (``MAGIC``); version 3 added ``earlier_logs`` to the MANIFEST;
+versions 2 (one log) and 3 are read as well. A snapshot's own format is told by its files (see
+:func:`graph.embedded.snapshot.snapshot_files`)."""
+READABLE_VERSIONS = (2, 3, 4)
 MANIFEST = "MANIFEST"
-MAGIC = b"CRMB"
-_HEADER = struct.Struct("<4sII")
+MAGIC = b"CRMX"
+_HEADER = struct.Struct("<4sQQ")
+OLD_MAGIC = b"CRMB"
+"""Records of versions 2 and 3: a 32-bit length and CRC-32 (read, never written)."""
+_OLD_HEADER = struct.Struct("<4sII")
+_HEADERS = {MAGIC: (_HEADER, xxhash.xxh3_64_intdigest), OLD_MAGIC: (_OLD_HEADER, zlib.crc32)}
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 Batch = dict[str, Any]
@@ -90,13 +100,13 @@ def _encode_rows(batch: Batch) -> bytes:
     return b"o" + text
 
 
-def decode_batch(payload: bytes) -> Batch:
-    """A batch from its payload; ``ValueError`` when it is not one."""
-    kind, body = payload[:1], payload[1:]
+def decode_batch(payload: bytes | memoryview) -> Batch:
+    """A batch from its payload; ``ValueError`` when it is not one. Tables are read in place from ``payload``."""
+    kind, body = bytes(payload[:1]), memoryview(payload)[1:]
     if kind == b"a":
         return {"tables": _decode_tables(body)}
     # Not orjson for "j": it turns integers beyond 64 bits into floats, silently losing digits.
-    batch = orjson.loads(body) if kind == b"o" else json.loads(body) if kind == b"j" else None
+    batch = orjson.loads(body) if kind == b"o" else json.loads(bytes(body)) if kind == b"j" else None
     if not isinstance(batch, dict) or not {"nodes", "ties", "gone"} <= batch.keys():
         raise ValueError("a record that is not a batch")
     return batch
@@ -104,23 +114,48 @@ def decode_batch(payload: bytes) -> Batch:
 
 def _encode_tables(nodes: dict[NodeLabel, pa.Table], ties: dict[TieType, pa.Table]) -> list[bytes | pa.Buffer]:
     """Tables of a bulk write: a JSON list of (node or tie, label or type, bytes), then an Arrow IPC stream each."""
-    parts, streams = [], []
+    parts: list[list[Any]] = []
+    streams: list[bytes | pa.Buffer] = []
     for kind, tables in (("node", nodes), ("tie", ties)):
         for name, table in tables.items():
-            sink = pa.BufferOutputStream()
-            with pa.ipc.new_stream(sink, table.schema) as writer:
+            sink = _Pieces()
+            with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), table.schema) as writer:
                 writer.write_table(table)
-            stream = sink.getvalue()
-            parts.append([kind, name.value, stream.size])
-            streams.append(stream)
+            parts.append([kind, name.value, sink.size])
+            streams += sink.pieces
     header = json.dumps(parts).encode()
     return [struct.pack("<I", len(header)) + header, *streams]
 
 
-def _decode_tables(body: bytes) -> tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]]:
+class _Pieces:
+    """A file for an Arrow IPC writer that keeps what is written: the columns' buffers are handed over as they
+    are (``pa.Buffer``, no copy), the few bytes of framing and metadata as ``bytes``."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self.pieces: list[bytes | pa.Buffer] = []
+        self.size = 0
+
+    def write(self, piece: bytes | pa.Buffer) -> int:
+        self.pieces.append(piece)
+        self.size += len(piece)
+        return len(piece)
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _decode_tables(body: memoryview) -> tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]]:
     try:
         (length,) = struct.unpack_from("<I", body)
-        parts = json.loads(body[4 : 4 + length])
+        parts = json.loads(bytes(body[4 : 4 + length]))
         nodes, ties = {}, {}
         offset = 4 + length
         whole = pa.py_buffer(body)
@@ -186,19 +221,20 @@ def read_records(log: Path, on_damage: OnDamage | None = None) -> Iterator[tuple
     mid-append) ends the read; a damaged record with more after it raises ``StoreCorrupt`` (or, given
     ``on_damage``, is reported and the read goes on at the next record it can find)."""
     data = log.read_bytes()
+    view = memoryview(data)
     offset = 0
     while offset < len(data):
-        problem, end = _record_at(data, offset)
+        problem, start, end = _record_at(view, offset)
         if problem is None:
             try:
-                batch = decode_batch(data[offset + _HEADER.size : end])
+                batch = decode_batch(view[start:end])
             except ValueError as error:
                 problem = f"a batch that does not decode ({error})"
             else:
                 yield end, batch
                 offset = end
                 continue
-        following = data.find(MAGIC, offset + 1)
+        following = _next_record(data, offset + 1)
         if following < 0 and problem in _UNFINISHED:
             return  # the last record of a writer stopped while appending it: never acknowledged
         message = f"log record at byte {offset:,} is damaged: {problem}"
@@ -213,19 +249,30 @@ def read_records(log: Path, on_damage: OnDamage | None = None) -> Iterator[tuple
 _UNFINISHED = ("it ends inside its header", "it ends before its length")
 
 
-def _record_at(data: bytes, offset: int) -> tuple[str | None, int]:
-    """(None, end) for a whole record at ``offset``, else (what is wrong, offset)."""
-    if len(data) - offset < _HEADER.size:
-        return "it ends inside its header", offset
-    magic, length, checksum = _HEADER.unpack_from(data, offset)
-    end = offset + _HEADER.size + length
-    if magic != MAGIC:
-        return "no record starts there", offset
+def _record_at(data: memoryview, offset: int) -> tuple[str | None, int, int]:
+    """(None, payload start, end) for a whole record at ``offset``, else (what is wrong, offset, offset)."""
+    if len(data) - offset < len(MAGIC):
+        return "it ends inside its header", offset, offset
+    found = _HEADERS.get(bytes(data[offset : offset + len(MAGIC)]))
+    if found is None:
+        return "no record starts there", offset, offset
+    header, checksum_of = found
+    if len(data) - offset < header.size:
+        return "it ends inside its header", offset, offset
+    _, length, checksum = header.unpack_from(data, offset)
+    start = offset + header.size
+    end = start + length
     if end > len(data):
-        return "it ends before its length", offset
-    if zlib.crc32(data[offset + _HEADER.size : end]) != checksum:
-        return "its checksum does not match", offset
-    return None, end
+        return "it ends before its length", offset, offset
+    if checksum_of(data[start:end]) != checksum:
+        return "its checksum does not match", offset, offset
+    return None, start, end
+
+
+def _next_record(data: bytes, offset: int) -> int:
+    """Where the next record's magic is found from ``offset`` on (of either kind), or -1."""
+    found = [at for at in (data.find(magic, offset) for magic in _HEADERS) if at >= 0]
+    return min(found, default=-1)
 
 
 def write_manifest(folder: Path, snapshot: str | None, log: str, earlier_logs: Sequence[str] = ()) -> None:
@@ -283,6 +330,7 @@ class Disk:
         self.snapshot: str | None = manifest["snapshot"]
         self.log = self.path / manifest["log"]
         self.earlier_logs: list[str] = list(manifest["earlier_logs"])
+        self.version: int = manifest["version"]
 
     def read(self) -> tuple[Snapshot, list[Batch]]:
         """The snapshot (its tables each read when asked for; close it once built) and the batches logged
@@ -312,6 +360,9 @@ class Disk:
                 if os.fstat(self._log_file).st_size != good_end:
                     os.ftruncate(self._log_file, good_end)
                     os.fsync(self._log_file)
+                if self.version != VERSION:  # before a record of this version's kind is appended
+                    write_manifest(self.path, self.snapshot, self.log.name, self.earlier_logs)
+                    self.version = VERSION
                 self._remove_leftovers()
             except OSError as error:
                 snapshot.close()
@@ -333,10 +384,10 @@ class Disk:
         if self._log_file is None:
             raise StoreError("this embedded store was opened read-only")
         parts = encode_batch(batch)
-        checksum = 0
+        checksum = xxhash.xxh3_64()
         for part in parts:
-            checksum = zlib.crc32(part, checksum)
-        record = [_HEADER.pack(MAGIC, sum(len(part) for part in parts), checksum), *parts]
+            checksum.update(part)
+        record = [_HEADER.pack(MAGIC, sum(len(part) for part in parts), checksum.intdigest()), *parts]
         size = os.fstat(self._log_file).st_size
         try:
             _write_all(self._log_file, record)

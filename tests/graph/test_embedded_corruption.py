@@ -79,7 +79,7 @@ def random_bytes_in_a_snapshot_file(path: Path) -> None:
 def a_damaged_log_record(path: Path) -> None:
     log = current(path, "log")
     data = bytearray(log.read_bytes())
-    data[20] ^= 0xFF  # inside the first record's payload; two more records follow it
+    data[40] ^= 0xFF  # inside the first record's payload; two more records follow it
     log.write_bytes(bytes(data))
 
 

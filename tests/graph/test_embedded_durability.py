@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import gc
+import json
 import signal
 import textwrap
 import time
 import weakref
+import zlib
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
 import graph.embedded as embedded
+import graph.embedded.disk as disk
 from api.cli import app
 from graph.embedded import EmbeddedStore
 from graph.embedded.disk import read_manifest
@@ -211,3 +216,52 @@ def test_a_writer_closing_with_a_long_log_leaves_a_snapshot_instead(
     assert (path / manifest["log"]).stat().st_size == 0
     with EmbeddedStore(path, read_only=True) as reopened:
         assert snapshot(reopened) == before
+
+
+def as_written_by_version_3(path: Path) -> None:
+    """Rewrite the store's log as a version 3 writer wrote it: each record's header a 32-bit length and the
+    payload's CRC-32 (the payloads are the same), its MANIFEST of version 3."""
+    manifest = read_manifest(path)
+    log = path / manifest["log"]
+    data, old = log.read_bytes(), b""
+    offset = 0
+    while offset < len(data):
+        magic, length, _ = disk._HEADER.unpack_from(data, offset)
+        assert magic == disk.MAGIC
+        payload = data[offset + disk._HEADER.size : offset + disk._HEADER.size + length]
+        old += disk._OLD_HEADER.pack(disk.OLD_MAGIC, length, zlib.crc32(payload)) + payload
+        offset += disk._HEADER.size + length
+    log.write_bytes(old)
+    (path / disk.MANIFEST).write_text(json.dumps({**manifest, "version": 3}))
+
+
+def test_a_log_of_version_3_opens_and_its_writer_marks_the_store_version_4(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    customers = pa.table({"id": ["c1", "c2"], "kind": ["Person", "Company"], "name": ["张三", "Acme"]})
+    with EmbeddedStore(path) as store:
+        store.write(family_nodes(), family_ties())
+        store.bulk_write({NodeLabel.CUSTOMER: customers})
+        before = snapshot(store)
+    as_written_by_version_3(path)
+    with EmbeddedStore(path, read_only=True) as reader:
+        assert snapshot(reader) == before
+    assert read_manifest(path)["version"] == 3  # a reader changes nothing
+
+    with EmbeddedStore(path) as writer:
+        assert read_manifest(path)["version"] == disk.VERSION  # before anything of the new kind is appended
+        writer.write([{"label": "Person", "id": "p9", "properties": {"n": 9}}])
+        after = snapshot(writer)
+    assert after != before
+    with EmbeddedStore(path, read_only=True) as reopened:  # one log, records of both kinds
+        assert snapshot(reopened) == after
+
+
+def test_a_bulk_write_is_logged_from_the_tables_own_buffers(tmp_path: Path) -> None:
+    balances = pa.array(np.arange(100_000, dtype=np.float64))
+    table = pa.table({"id": [f"c{n}" for n in range(100_000)], "kind": ["Person"] * 100_000, "balance": balances})
+    parts = disk.encode_batch({"tables": ({NodeLabel.CUSTOMER: table}, {})})
+    addresses = {part.address for part in parts if isinstance(part, pa.Buffer)}
+    assert balances.buffers()[1].address in addresses  # handed to the log as it is, not copied
+    payload = b"".join(bytes(part) for part in parts)
+    nodes, _ = disk.decode_batch(payload)["tables"]
+    assert nodes[NodeLabel.CUSTOMER].equals(table)
