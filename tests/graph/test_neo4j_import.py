@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
+from graph import neo4j_import, neo4j_import_columns
 from graph.embedded import EmbeddedStore
 from graph.errors import ExportError
 from graph.model import PRIMARY_LABELS, NodeLabel, TieType
@@ -157,13 +158,21 @@ def convert(kind: str, field: str | None) -> Any:
         return None  # the tool stores no property for either
     if kind.endswith("[]"):
         return [convert(kind[:-2], item) for item in field.split("\x1f")]
-    numbers = {"Infinity": float("inf"), "-Infinity": float("-inf")}
     return {
         "string": lambda: field,
         "long": lambda: int(field),
-        "double": lambda: numbers.get(field) or float(field),
+        "double": lambda: java_double(field),
         "boolean": lambda: {"true": True, "false": False}[field],
     }[kind]()
+
+
+def java_double(field: str) -> float:
+    """A double as Java's ``Double.parseDouble`` reads it: Python's ``inf`` or ``nan`` would fail there."""
+    spelled = {"Infinity": float("inf"), "-Infinity": float("-inf"), "NaN": float("nan")}
+    if field in spelled:
+        return spelled[field]
+    assert re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", field), f"not a Java double: {field!r}"
+    return float(field)
 
 
 def read_back(files: ImportFiles) -> dict[str, Any]:
@@ -369,6 +378,101 @@ def test_cli_writes_the_files_and_prints_the_command(
     assert (tmp_path / "out" / "nodes-Person.csv").is_file()
     again = CliRunner().invoke(app, ["export-import-files", str(tmp_path / "out")])
     assert again.exit_code == 1 and "not an empty folder" in again.output
+
+
+def typed_nodes() -> list[dict[str, Any]]:
+    """Awkward values with one type per property (what loaders and analytics write): the column path's."""
+    return [
+        {
+            "label": "Person",
+            "id": f"p{number}",
+            "properties": {
+                "name": [AWKWARD_NAME, "李娜", 'say "hi"', ""][number % 4],
+                "score": [0.1, -0.0, 1e-300, float("inf"), float("-inf"), 1.7976931348623157e308, 2.5e-8][number % 7],
+                "big": [2**62 + 1, -(2**63), 0][number % 3],
+                "consent": number % 2 == 0,
+                "balances": [[1.5, -0.0], [], [float("inf"), 1e16]][number % 3],
+                "counts": [[1, 2**60], [-3]][number % 2],
+                "flags": [[True, False], [False]][number % 2],
+                "tags": [["a,b", '"q"', "中文", ""], [""], ["x\x1fy", "z"], [], ["plain"]][number % 5],
+                **({"note": "only on some"} if number % 3 == 0 else {}),
+            },
+        }
+        for number in range(12)
+    ] + [
+        {"label": "Company", "id": "c1", "properties": {"name": "杭州云帆科技有限公司", "capital": 5.5}},
+        {"label": "Customer", "id": "k1", "properties": {"name": "kind unknown"}},
+        {"label": "Account", "id": "a1", "properties": {"status": "open"}},
+    ]
+
+
+def typed_ties() -> list[dict[str, Any]]:
+    return [
+        {"type": "OWNS", "source": "p1", "target": "a1", "properties": {"role": 'joint, "x"\n'}},
+        {"type": "SHAREHOLDER_OF", "source": "p1", "target": "c1", "properties": {"ratio": 0.6, "evidence": []}},
+        {"type": "SHAREHOLDER_OF", "source": "p2", "target": "c1", "properties": {"ratio": 1.0, "evidence": ["x"]}},
+        {"type": "REFERRED", "source": "c1", "target": "k1"},
+    ]
+
+
+def row_path_files(store: GraphStore, out: Path, monkeypatch: pytest.MonkeyPatch) -> ImportFiles:
+    """The files as the row path writes them, the embedded store's tables left unused."""
+    with monkeypatch.context() as patched:
+        patched.setattr(neo4j_import, "_tables", lambda _: None)
+        return write_import_files(store, out)
+
+
+def forbid_row_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    def row_path(*_: Any) -> None:
+        raise AssertionError("every property has one type here: the column path writes it")
+
+    monkeypatch.setattr(neo4j_import, "_node_rows", row_path)
+    monkeypatch.setattr(neo4j_import, "_tie_rows", row_path)
+
+
+def after_import_rows(files: ImportFiles) -> list[Any]:
+    if files.after_import is None:
+        return []
+    lines = files.after_import.read_text(encoding="utf-8").splitlines()
+    return sorted((json.loads(line) for line in lines), key=json.dumps)
+
+
+@pytest.mark.parametrize("slice_rows", [65_536, 5])
+def test_typed_columns_are_written_from_the_tables_as_the_rows_would_be(
+    embedded_store: EmbeddedStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slice_rows: int
+) -> None:
+    embedded_store.write(typed_nodes(), typed_ties())
+    by_rows = row_path_files(embedded_store, tmp_path / "rows", monkeypatch)
+    monkeypatch.setattr(neo4j_import_columns, "SLICE_ROWS", slice_rows)  # slices that end mid-table
+    forbid_row_path(monkeypatch)
+    files = write_import_files(embedded_store, tmp_path / "columns")
+    assert typed(read_back(files)) == typed(store_contents(embedded_store)) == typed(read_back(by_rows))
+    assert (files.nodes, files.ties) == (by_rows.nodes, by_rows.ties) == (15, 4)
+    assert after_import_rows(files) == after_import_rows(by_rows) != []
+    assert {(source.name, source.rows, source.multiline) for source in files.sources} == {
+        (source.name, source.rows, source.multiline) for source in by_rows.sources
+    }
+
+
+def test_a_generated_analysed_bank_is_written_alike_from_columns_and_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graph.settings import Settings
+    from loaders.generator import generate
+    from loaders.load import load_mapping
+    from queries.analytics import analyze
+
+    generate(150, 3, tmp_path / "bank")
+    settings = Settings(embedded_path=tmp_path / "s.sqlite", review_path=tmp_path / "review.json")
+    with EmbeddedStore(settings.embedded_path) as store:
+        load_mapping(store, tmp_path / "bank" / "mapping.yaml", tmp_path / "report", settings=settings)
+        analyze(store, settings)
+        by_rows = row_path_files(store, tmp_path / "rows", monkeypatch)
+        forbid_row_path(monkeypatch)
+        files = write_import_files(store, tmp_path / "columns")
+        expected = typed(store_contents(store))
+    assert typed(read_back(files)) == expected == typed(read_back(by_rows))
+    assert after_import_rows(files) == after_import_rows(by_rows) != []
 
 
 # -- with the real import tool ----------------------------------------------------------------------
