@@ -30,7 +30,9 @@ from api.models import (
     ShortestPathsPublic,
     TieDetailsPublic,
 )
+from api.planned_route import PlannedRoute
 from api.problems import problem_responses
+from api.routes import PREFIX
 from api.shaping import group_member_fields, holding, network_node_fields, number, summary_fields
 from graph.errors import InvalidRequest
 from graph.model import NodeLabel, TieType
@@ -46,7 +48,7 @@ from queries.network import EgoNetwork, related_customers
 from queries.paths import MAX_PATHS, shortest_paths
 from queries.portfolio import CHURNED
 
-router = APIRouter(prefix="/customers", tags=["customers"])
+router = APIRouter(prefix=f"{PREFIX}/customers", tags=["customers"], route_class=PlannedRoute)
 
 CustomerId = Annotated[str, Path(min_length=1, max_length=64, description="The customer's id.", examples=["p1"])]
 

@@ -17,7 +17,9 @@ from api.models import (
     OpportunityPublic,
     PortfolioPublic,
 )
+from api.planned_route import PlannedRoute
 from api.problems import problem_responses
+from api.routes import PREFIX
 from api.routes.customers import as_shown, evidence_ties, why
 from api.shaping import public_naming, summary_fields
 from graph.errors import NotFound
@@ -28,7 +30,7 @@ from queries.naming import circle_names
 from queries.portfolio import ManagerSummary, manager_portfolio
 from queries.portfolio import list_managers as list_managers_of
 
-router = APIRouter(tags=["managers"])
+router = APIRouter(prefix=PREFIX, tags=["managers"], route_class=PlannedRoute)
 
 
 def _manager(manager: ManagerSummary) -> ManagerPublic:

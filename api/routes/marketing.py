@@ -19,7 +19,9 @@ from api.group_models import (
     SizeCountPublic,
 )
 from api.models import CustomerStub, ProductList, ProductPublic, ProspectPage, ProspectPublic
+from api.planned_route import PlannedRoute
 from api.problems import problem_responses
+from api.routes import PREFIX
 from api.shaping import public_naming
 from loaders.identifiers import mask_name
 from queries.accounts import product_catalogue, product_names
@@ -29,7 +31,7 @@ from queries.analytics.prospecting import PRECOMPUTED_PROSPECTS, ranked_prospect
 from queries.customers import customer_summaries
 from queries.naming import cluster_names, cluster_size_counts
 
-router = APIRouter(tags=["marketing"])
+router = APIRouter(prefix=PREFIX, tags=["marketing"], route_class=PlannedRoute)
 
 PROSPECT_COLUMNS = ("customer_id", "name", "segment", "city", "tier", "score")
 

@@ -11,11 +11,13 @@ from fastapi.responses import Response
 from api.audit import search_term_hash
 from api.deps import Cursor, PageSize, RequestContext, ServicesDep, authenticate, context_for
 from api.models import AuditPage, HealthPublic, MePublic, ModelsPublic, ReadyPublic
+from api.planned_route import PlannedRoute
 from api.problems import problem_responses
+from api.routes import PREFIX
 from graph.errors import NotFound
 from queries.analytics.model_card import ModelCard, read_model_card
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(prefix=PREFIX, tags=["operations"], route_class=PlannedRoute)
 
 
 @router.get("/health", summary="Liveness")

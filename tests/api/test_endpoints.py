@@ -233,6 +233,6 @@ def test_ready_and_metrics(client: CheckedClient, tokens: dict[str, str]) -> Non
     assert client.get(f"{V1}/ready").json()["status"] == "ready"
     client.get(f"{V1}/customers/p1", headers=auth(tokens["manager"]))
     text = client.get(f"{V1}/metrics").text
-    assert 'route="/customers/{customer_id}"' in text  # the template, never the id
+    assert 'route="/api/v1/customers/{customer_id}"' in text  # the template, never the id
     assert "crm_graph_http_request_duration_seconds_bucket" in text
     assert 'status="200"' in text
