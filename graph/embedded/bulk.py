@@ -86,7 +86,7 @@ def _key_texts(table: pa.Table, name: str) -> pa.Array | None:
     column = table.column(name)
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)) or column.null_count:
         return None
-    texts = pc.cast(column, pa.large_string()).combine_chunks()
+    texts = one_array(pc.cast(column, pa.large_string()))
     if len(texts) and pc.min(pc.utf8_length(texts)).as_py() == 0:
         return None
     return texts
@@ -150,7 +150,7 @@ def _checked_properties(table: pa.Table, exclude: tuple[str, ...]) -> pa.Table |
         wanted = _store_type(source_field.type)
         if wanted is None or not source_field.name or source_field.name in exclude:
             return None
-        array = pc.cast(column, wanted).combine_chunks() if column.type != wanted else column.combine_chunks()
+        array = one_array(pc.cast(column, wanted) if column.type != wanted else column)
         if pa.types.is_list(wanted):
             items = pc.list_flatten(array)
             if items.null_count or (pa.types.is_floating(wanted.value_type) and pc.any(pc.is_nan(items)).as_py()):
@@ -211,7 +211,7 @@ def _same_rows(before: pa.Table, after: pa.Table, rows: int) -> np.ndarray:
 
 def _same_lists(old: pa.Array | pa.ChunkedArray, new: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Row by row, whether two list columns of one type hold equal lists (or both none), without Python lists."""
-    old, new = (column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column for column in (old, new))
+    old, new = one_array(old), one_array(new)
     old_valid, new_valid = (
         np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=bool) for column in (old, new)
     )
@@ -311,7 +311,7 @@ def prepare(
         prepared.updated += int((found >= 0).sum()) - unchanged
         full = unified([kept, merged])
         order = pc.sort_indices(full.column(ID)).to_numpy()
-        sorted_ids = full.column(ID).take(pa.array(order)).combine_chunks()
+        sorted_ids = one_array(full.column(ID).take(pa.array(order)))
         if (
             len(sorted_ids) > 1
             and pc.any(pc.equal(sorted_ids.slice(1), sorted_ids.slice(0, len(sorted_ids) - 1))).as_py()

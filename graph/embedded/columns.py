@@ -384,10 +384,15 @@ def scalars(array: np.ndarray) -> memoryview:
 
 
 def one_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """The column as one array: its only chunk as it is (``combine_chunks`` copies even that), else combined."""
+    """The column as one array: its only chunk with rows as it is (``combine_chunks`` copies even that), else
+    combined. A bulk write creating nodes puts the held rows before the new ones: into an empty label those are
+    empty chunks, and combining would copy every new column once more."""
     if not isinstance(column, pa.ChunkedArray):
         return column
-    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    if column.num_chunks == 1:
+        return column.chunk(0)
+    filled = [chunk for chunk in column.chunks if len(chunk)]
+    return filled[0] if len(filled) == 1 else column.combine_chunks()
 
 
 def compact_column(field: pa.Field, column: pa.Array | pa.ChunkedArray) -> tuple[pa.Field, pa.Array]:

@@ -195,3 +195,18 @@ def test_updates_alone_keep_the_columns_they_do_not_name_in_place(tmp_path: Path
         expected_held = snapshot(by_rows)
     with EmbeddedStore(tmp_path / "columns", read_only=True) as reopened:
         assert snapshot(reopened) == expected_held
+
+
+def test_a_bulk_write_creating_nodes_holds_the_given_columns_without_copying_them(tmp_path: Path) -> None:
+    names = pa.array([f"客户{n}" for n in range(1000)], pa.large_string())
+    balances = pa.array([float(n) for n in range(1000)])
+    ids = [f"c{n:04d}" for n in range(1000)]
+    table = pa.table({"id": ids, "kind": ["Person"] * 1000, "name": names, "balance": balances})
+    with EmbeddedStore(tmp_path / "store") as store:
+        assert store.bulk_write({NodeLabel.CUSTOMER: table}).created == 1000
+        held = store.view._nodes[NodeLabel.CUSTOMER].properties
+        # Into an empty label the new rows are the whole table: their columns are the caller's buffers.
+        assert held.column("name").chunk(0).buffers()[2].address == names.buffers()[2].address
+        assert held.column("balance").chunk(0).buffers()[1].address == balances.buffers()[1].address
+        node = store.get_node(NodeLabel.PERSON, "c0007")
+        assert node is not None and node.properties == {"name": "客户7", "balance": 7.0}
