@@ -17,7 +17,7 @@ LOOKED_UP = (NodeLabel.CUSTOMER, NodeLabel.ACCOUNT)
 """Labels whose first lookup is timed: customers (every request starts from one) and the most numerous."""
 
 
-def _resident_mib() -> dict[str, float]:
+def resident_mib() -> dict[str, float]:
     """This process's resident memory in MiB: all of it (VmRSS), private (RssAnon) and file pages (RssFile)."""
     found = {}
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -48,10 +48,10 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         raise SystemExit("usage: python -m bench.open_store STORE_FOLDER")
-    before = _resident_mib()
+    before = resident_mib()
     with clocks() as measured:
         store = EmbeddedStore(Path(args[0]), read_only=True)
-    after = _resident_mib()
+    after = resident_mib()
     first_lookups = _first_lookups_ms(store)
     store.close()
     seconds, cpu_seconds = measured

@@ -141,6 +141,23 @@ class GraphStore(ABC):
     def ties(self, types: Sequence[TieType] = ()) -> Iterator[TieRecord]:
         """Every tie of the given types (all when empty), ordered by (type name, source, target)."""
 
+    def columns(
+        self, nodes: Mapping[NodeLabel, Sequence[str]], ties: Mapping[TieType, Sequence[str]] | None = None
+    ) -> tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]]:
+        """Every node of the given primary labels and every tie of the given types, with only the properties
+        named for each, as Arrow tables: what analytics reads of a whole bank, without a record per node.
+
+        A node table is sorted by id: ``id``, ``kind`` (texts), then one column per name in the order given. A
+        tie table has ``source`` and ``target`` as the rows of its ends in the node table of their primary
+        label (sorted by id, as if asked for), ordered by them, then one column per name. A property a node
+        or tie lacks is null; texts may come dictionary-encoded; a property whose values mix types comes as
+        JSON text, its field marked as :mod:`graph.embedded.columns` marks it. This default builds the
+        tables from :meth:`nodes` and :meth:`ties`; backends holding columns override it.
+        """
+        from graph.tables import columns_from_records
+
+        return columns_from_records(self, nodes, ties or {})
+
     @abstractmethod
     def run(self, query: NamedQuery, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a named query from ``queries/`` and return its rows."""

@@ -8,15 +8,17 @@ a column is left alone. The rows made here go through the same checks as any oth
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from graph.batch import NodeData, TieData
+from graph.batch import TIE_ENDS, NodeData, TieData
 from graph.errors import InvalidBatch, UnknownLabel, UnknownTieType
 from graph.model import NodeLabel, TieType
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from graph.store import GraphStore
 
 TIE_KEY_COLUMNS = ("source", "target")
 Member = TypeVar("Member", NodeLabel, TieType)
@@ -80,3 +82,61 @@ def _kind(label: NodeLabel, kind: Any, number: int) -> NodeLabel:
     if own is None or own not in allowed:
         raise InvalidBatch(f"kind {kind!r} does not belong in the {label} table", row=number)
     return own
+
+
+def columns_from_records(
+    store: GraphStore, nodes: Mapping[NodeLabel, Sequence[str]], ties: Mapping[TieType, Sequence[str]]
+) -> tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]]:
+    """:meth:`GraphStore.columns` from the store's records: each label and tie type read once."""
+    import numpy as np
+    import pyarrow as pa
+
+    from graph.embedded.columns import arrow_column
+
+    labels = list(nodes) + [label for tie_type in ties for label in TIE_ENDS[tie_type] if label not in nodes]
+    node_tables: dict[NodeLabel, pa.Table] = {}
+    rows: dict[NodeLabel, dict[str, int]] = {}
+    for label in dict.fromkeys(labels):
+        if label is not label.primary:
+            raise ValueError(f"columns are read per primary label, not {label}")
+        names = nodes.get(label, ())
+        ids: list[str] = []
+        kinds: list[str] = []
+        values: list[list[Any]] = [[] for _ in names]
+        for record in store.nodes(label):
+            ids.append(record.id)
+            kinds.append(record.label.value)
+            for column, name in zip(values, names, strict=True):
+                column.append(record.properties.get(name))
+        order = sorted(range(len(ids)), key=ids.__getitem__)  # by id, as the embedded store sorts them
+        rows[label] = {ids[at]: row for row, at in enumerate(order)}
+        if label in nodes:
+            fields = [pa.field("id", pa.large_string()), pa.field("kind", pa.large_string())]
+            arrays = [
+                pa.array([ids[at] for at in order], pa.large_string()),
+                pa.array([kinds[at] for at in order], pa.large_string()),
+            ]
+            for name, column in zip(names, values, strict=True):
+                field, array = arrow_column(name, [column[at] for at in order])
+                fields.append(field)
+                arrays.append(array)
+            node_tables[label] = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+    tie_tables: dict[TieType, pa.Table] = {}
+    for tie_type, names in ties.items():
+        source_rows, target_rows = (rows[label] for label in TIE_ENDS[tie_type])
+        ends: list[tuple[int, int]] = []
+        tie_values: list[list[Any]] = [[] for _ in names]
+        for tie in store.ties([tie_type]):
+            ends.append((source_rows[tie.source], target_rows[tie.target]))
+            for column, name in zip(tie_values, names, strict=True):
+                column.append(tie.properties.get(name))
+        order = sorted(range(len(ends)), key=ends.__getitem__)
+        pairs = np.array([ends[at] for at in order], dtype=np.int32).reshape(len(order), 2)
+        fields = [pa.field("source", pa.int32()), pa.field("target", pa.int32())]
+        arrays = [pa.array(pairs[:, 0]), pa.array(pairs[:, 1])]
+        for name, column in zip(names, tie_values, strict=True):
+            field, array = arrow_column(name, [column[at] for at in order])
+            fields.append(field)
+            arrays.append(array)
+        tie_tables[tie_type] = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+    return node_tables, tie_tables

@@ -264,6 +264,17 @@ class EmbeddedStore(GraphStore):
     def ties(self, types: Sequence[TieType] = ()) -> Iterator[TieRecord]:
         return self.view.ties([TieType(tie_type) for tie_type in types])
 
+    def columns(
+        self, nodes: Mapping[NodeLabel, Sequence[str]], ties: Mapping[TieType, Sequence[str]] | None = None
+    ) -> tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]]:
+        for label in nodes:
+            if NodeLabel(label) is not NodeLabel(label).primary:
+                raise ValueError(f"columns are read per primary label, not {label}")
+        return self.view.columns(
+            {NodeLabel(label): names for label, names in nodes.items()},
+            {TieType(tie_type): names for tie_type, names in (ties or {}).items()},
+        )
+
     def run(self, query: NamedQuery, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         checkpoint()  # the request may have ended before this query of its work
         return query.embedded(self.view, params or {})

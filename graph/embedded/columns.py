@@ -13,7 +13,7 @@ slower): the embedded queries read a few hundred rows per request and analytics 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -335,12 +335,20 @@ class SegmentRow(RowProperties):
         return self._row
 
 
-def table_from_overlay(rows: Sequence[Mapping[str, Any]], leading: dict[str, pa.Array]) -> pa.Table:
+def table_from_overlay(
+    rows: Sequence[Mapping[str, Any]], leading: dict[str, pa.Array], names: Collection[str] | None = None
+) -> pa.Table:
     """:func:`table_from_rows` of an overlay's rows: those of segments taken from their columns at once
-    (rows of one segment together), the others (dicts) converted value by value; in the order given."""
+    (rows of one segment together), the others (dicts) converted value by value; in the order given. Only the
+    properties in ``names`` when given."""
     plain: list[Mapping[str, Any]] = []
     plain_at: list[int] = []
     segments: dict[int, tuple[Segment, list[int], list[int]]] = {}
+    if names is not None:
+        rows = [
+            props if type(props) is SegmentRow else {name: props[name] for name in names if name in props}
+            for props in rows
+        ]
     for at, props in enumerate(rows):
         if type(props) is SegmentRow:
             found = segments.get(id(props.segment))
@@ -355,21 +363,43 @@ def table_from_overlay(rows: Sequence[Mapping[str, Any]], leading: dict[str, pa.
         return table_from_rows(plain, leading)
     # Each part carries its rows' places in a column (a part without property columns has no row count of
     # its own), named unlike any property.
-    names = {name for props in plain for name in props} | {
+    taken = {name for props in plain for name in props} | {
         name for segment, _, _ in segments.values() for name in segment.properties.column_names
     }
     place = "place"
-    while place in names:
+    while place in taken:
         place += "_"
     parts = [table_from_rows(plain, {place: pa.array(plain_at, pa.int64())})]
     for segment, places, positions in segments.values():
-        part = segment.properties.take(pa.array(positions, pa.int64()))
+        held = segment.properties
+        if names is not None:
+            held = held.select([name for name in held.column_names if name in names])
+        part = held.take(pa.array(positions, pa.int64()))
         parts.append(part.add_column(0, place, pa.array(places, pa.int64())))
     table = unified(parts)
     table = table.take(pc.sort_indices(table.column(place))).drop_columns([place])
     for index, (name, array) in enumerate(leading.items()):
         table = table.add_column(index, name, array)
     return table
+
+
+def named_columns(table: pa.Table, leading: int, names: Sequence[str]) -> pa.Table:
+    """The first ``leading`` columns of ``table``, then one per name in ``names`` in that order: a property the
+    table lacks as nulls, one kept as JSON text because its values mix types typed again when they turn out to
+    be of one type (else left as JSON text, marked as such)."""
+    fields, arrays = list(table.schema)[:leading], table.columns[:leading]
+    for name in names:
+        if name not in table.column_names:
+            fields.append(pa.field(name, pa.null()))
+            arrays.append(pa.chunked_array([pa.nulls(table.num_rows)], pa.null()))
+            continue
+        field, column = table.schema.field(name), table.column(name)
+        if is_json(field):
+            field, typed = arrow_column(name, plain_values(field, column))
+            column = pa.chunked_array([typed], field.type)
+        fields.append(field)
+        arrays.append(column)
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
 def copied(props: Mapping[str, Any]) -> dict[str, Any]:

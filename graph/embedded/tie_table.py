@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from graph.embedded.layout import (
     TARGET,
     DeletionMask,
     TieProperties,
+    held_columns,
     is_stored,
     positions_in,
     property_columns,
@@ -236,14 +237,18 @@ class TieTable(DeletionMask):
             for target, props in targets.items():
                 yield source, target, props
 
-    def merged(self, new_sources: np.ndarray, new_targets: np.ndarray) -> pa.Table:
-        """Base and overlay as one table on the new node rows, sorted by (source, target)."""
+    def merged(
+        self, new_sources: np.ndarray, new_targets: np.ndarray, names: Collection[str] | None = None
+    ) -> pa.Table:
+        """Base and overlay as one table on the new node rows, sorted by (source, target); only the properties
+        in ``names`` when given."""
+        properties = self.properties if names is None else held_columns(self.properties, names)
         if not self.overlay_size():  # the base on the new rows; their order is the old rows' order
             ends = {
                 SOURCE: pa.array(new_sources[self.sources], pa.int32()),
                 TARGET: pa.array(new_targets[self.targets], pa.int32()),
             }
-            return with_leading(ends, self.properties)
+            return with_leading(ends, properties)
         keep = ~self.deleted
         keep[list(self.changed)] = False
         kept = np.flatnonzero(keep)
@@ -252,7 +257,7 @@ class TieTable(DeletionMask):
                 SOURCE: pa.array(new_sources[self.sources[kept]].astype(np.int32)),
                 TARGET: pa.array(new_targets[self.targets[kept]].astype(np.int32)),
             },
-            self.properties.take(kept),
+            properties.take(kept),
         )
         rows = [(self.sources[tie], self.targets[tie], props) for tie, props in self.changed.items()]
         rows += [
@@ -264,6 +269,7 @@ class TieTable(DeletionMask):
                 SOURCE: pa.array([int(new_sources[source]) for source, _, _ in rows], pa.int32()),
                 TARGET: pa.array([int(new_targets[target]) for _, target, _ in rows], pa.int32()),
             },
+            names,
         )
         table = unified([base, overlay])
         order = np.lexsort((table.column(TARGET).to_numpy(), table.column(SOURCE).to_numpy()))

@@ -7,15 +7,17 @@ picture to an earlier month-end, which is how ``crm-graph eval`` scores predicti
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from graph.embedded.columns import is_json, one_array, plain_values
 from graph.model import NodeLabel, TieType
 from graph.store import GraphStore
 from graph.ties import TieRegistry
@@ -115,116 +117,107 @@ def customer_tie_types(registry: TieRegistry) -> list[TieType]:
     return [tie_spec.type for tie_spec in registry.customer_ties()]
 
 
+CUSTOMER_PROPERTIES = ("segment", "status", "customer_since", "birth_date", "consent_marketing", "cluster_id")
+PRODUCT_PROPERTIES = ("name", "category", "min_age", "segments", "exclusive_with")
+ACCOUNT_PROPERTIES = ("balances", "opened", "closed", "status")
+
+
 def read_frames(store: GraphStore, as_of: date | None = None, progress: ReadProgress | None = None) -> GraphFrames:
-    """Read customers, accounts, products, holdings, customer ties and interaction dates from ``store``."""
+    """Read customers, accounts, products, holdings, customer ties and interaction dates from ``store``.
+
+    Through :meth:`GraphStore.columns`: only the properties analytics uses, as columns, and ties as row
+    numbers, so that the embedded store makes no Python object per node or tie (a record per customer,
+    with every property analyze wrote on it, was most of this step's time and memory)."""
     step = progress or (lambda _name: None)
+    registry = store.registry
+    tie_types = sorted(customer_tie_types(registry), key=lambda tie_type: tie_type.value)
     step("customers")
-    customer_rows = [
-        (
-            record.id,
-            record.label.value,
-            record.properties.get("segment"),
-            record.properties.get("status") or "active",
-            record.properties.get("customer_since"),
-            record.properties.get("birth_date"),
-            record.properties.get("consent_marketing") is True,
-            record.properties.get("cluster_id"),
-        )
-        for record in store.nodes(NodeLabel.CUSTOMER)
-    ]
-    customers = pd.DataFrame(
-        customer_rows,
-        columns=["id", "kind", "segment", "status", "customer_since", "birth_date", "consent_marketing", "cluster_id"],
+    nodes, ties = store.columns(
+        {
+            NodeLabel.CUSTOMER: CUSTOMER_PROPERTIES,
+            NodeLabel.PRODUCT: PRODUCT_PROPERTIES,
+            NodeLabel.ACCOUNT: ACCOUNT_PROPERTIES,
+            NodeLabel.INTERACTION: ("at",),
+        },
+        {
+            TieType.OF_PRODUCT: (),
+            TieType.OWNS: ("role",),
+            TieType.WITH: (),
+            **{tie_type: () for tie_type in tie_types},
+        },
     )
-    index = {customer_id: number for number, customer_id in enumerate(customers["id"])}
+    customer_table = nodes.pop(NodeLabel.CUSTOMER)
+    customers = pd.DataFrame(
+        {
+            "id": _objects(customer_table, "id"),
+            "kind": _objects(customer_table, "kind"),
+            "segment": _objects(customer_table, "segment"),
+            "status": _or(_objects(customer_table, "status"), "active"),
+            "customer_since": _objects(customer_table, "customer_since"),
+            "birth_date": _objects(customer_table, "birth_date"),
+            "consent_marketing": _is_true(customer_table, "consent_marketing"),
+            "cluster_id": _objects(customer_table, "cluster_id"),
+        }
+    )
+    del customer_table
 
     step("products")
-    product_rows = [
-        (
-            record.id,
-            record.properties.get("name"),
-            record.properties.get("category"),
-            record.properties.get("min_age"),
-            record.properties.get("segments"),
-            record.properties.get("exclusive_with"),
-        )
-        for record in store.nodes(NodeLabel.PRODUCT)
-    ]
+    product_table = nodes.pop(NodeLabel.PRODUCT)
+    product_ids = _objects(product_table, "id")
+    # Row by row, as before: a handful of products, whose columns pandas types from their values.
     products = pd.DataFrame(
-        product_rows, columns=["product_id", "name", "category", "min_age", "segments", "exclusive_with"]
+        list(zip(product_ids, *(_objects(product_table, name) for name in PRODUCT_PROPERTIES), strict=True)),
+        columns=["product_id", *PRODUCT_PROPERTIES],
     ).set_index("product_id")
+    del product_table
 
     step("accounts")
-    account_ids: list[str] = []
-    # Every account's balances end to end in one typed array, and how many each has: a list of Python floats
-    # per account took about 830 bytes an account (over 2 GB at a million customers) for 8 bytes a month.
-    balance_values = array("d")
-    balance_counts = array("q")
-    opened: list[str | None] = []
-    closed_on: list[str | None] = []
-    closed: list[bool] = []
-    for record in store.nodes(NodeLabel.ACCOUNT):
-        props = record.properties
-        account_ids.append(record.id)
-        values = props.get("balances") or []
-        balance_values.extend(float(value) for value in values)
-        balance_counts.append(len(values))
-        opened.append(props.get("opened"))
-        closed_on.append(props.get("closed"))
-        closed.append(props.get("status") == "closed" or bool(props.get("closed")))
-    account_index = {account_id: number for number, account_id in enumerate(account_ids)}
-    balances = right_aligned(np.frombuffer(balance_values), np.frombuffer(balance_counts, dtype=np.int64))
+    account_table = nodes.pop(NodeLabel.ACCOUNT)
+    balance_values, balance_counts = _float_lists(account_table, "balances")
+    balances = right_aligned(balance_values, balance_counts)
     del balance_values
+    closed_on = _objects(account_table, "closed")
+    closed = (_objects(account_table, "status") == "closed") | np.array([bool(value) for value in closed_on], bool)
 
     step("holdings")
-    product_of = ["" for _ in account_ids]
-    for tie in store.ties([TieType.OF_PRODUCT]):
-        if tie.source in account_index:
-            product_of[account_index[tie.source]] = tie.target
+    of_product = ties.pop(TieType.OF_PRODUCT)
+    # An account of two products keeps the one of the larger id, as reading its ties in order did.
+    account_rows, product_rows = _ends(of_product)
+    last = np.ones(len(account_rows), dtype=bool)
+    last[:-1] = account_rows[1:] != account_rows[:-1]
+    product_of = np.full(account_table.num_rows, "", dtype=object)
+    product_of[account_rows[last]] = product_ids[product_rows[last]]
     categories = products["category"].to_dict()
     accounts = pd.DataFrame(
         {
-            "id": account_ids,
+            "id": _objects(account_table, "id"),
             "product_id": product_of,
             "category": [categories.get(product) or "" for product in product_of],
-            "closed": np.array(closed, dtype=bool),
-            "opened": pd.to_datetime(pd.Series(opened, dtype="object"), errors="coerce").to_numpy(
-                dtype="datetime64[D]"
-            ),
-            "closed_on": pd.to_datetime(pd.Series(closed_on, dtype="object"), errors="coerce").to_numpy(
-                dtype="datetime64[D]"
-            ),
+            "closed": closed,
+            "opened": _days(_objects(account_table, "opened")),
+            "closed_on": _days(closed_on),
         }
     )
-    owner_customer, owner_account = array("q"), array("q")
-    for tie in store.ties([TieType.OWNS]):
-        if (tie.properties.get("role") or "owner") not in OWNING_ROLES:
-            continue
-        if tie.source in index and tie.target in account_index:
-            owner_customer.append(index[tie.source])
-            owner_account.append(account_index[tie.target])
+    del account_table
+    owns = ties.pop(TieType.OWNS)
+    owner_customer, owner_account = _ends(owns)
+    owning = np.array([(role or "owner") in OWNING_ROLES for role in _objects(owns, "role")], dtype=bool)
+    owner_customer, owner_account = owner_customer[owning], owner_account[owning]
 
     step("ties")
-    registry = store.registry
-    sources, targets = array("q"), array("q")
-    types: list[str] = []
-    for tie in store.ties(customer_tie_types(registry)):
-        if tie.source in index and tie.target in index:
-            sources.append(index[tie.source])
-            targets.append(index[tie.target])
-            types.append(tie.type.value)
     weights = registry.weights()
-    type_array = np.array(types, dtype=str)
+    present = [tie_type for tie_type in tie_types if ties[tie_type].num_rows]
+    parts = [_ends(ties.pop(tie_type)) for tie_type in present]
+    sources = np.concatenate([part[0] for part in parts]) if parts else np.zeros(0, np.int64)
+    targets = np.concatenate([part[1] for part in parts]) if parts else np.zeros(0, np.int64)
+    codes = np.repeat(np.arange(len(present)), [len(part[0]) for part in parts])
+    type_array = np.array([tie_type.value for tie_type in present], dtype=str)[codes]
+    tie_weight = np.array([weights[tie_type.value] for tie_type in present], dtype=np.float64)[codes]
 
     step("interactions")
-    interaction_dates = {record.id: record.properties.get("at") for record in store.nodes(NodeLabel.INTERACTION)}
-    interaction_customer: list[int] = []
-    interaction_at: list[str | None] = []
-    for tie in store.ties([TieType.WITH]):
-        if tie.target in index:
-            interaction_customer.append(index[tie.target])
-            interaction_at.append(interaction_dates.get(tie.source))
-    at = pd.to_datetime(pd.Series(interaction_at, dtype="object"), errors="coerce", utc=True)
+    interaction_rows, interaction_customer = _ends(ties.pop(TieType.WITH))
+    interaction_dates = _objects(nodes.pop(NodeLabel.INTERACTION), "at")[interaction_rows]
+    at = pd.to_datetime(pd.Series(interaction_dates, dtype="object"), errors="coerce", utc=True)
     at_days = at.dt.tz_localize(None).to_numpy(dtype="datetime64[D]")
     valid = ~np.isnat(at_days)
 
@@ -234,16 +227,72 @@ def read_frames(store: GraphStore, as_of: date | None = None, progress: ReadProg
         customers=customers,
         accounts=accounts,
         balances=balances,
-        owner_customer=np.frombuffer(owner_customer, dtype=np.int64),
-        owner_account=np.frombuffer(owner_account, dtype=np.int64),
-        tie_source=np.frombuffer(sources, dtype=np.int64),
-        tie_target=np.frombuffer(targets, dtype=np.int64),
+        owner_customer=owner_customer,
+        owner_account=owner_account,
+        tie_source=sources,
+        tie_target=targets,
         tie_type=type_array,
-        tie_weight=np.array([weights[name] for name in types], dtype=np.float64),
-        interaction_customer=np.array(interaction_customer, dtype=np.int64)[valid],
+        tie_weight=tie_weight,
+        interaction_customer=interaction_customer[valid],
         interaction_at=at_days[valid],
         products=products,
     )
+
+
+def _ends(ties: pa.Table) -> tuple[IntArray, IntArray]:
+    """The (source, target) rows of a :meth:`GraphStore.columns` tie table, as int64."""
+    return tuple(  # type: ignore[return-value]
+        np.asarray(ties.column(end).to_numpy(), dtype=np.int64) for end in ("source", "target")
+    )
+
+
+def _objects(table: pa.Table, name: str) -> NDArray[np.object_]:
+    """A column's values as Python objects (None where a row lacks it), as reading each node's properties
+    gave them; a dictionary-encoded column's rows share its few words."""
+    field, column = table.schema.field(name), one_array(table.column(name))
+    if pa.types.is_dictionary(column.type) and not is_json(field):
+        words = np.empty(len(column.dictionary) + 1, dtype=object)
+        words[:-1] = column.dictionary.to_pylist()
+        codes = column.indices.fill_null(len(column.dictionary)).to_numpy(zero_copy_only=False)
+        return words[codes]
+    values = np.empty(len(column), dtype=object)
+    values[:] = plain_values(field, column)
+    return values
+
+
+def _or(values: NDArray[np.object_], default: str) -> NDArray[np.object_]:
+    """``value or default`` for each value."""
+    return np.array([value or default for value in values], dtype=object)
+
+
+def _is_true(table: pa.Table, name: str) -> BoolArray:
+    """Whether each row's value is ``True`` itself (not merely truthy)."""
+    column = one_array(table.column(name))
+    if pa.types.is_boolean(column.type):
+        return np.asarray(column.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    return np.array([value is True for value in _objects(table, name)], dtype=bool)
+
+
+def _float_lists(table: pa.Table, name: str) -> tuple[FloatArray, IntArray]:
+    """A column of number lists as their values end to end and each row's count (a missing list: none)."""
+    field, column = table.schema.field(name), one_array(table.column(name))
+    if (
+        not is_json(field)
+        and pa.types.is_list(column.type)
+        and (pa.types.is_floating(column.type.value_type) or pa.types.is_integer(column.type.value_type))
+        and not pc.list_flatten(column).null_count
+    ):
+        counts = pc.list_value_length(column).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        values = pc.list_flatten(column).cast(pa.float64()).to_numpy(zero_copy_only=False)
+        return np.asarray(values, dtype=np.float64), counts
+    # Lists mixing ints and floats (kept as JSON) or anything else: value by value, as a record gave them.
+    lists = [value or [] for value in _objects(table, name)]
+    counts = np.array([len(value) for value in lists], dtype=np.int64)
+    return np.array([float(item) for value in lists for item in value], dtype=np.float64), counts
+
+
+def _days(values: NDArray[np.object_]) -> NDArray[np.datetime64]:
+    return pd.to_datetime(pd.Series(values, dtype="object"), errors="coerce").to_numpy(dtype="datetime64[D]")
 
 
 def right_aligned(values: FloatArray, counts: IntArray) -> FloatArray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from graph.errors import (
@@ -306,3 +307,36 @@ def test_a_refused_read_in_a_reading_context_leaves_the_next_reads_working(neo4j
             "a1",
             "a2",
         ]
+
+
+def test_columns_read_the_named_properties_of_every_node_and_ties_as_rows(family: GraphStore) -> None:
+    nodes, ties = family.columns(
+        {NodeLabel.CUSTOMER: ["name", "birth_year", "nothing"], NodeLabel.ACCOUNT: ["balances", "status"]},
+        {TieType.OWNS: ["role"], TieType.SPOUSE_OF: []},
+    )
+    customers, accounts = nodes[NodeLabel.CUSTOMER], nodes[NodeLabel.ACCOUNT]
+    assert customers.column_names == ["id", "kind", "name", "birth_year", "nothing"]
+    assert _plain(customers, "id") == [BIG_ID, "c1", "p1", "p2"]
+    assert _plain(customers, "kind") == ["Person", "Company", "Person", "Person"]
+    assert _plain(customers, "name") == ["王小明", "杭州云帆科技有限公司", "王伟", "李娜"]
+    assert _plain(customers, "birth_year") == [None, None, 1980, None]
+    assert _plain(customers, "nothing") == [None] * 4
+    assert _plain(accounts, "balances") == [[100.0, 250.5, 300.0], [1.0, 2.5]]
+    assert _plain(accounts, "status") == ["open", "closed"]
+    # Ends as rows of the node tables: customers BIG_ID, c1, p1, p2 and accounts a1, a2, in id order.
+    owns = ties[TieType.OWNS]
+    assert owns.column_names == ["source", "target", "role"]
+    assert list(zip(_plain(owns, "source"), _plain(owns, "target"), _plain(owns, "role"), strict=True)) == [
+        (2, 0, "owner"),
+        (2, 1, "owner"),
+        (3, 0, "joint"),
+    ]
+    spouses = ties[TieType.SPOUSE_OF]
+    assert (_plain(spouses, "source"), _plain(spouses, "target")) in [([2], [3]), ([3], [2])]  # p1 and p2
+
+
+def _plain(table: Any, name: str) -> list[Any]:
+    column = table.column(name)
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    return column.to_pylist()  # type: ignore[no-any-return]
