@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import socket
+import threading
+import time
 
+import uvicorn
 from fastapi import FastAPI
 
 from api.serving import server_config, server_name
@@ -22,3 +27,25 @@ def test_the_server_parses_http_with_httptools_on_uvloop() -> None:
     finally:
         loop.close()
     assert server_name().endswith("(httptools, uvloop)")
+
+
+def test_what_is_alive_once_started_is_frozen_until_shutdown() -> None:
+    # Full collections would otherwise walk the store's objects while requests wait (api/serving.py).
+    app = FastAPI()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(server_config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    gc.unfreeze()
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        assert gc.get_freeze_count() > 1000  # the app, the modules, the server: everything alive
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert gc.get_freeze_count() == 0
