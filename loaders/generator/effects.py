@@ -200,10 +200,16 @@ def _shock_multiplier(rng: np.random.Generator, groups: Groups) -> FloatArray:
         size = int(group.max()) + 1 if group.max() >= 0 else 0
         hit = rng.random(size) < share
         start = rng.integers(CHURN_FIRST_MONTH, MONTHS - 1, size)
-        member = group >= 0
-        for g in np.flatnonzero(hit).tolist():
-            rows = np.flatnonzero(member & (group == g))
-            factor[rows, start[g] : start[g] + SHOCK_MONTHS] *= multiplier
+        if not hit.any():
+            continue
+        # Every member of a hit group at once, not one pass over all customers per group hit (a million
+        # customers have some 40,000 employers hit: 50 s). A customer is in one group of a kind, so no cell is
+        # named twice in one step, and each cell is multiplied in the same order as before.
+        rows = np.flatnonzero((group >= 0) & hit[np.maximum(group, 0)])
+        first = start[group[rows]]
+        for month in range(SHOCK_MONTHS):
+            inside = first + month < MONTHS
+            factor[rows[inside], first[inside] + month] *= multiplier
     return factor
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -88,6 +89,36 @@ def test_same_seed_gives_identical_bytes_and_another_seed_differs(tmp_path: Path
     assert first == second
     assert first.keys() == third.keys()
     assert first["core/cust_person.csv"] != third["core/cust_person.csv"]
+
+
+# The first 16 hex digits of each file's SHA-256 for CUSTOMERS customers, seed 11: a change meant to leave the
+# output alone (speed, memory) must keep every byte. A change meant to alter the bank updates these.
+PINNED_DIGESTS = {
+    "README.md": "652cf7cb98f1580d",
+    "cards/card_acct.tsv": "1919244aa73d8897",
+    "cards/card_cust.tsv": "87bd09e1cfc86534",
+    "core/accounts.csv": "3806cfa5fa6f2c9d",
+    "core/cust_corp.csv": "e98c4ba9e23767fa",
+    "core/cust_person.csv": "4d80f4ecf24733ec",
+    "core/products.csv": "43af5c78e408e698",
+    "crm/branch.csv": "314ea34fdaa79992",
+    "crm/contact_log.csv": "9ca29018288f8098",
+    "crm/corp_rel.csv": "adbaec7304e11606",
+    "crm/cust_mgr.csv": "cf8785b4abfc5972",
+    "crm/family_rel.csv": "ec24f4bb5fefcd72",
+    "crm/mgr_cust_rel.csv": "52cb009d10d6aadd",
+    "crm/referral.csv": "265f72443e94a88f",
+    "ground_truth.json": "622ffc33f06b7e4b",
+    "loans/guarantee.csv": "406274d33e93e125",
+    "loans/loan_contract.csv": "e3d2cdc7966f2fbc",
+    "mapping.yaml": "a98466b33affb467",
+    "wealth/holdings.xlsx": "8944bfdb72c0204c",
+}
+
+
+def test_the_bank_of_a_seed_keeps_its_bytes(out: Path) -> None:
+    digests = {name: hashlib.sha256(data).hexdigest()[:16] for name, data in all_files(out).items()}
+    assert digests == PINNED_DIGESTS
 
 
 def test_mapping_validates_and_names_existing_files(out: Path, mapping: Mapping) -> None:
