@@ -182,8 +182,8 @@ class LoadContext:
         self.batch_size = settings.batch_size
         # The embedded store merges whole tables at a cost that follows the rows given: large batches spare
         # a commit (an fsync) and a fork of the overlay per few thousand rows. Neo4j keeps its transactions small.
-        self.takes_tables = store.backend is Backend.EMBEDDED
-        self.table_batch_size = settings.table_batch_size if self.takes_tables else settings.batch_size
+        large = store.backend is Backend.EMBEDDED
+        self.table_batch_size = settings.table_batch_size if large else settings.batch_size
         self.hash_key = settings.pii_hash_key.get_secret_value().encode()
         self.progress = progress
         self.today = today or date.today()

@@ -224,7 +224,7 @@ def load_customers(
     earlier: dict[str, list[CustomerRecord]] = defaultdict(list)
     for record, customer_id in zip(stored, resolved.stored_customer_ids, strict=True):
         earlier[customer_id].append(record)
-    # On the column-wise path the batches go as tables where the store takes them so (see LoadContext).
+    # On the column-wise path the batches go as tables (both stores take them: no row dict per node).
     by_columns = path is LoadPath.COLUMNS
     batch_size = context.table_batch_size if by_columns else context.batch_size
     for batch in customer_batches(records, resolved.customer_ids, batch_size, ranks, earlier):
@@ -232,7 +232,7 @@ def load_customers(
         report.loaded += batch.loaded
         report.merged += batch.merged
         done[batch.source] += batch.rows
-        tables = batch.tables(context.is_new) if by_columns and context.takes_tables else None
+        tables = batch.tables(context.is_new) if by_columns else None
         if tables is not None:
             context.write_tables(report, tables, done[batch.source], report.rows_read)
         else:
