@@ -58,6 +58,7 @@ from graph.errors import ExportError
 from graph.model import PRIMARY_LABELS, NodeLabel, TieType
 from graph.neo4j_import_columns import ARRAY_DELIMITER, DELIMITER, ColumnFile, writable, write_columns
 from graph.store import GraphStore
+from graph.tables import stored_tables
 from graph.ties import spec
 
 Progress = Callable[[str, int, int], None]
@@ -144,7 +145,7 @@ def write_import_files(
     directory = _empty_folder(out)
     report = progress or _no_progress
     counts = store.counts()
-    tables = _tables(store)
+    tables = stored_tables(store)
     sources: list[ImportSource] = []
     with ExitStack() as files:
         after = _AfterImport(directory / AFTER_IMPORT, files)
@@ -175,13 +176,6 @@ def write_import_files(
         after_import_rows=after.rows,
         seconds=time.perf_counter() - started,
     )
-
-
-def _tables(store: GraphStore) -> tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]] | None:
-    """The embedded store's node and tie tables (ties on node rows), or None for a store without them."""
-    from graph.embedded import EmbeddedStore  # the embedded package imports this module's neighbours
-
-    return store.view.tables() if isinstance(store, EmbeddedStore) else None
 
 
 def _node_columns(

@@ -17,8 +17,11 @@ a float on others is written as ``double`` (loaders write one type per property;
 A list that is empty everywhere is a ``list<string>``. Any other mix (text on some rows, numbers on others)
 is refused with an :class:`~graph.errors.ExportError` naming the property, as are ints beyond 64 bits.
 
-The store is read twice, once for the columns and their types and once to write, so the Python process holds
-one row group (``ROW_GROUP`` rows) at a time whatever the size of the bank.
+The embedded store's tables are written as they are held (texts decoded from dictionaries): 0.94 CPU s
+instead of 26.8 for the 1,705,359 nodes and ties of a 100,000-customer bank. A label or tie type with a
+property of mixed types there, and every label and tie type of other stores, is read twice, once for the
+columns and their types and once to write, so the Python process holds one row group (``ROW_GROUP`` rows) at
+a time whatever the size of the bank.
 """
 
 from __future__ import annotations
@@ -31,12 +34,17 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict
 
+from graph.embedded.columns import is_json, one_array
+from graph.embedded.layout import ID, KIND, SOURCE, TARGET
 from graph.errors import ExportError
 from graph.model import PRIMARY_LABELS, NodeLabel, TieType
 from graph.store import GraphStore
+from graph.tables import stored_tables
+from graph.ties import spec
 
 Progress = Callable[[str, int, int], None]
 ROW_GROUP = 50_000
@@ -154,6 +162,44 @@ def _write(path: Path, schema: pa.Schema, rows: Iterable[dict[str, Any]], tick: 
     return written
 
 
+def _plain(table: pa.Table, start: int) -> bool:
+    """Whether every property column (from column ``start``) holds one type: none kept as JSON for mixed values."""
+    return not any(is_json(field) for field in list(table.schema)[start:])
+
+
+def _write_table(path: Path, keys: list[pa.Field], leading: list[Any], table: pa.Table, start: int, owner: str) -> int:
+    """Write the embedded store's ``table`` as the row path would: the key columns, then its properties sorted
+    by name, texts as ``string`` (not dictionaries), a column no row holds left out; returns the rows."""
+    reserved = {field.name for field in keys}
+    fields, columns = list(keys), list(leading)
+    for name in sorted(table.column_names[start:]):
+        if name in reserved:
+            raise ExportError(f"{owner}: a property is named {name!r}, which the file keeps for its key")
+        column = one_array(table.column(name))
+        if column.null_count == len(column):
+            continue
+        column = column.cast(_plain_type(column.type, column))
+        fields.append(pa.field(name, column.type))
+        columns.append(column)
+    schema = pa.schema(fields)
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        writer.write_table(pa.Table.from_arrays(columns, schema=schema), row_group_size=ROW_GROUP)
+    return table.num_rows
+
+
+def _plain_type(arrow_type: pa.DataType, column: pa.Array) -> pa.DataType:
+    """The type the row path gives a column: texts as ``string``; lists empty on every row as ``list<string>``."""
+    if pa.types.is_dictionary(arrow_type):
+        arrow_type = arrow_type.value_type
+    if pa.types.is_large_string(arrow_type):
+        return pa.string()
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+        if not pc.sum(pc.list_value_length(column)).as_py():
+            return pa.list_(pa.string())
+        return pa.list_(_plain_type(arrow_type.value_type, column))
+    return arrow_type
+
+
 def _node_rows(store: GraphStore, label: NodeLabel, with_kind: bool) -> Iterator[dict[str, Any]]:
     for record in store.nodes(label):
         row: dict[str, Any] = {"id": record.id, **record.properties}
@@ -183,12 +229,21 @@ def export_parquet(store: GraphStore, out: Path, progress: Progress | None = Non
     report = progress or (lambda _stage, _done, _total: None)
     counts = store.counts()
     files: dict[str, int] = {}
+    tables = stored_tables(store)
     for label in PRIMARY_LABELS:
         total = counts.nodes.get(label.value, 0)
         stage = f"{label.value} nodes"
         keys = [pa.field("id", pa.string(), nullable=False)]
         if label is NodeLabel.CUSTOMER:
             keys.append(pa.field("label", pa.string(), nullable=False))
+        table = tables[0].get(label) if tables else None
+        if table is not None and _plain(table, 2):
+            leading = [table.column(ID).cast(pa.string())]
+            if label is NodeLabel.CUSTOMER:
+                leading.append(table.column(KIND).cast(pa.string()))
+            files[node_file(label)] = _write_table(directory / node_file(label), keys, leading, table, 2, label.value)
+            report(stage, total, total)
+            continue
         columns = _Columns(label.value, keys)
         for record in store.nodes(label):
             columns.scan(record.properties)
@@ -204,6 +259,17 @@ def export_parquet(store: GraphStore, out: Path, progress: Progress | None = Non
         total = counts.ties.get(tie_type.value, 0)
         stage = f"{tie_type.value} ties"
         ends = [pa.field("source", pa.string(), nullable=False), pa.field("target", pa.string(), nullable=False)]
+        tie_table = tables[1].get(tie_type) if tables else None
+        if tables is not None and tie_table is not None and _plain(tie_table, 2):
+            tie_spec = spec(tie_type)
+            leading = [
+                tables[0][tie_spec.source].column(ID).take(tie_table.column(SOURCE)).cast(pa.string()),
+                tables[0][tie_spec.target].column(ID).take(tie_table.column(TARGET)).cast(pa.string()),
+            ]
+            path = directory / tie_file(tie_type)
+            files[tie_file(tie_type)] = _write_table(path, ends, leading, tie_table, 2, tie_type.value)
+            report(stage, total, total)
+            continue
         columns = _Columns(tie_type.value, ends)
         for tie in store.ties([tie_type]):
             columns.scan(tie.properties)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from graph.store import GraphStore
 
 TIE_KEY_COLUMNS = ("source", "target")
+StoredTables = tuple[dict[NodeLabel, "pa.Table"], dict[TieType, "pa.Table"]]
 Member = TypeVar("Member", NodeLabel, TieType)
 
 
@@ -51,6 +52,15 @@ def tie_rows(tables: Mapping[TieType, pa.Table]) -> Iterator[TieData]:
         for values in _rows(table):
             source, target = values.pop("source"), values.pop("target")
             yield {"type": tie_type, "source": source, "target": target, "properties": values}
+
+
+def stored_tables(store: GraphStore) -> StoredTables | None:
+    """What a store that keeps its graph as tables holds (the embedded store): a table per primary label
+    (``id``, ``kind``, then properties) and per tie type (``source`` and ``target`` as row numbers of the end
+    labels' tables, then properties); None for a store that does not (Neo4j), to be read row by row."""
+    from graph.embedded import EmbeddedStore  # the embedded store builds on this module
+
+    return store.view.tables() if isinstance(store, EmbeddedStore) else None
 
 
 _LABELS: dict[Any, NodeLabel] = dict(NodeLabel._value2member_map_)

@@ -418,7 +418,7 @@ def typed_ties() -> list[dict[str, Any]]:
 def row_path_files(store: GraphStore, out: Path, monkeypatch: pytest.MonkeyPatch) -> ImportFiles:
     """The files as the row path writes them, the embedded store's tables left unused."""
     with monkeypatch.context() as patched:
-        patched.setattr(neo4j_import, "_tables", lambda _: None)
+        patched.setattr(neo4j_import, "stored_tables", lambda _: None)
         return write_import_files(store, out)
 
 
@@ -455,18 +455,9 @@ def test_typed_columns_are_written_from_the_tables_as_the_rows_would_be(
 
 
 def test_a_generated_analysed_bank_is_written_alike_from_columns_and_rows(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    analysed_bank: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from graph.settings import Settings
-    from loaders.generator import generate
-    from loaders.load import load_mapping
-    from queries.analytics import analyze
-
-    generate(150, 3, tmp_path / "bank")
-    settings = Settings(embedded_path=tmp_path / "s.sqlite", review_path=tmp_path / "review.json")
-    with EmbeddedStore(settings.embedded_path) as store:
-        load_mapping(store, tmp_path / "bank" / "mapping.yaml", tmp_path / "report", settings=settings)
-        analyze(store, settings)
+    with EmbeddedStore(analysed_bank, read_only=True) as store:
         by_rows = row_path_files(store, tmp_path / "rows", monkeypatch)
         forbid_row_path(monkeypatch)
         files = write_import_files(store, tmp_path / "columns")

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
+from graph import parquet_export
 from graph.embedded import EmbeddedStore
 from graph.errors import ExportError
 from graph.model import PRIMARY_LABELS, NodeLabel, TieType
@@ -69,6 +70,26 @@ def test_files_hold_every_node_and_tie_with_its_values(store: GraphStore, tmp_pa
     assert manifest["files"][tie_file(TieType.OWNS)] == 2
     assert manifest["files"][tie_file(TieType.REFERRED)] == 0
     assert export.nodes == 5 and export.ties == 4
+
+
+def test_the_embedded_stores_tables_are_written_as_its_rows_would_be(
+    analysed_bank: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with EmbeddedStore(analysed_bank, read_only=True) as store:
+        with monkeypatch.context() as patched:
+            patched.setattr(parquet_export, "stored_tables", lambda _: None)
+            by_rows = export_parquet(store, tmp_path / "rows")
+
+        def row_path(*_: Any) -> None:
+            raise AssertionError("every property has one type here: the tables are written as they are")
+
+        monkeypatch.setattr(parquet_export, "_Columns", row_path)
+        by_columns = export_parquet(store, tmp_path / "columns")
+    assert by_columns.files == by_rows.files and by_columns.nodes > 500
+    for name in by_rows.files:
+        written, expected = pq.read_table(by_columns.directory / name), pq.read_table(by_rows.directory / name)
+        assert written.schema == expected.schema, name
+        assert written.equals(expected), name
 
 
 def test_a_property_of_mixed_types_is_refused_by_name(embedded_store: EmbeddedStore, tmp_path: Path) -> None:
