@@ -180,12 +180,26 @@ def _row(
     return row, ids, stubs
 
 
-_INSERT_AUDIT = (
-    "INSERT INTO audit (at, token_id, actor, role, manager_id, endpoint, customer_ids, purpose, unmasked,"
-    " status, search_term_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# A group is written in a constant number of statements, whatever its size: rows come in as one JSON array each.
+# The writer thread gives up the GIL for every statement step (SQLite's work) and waits for it to come back while
+# the event loop runs requests, up to the interpreter's switch interval (5 ms) each time: one statement per record
+# and one per customer id made a commit of a few records wait tens of milliseconds for the GIL alone.
+_AUDIT_COLUMNS = (
+    "at, token_id, actor, role, manager_id, endpoint, customer_ids, purpose, unmasked, status, search_term_hash"
 )
-_INSERT_CUSTOMER = "INSERT INTO audit_customer (seq, customer_id) VALUES (?, ?)"
-_INSERT_STUB = "INSERT INTO audit_stub (seq, customer_id) VALUES (?, ?)"
+_INSERT_AUDIT = (
+    f"INSERT INTO audit ({_AUDIT_COLUMNS}) SELECT "
+    + ", ".join(f"json_extract(value, '$[{column}]')" for column in range(len(_AUDIT_COLUMNS.split(","))))
+    + " FROM json_each(?) ORDER BY key"
+)
+_INSERT_CUSTOMER = (
+    "INSERT INTO audit_customer (seq, customer_id)"
+    " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)"
+)
+_INSERT_STUB = (
+    "INSERT INTO audit_stub (seq, customer_id)"
+    " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)"
+)
 _COLUMNS = (
     "seq, at, token_id, actor, role, manager_id, endpoint, customer_ids, purpose, unmasked, status, search_term_hash,"
     " (SELECT json_group_array(customer_id) FROM audit_stub WHERE audit_stub.seq = audit.seq)"
@@ -326,14 +340,18 @@ class AuditLog:
 
     def _insert(self, group: list[_Pending]) -> list[int]:
         """Insert the group in one transaction; all or nothing."""
-        seqs = []
         self._writer.execute("BEGIN IMMEDIATE")
         try:
-            for pending in group:
-                seq = int(self._writer.execute(_INSERT_AUDIT, pending.row).lastrowid or 0)
-                self._writer.executemany(_INSERT_CUSTOMER, [(seq, i) for i in pending.customer_ids])
-                self._writer.executemany(_INSERT_STUB, [(seq, i) for i in pending.stub_ids])
-                seqs.append(seq)
+            last = int(self._writer.execute(_INSERT_AUDIT, [json.dumps([p.row for p in group])]).lastrowid or 0)
+            # seq is AUTOINCREMENT and this connection holds the write lock: the group's rows took the numbers
+            # after the largest ever used, one each in the array's order, so the last one ends the run.
+            seqs = list(range(last - len(group) + 1, last + 1))
+            customers = [[seq, i] for seq, pending in zip(seqs, group, strict=True) for i in pending.customer_ids]
+            stubs = [[seq, i] for seq, pending in zip(seqs, group, strict=True) for i in pending.stub_ids]
+            if customers:
+                self._writer.execute(_INSERT_CUSTOMER, [json.dumps(customers)])
+            if stubs:
+                self._writer.execute(_INSERT_STUB, [json.dumps(stubs)])
             self._writer.execute("COMMIT")
             self.commits += 1
         except BaseException:

@@ -114,3 +114,59 @@ def test_records_awaited_together_share_one_commit_and_none_is_acknowledged_befo
     finally:
         blocker.close()
         log.close()
+
+
+def test_each_record_of_a_group_is_stored_whole_under_the_number_it_was_given(tmp_path: Path) -> None:
+    """A group is written with one statement per table: every field, customer and stub lands in its own record,
+    and the number each caller got back is that record's."""
+    path = tmp_path / "audit.sqlite"
+    log = AuditLog(path)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    try:
+        log.append(Principal("t0", "first", Role.ADMIN, None), "get_customer", ["p0"])
+
+        async def read_all() -> list[int]:
+            blocker.execute("BEGIN IMMEDIATE")  # the records below queue up and go in as one or two groups
+            waiting = [
+                asyncio.ensure_future(
+                    log.record(
+                        Principal(
+                            f"t{i}", f"行员{i}" if i % 2 else f"actor {i}", Role.MANAGER, f"m{i}" if i % 3 else None
+                        ),
+                        "get_network" if i % 2 else "search_customers",
+                        [f"c{i}-{j}" for j in range(i % 4)],
+                        purpose="complaint: case 'x' \"y\"" if i % 5 == 0 else None,
+                        unmasked=i % 5 == 0,
+                        stub_ids=[f"s{i}"] if i % 2 else [],
+                        status=404 if i == 7 else 200,
+                        search_term_hash=None if i % 2 else f"h{i}",
+                    )
+                )
+                for i in range(1, 31)
+            ]
+            await asyncio.sleep(0)
+            blocker.execute("COMMIT")
+            return list(await asyncio.gather(*waiting))
+
+        seqs = asyncio.run(read_all())
+        records = {record.seq: record for record in log.query(limit=100)}
+        assert len(records) == 31 and seqs == sorted(seqs)
+        for i, seq in enumerate(seqs, start=1):
+            record = records[seq]
+            assert (record.token_id, record.actor, record.role, record.manager_id) == (
+                f"t{i}",
+                f"行员{i}" if i % 2 else f"actor {i}",
+                "manager",
+                f"m{i}" if i % 3 else None,
+            )
+            assert record.endpoint == ("get_network" if i % 2 else "search_customers")
+            assert record.customer_ids == [f"c{i}-{j}" for j in range(i % 4)]
+            assert (record.purpose, record.unmasked) == (
+                ("complaint: case 'x' \"y\"", True) if i % 5 == 0 else (None, False)
+            )
+            assert record.stub_ids == ([f"s{i}"] if i % 2 else [])
+            assert (record.status, record.search_term_hash) == (404 if i == 7 else 200, None if i % 2 else f"h{i}")
+            assert [r.seq for r in log.query(customer_id=f"s{i}")] == ([seq] if i % 2 else [])
+    finally:
+        blocker.close()
+        log.close()
