@@ -51,10 +51,6 @@ def _digit(char: str) -> str | None:
     return None if value is None else str(value)
 
 
-def _is_separator(char: str) -> bool:
-    return char.isspace() or char in DASHES
-
-
 def _mobile_part(digits: str) -> str | None:
     """The 11-digit mobile number ``digits`` is, with or without the country code (86 or 0086)."""
     for prefix in ("", "86", "0086"):
@@ -81,40 +77,35 @@ def _classify(digits: str) -> IdentifierKind:
     return IdentifierKind.NUMBER
 
 
-_DIGITS = re.compile(r"\d+")
-r"""A run of decimal digits of any script: ``\d`` on text matches what ``unicodedata.decimal`` reads."""
+_SEPARATOR = "[\\s" + "".join(re.escape(dash) for dash in sorted(DASHES)) + "]"
+r"""A space (``\s`` on text is what ``str.isspace`` reads) or a dash between two digits of one number."""
+_RUN = re.compile(rf"\d+(?:{_SEPARATOR}{{1,{MOST_SEPARATORS}}}\d+)*")
+r"""A run of decimal digits of any script (``\d`` on text matches what ``unicodedata.decimal`` reads), up to
+:data:`MOST_SEPARATORS` separators between two of them."""
+_LONG_RUN = re.compile(rf"\d(?:{_SEPARATOR}{{0,{MOST_SEPARATORS}}}\d){{{SHORTEST_IDENTIFIER - 1}}}")
+"""Somewhere a run holds at least :data:`SHORTEST_IDENTIFIER` digits: most texts hold none, told in one search."""
+_CHECK_AFTER = re.compile(rf"{_SEPARATOR}{{0,{MOST_SEPARATORS}}}[{''.join(sorted(CHECK_CHARACTERS))}]")
+"""A resident ID's check character after its 17 digits."""
+_NOT_DIGIT = re.compile(r"\D")
 
 
 def find_numbers(text: str) -> list[FoundNumber]:
     """Every run of at least 11 digits in ``text`` (any digit script, spaces or dashes between digits)."""
-    # Runs of digits are found by the regular expression engine, not character by character in Python:
-    # quarantined lines are redacted with this and are mostly digits and delimiters.
+    # Runs are found by the regular expression engine, not character by character in Python: quarantined
+    # lines are redacted with this and are mostly digits and delimiters, with no number long enough.
+    if _LONG_RUN.search(text) is None:
+        return []
     found: list[FoundNumber] = []
-    position = 0
-    while (run := _DIGITS.search(text, position)) is not None:
-        start, cursor = run.span()
-        parts = [run.group()]
-        count = cursor - start
-        end = cursor
-        while True:
-            gap = cursor
-            while gap < len(text) and _is_separator(text[gap]) and gap - cursor < MOST_SEPARATORS:
-                gap += 1
-            following = _DIGITS.match(text, gap) if gap > cursor else None
-            if following is not None:
-                parts.append(following.group())
-                count += following.end() - gap
-                cursor = end = following.end()
-                continue
-            if count == 17 and gap < len(text) and text[gap] in CHECK_CHARACTERS:
-                parts.append("X")
-                count += 1
-                end = gap + 1
-            break
-        if count >= SHORTEST_IDENTIFIER:
-            number = _ascii_digits("".join(parts))
+    for run in _RUN.finditer(text):
+        start, end = run.span()
+        if end - start < SHORTEST_IDENTIFIER:
+            continue
+        digits = _NOT_DIGIT.sub("", run.group())
+        if len(digits) == 17 and (check := _CHECK_AFTER.match(text, end)) is not None:
+            digits, end = digits + "X", check.end()
+        if len(digits) >= SHORTEST_IDENTIFIER:
+            number = _ascii_digits(digits)
             found.append(FoundNumber(start, end, number, _classify(number)))
-        position = end
     return found
 
 
