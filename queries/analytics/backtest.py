@@ -275,10 +275,18 @@ def candidates(shot: Snapshot) -> BoolArray:
     return shot.active[:, None] & eligibility(shot.frames, shot.holdings, shot.products) & ~shot.holdings
 
 
-def _product_table(shot: Snapshot, product: int, confidence: FloatArray, share: FloatArray) -> pd.DataFrame:
-    held = pd.DataFrame(shot.holdings.astype(np.float64), columns=[f"holds_{p}" for p in shot.products])
-    extra = pd.DataFrame({"co_holding": confidence[:, product], "segment_share": share[:, product]})
-    return pd.concat([shot.own, held, extra, neighbour_holders(shot, product)], axis=1)
+def _product_table(
+    shot: Snapshot, product: int, confidence: FloatArray, share: FloatArray, rows: BoolArray
+) -> pd.DataFrame:
+    """The features one product's model reads, of the customers ``rows`` picks only (renumbered from 0): a
+    table of every customer per product and snapshot held some 40 float columns a customer (330 MB at a
+    million customers) of which the fit or the scoring reads the candidates' alone."""
+    columns = {name: values.to_numpy()[rows] for name, values in shot.own.items()}
+    held = shot.holdings[rows]
+    columns |= {f"holds_{p}": held[:, number].astype(np.float64) for number, p in enumerate(shot.products)}
+    columns |= {"co_holding": confidence[rows, product], "segment_share": share[rows, product]}
+    columns |= {name: values.to_numpy()[rows] for name, values in neighbour_holders(shot, product).items()}
+    return pd.DataFrame(columns)
 
 
 def cross_sell_scores(
@@ -304,14 +312,16 @@ def cross_sell_scores(
         # A product too rarely taken up to fit scores its past take-up rate: on the scale of the fitted ones.
         for name in ("model", "own_model"):
             scores[name][:, number] = label.mean()
-        train_table = _product_table(train, number, train_confidence, train_share)[rows]
-        test_table = _product_table(test, number, test_confidence, test_share)
+        train_table = _product_table(train, number, train_confidence, train_share, rows)
+        # Only today's candidates are scored: every other customer's score is set to -inf below.
+        scored = test_candidates[:, number]
+        test_table = _product_table(test, number, test_confidence, test_share, scored)
         network_columns = [c for c in train_table.columns if c.startswith("holders_") or c.startswith("holder_share")]
         own_columns = [c for c in train_table.columns if c not in network_columns]
         for name, columns in (("model", own_columns + network_columns), ("own_model", own_columns)):
-            model = fit(train_table.reset_index(drop=True), label, columns)
+            model = fit(train_table, label, columns)
             if model is not None:
-                scores[name][:, number] = model.predict(test_table)
+                scores[name][scored, number] = model.predict(test_table)
                 if name == "model":
                     weights = model.weights
                     fitted[product_id] = {
@@ -319,8 +329,8 @@ def cross_sell_scores(
                         "candidates": model.examples,
                         "tie_weights": {t: weights[f"holders_{t}"] for t in train.tie_types},
                     }
-    for name in scores:
-        scores[name] = np.where(test_candidates, scores[name], -np.inf)
+    for values in scores.values():  # in place: each is this function's own array
+        values[~test_candidates] = -np.inf
     return scores, fitted
 
 

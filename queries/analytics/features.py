@@ -51,9 +51,11 @@ class Snapshot:
         return (since <= self.frames.as_of.isoformat()) & ~self.value.churned & self.holdings.any(axis=1)
 
     def churn_table(self, rows: BoolArray | None = None) -> pd.DataFrame:
-        """Own and network features side by side, of every customer or of ``rows`` only (renumbered)."""
-        table = pd.concat([self.own, self.network], axis=1)
-        return table if rows is None else table[rows].reset_index(drop=True)
+        """Own and network features side by side, of every customer or of ``rows`` only (renumbered; picked
+        before they are put side by side, not from a copy of every customer's)."""
+        if rows is None:
+            return pd.concat([self.own, self.network], axis=1)
+        return pd.concat([self.own[rows].reset_index(drop=True), self.network[rows].reset_index(drop=True)], axis=1)
 
 
 def holdings(frames: GraphFrames, products: list[str]) -> BoolArray:
