@@ -220,8 +220,11 @@ def _same_lists(old: pa.Array | pa.ChunkedArray, new: pa.Array | pa.ChunkedArray
         for column in (old, new)
     )
     compared = old_valid & new_valid & (old_lengths == new_lengths)
-    chosen = pa.array(np.flatnonzero(compared))
-    old_items, new_items = (pc.list_flatten(column.take(chosen)) for column in (old, new))
+    if compared.all():  # the lists as they are: taking them would copy every item
+        old_items, new_items = pc.list_flatten(old), pc.list_flatten(new)
+    else:
+        chosen = pa.array(np.flatnonzero(compared))
+        old_items, new_items = (pc.list_flatten(column.take(chosen)) for column in (old, new))
     differs = ~np.asarray(
         pc.fill_null(pc.equal(old_items, new_items), False).to_numpy(zero_copy_only=False), dtype=bool
     )
@@ -300,7 +303,9 @@ def prepare(
         held_ids = table.id_column()
         found = _node_rows(given.column(ID), table, held_ids)
         if len(found) and bool((found >= 0).all()):  # updates alone (analyze writing back): rows stay
-            prepared.nodes[label], unchanged = _updated_nodes(table, found, given)
+            written, unchanged = _updated_nodes(table, found, given)
+            if written is not None:  # else every row is as held: the label's table stays as it is
+                prepared.nodes[label] = written
             prepared.unchanged += unchanged
             prepared.updated += len(found) - unchanged
             continue
@@ -359,18 +364,28 @@ def prepare(
     return prepared
 
 
-def _updated_nodes(table: NodeTable, found: np.ndarray, given: pa.Table) -> tuple[NodeTable, int]:
+def _updated_nodes(table: NodeTable, found: np.ndarray, given: pa.Table) -> tuple[NodeTable | None, int]:
     """The node table with the given rows, every one held already at ``found``, written: the ids, their
     order and the columns the rows do not name stay the base's own arrays (a memory-mapped snapshot's stay
     its file's pages, not copied), and only the named columns are built again; with how many given rows leave
-    their node as it was. ``NeedsRows`` when an id comes twice."""
+    their node as it was. None for the table when every row is left as it was (a loader's same files again:
+    building every column anew would double the label's memory for nothing). ``NeedsRows`` when an id comes
+    twice."""
     if len(np.unique(found)) < len(found):
         raise NeedsRows
     rows, held = table.base_count, table.properties
     named = given.column_names[2:]
-    held_named = held.select([name for name in named if name in held.column_names]).take(pa.array(found))
-    before = with_leading({KIND: table.kind_column(found)}, held_named)
+    # Every row given in the order held (a write-back of the whole label, a loader's same files again): the
+    # held columns are compared as they are, not copied first.
+    every_row = len(found) == rows and bool(np.array_equal(found, np.arange(rows)))
+    held_named = held.select([name for name in named if name in held.column_names])
+    before = with_leading(
+        {KIND: table.kind_column(None if every_row else found)},
+        held_named if every_row else held_named.take(pa.array(found)),
+    )
     unchanged = int(_same_rows(before, given.select([KIND, *named]), len(found)).sum())
+    if unchanged == len(found):
+        return None, unchanged
 
     given_at = np.full(rows, -1, dtype=np.int64)  # each row's row in the given table, -1: not given
     given_at[found] = np.arange(len(found))

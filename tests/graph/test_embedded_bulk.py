@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+import graph.embedded.bulk as bulk
 import graph.embedded.view as view
 from graph.embedded import EmbeddedStore
 from graph.errors import MissingEndpoint
@@ -210,3 +211,32 @@ def test_a_bulk_write_creating_nodes_holds_the_given_columns_without_copying_the
         assert held.column("balance").chunk(0).buffers()[1].address == balances.buffers()[1].address
         node = store.get_node(NodeLabel.PERSON, "c0007")
         assert node is not None and node.properties == {"name": "客户7", "balance": 7.0}
+
+
+def test_a_label_written_again_as_held_keeps_its_table_and_a_changed_label_is_built_anew(tmp_path: Path) -> None:
+    nodes, ties = _bank(random.Random(5), 60, 0)
+    with EmbeddedStore(tmp_path / "store") as store:
+        store.bulk_write(node_tables(nodes), tie_tables(ties))
+        graph = store.view
+        same = bulk.checked_tables(node_tables(nodes), {})
+        assert same is not None
+        prepared = bulk.prepare(graph._nodes, graph._ties, *same)
+        assert prepared.nodes == {} and (prepared.updated, prepared.unchanged) == (0, len(nodes))
+
+        changed_name = [dict(node, properties={**node["properties"], "name": "改名"}) for node in nodes[:1]]
+        one_changed = bulk.checked_tables(node_tables(changed_name + nodes[1:]), {})
+        assert one_changed is not None
+        prepared = bulk.prepare(graph._nodes, graph._ties, *one_changed)
+        assert list(prepared.nodes) == [NodeLabel.CUSTOMER]  # the accounts, as held, keep their table
+        assert (prepared.updated, prepared.unchanged) == (1, len(nodes) - 1)
+        assert prepared.nodes[NodeLabel.CUSTOMER].columns["name"].value(0) == "改名"
+
+
+def test_list_columns_compare_row_by_row_whether_or_not_every_row_can_be_compared() -> None:
+    old = pa.array([[1.0, 2.0], [3.0], [], None, [5.0]])
+    new = pa.array([[1.0, 2.0], [3.5], [], None, [5.0, 6.0]])
+    assert bulk._same_lists(old, new).tolist() == [True, False, True, True, False]
+    # Every row valid and of one length on both sides: the lists are compared as they are (slices included).
+    assert bulk._same_lists(old.slice(0, 3), new.slice(0, 3)).tolist() == [True, False, True]
+    assert bulk._same_lists(old.slice(1, 2), new.slice(1, 2)).tolist() == [False, True]
+    assert bulk._same_lists(new.slice(4, 1), pa.array([[5.0, 6.5]])).tolist() == [False]
