@@ -62,6 +62,8 @@ INDEX_WAIT_SECONDS = 1800
 indexes take minutes)."""
 READ_PAGE = 10_000
 """Nodes (or, for ties, source nodes) per read transaction when listing a whole label or tie type."""
+TYPE_PAGE = 100_000
+"""Nodes (or source nodes) per transaction when finding the types of their properties: only types come back."""
 
 T = TypeVar("T")
 _CONNECTION_LOST = (driver_errors.ServiceUnavailable, driver_errors.SessionExpired)
@@ -348,6 +350,23 @@ class Neo4jStore(GraphStore):
                 if len({source for source, _, _ in page}) < READ_PAGE:
                     break
                 after = page[-1][0]
+
+    def property_types(self, of: NodeLabel | TieType) -> dict[str, set[str]]:
+        """Each property of a primary label's nodes (or a tie type's ties) with the Cypher value types it holds
+        (``INTEGER NOT NULL``, ``LIST<FLOAT NOT NULL> NOT NULL``...), found in the server a page at a time."""
+        if isinstance(of, NodeLabel):
+            statement = render("node_property_types", label=of.primary)
+        else:
+            statement = render("tie_property_types", source=spec(of).source, type=of)
+        found: dict[str, set[str]] = defaultdict(set)
+        after = ""
+        while True:
+            (page,) = self._read(statement, after=after, limit=TYPE_PAGE)
+            for name, value_type in page["types"]:
+                found[name].add(value_type)
+            if page["size"] < TYPE_PAGE:
+                return dict(found)
+            after = page["last"]
 
     def run(self, query: NamedQuery, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         checkpoint()  # work of a request that has ended starts no further query

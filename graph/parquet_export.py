@@ -42,6 +42,7 @@ from graph.embedded.columns import is_json, one_array
 from graph.embedded.layout import ID, KIND, SOURCE, TARGET
 from graph.errors import ExportError
 from graph.model import PRIMARY_LABELS, NodeLabel, TieType
+from graph.neo4j_store import Neo4jStore
 from graph.store import GraphStore
 from graph.tables import stored_tables
 from graph.ties import spec
@@ -114,6 +115,31 @@ def _widened(types: set[pa.DataType], owner: str, name: str) -> pa.DataType:
     raise ExportError(f"{owner}: property {name!r} has values of several types ({listed}); Parquet needs one")
 
 
+_CYPHER_TYPES: dict[str, pa.DataType] = {
+    "BOOLEAN": pa.bool_(),
+    "INTEGER": pa.int64(),
+    "FLOAT": pa.float64(),
+    "STRING": pa.string(),
+}
+
+
+def _arrow_type(cypher_type: str, owner: str, name: str) -> pa.DataType | None:
+    """The Arrow type of a Cypher value type (``valueType()``'s text), as :func:`value_type` gives for a value
+    of it; None for an empty list (``LIST<NOTHING>``), which has no type of its own."""
+    text = cypher_type.removesuffix(" NOT NULL")
+    if text.startswith("LIST<") and text.endswith(">"):
+        parts = {part.strip().removesuffix(" NOT NULL") for part in text[5:-1].split("|")} - {"NOTHING"}
+        if not parts:
+            return None
+        items = {_arrow_type(part, owner, name) for part in parts}
+        if None in items:
+            raise ExportError(f"{owner}: property {name!r} has a list of {text[5:-1]}, which Parquet cannot hold")
+        return pa.list_(_widened(items - {None}, owner, name))
+    if text not in _CYPHER_TYPES:
+        raise ExportError(f"{owner}: property {name!r} has a value of type {text}")
+    return _CYPHER_TYPES[text]
+
+
 class _Columns:
     """The property columns of one file and their types, learnt from every row's values."""
 
@@ -131,6 +157,18 @@ class _Columns:
             kind = value_type(value, self.owner, name)
             if kind is not None:
                 found.add(kind)
+
+    def learn(self, cypher_types: Mapping[str, set[str]]) -> None:
+        """Take the types Neo4j found in the server (:meth:`~graph.neo4j_store.Neo4jStore.property_types`)
+        instead of scanning every row's values here."""
+        for name, texts in cypher_types.items():
+            if name in self.reserved:
+                raise ExportError(f"{self.owner}: a property is named {name!r}, which the file keeps for its key")
+            found = self.seen.setdefault(name, set())
+            for text in texts:
+                kind = _arrow_type(text, self.owner, name)
+                if kind is not None:
+                    found.add(kind)
 
     def schema(self) -> pa.Schema:
         return pa.schema(
@@ -245,8 +283,11 @@ def export_parquet(store: GraphStore, out: Path, progress: Progress | None = Non
             report(stage, total, total)
             continue
         columns = _Columns(label.value, keys)
-        for record in store.nodes(label):
-            columns.scan(record.properties)
+        if isinstance(store, Neo4jStore):
+            columns.learn(store.property_types(label))
+        else:
+            for record in store.nodes(label):
+                columns.scan(record.properties)
         done = _Counter(report, stage, total)
         files[node_file(label)] = _write(
             directory / node_file(label),
@@ -271,8 +312,11 @@ def export_parquet(store: GraphStore, out: Path, progress: Progress | None = Non
             report(stage, total, total)
             continue
         columns = _Columns(tie_type.value, ends)
-        for tie in store.ties([tie_type]):
-            columns.scan(tie.properties)
+        if isinstance(store, Neo4jStore):
+            columns.learn(store.property_types(tie_type))
+        else:
+            for tie in store.ties([tie_type]):
+                columns.scan(tie.properties)
         done = _Counter(report, stage, total)
         files[tie_file(tie_type)] = _write(
             directory / tie_file(tie_type),

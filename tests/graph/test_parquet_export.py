@@ -92,15 +92,15 @@ def test_the_embedded_stores_tables_are_written_as_its_rows_would_be(
         assert written.equals(expected), name
 
 
-def test_a_property_of_mixed_types_is_refused_by_name(embedded_store: EmbeddedStore, tmp_path: Path) -> None:
-    embedded_store.write(
+def test_a_property_of_mixed_types_is_refused_by_name(store: GraphStore, tmp_path: Path) -> None:
+    store.write(
         nodes=[
             {"label": "Person", "id": "p1", "properties": {"note": "text"}},
             {"label": "Person", "id": "p2", "properties": {"note": 7}},
         ]
     )
     with pytest.raises(ExportError, match="Customer: property 'note' has values of several types"):
-        export_parquet(embedded_store, tmp_path / "out")
+        export_parquet(store, tmp_path / "out")
 
 
 def test_a_folder_with_files_is_refused(embedded_store: EmbeddedStore, tmp_path: Path) -> None:
