@@ -18,10 +18,10 @@ A list that is empty everywhere is a ``list<string>``. Any other mix (text on so
 is refused with an :class:`~graph.errors.ExportError` naming the property, as are ints beyond 64 bits.
 
 The embedded store's tables are written as they are held (texts decoded from dictionaries): 0.94 CPU s
-instead of 26.8 for the 1,705,359 nodes and ties of a 100,000-customer bank. A label or tie type with a
-property of mixed types there, and every label and tie type of other stores, is read twice, once for the
-columns and their types and once to write, so the Python process holds one row group (``ROW_GROUP`` rows) at
-a time whatever the size of the bank.
+instead of 26.8 for the 1,705,359 nodes and ties of a 100,000-customer bank. Otherwise the columns and their
+types are learnt first (from Neo4j, in the server with ``valueType``; from the embedded store's label or tie
+type with a property of mixed types, by reading every value), then the rows are read and written a row group
+(``ROW_GROUP`` rows) at a time, so the Python process holds one whatever the size of the bank.
 """
 
 from __future__ import annotations
