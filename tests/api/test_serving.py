@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import gc
 import socket
+import sys
 import threading
 import time
 
+import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from api.serving import server_config, server_name
+from api.serving import SWITCH_INTERVAL_SECONDS, server_config, server_name
 
 
 def test_the_server_parses_http_with_httptools_on_uvloop() -> None:
@@ -29,8 +31,9 @@ def test_the_server_parses_http_with_httptools_on_uvloop() -> None:
     assert server_name().endswith("(httptools, uvloop)")
 
 
-def test_what_is_alive_once_started_is_frozen_until_shutdown() -> None:
-    # Full collections would otherwise walk the store's objects while requests wait (api/serving.py).
+def test_the_interpreter_is_set_for_serving_from_startup_to_shutdown() -> None:
+    # Full collections would otherwise walk the store's objects while requests wait, and threads wait 5 ms for the
+    # GIL from the busy event loop (api/serving.py).
     app = FastAPI()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -38,6 +41,7 @@ def test_what_is_alive_once_started_is_frozen_until_shutdown() -> None:
     server = uvicorn.Server(server_config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     gc.unfreeze()
+    before = sys.getswitchinterval()
     thread.start()
     try:
         deadline = time.monotonic() + 10
@@ -45,7 +49,9 @@ def test_what_is_alive_once_started_is_frozen_until_shutdown() -> None:
             assert time.monotonic() < deadline, "uvicorn did not start"
             time.sleep(0.02)
         assert gc.get_freeze_count() > 1000  # the app, the modules, the server: everything alive
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_SECONDS) != before
     finally:
         server.should_exit = True
         thread.join(timeout=10)
     assert gc.get_freeze_count() == 0
+    assert sys.getswitchinterval() == before
