@@ -73,27 +73,27 @@ def prospect_rows(
         .agg((1.0 - F.exp(F.sum(kept))).alias("network"))
     )
     holds_none = F.greatest(*holds, F.lit(0.0)) == 0
-    parts = []
+    similar, allowed = [], []
     for number, rule in enumerate(rules):
         confidence = np.divide(together[:, number], holders, out=np.zeros(count), where=holders > 0)
         best = F.greatest(*(column * float(confidence[other]) for other, column in enumerate(holds)), F.lit(0.0))
-        similar = F.when(holds_none, F.lit(round(float(holders[number]) / size, 6))).otherwise(best)
-        parts.append(
-            tied.where(F.col("product") == rule.product_id)
-            .join(customers, "id")
-            .where(F.col("reachable") & (F.col(f"holds_{number}") == 0) & _eligible(rule, products))
-            .select(
-                "id",
-                "product",
-                F.lit(number).alias("position"),
-                (weights.get("network", 0.0) * F.col("network") + weights.get("similar", 0.0) * similar).alias(
-                    "hand_set"
-                ),
-            )
+        similar.append(F.when(holds_none, F.lit(round(float(holders[number]) / size, 6))).otherwise(best))
+        allowed.append((F.col(f"holds_{number}") == 0) & _eligible(rule, products))
+    # Every product's candidates in one pass over the tied pairs (a branch per product would redo their join
+    # with the customers once per product); each product's own terms are picked by a CASE on the product.
+    chosen = (
+        tied.join(customers, "id")
+        .where(F.col("reachable") & _by_product(products, allowed))
+        .select(
+            "id",
+            "product",
+            _by_product(products, [F.lit(number) for number in range(count)]).alias("position"),
+            (
+                weights.get("network", 0.0) * F.col("network")
+                + weights.get("similar", 0.0) * _by_product(products, similar)
+            ).alias("hand_set"),
         )
-    chosen = parts[0]
-    for part in parts[1:]:
-        chosen = chosen.unionByName(part)
+    )
     scored = _scored(chosen, cross_sell)
     best_first = Window.partitionBy("product").orderBy(F.col("score").desc(), F.col("id").asc())
     top = (
@@ -135,6 +135,16 @@ def _scored(chosen: DataFrame, cross_sell: SparkCrossSell | None) -> DataFrame:
         .where(F.col("scored_any").isNull() | F.col("fitted").isNotNull())
         .select("id", "product", F.coalesce("fitted", hand_set).alias("score"))
     )
+
+
+def _by_product(products: list[str], values: list[Column]) -> Column:
+    """The value of the row's product: ``values[n]`` where the product is ``products[n]``."""
+    from pyspark.sql import functions as F
+
+    picked = F.when(F.col("product") == products[0], values[0])
+    for product_id, value in zip(products[1:], values[1:], strict=True):
+        picked = picked.when(F.col("product") == product_id, value)
+    return picked
 
 
 def _eligible(rule: ProductRule, products: list[str]) -> Column:
