@@ -12,7 +12,6 @@ time, so the driver holds one bounded table whatever the size of the bank.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,13 +24,13 @@ from queries.analytics.model_card import CrossSellCard
 from queries.analytics.models import FittedModel, fit
 from queries.analytics.spark.features import OWN_COLUMNS
 from queries.analytics.spark.frames import SparkFrames
+from queries.analytics.spark.scoring import scored_on_workers
 from queries.analytics.spark.training import SparkTrainingWindow, collect_rows
 from queries.analytics.training import too_little_history
 
 if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame, Row
-
-SCORING_CHUNK = 20_000  # candidate rows a worker scores as one table
+    import pyarrow as pa
+    from pyspark.sql import Column, DataFrame
 
 
 @dataclass(frozen=True)
@@ -326,42 +325,49 @@ def fitted_cross_sell_on_spark(
 def _scored(today: DataFrame, scorers: dict[str, _Scorer], columns: list[str], products: list[str]) -> DataFrame:
     """id, product, position (the product's place in id order), score, and both scores rounded as written:
     every candidate today."""
-    spark = today.sparkSession
-    shared = spark.sparkContext.broadcast(scorers)
+    shared = today.sparkSession.sparkContext.broadcast(scorers)
     position = {product_id: number for number, product_id in enumerate(products)}
 
-    def score(rows: Iterable[Row]) -> Iterator[tuple[str, str, int, float, float, float]]:
-        chunk: list[Row] = []
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) >= SCORING_CHUNK:
-                yield from _scored_chunk(shared.value, chunk, columns, position)
-                chunk = []
-        if chunk:
-            yield from _scored_chunk(shared.value, chunk, columns, position)
+    def score(batch: pa.RecordBatch, table: pd.DataFrame) -> pa.RecordBatch:
+        return _scored_batch(shared.value, batch, table, position)
 
-    return spark.createDataFrame(
-        today.select("id", "product", *columns).rdd.mapPartitions(score),
+    return scored_on_workers(
+        today,
+        ["id", "product"],
+        columns,
+        score,
         "id string, product string, position int, score double, written double, written_own double",
     )
 
 
-def _scored_chunk(
-    scorers: dict[str, _Scorer], rows: list[Row], columns: list[str], position: dict[str, int]
-) -> Iterator[tuple[str, str, int, float, float, float]]:
-    by_product: dict[str, list[Row]] = {}
-    for row in rows:
-        by_product.setdefault(row[1], []).append(row)
-    for product_id, chosen in by_product.items():
+def _scored_batch(
+    scorers: dict[str, _Scorer], batch: pa.RecordBatch, table: pd.DataFrame, position: dict[str, int]
+) -> pa.RecordBatch:
+    """A batch of candidates (id, product, the model's columns as ``table``) with their scores, in its order."""
+    import pyarrow as pa
+
+    product = np.asarray(batch.column("product").to_pylist(), dtype=object)
+    found, found_own = np.zeros(len(product)), np.zeros(len(product))
+    for product_id in sorted(set(product.tolist())):
+        chosen = np.flatnonzero(product == product_id)
         scorer = scorers[product_id]
         if scorer.model is None or scorer.own is None:
-            model = own = np.full(len(chosen), scorer.rate)
+            found[chosen] = found_own[chosen] = scorer.rate
         else:
-            table = pd.DataFrame([row[2:] for row in chosen], columns=columns, dtype=np.float64)
-            model, own = scorer.model.predict(table), scorer.own.predict(table)
-        for row, found, found_own in zip(chosen, model.tolist(), own.tolist(), strict=True):
+            rows = table.iloc[chosen]
+            found[chosen], found_own[chosen] = scorer.model.predict(rows), scorer.own.predict(rows)
+    return pa.RecordBatch.from_arrays(
+        [
+            batch.column("id"),
+            batch.column("product"),
+            pa.array([position[product_id] for product_id in product.tolist()], pa.int32()),
+            pa.array(found, pa.float64()),
             # Python's round, as the in-process rows are rounded (Spark's rounds the decimal text of a double).
-            yield row[0], product_id, position[product_id], found, round(found, DECIMALS), round(found_own, DECIMALS)
+            pa.array([round(number, DECIMALS) for number in found.tolist()], pa.float64()),
+            pa.array([round(number, DECIMALS) for number in found_own.tolist()], pa.float64()),
+        ],
+        names=["id", "product", "position", "score", "written", "written_own"],
+    )
 
 
 def _ranked(scored: DataFrame) -> DataFrame:

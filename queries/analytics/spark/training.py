@@ -13,7 +13,6 @@ tables. Every customer is then scored on the workers, a partition at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import reduce
 from typing import TYPE_CHECKING
@@ -43,6 +42,7 @@ from queries.analytics.spark.features import (
 )
 from queries.analytics.spark.frames import SparkFrames, scalar
 from queries.analytics.spark.network import spread_energies
+from queries.analytics.spark.scoring import scored_on_workers
 from queries.analytics.spark.value import customer_value
 from queries.analytics.training import (
     BACKTEST_SEED,
@@ -53,9 +53,8 @@ from queries.analytics.training import (
 )
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, Row
-
-SCORING_CHUNK = 50_000  # rows a worker turns into one pandas table to score
+    import pyarrow as pa
+    from pyspark.sql import DataFrame
 
 
 @dataclass(frozen=True)
@@ -228,18 +227,17 @@ def _collect(labelled: DataFrame, columns: list[str]) -> _Collected:
     )
 
 
-def collect_rows(frame: DataFrame, columns: list[str]) -> pd.DataFrame:
-    """``columns`` of ``frame``'s rows at the driver, indexed by id in id order: all of them, or the
-    ``MAX_TRAINING_ROWS`` the in-process :func:`~queries.analytics.models.training_sample` draws from the same
-    rows in id order (so both engines fit on the same sample)."""
+def collect_rows(frame: DataFrame, columns: list[str], limit: int | None = None) -> pd.DataFrame:
+    """``columns`` of ``frame``'s rows (one per id) at the driver, indexed by id in id order: all of them, or the
+    ``limit`` (``MAX_TRAINING_ROWS``) that the in-process :func:`~queries.analytics.models.training_sample` draws
+    from the same rows in id order (so both engines fit on the same sample)."""
+    limit = MAX_TRAINING_ROWS if limit is None else limit
     total = frame.count()
-    if total > MAX_TRAINING_ROWS:
-        chosen = np.sort(np.random.default_rng(0).choice(total, MAX_TRAINING_ROWS, replace=False))
+    if total > limit:
+        chosen = np.sort(np.random.default_rng(0).choice(total, limit, replace=False))
         spark = frame.sparkSession
-        keep = spark.sparkContext.broadcast(frozenset(chosen.tolist()))
-        numbered = frame.select("id").rdd.map(lambda row: row[0]).sortBy(lambda key: key).zipWithIndex()
-        picked = numbered.filter(lambda pair: pair[1] in keep.value).map(lambda pair: (pair[0],))
-        frame = frame.join(spark.createDataFrame(picked, "id string"), "id", "left_semi")
+        picked = spark.createDataFrame([(position,) for position in chosen.tolist()], "position long")
+        frame = frame.join(id_positions(frame).join(picked, "position", "left_semi"), "id", "left_semi")
     # As Arrow columns, not Row objects: a fraction of the driver's time and memory per row.
     table = frame.select("id", *columns).toArrow().sort_by("id")
     return pd.DataFrame(
@@ -249,26 +247,41 @@ def collect_rows(frame: DataFrame, columns: list[str]) -> pd.DataFrame:
     )
 
 
+def id_positions(frame: DataFrame) -> DataFrame:
+    """id, position: each (distinct) id's place in id order, from 0, numbered on the workers: the ids sorted
+    into ranges, kept (a new sort could draw other ranges), and each range's first place from the counts of the
+    ranges before it (a few numbers at the driver)."""
+    from pyspark.sql import functions as F
+
+    ranged = (
+        frame.select("id")
+        .orderBy("id")
+        .select("id", F.spark_partition_id().alias("part"), F.monotonically_increasing_id().alias("row"))
+        .localCheckpoint()
+    )
+    sizes = ranged.groupBy("part").agg(F.count(F.lit(1)).alias("rows")).collect()
+    counts = sorted((row["part"], row["rows"]) for row in sizes)
+    first, offsets = 0, []
+    for part, rows in counts:
+        offsets.append((part, first))
+        first += rows
+    starts = frame.sparkSession.createDataFrame(offsets, "part int, first long")
+    # monotonically_increasing_id is the partition's number times 2^33 plus the row's place within it.
+    return ranged.join(F.broadcast(starts), "part").select(
+        "id", (F.col("first") + F.col("row") - F.shiftleft(F.col("part").cast("long"), 33)).alias("position")
+    )
+
+
 def _scores(frames: SparkFrames, now: DataFrame, model: ChurnModel, columns: list[str]) -> DataFrame:
     """Every customer scored on the workers with the broadcast model; churned customers score 1."""
     from pyspark.sql import functions as F
 
-    spark = now.sparkSession
-    shared = spark.sparkContext.broadcast(model)
+    shared = now.sparkSession.sparkContext.broadcast(model)
 
-    def score(rows: Iterable[Row]) -> Iterator[tuple[str, float, float]]:
-        chunk: list[Row] = []
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) >= SCORING_CHUNK:
-                yield from _scored_chunk(shared.value, chunk, columns)
-                chunk = []
-        if chunk:
-            yield from _scored_chunk(shared.value, chunk, columns)
+    def score(batch: pa.RecordBatch, table: pd.DataFrame) -> pa.RecordBatch:
+        return _scored_batch(shared.value, batch, table)
 
-    predicted = spark.createDataFrame(
-        now.select("id", *columns).rdd.mapPartitions(score), "id string, own double, risk double"
-    )
+    predicted = scored_on_workers(now, ["id"], columns, score, "id string, own double, risk double")
     churned = F.col("churned")
     scores = (
         now.select("id", "churned")
@@ -285,10 +298,13 @@ def _scores(frames: SparkFrames, now: DataFrame, model: ChurnModel, columns: lis
     return scores.join(top_contributors(contribution, scores), "id", "left").drop("churned")
 
 
-def _scored_chunk(model: ChurnModel, rows: list[Row], columns: list[str]) -> Iterator[tuple[str, float, float]]:
-    table = pd.DataFrame([row[1:] for row in rows], columns=columns, dtype=np.float64)
+def _scored_batch(model: ChurnModel, batch: pa.RecordBatch, table: pd.DataFrame) -> pa.RecordBatch:
+    import pyarrow as pa
+
     own, risk = model.predict_own(table), model.predict(table)
-    return zip([row[0] for row in rows], own.tolist(), risk.tolist(), strict=True)
+    return pa.RecordBatch.from_arrays(
+        [batch.column("id"), pa.array(own, pa.float64()), pa.array(risk, pa.float64())], names=["id", "own", "risk"]
+    )
 
 
 def _tie_contributions(frames: SparkFrames, now: DataFrame, model: ChurnModel) -> DataFrame:

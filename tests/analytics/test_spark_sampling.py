@@ -1,0 +1,41 @@
+"""A bank past the training cap: the Spark engine draws the same rows as the in-process sample."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from queries.analytics import models
+
+SPARK_MASTER, SPARK_MEMORY, SPARK_PARTITIONS = "local[2]", "1g", 3
+LIMIT = 10
+
+
+def test_rows_past_the_cap_are_the_in_process_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    from queries.analytics.spark.session import spark_session
+    from queries.analytics.spark.training import collect_rows, id_positions
+
+    rng = np.random.default_rng(8)
+    ids = [f"C{number:05d}" for number in rng.choice(100_000, 57, replace=False)]
+    values = rng.normal(size=len(ids))
+    session = spark_session(SPARK_MASTER, SPARK_MEMORY, SPARK_PARTITIONS)
+    try:
+        # Rows in no particular order, spread over several partitions.
+        frame = session.createDataFrame(
+            [(customer_id, float(value)) for customer_id, value in zip(ids, values, strict=True)],
+            "id string, value double",
+        ).repartition(4)
+        positions = {row["id"]: row["position"] for row in id_positions(frame).collect()}
+        found = collect_rows(frame, ["value"], limit=LIMIT)
+        everything = collect_rows(frame, ["value"], limit=len(ids))
+    finally:
+        session.stop()
+    in_order = sorted(ids)
+    assert positions == {customer_id: place for place, customer_id in enumerate(in_order)}
+    table = pd.DataFrame({"value": values}, index=pd.Index(ids, name="id")).sort_index()
+    monkeypatch.setattr(models, "MAX_TRAINING_ROWS", LIMIT)
+    expected, _ = models.training_sample(table.reset_index(), np.zeros(len(ids), dtype=bool))
+    assert list(found.index) == list(expected["id"]) and len(found) == LIMIT
+    assert found["value"].tolist() == expected["value"].tolist()
+    assert list(everything.index) == in_order  # at or under the cap: every row
