@@ -128,11 +128,13 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRep
             )
             sample_ids = loaded.sample_ids
             row_sample = loaded.row_sample
+            reset_peak()  # the backend's peak is read: what follows gets its own (after_peak_mib)
             churn = churn_baseline(embedded, settings, report_progress)
             initial = None
             if not config.skip_neo4j and launcher_available() is None:  # neo4j-admin runs from the launcher's jars
                 initial = initial_import(embedded, work / "neo4j-initial", report_progress)
         figures = measure_store(work / "embedded", report_progress)
+        figures = figures.model_copy(update={"after_peak_mib": process_peak_mib()})
         backends["embedded"] = backends["embedded"].model_copy(update={"store": figures})
         gc.collect()
         _checkpoint(config, backends)

@@ -116,6 +116,10 @@ class StoreFigures(_Model):
     small_writes: BulkWriteRun | None = None
     """20 writes of 5,000 changed customers into the full store (see :func:`bench.store_figures.small_writes`);
     None in reports made before it and for a bank too small."""
+    after_peak_mib: float | None = None
+    """The benchmark process's peak resident memory from the embedded backend's own peak reading to the end of
+    these figures (the churn baseline, the import files, the prepared columns and bulk writes): steps no other
+    peak covers. None in reports made before it."""
 
 
 class BackendResult(_Model):
@@ -479,6 +483,11 @@ def render_store(store: StoreFigures) -> list[str]:
         f"| open, read-only, in a fresh process | {opens} |",
         f"| resident memory after open (MiB) | {resident} |",
     ]
+    if store.after_peak_mib is not None:
+        lines.append(
+            "| peak resident memory of the benchmark process after the embedded backend's figures "
+            f"(churn baseline, import files, these figures) (MiB) | {store.after_peak_mib:,.0f} |"
+        )
     lookups = [run.first_lookup_ms for run in store.opens if run.first_lookup_ms]
     if lookups:
         each = "; ".join(", ".join(f"{label} {ms:,.2f}" for label, ms in found.items()) for found in lookups)

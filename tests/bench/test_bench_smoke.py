@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from bench.growth import growth_rows, read_report, render_growth
 from bench.harness import BenchConfig, run_bench, write_results
-from bench.report import LOAD_KINDS, QUERY_NAMES, BackendResult, BenchReport
+from bench.report import LOAD_KINDS, QUERY_NAMES, BackendResult, BenchReport, render_store
 from tests.bench.conftest import BenchRun
 
 
@@ -89,6 +89,9 @@ def test_bench_without_neo4j_leaves_its_sections_empty(embedded_only: BenchRepor
     assert report.baselines.neo4j_initial_import is None
     assert report.baselines.embedded_vs_neo4j == {}
     assert all(result.count == 15 for result in report.backends["embedded"].queries.values())
+    store = report.backends["embedded"].store
+    assert store is not None and store.after_peak_mib is not None and store.after_peak_mib > 0
+    assert any(line.startswith("| peak resident memory of the benchmark process after") for line in render_store(store))
 
 
 def test_each_backend_is_kept_as_soon_as_it_is_measured(embedded_bench: BenchRun) -> None:
