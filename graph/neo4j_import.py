@@ -56,17 +56,15 @@ from pydantic import BaseModel, ConfigDict
 from graph.embedded.layout import ID, KIND, SOURCE, TARGET
 from graph.errors import ExportError
 from graph.model import PRIMARY_LABELS, NodeLabel, TieType
-from graph.neo4j_import_columns import ARRAY_DELIMITER, DELIMITER, ColumnFile, writable, write_columns
+from graph.neo4j_import_columns import ARRAY_DELIMITER, DELIMITER, QUOTE, ColumnFile, writable, write_columns
+from graph.neo4j_import_rows import FilePair, RowGroup, check_name, write_header
 from graph.store import GraphStore
 from graph.tables import stored_tables
 from graph.ties import spec
 
 Progress = Callable[[str, int, int], None]
 
-QUOTE = '"'
 AFTER_IMPORT = "after-import.jsonl"
-MAX_FILE_PAIRS_PER_KIND = 64
-"""More combinations of property types than this within one kind is a store gone wrong, not a bank."""
 _REPORT_EVERY = 10_000
 
 
@@ -191,12 +189,13 @@ def _node_columns(
             directory / f"nodes-{kind.value}.csv",
             [part.column(ID)],
             part.drop_columns([ID, KIND]),
-            partial(_check_name, where=kind.value),
+            partial(check_name, where=kind.value),
             ticker.add,
         )
         for (node_id,), later in written.later:
             after.write({"label": kind.value, "id": node_id, "properties": later})
-        yield _source("nodes", ":".join(item.value for item in kind.labels), [f"id:ID({label.value})"], written)
+        write_header(written.header, [f"id:ID({label.value})"], written.columns)
+        yield _source("nodes", ":".join(item.value for item in kind.labels), written)
 
 
 def _tie_columns(
@@ -218,20 +217,19 @@ def _tie_columns(
         directory / f"ties-{tie_type.value}.csv",
         ends,
         table.drop_columns([SOURCE, TARGET]),
-        partial(_check_name, where=tie_type.value),
+        partial(check_name, where=tie_type.value),
         ticker.add,
     )
     for (source, target), later in written.later:
         after.write({"type": tie_type.value, "source": source, "target": target, "properties": later})
     keys = [f":START_ID({tie_spec.source.value})", f":END_ID({tie_spec.target.value})"]
-    yield _source("relationships", tie_type.value, keys, written)
+    write_header(written.header, keys, written.columns)
+    yield _source("relationships", tie_type.value, written)
 
 
-def _source(kind: Literal["nodes", "relationships"], name: str, keys: list[str], written: ColumnFile) -> ImportSource:
-    header = written.data.with_name(written.data.name.removesuffix(".csv") + ".header.csv")
-    _write_header(header, keys, written.columns)
+def _source(kind: Literal["nodes", "relationships"], name: str, pair: ColumnFile | FilePair) -> ImportSource:
     return ImportSource(
-        kind=kind, name=name, header=header, data=written.data, rows=written.rows, multiline=written.multiline
+        kind=kind, name=name, header=pair.header, data=pair.data, rows=pair.rows, multiline=pair.multiline
     )
 
 
@@ -239,11 +237,11 @@ def _node_rows(
     store: GraphStore, label: NodeLabel, directory: Path, files: ExitStack, after: _AfterImport, ticker: _Ticker
 ) -> Iterator[ImportSource]:
     """The file pairs of one primary label read row by row: a pair per kind and combination of types."""
-    groups: dict[NodeLabel, _Group] = {}
+    groups: dict[NodeLabel, RowGroup] = {}
     for record in store.nodes(label):
         group = groups.get(record.label)
         if group is None:
-            group = groups[record.label] = _Group(record.label.value, "nodes")
+            group = groups[record.label] = RowGroup(record.label.value, "nodes")
         group.scan([record.id], record.properties)
     for record in store.nodes(label):
         later = groups[record.label].write([record.id], record.properties, directory, files)
@@ -251,13 +249,14 @@ def _node_rows(
             after.write({"label": record.label.value, "id": record.id, "properties": later})
         ticker.add(1)
     for kind, group in groups.items():
-        yield from group.sources("nodes", ":".join(item.value for item in kind.labels), [f"id:ID({label.value})"])
+        name, keys = ":".join(item.value for item in kind.labels), [f"id:ID({label.value})"]
+        yield from (_source("nodes", name, writer) for writer in group.pairs(keys))
 
 
 def _tie_rows(
     store: GraphStore, tie_type: TieType, directory: Path, files: ExitStack, after: _AfterImport, ticker: _Ticker
 ) -> Iterator[ImportSource]:
-    group = _Group(tie_type.value, "ties")
+    group = RowGroup(tie_type.value, "ties")
     for tie in store.ties([tie_type]):
         group.scan([tie.source, tie.target], tie.properties)
     for tie in store.ties([tie_type]):
@@ -266,9 +265,8 @@ def _tie_rows(
             after.write({"type": tie.type.value, "source": tie.source, "target": tie.target, "properties": later})
         ticker.add(1)
     tie_spec = spec(tie_type)
-    yield from group.sources(
-        "relationships", tie_type.value, [f":START_ID({tie_spec.source.value})", f":END_ID({tie_spec.target.value})"]
-    )
+    keys = [f":START_ID({tie_spec.source.value})", f":END_ID({tie_spec.target.value})"]
+    yield from (_source("relationships", tie_type.value, writer) for writer in group.pairs(keys))
 
 
 class _AfterImport:
@@ -323,230 +321,6 @@ def finish_import(store: GraphStore, directory: Path, *, batch_size: int = 5000)
     for start in range(0, len(ties), batch_size):
         store.write(ties=ties[start : start + batch_size])
     return len(nodes) + len(ties)
-
-
-# -- types and values -------------------------------------------------------------------------------
-
-
-def column_type(value: Any) -> str | None:
-    """The import type of a property value, or None when the CSV cannot carry it (see the module doc).
-
-    Raises ``ValueError`` for a value Neo4j cannot hold either (the caller names the row).
-    """
-    kind = type(value)
-    if kind is str:
-        return "string"
-    if kind is bool:
-        return "boolean"
-    if kind is int:
-        return "long" if _LONG_MIN <= value <= _LONG_MAX else _refuse(value)
-    if kind is float:
-        return "double"
-    if kind is list:
-        if not value:
-            return None
-        item_types = set(map(type, value))
-        item = item_types.pop() if len(item_types) == 1 else None
-        if item is str:
-            if value == [""] or any(ARRAY_DELIMITER in text for text in value):
-                return None
-            return "string[]"
-        if item is bool:
-            return "boolean[]"
-        if item is int:
-            return "long[]" if min(value) >= _LONG_MIN and max(value) <= _LONG_MAX else _refuse(value)
-        if item is float:
-            return "double[]"
-    return _refuse(value)
-
-
-_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
-_PLAIN_TYPES: dict[type, str] = {str: "string", bool: "boolean", float: "double"}
-"""Types that need no look at the value: the fast path for most properties of a large export."""
-
-
-def _refuse(value: Any) -> str:
-    if isinstance(value, int) or (isinstance(value, list) and value and isinstance(value[0], int)):
-        raise ValueError("is an integer beyond 64 bits, which Neo4j cannot hold")
-    raise ValueError(f"is a {_type_name(value)}, which Neo4j cannot hold")
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, list):
-        return "list of " + "/".join(sorted({type(item).__name__ for item in value}))
-    return type(value).__name__
-
-
-def _text(value: str) -> str:
-    return QUOTE + value.replace(QUOTE, QUOTE + QUOTE) + QUOTE
-
-
-def _number(value: float) -> str:
-    # repr is the shortest text that reads back as the same double; Java spells the non-finite ones.
-    text = repr(value)
-    if "n" in text:  # inf, -inf or nan: finite numbers are digits, '.', '-', 'e' and '+'
-        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
-    return text
-
-
-def _numbers(values: list[float]) -> str:
-    text = ARRAY_DELIMITER.join(map(repr, values))
-    return text if "n" not in text else ARRAY_DELIMITER.join(map(_number, values))
-
-
-_FORMATS: dict[str, Callable[[Any], str]] = {
-    "string": _text,
-    "boolean": lambda value: "true" if value else "false",
-    "long": str,
-    "double": _number,
-    "string[]": lambda items: _text(ARRAY_DELIMITER.join(items)),
-    "boolean[]": lambda items: ARRAY_DELIMITER.join("true" if item else "false" for item in items),
-    "long[]": lambda items: ARRAY_DELIMITER.join(map(str, items)),
-    "double[]": _numbers,
-}
-
-
-def _check_name(name: str, where: str) -> None:
-    if (
-        any(char in name for char in ':,"') or any(ord(char) < 32 or ord(char) == 127 for char in name)
-    ) or name != name.strip():
-        raise ExportError(
-            f"{where}: property name {name!r} cannot be a column of an import header "
-            "(no ':', ',', '\"', control characters or surrounding spaces)"
-        )
-
-
-# -- files ------------------------------------------------------------------------------------------
-
-
-class _Writer:
-    """One header/data file pair: the rows of one kind (or tie type) with one combination of types."""
-
-    def __init__(self, columns: list[tuple[str, str]], data: Path, header: Path, handle: IO[str]) -> None:
-        self.columns = columns
-        self.formats = [(name, _FORMATS[kind]) for name, kind in columns]
-        self.data = data
-        self.header = header
-        self.handle = handle
-        self.rows = 0
-        self.multiline = False
-
-    def write(self, keys: list[str], properties: dict[str, Any], carried: dict[str, str]) -> None:
-        """Write one row: the ids, then each column's value when the row has one the CSV can carry."""
-        fields = [_text(key) for key in keys]
-        for name, format_value in self.formats:
-            fields.append(format_value(properties[name]) if name in carried else "")
-        line = DELIMITER.join(fields)
-        if not self.multiline and ("\n" in line or "\r" in line):
-            self.multiline = True
-        self.handle.write(line + "\n")
-        self.rows += 1
-
-
-class _Group:
-    """Every row of one node kind or tie type: its property types, then its file pairs."""
-
-    def __init__(self, name: str, prefix: str) -> None:
-        self.name = name
-        self.prefix = prefix
-        self.types: dict[str, dict[str, int]] = {}
-        """Rows per type of each property, in the order the types were first seen."""
-        self.fixed: dict[str, str] | None = None
-        self.usual: dict[str, str] = {}
-        """Each property of varying type, with its most common type: where rows without it go."""
-        self.writers: dict[tuple[str, ...], _Writer] = {}
-
-    @property
-    def rows(self) -> int:
-        return sum(writer.rows for writer in self.writers.values())
-
-    def scan(self, keys: list[str], properties: dict[str, Any]) -> None:
-        """First pass: note the type of every property the CSV can carry."""
-        types = self.types
-        plain = _PLAIN_TYPES.get
-        for name, value in properties.items():
-            if value is None:
-                continue
-            found = plain(type(value)) or self._column_type(keys, name, value)
-            if found is not None:
-                seen = types.get(name)
-                if seen is None:
-                    _check_name(name, self.name)
-                    types[name] = {found: 1}
-                else:
-                    seen[found] = seen.get(found, 0) + 1
-
-    def write(self, keys: list[str], properties: dict[str, Any], directory: Path, files: ExitStack) -> dict[str, Any]:
-        """Second pass: write one row to the file pair of its types; return what is left for after the import."""
-        if self.fixed is None:
-            self.fixed = {name: next(iter(kinds)) for name, kinds in self.types.items() if len(kinds) == 1}
-            self.usual = {
-                name: max(kinds, key=kinds.__getitem__) for name, kinds in self.types.items() if len(kinds) > 1
-            }
-        carried: dict[str, str] = {}
-        later: dict[str, Any] = {}
-        plain = _PLAIN_TYPES.get
-        for name, value in properties.items():
-            if value is None:
-                continue  # what write() would do with it: no property
-            found = plain(type(value)) or self._column_type(keys, name, value)
-            if found is None:
-                later[name] = value
-            elif self.fixed.get(name, found) != found or name not in self.types:
-                raise ExportError(f"{self._where(keys)}: property {name!r} changed type while the files were written")
-            else:
-                carried[name] = found
-        combination = tuple(carried.get(name) or usual for name, usual in self.usual.items())
-        writer = self.writers.get(combination)
-        if writer is None:
-            writer = self.writers[combination] = self._new_writer(combination, directory, files)
-        writer.write(keys, properties, carried)
-        return later
-
-    def _column_type(self, keys: list[str], name: str, value: Any) -> str | None:
-        try:
-            return column_type(value)
-        except ValueError as error:
-            raise ExportError(f"{self._where(keys)}: property {name!r} {error}") from None
-
-    def _where(self, keys: list[str]) -> str:
-        """Names the row in errors: ``Person 'p1'`` or ``OWNS 'p1' -> 'a1'``."""
-        return f"{self.name} {' -> '.join(map(repr, keys))}"
-
-    def _new_writer(self, combination: tuple[str, ...], directory: Path, files: ExitStack) -> _Writer:
-        if len(self.writers) == MAX_FILE_PAIRS_PER_KIND:
-            raise ExportError(
-                f"{self.name}: properties {', '.join(self.usual)} vary in type in more than "
-                f"{MAX_FILE_PAIRS_PER_KIND} combinations; give each property one type"
-            )
-        assert self.fixed is not None
-        columns = [
-            *self.fixed.items(),
-            *zip(self.usual, combination, strict=True),
-        ]
-        number = len(self.writers) + 1
-        stem = f"{self.prefix}-{self.name}" + (f"-{number}" if number > 1 else "")
-        data, header = directory / f"{stem}.csv", directory / f"{stem}.header.csv"
-        handle = files.enter_context(data.open("w", encoding="utf-8", newline="\n"))
-        return _Writer(columns, data, header, handle)
-
-    def sources(self, kind: Literal["nodes", "relationships"], name: str, keys: list[str]) -> Iterator[ImportSource]:
-        """Write each pair's header file and describe the pair."""
-        for writer in self.writers.values():
-            _write_header(writer.header, keys, writer.columns)
-            yield ImportSource(
-                kind=kind,
-                name=name,
-                header=writer.header,
-                data=writer.data,
-                rows=writer.rows,
-                multiline=writer.multiline,
-            )
-
-
-def _write_header(path: Path, keys: list[str], columns: list[tuple[str, str]]) -> None:
-    names = [*keys, *(f"{column}:{column_type}" for column, column_type in columns)]
-    path.write_text(DELIMITER.join(names) + "\n", encoding="utf-8")
 
 
 def _empty_folder(out: Path) -> Path:

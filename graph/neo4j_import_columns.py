@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from graph.embedded.columns import is_json, one_array
 
+QUOTE = '"'
 ARRAY_DELIMITER = "\x1f"
 """The unit separator: a control character no text from a bank's exports is expected to hold."""
 DELIMITER = ","
@@ -64,6 +65,11 @@ class ColumnFile:
     multiline: bool = False
     later: list[tuple[list[str], dict[str, Any]]] = field(default_factory=list)
     """Per row with values the CSV cannot carry (empty lists and the like): its keys and those values."""
+
+    @property
+    def header(self) -> Path:
+        """Where the file's header goes: beside it, ``.header.csv`` for ``.csv``."""
+        return self.data.with_name(self.data.name.removesuffix(".csv") + ".header.csv")
 
 
 def write_columns(
@@ -114,8 +120,8 @@ def write_columns(
 def _quoted(texts: pa.Array) -> pa.Array:
     """Text as an always-quoted field, ``""`` for a quote inside; an absent value is an empty unquoted field."""
     texts = texts.cast(pa.string())  # one text type for the kernels below (slices are far below 2 GB)
-    escaped = pc.replace_substring(texts, '"', '""')
-    return pc.fill_null(pc.binary_join_element_wise('"', escaped, '"', ""), "")
+    escaped = pc.replace_substring(texts, QUOTE, QUOTE + QUOTE)
+    return pc.fill_null(pc.binary_join_element_wise(QUOTE, escaped, QUOTE, ""), "")
 
 
 def _formatted(values: pa.Array, kind: str) -> tuple[pa.Array, np.ndarray | None]:
