@@ -27,7 +27,8 @@ from graph.cancellation import checkpoint
 from graph.collector import bulk_objects
 from graph.embedded.bulk import NeedsRows, checked_tables
 from graph.embedded.delta import Changes
-from graph.embedded.disk import Batch, Disk
+from graph.embedded.disk import Disk
+from graph.embedded.log_records import Batch
 from graph.embedded.view import GraphView, NodeKey, WritableGraph, node_key
 from graph.errors import MissingEndpoint, NotFound, StoreCorrupt, StoreError, StoreUnavailable
 from graph.model import GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType

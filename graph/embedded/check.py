@@ -16,9 +16,10 @@ import pyarrow as pa
 from pydantic import BaseModel, Field
 
 from graph.batch import TIE_ENDS
-from graph.embedded.disk import Batch, manifest_logs, read_manifest, read_records, refuse_other_files
+from graph.embedded.disk import manifest_logs, read_manifest, refuse_other_files
 from graph.embedded.id_index import IdIndex, capacity_for
 from graph.embedded.layout import ID, NodeTable, id_bytes, index_slots
+from graph.embedded.log_records import Batch, read_records
 from graph.embedded.snapshot import SnapshotFile, snapshot_files
 from graph.embedded.tie_table import TieTable, in_order
 from graph.embedded.view import WritableGraph

@@ -23,13 +23,10 @@ writer.
 Why this and not SQLite as before: SQLite kept a JSON document per node and tie, so opening a 100,000-customer
 bank decoded 1.4 million documents into Python objects (14 s).
 
-A log record is ``MAGIC``, the payload's length and xxh3-64 (64 bits each), then the payload: the batch's
-resulting node and tie states and its deletions as JSON (``o``: orjson; ``j``: the standard library's, for
-values orjson cannot write: integers beyond 64 bits, infinities), or the checked tables of a bulk write as
-Arrow IPC streams (``a``), written from the tables' own buffers (never gathered into one copy). A store of
-version 2 or 3 wrote ``OLD_MAGIC`` records (32-bit length, CRC-32): they are read as before, and a writer
-opening such a store marks its MANIFEST version 4 before it appends a record of the new kind, so an earlier
-program refuses the store (its MANIFEST version) instead of reporting its new records as damage.
+A log record is a batch framed and checked as :mod:`graph.embedded.log_records` says. A store of version 2 or 3
+wrote records of an older kind: a writer opening such a store marks its MANIFEST version 4 before it appends a
+record of the new kind, so an earlier program refuses the store (its MANIFEST version) instead of reporting its new
+records as damage.
 
 Anything that cannot be read as such a store (a damaged file, a record whose checksum fails with records
 after it, some other file or folder) ends in ``StoreCorrupt``, one line naming the store and what to do; it
@@ -41,17 +38,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import struct
 import threading
-import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pyarrow as pa
-import xxhash
 
+from graph.embedded.log_records import Batch, batch_rows, read_records, record
 from graph.embedded.snapshot import Snapshot, fsync, read_snapshot, write_snapshot_folder
 from graph.errors import StoreCorrupt, StoreError, StoreOutdated, StoreUnavailable
 from graph.model import NodeLabel, TieType
@@ -63,112 +57,12 @@ versions 2 (one log) and 3 are read as well. A snapshot's own format is told by 
 :func:`graph.embedded.snapshot.snapshot_files`)."""
 READABLE_VERSIONS = (2, 3, 4)
 MANIFEST = "MANIFEST"
-MAGIC = b"CRMX"
-_HEADER = struct.Struct("<4sQQ")
-OLD_MAGIC = b"CRMB"
-"""Records of versions 2 and 3: a 32-bit length and CRC-32 (read, never written)."""
-_OLD_HEADER = struct.Struct("<4sII")
-_HEADERS = {MAGIC: (_HEADER, xxhash.xxh3_64_intdigest), OLD_MAGIC: (_OLD_HEADER, zlib.crc32)}
 SQLITE_HEADER = b"SQLite format 3\x00"
 
-Batch = dict[str, Any]
-"""A logged batch: ``nodes`` [[label, id, kind, props]], ``ties`` [[type, source, target, props]],
-``gone`` [[label, id]] (nodes deleted with their ties)."""
-OnDamage = Callable[[str], None]
 
 _RESTORE = "restore it from a backup"
 _MIGRATE = "convert it with `crm-graph migrate`, which keeps the old file beside the new store"
 _NOT_A_STORE = "check that CRM_GRAPH_EMBEDDED_PATH names the store, or " + _RESTORE
-
-
-def encode_batch(batch: Batch) -> list[bytes | pa.Buffer]:
-    """A batch's payload, in parts to be written one after the other (a bulk write's Arrow buffers are
-    written as they are, not copied into one string)."""
-    if "tables" in batch:
-        return [b"a", *_encode_tables(*batch["tables"])]
-    return [_encode_rows(batch)]
-
-
-def _encode_rows(batch: Batch) -> bytes:
-    try:
-        text = orjson.dumps(batch)
-    except orjson.JSONEncodeError:
-        text = b""
-    # Stored properties hold no None, so a null is an infinity orjson could not write (json writes Infinity).
-    if not text or b"null" in text:
-        return b"j" + json.dumps(batch, ensure_ascii=False, separators=(",", ":")).encode()
-    return b"o" + text
-
-
-def decode_batch(payload: bytes | memoryview) -> Batch:
-    """A batch from its payload; ``ValueError`` when it is not one. Tables are read in place from ``payload``."""
-    kind, body = bytes(payload[:1]), memoryview(payload)[1:]
-    if kind == b"a":
-        return {"tables": _decode_tables(body)}
-    # Not orjson for "j": it turns integers beyond 64 bits into floats, silently losing digits.
-    batch = orjson.loads(body) if kind == b"o" else json.loads(bytes(body)) if kind == b"j" else None
-    if not isinstance(batch, dict) or not {"nodes", "ties", "gone"} <= batch.keys():
-        raise ValueError("a record that is not a batch")
-    return batch
-
-
-def _encode_tables(nodes: dict[NodeLabel, pa.Table], ties: dict[TieType, pa.Table]) -> list[bytes | pa.Buffer]:
-    """Tables of a bulk write: a JSON list of (node or tie, label or type, bytes), then an Arrow IPC stream each."""
-    parts: list[list[Any]] = []
-    streams: list[bytes | pa.Buffer] = []
-    for kind, tables in (("node", nodes), ("tie", ties)):
-        for name, table in tables.items():
-            sink = _Pieces()
-            with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), table.schema) as writer:
-                writer.write_table(table)
-            parts.append([kind, name.value, sink.size])
-            streams += sink.pieces
-    header = json.dumps(parts).encode()
-    return [struct.pack("<I", len(header)) + header, *streams]
-
-
-class _Pieces:
-    """A file for an Arrow IPC writer that keeps what is written: the columns' buffers are handed over as they
-    are (``pa.Buffer``, no copy), the few bytes of framing and metadata as ``bytes``."""
-
-    closed = False
-
-    def __init__(self) -> None:
-        self.pieces: list[bytes | pa.Buffer] = []
-        self.size = 0
-
-    def write(self, piece: bytes | pa.Buffer) -> int:
-        self.pieces.append(piece)
-        self.size += len(piece)
-        return len(piece)
-
-    def tell(self) -> int:
-        return self.size
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        self.closed = True
-
-
-def _decode_tables(body: memoryview) -> tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]]:
-    try:
-        (length,) = struct.unpack_from("<I", body)
-        parts = json.loads(bytes(body[4 : 4 + length]))
-        nodes, ties = {}, {}
-        offset = 4 + length
-        whole = pa.py_buffer(body)
-        for kind, name, size in parts:
-            table = pa.ipc.open_stream(whole.slice(offset, size)).read_all()
-            offset += size
-            if kind == "node":
-                nodes[NodeLabel(name)] = table
-            else:
-                ties[TieType(name)] = table
-    except (struct.error, ValueError, TypeError, pa.ArrowException) as error:
-        raise ValueError(f"tables that do not decode ({error})") from None
-    return nodes, ties
 
 
 def refuse_other_files(path: Path) -> None:
@@ -214,65 +108,6 @@ def read_manifest(path: Path) -> dict[str, Any]:
 def manifest_logs(manifest: dict[str, Any]) -> list[str]:
     """The logs a MANIFEST names, in the order they are replayed: earlier ones first, the one written last."""
     return [*manifest["earlier_logs"], manifest["log"]]
-
-
-def read_records(log: Path, on_damage: OnDamage | None = None) -> Iterator[tuple[int, Batch]]:
-    """(end offset, batch) of every whole record of the log. An unfinished last record (a writer killed
-    mid-append) ends the read; a damaged record with more after it raises ``StoreCorrupt`` (or, given
-    ``on_damage``, is reported and the read goes on at the next record it can find)."""
-    data = log.read_bytes()
-    view = memoryview(data)
-    offset = 0
-    while offset < len(data):
-        problem, start, end = _record_at(view, offset)
-        if problem is None:
-            try:
-                batch = decode_batch(view[start:end])
-            except ValueError as error:
-                problem = f"a batch that does not decode ({error})"
-            else:
-                yield end, batch
-                offset = end
-                continue
-        following = _next_record(data, offset + 1)
-        if following < 0 and problem in _UNFINISHED:
-            return  # the last record of a writer stopped while appending it: never acknowledged
-        message = f"log record at byte {offset:,} is damaged: {problem}"
-        if on_damage is None:
-            raise StoreCorrupt(log.parent, f"has a {message}")
-        on_damage(message)
-        if following < 0:
-            return
-        offset = following
-
-
-_UNFINISHED = ("it ends inside its header", "it ends before its length")
-
-
-def _record_at(data: memoryview, offset: int) -> tuple[str | None, int, int]:
-    """(None, payload start, end) for a whole record at ``offset``, else (what is wrong, offset, offset)."""
-    if len(data) - offset < len(MAGIC):
-        return "it ends inside its header", offset, offset
-    found = _HEADERS.get(bytes(data[offset : offset + len(MAGIC)]))
-    if found is None:
-        return "no record starts there", offset, offset
-    header, checksum_of = found
-    if len(data) - offset < header.size:
-        return "it ends inside its header", offset, offset
-    _, length, checksum = header.unpack_from(data, offset)
-    start = offset + header.size
-    end = start + length
-    if end > len(data):
-        return "it ends before its length", offset, offset
-    if checksum_of(data[start:end]) != checksum:
-        return "its checksum does not match", offset, offset
-    return None, start, end
-
-
-def _next_record(data: bytes, offset: int) -> int:
-    """Where the next record's magic is found from ``offset`` on (of either kind), or -1."""
-    found = [at for at in (data.find(magic, offset) for magic in _HEADERS) if at >= 0]
-    return min(found, default=-1)
 
 
 def write_manifest(folder: Path, snapshot: str | None, log: str, earlier_logs: Sequence[str] = ()) -> None:
@@ -383,14 +218,10 @@ class Disk:
         """Write the batch to the log and fsync it, or leave the log as it was and raise ``StoreError``."""
         if self._log_file is None:
             raise StoreError("this embedded store was opened read-only")
-        parts = encode_batch(batch)
-        checksum = xxhash.xxh3_64()
-        for part in parts:
-            checksum.update(part)
-        record = [_HEADER.pack(MAGIC, sum(len(part) for part in parts), checksum.intdigest()), *parts]
+        parts = record(batch)
         size = os.fstat(self._log_file).st_size
         try:
-            _write_all(self._log_file, record)
+            _write_all(self._log_file, parts)
             os.fsync(self._log_file)
         except OSError as error:
             os.ftruncate(self._log_file, size)
@@ -499,9 +330,3 @@ def _write_all(descriptor: int, parts: list[Any]) -> None:
             views.pop(0)
         if written:
             views[0] = views[0][written:]
-
-
-def batch_rows(batch: Batch) -> int:
-    if "tables" in batch:
-        return sum(table.num_rows for tables in batch["tables"] for table in tables.values())
-    return len(batch["nodes"]) + len(batch["ties"]) + len(batch["gone"])

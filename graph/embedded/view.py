@@ -449,7 +449,7 @@ class WritableGraph(GraphView):
         self.changed()
 
     def apply(self, batch: Mapping[str, Any]) -> None:
-        """Apply a logged batch (see :mod:`graph.embedded.disk`): node and tie states, then deletions.
+        """Apply a logged batch (see :mod:`graph.embedded.log_records`): node and tie states, then deletions.
         ``ValueError`` or ``KeyError`` when it names a label or type that does not exist, or a missing end."""
         if "tables" in batch:
             try:

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 import graph.embedded as embedded
 import graph.embedded.disk as disk
+import graph.embedded.log_records as log_records
 from api.cli import app
 from graph.embedded import EmbeddedStore
 from graph.embedded.disk import read_manifest
@@ -226,11 +227,11 @@ def as_written_by_version_3(path: Path) -> None:
     data, old = log.read_bytes(), b""
     offset = 0
     while offset < len(data):
-        magic, length, _ = disk._HEADER.unpack_from(data, offset)
-        assert magic == disk.MAGIC
-        payload = data[offset + disk._HEADER.size : offset + disk._HEADER.size + length]
-        old += disk._OLD_HEADER.pack(disk.OLD_MAGIC, length, zlib.crc32(payload)) + payload
-        offset += disk._HEADER.size + length
+        magic, length, _ = log_records._HEADER.unpack_from(data, offset)
+        assert magic == log_records.MAGIC
+        payload = data[offset + log_records._HEADER.size : offset + log_records._HEADER.size + length]
+        old += log_records._OLD_HEADER.pack(log_records.OLD_MAGIC, length, zlib.crc32(payload)) + payload
+        offset += log_records._HEADER.size + length
     log.write_bytes(old)
     (path / disk.MANIFEST).write_text(json.dumps({**manifest, "version": 3}))
 
@@ -259,9 +260,9 @@ def test_a_log_of_version_3_opens_and_its_writer_marks_the_store_version_4(tmp_p
 def test_a_bulk_write_is_logged_from_the_tables_own_buffers(tmp_path: Path) -> None:
     balances = pa.array(np.arange(100_000, dtype=np.float64))
     table = pa.table({"id": [f"c{n}" for n in range(100_000)], "kind": ["Person"] * 100_000, "balance": balances})
-    parts = disk.encode_batch({"tables": ({NodeLabel.CUSTOMER: table}, {})})
+    parts = log_records.encode_batch({"tables": ({NodeLabel.CUSTOMER: table}, {})})
     addresses = {part.address for part in parts if isinstance(part, pa.Buffer)}
     assert balances.buffers()[1].address in addresses  # handed to the log as it is, not copied
     payload = b"".join(bytes(part) for part in parts)
-    nodes, _ = disk.decode_batch(payload)["tables"]
+    nodes, _ = log_records.decode_batch(payload)["tables"]
     assert nodes[NodeLabel.CUSTOMER].equals(table)
