@@ -1,5 +1,5 @@
 """Bulk writes into the overlay: tables small beside the base they change are merged row by row into the
-overlay, their properties kept as columns (a :class:`~graph.embedded.columns.Segment`), not into the base.
+overlay, their properties kept as columns (a :class:`~graph.embedded.row_reads.Segment`), not into the base.
 
 Merging a table into the base (:mod:`graph.embedded.bulk`) rebuilds every table of its labels and of the
 tie types touching them: right for a first load, ruinous for a loader's batch of a few thousand rows into a
@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.embedded.bulk import NeedsRows, merged_given
-from graph.embedded.columns import Segment, SegmentRow, table_from_overlay, unified
+from graph.embedded.columns import unified
 from graph.embedded.layout import (
     ID,
     KIND,
@@ -36,6 +36,7 @@ from graph.embedded.layout import (
     property_columns,
     with_leading,
 )
+from graph.embedded.row_reads import Segment, SegmentRow, table_from_overlay
 from graph.embedded.tie_table import TieTable, tie_keys
 from graph.model import NodeLabel
 

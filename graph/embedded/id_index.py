@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import xxhash
 
-from graph.embedded.columns import scalars
+from graph.embedded.row_reads import scalars
 
 HASH_NAME = "xxh3_64"
 """Names the hash in an index file: a file of another hash is not used (the index is built instead)."""

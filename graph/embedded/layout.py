@@ -37,19 +37,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graph.embedded.columns import (
+from graph.embedded.columns import compact_column, one_array, unified
+from graph.embedded.id_index import HASH_NAME, IdIndex
+from graph.embedded.row_reads import (
     Column,
     RowProperties,
     Segment,
     SegmentRow,
     column_reader,
-    compact_column,
-    one_array,
     scalars,
     table_from_overlay,
-    unified,
 )
-from graph.embedded.id_index import HASH_NAME, IdIndex
 from graph.model import NodeLabel
 
 TieProperties = Mapping[str, Any]

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from graph.embedded.columns import RowProperties, one_array, scalars, table_from_overlay, unified
+from graph.embedded.columns import one_array, unified
 from graph.embedded.layout import (
     NO_PROPERTIES,
     SOURCE,
@@ -25,6 +25,7 @@ from graph.embedded.layout import (
     property_columns,
     with_leading,
 )
+from graph.embedded.row_reads import RowProperties, scalars, table_from_overlay
 
 IN_ORDER = "in_order"
 """The column after ``source`` and ``target`` in a snapshot's tie table: the ties in (target, source) order,

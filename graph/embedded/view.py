@@ -21,9 +21,10 @@ import pyarrow as pa
 from graph.batch import TIE_ENDS
 from graph.embedded import bulk, delta
 from graph.embedded.bulk import NodeTables, Prepared, TieTables
-from graph.embedded.columns import copied, named_columns, scalars
+from graph.embedded.columns import named_columns
 from graph.embedded.delta import Changes
 from graph.embedded.layout import NO_PROPERTIES, SOURCE, TARGET, NodeTable, TieProperties
+from graph.embedded.row_reads import copied, scalars
 from graph.embedded.tie_table import TieTable
 from graph.errors import MissingEndpoint
 from graph.model import PRIMARY_LABELS, NodeLabel, NodeRecord, TieRecord, TieType
