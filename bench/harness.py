@@ -43,11 +43,10 @@ from bench.report import (
     LoadResult,
     MemoryResult,
     RowByRow,
-    ratios,
     render_markdown,
-    targets,
 )
 from bench.store_figures import measure_store
+from bench.targets import ratios, targets
 from graph.embedded import EmbeddedStore
 from graph.errors import CrmGraphError, StoreError
 from graph.model import NodeLabel, NodeRecord

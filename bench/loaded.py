@@ -17,15 +17,9 @@ from pathlib import Path
 
 from bench.harness import BenchConfig, bench_settings, measure_api, measure_queries, write_report_files
 from bench.measure import Progress
-from bench.report import (
-    LoadedStoreReport,
-    api_targets,
-    render_api_cpu,
-    render_store,
-    render_targets,
-    store_targets,
-)
+from bench.report import LoadedStoreReport, render_api_cpu, render_store, render_targets
 from bench.store_figures import measure_store
+from bench.targets import api_targets, store_targets
 from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel
 from graph.settings import Settings
