@@ -179,14 +179,15 @@ def churn_backtest_figures(
             f"too few customers left in the history to fit a churn model ({int(label.sum())} before the cut, "
             f"{int(outcome.sum())} after); load more history or choose another cut"
         )
-    scores = {"own": model.predict_own(test_table), "network": model.predict(test_table), "default": tables.default}
+    own, network = model.predict_both(test_table)
+    scores = {"own": own, "network": network, "default": tables.default}
     if reference is not None:
         through_ties = reference.churn_through_ties[reference_rows]
         scores["oracle"] = reference.churn_risk[reference_rows]
         scores["own_plus_true_network"] = 1.0 - (1.0 - scores["own"]) * (1.0 - through_ties)
     ids = tables.ids
     order_key = np.argsort(np.argsort(ids, kind="stable"), kind="stable")  # rank of id: ties broken by id
-    resamples = resampling.resample_weights(np.random.default_rng(seed), len(outcome), RESAMPLES)
+    resamples = resampling.drawn_rows(np.random.default_rng(seed), len(outcome), RESAMPLES)
     draws = _ranking_draws(scores, outcome, order_key, resamples)
     lift, auc, pr_auc = draws["lift"], draws["auc"], draws["pr_auc"]
     ratios: dict[str, Any] = {}
@@ -225,20 +226,26 @@ def _ranking_draws(
     scores: dict[str, FloatArray], outcome: BoolArray, order_key: np.ndarray, resamples: Iterable[np.ndarray]
 ) -> dict[str, dict[str, FloatArray]]:
     """Per measure (lift in the top share, ROC AUC, PR AUC as average precision) and score: the full sample
-    first, then each bootstrap resample (``resamples``: batches of row weights); NaN where a resample holds one
-    class only."""
+    first, then each bootstrap resample (``resamples``: batches of drawn row numbers); NaN where a resample
+    holds one class only."""
     top = max(1, round(TOP_SHARE * len(outcome)))
-    best_first = {name: np.lexsort((order_key, -score)) for name, score in scores.items()}
+    places = {}  # per score: each row's place, best first, and the outcome in that order
+    for name, score in scores.items():
+        best_first = np.lexsort((order_key, -score))
+        place = np.empty(len(outcome), dtype=np.int64)
+        place[best_first] = np.arange(len(outcome))
+        places[name] = (place, outcome[best_first])
     rankings = {name: resampling.Ranking.of(score, outcome) for name, score in scores.items()}
     parts: dict[str, dict[str, list[FloatArray]]] = {
         measure: {name: [] for name in scores} for measure in ("lift", "auc", "pr_auc")
     }
-    everyone_once = np.ones((1, len(outcome)), dtype=np.int64)
-    for weights in chain([everyone_once], resamples):
+    batches = (resampling.Draws.of(drawn, outcome) for drawn in resamples)
+    for draws in chain([resampling.Draws.everyone_once(outcome)], batches):
         for name in scores:
-            parts["lift"][name].append(resampling.lift(best_first[name], outcome, top, weights))
-            parts["auc"][name].append(resampling.roc_auc(rankings[name], weights))
-            parts["pr_auc"][name].append(resampling.average_precision(rankings[name], weights))
+            parts["lift"][name].append(resampling.drawn_lift(*places[name], top, draws))
+            runs = rankings[name].drawn_per_run(draws)  # shared by both measures
+            parts["auc"][name].append(resampling.auc_of_runs(*runs))
+            parts["pr_auc"][name].append(resampling.average_precision_of_runs(*runs))
     return {
         measure: {name: np.concatenate(drawn) for name, drawn in by_name.items()} for measure, by_name in parts.items()
     }

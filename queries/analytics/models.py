@@ -22,7 +22,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from queries.analytics.frames import BoolArray, FloatArray
-from queries.analytics.resampling import Ranking, resample_weights, roc_auc
+from queries.analytics.resampling import Draws, Ranking, auc_of_runs, drawn_rows
 
 REGULARISATION = 0.1  # inverse strength (C) of the L2 penalty: strong enough that useless features stay near 0
 # The network terms of churn learn from the few leavers of one horizon: a stronger penalty keeps them honest.
@@ -136,8 +136,14 @@ class ChurnModel:
         return np.asarray(self.own.predict_proba(table[self.own_columns].to_numpy())[:, 1], dtype=np.float64)
 
     def predict(self, table: pd.DataFrame) -> FloatArray:
-        stacked = table.assign(**{OWN_LOG_ODDS: _log_odds(self.predict_own(table))})
-        return self.network.predict(stacked)
+        return self.predict_both(table)[1]
+
+    def predict_both(self, table: pd.DataFrame) -> tuple[FloatArray, FloatArray]:
+        """(own-only, own + network) probabilities from one pass of the trees: the network's regression reads
+        the own log-odds, and a second pass over every customer cost as much as the first."""
+        own = self.predict_own(table)
+        stacked = table.assign(**{OWN_LOG_ODDS: _log_odds(own)})
+        return own, self.network.predict(stacked)
 
     @property
     def weights(self) -> dict[str, float]:
@@ -180,10 +186,15 @@ def _out_of_fold_probability(
 
 def _auc_gain_standard_error(target: np.ndarray, better: FloatArray, alone: FloatArray) -> float:
     """Bootstrap standard error of the paired difference in ROC AUC (rows resampled, seeded)."""
-    resamples = resample_weights(np.random.default_rng(0), len(target), INNER_RESAMPLES)
     outcome = target.astype(bool)
     with_network, own_alone = Ranking.of(better, outcome), Ranking.of(alone, outcome)
-    gains = np.concatenate([roc_auc(with_network, weights) - roc_auc(own_alone, weights) for weights in resamples])
+    batches = (Draws.of(drawn, outcome) for drawn in drawn_rows(np.random.default_rng(0), len(target), INNER_RESAMPLES))
+    gains = np.concatenate(
+        [
+            auc_of_runs(*with_network.drawn_per_run(draws)) - auc_of_runs(*own_alone.drawn_per_run(draws))
+            for draws in batches
+        ]
+    )
     gains = gains[np.isfinite(gains)]  # a resample holding one class only has no AUC
     return float(np.std(gains, ddof=1)) if len(gains) > 1 else float("inf")
 

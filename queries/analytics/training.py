@@ -157,8 +157,9 @@ def scores_from(shot: Snapshot, model: ChurnModel) -> ChurnScores:
     """Scores and contributors of every customer from the fitted models (churned customers score 1)."""
     table = shot.churn_table()
     churned = shot.value.churned
-    risk = np.where(churned, 1.0, model.predict(table))
-    own = np.where(churned, 1.0, model.predict_own(table))
+    own_only, with_network = model.predict_both(table)
+    risk = np.where(churned, 1.0, with_network)
+    own = np.where(churned, 1.0, own_only)
     network = np.where(churned, 0.0, np.clip(risk - own, 0.0, 1.0))
     contribution = _tie_contributions(shot, model)
     contributors, contributor_ties, shares = top_contributors(shot.frames, shot.ties, contribution, churned)

@@ -8,9 +8,13 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from queries.analytics import resampling
 from queries.analytics.resampling import (
+    Draws,
     Ranking,
+    auc_of_runs,
     average_precision,
+    average_precision_of_runs,
     draw_counts,
+    drawn_lift,
     drawn_rows,
     lift,
     resample_weights,
@@ -88,3 +92,28 @@ def test_draws_in_batches_are_the_draws_made_at_once(monkeypatch: pytest.MonkeyP
     batches = list(drawn_rows(np.random.default_rng(11), rows, RESAMPLES))
     assert [len(batch) for batch in batches] == [3] * 13 + [1]
     np.testing.assert_array_equal(np.concatenate(batches), at_once)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_figures_counted_from_the_draws_equal_those_from_the_weights(seed: int) -> None:
+    """The backtest counts each score's runs and places straight from the rows drawn: the same integers, so
+    the same figures to the last bit, the full sample included."""
+    score, outcome, samples = _data(seed)
+    ranking = Ranking.of(score, outcome)
+    best_first = np.lexsort((np.random.default_rng(seed).permutation(ROWS), -score))
+    place = np.empty(ROWS, dtype=np.int64)
+    place[best_first] = np.arange(ROWS)
+    for rows, draws in (
+        (samples, Draws.of(samples, outcome)),
+        (np.arange(ROWS)[None, :], Draws.everyone_once(outcome)),
+    ):
+        weights = draw_counts(rows, ROWS)
+        for got, expected in zip(ranking.drawn_per_run(draws), ranking.per_run(weights), strict=True):
+            np.testing.assert_array_equal(got, expected)
+        runs = ranking.drawn_per_run(draws)
+        np.testing.assert_array_equal(auc_of_runs(*runs), roc_auc(ranking, weights))
+        np.testing.assert_array_equal(average_precision_of_runs(*runs), average_precision(ranking, weights))
+        for top in (1, TOP, ROWS // 2, ROWS):  # a top reached at once, after doubling, and only at the end
+            np.testing.assert_array_equal(
+                drawn_lift(place, outcome[best_first], top, draws), lift(best_first, outcome, top, weights)
+            )
