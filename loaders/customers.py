@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,9 @@ from graph.model import NodeLabel, NodeRecord, TieType
 from graph.store import GraphStore
 from loaders.bulk import LoadPath
 from loaders.bulk.blocking import scored_pairs_by_columns
+from loaders.bulk.customer_batches import RecordBatch, record_batches
 from loaders.bulk.customers import RowRecord, customer_records_by_columns
+from loaders.bulk.records import CustomerRecords, RecordRun
 from loaders.bulk.resolve import resolve_grouped
 from loaders.bulk.tables import IsNew, Tables, column_table
 from loaders.context import LoadContext, Pending, node_row, row_key, tie_row
@@ -23,7 +25,7 @@ from loaders.read import RawRecord
 from loaders.report import SourceReport
 from loaders.resolve import CustomerRecord, PairScorer, national_customer_id, resolve, scored_pairs
 from loaders.review import ReviewList
-from loaders.survivorship import KEPT_FIELDS, NO_ALIASES, combine, record_values, source_ranks, survivor_order
+from loaders.survivorship import KEPT_FIELDS, NO_ALIASES, combined_customers, record_values, source_ranks
 from loaders.transform import RowProblem, RowTransform
 
 LOOK_UP_AT_MOST = 1000
@@ -134,13 +136,8 @@ def customer_batches(
             members[customer_id].extend(earlier[customer_id])
         members[customer_id].append(record)
     # A customer of one record is that record's properties: nothing to combine (see CustomerBatch.customers).
-    combined = {
-        customer_id: combine(
-            group[index].properties for index in survivor_order([record.source for record in group], ranks or {})
-        )
-        for customer_id, group in members.items()
-        if len(group) > 1
-    }
+    several = {customer_id: group for customer_id, group in members.items() if len(group) > 1}
+    combined = combined_customers(several, ranks or {})
 
     batches: list[CustomerBatch] = []
     written: set[str] = set()
@@ -174,7 +171,7 @@ def load_customers(
         score_pairs = scored_pairs_by_columns if path is LoadPath.COLUMNS else scored_pairs
     context.retired = review.retired_customers()
     existing = dict(context.crosswalk())
-    records: list[CustomerRecord] = []
+    read: list[RecordRun | list[CustomerRecord]] = []
     reports: list[SourceReport] = []
     seen_refs: set[str] = set()
     for source in sources:
@@ -184,7 +181,7 @@ def load_customers(
         if path is LoadPath.COLUMNS:
             found = customer_records_by_columns(context, source, files[source.name], seen_refs, by_row)
             if not isinstance(found, str):
-                records += found
+                read.append(found)
                 reports.append(context.reports[-1])
                 reports[-1].seconds = round(time.perf_counter() - started, 3)
                 continue
@@ -193,25 +190,36 @@ def load_customers(
         report.path_note = why_not or ""
         reports.append(report)
         transform = context.row_transform(source)
+        made: list[CustomerRecord] = []
         for raw_source in raws:
             for raw in raw_source.records:
                 record = by_row(transform, report, raw_source.path, raw)
                 if record is not None:
-                    records.append(record)
+                    made.append(record)
+        read.append(made)
         report.seconds = round(time.perf_counter() - started, 3)
-    stored = stored_records(context.store, records, existing, context.hash_key)
-    resolved = (resolve_grouped if path is LoadPath.COLUMNS else resolve)(
-        records,
-        merge_above=context.mapping.resolution.merge_above,
-        review_above=context.mapping.resolution.review_above,
-        hash_key=context.hash_key,
-        existing=existing,
-        forced_merges=review.forced_merges(),
-        separated=review.separated_keys(),
-        source_priority=context.mapping.resolution.source_priority,
-        stored=stored,
-        score_pairs=score_pairs,
+    held = _held_as_columns(sources, read) if path is LoadPath.COLUMNS else None
+    records: Sequence[CustomerRecord] = (
+        held
+        if held is not None
+        else [record for part in read for record in (part.records() if isinstance(part, RecordRun) else part)]
     )
+    refs = (
+        records.each("refs").to_pylist() if isinstance(records, CustomerRecords) else [record.ref for record in records]
+    )
+    stored = stored_records(context.store, records, existing, context.hash_key, refs)
+    options: dict[str, Any] = {
+        "merge_above": context.mapping.resolution.merge_above,
+        "review_above": context.mapping.resolution.review_above,
+        "hash_key": context.hash_key,
+        "existing": existing,
+        "forced_merges": review.forced_merges(),
+        "separated": review.separated_keys(),
+        "source_priority": context.mapping.resolution.source_priority,
+        "stored": stored,
+        "score_pairs": score_pairs,
+    }
+    resolved = resolve_grouped(records, **options) if path is LoadPath.COLUMNS else resolve(list(records), **options)
     context.review_candidates = resolved.review
     context.merged_by_score = resolved.merges_by_score
 
@@ -227,7 +235,12 @@ def load_customers(
     # On the column-wise path the batches go as tables (both stores take them: no row dict per node).
     by_columns = path is LoadPath.COLUMNS
     batch_size = context.table_batch_size if by_columns else context.batch_size
-    for batch in customer_batches(records, resolved.customer_ids, batch_size, ranks, earlier):
+    batches: list[CustomerBatch] | list[RecordBatch] = (
+        record_batches(held, resolved.customer_ids, batch_size, ranks, earlier)
+        if held is not None
+        else customer_batches(list(records), resolved.customer_ids, batch_size, ranks, earlier)
+    )
+    for batch in batches:
         report = by_report[batch.source]
         report.loaded += batch.loaded
         report.merged += batch.merged
@@ -236,24 +249,44 @@ def load_customers(
         if tables is not None:
             context.write_tables(report, tables, done[batch.source], report.rows_read)
         else:
-            context.flush(report, batch.pending, done[batch.source], report.rows_read)
-    context.add_lineage((record.ref for record in records), resolved.customer_ids)
+            rows = batch if isinstance(batch, CustomerBatch) else CustomerBatch(batch.source, *batch.as_objects())
+            context.flush(report, rows.pending, done[batch.source], report.rows_read)
+    context.add_lineage(refs, resolved.customer_ids)
     known.update(resolved.customer_ids)
     if context.progress is not None:
         for report in reports:
             context.progress(report.name, report.rows_read, report.rows_read)
     # Lineage nodes of this load are known too (for ties reading them, none today).
-    known_records.update(record.ref for record in records)
+    known_records.update(refs)
+
+
+def _held_as_columns(sources: list[Source], read: list[RecordRun | list[CustomerRecord]]) -> CustomerRecords | None:
+    """Every source's records as columns (the records the row path made turned into columns); None when some
+    cannot be held so exactly."""
+    runs: list[RecordRun] = []
+    for source, part in zip(sources, read, strict=True):
+        if isinstance(part, list):
+            made = RecordRun.of_records(source.name, source.system, source.resolve, source.id_prefix, part)
+            if made is None:
+                return None
+            part = made
+        runs.append(part)
+    return CustomerRecords(runs)
 
 
 def stored_records(
-    store: GraphStore, records: list[CustomerRecord], existing: Mapping[str, str], hash_key: bytes
+    store: GraphStore,
+    records: Sequence[CustomerRecord],
+    existing: Mapping[str, str],
+    hash_key: bytes,
+    refs: Iterable[str] | None = None,
 ) -> list[CustomerRecord]:
     """Records of earlier loads that belong to the customer of an ID number in ``records`` but are not
     in this load (a load of one system's export after another's), rebuilt from their SourceRecord nodes:
-    the values they carried, the ID number they share. ``existing`` is the store's lineage, ref -> customer.
+    the values they carried, the ID number they share. ``existing`` is the store's lineage, ref -> customer;
+    ``refs`` the records' refs when known.
     """
-    here = {record.ref for record in records}
+    here = set(refs) if refs is not None else {record.ref for record in records}
     elsewhere = {ref: customer for ref, customer in existing.items() if ref not in here}
     if not elsewhere:
         return []  # a first load, or a reload of every source: nothing to look up

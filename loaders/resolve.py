@@ -472,14 +472,21 @@ def national_customer_id(record: CustomerRecord, national_id: str, hash_key: byt
 
 def national_customer_ids(records: Sequence[CustomerRecord], national_ids: Sequence[str], hash_key: bytes) -> list[str]:
     """:func:`national_customer_id` of each record and its ID number, hashed a letter's worth at a time."""
-    letters = ["P" if record.kind is NodeLabel.PERSON else "C" for record in records]
+    return national_ids_of(
+        [record.kind for record in records], [record.id_prefix for record in records], national_ids, hash_key
+    )
+
+
+def national_ids_of(
+    kinds: Sequence[NodeLabel], prefixes: Sequence[str], national_ids: Sequence[str], hash_key: bytes
+) -> list[str]:
+    """The customer ids of ID numbers, each of a record's kind and ``id_prefix`` (:func:`national_customer_ids`)."""
+    letters = ["P" if kind is NodeLabel.PERSON else "C" for kind in kinds]
     hashes: dict[str, Iterator[str]] = {}
     for letter in set(letters):
         numbers = [number for number, of in zip(national_ids, letters, strict=True) if of == letter]
         hashes[letter] = iter(keyed_hashes(numbers, hash_key, purpose=f"customer-{letter}"))
-    return [
-        record.id_prefix + letter + next(hashes[letter])[:20] for record, letter in zip(records, letters, strict=True)
-    ]
+    return [prefix + letter + next(hashes[letter])[:20] for prefix, letter in zip(prefixes, letters, strict=True)]
 
 
 def _cluster_ids(

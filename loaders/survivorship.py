@@ -17,7 +17,7 @@ their masked form, as everywhere in the store.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 KEPT_FIELDS = ("name", "birth_date", "address", "phone_masked")
 """Customer properties whose other values are kept as aliases when records merge."""
@@ -46,6 +46,25 @@ def survivor_order(sources: Sequence[str], ranks: Mapping[str, int]) -> list[int
     """Indices of records (given by source name, in the order they were read), the surviving one first."""
     unlisted = len(ranks)
     return sorted(range(len(sources)), key=lambda index: (ranks.get(sources[index], unlisted), -index))
+
+
+class Record(Protocol):
+    """What survivorship reads of a source record (``loaders.resolve.CustomerRecord``)."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def properties(self) -> dict[str, Any]: ...
+
+
+def combined_customers(members: Mapping[str, Sequence[Record]], ranks: Mapping[str, int]) -> dict[str, dict[str, Any]]:
+    """Each customer's properties combined from its records (in the order read), by :func:`survivor_order`."""
+    return {
+        customer_id: combine(
+            group[index].properties for index in survivor_order([record.source for record in group], ranks)
+        )
+        for customer_id, group in members.items()
+    }
 
 
 def combine(ranked: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

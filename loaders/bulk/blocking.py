@@ -28,7 +28,8 @@ import pyarrow.compute as pc
 
 from graph.model import NodeLabel
 from loaders import resolve as resolution
-from loaders.mapping import ResolveMode
+from loaders.bulk.records import CustomerRecords
+from loaders.mapping import ResolveMode, ValueType
 from loaders.resolve import (
     FIELD_WEIGHTS,
     CustomerRecord,
@@ -58,50 +59,117 @@ class RecordColumns:
     ``kind`` is a small code per label; ``birth``, ``phone``, ``name`` and ``address`` are null where the
     record lacks the field (as ``block_keys`` and the comparisons see it: an empty text is lacking)."""
 
-    def __init__(self, records: Sequence[CustomerRecord]) -> None:
-        self.records = records
-        self.properties = [record.properties for record in records]
+    def __init__(self, size: int, read: Callable[[str], pa.Array | list[Any]]) -> None:
+        self.size = size
+        self._read = read
+        """A field of every record: a property's values (``name``, ``birth_date``, ``address``), or one of
+        ``kind`` (label values), ``auto`` (bools), ``national``, ``phone``, ``ref``, ``prefix`` (``id_prefix``)
+        and ``key_id`` (the customer id of a ``key_only`` record)."""
 
     @classmethod
     def of(cls, records: Sequence[CustomerRecord]) -> RecordColumns | None:
         """The records' columns; None when a birth date is not text (the row path compares such values as
         they are, not as their text)."""
-        columns = cls(records)
-        births = {type(properties.get("birth_date") or "") for properties in columns.properties}
+        if isinstance(records, CustomerRecords):
+            return cls._of_runs(records)
+        fields: dict[str, Callable[[CustomerRecord], Any]] = {
+            "kind": lambda record: record.kind.value,
+            "auto": lambda record: record.mode is ResolveMode.AUTO,
+            "national": lambda record: record.national_id,
+            "phone": lambda record: record.phone_hash,
+            "ref": lambda record: record.ref,
+            "key_id": lambda record: record.id_prefix + record.key,
+            "prefix": lambda record: record.id_prefix,
+        }
+
+        def read(name: str) -> list[Any]:
+            if name in fields:
+                return [fields[name](record) for record in records]
+            return [record.properties.get(name) for record in records]
+
+        columns = cls(len(records), read)
+        births = {type(value or "") for value in read("birth_date")}
         return columns if births <= {str} else None
+
+    @classmethod
+    def _of_runs(cls, records: CustomerRecords) -> RecordColumns | None:
+        def read(name: str) -> pa.Array:
+            if name == "auto":
+                return records.per_run([run.mode is ResolveMode.AUTO for run in records.runs], pa.bool_())
+            if name == "prefix":
+                return records.per_run([run.id_prefix for run in records.runs], pa.string())
+            if name == "key_id":
+                return pc.binary_join_element_wise(read("prefix"), records.each("keys"), "")
+            if name == "phone":
+                return records.identifiers(ValueType.MOBILE)
+            if name in ("kind", "national", "ref"):
+                return records.each({"kind": "kinds", "ref": "refs"}.get(name, name))
+            found = records.column(name)
+            if found is None:
+                raise TypeError(name)
+            return found
+
+        try:
+            birth = read("birth_date")
+            read("name"), read("address")
+        except TypeError:  # a field of values of several types: the records are compared as objects
+            return None
+        if not (pa.types.is_string(birth.type) or pa.types.is_null(birth.type)):
+            return None
+        return cls(len(records), read)
+
+    def text(self, name: str) -> pa.Array:
+        """A field as text, null where the record has none or an empty one (``value or None``)."""
+        values = self._read(name)
+        if isinstance(values, pa.Array):
+            values = values.cast(pa.string())
+            return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+        return pa.array([value or None for value in values], pa.string())
+
+    def values(self, name: str) -> pa.Array | list[Any]:
+        """A field's values as they are (an array where the records are held as columns)."""
+        return self._read(name)
 
     @cached_property
     def kind(self) -> np.ndarray:
         codes = _kind_codes()
-        return np.array([codes[record.kind] for record in self.records], dtype=np.int16)
+        labels = self._read("kind")
+        if isinstance(labels, pa.Array):
+            encoded = pc.dictionary_encode(labels)
+            by_code = np.array([codes[NodeLabel(label)] for label in encoded.dictionary.to_pylist()], dtype=np.int16)
+            return by_code[encoded.indices.to_numpy(zero_copy_only=False)] if len(by_code) else np.zeros(0, np.int16)
+        return np.array([codes[NodeLabel(label)] for label in labels], dtype=np.int16)
 
     @cached_property
     def auto(self) -> np.ndarray:
-        return np.array([record.mode is ResolveMode.AUTO for record in self.records], dtype=bool)
+        values = self._read("auto")
+        if isinstance(values, pa.Array):
+            return values.to_numpy(zero_copy_only=False).astype(bool)
+        return np.array(values, dtype=bool)
 
     @cached_property
     def national(self) -> pa.Array:
-        return pa.array([record.national_id or None for record in self.records], pa.string())
+        return self.text("national")
 
     @cached_property
     def birth(self) -> pa.Array:
-        return pa.array([properties.get("birth_date") or None for properties in self.properties], pa.string())
+        return self.text("birth_date")
 
     @cached_property
     def phone(self) -> pa.Array:
-        return pa.array([record.phone_hash or None for record in self.records], pa.string())
+        return self.text("phone")
 
     @cached_property
     def name(self) -> pa.Array:
-        return _each_distinct([properties.get("name") for properties in self.properties], normalise_text)
+        return _each_distinct(self._read("name"), normalise_text)
 
     @cached_property
     def address(self) -> pa.Array:
-        return _each_distinct([properties.get("address") for properties in self.properties], normalise_text)
+        return _each_distinct(self._read("address"), normalise_text)
 
     @cached_property
     def refs(self) -> pa.Array:
-        return pa.array([record.ref for record in self.records], pa.string())
+        return self.text("ref")
 
     @cached_property
     def has_id(self) -> np.ndarray:
@@ -124,7 +192,7 @@ class RecordColumns:
 def candidate_pairs_by_columns(columns: RecordColumns) -> np.ndarray:
     """``loaders.resolve.candidate_pairs``: pairs sharing a block of at most ``BLOCK_LIMIT`` records, one side
     at least lacking an ID number; as an array of (left, right) rows, sorted, left < right."""
-    size = len(columns.records)
+    size = columns.size
     found = [np.empty(0, dtype=np.int64)]
     for block in BLOCKS:
         keys = columns.keys(block)
@@ -180,13 +248,17 @@ def scored_pairs_by_columns(records: Sequence[CustomerRecord], review_above: flo
     return [ScoredPair(int(left[position]), int(right[position]), float(probabilities[position])) for position in kept]
 
 
-def _each_distinct(values: list[Any], read: Callable[[Any], str]) -> pa.Array:
+def _each_distinct(values: pa.Array | list[Any], read: Callable[[Any], str]) -> pa.Array:
     """``read`` of each value, called once per distinct text (each value when they are not all text); null
     where it gives an empty text."""
     try:
-        encoded = pa.array(values, pa.string()).dictionary_encode()
+        texts = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
+        if not (pa.types.is_string(texts.type) or pa.types.is_null(texts.type)):
+            raise pa.ArrowTypeError(texts.type)
+        encoded = texts.cast(pa.string()).dictionary_encode()
     except (pa.ArrowTypeError, pa.ArrowInvalid):
-        return pa.array([read(value) or None for value in values], pa.string())
+        listed = values.to_pylist() if isinstance(values, pa.Array) else values
+        return pa.array([read(value) or None for value in listed], pa.string())
     distinct = [read(text) or None for text in encoded.dictionary.to_pylist()]
     return pa.array(distinct, pa.string()).take(encoded.indices)
 
@@ -238,7 +310,6 @@ def _probabilities() -> np.ndarray:
 
 
 def records_to_score(
-    records: Sequence[CustomerRecord],
     columns: RecordColumns,
     forced: Collection[str],
     stored_numbers: Collection[tuple[NodeLabel, str]],
@@ -257,7 +328,7 @@ def records_to_score(
     numbered = np.flatnonzero(numbers >= 0)
     _, group_of, counts = np.unique(numbers[numbered], return_inverse=True, return_counts=True)
     several = numbered[counts[group_of] > 1]
-    flagged = [_disagreeing(records, several, numbers[several])]
+    flagged = [_disagreeing(columns, several, numbers[several])]
     if stored_numbers:
         flagged.append(_number_keys(columns, stored_numbers))
     chosen[numbered[np.isin(numbers[numbered], np.concatenate(flagged))]] = True
@@ -269,14 +340,13 @@ def records_to_score(
     return np.flatnonzero(chosen)
 
 
-def _disagreeing(records: Sequence[CustomerRecord], members: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+def _disagreeing(columns: RecordColumns, members: np.ndarray, numbers: np.ndarray) -> np.ndarray:
     """The ID numbers (keys) among ``members`` (every record of some numbers, ``numbers`` theirs) whose
     records disagree on name or birth date, both holding one (``loaders.bulk.resolve``'s rule)."""
     disagree = [np.empty(0, dtype=np.int64)]
-    properties = [records[position].properties for position in members.tolist()]
-    names = _each_distinct([row.get("name") for row in properties], conflict_name)
-    births = pa.array([row.get("birth_date") or None for row in properties], pa.string())
-    for values in (names, births):
+    names = columns.values("name")
+    at_members = names.take(pa.array(members)) if isinstance(names, pa.Array) else [names[i] for i in members.tolist()]
+    for values in (_each_distinct(at_members, conflict_name), columns.birth.take(pa.array(members))):
         codes = pc.dictionary_encode(values).indices.fill_null(-1).to_numpy(zero_copy_only=False)
         held = codes >= 0
         pairs = np.unique(np.stack([numbers[held], codes[held].astype(np.int64)], axis=1), axis=0)

@@ -15,9 +15,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from graph.model import NodeLabel
 from loaders.bulk.cells import each_distinct
+from loaders.bulk.records import RecordRun, joined
 from loaders.bulk.sources import TypedFile, count_dates, prepare_files, record_at, start_report
 from loaders.context import LoadContext
 from loaders.mapping import PERSONAL_TYPES, Source, ValueType
@@ -33,58 +35,98 @@ RowRecord = Callable[[RowTransform, SourceReport, Path, RawRecord], CustomerReco
 
 def customer_records_by_columns(
     context: LoadContext, source: Source, files: list[Path], seen_refs: set[str], by_row: RowRecord
-) -> list[CustomerRecord] | str:
-    """The records of a customer source read column-wise, in file order; or why the source cannot be
-    read so (nothing read, nothing quarantined). ``seen_refs`` holds the refs of the records before it."""
+) -> RecordRun | list[CustomerRecord] | str:
+    """The records of a customer source read column-wise, in file order: as a run of columns, or as objects
+    when the records the row path made of some rows cannot join the columns exactly; or why the source
+    cannot be read so (nothing read, nothing quarantined). ``seen_refs`` holds the refs of the records
+    before it."""
     prepared = prepare_files(context, source, files)
     if isinstance(prepared, str):
         return prepared
     report = start_report(context, source, files, prepared, "customers")
     transform = context.row_transform(source)
-    constants = transform.constants
-    records: list[CustomerRecord] = []
+    read: list[tuple[RecordRun, list[CustomerRecord], list[int]]] = []
     for file in prepared:
         kinds, kind_bad = _kinds(source, file)
-        good = file.good & ~kind_bad
-        properties = pa.table({column.name: column.values for column in file.typed}).to_pylist()
-        identifiers = _identifiers(source, file)
-        keys = file.keys.to_pylist()
+        good = (file.good & ~kind_bad).tolist()
         taken: list[int] = []
-        for index, key in enumerate(keys):
-            ref = f"{source.system}:{key}"
+        made: list[CustomerRecord] = []
+        places: list[int] = []  # the place of each record the row path made among the file's records
+        system = source.system
+        for index, key in enumerate(file.keys.to_pylist()):
+            ref = f"{system}:{key}"
             if not good[index] or ref in seen_refs:
                 record = by_row(transform, report, file.plain.path, record_at(source, file, index))
                 if record is not None:
-                    records.append(record)
+                    places.append(len(taken) + len(made))
+                    made.append(record)
                 continue
             seen_refs.add(ref)
             taken.append(index)
-            row = properties[index]
-            if constants:
-                row.update(constants)
-            records.append(
-                CustomerRecord(
-                    source=source.name,
-                    system=source.system,
-                    key=key,
-                    line=file.plain.line(index),
-                    kind=kinds[index],
-                    properties=row,
-                    identifiers=identifiers[index],
-                    mode=source.resolve,
-                    id_prefix=source.id_prefix,
-                )
-            )
         count_dates(context, source, file, transform, taken)
+        read.append((_run(source, file, kinds, taken, transform.constants), made, places))
+    runs = [_with_row_records(*file_read) for file_read in read]
+    whole = joined([run for run in runs if run is not None]) if all(run is not None for run in runs) else None
+    if whole is not None:
+        return whole
+    return [record for by_columns, made, places in read for record in _interleaved(by_columns.records(), made, places)]
+
+
+def _run(source: Source, file: TypedFile, kinds: pa.Array, taken: list[int], constants: dict[str, Any]) -> RecordRun:
+    """The run of a file's rows ``taken`` (every column check passed them)."""
+    chosen = pa.array(taken, pa.int64())
+    properties = {column.name: column.values.take(chosen) for column in file.typed}
+    for name, value in constants.items():
+        properties[name] = pa.array([value] * len(taken))
+    if file.plain.records is None:
+        lines = pa.array(np.asarray(taken, dtype=np.int64) + 2)
+    else:
+        lines = pa.array([file.plain.line(index) for index in taken], pa.int64())
+    return RecordRun(
+        source.name,
+        source.system,
+        source.resolve,
+        source.id_prefix,
+        file.keys.take(chosen),
+        lines,
+        kinds.take(chosen),
+        pa.table(properties) if properties else pa.table({}).slice(0, 0),
+        {kind: values.take(chosen) for kind, values in _identifiers(source, file).items()},
+    )
+
+
+def _with_row_records(run: RecordRun, made: list[CustomerRecord], places: list[int]) -> RecordRun | None:
+    """The run with the records the row path made put in their places; None when they cannot join it."""
+    if not made:
+        return run
+    made_run = RecordRun.of_records(run.source, run.system, run.mode, run.id_prefix, made)
+    both = joined([run, made_run]) if made_run is not None else None
+    if both is None:
+        return None
+    in_columns = np.ones(len(run) + len(made), dtype=bool)
+    in_columns[places] = False
+    order = np.concatenate([np.flatnonzero(in_columns), np.asarray(places, dtype=np.int64)])
+    return both.take(np.argsort(order, kind="stable"))
+
+
+def _interleaved(
+    by_columns: list[CustomerRecord], made: list[CustomerRecord], places: list[int]
+) -> list[CustomerRecord]:
+    records: list[CustomerRecord] = []
+    columns, rows = iter(by_columns), iter(made)
+    at = set(places)
+    for place in range(len(by_columns) + len(made)):
+        records.append(next(rows) if place in at else next(columns))
     return records
 
 
-def _kinds(source: Source, file: TypedFile) -> tuple[list[NodeLabel], np.ndarray]:
-    """Each row's kind (Person or Company) and the rows whose kind code is not in the source's kind map."""
+def _kinds(source: Source, file: TypedFile) -> tuple[pa.Array, np.ndarray]:
+    """Each row's kind (a ``NodeLabel`` value: Person or Company) and the rows whose kind code is not in
+    the source's kind map."""
     assert source.node is not None
     count = file.plain.rows_in_bytes
     if source.node is not NodeLabel.CUSTOMER:
-        return [source.node] * count, np.zeros(count, dtype=bool)
+        return pa.array([source.node.value] * count, pa.string()), np.zeros(count, dtype=bool)
     kind_map = source.kind_map or {"Person": "Person", "Company": "Company"}
 
     def kind(code: str) -> str:
@@ -97,24 +139,24 @@ def _kinds(source: Source, file: TypedFile) -> tuple[list[NodeLabel], np.ndarray
     if codes is None:  # no kind column: every code is empty
         codes = pa.array([""] * count, pa.string())
     values, bad = each_distinct(codes, kind)
-    return [NodeLabel(code) if code is not None else NodeLabel.CUSTOMER for code in values.to_pylist()], bad
+    return pc.fill_null(values.cast(pa.string()), NodeLabel.CUSTOMER.value), bad
 
 
-def _identifiers(source: Source, file: TypedFile) -> list[dict[ValueType, str]]:
-    """Per row, what ``RowTransform`` gives as its identifiers: per personal type the hash of its first
+def _identifiers(source: Source, file: TypedFile) -> dict[ValueType, pa.Array]:
+    """Per identifier type, what ``RowTransform`` gives each row: for a personal type the hash of its first
     column holding one, and the first credit code."""
     by_name = {column.name: column.values for column in file.typed}
-    found: list[tuple[ValueType, list[Any]]] = []
+    found: dict[ValueType, list[pa.Array]] = {}
     for name, column in source.columns.items():
         if column.from_ is None:
             continue
         if column.type in PERSONAL_TYPES and column.map is None:
-            found.append((column.type, by_name[f"{name}_hash"].to_pylist()))
+            found.setdefault(column.type, []).append(by_name[f"{name}_hash"])
         elif column.type is ValueType.CREDIT_CODE:
-            found.append((ValueType.CREDIT_CODE, by_name[name].to_pylist()))
-    rows: list[dict[ValueType, str]] = [{} for _ in range(file.plain.rows_in_bytes)]
-    for kind, values in found:
-        for row, value in zip(rows, values, strict=True):
-            if value is not None:
-                row.setdefault(kind, value)
-    return rows
+            found.setdefault(ValueType.CREDIT_CODE, []).append(by_name[name])
+    return {
+        kind: pc.coalesce(*(values.cast(pa.string()) for values in arrays))
+        if len(arrays) > 1
+        else arrays[0].cast(pa.string())
+        for kind, arrays in found.items()
+    }

@@ -24,14 +24,17 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph.model import NodeLabel
 from loaders.bulk.blocking import RecordColumns, records_to_score, scored_pairs_by_columns
-from loaders.resolve import CustomerRecord, PairScorer, Resolved, national_customer_ids, resolve
+from loaders.bulk.records import CustomerRecords
+from loaders.resolve import CustomerRecord, PairScorer, Resolved, national_ids_of, resolve
 
 
 def resolve_grouped(
-    records: list[CustomerRecord],
+    records: Sequence[CustomerRecord],
     *,
     hash_key: bytes,
     forced_merges: Iterable[tuple[str, str]] = (),
@@ -40,24 +43,23 @@ def resolve_grouped(
     **options: Any,
 ) -> Resolved:
     """What :func:`loaders.resolve.resolve` gives for the same arguments (``options`` are its others),
-    scoring only the records that need it, found on columns (``loaders.bulk.blocking``)."""
+    scoring only the records that need it, found on columns (``loaders.bulk.blocking``). Records held as
+    columns (:class:`loaders.bulk.records.CustomerRecords`) are made as objects only for that part."""
     forced = list(forced_merges)
     columns = RecordColumns.of(records)
     if columns is None:  # values the columns cannot hold as the records compare them: every record is seen
         return resolve(
-            records, hash_key=hash_key, forced_merges=forced, stored=stored, score_pairs=score_pairs, **options
+            list(records), hash_key=hash_key, forced_merges=forced, stored=stored, score_pairs=score_pairs, **options
         )
-    scored = _needs_scoring(records, columns, forced, stored)
-    part = [records[index] for index in scored]
+    scored = _needs_scoring(columns, forced, stored)
+    part = records.take(scored) if isinstance(records, CustomerRecords) else [records[index] for index in scored]
     resolved = resolve(part, hash_key=hash_key, forced_merges=forced, stored=stored, score_pairs=score_pairs, **options)
-    customer_ids: list[str | None] = [None] * len(records)
-    for index, customer_id in zip(scored.tolist(), resolved.customer_ids, strict=True):
-        customer_ids[index] = customer_id
+    customer_ids = np.full(len(records), None, dtype=object)
+    customer_ids[scored] = resolved.customer_ids
     settled = np.ones(len(records), dtype=bool)
     settled[scored] = False
-    for index in np.flatnonzero(settled & ~columns.auto).tolist():
-        record = records[index]
-        customer_ids[index] = record.id_prefix + record.key
+    own = np.flatnonzero(settled & ~columns.auto)
+    customer_ids[own] = _at(columns.values("key_id"), own)
     # The other records: one customer per ID number, named after the number's record with the smallest ref.
     numbers = columns.keys("national")
     numbered = np.flatnonzero(settled & (numbers >= 0))
@@ -66,19 +68,27 @@ def resolve_grouped(
     numbered = numbered[np.lexsort((ref_rank[numbered], numbers[numbered]))]
     starts = np.flatnonzero(np.diff(numbers[numbered], prepend=-1))
     firsts = numbered[starts]
-    ids = national_customer_ids(
-        [records[index] for index in firsts.tolist()], columns.national.take(firsts).to_pylist(), hash_key
+    ids = national_ids_of(
+        [NodeLabel(kind) for kind in _at(columns.values("kind"), firsts)],
+        _at(columns.values("prefix"), firsts),
+        columns.national.take(pa.array(firsts, pa.int64())).to_pylist(),
+        hash_key,
     )
-    bounds = [*starts.tolist(), len(numbered)]
-    for start, end, customer_id in zip(bounds[:-1], bounds[1:], ids, strict=True):
-        for index in numbered[start:end].tolist():
-            customer_ids[index] = customer_id
+    sizes = np.diff([*starts.tolist(), len(numbered)])
+    customer_ids[numbered] = np.repeat(np.array(ids, dtype=object), sizes)
     return Resolved(
-        [customer_id for customer_id in customer_ids if customer_id is not None],
+        [customer_id for customer_id in customer_ids.tolist() if customer_id is not None],
         resolved.review,
         resolved.merges_by_score,
         resolved.stored_customer_ids,
     )
+
+
+def _at(values: pa.Array | list[Any], at: np.ndarray) -> list[Any]:
+    """A column's values at the positions ``at``."""
+    if isinstance(values, pa.Array):
+        return values.take(pa.array(at, pa.int64())).to_pylist()
+    return [values[index] for index in at.tolist()]
 
 
 def needs_scoring(
@@ -88,15 +98,14 @@ def needs_scoring(
     columns = RecordColumns.of(records)
     if columns is None:
         return list(range(len(records)))
-    return _needs_scoring(records, columns, list(forced_merges), stored).tolist()
+    return _needs_scoring(columns, list(forced_merges), stored).tolist()
 
 
 def _needs_scoring(
-    records: Sequence[CustomerRecord],
     columns: RecordColumns,
     forced_merges: list[tuple[str, str]],
     stored: Sequence[CustomerRecord],
 ) -> np.ndarray:
     forced = {ref for pair in forced_merges for ref in pair}
     stored_numbers = {(record.kind, record.national_id) for record in stored if record.national_id}
-    return records_to_score(records, columns, forced, stored_numbers)
+    return records_to_score(columns, forced, stored_numbers)

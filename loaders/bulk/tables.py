@@ -30,7 +30,7 @@ def column_table(leading: dict[str, list[str]], columns: Mapping[str, list[Any]]
     fields = [pa.field(name, pa.string()) for name in leading]
     arrays = [pa.array(values, pa.string()) for values in leading.values()]
     for name, values in columns.items():
-        array = _column(values)
+        array = arrow_column(values)
         if array is None:
             return None
         fields.append(pa.field(name, array.type))
@@ -38,27 +38,39 @@ def column_table(leading: dict[str, list[str]], columns: Mapping[str, list[Any]]
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
-_TYPES = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.float64()}
+PYTHON_TYPES = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.float64()}
+"""The Arrow type of each Python type a property holds as it is."""
 
 
-def _column(values: list[Any]) -> pa.Array | None:
+def arrow_column(values: list[Any]) -> pa.Array | None:
     """The values as one Arrow array of their one type (None where absent); None when they have several
-    types, or one a table does not hold as it is (a list of mixed items, an integer beyond 64 bits)."""
+    types, or one a table does not hold as it is (a list of mixed items or of no item at all, an integer
+    beyond 64 bits)."""
+    array = exact_array(values)
+    if array is None or array.type == pa.list_(pa.null()):
+        return None
+    return array
+
+
+def exact_array(values: list[Any]) -> pa.Array | None:
+    """The values as one Arrow array that gives them back as they are (lists without any item: lists of
+    nulls); None when they are of several types, or of one Arrow does not hold as it is."""
     kinds = {type(value) for value in values if value is not None}
     if not kinds:
         return pa.nulls(len(values))
     if len(kinds) > 1:
         return None
     kind = kinds.pop()
+    arrow_type: pa.DataType | None
     if kind is list:
         items = {type(item) for value in values if value is not None for item in value}
-        item_type = _TYPES.get(items.pop()) if len(items) == 1 else None
-        if item_type is None:
+        if len(items) > 1:
             return None
-        arrow_type: pa.DataType = pa.list_(item_type)
-    elif kind in _TYPES:
-        arrow_type = _TYPES[kind]
+        item_type = PYTHON_TYPES.get(items.pop()) if items else pa.null()
+        arrow_type = pa.list_(item_type) if item_type is not None else None
     else:
+        arrow_type = PYTHON_TYPES.get(kind)
+    if arrow_type is None:
         return None
     try:
         return pa.array(values, arrow_type)

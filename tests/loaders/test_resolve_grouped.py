@@ -4,11 +4,13 @@ random records: the same customer ids, review list, score merges and stored reco
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
 from graph.model import NodeLabel
 from loaders import resolve as resolution
+from loaders.bulk.records import CustomerRecords, RecordRun
 from loaders.bulk.resolve import needs_scoring, resolve_grouped
 from loaders.mapping import ResolveMode, ValueType
 from loaders.resolve import CustomerRecord, resolve
@@ -42,6 +44,17 @@ def random_record(rng: random.Random, index: int) -> CustomerRecord:
     )
 
 
+def random_options(rng: random.Random, refs: list[str]) -> dict[str, Any]:
+    return {
+        "merge_above": rng.choice([0.5, 0.9, 0.99]),
+        "review_above": 0.2,
+        "hash_key": KEY,
+        "existing": {ref: f"old-{rng.randrange(3)}" for ref in rng.sample(refs, min(3, len(refs)))},
+        "forced_merges": [tuple(rng.sample(refs, 2)) for _ in range(rng.randrange(0, 3))],
+        "source_priority": rng.choice([(), ("card", "core")]),
+    }
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_grouped_resolution_gives_what_resolve_gives(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(seed)
@@ -53,15 +66,7 @@ def test_grouped_resolution_gives_what_resolve_gives(seed: int, monkeypatch: pyt
         (random_record(rng, 1000 + index) for index in range(rng.randrange(0, 3))), key=lambda record: record.ref
     )
     stored = [record for record in stored if record.national_id]
-    options = {
-        "merge_above": rng.choice([0.5, 0.9, 0.99]),
-        "review_above": 0.2,
-        "hash_key": KEY,
-        "existing": {ref: f"old-{rng.randrange(3)}" for ref in rng.sample(refs, min(3, len(refs)))},
-        "forced_merges": [tuple(rng.sample(refs, 2)) for _ in range(rng.randrange(0, 3))],
-        "source_priority": rng.choice([(), ("card", "core")]),
-        "stored": stored,
-    }
+    options = {**random_options(rng, refs), "stored": stored}
     expected = resolve(records, **options)  # type: ignore[arg-type]
     found = resolve_grouped(records, **options)  # type: ignore[arg-type]
     assert found == expected
@@ -79,3 +84,36 @@ def test_records_with_their_own_agreeing_id_numbers_are_not_scored() -> None:
     assert needs_scoring(clean, [], []) == []
     lacking = CustomerRecord("card", "card", "H1", 2, NodeLabel.PERSON, {"name": "王五"})
     assert needs_scoring([*clean, lacking], [], []) == list(range(41))  # one name block holds them all
+
+
+def _held_as_columns(records: list[CustomerRecord]) -> CustomerRecords:
+    """The records as runs of columns: a run per stretch of records of one source, mode and id prefix."""
+    runs, start = [], 0
+    for end in range(1, len(records) + 1):
+        first = records[start]
+        if end == len(records) or (records[end].source, records[end].mode, records[end].id_prefix) != (
+            first.source,
+            first.mode,
+            first.id_prefix,
+        ):
+            run = RecordRun.of_records(first.source, first.system, first.mode, first.id_prefix, records[start:end])
+            assert run is not None
+            runs.append(run)
+            start = end
+    return CustomerRecords(runs)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_records_held_as_columns_resolve_as_the_records_do(seed: int) -> None:
+    rng = random.Random(seed)
+    records = [random_record(rng, index) for index in range(rng.randrange(5, 60))]
+    refs = [record.ref for record in records]
+    options = random_options(rng, refs)
+    held = _held_as_columns(records)
+    assert list(held) == records
+    assert resolve_grouped(held, **options) == resolve(records, **options)  # type: ignore[arg-type]
+
+
+def test_no_records_held_as_columns_resolve_to_none() -> None:
+    options = {"merge_above": 0.9, "review_above": 0.2, "hash_key": KEY}
+    assert resolve_grouped(CustomerRecords([]), **options) == resolve([], **options)  # type: ignore[arg-type]
