@@ -22,7 +22,8 @@ import pyarrow.compute as pc
 
 from graph.model import NodeLabel, TieType
 from loaders.bulk.records import CustomerRecords, RecordRun
-from loaders.bulk.tables import IsNew, Tables, exact_array
+from loaders.bulk.survivorship import Combined, ObjectCombined, combined_by_columns
+from loaders.bulk.tables import IsNew, Tables
 from loaders.resolve import CustomerRecord
 from loaders.survivorship import KEPT_FIELDS, NO_ALIASES, combined_customers
 
@@ -39,8 +40,8 @@ class RecordBatch:
     customer_ids: list[str]
     makers: np.ndarray
     """The records (positions in the batch) that make their customer's node."""
-    combined: dict[int, dict[str, Any]]
-    """The makers whose customer is combined from several records: its properties."""
+    combined: Combined
+    """The properties of the customers made of several records."""
 
     @property
     def source(self) -> str:
@@ -60,9 +61,10 @@ class RecordBatch:
 
     def as_objects(self) -> tuple[list[CustomerRecord], list[str], dict[int, dict[str, Any] | None]]:
         """The batch as ``CustomerBatch`` holds it: its records, their customers, the makers' combined properties."""
-        customers: dict[int, dict[str, Any] | None] = {
-            index: self.combined.get(index) for index in self.makers.tolist()
-        }
+        customers: dict[int, dict[str, Any] | None] = {}
+        for index in self.makers.tolist():
+            customer_id = self.customer_ids[index]
+            customers[index] = self.combined.properties(customer_id) if customer_id in self.combined else None
         return self.run.records(), self.customer_ids, customers
 
     def tables(self, is_new: IsNew) -> Tables | None:
@@ -72,28 +74,28 @@ class RecordBatch:
         if pc.any(pc.equal(kinds, NodeLabel.CUSTOMER.value)).as_py():
             return None  # a customer of no kind keeps the kind held: rows know how
         ids = [self.customer_ids[index] for index in makers.tolist()]
-        plain = np.array([index not in self.combined for index in makers.tolist()], dtype=bool)
-        own = run.properties.column_names
-        names = _names(own, plain, [self.combined[index] for index in makers.tolist() if index in self.combined])
+        plain = np.array([customer_id not in self.combined for customer_id in ids], dtype=bool)
+        combined_ids = [customer_id for customer_id, is_plain in zip(ids, plain.tolist(), strict=True) if not is_plain]
+        own = tuple(run.properties.column_names)
+        shapes: list[tuple[str, ...]] = [own] * len(ids)
+        named = np.full(len(ids), len(own) + len(NO_ALIASES))
+        for place, customer_id in zip(np.flatnonzero(~plain).tolist(), combined_ids, strict=True):
+            shapes[place] = self.combined.shape(customer_id)
+            named[place] = len(shapes[place])
+        # The names in the order they first appear (the first plain maker's, then each combined maker's).
+        firsts = sorted({*np.flatnonzero(plain)[:1].tolist(), *np.flatnonzero(~plain).tolist()})
+        names = dict.fromkeys(name for place in firsts for name in shapes[place])
         names.update(NO_ALIASES)
-        named = [
-            len(own) + len(NO_ALIASES) if is_plain else len(self.combined[index])
-            for index, is_plain in zip(makers.tolist(), plain.tolist(), strict=True)
-        ]
-        for count, customer_id in zip(named, ids, strict=True):
-            if count != len(names) and not is_new(NodeLabel.CUSTOMER, customer_id):
+        for place in np.flatnonzero(named != len(names)).tolist():
+            if not is_new(NodeLabel.CUSTOMER, ids[place]):
                 return None  # it would remove what the row leaves alone
         plain_at = pa.array(makers[plain], pa.int64())
-        combined_rows = [self.combined[index] for index in makers[~plain].tolist()]
         # Rows of plain makers first, then combined ones; put back into the makers' order.
         order = pa.array(np.argsort(np.concatenate([np.flatnonzero(plain), np.flatnonzero(~plain)]), kind="stable"))
-        columns: dict[str, pa.Array] = {
-            "id": pa.array(ids, pa.string()),
-            "kind": kinds.cast(pa.string()),
-        }
+        columns: dict[str, pa.Array] = {"id": pa.array(ids, pa.string()), "kind": kinds.cast(pa.string())}
         for name in names:
             held = run.column(name).take(plain_at) if name in own else pa.nulls(len(plain_at))
-            values = _joined(held, [row.get(name) for row in combined_rows])
+            values = _joined(held, self.combined.values(combined_ids, name))
             if values is None:
                 return None
             columns[name] = values.take(order)
@@ -106,7 +108,7 @@ class RecordBatch:
             "line": run.lines,
         }
         for name in KEPT_FIELDS:
-            kept = _joined(run.column(name), [])
+            kept = _joined(run.column(name), pa.nulls(0))
             if kept is None:
                 return None
             lineage[name] = kept
@@ -127,21 +129,9 @@ def record_batches(
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     distinct = encoded.dictionary.to_pylist()
     counts = np.bincount(codes, minlength=len(distinct))
-    code_of = {customer_id: code for code, customer_id in enumerate(distinct)}
-    before = np.zeros(len(distinct), dtype=np.int64)
-    for customer_id, kept in (earlier or {}).items():
-        if customer_id in code_of:
-            before[code_of[customer_id]] = len(kept)
-    several = counts + before > 1
-    # Customers of several records: their records as objects, in order, after their earlier ones.
-    members: dict[str, list[CustomerRecord]] = defaultdict(list)
-    at = np.flatnonzero(several[codes])
-    for index, record in zip(at.tolist(), records.take(at), strict=True):
-        customer_id = customer_ids[index]
-        if customer_id not in members and earlier and customer_id in earlier:
-            members[customer_id].extend(earlier[customer_id])
-        members[customer_id].append(record)
-    combined = combined_customers(members, ranks or {})
+    before = np.array([len((earlier or {}).get(customer_id, ())) for customer_id in distinct], dtype=np.int64)
+    at = np.flatnonzero((counts + before > 1)[codes])
+    combined = _combined(records, customer_ids, at, ranks or {}, earlier or {}) if len(at) else ObjectCombined({})
     first = np.zeros(len(customer_ids), dtype=bool)
     first[np.unique(codes, return_index=True)[1]] = True
     batches: list[RecordBatch] = []
@@ -151,26 +141,35 @@ def record_batches(
             stop = min(start + batch_size, len(run))
             low, high = run_start + start, run_start + stop
             makers = np.flatnonzero(first[low:high])
-            ids = customer_ids[low:high]
-            batch_combined = {index: combined[ids[index]] for index in makers.tolist() if ids[index] in combined}
-            batches.append(RecordBatch(run.slice(start, stop), ids, makers, batch_combined))
+            batches.append(RecordBatch(run.slice(start, stop), customer_ids[low:high], makers, combined))
     return batches
 
 
-def _names(own: list[str], plain: np.ndarray, combined: list[dict[str, Any]]) -> dict[str, None]:
-    """The property names of the makers' rows, in the order they first appear (``CustomerBatch.tables``)."""
-    shapes: list[tuple[str, ...]] = []
-    combined_rows = iter(combined)
-    own_shape = tuple(own)
-    for is_plain in plain.tolist():
-        shapes.append(own_shape if is_plain else tuple(next(combined_rows)))
-    return dict.fromkeys(name for shape in dict.fromkeys(shapes) for name in shape)
+def _combined(
+    records: CustomerRecords,
+    customer_ids: list[str],
+    at: np.ndarray,
+    ranks: Mapping[str, int],
+    earlier: Mapping[str, list[CustomerRecord]],
+) -> Combined:
+    """The customers of the records ``at`` combined: by column, unless records of earlier loads take part
+    (they are objects) or the columns cannot hold a property."""
+    if not any(customer_ids[index] in earlier for index in at.tolist()):
+        by_columns = combined_by_columns(records, customer_ids, at, ranks)
+        if by_columns is not None:
+            return by_columns
+    members: dict[str, list[CustomerRecord]] = defaultdict(list)
+    for index, record in zip(at.tolist(), records.take(at), strict=True):
+        customer_id = customer_ids[index]
+        if customer_id not in members and customer_id in earlier:
+            members[customer_id].extend(earlier[customer_id])
+        members[customer_id].append(record)
+    return ObjectCombined(combined_customers(members, ranks))
 
 
-def _joined(held: pa.Array, values: list[Any]) -> pa.Array | None:
-    """A column of ``held`` (a run's typed values) then ``values`` (Python values), as the one array
-    ``loaders.bulk.tables.arrow_column`` makes of all of them as Python values; None where it makes None."""
-    taken = exact_array(values)
+def _joined(held: pa.Array, taken: pa.Array | None) -> pa.Array | None:
+    """A column of ``held`` then ``taken`` (both typed as they were read) as the one array
+    ``loaders.bulk.tables.arrow_column`` makes of all their values as Python values; None where it makes None."""
     if taken is None:
         return None
     parts = [part for part in (held, taken) if part.null_count < len(part)]

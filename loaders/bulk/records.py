@@ -5,7 +5,8 @@ properties, a dict of identifiers) for each row only to take the columns apart a
 for the store's tables was most of what the customer path still did per row. :class:`CustomerRecords`
 holds the records as runs of columns and makes ``CustomerRecord`` objects only where Python code must see
 one: the records entity resolution scores (``loaders.bulk.resolve``), the customers made of several records
-(survivorship), and a batch that must go to the store as rows.
+when records of earlier loads take part (``loaders.bulk.survivorship``), and a batch that must go to the
+store as rows.
 
 A record of a run is exactly the record the row path makes of its row: the run's property columns in the
 source's order (a property a source does not name is absent, not null), its identifiers (per type, the
