@@ -10,6 +10,7 @@ import pytest
 
 from loaders.identifiers import (
     keyed_hash,
+    keyed_hashes,
     mask_card,
     mask_name,
     mask_phone,
@@ -126,3 +127,10 @@ def test_keyed_hash_does_not_contain_the_value() -> None:
 def test_keyed_hash_rejects_empty_key_and_ambiguous_purpose(key: bytes, purpose: str) -> None:
     with pytest.raises(ValueError):
         keyed_hash("13812345678", key, purpose=purpose)
+
+
+@pytest.mark.parametrize("key", [b"k", b"a key of 32 bytes, as settings..", bytes(range(64)), bytes(range(200))])
+def test_keyed_hashes_are_the_hmac_of_purpose_and_value(key: bytes) -> None:
+    values = ["13812345678", "张三", "", "110105194912310021", "x" * 300]
+    expected = [hmac.new(key, f"customer-P:{value}".encode(), "sha256").hexdigest()[:32] for value in values]
+    assert keyed_hashes(values, key, purpose="customer-P") == expected
