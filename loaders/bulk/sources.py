@@ -91,15 +91,25 @@ def node_source_by_columns(context: LoadContext, source: Source, files: list[Pat
         ids = [source.id_prefix + key if key is not None else "" for key in keys]
         id_column = pa.array(ids, pa.string())
         good = file.good.tolist()
+        alone = _alone(file, rows.seen)
         for start, stop in chunks(file, context.table_batch_size):
-            taken: list[int] = []
             fallback = Pending()
             created: dict[NodeLabel, dict[str, str]] = defaultdict(dict)
-            loaded = merged = 0
-            for index in range(start, stop):
+            # Rows whose key no other row has: taken on columns; the others one by one, in file order.
+            quick = (np.flatnonzero(alone[start:stop]) + start).tolist()
+            quick_ids = [ids[index] for index in quick]
+            rows.seen.update(keys[index] for index in quick)
+            merged = len(rows.written.intersection(quick_ids))  # NodeRows.count_written, for all of them
+            loaded = len(quick) - merged
+            rows.written.update(quick_ids)
+            rows.known.update(quick_ids)
+            for link in read_links:
+                link.created_for(quick, created)
+            taken = list(quick)
+            for index in np.flatnonzero(~alone[start:stop]).tolist():
+                index += start
                 if good[index] and keys[index] not in rows.seen:
                     rows.seen.add(keys[index])
-                    # NodeRows.count_written, kept in local counts (not one report update per row)
                     if ids[index] in rows.written:
                         merged += 1
                     else:
@@ -111,6 +121,7 @@ def node_source_by_columns(context: LoadContext, source: Source, files: list[Pat
                         link.created_at(index, created)
                 else:
                     rows.take(file.plain.path, record_at(source, file, index), fallback)
+            taken.sort()
             report.loaded += loaded
             report.merged += merged
             count_dates(context, source, file, rows.transform, taken)
@@ -124,6 +135,18 @@ def node_source_by_columns(context: LoadContext, source: Source, files: list[Pat
             write_batch(context, report, nodes, ties, fallback, stop)
     report.seconds = round(time.perf_counter() - started, 3)
     return None
+
+
+def _alone(file: TypedFile, seen: set[str]) -> np.ndarray:
+    """The good rows whose key no other row of the file (good or not) and no earlier file holds: each is
+    taken whatever comes before it, so they need not be looked at one by one in file order."""
+    codes = pc.dictionary_encode(file.keys).indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    counts = np.bincount(codes[codes >= 0], minlength=1)
+    alone = file.good & (codes >= 0)
+    alone[alone] = counts[codes[alone]] == 1
+    if seen:
+        alone &= ~pc.is_in(file.keys, value_set=pa.array(list(seen), pa.string())).to_numpy(zero_copy_only=False)
+    return alone
 
 
 def chunks(file: TypedFile, rows: int) -> list[tuple[int, int]]:
@@ -197,6 +220,14 @@ class _LinkRows:
         if node_id not in known:
             known.add(node_id)
             created[other].setdefault(node_id, name)
+
+    def created_for(self, indices: list[int], created: dict[NodeLabel, dict[str, str]]) -> None:
+        """:meth:`created_at` of each of the rows ``indices``, in order."""
+        if not self.link.link.create:
+            return
+        for index in indices:
+            if self.created[index] is not None:
+                self.created_at(index, created)
 
     def add_ties(self, ids: list[str], taken: list[int], ties: dict[TieType, list[pa.Table]]) -> None:
         """The link's ties for the rows taken: from or to each row's node, per the tie type's direction."""

@@ -101,6 +101,21 @@ def test_bad_rows_are_quarantined_alike(tmp_path: Path) -> None:
     assert reasons["family"] == {"missing_value": 1, "orphan": 1, "self_tie": 1, "unknown_code": 1}
 
 
+def test_node_rows_sharing_a_key_load_the_same_by_columns_and_by_rows(tmp_path: Path) -> None:
+    # A8: a row the row path loads after all (full-width digits), then a repeat; A9: a refused row, then a
+    # row that loads; A10: repeated by good rows; the others alone.
+    accounts = (
+        "acct_no,cust_no,bal\nA8,C1,１２\nA1,C1,1\nA8,C1,7\nA9,C2,x\nA2,C2,2\nA9,C2,8\nA10,C1,1\nA10,C2,2\nA3,C1,3\n"
+    )
+    mapping = write_bank(tmp_path / "bank", accounts=accounts)
+    outcomes = both_paths(mapping, tmp_path)
+    assert_same_outcome(outcomes)
+    report = outcomes[LoadPath.COLUMNS][3]
+    accounts_report = next(source for source in report.sources if source.name == "accounts")
+    assert accounts_report.path == "columns"
+    assert (accounts_report.loaded, accounts_report.reasons) == (6, {"bad_number": 1, "duplicate_key": 2})
+
+
 TIE_SOURCES = """
   - name: relatives
     system: crm
