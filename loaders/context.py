@@ -31,6 +31,7 @@ from loaders.quarantine import QuarantinedRow, QuarantineFile, QuarantineReason,
 from loaders.query import query_files
 from loaders.read import RawRecord, RawSource, count_records, read_columns, read_source, stream_source
 from loaders.report import SourceReport
+from loaders.ties_seen import TiesSeen
 from loaders.transform import RowProblem, RowTransform
 
 Progress = Callable[[str, int, int], None]
@@ -202,7 +203,7 @@ class LoadContext:
         }
         self.merged_by_score = 0
         self.retired: set[str] = set()
-        self.ties_seen: set[tuple[TieType, str, str]] = set()
+        self.ties_seen = TiesSeen()
         self._known: dict[NodeLabel, set[str]] = {}
         self._crosswalk: dict[str, str] = {}
         self._crosswalk_read = False

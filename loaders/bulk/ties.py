@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +37,7 @@ from loaders.context import IdLookup, LoadContext, Pending
 from loaders.identifiers import to_half_width
 from loaders.mapping import Source
 from loaders.ties import TieRows
-
-TieKey = tuple[TieType, str, str]
-"""A tie as the load's ``ties_seen`` holds it: type, then its ends (a symmetric tie's smaller id first)."""
+from loaders.ties_seen import TiesSeen
 
 
 @dataclass(frozen=True)
@@ -157,7 +154,7 @@ def _pair_codes(firsts: pa.Array, seconds: pa.Array) -> np.ndarray:
 
 
 def _batch_ties(
-    ties_seen: set[TieKey],
+    ties_seen: TiesSeen,
     type_ends: _TypeEnds,
     taken: np.ndarray,
     start: int,
@@ -171,21 +168,15 @@ def _batch_ties(
     rows = taken[type_ends.wanted[taken]]
     if not len(rows):
         return None
-    chosen = pa.array(rows, pa.int64())
-    keys = list(
-        zip(
-            repeat(type_ends.tie_type),
-            type_ends.key_sources.take(chosen).to_pylist(),
-            type_ends.key_targets.take(chosen).to_pylist(),
-            strict=False,
-        )
-    )
     _, first = np.unique(type_ends.keys[rows], return_index=True)
     _, last_reversed = np.unique(type_ends.keys[rows][::-1], return_index=True)
     last = len(rows) - 1 - last_reversed
-    seen_before = np.fromiter(map(ties_seen.__contains__, keys), dtype=bool, count=len(keys))
-    loaded[rows[first[~seen_before[first]]] - start] = True
-    ties_seen.update(keys[position] for position in first.tolist())
+    firsts = pa.array(rows[first], pa.int64())
+    key_sources, key_targets = type_ends.key_sources.take(firsts), type_ends.key_targets.take(firsts)
+    new = ~ties_seen.seen_columns(type_ends.tie_type, key_sources, key_targets)
+    loaded[rows[first[new]] - start] = True
+    chosen = pa.array(np.flatnonzero(new), pa.int64())
+    ties_seen.add_columns(type_ends.tie_type, key_sources.take(chosen), key_targets.take(chosen))
     order = np.argsort(first, kind="stable")
     first_rows = pa.array(rows[first[order]], pa.int64())
     ends = {"source": type_ends.sources.take(first_rows), "target": type_ends.targets.take(first_rows)}
