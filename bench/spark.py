@@ -43,6 +43,8 @@ class SparkStepFigures(BaseModel):
     jvm_cpu_seconds: float | None
     driver_peak_mib: float
     jvm_peak_mib: float | None
+    jobs: int | None = None
+    """Spark jobs the step ran (each pays Spark's fixed costs: planning, code generation, scheduling)."""
 
 
 class SparkBenchReport(BaseModel):
@@ -203,6 +205,19 @@ def spark_cpu_seconds(jvm_pid: int) -> float | None:
     return round(total, 2)
 
 
+def spark_jobs_started() -> int | None:
+    """How many jobs the running session has started so far; None without a session.
+
+    Job ids count up from 0, so the highest known one tells, even once Spark has forgotten old jobs (it keeps
+    ``spark.ui.retainedJobs``)."""
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    if session is None:
+        return None
+    return max(session.sparkContext.statusTracker().getJobIdsForGroup(), default=-1) + 1
+
+
 class StepClock:
     """Reads the driver's and the JVM's clocks and peaks as each step ends, then resets the peaks."""
 
@@ -210,11 +225,13 @@ class StepClock:
         self.figures: dict[str, SparkStepFigures] = {}
         self.log = log
         self.wall, self.driver_cpu, self.jvm_cpu = time.perf_counter(), time.process_time(), jvm_cpu_before
+        self.jobs = spark_jobs_started() or 0
 
     def step_ended(self, step: str) -> None:
         wall, driver_cpu = time.perf_counter(), time.process_time()
         jvm = spark_jvm_pid()  # none before the session starts (the export step)
         jvm_cpu = spark_cpu_seconds(jvm) if jvm is not None else None
+        jobs = spark_jobs_started()
         figures = SparkStepFigures(
             step=step,
             seconds=round(wall - self.wall, 2),
@@ -222,6 +239,7 @@ class StepClock:
             jvm_cpu_seconds=None if jvm_cpu is None else round(jvm_cpu - self.jvm_cpu, 2),
             driver_peak_mib=process_peak_mib() or 0.0,
             jvm_peak_mib=process_peak_mib(jvm) if jvm is not None else None,
+            jobs=None if jobs is None else jobs - self.jobs,
         )
         self.figures[step] = figures
         if self.log is not None:
@@ -231,6 +249,7 @@ class StepClock:
         if jvm is not None:
             reset_peak(jvm)
         self.jvm_cpu = jvm_cpu if jvm_cpu is not None else self.jvm_cpu
+        self.jobs = jobs if jobs is not None else self.jobs
         self.wall, self.driver_cpu = time.perf_counter(), time.process_time()
 
 
@@ -262,12 +281,12 @@ def render_spark_markdown(result: SparkBenchReport) -> str:
     if result.step_figures:
         lines += [
             "",
-            "| step | wall s | driver CPU s | JVM CPU s | driver peak MiB | JVM peak MiB |",
-            "|---|---|---|---|---|---|",
+            "| step | wall s | driver CPU s | JVM CPU s | jobs | driver peak MiB | JVM peak MiB |",
+            "|---|---|---|---|---|---|---|",
         ]
         lines.extend(
             f"| {step.step} | {step.seconds:,.1f} | {step.driver_cpu_seconds:,.1f} | {_number(step.jvm_cpu_seconds)} "
-            f"| {step.driver_peak_mib:,.0f} | {_number(step.jvm_peak_mib, 0)} |"
+            f"| {_number(step.jobs, 0)} | {step.driver_peak_mib:,.0f} | {_number(step.jvm_peak_mib, 0)} |"
             for step in result.step_figures.values()
         )
     return "\n".join(lines) + "\n"

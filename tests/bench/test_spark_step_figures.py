@@ -25,6 +25,25 @@ def test_each_step_is_logged_as_it_ends(tmp_path: Path) -> None:
         figures = SparkStepFigures.model_validate(line)
         assert figures.seconds >= 0 and figures.driver_cpu_seconds >= 0 and figures.driver_peak_mib > 0
         assert figures.jvm_cpu_seconds is None and figures.jvm_peak_mib is None  # no Spark session in this process
+        assert figures.jobs is None
+
+
+def test_each_step_counts_the_spark_jobs_it_ran(tmp_path: Path) -> None:
+    from queries.analytics.spark.session import spark_session
+
+    session = spark_session("local[1]", "512m", 2)
+    try:
+        frame = session.range(100)
+        frame.count()  # a job before the clock starts is not the step's
+        clock = StepClock(0.0, None)
+        frame.collect()
+        frame.where("id > 50").collect()
+        clock.step_ended("two")
+        clock.step_ended("none")
+    finally:
+        session.stop()
+    assert clock.figures["two"].jobs == 2
+    assert clock.figures["none"].jobs == 0
 
 
 def test_the_markdown_has_a_row_per_step() -> None:
@@ -35,6 +54,7 @@ def test_the_markdown_has_a_row_per_step() -> None:
         jvm_cpu_seconds=88.5,
         driver_peak_mib=613.1,
         jvm_peak_mib=2570.5,
+        jobs=41,
     )
     report = SparkBenchReport(
         started_at="2026-11-30T06:24:54+00:00",
@@ -54,8 +74,8 @@ def test_the_markdown_has_a_row_per_step() -> None:
         step_figures={"pagerank": step},
     )
     markdown = render_spark_markdown(report)
-    assert "| step | wall s | driver CPU s | JVM CPU s | driver peak MiB | JVM peak MiB |" in markdown
-    assert "| pagerank | 124.9 | 0.6 | 88.5 | 613 | 2,570 |" in markdown
+    assert "| step | wall s | driver CPU s | JVM CPU s | jobs | driver peak MiB | JVM peak MiB |" in markdown
+    assert "| pagerank | 124.9 | 0.6 | 88.5 | 41 | 613 | 2,570 |" in markdown
 
 
 def test_spark_cpu_counts_the_living_processes_under_the_jvm() -> None:
