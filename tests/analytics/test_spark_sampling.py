@@ -39,3 +39,14 @@ def test_rows_past_the_cap_are_the_in_process_sample(monkeypatch: pytest.MonkeyP
     assert list(found.index) == list(expected["id"]) and len(found) == LIMIT
     assert found["value"].tolist() == expected["value"].tolist()
     assert list(everything.index) == in_order  # at or under the cap: every row
+
+
+def test_products_reach_the_driver_together_up_to_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    from queries.analytics.spark import crosssell
+
+    monkeypatch.setattr(crosssell, "MAX_TRAINING_ROWS", LIMIT)
+    sizes = [("A", 4), ("B", 0), ("C", 6), ("D", 1), ("E", 12), ("F", 3), ("G", 10)]
+    groups = crosssell._collected_together(sizes)
+    assert groups == [["A", "C"], ["D"], ["E"], ["F"], ["G"]]  # B has no rows; E is past the cap, alone
+    held = dict(sizes)
+    assert all(len(group) == 1 or sum(held[product] for product in group) <= LIMIT for group in groups)

@@ -12,6 +12,7 @@ time, so the driver holds one bounded table whatever the size of the bank.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +22,11 @@ import pandas as pd
 from queries.analytics.crosssell import as_list
 from queries.analytics.crosssell_fit import DECIMALS, MIN_OPENED, fitted_card, tie_weight_properties
 from queries.analytics.model_card import CrossSellCard
-from queries.analytics.models import FittedModel, fit
+from queries.analytics.models import MAX_TRAINING_ROWS, FittedModel, fit
 from queries.analytics.spark.features import OWN_COLUMNS
 from queries.analytics.spark.frames import SparkFrames
 from queries.analytics.spark.scoring import scored_on_workers
-from queries.analytics.spark.training import SparkTrainingWindow, collect_rows
+from queries.analytics.spark.training import SparkTrainingWindow, arrow_rows, collect_rows
 from queries.analytics.training import too_little_history
 
 if TYPE_CHECKING:
@@ -144,43 +145,79 @@ def _product_table(
 
     products = [rule.product_id for rule in rules]
     holds = [F.col(_holds(product_id)) for product_id in products]
-    size, together = held_together(snapshot, holds)
+    size, together, shares = _held_by_segment(snapshot, holds)
     holders = np.diag(together)
     confidence = np.divide(together, holders[:, None], out=np.zeros_like(together), where=holders[:, None] > 0)
     share = holders / size
-    shares = (
-        snapshot.groupBy("segment")
-        .agg(*(F.avg(column).alias(f"share_{b}") for b, column in enumerate(holds)))
-        .collect()
-    )
     holds_any = F.greatest(*holds, F.lit(0.0)) > 0
     neighbours = _neighbour_holders(frames, products, tie_types)
-    parts = []
-    for number, product_id in enumerate(products):
-        best = F.greatest(
-            *(column * float(confidence[other, number]) for other, column in enumerate(holds)), F.lit(0.0)
-        )
-        segment_share = F.create_map(
-            *[item for row in shares for item in (F.lit(row["segment"]), F.lit(float(row[f"share_{number}"])))]
-        )
-        parts.append(
-            snapshot.where(F.col(f"candidate_{number}")).select(
-                "id",
-                F.lit(product_id).alias("product"),
-                *OWN_COLUMNS,
-                *(F.col(_holds(other)) for other in products),
-                F.when(holds_any, best).otherwise(F.lit(float(share[number]))).alias("co_holding"),
-                F.coalesce(segment_share[F.col("segment")], F.lit(0.0)).alias("segment_share"),
+    # Every product's candidate row of a customer from one pass over the snapshot: an array of one struct per
+    # product, exploded, the non-candidates dropped (not a branch per product, each a scan and a plan of its own).
+    offers = [
+        F.struct(
+            F.col(f"candidate_{number}").alias("candidate"),
+            F.lit(product_id).alias("product"),
+            F.when(
+                holds_any,
+                F.greatest(
+                    *(column * float(confidence[other, number]) for other, column in enumerate(holds)), F.lit(0.0)
+                ),
             )
+            .otherwise(F.lit(float(share[number])))
+            .alias("co_holding"),
+            F.coalesce(_segment_shares(shares, number)[F.col("segment")], F.lit(0.0)).alias("segment_share"),
         )
-    table = parts[0]
-    for part in parts[1:]:
-        table = table.unionByName(part)
+        for number, product_id in enumerate(products)
+    ]
+    table = (
+        snapshot.select("id", *OWN_COLUMNS, *holds, F.explode(F.array(*offers)).alias("offer"))
+        .where(F.col("offer.candidate"))
+        .select(
+            "id",
+            "offer.product",
+            *OWN_COLUMNS,
+            *holds,
+            "offer.co_holding",
+            "offer.segment_share",
+        )
+    )
     network = [f"holders_{tie_type}" for tie_type in tie_types]
     return (
         table.join(neighbours, ["id", "product"], "left")
         .na.fill(0.0, [*network, "holder_share_of_neighbours"])
         .select("id", "product", *model_columns(products, tie_types))
+    )
+
+
+def _held_by_segment(snapshot: DataFrame, holds: list[Column]) -> tuple[int, np.ndarray, dict[str, np.ndarray]]:
+    """:func:`held_together` and each segment's share of customers holding each product, from one aggregation
+    (one job, not two): per segment the customers and the products x products sums, added up on the driver."""
+    from pyspark.sql import functions as F
+
+    count = len(holds)
+    rows = (
+        snapshot.groupBy("segment")
+        .agg(
+            F.count(F.lit(1)).alias("customers"),
+            *(F.sum(one * other).alias(f"{a}|{b}") for a, one in enumerate(holds) for b, other in enumerate(holds)),
+        )
+        .collect()
+    )
+    together, shares = np.zeros((count, count)), {}
+    for row in rows:
+        pairs = np.array([[float(row[f"{a}|{b}"] or 0.0) for b in range(count)] for a in range(count)])
+        together += pairs
+        # A 0/1 column's sum is its square's: the diagonal over the segment's customers is avg(holds).
+        shares[row["segment"]] = np.diag(pairs) / int(row["customers"])
+    return max(sum(int(row["customers"]) for row in rows), 1), together, shares
+
+
+def _segment_shares(shares: dict[str, np.ndarray], number: int) -> Column:
+    """segment -> the share of its customers holding product ``number`` (a map literal)."""
+    from pyspark.sql import functions as F
+
+    return F.create_map(
+        *[item for segment, share in shares.items() for item in (F.lit(segment), F.lit(float(share[number])))]
     )
 
 
@@ -292,12 +329,13 @@ def fitted_cross_sell_on_spark(
     columns, own_columns = model_columns(products, tie_types), own_model_columns(products)
     scorers: dict[str, _Scorer] = {}
     fitted: dict[str, Any] = {}
+    samples = _training_samples(train, {product: rows for product, (rows, _) in sizes.items()}, products, columns)
     for product_id in products:
         rows, taken_up = sizes.get(product_id, (0, 0))
         if rows == 0:
             scorers[product_id] = _Scorer(None, None, 0.0)  # never a candidate to learn from: scores 0, as in-process
             continue
-        sample = collect_rows(train.where(F.col("product") == product_id), ["label", *columns])
+        sample = next(samples)
         table, label = sample.drop(columns="label").reset_index(drop=True), sample["label"].to_numpy(dtype=bool)
         model, own = fit(table, label, columns), fit(table, label, own_columns)
         if model is None or own is None:
@@ -320,6 +358,43 @@ def fitted_cross_sell_on_spark(
     scored = _scored(today, scorers, columns, products).localCheckpoint()
     weights = {product: figures["tie_weights"] for product, figures in fitted.items()}
     return SparkCrossSell(scored, _ranked(scored), weights), card
+
+
+def _training_samples(
+    train: DataFrame, sizes: dict[str, int], products: list[str], columns: list[str]
+) -> Iterator[pd.DataFrame]:
+    """label and ``columns`` of each product's training rows (in id order), for each product with rows, in
+    ``products`` order. Products whose rows add up to at most ``MAX_TRAINING_ROWS`` reach the driver together
+    (one job for several), so the driver holds at most that many rows at a time, as with one product; a product
+    past the cap comes alone, sampled as in-process (:func:`collect_rows`)."""
+    import pyarrow.compute as pc
+    from pyspark.sql import functions as F
+
+    for group in _collected_together([(product, sizes.get(product, 0)) for product in products]):
+        if len(group) == 1 and sizes[group[0]] > MAX_TRAINING_ROWS:
+            chosen = train.where(F.col("product") == group[0])
+            yield collect_rows(chosen, ["label", *columns], total=sizes[group[0]])
+            continue
+        rows = train.where(F.col("product").isin(*group)).select("id", "product", "label", *columns).toArrow()
+        for product_id in group:
+            yield arrow_rows(rows.filter(pc.equal(rows.column("product"), product_id)), ["label", *columns])
+
+
+def _collected_together(sizes: list[tuple[str, int]]) -> list[list[str]]:
+    """The products with rows, in order, grouped so that a group's rows add up to at most ``MAX_TRAINING_ROWS``
+    (a product past it alone)."""
+    groups: list[list[str]] = []
+    held = MAX_TRAINING_ROWS + 1  # rows in the last group: none open yet
+    for product_id, rows in sizes:
+        if rows == 0:
+            continue
+        if held + rows > MAX_TRAINING_ROWS:
+            groups.append([product_id])
+            held = rows
+        else:
+            groups[-1].append(product_id)
+            held += rows
+    return groups
 
 
 def _scored(today: DataFrame, scorers: dict[str, _Scorer], columns: list[str], products: list[str]) -> DataFrame:

@@ -227,19 +227,27 @@ def _collect(labelled: DataFrame, columns: list[str]) -> _Collected:
     )
 
 
-def collect_rows(frame: DataFrame, columns: list[str], limit: int | None = None) -> pd.DataFrame:
+def collect_rows(
+    frame: DataFrame, columns: list[str], limit: int | None = None, total: int | None = None
+) -> pd.DataFrame:
     """``columns`` of ``frame``'s rows (one per id) at the driver, indexed by id in id order: all of them, or the
     ``limit`` (``MAX_TRAINING_ROWS``) that the in-process :func:`~queries.analytics.models.training_sample` draws
-    from the same rows in id order (so both engines fit on the same sample)."""
+    from the same rows in id order (so both engines fit on the same sample). ``total``: the frame's rows, when
+    the caller has counted them (a job saved)."""
     limit = MAX_TRAINING_ROWS if limit is None else limit
-    total = frame.count()
+    total = frame.count() if total is None else total
     if total > limit:
         chosen = np.sort(np.random.default_rng(0).choice(total, limit, replace=False))
         spark = frame.sparkSession
         picked = spark.createDataFrame([(position,) for position in chosen.tolist()], "position long")
         frame = frame.join(id_positions(frame).join(picked, "position", "left_semi"), "id", "left_semi")
     # As Arrow columns, not Row objects: a fraction of the driver's time and memory per row.
-    table = frame.select("id", *columns).toArrow().sort_by("id")
+    return arrow_rows(frame.select("id", *columns).toArrow(), columns)
+
+
+def arrow_rows(table: pa.Table, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of ``table`` (one row per id) as a pandas table indexed by id, in id order."""
+    table = table.sort_by("id")
     return pd.DataFrame(
         {name: table.column(name).to_numpy() for name in columns},
         columns=columns,
