@@ -34,6 +34,7 @@ from queries.analytics.spark.network import pagerank
 from queries.analytics.spark.session import spark_session
 from queries.analytics.spark.training import SparkTrainingWindow, fitted_churn_on_spark, training_window
 from queries.analytics.spark.value import customer_value
+from queries.analytics.threads import capped_threads
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -53,7 +54,15 @@ def run_stage(stage: str, parquet: Path, work: Path, settings: Settings, spark: 
         session, parquet, TieRegistry.from_file(settings.tie_weights_path), settings.analytics.as_of
     )
     clock.step_ended("read")
-    saved = _Saved(session, work)
+    with capped_threads(settings.analytics):  # as analyze_on_spark fits its models
+        _run(stage, frames, _Saved(session, work), settings, clock)
+    if stage != "groups":
+        clock.step_ended("save")
+    session.catalog.clearCache()
+    return {"stage": stage, "steps": [figures.model_dump() for figures in clock.figures.values()]}
+
+
+def _run(stage: str, frames: SparkFrames, saved: _Saved, settings: Settings, clock: StepClock) -> None:
     analytics = settings.analytics
     if stage == "rank":
         value = customer_value(frames, analytics).localCheckpoint()
@@ -107,10 +116,6 @@ def run_stage(stage: str, parquet: Path, work: Path, settings: Settings, spark: 
             sizes = write_sizes(store, settings)
             write_back(store, frames, results, ANALYTICS_AT, sizes, lambda _step, _done, _total: None)
             clock.step_ended("write")
-    if stage != "groups":
-        clock.step_ended("save")
-    session.catalog.clearCache()
-    return {"stage": stage, "steps": [figures.model_dump() for figures in clock.figures.values()]}
 
 
 def _window(saved: _Saved, frames: SparkFrames) -> SparkTrainingWindow | None:

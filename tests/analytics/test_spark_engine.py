@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,7 @@ def _stop_spark() -> None:
 def both_engines(generated_bank: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The bank analysed by each engine, with the model cards each wrote."""
     root = tmp_path_factory.mktemp("engines")
+    pools: dict[str, dict[str, int]] = {}
     local_settings, spark_settings = _copy(generated_bank, root / "local"), _copy(generated_bank, root / "spark")
     with pytest.MonkeyPatch.context() as patch:
         # Contributors can be compared only with the churn network terms kept; on this small bank the inner
@@ -83,7 +84,7 @@ def both_engines(generated_bank: Path, tmp_path_factory: pytest.TempPathFactory)
             local_report = analyze(store, local_settings, now=NOW)
             local = {label: _nodes(store, label) for label in WRITTEN}
         with EmbeddedStore(spark_settings.embedded_path) as store:
-            spark_report = analyze_on_spark(store, spark_settings, SPARK, now=NOW)
+            spark_report = analyze_on_spark(store, spark_settings, SPARK, _pools_at_each_step(pools), now=NOW)
             spark = {label: _nodes(store, label) for label in WRITTEN}
     _stop_spark()  # the one run this module needs is done: its JVM need not stay for the rest of the suite
     yield {
@@ -93,7 +94,24 @@ def both_engines(generated_bank: Path, tmp_path_factory: pytest.TempPathFactory)
         "spark_report": spark_report,
         "local_card": read_model_card(local_settings.model_card_path),
         "spark_card": read_model_card(spark_settings.model_card_path),
+        "spark_pools": pools,
     }
+
+
+def _pools_at_each_step(seen: dict[str, dict[str, int]]) -> Callable[[str, int, int], None]:
+    """A progress callback noting the OpenMP and BLAS thread pools' sizes as each step first reports."""
+    from threadpoolctl import threadpool_info
+
+    def noted(step: str, _done: int, _total: int) -> None:
+        seen.setdefault(step, {pool["internal_api"]: pool["num_threads"] for pool in threadpool_info()})
+
+    return noted
+
+
+def test_the_driver_fits_with_the_pools_capped_as_in_process(both_engines: dict[str, Any]) -> None:
+    pools = both_engines["spark_pools"]
+    assert "openmp" in pools["churn"]  # the boosted trees' runtime is loaded by then
+    assert set(pools["churn"].values()) == set(pools["cross-sell"].values()) == {1}
 
 
 def test_balances_tiers_stages_value_pagerank_and_clusters_match(both_engines: dict[str, Any]) -> None:

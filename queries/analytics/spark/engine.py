@@ -48,6 +48,7 @@ from queries.analytics.spark.prospects import prospect_rows
 from queries.analytics.spark.session import spark_session
 from queries.analytics.spark.training import fitted_churn_on_spark, training_window
 from queries.analytics.spark.value import customer_value
+from queries.analytics.threads import capped_threads
 from queries.groups import MAX_CIRCLES, circle_rows, find_guarantee_circles
 
 if TYPE_CHECKING:
@@ -108,7 +109,10 @@ def analyze_on_spark(
         spark = spark_session(options.master, options.driver_memory, options.partitions)
         frames = read_spark_frames(spark, directory, store.registry, settings.analytics.as_of)
         done("read")
-        results = _compute(frames, settings, store.registry, done)
+        # The driver fits the models (boosted trees, logistic regressions) with the thread pools capped, as
+        # in-process: uncapped, their threads spun waiting for each other while Spark kept the cores busy.
+        with capped_threads(settings.analytics):
+            results = _compute(frames, settings, store.registry, done)
         analytics_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
         written = write_back(store, frames, results, analytics_at, write_sizes(store, settings), report)
         done("write")
