@@ -37,6 +37,7 @@ from graph.cypher import render
 from graph.embedded.bulk import checked_tables
 from graph.errors import NotFound, StoreError, StoreUnavailable
 from graph.model import PRIMARY_LABELS, GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
+from graph.neo4j_parallel import ParallelWrites
 from graph.neo4j_write import (
     Changes,
     Statement,
@@ -90,12 +91,16 @@ class Neo4jStore(GraphStore):
         database: str = "neo4j",
         timeout_seconds: float = 30.0,
         registry: TieRegistry | None = None,
+        write_sessions: int = 1,
     ) -> None:
         super().__init__(registry)
         self.database = database
         self.timeout_seconds = timeout_seconds
+        self.write_sessions = write_sessions
+        """Batches a load writes at once (:mod:`graph.neo4j_parallel`); 1 writes each before the next is made."""
         self._shared = threading.local()
-        """``reads``: the :class:`_SharedReads` of this thread's :meth:`reading` context, if any."""
+        """``reads``: the :class:`_SharedReads` of this thread's :meth:`reading` context, if any; ``writes``: the
+        :class:`ParallelWrites` of this thread's :meth:`loading` context, if any."""
         self._driver = GraphDatabase.driver(
             uri,
             auth=auth,
@@ -121,6 +126,7 @@ class Neo4jStore(GraphStore):
             database=settings.neo4j_database,
             timeout_seconds=settings.neo4j_timeout_seconds,
             registry=registry,
+            write_sessions=settings.neo4j_write_sessions,
         )
 
     def _create_constraints(self) -> None:
@@ -140,18 +146,35 @@ class Neo4jStore(GraphStore):
     def loading(self) -> Iterator[None]:
         """Into an empty database, a load runs without the indexes other than the key constraints (the text
         indexes cost most), which are built once afterwards and online when this returns, even if the load failed.
-        A database holding data keeps its indexes: its users search it while it loads."""
+        A database holding data keeps its indexes: its users search it while it loads.
+
+        With ``write_sessions`` above 1, the batches this thread hands to :meth:`queue_bulk_write` are written
+        several at once (:mod:`graph.neo4j_parallel`); every other operation of this thread waits for them first.
+        """
         with _translated_errors(), self._session() as session:
             empty = session.run(render("count_all_nodes")).single(strict=True)["count"] == 0
             if empty:
                 for name in _INDEXES:
                     session.run(render(f"drop_{name}")).consume()
+        writes = ParallelWrites(self.bulk_write, self.write_sessions) if self.write_sessions > 1 else None
+        self._shared.writes = writes
         try:
             yield
+            if writes is not None:
+                writes.drain()
         finally:
+            self._shared.writes = None
+            if writes is not None:
+                writes.close()
             if empty:
                 with _translated_errors():
                     self._create_indexes()
+
+    def _written(self) -> None:
+        """Wait for this thread's batches being written (see :meth:`loading`), so that what follows sees them."""
+        writes: ParallelWrites | None = getattr(self._shared, "writes", None)
+        if writes is not None:
+            writes.drain()
 
     def _session(self, access_mode: str = neo4j.WRITE_ACCESS) -> neo4j.Session:
         return self._driver.session(database=self.database, default_access_mode=access_mode)
@@ -199,6 +222,7 @@ class Neo4jStore(GraphStore):
         return shared if shared is not None and shared.open else None
 
     def _read(self, text: Any, **params: Any) -> list[dict[str, Any]]:
+        self._written()
         shared = self._open_reads()
         if shared is not None:
             try:
@@ -216,6 +240,7 @@ class Neo4jStore(GraphStore):
         self, nodes: Iterable[NodeInput] = (), ties: Iterable[TieInput] = (), delete: Iterable[NodeRef] = ()
     ) -> WriteResult:
         batch = prepare_batch(nodes, ties, delete)
+        self._written()
         changes = Changes()
         if not batch.empty:
             # A retried attempt starts its count afresh: the failed one was rolled back.
@@ -254,6 +279,18 @@ class Neo4jStore(GraphStore):
             unchanged=changes.unchanged,
         )
 
+    def queue_bulk_write(
+        self,
+        nodes: Mapping[NodeLabel, pa.Table],
+        ties: Mapping[TieType, pa.Table],
+        counted: Callable[[WriteResult], None],
+    ) -> None:
+        writes: ParallelWrites | None = getattr(self._shared, "writes", None)
+        if writes is None:
+            counted(self.bulk_write(nodes, ties))
+        else:
+            writes.submit(nodes, ties, counted)
+
     def _write_batch(self, tx: Transaction, batch: Batch) -> Changes:
         """Write the batch in ``tx``; return what it created, updated and deleted."""
         changes = run_statements(tx, _batch_statements(batch))
@@ -265,6 +302,7 @@ class Neo4jStore(GraphStore):
         return changes
 
     def clear(self) -> None:
+        self._written()
         with _translated_errors(), self._session() as session:
             session.run(render("delete_all_ties")).consume()
             session.run(render("delete_all_nodes")).consume()

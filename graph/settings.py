@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     neo4j_password: SecretStr = SecretStr("")
     neo4j_database: str = "neo4j"
     neo4j_timeout_seconds: float = Field(default=30.0, gt=0)
+    neo4j_write_sessions: int = Field(
+        default=2,
+        ge=1,
+        le=8,
+        description=(
+            "Batches a load writes into Neo4j at once, each in its own session and transaction; 1 writes each "
+            "batch before the next is made."
+        ),
+    )
     batch_size: int = Field(default=5000, ge=1, le=100_000)
     table_batch_size: int = Field(
         default=100_000,

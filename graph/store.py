@@ -8,7 +8,7 @@ operation against both and compare the results.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -90,6 +90,18 @@ class GraphStore(ABC):
         from graph.tables import node_rows, tie_rows
 
         return self.write(node_rows(nodes or {}), tie_rows(ties or {}))
+
+    def queue_bulk_write(
+        self,
+        nodes: Mapping[NodeLabel, pa.Table],
+        ties: Mapping[TieType, pa.Table],
+        counted: Callable[[WriteResult], None],
+    ) -> None:
+        """:meth:`bulk_write` for a load, whose result goes to ``counted``. This default writes at once; inside
+        :meth:`loading`, a backend may write several such batches at once (each still one transaction) and call
+        ``counted`` in the order given as they commit, at the latest when :meth:`loading` exits, where a batch's
+        error is raised if no earlier one was."""
+        counted(self.bulk_write(nodes, ties))
 
     def loading(self) -> AbstractContextManager[None]:
         """A context around a load of many batches, which a backend may prepare for; whatever it defers is done

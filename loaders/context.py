@@ -284,7 +284,7 @@ class LoadContext:
 
     def write_tables(self, report: SourceReport, tables: Tables, done: int, total: int) -> None:
         """Write tables built for a batch as one (see :mod:`loaders.bulk.tables`) and report the progress."""
-        report.count_written(self.store.bulk_write(*tables))
+        self.store.queue_bulk_write(*tables, report.count_written)
         if self.progress is not None:
             self.progress(report.name, done, total)
 

@@ -362,5 +362,5 @@ def write_batch(
     tables = {tie_type: pa.concat_tables(parts, promote_options="permissive") for tie_type, parts in ties.items()}
     nodes = {label: table for label, table in nodes.items() if table.num_rows}
     if nodes or tables:
-        report.count_written(context.store.bulk_write(nodes, tables))
+        context.store.queue_bulk_write(nodes, tables, report.count_written)
     context.flush(report, fallback, done, report.rows_read)

@@ -1,0 +1,149 @@
+"""A load's batches written into Neo4j several at once: which batch waits for which, counts in the order given,
+a refused batch's error raised in the loading thread, and a bank loaded this way holding what one session gives."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from graph.errors import MissingEndpoint
+from graph.model import NodeLabel, TieType
+from graph.neo4j_parallel import BatchKeys, ParallelWrites
+from graph.neo4j_store import Neo4jStore
+from graph.settings import Settings
+from graph.store import WriteResult
+from loaders.generator import generate
+from loaders.load import load_mapping
+from tests.samples import snapshot
+
+WAIT = 10.0
+"""Seconds a test waits for another batch's thread before failing (no batch takes that long)."""
+
+
+def _accounts(*ids: str) -> dict[NodeLabel, pa.Table]:
+    return {NodeLabel.ACCOUNT: pa.table({"id": list(ids)})}
+
+
+def _ties(tie_type: TieType, *pairs: tuple[str, str]) -> dict[TieType, pa.Table]:
+    return {tie_type: pa.table({"source": [s for s, _ in pairs], "target": [t for _, t in pairs]})}
+
+
+def test_a_batch_waits_only_for_the_batches_writing_what_it_touches() -> None:
+    customers = BatchKeys.of({NodeLabel.CUSTOMER: pa.table({"id": ["c1", "c2"], "kind": ["Person", "Company"]})}, {})
+    accounts = BatchKeys.of(_accounts("a1", "a2"), {})
+    owners = BatchKeys.of({}, _ties(TieType.OWNS, ("c1", "a1")))
+    other_owners = BatchKeys.of({}, _ties(TieType.OWNS, ("c3", "a3")))
+    products = BatchKeys.of({}, _ties(TieType.OF_PRODUCT, ("a1", "p1")))
+    more_products = BatchKeys.of({}, _ties(TieType.OF_PRODUCT, ("a2", "p1")))
+    spouses = BatchKeys.of({}, _ties(TieType.SPOUSE_OF, ("c1", "c2")))
+    spouses_turned = BatchKeys.of({}, _ties(TieType.SPOUSE_OF, ("c2", "c1")))
+    person_again = BatchKeys.of({NodeLabel.PERSON: pa.table({"id": ["c2"]})}, {})
+
+    assert owners.after(customers) and owners.after(accounts)  # a tie needs its ends
+    assert customers.after(owners)  # a node written under a tie being made
+    assert person_again.after(customers)  # the same customer under its kind's label
+    assert spouses_turned.after(spouses)  # the same tie, given the other way round
+    assert not other_owners.after(customers) and not other_owners.after(owners)
+    assert not more_products.after(products)  # ties sharing an end only: both may be made at once
+    assert not accounts.after(customers)
+
+
+class _Batches:
+    """A write function whose batches (named by their one account) finish when the test lets them."""
+
+    def __init__(self, failing: str = "") -> None:
+        self.failing = failing
+        self.release = {name: threading.Event() for name in ("a1", "a2", "a3", "a4")}
+        self.started: list[str] = []
+        self.finished: list[str] = []
+
+    def __call__(self, nodes: Mapping[NodeLabel, pa.Table], ties: Mapping[TieType, pa.Table]) -> WriteResult:
+        (name,) = nodes[NodeLabel.ACCOUNT].column("id").to_pylist()
+        self.started.append(name)
+        assert self.release[name].wait(WAIT), f"batch {name} was never let finish"
+        self.finished.append(name)
+        if name == self.failing:
+            raise MissingEndpoint(f"batch {name} refused", row=1, kind="tie")
+        return WriteResult(nodes=1, ties=0, created=int(name[1:]))
+
+
+def test_independent_batches_are_written_at_once_and_counted_in_the_order_given() -> None:
+    batches, counted = _Batches(), []
+    writes = ParallelWrites(batches, sessions=2)
+    try:
+        writes.submit(_accounts("a1"), {}, counted.append)
+        writes.submit(_accounts("a2"), {}, counted.append)
+        batches.release["a2"].set()  # the second ends first, while the first is still being written
+        assert _eventually(lambda: batches.finished == ["a2"])
+        assert counted == []  # a count waits for the batches handed over before it
+        batches.release["a1"].set()
+        batches.release["a3"].set()
+        writes.submit(_accounts("a3"), {}, counted.append)
+        writes.drain()
+    finally:
+        writes.close()
+    assert [result.created for result in counted] == [1, 2, 3]
+
+
+def test_a_batch_starts_after_the_batch_writing_its_ends_has_committed() -> None:
+    batches, counted = _Batches(), []
+    writes = ParallelWrites(batches, sessions=3)
+    try:
+        writes.submit(_accounts("a1"), {}, counted.append)
+        threading.Timer(0.2, batches.release["a1"].set).start()
+        # Its OF_PRODUCT tie starts at a1: handed over only once a1 is written, though sessions are free.
+        writes.submit(_accounts("a2"), _ties(TieType.OF_PRODUCT, ("a1", "p1")), counted.append)
+        assert batches.finished == ["a1"]
+        batches.release["a2"].set()
+        writes.drain()
+    finally:
+        writes.close()
+    assert batches.started == ["a1", "a2"] and len(counted) == 2
+
+
+def test_a_refused_batch_is_raised_in_the_loading_thread_and_nothing_starts_after() -> None:
+    batches, counted = _Batches(failing="a1"), []
+    writes = ParallelWrites(batches, sessions=2)
+    try:
+        writes.submit(_accounts("a1"), {}, counted.append)
+        writes.submit(_accounts("a2"), {}, counted.append)
+        batches.release["a1"].set()
+        batches.release["a2"].set()
+        assert _eventually(lambda: len(batches.finished) == 2)
+        with pytest.raises(MissingEndpoint, match="batch a1 refused"):
+            writes.submit(_accounts("a3"), {}, counted.append)
+    finally:
+        writes.close()
+    assert batches.started == ["a1", "a2"] and counted == []
+
+
+def _eventually(condition: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+@pytest.mark.neo4j
+def test_a_bank_loaded_in_parallel_sessions_holds_what_one_session_gives(neo4j_uri: str, tmp_path: Path) -> None:
+    generate(120, 3, tmp_path / "bank")
+    settings = Settings(batch_size=40)  # many batches per source, several in flight at once
+    found = {}
+    for sessions in (1, 3):
+        with Neo4jStore(neo4j_uri, None, write_sessions=sessions) as store:
+            store.clear()
+            report = load_mapping(
+                store, tmp_path / "bank" / "mapping.yaml", tmp_path / f"report-{sessions}", settings=settings
+            )
+            written = [(s.name, s.loaded, s.merged, s.new, s.updated, s.unchanged) for s in report.sources]
+            found[sessions] = snapshot(store), written
+            store.clear()
+    assert found[3] == found[1]
+    assert sum(new for *_, new, _, _ in found[3][1]) > 0
