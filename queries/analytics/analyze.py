@@ -109,7 +109,7 @@ def compute(
     mark("value")
     value = customer_value(frames, settings)
     mark("churn")
-    window = training_window(frames, settings)
+    window = training_window(frames, settings, value)
     fitted, card = fitted_churn(frames, settings, window)
     churn = fitted or churn_scores(frames, value, settings)
     mark("cross-sell")

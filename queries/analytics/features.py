@@ -207,11 +207,16 @@ def network_features(
 
 
 def snapshot(
-    frames: GraphFrames, settings: AnalyticsSettings, tie_types: list[str], ties: DirectedTies | None = None
+    frames: GraphFrames,
+    settings: AnalyticsSettings,
+    tie_types: list[str],
+    ties: DirectedTies | None = None,
+    value: CustomerValue | None = None,
 ) -> Snapshot:
     """Everything the models read about the bank at ``frames.as_of``; ``ties``: the directed ties of another
-    snapshot of the same bank, shared (a cut keeps every tie) instead of made again."""
-    value = customer_value(frames, settings)
+    snapshot of the same bank, shared (a cut keeps every tie) instead of made again; ``value``: the
+    :func:`customer_value` of these very frames, when the caller has it already."""
+    value = customer_value(frames, settings) if value is None else value
     products = sorted(frames.products.index)
     held = holdings(frames, products)
     ties = DirectedTies.from_frames(frames) if ties is None else ties

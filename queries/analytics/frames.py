@@ -76,13 +76,15 @@ class GraphFrames:
         nothing yet."""
         end = self.month_ends()[months - 1]
         end_stamp = np.datetime64(end, "D")
-        accounts = self.accounts.copy()
+        # Shallow: copy-on-write (always on since pandas 3) keeps the columns a cut does not change shared with
+        # the whole picture; a deep copy of the accounts and customers per cut held some 300 bytes a customer.
+        accounts = self.accounts.copy(deep=False)
         closed_on = accounts["closed_on"].to_numpy(dtype="datetime64[D]")
         accounts["closed"] = ~np.isnat(closed_on) & (closed_on <= end_stamp)
         opened = accounts["opened"].to_numpy(dtype="datetime64[D]")
         existed = (np.isnat(opened) | (opened <= end_stamp))[self.owner_account]
         owner_customer, owner_account = self.owner_customer[existed], self.owner_account[existed]
-        customers = self.customers.copy()
+        customers = self.customers.copy(deep=False)
         churned_by_accounts = _all_closed(self.size, owner_customer, accounts["closed"].to_numpy()[owner_account])
         customers["status"] = np.where(churned_by_accounts, "churned", "active")
         keep = self.interaction_at <= end_stamp

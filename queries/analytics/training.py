@@ -31,6 +31,7 @@ from queries.analytics.features import CHURN_MEMORY_MONTHS, Snapshot, churned_wi
 from queries.analytics.frames import FloatArray, GraphFrames
 from queries.analytics.model_card import HORIZON_MONTHS, ModelCard
 from queries.analytics.models import ChurnModel, fit_churn
+from queries.analytics.value import CustomerValue
 
 BACKTEST_SEED = 0
 
@@ -48,13 +49,17 @@ class TrainingWindow:
         return f"{self.before.frames.as_of:%Y-%m}"
 
 
-def training_window(frames: GraphFrames, settings: AnalyticsSettings) -> TrainingWindow | None:
-    """Both snapshots the fitted models learn from; None without ``HORIZON_MONTHS + MIN_HISTORY_MONTHS``."""
+def training_window(
+    frames: GraphFrames, settings: AnalyticsSettings, value: CustomerValue | None = None
+) -> TrainingWindow | None:
+    """Both snapshots the fitted models learn from; None without ``HORIZON_MONTHS + MIN_HISTORY_MONTHS``.
+    ``value``: the customers' value as of ``frames`` when the caller has it (analyze's value step), shared by
+    the snapshot of today rather than computed and held twice."""
     if frames.months < HORIZON_MONTHS + MIN_HISTORY_MONTHS:
         return None
     tie_types = sorted(set(frames.tie_type.tolist()))
     cut = frames.months - HORIZON_MONTHS
-    now = snapshot(frames, settings, tie_types)
+    now = snapshot(frames, settings, tie_types, value=value)
     return TrainingWindow(cut, snapshot(frames.cut(cut), settings, tie_types, now.ties), now)
 
 

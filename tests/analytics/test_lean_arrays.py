@@ -31,6 +31,19 @@ def test_a_cut_reads_the_balances_without_copying_them(generated_frames: GraphFr
         cut.balances[0, 0] = 1.0
 
 
+def test_a_cut_shares_the_columns_it_keeps_and_leaves_the_whole_picture_as_it_was(
+    generated_frames: GraphFrames,
+) -> None:
+    accounts, customers = generated_frames.accounts.copy(), generated_frames.customers.copy()
+    cut = generated_frames.cut(9)
+    assert cut.accounts["closed"].sum() < accounts["closed"].sum()  # closures after the cut are forgotten
+    assert (cut.customers["status"] == "churned").sum() < (customers["status"] == "churned").sum()
+    pd.testing.assert_frame_equal(generated_frames.accounts, accounts, check_exact=True)
+    pd.testing.assert_frame_equal(generated_frames.customers, customers, check_exact=True)
+    for kept in ("opened", "closed_on"):
+        assert np.shares_memory(cut.accounts[kept].to_numpy(), generated_frames.accounts[kept].to_numpy())
+
+
 @pytest.mark.parametrize("months", [24, 18, 9])
 def test_values_summed_a_month_and_a_block_at_a_time_equal_those_summed_at_once(
     generated_frames: GraphFrames, monkeypatch: pytest.MonkeyPatch, months: int
