@@ -33,7 +33,7 @@ from sklearn.metrics import brier_score_loss
 from graph.errors import InvalidRequest
 from graph.settings import AnalyticsSettings
 from queries.analytics import resampling
-from queries.analytics.churn import churn_scores
+from queries.analytics.churn import churn_terms
 from queries.analytics.features import (
     Snapshot,
     co_holding_confidence,
@@ -43,7 +43,7 @@ from queries.analytics.features import (
     snapshot,
 )
 from queries.analytics.frames import BoolArray, FloatArray, GraphFrames
-from queries.analytics.models import ChurnModel, fit, fit_churn
+from queries.analytics.models import ChurnModel, FittedModel, fit, fit_churn, training_rows
 from queries.analytics.threads import capped_threads
 from queries.analytics.value import customer_value
 
@@ -136,7 +136,7 @@ def churn_backtest(
         label=test.value.churned[train_rows],
         test=test.churn_table(test_rows),
         outcome=churned_at_end[test_rows],
-        default=churn_scores(test.frames, test.value, settings).risk[test_rows],
+        default=churn_terms(test.frames, test.value, settings, test.ties)[2][test_rows],
         ids=np.asarray(test.frames.customers["id"], dtype=str)[test_rows],
     )
     return churn_backtest_figures(
@@ -282,17 +282,39 @@ def candidates(shot: Snapshot) -> BoolArray:
     return shot.active[:, None] & eligibility(shot.frames, shot.holdings, shot.products) & ~shot.holdings
 
 
+# Today's candidates for a product are scored this many at a time (the last piece takes the rest too): their
+# feature table (some 40 float columns) and the model's copies of it stay this size whatever the bank's size.
+# A power of two, and no short last piece: each piece then starts where the BLAS kernels' blocks of rows start
+# in the whole table and ends where it ends, so every score is the same to the last bit (pieces of 97 rows, or
+# a last piece of one row, moved some in the last place).
+SCORED_AT_ONCE = 65_536
+
+
+def _pieces(count: int, size: int) -> list[slice]:
+    """Slices of ``size`` rows over ``count`` rows, the last one with the remainder as well (none for none)."""
+    if not count:
+        return []
+    stops = [*range(size, count - size + 1, size), count]
+    return [slice(start, stop) for start, stop in zip([0, *stops[:-1]], stops, strict=True)]
+
+
 def _product_table(
-    shot: Snapshot, product: int, confidence: FloatArray, share: FloatArray, rows: BoolArray
+    shot: Snapshot,
+    product: int,
+    confidence: FloatArray,
+    share: FloatArray,
+    rows: np.ndarray,
+    neighbours: pd.DataFrame,
 ) -> pd.DataFrame:
-    """The features one product's model reads, of the customers ``rows`` picks only (renumbered from 0): a
-    table of every customer per product and snapshot held some 40 float columns a customer (330 MB at a
-    million customers) of which the fit or the scoring reads the candidates' alone."""
+    """The features one product's model reads, of the customers ``rows`` picks only (a mask or row numbers;
+    renumbered from 0): a table of every customer per product and snapshot held some 40 float columns a
+    customer (330 MB at a million customers) of which the fit or the scoring reads the candidates' alone.
+    ``neighbours``: :func:`neighbour_holders` of the product in ``shot``."""
     columns = {name: values.to_numpy()[rows] for name, values in shot.own.items()}
     held = shot.holdings[rows]
     columns |= {f"holds_{p}": held[:, number].astype(np.float64) for number, p in enumerate(shot.products)}
     columns |= {"co_holding": confidence[rows, product], "segment_share": share[rows, product]}
-    columns |= {name: values.to_numpy()[rows] for name, values in neighbour_holders(shot, product).items()}
+    columns |= {name: values.to_numpy()[rows] for name, values in neighbours.items()}
     return pd.DataFrame(columns)
 
 
@@ -319,16 +341,19 @@ def cross_sell_scores(
         # A product too rarely taken up to fit scores its past take-up rate: on the scale of the fitted ones.
         for name in ("model", "own_model"):
             scores[name][:, number] = label.mean()
-        train_table = _product_table(train, number, train_confidence, train_share, rows)
-        # Only today's candidates are scored: every other customer's score is set to -inf below.
-        scored = test_candidates[:, number]
-        test_table = _product_table(test, number, test_confidence, test_share, scored)
+        picked = training_rows(len(label))  # the rows the fits would draw, picked before the table is made
+        if picked is not None:
+            rows, label = np.flatnonzero(rows)[picked], label[picked]
+        train_table = _product_table(
+            train, number, train_confidence, train_share, rows, neighbour_holders(train, number)
+        )
         network_columns = [c for c in train_table.columns if c.startswith("holders_") or c.startswith("holder_share")]
         own_columns = [c for c in train_table.columns if c not in network_columns]
+        models: dict[str, FittedModel] = {}
         for name, columns in (("model", own_columns + network_columns), ("own_model", own_columns)):
             model = fit(train_table, label, columns)
             if model is not None:
-                scores[name][scored, number] = model.predict(test_table)
+                models[name] = model
                 if name == "model":
                     weights = model.weights
                     fitted[product_id] = {
@@ -336,6 +361,17 @@ def cross_sell_scores(
                         "candidates": model.examples,
                         "tie_weights": {t: weights[f"holders_{t}"] for t in train.tie_types},
                     }
+        del train_table
+        if not models:
+            continue
+        # Only today's candidates are scored: every other customer's score is set to -inf below.
+        scored = np.flatnonzero(test_candidates[:, number])
+        neighbours = neighbour_holders(test, number)
+        for piece in _pieces(len(scored), SCORED_AT_ONCE):
+            chunk = scored[piece]
+            test_table = _product_table(test, number, test_confidence, test_share, chunk, neighbours)
+            for name, model in models.items():
+                scores[name][chunk, number] = model.predict(test_table)
     for values in scores.values():  # in place: each is this function's own array
         values[~test_candidates] = -np.inf
     return scores, fitted

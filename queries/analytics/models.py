@@ -33,11 +33,20 @@ MIN_POSITIVES = 5  # fewer positive examples than this and a model is not fitted
 MAX_TRAINING_ROWS = 200_000
 
 
+def training_rows(rows: int) -> np.ndarray | None:
+    """The row numbers (sorted) a model learns from when given ``rows`` rows: None for all of them, else
+    ``MAX_TRAINING_ROWS`` drawn uniformly (the same ones for the same count), so that a caller can make the
+    table of those rows alone."""
+    if rows <= MAX_TRAINING_ROWS:
+        return None
+    return np.sort(np.random.default_rng(0).choice(rows, MAX_TRAINING_ROWS, replace=False))
+
+
 def training_sample(table: pd.DataFrame, label: BoolArray) -> tuple[pd.DataFrame, BoolArray]:
     """All rows, or ``MAX_TRAINING_ROWS`` of them drawn uniformly (the same ones for the same data)."""
-    if len(label) <= MAX_TRAINING_ROWS:
+    chosen = training_rows(len(label))
+    if chosen is None:
         return table, label
-    chosen = np.sort(np.random.default_rng(0).choice(len(label), MAX_TRAINING_ROWS, replace=False))
     return table.iloc[chosen].reset_index(drop=True), label[chosen]
 
 

@@ -9,10 +9,12 @@ import pandas as pd
 import pytest
 
 from graph.settings import AnalyticsSettings
-from queries.analytics import value
-from queries.analytics.churn import DirectedTies
-from queries.analytics.features import snapshot
+from queries.analytics import backtest, models, value
+from queries.analytics.backtest import Window, candidates, opened_between
+from queries.analytics.churn import DirectedTies, churn_scores, churn_terms
+from queries.analytics.features import co_holding_confidence, neighbour_holders, segment_share, snapshot
 from queries.analytics.frames import GraphFrames, right_aligned
+from queries.analytics.training import training_window
 from queries.analytics.value import customer_value
 
 
@@ -84,3 +86,51 @@ def test_directed_ties_coded_by_type_read_as_the_names(generated_frames: GraphFr
     np.testing.assert_array_equal(ties.types(np.ones(len(names), dtype=bool)), names)
     for tie_type in [*ties.type_names, "NOT_A_TIE_TYPE"]:
         np.testing.assert_array_equal(ties.of_type(tie_type), names == tie_type)
+
+
+def test_the_backtests_default_risk_from_shared_ties_is_the_written_one(generated_frames: GraphFrames) -> None:
+    """The churn backtest scores the hand-set defaults without naming contributors, over the ties its
+    snapshots share: the same risks as the full scores computed alone."""
+    settings = AnalyticsSettings()
+    tie_types = sorted(set(generated_frames.tie_type.tolist()))
+    now = snapshot(generated_frames, settings, tie_types)
+    cut = snapshot(generated_frames.cut(18), settings, tie_types, now.ties)
+    own, network, risk, _ = churn_terms(cut.frames, cut.value, settings, cut.ties)
+    alone = churn_scores(cut.frames, cut.value, settings)
+    for got, expected in ((own, alone.own), (network, alone.network), (risk, alone.risk)):
+        np.testing.assert_array_equal(got, expected)
+    assert risk[cut.value.churned].min() == 1.0 and 0 < risk[~cut.value.churned].mean() < 1
+
+
+@pytest.mark.parametrize("piece", [32, 64, 256])
+def test_cross_sell_fitted_on_rows_picked_first_and_scored_in_pieces_is_fitted_and_scored_whole(
+    generated_frames: GraphFrames, monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    """Past the training cap, each product's training table is made of the rows the fit would draw from the
+    whole table, and today's candidates are scored a piece at a time: the same scores to the last bit."""
+    settings = AnalyticsSettings()
+    window = training_window(generated_frames, settings)
+    assert window is not None
+    before, now = window.before, window.now
+    label = opened_between(generated_frames, Window(window.cut, generated_frames.months), now.products)
+    label &= candidates(before)
+    counts = candidates(before).sum(axis=0)
+    monkeypatch.setattr(models, "MAX_TRAINING_ROWS", int(np.median(counts[counts > 0])))  # some products past it
+    monkeypatch.setattr(backtest, "SCORED_AT_ONCE", piece)  # a power of two, as SCORED_AT_ONCE is
+    scores, fitted = backtest.cross_sell_scores(before, now, label)
+    assert fitted, "some products were fitted"
+    confidence, share = co_holding_confidence(before.holdings), segment_share(before.frames, before.holdings)
+    today_confidence, today_share = co_holding_confidence(now.holdings), segment_share(now.frames, now.holdings)
+    for number, product_id in enumerate(now.products):
+        rows = candidates(before)[:, number]
+        if product_id not in fitted:
+            continue
+        table = backtest._product_table(before, number, confidence, share, rows, neighbour_holders(before, number))
+        model = models.fit(table, label[rows, number], list(table.columns))
+        assert model is not None and model.examples == fitted[product_id]["candidates"]
+        scored = candidates(now)[:, number]
+        today = backtest._product_table(
+            now, number, today_confidence, today_share, scored, neighbour_holders(now, number)
+        )
+        np.testing.assert_array_equal(scores["model"][scored, number], model.predict(today))
+    assert any(figures["candidates"] < count for figures, count in zip(fitted.values(), counts, strict=False))
