@@ -158,9 +158,10 @@ class RequestContext:
 
         ``cheap`` work (measured about a millisecond or less on the embedded store: one customer and its
         neighbourhood) runs inline on the event loop there, since a hop to a worker thread costs more than
-        the work: under load each hop waits for the thread to get a core and the interpreter's lock. Inline work cannot be stopped half-way: when it took longer than the store timeout all the
-        same, its answer is withheld (503), as a worker thread's would be. Everything else, and every call on
-        Neo4j (network I/O), runs in a worker thread.
+        the work: under load each hop waits for the thread to get a core and the interpreter's lock. Inline
+        work cannot be stopped half-way: when it took longer than the store timeout all the same, its answer
+        is withheld (503), as a worker thread's would be. Everything else, and every call on Neo4j (network
+        I/O), runs in a worker thread.
         The answer is handed back only once its audit records are on disk (503 when they cannot be).
         """
         if cheap and self.services.store.backend is Backend.EMBEDDED:
