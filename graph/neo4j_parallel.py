@@ -127,7 +127,11 @@ class ParallelWrites:
         self._handed.clear()
 
     def _count_done(self) -> None:
-        """Give the batches at the front that have committed their counts; raise the error of one that failed."""
+        """Give the batches at the front that have committed their counts; raise the error of the first batch
+        that failed, even behind one still being written (a batch after it may depend on it)."""
         while self._handed and self._handed[0].future.done():
             handed = self._handed.popleft()
             handed.counted(handed.future.result())
+        for handed in self._handed:
+            if handed.future.done() and handed.future.exception() is not None:
+                handed.future.result()

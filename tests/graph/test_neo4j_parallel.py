@@ -122,6 +122,22 @@ def test_a_refused_batch_is_raised_in_the_loading_thread_and_nothing_starts_afte
     assert batches.started == ["a1", "a2"] and counted == []
 
 
+def test_a_refused_batch_behind_one_still_being_written_stops_the_next_hand_over() -> None:
+    batches, counted = _Batches(failing="a2"), []
+    writes = ParallelWrites(batches, sessions=3)
+    try:
+        writes.submit(_accounts("a1"), {}, counted.append)
+        writes.submit(_accounts("a2"), {}, counted.append)
+        batches.release["a2"].set()
+        assert _eventually(lambda: batches.finished == ["a2"])
+        with pytest.raises(MissingEndpoint, match="batch a2 refused"):
+            writes.submit(_accounts("a3"), {}, counted.append)
+    finally:
+        batches.release["a1"].set()
+        writes.close()
+    assert batches.started == ["a1", "a2"]
+
+
 def _eventually(condition: Callable[[], bool]) -> bool:
     deadline = time.monotonic() + WAIT
     while not condition():
