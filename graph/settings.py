@@ -58,7 +58,8 @@ class Settings(BaseSettings):
         le=10_000_000,
         description=(
             "Source rows per atomic write of the column-wise load into the embedded store, which takes whole tables, "
-            "and customers per write of analyze's results (batch_size applies to the row path and to Neo4j)."
+            "and customers per write of the Spark engine's results (batch_size applies to the row path and to Neo4j; "
+            "the in-process analyze writes all its results into the embedded store at once)."
         ),
     )
     pii_hash_key: SecretStr = Field(

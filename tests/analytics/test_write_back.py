@@ -60,7 +60,7 @@ def test_the_stored_customers_are_the_table_analyze_wrote(generated_bank: Path, 
         # A cluster id from an earlier run on a customer this one puts in none: the table's null removes it.
         outside = expected.column("id")[expected.column("cluster_id").is_null().index(True).as_py()].as_py()
         store.write(nodes=[{"label": "Customer", "id": outside, "properties": {"cluster_id": "gone"}}])
-        analyze(store, settings, table_batch_size=400, now=NOW)  # in four writes
+        analyze(store, settings, now=NOW)
         stored = {record.id: record.properties for record in store.nodes(NodeLabel.CUSTOMER)}
     rows = list(node_rows({NodeLabel.CUSTOMER: expected}))
     assert len(rows) == len(stored) == 1500
