@@ -216,12 +216,12 @@ def grouped_results(
         .na.fill(0.0, ["pagerank"]),
         cross_sell,
     )
-    partitions = max(1, math.ceil(customers.count() / ROWS_PER_PARTITION))
-    customers = customers.repartition(partitions, "id").localCheckpoint()
+    total = customers.count()
+    customers = customers.repartition(max(1, math.ceil(total / ROWS_PER_PARTITION)), "id").localCheckpoint()
     holdings = open_holdings(frames).localCheckpoint()
     products = [
         {**row, "properties": {**row["properties"], **product_tie_weights(cross_sell, row["id"])}}
-        for row in co_holdings(frames, holdings, customers.count())
+        for row in co_holdings(frames, holdings, total)
     ]
     done("co-holdings")
     prospects = {row["id"]: row["properties"] for row in prospect_rows(frames, analytics, rules, holdings, cross_sell)}

@@ -192,27 +192,29 @@ def connected_components(pairs: DataFrame) -> DataFrame:
     from pyspark.sql import functions as F
 
     directed = pairs.select("a", "b").unionByName(pairs.select(F.col("b").alias("a"), F.col("a").alias("b")))
-    label = (
-        directed.groupBy(F.col("a").alias("id"))
-        .agg(F.min("b").alias("smallest"))
-        .select("id", F.least("id", "smallest").alias("component"))
-        .localCheckpoint(eager=False)
-    )
-    while True:
-        offered = (
-            directed.join(label.select(F.col("id").alias("b"), F.col("component").alias("offer")), "b")
-            .groupBy(F.col("a").alias("id"))
-            .agg(F.min("offer").alias("offer"))
-        )
-        following = (
-            label.join(offered, "id")
-            .select("id", F.least("component", "offer").alias("component"), F.col("component").alias("before"))
+    # Without adaptive execution each round's count is one job, not one per shuffle (as PageRank's steps).
+    with fixed_partitioning(pairs.sparkSession):
+        label = (
+            directed.groupBy(F.col("a").alias("id"))
+            .agg(F.min("b").alias("smallest"))
+            .select("id", F.least("id", "smallest").alias("component"))
             .localCheckpoint(eager=False)
         )
-        changed = following.where(F.col("component") != F.col("before")).count()
-        label = following.drop("before")
-        if changed == 0:
-            return label
+        while True:
+            offered = (
+                directed.join(label.select(F.col("id").alias("b"), F.col("component").alias("offer")), "b")
+                .groupBy(F.col("a").alias("id"))
+                .agg(F.min("offer").alias("offer"))
+            )
+            following = (
+                label.join(offered, "id")
+                .select("id", F.least("component", "offer").alias("component"), F.col("component").alias("before"))
+                .localCheckpoint(eager=False)
+            )
+            changed = following.where(F.col("component") != F.col("before")).count()
+            label = following.drop("before")
+            if changed == 0:
+                return label
 
 
 def louvain_members(edges: list[tuple[str, str, float]], resolution: float, seed: int) -> list[tuple[str, str]]:
