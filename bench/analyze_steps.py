@@ -21,8 +21,10 @@ from queries.analytics import analyze
 def main(argv: list[str] | None = None) -> None:
     """Analyse the store in the one argument (settings from the environment); print the figures as JSON."""
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        raise SystemExit("usage: python -m bench.analyze_steps STORE_FOLDER")
+    if len(args) != 1 or args[0] in ("-h", "--help"):
+        raise SystemExit("usage: python -m bench.analyze_steps STORE_FOLDER (a copy: analyze writes into it)")
+    if not Path(args[0]).is_dir():  # the store would be created empty, and an empty bank analysed
+        raise SystemExit(f"no embedded store at {args[0]}: load a bank into it first (crm-graph load)")
     settings = Settings(backend=Backend.EMBEDDED, embedded_path=Path(args[0]))
     step_cpu: dict[str, float] = {}
     peak_after: dict[str, int] = {}

@@ -156,12 +156,5 @@ def draw_counts(drawn: np.ndarray, rows: int) -> np.ndarray:
     return np.bincount((drawn + offsets).ravel(), minlength=len(drawn) * rows).reshape(len(drawn), rows)
 
 
-def resample_weights(rng: np.random.Generator, rows: int, resamples: int) -> Iterator[np.ndarray]:
-    """The weights of ``resamples`` bootstrap resamples of ``rows`` rows (:func:`draw_counts` of
-    :func:`drawn_rows`), a batch of resamples at a time."""
-    for drawn in drawn_rows(rng, rows, resamples):
-        yield draw_counts(drawn, rows)
-
-
 def _ratio_or_nan(numerator: np.ndarray, denominator: np.ndarray) -> FloatArray:
     return np.divide(numerator, denominator, out=np.full(len(numerator), np.nan), where=denominator > 0)

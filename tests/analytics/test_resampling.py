@@ -17,7 +17,6 @@ from queries.analytics.resampling import (
     drawn_lift,
     drawn_rows,
     lift,
-    resample_weights,
     roc_auc,
 )
 
@@ -79,7 +78,7 @@ def test_batches_of_resamples_give_the_same_figures(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(resampling, "CELLS_AT_ONCE", 7 * ROWS)  # 7 resamples a batch, the last one short
     rng = np.random.default_rng(4)
     rng.random(ROWS), rng.random(ROWS)  # the draws _data made before its samples
-    batches = list(resample_weights(rng, ROWS, RESAMPLES))
+    batches = [draw_counts(drawn, ROWS) for drawn in drawn_rows(rng, ROWS, RESAMPLES)]
     assert len(batches) == 6
     np.testing.assert_array_equal(np.concatenate([roc_auc(ranking, weights) for weights in batches]), whole)
 

@@ -26,3 +26,10 @@ def test_every_step_is_reported_with_its_cpu_seconds(tmp_path: Path, capsys: pyt
     assert figures["peak_rss_mib"] > 0
     with EmbeddedStore(tmp_path / "store", read_only=True) as store:  # analyze wrote its results into it
         assert all("churn_risk" in record.properties for record in store.nodes(NodeLabel.CUSTOMER))
+
+
+@pytest.mark.parametrize("given", [["--help"], [], ["missing"]])
+def test_help_or_a_missing_store_is_refused_without_making_one(tmp_path: Path, given: list[str]) -> None:
+    with pytest.raises(SystemExit, match=r"usage|no embedded store"):
+        main([str(tmp_path / name) if name == "missing" else name for name in given])
+    assert not (tmp_path / "missing").exists() and not Path("--help").exists()
