@@ -52,9 +52,9 @@ from graph.model import NodeLabel, TieType
 
 FORMAT = "crm-graph embedded store"
 VERSION = 4
-"""Version 4 checksums log records with xxh3-64 (``MAGIC``); version 3 added ``earlier_logs`` to the MANIFEST;
-versions 2 (one log) and 3 are read as well. A snapshot's own format is told by its files (see
-:func:`graph.embedded.snapshot.snapshot_files`)."""
+"""Version 4 checksums log records with xxh3-64 (:data:`graph.embedded.log_records.MAGIC`); version 3 added
+``earlier_logs`` to the MANIFEST; versions 2 (one log) and 3 are read as well. A snapshot's own format is told by
+its files (see :func:`graph.embedded.snapshot.snapshot_files`)."""
 READABLE_VERSIONS = (2, 3, 4)
 MANIFEST = "MANIFEST"
 SQLITE_HEADER = b"SQLite format 3\x00"
