@@ -22,6 +22,7 @@ from graph.batch import NodeData, TieData
 from graph.model import NodeLabel, TieType
 from graph.settings import Backend, Settings
 from graph.store import GraphStore
+from loaders.bulk.lookup import positions_in
 from loaders.bulk.tables import Tables
 from loaders.delimited import character_name
 from loaders.identifiers import to_half_width
@@ -78,12 +79,12 @@ class IdLookup:
 
     def join(self, refs: pa.Array) -> pa.Array:
         """:meth:`find` of every ref of a column (null where none)."""
-        if len(refs) * 4 < len(self.refs):  # Arrow's join hashes all the ids known, Python looks up each ref
+        if len(refs) * 16 < len(self.refs):  # probing all the ids known costs more than a Python look-up per ref
             return pa.array([self.find(ref) for ref in refs.to_pylist()], pa.string())
-        positions = pc.index_in(refs, value_set=self.refs)
+        at = positions_in(refs, [self.refs])
         if self.customer_ids is None:
-            return pc.if_else(pc.is_valid(positions), refs, pa.scalar(None, pa.string()))
-        return self.customer_ids.take(positions)
+            return pc.if_else(pa.array(at >= 0), refs, pa.scalar(None, pa.string()))
+        return self.customer_ids.take(pa.array(at, mask=at < 0))
 
 
 class Rows(Protocol):

@@ -1,0 +1,34 @@
+"""Looking strings up by hashing the smaller side answers as ``pc.index_in`` over the chunks joined."""
+
+from __future__ import annotations
+
+import random
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from loaders.bulk.lookup import is_in, positions_in
+
+WORDS = ["", "A1", "A1 ", "a1", "张三", "1:2", "C000001", "C000002", "x"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_positions_are_index_in_over_the_joined_chunks(seed: int) -> None:
+    rng = random.Random(seed)
+
+    def strings(count: int) -> pa.Array:
+        return pa.array([None if rng.random() < 0.1 else rng.choice(WORDS) for _ in range(count)], pa.string())
+
+    values = strings(rng.randrange(0, 12))
+    chunks = [strings(rng.randrange(0, 30)) for _ in range(rng.randrange(1, 4))]
+    chunks = [pc.drop_null(chunk) for chunk in chunks]  # the sets asked hold no nulls
+    expected = pc.index_in(values, value_set=pa.concat_arrays(chunks)).fill_null(-1).to_pylist()
+    assert positions_in(values, chunks).tolist() == expected
+    assert is_in(values, chunks).tolist() == [position >= 0 for position in expected]
+
+
+def test_a_large_set_is_probed_with_the_distinct_values() -> None:
+    known = [pa.array([f"ACC{index:06d}" for index in range(0, 600, 2)]), pa.array(["ACC000001", "ACC000002"])]
+    values = pa.array(["ACC000004", "ACC000001", None, "ACC000003", "ACC000004", "ACC000002", "ACC000598"])
+    assert positions_in(values, known).tolist() == [2, 300, -1, -1, 2, 1, 299]
