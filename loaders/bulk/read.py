@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -22,9 +23,6 @@ from loaders.delimited import check_header
 from loaders.mapping import Source
 from loaders.raw import RawRecord, RawSource
 
-_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
-"""Control characters other than tab and newline (a tab is checked apart: it may be the delimiter), as the
-bytes of their UTF-8 form: no byte of another character's UTF-8 form is one of them."""
 _ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 """Any control character, tab and newline included."""
 _BLANK_LINE = re.compile(rb"\n[ \t]*\n")
@@ -52,28 +50,33 @@ class PlainFile:
 def read_plain(source: Source, path: Path) -> PlainFile | str:
     """The file as a :class:`PlainFile`, or why it is not plain (then the source takes the row path)."""
     data = path.read_bytes()
-    try:
-        text = data.decode(source.encoding.value)
-    except UnicodeDecodeError:
-        return f"{path.name} has lines that do not decode as {source.encoding.value}"
     # The checks below look at the text's UTF-8 bytes (what Arrow reads), where every character they look for
     # is one byte that no other character's form holds: searching bytes is several times faster than text.
-    encoded = data if source.encoding.value == "utf-8" else text.encode()
+    # ASCII bytes are the same text in every encoding a source may declare: they need no decoding.
+    encoded = data
+    if not data.isascii():
+        try:
+            text = data.decode(source.encoding.value)
+        except UnicodeDecodeError:
+            return f"{path.name} has lines that do not decode as {source.encoding.value}"
+        if source.encoding.value != "utf-8":
+            encoded = text.encode()
     if encoded.startswith("\ufeff".encode()):
         return f"{path.name} starts with a byte order mark"
     if source.quotechar.encode() in encoded:
         return f"{path.name} holds quoted values"
     if b"\r" in encoded:
         return f"{path.name} has carriage returns (CRLF line ends)"
-    if len(encoded.translate(None, _CONTROL_BYTES)) != len(encoded) or (source.separator != "\t" and b"\t" in encoded):
-        return f"{path.name} holds control characters"
     if not encoded.endswith(b"\n"):
         encoded += b"\n"
+    newlines, tabs = encoded.count(b"\n"), encoded.count(b"\t")
+    if _control_bytes(encoded) != newlines + tabs or (source.separator != "\t" and tabs):
+        return f"{path.name} holds control characters"
     if _BLANK_LINE.search(encoded, encoded.index(b"\n")):
         return f"{path.name} has blank lines"
     header = [name.strip() for name in encoded[: encoded.index(b"\n")].decode().split(source.separator)]
     check_header(header)
-    rows_in_bytes = encoded.count(b"\n") - 1
+    rows_in_bytes = newlines - 1
     try:
         table = pacsv.read_csv(
             io.BytesIO(encoded),
@@ -92,6 +95,13 @@ def read_plain(source: Source, path: Path) -> PlainFile | str:
     if table.num_columns != len(header) or table.num_rows != rows_in_bytes:
         return f"{path.name} has lines with another number of fields than its header"
     return PlainFile(path, header, table.rename_columns(header), rows_in_bytes)
+
+
+def _control_bytes(encoded: bytes) -> int:
+    """How many bytes of UTF-8 text are control characters (below 0x20, or 0x7F): no byte of another
+    character's UTF-8 form is one of them. One pass in numpy, without a copy of the text."""
+    codes = np.frombuffer(encoded, dtype=np.uint8)
+    return int(np.count_nonzero(codes < 0x20)) + encoded.count(b"\x7f")
 
 
 def read_records(raw: RawSource) -> PlainFile | str:
