@@ -48,6 +48,15 @@ def each_distinct(
     """``read`` applied to every distinct cell once and taken for every row; rows where it raised
     :class:`RowProblem` are marked in the returned mask (their value is null). ``vectorised`` reads the
     distinct cells it can in Arrow (C++), and ``read`` only the others."""
+    typed, refused, indices = read_distinct(cells, read, vectorised)
+    return typed.take(indices), refused[indices.to_numpy(zero_copy_only=False)]
+
+
+def read_distinct(
+    cells: pa.Array, read: Callable[[str], Any], vectorised: Vectorised | None = None
+) -> tuple[pa.Array, np.ndarray, pa.Array]:
+    """:func:`each_distinct` before its values are taken for every row: the value of each distinct cell,
+    which of them ``read`` refused, and each row's distinct cell (null for a null cell)."""
     encoded = pc.dictionary_encode(cells)
     distinct = encoded.dictionary
     done = values = None
@@ -67,8 +76,7 @@ def each_distinct(
             refused[position] = True
     by_python = pa.array(results, type=values.type if values is not None else None)
     typed = by_python if done is None else pc.if_else(done, values, by_python)
-    indices = encoded.indices
-    return typed.take(indices), refused[indices.to_numpy(zero_copy_only=False)]
+    return typed, refused, encoded.indices
 
 
 _NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"

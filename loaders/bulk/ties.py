@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.model import NodeLabel, TieType
-from loaders.bulk.cells import each_distinct
+from loaders.bulk.cells import read_distinct
 from loaders.bulk.sources import (
     TypedFile,
     chunks,
@@ -51,11 +51,28 @@ class _TypeEnds:
     """Rows whose tie of this type has both ends and joins two nodes (not a node to itself)."""
     sources: pa.Array
     targets: pa.Array
-    key_sources: pa.Array
-    key_targets: pa.Array
-    """The tie's ends as its key names them: a symmetric tie's smaller id first."""
+    symmetric: bool
     keys: np.ndarray
     """An integer per row, the same for rows making the same tie (meaningful where ``made``)."""
+
+    def key_ends(self, rows: pa.Array) -> tuple[pa.Array, pa.Array]:
+        """The ends of the ties of ``rows`` as the tie's key names them: a symmetric tie's smaller id first."""
+        sources, targets = self.sources.take(rows), self.targets.take(rows)
+        if not self.symmetric:
+            return sources, targets
+        reversed_ = pc.less(targets, sources)
+        return pc.if_else(reversed_, targets, sources), pc.if_else(reversed_, sources, targets)
+
+
+@dataclass(frozen=True)
+class _EndIds:
+    """A tie end column's node ids: per row (null: none), and as read once per distinct cell."""
+
+    ids: pa.Array
+    distinct: pa.Array
+    """The id of each distinct cell (two cells may name one node)."""
+    indices: np.ndarray
+    """Each row's distinct cell (-1: a null cell)."""
 
 
 def tie_source_by_columns(context: LoadContext, source: Source, files: list[Path]) -> str | None:
@@ -110,7 +127,7 @@ def _file_ties(
             for tie_type in present
         }
     by_type = []
-    end_ids: dict[tuple[str, NodeLabel, str], pa.Array] = {}  # the types of a row share its end columns
+    end_ids: dict[tuple[str, NodeLabel, str], _EndIds] = {}  # the types of a row share its end columns
     for tie_type, wanted in wanted_by_type.items():
         type_ends = _type_ends(context, rows, file, tie_type, wanted, end_ids)
         taken &= type_ends.made | ~wanted
@@ -124,33 +141,32 @@ def _type_ends(
     file: TypedFile,
     tie_type: TieType,
     wanted: np.ndarray,
-    end_ids: dict[tuple[str, NodeLabel, str], pa.Array],
+    end_ids: dict[tuple[str, NodeLabel, str], _EndIds],
 ) -> _TypeEnds:
     tie_spec, end_specs = rows.ends.spec_for(tie_type)
     for end, label, prefix in end_specs:
         if (end.from_, label, prefix) not in end_ids:
             end_ids[end.from_, label, prefix] = _end_ids(file.cells[end.from_], prefix, context.id_lookup(label))
     sources, targets = (end_ids[end.from_, label, prefix] for end, label, prefix in end_specs)
-    both = pc.and_(pc.is_valid(sources), pc.is_valid(targets))
+    source_codes, target_codes, count = _id_codes(sources, targets)
+    made = (source_codes >= 0) & (target_codes >= 0)
     if tie_spec.source is tie_spec.target:
-        both = pc.and_(both, pc.not_equal(sources, targets))
-    made = both.fill_null(False).to_numpy(zero_copy_only=False)
-    if tie_spec.symmetric:
-        reversed_ = pc.less(targets, sources)
-        key_sources, key_targets = pc.if_else(reversed_, targets, sources), pc.if_else(reversed_, sources, targets)
-    else:
-        key_sources, key_targets = sources, targets
-    return _TypeEnds(
-        tie_type, wanted, made, sources, targets, key_sources, key_targets, _pair_codes(key_sources, key_targets)
-    )
+        made &= source_codes != target_codes
+    if tie_spec.symmetric:  # a tie either way round is one tie
+        source_codes, target_codes = np.minimum(source_codes, target_codes), np.maximum(source_codes, target_codes)
+    keys = (source_codes + 1) * (count + 1) + target_codes + 1
+    return _TypeEnds(tie_type, wanted, made, sources.ids, targets.ids, tie_spec.symmetric, keys)
 
 
-def _pair_codes(firsts: pa.Array, seconds: pa.Array) -> np.ndarray:
-    """An int64 per row, equal exactly where both ``firsts`` and ``seconds`` are equal (nulls as one value)."""
-    first, second = firsts.dictionary_encode(), seconds.dictionary_encode()
-    first_codes = first.indices.fill_null(0).to_numpy().astype(np.int64)
-    second_codes = second.indices.fill_null(0).to_numpy().astype(np.int64)
-    return first_codes * max(len(second.dictionary), 1) + second_codes
+def _id_codes(sources: _EndIds, targets: _EndIds) -> tuple[np.ndarray, np.ndarray, int]:
+    """An int64 per row and end, equal exactly where the ids are (-1 for none), from the ids of the distinct
+    cells (fewer than the rows); and how many ids there are."""
+    encoded = pc.dictionary_encode(pa.concat_arrays([sources.distinct, targets.distinct]))
+    codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+    split = len(sources.distinct)
+    # A null cell's index, -1, takes the -1 appended to its end's codes.
+    source_codes, target_codes = np.append(codes[:split], -1), np.append(codes[split:], -1)
+    return source_codes[sources.indices], target_codes[targets.indices], len(encoded.dictionary)
 
 
 def _batch_ties(
@@ -171,8 +187,7 @@ def _batch_ties(
     _, first = np.unique(type_ends.keys[rows], return_index=True)
     _, last_reversed = np.unique(type_ends.keys[rows][::-1], return_index=True)
     last = len(rows) - 1 - last_reversed
-    firsts = pa.array(rows[first], pa.int64())
-    key_sources, key_targets = type_ends.key_sources.take(firsts), type_ends.key_targets.take(firsts)
+    key_sources, key_targets = type_ends.key_ends(pa.array(rows[first], pa.int64()))
     new = ~ties_seen.seen_columns(type_ends.tie_type, key_sources, key_targets)
     loaded[rows[first[new]] - start] = True
     chosen = pa.array(np.flatnonzero(new), pa.int64())
@@ -183,7 +198,7 @@ def _batch_ties(
     return with_columns(ends, file, constants, pa.array(rows[last[order]], pa.int64()))
 
 
-def _end_ids(cells: pa.Array, prefix: str, lookup: IdLookup) -> pa.Array:
+def _end_ids(cells: pa.Array, prefix: str, lookup: IdLookup) -> _EndIds:
     """Per row, the id of the node a tie end column names, or null when it is empty or names none: the
     ASCII cells joined on the ids known in Arrow, the others looked up one by one (once per distinct cell)."""
 
@@ -198,5 +213,5 @@ def _end_ids(cells: pa.Array, prefix: str, lookup: IdLookup) -> pa.Array:
         blank = pc.equal(pc.utf8_length(trimmed), 0)
         return pc.string_is_ascii(distinct), pc.if_else(blank, pa.scalar(None, pa.string()), found)
 
-    values, _ = each_distinct(cells, find, ascii_ids)
-    return values
+    distinct, _, indices = read_distinct(cells, find, ascii_ids)
+    return _EndIds(distinct.take(indices), distinct, indices.fill_null(-1).to_numpy().astype(np.int64))
