@@ -364,7 +364,8 @@ def without_nulls(raw: RawSource, null_values: Iterable[str]) -> RawSource:
     nulls = frozenset(null_values)
     if not nulls:
         return raw
-    return replace(raw, records=[_record_without_nulls(record, nulls) for record in raw.records])
+    records = [_record_without_nulls(record, nulls) for record in raw.records]
+    return replace(raw, records=records, cells=None)  # the columns, if any, hold the markers
 
 
 def _record_without_nulls(record: RawRecord, nulls: frozenset[str]) -> RawRecord:

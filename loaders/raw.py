@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 from loaders.quarantine import QuarantineReason
 
@@ -31,7 +33,41 @@ class RawSource:
 
     path: Path
     columns: list[str]
-    records: list[RawRecord]
+    records: Sequence[RawRecord]
+    cells: dict[str, Sequence[str]] | None = None
+    """The records' values by column (each named column once), when the reader had them as columns."""
+
+
+class SheetRecords(Sequence[RawRecord]):
+    """The records of a sheet's rows, each made when it is asked for: the column-wise path reads the sheet's
+    columns and asks only for the rows it hands to the row path (a record object costs a few microseconds)."""
+
+    def __init__(self, columns: list[str], lines: list[int], rows: list[list[str]]) -> None:
+        self.columns, self.lines, self.rows = columns, lines, rows
+        """The header, and per record its sheet line and its cells (one per column)."""
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    @overload
+    def __getitem__(self, index: int) -> RawRecord: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[RawRecord]: ...
+
+    def __getitem__(self, index: int | slice) -> RawRecord | list[RawRecord]:
+        if isinstance(index, slice):
+            return [self[position] for position in range(*index.indices(len(self)))]
+        cells = self.rows[index]
+        return RawRecord(self.lines[index], "\t".join(cells), dict(zip(self.columns, cells, strict=True)))
+
+    def __iter__(self) -> Iterator[RawRecord]:
+        return (self[position] for position in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class Undecodable(str):

@@ -11,7 +11,7 @@ parquet: row index + 2, as if the header were line 1). Values are never converte
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from loaders.delimited import check_header, iter_csv, parse_csv
 from loaders.mapping import Source, SourceFormat
 from loaders.quarantine import QuarantineReason
 from loaders.query import query_files, query_path, run_query
-from loaders.raw import RawRecord, RawSource, Undecodable
+from loaders.raw import RawRecord, RawSource, SheetRecords, Undecodable
 
 __all__ = ["RawRecord", "RawSource", "parse_csv", "read_source", "stream_source"]
 
@@ -226,14 +226,21 @@ def _read_xlsx(source: Source, path: Path) -> RawSource:
         raise SourceError("the sheet is empty: no header row")
     columns = [_xlsx_text(value).strip() for value in rows[0]]
     check_header(columns)
-    records: list[RawRecord] = []
+    width = len(columns)
+    numbers, kept = [], []
     for number, row in enumerate(rows[1:], start=2):
-        cells = [_xlsx_text(value) for value in row]
-        if not any(cell.strip() for cell in cells):
+        cells = [value if type(value) is str else _xlsx_text(value) for value in row]
+        if not "".join(cells).strip():  # every cell blank
             continue
-        cells = (cells + [""] * len(columns))[: len(columns)]
-        records.append(RawRecord(number, "\t".join(cells), dict(zip(columns, cells, strict=True))))
-    return RawSource(path, columns, records)
+        if len(cells) != width:
+            cells = (cells + [""] * width)[:width]
+        numbers.append(number)
+        kept.append(cells)
+    # By column too, for the column-wise path (a column without a name is no value of a record).
+    by_column = list(zip(*kept, strict=True)) if kept else [() for _ in columns]
+    positions = {name: position for position, name in enumerate(columns) if name}
+    by_name: dict[str, Sequence[str]] = {name: by_column[position] for name, position in positions.items()}
+    return RawSource(path, columns, SheetRecords(columns, numbers, kept), by_name)
 
 
 def _xlsx_text(value: Any) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import pyarrow.csv as pacsv
 
 from loaders.delimited import check_header
 from loaders.mapping import Source
-from loaders.raw import RawRecord, RawSource
+from loaders.raw import RawRecord, RawSource, SheetRecords
 
 _ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 """Any control character, tab and newline included."""
@@ -39,12 +40,16 @@ class PlainFile:
     rows_in_bytes: int
     """The newline-ended lines after the header, counted on the file's bytes, not by the parser (for a file
     read by the row reader, its records)."""
-    records: list[RawRecord] | None = None
+    records: Sequence[RawRecord] | None = None
     """The row reader's records, for a file it read (:func:`read_records`): their lines and texts."""
 
     def line(self, index: int) -> int:
         """The physical line of row ``index``."""
-        return self.records[index].line if self.records is not None else index + 2
+        if self.records is None:
+            return index + 2
+        if isinstance(self.records, SheetRecords):  # without making the record
+            return self.records.lines[index]
+        return self.records[index].line
 
 
 def read_plain(source: Source, path: Path) -> PlainFile | str:
@@ -107,10 +112,11 @@ def _control_bytes(encoded: bytes) -> int:
 def read_records(raw: RawSource) -> PlainFile | str:
     """A file the row reader read whole (an xlsx sheet) as a :class:`PlainFile` of its records' cells, or why
     it cannot be read so. Its rows are its records (blank rows were skipped), with their own lines and texts."""
-    if any(record.problem is not None for record in raw.records):
+    # A sheet's records are its rows: the reader refuses none of them.
+    if not isinstance(raw.records, SheetRecords) and any(record.problem is not None for record in raw.records):
         return f"{raw.path.name} has rows the reader refused"
     names = [name for name in dict.fromkeys(raw.columns) if name]
-    cells = {name: [record.values.get(name, "") for record in raw.records] for name in names}
+    cells = raw.cells or {name: [record.values.get(name, "") for record in raw.records] for name in names}
     # The column checks read trimmed ASCII cells in Arrow, which a control character would mislead.
     if any(_ANY_CONTROL.search("".join(column)) for column in cells.values()):
         return f"{raw.path.name} holds control characters"

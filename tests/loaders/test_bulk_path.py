@@ -23,6 +23,7 @@ from loaders.load import LoadPath, load_mapping
 from loaders.mapping import Column, Source
 from loaders.quarantine import read_quarantine
 from loaders.raw import RawRecord, RawSource
+from loaders.read import read_source
 from loaders.transform import cell_transform
 from tests.loaders.conftest import CARD, RID_LI, RID_ZHANG, TODAY, write_bank
 from tests.loaders.identifier_samples import full_width
@@ -252,6 +253,20 @@ def test_xlsx_sheets_load_the_same_by_columns_and_by_rows(tmp_path: Path) -> Non
     quarantine = read_quarantine(tmp_path / "columns" / "quarantine.csv")
     lines = {(row["source"], int(row["line"])) for row in quarantine}
     assert ("accounts", 5) in lines and ("family", 3) in lines  # sheet rows, the blank row counted
+
+
+def test_a_sheets_columns_are_its_records_values(tmp_path: Path) -> None:
+    rows = [["id", "name", "", "bal"], ["1", "a", "x", "b"], [None] * 4, ["  "] * 4, [2, None, None, 2.5], ["3"]]
+    _sheet(tmp_path / "a.xlsx", rows)
+    source = Source(name="s", system="core", path="a.xlsx", format="xlsx", node="Account", key=["id"])
+    raw = read_source(source, tmp_path / "a.xlsx")
+    assert [record.line for record in raw.records] == [2, 5, 6]
+    from_records = RawSource(raw.path, raw.columns, raw.records)
+    by_columns, by_records = read_records(raw), read_records(from_records)
+    assert isinstance(by_columns, PlainFile) and isinstance(by_records, PlainFile)
+    assert by_columns.table.to_pylist() == by_records.table.to_pylist()
+    assert by_columns.columns == ["id", "name", "bal"]
+    assert by_columns.table.column("bal").to_pylist() == ["b", "2.5", ""]
 
 
 def test_a_sheet_with_control_characters_takes_the_row_path(tmp_path: Path) -> None:
