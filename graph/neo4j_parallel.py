@@ -16,6 +16,11 @@ node it writes or a tie of its own reads (a tie needs its ends), or one that rea
 writes one of its ties. Batches touching disjoint nodes and ties give the same store whichever commits first, so
 the store ends as the batches one after another would leave it. What each batch did reaches its ``counted`` in
 the loading thread, in the order the batches were handed over.
+
+A read of the loading thread waits for the batches being written first, so that it sees them; one that asks
+which nodes of some labels exist waits only for the batches writing nodes of those labels (each source's load
+asks this before its first batch: waiting for every batch left the server idle while the loader read the next
+source's file).
 """
 
 from __future__ import annotations
@@ -43,6 +48,11 @@ class BatchKeys:
     nodes: frozenset[NodeKey]
     ends: frozenset[NodeKey]
     ties: frozenset[TieKey]
+
+    @property
+    def labels(self) -> frozenset[NodeLabel]:
+        """The primary labels of the nodes the batch writes."""
+        return frozenset(label for label, _ in self.nodes)
 
     @classmethod
     def of(cls, nodes: Mapping[NodeLabel, pa.Table], ties: Mapping[TieType, pa.Table]) -> BatchKeys:
@@ -117,9 +127,10 @@ class ParallelWrites:
         self._count_done()
         self._handed.append(_Handed(keys, counted, self._pool.submit(self._write, nodes, ties)))
 
-    def drain(self) -> None:
-        """Wait for every batch handed over, give each its count in order; raise the first batch's error."""
-        wait([handed.future for handed in self._handed])
+    def drain(self, labels: frozenset[NodeLabel] | None = None) -> None:
+        """Wait for every batch handed over (with ``labels``, every one writing nodes of one of those primary
+        labels), give the batches done their counts in order; raise the first batch's error."""
+        wait([handed.future for handed in self._handed if labels is None or not labels.isdisjoint(handed.keys.labels)])
         self._count_done()
 
     def close(self) -> None:

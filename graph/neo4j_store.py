@@ -63,6 +63,8 @@ INDEX_WAIT_SECONDS = 1800
 indexes take minutes)."""
 READ_PAGE = 10_000
 """Nodes (or, for ties, source nodes) per read transaction when listing a whole label or tie type."""
+ID_PAGE = 100_000
+"""Node ids per read transaction when listing which nodes of a label exist."""
 TYPE_PAGE = 100_000
 """Nodes (or source nodes) per transaction when finding the types of their properties: only types come back."""
 
@@ -170,11 +172,12 @@ class Neo4jStore(GraphStore):
                 with _translated_errors():
                     self._create_indexes()
 
-    def _written(self) -> None:
-        """Wait for this thread's batches being written (see :meth:`loading`), so that what follows sees them."""
+    def _written(self, labels: frozenset[NodeLabel] | None = None) -> None:
+        """Wait for this thread's batches being written (see :meth:`loading`), so that what follows sees them;
+        with ``labels``, only for those writing nodes of these primary labels."""
         writes: ParallelWrites | None = getattr(self._shared, "writes", None)
         if writes is not None:
-            writes.drain()
+            writes.drain(labels)
 
     def _session(self, access_mode: str = neo4j.WRITE_ACCESS) -> neo4j.Session:
         return self._driver.session(database=self.database, default_access_mode=access_mode)
@@ -223,6 +226,10 @@ class Neo4jStore(GraphStore):
 
     def _read(self, text: Any, **params: Any) -> list[dict[str, Any]]:
         self._written()
+        return self._read_now(text, params)
+
+    def _read_now(self, text: Any, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """:meth:`_read` without waiting for the batches being written."""
         shared = self._open_reads()
         if shared is not None:
             try:
@@ -374,6 +381,20 @@ class Neo4jStore(GraphStore):
             if len(page) < READ_PAGE:
                 return
             after = page[-1][0]
+
+    def node_ids(self, label: NodeLabel) -> list[str]:
+        """Ids only, a page at a time; during a load, after the batches writing nodes of the label's primary."""
+        label = NodeLabel(label)
+        if label is not label.primary:
+            return super().node_ids(label)
+        self._written(frozenset({label}))
+        statement = render("list_node_ids", label=label)
+        ids: list[str] = []
+        while True:
+            page = self._read_now(statement, {"after": ids[-1] if ids else "", "limit": ID_PAGE})[0]["page"]
+            ids.extend(page)
+            if len(page) < ID_PAGE:
+                return ids
 
     def ties(self, types: Sequence[TieType] = ()) -> Iterator[TieRecord]:
         wanted = sorted({TieType(tie_type) for tie_type in types} or set(TieType), key=lambda t: t.value)

@@ -35,6 +35,7 @@ def test_listing_in_pages_reads_every_node_and_tie_once(
 ) -> None:
     # Pages of two: page ends fall inside a label, inside one source's ties, and on an exact page boundary.
     monkeypatch.setattr("graph.neo4j_store.READ_PAGE", 2)
+    monkeypatch.setattr("graph.neo4j_store.ID_PAGE", 2)
     people = [{"label": "Person", "id": f"q{n}", "properties": {"n": n}} for n in range(7)]
     ties = [
         {"type": "SPOUSE_OF", "source": f"q{n}", "target": f"q{other}", "properties": {"n": n}}
@@ -47,6 +48,10 @@ def test_listing_in_pages_reads_every_node_and_tie_once(
     assert listed == snapshot(embedded_store)
     assert len(listed["nodes"]["Person"]) == len(people) + sum(node["label"] == "Person" for node in family_nodes())
     assert sum(tie["type"] == "SPOUSE_OF" for tie in listed["ties"]) == len(ties) + 1
+    for label in NodeLabel:
+        assert neo4j_store.node_ids(label) == embedded_store.node_ids(label)
+    customers = sum(node["label"] in ("Person", "Company") for node in family_nodes())
+    assert len(neo4j_store.node_ids(NodeLabel.CUSTOMER)) == len(people) + customers
 
 
 @pytest.mark.neo4j

@@ -138,6 +138,28 @@ def test_a_refused_batch_behind_one_still_being_written_stops_the_next_hand_over
     assert batches.started == ["a1", "a2"]
 
 
+def test_a_read_of_some_labels_waits_only_for_the_batches_writing_nodes_of_them() -> None:
+    batches, counted = _Batches(), []
+    writes = ParallelWrites(batches, sessions=2)
+    unblock = threading.Timer(WAIT, batches.release["a1"].set)  # a read waiting for a1 fails the test, not hangs
+    unblock.start()
+    try:
+        writes.submit(_accounts("a1"), {}, counted.append)
+        people = {NodeLabel.PERSON: pa.table({"id": ["c1"]}), NodeLabel.ACCOUNT: pa.table({"id": ["a2"]})}
+        writes.submit(people, {}, counted.append)
+        batches.release["a2"].set()
+        writes.drain(frozenset({NodeLabel.CUSTOMER}))  # a Person is a Customer: the second batch is waited for
+        assert batches.finished == ["a2"] and counted == []  # the first, still being written, is counted first
+        writes.drain(frozenset({NodeLabel.BRANCH}))  # none writes a Branch: no wait
+        assert batches.finished == ["a2"]
+        batches.release["a1"].set()
+        writes.drain()
+    finally:
+        unblock.cancel()
+        writes.close()
+    assert [result.created for result in counted] == [1, 2]
+
+
 def _eventually(condition: Callable[[], bool]) -> bool:
     deadline = time.monotonic() + WAIT
     while not condition():
