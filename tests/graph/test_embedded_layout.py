@@ -7,12 +7,14 @@ import random
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
 from graph.embedded import EmbeddedStore, view
 from graph.embedded.columns import JSON_MARK, is_json
+from graph.embedded.layout import positions_in
 from graph.model import NodeLabel, TieType
 from graph.tables import columns_from_records
 from tests.samples import snapshot
@@ -237,3 +239,21 @@ def test_texts_read_back_from_a_snapshot_stay_one_type_of_text_and_json_of_one_t
     assert not is_json(schema.field("city")) and not is_json(schema.field("tier"))
     assert is_json(schema.field("score"))
     assert type(graph.props((NodeLabel.CUSTOMER, "c1"))["score"]) is int
+
+
+@pytest.mark.parametrize("count", [3, 5_000])
+def test_positions_in_finds_every_held_key_and_no_other_whatever_the_keys_order_or_width(count: int) -> None:
+    rng = random.Random(count)
+    held_texts = sorted({f"C{rng.randrange(10**9)}" for _ in range(2 * count)})
+    held = np.array([text.encode() for text in held_texts])
+    asked = [rng.choice(held_texts) for _ in range(count)] + ["", "Z", "C" + "9" * 30, held_texts[0][:-1]]
+    rng.shuffle(asked)
+    at = {text: row for row, text in enumerate(held_texts)}
+    expected = [at.get(text, -1) for text in asked]
+    assert positions_in(np.array([text.encode() for text in asked]), held).tolist() == expected
+    held_numbers = np.array(sorted({rng.randrange(10**12) for _ in range(2 * count)}), dtype=np.int64)
+    asked_numbers = [int(rng.choice(held_numbers)) for _ in range(count)] + [-1, 10**13]
+    rng.shuffle(asked_numbers)
+    found = positions_in(np.array(asked_numbers, dtype=np.int64), held_numbers)
+    at_number = {number: row for row, number in enumerate(held_numbers.tolist())}
+    assert found.tolist() == [at_number.get(number, -1) for number in asked_numbers]
