@@ -51,6 +51,7 @@ class EmbeddedStore(GraphStore):
         self.read_only = read_only
         self._write_lock = threading.Lock()  # writers only: reads take no lock (see the module docstring)
         self._closed = False
+        self._loading = 0  # loads under way (see :meth:`loading`): no snapshot is started meanwhile
         self._opened = False  # whether the graph was read whole: only then may closing write it as a snapshot
         self._lock_file = None if read_only else _take_file_lock(self.path)
         self.view = WritableGraph()
@@ -196,7 +197,11 @@ class EmbeddedStore(GraphStore):
     def _publish(self, graph: WritableGraph) -> None:
         """Start a new snapshot in the background once the log has grown past its share (and none is being
         written), else let the graph settle its overlay; then make ``graph`` the one reads see."""
-        if self._disk.snapshotting or self._disk.log_rows <= max(LOG_MINIMUM, LOG_SHARE * graph.base_rows()):
+        if (
+            self._loading
+            or self._disk.snapshotting
+            or self._disk.log_rows <= max(LOG_MINIMUM, LOG_SHARE * graph.base_rows())
+        ):
             graph.settle()
         else:
             tables = graph.tables()
@@ -206,6 +211,22 @@ class EmbeddedStore(GraphStore):
             with contextlib.suppress(OSError):
                 self._disk.snapshot_in_background(*tables)
         self.view = graph
+
+    @contextlib.contextmanager
+    def loading(self) -> Iterator[None]:
+        """A load's batches are logged and applied as ever, but no snapshot is started until it ends; then one is,
+        if the log has grown past its share. Each snapshot writes the whole graph, so a load of a growing graph
+        that snapshots every time its log passes a quarter of the graph writes the graph four to five times over
+        (at 300,000 customers 8 snapshots, a tenth of the load's CPU). A process stopped mid-load replays the
+        logged batches on opening, as it does any batch after the last snapshot."""
+        self._loading += 1
+        try:
+            yield
+        finally:
+            self._loading -= 1
+            if not self._loading and not self.read_only and not self._closed:
+                with self._write_lock:
+                    self._publish(self.view.fork())
 
     def write_snapshot(self) -> None:
         """Write the graph as a new snapshot now, with an empty log (what ``crm-graph migrate`` does to a

@@ -106,3 +106,24 @@ def test_killing_the_process_mid_snapshot_keeps_every_acknowledged_batch(tmp_pat
     with EmbeddedStore(path) as reopened:
         assert snapshot(reopened) == expected
         assert not (path / "snapshot-000002").exists()  # the writer cleared what the manifest does not name
+
+
+def test_a_load_starts_no_snapshot_until_it_ends_and_then_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "store"
+    monkeypatch.setattr(embedded, "LOG_MINIMUM", 0)  # outside a load, each of these writes would start one
+    with EmbeddedStore(path) as store, EmbeddedStore(tmp_path / "model") as model:
+        with store.loading():
+            for target in (store, model):
+                target.bulk_write(node_tables(family_nodes()), tie_tables(family_ties()))
+                target.write(LATER)
+            manifest = read_manifest(path)
+            assert (manifest["snapshot"], manifest["earlier_logs"], manifest["log"]) == (None, [], "log-000001")
+            assert snapshot(store) == snapshot(model)
+        store._disk.wait_for_snapshot()
+        manifest = read_manifest(path)
+        assert (manifest["snapshot"], manifest["earlier_logs"]) == ("snapshot-000002", [])
+        expected = snapshot(model)
+        assert snapshot(store) == expected
+    assert sorted(file.name for file in path.iterdir()) == ["MANIFEST", "log-000002", "snapshot-000002"]
+    with EmbeddedStore(path, read_only=True) as reopened:
+        assert snapshot(reopened) == expected
