@@ -190,10 +190,10 @@ def read_spark_frames(
     from pyspark.sql import functions as F
 
     def nodes(label: NodeLabel) -> DataFrame:
-        return spark.read.parquet(str(directory / node_file(label)))
+        return _parquet(spark, directory / node_file(label))
 
     def ties(tie_type: TieType) -> DataFrame:
-        return spark.read.parquet(str(directory / tie_file(tie_type)))
+        return _parquet(spark, directory / tie_file(tie_type))
 
     raw = nodes(NodeLabel.CUSTOMER)
     status = _column(raw, "status", "string")
@@ -294,22 +294,41 @@ def read_spark_frames(
         products=products,
         clusters=nodes(NodeLabel.CLUSTER).select("id"),
         product_nodes=product_nodes,
-    ).persisted()
-    months = scalar(read.accounts.agg(F.max(F.size("balances")))) or 1
-    frames_as_of = as_of or _data_date(read.customers, read.accounts, read.interactions)
-    with fixed_partitioning(spark):  # a checkpoint made under adaptive execution forgets its hashing
-        transfer = read.transfer.localCheckpoint()
-    return replace(read, as_of=frames_as_of, months=max(int(months), 1), transfer=transfer)
+    )
+    # Kept and first computed without adaptive execution, which would run each shuffle and each broadcast of
+    # these plans as a job of its own (a Spark job's fixed costs are what a read of this size spends).
+    with fixed_partitioning(spark):
+        read = read.persisted()
+        months, latest = _extent(read.customers, read.accounts, read.interactions)
+        transfer = read.transfer.localCheckpoint()  # made under adaptive execution, it would forget its hashing
+    frames_as_of = as_of or (min(latest, date.today()) if latest is not None else date.today())
+    return replace(read, as_of=frames_as_of, months=max(months, 1), transfer=transfer)
 
 
-def _data_date(customers: DataFrame, accounts: DataFrame, interactions: DataFrame) -> date:
-    """The latest date the data mention, never after today (as the in-process engine decides)."""
+def _parquet(spark: SparkSession, path: Path) -> DataFrame:
+    """One exported file, its schema taken from its footer here: Spark would run a job to read it."""
+    import pyarrow.parquet as pq
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    reader = spark.read
+    if path.is_file():
+        reader = reader.schema(from_arrow_schema(pq.read_schema(path)))
+    return reader.parquet(str(path))
+
+
+def _extent(customers: DataFrame, accounts: DataFrame, interactions: DataFrame) -> tuple[int, date | None]:
+    """The most balance positions an account has, and the latest date the data mention (the in-process engine
+    takes it, never after today, as the date of the run), in one query: one row per frame."""
     from pyspark.sql import functions as F
 
-    latest = [
-        scalar(customers.agg(F.max("customer_since"))),
-        scalar(accounts.agg(F.greatest(F.max("opened"), F.max("closed_on")))),
-        scalar(interactions.agg(F.max("at"))),
-    ]
-    found = [day for day in latest if day is not None]
-    return min(max(found), date.today()) if found else date.today()
+    rows = (
+        accounts.agg(
+            F.max(F.size("balances")).alias("months"), F.greatest(F.max("opened"), F.max("closed_on")).alias("day")
+        )
+        .unionByName(customers.agg(F.lit(None).cast("int").alias("months"), F.max("customer_since").alias("day")))
+        .unionByName(interactions.agg(F.lit(None).cast("int").alias("months"), F.max("at").alias("day")))
+        .collect()
+    )
+    months = max((int(row["months"]) for row in rows if row["months"] is not None), default=1)
+    days = [row["day"] for row in rows if row["day"] is not None]
+    return months, max(days, default=None)
