@@ -150,7 +150,7 @@ def _product_table(
     confidence = np.divide(together, holders[:, None], out=np.zeros_like(together), where=holders[:, None] > 0)
     share = holders / size
     holds_any = F.greatest(*holds, F.lit(0.0)) > 0
-    neighbours = _neighbour_holders(frames, products, tie_types)
+    neighbours = _neighbour_holders(frames, snapshot, products, tie_types)
     # Every product's candidate row of a customer from one pass over the snapshot: an array of one struct per
     # product, exploded, the non-candidates dropped (not a branch per product, each a scan and a plan of its own).
     offers = [
@@ -236,14 +236,23 @@ def held_together(customers: DataFrame, holds: list[Column]) -> tuple[int, np.nd
     return max(int(counted["customers"]), 1), together
 
 
-def _neighbour_holders(frames: SparkFrames, products: list[str], tie_types: list[str]) -> DataFrame:
+def _neighbour_holders(
+    frames: SparkFrames, snapshot: DataFrame, products: list[str], tie_types: list[str]
+) -> DataFrame:
     """id, product, holders_<tie type> (log1p of the neighbours along it holding the product),
-    holder_share_of_neighbours: for each customer with a neighbour holding the product."""
+    holder_share_of_neighbours: for each customer with a neighbour holding the product.
+
+    The holders are read off the snapshot's holds_<product> columns (every customer has a row there), not
+    joined again from the accounts: the snapshot is kept, the join is not."""
     from pyspark.sql import functions as F
 
     directed = frames.directed.select("source", "target", "type")
     degree = directed.groupBy(F.col("target").alias("id")).agg(F.count(F.lit(1)).cast("double").alias("degree"))
-    held = _held(frames, products).select(F.col("customer").alias("source"), F.col("product_id").alias("product"))
+    held_products = F.array(*(F.when(F.col(_holds(product_id)) > 0, F.lit(product_id)) for product_id in products))
+    held = snapshot.select(
+        F.col("id").alias("source"),
+        F.explode(F.filter(held_products, lambda product: product.isNotNull())).alias("product"),
+    )
     counts = (
         directed.join(held, "source")
         .groupBy(F.col("target").alias("id"), "product")
