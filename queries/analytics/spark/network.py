@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 CHECK_EVERY = 5  # PageRank iterations between convergence checks (each check is a Spark job)
+ROUNDS_PER_CHECK = 3  # connected components' rounds between checks: fewer jobs, at most two idle rounds
 
 
 def pagerank(
@@ -191,29 +192,40 @@ def connected_components(pairs: DataFrame) -> DataFrame:
     """id, component (the smallest id reachable): minimum-label propagation until no label changes."""
     from pyspark.sql import functions as F
 
-    directed = pairs.select("a", "b").unionByName(pairs.select(F.col("b").alias("a"), F.col("a").alias("b")))
-    # Without adaptive execution each round's count is one job, not one per shuffle (as PageRank's steps).
-    with fixed_partitioning(pairs.sparkSession):
+    with fixed_partitioning(pairs.sparkSession) as partitions:
+        # Both ways, hashed once by the end whose label is offered, into the partitions the labels are hashed
+        # into by id: a round's joins then read both where they lie (no broadcast, a job of its own each round),
+        # and its one shuffle is the smallest offer by member (as PageRank's steps).
+        directed = (
+            pairs.select("a", "b")
+            .unionByName(pairs.select(F.col("b").alias("a"), F.col("a").alias("b")))
+            .repartition(partitions, "b")
+            .localCheckpoint()
+        )
         label = (
             directed.groupBy(F.col("a").alias("id"))
             .agg(F.min("b").alias("smallest"))
             .select("id", F.least("id", "smallest").alias("component"))
             .localCheckpoint(eager=False)
         )
+        rounds = 0
         while True:
+            rounds += 1
+            offers = label.select(F.col("id").alias("b"), F.col("component").alias("offer"))
             offered = (
-                directed.join(label.select(F.col("id").alias("b"), F.col("component").alias("offer")), "b")
+                directed.join(offers.hint("shuffle_hash"), "b")
                 .groupBy(F.col("a").alias("id"))
                 .agg(F.min("offer").alias("offer"))
             )
             following = (
-                label.join(offered, "id")
+                label.join(offered.hint("shuffle_hash"), "id")
                 .select("id", F.least("component", "offer").alias("component"), F.col("component").alias("before"))
                 .localCheckpoint(eager=False)
             )
-            changed = following.where(F.col("component") != F.col("before")).count()
             label = following.drop("before")
-            if changed == 0:
+            # Checked every few rounds (the rounds between run as one job): a round after the last change
+            # changes nothing, so the labels are the same as when checked after every round.
+            if rounds % ROUNDS_PER_CHECK == 0 and following.where(F.col("component") != F.col("before")).count() == 0:
                 return label
 
 
