@@ -305,14 +305,19 @@ def date_counts(
     future: dict[str, int] = {}
     ancient: dict[str, int] = {}
     by_name = {column.name: column for column in typed}
+    chosen = pa.array(rows)
+
+    def count(days: pa.Array, compare: Callable[..., pa.Array], bound: str) -> int:
+        # Comparing UTF-8 bytes orders as comparing the strings; a null (no date) counts nowhere.
+        return int(pc.sum(pc.and_(chosen, compare(days, pa.scalar(bound)))).as_py() or 0)
+
     for name, column in columns.items():
         dated = column.type in (ValueType.DATE, ValueType.DATETIME) and column.map is None
         if column.from_ is None or not dated or pa.types.is_null(by_name[name].values.type):
             continue  # (a column of empty or refused cells only holds no date)
-        days = pc.utf8_slice_codeunits(by_name[name].values, 0, 10).to_numpy(zero_copy_only=False)[rows]
-        present = days[days != None]  # noqa: E711 (an object array: elementwise comparison)
-        after = int((present > latest).sum()) if not column.expect_future else 0
-        before = int((present < earliest).sum())
+        days = pc.utf8_slice_codeunits(by_name[name].values, 0, 10)
+        after = count(days, pc.greater, latest) if not column.expect_future else 0
+        before = count(days, pc.less, earliest)
         if after:
             future[name] = after
         if before:

@@ -5,10 +5,12 @@ a source goes row by row instead."""
 from __future__ import annotations
 
 import os
+import random
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -16,7 +18,7 @@ from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel
 from graph.settings import Settings
 from graph.store import GraphStore
-from loaders.bulk.cells import each_distinct, vectorised_reader
+from loaders.bulk.cells import TypedColumn, date_counts, each_distinct, vectorised_reader
 from loaders.bulk.read import PlainFile, read_plain, read_records
 from loaders.generator import generate
 from loaders.load import LoadPath, load_mapping
@@ -441,3 +443,20 @@ def test_dates_and_text_in_any_script_are_read_in_arrow(
     done, values = vectorised(pa.array([*read, *left], pa.string()))
     assert done.to_pylist() == [True] * len(read) + [False] * len(left)
     assert values.to_pylist()[: len(read)] == list(read.values())
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_date_counts_count_the_chosen_rows_dates_out_of_range(seed: int) -> None:
+    rng = random.Random(seed)
+    today = date(2024, 6, 15)
+    days = [None, "2024-06-15", "2024-06-16", "1914-06-14", "1914-06-15", "1800-01-01", "2030-01-01T10:00:00"]
+    values = [rng.choice(days) for _ in range(40)]
+    rows = np.array([rng.random() < 0.6 for _ in values])
+    columns = {"born": Column(**{"from": "born", "type": "date"}), "due": Column(**{"from": "due", "type": "date"})}
+    columns["due"] = columns["due"].model_copy(update={"expect_future": True})
+    typed = [TypedColumn(name, pa.array(values, pa.string()), np.zeros(len(values), dtype=bool)) for name in columns]
+    chosen = [value[:10] for value, row in zip(values, rows, strict=True) if row and value is not None]
+    after, before = sum(day > "2024-06-15" for day in chosen), sum(day < "1914-06-15" for day in chosen)
+    future, ancient = date_counts(columns, typed, rows, today)
+    assert future == ({"born": after} if after else {})
+    assert ancient == ({"born": before, "due": before} if before else {})
