@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from graph.model import NodeLabel
 from loaders.bulk.cells import each_distinct
 from loaders.bulk.records import RecordRun, joined
-from loaders.bulk.sources import TypedFile, count_dates, prepare_files, record_at, start_report
+from loaders.bulk.sources import TypedFile, count_dates, prepare_files, record_at, records_at, start_report
 from loaders.context import LoadContext
 from loaders.mapping import PERSONAL_TYPES, Source, ValueType
 from loaders.quarantine import QuarantineReason
@@ -48,7 +48,10 @@ def customer_records_by_columns(
     read: list[tuple[RecordRun, list[CustomerRecord], list[int]]] = []
     for file in prepared:
         kinds, kind_bad = _kinds(source, file)
-        good = (file.good & ~kind_bad).tolist()
+        good_rows = file.good & ~kind_bad
+        good = good_rows.tolist()
+        bad = np.flatnonzero(~good_rows).tolist()
+        refused = dict(zip(bad, records_at(source, file, bad), strict=True))
         taken: list[int] = []
         made: list[CustomerRecord] = []
         places: list[int] = []  # the place of each record the row path made among the file's records
@@ -56,7 +59,8 @@ def customer_records_by_columns(
         for index, key in enumerate(file.keys.to_pylist()):
             ref = f"{system}:{key}"
             if not good[index] or ref in seen_refs:
-                record = by_row(transform, report, file.plain.path, record_at(source, file, index))
+                raw = refused[index] if index in refused else record_at(source, file, index)
+                record = by_row(transform, report, file.plain.path, raw)
                 if record is not None:
                     places.append(len(taken) + len(made))
                     made.append(record)

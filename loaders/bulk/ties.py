@@ -28,7 +28,7 @@ from loaders.bulk.sources import (
     chunks,
     count_dates,
     prepare_files,
-    record_at,
+    records_at,
     start_report,
     with_columns,
     write_batch,
@@ -89,8 +89,9 @@ def tie_source_by_columns(context: LoadContext, source: Source, files: list[Path
         taken_by_columns, by_type = _file_ties(context, rows, source, file)
         for start, stop in chunks(file, context.table_batch_size):
             fallback = Pending()
-            for index in np.flatnonzero(~taken_by_columns[start:stop]) + start:
-                rows.take(file.plain.path, record_at(source, file, int(index)), fallback)
+            refused = (np.flatnonzero(~taken_by_columns[start:stop]) + start).tolist()
+            for record in records_at(source, file, refused):
+                rows.take(file.plain.path, record, fallback)
             taken = np.flatnonzero(taken_by_columns[start:stop]) + start
             loaded = np.zeros(stop - start, dtype=bool)
             ties: dict[TieType, list[pa.Table]] = {}

@@ -20,6 +20,7 @@ from graph.settings import Settings
 from graph.store import GraphStore
 from loaders.bulk.cells import TypedColumn, date_counts, each_distinct, vectorised_reader
 from loaders.bulk.read import PlainFile, read_plain, read_records
+from loaders.bulk.sources import TypedFile, record_at, records_at
 from loaders.generator import generate
 from loaders.load import LoadPath, load_mapping
 from loaders.mapping import Column, Source
@@ -460,3 +461,17 @@ def test_date_counts_count_the_chosen_rows_dates_out_of_range(seed: int) -> None
     future, ancient = date_counts(columns, typed, rows, today)
     assert future == ({"born": after} if after else {})
     assert ancient == ({"born": before, "due": before} if before else {})
+
+
+def test_records_taken_at_once_are_the_row_readers_records(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("id,name,bal\n1,张三,2\n2,,\n3,b,4.5\n", encoding="utf-8")
+    csv_source = Source(name="s", system="core", path="a.csv", node="Account", key=["id"])
+    plain = read_plain(csv_source, path)
+    assert isinstance(plain, PlainFile)
+    cells = {name: plain.table.column(name).combine_chunks() for name in plain.columns if name}
+    file = TypedFile(plain, cells, pa.nulls(3, pa.string()), [], np.ones(3, dtype=bool))
+    expected = read_source(csv_source, path).records
+    assert records_at(csv_source, file, [2, 0]) == [expected[2], expected[0]]
+    assert record_at(csv_source, file, 1) == expected[1]
+    assert records_at(csv_source, file, []) == []
