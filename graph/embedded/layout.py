@@ -336,17 +336,39 @@ class NodeTable(DeletionMask):
             },
             names,
         )
+        every_row = len(kept_rows) == self.base_count  # nothing of the base changed (a load adding nodes)
         base_part = with_leading(
-            {ID: self.id_column(kept_rows), KIND: self.kind_column(kept_rows)},
-            properties.take(kept_rows),
+            {
+                ID: self.id_column(None if every_row else kept_rows),
+                KIND: self.kind_column(None if every_row else kept_rows),
+            },
+            properties if every_row else properties.take(kept_rows),
         )
         old_rows = np.concatenate([kept_rows, np.fromiter(self.changed, dtype=np.int64, count=len(self.changed))])
         table = unified([base_part, overlay])
-        order = pc.sort_indices(table.column(ID)).to_numpy()
+        # The kept rows are in id order already: only the overlay's rows are sorted, and placed among them.
+        order = merged_order(self.base_ids[kept_rows], id_bytes(overlay.column(ID)))
         total = self.base_count + len(self.added_ids)
         new_rows = np.full(total, -1, dtype=np.int64)
         new_rows[old_rows[order]] = np.arange(len(order))
         return table.take(order), new_rows
+
+
+def merged_order(in_order: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """The order (as ``pc.sort_indices`` gives it) of the keys ``in_order`` (sorted) followed by ``others``, all
+    distinct: ``others`` are sorted and each placed by binary search among ``in_order``, which keep their order,
+    instead of sorting every key again (a rebuild of a million nodes' table to add a quarter more)."""
+    if in_order.dtype.kind == "S" and in_order.dtype != others.dtype:  # one width: a narrower one would be cut
+        width = np.dtype(f"S{max(in_order.dtype.itemsize, others.dtype.itemsize)}")
+        in_order, others = in_order.astype(width), others.astype(width)
+    others_order = np.argsort(others, kind="stable")
+    placed = np.searchsorted(in_order, others[others_order]) + np.arange(len(others))
+    order = np.empty(len(in_order) + len(others), dtype=np.int64)
+    taken = np.zeros(len(order), dtype=bool)
+    taken[placed] = True
+    order[placed] = len(in_order) + others_order
+    order[~taken] = np.arange(len(in_order))
+    return order
 
 
 def kind_codes(kinds: pa.Array, known: tuple[NodeLabel, ...]) -> np.ndarray:

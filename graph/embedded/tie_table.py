@@ -21,6 +21,7 @@ from graph.embedded.layout import (
     TieProperties,
     held_columns,
     is_stored,
+    merged_order,
     positions_in,
     property_columns,
     with_leading,
@@ -273,8 +274,13 @@ class TieTable(DeletionMask):
             names,
         )
         table = unified([base, overlay])
-        order = np.lexsort((table.column(TARGET).to_numpy(), table.column(SOURCE).to_numpy()))
-        return table.take(order)
+        # The kept ties stay in (source, target) order on the new node rows (a node's new row follows its id, as
+        # its old row did): only the overlay's ties are sorted and placed among them.
+        kept_keys = tie_keys(new_sources[self.sources[kept]], new_targets[self.targets[kept]])
+        overlay_keys = tie_keys(overlay.column(SOURCE).to_numpy(), overlay.column(TARGET).to_numpy())
+        if len(kept_keys) > 1 and not bool(np.all(kept_keys[1:] > kept_keys[:-1])):  # rows given out of order
+            return table.take(np.argsort(np.concatenate([kept_keys, overlay_keys]), kind="stable"))
+        return table.take(merged_order(kept_keys, overlay_keys))
 
 
 def in_order(targets: np.ndarray) -> np.ndarray:

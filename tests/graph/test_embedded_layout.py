@@ -14,7 +14,7 @@ import pytest
 
 from graph.embedded import EmbeddedStore, view
 from graph.embedded.columns import JSON_MARK, is_json
-from graph.embedded.layout import positions_in
+from graph.embedded.layout import id_bytes, merged_order, positions_in
 from graph.model import NodeLabel, TieType
 from graph.tables import columns_from_records
 from tests.samples import snapshot
@@ -257,3 +257,19 @@ def test_positions_in_finds_every_held_key_and_no_other_whatever_the_keys_order_
     found = positions_in(np.array(asked_numbers, dtype=np.int64), held_numbers)
     at_number = {number: row for row, number in enumerate(held_numbers.tolist())}
     assert found.tolist() == [at_number.get(number, -1) for number in asked_numbers]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_merged_order_sorts_as_a_sort_of_every_key(seed: int) -> None:
+    rng = random.Random(seed)
+    texts = list({"".join(rng.choice("ab张") for _ in range(rng.randrange(1, 6))) for _ in range(300)})
+    rng.shuffle(texts)
+    cut = rng.randrange(len(texts) + 1)
+    in_order, others = sorted(texts[:cut], key=str.encode), texts[cut:]
+    keys = pa.array(in_order + others, pa.large_string())
+    found = merged_order(id_bytes(pa.array(in_order, pa.large_string())), id_bytes(pa.array(others, pa.large_string())))
+    assert found.tolist() == pc.sort_indices(keys).to_numpy().tolist()
+    numbers = rng.sample(range(10**6), 500)
+    held = np.array(sorted(numbers[:cut]), dtype=np.int64)
+    found = merged_order(held, np.array(numbers[cut:], dtype=np.int64))
+    assert found.tolist() == np.argsort(np.concatenate([held, numbers[cut:]]), kind="stable").tolist()
