@@ -4,8 +4,9 @@ With one session the server waits while the client makes the next batch, and one
 the server. Here the loading thread hands a batch over and goes on to make the next one, while up to ``sessions``
 batches are written at once, each its own transaction in its own session, with the store's retries (a deadlock
 between two of them is a transient error: the loser is rolled back and run again). Measured at 30,000 customers
-on a quiet machine, two sessions gained 4% (bench/results/neo4j-parallel-load-2026-11-30.md): the server's work
-did not spread over two cores.
+on a quiet machine, two sessions first gained only 4%: every read of the loader waited for every batch (see
+below); with that fixed, two batches are being written 84% of a load
+(bench/results/neo4j-load-diagnosis-2026-11-30.md).
 
 A batch still commits whole or not at all, so a refused batch leaves the store as it was; batches after it that
 were already being written may commit (as the batches before it always did). Its error is raised in the loading
