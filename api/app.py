@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from fastapi.openapi.models import HTTPBearer
 
@@ -114,6 +115,7 @@ def create_app(settings: Settings, store: GraphStore | None = None) -> FastAPI:
             costs=CostLimits(settings.api_costly_per_token, settings.api_costly_total),
             cursors=Cursors(_derived_key(secret, "api-cursor")),
             mask_key=_derived_key(secret, "api-stub"),
+            store_threads=anyio.CapacityLimiter(settings.api_store_threads),
         )
         try:
             yield

@@ -131,6 +131,13 @@ class Settings(BaseSettings):
     api_store_timeout_seconds: float = Field(
         default=15.0, gt=0, description="A store call taking longer than this answers 503."
     )
+    api_store_threads: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Worker threads that run the quick store work of requests on Neo4j (one customer and its "
+        "neighbourhood) at once; more threads than this contend for the interpreter's lock and answer fewer requests.",
+    )
     api_token_days: int = Field(
         default=90, ge=1, le=3650, description="Days an API token is valid for, unless issued with --days."
     )

@@ -3,12 +3,18 @@ round trips (each costs the API and the database about a millisecond of CPU, and
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 
 from api.app import create_app
+from api.serving import server_config
 from graph.neo4j_store import Neo4jStore
 from tests.api.conftest import (
     OWN_BOOK_NAMES,
@@ -19,6 +25,7 @@ from tests.api.conftest import (
     bank_ties,
     issue_tokens,
 )
+from tests.api.test_neo4j_outage import free_port
 
 V1 = "/api/v1"
 
@@ -66,6 +73,62 @@ def test_statements_per_request_on_neo4j(tmp_path: Path, neo4j_uri: str) -> None
                 assert response.status_code == 200, (token, path, response.text)
                 counted[token, path] = store.reads - before
         assert counted == READS_PER_REQUEST
+    finally:
+        store.clear()
+        store.close()
+
+
+class PeakNeo4jStore(Neo4jStore):
+    """A real Neo4j store whose reads take a tenth of a second longer, counting how many run at once."""
+
+    lock = threading.Lock()
+    running = 0
+    peak = 0
+
+    def _read(self, text: Any, **params: Any) -> list[dict[str, Any]]:
+        with self.lock:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+        try:
+            time.sleep(0.1)
+            return super()._read(text, **params)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+@pytest.mark.neo4j
+def test_quick_neo4j_work_takes_one_of_the_configured_threads(tmp_path: Path, neo4j_uri: str) -> None:
+    """Eight customer 360s at once with two store threads: all answered, never more than two reading at once."""
+    settings = api_settings_for(tmp_path, api_store_threads=2, api_rate_burst=1000, api_rate_per_second=1000.0)
+    tokens = issue_tokens(settings)
+    store = PeakNeo4jStore(neo4j_uri, None)
+    try:
+        store.clear()
+        store.write(nodes=bank_nodes(), ties=bank_ties())
+        server = uvicorn.Server(
+            server_config(create_app(settings, store), host="127.0.0.1", port=free_port(), log_level="warning")
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+
+        async def eight() -> list[int]:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.config.port}", timeout=30) as client:
+                answers = await asyncio.gather(
+                    *(client.get(V1 + "/customers/p1", headers=auth(tokens["admin"])) for _ in range(8))
+                )
+            return [answer.status_code for answer in answers]
+
+        try:
+            assert asyncio.run(eight()) == [200] * 8
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+        assert store.peak == 2
     finally:
         store.clear()
         store.close()
