@@ -191,6 +191,39 @@ def _list_group_members(view: GraphView, params: Mapping[str, Any]) -> Rows:
 LIST_GROUP_MEMBERS = NamedQuery("list_group_members", "queries.cypher", _list_group_members)
 
 
+def _get_customer_group(view: GraphView, params: Mapping[str, Any]) -> Rows:
+    if (NodeLabel.CUSTOMER, params["customer_id"]) not in view:
+        return []
+    ties_params = {"types": params["types"], "min_share_ratio": params["min_share_ratio"], "limit": params["limit"]}
+    members = {params["customer_id"]}
+    started: dict[str, list[dict[str, Any]]] = {}
+    frontier = [params["customer_id"]]
+    while frontier:
+        reached = []
+        for row in LIST_CUSTOMER_TIES.embedded(view, {**ties_params, "customer_ids": frontier}):
+            if row["total"] > params["limit"]:
+                return []  # a member the breadth-first search would cut
+            member = row["customer_id"]
+            started[member] = [
+                {key: tie[key] for key in ("type", "source", "target", "properties")}
+                for tie in row["kept"]
+                if tie["source"] == member
+            ]
+            for tie in row["kept"]:
+                if tie["other"] not in members:
+                    members.add(tie["other"])
+                    reached.append(tie["other"])
+        if len(members) > params["max_members"]:
+            return []
+        frontier = reached
+    rows = _list_group_members(view, {"customer_ids": members, "limit": params["limit"]})
+    return [{**row, "ties": started.get(row["customer_id"], [])} for row in rows]
+
+
+GET_CUSTOMER_GROUP = NamedQuery("get_customer_group", "queries.cypher", _get_customer_group)
+"""A whole household or corporate group in one statement, or no rows (see the ``.cypher`` file)."""
+
+
 def _find_guarantee_circles(view: GraphView, params: Mapping[str, Any]) -> Rows:
     max_length = params["max_length"]
     rows: Rows = []
@@ -389,21 +422,35 @@ def _group(
     min_share_ratio: float | None = None,
 ) -> CustomerGroup:
     check_range("max_members", max_members, 1, MAX_GROUP_SIZE)
-    found = traverse(
-        store,
-        customer_id,
-        types,
-        max_depth=max_members,  # a component of n members is at most n - 1 ties deep
-        limit_per_node=TIES_PER_FETCH,
-        max_nodes=max_members,
-        min_share_ratio=min_share_ratio,
+    params = {"types": [tie_type.value for tie_type in types], "min_share_ratio": min_share_ratio}
+    # A whole group (no member cut) in one statement; else, or for a missing customer, the bounded search.
+    rows = store.run(
+        GET_CUSTOMER_GROUP,
+        {**params, "customer_id": customer_id, "limit": TIES_PER_FETCH, "max_members": max_members},
     )
-    members = sorted(found.order)
+    if rows:
+        members = [row["customer_id"] for row in rows]
+        tie_properties = {
+            (tie["type"], tie["source"], tie["target"]): tie["properties"] for row in rows for tie in row["ties"]
+        }
+        truncated = False
+    else:
+        found = traverse(
+            store,
+            customer_id,
+            types,
+            max_depth=max_members,  # a component of n members is at most n - 1 ties deep
+            limit_per_node=TIES_PER_FETCH,
+            max_nodes=max_members,
+            min_share_ratio=min_share_ratio,
+        )
+        members = sorted(found.order)
+        tie_properties = found.ties
+        truncated = found.truncated or any(count > 0 for count in found.omitted_neighbours.values())
+        # One statement for the members' summaries, holdings and guarantees. It includes the anchor, so it tells
+        # whether it exists; a missing customer has no ties, so the traversal found nothing else.
+        rows = store.run(LIST_GROUP_MEMBERS, {"customer_ids": members, "limit": TIES_PER_FETCH})
     member_set = set(members)
-    truncated = found.truncated or any(count > 0 for count in found.omitted_neighbours.values())
-    # One statement for the members' summaries, holdings and guarantees. It includes the anchor, so it tells
-    # whether it exists; a missing customer has no ties, so the traversal found nothing else.
-    rows = store.run(LIST_GROUP_MEMBERS, {"customer_ids": members, "limit": TIES_PER_FETCH})
     summaries = {row["customer_id"]: to_summary(row) for row in rows}
     if customer_id not in summaries:
         raise NotFound(f"no customer with id {customer_id!r}")
@@ -436,7 +483,7 @@ def _group(
         ],
         ties=[
             GroupTie(type=TieType(tie_type), source=source, target=target, properties=properties)
-            for (tie_type, source, target), properties in sorted(found.ties.items())
+            for (tie_type, source, target), properties in sorted(tie_properties.items())
             if source in member_set and target in member_set
         ],
         truncated=truncated,

@@ -44,12 +44,12 @@ READS_PER_REQUEST = {
     # (token, request): statements sent; the manager sees p1 (his book) and not p2
     ("admin", "/customers/p1"): 1,
     ("admin", "/customers/p1/network?depth=2"): 2,
-    ("admin", "/customers/p1/household"): 3,
+    ("admin", "/customers/p1/household"): 1,
     ("admin", "/customers/p1/recommendations"): 2,
     ("admin", "/customers/p1/churn-risk"): 2,
     ("manager", "/customers/p1"): 2,
     ("manager", "/customers/p1/network?depth=2"): 4,
-    ("manager", "/customers/p1/household"): 5,
+    ("manager", "/customers/p1/household"): 3,
     ("manager", "/customers/p1/recommendations"): 4,
     ("manager", "/customers/p1/churn-risk"): 4,
 }

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pytest
 
 from graph.errors import InvalidRequest, NotFound
 from graph.model import NodeLabel
+from graph.query import NamedQuery
 from graph.settings import AnalyticsSettings
 from graph.store import GraphStore
 from queries.analytics import analyze
 from queries.circle_pages import CircleOrder, CirclePage, guarantee_circle_page
 from queries.groups import (
+    DEFAULT_GROUP_SIZE,
+    GET_CUSTOMER_GROUP,
     corporate_group,
     find_guarantee_circles,
     guarantee_chains,
@@ -204,3 +210,43 @@ def test_bad_bounds_are_refused(bank: GraphStore) -> None:
         guarantee_circles(bank, max_length=7)
     with pytest.raises(InvalidRequest, match="limit must be an integer between 1 and 1000"):
         guarantee_circles(bank, limit=0)
+
+
+def test_a_whole_group_read_in_one_statement_is_the_group_the_search_finds(
+    bank: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every customer's household and corporate groups as one statement reads them equal what the breadth-first
+    search and the members' statement find (the path taken when the statement answers nothing), cut or not."""
+    customers = sorted(record.id for record in bank.nodes(NodeLabel.CUSTOMER))
+    groups = [
+        (customer, max_members, kind)
+        for customer in [*customers, "zz"]
+        for max_members in (2, DEFAULT_GROUP_SIZE)
+        for kind in ("household", "corporate", "corporate_loose")
+    ]
+
+    def answers() -> list[object]:
+        found: list[object] = []
+        for customer, max_members, kind in groups:
+            try:
+                if kind == "household":
+                    group = household(bank, customer, max_members=max_members)
+                else:
+                    threshold = 0.5 if kind == "corporate" else 0.1
+                    group = corporate_group(bank, customer, threshold, max_members=max_members)
+                found.append(group.model_dump(mode="json"))
+            except NotFound as error:
+                found.append(str(error))
+        return found
+
+    read = answers()
+    whole = [answer for answer in read if isinstance(answer, dict) and not answer["truncated"]]
+    assert len(whole) > len(customers) and any(len(answer["members"]) > 2 for answer in whole)
+    assert any(isinstance(answer, dict) and answer["truncated"] for answer in read)
+    asked = bank.run
+
+    def searched(query: NamedQuery, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        return [] if query is GET_CUSTOMER_GROUP else asked(query, params)
+
+    monkeypatch.setattr(bank, "run", searched)
+    assert answers() == read
