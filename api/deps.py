@@ -264,16 +264,27 @@ class RequestContext:
         return record
 
     @contextmanager
-    def asking_about(self, customer_id: str) -> Iterator[None]:
+    def asking_about(self, customer_id: str, *, book_in_query: bool = False) -> Iterator[str | None]:
         """Around a query that reads the customer itself (and raises NotFound when it does not exist): the
         caller's sight is checked first, and a missing customer gets the same answer as one out of sight, so
-        that the customer is read once, by the query."""
-        if not self.sees(customer_id):
+        that the customer is read once, by the query.
+
+        With ``book_in_query``, a query that can check a manager's book itself does: for a book's token whose
+        sight of the customer is not known yet, this yields the manager's id for the query to check (a customer
+        out of the book is then not found, the same answer as above) instead of asking the store first; it
+        yields None when there is nothing for the query to check.
+        """
+        book = None
+        if book_in_query and self.principal.customer_scope is Scope.BOOK and customer_id not in self._book:
+            book = str(self.principal.manager_id)
+        elif not self.sees(customer_id):
             raise NotFound(_not_found(customer_id))
         try:
-            yield
+            yield book
         except NotFound:
             raise NotFound(_not_found(customer_id)) from None
+        if book is not None:
+            self._book[customer_id] = True  # the query found it in the book
 
     def names_in_clear(self, customer_id: str) -> bool:
         """Whether this customer's name is shown in clear: when unmasked, or to the manager whose book holds it

@@ -189,6 +189,11 @@ def _get_customer_overview(view: GraphView, params: Mapping[str, Any]) -> Rows:
     key = (NodeLabel.CUSTOMER, params["customer_id"])
     if key not in view:
         return []
+    book = params["manager_id"]
+    if book is not None and (NodeLabel.MANAGER, book) not in {
+        source for _, source, _ in view.in_ties(key, [TieType.MANAGES])
+    }:
+        return []
     managers = sorted(
         (source for tie_type, source, _ in view.in_ties(key, [TieType.MANAGES]) if source[0] is NodeLabel.MANAGER),
         key=lambda manager: manager[1],
@@ -322,10 +327,15 @@ def _optional_str(value: Any) -> str | None:
 # -- public questions -------------------------------------------------------------------------------
 
 
-def customer_360(store: GraphStore, customer_id: str) -> Customer360:
-    """The customer's properties, accounts, products, manager, analytics scores and tie counts (one statement)."""
+def customer_360(store: GraphStore, customer_id: str, in_book_of: str | None = None) -> Customer360:
+    """The customer's properties, accounts, products, manager, analytics scores and tie counts (one statement).
+
+    With ``in_book_of``, a customer that manager does not look after is not found either (checked in the statement).
+    """
     customer_types = [spec.type.value for spec in store.registry.customer_ties()]
-    rows = store.run(GET_CUSTOMER_OVERVIEW, {"customer_id": customer_id, "types": customer_types})
+    rows = store.run(
+        GET_CUSTOMER_OVERVIEW, {"customer_id": customer_id, "types": customer_types, "manager_id": in_book_of}
+    )
     if not rows:
         raise NotFound(f"no customer with id {customer_id!r}")
     profile = rows[0]

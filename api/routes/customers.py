@@ -111,8 +111,8 @@ async def get_customer(
     """Everything about one customer: profile, accounts, managers and relationships."""
 
     def work() -> Customer360Public:
-        with ctx.asking_about(customer_id):
-            found = customer_360(ctx.store, customer_id)
+        with ctx.asking_about(customer_id, book_in_query=True) as book:
+            found = customer_360(ctx.store, customer_id, in_book_of=book)
         body = Customer360Public(
             customer=ctx.public({**found.properties, "label": found.kind.value, "id": customer_id}),
             accounts=[holding(item) for item in found.accounts],

@@ -6,10 +6,11 @@
 // queries.network would cut it (the caller then runs that search).
 MATCH (anchor:Customer {id: $customer_id})
 CALL (anchor) {
+  // 2000 ties deep at most (queries.groups.MAX_GROUP_SIZE): $max_members + 1 customers are at most $max_members deep.
   MATCH ANY SHORTEST (anchor)((:Customer)-[tie]-(:Customer)
       WHERE type(tie) IN $types
         AND ($min_share_ratio IS NULL OR type(tie) <> 'SHAREHOLDER_OF' OR coalesce(tie.ratio, 0.0) >= $min_share_ratio)
-    ){0,}(member:Customer)
+    ){0,2000}(member:Customer)
   WITH member LIMIT $max_members + 1
   RETURN collect(member) AS members
 }

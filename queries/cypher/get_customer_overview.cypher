@@ -1,7 +1,9 @@
 // One customer's 360 view in one statement: its own properties and kind, the managers who look after it (ordered
 // by id), the accounts it owns with their products (one entry per account and product), and its ties of the given
-// types with other customers, both directions, counted by type.
+// types with other customers, both directions, counted by type. With $manager_id set, nothing for a customer that
+// manager does not look after (MANAGES): a manager's book check, in the same statement.
 MATCH (customer:Customer {id: $customer_id})
+WHERE $manager_id IS NULL OR EXISTS { MATCH (:Manager {id: $manager_id})-[:MANAGES]->(customer) }
 CALL (customer) {
   OPTIONAL MATCH (manager:Manager)-[:MANAGES]->(customer)
   WITH manager ORDER BY manager.id

@@ -47,7 +47,7 @@ READS_PER_REQUEST = {
     ("admin", "/customers/p1/household"): 1,
     ("admin", "/customers/p1/recommendations"): 2,
     ("admin", "/customers/p1/churn-risk"): 2,
-    ("manager", "/customers/p1"): 2,
+    ("manager", "/customers/p1"): 1,
     ("manager", "/customers/p1/network?depth=2"): 4,
     ("manager", "/customers/p1/household"): 3,
     ("manager", "/customers/p1/recommendations"): 4,

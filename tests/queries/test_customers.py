@@ -76,3 +76,12 @@ def test_unknown_customer_is_not_found(bank: GraphStore) -> None:
 def test_search_refuses_bad_input(bank: GraphStore, q: str, limit: int) -> None:
     with pytest.raises(InvalidRequest):
         search_customers(bank, q, limit)
+
+
+def test_a_360_in_a_managers_book_is_found_only_for_his_customers(bank: GraphStore) -> None:
+    """The book check inside the 360's statement: m1 looks after p1, p2, c1 and p6, m2 after g1, nobody after p3."""
+    assert customer_360(bank, "p1", in_book_of="m1") == customer_360(bank, "p1")
+    assert customer_360(bank, "g1", in_book_of="m2").id == "g1"
+    for customer, manager in (("p1", "m2"), ("g1", "m1"), ("p3", "m1"), ("p1", "nobody"), ("zz", "m1")):
+        with pytest.raises(NotFound):
+            customer_360(bank, customer, in_book_of=manager)
