@@ -4,13 +4,19 @@ every response body for personal identifiers in clear."""
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers httpx2 for its TestClient; httpx is what this project installs.
@@ -19,6 +25,7 @@ with warnings.catch_warnings():
 
 from api.access import Permission, Role
 from api.app import create_app
+from api.serving import server_config
 from api.tokens import TokenRegistry
 from graph.settings import Settings
 from graph.store import GraphStore
@@ -258,3 +265,23 @@ UNMASK = {"unmask": "true", "purpose": "fraud_investigation", "reason": "fraud c
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def served_by_uvicorn(app: FastAPI) -> Iterator[str]:
+    """The app served by a real uvicorn on a free loopback port, in a thread, while the context lasts: its URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = uvicorn.Server(server_config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -11,10 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from api.app import create_app
-from api.serving import server_config
 from graph.neo4j_store import Neo4jStore
 from tests.api.conftest import (
     OWN_BOOK_NAMES,
@@ -24,8 +22,8 @@ from tests.api.conftest import (
     bank_nodes,
     bank_ties,
     issue_tokens,
+    served_by_uvicorn,
 )
-from tests.api.test_neo4j_outage import free_port
 
 V1 = "/api/v1"
 
@@ -106,28 +104,17 @@ def test_quick_neo4j_work_takes_one_of_the_configured_threads(tmp_path: Path, ne
     try:
         store.clear()
         store.write(nodes=bank_nodes(), ties=bank_ties())
-        server = uvicorn.Server(
-            server_config(create_app(settings, store), host="127.0.0.1", port=free_port(), log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
+        app = create_app(settings, store)
 
-        async def eight() -> list[int]:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.config.port}", timeout=30) as client:
+        async def eight(base_url: str) -> list[int]:
+            async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
                 answers = await asyncio.gather(
                     *(client.get(V1 + "/customers/p1", headers=auth(tokens["admin"])) for _ in range(8))
                 )
             return [answer.status_code for answer in answers]
 
-        try:
-            assert asyncio.run(eight()) == [200] * 8
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+        with served_by_uvicorn(app) as base_url:
+            assert asyncio.run(eight(base_url)) == [200] * 8
         assert store.peak == 2
     finally:
         store.clear()

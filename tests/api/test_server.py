@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import sqlite3
 import threading
-import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -15,29 +13,28 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
 from api.limits import CostLimits
-from api.serving import server_config
 from graph.cancellation import checkpoint
 from graph.embedded import EmbeddedStore
 from graph.errors import WorkCancelled
 from graph.query import NamedQuery
 from queries.analytics.community import LIST_CLUSTERS
-from tests.api.conftest import api_settings_for, bank_nodes, bank_ties, clear_identifiers, issue_tokens
+from tests.api.conftest import (
+    api_settings_for,
+    bank_nodes,
+    bank_ties,
+    clear_identifiers,
+    issue_tokens,
+    served_by_uvicorn,
+)
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import schemathesis
     from hypothesis import HealthCheck, settings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Served:
@@ -62,19 +59,8 @@ def _serve(directory: Path, store_type: type[EmbeddedStore] = EmbeddedStore, **o
     with store_type(directory / "store.sqlite") as store:
         store.write(nodes=bank_nodes(), ties=bank_ties())
         app = create_app(settings, store)
-        port = free_port()
-        server = uvicorn.Server(server_config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        try:
-            yield Served(f"http://127.0.0.1:{port}", tokens, app)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+        with served_by_uvicorn(app) as base_url:
+            yield Served(base_url, tokens, app)
 
 
 @pytest.fixture(scope="module")
