@@ -26,13 +26,12 @@ from graph.settings import Settings
 from graph.ties import TieRegistry
 from queries.analytics.model_card import ModelCard
 from queries.analytics.spark import SparkSettings
-from queries.analytics.spark.churn import churn_scores
 from queries.analytics.spark.crosssell import SparkCrossSell, fitted_cross_sell_on_spark, product_rules
 from queries.analytics.spark.engine import ScoredCustomers, grouped_results, write_back, write_sizes
 from queries.analytics.spark.frames import SparkFrames, read_spark_frames
 from queries.analytics.spark.network import pagerank
 from queries.analytics.spark.session import spark_session
-from queries.analytics.spark.training import SparkTrainingWindow, fitted_churn_on_spark, training_window
+from queries.analytics.spark.training import SparkTrainingWindow, churn_step
 from queries.analytics.spark.value import customer_value
 from queries.analytics.threads import capped_threads
 
@@ -72,9 +71,7 @@ def _run(stage: str, frames: SparkFrames, saved: _Saved, settings: Settings, clo
         saved.frames(value=value, rank=rank)
     elif stage == "churn":
         value, rank = saved.frame("value"), saved.frame("rank")
-        window = training_window(frames, value, analytics, rank)
-        fitted, card = fitted_churn_on_spark(frames, window)
-        churn = (fitted if fitted is not None else churn_scores(frames, value, analytics)).localCheckpoint()
+        window, churn, card = churn_step(frames, value, analytics, rank)
         clock.step_ended("churn")
         if window is not None:
             saved.frames(before=window.before, now=window.now, default_at_cut=window.default_at_cut)

@@ -33,7 +33,6 @@ from graph.ties import TieRegistry
 from queries import portfolio  # a module, not its names: the portfolio imports the analytics package in turn
 from queries.analytics.analyze import ANALYTICS_VERSION, ROUNDED, AnalyzeReport, customer_write_rows, write_found
 from queries.analytics.model_card import ModelCard, write_model_card
-from queries.analytics.spark.churn import churn_scores
 from queries.analytics.spark.clusters import cluster_summaries, co_holdings, open_holdings, stable_cluster_ids
 from queries.analytics.spark.crosssell import (
     ProductRule,
@@ -46,7 +45,7 @@ from queries.analytics.spark.frames import SparkFrames, read_spark_frames
 from queries.analytics.spark.network import pagerank, referral_communities
 from queries.analytics.spark.prospects import prospect_rows
 from queries.analytics.spark.session import spark_session
-from queries.analytics.spark.training import fitted_churn_on_spark, training_window
+from queries.analytics.spark.training import churn_step
 from queries.analytics.spark.value import customer_value
 from queries.analytics.threads import capped_threads
 from queries.groups import MAX_CIRCLES, circle_rows, find_guarantee_circles
@@ -166,9 +165,7 @@ def _compute(frames: SparkFrames, settings: Settings, registry: TieRegistry, don
     # PageRank first: it is one of the fitted churn model's features.
     rank = pagerank(frames.customers, frames.directed, analytics.pagerank_damping).localCheckpoint()
     done("pagerank")
-    window = training_window(frames, value, analytics, rank)
-    fitted, card = fitted_churn_on_spark(frames, window)
-    churn = (fitted if fitted is not None else churn_scores(frames, value, analytics)).localCheckpoint()
+    window, churn, card = churn_step(frames, value, analytics, rank)
     done("churn")
     rules = product_rules(frames)
     cross_sell, cross_sell_card = fitted_cross_sell_on_spark(frames, window, rules)

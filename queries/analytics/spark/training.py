@@ -26,6 +26,7 @@ from queries.analytics.backtest import MIN_HISTORY_MONTHS, ChurnBacktestTables, 
 from queries.analytics.model_card import HORIZON_MONTHS, ModelCard
 from queries.analytics.models import MAX_TRAINING_ROWS, ChurnModel, fit_churn
 from queries.analytics.spark.churn import (
+    churn_scores,
     clip,
     combined_scores,
     relational_neighbour,
@@ -40,7 +41,7 @@ from queries.analytics.spark.features import (
     network_columns,
     own_feature_table,
 )
-from queries.analytics.spark.frames import SparkFrames, scalar
+from queries.analytics.spark.frames import SparkFrames, fixed_partitioning, scalar
 from queries.analytics.spark.network import spread_energies
 from queries.analytics.spark.scoring import scored_on_workers
 from queries.analytics.spark.value import customer_value
@@ -156,6 +157,21 @@ def _month_end(frames: SparkFrames, months: int, settings: AnalyticsSettings) ->
     """The bank at the end of balance position ``months - 1``, kept, and its value."""
     cut = frames.cut(months).persisted()
     return cut, customer_value(cut, settings).localCheckpoint()
+
+
+def churn_step(
+    frames: SparkFrames, value: DataFrame, settings: AnalyticsSettings, rank: DataFrame
+) -> tuple[SparkTrainingWindow | None, DataFrame, ModelCard]:
+    """The churn step: its training window (None without enough history), every customer's churn scores (the
+    fitted model's, or the hand-set defaults'), kept, and the model card.
+
+    Run without adaptive execution: it would run each shuffle and each broadcast of the step's many small queries
+    as a job of its own (about two thirds of the step's jobs), and the frames it keeps need no re-planning."""
+    with fixed_partitioning(frames.customers.sparkSession):
+        window = training_window(frames, value, settings, rank)
+        fitted, card = fitted_churn_on_spark(frames, window)
+        churn = (fitted if fitted is not None else churn_scores(frames, value, settings)).localCheckpoint()
+    return window, churn, card
 
 
 def fitted_churn_on_spark(
