@@ -4,7 +4,6 @@ every response body for personal identifiers in clear."""
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 import warnings
@@ -29,6 +28,7 @@ from api.serving import server_config
 from api.tokens import TokenRegistry
 from graph.settings import Settings
 from graph.store import GraphStore
+from tests.ports import free_port
 
 # Values the store holds that must never leave the API masked (full names, address, hashes, birth date).
 FULL_NAMES = ("王伟", "李娜", "王小明", "陈静")
@@ -270,9 +270,7 @@ def auth(token: str) -> dict[str, str]:
 @contextmanager
 def served_by_uvicorn(app: FastAPI) -> Iterator[str]:
     """The app served by a real uvicorn on a free loopback port, in a thread, while the context lasts: its URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     server = uvicorn.Server(server_config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -20,7 +20,7 @@ import httpx
 
 from graph.embedded import EmbeddedStore
 from tests.api.conftest import api_settings_for, bank_nodes, bank_ties, issue_tokens
-from tests.api.test_server import free_port
+from tests.ports import free_port
 
 SERVER = """
 import sys

@@ -22,7 +22,7 @@ from graph.settings import DEVELOPMENT_PII_KEY, Settings
 from graph.store import GraphStore
 from tests.api.conftest import OWN_BOOK_NAMES, UNMASK, CheckedClient, api_settings_for, auth, issue_tokens
 from tests.api.test_cli_stats import run_cli
-from tests.api.test_server import free_port
+from tests.ports import free_port
 
 V1 = "/api/v1"
 # Keys and cursors are the API's own business; the store behind it does not matter, so the embedded one serves.

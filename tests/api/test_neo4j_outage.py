@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,16 +17,11 @@ from graph.neo4j_launcher import LocalNeo4j, launcher_available
 from graph.neo4j_store import Neo4jStore
 from graph.settings import Backend
 from tests.api.conftest import CheckedClient, api_settings_for, auth, bank_nodes, bank_ties, issue_tokens
+from tests.ports import free_port
 
 T = TypeVar("T")
 FAST = 2.0
 """Seconds within which a refused connection must be an answer; before, it took the 15 s store timeout."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def timed(call: Callable[[], T]) -> tuple[T | StoreUnavailable, float]:

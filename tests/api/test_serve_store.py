@@ -16,7 +16,7 @@ import httpx
 from api.problems import problem_for
 from graph.embedded import EmbeddedStore
 from graph.errors import StoreCorrupt
-from tests.api.test_server import free_port
+from tests.ports import free_port
 from tests.samples import family_nodes, family_ties
 
 HOLD = """

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import sqlite3
 import threading
 import warnings
@@ -36,12 +35,6 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import schemathesis
     from hypothesis import HealthCheck, settings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Served:

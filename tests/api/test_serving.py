@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import socket
 import sys
 import threading
 import time
@@ -14,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.serving import SWITCH_INTERVAL_SECONDS, server_config, server_name
+from tests.ports import free_port
 
 
 def test_the_server_parses_http_with_httptools_on_uvloop() -> None:
@@ -35,9 +35,7 @@ def test_the_interpreter_is_set_for_serving_from_startup_to_shutdown() -> None:
     # Full collections would otherwise walk the store's objects while requests wait, and threads wait 5 ms for the
     # GIL from the busy event loop (api/serving.py).
     app = FastAPI()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(server_config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     gc.unfreeze()

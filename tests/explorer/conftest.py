@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel, TieType
 from graph.settings import Settings
 from tests.api.conftest import api_settings_for
+from tests.ports import free_port
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = Path(os.environ.get("CRM_GRAPH_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -64,12 +64,6 @@ class Bank:
 
     def book(self, manager_id: str) -> set[str]:
         return {customer for customer, manager in self.managed_by.items() if manager == manager_id}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _customers(store: EmbeddedStore) -> dict[str, dict[str, Any]]:
@@ -131,7 +125,7 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bank]:
     dense, customers, managed_by = _build_bank(directory, settings)
     tokens = _issue(settings)
     app = create_app(settings)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -3,7 +3,6 @@ not ours or overwrite data unasked; the imported database holds what a load into
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -14,13 +13,8 @@ from graph.embedded import EmbeddedStore
 from graph.errors import ConfigurationError
 from graph.neo4j_initial import check_import_target
 from graph.settings import Backend, Settings
+from tests.ports import free_port
 from tests.samples import snapshot
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def neo4j_settings(uri: str) -> Settings:

@@ -10,12 +10,7 @@ import pytest
 from graph.errors import CrmGraphError
 from graph.neo4j_launcher import LocalNeo4j, Neo4jLauncherError, launcher_available
 from graph.neo4j_launcher.__main__ import main as serve_folder
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.ports import free_port
 
 
 def test_a_missing_home_folder_is_the_launchers_own_error(tmp_path: Path) -> None:
