@@ -189,15 +189,13 @@ def _get_customer_overview(view: GraphView, params: Mapping[str, Any]) -> Rows:
     key = (NodeLabel.CUSTOMER, params["customer_id"])
     if key not in view:
         return []
-    book = params["manager_id"]
-    if book is not None and (NodeLabel.MANAGER, book) not in {
-        source for _, source, _ in view.in_ties(key, [TieType.MANAGES])
-    }:
-        return []
     managers = sorted(
         (source for tie_type, source, _ in view.in_ties(key, [TieType.MANAGES]) if source[0] is NodeLabel.MANAGER),
         key=lambda manager: manager[1],
     )
+    book = params["manager_id"]
+    if book is not None and (NodeLabel.MANAGER, book) not in managers:
+        return []
     return [
         {
             "customer_id": key[1],
