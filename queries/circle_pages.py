@@ -18,7 +18,7 @@ from graph.embedded.view import GraphView, NodeKey
 from graph.model import NodeLabel
 from graph.query import NamedQuery, Rows
 from graph.store import GraphStore
-from queries.groups import MAX_CIRCLES, GuaranteeCircle, guarantee_circles, to_circle
+from queries.guarantees import MAX_CIRCLES, GuaranteeCircle, guarantee_circles, to_circle
 from queries.naming import SizeCount, size_counts
 
 CircleOrder = Literal["ring", "exposure"]

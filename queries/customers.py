@@ -252,6 +252,11 @@ LIST_CUSTOMER_SUMMARIES = NamedQuery("list_customer_summaries", "queries.cypher"
 # -- shared pure post-processing -------------------------------------------------------------------
 
 
+def amount_or_zero(value: Any) -> float:
+    """A stored amount as a float; 0.0 when it is missing or not a number."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
 def money(values: Iterable[float]) -> float:
     """A sum of amounts rounded to cents, the same whatever the order of ``values``."""
     return round(math.fsum(values), 2)

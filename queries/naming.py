@@ -28,7 +28,7 @@ from graph.embedded.view import GraphView
 from graph.model import NodeLabel, TieType
 from graph.query import NamedQuery, Rows
 from graph.store import GraphStore
-from queries.groups import GuaranteeCircle
+from queries.guarantees import GuaranteeCircle
 
 SPECIFIC_SHARE = 1 / 3
 """An employer or a referrer names a cluster when it covers at least this share of the members examined."""

@@ -48,7 +48,7 @@ from queries.analytics.prospecting import holdings, prospect_rows
 from queries.analytics.threads import capped_threads
 from queries.analytics.training import fitted_churn, training_window
 from queries.analytics.value import CustomerValue, customer_value
-from queries.groups import MAX_CIRCLES, circle_rows, find_guarantee_circles
+from queries.guarantees import MAX_CIRCLES, circle_rows, find_guarantee_circles
 
 ANALYTICS_VERSION = "1"
 TABLE_PIECE_ROWS = 10_000

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.store import GraphStore
-from queries.groups import circle_rows, find_guarantee_circles
+from queries.guarantees import circle_rows, find_guarantee_circles
 from tests.api.conftest import CheckedClient, auth
 
 V1 = "/api/v1"

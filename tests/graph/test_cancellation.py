@@ -11,7 +11,7 @@ from graph.cancellation import Cancellation, cancellable, checkpoint
 from graph.errors import WorkCancelled
 from graph.store import GraphStore
 from queries.analytics import prospects
-from queries.groups import guarantee_circles
+from queries.guarantees import guarantee_circles
 from tests.api.conftest import bank_nodes, bank_ties
 
 

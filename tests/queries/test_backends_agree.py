@@ -15,15 +15,8 @@ from graph.settings import AnalyticsSettings
 from graph.store import GraphStore
 from queries.circle_pages import guarantee_circle_page
 from queries.customers import customer_360, search_customers
-from queries.groups import (
-    MAX_CIRCLES,
-    circle_rows,
-    corporate_group,
-    find_guarantee_circles,
-    guarantee_chains,
-    guarantee_circles,
-    household,
-)
+from queries.groups import corporate_group, household
+from queries.guarantees import MAX_CIRCLES, circle_rows, find_guarantee_circles, guarantee_chains, guarantee_circles
 from queries.network import related_customers
 from queries.portfolio import list_managers, manager_portfolio, opportunity_rows
 from tests.queries.bank import TODAY, bank_nodes, write_bank

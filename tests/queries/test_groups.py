@@ -14,15 +14,8 @@ from graph.settings import AnalyticsSettings
 from graph.store import GraphStore
 from queries.analytics import analyze
 from queries.circle_pages import CircleOrder, CirclePage, guarantee_circle_page
-from queries.groups import (
-    DEFAULT_GROUP_SIZE,
-    GET_CUSTOMER_GROUP,
-    corporate_group,
-    find_guarantee_circles,
-    guarantee_chains,
-    guarantee_circles,
-    household,
-)
+from queries.groups import DEFAULT_GROUP_SIZE, GET_CUSTOMER_GROUP, corporate_group, household
+from queries.guarantees import find_guarantee_circles, guarantee_chains, guarantee_circles
 from queries.naming import SizeCount
 from tests.queries.bank import TODAY, write_bank
 

@@ -9,7 +9,7 @@ import pytest
 from graph.embedded import EmbeddedStore
 from graph.neo4j_store import Neo4jStore
 from graph.store import GraphStore
-from queries.groups import guarantee_circles
+from queries.guarantees import guarantee_circles
 from queries.naming import (
     MemberTraits,
     SizeCount,

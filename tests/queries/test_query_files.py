@@ -8,12 +8,23 @@ from importlib import resources
 import pytest
 
 from graph.query import NamedQuery
-from queries import accounts, book, branches, circle_pages, customers, groups, naming, network, portfolio
+from queries import accounts, book, branches, circle_pages, customers, groups, guarantees, naming, network, portfolio
 
 QUERIES = sorted(
     {
         value.name: value
-        for module in (accounts, book, branches, circle_pages, customers, groups, naming, network, portfolio)
+        for module in (
+            accounts,
+            book,
+            branches,
+            circle_pages,
+            customers,
+            groups,
+            guarantees,
+            naming,
+            network,
+            portfolio,
+        )
         for value in vars(module).values()
         if isinstance(value, NamedQuery)
     }.values(),

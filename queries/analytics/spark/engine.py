@@ -48,7 +48,7 @@ from queries.analytics.spark.session import spark_session
 from queries.analytics.spark.training import churn_step
 from queries.analytics.spark.value import customer_value
 from queries.analytics.threads import capped_threads
-from queries.groups import MAX_CIRCLES, circle_rows, find_guarantee_circles
+from queries.guarantees import MAX_CIRCLES, circle_rows, find_guarantee_circles
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, Row, SparkSession
