@@ -116,7 +116,12 @@ def compute(
     cross_sell, cross_sell_card = fitted_cross_sell(frames, window)
     card = card.model_copy(update={"cross_sell": cross_sell_card})
     mark("pagerank")
-    rank = pagerank(frames, settings.pagerank_damping)
+    # The training window's snapshot of today has it already (its features include PageRank).
+    rank = (
+        window.now.ties.pagerank(frames.size, settings.pagerank_damping)
+        if window
+        else pagerank(frames, settings.pagerank_damping)
+    )
     mark("clusters")
     communities = referral_communities(frames, registry, settings)
     previous = [cluster_id if isinstance(cluster_id, str) else None for cluster_id in frames.customers["cluster_id"]]

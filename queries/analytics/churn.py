@@ -18,7 +18,7 @@ keeps them equal and the benchmark compares their speed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from graph.errors import NotFound
 from graph.model import NodeLabel
 from graph.settings import AnalyticsSettings
 from graph.store import GraphStore
+from queries.analytics.community import directed_pagerank
 from queries.analytics.frames import FloatArray, GraphFrames, IntArray, weighted_sum
 from queries.analytics.value import CustomerValue
 
@@ -86,6 +87,8 @@ class DirectedTies:
     type_code: np.ndarray
     type_names: list[str]
     weight: FloatArray
+    _ranks: dict[tuple[int, float], FloatArray] = field(default_factory=dict, repr=False, compare=False)
+    """PageRank by (customers, damping): the snapshots of one bank share these ties, and so their PageRank."""
 
     @classmethod
     def of(cls, source: IntArray, target: IntArray, types: np.ndarray, weight: FloatArray) -> DirectedTies:
@@ -113,6 +116,12 @@ class DirectedTies:
     def types(self, chosen: np.ndarray) -> np.ndarray:
         """The tie type names of the ``chosen`` ties."""
         return np.asarray(self.type_names, dtype=str)[self.type_code[chosen]]
+
+    def pagerank(self, n: int, damping: float) -> FloatArray:
+        """Weighted PageRank of the ``n`` customers over these ties, computed once per damping."""
+        if (n, damping) not in self._ranks:
+            self._ranks[n, damping] = directed_pagerank(n, self.source, self.target, self.weight, damping)
+        return self._ranks[n, damping]
 
 
 def own_risk(frames: GraphFrames, value: CustomerValue, settings: AnalyticsSettings) -> FloatArray:

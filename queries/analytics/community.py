@@ -34,7 +34,7 @@ from graph.settings import AnalyticsSettings
 from graph.store import GraphStore
 from graph.ties import TieCategory, TieRegistry
 from queries.analytics.fetch import PACKAGE
-from queries.analytics.frames import FloatArray, GraphFrames, weighted_sum
+from queries.analytics.frames import FloatArray, GraphFrames, IntArray, weighted_sum
 from queries.network import LIST_CUSTOMER_TIES
 
 SMALL_COMPONENT = 12
@@ -44,14 +44,26 @@ MAX_DRAWN_TIES = 1000
 ID_PREFIX = "K"
 
 
-def pagerank(frames: GraphFrames, damping: float = 0.85, tolerance: float = 1e-10, max_steps: int = 200) -> FloatArray:
+def pagerank(frames: GraphFrames, damping: float = 0.85) -> FloatArray:
     """Weighted PageRank of every customer over customer ties taken both ways; sums to 1."""
-    n = frames.size
-    if n == 0:
-        return np.zeros(0)
     source = np.concatenate([frames.tie_source, frames.tie_target])
     target = np.concatenate([frames.tie_target, frames.tie_source])
     weight = np.concatenate([frames.tie_weight, frames.tie_weight])
+    return directed_pagerank(frames.size, source, target, weight, damping)
+
+
+def directed_pagerank(
+    n: int,
+    source: IntArray,
+    target: IntArray,
+    weight: FloatArray,
+    damping: float = 0.85,
+    tolerance: float = 1e-10,
+    max_steps: int = 200,
+) -> FloatArray:
+    """Weighted PageRank of ``n`` nodes over the directed ties given; sums to 1."""
+    if n == 0:
+        return np.zeros(0)
     out_weight = weighted_sum(source, weight, n)
     keep = weight > 0
     transition = sparse.csr_matrix(

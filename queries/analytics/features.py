@@ -18,7 +18,6 @@ from scipy import sparse
 from graph.errors import InvalidRequest
 from graph.settings import AnalyticsSettings
 from queries.analytics.churn import DirectedTies, own_risk, relational_neighbour, spread_energy
-from queries.analytics.community import pagerank
 from queries.analytics.crosssell import as_list
 from queries.analytics.frames import BoolArray, FloatArray, GraphFrames, weighted_sum
 from queries.analytics.value import CustomerValue, customer_value
@@ -202,7 +201,7 @@ def network_features(
     table["neighbours_balance_trend"] = np.divide(trend_sum, degree, out=np.zeros(n), where=degree > 0)
     table["neighbours_at_risk"] = np.log1p(weighted_sum(ties.target, at_risk[ties.source], n))
     table["riskiest_neighbour"] = riskiest
-    table["pagerank"] = np.log1p(pagerank(frames, settings.pagerank_damping) * n)
+    table["pagerank"] = np.log1p(ties.pagerank(n, settings.pagerank_damping) * n)
     return pd.DataFrame(table)
 
 

@@ -10,6 +10,7 @@ from graph.model import NodeLabel
 from graph.store import GraphStore
 from graph.ties import TieRegistry
 from queries.analytics import analyze, cluster, clusters
+from queries.analytics.churn import DirectedTies
 from queries.analytics.community import pagerank, stable_cluster_ids
 from queries.analytics.frames import read_frames
 from tests.analytics.bank import AS_OF, SETTINGS, small_bank
@@ -77,6 +78,12 @@ def test_pagerank_is_written_and_agrees_with_networkx(store: GraphStore) -> None
     ours = pagerank(frames, 0.85)
     for number in range(frames.size):
         assert ours[number] == pytest.approx(expected[number], abs=1e-8)
+
+    # The snapshots' PageRank (shared ties, computed once) is the same ranking, feature and written value.
+    shared = DirectedTies.from_frames(frames.cut(frames.months - 1))
+    assert shared.pagerank(frames.size, 0.85) is shared.pagerank(frames.size, 0.85)
+    assert shared.pagerank(frames.size, 0.85).tolist() == ours.tolist()
+    assert [written[customer_id] for customer_id in frames.ids] == pytest.approx(ours.tolist(), abs=1e-12)
 
 
 def test_analyze_writes_one_cluster_node_per_cluster_and_deletes_clusters_gone(store: GraphStore) -> None:
