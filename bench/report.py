@@ -38,7 +38,8 @@ class LoadResult(_Model):
     seconds: float
     rows_per_second: float
     loader_seconds: float
-    """Wall time outside ``store.write``: reading files, transforming, resolving entities."""
+    """Wall time outside ``store.write`` (and the waits to hand a batch to the store's writer thread): reading
+    files, transforming, resolving entities."""
     store_seconds: float
     kinds: dict[str, LoadPhase]
 

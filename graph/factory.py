@@ -16,4 +16,6 @@ def open_store(settings: Settings, *, read_only: bool = False) -> GraphStore:
         return Neo4jStore.from_settings(settings, registry)
     from graph.embedded import EmbeddedStore
 
-    return EmbeddedStore(settings.embedded_path, read_only=read_only, registry=registry)
+    return EmbeddedStore(
+        settings.embedded_path, read_only=read_only, registry=registry, write_thread=settings.embedded_write_thread
+    )

@@ -37,7 +37,6 @@ from graph.cypher import render
 from graph.embedded.bulk import checked_tables
 from graph.errors import NotFound, StoreError, StoreUnavailable
 from graph.model import PRIMARY_LABELS, GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
-from graph.neo4j_parallel import ParallelWrites
 from graph.neo4j_write import (
     Changes,
     Statement,
@@ -99,10 +98,9 @@ class Neo4jStore(GraphStore):
         self.database = database
         self.timeout_seconds = timeout_seconds
         self.write_sessions = write_sessions
-        """Batches a load writes at once (:mod:`graph.neo4j_parallel`); 1 writes each before the next is made."""
+        """Batches a load writes at once (:mod:`graph.parallel_writes`); 1 writes each before the next is made."""
         self._shared = threading.local()
-        """``reads``: the :class:`_SharedReads` of this thread's :meth:`reading` context, if any; ``writes``: the
-        :class:`ParallelWrites` of this thread's :meth:`loading` context, if any."""
+        """``reads``: the :class:`_SharedReads` of this thread's :meth:`reading` context, if any."""
         self._driver = GraphDatabase.driver(
             uri,
             auth=auth,
@@ -151,23 +149,20 @@ class Neo4jStore(GraphStore):
         A database holding data keeps its indexes: its users search it while it loads.
 
         With ``write_sessions`` above 1, the batches this thread hands to :meth:`queue_bulk_write` are written
-        several at once (:mod:`graph.neo4j_parallel`); every other operation of this thread waits for them first.
+        several at once (:mod:`graph.parallel_writes`); every other operation of this thread waits for them first.
         """
         with _translated_errors(), self._session() as session:
             empty = session.run(render("count_all_nodes")).single(strict=True)["count"] == 0
             if empty:
                 for name in _INDEXES:
                     session.run(render(f"drop_{name}")).consume()
-        writes = ParallelWrites(self.bulk_write, self.write_sessions) if self.write_sessions > 1 else None
-        self._shared.writes = writes
         try:
-            yield
-            if writes is not None:
-                writes.drain()
+            if self.write_sessions > 1:
+                with self._handed.handing(self.bulk_write, self.write_sessions, "neo4j-write"):
+                    yield
+            else:
+                yield
         finally:
-            self._shared.writes = None
-            if writes is not None:
-                writes.close()
             if empty:
                 with _translated_errors():
                     self._create_indexes()
@@ -175,9 +170,7 @@ class Neo4jStore(GraphStore):
     def _written(self, labels: frozenset[NodeLabel] | None = None) -> None:
         """Wait for this thread's batches being written (see :meth:`loading`), so that what follows sees them;
         with ``labels``, only for those writing nodes of these primary labels."""
-        writes: ParallelWrites | None = getattr(self._shared, "writes", None)
-        if writes is not None:
-            writes.drain(labels)
+        self._handed.written(labels)
 
     def _session(self, access_mode: str = neo4j.WRITE_ACCESS) -> neo4j.Session:
         return self._driver.session(database=self.database, default_access_mode=access_mode)
@@ -285,18 +278,6 @@ class Neo4jStore(GraphStore):
             updated=changes.updated,
             unchanged=changes.unchanged,
         )
-
-    def queue_bulk_write(
-        self,
-        nodes: Mapping[NodeLabel, pa.Table],
-        ties: Mapping[TieType, pa.Table],
-        counted: Callable[[WriteResult], None],
-    ) -> None:
-        writes: ParallelWrites | None = getattr(self._shared, "writes", None)
-        if writes is None:
-            counted(self.bulk_write(nodes, ties))
-        else:
-            writes.submit(nodes, ties, counted)
 
     def _write_batch(self, tx: Transaction, batch: Batch) -> Changes:
         """Write the batch in ``tx``; return what it created, updated and deleted."""

@@ -4,7 +4,7 @@ transaction, pipelined.
 Both ``write`` (checked rows) and ``bulk_write`` (checked Arrow tables) end here. One batch is one transaction
 in one session, so a refused batch leaves the store as it was; a second session would need a second
 transaction, and a failure in one would leave the other's half written.
-A load's batches, each its own transaction, may be written several at once: see :mod:`graph.neo4j_parallel`.
+A load's batches, each its own transaction, may be written several at once: see :mod:`graph.parallel_writes`.
 
 Pipelined: a statement is sent before the previous one's answer is read. The driver returns from ``run`` once
 the server has accepted the statement, so while the server merges one part the client builds and packs the

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
         default=Path("data/crm-graph"),
         description="Folder of the embedded store; created on first use.",
     )
+    embedded_write_thread: bool = Field(
+        default=True,
+        description=(
+            "Whether a load hands its bulk writes into the embedded store to a writer thread, so that the store "
+            "writes one batch while the loader makes the next; false writes each batch before the next is made."
+        ),
+    )
     neo4j_uri: str = "bolt://localhost:7687"
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr = SecretStr("")

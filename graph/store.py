@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from graph.batch import NodeInput, NodeRef, TieInput
 from graph.model import GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
+from graph.parallel_writes import HandedWrites
 from graph.query import NamedQuery
 from graph.settings import Backend
 from graph.ties import TieRegistry
@@ -63,6 +64,8 @@ class GraphStore(ABC):
 
     def __init__(self, registry: TieRegistry | None = None) -> None:
         self.registry = registry or TieRegistry()
+        self._handed = HandedWrites()
+        """The batches each thread's :meth:`loading` hands to writer threads, if the backend has them."""
 
     @abstractmethod
     def write(
@@ -97,11 +100,11 @@ class GraphStore(ABC):
         ties: Mapping[TieType, pa.Table],
         counted: Callable[[WriteResult], None],
     ) -> None:
-        """:meth:`bulk_write` for a load, whose result goes to ``counted``. This default writes at once; inside
-        :meth:`loading`, a backend may write several such batches at once (each still one transaction) and call
-        ``counted`` in the order given as they commit, at the latest when :meth:`loading` exits, where a batch's
-        error is raised if no earlier one was."""
-        counted(self.bulk_write(nodes, ties))
+        """:meth:`bulk_write` for a load, whose result goes to ``counted``: at once, unless inside :meth:`loading`
+        a backend hands such batches to writer threads (:mod:`graph.parallel_writes`), which write them while the
+        loading thread goes on (each still one transaction) and call ``counted`` in the order given as they commit,
+        at the latest when :meth:`loading` exits, where a batch's error is raised if no earlier one was."""
+        self._handed.queue(self.bulk_write, nodes, ties, counted)
 
     def loading(self) -> AbstractContextManager[None]:
         """A context around a load of many batches, which a backend may prepare for; whatever it defers is done

@@ -8,6 +8,11 @@ reads that graph to its end. A write changes a fork of the graph (:meth:`Writabl
 columns shared, the small overlay copied) and then puts the fork in ``view`` at once, so a read sees every
 batch whole or not at all, and a long read (a costly request) holds up neither other reads nor writes. The
 lock only keeps writers in line, one batch after another.
+
+A load's bulk writes (:meth:`EmbeddedStore.queue_bulk_write` inside :meth:`EmbeddedStore.loading`) go to one
+writer thread while the loading thread makes the next batch (:mod:`graph.parallel_writes`): much of a bulk write
+(Arrow and numpy sorts and takes, the log's write and fsync) runs without the GIL, so the load uses both cores.
+Every other method waits first for what the calling thread handed over.
 """
 
 from __future__ import annotations
@@ -45,10 +50,14 @@ class EmbeddedStore(GraphStore):
 
     backend: ClassVar[Backend] = Backend.EMBEDDED
 
-    def __init__(self, path: Path, *, read_only: bool = False, registry: TieRegistry | None = None) -> None:
+    def __init__(
+        self, path: Path, *, read_only: bool = False, registry: TieRegistry | None = None, write_thread: bool = True
+    ) -> None:
         super().__init__(registry)
         self.path = Path(path)
         self.read_only = read_only
+        self.write_thread = write_thread
+        """Whether a load's bulk writes go to a writer thread (see the module docstring)."""
         self._write_lock = threading.Lock()  # writers only: reads take no lock (see the module docstring)
         self._closed = False
         self._loading = 0  # loads under way (see :meth:`loading`): no snapshot is started meanwhile
@@ -99,6 +108,7 @@ class EmbeddedStore(GraphStore):
         if self._closed:
             raise StoreUnavailable(f"the embedded store {self.path} is closed")
         batch = prepare_batch(nodes, ties, delete)
+        self._handed.written()
         with self._write_lock:
             graph = self.view
             changes = Changes()
@@ -167,6 +177,7 @@ class EmbeddedStore(GraphStore):
             raise StoreError("this embedded store was opened read-only")
         if self._closed:
             raise StoreUnavailable(f"the embedded store {self.path} is closed")
+        self._handed.written()
         checked = checked_tables(nodes or {}, ties or {})
         if checked is None:
             return super().bulk_write(nodes, ties)
@@ -218,10 +229,18 @@ class EmbeddedStore(GraphStore):
         if the log has grown past its share. Each snapshot writes the whole graph, so a load of a growing graph
         that snapshots every time its log passes a quarter of the graph writes the graph four to five times over
         (at 300,000 customers 8 snapshots, a tenth of the load's CPU). A process stopped mid-load replays the
-        logged batches on opening, as it does any batch after the last snapshot."""
+        logged batches on opening, as it does any batch after the last snapshot.
+
+        With ``write_thread``, the batches this thread hands to :meth:`queue_bulk_write` are written on a writer
+        thread, one at a time and in order, while this thread makes the next; its other calls wait for them first,
+        and a refused batch's error is raised at the next hand-over or when the context exits."""
         self._loading += 1
         try:
-            yield
+            if self.write_thread and not self.read_only:
+                with self._handed.handing(self.bulk_write, 1, "embedded-write"):
+                    yield
+            else:
+                yield
         finally:
             self._loading -= 1
             if not self._loading and not self.read_only and not self._closed:
@@ -233,12 +252,14 @@ class EmbeddedStore(GraphStore):
         snapshot of the earlier format)."""
         if self.read_only:
             raise StoreError("this embedded store was opened read-only")
+        self._handed.written()
         with self._write_lock:
             self._disk.write_snapshot(*self.view.tables())
 
     def clear(self) -> None:
         if self.read_only:
             raise StoreError("this embedded store was opened read-only")
+        self._handed.written()
         with self._write_lock:
             self._disk.write_snapshot({}, {})
             self.view = WritableGraph()
@@ -246,6 +267,7 @@ class EmbeddedStore(GraphStore):
     # -- reads --------------------------------------------------------------------------------
 
     def get_node(self, label: NodeLabel, node_id: str) -> NodeRecord | None:
+        self._handed.written()
         return _node(self.view, NodeLabel(label), node_id)
 
     def neighbourhood(
@@ -253,6 +275,7 @@ class EmbeddedStore(GraphStore):
     ) -> Neighbourhood:
         check_limit(limit)
         label, types = NodeLabel(label), [TieType(tie_type) for tie_type in types]
+        self._handed.written()
         view = self.view
         center = _node(view, label, node_id)
         if center is None:
@@ -277,13 +300,18 @@ class EmbeddedStore(GraphStore):
     def nodes(self, label: NodeLabel) -> Iterator[NodeRecord]:
         # Records made as they are taken, from the graph as it was at the call (a write replaces it, never
         # changes it): analytics reads every node of a label once.
+        self._handed.written()
         view = self.view
         return (view.record(key) for key in view.keys(NodeLabel(label)))
 
     def node_ids(self, label: NodeLabel) -> list[str]:
-        return self.view.ids(NodeLabel(label))
+        """During a load, after the batches writing nodes of the label's primary (see :meth:`loading`)."""
+        label = NodeLabel(label)
+        self._handed.written(frozenset({label.primary}))
+        return self.view.ids(label)
 
     def ties(self, types: Sequence[TieType] = ()) -> Iterator[TieRecord]:
+        self._handed.written()
         return self.view.ties([TieType(tie_type) for tie_type in types])
 
     def columns(
@@ -292,6 +320,7 @@ class EmbeddedStore(GraphStore):
         for label in nodes:
             if NodeLabel(label) is not NodeLabel(label).primary:
                 raise ValueError(f"columns are read per primary label, not {label}")
+        self._handed.written()
         return self.view.columns(
             {NodeLabel(label): names for label, names in nodes.items()},
             {TieType(tie_type): names for tie_type, names in (ties or {}).items()},
@@ -299,9 +328,11 @@ class EmbeddedStore(GraphStore):
 
     def run(self, query: NamedQuery, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         checkpoint()  # the request may have ended before this query of its work
+        self._handed.written()
         return query.embedded(self.view, params or {})
 
     def counts(self) -> GraphCounts:
+        self._handed.written()
         node_kinds, tie_types = self.view.counts()
         nodes = {label.value: count for label, count in node_kinds.items()}
         ties = {tie_type.value: count for tie_type, count in tie_types.items()}

@@ -13,8 +13,8 @@ import pytest
 
 from graph.errors import MissingEndpoint
 from graph.model import NodeLabel, TieType
-from graph.neo4j_parallel import BatchKeys, ParallelWrites
 from graph.neo4j_store import Neo4jStore
+from graph.parallel_writes import BatchKeys, ParallelWrites
 from graph.settings import Settings
 from graph.store import WriteResult
 from loaders.generator import generate
@@ -74,7 +74,7 @@ class _Batches:
 
 def test_independent_batches_are_written_at_once_and_counted_in_the_order_given() -> None:
     batches, counted = _Batches(), []
-    writes = ParallelWrites(batches, sessions=2)
+    writes = ParallelWrites(batches, writers=2)
     try:
         writes.submit(_accounts("a1"), {}, counted.append)
         writes.submit(_accounts("a2"), {}, counted.append)
@@ -92,7 +92,7 @@ def test_independent_batches_are_written_at_once_and_counted_in_the_order_given(
 
 def test_a_batch_starts_after_the_batch_writing_its_ends_has_committed() -> None:
     batches, counted = _Batches(), []
-    writes = ParallelWrites(batches, sessions=3)
+    writes = ParallelWrites(batches, writers=3)
     try:
         writes.submit(_accounts("a1"), {}, counted.append)
         threading.Timer(0.2, batches.release["a1"].set).start()
@@ -108,7 +108,7 @@ def test_a_batch_starts_after_the_batch_writing_its_ends_has_committed() -> None
 
 def test_a_refused_batch_is_raised_in_the_loading_thread_and_nothing_starts_after() -> None:
     batches, counted = _Batches(failing="a1"), []
-    writes = ParallelWrites(batches, sessions=2)
+    writes = ParallelWrites(batches, writers=2)
     try:
         writes.submit(_accounts("a1"), {}, counted.append)
         writes.submit(_accounts("a2"), {}, counted.append)
@@ -124,7 +124,7 @@ def test_a_refused_batch_is_raised_in_the_loading_thread_and_nothing_starts_afte
 
 def test_a_refused_batch_behind_one_still_being_written_stops_the_next_hand_over() -> None:
     batches, counted = _Batches(failing="a2"), []
-    writes = ParallelWrites(batches, sessions=3)
+    writes = ParallelWrites(batches, writers=3)
     try:
         writes.submit(_accounts("a1"), {}, counted.append)
         writes.submit(_accounts("a2"), {}, counted.append)
@@ -140,7 +140,7 @@ def test_a_refused_batch_behind_one_still_being_written_stops_the_next_hand_over
 
 def test_a_read_of_some_labels_waits_only_for_the_batches_writing_nodes_of_them() -> None:
     batches, counted = _Batches(), []
-    writes = ParallelWrites(batches, sessions=2)
+    writes = ParallelWrites(batches, writers=2)
     unblock = threading.Timer(WAIT, batches.release["a1"].set)  # a read waiting for a1 fails the test, not hangs
     unblock.start()
     try:
