@@ -30,6 +30,7 @@ from loaders.bulk.sources import (
     prepare_files,
     records_at,
     start_report,
+    take_rows,
     with_columns,
     write_batch,
 )
@@ -195,7 +196,7 @@ def _batch_ties(
     ties_seen.add_columns(type_ends.tie_type, key_sources.take(chosen), key_targets.take(chosen))
     order = np.argsort(first, kind="stable")
     first_rows = pa.array(rows[first[order]], pa.int64())
-    ends = {"source": type_ends.sources.take(first_rows), "target": type_ends.targets.take(first_rows)}
+    ends = {"source": take_rows(type_ends.sources, first_rows), "target": take_rows(type_ends.targets, first_rows)}
     return with_columns(ends, file, constants, pa.array(rows[last[order]], pa.int64()))
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import os
 import random
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from graph.embedded import EmbeddedStore
@@ -20,7 +22,7 @@ from graph.settings import Settings
 from graph.store import GraphStore
 from loaders.bulk.cells import TypedColumn, date_counts, each_distinct, vectorised_reader
 from loaders.bulk.read import PlainFile, read_plain, read_records
-from loaders.bulk.sources import TypedFile, record_at, records_at
+from loaders.bulk.sources import TypedFile, record_at, records_at, take_rows
 from loaders.generator import generate
 from loaders.load import LoadPath, load_mapping
 from loaders.mapping import Column, Source
@@ -475,3 +477,21 @@ def test_records_taken_at_once_are_the_row_readers_records(tmp_path: Path) -> No
     assert records_at(csv_source, file, [2, 0]) == [expected[2], expected[0]]
     assert record_at(csv_source, file, 1) == expected[1]
     assert records_at(csv_source, file, []) == []
+    # Columns in several chunks, as a large file is read: rows taken across them, in any order.
+    chunked = {name: pa.chunked_array([column.slice(0, 1), column.slice(1)]) for name, column in cells.items()}
+    split_plain = replace(plain, table=pa.Table.from_batches(plain.table.to_batches(max_chunksize=1)))
+    split = TypedFile(split_plain, chunked, pa.nulls(3, pa.string()), [], np.ones(3, dtype=bool))
+    assert records_at(csv_source, split, [2, 0, 1]) == [expected[2], expected[0], expected[1]]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_rows_taken_from_their_slice_are_the_rows_taken(seed: int) -> None:
+    chooser = random.Random(seed)
+    values = pa.chunked_array(
+        [pa.array([f"v{chunk}-{row}" for row in range(chooser.randint(0, 6))], pa.string()) for chunk in range(5)]
+    )
+    table = pa.table({"a": values, "b": pc.utf8_upper(values)})
+    rows = [chooser.randrange(len(values)) for _ in range(chooser.randint(0, 8))] if len(values) else []
+    for held in (values, values.combine_chunks(), table):
+        assert take_rows(held, rows).to_pylist() == held.take(pa.array(rows, pa.int64())).to_pylist()
+        assert take_rows(held, pa.array(rows, pa.int64())).equals(take_rows(held, np.asarray(rows, dtype=np.int64)))
