@@ -163,9 +163,13 @@ class RecordColumns:
     def name(self) -> pa.Array:
         return _each_distinct(self._read("name"), normalise_text)
 
-    @cached_property
-    def address(self) -> pa.Array:
-        return _each_distinct(self._read("address"), normalise_text)
+    def normalised(self, name: str, rows: np.ndarray) -> pa.Array:
+        """A text field of the records ``rows`` as compared (:attr:`name`, :attr:`address`), normalising
+        only theirs."""
+        values = self._read(name)
+        if isinstance(values, pa.Array):
+            return _each_distinct(values.take(pa.array(rows, pa.int64())), normalise_text)
+        return _each_distinct([values[row] for row in rows.tolist()], normalise_text)
 
     @cached_property
     def refs(self) -> pa.Array:
@@ -221,17 +225,33 @@ def scored_pairs_by_columns(records: Sequence[CustomerRecord], review_above: flo
     columns = RecordColumns.of(records)
     if columns is None:
         return resolution.scored_pairs(records, review_above)
+    left, right, probabilities = scored_on_columns(columns, review_above)
+    return [
+        ScoredPair(int(a), int(b), float(probability))
+        for a, b, probability in zip(left.tolist(), right.tolist(), probabilities.tolist(), strict=True)
+    ]
+
+
+def scored_on_columns(columns: RecordColumns, review_above: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`scored_pairs_by_columns` as arrays: the left and right records and the probability of each pair.
+
+    Names and addresses are normalised for the records of some candidate pair only (the addresses are not
+    read otherwise)."""
     pairs = candidate_pairs_by_columns(columns)
-    left, right = pairs[:, 0], pairs[:, 1]
+    involved = np.unique(pairs)
+    # The pairs' records by their place in ``involved``: every text below is of those records only.
+    left, right = np.searchsorted(involved, pairs[:, 0]), np.searchsorted(involved, pairs[:, 1])
+    at = pa.array(involved, pa.int64())
+    names, addresses = columns.name.take(at), columns.normalised("address", involved)
     levels = {
-        "name": _text_levels(columns.name, left, right),
-        "birth_date": _equal_levels(columns.birth, left, right),
-        "phone": _equal_levels(columns.phone, left, right),
-        "address": _text_levels(columns.address, left, right),
+        "name": _text_levels(names, left, right),
+        "birth_date": _equal_levels(columns.birth.take(at), left, right),
+        "phone": _equal_levels(columns.phone.take(at), left, right),
+        "address": _text_levels(addresses, left, right),
     }
     table = _probabilities()
     # Names first (short, quick to tell apart), then addresses only for the pairs still able to reach the bound.
-    for field, texts in (("name", columns.name), ("address", columns.address)):
+    for field, texts in (("name", names), ("address", addresses)):
         # A pair under the bound even with each undecided text similar is left under it, unread.
         best = {
             other: np.where(codes == _DIFFERENT, _SIMILAR, codes) if other in _TEXTS else codes
@@ -240,12 +260,15 @@ def scored_pairs_by_columns(records: Sequence[CustomerRecord], review_above: flo
         possible = np.flatnonzero(table[_combination(best)] >= review_above)
         codes = levels[field]
         undecided = possible[codes[possible] == _DIFFERENT]
+        alike = _may_be_similar(texts, left[undecided], right[undecided])
+        codes[undecided[~alike]] = _DIFFERENT + 1
+        undecided = undecided[alike]
         lefts, rights = texts.take(left[undecided]).to_pylist(), texts.take(right[undecided]).to_pylist()
         for position, left_text, right_text in zip(undecided.tolist(), lefts, rights, strict=True):
             codes[position] = _SIMILAR if text_level(left_text, right_text) == "similar" else _DIFFERENT + 1
     probabilities = table[_combination(levels)]
     kept = np.flatnonzero(probabilities >= review_above)
-    return [ScoredPair(int(left[position]), int(right[position]), float(probabilities[position])) for position in kept]
+    return pairs[kept, 0], pairs[kept, 1], probabilities[kept]
 
 
 def _each_distinct(values: pa.Array | list[Any], read: Callable[[Any], str]) -> pa.Array:
@@ -288,6 +311,48 @@ def _text_levels(values: pa.Array, left: np.ndarray, right: np.ndarray) -> np.nd
     return np.where(certain, _DIFFERENT + 1, codes).astype(np.int8)
 
 
+def _may_be_similar(texts: pa.Array, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Per pair of different, non-empty texts, False where ``text_level`` certainly finds them different: it
+    finds them similar only when they are one edit apart (lengths at most one apart, all characters but one
+    of the longer in common) or when ``ratio()`` reaches 0.8, and both need enough characters in common.
+
+    The characters two texts have in common (as multisets) are bounded from above by the characters counted
+    per bin (a character's code point modulo ``_BINS``): the smaller count of each bin, summed."""
+    found = np.zeros(len(left), dtype=bool)
+    if not len(left):
+        return found
+    counts, indices = _bin_counts(texts)
+    lengths = pc.utf8_length(texts).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    for start in range(0, len(left), _PAIRS_AT_ONCE):
+        lefts, rights = left[start : start + _PAIRS_AT_ONCE], right[start : start + _PAIRS_AT_ONCE]
+        common = np.minimum(counts[indices[lefts]], counts[indices[rights]]).sum(axis=1, dtype=np.int64)
+        left_length, right_length = lengths[lefts], lengths[rights]
+        longer, whole = np.maximum(left_length, right_length), left_length + right_length
+        one_edit = (np.abs(left_length - right_length) <= 1) & (common >= longer - 1)
+        # ratio() is 2 * matches / both lengths, its matches never more than the characters in common.
+        ratio = 2.0 * common / np.maximum(whole, 1) >= 0.8
+        found[start : start + len(lefts)] = one_edit | ratio
+    return found
+
+
+_BINS = 61
+"""Bins of characters counted per text by :func:`_may_be_similar` (a prime: code points spread over them)."""
+_PAIRS_AT_ONCE = 1 << 16
+
+
+def _bin_counts(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Per distinct text, its characters counted per bin (code point modulo ``_BINS``); and per text, its
+    distinct text (0 for a null: never asked)."""
+    encoded = pc.dictionary_encode(texts)
+    distinct = encoded.dictionary.to_pylist()
+    sizes = np.fromiter(map(len, distinct), dtype=np.int64, count=len(distinct))
+    points = np.frombuffer("".join(distinct).encode("utf-32-le"), dtype=np.uint32)
+    owners = np.repeat(np.arange(len(distinct), dtype=np.int64), sizes)
+    counts = np.bincount(owners * _BINS + points % _BINS, minlength=len(distinct) * _BINS)
+    indices = encoded.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    return counts.reshape(len(distinct), _BINS).astype(np.int32), indices
+
+
 def _combination(levels: dict[str, np.ndarray]) -> np.ndarray:
     """Each pair's combination of level codes as one index into :func:`_probabilities` (a code past
     different means different, decided by the lengths)."""
@@ -313,13 +378,17 @@ def records_to_score(
     columns: RecordColumns,
     forced: Collection[str],
     stored_numbers: Collection[tuple[NodeLabel, str]],
+    paired: np.ndarray | None = None,
 ) -> np.ndarray:
     """``loaders.bulk.resolve.needs_scoring`` on columns: the indices, sorted, of the records ``resolve``
     must see. ``forced`` are the refs a reviewer merged, ``stored_numbers`` the (kind, ID number) of earlier
-    loads' records."""
+    loads' records; ``paired``, when the pairs were scored on every record already, the records of the pairs
+    kept (they stand for the whole blocks: no other pair can join or name anyone)."""
     lacking = columns.lacking
     chosen = lacking.copy()
-    if lacking.any():  # whole blocks of the records lacking an ID number
+    if paired is not None:
+        chosen[paired] = True
+    elif lacking.any():  # whole blocks of the records lacking an ID number
         for block in BLOCKS:
             keys = columns.keys(block)
             wanted = np.unique(keys[lacking & (keys >= 0)])

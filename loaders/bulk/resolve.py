@@ -28,9 +28,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.model import NodeLabel
-from loaders.bulk.blocking import RecordColumns, records_to_score, scored_pairs_by_columns
+from loaders.bulk.blocking import RecordColumns, records_to_score, scored_on_columns, scored_pairs_by_columns
 from loaders.bulk.records import CustomerRecords
-from loaders.resolve import CustomerRecord, PairScorer, Resolved, national_ids_of, resolve
+from loaders.resolve import CustomerRecord, PairScorer, Resolved, ScoredPair, national_ids_of, resolve
 
 
 def resolve_grouped(
@@ -51,7 +51,14 @@ def resolve_grouped(
         return resolve(
             list(records), hash_key=hash_key, forced_merges=forced, stored=stored, score_pairs=score_pairs, **options
         )
-    scored = _needs_scoring(columns, forced, stored)
+    if score_pairs is scored_pairs_by_columns:
+        # Scored on every record's columns once: the part is then the records of the pairs kept, not their
+        # whole blocks (which grow with the bank, and the pairs in them with the square of their size).
+        left, right, probabilities = scored_on_columns(columns, options["review_above"])
+        scored = _needs_scoring(columns, forced, stored, np.concatenate([left, right]))
+        score_pairs = _pairs_of_part(scored, left, right, probabilities)
+    else:
+        scored = _needs_scoring(columns, forced, stored)
     part = records.take(scored) if isinstance(records, CustomerRecords) else [records[index] for index in scored]
     resolved = resolve(part, hash_key=hash_key, forced_merges=forced, stored=stored, score_pairs=score_pairs, **options)
     customer_ids = np.full(len(records), None, dtype=object)
@@ -84,6 +91,19 @@ def resolve_grouped(
     )
 
 
+def _pairs_of_part(part: np.ndarray, left: np.ndarray, right: np.ndarray, probabilities: np.ndarray) -> PairScorer:
+    """A scorer giving the pairs scored on all the records (``left``, ``right``: their indices) by their
+    records' places in ``part`` (sorted indices holding every record of these pairs), in the same order."""
+    lefts, rights = np.searchsorted(part, left).tolist(), np.searchsorted(part, right).tolist()
+    pairs = [ScoredPair(a, b, p) for a, b, p in zip(lefts, rights, probabilities.tolist(), strict=True)]
+
+    def scored(records: Sequence[CustomerRecord], review_above: float) -> list[ScoredPair]:
+        assert len(records) == len(part)
+        return [pair for pair in pairs if pair.probability >= review_above]
+
+    return scored
+
+
 def _at(values: pa.Array | list[Any], at: np.ndarray) -> list[Any]:
     """A column's values at the positions ``at``."""
     if isinstance(values, pa.Array):
@@ -105,7 +125,8 @@ def _needs_scoring(
     columns: RecordColumns,
     forced_merges: list[tuple[str, str]],
     stored: Sequence[CustomerRecord],
+    paired: np.ndarray | None = None,
 ) -> np.ndarray:
     forced = {ref for pair in forced_merges for ref in pair}
     stored_numbers = {(record.kind, record.national_id) for record in stored if record.national_id}
-    return records_to_score(columns, forced, stored_numbers)
+    return records_to_score(columns, forced, stored_numbers, paired)

@@ -9,17 +9,32 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 import pytest
 
 from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel
 from loaders import resolve as resolution
-from loaders.bulk.blocking import RecordColumns, candidate_pairs_by_columns, scored_pairs_by_columns
+from loaders.bulk.blocking import (
+    RecordColumns,
+    _may_be_similar,
+    candidate_pairs_by_columns,
+    scored_pairs_by_columns,
+)
 from loaders.bulk.resolve import resolve_grouped
 from loaders.generator import generate
 from loaders.load import load_mapping
 from loaders.mapping import ResolveMode, ValueType
-from loaders.resolve import CustomerRecord, ScoredPair, candidate_pairs, resolve, scored_pairs, within_one_edit
+from loaders.resolve import (
+    CustomerRecord,
+    ScoredPair,
+    candidate_pairs,
+    resolve,
+    scored_pairs,
+    text_level,
+    within_one_edit,
+)
 from tests.loaders.test_finbench import DATA as FINBENCH_DATA
 from tests.loaders.test_finbench import MAPPING as FINBENCH_MAPPING
 
@@ -107,6 +122,21 @@ def test_one_edit_apart_is_a_levenshtein_distance_of_at_most_one() -> None:
         left = "".join(rng.choice("ab张三") for _ in range(rng.randrange(0, 6)))
         right = "".join(rng.choice("ab张三") for _ in range(rng.randrange(0, 6)))
         assert within_one_edit(left, right) == (levenshtein(left, right) <= 1), (left, right)
+
+
+def test_texts_told_apart_by_their_characters_are_those_text_level_finds_different() -> None:
+    rng = random.Random(5)
+    # Characters of one bin (code points 61 apart) and one outside the basic plane, so that bins are shared.
+    alphabet = ["a", chr(ord("a") + 61), "b", "张", "三", "丰", "\U00020000", "路", "1"]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 14))) for _ in range(400)]
+    left = np.array([rng.randrange(len(texts)) for _ in range(20000)])
+    right = np.array([rng.randrange(len(texts)) for _ in range(20000)])
+    apart = np.array([texts[a] != texts[b] for a, b in zip(left, right, strict=True)])
+    left, right = left[apart], right[apart]
+    alike = _may_be_similar(pa.array(texts), left, right)
+    similar = np.array([text_level(texts[a], texts[b]) == "similar" for a, b in zip(left, right, strict=True)])
+    assert similar.sum() > 100 and not (similar & ~alike).any()  # never a similar pair told apart
+    assert (~alike).sum() > len(left) // 4  # and many different pairs told apart without difflib
 
 
 class ComparingScorer:
