@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import time
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -22,7 +23,7 @@ from graph.batch import NodeData, TieData
 from graph.model import NodeLabel, TieType
 from graph.settings import Backend, Settings
 from graph.store import GraphStore
-from loaders.bulk.lookup import positions_in
+from loaders.bulk.lookup import NodeCodes, positions_in
 from loaders.bulk.tables import Tables
 from loaders.delimited import character_name
 from loaders.identifiers import to_half_width
@@ -57,34 +58,31 @@ class Pending:
 
 @dataclass(frozen=True)
 class IdLookup:
-    """The nodes of one label a load knows, to find the node a reference names: one at a time in ``ids`` (a
-    set of ids; for customers the crosswalk, record ref -> customer id), a whole column at a time by a join
-    on ``refs`` (with ``customer_ids`` beside them for customers)."""
+    """The nodes of one label a load knows (a set of ids; for customers the crosswalk, record ref ->
+    customer id), to find the nodes a column of references names by a join on ``refs`` (with
+    ``customer_ids`` beside them for customers); ``codes`` holds each ref's node's code
+    (:class:`loaders.bulk.lookup.NodeCodes`: the same for the whole load)."""
 
-    ids: set[str] | dict[str, str]
     refs: pa.Array
     customer_ids: pa.Array | None
+    codes: np.ndarray
 
     @classmethod
-    def of(cls, ids: set[str] | dict[str, str]) -> IdLookup:
+    def of(cls, ids: set[str] | dict[str, str], codes: NodeCodes) -> IdLookup:
+        refs = pa.array(list(ids), pa.string())
         if isinstance(ids, dict):
-            return cls(ids, pa.array(list(ids), pa.string()), pa.array(list(ids.values()), pa.string()))
-        return cls(ids, pa.array(list(ids), pa.string()), None)
+            customer_ids = pa.array(list(ids.values()), pa.string())
+            return cls(refs, customer_ids, codes.codes(customer_ids))
+        return cls(refs, None, codes.codes(refs))
 
-    def find(self, ref: str) -> str | None:
-        """The id of the node ``ref`` names, or None."""
-        if isinstance(self.ids, dict):
-            return self.ids.get(ref)
-        return ref if ref in self.ids else None
-
-    def join(self, refs: pa.Array) -> pa.Array:
-        """:meth:`find` of every ref of a column (null where none)."""
-        if len(refs) * 16 < len(self.refs):  # probing all the ids known costs more than a Python look-up per ref
-            return pa.array([self.find(ref) for ref in refs.to_pylist()], pa.string())
+    def join(self, refs: pa.Array) -> tuple[pa.Array, np.ndarray]:
+        """The id of the node each ref of a column names (null where none), and the node's code (-1 where
+        none)."""
         at = positions_in(refs, [self.refs])
+        codes = np.append(self.codes, -1)[at]  # -1 (none) takes the -1 appended
         if self.customer_ids is None:
-            return pc.if_else(pa.array(at >= 0), refs, pa.scalar(None, pa.string()))
-        return self.customer_ids.take(pa.array(at, mask=at < 0))
+            return pc.if_else(pa.array(at >= 0), refs, pa.scalar(None, pa.string())), codes
+        return self.customer_ids.take(pa.array(at, mask=at < 0)), codes
 
 
 class Rows(Protocol):
@@ -210,6 +208,7 @@ class LoadContext:
         self._crosswalk_read = False
         self._crosswalk_changes = 0
         self._id_lookups: dict[NodeLabel, tuple[tuple[int, int], IdLookup]] = {}
+        self._node_codes: dict[NodeLabel, NodeCodes] = defaultdict(NodeCodes)
 
     def known(self, label: NodeLabel) -> set[str]:
         """Ids of existing nodes under a primary label: the store's, read once, plus this load's."""
@@ -239,7 +238,7 @@ class LoadContext:
         version = (len(ids), self._crosswalk_changes if label is NodeLabel.CUSTOMER else 0)
         cached = self._id_lookups.get(label)
         if cached is None or cached[0] != version:
-            cached = self._id_lookups[label] = (version, IdLookup.of(ids))
+            cached = self._id_lookups[label] = (version, IdLookup.of(ids, self._node_codes[label]))
         return cached[1]
 
     def row_transform(self, source: Source) -> RowTransform:

@@ -41,3 +41,31 @@ def positions_in(values: pa.Array, chunks: Sequence[pa.Array]) -> np.ndarray:
 def is_in(values: pa.Array, chunks: Sequence[pa.Array]) -> np.ndarray:
     """Per value, whether the ``chunks`` hold it (a null value: False)."""
     return positions_in(values, chunks) >= 0
+
+
+class NodeCodes:
+    """An integer per node id of one label, the same for the whole of a load: ids are numbered in the order
+    they are first given (the codes of ids given before never change), so that ties can be told apart as
+    pairs of integers instead of pairs of strings."""
+
+    def __init__(self) -> None:
+        self._chunks: list[pa.Array] = []
+        self._count = 0
+
+    def codes(self, ids: pa.Array) -> np.ndarray:
+        """Per id (none null), its code; ids not given before are numbered now, in order."""
+        at = positions_in(ids, self._chunks)
+        missing = at < 0
+        if missing.any():
+            left = ids.filter(pa.array(missing))
+            new = pc.unique(left)  # in order of first appearance
+            at[missing] = positions_in(left, [new]) + self._count
+            self._chunks.append(new)
+            self._count += len(new)
+            if len(self._chunks) > _CHUNKS:  # in order: the codes stay the positions in the chunks laid end to end
+                self._chunks[:] = [pa.concat_arrays(self._chunks)]
+        return at
+
+
+_CHUNKS = 8
+"""Chunks of numbered ids kept apart at most: each is probed with its own lookup."""

@@ -54,7 +54,8 @@ class _TypeEnds:
     targets: pa.Array
     symmetric: bool
     keys: np.ndarray
-    """An integer per row, the same for rows making the same tie (meaningful where ``made``)."""
+    """An integer per row, the same for rows making the same tie, in this file and in any other of the load
+    (its ends' node codes; meaningful where ``made``)."""
 
     def key_ends(self, rows: pa.Array) -> tuple[pa.Array, pa.Array]:
         """The ends of the ties of ``rows`` as the tie's key names them: a symmetric tie's smaller id first."""
@@ -70,10 +71,8 @@ class _EndIds:
     """A tie end column's node ids: per row (null: none), and as read once per distinct cell."""
 
     ids: pa.Array
-    distinct: pa.Array
-    """The id of each distinct cell (two cells may name one node)."""
-    indices: np.ndarray
-    """Each row's distinct cell (-1: a null cell)."""
+    codes: np.ndarray
+    """Per row, the code of its node (``loaders.bulk.lookup.NodeCodes``; -1: none)."""
 
 
 def tie_source_by_columns(context: LoadContext, source: Source, files: list[Path]) -> str | None:
@@ -150,25 +149,16 @@ def _type_ends(
         if (end.from_, label, prefix) not in end_ids:
             end_ids[end.from_, label, prefix] = _end_ids(file.cells[end.from_], prefix, context.id_lookup(label))
     sources, targets = (end_ids[end.from_, label, prefix] for end, label, prefix in end_specs)
-    source_codes, target_codes, count = _id_codes(sources, targets)
+    source_codes, target_codes = sources.codes, targets.codes
     made = (source_codes >= 0) & (target_codes >= 0)
     if tie_spec.source is tie_spec.target:
         made &= source_codes != target_codes
     if tie_spec.symmetric:  # a tie either way round is one tie
         source_codes, target_codes = np.minimum(source_codes, target_codes), np.maximum(source_codes, target_codes)
-    keys = (source_codes + 1) * (count + 1) + target_codes + 1
+    # Both codes in one int64 (fewer than 2**31 nodes of a label): the tie's integer for the ties seen.
+    assert max(int(source_codes.max(initial=0)), int(target_codes.max(initial=0))) < 1 << 31
+    keys = (source_codes << 32) | (target_codes & 0xFFFFFFFF)
     return _TypeEnds(tie_type, wanted, made, sources.ids, targets.ids, tie_spec.symmetric, keys)
-
-
-def _id_codes(sources: _EndIds, targets: _EndIds) -> tuple[np.ndarray, np.ndarray, int]:
-    """An int64 per row and end, equal exactly where the ids are (-1 for none), from the ids of the distinct
-    cells (fewer than the rows); and how many ids there are."""
-    encoded = pc.dictionary_encode(pa.concat_arrays([sources.distinct, targets.distinct]))
-    codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
-    split = len(sources.distinct)
-    # A null cell's index, -1, takes the -1 appended to its end's codes.
-    source_codes, target_codes = np.append(codes[:split], -1), np.append(codes[split:], -1)
-    return source_codes[sources.indices], target_codes[targets.indices], len(encoded.dictionary)
 
 
 def _batch_ties(
@@ -190,10 +180,11 @@ def _batch_ties(
     _, last_reversed = np.unique(type_ends.keys[rows][::-1], return_index=True)
     last = len(rows) - 1 - last_reversed
     key_sources, key_targets = type_ends.key_ends(pa.array(rows[first], pa.int64()))
-    new = ~ties_seen.seen_columns(type_ends.tie_type, key_sources, key_targets)
+    keys = type_ends.keys[rows[first]]
+    new = ~ties_seen.seen_columns(type_ends.tie_type, keys, key_sources, key_targets)
     loaded[rows[first[new]] - start] = True
     chosen = pa.array(np.flatnonzero(new), pa.int64())
-    ties_seen.add_columns(type_ends.tie_type, key_sources.take(chosen), key_targets.take(chosen))
+    ties_seen.add_columns(type_ends.tie_type, keys[new], key_sources.take(chosen), key_targets.take(chosen))
     order = np.argsort(first, kind="stable")
     first_rows = pa.array(rows[first[order]], pa.int64())
     ends = {"source": take_rows(type_ends.sources, first_rows), "target": take_rows(type_ends.targets, first_rows)}
@@ -201,19 +192,23 @@ def _batch_ties(
 
 
 def _end_ids(cells: pa.Array, prefix: str, lookup: IdLookup) -> _EndIds:
-    """Per row, the id of the node a tie end column names, or null when it is empty or names none: the
-    ASCII cells joined on the ids known in Arrow, the others looked up one by one (once per distinct cell)."""
+    """Per row, the id and code of the node a tie end column names, or null (-1) when it is empty or names
+    none: the ref of each distinct cell read in Arrow where it is ASCII (in Python otherwise), then all the
+    refs joined on the ids known at once."""
 
-    def find(text: str) -> str | None:
+    def ref(text: str) -> str | None:
         key = to_half_width(text).strip()
-        return lookup.find(prefix + key) if key else None
+        return prefix + key if key else None
 
-    def ascii_ids(distinct: pa.Array) -> tuple[pa.Array, pa.Array]:
+    def ascii_refs(distinct: pa.Array) -> tuple[pa.Array, pa.Array]:
         # ASCII cells need only trimming (a plain file holds no control character).
         trimmed = pc.ascii_trim_whitespace(distinct)
-        found = lookup.join(pc.binary_join_element_wise(prefix, trimmed, ""))
+        refs = pc.binary_join_element_wise(prefix, trimmed, "")
         blank = pc.equal(pc.utf8_length(trimmed), 0)
-        return pc.string_is_ascii(distinct), pc.if_else(blank, pa.scalar(None, pa.string()), found)
+        return pc.string_is_ascii(distinct), pc.if_else(blank, pa.scalar(None, pa.string()), refs)
 
-    distinct, _, indices = read_distinct(cells, find, ascii_ids)
-    return _EndIds(distinct.take(indices), distinct, indices.fill_null(-1).to_numpy().astype(np.int64))
+    refs, _, indices = read_distinct(cells, ref, ascii_refs)
+    distinct, codes = lookup.join(refs.cast(pa.string()))
+    at = indices.fill_null(-1).to_numpy().astype(np.int64)
+    # A null cell's index, -1, takes the -1 appended to the codes.
+    return _EndIds(distinct.take(indices), np.append(codes, -1)[at])

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from loaders.bulk.lookup import is_in, positions_in
+from loaders.bulk.lookup import NodeCodes, is_in, positions_in
 
 WORDS = ["", "A1", "A1 ", "a1", "张三", "1:2", "C000001", "C000002", "x"]
 
@@ -32,3 +32,14 @@ def test_a_large_set_is_probed_with_the_distinct_values() -> None:
     known = [pa.array([f"ACC{index:06d}" for index in range(0, 600, 2)]), pa.array(["ACC000001", "ACC000002"])]
     values = pa.array(["ACC000004", "ACC000001", None, "ACC000003", "ACC000004", "ACC000002", "ACC000598"])
     assert positions_in(values, known).tolist() == [2, 300, -1, -1, 2, 1, 299]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_node_codes_number_ids_in_order_first_given_and_keep_them(seed: int) -> None:
+    rng = random.Random(seed)
+    codes, numbered = NodeCodes(), dict[str, int]()
+    for _ in range(rng.randrange(1, 30)):  # more than the chunks kept apart
+        ids = [rng.choice([*WORDS, *(f"N{n}" for n in range(40))]) for _ in range(rng.randrange(0, 12))]
+        for node_id in ids:
+            numbered.setdefault(node_id, len(numbered))
+        assert codes.codes(pa.array(ids, pa.string())).tolist() == [numbered[node_id] for node_id in ids]
