@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graph.embedded.columns import compact_column, one_array, unified
+from graph.embedded.columns import compact_column, one_array, placed_columns, unified
 from graph.embedded.id_index import HASH_NAME, IdIndex
 from graph.embedded.row_reads import (
     Column,
@@ -352,6 +352,43 @@ class NodeTable(DeletionMask):
         new_rows = np.full(total, -1, dtype=np.int64)
         new_rows[old_rows[order]] = np.arange(len(order))
         return table.take(order), new_rows
+
+    def merged_as_stored(self) -> tuple[pa.Table, np.ndarray]:
+        """What :meth:`merged` gives, in the form a snapshot holds (see :func:`stored_nodes`), which a new
+        table reads in place: made from the ids, kinds and property columns as held (ids as bytes, kinds as
+        codes, texts kept encoded or plain, see :func:`~graph.embedded.columns.placed_columns`), not turned into
+        texts, taken and converted back."""
+        if not self.overlay_size():
+            ids, kinds, properties = self.base_ids, self.base_kinds, self.properties
+            new_rows = np.arange(self.base_count, dtype=np.int64)
+        else:
+            changed_rows = np.fromiter(self.changed, dtype=np.int64, count=len(self.changed))
+            keep = ~self.deleted
+            keep[changed_rows[changed_rows < self.base_count]] = False
+            kept_rows = np.flatnonzero(keep)
+            every_row = len(kept_rows) == self.base_count  # nothing of the base changed (a load adding nodes)
+            overlay = table_from_overlay(
+                [props for _, props in self.changed.values()],
+                {ID: pa.array([self.node_id(row) for row in self.changed], pa.large_string())},
+            )
+            kept_ids = self.base_ids if every_row else self.base_ids[kept_rows]
+            added_ids = id_bytes(overlay.column(ID))
+            order = merged_order(kept_ids, added_ids)
+            ids = np.concatenate([kept_ids, added_ids])[order]
+            codes = {kind: code for code, kind in enumerate(self.kinds)}
+            added_kinds = np.array([codes[kind] for kind, _ in self.changed.values()], dtype=np.int8)
+            kinds = np.concatenate([self.base_kinds if every_row else self.base_kinds[kept_rows], added_kinds])[order]
+            held = self.properties if every_row else self.properties.take(kept_rows)
+            properties = placed_columns(held, overlay.drop_columns([ID]), order)
+            new_rows = np.full(self.base_count + len(self.added_ids), -1, dtype=np.int64)
+            new_rows[np.concatenate([kept_rows, changed_rows])[order]] = np.arange(len(order))
+        leading = {
+            ID: fixed_width_ids(ids),
+            KIND: pa.DictionaryArray.from_arrays(
+                pa.array(kinds, pa.int8()), pa.array([kind.value for kind in self.kinds], pa.large_string())
+            ),
+        }
+        return with_leading(leading, properties).replace_schema_metadata(STORED), new_rows
 
 
 def merged_order(in_order: np.ndarray, others: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ overlay's rows written by a bulk write stay in a :class:`Segment`'s columns and 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -209,6 +210,8 @@ def table_from_overlay(
     """:func:`table_from_rows` of an overlay's rows: those of segments taken from their columns at once
     (rows of one segment together), the others (dicts) converted value by value; in the order given. Only the
     properties in ``names`` when given."""
+    if rows and set(map(type, rows)) == {SegmentRow}:
+        return _from_segments(rows, leading, names)  # type: ignore[arg-type]
     plain: list[Mapping[str, Any]] = []
     plain_at: list[int] = []
     segments: dict[int, tuple[Segment, list[int], list[int]]] = {}
@@ -249,6 +252,34 @@ def table_from_overlay(
     for index, (name, array) in enumerate(leading.items()):
         table = table.add_column(index, name, array)
     return table
+
+
+def _from_segments(rows: Sequence[SegmentRow], leading: dict[str, pa.Array], names: Collection[str] | None) -> pa.Table:
+    """:func:`table_from_overlay` of rows all of segments (what bulk writes leave in an overlay), found and taken
+    a segment at a time without a Python step a row: an overlay holds up to a quarter of the rows of its base."""
+    owners = list(map(_SEGMENT, rows))
+    positions = np.fromiter(map(_POSITION, rows), dtype=np.int64, count=len(rows))
+    _, first, inverse = np.unique(
+        np.fromiter(map(id, owners), dtype=np.uint64, count=len(rows)), return_index=True, return_inverse=True
+    )
+    parts, places = [], []
+    for number, at in enumerate(first.tolist()):
+        held = owners[at].properties
+        if names is not None:
+            held = held.select([name for name in held.column_names if name in names])
+        taken = np.flatnonzero(inverse == number) if len(first) > 1 else np.arange(len(rows))
+        parts.append(held.take(pa.array(positions[taken])))
+        places.append(taken)
+    table = unified(parts)
+    if len(parts) > 1:  # the parts' rows back in the order given
+        table = table.take(pa.array(np.argsort(np.concatenate(places), kind="stable")))
+    for index, (name, array) in enumerate(leading.items()):
+        table = table.add_column(index, name, array)
+    return table
+
+
+_SEGMENT = operator.attrgetter("segment")
+_POSITION = operator.attrgetter("_row")
 
 
 def copied(props: Mapping[str, Any]) -> dict[str, Any]:

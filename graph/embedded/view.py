@@ -236,14 +236,19 @@ class GraphView:
     # -- the graph as tables --------------------------------------------------------------------
 
     def tables(
-        self, labels: Collection[NodeLabel] | None = None, types: Collection[TieType] | None = None
+        self,
+        labels: Collection[NodeLabel] | None = None,
+        types: Collection[TieType] | None = None,
+        *,
+        stored: bool = False,
     ) -> tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]]:
         """Base and overlay as node tables (sorted by id) and tie tables (rows of those, sorted): what a new
-        base is built from, and what a snapshot holds. Only those of ``labels`` and ``types`` when given."""
+        base is built from, and what a snapshot holds. Only those of ``labels`` and ``types`` when given; node
+        tables in the form a snapshot holds them when ``stored`` (ids as bytes: for a new base, not readers)."""
         nodes, new_rows = {}, {}
         for label, table in self._nodes.items():
             if labels is None or label in labels:
-                nodes[label], new_rows[label] = table.merged()
+                nodes[label], new_rows[label] = table.merged_as_stored() if stored else table.merged()
         ties = {}
         for tie_type, tie_table in self._ties.items():
             if types is None or tie_type in types:
@@ -368,7 +373,7 @@ class WritableGraph(GraphView):
         an empty overlay: the graph reads the same. Only the :meth:`stale` tables are built again: a few
         thousand customers changed leave the accounts and every tie type as they are."""
         labels, types = self.stale()
-        nodes, ties = tables or self.tables(labels, types)
+        nodes, ties = tables or self.tables(labels, types, stored=True)
         for label in labels:
             self._nodes[label] = NodeTable(label, nodes.get(label))
         for tie_type in types:

@@ -273,3 +273,46 @@ def test_merged_order_sorts_as_a_sort_of_every_key(seed: int) -> None:
     held = np.array(sorted(numbers[:cut]), dtype=np.int64)
     found = merged_order(held, np.array(numbers[cut:], dtype=np.int64))
     assert found.tolist() == np.argsort(np.concatenate([held, numbers[cut:]]), kind="stable").tolist()
+
+
+def test_a_rebuild_of_bulk_written_rows_reads_the_same_and_keeps_texts_encoded_or_plain_as_held() -> None:
+    """Rows bulk-written into the overlay (new ones, changed ones, a new column, values of another type) and a
+    deletion, merged into a new base: every node reads as before; a text column held encoded stays encoded
+    (its new words added), one held plain (too varied) stays plain, without being encoded again."""
+    rng = random.Random(5)
+    count = 2_000
+    base = pa.table(
+        {
+            "id": pa.array([f"c{n:05d}" for n in range(0, 2 * count, 2)], pa.large_string()),
+            "kind": pa.array(["Person"] * count, pa.large_string()),
+            "city": pa.array([rng.choice(["Praha", "Brno", None]) for _ in range(count)], pa.large_string()),
+            "name": pa.array([f"name {rng.random()}" for _ in range(count)], pa.large_string()),
+            "balances": pa.array([[rng.random()] * rng.randrange(3) for _ in range(count)], pa.list_(pa.float64())),
+        }
+    )
+    graph = view.WritableGraph({NodeLabel.CUSTOMER: base})
+    added = pa.table(
+        {
+            "id": pa.array([f"c{n:05d}" for n in range(1, 400, 2)] + ["c00004", "c00010"], pa.large_string()),
+            "kind": pa.array(["Company"] * 202, pa.large_string()),
+            "city": pa.array([rng.choice(["Plzeň", "Brno", None]) for _ in range(202)], pa.large_string()),
+            "name": pa.array([None, *(f"new {n}" for n in range(201))], pa.large_string()),
+            "score": pa.array([*range(200), None, 3], pa.int64()),
+        }
+    )
+    graph.bulk_write({NodeLabel.CUSTOMER: added}, {})
+    graph.bulk_write({NodeLabel.CUSTOMER: added.slice(0, 2).set_column(4, "score", pa.array(["x", "y"]))}, {})
+    graph.remove_node((NodeLabel.CUSTOMER, "c00006"))
+    assert graph.stale()[0] == {NodeLabel.CUSTOMER}
+    before = {key: (graph.kind(key), dict(graph.props(key))) for key in graph.keys(NodeLabel.CUSTOMER)}
+    assert before[(NodeLabel.CUSTOMER, "c00001")][1]["score"] == "x" and (NodeLabel.CUSTOMER, "c00006") not in before
+
+    graph.rebuild()
+    assert graph.stale() == (set(), set())
+    assert {key: (graph.kind(key), dict(graph.props(key))) for key in graph.keys(NodeLabel.CUSTOMER)} == before
+    held = graph.tables()[0][NodeLabel.CUSTOMER]
+    properties = graph._nodes[NodeLabel.CUSTOMER].properties
+    assert pa.types.is_dictionary(properties.schema.field("city").type)
+    assert sorted(properties.column("city").chunk(0).dictionary.to_pylist()) == ["Brno", "Plzeň", "Praha"]
+    assert properties.schema.field("name").type == pa.large_string()
+    assert is_json(properties.schema.field("score")) and held.num_rows == count + 200 - 1
