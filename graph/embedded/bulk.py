@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.batch import TIE_ENDS
-from graph.embedded.columns import compact_column, is_json, one_array, plain_values, unified
+from graph.embedded.columns import compact_column, is_json, one_array, placed_columns, plain_values, unified
 from graph.embedded.layout import (
     ID,
     KIND,
@@ -32,10 +32,11 @@ from graph.embedded.layout import (
     fixed_width_ids,
     id_bytes,
     kind_codes,
+    merged_order,
     positions_in,
     with_leading,
 )
-from graph.embedded.tie_table import TieTable, tie_keys
+from graph.embedded.tie_table import IN_ORDER, TieTable, in_order, tie_keys
 from graph.errors import MissingEndpoint
 from graph.model import NodeLabel, TieType
 from graph.ties import spec
@@ -272,13 +273,6 @@ def merged_given(
     return merged, same
 
 
-def _in_order(table: pa.Table, order: np.ndarray) -> pa.Table:
-    """The table's rows in ``order`` (the table itself when that is the order they are in)."""
-    if np.array_equal(order, np.arange(len(order))):
-        return table
-    return table.take(pa.array(order))
-
-
 def prepare(
     nodes: Mapping[NodeLabel, NodeTable],
     ties: Mapping[TieType, TieTable],
@@ -300,24 +294,10 @@ def prepare(
             prepared.unchanged += unchanged
             prepared.updated += len(found) - unchanged
             continue
-        held = with_leading({ID: table.id_column(), KIND: table.kind_column()}, table.properties)
-        merged, kept, kept_rows, unchanged = _merged_rows(held, found, given, [ID, KIND])
+        prepared.nodes[label], new_rows[label], unchanged = _merged_nodes(table, found, given)
         prepared.created += int((found < 0).sum())
         prepared.unchanged += unchanged
         prepared.updated += int((found >= 0).sum()) - unchanged
-        full = unified([kept, merged])
-        order = pc.sort_indices(full.column(ID)).to_numpy()
-        sorted_ids = one_array(full.column(ID).take(pa.array(order)))
-        if (
-            len(sorted_ids) > 1
-            and pc.any(pc.equal(sorted_ids.slice(1), sorted_ids.slice(0, len(sorted_ids) - 1))).as_py()
-        ):
-            raise NeedsRows
-        old_rows = np.concatenate([kept_rows, found])[order]
-        mapping = np.full(table.base_count, -1, dtype=np.int64)
-        mapping[old_rows[old_rows >= 0]] = np.flatnonzero(old_rows >= 0)
-        new_rows[label] = mapping
-        prepared.nodes[label] = NodeTable(label, _in_order(full, order))
     end_rows = _tie_ends(nodes, prepared.nodes, given_ties)
     for tie_type, tie_table in ties.items():
         source_label, target_label = TIE_ENDS[tie_type]
@@ -330,7 +310,7 @@ def prepare(
         target_nodes = prepared.nodes.get(target_label, nodes[target_label])
         if given is None:
             prepared.ties[tie_type] = TieTable(
-                source_nodes.base_count, target_nodes.base_count, tie_table.merged(sources_now, targets_now)
+                source_nodes.base_count, target_nodes.base_count, tie_table.remapped(sources_now, targets_now)
             )
             continue
         source_rows, target_rows = end_rows[tie_type]
@@ -348,10 +328,72 @@ def prepare(
         prepared.created += int((found < 0).sum())
         prepared.unchanged += unchanged
         prepared.updated += int((found >= 0).sum()) - unchanged
-        full = unified([kept, merged])
-        order = np.argsort(tie_keys(full.column(SOURCE).to_numpy(), full.column(TARGET).to_numpy()), kind="stable")
-        prepared.ties[tie_type] = TieTable(source_nodes.base_count, target_nodes.base_count, _in_order(full, order))
+        prepared.ties[tie_type] = TieTable(source_nodes.base_count, target_nodes.base_count, _merged_ties(kept, merged))
     return prepared
+
+
+def _merged_ties(kept: pa.Table, given: pa.Table) -> pa.Table:
+    """The held ties a write leaves (in (source, target) order) and the given ones as one table in the form a
+    snapshot holds (see :func:`~graph.embedded.tie_table.stored_ties`): the given ties sorted and placed among
+    the held ones, the held property columns taken as they are held."""
+    ends = [
+        [np.asarray(table.column(end).to_numpy(), dtype=np.int32) for table in (kept, given)]
+        for end in (SOURCE, TARGET)
+    ]
+    kept_keys, given_keys = tie_keys(ends[0][0], ends[1][0]), tie_keys(ends[0][1], ends[1][1])
+    if len(kept_keys) < 2 or bool(np.all(kept_keys[1:] > kept_keys[:-1])):
+        order = merged_order(kept_keys, given_keys)
+    else:  # held ties not in order: every key sorted
+        order = np.argsort(np.concatenate([kept_keys, given_keys]), kind="stable")
+    sources, targets = (np.concatenate(end)[order] for end in ends)
+    properties = placed_columns(kept.drop_columns([SOURCE, TARGET]), given.drop_columns([SOURCE, TARGET]), order)
+    leading = {SOURCE: pa.array(sources), TARGET: pa.array(targets), IN_ORDER: pa.array(in_order(targets))}
+    return with_leading(leading, properties).replace_schema_metadata(STORED)
+
+
+def _merged_nodes(table: NodeTable, found: np.ndarray, given: pa.Table) -> tuple[NodeTable, np.ndarray, int]:
+    """The node table with the given rows (at ``found`` when held, -1 when new) merged in, each old row's new
+    row (-1: none), and how many held rows the given ones leave as they were. Built in the form a snapshot
+    holds (see :meth:`NodeTable.merged_as_stored`): the held ids, kinds and columns are not turned into texts,
+    sorted again and converted back; only the given rows are sorted and placed among the held ones."""
+    existing = found >= 0
+    old = None
+    if existing.any():  # the held rows of the given ones, null for a new one
+        held_at, absent = np.maximum(found, 0), pa.array(~existing)
+        old = with_leading(
+            {
+                ID: pc.if_else(absent, pa.scalar(None, pa.large_string()), table.id_column(held_at)),
+                KIND: pc.if_else(absent, pa.scalar(None, pa.large_string()), table.kind_column(held_at)),
+            },
+            table.properties.take(pa.array(found, mask=~existing)),
+        )
+    merged, same = merged_given(old, existing, given, [ID, KIND])
+    given_ids = id_bytes(merged.column(ID))
+    in_order = np.sort(given_ids)
+    if len(in_order) > 1 and bool(np.any(in_order[1:] == in_order[:-1])):  # held ones are not kept twice
+        raise NeedsRows
+    keep = np.ones(table.base_count, dtype=bool)
+    keep[found[existing]] = False
+    kept_rows = np.flatnonzero(keep)
+    every_row = len(kept_rows) == table.base_count
+    kept_ids = table.base_ids if every_row else table.base_ids[kept_rows]
+    order = merged_order(kept_ids, given_ids)
+    given_kinds = kind_codes(one_array(merged.column(KIND)), table.kinds)
+    kept_kinds = table.base_kinds if every_row else table.base_kinds[kept_rows]
+    kinds = np.concatenate([kept_kinds, given_kinds])[order]
+    held = table.properties if every_row else table.properties.take(pa.array(kept_rows))
+    leading = {
+        ID: fixed_width_ids(np.concatenate([kept_ids, given_ids])[order]),
+        KIND: pa.DictionaryArray.from_arrays(
+            pa.array(kinds, pa.int8()), pa.array([kind.value for kind in table.kinds], pa.large_string())
+        ),
+    }
+    properties = placed_columns(held, merged.drop_columns([ID, KIND]), order)
+    built = NodeTable(table.label, with_leading(leading, properties).replace_schema_metadata(STORED))
+    old_rows = np.concatenate([kept_rows, found])[order]
+    mapping = np.full(table.base_count, -1, dtype=np.int64)
+    mapping[old_rows[old_rows >= 0]] = np.flatnonzero(old_rows >= 0)
+    return built, mapping, int(same.sum())
 
 
 def _updated_nodes(table: NodeTable, found: np.ndarray, given: pa.Table) -> tuple[NodeTable | None, int]:

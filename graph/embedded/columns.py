@@ -231,15 +231,21 @@ def placed_columns(held: pa.Table, added: pa.Table, order: np.ndarray) -> pa.Tab
     nothing is encoded again), texts it keeps plain stay plain once ``held`` has most of the rows (not encoded
     only to be found too varied): rebuilding a million rows' table to add a quarter more would otherwise
     decode, take and encode every text column again."""
+    taking = pa.array(order)
+    if np.array_equal(order, np.arange(len(order))):  # in order as they are (new rows into an empty label)
+        taking = None
     encoded: dict[str, tuple[pa.Field, pa.Array]] = {}
     plain: dict[str, bool] = {}
     for field in held.schema:
         if is_json(field):
             continue
-        if pa.types.is_dictionary(field.type) and _text(field.type.value_type):
+        lists = _same_length_lists(field.name, held, added, order) if pa.types.is_list(field.type) else None
+        if lists is not None:
+            encoded[field.name] = (field.with_type(lists.type), lists)
+        elif pa.types.is_dictionary(field.type) and _text(field.type.value_type):
             column = _encoded(field.name, held, added)
             if column is not None:
-                taken = column.take(pa.array(order))
+                taken = column if taking is None else column.take(taking)
                 if len(taken.dictionary) <= DICTIONARY_SHARE * len(taken):
                     encoded[field.name] = (pa.field(field.name, _WORDS), taken)
         elif pa.types.is_large_string(field.type) and held.num_rows >= added.num_rows:
@@ -249,7 +255,9 @@ def placed_columns(held: pa.Table, added: pa.Table, order: np.ndarray) -> pa.Tab
             held.select([name for name in held.column_names if name not in encoded]),
             added.select([name for name in added.column_names if name not in encoded]),
         ]
-    ).take(pa.array(order))
+    )
+    if taking is not None:
+        rest = rest.take(taking)
     columns = dict(encoded)
     for field, column in zip(rest.schema, rest.columns, strict=True):
         if plain.get(field.name) and field.type == pa.large_string() and not is_json(field):
@@ -277,7 +285,7 @@ def _encoded(name: str, held: pa.Table, added: pa.Table) -> pa.Array | None:
         field, column = table.schema.field(name), one_array(table.column(name))
         if is_json(field):
             return None
-        if pa.types.is_dictionary(field.type) and _text(field.type.value_type):
+        elif pa.types.is_dictionary(field.type) and _text(field.type.value_type):
             parts.append(column.cast(_WORDS))
         elif _text(field.type):
             parts.append(column.cast(pa.large_string()).dictionary_encode())
@@ -286,3 +294,42 @@ def _encoded(name: str, held: pa.Table, added: pa.Table) -> pa.Array | None:
         else:
             return None
     return pa.chunked_array(parts, _WORDS).unify_dictionaries().combine_chunks()
+
+
+def _same_length_lists(name: str, held: pa.Table, added: pa.Table, order: np.ndarray) -> pa.Array | None:
+    """Column ``name`` of both tables taken in ``order`` when it holds lists of numbers all of one length in
+    both (twenty-four monthly balances an account), each row's items moved as one row of a matrix; else None.
+    Arrow takes a list column by joining the tables' items and then taking them item by item."""
+    matrices: list[np.ndarray | None] = []
+    for table in (held, added):
+        if name not in table.column_names:
+            return None
+        column = one_array(table.column(name))
+        if not pa.types.is_list(column.type) or column.null_count:
+            return None
+        if not len(column):
+            matrices.append(None)
+            continue
+        items = column.flatten()
+        if not (pa.types.is_integer(items.type) or pa.types.is_floating(items.type)) or items.null_count:
+            return None
+        lengths = np.diff(column.offsets.to_numpy())
+        if lengths[0] == 0 or not bool(np.all(lengths == lengths[0])):
+            return None
+        matrices.append(items.to_numpy().reshape(len(column), int(lengths[0])))
+    shapes = {(matrix.shape[1], matrix.dtype) for matrix in matrices if matrix is not None}
+    if len(shapes) != 1:
+        return None
+    ((width, dtype),) = shapes
+    if (len(order) + 1) * width >= 2**31:  # past a list array's int32 offsets
+        return None
+    placed = np.empty(len(order), dtype=np.int64)  # where each row of the two tables goes
+    placed[order] = np.arange(len(order))
+    out = np.empty((len(order), width), dtype=dtype)
+    start = 0
+    for matrix in matrices:
+        if matrix is not None:
+            out[placed[start : start + len(matrix)]] = matrix
+            start += len(matrix)
+    offsets = pa.array(np.arange(0, (len(order) + 1) * width, width, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, pa.array(out.reshape(-1)))

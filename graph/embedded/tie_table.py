@@ -239,6 +239,19 @@ class TieTable(DeletionMask):
             for target, props in targets.items():
                 yield source, target, props
 
+    def remapped(self, new_sources: np.ndarray, new_targets: np.ndarray) -> pa.Table:
+        """The base (with an empty overlay) on new node rows, in the form a snapshot holds (:func:`stored_ties`):
+        a node's new row follows its id as its old row did, so the ties keep their order both ways, and the
+        order by target and the property columns are the base's own, not made again."""
+        if self.overlay_size():
+            raise ValueError("ties written since the base was built are merged, not remapped")
+        leading = {
+            SOURCE: pa.array(new_sources[self.sources], pa.int32()),
+            TARGET: pa.array(new_targets[self.targets], pa.int32()),
+            IN_ORDER: pa.array(self.in_order, pa.int32()),
+        }
+        return with_leading(leading, self.properties).replace_schema_metadata(STORED)
+
     def merged(
         self, new_sources: np.ndarray, new_targets: np.ndarray, names: Collection[str] | None = None
     ) -> pa.Table:

@@ -288,6 +288,7 @@ def test_a_rebuild_of_bulk_written_rows_reads_the_same_and_keeps_texts_encoded_o
             "city": pa.array([rng.choice(["Praha", "Brno", None]) for _ in range(count)], pa.large_string()),
             "name": pa.array([f"name {rng.random()}" for _ in range(count)], pa.large_string()),
             "balances": pa.array([[rng.random()] * rng.randrange(3) for _ in range(count)], pa.list_(pa.float64())),
+            "monthly": pa.array([[rng.random(), float(n)] for n in range(count)], pa.list_(pa.float64())),
         }
     )
     graph = view.WritableGraph({NodeLabel.CUSTOMER: base})
@@ -298,10 +299,12 @@ def test_a_rebuild_of_bulk_written_rows_reads_the_same_and_keeps_texts_encoded_o
             "city": pa.array([rng.choice(["Plzeň", "Brno", None]) for _ in range(202)], pa.large_string()),
             "name": pa.array([None, *(f"new {n}" for n in range(201))], pa.large_string()),
             "score": pa.array([*range(200), None, 3], pa.int64()),
+            "monthly": pa.array([[-1.0, float(n)] for n in range(202)], pa.list_(pa.float64())),
         }
     )
     graph.bulk_write({NodeLabel.CUSTOMER: added}, {})
     graph.bulk_write({NodeLabel.CUSTOMER: added.slice(0, 2).set_column(4, "score", pa.array(["x", "y"]))}, {})
+    assert graph.props((NodeLabel.CUSTOMER, "c00001"))["monthly"] == [-1.0, 0.0]
     graph.remove_node((NodeLabel.CUSTOMER, "c00006"))
     assert graph.stale()[0] == {NodeLabel.CUSTOMER}
     before = {key: (graph.kind(key), dict(graph.props(key))) for key in graph.keys(NodeLabel.CUSTOMER)}
@@ -316,3 +319,4 @@ def test_a_rebuild_of_bulk_written_rows_reads_the_same_and_keeps_texts_encoded_o
     assert sorted(properties.column("city").chunk(0).dictionary.to_pylist()) == ["Brno", "Plzeň", "Praha"]
     assert properties.schema.field("name").type == pa.large_string()
     assert is_json(properties.schema.field("score")) and held.num_rows == count + 200 - 1
+    assert graph.props((NodeLabel.CUSTOMER, "c00001"))["monthly"] == [-1.0, 0.0]
