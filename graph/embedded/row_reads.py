@@ -210,8 +210,11 @@ def table_from_overlay(
     """:func:`table_from_rows` of an overlay's rows: those of segments taken from their columns at once
     (rows of one segment together), the others (dicts) converted value by value; in the order given. Only the
     properties in ``names`` when given."""
-    if rows and set(map(type, rows)) == {SegmentRow}:
+    kinds = set(map(type, rows))
+    if kinds == {SegmentRow}:
         return _from_segments(rows, leading, names)  # type: ignore[arg-type]
+    if SegmentRow not in kinds and leading and not any(map(len, rows)):  # ties without properties, say
+        return pa.table(leading)
     plain: list[Mapping[str, Any]] = []
     plain_at: list[int] = []
     segments: dict[int, tuple[Segment, list[int], list[int]]] = {}

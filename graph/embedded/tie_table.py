@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterator, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -274,15 +275,20 @@ class TieTable(DeletionMask):
             },
             properties.take(kept),
         )
-        rows = [(self.sources[tie], self.targets[tie], props) for tie, props in self.changed.items()]
-        rows += [
-            (source, target, props) for source, targets in self.added_out.items() for target, props in targets.items()
-        ]
+        # The overlay's ties as arrays, its maps read at once rather than a tuple a tie.
+        changed = np.fromiter(self.changed, dtype=np.int64, count=len(self.changed))
+        added_sources = np.repeat(
+            np.fromiter(self.added_out, dtype=np.int64, count=len(self.added_out)),
+            np.fromiter(map(len, self.added_out.values()), dtype=np.int64, count=len(self.added_out)),
+        )
+        added_targets = np.fromiter(
+            chain.from_iterable(self.added_out.values()), dtype=np.int64, count=len(added_sources)
+        )
         overlay = table_from_overlay(
-            [props for _, _, props in rows],
+            [*self.changed.values(), *chain.from_iterable(map(dict.values, self.added_out.values()))],
             {
-                SOURCE: pa.array([int(new_sources[source]) for source, _, _ in rows], pa.int32()),
-                TARGET: pa.array([int(new_targets[target]) for _, target, _ in rows], pa.int32()),
+                SOURCE: pa.array(new_sources[np.concatenate([self.sources[changed], added_sources])], pa.int32()),
+                TARGET: pa.array(new_targets[np.concatenate([self.targets[changed], added_targets])], pa.int32()),
             },
             names,
         )
