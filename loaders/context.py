@@ -63,7 +63,8 @@ class IdLookup:
     ``customer_ids`` beside them for customers); ``codes`` holds each ref's node's code
     (:class:`loaders.bulk.lookup.NodeCodes`: the same for the whole load)."""
 
-    refs: pa.Array
+    refs: list[pa.Array]
+    """In chunks: a lookup of known ids grows by a chunk of the ids added since it was made."""
     customer_ids: pa.Array | None
     codes: np.ndarray
 
@@ -72,17 +73,51 @@ class IdLookup:
         refs = pa.array(list(ids), pa.string())
         if isinstance(ids, dict):
             customer_ids = pa.array(list(ids.values()), pa.string())
-            return cls(refs, customer_ids, codes.codes(customer_ids))
-        return cls(refs, None, codes.codes(refs))
+            return cls([refs], customer_ids, codes.codes(customer_ids))
+        return cls([refs], None, codes.codes(refs))
+
+    def grown(self, added: list[str], codes: NodeCodes) -> IdLookup:
+        """This lookup of known ids with ``added`` (ids not known before, each once) known too."""
+        assert self.customer_ids is None
+        new = pa.array(added, pa.string())
+        refs = [*self.refs, new]
+        if len(refs) > _CHUNKS:  # in order: a ref's position stays its position in the chunks laid end to end
+            refs = [pa.concat_arrays(refs)]
+        # Ids not known before were in no lookup before: numbered after every id the codes hold.
+        return IdLookup(refs, None, np.concatenate([self.codes, codes.numbered(new)]))
 
     def join(self, refs: pa.Array) -> tuple[pa.Array, np.ndarray]:
         """The id of the node each ref of a column names (null where none), and the node's code (-1 where
         none)."""
-        at = positions_in(refs, [self.refs])
+        at = positions_in(refs, self.refs)
         codes = np.append(self.codes, -1)[at]  # -1 (none) takes the -1 appended
         if self.customer_ids is None:
             return pc.if_else(pa.array(at >= 0), refs, pa.scalar(None, pa.string())), codes
         return self.customer_ids.take(pa.array(at, mask=at < 0)), codes
+
+
+_CHUNKS = 8
+"""Chunks of a lookup's refs kept apart at most: each is probed with its own lookup."""
+
+
+class KnownIds(set[str]):
+    """A primary label's known ids, listing too the ids added to them in order (:attr:`added`), so that a
+    lookup made of them grows by those instead of being made again (:meth:`LoadContext.id_lookup`)."""
+
+    def __init__(self, ids: Iterable[str] = ()) -> None:
+        super().__init__(ids)
+        self.added: list[str] = []
+
+    def add(self, node_id: str) -> None:
+        if node_id not in self:
+            super().add(node_id)
+            self.added.append(node_id)
+
+    def update(self, *others: Iterable[str]) -> None:
+        for other in others:
+            new = [node_id for node_id in dict.fromkeys(other) if node_id not in self]
+            super().update(new)
+            self.added.extend(new)
 
 
 class Rows(Protocol):
@@ -203,18 +238,20 @@ class LoadContext:
         self.merged_by_score = 0
         self.retired: set[str] = set()
         self.ties_seen = TiesSeen()
-        self._known: dict[NodeLabel, set[str]] = {}
+        self._known: dict[NodeLabel, KnownIds] = {}
         self._crosswalk: dict[str, str] = {}
         self._crosswalk_read = False
         self._crosswalk_changes = 0
         self._id_lookups: dict[NodeLabel, tuple[tuple[int, int], IdLookup]] = {}
+        """Per label, the lookup and what it was made of: the crosswalk's size and changes, or how many ids
+        were known and how many of them were added by this load."""
         self._node_codes: dict[NodeLabel, NodeCodes] = defaultdict(NodeCodes)
 
-    def known(self, label: NodeLabel) -> set[str]:
+    def known(self, label: NodeLabel) -> KnownIds:
         """Ids of existing nodes under a primary label: the store's, read once, plus this load's."""
         primary = label.primary
         if primary not in self._known:
-            self._known[primary] = set(self.store.node_ids(primary))
+            self._known[primary] = KnownIds(self.store.node_ids(primary))
         return self._known[primary]
 
     def crosswalk(self) -> dict[str, str]:
@@ -233,12 +270,23 @@ class LoadContext:
 
     def id_lookup(self, label: NodeLabel) -> IdLookup:
         """The nodes of ``label`` known (:meth:`known`; for ``Customer``, the crosswalk), in a lookup made
-        again only when they changed: the sets of known ids only grow, the crosswalk changes by its lineage."""
-        ids = self.crosswalk() if label is NodeLabel.CUSTOMER else self.known(label)
-        version = (len(ids), self._crosswalk_changes if label is NodeLabel.CUSTOMER else 0)
+        again only when the crosswalk changed (by its lineage), and grown by the ids added when the known
+        ids did (they only grow)."""
+        codes = self._node_codes[label]
         cached = self._id_lookups.get(label)
-        if cached is None or cached[0] != version:
-            cached = self._id_lookups[label] = (version, IdLookup.of(ids, self._node_codes[label]))
+        if label is NodeLabel.CUSTOMER:
+            crosswalk = self.crosswalk()
+            version = (len(crosswalk), self._crosswalk_changes)
+            if cached is None or cached[0] != version:
+                cached = self._id_lookups[label] = (version, IdLookup.of(crosswalk, codes))
+            return cached[1]
+        known = self.known(label)
+        version = (len(known), len(known.added))
+        if cached is None:
+            cached = self._id_lookups[label] = (version, IdLookup.of(known, codes))
+        elif cached[0] != version:
+            lookup = cached[1].grown(known.added[cached[0][1] :], codes)
+            cached = self._id_lookups[label] = (version, lookup)
         return cached[1]
 
     def row_transform(self, source: Source) -> RowTransform:

@@ -60,11 +60,19 @@ class NodeCodes:
             left = ids.filter(pa.array(missing))
             new = pc.unique(left)  # in order of first appearance
             at[missing] = positions_in(left, [new]) + self._count
-            self._chunks.append(new)
-            self._count += len(new)
-            if len(self._chunks) > _CHUNKS:  # in order: the codes stay the positions in the chunks laid end to end
-                self._chunks[:] = [pa.concat_arrays(self._chunks)]
+            self.numbered(new)
         return at
+
+    def numbered(self, new: pa.Array) -> np.ndarray:
+        """:meth:`codes` of ids none of which was given before (each once), without looking them up."""
+        self._chunks.append(new)
+        self._count += len(new)
+        self._keep()
+        return np.arange(self._count - len(new), self._count, dtype=np.int64)
+
+    def _keep(self) -> None:
+        if len(self._chunks) > _CHUNKS:  # in order: the codes stay the positions in the chunks laid end to end
+            self._chunks[:] = [pa.concat_arrays(self._chunks)]
 
 
 _CHUNKS = 8

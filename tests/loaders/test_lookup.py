@@ -9,6 +9,7 @@ import pyarrow.compute as pc
 import pytest
 
 from loaders.bulk.lookup import NodeCodes, is_in, positions_in
+from loaders.context import IdLookup, KnownIds
 
 WORDS = ["", "A1", "A1 ", "a1", "张三", "1:2", "C000001", "C000002", "x"]
 
@@ -43,3 +44,30 @@ def test_node_codes_number_ids_in_order_first_given_and_keep_them(seed: int) -> 
         for node_id in ids:
             numbered.setdefault(node_id, len(numbered))
         assert codes.codes(pa.array(ids, pa.string())).tolist() == [numbered[node_id] for node_id in ids]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_lookup_grown_by_the_ids_added_finds_what_is_known_with_codes_that_stay(seed: int) -> None:
+    rng = random.Random(seed)
+    names = [f"A{n}" for n in range(60)]
+    known = KnownIds(rng.sample(names, rng.randrange(0, 5)))
+    codes = NodeCodes()
+    lookup, taken, code_of = IdLookup.of(known, codes), 0, dict[str, int]()
+    for _ in range(rng.randrange(1, 25)):  # more than the chunks kept apart
+        before = set(known)
+        adding = [rng.choice(names) for _ in range(rng.randrange(0, 6))]
+        if rng.random() < 0.5:
+            known.update(adding)
+        else:
+            for node_id in adding:
+                known.add(node_id)
+        assert known.added[taken:] == [node_id for node_id in dict.fromkeys(adding) if node_id not in before]
+        lookup, taken = lookup.grown(known.added[taken:], codes), len(known.added)
+        refs = [rng.choice([*names, "B1"]) for _ in range(10)]
+        ids, found = lookup.join(pa.array(refs, pa.string()))
+        assert ids.to_pylist() == [ref if ref in known else None for ref in refs]
+        for ref, code in zip(refs, found.tolist(), strict=True):
+            assert (code >= 0) == (ref in known)
+            if code >= 0:
+                assert code_of.setdefault(ref, code) == code  # one code per id, for the whole load
+    assert len(set(code_of.values())) == len(code_of)
