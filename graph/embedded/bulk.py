@@ -163,13 +163,14 @@ def _checked_properties(table: pa.Table, exclude: tuple[str, ...]) -> pa.Table |
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
-def _node_rows(ids: pa.Array, table: NodeTable) -> np.ndarray:
-    """For each of ``ids``, its row in ``table``, or -1: a binary search of the sorted ids in the table's sorted
-    ids. Hashing the held ids instead costs a pass over all of them per call, which a load makes once per batch
-    (at 300,000 customers a fifth of the store's CPU, growing with the bank)."""
+def _node_rows(ids: np.ndarray, table: NodeTable, order: np.ndarray | None = None) -> np.ndarray:
+    """For each of ``ids`` (as :func:`id_bytes` gives them, ``order`` sorting them when known), its row in
+    ``table``, or -1: a binary search of the sorted ids in the table's sorted ids. Hashing the held ids instead
+    costs a pass over all of them per call, which a load makes once per batch (at 300,000 customers a fifth of
+    the store's CPU, growing with the bank)."""
     if not len(ids) or not table.base_count:
         return np.full(len(ids), -1, dtype=np.int64)
-    return positions_in(id_bytes(ids), table.base_ids)
+    return positions_in(ids, table.base_ids, order)
 
 
 class NeedsRows(Exception):
@@ -286,7 +287,9 @@ def prepare(
     new_rows: dict[NodeLabel, np.ndarray] = {}
     for label, given in given_nodes.items():
         table = nodes[label]
-        found = _node_rows(given.column(ID), table)
+        given_ids = id_bytes(given.column(ID))
+        given_order = np.argsort(given_ids, kind="stable")  # sorted once: for the search and the merge
+        found = _node_rows(given_ids, table, given_order)
         if len(found) and bool((found >= 0).all()):  # updates alone (analyze writing back): rows stay
             written, unchanged = _updated_nodes(table, found, given)
             if written is not None:  # else every row is as held: the label's table stays as it is
@@ -294,7 +297,7 @@ def prepare(
             prepared.unchanged += unchanged
             prepared.updated += len(found) - unchanged
             continue
-        prepared.nodes[label], new_rows[label], unchanged = _merged_nodes(table, found, given)
+        prepared.nodes[label], new_rows[label], unchanged = _merged_nodes(table, found, given, given_ids, given_order)
         prepared.created += int((found < 0).sum())
         prepared.unchanged += unchanged
         prepared.updated += int((found >= 0).sum()) - unchanged
@@ -315,11 +318,12 @@ def prepare(
             continue
         source_rows, target_rows = end_rows[tie_type]
         given_keys = tie_keys(source_rows, target_rows)
-        if len(given_keys) > 1 and bool(np.any(np.diff(np.sort(given_keys)) == 0)):
+        given_order = np.argsort(given_keys, kind="stable")  # sorted once: for the search and the merge
+        if len(given_keys) > 1 and bool(np.any(np.diff(given_keys[given_order]) == 0)):
             raise NeedsRows
         held = tie_table.merged(sources_now, targets_now)
         held_keys = tie_keys(held.column(SOURCE).to_numpy(), held.column(TARGET).to_numpy())
-        found = positions_in(given_keys, held_keys)
+        found = positions_in(given_keys, held_keys, given_order)
         rows_given = with_leading(
             {SOURCE: pa.array(source_rows.astype(np.int32)), TARGET: pa.array(target_rows.astype(np.int32))},
             given.select(given.column_names[2:]),
@@ -328,21 +332,22 @@ def prepare(
         prepared.created += int((found < 0).sum())
         prepared.unchanged += unchanged
         prepared.updated += int((found >= 0).sum()) - unchanged
-        prepared.ties[tie_type] = TieTable(source_nodes.base_count, target_nodes.base_count, _merged_ties(kept, merged))
+        built = _merged_ties(kept, merged, given_order)
+        prepared.ties[tie_type] = TieTable(source_nodes.base_count, target_nodes.base_count, built)
     return prepared
 
 
-def _merged_ties(kept: pa.Table, given: pa.Table) -> pa.Table:
+def _merged_ties(kept: pa.Table, given: pa.Table, given_order: np.ndarray) -> pa.Table:
     """The held ties a write leaves (in (source, target) order) and the given ones as one table in the form a
     snapshot holds (see :func:`~graph.embedded.tie_table.stored_ties`): the given ties sorted and placed among
-    the held ones, the held property columns taken as they are held."""
+    the held ones (``given_order`` sorts them), the held property columns taken as they are held."""
     ends = [
         [np.asarray(table.column(end).to_numpy(), dtype=np.int32) for table in (kept, given)]
         for end in (SOURCE, TARGET)
     ]
     kept_keys, given_keys = tie_keys(ends[0][0], ends[1][0]), tie_keys(ends[0][1], ends[1][1])
     if len(kept_keys) < 2 or bool(np.all(kept_keys[1:] > kept_keys[:-1])):
-        order = merged_order(kept_keys, given_keys)
+        order = merged_order(kept_keys, given_keys, given_order)
     else:  # held ties not in order: every key sorted
         order = np.argsort(np.concatenate([kept_keys, given_keys]), kind="stable")
     sources, targets = (np.concatenate(end)[order] for end in ends)
@@ -351,7 +356,9 @@ def _merged_ties(kept: pa.Table, given: pa.Table) -> pa.Table:
     return with_leading(leading, properties).replace_schema_metadata(STORED)
 
 
-def _merged_nodes(table: NodeTable, found: np.ndarray, given: pa.Table) -> tuple[NodeTable, np.ndarray, int]:
+def _merged_nodes(
+    table: NodeTable, found: np.ndarray, given: pa.Table, given_ids: np.ndarray, given_order: np.ndarray
+) -> tuple[NodeTable, np.ndarray, int]:
     """The node table with the given rows (at ``found`` when held, -1 when new) merged in, each old row's new
     row (-1: none), and how many held rows the given ones leave as they were. Built in the form a snapshot
     holds (see :meth:`NodeTable.merged_as_stored`): the held ids, kinds and columns are not turned into texts,
@@ -368,8 +375,7 @@ def _merged_nodes(table: NodeTable, found: np.ndarray, given: pa.Table) -> tuple
             table.properties.take(pa.array(found, mask=~existing)),
         )
     merged, same = merged_given(old, existing, given, [ID, KIND])
-    given_ids = id_bytes(merged.column(ID))
-    in_order = np.sort(given_ids)
+    in_order = given_ids[given_order]
     if len(in_order) > 1 and bool(np.any(in_order[1:] == in_order[:-1])):  # held ones are not kept twice
         raise NeedsRows
     keep = np.ones(table.base_count, dtype=bool)
@@ -377,7 +383,7 @@ def _merged_nodes(table: NodeTable, found: np.ndarray, given: pa.Table) -> tuple
     kept_rows = np.flatnonzero(keep)
     every_row = len(kept_rows) == table.base_count
     kept_ids = table.base_ids if every_row else table.base_ids[kept_rows]
-    order = merged_order(kept_ids, given_ids)
+    order = merged_order(kept_ids, given_ids, given_order)
     given_kinds = kind_codes(one_array(merged.column(KIND)), table.kinds)
     kept_kinds = table.base_kinds if every_row else table.base_kinds[kept_rows]
     kinds = np.concatenate([kept_kinds, given_kinds])[order]
@@ -467,7 +473,7 @@ def _tie_ends(
     rows_of: dict[NodeLabel, list[np.ndarray]] = {}
     for label, columns in wanted.items():
         table = new_nodes.get(label, nodes[label])
-        rows = _node_rows(pa.concat_arrays(columns), table)
+        rows = _node_rows(id_bytes(pa.concat_arrays(columns)), table)
         rows_of[label] = np.split(rows, np.cumsum([len(column) for column in columns[:-1]]).tolist())
     found, number, taken = {}, 0, dict.fromkeys(wanted, 0)
     for tie_type, given in given_ties.items():
