@@ -8,10 +8,13 @@ one logged record on the embedded store's single writer thread. Measured at 30,0
 two Neo4j sessions first gained only 4%: every read of the loader waited for every batch (see below); with that
 fixed, two batches are being written 84% of a load (bench/results/neo4j-load-diagnosis-2026-11-30.md).
 
+Up to ``ahead`` batches (at least ``writers``) may be handed over and not yet written: the loading thread may
+run that far ahead of the writers (a source's file read while the batches of the one before are written).
+
 A refused batch leaves the store as it was. Its error is raised in the loading thread at the next hand-over or
-when the load ends, and nothing further is handed over. With one writer a batch is handed over only once the
-batch before it is written, so no batch after a refused one is ever written, as when the loading thread wrote
-them itself; with several, batches after it that were already being written may commit (as the batches before it
+when the load ends, and nothing further is handed over; a batch handed over after it that no writer has started
+is not written. So with one writer no batch after a refused one is written, as when the loading thread wrote them
+itself; with several, batches after it that were already being written may commit (as the batches before it
 always did).
 
 Order: with several writers, a batch is started only once every batch before it that it depends on has
@@ -112,6 +115,10 @@ class WriteTimes:
     """Spent by the loading thread waiting for the writers: to hand a batch over, or before a read."""
 
 
+class _NotWritten(Exception):
+    """A batch left unwritten behind a refused one (never raised to the loading thread: the refusal is first)."""
+
+
 @dataclass
 class _Handed:
     labels: frozenset[NodeLabel]
@@ -129,11 +136,14 @@ class ParallelWrites:
         write: Write,
         writers: int,
         name: str = "crm-graph write",
+        ahead: int = 0,
     ) -> None:
         if writers < 1:
             raise ValueError("writers must be at least 1")
         self._write = write
         self.writers = writers
+        self.ahead = max(ahead, writers)
+        self._refused = False
         self._pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix=name)
         self._handed: deque[_Handed] = deque()
         self._times_lock = threading.Lock()
@@ -154,7 +164,7 @@ class ParallelWrites:
         self._count_done()
         if keys is not None:
             wait([handed.future for handed in self._handed if handed.keys is not None and keys.after(handed.keys)])
-        while sum(not handed.future.done() for handed in self._handed) >= self.writers:
+        while sum(not handed.future.done() for handed in self._handed) >= self.ahead:
             wait([handed.future for handed in self._handed], return_when=FIRST_COMPLETED)
         self._count_done()
         self.times.waited += time.perf_counter() - began
@@ -175,9 +185,14 @@ class ParallelWrites:
         self._handed.clear()
 
     def _timed(self, nodes: Mapping[NodeLabel, pa.Table], ties: Mapping[TieType, pa.Table]) -> WriteResult:
+        if self._refused:
+            raise _NotWritten("a batch handed over before this one was refused")
         began, began_cpu = time.perf_counter(), time.thread_time()
         try:
             return self._write(nodes, ties)
+        except BaseException:
+            self._refused = True
+            raise
         finally:
             with self._times_lock:
                 self.times.batches += 1
@@ -191,7 +206,8 @@ class ParallelWrites:
             handed = self._handed.popleft()
             handed.counted(handed.future.result())
         for handed in self._handed:
-            if handed.future.done() and handed.future.exception() is not None:
+            # A batch left unwritten may end a moment before the refused one before it: that one is raised later.
+            if handed.future.done() and not isinstance(handed.future.exception(), (type(None), _NotWritten)):
                 handed.future.result()
 
 
@@ -206,19 +222,14 @@ class HandedWrites:
         """The times of the last load's writes (for the bench)."""
 
     @contextmanager
-    def handing(
-        self,
-        write: Write,
-        writers: int,
-        name: str,
-    ) -> Iterator[None]:
-        """Hand this thread's :meth:`queue` batches to ``writers`` threads until the context exits, when they are
-        all written (the first refused batch's error raised, if the block raised none); a nested context leaves
-        them to the outer one."""
+    def handing(self, write: Write, writers: int, name: str, ahead: int = 0) -> Iterator[None]:
+        """Hand this thread's :meth:`queue` batches to ``writers`` threads (see :class:`ParallelWrites`) until the
+        context exits, when they are all written (the first refused batch's error raised, if the block raised
+        none); a nested context leaves them to the outer one."""
         if getattr(self._shared, "writes", None) is not None:
             yield
             return
-        writes = ParallelWrites(write, writers, name)
+        writes = ParallelWrites(write, writers, name, ahead)
         self._shared.writes = writes
         try:
             yield

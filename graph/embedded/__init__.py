@@ -232,12 +232,13 @@ class EmbeddedStore(GraphStore):
         logged batches on opening, as it does any batch after the last snapshot.
 
         With ``write_thread``, the batches this thread hands to :meth:`queue_bulk_write` are written on a writer
-        thread, one at a time and in order, while this thread makes the next; its other calls wait for them first,
-        and a refused batch's error is raised at the next hand-over or when the context exits."""
+        thread, one at a time and in order, while this thread makes the next (up to :data:`WRITES_AHEAD` handed
+        over and not yet written); its other calls wait for them first, and a refused batch's error is raised at
+        the next hand-over or when the context exits, no batch after it written."""
         self._loading += 1
         try:
             if self.write_thread and not self.read_only:
-                with self._handed.handing(self.bulk_write, 1, "embedded-write"):
+                with self._handed.handing(self.bulk_write, 1, "embedded-write", WRITES_AHEAD):
                     yield
             else:
                 yield
@@ -373,6 +374,11 @@ def _node(view: GraphView, label: NodeLabel, node_id: str) -> NodeRecord | None:
 
 
 _PRIMARY = {label: label.primary for label in NodeLabel}
+
+WRITES_AHEAD = 2
+"""Batches a load may have handed to the writer thread and not yet written: with one, the loader waited at each
+hand-over where a source's batches come faster than they are written (customers, after entity resolution) even
+when the next source's reading could have gone on beside them. Each is at most ``table_batch_size`` rows."""
 
 LOG_MINIMUM = 200_000
 """Rows the log may hold before a new snapshot is written ..."""

@@ -29,12 +29,16 @@ SLOW = 0.2
 """Seconds each logged batch takes on a store slowed down: a read not waiting for it would not see it."""
 
 
-def _slowed(store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Make each log append of ``store`` take :data:`SLOW` longer; the names of the threads that appended."""
+def _slowed(store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch, gate: threading.Event | None = None) -> list[str]:
+    """Make each log append of ``store`` take :data:`SLOW` longer (or wait for ``gate``); the names of the threads
+    that appended."""
     append, threads = store._disk.append, []
 
     def slow_append(batch: Batch) -> None:
-        time.sleep(SLOW)
+        if gate is None:
+            time.sleep(SLOW)
+        else:
+            assert gate.wait(10.0), "the test never let the batch be written"
         threads.append(threading.current_thread().name)
         append(batch)
 
@@ -81,15 +85,18 @@ def test_a_read_during_a_load_sees_every_batch_handed_over_before_it(
         assert [result.created for result in counted] == [1, 3]
 
 
-def test_the_loading_thread_goes_on_while_a_batch_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_loading_thread_goes_on_while_batches_are_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with EmbeddedStore(tmp_path / "store") as store:
-        threads = _slowed(store, monkeypatch)
+        gate = threading.Event()
+        threads = _slowed(store, monkeypatch, gate)
         counted: list[WriteResult] = []
         with store.loading():
             store.queue_bulk_write(_people("c1"), {}, counted.append)
-            assert threads == [] and counted == []  # handed over: being written beside this thread
-        assert len(threads) == 1 and [result.created for result in counted] == [1]
-        assert store.get_node(NodeLabel.PERSON, "c1") is not None
+            store.queue_bulk_write(_people("c2"), {}, counted.append)  # a second may be handed over meanwhile
+            assert threads == [] and counted == []  # neither written yet: both wait for the gate
+            gate.set()
+        assert len(threads) == 2 and [result.created for result in counted] == [1, 1]
+        assert store.node_ids(NodeLabel.CUSTOMER) == ["c1", "c2"]
 
 
 def test_a_refused_batch_stops_the_load_and_nothing_after_it_is_written(

@@ -138,6 +138,22 @@ def test_a_refused_batch_behind_one_still_being_written_stops_the_next_hand_over
     assert batches.started == ["a1", "a2"]
 
 
+def test_one_writer_may_be_handed_batches_ahead_and_writes_none_after_a_refused_one() -> None:
+    batches, counted = _Batches(failing="a1"), []
+    writes = ParallelWrites(batches, writers=1, ahead=2)
+    try:
+        writes.submit(_accounts("a1"), {}, counted.append)
+        writes.submit(_accounts("a2"), {}, counted.append)  # handed over while a1 is still being written
+        assert batches.started == ["a1"]
+        batches.release["a1"].set()
+        batches.release["a2"].set()
+        with pytest.raises(MissingEndpoint, match="batch a1 refused"):
+            writes.drain()
+    finally:
+        writes.close()
+    assert batches.started == ["a1"] and counted == []  # a2 was never written
+
+
 def test_a_read_of_some_labels_waits_only_for_the_batches_writing_nodes_of_them() -> None:
     batches, counted = _Batches(), []
     writes = ParallelWrites(batches, writers=2)
