@@ -72,16 +72,17 @@ SPREADING_SEED = "left_within_memory"
 
 
 def feature_table(
-    frames: SparkFrames, own: DataFrame, received: DataFrame, tie_types: list[str], rank: DataFrame
+    frames: SparkFrames, own: DataFrame, received: DataFrame, tie_types: list[str], rank: DataFrame, customers: int
 ) -> DataFrame:
     """id, the flags, then the own and network features of every customer as of ``frames.as_of``.
 
     ``own``: :func:`own_feature_table` of ``frames``; ``received``: id, received: what spreading from its
     :data:`SPREADING_SEED` brought each customer; ``rank``: id, pagerank (PageRank reads only the ties, which
-    every month-end shares)."""
+    every month-end shares); ``customers``: how many there are (every month-end has them all), counted once by
+    the caller: a count is a job."""
     from pyspark.sql import functions as F
 
-    network = _network_features(frames, own, received, tie_types, rank)
+    network = _network_features(frames, own, received, tie_types, rank, customers)
     return own.join(network, "id", "left").select(
         "id", *FLAGS, *OWN_COLUMNS, *(F.coalesce(name, F.lit(0.0)).alias(name) for name in network_columns(tie_types))
     )
@@ -158,12 +159,11 @@ def _own_features(frames: SparkFrames, value: DataFrame) -> DataFrame:
 
 
 def _network_features(
-    frames: SparkFrames, own: DataFrame, received: DataFrame, tie_types: list[str], rank: DataFrame
+    frames: SparkFrames, own: DataFrame, received: DataFrame, tie_types: list[str], rank: DataFrame, n: int
 ) -> DataFrame:
     """id and the network features of the customers with ties (the others have zeros but for PageRank)."""
     from pyspark.sql import functions as F
 
-    n = frames.customers.count()
     sources = own.select(
         F.col("id").alias("source"),
         F.col("left_recently").cast("double").alias("recent"),

@@ -41,7 +41,7 @@ from queries.analytics.spark.features import (
     network_columns,
     own_feature_table,
 )
-from queries.analytics.spark.frames import SparkFrames, fixed_partitioning, scalar
+from queries.analytics.spark.frames import SparkFrames, fixed_partitioning
 from queries.analytics.spark.network import spread_energies
 from queries.analytics.spark.scoring import scored_on_workers
 from queries.analytics.spark.value import customer_value
@@ -129,9 +129,10 @@ def training_window(
         settings.spreading_max_steps,
     )
     received = received.localCheckpoint()
+    customers = frames.customers.count()  # the same at every month-end
     features = {
         name: feature_table(
-            month_ends[name][0], table, received.select("id", F.col(name).alias("received")), tie_types, rank
+            month_ends[name][0], table, received.select("id", F.col(name).alias("received")), tie_types, rank, customers
         ).localCheckpoint()
         for name, table in own.items()
     }
@@ -192,9 +193,10 @@ def fitted_churn_on_spark(
         .join(window.default_at_cut, "id")
         .localCheckpoint()
     )
-    customers = labelled.count()
-    churned = int(scalar(labelled.agg(F.sum(F.col("label").cast("long")))) or 0)
-    test = _collect(labelled, [*own_columns, *network])
+    # Both counts in one job; the rows' count also spares the collection its own.
+    counted = labelled.agg(F.count(F.lit(1)), F.sum(F.col("label").cast("long"))).first()
+    customers, churned = (int(counted[0]), int(counted[1] or 0)) if counted is not None else (0, 0)
+    test = _collect(labelled, [*own_columns, *network], customers)
     model = fit_churn(test.table, test.label, own_columns, network)
     if model is None:
         return None, too_few_leavers(churned, customers, ends[cut - 1])
@@ -231,10 +233,11 @@ def _backtest(
     return card_backtest(figures)
 
 
-def _collect(labelled: DataFrame, columns: list[str]) -> _Collected:
+def _collect(labelled: DataFrame, columns: list[str], total: int | None = None) -> _Collected:
     """The rows (id, label, default, ``columns``) at the driver in id order: all of them, or the
-    ``MAX_TRAINING_ROWS`` the in-process :func:`~queries.analytics.models.training_sample` would draw."""
-    table = collect_rows(labelled, ["label", "default", *columns])
+    ``MAX_TRAINING_ROWS`` the in-process :func:`~queries.analytics.models.training_sample` would draw.
+    ``total``: the rows, when counted already."""
+    table = collect_rows(labelled, ["label", "default", *columns], total=total)
     return _Collected(
         table[columns].reset_index(drop=True),
         table["label"].to_numpy(dtype=bool),

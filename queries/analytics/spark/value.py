@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from graph.settings import AnalyticsSettings
-from queries.analytics.spark.frames import SparkFrames, scalar
+from queries.analytics.spark.frames import SparkFrames
 from queries.analytics.value import AUM_CATEGORIES, DEPOSIT_CATEGORIES, LOAN_CATEGORIES, STANDARD
 
 if TYPE_CHECKING:
@@ -135,20 +135,19 @@ def _lifetime_value(table: DataFrame, months: int, settings: AnalyticsSettings) 
     )
     remaining = F.greatest(settings.expected_tenure_years - F.col("tenure") / 12.0, F.lit(1.0))
     table = table.withColumn("growth", growth).withColumn("remaining", remaining)
-    # The horizon is one number for the whole bank (the longest remaining tenure), as in-process.
-    horizon = int(-(-(scalar(table.agg(F.max("remaining"))) or 0.0) // 1))
+    # In-process the horizon is one number for the whole bank (the longest remaining tenure), and a year past a
+    # customer's own remaining tenure adds a share of 0: summing each customer's own years gives the same sums,
+    # without a job to find the bank's horizon first.
+    years = F.ceil(F.col("remaining")).cast("int")
     factor = (1 + F.col("growth")) / (1 + settings.discount_rate)
     potential = F.aggregate(
-        F.sequence(F.lit(1), F.lit(max(horizon, 1))),
+        F.sequence(F.lit(1), F.greatest(years, F.lit(1))),
         F.lit(0.0),
         lambda total, year: (
             total
-            + F.when(
-                year <= horizon,
-                F.least(F.greatest(F.col("remaining") - (year - 1), F.lit(0.0)), F.lit(1.0))
-                * F.col("current")
-                * F.pow(factor, year),
-            ).otherwise(F.lit(0.0))
+            + F.least(F.greatest(F.col("remaining") - (year - 1), F.lit(0.0)), F.lit(1.0))
+            * F.col("current")
+            * F.pow(factor, year)
         ),
     )
     return (
