@@ -11,10 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
+from graph import neo4j_store as neo4j_store_module
 from graph import parquet_export
 from graph.embedded import EmbeddedStore
 from graph.errors import ExportError
 from graph.model import PRIMARY_LABELS, NodeLabel, TieType
+from graph.neo4j_store import Neo4jStore
 from graph.parquet_export import MANIFEST, export_parquet, node_file, tie_file
 from graph.store import GraphStore
 
@@ -90,6 +92,44 @@ def test_the_embedded_stores_tables_are_written_as_its_rows_would_be(
         written, expected = pq.read_table(by_columns.directory / name), pq.read_table(by_rows.directory / name)
         assert written.schema == expected.schema, name
         assert written.equals(expected), name
+
+
+@pytest.mark.neo4j
+def test_neo4j_pages_and_row_groups_split_the_rows_without_losing_or_moving_one(
+    neo4j_store: Neo4jStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = [
+        {
+            "label": "Person",
+            "id": f"p{number}",
+            "properties": {"name": f"n{number}", **({"age": number} if number % 2 else {})},
+        }
+        for number in range(7)
+    ]
+    ties = [
+        {"type": "REFERRED", "source": f"p{source}", "target": f"p{target}", "properties": {"since": source + target}}
+        for source in range(3)
+        for target in range(4, 7)
+    ]
+    neo4j_store.write(nodes=people, ties=ties)
+    whole = export_parquet(neo4j_store, tmp_path / "whole")
+    monkeypatch.setattr(neo4j_store_module, "READ_PAGE", 2)  # every page holds two nodes, or two sources' ties
+    monkeypatch.setattr(parquet_export, "ROW_GROUP", 3)
+    paged = export_parquet(neo4j_store, tmp_path / "paged")
+
+    assert paged.files == whole.files and whole.files[tie_file(TieType.REFERRED)] == 9
+    for name in (node_file(NodeLabel.CUSTOMER), tie_file(TieType.REFERRED)):
+        written, expected = pq.read_table(paged.directory / name), pq.read_table(whole.directory / name)
+        assert written.equals(expected), name
+        metadata = pq.ParquetFile(paged.directory / name).metadata
+        sizes = [metadata.row_group(group).num_rows for group in range(metadata.num_row_groups)]
+        assert sizes == ([3, 3, 1] if name == node_file(NodeLabel.CUSTOMER) else [3, 3, 3]), name  # as the row path
+    customers = pq.read_table(whole.directory / node_file(NodeLabel.CUSTOMER)).to_pylist()
+    assert [(row["id"], row["label"], row["age"]) for row in customers][:3] == [
+        ("p0", "Person", None),
+        ("p1", "Person", 1),
+        ("p2", "Person", None),
+    ]
 
 
 def test_a_property_of_mixed_types_is_refused_by_name(store: GraphStore, tmp_path: Path) -> None:
