@@ -37,6 +37,12 @@ JVM_OPTIONS = (
     "-Dlog4j2.disable.jmx=true",
 )
 
+SERVER_JVM_OPTIONS = ("-XX:+UnlockExperimentalVMOptions", "-XX:G1NewSizePercent=33")
+"""The server's alone: at least a third of the heap for the young generation. On a busy machine G1's pause-time
+goal shrank it to about 100 MB during a load (pauses took longer for want of CPU), so transaction state was
+collected, and copied, some 116 times per 30,000-customer load instead of 23
+(bench/results/neo4j-load-cpu-2026-12-01.md)."""
+
 
 def launcher_available() -> str | None:
     """Return None if the tools needed to start a server exist, else what is missing."""

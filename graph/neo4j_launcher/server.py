@@ -18,7 +18,14 @@ from types import TracebackType
 from typing import IO
 
 from graph.errors import Neo4jLauncherError
-from graph.neo4j_launcher.jars import JVM_OPTIONS, compiled_launcher, format_tail, require_tools, resolve_classpath
+from graph.neo4j_launcher.jars import (
+    JVM_OPTIONS,
+    SERVER_JVM_OPTIONS,
+    compiled_launcher,
+    format_tail,
+    require_tools,
+    resolve_classpath,
+)
 
 
 def _free_loopback_port() -> int:
@@ -128,6 +135,7 @@ class LocalNeo4j:
             f"-Xms{self.heap}",
             f"-Xmx{self.heap}",
             *JVM_OPTIONS,
+            *SERVER_JVM_OPTIONS,
             "-cp",
             os.pathsep.join([str(classes), classpath]),
             "Launcher",
