@@ -99,6 +99,9 @@ def _take(statement: Statement, sent: Result, changes: Changes, missing: _Missin
         missing.note(statement, answer["number"], answer["source_missing"])
     else:
         changes.add(answer["created"], answer["updated"], len(statement.rows))
+    # The driver keeps each statement's parameters until the transaction ends (for its summary): emptied here,
+    # the rows of a large batch (several times their Arrow size as Python objects) do not all stay until then.
+    statement.rows.clear()
 
 
 def node_statement(label: NodeLabel) -> LiteralString:
