@@ -167,11 +167,6 @@ class Neo4jStore(GraphStore):
                 with _translated_errors():
                     self._create_indexes()
 
-    def _written(self, labels: frozenset[NodeLabel] | None = None) -> None:
-        """Wait for this thread's batches being written (see :meth:`loading`), so that what follows sees them;
-        with ``labels``, only for those writing nodes of these primary labels."""
-        self._handed.written(labels)
-
     def _session(self, access_mode: str = neo4j.WRITE_ACCESS) -> neo4j.Session:
         return self._driver.session(database=self.database, default_access_mode=access_mode)
 
@@ -218,7 +213,7 @@ class Neo4jStore(GraphStore):
         return shared if shared is not None and shared.open else None
 
     def _read(self, text: Any, **params: Any) -> list[dict[str, Any]]:
-        self._written()
+        self._handed.written()
         return self._read_now(text, params)
 
     def _read_now(self, text: Any, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -240,7 +235,7 @@ class Neo4jStore(GraphStore):
         self, nodes: Iterable[NodeInput] = (), ties: Iterable[TieInput] = (), delete: Iterable[NodeRef] = ()
     ) -> WriteResult:
         batch = prepare_batch(nodes, ties, delete)
-        self._written()
+        self._handed.written()
         changes = Changes()
         if not batch.empty:
             # A retried attempt starts its count afresh: the failed one was rolled back.
@@ -290,7 +285,7 @@ class Neo4jStore(GraphStore):
         return changes
 
     def clear(self) -> None:
-        self._written()
+        self._handed.written()
         with _translated_errors(), self._session() as session:
             session.run(render("delete_all_ties")).consume()
             session.run(render("delete_all_nodes")).consume()
@@ -368,7 +363,7 @@ class Neo4jStore(GraphStore):
         label = NodeLabel(label)
         if label is not label.primary:
             return super().node_ids(label)
-        self._written(frozenset({label}))
+        self._handed.written(frozenset({label}))
         statement = render("list_node_ids", label=label)
         ids: list[str] = []
         while True:

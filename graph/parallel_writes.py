@@ -63,11 +63,6 @@ class BatchKeys:
     ends: frozenset[NodeKey]
     ties: frozenset[TieKey]
 
-    @property
-    def labels(self) -> frozenset[NodeLabel]:
-        """The primary labels of the nodes the batch writes."""
-        return frozenset(label for label, _ in self.nodes)
-
     @classmethod
     def of(cls, nodes: Mapping[NodeLabel, pa.Table], ties: Mapping[TieType, pa.Table]) -> BatchKeys:
         """The keys of a batch's tables (by primary label); a table without the key columns adds none (the

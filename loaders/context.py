@@ -23,7 +23,7 @@ from graph.batch import NodeData, TieData
 from graph.model import NodeLabel, TieType
 from graph.settings import Backend, Settings
 from graph.store import GraphStore
-from loaders.bulk.lookup import NodeCodes, positions_in
+from loaders.bulk.lookup import CHUNKS, NodeCodes, positions_in
 from loaders.bulk.tables import Tables
 from loaders.delimited import character_name
 from loaders.identifiers import to_half_width
@@ -81,7 +81,7 @@ class IdLookup:
         assert self.customer_ids is None
         new = pa.array(added, pa.string())
         refs = [*self.refs, new]
-        if len(refs) > _CHUNKS:  # in order: a ref's position stays its position in the chunks laid end to end
+        if len(refs) > CHUNKS:  # in order: a ref's position stays its position in the chunks laid end to end
             refs = [pa.concat_arrays(refs)]
         # Ids not known before were in no lookup before: numbered after every id the codes hold.
         return IdLookup(refs, None, np.concatenate([self.codes, codes.numbered(new)]))
@@ -94,10 +94,6 @@ class IdLookup:
         if self.customer_ids is None:
             return pc.if_else(pa.array(at >= 0), refs, pa.scalar(None, pa.string())), codes
         return self.customer_ids.take(pa.array(at, mask=at < 0)), codes
-
-
-_CHUNKS = 8
-"""Chunks of a lookup's refs kept apart at most: each is probed with its own lookup."""
 
 
 class KnownIds(set[str]):

@@ -71,9 +71,9 @@ class NodeCodes:
         return np.arange(self._count - len(new), self._count, dtype=np.int64)
 
     def _keep(self) -> None:
-        if len(self._chunks) > _CHUNKS:  # in order: the codes stay the positions in the chunks laid end to end
+        if len(self._chunks) > CHUNKS:  # in order: the codes stay the positions in the chunks laid end to end
             self._chunks[:] = [pa.concat_arrays(self._chunks)]
 
 
-_CHUNKS = 8
-"""Chunks of numbered ids kept apart at most: each is probed with its own lookup."""
+CHUNKS = 8
+"""Chunks of ids kept apart at most (here and in the load's id lookups): each is probed with its own lookup."""
