@@ -364,7 +364,9 @@ def recommend(
         return []
     catalogue = catalogue or Catalogue.from_rows(store.run(LIST_PRODUCTS))
     neighbours = store.run(LIST_NEIGHBOUR_HOLDINGS, {"customer_id": customer_id})
-    second_hop = store.run(LIST_SECOND_HOP_HOLDINGS, {"customer_id": customer_id})
+    # The fitted score reads only direct ties to holders (_fitted_recommendation), so the second hop, the
+    # costliest read, is fetched for the hand-set score alone (as the array recommender does).
+    second_hop = [] if profile.fitted else store.run(LIST_SECOND_HOP_HOLDINGS, {"customer_id": customer_id})
     paths = network_paths(customer_id, neighbours, second_hop, store.registry, settings.hop_decay)
     return score_products(profile, catalogue, paths, settings, today)
 
