@@ -2,19 +2,7 @@
 
 A batch is one write transaction: a bad row raises inside it, which rolls the whole batch back.
 
-Why not the driver's managed transactions (``execute_read``): they retry every error the driver calls
-retryable, a refused connection included, for the whole retry budget. An API request then waited for its
-own timeout (15 s) before answering 503, and the retries went on after the answer was sent. Here transient
-errors (a deadlock, a lost cluster member) are retried with backoff within the store's timeout, while a
-server that cannot be reached is retried once, at once (a pooled connection the server dropped on a
-restart fails the first time), and then reported, so the caller answers in well under a second.
-
-Within :meth:`Neo4jStore.reading` (an API request's work) the reads share one read transaction, begun at the
-first read: a request made four to eight queries, each its own session, BEGIN and COMMIT, and that work per
-transaction cost the server and the driver more than the queries. A read of the shared transaction that fails
-ends it; after a transient error (a lost connection, a deadlock) that read and the rest run each in its own
-transaction, with the retries above, and any other error is raised as it is. A node read twice in the
-transaction (the API's check of the asked-for customer, then the query about it) is sent once.
+Connections, retries, shared reads and error translation: :mod:`graph.neo4j_session`.
 """
 
 from __future__ import annotations
@@ -27,7 +15,6 @@ from typing import Any, ClassVar, TypeVar
 
 import neo4j
 import pyarrow as pa
-import tenacity
 from neo4j import GraphDatabase, NotificationDisabledClassification, Transaction
 from neo4j import exceptions as driver_errors
 
@@ -35,18 +22,16 @@ from graph.batch import Batch, NodeInput, NodeRef, TieInput, prepare_batch
 from graph.cancellation import checkpoint
 from graph.cypher import render
 from graph.embedded.bulk import checked_tables
-from graph.errors import NotFound, StoreError, StoreUnavailable
+from graph.errors import NotFound
 from graph.model import PRIMARY_LABELS, GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
+from graph.neo4j_session import SharedReads, retrying, rows, translated_errors
 from graph.neo4j_write import (
     Changes,
-    Statement,
+    batch_statements,
     keys_unique,
-    node_statement,
-    parts,
     run_statements,
     symmetric_turned,
     table_statements,
-    tie_statement,
 )
 from graph.query import NamedQuery
 from graph.settings import Backend, Settings
@@ -68,15 +53,6 @@ TYPE_PAGE = 100_000
 """Nodes (or source nodes) per transaction when finding the types of their properties: only types come back."""
 
 T = TypeVar("T")
-_CONNECTION_LOST = (driver_errors.ServiceUnavailable, driver_errors.SessionExpired)
-
-
-def _worth_retrying(state: tenacity.RetryCallState) -> bool:
-    """Retry a transient error; a lost or refused connection only once (see the module docstring)."""
-    error = state.outcome.exception() if state.outcome is not None else None
-    if isinstance(error, _CONNECTION_LOST):
-        return state.attempt_number == 1
-    return isinstance(error, driver_errors.Neo4jError | driver_errors.DriverError) and error.is_retryable()
 
 
 class Neo4jStore(GraphStore):
@@ -100,7 +76,7 @@ class Neo4jStore(GraphStore):
         self.write_sessions = write_sessions
         """Batches a load writes at once (:mod:`graph.parallel_writes`); 1 writes each before the next is made."""
         self._shared = threading.local()
-        """``reads``: the :class:`_SharedReads` of this thread's :meth:`reading` context, if any."""
+        """``reads``: the :class:`SharedReads` of this thread's :meth:`reading` context, if any."""
         self._driver = GraphDatabase.driver(
             uri,
             auth=auth,
@@ -110,7 +86,7 @@ class Neo4jStore(GraphStore):
             notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
         )
         try:
-            with _translated_errors(f"Neo4j at {uri}"):
+            with translated_errors(f"Neo4j at {uri}"):
                 self._driver.verify_connectivity()
                 self._create_constraints()
         except Exception:
@@ -151,7 +127,7 @@ class Neo4jStore(GraphStore):
         With ``write_sessions`` above 1, the batches this thread hands to :meth:`queue_bulk_write` are written
         several at once (:mod:`graph.parallel_writes`); every other operation of this thread waits for them first.
         """
-        with _translated_errors(), self._session() as session:
+        with translated_errors(), self._session() as session:
             empty = session.run(render("count_all_nodes")).single(strict=True)["count"] == 0
             if empty:
                 for name in _INDEXES:
@@ -164,14 +140,14 @@ class Neo4jStore(GraphStore):
                 yield
         finally:
             if empty:
-                with _translated_errors():
+                with translated_errors():
                     self._create_indexes()
 
     def _session(self, access_mode: str = neo4j.WRITE_ACCESS) -> neo4j.Session:
         return self._driver.session(database=self.database, default_access_mode=access_mode)
 
     def _transaction(self, access_mode: str, work: Callable[[Transaction], T]) -> T:
-        """Run ``work`` in one transaction and commit it, retrying as the module docstring says."""
+        """Run ``work`` in one transaction and commit it, retrying as :mod:`graph.neo4j_session` says."""
         shared = self._open_reads()
         if access_mode == neo4j.WRITE_ACCESS and shared is not None:
             shared.nodes.clear()  # a node this thread writes is read afresh afterwards
@@ -182,23 +158,17 @@ class Neo4jStore(GraphStore):
                 tx.commit()
                 return result
 
-        retrying = tenacity.Retrying(
-            retry=_worth_retrying,
-            wait=tenacity.wait_exponential(multiplier=0.05, max=2.0) + tenacity.wait_random(0, 0.05),
-            stop=tenacity.stop_after_delay(self.timeout_seconds),
-            reraise=True,
-        )
-        with _translated_errors():
-            return retrying(attempt)
+        with translated_errors():
+            return retrying(self.timeout_seconds)(attempt)
 
     @contextmanager
     def reading(self) -> Iterator[None]:
-        """The reads of this thread until the context exits share one read transaction (see the module docstring);
+        """The reads of this thread until the context exits share one read transaction (see :mod:`graph.neo4j_session`);
         a nested context leaves them to the outer one."""
         if getattr(self._shared, "reads", None) is not None:
             yield
             return
-        reads = _SharedReads(self)
+        reads = SharedReads(lambda: self._session(neo4j.READ_ACCESS), self.timeout_seconds)
         self._shared.reads = reads
         try:
             yield
@@ -206,10 +176,10 @@ class Neo4jStore(GraphStore):
             self._shared.reads = None
             reads.close()
 
-    def _open_reads(self) -> _SharedReads | None:
+    def _open_reads(self) -> SharedReads | None:
         """This thread's shared read transaction, when it is in a :meth:`reading` context and the transaction
         has not ended."""
-        shared: _SharedReads | None = getattr(self._shared, "reads", None)
+        shared: SharedReads | None = getattr(self._shared, "reads", None)
         return shared if shared is not None and shared.open else None
 
     def _read(self, text: Any, **params: Any) -> list[dict[str, Any]]:
@@ -221,13 +191,13 @@ class Neo4jStore(GraphStore):
         shared = self._open_reads()
         if shared is not None:
             try:
-                return _rows(shared.transaction().run(text, params))
+                return rows(shared.transaction().run(text, params))
             except (driver_errors.Neo4jError, driver_errors.DriverError) as error:
                 shared.close()  # the transaction is spent: this read and the next go their own way
                 if not error.is_retryable():  # a refusal or a timeout would only come again
-                    with _translated_errors():
+                    with translated_errors():
                         raise
-        return self._transaction(neo4j.READ_ACCESS, lambda tx: _rows(tx.run(text, params)))
+        return self._transaction(neo4j.READ_ACCESS, lambda tx: rows(tx.run(text, params)))
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -276,7 +246,7 @@ class Neo4jStore(GraphStore):
 
     def _write_batch(self, tx: Transaction, batch: Batch) -> Changes:
         """Write the batch in ``tx``; return what it created, updated and deleted."""
-        changes = run_statements(tx, _batch_statements(batch))
+        changes = run_statements(tx, batch_statements(batch))
         doomed: dict[NodeLabel, list[str]] = defaultdict(list)
         for label, node_id in batch.deletions:
             doomed[label].append(node_id)
@@ -286,7 +256,7 @@ class Neo4jStore(GraphStore):
 
     def clear(self) -> None:
         self._handed.written()
-        with _translated_errors(), self._session() as session:
+        with translated_errors(), self._session() as session:
             session.run(render("delete_all_ties")).consume()
             session.run(render("delete_all_nodes")).consume()
 
@@ -442,64 +412,11 @@ class Neo4jStore(GraphStore):
         )
 
     def ping(self) -> None:
-        with _translated_errors():
+        with translated_errors():
             self._driver.verify_connectivity()
 
     def close(self) -> None:
         self._driver.close()
-
-
-def _batch_statements(batch: Batch) -> Iterator[Statement]:
-    """A checked batch's rows as statements: nodes by their own label, then ties by type with their row numbers."""
-    by_label: dict[NodeLabel, list[dict[str, Any]]] = defaultdict(list)
-    for row in batch.nodes:
-        by_label[row.label].append({"id": row.id, "properties": row.properties})
-    for label, rows in by_label.items():
-        yield from parts(node_statement(label), rows)
-    by_type: dict[TieType, list[dict[str, Any]]] = defaultdict(list)
-    for number, tie in zip(batch.tie_numbers, batch.ties, strict=True):
-        by_type[tie.type].append(
-            {"number": number, "source": tie.source, "target": tie.target, "properties": tie.properties}
-        )
-    for tie_type, rows in by_type.items():
-        yield from parts(tie_statement(tie_type), rows, tie_type)
-
-
-def _rows(result: neo4j.Result) -> list[dict[str, Any]]:
-    # Not record.data(): it walks every value for graph objects, which no query of ours returns,
-    # and that walk was three quarters of the time of reading a large bank.
-    return [dict(record.items()) for record in result]
-
-
-class _SharedReads:
-    """One read transaction for the reads of a :meth:`Neo4jStore.reading` context, begun at the first read."""
-
-    def __init__(self, store: Neo4jStore) -> None:
-        self._store = store
-        self._session: neo4j.Session | None = None
-        self._transaction: Transaction | None = None
-        self.open = True
-        self.nodes: dict[tuple[NodeLabel, str], list[dict[str, Any]]] = {}
-        """The rows of each node read in the transaction, by (label asked for, id)."""
-
-    def transaction(self) -> Transaction:
-        if self._transaction is None:
-            self._session = self._store._session(neo4j.READ_ACCESS)
-            self._transaction = self._session.begin_transaction(timeout=self._store.timeout_seconds)
-        return self._transaction
-
-    def close(self) -> None:
-        """End the transaction (a read-only one has nothing to commit) and give the connection back."""
-        self.open = False
-        transaction, session, self._transaction, self._session = self._transaction, self._session, None, None
-        try:
-            if transaction is not None:
-                transaction.close()
-        except (driver_errors.Neo4jError, driver_errors.DriverError):
-            pass  # a broken connection: the session below gives it back to the pool, which drops it
-        finally:
-            if session is not None:
-                session.close()
 
 
 def _kind(labels: list[str]) -> NodeLabel:
@@ -510,26 +427,3 @@ def _kind(labels: list[str]) -> NodeLabel:
 
 def _without_id(properties: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in properties.items() if name != "id"}
-
-
-class _translated_errors:
-    """Turn the driver's connection and timeout errors into ours, so callers see one exception tree.
-
-    ``server`` names the server in messages; by default it is not named, as messages reach API clients.
-    """
-
-    def __init__(self, server: str = "Neo4j") -> None:
-        self.server = server
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
-        if error is None or not isinstance(error, driver_errors.Neo4jError | driver_errors.DriverError):
-            return
-        if isinstance(error, driver_errors.ServiceUnavailable | driver_errors.SessionExpired):
-            raise StoreUnavailable(f"{self.server} cannot be reached") from error
-        code = getattr(error, "code", "") or ""
-        if "TransactionTimedOut" in code or "Timeout" in code:
-            raise StoreUnavailable(f"{self.server} did not answer in time") from error
-        raise StoreError(f"Neo4j refused the operation ({code or type(error).__name__})") from error
