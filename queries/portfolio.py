@@ -29,7 +29,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
@@ -40,8 +39,7 @@ from graph.model import NodeLabel, TieType
 from graph.query import NamedQuery, Rows
 from graph.settings import AnalyticsSettings
 from graph.store import GraphStore
-from queries.analytics import fetch as analytics_fetch
-from queries.analytics.crosssell import Catalogue, EvidencePath, Recommendation, recommend
+from queries.analytics.crosssell import EvidencePath, Recommendation, recommend_each
 from queries.as_of import as_of_date
 from queries.customers import CustomerSummary, summary_row, to_summary
 from queries.network import check_range
@@ -355,8 +353,7 @@ def best_opportunities(
     if not candidates:
         return []
     if recommender is None:
-        catalogue = Catalogue.from_rows(store.run(analytics_fetch.LIST_PRODUCTS))
-        recommender = partial(_recommend_now, store, settings, today, catalogue)
+        recommender = recommend_each(store, [row["customer_id"] for row in candidates], settings, today).__getitem__
     found = [
         Opportunity(
             customer_id=row["customer_id"],
@@ -370,12 +367,6 @@ def best_opportunities(
         for item in recommender(row["customer_id"])[:top]
     ]
     return varied(found, top)
-
-
-def _recommend_now(
-    store: GraphStore, settings: AnalyticsSettings, today: date, catalogue: Catalogue, customer_id: str
-) -> list[Recommendation]:
-    return recommend(store, customer_id, settings, today, catalogue=catalogue)
 
 
 _OPPORTUNITY_LIST = TypeAdapter(list[Opportunity])

@@ -25,7 +25,7 @@ Scores are rounded to 6 decimals and ties broken by product id, so both backends
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -356,19 +356,45 @@ def recommend(
     catalogue: Catalogue | None = None,
 ) -> list[Recommendation]:
     """Every recommendation for a customer, ranked (``catalogue``: one read before, for many customers)."""
-    profiles = store.run(LIST_CUSTOMER_PROFILES, {"customer_ids": [customer_id]})
-    if not profiles:
-        raise NotFound(f"no customer with id {customer_id!r}")
-    profile = Profile.from_row(profiles[0])
-    if not profile.consent:
-        return []
+    return recommend_each(store, [customer_id], settings, today, catalogue=catalogue)[customer_id]
+
+
+def recommend_each(
+    store: GraphStore,
+    customer_ids: Sequence[str],
+    settings: AnalyticsSettings,
+    today: date,
+    *,
+    catalogue: Catalogue | None = None,
+) -> dict[str, list[Recommendation]]:
+    """:func:`recommend` for each customer, their profiles and neighbours read in one statement each (not one per
+    customer: a manager's book is scored in a handful of round trips on Neo4j); ``NotFound`` names the first
+    unknown customer."""
+    profiles = {
+        row["customer_id"]: Profile.from_row(row)
+        for row in store.run(LIST_CUSTOMER_PROFILES, {"customer_ids": list(customer_ids)})
+    }
+    if unknown := [customer_id for customer_id in customer_ids if customer_id not in profiles]:
+        raise NotFound(f"no customer with id {unknown[0]!r}")
+    offered = [customer_id for customer_id, profile in profiles.items() if profile.consent]
+    if not offered:
+        return {customer_id: [] for customer_id in customer_ids}
     catalogue = catalogue or Catalogue.from_rows(store.run(LIST_PRODUCTS))
-    neighbours = store.run(LIST_NEIGHBOUR_HOLDINGS, {"customer_id": customer_id})
-    # The fitted score reads only direct ties to holders (_fitted_recommendation), so the second hop, the
-    # costliest read, is fetched for the hand-set score alone (as the array recommender does).
-    second_hop = [] if profile.fitted else store.run(LIST_SECOND_HOP_HOLDINGS, {"customer_id": customer_id})
-    paths = network_paths(customer_id, neighbours, second_hop, store.registry, settings.hop_decay)
-    return score_products(profile, catalogue, paths, settings, today)
+    neighbours: dict[str, list[dict[str, Any]]] = {customer_id: [] for customer_id in offered}
+    for row in store.run(LIST_NEIGHBOUR_HOLDINGS, {"customer_ids": offered}):
+        neighbours[row.pop("customer_id")].append(row)
+    found: dict[str, list[Recommendation]] = {}
+    for customer_id in customer_ids:
+        profile = profiles[customer_id]
+        if not profile.consent:
+            found[customer_id] = []
+            continue
+        # The fitted score reads only direct ties to holders (_fitted_recommendation), so the second hop, the
+        # costliest read, is fetched for the hand-set score alone (as the array recommender does).
+        second_hop = [] if profile.fitted else store.run(LIST_SECOND_HOP_HOLDINGS, {"customer_id": customer_id})
+        paths = network_paths(customer_id, neighbours[customer_id], second_hop, store.registry, settings.hop_decay)
+        found[customer_id] = score_products(profile, catalogue, paths, settings, today)
+    return found
 
 
 def prospects(

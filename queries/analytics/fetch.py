@@ -66,8 +66,9 @@ def _list_customer_profiles(view: GraphView, params: Mapping[str, Any]) -> Rows:
     return rows
 
 
-def _list_neighbour_holdings(view: GraphView, params: Mapping[str, Any]) -> Rows:
-    key = (NodeLabel.CUSTOMER, params["customer_id"])
+def neighbour_holdings(view: GraphView, customer_id: str) -> Rows:
+    """One customer's rows of ``LIST_NEIGHBOUR_HOLDINGS``, without the customer's id."""
+    key = (NodeLabel.CUSTOMER, customer_id)
     if key not in view:
         return []
     rows = [
@@ -77,6 +78,14 @@ def _list_neighbour_holdings(view: GraphView, params: Mapping[str, Any]) -> Rows
     ]
     rows.sort(key=lambda row: (row["neighbour"], row["tie_type"]))
     return rows
+
+
+def _list_neighbour_holdings(view: GraphView, params: Mapping[str, Any]) -> Rows:
+    return [
+        {"customer_id": customer_id, **row}
+        for customer_id in sorted(set(params["customer_ids"]))
+        for row in neighbour_holdings(view, customer_id)
+    ]
 
 
 def _list_second_hop_holdings(view: GraphView, params: Mapping[str, Any]) -> Rows:
@@ -183,7 +192,7 @@ def _get_cross_sell_inputs(view: GraphView, params: Mapping[str, Any]) -> Rows:
             "lifecycle_stage": props.get("lifecycle_stage"),
             "analytics_as_of": props.get("analytics_as_of"),
             "catalogue": sorted(_list_products(view, {}), key=lambda row: row["product_id"]) if offered else [],
-            "neighbours": _list_neighbour_holdings(view, params) if offered else [],
+            "neighbours": neighbour_holdings(view, params["customer_id"]) if offered else [],
             "second_hop": _list_second_hop_holdings(view, params) if offered else [],
         }
     ]
