@@ -45,6 +45,7 @@ from queries.analytics.frames import FloatArray, GraphFrames, read_frames
 from queries.analytics.freed_memory import release_freed_memory
 from queries.analytics.model_card import ModelCard, write_model_card
 from queries.analytics.prospecting import holdings, prospect_rows
+from queries.analytics.rounding import round_like_python
 from queries.analytics.threads import capped_threads
 from queries.analytics.training import fitted_churn, training_window
 from queries.analytics.value import CustomerValue, customer_value
@@ -173,10 +174,11 @@ def customer_write_rows(store: GraphStore, table_batch_size: int, batch_size: in
 
 def customer_table(result: AnalyticsResult, analytics_at: str, rows: slice = slice(None)) -> pa.Table:
     """The Customer table with every written-back property, one row per customer of ``rows`` (all by default;
-    analyze makes one slice of customers per write), each number rounded by Python's ``round`` as a row would
-    be (numpy's may differ in the last place). The table is made ``TABLE_PIECE_ROWS`` customers at a time, so
-    that the Python numbers and lists it is made from are never alive for a whole slice at once: for the
-    100,000 customers of one write they took about twice the finished table."""
+    analyze makes one slice of customers per write), each number rounded as Python's ``round`` rounds a row's
+    (:func:`~queries.analytics.rounding.round_like_python`; numpy's may differ in the last place). The table is
+    made ``TABLE_PIECE_ROWS`` customers at a time, so that the Python numbers and lists it is made from are never
+    alive for a whole slice at once: for the 100,000 customers of one write they took about twice the finished
+    table."""
     numbers = range(result.frames.size)[rows]
     starts = range(numbers.start, numbers.stop, TABLE_PIECE_ROWS) or range(numbers.start, numbers.start + 1)
     pieces = [
@@ -191,10 +193,10 @@ def _customer_piece(result: AnalyticsResult, analytics_at: str, rows: slice) -> 
     size = len(range(frames.size)[rows])
 
     def rounded(values: FloatArray, name: str) -> pa.Array:
-        return pa.array([round(number, ROUNDED[name]) for number in values[rows].tolist()], pa.float64())
+        return pa.array(round_like_python(values[rows], ROUNDED[name]), pa.float64())
 
     def constant(text: str) -> pa.Array:
-        return pa.array([text] * size, pa.string())
+        return pa.repeat(pa.scalar(text, pa.string()), size)
 
     def texts(values: Any) -> pa.Array:
         return pa.array(list(values[rows]), pa.string())

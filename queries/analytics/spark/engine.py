@@ -33,6 +33,7 @@ from graph.ties import TieRegistry
 from queries import portfolio  # a module, not its names: the portfolio imports the analytics package in turn
 from queries.analytics.analyze import ANALYTICS_VERSION, ROUNDED, AnalyzeReport, customer_write_rows, write_found
 from queries.analytics.model_card import ModelCard, write_model_card
+from queries.analytics.rounding import round_like_python
 from queries.analytics.spark.clusters import cluster_summaries, co_holdings, open_holdings, stable_cluster_ids
 from queries.analytics.spark.crosssell import (
     ProductRule,
@@ -273,16 +274,16 @@ def customer_columns(customers: DataFrame) -> DataFrame:
 
 
 def customer_table(columns: pa.RecordBatch, analytics_at: str, as_of: str) -> pa.Table:
-    """A batch of :func:`customer_columns` as the store's Customer table: numbers rounded by Python's ``round``
-    (as in-process; Spark's rounding works on the decimal text and can differ in the last digit), and the run's
-    stamps."""
+    """A batch of :func:`customer_columns` as the store's Customer table: numbers rounded as Python's ``round``
+    rounds them (as in-process; Spark's rounding works on the decimal text and can differ in the last digit), and
+    the run's stamps."""
     table = pa.Table.from_batches([columns])
     for name, digits in ROUNDED.items():
-        rounded = [round(number, digits) for number in table.column(name).to_pylist()]
+        rounded = round_like_python(table.column(name).to_numpy(), digits)
         table = table.set_column(table.schema.get_field_index(name), name, pa.array(rounded, pa.float64()))
     stamps = {"analytics_version": ANALYTICS_VERSION, "analytics_at": analytics_at, "analytics_as_of": as_of}
     for name, text in stamps.items():
-        table = table.append_column(name, pa.array([text] * table.num_rows, pa.string()))
+        table = table.append_column(name, pa.repeat(pa.scalar(text, pa.string()), table.num_rows))
     return table
 
 
