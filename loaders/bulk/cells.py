@@ -11,7 +11,7 @@ row path, which words the quarantine message (the first problem in column order)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -27,6 +27,7 @@ from loaders.quarantine import QuarantineReason
 from loaders.transform import PLAUSIBLE_YEARS, RowProblem, cell_transform, personal_values, strftime_pattern
 
 _REFUSED = object()
+_UNREAD = object()
 
 
 @dataclass(frozen=True)
@@ -49,16 +50,24 @@ def each_distinct(
     :class:`RowProblem` are marked in the returned mask (their value is null). ``vectorised`` reads the
     distinct cells it can in Arrow (C++), and ``read`` only the others."""
     typed, refused, indices = read_distinct(cells, read, vectorised)
+    if indices is None:
+        return typed, refused
     return typed.take(indices), refused[indices.to_numpy(zero_copy_only=False)]
 
 
 def read_distinct(
     cells: pa.Array, read: Callable[[str], Any], vectorised: Vectorised | None = None
-) -> tuple[pa.Array, np.ndarray, pa.Array]:
+) -> tuple[pa.Array, np.ndarray, pa.Array | None]:
     """:func:`each_distinct` before its values are taken for every row: the value of each distinct cell,
-    which of them ``read`` refused, and each row's distinct cell (null for a null cell)."""
-    encoded = pc.dictionary_encode(cells)
-    distinct = encoded.dictionary
+    which of them ``read`` refused, and each row's distinct cell (null for a null cell). A column of
+    mostly distinct cells (keys, identifiers, balance lists) is read cell by cell instead: the values
+    and refusals are per row and the rows' distinct cells None (the same outcome, without building and
+    taking from a dictionary that is almost as long as the column)."""
+    if _mostly_distinct(cells):
+        distinct, indices = cells, None
+    else:
+        encoded = pc.dictionary_encode(cells)
+        distinct, indices = encoded.dictionary, encoded.indices
     done = values = None
     if vectorised is not None and len(distinct):
         try:
@@ -67,16 +76,43 @@ def read_distinct(
             done = values = None
     results: list[Any] = [None] * len(distinct)
     refused = np.zeros(len(distinct), dtype=bool)
-    left = range(len(distinct)) if done is None else np.flatnonzero(~done.to_numpy(zero_copy_only=False))
-    texts = distinct.to_pylist() if done is None or len(left) else []
-    for position in left:
-        try:
-            results[position] = read(texts[position])
-        except RowProblem:
+    left: Sequence[int]
+    if done is None:
+        left, texts = range(len(distinct)), distinct.to_pylist()
+    else:
+        left = np.flatnonzero(~done.to_numpy(zero_copy_only=False)).tolist()
+        texts = distinct.take(pa.array(left, pa.int64())).to_pylist() if left else []
+    # Cell by cell, a text that repeats is still read once.
+    known: dict[str, Any] | None = {} if indices is None else None
+    for position, text in zip(left, texts, strict=True):
+        result = _UNREAD if known is None else known.get(text, _UNREAD)
+        if result is _UNREAD:
+            try:
+                result = read(text)
+            except RowProblem:
+                result = _REFUSED
+            if known is not None:
+                known[text] = result
+        if result is _REFUSED:
             refused[position] = True
+        else:
+            results[position] = result
     by_python = pa.array(results, type=values.type if values is not None else None)
     typed = by_python if done is None else pc.if_else(done, values, by_python)
-    return typed, refused, encoded.indices
+    return typed, refused, indices
+
+
+_SAMPLE = 16384
+"""Cells looked at to tell a column of mostly distinct cells (:func:`_mostly_distinct`)."""
+
+
+def _mostly_distinct(cells: pa.Array) -> bool:
+    """Whether nine in ten of an evenly spread sample of the cells differ from one another (a column
+    without nulls, several times longer than the sample): a column of keys, not of dates or codes."""
+    if len(cells) < 4 * _SAMPLE or cells.null_count:
+        return False
+    sample = cells.take(pa.array(np.linspace(0, len(cells) - 1, _SAMPLE, dtype=np.int64)))
+    return len(pc.unique(sample)) > _SAMPLE * 9 // 10
 
 
 _NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
@@ -97,7 +133,8 @@ def vectorised_reader(column: Column) -> Vectorised | None:
         ok = pc.and_(pc.string_is_ascii(cells), pc.equal(pc.ascii_trim_whitespace(cells), cells))
         if any_script:  # text in other scripts too, where stripping and half-width forms change nothing
             ok = pc.or_(ok, _unchanged_text(cells, column.half_width))
-        ok = pc.and_(ok, pc.invert(pc.is_in(cells, value_set=nulls)))
+        if len(nulls):  # (an empty set still hashes every cell)
+            ok = pc.and_(ok, pc.invert(pc.is_in(cells, value_set=nulls)))
         ok = pc.and_(ok, pc.greater(pc.utf8_length(cells), 0))
         if pattern is not None:
             ok = pc.and_(ok, pc.match_substring_regex(cells, f"^(?:{pattern})$"))
@@ -273,7 +310,8 @@ def _personal_columns(column: Column, hash_key: bytes, today: date | None) -> Ve
 
     def read(cells: pa.Array) -> tuple[pa.Array, pa.Array]:
         settled, canonical = _SETTLE[kind](cells, today or date.today())
-        settled &= ~pc.is_in(pc.utf8_trim_whitespace(cells), value_set=nulls).to_numpy(zero_copy_only=False)
+        if len(nulls):
+            settled &= ~pc.is_in(pc.utf8_trim_whitespace(cells), value_set=nulls).to_numpy(zero_copy_only=False)
         at = pa.array(np.flatnonzero(settled), pa.int64())
         chosen = canonical.take(at)
         hashes = pa.array(keyed_hashes(chosen.to_pylist(), hash_key, purpose=kind.value), pa.string())

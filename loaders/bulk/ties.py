@@ -209,6 +209,8 @@ def _end_ids(cells: pa.Array, prefix: str, lookup: IdLookup) -> _EndIds:
 
     refs, _, indices = read_distinct(cells, ref, ascii_refs)
     distinct, codes = lookup.join(refs.cast(pa.string()))
+    if indices is None:  # read cell by cell: a ref per row
+        return _EndIds(distinct, codes)
     at = indices.fill_null(-1).to_numpy().astype(np.int64)
     # A null cell's index, -1, takes the -1 appended to the codes.
     return _EndIds(distinct.take(indices), np.append(codes, -1)[at])

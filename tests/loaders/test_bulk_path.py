@@ -20,7 +20,8 @@ from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel
 from graph.settings import Settings
 from graph.store import GraphStore
-from loaders.bulk.cells import TypedColumn, date_counts, each_distinct, vectorised_reader
+from loaders.bulk import cells
+from loaders.bulk.cells import TypedColumn, date_counts, each_distinct, read_distinct, vectorised_reader
 from loaders.bulk.read import PlainFile, read_plain, read_records
 from loaders.bulk.sources import TypedFile, record_at, records_at, take_rows
 from loaders.generator import generate
@@ -29,7 +30,7 @@ from loaders.mapping import Column, Source
 from loaders.quarantine import read_quarantine
 from loaders.raw import RawRecord, RawSource
 from loaders.read import read_source
-from loaders.transform import cell_transform
+from loaders.transform import RowProblem, cell_transform
 from tests.loaders.conftest import CARD, RID_LI, RID_ZHANG, TODAY, write_bank
 from tests.loaders.identifier_samples import full_width
 from tests.loaders.test_finbench import DATA as FINBENCH_DATA
@@ -84,6 +85,15 @@ def test_generated_bank_loads_the_same_by_columns_and_by_rows(generated_bank: Pa
     assert {"core_accounts", "crm_family", "core_customers_person", "card_customers"} <= set(by_columns)
     assert {"wealth_holdings", "wealth_holdings_owners"} <= set(by_columns)  # an xlsx sheet, from its records
     assert report.quarantined > 0  # the generator's bad rows went through the column checks too
+
+
+def test_the_generated_bank_loads_the_same_with_every_column_read_cell_by_cell(
+    generated_bank: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A sample of four cells: every column of distinct cells the bank's 600 rows hold is read cell by cell.
+    monkeypatch.setattr(cells, "_SAMPLE", 4)
+    outcomes = both_paths(generated_bank, tmp_path, settings=Settings(batch_size=97))
+    assert_same_outcome(outcomes)
 
 
 @pytest.mark.slow
@@ -418,6 +428,34 @@ def test_cells_read_in_arrow_read_as_the_row_path_reads_them(kind: str, options:
     by_arrow = each_distinct(cells, cell_transform(column), vectorised_reader(column))
     assert by_arrow[0].to_pylist() == by_python[0].to_pylist()
     assert by_arrow[1].tolist() == by_python[1].tolist()
+
+
+def test_a_column_of_distinct_cells_is_read_cell_by_cell_as_by_its_distinct_cells(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A column of few distinct values is read by its distinct cells.
+    dates = pa.array([f"2024{month:02}{day:02}" for month in range(1, 13) for day in range(1, 29)] * 300)
+    assert read_distinct(dates, str)[2] is not None
+    # Balance lists, mostly distinct and plain; every twentieth cell one of the tricky ones (read in Python,
+    # each text once, some refused), repeated.
+    monkeypatch.setattr(cells, "_SAMPLE", 64)
+    column = Column.model_validate({"from": "cell", "type": "float_list", "format": ";"})
+    texts = [f"{row}.5;{row % 97};-{row}e-3" for row in range(4_000)]
+    texts[::20] = [TRICKY_CELLS[row % len(TRICKY_CELLS)] for row in range(len(texts[::20]))]
+    read = cell_transform(column)
+    typed, refused, indices = read_distinct(pa.array(texts, pa.string()), read, vectorised_reader(column))
+    assert indices is None  # read cell by cell
+    expected, expected_refused = [], []
+    for text in texts:
+        try:
+            expected.append(read(text))
+            expected_refused.append(False)
+        except RowProblem:
+            expected.append(None)
+            expected_refused.append(True)
+    assert typed.to_pylist() == expected
+    assert refused.tolist() == expected_refused
+    assert any(expected_refused) and not all(expected_refused)
 
 
 @pytest.mark.parametrize(
