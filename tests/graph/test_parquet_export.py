@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +165,24 @@ def test_the_command_writes_the_files_and_says_how_many(tmp_path: Path, monkeypa
     again = CliRunner().invoke(app, ["export", "--format", "parquet", str(tmp_path / "out")])
     assert again.exit_code == 1
     assert "is not an empty folder" in again.output and "Traceback" not in again.output
+
+
+def test_pages_read_ahead_come_in_order_from_another_thread_and_errors_reach_the_reader() -> None:
+    readers: set[str] = set()
+
+    def pages(count: int) -> Iterator[int]:
+        for number in range(count):
+            readers.add(threading.current_thread().name)
+            yield number
+        raise ExportError("the server went away")
+
+    found: list[int] = []
+    with pytest.raises(ExportError, match="went away"):
+        for page in parquet_export.read_ahead(pages(5)):
+            found.append(page)
+    assert found == [0, 1, 2, 3, 4]
+    assert readers and threading.current_thread().name not in readers
+    # a reader that stops early leaves no thread behind
+    before = threading.active_count()
+    assert next(parquet_export.read_ahead(iter(range(3)))) == 0
+    assert threading.active_count() == before
