@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from graph.batch import TIE_ENDS
 from graph.embedded.columns import compact_column, is_json, one_array, placed_columns, plain_values, unified
+from graph.embedded.keys import IdNumbers, id_order, merged_order, positions_in
 from graph.embedded.layout import (
     ID,
     KIND,
@@ -32,8 +33,6 @@ from graph.embedded.layout import (
     fixed_width_ids,
     id_bytes,
     kind_codes,
-    merged_order,
-    positions_in,
     with_leading,
 )
 from graph.embedded.tie_table import IN_ORDER, TieTable, in_order, tie_keys
@@ -163,16 +162,6 @@ def _checked_properties(table: pa.Table, exclude: tuple[str, ...]) -> pa.Table |
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
-def _node_rows(ids: np.ndarray, table: NodeTable, order: np.ndarray | None = None) -> np.ndarray:
-    """For each of ``ids`` (as :func:`id_bytes` gives them, ``order`` sorting them when known), its row in
-    ``table``, or -1: a binary search of the sorted ids in the table's sorted ids. Hashing the held ids instead
-    costs a pass over all of them per call, which a load makes once per batch (at 300,000 customers a fifth of
-    the store's CPU, growing with the bank)."""
-    if not len(ids) or not table.base_count:
-        return np.full(len(ids), -1, dtype=np.int64)
-    return positions_in(ids, table.base_ids, order)
-
-
 class NeedsRows(Exception):
     """The tables hold what only the row path merges (two rows of one key): write them as rows."""
 
@@ -288,8 +277,8 @@ def prepare(
     for label, given in given_nodes.items():
         table = nodes[label]
         given_ids = id_bytes(given.column(ID))
-        given_order = np.argsort(given_ids, kind="stable")  # sorted once: for the search and the merge
-        found = _node_rows(given_ids, table, given_order)
+        given_order = id_order(given_ids)  # sorted once: for the search and the merge
+        found = table.base_rows_of(given_ids, given_order)
         if len(found) and bool((found >= 0).all()):  # updates alone (analyze writing back): rows stay
             written, unchanged = _updated_nodes(table, found, given)
             if written is not None:  # else every row is as held: the label's table stays as it is
@@ -383,7 +372,7 @@ def _merged_nodes(
     kept_rows = np.flatnonzero(keep)
     every_row = len(kept_rows) == table.base_count
     kept_ids = table.base_ids if every_row else table.base_ids[kept_rows]
-    order = merged_order(kept_ids, given_ids, given_order)
+    order, numbers = _merged_id_order(table, None if every_row else kept_rows, kept_ids, given_ids, given_order)
     given_kinds = kind_codes(one_array(merged.column(KIND)), table.kinds)
     kept_kinds = table.base_kinds if every_row else table.base_kinds[kept_rows]
     kinds = np.concatenate([kept_kinds, given_kinds])[order]
@@ -396,10 +385,31 @@ def _merged_nodes(
     }
     properties = placed_columns(held, merged.drop_columns([ID, KIND]), order)
     built = NodeTable(table.label, with_leading(leading, properties).replace_schema_metadata(STORED))
+    if numbers is not None:
+        built.share_numbers(numbers[0].sharing(built.base_ids, numbers[1]))
     old_rows = np.concatenate([kept_rows, found])[order]
     mapping = np.full(table.base_count, -1, dtype=np.int64)
     mapping[old_rows[old_rows >= 0]] = np.flatnonzero(old_rows >= 0)
     return built, mapping, int(same.sum())
+
+
+def _merged_id_order(
+    table: NodeTable, kept_rows: np.ndarray | None, kept_ids: np.ndarray, given_ids: np.ndarray, given_order: np.ndarray
+) -> tuple[np.ndarray, tuple[IdNumbers, np.ndarray] | None]:
+    """The order of the kept ids (``kept_rows`` of the base, all when None) followed by the given ones, and
+    the base's coding and their numbers in that order when the given ones fit it (see :mod:`graph.embedded.keys`):
+    then the ids are placed as numbers, and the new base is coded as the old one was, not coded again."""
+    numbers = table.id_numbers() if table.base_count else None
+    if numbers is not None:
+        given_numbers, fits = numbers.numbers_of(given_ids)
+        if bool(fits.all()):
+            kept = numbers.numbers if kept_rows is None else numbers.numbers[kept_rows]
+            if numbers.exact:  # distinct numbers, which given_order sorts as it sorts the ids
+                order = merged_order(kept, given_numbers, given_order)
+            else:
+                order = merged_order(kept_ids, given_ids, given_order)
+            return order, (numbers, np.concatenate([kept, given_numbers])[order])
+    return merged_order(kept_ids, given_ids, given_order), None
 
 
 def _updated_nodes(table: NodeTable, found: np.ndarray, given: pa.Table) -> tuple[NodeTable | None, int]:
@@ -473,7 +483,7 @@ def _tie_ends(
     rows_of: dict[NodeLabel, list[np.ndarray]] = {}
     for label, columns in wanted.items():
         table = new_nodes.get(label, nodes[label])
-        rows = _node_rows(id_bytes(pa.concat_arrays(columns)), table)
+        rows = table.base_rows_of(id_bytes(pa.concat_arrays(columns)))
         rows_of[label] = np.split(rows, np.cumsum([len(column) for column in columns[:-1]]).tolist())
     found, number, taken = {}, 0, dict.fromkeys(wanted, 0)
     for tie_type, given in given_ties.items():

@@ -39,6 +39,7 @@ import pyarrow.compute as pc
 
 from graph.embedded.columns import compact_column, one_array, placed_columns, unified
 from graph.embedded.id_index import HASH_NAME, IdIndex
+from graph.embedded.keys import IdNumbers, merged_order, positions_in
 from graph.embedded.row_reads import (
     Column,
     RowProperties,
@@ -98,37 +99,6 @@ def id_bytes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return matrix.view(f"S{width}").reshape(len(array))
 
 
-SORTED_SEARCH = 64
-"""Keys past this many are sorted before they are searched for (see :func:`positions_in`)."""
-
-
-def positions_in(keys: np.ndarray, held: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
-    """For each of ``keys``, its position in the sorted ``held``, or -1 (both of one kind: bytes or ints);
-    ``order``: the order that sorts ``keys``, when the caller has it already."""
-    if not len(held) or not len(keys):
-        return np.full(len(keys), -1, dtype=np.int64)
-    too_long = None
-    if keys.dtype.kind == "S" and keys.dtype.itemsize != held.dtype.itemsize:
-        if keys.dtype.itemsize > held.dtype.itemsize:
-            too_long = np.char.str_len(keys) > held.dtype.itemsize  # held nowhere: none is that long
-        keys = keys.astype(held.dtype)
-    if len(keys) > SORTED_SEARCH or order is not None:
-        # Keys searched in their own order: each search starts where the last ended and the held array is read
-        # front to back (a bulk write's 100,000 ends among 3 million accounts: 0.15 -> 0.05 s). Cutting keys
-        # to the held width or widening them keeps their order.
-        if order is None:
-            order = np.argsort(keys, kind="stable")
-        positions = np.empty(len(keys), dtype=np.int64)
-        positions[order] = np.searchsorted(held, keys[order])
-    else:
-        positions = np.searchsorted(held, keys)
-    positions = np.minimum(positions, len(held) - 1)
-    found = np.where(held[positions] == keys, positions, -1).astype(np.int64)
-    if too_long is not None:
-        found[too_long] = -1
-    return found
-
-
 class DeletionMask:
     """The mask of deleted base rows, shared between a table and its clones until one of them deletes."""
 
@@ -171,6 +141,7 @@ class NodeTable(DeletionMask):
         self.changed: dict[int, tuple[NodeLabel, Mapping[str, Any]]] = {}
         # Else built on the first lookup: a load that only appends needs none.
         self._index = IdIndex(self.base_ids, id_slots) if id_slots is not None else None
+        self._numbers: tuple[IdNumbers | None] | None = None  # the base ids as numbers, made on the first search
         self._last: tuple[object, int] = (_NOTHING, -1)  # the id last found in the base, and its row
         self._owns_deleted = True
 
@@ -294,11 +265,34 @@ class NodeTable(DeletionMask):
             del self.added[node_id]
             self.added_ids[row - self.base_count] = None
 
+    def id_numbers(self) -> IdNumbers | None:
+        """The base ids as numbers (see :mod:`graph.embedded.keys`), None when there are none."""
+        made = self._numbers
+        if made is None:  # made once for a base that several writes search
+            made = self._numbers = (IdNumbers(self.base_ids) if self.base_count else None,)
+        return made[0]
+
+    def share_numbers(self, numbers: IdNumbers) -> None:
+        """Take ``numbers`` as the base ids' (see :meth:`IdNumbers.sharing`): a merge that coded its ids already."""
+        self._numbers = (numbers,)
+
+    def base_rows_of(self, ids: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+        """For each of ``ids`` (as :func:`id_bytes` gives them; ``order`` sorts them, when known), its row in
+        the base, deleted or not, or -1: a binary search of the sorted ids in the base's sorted ids, as numbers
+        (see :mod:`graph.embedded.keys`). Hashing the held ids instead costs a pass over all of them per base,
+        which a load replaces at nearly every batch of its label."""
+        if not len(ids) or not self.base_count:
+            return np.full(len(ids), -1, dtype=np.int64)
+        numbers = self.id_numbers()
+        if numbers is None:
+            return positions_in(ids, self.base_ids, order)
+        return numbers.positions(ids, order)
+
     def rows_of(self, ids: pa.Array) -> np.ndarray:
         """For each of ``ids`` (texts), its node's row, or -1 when there is no such node."""
         rows = np.full(len(ids), -1, dtype=np.int64)
         if self.base_count and len(ids):
-            rows = positions_in(id_bytes(ids), self.base_ids)
+            rows = self.base_rows_of(id_bytes(ids))
             found = np.flatnonzero(rows >= 0)
             rows[found[self.deleted[rows[found]]]] = -1
         if self.added:
@@ -392,24 +386,6 @@ class NodeTable(DeletionMask):
             ),
         }
         return with_leading(leading, properties).replace_schema_metadata(STORED), new_rows
-
-
-def merged_order(in_order: np.ndarray, others: np.ndarray, others_order: np.ndarray | None = None) -> np.ndarray:
-    """The order (as ``pc.sort_indices`` gives it) of the keys ``in_order`` (sorted) followed by ``others``, all
-    distinct: ``others`` are sorted and each placed by binary search among ``in_order``, which keep their order,
-    instead of sorting every key again (a rebuild of a million nodes' table to add a quarter more)."""
-    if in_order.dtype.kind == "S" and in_order.dtype != others.dtype:  # one width: a narrower one would be cut
-        width = np.dtype(f"S{max(in_order.dtype.itemsize, others.dtype.itemsize)}")
-        in_order, others = in_order.astype(width), others.astype(width)
-    if others_order is None:  # else the caller sorted them already
-        others_order = np.argsort(others, kind="stable")
-    placed = np.searchsorted(in_order, others[others_order]) + np.arange(len(others))
-    order = np.empty(len(in_order) + len(others), dtype=np.int64)
-    taken = np.zeros(len(order), dtype=bool)
-    taken[placed] = True
-    order[placed] = len(in_order) + others_order
-    order[~taken] = np.arange(len(in_order))
-    return order
 
 
 def kind_codes(kinds: pa.Array, known: tuple[NodeLabel, ...]) -> np.ndarray:
