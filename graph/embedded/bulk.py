@@ -35,7 +35,7 @@ from graph.embedded.layout import (
     kind_codes,
     with_leading,
 )
-from graph.embedded.tie_table import IN_ORDER, TieTable, in_order, tie_keys
+from graph.embedded.tie_table import IN_ORDER, TieTable, in_order, merged_in_order, tie_keys
 from graph.errors import MissingEndpoint
 from graph.model import NodeLabel, TieType
 from graph.ties import spec
@@ -317,19 +317,24 @@ def prepare(
             {SOURCE: pa.array(source_rows.astype(np.int32)), TARGET: pa.array(target_rows.astype(np.int32))},
             given.select(given.column_names[2:]),
         )
-        merged, kept, _, unchanged = _merged_rows(held, found, rows_given, [SOURCE, TARGET])
+        merged, kept, kept_rows, unchanged = _merged_rows(held, found, rows_given, [SOURCE, TARGET])
         prepared.created += int((found < 0).sum())
         prepared.unchanged += unchanged
         prepared.updated += int((found >= 0).sum()) - unchanged
-        built = _merged_ties(kept, merged, given_order)
+        # The held ties' order by target is the base's own (the overlay is empty: rebuilt before a merge).
+        held_in_order = None if tie_table.overlay_size() else (tie_table.in_order, kept_rows)
+        built = _merged_ties(kept, merged, given_order, held_in_order)
         prepared.ties[tie_type] = TieTable(source_nodes.base_count, target_nodes.base_count, built)
     return prepared
 
 
-def _merged_ties(kept: pa.Table, given: pa.Table, given_order: np.ndarray) -> pa.Table:
+def _merged_ties(
+    kept: pa.Table, given: pa.Table, given_order: np.ndarray, held_in_order: tuple[np.ndarray, np.ndarray] | None
+) -> pa.Table:
     """The held ties a write leaves (in (source, target) order) and the given ones as one table in the form a
     snapshot holds (see :func:`~graph.embedded.tie_table.stored_ties`): the given ties sorted and placed among
-    the held ones (``given_order`` sorts them), the held property columns taken as they are held."""
+    the held ones (``given_order`` sorts them), the held property columns taken as they are held, and the order
+    by target made from the held ties' (``held_in_order``: it, and the kept ones' rows among them) when known."""
     ends = [
         [np.asarray(table.column(end).to_numpy(), dtype=np.int32) for table in (kept, given)]
         for end in (SOURCE, TARGET)
@@ -339,9 +344,11 @@ def _merged_ties(kept: pa.Table, given: pa.Table, given_order: np.ndarray) -> pa
         order = merged_order(kept_keys, given_keys, given_order)
     else:  # held ties not in order: every key sorted
         order = np.argsort(np.concatenate([kept_keys, given_keys]), kind="stable")
+        held_in_order = None
     sources, targets = (np.concatenate(end)[order] for end in ends)
     properties = placed_columns(kept.drop_columns([SOURCE, TARGET]), given.drop_columns([SOURCE, TARGET]), order)
-    leading = {SOURCE: pa.array(sources), TARGET: pa.array(targets), IN_ORDER: pa.array(in_order(targets))}
+    by_target = in_order(targets) if held_in_order is None else merged_in_order(*held_in_order, order, sources, targets)
+    leading = {SOURCE: pa.array(sources), TARGET: pa.array(targets), IN_ORDER: pa.array(by_target)}
     return with_leading(leading, properties).replace_schema_metadata(STORED)
 
 

@@ -308,6 +308,38 @@ def in_order(targets: np.ndarray) -> np.ndarray:
     return np.argsort(targets, kind="stable").astype(np.int32)
 
 
+def merged_in_order(
+    held_in_order: np.ndarray, kept_rows: np.ndarray, order: np.ndarray, sources: np.ndarray, targets: np.ndarray
+) -> np.ndarray:
+    """:func:`in_order` of ties merged from held ones and given ones, without sorting every tie again: the held
+    ties' order by target (``held_in_order``), of which ``kept_rows`` (sorted) are kept, with the given ties
+    sorted and placed among them. ``order`` placed the kept ties then the given ones at their rows among the
+    merged ``sources`` and ``targets``; a node's new row follows its old one, so the kept ties keep their order
+    by (target, source). Linear in the ties held, where a sort of every target is not (a tie type of millions
+    merged with each batch of a load)."""
+    kept_count = len(kept_rows)
+    at = np.empty(len(order), dtype=np.int32)  # each kept (then given) tie's row among the merged ones
+    at[order] = np.arange(len(order), dtype=np.int32)
+    if kept_count == len(held_in_order):  # every held tie kept (a load adding ties)
+        kept_at = at[held_in_order]  # the kept ties' rows, in order by target
+    else:
+        kept_of_held = np.full(len(held_in_order), -1, dtype=np.int32)
+        kept_of_held[kept_rows] = np.arange(kept_count, dtype=np.int32)
+        kept = kept_of_held[held_in_order]
+        kept_at = at[kept[kept >= 0]]
+    given_at = at[kept_count:]
+    kept_keys = tie_keys(targets[kept_at], sources[kept_at])
+    given_keys = tie_keys(targets[given_at], sources[given_at])
+    given_sorted = np.argsort(given_keys, kind="stable")
+    placed = np.searchsorted(kept_keys, given_keys[given_sorted]) + np.arange(len(given_at))
+    merged = np.empty(len(order), dtype=np.int32)
+    taken = np.zeros(len(order), dtype=bool)
+    taken[placed] = True
+    merged[placed] = given_at[given_sorted]
+    merged[~taken] = kept_at
+    return merged
+
+
 def stored_ties(table: pa.Table) -> pa.Table:
     """A tie table (as :meth:`TieTable.merged` makes it) in the form a snapshot holds: ``source``, ``target``,
     the order by target (:data:`IN_ORDER`), then the properties as the layout keeps them."""

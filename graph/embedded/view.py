@@ -246,7 +246,8 @@ class GraphView:
     ) -> tuple[dict[NodeLabel, pa.Table], dict[TieType, pa.Table]]:
         """Base and overlay as node tables (sorted by id) and tie tables (rows of those, sorted): what a new
         base is built from, and what a snapshot holds. Only those of ``labels`` and ``types`` when given; node
-        tables in the form a snapshot holds them when ``stored`` (ids as bytes: for a new base, not readers)."""
+        tables (and tie tables without an overlay) in the form a snapshot holds them when ``stored`` (ids as
+        bytes: for a new base, not readers)."""
         nodes, new_rows = {}, {}
         for label, table in self._nodes.items():
             if labels is None or label in labels:
@@ -258,7 +259,10 @@ class GraphView:
                     new_rows[label] if label in new_rows else np.arange(self._nodes[label].base_count)
                     for label in TIE_ENDS[tie_type]
                 )
-                ties[tie_type] = tie_table.merged(source_rows, target_rows)
+                if stored and not tie_table.overlay_size():  # ends moved: the order by target and columns stay
+                    ties[tie_type] = tie_table.remapped(source_rows, target_rows)
+                else:
+                    ties[tie_type] = tie_table.merged(source_rows, target_rows)
         return nodes, ties
 
     def columns(

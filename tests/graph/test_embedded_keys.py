@@ -8,8 +8,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from graph.embedded.keys import IdNumbers, id_order, positions_in
+from graph.embedded.keys import IdNumbers, id_order, merged_order, positions_in
 from graph.embedded.layout import id_bytes
+from graph.embedded.tie_table import in_order, merged_in_order, tie_keys
 
 
 def _ids(texts: list[str]) -> np.ndarray:
@@ -61,3 +62,21 @@ def test_an_empty_or_single_id_table_finds_what_it_holds() -> None:
     one = IdNumbers(_ids(["only"]))
     assert one.positions(_ids(["only", "onl", "only1", ""])).tolist() == [0, -1, -1, -1]
     assert id_order(_ids([])).tolist() == [] and id_order(_ids(["a"])).tolist() == [0]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_order_by_target_of_merged_ties_is_a_sort_of_their_targets(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pairs = np.unique(tie_keys(rng.integers(0, 40, 400), rng.integers(0, 30, 400)))
+    held = pairs[rng.random(len(pairs)) < 0.6]
+    kept_rows = np.flatnonzero(rng.random(len(held)) < (1.0 if seed % 2 else 0.7))  # some held ones given again
+    dropped = np.setdiff1d(np.arange(len(held)), kept_rows)
+    new = np.setdiff1d(pairs, held)
+    given = np.concatenate([held[dropped], new[rng.random(len(new)) < 0.5]])
+    rng.shuffle(given)
+    kept = held[kept_rows]
+    order = merged_order(kept, given, np.argsort(given, kind="stable"))
+    merged = np.concatenate([kept, given])[order]
+    sources, targets = (merged >> 32).astype(np.int32), (merged & 0xFFFFFFFF).astype(np.int32)
+    held_in_order = in_order((held & 0xFFFFFFFF).astype(np.int32))
+    assert merged_in_order(held_in_order, kept_rows, order, sources, targets).tolist() == in_order(targets).tolist()
