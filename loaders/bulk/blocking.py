@@ -238,7 +238,7 @@ def scored_on_columns(columns: RecordColumns, review_above: float) -> tuple[np.n
     Names and addresses are normalised for the records of some candidate pair only (the addresses are not
     read otherwise)."""
     pairs = candidate_pairs_by_columns(columns)
-    involved = np.unique(pairs)
+    involved = np.flatnonzero(np.bincount(pairs.ravel(), minlength=columns.size))  # np.unique(pairs), unsorted
     # The pairs' records by their place in ``involved``: every text below is of those records only.
     left, right = np.searchsorted(involved, pairs[:, 0]), np.searchsorted(involved, pairs[:, 1])
     at = pa.array(involved, pa.int64())

@@ -176,9 +176,7 @@ def _batch_ties(
     rows = taken[type_ends.wanted[taken]]
     if not len(rows):
         return None
-    _, first = np.unique(type_ends.keys[rows], return_index=True)
-    _, last_reversed = np.unique(type_ends.keys[rows][::-1], return_index=True)
-    last = len(rows) - 1 - last_reversed
+    first, last = _first_and_last(type_ends.keys[rows])
     key_sources, key_targets = type_ends.key_ends(pa.array(rows[first], pa.int64()))
     keys = type_ends.keys[rows[first]]
     new = ~ties_seen.seen_columns(type_ends.tie_type, keys, key_sources, key_targets)
@@ -189,6 +187,18 @@ def _batch_ties(
     first_rows = pa.array(rows[first[order]], pa.int64())
     ends = {"source": take_rows(type_ends.sources, first_rows), "target": take_rows(type_ends.targets, first_rows)}
     return with_columns(ends, file, constants, pa.array(rows[last[order]], pa.int64()))
+
+
+def _first_and_last(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per distinct key, in the keys' order, the position of its first and of its last occurrence: what
+    ``np.unique(..., return_index=True)`` gives of the keys and of them reversed, from one stable sort."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    change = np.ones(len(ordered), dtype=bool)
+    change[1:] = ordered[1:] != ordered[:-1]
+    starts = np.flatnonzero(change)
+    ends = np.append(starts[1:], len(ordered))[: len(starts)] - 1
+    return order[starts], order[ends]
 
 
 def _end_ids(cells: pa.Array, prefix: str, lookup: IdLookup) -> _EndIds:

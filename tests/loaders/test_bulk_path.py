@@ -24,6 +24,7 @@ from loaders.bulk import cells
 from loaders.bulk.cells import TypedColumn, date_counts, each_distinct, read_distinct, vectorised_reader
 from loaders.bulk.read import PlainFile, read_plain, read_records
 from loaders.bulk.sources import TypedFile, record_at, records_at, take_rows
+from loaders.bulk.ties import _first_and_last
 from loaders.generator import generate
 from loaders.load import LoadPath, load_mapping
 from loaders.mapping import Column, Source
@@ -533,3 +534,14 @@ def test_rows_taken_from_their_slice_are_the_rows_taken(seed: int) -> None:
     for held in (values, values.combine_chunks(), table):
         assert take_rows(held, rows).to_pylist() == held.take(pa.array(rows, pa.int64())).to_pylist()
         assert take_rows(held, pa.array(rows, pa.int64())).equals(take_rows(held, np.asarray(rows, dtype=np.int64)))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_first_and_last_row_of_each_tie_are_numpys_unique(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(0, [3, 50, 1 << 40][seed % 3], int(rng.integers(0, 400))).astype(np.int64)
+    first, last = _first_and_last(keys)
+    _, expected_first = np.unique(keys, return_index=True)
+    _, reversed_first = np.unique(keys[::-1], return_index=True)
+    assert first.tolist() == expected_first.tolist()
+    assert last.tolist() == (len(keys) - 1 - reversed_first).tolist()
