@@ -74,7 +74,8 @@ class IdLookup:
         if isinstance(ids, dict):
             customer_ids = pa.array(list(ids.values()), pa.string())
             return cls([refs], customer_ids, codes.codes(customer_ids))
-        return cls([refs], None, codes.codes(refs))
+        # A set's ids are distinct: none of them numbered before (a label's first lookup) they are numbered as given.
+        return cls([refs], None, codes.numbered(refs) if not codes.count else codes.codes(refs))
 
     def grown(self, added: list[str], codes: NodeCodes) -> IdLookup:
         """This lookup of known ids with ``added`` (ids not known before, each once) known too."""
@@ -111,7 +112,9 @@ class KnownIds(set[str]):
 
     def update(self, *others: Iterable[str]) -> None:
         for other in others:
-            new = [node_id for node_id in dict.fromkeys(other) if node_id not in self]
+            distinct = dict.fromkeys(other)
+            # Most often every id is new: then they are added without a look at each in Python.
+            new = list(distinct) if self.isdisjoint(distinct) else [node for node in distinct if node not in self]
             super().update(new)
             self.added.extend(new)
 

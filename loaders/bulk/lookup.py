@@ -52,6 +52,11 @@ class NodeCodes:
         self._chunks: list[pa.Array] = []
         self._count = 0
 
+    @property
+    def count(self) -> int:
+        """How many ids were numbered."""
+        return self._count
+
     def codes(self, ids: pa.Array) -> np.ndarray:
         """Per id (none null), its code; ids not given before are numbered now, in order."""
         at = positions_in(ids, self._chunks)
