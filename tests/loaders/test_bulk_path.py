@@ -339,6 +339,24 @@ def test_a_plain_file_is_read_whole_and_counted_from_its_bytes(tmp_path: Path) -
     assert found.table.to_pylist() == [{"acct_no": "A1", "name": "张三"}, {"acct_no": "A2", "name": ""}]
 
 
+@pytest.mark.parametrize("at", [None, 0, (1 << 20) - 1, 1 << 20, 3 * (1 << 20) + 5])
+def test_the_bytes_of_a_file_over_several_slices_are_all_looked_at(tmp_path: Path, at: int | None) -> None:
+    # A file of several megabyte slices: a control character anywhere after the header (at a slice's first
+    # or last byte too) is found, and every line is counted.
+    lines = [b"acct_no,bal"] + [b"A%07d,%d" % (row, row % 1000) for row in range(400_000)]
+    content = bytearray(b"\n".join(lines) + b"\n")
+    if at is not None:
+        at = max(at, len(lines[0]) + 1)
+        content[at] = 0x01 if content[at] != 0x0A else 0x7F
+    path = tmp_path / "a.csv"
+    path.write_bytes(bytes(content))
+    found = read_plain(source(), path)
+    if at is None:
+        assert isinstance(found, PlainFile) and found.rows_in_bytes == 400_000
+    else:
+        assert isinstance(found, str) and "control characters" in found
+
+
 def test_the_row_path_can_be_asked_for(generated_bank: Path, tmp_path: Path) -> None:
     with EmbeddedStore(tmp_path / "s.sqlite") as store:
         report = load_mapping(store, generated_bank, tmp_path / "r", today=date(2026, 1, 1), path=LoadPath.ROWS)
