@@ -24,8 +24,6 @@ from loaders.delimited import check_header
 from loaders.mapping import Source
 from loaders.raw import RawRecord, RawSource, SheetRecords
 
-_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-"""Any control character, tab and newline included."""
 _BLANK_LINE = re.compile(rb"\n[ \t]*\n")
 """A blank line after the header, in text that ends with a newline."""
 
@@ -102,7 +100,7 @@ def read_plain(source: Source, path: Path) -> PlainFile | str:
     return PlainFile(path, header, table.rename_columns(header), rows_in_bytes)
 
 
-def _byte_counts(encoded: bytes) -> tuple[int, int, int]:
+def _byte_counts(encoded: bytes | memoryview) -> tuple[int, int, int]:
     """How many newlines, tabs and control characters (below 0x20, or 0x7F) UTF-8 text holds: no byte of
     another character's UTF-8 form is one of them. One pass in numpy, a megabyte at a time (each slice's
     comparisons stay in the cache, and no array the size of the file is made)."""
@@ -119,6 +117,14 @@ def _byte_counts(encoded: bytes) -> tuple[int, int, int]:
 _SLICE = 1 << 20
 
 
+def _text_bytes(texts: pa.Array) -> bytes | memoryview:
+    """The UTF-8 bytes of a string array's texts, one after another (a view, not a copy)."""
+    if not len(texts) or texts.buffers()[2] is None:  # (no buffer: every text is empty)
+        return b""
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)[texts.offset : texts.offset + len(texts) + 1]
+    return memoryview(texts.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
+
+
 def read_records(raw: RawSource) -> PlainFile | str:
     """A file the row reader read whole (an xlsx sheet) as a :class:`PlainFile` of its records' cells, or why
     it cannot be read so. Its rows are its records (blank rows were skipped), with their own lines and texts."""
@@ -127,8 +133,8 @@ def read_records(raw: RawSource) -> PlainFile | str:
         return f"{raw.path.name} has rows the reader refused"
     names = [name for name in dict.fromkeys(raw.columns) if name]
     cells = raw.cells or {name: [record.values.get(name, "") for record in raw.records] for name in names}
-    # The column checks read trimmed ASCII cells in Arrow, which a control character would mislead.
-    if any(_ANY_CONTROL.search("".join(column)) for column in cells.values()):
-        return f"{raw.path.name} holds control characters"
     table = pa.table({name: pa.array(column, pa.string()) for name, column in cells.items()})
+    # The column checks read trimmed ASCII cells in Arrow, which a control character would mislead.
+    if any(_byte_counts(_text_bytes(column.combine_chunks()))[2] for column in table.columns):
+        return f"{raw.path.name} holds control characters"
     return PlainFile(raw.path, names, table, len(raw.records), raw.records)

@@ -285,10 +285,13 @@ def test_a_sheets_columns_are_its_records_values(tmp_path: Path) -> None:
     assert by_columns.table.column("bal").to_pylist() == ["b", "2.5", ""]
 
 
-def test_a_sheet_with_control_characters_takes_the_row_path(tmp_path: Path) -> None:
-    raw = RawSource(tmp_path / "a.xlsx", ["id", "name"], [RawRecord(2, "1\ta\tb", {"id": "1", "name": "a\tb"})])
-    found = read_records(raw)
+@pytest.mark.parametrize("name", ["a\tb", "张\x7f三", "\x00", "ab\n", "\x1f张"])
+def test_a_sheet_with_control_characters_takes_the_row_path(tmp_path: Path, name: str) -> None:
+    records = [RawRecord(2, "1\tok", {"id": "1", "name": "ok"}), RawRecord(3, f"2\t{name}", {"id": "2", "name": name})]
+    found = read_records(RawSource(tmp_path / "a.xlsx", ["id", "name"], records))
     assert isinstance(found, str) and "control characters" in found
+    found = read_records(RawSource(tmp_path / "a.xlsx", ["id", "name"], [*records[:1], replace(records[1], values={})]))
+    assert isinstance(found, PlainFile)  # (the other cells: no control character; an absent one is empty)
 
 
 def test_a_reload_by_columns_changes_nothing_and_says_unchanged(generated_bank: Path, tmp_path: Path) -> None:
