@@ -120,7 +120,10 @@ def test_a_key_given_twice_is_merged_as_the_row_path_merges_it(tmp_path: Path) -
         assert node is not None and node.properties == {"name": "Ana B."}
 
 
-def test_a_small_table_goes_into_the_overlay_and_reads_as_written(tmp_path: Path) -> None:
+def test_a_small_table_goes_into_the_overlay_and_reads_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(view, "BULK_SHARE", 0.25)  # the small table's rows are under a quarter of those held
     rng = random.Random(9)
     nodes, ties = _bank(rng, 400, 0)
     more_nodes, more_ties = _bank(rng, 420, 1)
