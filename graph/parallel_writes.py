@@ -8,8 +8,9 @@ one logged record on the embedded store's single writer thread. Measured at 30,0
 two Neo4j sessions first gained only 4%: every read of the loader waited for every batch (see below); with that
 fixed, two batches are being written 84% of a load (bench/results/neo4j-load-diagnosis-2026-11-30.md).
 
-Up to ``ahead`` batches (at least ``writers``) may be handed over and not yet written: the loading thread may
-run that far ahead of the writers (a source's file read while the batches of the one before are written).
+Up to ``ahead`` batches (at least ``writers``) may be handed over and not yet written, and with ``ahead_bytes``
+only while they hold less than that many bytes of tables: the loading thread may run that far ahead of the
+writers (a source's file read while the batches of the one before are written), its memory bounded by the bytes.
 
 A refused batch leaves the store as it was. Its error is raised in the loading thread at the next hand-over or
 when the load ends, and nothing further is handed over; a batch handed over after it that no writer has started
@@ -120,6 +121,8 @@ class _Handed:
     keys: BatchKeys | None
     counted: Callable[[WriteResult], None]
     future: Future[WriteResult]
+    size: int = 0
+    """Bytes of the batch's tables."""
 
 
 class ParallelWrites:
@@ -132,12 +135,14 @@ class ParallelWrites:
         writers: int,
         name: str = "crm-graph write",
         ahead: int = 0,
+        ahead_bytes: int = 0,
     ) -> None:
         if writers < 1:
             raise ValueError("writers must be at least 1")
         self._write = write
         self.writers = writers
         self.ahead = max(ahead, writers)
+        self.ahead_bytes = ahead_bytes
         self._refused = False
         self._pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix=name)
         self._handed: deque[_Handed] = deque()
@@ -155,15 +160,26 @@ class ParallelWrites:
         labels = frozenset(NodeLabel(label).primary for label, table in nodes.items() if table.num_rows)
         # One writer takes the batches in order, and one at a time: the keys would only cost the loading thread.
         keys = BatchKeys.of(nodes, ties) if self.writers > 1 else None
+        size = sum(table.nbytes for table in (*nodes.values(), *ties.values())) if self.ahead_bytes else 0
         began = time.perf_counter()
         self._count_done()
         if keys is not None:
             wait([handed.future for handed in self._handed if handed.keys is not None and keys.after(handed.keys)])
-        while sum(not handed.future.done() for handed in self._handed) >= self.ahead:
-            wait([handed.future for handed in self._handed], return_when=FIRST_COMPLETED)
+        while self._too_far(size):
+            wait([handed.future for handed in self._handed if not handed.future.done()], return_when=FIRST_COMPLETED)
         self._count_done()
         self.times.waited += time.perf_counter() - began
-        self._handed.append(_Handed(labels, keys, counted, self._pool.submit(self._timed, nodes, ties)))
+        future = self._pool.submit(self._timed, nodes, ties)
+        self._handed.append(_Handed(labels, keys, counted, future, size))
+
+    def _too_far(self, size: int) -> bool:
+        """Whether a batch of ``size`` bytes must wait for a batch being written before it is handed over."""
+        unwritten = [handed for handed in self._handed if not handed.future.done()]
+        if len(unwritten) < self.writers:
+            return False
+        return len(unwritten) >= self.ahead or (
+            self.ahead_bytes > 0 and size + sum(handed.size for handed in unwritten) > self.ahead_bytes
+        )
 
     def drain(self, labels: frozenset[NodeLabel] | None = None) -> None:
         """Wait for every batch handed over (with ``labels``, every one writing nodes of one of those primary
@@ -217,14 +233,14 @@ class HandedWrites:
         """The times of the last load's writes (for the bench)."""
 
     @contextmanager
-    def handing(self, write: Write, writers: int, name: str, ahead: int = 0) -> Iterator[None]:
+    def handing(self, write: Write, writers: int, name: str, ahead: int = 0, ahead_bytes: int = 0) -> Iterator[None]:
         """Hand this thread's :meth:`queue` batches to ``writers`` threads (see :class:`ParallelWrites`) until the
         context exits, when they are all written (the first refused batch's error raised, if the block raised
         none); a nested context leaves them to the outer one."""
         if getattr(self._shared, "writes", None) is not None:
             yield
             return
-        writes = ParallelWrites(write, writers, name, ahead)
+        writes = ParallelWrites(write, writers, name, ahead, ahead_bytes)
         self._shared.writes = writes
         try:
             yield

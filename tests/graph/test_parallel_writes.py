@@ -154,6 +154,28 @@ def test_one_writer_may_be_handed_batches_ahead_and_writes_none_after_a_refused_
     assert batches.started == ["a1"] and counted == []  # a2 was never written
 
 
+def test_batches_are_handed_over_ahead_while_they_hold_less_than_the_bytes_allowed() -> None:
+    batches, counted = _Batches(), []
+    size = _accounts("a1")[NodeLabel.ACCOUNT].nbytes  # every batch here is one account: the same size
+    writes = ParallelWrites(batches, writers=1, ahead=8, ahead_bytes=3 * size)
+    unblock = threading.Timer(WAIT, batches.release["a1"].set)  # a hand-over that never waits fails, not hangs
+    unblock.start()
+    try:
+        for name in ("a1", "a2", "a3"):  # a1 being written, two waiting: the bytes allowed
+            writes.submit(_accounts(name), {}, counted.append)
+        assert batches.finished == []
+        threading.Timer(0.2, batches.release["a1"].set).start()
+        writes.submit(_accounts("a4"), {}, counted.append)  # one more only once a1 is written
+        assert batches.finished == ["a1"]
+        for name in ("a2", "a3", "a4"):
+            batches.release[name].set()
+        writes.drain()
+    finally:
+        unblock.cancel()
+        writes.close()
+    assert batches.started == ["a1", "a2", "a3", "a4"] and [result.created for result in counted] == [1, 2, 3, 4]
+
+
 def test_a_read_of_some_labels_waits_only_for_the_batches_writing_nodes_of_them() -> None:
     batches, counted = _Batches(), []
     writes = ParallelWrites(batches, writers=2)
