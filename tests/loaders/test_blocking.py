@@ -18,6 +18,7 @@ from graph.model import NodeLabel
 from loaders import resolve as resolution
 from loaders.bulk.blocking import (
     RecordColumns,
+    _distinct_per_key,
     _may_be_similar,
     candidate_pairs_by_columns,
     scored_pairs_by_columns,
@@ -169,3 +170,16 @@ def test_finbench_customers_score_alike(tmp_path: Path) -> None:
     scorer = ComparingScorer()
     with EmbeddedStore(tmp_path / "store.sqlite") as store:
         load_mapping(store, FINBENCH_MAPPING, tmp_path / "report", data_dir=FINBENCH_DATA, score_pairs=scorer)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_distinct_values_per_key_are_those_of_the_unique_pairs(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(0, 300))
+    high = [5, 1_000, 1 << 40][seed % 3]  # the last: pairs too large for one number each
+    keys, values = rng.integers(0, high, size), rng.integers(0, [3, 1_000, 1 << 30][seed % 3], size)
+    pairs = np.unique(np.stack([keys, values], axis=1), axis=0).reshape(-1, 2)
+    expected_keys, expected_counts = np.unique(pairs[:, 0], return_counts=True)
+    found_keys, found_counts = _distinct_per_key(keys.astype(np.int64), values.astype(np.int64))
+    assert found_keys.tolist() == expected_keys.tolist()
+    assert found_counts.tolist() == expected_counts.tolist()
