@@ -84,7 +84,8 @@ class RecordBatch:
             named[place] = len(shapes[place])
         # The names in the order they first appear (the first plain maker's, then each combined maker's).
         firsts = sorted({*np.flatnonzero(plain)[:1].tolist(), *np.flatnonzero(~plain).tolist()})
-        names = dict.fromkeys(name for place in firsts for name in shapes[place])
+        # (Each distinct shape once: a repeated one adds no name, and the makers share a few shapes.)
+        names = dict.fromkeys(name for shape in dict.fromkeys(shapes[place] for place in firsts) for name in shape)
         names.update(NO_ALIASES)
         for place in np.flatnonzero(named != len(names)).tolist():
             if not is_new(NodeLabel.CUSTOMER, ids[place]):
