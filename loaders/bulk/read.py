@@ -135,6 +135,6 @@ def read_records(raw: RawSource) -> PlainFile | str:
     cells = raw.cells or {name: [record.values.get(name, "") for record in raw.records] for name in names}
     table = pa.table({name: pa.array(column, pa.string()) for name, column in cells.items()})
     # The column checks read trimmed ASCII cells in Arrow, which a control character would mislead.
-    if any(_byte_counts(_text_bytes(column.combine_chunks()))[2] for column in table.columns):
+    if any(_byte_counts(_text_bytes(chunk))[2] for column in table.columns for chunk in column.chunks):
         return f"{raw.path.name} holds control characters"
     return PlainFile(raw.path, names, table, len(raw.records), raw.records)
