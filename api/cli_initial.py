@@ -18,8 +18,8 @@ from graph.embedded import EmbeddedStore
 from graph.errors import CrmGraphError
 from graph.settings import Backend, Settings
 from loaders.bulk import LoadPath
+from loaders.matching import PairScorer
 from loaders.report import LoadReport
-from loaders.resolve import PairScorer
 
 
 def load_initial(

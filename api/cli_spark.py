@@ -19,7 +19,7 @@ from graph.store import GraphStore
 if TYPE_CHECKING:
     from api.progress import ProgressCallback
     from bench.harness import BenchConfig
-    from loaders.resolve import PairScorer
+    from loaders.matching import PairScorer
     from queries.analytics import AnalyzeReport
 
 

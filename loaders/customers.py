@@ -20,10 +20,11 @@ from loaders.bulk.resolve import resolve_grouped
 from loaders.bulk.tables import IsNew, Tables, column_table
 from loaders.context import LoadContext, Pending, node_row, row_key, tie_row
 from loaders.mapping import ResolveMode, Source
+from loaders.matching import PairScorer, scored_pairs
 from loaders.quarantine import QuarantineReason
 from loaders.read import RawRecord
 from loaders.report import SourceReport
-from loaders.resolve import CustomerRecord, PairScorer, national_customer_id, resolve, scored_pairs
+from loaders.resolve import CustomerRecord, national_customer_id, resolve
 from loaders.review import ReviewList
 from loaders.survivorship import KEPT_FIELDS, NO_ALIASES, combined_customers, record_values, source_ranks
 from loaders.transform import RowProblem, RowTransform

@@ -31,12 +31,12 @@ from loaders.bulk.ties import tie_source_by_columns
 from loaders.context import LoadContext, Progress, SourceReads
 from loaders.customers import CustomerBatch, customer_batches, load_customers
 from loaders.mapping import Mapping, Source, SourceFormat
+from loaders.matching import PairScorer
 from loaders.nodes import load_nodes
 from loaders.quarantine import QuarantineFile
 from loaders.query import prepared, query_inputs
 from loaders.read import TEXT_FORMATS, check_encoding, source_files
 from loaders.report import LoadReport
-from loaders.resolve import PairScorer
 from loaders.review import ReviewList
 from loaders.ties import load_ties
 from loaders.transform import PLAUSIBLE_YEARS, RowTransform

@@ -10,7 +10,7 @@ scoring at least ``review_above`` come back to the driver; ID numbers, splits, m
 as in-process, so the review queue is the same.
 
 The model is a splink model file (JSON). When the file does not exist, it is written from the documented m and
-u values of :data:`loaders.resolve.FIELD_WEIGHTS` (so both engines score alike); after that it is only read, never
+u values of :data:`loaders.matching.FIELD_WEIGHTS` (so both engines score alike); after that it is only read, never
 re-estimated, so the same files give the same scores on every run (the reason splink is not trained at load
 time: see :mod:`loaders.resolve`). A bank that estimates its own m and u with splink (EM on its records) saves
 them in this file; in-process resolution keeps the documented values until ``FIELD_WEIGHTS`` gets the same.
@@ -27,20 +27,14 @@ from typing import TYPE_CHECKING, Any
 
 from graph.errors import ConfigurationError
 from loaders.mapping import ResolveMode
-from loaders.resolve import (
-    BLOCK_LIMIT,
-    FIELD_WEIGHTS,
-    PRIOR_MATCH,
-    CustomerRecord,
-    ScoredPair,
-    text_level,
-)
+from loaders.matching import BLOCK_LIMIT, FIELD_WEIGHTS, PRIOR_MATCH, ScoredPair, text_level
+from loaders.resolve import CustomerRecord
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 BLOCKS = ("birth", "phone", "name")
-"""The block keys of :func:`loaders.resolve.block_keys`, each a column of the table given to splink."""
+"""The block keys of :func:`loaders.matching.block_keys`, each a column of the table given to splink."""
 TEXT_FIELDS = ("name", "address")
 """Compared at three levels (exact, similar, different); the others at two (exact, different)."""
 SIMILAR_TEXT_UDF = "crm_graph_similar_text"
@@ -115,7 +109,7 @@ def saved_resolution_model(path: Path) -> dict[str, Any]:
 
 
 class SparkPairScorer:
-    """A :data:`loaders.resolve.PairScorer` that runs on Spark with splink and the model saved in ``model_path``.
+    """A :data:`loaders.matching.PairScorer` that runs on Spark with splink and the model saved in ``model_path``.
 
     ``session`` gives the Spark session, started only when there are records to compare."""
 

@@ -5,10 +5,10 @@ numpy's sorts, group counts and set tests instead of dictionaries of records and
 
 What is compared stays the row path's own, so that the pairs, the scores and the decisions are the same:
 
-- names and addresses are normalised by ``loaders.resolve.normalise_text`` itself, once per record (Arrow's
+- names and addresses are normalised by ``loaders.matching.normalise_text`` itself, once per record (Arrow's
   NFKC and lower-casing follow another Unicode version and a simpler case mapping, and took as long on the
   30k bank's names: 18 ms against 22);
-- a pair's score comes from the scores ``loaders.resolve.probability_of_levels`` gives each combination of
+- a pair's score comes from the scores ``loaders.matching.probability_of_levels`` gives each combination of
   field levels (a few dozen), so no float is computed differently;
 - the one level that needs the texts themselves (similar or different) is asked of ``text_level`` only for
   pairs whose texts differ, whose lengths allow them to be similar, and whose score could reach the bound
@@ -27,21 +27,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.model import NodeLabel
-from loaders import resolve as resolution
+from loaders import matching
 from loaders.bulk.records import CustomerRecords
 from loaders.mapping import ResolveMode, ValueType
-from loaders.resolve import (
-    FIELD_WEIGHTS,
-    CustomerRecord,
-    ScoredPair,
-    conflict_name,
-    normalise_text,
-    probability_of_levels,
-    text_level,
-)
+from loaders.matching import FIELD_WEIGHTS, ScoredPair, normalise_text, probability_of_levels, text_level
+from loaders.resolve import CustomerRecord, conflict_name
 
 BLOCKS = ("birth", "phone", "name")
-"""The fields records are blocked on (each with the record's kind), as ``loaders.resolve.block_keys``."""
+"""The fields records are blocked on (each with the record's kind), as ``loaders.matching.block_keys``."""
 
 LEVELS = (None, "exact", "similar", "different")
 """Agreement levels by code: 0 when either side lacks the field."""
@@ -194,7 +187,7 @@ class RecordColumns:
 
 
 def candidate_pairs_by_columns(columns: RecordColumns) -> np.ndarray:
-    """``loaders.resolve.candidate_pairs``: pairs sharing a block of at most ``BLOCK_LIMIT`` records, one side
+    """``loaders.matching.candidate_pairs``: pairs sharing a block of at most ``BLOCK_LIMIT`` records, one side
     at least lacking an ID number; as an array of (left, right) rows, sorted, left < right."""
     size = columns.size
     found = [np.empty(0, dtype=np.int64)]
@@ -203,7 +196,7 @@ def candidate_pairs_by_columns(columns: RecordColumns) -> np.ndarray:
         members = np.flatnonzero(keys >= 0)
         blocks, block_of, counts = np.unique(keys[members], return_inverse=True, return_counts=True)
         with_lacking = np.bincount(block_of, weights=columns.lacking[members], minlength=len(blocks)) > 0
-        compared = (counts <= resolution.BLOCK_LIMIT) & with_lacking
+        compared = (counts <= matching.BLOCK_LIMIT) & with_lacking
         # Each lacking member of a compared block against every member of it (itself left out below).
         order = np.argsort(block_of, kind="stable")
         starts = np.searchsorted(block_of[order], np.arange(len(blocks)))
@@ -220,11 +213,11 @@ def candidate_pairs_by_columns(columns: RecordColumns) -> np.ndarray:
 
 
 def scored_pairs_by_columns(records: Sequence[CustomerRecord], review_above: float) -> list[ScoredPair]:
-    """``loaders.resolve.scored_pairs`` (a :data:`loaders.resolve.PairScorer`): the candidate pairs scoring at
+    """``loaders.matching.scored_pairs`` (a :data:`loaders.matching.PairScorer`): the candidate pairs scoring at
     least ``review_above``, in the same order with the same probabilities."""
     columns = RecordColumns.of(records)
     if columns is None:
-        return resolution.scored_pairs(records, review_above)
+        return matching.scored_pairs(records, review_above)
     left, right, probabilities = scored_on_columns(columns, review_above)
     return [
         ScoredPair(int(a), int(b), float(probability))

@@ -30,7 +30,8 @@ import pyarrow.compute as pc
 from graph.model import NodeLabel
 from loaders.bulk.blocking import RecordColumns, records_to_score, scored_on_columns, scored_pairs_by_columns
 from loaders.bulk.records import CustomerRecords
-from loaders.resolve import CustomerRecord, PairScorer, Resolved, ScoredPair, national_ids_of, resolve
+from loaders.matching import PairScorer, ScoredPair
+from loaders.resolve import CustomerRecord, Resolved, national_ids_of, resolve
 
 
 def resolve_grouped(

@@ -15,7 +15,7 @@ import pytest
 
 from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel
-from loaders import resolve as resolution
+from loaders import matching
 from loaders.bulk.blocking import (
     RecordColumns,
     _distinct_per_key,
@@ -27,15 +27,8 @@ from loaders.bulk.resolve import resolve_grouped
 from loaders.generator import generate
 from loaders.load import load_mapping
 from loaders.mapping import ResolveMode, ValueType
-from loaders.resolve import (
-    CustomerRecord,
-    ScoredPair,
-    candidate_pairs,
-    resolve,
-    scored_pairs,
-    text_level,
-    within_one_edit,
-)
+from loaders.matching import ScoredPair, candidate_pairs, scored_pairs, text_level, within_one_edit
+from loaders.resolve import CustomerRecord, resolve
 from tests.loaders.test_finbench import DATA as FINBENCH_DATA
 from tests.loaders.test_finbench import MAPPING as FINBENCH_MAPPING
 
@@ -86,7 +79,7 @@ def random_record(rng: random.Random, index: int) -> CustomerRecord:
 def test_pairs_and_scores_are_those_of_the_records(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(seed)
     if seed % 3 == 0:  # blocks too large to compare are left out alike
-        monkeypatch.setattr(resolution, "BLOCK_LIMIT", 4)
+        monkeypatch.setattr(matching, "BLOCK_LIMIT", 4)
     records = [random_record(rng, index) for index in range(rng.randrange(2, 80))]
     columns = RecordColumns.of(records)
     assert columns is not None

@@ -14,7 +14,8 @@ from graph.store import GraphStore
 from loaders import review as reviews
 from loaders.load import load_mapping
 from loaders.mapping import ResolveMode
-from loaders.resolve import CustomerRecord, candidate_pairs, match_probability, resolve
+from loaders.matching import candidate_pairs, match_probability
+from loaders.resolve import CustomerRecord, resolve
 from tests.loaders.conftest import RID_ZHANG, TODAY, lineage, write_bank
 
 KEY = b"k"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from graph.model import NodeLabel
-from loaders import resolve as resolution
+from loaders import matching
 from loaders.bulk.records import CustomerRecords, RecordRun
 from loaders.bulk.resolve import needs_scoring, resolve_grouped
 from loaders.mapping import ResolveMode, ValueType
@@ -59,7 +59,7 @@ def random_options(rng: random.Random, refs: list[str]) -> dict[str, Any]:
 def test_grouped_resolution_gives_what_resolve_gives(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(seed)
     if seed % 4 == 0:  # blocks too large to compare, seen whole by the part that is scored
-        monkeypatch.setattr(resolution, "BLOCK_LIMIT", 3)
+        monkeypatch.setattr(matching, "BLOCK_LIMIT", 3)
     records = [random_record(rng, index) for index in range(rng.randrange(5, 60))]
     refs = [record.ref for record in records]
     stored = sorted(

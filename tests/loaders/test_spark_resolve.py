@@ -19,7 +19,8 @@ from graph.model import NodeLabel
 from loaders.generator import generate
 from loaders.load import load_mapping
 from loaders.mapping import ResolveMode, ValueType
-from loaders.resolve import BLOCK_LIMIT, CustomerRecord, ScoredPair, scored_pairs
+from loaders.matching import BLOCK_LIMIT, ScoredPair, scored_pairs
+from loaders.resolve import CustomerRecord
 from loaders.review import ReviewList
 from loaders.spark_resolve import SparkPairScorer, resolution_model, saved_resolution_model
 from tests.loaders.conftest import TODAY
