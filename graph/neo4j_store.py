@@ -21,7 +21,7 @@ from neo4j import exceptions as driver_errors
 from graph.batch import Batch, NodeInput, NodeRef, TieInput, prepare_batch
 from graph.cancellation import checkpoint
 from graph.cypher import render
-from graph.embedded.bulk import checked_tables
+from graph.embedded.bulk_checks import checked_tables
 from graph.errors import NotFound
 from graph.model import PRIMARY_LABELS, GraphCounts, NodeLabel, NodeRecord, TieRecord, TieType
 from graph.neo4j_session import SharedReads, retrying, rows, translated_errors
@@ -224,8 +224,8 @@ class Neo4jStore(GraphStore):
     ) -> WriteResult:
         """The tables' rows straight into ``UNWIND`` statements of one transaction (see :mod:`graph.neo4j_write`);
         symmetric ties given the other way round are turned round first; tables that need the row path's merging or
-        checks (:func:`graph.embedded.bulk.checked_tables`, or a key given twice) go through :meth:`write`, with the
-        same outcome."""
+        checks (:func:`graph.embedded.bulk_checks.checked_tables`, or a key given twice) go through :meth:`write`,
+        with the same outcome."""
         checked = checked_tables(nodes or {}, symmetric_turned(ties or {}))
         if checked is None or not keys_unique(*checked):
             return super().bulk_write(nodes, ties)

@@ -128,8 +128,8 @@ def parts(text: LiteralString, rows: list[dict[str, Any]], tie_type: TieType | N
 
 
 def table_statements(nodes: Mapping[NodeLabel, pa.Table], ties: Mapping[TieType, pa.Table]) -> Iterator[Statement]:
-    """Checked tables (see :func:`graph.embedded.bulk.checked_tables`: ``id`` and ``kind`` first, ties' ``source``
-    and ``target`` first, keys unique) as statements: nodes, then ties numbered from 1 across the tables.
+    """Checked tables (see :func:`graph.embedded.bulk_checks.checked_tables`: ``id`` and ``kind`` first, ties'
+    ``source`` and ``target`` first, keys unique) as statements: nodes, then ties numbered from 1 across the tables.
 
     Lazy, a statement's rows made only when it is to be sent: Python rows take several times the Arrow size.
     """

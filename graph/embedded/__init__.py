@@ -30,7 +30,8 @@ import pyarrow as pa
 from graph.batch import TIE_ENDS, NodeInput, NodeRef, TieInput, prepare_batch
 from graph.cancellation import checkpoint
 from graph.collector import bulk_objects
-from graph.embedded.bulk import NeedsRows, checked_tables
+from graph.embedded.bulk import NeedsRows
+from graph.embedded.bulk_checks import checked_tables
 from graph.embedded.delta import Changes
 from graph.embedded.disk import Disk
 from graph.embedded.log_records import Batch

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from graph.embedded.columns import one_array, unified
+from graph.embedded.keys import merged_order, positions_in
 from graph.embedded.layout import (
     NO_PROPERTIES,
     SOURCE,
@@ -22,8 +23,6 @@ from graph.embedded.layout import (
     TieProperties,
     held_columns,
     is_stored,
-    merged_order,
-    positions_in,
     property_columns,
     with_leading,
 )
@@ -330,14 +329,7 @@ def merged_in_order(
     given_at = at[kept_count:]
     kept_keys = tie_keys(targets[kept_at], sources[kept_at])
     given_keys = tie_keys(targets[given_at], sources[given_at])
-    given_sorted = np.argsort(given_keys, kind="stable")
-    placed = np.searchsorted(kept_keys, given_keys[given_sorted]) + np.arange(len(given_at))
-    merged = np.empty(len(order), dtype=np.int32)
-    taken = np.zeros(len(order), dtype=bool)
-    taken[placed] = True
-    merged[placed] = given_at[given_sorted]
-    merged[~taken] = kept_at
-    return merged
+    return np.concatenate([kept_at, given_at])[merged_order(kept_keys, given_keys)].astype(np.int32)
 
 
 def stored_ties(table: pa.Table) -> pa.Table:

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 
 import graph.embedded.bulk as bulk
+import graph.embedded.bulk_checks as bulk_checks
 import graph.embedded.view as view
 from graph.embedded import EmbeddedStore
 from graph.errors import MissingEndpoint
@@ -221,13 +222,13 @@ def test_a_label_written_again_as_held_keeps_its_table_and_a_changed_label_is_bu
     with EmbeddedStore(tmp_path / "store") as store:
         store.bulk_write(node_tables(nodes), tie_tables(ties))
         graph = store.view
-        same = bulk.checked_tables(node_tables(nodes), {})
+        same = bulk_checks.checked_tables(node_tables(nodes), {})
         assert same is not None
         prepared = bulk.prepare(graph._nodes, graph._ties, *same)
         assert prepared.nodes == {} and (prepared.updated, prepared.unchanged) == (0, len(nodes))
 
         changed_name = [dict(node, properties={**node["properties"], "name": "改名"}) for node in nodes[:1]]
-        one_changed = bulk.checked_tables(node_tables(changed_name + nodes[1:]), {})
+        one_changed = bulk_checks.checked_tables(node_tables(changed_name + nodes[1:]), {})
         assert one_changed is not None
         prepared = bulk.prepare(graph._nodes, graph._ties, *one_changed)
         assert list(prepared.nodes) == [NodeLabel.CUSTOMER]  # the accounts, as held, keep their table

@@ -14,7 +14,8 @@ import pytest
 
 from graph.embedded import EmbeddedStore, view
 from graph.embedded.columns import JSON_MARK, is_json
-from graph.embedded.layout import id_bytes, merged_order, positions_in
+from graph.embedded.keys import merged_order, positions_in
+from graph.embedded.layout import id_bytes
 from graph.model import NodeLabel, TieType
 from graph.tables import columns_from_records
 from tests.samples import snapshot
