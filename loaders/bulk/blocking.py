@@ -189,27 +189,44 @@ class RecordColumns:
 def candidate_pairs_by_columns(columns: RecordColumns) -> np.ndarray:
     """``loaders.matching.candidate_pairs``: pairs sharing a block of at most ``BLOCK_LIMIT`` records, one side
     at least lacking an ID number; as an array of (left, right) rows, sorted, left < right."""
-    size = columns.size
-    found = [np.empty(0, dtype=np.int64)]
+    left, right = _candidate_pairs(columns)
+    order = np.lexsort((right, left))
+    return np.stack([left[order], right[order]], axis=1)
+
+
+def _candidate_pairs(columns: RecordColumns) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate pairs (left < right) in no particular order, each once.
+
+    A pair is made by the first block it shares (in the order of ``BLOCKS``), and within a block once: by
+    its left record when both lack an ID number. The pairs grow with the square of the bank (more records
+    lacking an ID number, in larger blocks); made once each they need no sort nor hash to be told apart."""
+    lacking = columns.lacking
+    lefts, rights = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)]
+    earlier: list[np.ndarray] = []  # per block field paired on already: each record's compared block, else -1
     for block in BLOCKS:
         keys = columns.keys(block)
         members = np.flatnonzero(keys >= 0)
-        blocks, block_of, counts = np.unique(keys[members], return_inverse=True, return_counts=True)
-        with_lacking = np.bincount(block_of, weights=columns.lacking[members], minlength=len(blocks)) > 0
-        compared = (counts <= matching.BLOCK_LIMIT) & with_lacking
+        _, block_of, counts = np.unique(keys[members], return_inverse=True, return_counts=True)
+        compared = counts <= matching.BLOCK_LIMIT
         # Each lacking member of a compared block against every member of it (itself left out below).
         order = np.argsort(block_of, kind="stable")
-        starts = np.searchsorted(block_of[order], np.arange(len(blocks)))
-        chosen = np.flatnonzero(columns.lacking[members] & compared[block_of])
+        starts = np.searchsorted(block_of[order], np.arange(len(counts)))
+        chosen = np.flatnonzero(lacking[members] & compared[block_of])
         left_block = block_of[chosen]
         repeats = counts[left_block]
         left = np.repeat(members[chosen], repeats)
         offsets = np.arange(repeats.sum()) - np.repeat(np.cumsum(repeats) - repeats, repeats)
         right = members[order][np.repeat(starts[left_block], repeats) + offsets]
-        apart = left != right
-        found.append(np.minimum(left, right)[apart] * size + np.maximum(left, right)[apart])
-    codes = np.unique(np.concatenate(found))
-    return np.stack([codes // max(size, 1), codes % max(size, 1)], axis=1)
+        kept = (left != right) & (~lacking[right] | (left < right))
+        for blocks in earlier:
+            kept &= (blocks[left] < 0) | (blocks[left] != blocks[right])
+        left, right = left[kept], right[kept]
+        lefts.append(np.minimum(left, right))
+        rights.append(np.maximum(left, right))
+        blocks = np.full(columns.size, -1, dtype=np.int64)
+        blocks[members] = np.where(compared[block_of], block_of, -1)
+        earlier.append(blocks)
+    return np.concatenate(lefts), np.concatenate(rights)
 
 
 def scored_pairs_by_columns(records: Sequence[CustomerRecord], review_above: float) -> list[ScoredPair]:
@@ -230,10 +247,14 @@ def scored_on_columns(columns: RecordColumns, review_above: float) -> tuple[np.n
 
     Names and addresses are normalised for the records of some candidate pair only (the addresses are not
     read otherwise)."""
-    pairs = candidate_pairs_by_columns(columns)
-    involved = np.flatnonzero(np.bincount(pairs.ravel(), minlength=columns.size))  # np.unique(pairs), unsorted
+    pair_left, pair_right = _candidate_pairs(columns)
+    in_pairs = np.zeros(columns.size, dtype=bool)
+    in_pairs[pair_left] = in_pairs[pair_right] = True
+    involved = np.flatnonzero(in_pairs)
     # The pairs' records by their place in ``involved``: every text below is of those records only.
-    left, right = np.searchsorted(involved, pairs[:, 0]), np.searchsorted(involved, pairs[:, 1])
+    place = np.zeros(columns.size, dtype=np.int64)
+    place[involved] = np.arange(len(involved))
+    left, right = place[pair_left], place[pair_right]
     at = pa.array(involved, pa.int64())
     names, addresses = columns.name.take(at), columns.normalised("address", involved)
     levels = {
@@ -261,7 +282,8 @@ def scored_on_columns(columns: RecordColumns, review_above: float) -> tuple[np.n
             codes[position] = _SIMILAR if text_level(left_text, right_text) == "similar" else _DIFFERENT + 1
     probabilities = table[_combination(levels)]
     kept = np.flatnonzero(probabilities >= review_above)
-    return pairs[kept, 0], pairs[kept, 1], probabilities[kept]
+    kept = kept[np.lexsort((pair_right[kept], pair_left[kept]))]
+    return pair_left[kept], pair_right[kept], probabilities[kept]
 
 
 def _each_distinct(values: pa.Array | list[Any], read: Callable[[Any], str]) -> pa.Array:
@@ -280,11 +302,12 @@ def _each_distinct(values: pa.Array | list[Any], read: Callable[[Any], str]) -> 
 
 
 def _equal_levels(values: pa.Array, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Per pair: 0 when either side lacks the value, exact when equal, else different."""
-    left_values, right_values = values.take(left), values.take(right)
-    equal = pc.equal(left_values, right_values).to_numpy(zero_copy_only=False)
-    both = pc.and_(left_values.is_valid(), right_values.is_valid()).to_numpy(zero_copy_only=False)
-    return np.where(both, np.where(equal, _EXACT, _DIFFERENT), 0).astype(np.int8)
+    """Per pair: 0 when either side lacks the value, exact when equal, else different. Compared as the
+    values' dictionary codes: no text is copied or read per pair."""
+    codes = pc.dictionary_encode(values).indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    left_codes, right_codes = codes[left], codes[right]
+    both = (left_codes >= 0) & (right_codes >= 0)
+    return np.where(both, np.where(left_codes == right_codes, _EXACT, _DIFFERENT), 0).astype(np.int8)
 
 
 def _text_levels(values: pa.Array, left: np.ndarray, right: np.ndarray) -> np.ndarray:

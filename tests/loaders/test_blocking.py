@@ -176,3 +176,28 @@ def test_distinct_values_per_key_are_those_of_the_unique_pairs(seed: int) -> Non
     found_keys, found_counts = _distinct_per_key(keys.astype(np.int64), values.astype(np.int64))
     assert found_keys.tolist() == expected_keys.tolist()
     assert found_counts.tolist() == expected_counts.tolist()
+
+
+def test_a_pair_sharing_several_blocks_is_made_once_by_a_block_small_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(matching, "BLOCK_LIMIT", 3)
+
+    def person(index: int, name: str, birth: str, phone: str | None, national: str | None) -> CustomerRecord:
+        identifiers = {ValueType.MOBILE: phone} if phone else {}
+        if national:
+            identifiers[ValueType.RESIDENT_ID] = national
+        properties = {"name": name, "birth_date": birth, "address": ""}
+        return CustomerRecord("core", "core", f"K{index}", index + 2, NodeLabel.PERSON, properties, identifiers)
+
+    # 0 and 1 share a birth date (a block of four: too large), a phone and a name; 2 and 3 share the birth
+    # date only; 0 and 4 share a name and a phone. Records 0, 1 and 4 lack an ID number.
+    records = [
+        person(0, "王五", "1990-03-07", "p1", None),
+        person(1, "王五", "1990-03-07", "p1", None),
+        person(2, "李四", "1990-03-07", None, "n2"),
+        person(3, "赵六", "1990-03-07", None, "n3"),
+        person(4, "王五", "1985-05-12", "p1", None),
+    ]
+    columns = RecordColumns.of(records)
+    assert columns is not None
+    found = [tuple(pair) for pair in candidate_pairs_by_columns(columns).tolist()]
+    assert found == candidate_pairs(records) == [(0, 1), (0, 4), (1, 4)]
