@@ -94,9 +94,10 @@ class RecordBatch:
         # Rows of plain makers first, then combined ones; put back into the makers' order.
         order = pa.array(np.argsort(np.concatenate([np.flatnonzero(plain), np.flatnonzero(~plain)]), kind="stable"))
         columns: dict[str, pa.Array] = {"id": pa.array(ids, pa.string()), "kind": kinds.cast(pa.string())}
+        combined = self.combined.values(combined_ids, names)
         for name in names:
             held = run.column(name).take(plain_at) if name in own else pa.nulls(len(plain_at))
-            values = _joined(held, self.combined.values(combined_ids, name))
+            values = _joined(held, combined[name])
             if values is None:
                 return None
             columns[name] = values.take(order)

@@ -10,7 +10,7 @@ for what columns cannot hold (records of earlier loads, fields of values of seve
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -32,9 +32,9 @@ class Combined(Protocol):
         """The names the customer's combined properties hold, in ``loaders.survivorship.combine``'s order."""
         ...
 
-    def values(self, customer_ids: Sequence[str], name: str) -> pa.Array | None:
-        """A property of some customers as one array (null where absent); None when the values are not of
-        one type (``loaders.bulk.tables.exact_array``)."""
+    def values(self, customer_ids: Sequence[str], names: Iterable[str]) -> dict[str, pa.Array | None]:
+        """Properties of some customers, each as one array (null where absent); None when the values are not
+        of one type (``loaders.bulk.tables.exact_array``)."""
         ...
 
     def properties(self, customer_id: str) -> dict[str, Any]:
@@ -54,8 +54,9 @@ class ObjectCombined:
     def shape(self, customer_id: str) -> tuple[str, ...]:
         return tuple(self.combined[customer_id])
 
-    def values(self, customer_ids: Sequence[str], name: str) -> pa.Array | None:
-        return exact_array([self.combined[customer_id].get(name) for customer_id in customer_ids])
+    def values(self, customer_ids: Sequence[str], names: Iterable[str]) -> dict[str, pa.Array | None]:
+        combined = [self.combined[customer_id] for customer_id in customer_ids]
+        return {name: exact_array([properties.get(name) for properties in combined]) for name in names}
 
     def properties(self, customer_id: str) -> dict[str, Any]:
         return self.combined[customer_id]
@@ -77,11 +78,14 @@ class ColumnCombined:
     def shape(self, customer_id: str) -> tuple[str, ...]:
         return self.shapes[self.shape_of[self.row_of[customer_id]]]
 
-    def values(self, customer_ids: Sequence[str], name: str) -> pa.Array | None:
+    def values(self, customer_ids: Sequence[str], names: Iterable[str]) -> dict[str, pa.Array | None]:
+        # The customers' rows found once for every name (a batch asks for a dozen or more).
         rows = pa.array([self.row_of[customer_id] for customer_id in customer_ids], pa.int64())
-        if name not in self.table.column_names:
-            return pa.nulls(len(rows))
-        return self.table.column(name).combine_chunks().take(rows)
+        held = set(self.table.column_names)
+        return {
+            name: self.table.column(name).combine_chunks().take(rows) if name in held else pa.nulls(len(rows))
+            for name in names
+        }
 
     def properties(self, customer_id: str) -> dict[str, Any]:
         row = self.row_of[customer_id]
