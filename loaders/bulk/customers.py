@@ -52,21 +52,28 @@ def customer_records_by_columns(
         good = good_rows.tolist()
         bad = np.flatnonzero(~good_rows).tolist()
         refused = dict(zip(bad, records_at(source, file, bad), strict=True))
+        # Good rows whose key no other row of the file holds (nor an earlier file's: ``seen_refs``) are taken
+        # whatever comes before them; the others are looked at one by one, in file order.
+        refs = pc.binary_join_element_wise(source.system, file.keys, ":").to_pylist()
+        alone = good_rows & _alone_in_file(file.keys)
+        alone[alone] = [refs[index] not in seen_refs for index in np.flatnonzero(alone).tolist()]
+        taken_alone = np.flatnonzero(alone)
+        seen_refs.update(refs[index] for index in taken_alone.tolist())
+        alone_before = np.cumsum(alone) - alone  # per row, the rows taken above it so
         taken: list[int] = []
         made: list[CustomerRecord] = []
         places: list[int] = []  # the place of each record the row path made among the file's records
-        system = source.system
-        for index, key in enumerate(file.keys.to_pylist()):
-            ref = f"{system}:{key}"
-            if not good[index] or ref in seen_refs:
+        for index in np.flatnonzero(~alone).tolist():
+            if not good[index] or refs[index] in seen_refs:
                 raw = refused[index] if index in refused else record_at(source, file, index)
                 record = by_row(transform, report, file.plain.path, raw)
                 if record is not None:
-                    places.append(len(taken) + len(made))
+                    places.append(int(alone_before[index]) + len(taken) + len(made))
                     made.append(record)
                 continue
-            seen_refs.add(ref)
+            seen_refs.add(refs[index])
             taken.append(index)
+        taken = np.union1d(taken_alone, np.asarray(taken, dtype=np.int64)).tolist()
         count_dates(context, source, file, transform, taken)
         read.append((_run(source, file, kinds, taken, transform.constants), made, places))
     runs = [_with_row_records(*file_read) for file_read in read]
@@ -97,6 +104,15 @@ def _run(source: Source, file: TypedFile, kinds: pa.Array, taken: list[int], con
         pa.table(properties) if properties else pa.table({}).slice(0, 0),
         {kind: values.take(chosen) for kind, values in _identifiers(source, file).items()},
     )
+
+
+def _alone_in_file(keys: pa.Array) -> np.ndarray:
+    """The rows whose key (not null) no other row of the file holds."""
+    codes = pc.dictionary_encode(keys).indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    counts = np.bincount(codes[codes >= 0], minlength=1)
+    alone = codes >= 0
+    alone[alone] = counts[codes[alone]] == 1
+    return alone
 
 
 def _with_row_records(run: RecordRun, made: list[CustomerRecord], places: list[int]) -> RecordRun | None:

@@ -239,6 +239,33 @@ def test_bad_customer_rows_are_quarantined_and_resolved_alike(tmp_path: Path) ->
     assert reasons["card_customers"] == {"bad_check_digit": 1, "duplicate_key": 1}
 
 
+def test_keys_repeated_after_a_refused_row_or_in_an_earlier_source_of_the_system_load_alike(tmp_path: Path) -> None:
+    customers = (
+        "cust_no,cust_name,id_no,birth,mobile,seg_cd\n"
+        f"C1,张三,{RID_ZHANG},19900307,13812345678,01\n"
+        "C9,王五,,19701332,,01\n"  # refused (no real date): the next C9 is taken
+        "C9,王五,,19700101,,01\n"
+        "C9,王六,,19700101,,01\n"  # a repeated key
+        f"C2,李四,{RID_LI},19850512,,02\n"
+    )
+    holders = (
+        "holder_id,holder_name,cert_no,birth,mobile,card_no\n"
+        "C2,李四,,1985-05-12,,\n"  # a key the first source of the same system holds
+        f"H1,张三,{RID_ZHANG},1990-03-07,,{CARD}\n"
+        "C9,王五,,1970-01-01,,\n"
+    )
+    mapping = write_bank(tmp_path / "bank", customers=customers, holders=holders)
+    text = mapping.read_text(encoding="utf-8")
+    mapping.write_text(text.replace("system: card", "system: core", 1), encoding="utf-8")
+    outcomes = both_paths(mapping, tmp_path)
+    assert_same_outcome(outcomes)
+    report = outcomes[LoadPath.COLUMNS][3]
+    assert [source.path for source in report.sources if source.role == "customers"] == ["columns", "columns"]
+    reasons = {source.name: source.reasons for source in report.sources}
+    assert reasons["core_customers"] == {"bad_date": 1, "duplicate_key": 1}
+    assert reasons["card_customers"] == {"duplicate_key": 2}
+
+
 def _sheet(path: Path, rows: list[list[Any]]) -> None:
     import openpyxl
 
