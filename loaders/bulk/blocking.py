@@ -54,7 +54,8 @@ class RecordColumns:
 
     def __init__(self, size: int, read: Callable[[str], pa.Array | list[Any]]) -> None:
         self.size = size
-        self._read = read
+        # Each field read once: a field of records held as runs is their columns concatenated anew per read.
+        self._read = cache(read)
         """A field of every record: a property's values (``name``, ``birth_date``, ``address``), or one of
         ``kind`` (label values), ``auto`` (bools), ``national``, ``phone``, ``ref``, ``prefix`` (``id_prefix``)
         and ``key_id`` (the customer id of a ``key_only`` record)."""
