@@ -67,6 +67,8 @@ class IdLookup:
     """In chunks: a lookup of known ids grows by a chunk of the ids added since it was made."""
     customer_ids: pa.Array | None
     codes: np.ndarray
+    _prefixed: dict[str, IdLookup] = field(default_factory=dict, compare=False, repr=False)
+    """The parts of this lookup made so far by :meth:`starting_with`, by prefix."""
 
     @classmethod
     def of(cls, ids: set[str] | dict[str, str], codes: NodeCodes) -> IdLookup:
@@ -77,24 +79,50 @@ class IdLookup:
         # A set's ids are distinct: none of them numbered before (a label's first lookup) they are numbered as given.
         return cls([refs], None, codes.numbered(refs) if not codes.count else codes.codes(refs))
 
-    def grown(self, added: list[str], codes: NodeCodes) -> IdLookup:
+    def grown(self, added: list[str] | pa.Array, codes: NodeCodes) -> IdLookup:
         """This lookup of known ids with ``added`` (ids not known before, each once) known too."""
         assert self.customer_ids is None
-        new = pa.array(added, pa.string())
+        new = added if isinstance(added, pa.Array) else pa.array(added, pa.string())
+        # Ids not known before were in no lookup before: numbered after every id the codes hold.
+        grown = self._with(new, codes.numbered(new))
+        for prefix, part in self._prefixed.items():  # each part grows by its own share of the ids added
+            starting = pc.starts_with(new, pattern=prefix)
+            grown._prefixed[prefix] = part._with(new.filter(starting), grown.codes[len(self.codes) :][_mask(starting)])
+        return grown
+
+    def _with(self, new: pa.Array, codes: np.ndarray) -> IdLookup:
         refs = [*self.refs, new]
         if len(refs) > CHUNKS:  # in order: a ref's position stays its position in the chunks laid end to end
             refs = [pa.concat_arrays(refs)]
-        # Ids not known before were in no lookup before: numbered after every id the codes hold.
-        return IdLookup(refs, None, np.concatenate([self.codes, codes.numbered(new)]))
+        return IdLookup(refs, None, np.concatenate([self.codes, codes]))
 
-    def join(self, refs: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    def starting_with(self, prefix: str) -> IdLookup:
+        """The part of this lookup whose refs start with ``prefix``, made once: every ref a tie end column
+        makes starts with the end's prefix, so a join need search only those (a bank's account ids come
+        from four systems, each of its own prefix; searching all of them cost the whole label per column)."""
+        if not prefix:
+            return self
+        part = self._prefixed.get(prefix)
+        if part is None:
+            refs = pa.concat_arrays(self.refs) if len(self.refs) > 1 else self.refs[0]
+            starting = pc.starts_with(refs, pattern=prefix)
+            customer_ids = None if self.customer_ids is None else self.customer_ids.filter(starting)
+            part = self._prefixed[prefix] = IdLookup([refs.filter(starting)], customer_ids, self.codes[_mask(starting)])
+        return part
+
+    def join(self, refs: pa.Array, prefix: str = "") -> tuple[pa.Array, np.ndarray]:
         """The id of the node each ref of a column names (null where none), and the node's code (-1 where
-        none)."""
-        at = positions_in(refs, self.refs)
-        codes = np.append(self.codes, -1)[at]  # -1 (none) takes the -1 appended
-        if self.customer_ids is None:
+        none); ``prefix``: one that every ref starts with."""
+        lookup = self.starting_with(prefix)
+        at = positions_in(refs, lookup.refs)
+        codes = np.append(lookup.codes, -1)[at]  # -1 (none) takes the -1 appended
+        if lookup.customer_ids is None:
             return pc.if_else(pa.array(at >= 0), refs, pa.scalar(None, pa.string())), codes
-        return self.customer_ids.take(pa.array(at, mask=at < 0)), codes
+        return lookup.customer_ids.take(pa.array(at, mask=at < 0)), codes
+
+
+def _mask(flags: pa.Array) -> np.ndarray:
+    return flags.to_numpy(zero_copy_only=False).astype(bool)
 
 
 class KnownIds(set[str]):

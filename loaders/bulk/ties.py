@@ -218,7 +218,7 @@ def _end_ids(cells: pa.Array, prefix: str, lookup: IdLookup) -> _EndIds:
         return pc.string_is_ascii(distinct), pc.if_else(blank, pa.scalar(None, pa.string()), refs)
 
     refs, _, indices = read_distinct(cells, ref, ascii_refs)
-    distinct, codes = lookup.join(refs.cast(pa.string()))
+    distinct, codes = lookup.join(refs.cast(pa.string()), prefix)
     if indices is None:  # read cell by cell: a ref per row
         return _EndIds(distinct, codes)
     at = indices.fill_null(-1).to_numpy().astype(np.int64)

@@ -70,4 +70,20 @@ def test_a_lookup_grown_by_the_ids_added_finds_what_is_known_with_codes_that_sta
             assert (code >= 0) == (ref in known)
             if code >= 0:
                 assert code_of.setdefault(ref, code) == code  # one code per id, for the whole load
+        # Refs of one prefix searched among the known ids of that prefix only: the same answer.
+        prefixed = pa.array([ref for ref in refs if ref.startswith("A1")], pa.string())
+        whole, part = lookup.join(prefixed), lookup.join(prefixed, "A1")
+        assert part[0].to_pylist() == whole[0].to_pylist() and part[1].tolist() == whole[1].tolist()
     assert len(set(code_of.values())) == len(code_of)
+
+
+def test_a_crosswalk_lookup_by_prefix_finds_the_customers_of_that_system_only() -> None:
+    crosswalk = {"core:1": "C1", "cards:1": "C2", "core:2": "C1", "core:10": "C3"}
+    lookup = IdLookup.of(crosswalk, NodeCodes())
+    refs = pa.array(["core:1", "core:3", None, "core:10", "core:2"], pa.string())
+    ids, codes = lookup.join(refs, "core:")
+    assert ids.to_pylist() == ["C1", None, None, "C3", "C1"]
+    assert codes.tolist() == lookup.join(refs)[1].tolist()
+    assert codes[0] == codes[4] != codes[3] and codes[1] == codes[2] == -1
+    cards = lookup.join(pa.array(["cards:1", "cards:2"], pa.string()), "cards:")
+    assert cards[0].to_pylist() == ["C2", None]
