@@ -336,10 +336,19 @@ def take_rows(values: Rows, rows: pa.Array | np.ndarray | list[int]) -> Rows:
 def count_dates(
     context: LoadContext, source: Source, file: TypedFile, transform: Any, taken: list[int] | np.ndarray
 ) -> None:
-    """The date warnings' counts for the rows loaded here (the rows the row path took count there)."""
-    rows = np.zeros(file.plain.rows_in_bytes, dtype=bool)
-    rows[taken] = True
-    future, ancient = date_counts(source.columns, file.typed, rows, context.today)
+    """The date warnings' counts for the rows loaded here (the rows the row path took count there), on the
+    stretch of the columns they lie in: a batch's rows, not the whole file again for every batch."""
+    at = np.asarray(taken, dtype=np.int64)
+    if not len(at):
+        return
+    first, stop = int(at.min()), int(at.max()) + 1
+    rows = np.zeros(stop - first, dtype=bool)
+    rows[at - first] = True
+    typed = [
+        TypedColumn(column.name, column.values.slice(first, stop - first), column.bad[first:stop])
+        for column in file.typed
+    ]
+    future, ancient = date_counts(source.columns, typed, rows, context.today)
     transform.future_dates.update(future)
     transform.ancient_dates.update(ancient)
 

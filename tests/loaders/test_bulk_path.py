@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import os
 import random
+from collections import Counter
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -23,7 +25,7 @@ from graph.store import GraphStore
 from loaders.bulk import cells
 from loaders.bulk.cells import TypedColumn, date_counts, each_distinct, read_distinct, vectorised_reader
 from loaders.bulk.read import PlainFile, read_plain, read_records
-from loaders.bulk.sources import TypedFile, record_at, records_at, take_rows
+from loaders.bulk.sources import TypedFile, count_dates, record_at, records_at, take_rows
 from loaders.bulk.ties import _first_and_last
 from loaders.generator import generate
 from loaders.load import LoadPath, load_mapping
@@ -550,6 +552,28 @@ def test_date_counts_count_the_chosen_rows_dates_out_of_range(seed: int) -> None
     future, ancient = date_counts(columns, typed, rows, today)
     assert future == ({"born": after} if after else {})
     assert ancient == ({"born": before, "due": before} if before else {})
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_date_counts_batch_by_batch_add_up_to_the_whole_files(seed: int) -> None:
+    rng = random.Random(seed)
+    today = date(2024, 6, 15)
+    days = [None, "2024-06-15", "2024-06-16", "1914-06-14", "1800-01-01", "2030-01-01"]
+    values = [rng.choice(days) for _ in range(60)]
+    columns = {"born": Column(**{"from": "born", "type": "date"})}
+    typed = [TypedColumn("born", pa.array(values, pa.string()), np.zeros(len(values), dtype=bool))]
+    plain = PlainFile(Path("a.csv"), ["born"], pa.table({"born": values}), len(values))
+    file = TypedFile(plain, {}, pa.nulls(len(values), pa.string()), typed, np.ones(len(values), dtype=bool))
+    taken = sorted(rng.sample(range(len(values)), rng.randrange(0, len(values))))
+    transform = SimpleNamespace(future_dates=Counter[str](), ancient_dates=Counter[str]())
+    context = SimpleNamespace(today=today)
+    source = SimpleNamespace(columns=columns)
+    for start in range(0, len(values), 7):  # batches of seven rows: the rows taken in each
+        count_dates(context, source, file, transform, [row for row in taken if start <= row < start + 7])  # type: ignore[arg-type]
+    rows = np.zeros(len(values), dtype=bool)
+    rows[taken] = True
+    future, ancient = date_counts(columns, typed, rows, today)
+    assert transform.future_dates == Counter(future) and transform.ancient_dates == Counter(ancient)
 
 
 def test_records_taken_at_once_are_the_row_readers_records(tmp_path: Path) -> None:
