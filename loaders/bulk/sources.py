@@ -102,7 +102,7 @@ def node_source_by_columns(context: LoadContext, source: Source, files: list[Pat
             merged = len(rows.written.intersection(quick_ids))  # NodeRows.count_written, for all of them
             loaded = len(quick) - merged
             rows.written.update(quick_ids)
-            rows.known.update(quick_ids)
+            rows.known.update_column(quick_ids, take_rows(id_column, quick))
             for link in read_links:
                 link.created_for(quick, created)
             taken = list(quick)

@@ -87,3 +87,25 @@ def test_a_crosswalk_lookup_by_prefix_finds_the_customers_of_that_system_only() 
     assert codes[0] == codes[4] != codes[3] and codes[1] == codes[2] == -1
     cards = lookup.join(pa.array(["cards:1", "cards:2"], pa.string()), "cards:")
     assert cards[0].to_pylist() == ["C2", None]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_ids_added_in_arrow_are_the_ids_added(seed: int) -> None:
+    rng = random.Random(seed)
+    names = [f"A{n}" for n in range(50)]
+    known = KnownIds(rng.sample(names, rng.randrange(0, 5)))
+    before = list(known)
+    for _ in range(rng.randrange(1, 15)):
+        adding = [rng.choice(names) for _ in range(rng.randrange(0, 6))]
+        step = rng.random()
+        if step < 0.4:  # given in Arrow too: kept as given when every id is new
+            known.update_column(adding, pa.array(adding, pa.string()))
+        elif step < 0.7:
+            known.update(adding)
+        else:
+            for node_id in adding:
+                known.add(node_id)
+    for start in range(len(known.added) + 1):
+        assert known.added_column(start).to_pylist() == known.added[start:]
+    assert known.column().to_pylist() == before + known.added
+    assert set(known.column().to_pylist()) == known
