@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import overload
+
+import pyarrow as pa
 
 from loaders.quarantine import QuarantineReason
 
@@ -34,7 +36,7 @@ class RawSource:
     path: Path
     columns: list[str]
     records: Sequence[RawRecord]
-    cells: dict[str, Sequence[str]] | None = None
+    cells: Mapping[str, Sequence[str] | pa.Array] | None = None
     """The records' values by column (each named column once), when the reader had them as columns."""
 
 
@@ -42,7 +44,7 @@ class SheetRecords(Sequence[RawRecord]):
     """The records of a sheet's rows, each made when it is asked for: the column-wise path reads the sheet's
     columns and asks only for the rows it hands to the row path (a record object costs a few microseconds)."""
 
-    def __init__(self, columns: list[str], lines: list[int], rows: list[list[str]]) -> None:
+    def __init__(self, columns: list[str], lines: list[int], rows: Sequence[list[str]]) -> None:
         self.columns, self.lines, self.rows = columns, lines, rows
         """The header, and per record its sheet line and its cells (one per column)."""
 
@@ -62,7 +64,11 @@ class SheetRecords(Sequence[RawRecord]):
         return RawRecord(self.lines[index], "\t".join(cells), dict(zip(self.columns, cells, strict=True)))
 
     def __iter__(self) -> Iterator[RawRecord]:
-        return (self[position] for position in range(len(self)))
+        columns = self.columns
+        return (
+            RawRecord(line, "\t".join(cells), dict(zip(columns, cells, strict=True)))
+            for line, cells in zip(self.lines, self.rows, strict=True)
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)

@@ -133,7 +133,9 @@ def read_records(raw: RawSource) -> PlainFile | str:
         return f"{raw.path.name} has rows the reader refused"
     names = [name for name in dict.fromkeys(raw.columns) if name]
     cells = raw.cells or {name: [record.values.get(name, "") for record in raw.records] for name in names}
-    table = pa.table({name: pa.array(column, pa.string()) for name, column in cells.items()})
+    # (a sheet of text only comes as Arrow columns already: loaders.sheets)
+    arrays = {name: cell if isinstance(cell, pa.Array) else pa.array(cell, pa.string()) for name, cell in cells.items()}
+    table = pa.table(arrays)
     # The column checks read trimmed ASCII cells in Arrow, which a control character would mislead.
     if any(_byte_counts(_text_bytes(chunk))[2] for column in table.columns for chunk in column.chunks):
         return f"{raw.path.name} holds control characters"
