@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 import numpy as np
 import pyarrow as pa
@@ -202,14 +202,19 @@ class SourceReads:
 
     An xlsx sheet or a JSON lines file is read in full to check its columns before anything is written,
     and several sources often read one sheet; the read is kept until its last source has taken it.
-    Delimited files are not kept: parsing them again costs less than holding them through a load.
+    Row by row, delimited files are not kept: parsing them again costs less than holding their records
+    through a load. What the column-wise path makes of a file (:meth:`kept`: its text columns, a few
+    bytes a cell) is kept for the other sources that read it, until the last of them is loaded.
     """
 
     def __init__(self, reads: Iterable[tuple[Source, Path]]) -> None:
+        reads = list(reads)
         self._readers: Counter[tuple[Any, ...]] = Counter(
             _read_key(source, path) for source, path in reads if read_in_full(source)
         )
         self._kept: dict[tuple[Any, ...], RawSource] = {}
+        self._loads_left: Counter[tuple[Any, ...]] = Counter(_read_key(source, path) for source, path in reads)
+        self._made: dict[tuple[Any, ...], Any] = {}
 
     def columns(self, source: Source, path: Path) -> list[str]:
         """The file's column names, for the checks made before a load."""
@@ -233,6 +238,27 @@ class SourceReads:
             self._kept.pop(key, None)
         return raw
 
+    def kept(self, source: Source, path: Path, make: Callable[[], Made]) -> Made:
+        """What ``make`` makes of a file for the column-wise path, made once for all the sources of the load
+        that read the file alike and kept until the last of them is loaded (:meth:`loaded`); a file that one
+        source reads is not kept. ``make`` must make the same of the file whichever of them asks."""
+        key = _read_key(source, path)
+        if key in self._made:
+            return cast(Made, self._made[key])
+        made = make()
+        if self._loads_left[key] > 1:
+            self._made[key] = made
+        return made
+
+    def loaded(self, source: Source, files: Iterable[Path]) -> None:
+        """Note that ``source`` is loaded: what is kept of its files for no source left is let go."""
+        for path in files:
+            key = _read_key(source, path)
+            self._loads_left[key] -= 1
+            if self._loads_left[key] <= 0:
+                self._made.pop(key, None)
+                self._kept.pop(key, None)
+
     def stream(self, source: Source, path: Path) -> tuple[int, Iterator[RawRecord]]:
         """An upper bound of the file's records (for progress) and its records, parsed lazily.
 
@@ -242,6 +268,9 @@ class SourceReads:
             records = self.read(source, path).records
             return len(records), iter(records)
         return count_records(source, path), stream_source(source, path)
+
+
+Made = TypeVar("Made")
 
 
 def read_in_full(source: Source) -> bool:

@@ -93,6 +93,8 @@ def load_mapping(
         other_nodes = [source for source in mapping.sources if source.node is not None and not source.feeds_customers]
         tie_sources = [source for source in mapping.sources if source.tie is not None]
         load_customers(loader, customer_sources, files, review, path, score_pairs)
+        for source in customer_sources:
+            reads.loaded(source, files[source.name])
         for source in other_nodes:
             _load_source(loader, source, files[source.name], path, node_source_by_columns, load_nodes)
         for source in tie_sources:
@@ -132,10 +134,10 @@ def _load_source(
 ) -> None:
     """Load a source column-wise when asked and it allows it, else row by row, noting why in its report."""
     why_not = by_columns(loader, source, files) if path is LoadPath.COLUMNS else None
-    if path is LoadPath.COLUMNS and why_not is None:
-        return
-    by_rows(loader, source, files)
-    loader.reports[-1].path_note = why_not or ""
+    if path is not LoadPath.COLUMNS or why_not is not None:
+        by_rows(loader, source, files)
+        loader.reports[-1].path_note = why_not or ""
+    loader.reads.loaded(source, files)
 
 
 def date_warnings(mapping: Mapping, source_name: str, transform: RowTransform, today: date) -> list[str]:

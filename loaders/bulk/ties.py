@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -128,9 +129,8 @@ def _file_ties(
             for tie_type in present
         }
     by_type = []
-    end_ids: dict[tuple[str, NodeLabel, str], _EndIds] = {}  # the types of a row share its end columns
     for tie_type, wanted in wanted_by_type.items():
-        type_ends = _type_ends(context, rows, file, tie_type, wanted, end_ids)
+        type_ends = _type_ends(context, rows, file, tie_type, wanted)
         taken &= type_ends.made | ~wanted
         by_type.append(type_ends)
     return taken, by_type
@@ -142,13 +142,9 @@ def _type_ends(
     file: TypedFile,
     tie_type: TieType,
     wanted: np.ndarray,
-    end_ids: dict[tuple[str, NodeLabel, str], _EndIds],
 ) -> _TypeEnds:
     tie_spec, end_specs = rows.ends.spec_for(tie_type)
-    for end, label, prefix in end_specs:
-        if (end.from_, label, prefix) not in end_ids:
-            end_ids[end.from_, label, prefix] = _end_ids(file.cells[end.from_], prefix, context.id_lookup(label))
-    sources, targets = (end_ids[end.from_, label, prefix] for end, label, prefix in end_specs)
+    sources, targets = (_file_end_ids(context, file, end.from_, label, prefix) for end, label, prefix in end_specs)
     source_codes, target_codes = sources.codes, targets.codes
     made = (source_codes >= 0) & (target_codes >= 0)
     if tie_spec.source is tie_spec.target:
@@ -199,6 +195,17 @@ def _first_and_last(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     starts = np.flatnonzero(change)
     ends = np.append(starts[1:], len(ordered))[: len(starts)] - 1
     return order[starts], order[ends]
+
+
+def _file_end_ids(context: LoadContext, file: TypedFile, column: str, label: NodeLabel, prefix: str) -> _EndIds:
+    """:func:`_end_ids` of a file's column, looked up once for the tie types of a row and for the other
+    sources that read the file (an account number column is the target of the owners' ties and the source
+    of the products'), while the nodes of ``label`` known stay the same."""
+    lookup = context.id_lookup(label)
+    found = file.ends.get((column, label, prefix))
+    if found is None or found[0] is not lookup:
+        found = file.ends[column, label, prefix] = (lookup, _end_ids(file.cells[column], prefix, lookup))
+    return cast(_EndIds, found[1])
 
 
 def _end_ids(cells: pa.Array, prefix: str, lookup: IdLookup) -> _EndIds:

@@ -22,11 +22,12 @@ from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel
 from graph.settings import Settings
 from graph.store import GraphStore
-from loaders.bulk import cells
+from loaders.bulk import cells, sources, ties
 from loaders.bulk.cells import TypedColumn, date_counts, each_distinct, read_distinct, vectorised_reader
 from loaders.bulk.read import PlainFile, read_plain, read_records
 from loaders.bulk.sources import TypedFile, count_dates, record_at, records_at, take_rows
 from loaders.bulk.ties import _first_and_last
+from loaders.context import SourceReads
 from loaders.generator import generate
 from loaders.load import LoadPath, load_mapping
 from loaders.mapping import Column, Source
@@ -321,6 +322,57 @@ def test_a_sheet_with_control_characters_takes_the_row_path(tmp_path: Path, name
     assert isinstance(found, str) and "control characters" in found
     found = read_records(RawSource(tmp_path / "a.xlsx", ["id", "name"], [*records[:1], replace(records[1], values={})]))
     assert isinstance(found, PlainFile)  # (the other cells: no control character; an absent one is empty)
+
+
+def test_a_file_several_sources_read_is_read_and_its_end_columns_looked_up_once(
+    generated_bank: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: Counter[str] = Counter()
+    lookups: Counter[tuple[tuple[str, ...], str]] = Counter()
+    end_ids = ties._end_ids
+
+    def counted_read(source: Source, path: Path) -> PlainFile | str:
+        reads[path.name] += 1
+        return read_plain(source, path)
+
+    def counted_lookup(cells: pa.Array, prefix: str, lookup: Any) -> Any:
+        lookups[tuple(cells.to_pylist()), prefix] += 1
+        return end_ids(cells, prefix, lookup)
+
+    monkeypatch.setattr(sources, "read_plain", counted_read)
+    monkeypatch.setattr(ties, "_end_ids", counted_lookup)
+    with EmbeddedStore(tmp_path / "s.sqlite") as store:
+        report = load_mapping(store, generated_bank, tmp_path / "r", today=TODAY)
+    by_columns = {source.name for source in report.sources if source.path == "columns"}
+    # accounts.csv feeds an account source and two tie sources: the owners' target is the products' source.
+    assert {"core_accounts", "core_accounts_owners", "core_accounts_products"} <= by_columns
+    assert reads["accounts.csv"] == 1 and set(reads.values()) == {1}
+    assert sum(lookups.values()) > 0 and set(lookups.values()) == {1}
+
+
+def test_a_read_is_kept_for_the_sources_left_that_read_the_file(tmp_path: Path) -> None:
+    one, two = source(name="one", path="a.csv"), source(name="two", path="a.csv")
+    alone, elsewhere = source(name="alone", path="b.csv"), source(name="tsv", path="a.csv", format="tsv")
+    shared = SourceReads([(one, tmp_path / "a.csv"), (two, tmp_path / "a.csv"), (alone, tmp_path / "b.csv")])
+    made: list[str] = []
+
+    def make(name: str) -> Any:
+        def read() -> str:
+            made.append(name)
+            return name
+
+        return read
+
+    assert shared.kept(one, tmp_path / "a.csv", make("a")) == "a"
+    assert shared.kept(two, tmp_path / "a.csv", make("again")) == "a"  # the same read
+    assert shared.kept(elsewhere, tmp_path / "a.csv", make("as tsv")) == "as tsv"  # read otherwise: not the same
+    assert shared.kept(alone, tmp_path / "b.csv", make("b")) == "b"
+    assert shared.kept(alone, tmp_path / "b.csv", make("b again")) == "b again"  # one reader: not kept
+    shared.loaded(one, [tmp_path / "a.csv"])
+    assert shared.kept(two, tmp_path / "a.csv", make("not again")) == "a"
+    shared.loaded(two, [tmp_path / "a.csv"])  # its last reader: let go
+    assert shared.kept(two, tmp_path / "a.csv", make("a once more")) == "a once more"
+    assert made == ["a", "as tsv", "b", "b again", "a once more"]
 
 
 def test_a_reload_by_columns_changes_nothing_and_says_unchanged(generated_bank: Path, tmp_path: Path) -> None:
