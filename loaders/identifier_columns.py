@@ -1,4 +1,4 @@
-"""Personal identifiers checked on whole columns: resident IDs, mobile numbers and card numbers in numpy.
+"""Identifiers checked on whole columns: resident IDs, mobile numbers, card numbers and credit codes in numpy.
 
 Each function takes an Arrow array of cells and returns which cells it settled and their canonical
 form. It settles only cells in the plain form most exports use (ASCII, no character the scalar
@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from loaders.identifiers import PROVINCE_CODES
+from loaders.identifiers import CREDIT_CODE_ALPHABET, CREDIT_CODE_WEIGHTS, PROVINCE_CODES
 
 _RESIDENT_ID_WEIGHTS = np.array((7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), dtype=np.int64)
 _RESIDENT_ID_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
@@ -24,6 +24,10 @@ _PROVINCES = np.zeros(100, dtype=bool)
 _PROVINCES[[int(code) for code in PROVINCE_CODES]] = True
 _DAYS_IN_MONTH = np.array((0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31), dtype=np.int64)
 _ZERO = ord("0")
+_CREDIT_CODE_CHARACTERS = np.frombuffer(CREDIT_CODE_ALPHABET.encode(), dtype=np.uint8)
+_CREDIT_CODE_VALUES = np.zeros(256, dtype=np.int64)
+_CREDIT_CODE_VALUES[_CREDIT_CODE_CHARACTERS] = np.arange(len(CREDIT_CODE_ALPHABET))
+_CREDIT_CODE_WEIGHTS = np.array(CREDIT_CODE_WEIGHTS, dtype=np.int64)
 
 Settled = tuple[np.ndarray, pa.Array]
 """Per cell: whether it was settled, and its canonical form (meaningless where not settled)."""
@@ -106,6 +110,19 @@ def card_numbers(cells: pa.Array) -> Settled:
     total = digits[:, ::-2].sum(axis=1) + (doubled - 9 * (doubled > 9)).sum(axis=1)
     settled = np.zeros(len(cells), dtype=bool)
     settled[at] = total % 10 == 0
+    return settled, compact
+
+
+def credit_codes(cells: pa.Array) -> Settled:
+    """Unified social credit codes of 18 characters of the code's alphabet (lower case read as upper) whose
+    check character holds."""
+    compact = pc.utf8_upper(_compact(cells))
+    shaped = pc.match_substring_regex(compact, r"^[0-9A-HJ-NP-RTUWXY]{18}$").to_numpy(zero_copy_only=False)
+    at = np.flatnonzero(shaped)
+    characters = _digits(compact.take(pa.array(at, pa.int64())), 18) + _ZERO
+    total = (_CREDIT_CODE_VALUES[characters[:, :17]] * _CREDIT_CODE_WEIGHTS).sum(axis=1)
+    settled = np.zeros(len(cells), dtype=bool)
+    settled[at] = _CREDIT_CODE_CHARACTERS[(31 - total % 31) % 31] == characters[:, 17]
     return settled, compact
 
 

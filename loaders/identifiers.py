@@ -190,7 +190,7 @@ def gender_from_resident_id(id18: str) -> str:
 # No I, O, Z, S, V: they are too easily confused with 1, 0, 2, 5 and U.
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_CODE_VALUES = {char: index for index, char in enumerate(CREDIT_CODE_ALPHABET)}
-_CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _CC = "credit code"
 
 
@@ -200,7 +200,7 @@ def credit_code_check_char(first17: str) -> str:
         raise InvalidIdentifier(Reason.BAD_LENGTH, f"{_CC}: check character needs exactly 17 characters")
     if not all(char in _CREDIT_CODE_VALUES for char in first17):
         raise InvalidIdentifier(Reason.BAD_CHARACTERS, f"{_CC}: character outside the code alphabet")
-    total = sum(_CREDIT_CODE_VALUES[char] * weight for char, weight in zip(first17, _CREDIT_CODE_WEIGHTS, strict=True))
+    total = sum(_CREDIT_CODE_VALUES[char] * weight for char, weight in zip(first17, CREDIT_CODE_WEIGHTS, strict=True))
     return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
 
 

@@ -165,6 +165,13 @@ def vectorised_reader(column: Column) -> Vectorised | None:
     if kind is ValueType.AMOUNT:
         # At most two decimals and fifteen digits before the point: round(x, 2) gives x back.
         return lambda cells: cast(cells, r"[+-]?[0-9]{1,15}(?:\.[0-9]{0,2})?", pa.float64())
+    if kind is ValueType.CREDIT_CODE:
+
+        def credit_codes(cells: pa.Array) -> tuple[pa.Array, pa.Array]:
+            settled, canonical = identifier_columns.credit_codes(cells)
+            return pc.and_(plain(cells, None), pa.array(settled)), canonical
+
+        return credit_codes
     separator = column.format or ";"
     if kind is ValueType.FLOAT_LIST and len(separator) == 1:
         pattern = f"{_NUMBER}(?:{re.escape(separator)}{_NUMBER})*"

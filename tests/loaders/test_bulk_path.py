@@ -533,6 +533,37 @@ def test_cells_read_in_arrow_read_as_the_row_path_reads_them(kind: str, options:
     assert by_arrow[1].tolist() == by_python[1].tolist()
 
 
+CREDIT_CODE_CELLS = [
+    "91350100M000100Y43",
+    "91350100m000100y43",
+    " 91350100M000100Y43",
+    "91350100-M000100Y43",
+    "9135 0100M000100Y43",
+    "91350100M000100Y44",  # a wrong check character
+    "91350100M000100Y4",
+    "91350100M000100Y433",
+    "91350100I000100Y43",  # a letter outside the alphabet
+    "９１３５０１００Ｍ０００１００Ｙ４３",
+    "NA",
+    "",
+    "-",
+]
+
+
+@pytest.mark.parametrize("options", [{}, {"null_values": ["NA"]}, {"required": True}, {"half_width": True}])
+def test_credit_codes_read_in_arrow_read_as_the_row_path_reads_them(options: dict[str, Any]) -> None:
+    column = Column.model_validate({"from": "cell", "type": "credit_code", **options})
+    cells = pa.array(CREDIT_CODE_CELLS * 2, pa.string())
+    by_python = each_distinct(cells, cell_transform(column))
+    by_arrow = each_distinct(cells, cell_transform(column), vectorised_reader(column))
+    assert by_arrow[0].to_pylist() == by_python[0].to_pylist()
+    assert by_arrow[1].tolist() == by_python[1].tolist()
+    assert by_python[0].to_pylist()[:5] == ["91350100M000100Y43"] * 5
+    reader = vectorised_reader(column)
+    assert reader is not None  # the plain codes are read in Arrow, the others (a space around) left to Python
+    assert reader(pa.array(CREDIT_CODE_CELLS[:5]))[0].to_pylist() == [True, True, False, True, True]
+
+
 def test_a_column_of_distinct_cells_is_read_cell_by_cell_as_by_its_distinct_cells(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

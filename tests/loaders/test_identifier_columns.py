@@ -12,11 +12,14 @@ import pytest
 
 from loaders import identifier_columns
 from loaders.identifiers import (
+    CREDIT_CODE_ALPHABET,
     InvalidIdentifier,
+    credit_code_check_char,
     luhn_check_digit,
     mask_phone,
     mask_resident_id,
     normalize_card_number,
+    normalize_credit_code,
     normalize_mobile,
     normalize_resident_id,
     resident_id_check_digit,
@@ -49,6 +52,19 @@ def card_cells(rng: random.Random) -> str:
     return decorated(rng, partial + (luhn_check_digit(partial) if rng.random() < 0.7 else rng.choice(DIGITS)))
 
 
+def credit_code_cells(rng: random.Random) -> str:
+    """Codes of the alphabet and with letters outside it (I, O, S, V, Z), of 17 to 19 characters."""
+    alphabet = CREDIT_CODE_ALPHABET + "IOSVZ" * (rng.random() < 0.1)
+    first17 = "".join(rng.choice(alphabet) for _ in range(rng.choice([16, 17, 17, 17, 18])))
+    try:
+        cell = first17 + (credit_code_check_char(first17) if rng.random() < 0.7 else rng.choice(CREDIT_CODE_ALPHABET))
+    except InvalidIdentifier:  # a letter outside the alphabet, or a length other than 17
+        cell = first17 + "0"
+    if rng.random() < 0.3:
+        cell = cell.lower()
+    return decorated(rng, cell)
+
+
 def decorated(rng: random.Random, cell: str) -> str:
     """The cell with what exports add: surrounding spaces, a hyphen or space inside, full-width forms, a letter."""
     if rng.random() < 0.05:
@@ -73,6 +89,7 @@ CASES: list[
     ),
     ("mobile", mobile_cells, identifier_columns.mobiles, normalize_mobile),
     ("card_number", card_cells, identifier_columns.card_numbers, normalize_card_number),
+    ("credit_code", credit_code_cells, identifier_columns.credit_codes, normalize_credit_code),
 ]
 EDGE_CELLS = [
     "",
@@ -85,6 +102,9 @@ EDGE_CELLS = [
     GB11643_EXAMPLE.lower(),
     "110105491231002",
     "0000000000000",
+    "91350100M000100Y43",
+    "91350100m000100y43",
+    "91350100M000100Y44",
 ]
 
 
