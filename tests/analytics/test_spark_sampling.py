@@ -50,3 +50,33 @@ def test_products_reach_the_driver_together_up_to_the_cap(monkeypatch: pytest.Mo
     assert groups == [["A", "C"], ["D"], ["E"], ["F"], ["G"]]  # B has no rows; E is past the cap, alone
     held = dict(sizes)
     assert all(len(group) == 1 or sum(held[product] for product in group) <= LIMIT for group in groups)
+
+
+def test_products_past_the_cap_are_each_drawn_as_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from queries.analytics.spark import crosssell
+    from queries.analytics.spark.session import spark_session
+    from queries.analytics.spark.training import collect_rows
+
+    rng = np.random.default_rng(9)
+    sizes = {"A": 23, "B": 4, "C": 11, "D": 40}  # A, C and D past the cap (10); B at the driver whole
+    rows = [
+        (f"C{number:05d}", product, bool(rng.random() < 0.3), float(rng.normal()))
+        for product, size in sizes.items()
+        for number in rng.choice(100_000, size, replace=False)
+    ]
+    monkeypatch.setattr(crosssell, "MAX_TRAINING_ROWS", LIMIT)
+    session = spark_session(SPARK_MASTER, SPARK_MEMORY, SPARK_PARTITIONS)
+    try:
+        train = session.createDataFrame(rows, "id string, product string, label boolean, value double").repartition(4)
+        found = list(crosssell._training_samples(train, sizes, sorted(sizes), ["value"]))
+        alone = [
+            collect_rows(train.where(train["product"] == product), ["label", "value"], limit=LIMIT, total=size)
+            for product, size in sorted(sizes.items())
+        ]
+    finally:
+        session.stop()
+    assert [len(table) for table in found] == [LIMIT, 4, LIMIT, LIMIT]
+    for table, expected in zip(found, alone, strict=True):
+        assert list(table.index) == list(expected.index)  # the same rows, in id order
+        assert table["value"].tolist() == expected["value"].tolist()
+        assert table["label"].tolist() == expected["label"].tolist()

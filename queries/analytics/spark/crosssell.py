@@ -26,7 +26,7 @@ from queries.analytics.models import MAX_TRAINING_ROWS, FittedModel, fit
 from queries.analytics.spark.features import OWN_COLUMNS
 from queries.analytics.spark.frames import SparkFrames
 from queries.analytics.spark.scoring import scored_on_workers
-from queries.analytics.spark.training import SparkTrainingWindow, arrow_rows, collect_rows
+from queries.analytics.spark.training import SparkTrainingWindow, arrow_rows, pa_table, sample_positions
 from queries.analytics.training import too_little_history
 
 if TYPE_CHECKING:
@@ -375,18 +375,52 @@ def _training_samples(
     """label and ``columns`` of each product's training rows (in id order), for each product with rows, in
     ``products`` order. Products whose rows add up to at most ``MAX_TRAINING_ROWS`` reach the driver together
     (one job for several), so the driver holds at most that many rows at a time, as with one product; a product
-    past the cap comes alone, sampled as in-process (:func:`collect_rows`)."""
+    past the cap comes alone, sampled as in-process (:func:`sampled_pairs`)."""
     import pyarrow.compute as pc
     from pyspark.sql import functions as F
 
+    past = {product: rows for product, rows in sizes.items() if rows > MAX_TRAINING_ROWS}
+    sampled = sampled_pairs(train, past) if past else None
     for group in _collected_together([(product, sizes.get(product, 0)) for product in products]):
-        if len(group) == 1 and sizes[group[0]] > MAX_TRAINING_ROWS:
-            chosen = train.where(F.col("product") == group[0])
-            yield collect_rows(chosen, ["label", *columns], total=sizes[group[0]])
+        if len(group) == 1 and group[0] in past:
+            assert sampled is not None
+            chosen = train.where(F.col("product") == group[0]).join(
+                sampled.where(F.col("product") == group[0]), ["id", "product"], "left_semi"
+            )
+            yield arrow_rows(chosen.select("id", "label", *columns).toArrow(), ["label", *columns])
             continue
         rows = train.where(F.col("product").isin(*group)).select("id", "product", "label", *columns).toArrow()
         for product_id in group:
             yield arrow_rows(rows.filter(pc.equal(rows.column("product"), product_id)), ["label", *columns])
+
+
+def sampled_pairs(train: DataFrame, past: dict[str, int]) -> DataFrame:
+    """id, product: the training rows drawn, kept, of every product past the cap (``past``: product -> its
+    rows), each product's the ``MAX_TRAINING_ROWS`` that :func:`~queries.analytics.spark.training.collect_rows` draws
+    from it alone.
+
+    Every product at once: the rows numbered in id order within their product by one window over the ids (one
+    shuffle of two narrow columns), the drawn places joined as one table. Alone, each product paid for its own
+    sort of the ids, the counts of its ranges and passes over the whole (wide) training table."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    products = sorted(past)
+    drawn = {product: sample_positions(past[product], MAX_TRAINING_ROWS) for product in products}
+    picked = train.sparkSession.createDataFrame(
+        pa_table(
+            {
+                "product": np.repeat(np.array(products, dtype=object), [len(drawn[product]) for product in products]),
+                "position": np.concatenate([drawn[product] for product in products]),
+            }
+        )
+    )
+    numbered = train.where(F.col("product").isin(*products)).select(
+        "id",
+        "product",
+        (F.row_number().over(Window.partitionBy("product").orderBy("id")) - 1).cast("long").alias("position"),
+    )
+    return numbered.join(picked, ["product", "position"], "left_semi").select("id", "product").localCheckpoint()
 
 
 def _collected_together(sizes: list[tuple[str, int]]) -> list[list[str]]:

@@ -256,12 +256,23 @@ def collect_rows(
     limit = MAX_TRAINING_ROWS if limit is None else limit
     total = frame.count() if total is None else total
     if total > limit:
-        chosen = np.sort(np.random.default_rng(0).choice(total, limit, replace=False))
-        spark = frame.sparkSession
-        picked = spark.createDataFrame([(position,) for position in chosen.tolist()], "position long")
+        picked = frame.sparkSession.createDataFrame(pa_table({"position": sample_positions(total, limit)}))
         frame = frame.join(id_positions(frame).join(picked, "position", "left_semi"), "id", "left_semi")
     # As Arrow columns, not Row objects: a fraction of the driver's time and memory per row.
     return arrow_rows(frame.select("id", *columns).toArrow(), columns)
+
+
+def sample_positions(total: int, limit: int) -> np.ndarray:
+    """The places in id order (from 0) of the ``limit`` rows of ``total`` that the in-process
+    :func:`~queries.analytics.models.training_sample` draws, in order."""
+    return np.sort(np.random.default_rng(0).choice(total, limit, replace=False))
+
+
+def pa_table(columns: dict[str, np.ndarray]) -> pa.Table:
+    """Numpy columns as an Arrow table: what ``createDataFrame`` takes without a Python object per row."""
+    import pyarrow as pa
+
+    return pa.table({name: pa.array(values) for name, values in columns.items()})
 
 
 def arrow_rows(table: pa.Table, columns: list[str]) -> pd.DataFrame:
