@@ -44,17 +44,29 @@ def pagerank(
     n = customers.count()
     positive = directed.where(F.col("weight") > 0)
     with fixed_partitioning(spark) as partitions:
-        out_weight = positive.groupBy("source").agg(F.sum("weight").alias("out_weight"))
+        # Each customer with ties numbered once (kept, so the numbers stay): the steps join, hash, sum and
+        # shuffle by a long instead of a 21-character id; the ids come back once, at the end.
+        coded = (
+            positive.groupBy("source")
+            .agg(F.sum("weight").alias("out_weight"))
+            .select("source", "out_weight", F.monotonically_increasing_id().alias("code"))
+            .localCheckpoint()
+        )
         # The ties hashed by source into the partitions the ranks are hashed into by id, once: each step's join
         # then reads both where they lie, and its one shuffle is the sum by target (summed within each
         # partition before it leaves it).
         edges = (
-            positive.join(out_weight, "source")
-            .select("source", "target", (F.col("weight") / F.col("out_weight")).alias("share"))
+            positive.join(coded.select(F.col("source").alias("target"), F.col("code").alias("to")), "target")
+            .join(coded, "source")
+            .select(
+                F.col("code").alias("source"),
+                F.col("to").alias("target"),
+                (F.col("weight") / F.col("out_weight")).alias("share"),
+            )
             .repartition(partitions, "source")
             .localCheckpoint()
         )
-        rank = out_weight.select(F.col("source").alias("id"), F.lit(1.0 / n).alias("rank")).localCheckpoint()
+        rank = coded.select(F.col("code").alias("id"), F.lit(1.0 / n).alias("rank")).localCheckpoint()
         dangling = n - rank.count()
         alone = 1.0 / n  # the rank of every customer without ties
         for step in range(1, max_steps + 1):
@@ -79,7 +91,9 @@ def pagerank(
                 if change + dangling * abs(alone - alone_before) < n * tolerance:
                     break
         total = (scalar(rank.agg(F.sum("rank"))) or 0.0) + dangling * alone
-    ranked = rank.select("id", (F.col("rank") / total).alias("pagerank"))
+    ranked = rank.join(coded.select(F.col("code").alias("id"), "source"), "id").select(
+        F.col("source").alias("id"), (F.col("rank") / total).alias("pagerank")
+    )
     return customers.select("id").join(ranked, "id", "left").na.fill(alone / total, ["pagerank"])
 
 
