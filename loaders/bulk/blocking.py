@@ -56,6 +56,7 @@ class RecordColumns:
         self.size = size
         # Each field read once: a field of records held as runs is their columns concatenated anew per read.
         self._read = cache(read)
+        self._keys: dict[str, np.ndarray] = {}
         """A field of every record: a property's values (``name``, ``birth_date``, ``address``), or one of
         ``kind`` (label values), ``auto`` (bools), ``national``, ``phone``, ``ref``, ``prefix`` (``id_prefix``)
         and ``key_id`` (the customer id of a ``key_only`` record)."""
@@ -180,11 +181,14 @@ class RecordColumns:
 
     def keys(self, field: str) -> np.ndarray:
         """Per record, its (kind, value of ``field``) as one number, equal for equal pairs; -1 where the
-        record is not ``auto`` or lacks the field. ``field`` is a block (``BLOCKS``) or ``national``."""
-        values: pa.Array = getattr(self, field)
-        codes = pc.dictionary_encode(values).indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        keys = codes * len(NodeLabel) + self.kind
-        return np.where(self.auto & (codes >= 0), keys, -1)
+        record is not ``auto`` or lacks the field. ``field`` is a block (``BLOCKS``) or ``national``. Made once
+        (the caller must not change it)."""
+        if field not in self._keys:
+            values: pa.Array = getattr(self, field)
+            codes = pc.dictionary_encode(values).indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            keys = codes * len(NodeLabel) + self.kind
+            self._keys[field] = np.where(self.auto & (codes >= 0), keys, -1)
+        return self._keys[field]
 
 
 def candidate_pairs_by_columns(columns: RecordColumns) -> np.ndarray:
