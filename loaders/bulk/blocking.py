@@ -342,6 +342,13 @@ def _may_be_similar(texts: pa.Array, left: np.ndarray, right: np.ndarray) -> np.
     found = np.zeros(len(left), dtype=bool)
     if not len(left):
         return found
+    # Only the texts of these pairs are counted (of the addresses read, a few are asked about).
+    used = np.zeros(len(texts), dtype=bool)
+    used[left] = used[right] = True
+    at = np.flatnonzero(used)
+    place = np.zeros(len(texts), dtype=np.int64)
+    place[at] = np.arange(len(at))
+    texts, left, right = texts.take(pa.array(at, pa.int64())), place[left], place[right]
     counts, indices = _bin_counts(texts)
     lengths = pc.utf8_length(texts).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
     for start in range(0, len(left), _PAIRS_AT_ONCE):
