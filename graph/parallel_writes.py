@@ -25,6 +25,13 @@ store whichever commits first, so the store ends as the batches one after anothe
 writes them in the order given. What each batch did reaches its ``counted`` in the loading thread, in the order
 the batches were handed over.
 
+Together: with one writer and a ``together`` function, the writer that starts a batch may take the batches handed
+over after it and not yet started, and write as many of them as ``together`` can as one (see
+:meth:`graph.embedded.EmbeddedStore.bulk_write_together`): a store whose write costs what it holds as well as
+what it is given (the embedded store's merge copies the held columns) then pays for what it holds once for them
+all. That happens only when the writer has fallen behind (batches are waiting), so it catches up; each batch still
+gets its own counts, in order, and one that ``together`` leaves is written alone as ever.
+
 A read of the loading thread waits for the batches being written first, so that it sees them; one that asks
 which nodes of some labels exist waits only for the batches writing nodes of those labels (each source's load
 asks this before its first batch: waiting for every batch left the writers idle while the loader read the next
@@ -51,6 +58,7 @@ if TYPE_CHECKING:
     from graph.store import WriteResult
 
     Write = Callable[[Mapping[NodeLabel, pa.Table], Mapping[TieType, pa.Table]], WriteResult]
+    Together = Callable[[list[tuple[Mapping[NodeLabel, pa.Table], Mapping[TieType, pa.Table]]]], list[WriteResult]]
 
 NodeKey = tuple[NodeLabel, str]
 TieKey = tuple[TieType, str, str]
@@ -115,14 +123,20 @@ class _NotWritten(Exception):
     """A batch left unwritten behind a refused one (never raised to the loading thread: the refusal is first)."""
 
 
-@dataclass
+@dataclass(eq=False)
 class _Handed:
     labels: frozenset[NodeLabel]
     keys: BatchKeys | None
     counted: Callable[[WriteResult], None]
-    future: Future[WriteResult]
+    nodes: Mapping[NodeLabel, pa.Table]
+    ties: Mapping[TieType, pa.Table]
     size: int = 0
     """Bytes of the batch's tables."""
+    future: Future[WriteResult] | None = None
+    started: bool = False
+    """Whether a writer has taken the batch (alone or with the one before it)."""
+    written: WriteResult | None = None
+    """Its counts when it was written with a batch before it."""
 
 
 class ParallelWrites:
@@ -136,16 +150,19 @@ class ParallelWrites:
         name: str = "crm-graph write",
         ahead: int = 0,
         ahead_bytes: int = 0,
+        together: Together | None = None,
     ) -> None:
         if writers < 1:
             raise ValueError("writers must be at least 1")
         self._write = write
+        self._together = together if writers == 1 else None
         self.writers = writers
         self.ahead = max(ahead, writers)
         self.ahead_bytes = ahead_bytes
         self._refused = False
         self._pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix=name)
         self._handed: deque[_Handed] = deque()
+        self._handed_lock = threading.Lock()  # the writer looks along the batches handed over for ones to take
         self._times_lock = threading.Lock()
         self.times = WriteTimes()
 
@@ -164,17 +181,19 @@ class ParallelWrites:
         began = time.perf_counter()
         self._count_done()
         if keys is not None:
-            wait([handed.future for handed in self._handed if handed.keys is not None and keys.after(handed.keys)])
+            wait([_future(handed) for handed in self._handed if handed.keys is not None and keys.after(handed.keys)])
         while self._too_far(size):
-            wait([handed.future for handed in self._handed if not handed.future.done()], return_when=FIRST_COMPLETED)
+            wait([_future(handed) for handed in self._handed if not _done(handed)], return_when=FIRST_COMPLETED)
         self._count_done()
         self.times.waited += time.perf_counter() - began
-        future = self._pool.submit(self._timed, nodes, ties)
-        self._handed.append(_Handed(labels, keys, counted, future, size))
+        handed = _Handed(labels, keys, counted, nodes, ties, size)
+        with self._handed_lock:
+            self._handed.append(handed)
+        handed.future = self._pool.submit(self._timed, handed)
 
     def _too_far(self, size: int) -> bool:
         """Whether a batch of ``size`` bytes must wait for a batch being written before it is handed over."""
-        unwritten = [handed for handed in self._handed if not handed.future.done()]
+        unwritten = [handed for handed in self._handed if not _done(handed)]
         if len(unwritten) < self.writers:
             return False
         return len(unwritten) >= self.ahead or (
@@ -185,7 +204,7 @@ class ParallelWrites:
         """Wait for every batch handed over (with ``labels``, every one writing nodes of one of those primary
         labels), give the batches done their counts in order; raise the first batch's error."""
         began = time.perf_counter()
-        wait([handed.future for handed in self._handed if labels is None or not labels.isdisjoint(handed.labels)])
+        wait([_future(handed) for handed in self._handed if labels is None or not labels.isdisjoint(handed.labels)])
         self.times.waited += time.perf_counter() - began
         self._count_done()
 
@@ -195,12 +214,16 @@ class ParallelWrites:
         self._pool.shutdown(wait=True)
         self._handed.clear()
 
-    def _timed(self, nodes: Mapping[NodeLabel, pa.Table], ties: Mapping[TieType, pa.Table]) -> WriteResult:
+    def _timed(self, handed: _Handed) -> WriteResult:
+        if handed.written is not None:  # written with a batch before it
+            with self._times_lock:
+                self.times.batches += 1
+            return handed.written
         if self._refused:
             raise _NotWritten("a batch handed over before this one was refused")
         began, began_cpu = time.perf_counter(), time.thread_time()
         try:
-            return self._write(nodes, ties)
+            return self._write_from(handed)
         except BaseException:
             self._refused = True
             raise
@@ -210,16 +233,49 @@ class ParallelWrites:
                 self.times.writing += time.perf_counter() - began
                 self.times.writing_cpu += time.thread_time() - began_cpu
 
+    def _write_from(self, handed: _Handed) -> WriteResult:
+        """Write the batch, with the batches handed over after it that no writer has taken when ``together``
+        writes them as one (see the module docstring)."""
+        if self._together is None:
+            return self._write(handed.nodes, handed.ties)
+        with self._handed_lock:
+            handed.started = True
+            following = list(self._handed)
+            waiting = []
+            for later in following[following.index(handed) + 1 :]:
+                if later.started:
+                    break
+                waiting.append(later)
+        if waiting:
+            results = self._together([(one.nodes, one.ties) for one in (handed, *waiting)])
+            if results:
+                for later, result in zip(waiting, results[1:], strict=False):
+                    # Taken before it is marked started: a writer only ever takes the batches after its own.
+                    later.written, later.started = result, True
+                return results[0]
+        return self._write(handed.nodes, handed.ties)
+
     def _count_done(self) -> None:
         """Give the batches at the front that have committed their counts; raise the error of the first batch
         that failed, even behind one still being written (a batch after it may depend on it)."""
-        while self._handed and self._handed[0].future.done():
-            handed = self._handed.popleft()
-            handed.counted(handed.future.result())
+        while self._handed and _done(self._handed[0]):
+            with self._handed_lock:
+                handed = self._handed.popleft()
+            handed.counted(_future(handed).result())
         for handed in self._handed:
             # A batch left unwritten may end a moment before the refused one before it: that one is raised later.
-            if handed.future.done() and not isinstance(handed.future.exception(), (type(None), _NotWritten)):
-                handed.future.result()
+            future = _future(handed)
+            if future.done() and not isinstance(future.exception(), (type(None), _NotWritten)):
+                future.result()
+
+
+def _future(handed: _Handed) -> Future[WriteResult]:
+    assert handed.future is not None, "a batch is handed over with its future"
+    return handed.future
+
+
+def _done(handed: _Handed) -> bool:
+    return _future(handed).done()
 
 
 class HandedWrites:
@@ -233,14 +289,22 @@ class HandedWrites:
         """The times of the last load's writes (for the bench)."""
 
     @contextmanager
-    def handing(self, write: Write, writers: int, name: str, ahead: int = 0, ahead_bytes: int = 0) -> Iterator[None]:
+    def handing(
+        self,
+        write: Write,
+        writers: int,
+        name: str,
+        ahead: int = 0,
+        ahead_bytes: int = 0,
+        together: Together | None = None,
+    ) -> Iterator[None]:
         """Hand this thread's :meth:`queue` batches to ``writers`` threads (see :class:`ParallelWrites`) until the
         context exits, when they are all written (the first refused batch's error raised, if the block raised
         none); a nested context leaves them to the outer one."""
         if getattr(self._shared, "writes", None) is not None:
             yield
             return
-        writes = ParallelWrites(write, writers, name, ahead, ahead_bytes)
+        writes = ParallelWrites(write, writers, name, ahead, ahead_bytes, together)
         self._shared.writes = writes
         try:
             yield

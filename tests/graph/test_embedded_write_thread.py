@@ -153,3 +153,64 @@ def test_a_bank_loads_the_same_with_and_without_the_writer_thread(tmp_path: Path
     first, again = found[True][1]
     assert sum(source["new"] for source in first[0]) > 0
     assert sum(source["new"] + source["updated"] for source in again[0]) == 0  # the reload changed nothing
+
+
+def _held_up(store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch, batches: list[tuple[Any, Any]]) -> list[Any]:
+    """Hand ``batches`` over while the first waits to be logged, so the rest wait for the writer; each batch's
+    counts, or the error the load ends with."""
+    gate = threading.Event()
+    logged = _slowed(store, monkeypatch, gate)
+    counted: list[Any] = []
+    try:
+        with store.loading():
+            for nodes, ties in batches:
+                store.queue_bulk_write(nodes, ties, counted.append)
+            gate.set()
+    except MissingEndpoint as error:
+        counted.append(error)
+    counted.append(len(logged))
+    return counted
+
+
+def test_batches_waiting_for_the_writer_are_written_as_one_with_the_outcome_of_one_after_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batches = [
+        (_people(f"c{n}", f"d{n}"), {}) if n < 5 else ({}, _owns((f"c{n - 4}", "a1"), (f"d{n - 4}", "a1")))
+        for n in range(1, 9)
+    ]
+    batches.insert(4, (_accounts("a1"), {}))
+    with EmbeddedStore(tmp_path / "alone", write_thread=False) as alone:
+        for nodes, ties in batches:
+            alone.bulk_write(nodes, ties)
+        expected = snapshot(alone)
+    with EmbeddedStore(tmp_path / "store") as store:
+        *counted, logged = _held_up(store, monkeypatch, batches)
+        assert [(result.created, result.updated) for result in counted] == [(2, 0)] * 4 + [(1, 0)] + [(2, 0)] * 4
+        assert logged < len(batches)  # people, the account and the ties: each kind joined once it waited
+        assert snapshot(store) == expected
+        again = _held_up(store, monkeypatch, batches)  # a reload: every row held, nothing written, nothing joined
+        assert [result.unchanged for result in again[:-1]] == [2] * 4 + [1] + [2] * 4 and again[-1] == 0
+        assert snapshot(store) == expected
+    with EmbeddedStore(tmp_path / "store", read_only=True) as reopened:  # the joined records replay the same
+        assert snapshot(reopened) == expected
+
+
+def test_waiting_batches_that_one_after_another_would_refuse_or_update_are_written_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with EmbeddedStore(tmp_path / "twice") as store:
+        renamed = {NodeLabel.PERSON: pa.table({"id": ["c2"], "name": ["renamed"]})}
+        counted = _held_up(store, monkeypatch, [(_people("c1"), {}), (_people("c2"), {}), (renamed, {})])
+        assert [(result.created, result.updated) for result in counted[:-1]] == [(1, 0), (1, 0), (0, 1)]
+        assert store.get_node(NodeLabel.PERSON, "c2").properties["name"] == "renamed"  # type: ignore[union-attr]
+    with EmbeddedStore(tmp_path / "later") as store:
+        # A tie's end comes with the batch after it: one after another, that tie is refused and the load stops.
+        batches = [
+            (_people("c1"), {}),
+            (_accounts("a2"), _owns(("c1", "a3"))),
+            (_accounts("a3"), _owns(("c1", "a2"))),
+        ]
+        counted = _held_up(store, monkeypatch, batches)
+        assert counted[0].created == 1 and isinstance(counted[1], MissingEndpoint) and counted[2] == 1
+        assert store.node_ids(NodeLabel.ACCOUNT) == [] and store.counts().ties == {}
