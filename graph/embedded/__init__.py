@@ -31,7 +31,7 @@ from graph.batch import TIE_ENDS, NodeInput, NodeRef, TieInput, prepare_batch
 from graph.cancellation import checkpoint
 from graph.collector import bulk_objects
 from graph.embedded.bulk import NeedsRows
-from graph.embedded.bulk_checks import checked_tables
+from graph.embedded.bulk_checks import NodeTables, TieTables, checked_tables
 from graph.embedded.delta import Changes
 from graph.embedded.disk import Disk
 from graph.embedded.log_records import Batch
@@ -181,7 +181,15 @@ class EmbeddedStore(GraphStore):
         if self._closed:
             raise StoreUnavailable(f"the embedded store {self.path} is closed")
         self._handed.written()
-        checked = checked_tables(nodes or {}, ties or {})
+        return self._bulk_write_checked(nodes, ties, checked_tables(nodes or {}, ties or {}))
+
+    def _bulk_write_checked(
+        self,
+        nodes: Mapping[NodeLabel, pa.Table] | None,
+        ties: Mapping[TieType, pa.Table] | None,
+        checked: tuple[NodeTables, TieTables] | None,
+    ) -> WriteResult:
+        """:meth:`bulk_write` of the tables, given what :func:`checked_tables` makes of them."""
         if checked is None:
             return super().bulk_write(nodes, ties)
         try:
@@ -205,36 +213,30 @@ class EmbeddedStore(GraphStore):
         self, batches: Sequence[tuple[Mapping[NodeLabel, pa.Table], Mapping[TieType, pa.Table]]]
     ) -> list[WriteResult]:
         """Write as many of the batches as may be joined, from the first, as one logged record (see
-        :mod:`graph.embedded.together`), and give each its counts; none (an empty list, the store as it was) when
-        fewer than two may, or when the joined write would not create every row it is given. The writer thread
-        calls it with the batches waiting for it (see :mod:`graph.parallel_writes`)."""
-        if self.read_only or self._closed or self._joined_refused:
-            return []
-        checked = [checked_tables(nodes or {}, ties or {}) for nodes, ties in batches]
+        :mod:`graph.embedded.together`), and give each its counts in order; the first alone, as
+        :meth:`bulk_write` would, when fewer than two may be joined or the joined write would not create every
+        row it is given. The writer thread calls it with the batches waiting for it (see
+        :mod:`graph.parallel_writes`)."""
+        if self.read_only or self._closed:
+            return [self.bulk_write(*batches[0])]
         with self._write_lock:
-            count = joinable(checked, self.view)
-            if count < 2:
-                return []
-            parts = [part for part in checked[:count] if part is not None]
-            nodes, ties = joined(parts)
-            given = sum(table.num_rows for table in (*nodes.values(), *ties.values()))
-            changed = self.view.fork()
-            try:
-                changes = changed.bulk_write(nodes, ties)
-            except (MissingEndpoint, NeedsRows):
-                changes = None
-            if changes is None or changes.created != given:
+            parts = [checked_tables(*batches[0])] if self._joined_refused else joinable(batches, self.view)
+            joined_parts = [part for part in parts if part is not None]
+            if len(joined_parts) > 1:
+                nodes, ties = joined(joined_parts)
+                given = sum(table.num_rows for table in (*nodes.values(), *ties.values()))
+                changed = self.view.fork()
+                try:
+                    changes = changed.bulk_write(nodes, ties)
+                except (MissingEndpoint, NeedsRows):
+                    changes = None
+                if changes is not None and changes.created == given:
+                    self._disk.append({"tables": (nodes, ties)})
+                    self._publish(changed)
+                    return [_created(part) for part in joined_parts]
                 # Each batch is written alone (the first one's refusal raised as ever), and so are the load's next.
                 self._joined_refused = True
-                return []
-            self._disk.append({"tables": (nodes, ties)})
-            self._publish(changed)
-        results = []
-        for part_nodes, part_ties in parts:
-            node_rows = sum(table.num_rows for table in part_nodes.values())
-            tie_rows = sum(table.num_rows for table in part_ties.values())
-            results.append(WriteResult(nodes=node_rows, ties=tie_rows, created=node_rows + tie_rows))
-        return results
+        return [self._bulk_write_checked(*batches[0], parts[0])]
 
     def _commit(self, graph: WritableGraph, batch: Batch) -> None:
         """Log a batch of rows, then apply it to a fork of ``graph`` and make that the graph reads see."""
@@ -408,6 +410,13 @@ class EmbeddedStore(GraphStore):
         if self._lock_file is not None:
             os.close(self._lock_file)
             self._lock_file = None
+
+
+def _created(checked: tuple[NodeTables, TieTables]) -> WriteResult:
+    """The counts of a batch whose every row was created."""
+    node_rows = sum(table.num_rows for table in checked[0].values())
+    tie_rows = sum(table.num_rows for table in checked[1].values())
+    return WriteResult(nodes=node_rows, ties=tie_rows, created=node_rows + tie_rows)
 
 
 def _node(view: GraphView, label: NodeLabel, node_id: str) -> NodeRecord | None:

@@ -6,48 +6,52 @@ Written as one, batches that only create pay for them once, and the store holds 
 another gives: each creates its own rows (so no row's outcome depends on the batch before it), and no tie of a
 batch ends at a node a later batch creates (which, one after another, would be refused).
 
-:func:`joinable` says how many batches from the first may be joined on what they give; the store then writes the
+:func:`joinable` says which batches from the first may be joined on what they give; the store then writes the
 joined tables only when every row is created (a key held already, or given twice, leaves each batch to be written
 alone, as ever).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.batch import TIE_ENDS
-from graph.embedded.bulk_checks import NodeTables, TieTables
+from graph.embedded.bulk_checks import NodeTables, TieTables, checked_tables
+from graph.embedded.columns import one_array
 from graph.embedded.layout import ID, SOURCE, TARGET
 from graph.embedded.view import GraphView
-from graph.model import NodeLabel
+from graph.model import NodeLabel, TieType
 
 SAMPLE = 64
 """Rows of each table looked up before batches are joined: a reload's first rows are held already, and it is
 written batch by batch (a joined write found to update rows is dropped, and costs a second write)."""
 
 Checked = tuple[NodeTables, TieTables]
+Given = tuple[Mapping[NodeLabel, pa.Table], Mapping[TieType, pa.Table]]
 
 
-def joinable(batches: Sequence[Checked | None], graph: GraphView) -> int:
-    """How many of ``batches`` (checked tables, None for one written as rows), from the first, may be joined:
-    tables of the same labels and tie types in the same columns, none of their first rows held already, no tie
-    ending at a node a later batch gives. Less than two: none."""
-    first = batches[0]
+def joinable(batches: Sequence[Given], graph: GraphView) -> list[Checked | None]:
+    """The checked tables (see :func:`checked_tables`; None for a batch written as rows) of the batches, from the
+    first, that may be joined: tables of the same labels and tie types in the same columns, none of their first
+    rows held already, no tie ending at a node a later batch gives. Just the first's when no other may join it
+    (each batch is checked once it may follow the ones before)."""
+    first = checked_tables(*batches[0])
     if first is None or _held(first, graph):
-        return 0
+        return [first]
+    parts: list[Checked] = [first]
     ends: dict[NodeLabel, list[pa.Array]] = {}
-    count = 1
-    for batch in batches[1:]:
+    for nodes, ties in batches[1:]:
+        batch = checked_tables(nodes, ties)
         if batch is None or not _alike(first, batch) or _held(batch, graph):
             break
-        _add_ends(batches[count - 1], ends)
+        _add_ends(parts[-1], ends)
         if _ends_given(batch[0], ends):
             break
-        count += 1
-    return count if count > 1 else 0
+        parts.append(batch)
+    return list(parts)
 
 
 def joined(batches: Sequence[Checked]) -> Checked:
@@ -74,22 +78,17 @@ def _held(batch: Checked, graph: GraphView) -> bool:
     """Whether one of the first rows of a table of the batch is held already."""
     nodes, ties = batch
     for label, table in nodes.items():
-        if any(graph.has(label, node_id) for node_id in table.column(ID)[:SAMPLE].to_pylist()):
+        if graph.held(label, one_array(table.column(ID)[:SAMPLE])).any():
             return True
     for tie_type, table in ties.items():
-        source_label, target_label = TIE_ENDS[tie_type]
-        pairs = zip(table.column(SOURCE)[:SAMPLE].to_pylist(), table.column(TARGET)[:SAMPLE].to_pylist(), strict=True)
-        if any(
-            graph.tie_props(tie_type, (source_label, source), (target_label, target)) is not None
-            for source, target in pairs
-        ):
+        sources, targets = (one_array(table.column(end)[:SAMPLE]) for end in (SOURCE, TARGET))
+        if graph.held_ties(tie_type, sources, targets).any():
             return True
     return False
 
 
-def _add_ends(batch: Checked | None, ends: dict[NodeLabel, list[pa.Array]]) -> None:
+def _add_ends(batch: Checked, ends: dict[NodeLabel, list[pa.Array]]) -> None:
     """Add the ends of the batch's ties, by label, to ``ends``."""
-    assert batch is not None
     for tie_type, table in batch[1].items():
         for label, column in zip(TIE_ENDS[tie_type], (SOURCE, TARGET), strict=True):
             ends.setdefault(label, []).extend(table.column(column).chunks)

@@ -124,6 +124,22 @@ class GraphView:
     def has(self, label: NodeLabel, node_id: str) -> bool:
         return self._row(node_key(label, node_id)) is not None
 
+    def held(self, label: NodeLabel, ids: pa.Array) -> np.ndarray:
+        """Which of ``ids`` (texts) are nodes of ``label``'s primary, searched as a bulk write searches them (no
+        id index is built for the base: a load replaces it at nearly every batch)."""
+        return self._nodes[label.primary].rows_of(ids) >= 0
+
+    def held_ties(self, tie_type: TieType, sources: pa.Array, targets: pa.Array) -> np.ndarray:
+        """Which ``sources[i] -[tie_type]-> targets[i]`` ties (ids as texts) exist, searched as :meth:`held`."""
+        source_label, target_label = TIE_ENDS[tie_type]
+        source_rows, target_rows = (
+            self._nodes[source_label].rows_of(sources),
+            self._nodes[target_label].rows_of(targets),
+        )
+        table = self._ties[tie_type]
+        pairs = zip(source_rows.tolist(), target_rows.tolist(), strict=True)
+        return np.array([min(s, t) >= 0 and table.find(s, t) is not None for s, t in pairs], dtype=bool)
+
     def props(self, key: NodeKey) -> Mapping[str, Any]:
         """The node's properties (read as asked for: take a ``dict`` of them to keep or change)."""
         table, row = self._found(key)
