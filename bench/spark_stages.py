@@ -120,7 +120,7 @@ def _window(saved: _Saved, frames: SparkFrames) -> SparkTrainingWindow | None:
     if shape is None:
         return None
     cut = int(shape["cut"])
-    before_frames = frames.cut(cut).persisted()
+    before_frames = frames.cut(cut).persisted(accounts=False)
     return SparkTrainingWindow(
         cut,
         shape["tie_types"],

@@ -57,10 +57,14 @@ class SparkFrames:
     product_nodes: DataFrame
     """Product nodes as exported (id, and segments, min_age, exclusive_with where any product has them)."""
 
-    def persisted(self) -> SparkFrames:
+    def persisted(self, accounts: bool = True) -> SparkFrames:
         """The same frames kept in Spark's memory (spilling to disk) once first computed: every step reads them
         several times, and without this each read would redo their joins from the Parquet files. The engine
         drops every kept frame when it is done.
+
+        ``accounts=False`` leaves the accounts as they are: a month-end's (:meth:`cut`) are a projection of the
+        kept accounts (their balance arrays shortened), cheap to redo at each read, while a second and third
+        copy of every account's balances would take the heap's room from the frames worth keeping.
 
         Not the transfer shares: they are checkpointed when read, which keeps their hashing by source in the
         plan (a kept frame's plan hides it from the joins), so spreading's steps find the ties where they lie."""
@@ -72,7 +76,7 @@ class SparkFrames:
         return replace(
             self,
             customers=kept(self.customers),
-            accounts=kept(self.accounts),
+            accounts=kept(self.accounts) if accounts else self.accounts,
             owners=kept(self.owners),
             ties=kept(self.ties),
             directed=kept(self.directed),

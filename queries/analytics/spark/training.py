@@ -156,7 +156,7 @@ def training_window(
 
 def _month_end(frames: SparkFrames, months: int, settings: AnalyticsSettings) -> tuple[SparkFrames, DataFrame]:
     """The bank at the end of balance position ``months - 1``, kept, and its value."""
-    cut = frames.cut(months).persisted()
+    cut = frames.cut(months).persisted(accounts=False)
     return cut, customer_value(cut, settings).localCheckpoint()
 
 
