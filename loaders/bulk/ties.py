@@ -35,8 +35,9 @@ from loaders.bulk.sources import (
     with_columns,
     write_batch,
 )
-from loaders.context import IdLookup, LoadContext, Pending
+from loaders.context import LoadContext, Pending
 from loaders.identifiers import to_half_width
+from loaders.known_ids import IdLookup
 from loaders.mapping import Source
 from loaders.ties import TieRows
 from loaders.ties_seen import TiesSeen

@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 import pytest
 
 from loaders.bulk.lookup import NodeCodes, is_in, positions_in
-from loaders.context import IdLookup, KnownIds
+from loaders.known_ids import IdLookup, KnownIds
 
 WORDS = ["", "A1", "A1 ", "a1", "张三", "1:2", "C000001", "C000002", "x"]
 
