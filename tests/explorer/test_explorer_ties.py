@@ -68,6 +68,21 @@ def test_a_guarantee_shows_its_amount_and_direction_on_hover(page: Any, bank: Ba
     assert point_at_tie(page, before, guarantor, "GUARANTEES").startswith("担保")
 
 
+def test_ties_are_found_under_the_pointer_after_the_graph_moved_down(page: Any, bank: Bank) -> None:
+    """Cytoscape keeps where its container sits: once what is above the graph grew, the pointer still finds the tie
+    drawn under it (it used to find what was drawn that far away, so a hover showed nothing)."""
+    companies = sorted(c for c, fields in bank.customers.items() if fields["label"] == "Company")
+    guarantor, borrower, before = companies[0], companies[1], companies[2]
+    sign_in(page, bank.tokens["admin"])
+    open_customer(page, guarantor)
+    point_at_tie(page, guarantor, borrower, "GUARANTEES")  # the graph's place on the page is known now
+    page.mouse.move(0, 0)
+    top = page.evaluate("() => document.querySelector('#graph').getBoundingClientRect().top")
+    page.evaluate("() => { document.querySelector('#search-results').style.minHeight = '300px'; }")
+    page.wait_for_function("top => document.querySelector('#graph').getBoundingClientRect().top > top + 100", arg=top)
+    assert point_at_tie(page, before, guarantor, "GUARANTEES").startswith("担保")
+
+
 def _first_tie(bank: Bank, wanted: str) -> tuple[str, str, dict[str, Any], str]:
     """A company of the generated bank with a tie carrying ``wanted`` (ratio, since) in its first ring:
     (centre, the other customer, the tie as the API gives it, its type)."""

@@ -182,6 +182,12 @@ export class NetworkGraph {
     this.cy.on("mouseover", "edge", (event) => event.target.addClass("pointed"));
     this.cy.on("mouseout", "edge", (event) => event.target.removeClass("pointed"));
     this.cy.on("zoom", () => this.quietSmallLabels());
+    // Cytoscape keeps where its container sits on the page and looks again only on a resize or a scroll: when what
+    // is above it grows (search results, a toolbar wrapping), the pointer hovered and clicked what is drawn that far
+    // away. A resize makes it look again: whenever the page's size changes and whenever the pointer comes in.
+    const moved = () => this.cy.resize();
+    new ResizeObserver(moved).observe(document.body);
+    container.addEventListener("pointerenter", moved);
     // Cytoscape follows its container's size (the window, a phone turned, the panel beside it moving below) but
     // keeps its zoom and pan: the drawn graph is fitted to the new size instead of staying where the old one put it
     // (off-centre, or out of sight on a phone). Cytoscape also says "resize" when only the container's attributes
