@@ -1,7 +1,7 @@
 """The fitted cross-sell model on Spark: features per candidate (customer, product) on the workers, each product's
-model fitted on the driver from a bounded sample, every candidate scored on the workers with the models broadcast
-(the in-process twin and the meaning of every term: :mod:`queries.analytics.crosssell_fit` and
-:func:`~queries.analytics.backtest.cross_sell_scores`).
+model fitted on the driver from a bounded sample, every candidate scored on the workers by the fitted models
+written as column expressions (the in-process twin and the meaning of every term:
+:mod:`queries.analytics.crosssell_fit` and :func:`~queries.analytics.backtest.cross_sell_scores`).
 
 Features of a candidate, as in-process and in its column order: the customer's own features, which products they
 hold, the co-holding confidence and their segment's share of the product, and their neighbours holding the
@@ -25,12 +25,12 @@ from queries.analytics.model_card import CrossSellCard
 from queries.analytics.models import MAX_TRAINING_ROWS, FittedModel, fit
 from queries.analytics.spark.features import OWN_COLUMNS
 from queries.analytics.spark.frames import SparkFrames
-from queries.analytics.spark.scoring import scored_on_workers
+from queries.analytics.spark.rounding import rounded_like_python
+from queries.analytics.spark.scoring import logistic_probability
 from queries.analytics.spark.training import SparkTrainingWindow, arrow_rows, pa_table, sample_positions
 from queries.analytics.training import too_little_history
 
 if TYPE_CHECKING:
-    import pyarrow as pa
     from pyspark.sql import Column, DataFrame
 
 
@@ -364,7 +364,7 @@ def fitted_cross_sell_on_spark(
     if not fitted:
         return None, card
     today = _product_table(frames, _snapshot(frames, window.now, rules), rules, tie_types)
-    scored = _scored(today, scorers, columns, products).localCheckpoint()
+    scored = _scored(today, scorers, products).localCheckpoint()
     weights = {product: figures["tie_weights"] for product, figures in fitted.items()}
     return SparkCrossSell(scored, _ranked(scored), weights), card
 
@@ -440,51 +440,45 @@ def _collected_together(sizes: list[tuple[str, int]]) -> list[list[str]]:
     return groups
 
 
-def _scored(today: DataFrame, scorers: dict[str, _Scorer], columns: list[str], products: list[str]) -> DataFrame:
+def _scored(today: DataFrame, scorers: dict[str, _Scorer], products: list[str]) -> DataFrame:
     """id, product, position (the product's place in id order), score, and both scores rounded as written:
-    every candidate today."""
-    shared = today.sparkSession.sparkContext.broadcast(scorers)
-    position = {product_id: number for number, product_id in enumerate(products)}
+    every candidate today.
 
-    def score(batch: pa.RecordBatch, table: pd.DataFrame) -> pa.RecordBatch:
-        return _scored_batch(shared.value, batch, table, position)
+    Scored by column expressions in the JVM (:func:`logistic_probability`: each product's fitted regressions
+    picked by the row's product), not by the pipelines in Python workers: the workers' predictions were most of
+    the step's time. Rounded as Python's ``round`` rounds, as the in-process rows are (Spark's own rounds the
+    decimal text of a double)."""
+    from pyspark.sql import functions as F
 
-    return scored_on_workers(
-        today,
-        ["id", "product"],
-        columns,
-        score,
-        "id string, product string, position int, score double, written double, written_own double",
-    )
-
-
-def _scored_batch(
-    scorers: dict[str, _Scorer], batch: pa.RecordBatch, table: pd.DataFrame, position: dict[str, int]
-) -> pa.RecordBatch:
-    """A batch of candidates (id, product, the model's columns as ``table``) with their scores, in its order."""
-    import pyarrow as pa
-
-    product = np.asarray(batch.column("product").to_pylist(), dtype=object)
-    found, found_own = np.zeros(len(product)), np.zeros(len(product))
-    for product_id in sorted(set(product.tolist())):
-        chosen = np.flatnonzero(product == product_id)
+    product = F.col("product")
+    found: Column | None = None
+    found_own: Column | None = None
+    for product_id in products:
         scorer = scorers[product_id]
         if scorer.model is None or scorer.own is None:
-            found[chosen] = found_own[chosen] = scorer.rate
+            model, own = F.lit(float(scorer.rate)), F.lit(float(scorer.rate))
         else:
-            rows = table.iloc[chosen]
-            found[chosen], found_own[chosen] = scorer.model.predict(rows), scorer.own.predict(rows)
-    return pa.RecordBatch.from_arrays(
-        [
-            batch.column("id"),
-            batch.column("product"),
-            pa.array([position[product_id] for product_id in product.tolist()], pa.int32()),
-            pa.array(found, pa.float64()),
-            # Python's round, as the in-process rows are rounded (Spark's rounds the decimal text of a double).
-            pa.array([round(number, DECIMALS) for number in found.tolist()], pa.float64()),
-            pa.array([round(number, DECIMALS) for number in found_own.tolist()], pa.float64()),
-        ],
-        names=["id", "product", "position", "score", "written", "written_own"],
+            model, own = logistic_probability(scorer.model), logistic_probability(scorer.own)
+        chosen = product == F.lit(product_id)
+        found = F.when(chosen, model) if found is None else found.when(chosen, model)
+        found_own = F.when(chosen, own) if found_own is None else found_own.when(chosen, own)
+    assert found is not None and found_own is not None  # fitted_cross_sell_on_spark returns earlier without products
+    position = F.create_map(
+        *(item for number, product_id in enumerate(products) for item in (F.lit(product_id), F.lit(number)))
+    )
+    return today.select(
+        "id",
+        "product",
+        position[product].cast("int").alias("position"),
+        found.alias("score"),
+        found_own.alias("own"),
+    ).select(
+        "id",
+        "product",
+        "position",
+        "score",
+        rounded_like_python(F.col("score"), DECIMALS).alias("written"),
+        rounded_like_python(F.col("own"), DECIMALS).alias("written_own"),
     )
 
 
