@@ -375,18 +375,16 @@ def _training_samples(
     """label and ``columns`` of each product's training rows (in id order), for each product with rows, in
     ``products`` order. Products whose rows add up to at most ``MAX_TRAINING_ROWS`` reach the driver together
     (one job for several), so the driver holds at most that many rows at a time, as with one product; a product
-    past the cap comes alone, sampled as in-process (:func:`sampled_pairs`)."""
+    past the cap comes alone, sampled as in-process (:func:`drawn_rows`)."""
     import pyarrow.compute as pc
     from pyspark.sql import functions as F
 
     past = {product: rows for product, rows in sizes.items() if rows > MAX_TRAINING_ROWS}
-    sampled = sampled_pairs(train, past) if past else None
+    drawn = drawn_rows(train, past, columns) if past else None
     for group in _collected_together([(product, sizes.get(product, 0)) for product in products]):
         if len(group) == 1 and group[0] in past:
-            assert sampled is not None
-            chosen = train.where(F.col("product") == group[0]).join(
-                sampled.where(F.col("product") == group[0]), ["id", "product"], "left_semi"
-            )
+            assert drawn is not None
+            chosen = drawn.where(F.col("product") == group[0])
             yield arrow_rows(chosen.select("id", "label", *columns).toArrow(), ["label", *columns])
             continue
         rows = train.where(F.col("product").isin(*group)).select("id", "product", "label", *columns).toArrow()
@@ -394,8 +392,23 @@ def _training_samples(
             yield arrow_rows(rows.filter(pc.equal(rows.column("product"), product_id)), ["label", *columns])
 
 
+def drawn_rows(train: DataFrame, past: dict[str, int], columns: list[str]) -> DataFrame:
+    """id, product, label and ``columns`` of the rows drawn (:func:`sampled_pairs`) of every product past the cap
+    (``past``: product -> its rows), kept: at most ``MAX_TRAINING_ROWS`` a product whatever the bank's size.
+
+    One pass over the (wide) training table for every product, the drawn pairs broadcast (bounded as above, so
+    no shuffle of the wide rows); each product's sample is then a filter of this small kept table. Each product
+    picked from the training table on its own was a pass over it and a join each."""
+    from pyspark.sql import functions as F
+
+    picked = F.broadcast(sampled_pairs(train, past))
+    return (
+        train.join(picked, ["id", "product"], "left_semi").select("id", "product", "label", *columns).localCheckpoint()
+    )
+
+
 def sampled_pairs(train: DataFrame, past: dict[str, int]) -> DataFrame:
-    """id, product: the training rows drawn, kept, of every product past the cap (``past``: product -> its
+    """id, product: the training rows drawn of every product past the cap (``past``: product -> its
     rows), each product's the ``MAX_TRAINING_ROWS`` that :func:`~queries.analytics.spark.training.collect_rows` draws
     from it alone.
 
@@ -420,7 +433,7 @@ def sampled_pairs(train: DataFrame, past: dict[str, int]) -> DataFrame:
         "product",
         (F.row_number().over(Window.partitionBy("product").orderBy("id")) - 1).cast("long").alias("position"),
     )
-    return numbered.join(picked, ["product", "position"], "left_semi").select("id", "product").localCheckpoint()
+    return numbered.join(picked, ["product", "position"], "left_semi").select("id", "product")
 
 
 def _collected_together(sizes: list[tuple[str, int]]) -> list[list[str]]:
