@@ -458,8 +458,8 @@ def _scored(today: DataFrame, scorers: dict[str, _Scorer], products: list[str]) 
     every candidate today.
 
     Scored by column expressions in the JVM (:func:`logistic_probability`: each product's fitted regressions
-    picked by the row's product), not by the pipelines in Python workers: the workers' predictions were most of
-    the step's time. Rounded as Python's ``round`` rounds, as the in-process rows are (Spark's own rounds the
+    picked by the row's product), not by the pipelines in Python workers: the workers' predictions made the
+    step's largest query. Rounded as Python's ``round`` rounds, as the in-process rows are (Spark's own rounds the
     decimal text of a double)."""
     from pyspark.sql import functions as F
 
