@@ -37,6 +37,11 @@ from graph.embedded.tie_table import IN_ORDER, TieTable, in_order, merged_in_ord
 from graph.errors import MissingEndpoint
 from graph.model import NodeLabel, TieType
 
+PLACE_SHARE = 1.0
+"""A node table's property columns given by bulk merges are kept as parts (see
+:class:`~graph.embedded.layout.PendingColumns`) until the parts given since the last placing hold this share of
+the rows placed then: the held columns are copied when they double, not at every merge."""
+
 
 @dataclass
 class Prepared:
@@ -187,9 +192,10 @@ def prepare(
         targets_now = new_rows.get(target_label, np.arange(nodes[target_label].base_count))
         source_nodes = prepared.nodes.get(source_label, nodes[source_label])
         target_nodes = prepared.nodes.get(target_label, nodes[target_label])
-        if given is None:
+        if given is None:  # the ends moved: the order by target and the columns (placed or not) stay
+            ends = pa.table(tie_table.remapped_ends(sources_now, targets_now)).replace_schema_metadata(STORED)
             prepared.ties[tie_type] = TieTable(
-                source_nodes.base_count, target_nodes.base_count, tie_table.remapped(sources_now, targets_now)
+                source_nodes.base_count, target_nodes.base_count, ends, pending=tie_table.pending
             )
             continue
         source_rows, target_rows = end_rows[tie_type]
@@ -197,13 +203,36 @@ def prepare(
         given_order = np.argsort(given_keys, kind="stable")  # sorted once: for the search and the merge
         if len(given_keys) > 1 and bool(np.any(np.diff(given_keys[given_order]) == 0)):
             raise NeedsRows
+        given_ends = {
+            SOURCE: pa.array(source_rows.astype(np.int32)),
+            TARGET: pa.array(target_rows.astype(np.int32)),
+        }
+        if not tie_table.overlay_size():  # the base's ends on the new node rows, its columns left as they are
+            held_ends = {
+                SOURCE: pa.array(sources_now[tie_table.sources].astype(np.int32)),
+                TARGET: pa.array(targets_now[tie_table.targets].astype(np.int32)),
+            }
+            held_keys = tie_keys(held_ends[SOURCE].to_numpy(), held_ends[TARGET].to_numpy())
+            found = positions_in(given_keys, held_keys, given_order)
+            if not bool((found >= 0).any()):  # ties created alone: their columns are a part to place later
+                leading, order = _merged_tie_ends(
+                    pa.table(held_ends), pa.table(given_ends), given_order, (tie_table.in_order, None)
+                )
+                pending = tie_table.pending.appended(None, given.select(given.column_names[2:]), order)
+                if pending.unplaced_rows() >= PLACE_SHARE * pending.placed_rows():
+                    pending.placed()
+                prepared.created += len(found)
+                prepared.ties[tie_type] = TieTable(
+                    source_nodes.base_count,
+                    target_nodes.base_count,
+                    pa.table(leading).replace_schema_metadata(STORED),
+                    pending=pending,
+                )
+                continue
         held = tie_table.merged(sources_now, targets_now)
         held_keys = tie_keys(held.column(SOURCE).to_numpy(), held.column(TARGET).to_numpy())
         found = positions_in(given_keys, held_keys, given_order)
-        rows_given = with_leading(
-            {SOURCE: pa.array(source_rows.astype(np.int32)), TARGET: pa.array(target_rows.astype(np.int32))},
-            given.select(given.column_names[2:]),
-        )
+        rows_given = with_leading(given_ends, given.select(given.column_names[2:]))
         merged, kept, kept_rows, unchanged = _merged_rows(held, found, rows_given, [SOURCE, TARGET])
         prepared.created += int((found < 0).sum())
         prepared.unchanged += unchanged
@@ -222,6 +251,19 @@ def _merged_ties(
     snapshot holds (see :func:`~graph.embedded.tie_table.stored_ties`): the given ties sorted and placed among
     the held ones (``given_order`` sorts them), the held property columns taken as they are held, and the order
     by target made from the held ties' (``held_in_order``: it, and the kept ones' rows among them) when known."""
+    leading, order = _merged_tie_ends(kept, given, given_order, held_in_order)
+    properties = placed_columns(kept.drop_columns([SOURCE, TARGET]), given.drop_columns([SOURCE, TARGET]), order)
+    return with_leading(leading, properties).replace_schema_metadata(STORED)
+
+
+def _merged_tie_ends(
+    kept: pa.Table,
+    given: pa.Table,
+    given_order: np.ndarray,
+    held_in_order: tuple[np.ndarray, np.ndarray | None] | None,
+) -> tuple[dict[str, pa.Array], np.ndarray]:
+    """The leading columns of :func:`_merged_ties` (ends and order by target; ``held_in_order``'s kept rows
+    None when every held tie is kept), and the order that places the kept ties then the given ones."""
     ends = [
         [np.asarray(table.column(end).to_numpy(), dtype=np.int32) for table in (kept, given)]
         for end in (SOURCE, TARGET)
@@ -233,10 +275,13 @@ def _merged_ties(
         order = np.argsort(np.concatenate([kept_keys, given_keys]), kind="stable")
         held_in_order = None
     sources, targets = (np.concatenate(end)[order] for end in ends)
-    properties = placed_columns(kept.drop_columns([SOURCE, TARGET]), given.drop_columns([SOURCE, TARGET]), order)
-    by_target = in_order(targets) if held_in_order is None else merged_in_order(*held_in_order, order, sources, targets)
-    leading = {SOURCE: pa.array(sources), TARGET: pa.array(targets), IN_ORDER: pa.array(by_target)}
-    return with_leading(leading, properties).replace_schema_metadata(STORED)
+    if held_in_order is None:
+        by_target = in_order(targets)
+    else:
+        held_order, kept_rows = held_in_order
+        kept_rows = np.arange(len(kept_keys)) if kept_rows is None else kept_rows
+        by_target = merged_in_order(held_order, kept_rows, order, sources, targets)
+    return {SOURCE: pa.array(sources), TARGET: pa.array(targets), IN_ORDER: pa.array(by_target)}, order
 
 
 def _merged_nodes(
@@ -270,15 +315,18 @@ def _merged_nodes(
     given_kinds = kind_codes(one_array(merged.column(KIND)), table.kinds)
     kept_kinds = table.base_kinds if every_row else table.base_kinds[kept_rows]
     kinds = np.concatenate([kept_kinds, given_kinds])[order]
-    held = table.properties if every_row else table.properties.take(pa.array(kept_rows))
     leading = {
         ID: fixed_width_ids(np.concatenate([kept_ids, given_ids])[order]),
         KIND: pa.DictionaryArray.from_arrays(
             pa.array(kinds, pa.int8()), pa.array([kind.value for kind in table.kinds], pa.large_string())
         ),
     }
-    properties = placed_columns(held, merged.drop_columns([ID, KIND]), order)
-    built = NodeTable(table.label, with_leading(leading, properties).replace_schema_metadata(STORED))
+    # The columns are placed once the parts given since they were last hold as many rows as they do: each
+    # merge then costs its own rows (and an order over the held ones), not a copy of every held column.
+    pending = table.pending.appended(None if every_row else kept_rows, merged.drop_columns([ID, KIND]), order)
+    if pending.unplaced_rows() >= PLACE_SHARE * pending.placed_rows():
+        pending.placed()
+    built = NodeTable(table.label, pa.table(leading).replace_schema_metadata(STORED), pending=pending)
     if numbers is not None:
         built.share_numbers(numbers[0].sharing(built.base_ids, numbers[1]))
     old_rows = np.concatenate([kept_rows, found])[order]

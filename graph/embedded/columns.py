@@ -256,7 +256,7 @@ def placed_columns(held: pa.Table, added: pa.Table, order: np.ndarray) -> pa.Tab
             added.select([name for name in added.column_names if name not in encoded]),
         ]
     )
-    if taking is not None:
+    if taking is not None and rest.num_columns:  # a table of no columns counts no rows: nothing to take
         rest = rest.take(taking)
     columns = dict(encoded)
     for field, column in zip(rest.schema, rest.columns, strict=True):

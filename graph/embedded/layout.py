@@ -29,6 +29,7 @@ form (:func:`stored_nodes`, memory-mapped) in 0.17-0.19 s, adding 84 MiB, 36 of 
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Collection, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -115,9 +116,16 @@ class DeletionMask:
 class NodeTable(DeletionMask):
     """The nodes of one primary label."""
 
-    def __init__(self, label: NodeLabel, table: pa.Table | None = None, id_slots: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        label: NodeLabel,
+        table: pa.Table | None = None,
+        id_slots: np.ndarray | None = None,
+        pending: PendingColumns | None = None,
+    ) -> None:
         """``table``: columns ``id``, ``kind`` then properties, rows sorted by id, ids unique; ``id_slots``: the
-        id index table a snapshot holds for these ids (else the index is built on the first lookup)."""
+        id index table a snapshot holds for these ids (else the index is built on the first lookup);
+        ``pending``: the property columns, placed once first read (``table`` then holds the id and kind alone)."""
         self.label = label
         self.kinds: tuple[NodeLabel, ...] = tuple(kind for kind in NodeLabel if kind.primary is label)
         if table is None:
@@ -131,7 +139,14 @@ class NodeTable(DeletionMask):
         self.base_kinds = kind_codes(one_array(table.column(KIND)), self.kinds)
         if self.base_count and self.base_kinds.min() < 0:
             raise ValueError(f"a {label} table with a kind that is not one of {', '.join(self.kinds)}")
-        self.properties, self.columns = property_columns(table, start=2, stored=is_stored(table))
+        if pending is None:
+            self._pending = PendingColumns.made(
+                property_columns(table, start=2, stored=is_stored(table)), self.base_count
+            )
+        elif table.num_columns != 2 or pending.rows != self.base_count:
+            raise ValueError(f"a {label} table with columns both given and pending")
+        else:
+            self._pending = pending
         self.deleted = np.zeros(self.base_count, dtype=bool)
         self.deleted_count = 0
         # Views of the same memory for reads of one row (see graph.embedded.columns.Column).
@@ -152,6 +167,21 @@ class NodeTable(DeletionMask):
         twin.added, twin.added_ids, twin.changed = dict(self.added), list(self.added_ids), dict(self.changed)
         twin._owns_deleted = False
         return twin
+
+    @property
+    def properties(self) -> pa.Table:
+        """The property columns, a row per base row (placed now when a bulk merge left them pending)."""
+        return self._pending.placed()[0]
+
+    @property
+    def columns(self) -> dict[str, Column]:
+        """A reader of each property column (see :mod:`graph.embedded.row_reads`)."""
+        return self._pending.placed()[1]
+
+    @property
+    def pending(self) -> PendingColumns:
+        """The property columns as held: placed, or parts still to place (see :class:`PendingColumns`)."""
+        return self._pending
 
     # -- rows -------------------------------------------------------------------------------------
 
@@ -386,6 +416,89 @@ class NodeTable(DeletionMask):
             ),
         }
         return with_leading(leading, properties).replace_schema_metadata(STORED), new_rows
+
+
+class PendingColumns:
+    """The property columns of a node table made by bulk merges that only created rows, kept as the parts
+    given and the order that places them, and placed (:func:`~graph.embedded.columns.placed_columns`) once,
+    when first read or once the parts hold as many rows as the first, placed part.
+
+    Placing a merge's columns at once copies every held row of every column (an account's 24 monthly
+    balances among them): a load adding 3 million accounts in batches of 100,000 copied them some thirty
+    times over, a cost growing with the square of the rows. Kept as parts, each merge costs its own rows and
+    one int64 order over the held ones, and the columns are copied a few times, when the parts double.
+
+    Shared by the clones of a table (read by several threads at once): placed once, under a lock.
+    """
+
+    __slots__ = ("_lock", "_placed", "order", "parts", "rows", "sizes")
+
+    def __init__(self, parts: list[pa.Table], sizes: list[int], order: np.ndarray | None) -> None:
+        """``parts``: property tables (of ``sizes`` rows: a table without columns counts none), the first as held
+        in memory (placed), the others as given; ``order``: each row's place in the parts one after another
+        (None with one part: as it is)."""
+        self.parts, self.sizes, self.order = parts, sizes, order
+        self.rows = sizes[0] if order is None else len(order)
+        self._lock = threading.Lock()
+        self._placed: tuple[pa.Table, dict[str, Column]] | None = None
+
+    @classmethod
+    def made(cls, placed: tuple[pa.Table, dict[str, Column]], rows: int) -> PendingColumns:
+        """Columns of ``rows`` rows placed already (as :func:`property_columns` gives them)."""
+        pending = cls([placed[0]], [rows], None)
+        pending._placed = placed
+        return pending
+
+    def placed_rows(self) -> int:
+        """The rows of the first part: those placed when the columns were last placed."""
+        return self.sizes[0]
+
+    def unplaced_rows(self) -> int:
+        """The rows of the parts after the first (0 once placed)."""
+        return 0 if self._placed is not None else sum(self.sizes[1:])
+
+    def placed(self) -> tuple[pa.Table, dict[str, Column]]:
+        """The columns as held in memory, each row at its row, and their readers; placed on the first call."""
+        placed = self._placed
+        if placed is not None:
+            return placed
+        with self._lock:
+            if self._placed is None:
+                if self.order is None or not any(part.num_columns for part in self.parts):
+                    properties = self.parts[0] if self.order is None else pa.table({})
+                else:
+                    # A part without columns counts no rows: each is given its own count first.
+                    held, *added = (_with_rows(part, size) for part, size in zip(self.parts, self.sizes, strict=True))
+                    # Parts of no columns at all join into a table counting no rows: it is given its count.
+                    given = _with_rows(unified(added), sum(self.sizes[1:])) if len(added) > 1 else added[0]
+                    properties = placed_columns(held, given, self.order)
+                self._placed = property_columns(properties, start=0, stored=True)
+                self.parts, self.sizes, self.order = [self._placed[0]], [self.rows], None
+            return self._placed
+
+    def appended(self, kept_rows: np.ndarray | None, added: pa.Table, order: np.ndarray) -> PendingColumns:
+        """The columns of the rows ``kept_rows`` (all when None) then those of ``added`` (as given), taken in
+        ``order`` (as :func:`placed_columns` takes them): a new part and an order, nothing copied while every
+        held row is kept (rows left out, as a merge updating rows leaves them, are placed and taken first)."""
+        if kept_rows is not None:
+            parts, sizes, held_order = [self.placed()[0].take(pa.array(kept_rows))], [len(kept_rows)], None
+        elif self._placed is not None:
+            parts, sizes, held_order = [self._placed[0]], [self.rows], None
+        else:
+            parts, sizes, held_order = list(self.parts), list(self.sizes), self.order
+        total = sum(sizes)
+        added_rows = len(order) - (total if held_order is None else len(held_order))
+        held = np.arange(total, dtype=np.int64) if held_order is None else held_order
+        every = np.concatenate([held, np.arange(total, total + added_rows, dtype=np.int64)])
+        return PendingColumns([*parts, added], [*sizes, added_rows], every[order])
+
+
+def _with_rows(table: pa.Table, rows: int) -> pa.Table:
+    """``table``, or a table of ``rows`` rows and no columns when it has none (Arrow counts such a table's rows
+    as it was made: from no arrays, none)."""
+    if table.num_columns or table.num_rows == rows:
+        return table
+    return pa.table({"rows": pa.nulls(rows)}).drop_columns(["rows"])
 
 
 def kind_codes(kinds: pa.Array, known: tuple[NodeLabel, ...]) -> np.ndarray:

@@ -20,13 +20,14 @@ from graph.embedded.layout import (
     STORED,
     TARGET,
     DeletionMask,
+    PendingColumns,
     TieProperties,
     held_columns,
     is_stored,
     property_columns,
     with_leading,
 )
-from graph.embedded.row_reads import RowProperties, scalars, table_from_overlay
+from graph.embedded.row_reads import Column, RowProperties, scalars, table_from_overlay
 
 IN_ORDER = "in_order"
 """The column after ``source`` and ``target`` in a snapshot's tie table: the ties in (target, source) order,
@@ -36,9 +37,12 @@ the sort opening would otherwise do."""
 class TieTable(DeletionMask):
     """The ties of one type, between rows of its source and target node tables."""
 
-    def __init__(self, source_count: int, target_count: int, table: pa.Table | None = None) -> None:
+    def __init__(
+        self, source_count: int, target_count: int, table: pa.Table | None = None, pending: PendingColumns | None = None
+    ) -> None:
         """``table``: columns ``source``, ``target`` (int32 rows) then properties, sorted by (source, target); or
-        the form a snapshot holds (:func:`stored_ties`)."""
+        the form a snapshot holds (:func:`stored_ties`); ``pending``: the property columns, placed once first
+        read (``table`` then holds the ends and the order by target alone, as a snapshot does)."""
         if table is None:
             table = pa.table({SOURCE: pa.array([], pa.int32()), TARGET: pa.array([], pa.int32())})
         if (
@@ -62,7 +66,14 @@ class TieTable(DeletionMask):
         else:
             self.in_order = in_order(self.targets)
         self.in_offsets = _offsets(self.targets, target_count)  # counts per target: the order does not matter
-        self.properties, self.columns = property_columns(table, start=3 if stored else 2, stored=stored)
+        if pending is None:
+            self._pending = PendingColumns.made(
+                property_columns(table, start=3 if stored else 2, stored=stored), self.count_base
+            )
+        elif not stored or table.num_columns != 3 or pending.rows != self.count_base:
+            raise ValueError("a tie table with columns both given and pending")
+        else:
+            self._pending = pending
         self.deleted = np.zeros(self.count_base, dtype=bool)
         self.deleted_count = 0
         self._deleted, self._sources, self._targets = (
@@ -85,6 +96,21 @@ class TieTable(DeletionMask):
         self._owns_deleted = True
         self._owned_out: set[int] | None = None  # None: every inner map of added_out is this table's own
         self._owned_in: set[int] | None = None
+
+    @property
+    def properties(self) -> pa.Table:
+        """The property columns, a row per base tie (placed now when a bulk merge left them pending)."""
+        return self._pending.placed()[0]
+
+    @property
+    def columns(self) -> dict[str, Column]:
+        """A reader of each property column (see :mod:`graph.embedded.row_reads`)."""
+        return self._pending.placed()[1]
+
+    @property
+    def pending(self) -> PendingColumns:
+        """The property columns as held: placed, or parts still to place (see :class:`PendingColumns`)."""
+        return self._pending
 
     def clone(self) -> TieTable:
         """A table reading the same that may be changed without changing this one: the base is shared, the
@@ -243,14 +269,19 @@ class TieTable(DeletionMask):
         """The base (with an empty overlay) on new node rows, in the form a snapshot holds (:func:`stored_ties`):
         a node's new row follows its id as its old row did, so the ties keep their order both ways, and the
         order by target and the property columns are the base's own, not made again."""
+        return with_leading(self.remapped_ends(new_sources, new_targets), self.properties).replace_schema_metadata(
+            STORED
+        )
+
+    def remapped_ends(self, new_sources: np.ndarray, new_targets: np.ndarray) -> dict[str, pa.Array]:
+        """The leading columns of :meth:`remapped`: the ends on the new node rows and the order by target."""
         if self.overlay_size():
             raise ValueError("ties written since the base was built are merged, not remapped")
-        leading = {
+        return {
             SOURCE: pa.array(new_sources[self.sources], pa.int32()),
             TARGET: pa.array(new_targets[self.targets], pa.int32()),
             IN_ORDER: pa.array(self.in_order, pa.int32()),
         }
-        return with_leading(leading, self.properties).replace_schema_metadata(STORED)
 
     def merged(
         self, new_sources: np.ndarray, new_targets: np.ndarray, names: Collection[str] | None = None
