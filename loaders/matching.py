@@ -159,13 +159,35 @@ def candidate_pairs(records: Sequence[CustomerRecord]) -> list[tuple[int, int]]:
 
 
 def block_keys(record: CustomerRecord) -> list[tuple[str, str, str]]:
-    """The blocks an ``auto`` record falls into: (kind, birth date), (kind, phone hash), (kind, name)."""
+    """The blocks an ``auto`` record falls into: (kind, birth date and the name's first character), (kind,
+    phone hash), (kind, name and the birth date's month and day).
+
+    A birth date alone, or a name alone, makes blocks that grow with the bank: at 1,000,000 customers a birth
+    date's block held 46 records on average, and the candidate pairs grew 92 times from 100,000 customers. Each
+    is split by something the other field's typical error leaves alone: the birth date by the name's first
+    character (a surname, an initial: a typo in a name seldom changes it), the name by the birth date's
+    month and day (what a wrong year or century leaves). A record lacking the splitting field is blocked
+    with the others lacking it (:func:`birth_block`, :func:`name_block`)."""
     kind = record.kind.value
     keys = []
-    if birth := record.properties.get("birth_date"):
-        keys.append((kind, "birth", str(birth)))
+    name = record.compared_name
+    birth = str(record.properties.get("birth_date") or "")
+    if birth:
+        keys.append((kind, "birth", birth_block(birth, name)))
     if record.phone_hash:
         keys.append((kind, "phone", record.phone_hash))
-    if name := record.compared_name:
-        keys.append((kind, "name", name))
+    if name:
+        keys.append((kind, "name", name_block(name, birth)))
     return keys
+
+
+def birth_block(birth: str, compared_name: str) -> str:
+    """The birth block's value: the birth date (as text) and the first character of the compared name
+    (empty when there is none), apart by a space (which a compared name never holds)."""
+    return f"{birth} {compared_name[:1]}"
+
+
+def name_block(compared_name: str, birth: str) -> str:
+    """The name block's value: the compared name and the last five characters of the birth date as text
+    (its month and day, ``MM-DD``; empty when there is none), apart by a space."""
+    return f"{compared_name} {birth[-5:]}"

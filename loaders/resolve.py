@@ -8,10 +8,10 @@
    record that survives by ``loaders.survivorship``) keeps the id, each other part becomes a customer
    of its own, and every such pair goes to the review list, where a person merges or separates them.
 2. Records without a usable ID are compared with a small Fellegi-Sunter scorer on name, birth date,
-   phone hash and address. Candidate pairs come from blocking on (kind, birth date), (kind, phone
-   hash) and (kind, name); pairs scoring at least ``merge_above`` merge, pairs from ``review_above``
-   go to the review list (``loaders.review``), the rest stay apart. Two records with different valid
-   IDs never merge, whatever their score.
+   phone hash and address. Candidate pairs come from blocking on (kind, birth date and the name's first
+   character), (kind, phone hash) and (kind, name and the birth date's month and day); pairs scoring at
+   least ``merge_above`` merge, pairs from ``review_above`` go to the review list (``loaders.review``), the
+   rest stay apart. Two records with different valid IDs never merge, whatever their score.
 3. Sources with ``resolve: key_only`` skip both steps: every record is its own customer ``id_prefix`` + key.
 
 The comparisons, their weights and the blocking: :mod:`loaders.matching`.

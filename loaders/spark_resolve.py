@@ -2,9 +2,9 @@
 
 What runs on Spark is the part of :mod:`loaders.resolve` that grows with the square of a block: making the
 candidate pairs and scoring them. The records go to Spark as one table of the compared fields, normalised as
-in-process; splink makes the pairs from the same three blocks ((kind, birth date), (kind, phone hash), (kind,
-name)), with the same rules (an ``auto`` record, at least one side without a usable ID, blocks above
-``BLOCK_LIMIT`` members left out), compares the same four fields at the same levels (the text levels with the
+in-process; splink makes the pairs from the same three blocks (:func:`loaders.matching.block_keys`), with the
+same rules (an ``auto`` record, at least one side without a usable ID, blocks above ``BLOCK_LIMIT`` members left
+out), compares the same four fields at the same levels (the text levels with the
 in-process function, as a Python UDF) and scores each pair with a saved Fellegi-Sunter model. Only the pairs
 scoring at least ``review_above`` come back to the driver; ID numbers, splits, merges and the review list stay
 as in-process, so the review queue is the same.
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from graph.errors import ConfigurationError
 from loaders.mapping import ResolveMode
-from loaders.matching import BLOCK_LIMIT, FIELD_WEIGHTS, PRIOR_MATCH, ScoredPair, text_level
+from loaders.matching import BLOCK_LIMIT, FIELD_WEIGHTS, PRIOR_MATCH, ScoredPair, birth_block, name_block, text_level
 from loaders.resolve import CustomerRecord
 
 if TYPE_CHECKING:
@@ -163,9 +163,9 @@ def _with_blocks(spark: SparkSession, records: Sequence[CustomerRecord]) -> Data
                 "birth_date": str(birth) if birth else None,
                 "phone": record.phone_hash or None,
                 "address": record.compared_address or None,
-                "birth_block": str(birth) if auto and birth else None,
+                "birth_block": birth_block(str(birth), name) if auto and birth else None,
                 "phone_block": record.phone_hash if auto and record.phone_hash else None,
-                "name_block": name if auto and name else None,
+                "name_block": name_block(name, str(birth or "")) if auto and name else None,
             }
         )
     schema = (

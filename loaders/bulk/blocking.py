@@ -181,14 +181,31 @@ class RecordColumns:
 
     def keys(self, field: str) -> np.ndarray:
         """Per record, its (kind, value of ``field``) as one number, equal for equal pairs; -1 where the
-        record is not ``auto`` or lacks the field. ``field`` is a block (``BLOCKS``) or ``national``. Made once
-        (the caller must not change it)."""
+        record is not ``auto`` or lacks the field. ``field`` is a block (``BLOCKS``: the birth date with the
+        name's first character, the phone, the name with the birth date's month and day, as
+        ``loaders.matching.block_keys``) or ``national``. Made once (the caller must not change it)."""
         if field not in self._keys:
-            values: pa.Array = getattr(self, field)
-            codes = pc.dictionary_encode(values).indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            split_by = {"birth": self._initials, "name": self._month_days}.get(field)
+            codes = _codes(getattr(self, field))
+            if split_by is not None:  # the block's value and what splits it (loaders.matching.block_keys)
+                splits = _codes(split_by()) + 1  # 0: the record lacks it
+                codes = np.where(codes >= 0, codes * (int(splits.max(initial=0)) + 1) + splits, -1)
             keys = codes * len(NodeLabel) + self.kind
             self._keys[field] = np.where(self.auto & (codes >= 0), keys, -1)
         return self._keys[field]
+
+    def _initials(self) -> pa.Array:
+        """The first character of each compared name (``loaders.matching.birth_block``)."""
+        return pc.utf8_slice_codeunits(self.name, 0, 1)
+
+    def _month_days(self) -> pa.Array:
+        """The last five characters of each birth date (``loaders.matching.name_block``)."""
+        return pc.utf8_slice_codeunits(self.birth, -5)
+
+
+def _codes(values: pa.Array) -> np.ndarray:
+    """Each value's dictionary code, equal for equal values; -1 for a null."""
+    return pc.dictionary_encode(values).indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def candidate_pairs_by_columns(columns: RecordColumns) -> np.ndarray:
@@ -203,8 +220,7 @@ def _candidate_pairs(columns: RecordColumns) -> tuple[np.ndarray, np.ndarray]:
     """The candidate pairs (left < right) in no particular order, each once.
 
     A pair is made by the first block it shares (in the order of ``BLOCKS``), and within a block once: by
-    its left record when both lack an ID number. The pairs grow with the square of the bank (more records
-    lacking an ID number, in larger blocks); made once each they need no sort nor hash to be told apart."""
+    its left record when both lack an ID number. Made once each they need no sort nor hash to be told apart."""
     lacking = columns.lacking
     lefts, rights = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)]
     earlier: list[np.ndarray] = []  # per block field paired on already: each record's compared block, else -1

@@ -17,7 +17,9 @@ from graph.embedded import EmbeddedStore
 from graph.model import NodeLabel
 from loaders import matching
 from loaders.bulk.blocking import (
+    BLOCKS,
     RecordColumns,
+    _codes,
     _distinct_per_key,
     _may_be_similar,
     candidate_pairs_by_columns,
@@ -25,6 +27,7 @@ from loaders.bulk.blocking import (
 )
 from loaders.bulk.resolve import resolve_grouped
 from loaders.generator import generate
+from loaders.generator.people import SURNAMES, given_names, surnames
 from loaders.load import load_mapping
 from loaders.mapping import ResolveMode, ValueType
 from loaders.matching import ScoredPair, candidate_pairs, scored_pairs, text_level, within_one_edit
@@ -201,3 +204,63 @@ def test_a_pair_sharing_several_blocks_is_made_once_by_a_block_small_enough(monk
     assert columns is not None
     found = [tuple(pair) for pair in candidate_pairs_by_columns(columns).tolist()]
     assert found == candidate_pairs(records) == [(0, 1), (0, 4), (1, 4)]
+
+
+def card_person(index: int, name: str, birth: str, phone: str, national: str | None) -> CustomerRecord:
+    identifiers = {ValueType.MOBILE: phone, **({ValueType.RESIDENT_ID: national} if national else {})}
+    properties = {"name": name, "birth_date": birth, "address": "杭州市学院路1号"}
+    return CustomerRecord("card", "card", f"K{index}", index + 2, NodeLabel.PERSON, properties, identifiers)
+
+
+def test_a_duplicate_with_a_typo_in_its_name_and_no_id_number_is_found_among_many_of_its_birth_date() -> None:
+    # 王玮 is 王伟 keyed with a typo, without an ID number and with another phone: neither the name nor the phone
+    # pairs them, and their birth date is shared by more records than a block may hold.
+    crowd_surnames = [surname for surname in SURNAMES if surname != "王"]
+    crowd = [
+        card_person(index, crowd_surnames[index % len(crowd_surnames)] + "强", "1990-03-07", f"c{index}", f"n{index}")
+        for index in range(2, matching.BLOCK_LIMIT + 2)
+    ]
+    records = [
+        card_person(0, "王伟", "1990-03-07", "p1", "h1"),
+        card_person(1, "王 玮", "1990-03-07", "p2", None),
+        *crowd,
+    ]
+    columns = RecordColumns.of(records)
+    assert columns is not None
+    found = [tuple(pair) for pair in candidate_pairs_by_columns(columns).tolist()]
+    assert found == candidate_pairs(records)
+    assert (0, 1) in found
+    assert len(found) < 10  # the lacking record against its birth date and surname only
+    options = {"merge_above": 0.95, "review_above": 0.7, "hash_key": b"k"}
+    resolved = resolve_grouped(records, **options)  # type: ignore[arg-type]
+    assert resolved == resolve(records, **options)  # type: ignore[arg-type]
+    assert resolved.customer_ids[0] == resolved.customer_ids[1]
+    assert resolved.merges_by_score
+
+
+def test_blocks_stay_small_where_a_birth_date_or_a_name_alone_would_not() -> None:
+    # Generated names (Zipfian surnames, a few dozen given-name characters) and birth dates over ten years, a
+    # sixth without an ID number: a birth date alone holds 11 records on average (the largest 24), one name
+    # up to 15; the blocks made hold at most 5, and the pairs are fewer than the records lacking an ID number.
+    rng = np.random.default_rng(7)
+    size = 40_000
+    male = rng.random(size) < 0.5
+    names = [
+        SURNAMES[surname] + given
+        for surname, given in zip(surnames(rng, size).tolist(), given_names(rng, male), strict=True)
+    ]
+    born = np.datetime64("1950-01-01") + rng.integers(0, 10 * 365, size)
+    lacking = rng.random(size) < 1 / 6
+    records = [
+        card_person(index, name, str(birth), f"p{index}", None if lacks else f"n{index}")
+        for index, (name, birth, lacks) in enumerate(zip(names, born.tolist(), lacking.tolist(), strict=True))
+    ]
+    columns = RecordColumns.of(records)
+    assert columns is not None
+
+    def largest(keys: np.ndarray) -> int:
+        return int(np.unique(keys[keys >= 0], return_counts=True)[1].max())
+
+    assert largest(_codes(columns.birth)) >= 20 and largest(_codes(columns.name)) >= 15
+    assert max(largest(columns.keys(block)) for block in BLOCKS) <= 5
+    assert len(candidate_pairs_by_columns(columns)) < lacking.sum()

@@ -164,13 +164,14 @@ def test_scores_are_deterministic_and_ordered() -> None:
 
 
 def test_candidate_pairs_are_the_block_mates_of_records_lacking_an_id() -> None:
-    # All pairs sharing a block (here: every record, one birth date) but those where both sides have an ID.
+    # All pairs sharing a block (here: every record, one birth date and surname) but those where both sides
+    # have an ID.
     records = [
         person("a", "1", "张三", resident_id="h1"),
-        person("b", "2", "李四", resident_id="h2"),
-        person("c", "3", "王五"),
-        person("d", "4", "赵六", resident_id="h3"),
-        person("e", "5", "王五"),
+        person("b", "2", "张四", resident_id="h2"),
+        person("c", "3", "张五"),
+        person("d", "4", "张六", resident_id="h3"),
+        person("e", "5", "张五"),
     ]
     expected = [
         (left, right)
